@@ -1,0 +1,204 @@
+import { z } from "zod";
+import { parseDuration } from "../sync/schedule.ts";
+
+/**
+ * The environment of design.md §2, parsed once at start. Every problem is collected so an operator
+ * fixes them all in one go instead of one restart per typo.
+ */
+
+const SNOWFLAKE = /^\d{17,20}$/;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const ROBLOX_SERVICES = ["apis", "users", "groups", "thumbnails", "auth"] as const;
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const integerString = (what: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number (${what})`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max} (${what})`);
+
+function httpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/** `0-3`, `0,2,4` or a mix (`0-1,4`) → sorted unique shard ids. */
+export function parseShardIds(value: string): number[] | undefined {
+  const ids = new Set<number>();
+  for (const part of value.split(",").map((p) => p.trim())) {
+    const range = /^(\d+)\s*-\s*(\d+)$/.exec(part);
+    if (range) {
+      const start = Number(range[1]);
+      const end = Number(range[2]);
+      if (end < start) return undefined;
+      for (let id = start; id <= end; id++) ids.add(id);
+    } else if (/^\d+$/.test(part)) {
+      ids.add(Number(part));
+    } else {
+      return undefined;
+    }
+  }
+  return ids.size > 0 ? [...ids].sort((a, b) => a - b) : undefined;
+}
+
+/** 32 bytes given as 64 hex characters or as base64. */
+export function parseEncryptionKey(value: string): Uint8Array | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Uint8Array.from(Buffer.from(value, "hex"));
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) {
+    const bytes = Buffer.from(value, "base64");
+    if (bytes.length === 32) return Uint8Array.from(bytes);
+  }
+  return undefined;
+}
+
+const environmentSchema = z
+  .object({
+    DISCORD_TOKEN: optionalString,
+    DISCORD_API_URL: optionalString
+      .default("https://discord.com/api")
+      .refine((v) => v === undefined || httpUrl(v), "must be an http(s) URL, e.g. https://discord.com/api"),
+    DISCORD_DEV_GUILD_ID: optionalString.refine(
+      (v) => v === undefined || SNOWFLAKE.test(v),
+      "must be a guild id (17-20 digits)",
+    ),
+    SHARD_COUNT: optionalString.pipe(integerString("total shards", 1, 100_000).optional()),
+    SHARD_IDS: optionalString,
+    SHARDING_STRATEGY: optionalString
+      .default("simple")
+      .refine((v) => v === "simple" || v === "workers", "must be `simple` or `workers`"),
+    ROBLOX_GROUP_ID: optionalString.pipe(integerString("a Roblox group id", 1, Number.MAX_SAFE_INTEGER).optional()),
+    ROBLOX_API_KEY: optionalString,
+    ROBLOX_COOKIE: optionalString,
+    ROBLOX_API_URL: optionalString.default("https://{service}.roblox.com"),
+    ROBLOX_OAUTH_CLIENT_ID: optionalString,
+    ROBLOX_OAUTH_CLIENT_SECRET: optionalString,
+    PUBLIC_URL: optionalString.refine((v) => v === undefined || httpUrl(v), "must be an http(s) URL"),
+    DATABASE_PATH: optionalString.default("./data/rankbridge.sqlite"),
+    ENCRYPTION_KEY: optionalString,
+    HTTP_HOST: optionalString.default("0.0.0.0"),
+    HTTP_PORT: optionalString.default("8080").pipe(integerString("a TCP port", 0, 65_535)),
+    SYNC_INTERVAL: optionalString.default("6h"),
+    LOG_LEVEL: optionalString
+      .default("info")
+      .refine((v) => (LOG_LEVELS as readonly string[]).includes(v ?? ""), `must be one of ${LOG_LEVELS.join(", ")}`),
+  })
+  .superRefine((env, ctx) => {
+    const problem = (variable: string, message: string) => ctx.addIssue({ code: "custom", path: [variable], message });
+
+    if (env.SHARD_IDS !== undefined) {
+      const ids = parseShardIds(env.SHARD_IDS);
+      if (!ids) problem("SHARD_IDS", "must be a range or list of shard ids, e.g. `0-3` or `0,2,4`");
+      else if (env.SHARD_COUNT !== undefined && ids.some((id) => id >= env.SHARD_COUNT!))
+        problem("SHARD_IDS", `shard ids must be below SHARD_COUNT (${env.SHARD_COUNT}); got ${env.SHARD_IDS}`);
+    }
+
+    const template = env.ROBLOX_API_URL ?? "";
+    if (!template.includes("{service}")) {
+      problem("ROBLOX_API_URL", "must contain `{service}`, e.g. https://{service}.roblox.com");
+    } else if (!ROBLOX_SERVICES.every((service) => httpUrl(template.replaceAll("{service}", service)))) {
+      problem("ROBLOX_API_URL", `is not a valid http(s) URL template: ${template}`);
+    }
+
+    const oauth = [env.ROBLOX_OAUTH_CLIENT_ID, env.ROBLOX_OAUTH_CLIENT_SECRET, env.PUBLIC_URL];
+    if (oauth.some((v) => v !== undefined) && (!env.ROBLOX_OAUTH_CLIENT_ID || !env.ROBLOX_OAUTH_CLIENT_SECRET)) {
+      problem(
+        env.ROBLOX_OAUTH_CLIENT_ID ? "ROBLOX_OAUTH_CLIENT_SECRET" : "ROBLOX_OAUTH_CLIENT_ID",
+        "Sign in with Roblox needs ROBLOX_OAUTH_CLIENT_ID, ROBLOX_OAUTH_CLIENT_SECRET and PUBLIC_URL together",
+      );
+    } else if (env.ROBLOX_OAUTH_CLIENT_ID && !env.PUBLIC_URL) {
+      problem("PUBLIC_URL", "is required with ROBLOX_OAUTH_CLIENT_ID: the OAuth callback is served under it");
+    }
+
+    if (env.ENCRYPTION_KEY !== undefined && !parseEncryptionKey(env.ENCRYPTION_KEY))
+      problem("ENCRYPTION_KEY", "must be 32 bytes written as 64 hex characters or as base64");
+
+    try {
+      parseDuration(env.SYNC_INTERVAL ?? "");
+    } catch {
+      problem("SYNC_INTERVAL", "must be a duration such as 45s, 30m, 6h or 1d");
+    }
+  });
+
+export interface Config {
+  discordToken: string | undefined;
+  discordApiUrl: string;
+  discordDevGuildId: string | undefined;
+  shardCount: number | undefined;
+  shardIds: number[] | undefined;
+  shardingStrategy: "simple" | "workers";
+  robloxGroupId: number | undefined;
+  robloxApiKey: string | undefined;
+  robloxCookie: string | undefined;
+  robloxApiUrl: string;
+  robloxOAuth: { clientId: string; clientSecret: string; publicUrl: string } | undefined;
+  databasePath: string;
+  encryptionKey: Uint8Array | undefined;
+  httpHost: string;
+  httpPort: number;
+  syncIntervalMs: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map((p) => `${p.variable} ${p.message}`).join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment; throws a `ConfigError` listing every problem at once. */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  options: { requireToken?: boolean } = {},
+): Config {
+  const parsed = environmentSchema.safeParse(env);
+  const problems: ConfigProblem[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push({ variable: String(issue.path[0] ?? "environment"), message: issue.message });
+    }
+  }
+  if (options.requireToken !== false && !env.DISCORD_TOKEN?.trim()) {
+    problems.unshift({ variable: "DISCORD_TOKEN", message: "is required: the bot token from the Discord developer portal" });
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+
+  const e = parsed.data;
+  return {
+    discordToken: e.DISCORD_TOKEN,
+    discordApiUrl: e.DISCORD_API_URL!.replace(/\/+$/, ""),
+    discordDevGuildId: e.DISCORD_DEV_GUILD_ID,
+    shardCount: e.SHARD_COUNT,
+    shardIds: e.SHARD_IDS === undefined ? undefined : parseShardIds(e.SHARD_IDS),
+    shardingStrategy: e.SHARDING_STRATEGY as "simple" | "workers",
+    robloxGroupId: e.ROBLOX_GROUP_ID,
+    robloxApiKey: e.ROBLOX_API_KEY,
+    robloxCookie: e.ROBLOX_COOKIE,
+    robloxApiUrl: e.ROBLOX_API_URL!,
+    robloxOAuth:
+      e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.PUBLIC_URL
+        ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, publicUrl: e.PUBLIC_URL }
+        : undefined,
+    databasePath: e.DATABASE_PATH!,
+    encryptionKey: e.ENCRYPTION_KEY === undefined ? undefined : parseEncryptionKey(e.ENCRYPTION_KEY),
+    httpHost: e.HTTP_HOST!,
+    httpPort: e.HTTP_PORT,
+    syncIntervalMs: parseDuration(e.SYNC_INTERVAL!),
+    logLevel: e.LOG_LEVEL as Config["logLevel"],
+  };
+}

@@ -1,0 +1,87 @@
+import type { API } from "@discordjs/core";
+import {
+  MessageFlags,
+  type APIInteractionResponseCallbackData,
+  type APIModalInteractionResponseCallbackData,
+} from "discord-api-types/v10";
+
+export type ReplyBody = APIInteractionResponseCallbackData;
+
+/**
+ * Tracks whether an interaction has been acknowledged, so a handler just says `reply` and the
+ * right callback (initial reply, or an edit of the deferred one) is sent.
+ */
+export class InteractionResponder {
+  #state: "pending" | "deferred" | "replied" = "pending";
+  #acknowledging: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly api: API,
+    private readonly interaction: { id: string; token: string; application_id: string },
+    private readonly ephemeral: boolean,
+  ) {}
+
+  get acknowledged(): boolean {
+    return this.#state !== "pending";
+  }
+
+  /** Defers the reply (shows "thinking…"). A no-op once acknowledged. */
+  async defer(): Promise<void> {
+    if (this.#state !== "pending") return this.#acknowledging?.then(() => undefined);
+    this.#state = "deferred";
+    this.#acknowledging = this.api.interactions.defer(this.interaction.id, this.interaction.token, {
+      flags: this.ephemeral ? MessageFlags.Ephemeral : undefined,
+    });
+    await this.#acknowledging;
+  }
+
+  /** Defers a component interaction without a visible "thinking" state (type 6). */
+  async deferUpdate(): Promise<void> {
+    if (this.#state !== "pending") return;
+    this.#state = "deferred";
+    this.#acknowledging = this.api.interactions.deferMessageUpdate(this.interaction.id, this.interaction.token);
+    await this.#acknowledging;
+  }
+
+  /** The answer: the initial reply, or an edit of the deferred/original one. */
+  async reply(body: ReplyBody): Promise<void> {
+    if (this.#state === "pending") {
+      this.#state = "replied";
+      const flags = this.ephemeral ? (body.flags ?? 0) | MessageFlags.Ephemeral : body.flags;
+      this.#acknowledging = this.api.interactions.reply(this.interaction.id, this.interaction.token, { ...body, flags });
+      await this.#acknowledging;
+      return;
+    }
+    await this.#acknowledging;
+    this.#state = "replied";
+    await this.edit(body);
+  }
+
+  /** Replaces the message a button was pressed on (type 7). */
+  async update(body: ReplyBody): Promise<void> {
+    if (this.#state === "pending") {
+      this.#state = "replied";
+      this.#acknowledging = this.api.interactions.updateMessage(this.interaction.id, this.interaction.token, body);
+      await this.#acknowledging;
+      return;
+    }
+    await this.#acknowledging;
+    await this.edit(body);
+  }
+
+  async edit(body: ReplyBody): Promise<void> {
+    await this.api.interactions.editReply(this.interaction.application_id, this.interaction.token, body);
+  }
+
+  async followUp(body: ReplyBody): Promise<void> {
+    await this.#acknowledging;
+    const flags = this.ephemeral ? (body.flags ?? 0) | MessageFlags.Ephemeral : body.flags;
+    await this.api.interactions.followUp(this.interaction.application_id, this.interaction.token, { ...body, flags });
+  }
+
+  async showModal(modal: APIModalInteractionResponseCallbackData): Promise<void> {
+    this.#state = "replied";
+    this.#acknowledging = this.api.interactions.createModal(this.interaction.id, this.interaction.token, modal);
+    await this.#acknowledging;
+  }
+}

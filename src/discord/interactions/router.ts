@@ -1,0 +1,154 @@
+import type { API } from "@discordjs/core";
+import {
+  InteractionType,
+  MessageFlags,
+  type APIInteraction,
+  type APIChatInputApplicationCommandInteraction,
+} from "discord-api-types/v10";
+import type { Logger } from "../../observability/logger.ts";
+import type { Metrics } from "../../observability/metrics.ts";
+import type { SlashCommand } from "../commands/types.ts";
+import { InteractionResponder } from "./responder.ts";
+
+/** Discord invalidates the token when nothing is acknowledged within 3 s; defer well before that. */
+const AUTO_DEFER_AFTER_MS = 2_000;
+
+export interface InteractionRouterOptions {
+  commands: readonly SlashCommand[];
+  metrics: Metrics;
+  logger: Logger;
+  autoDeferAfterMs?: number;
+}
+
+/** An error whose message is written for the Discord user (typed errors of the adapters carry one). */
+function userMessageOf(error: unknown): string | undefined {
+  if (error && typeof error === "object" && "userMessage" in error && typeof error.userMessage === "string") {
+    return error.userMessage;
+  }
+  return undefined;
+}
+
+export class InteractionRouter {
+  readonly #commands: Map<string, SlashCommand>;
+  readonly #inFlight = new Set<Promise<void>>();
+  #accepting = true;
+
+  constructor(private readonly options: InteractionRouterOptions) {
+    this.#commands = new Map(options.commands.map((command) => [command.definition.name, command]));
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Entry point for every INTERACTION_CREATE dispatch. Never throws. */
+  handle(interaction: APIInteraction, api: API, shardId: number): Promise<void> {
+    const work = this.#route(interaction, api, shardId).catch((error) => {
+      this.options.logger.error({ err: error, interactionId: interaction.id }, "interaction failed outside a handler");
+    });
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+    return work;
+  }
+
+  /** Stops taking new interactions and waits for those already running. */
+  async drain(): Promise<void> {
+    this.#accepting = false;
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #route(interaction: APIInteraction, api: API, shardId: number): Promise<void> {
+    const { logger, metrics } = this.options;
+    if (interaction.type === InteractionType.Ping) return;
+
+    const commandName = this.#commandNameOf(interaction);
+    const command = commandName ? this.#commands.get(commandName) : undefined;
+    const label = commandName ?? "unknown";
+    const log = logger.child({ interactionId: interaction.id, command: label, guildId: interaction.guild_id, shard: shardId });
+
+    if (!this.#accepting) {
+      if (interaction.type !== InteractionType.ApplicationCommandAutocomplete) {
+        await api.interactions.reply(interaction.id, interaction.token, {
+          content: "rankbridge is restarting. Please try again in a moment.",
+          flags: MessageFlags.Ephemeral,
+        });
+      }
+      metrics.interactions.inc({ command: label, outcome: "refused-shutdown" });
+      return;
+    }
+
+    if (interaction.type === InteractionType.ApplicationCommandAutocomplete) {
+      const choices = command?.autocomplete
+        ? await command.autocomplete({ interaction, api, logger: log, shardId }).catch((error) => {
+            log.warn({ err: error }, "autocomplete failed");
+            return [];
+          })
+        : [];
+      await api.interactions.createAutocompleteResponse(interaction.id, interaction.token, { choices: choices.slice(0, 25) });
+      metrics.interactions.inc({ command: label, outcome: "autocomplete" });
+      return;
+    }
+
+    const responder = new InteractionResponder(api, interaction, command?.ephemeral ?? true);
+    if (!command) {
+      log.warn("unknown command");
+      await responder.reply({ content: `Unknown command \`/${label}\`. Commands may still be updating; try again shortly.` });
+      metrics.interactions.inc({ command: label, outcome: "unknown" });
+      return;
+    }
+
+    const autoDefer = setTimeout(() => {
+      responder.defer().catch((error) => log.warn({ err: error }, "could not defer"));
+    }, command.deferImmediately ? 0 : (this.options.autoDeferAfterMs ?? AUTO_DEFER_AFTER_MS));
+
+    try {
+      if (interaction.type === InteractionType.ApplicationCommand) {
+        await command.execute({
+          interaction: interaction as APIChatInputApplicationCommandInteraction,
+          api,
+          logger: log,
+          shardId,
+          respond: responder,
+        });
+      } else if (interaction.type === InteractionType.MessageComponent) {
+        if (!command.component) throw new Error(`/${label} has no component handler`);
+        const action = interaction.data.custom_id.slice(label.length + 1);
+        await command.component({ interaction, api, logger: log, shardId, respond: responder, action });
+      } else if (interaction.type === InteractionType.ModalSubmit) {
+        if (!command.modal) throw new Error(`/${label} has no modal handler`);
+        const action = interaction.data.custom_id.slice(label.length + 1);
+        await command.modal({ interaction, api, logger: log, shardId, respond: responder, action });
+      }
+      clearTimeout(autoDefer);
+      if (!responder.acknowledged) await responder.reply({ content: "Done." });
+      metrics.interactions.inc({ command: label, outcome: "ok" });
+    } catch (error) {
+      clearTimeout(autoDefer);
+      const reference = interaction.id.slice(-6);
+      const userMessage = userMessageOf(error);
+      if (userMessage) log.warn({ err: error }, "command refused");
+      else log.error({ err: error, reference }, "command failed");
+      metrics.interactions.inc({ command: label, outcome: userMessage ? "refused" : "error" });
+      await responder
+        .reply({
+          content: userMessage ?? `Something went wrong running \`/${label}\`. It has been logged (reference \`${reference}\`).`,
+          flags: MessageFlags.Ephemeral,
+        })
+        .catch((replyError) => log.error({ err: replyError }, "could not report the failure to the user"));
+    }
+  }
+
+  /** Slash commands carry their name; components and modals carry `name:action` in their custom id. */
+  #commandNameOf(interaction: APIInteraction): string | undefined {
+    switch (interaction.type) {
+      case InteractionType.ApplicationCommand:
+      case InteractionType.ApplicationCommandAutocomplete:
+        return interaction.data.name;
+      case InteractionType.MessageComponent:
+      case InteractionType.ModalSubmit:
+        return interaction.data.custom_id.split(":")[0];
+      default:
+        return undefined;
+    }
+  }
+}

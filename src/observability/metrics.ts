@@ -1,0 +1,89 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * Every Prometheus series the bot exposes. Built once in `main.ts` and handed to the adapters,
+ * so tests can read a private registry instead of a global one.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  return {
+    registry,
+    shardStatus: new Gauge({
+      name: "rankbridge_shard_ready",
+      help: "1 when the shard is READY (or RESUMED), 0 otherwise",
+      labelNames: ["shard"] as const,
+      registers,
+    }),
+    shardLatency: new Gauge({
+      name: "rankbridge_shard_heartbeat_latency_seconds",
+      help: "Latency of the last heartbeat ACK per shard",
+      labelNames: ["shard"] as const,
+      registers,
+    }),
+    discordRequests: new Counter({
+      name: "rankbridge_discord_requests_total",
+      help: "Discord REST responses by route, method and status",
+      labelNames: ["route", "method", "status"] as const,
+      registers,
+    }),
+    discordRateLimited: new Counter({
+      name: "rankbridge_discord_rate_limited_total",
+      help: "Waits imposed by Discord rate limits, by route and whether a 429 was received",
+      labelNames: ["route", "global"] as const,
+      registers,
+    }),
+    robloxRequests: new Counter({
+      name: "rankbridge_roblox_requests_total",
+      help: "Roblox HTTP requests by API class and outcome",
+      labelNames: ["api", "outcome"] as const,
+      registers,
+    }),
+    robloxRequestDuration: new Histogram({
+      name: "rankbridge_roblox_request_duration_seconds",
+      help: "Roblox request latency by API class",
+      labelNames: ["api"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    robloxCredentials: new Gauge({
+      name: "rankbridge_roblox_credentials_ok",
+      help: "Start-up verification of the Roblox credentials: 1 ok, 0 failed, per check (read, write)",
+      labelNames: ["check"] as const,
+      registers,
+    }),
+    interactions: new Counter({
+      name: "rankbridge_interactions_total",
+      help: "Interactions handled by command and outcome",
+      labelNames: ["command", "outcome"] as const,
+      registers,
+    }),
+    syncRuns: new Counter({
+      name: "rankbridge_sync_runs_total",
+      help: "Sync runs by trigger and outcome",
+      labelNames: ["trigger", "outcome"] as const,
+      registers,
+    }),
+    syncMembers: new Counter({
+      name: "rankbridge_sync_members_total",
+      help: "Members handled by sync runs, by outcome",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
+    syncDuration: new Histogram({
+      name: "rankbridge_sync_run_duration_seconds",
+      help: "Wall time of sync runs",
+      buckets: [1, 5, 15, 60, 300, 900, 3600, 14400],
+      registers,
+    }),
+    pendingRobloxWrites: new Gauge({
+      name: "rankbridge_pending_roblox_writes",
+      help: "Roblox rank writes waiting to be retried",
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
