@@ -1,0 +1,205 @@
+import { and, asc, count, eq, gt, isNotNull, sql } from "drizzle-orm";
+import type { Db } from "../client.ts";
+import { members, ranks, type EpochMs, type Member, type VerificationMethod } from "../schema.ts";
+import { assertInteger, atomically, clamp, clockOf, normalizeLimit, p, type RepositoryOptions } from "./common.ts";
+
+/** Points live in [0, MAX_POINTS]; changes beyond either end are clamped, not rejected. */
+export const MAX_POINTS = 1_000_000_000;
+
+export interface LinkInput {
+  robloxUserId: number;
+  robloxUsername: string;
+  verifiedBy: VerificationMethod;
+  verifiedAt?: EpochMs;
+}
+
+export type LinkResult =
+  | { ok: true; member: Member; /** the row before linking, if there was one */ previous: Member | undefined }
+  | { ok: false; reason: "roblox-account-taken"; /** Discord id already linked to that Roblox account */ linkedTo: string };
+
+export type PointsChange = { op: "add" | "remove" | "set"; amount: number };
+
+export interface PageOptions {
+  /** Keyset cursor: the last discord id of the previous page. */
+  after?: string;
+  /** Omit for every row. */
+  limit?: number;
+}
+
+export type MemberRepository = ReturnType<typeof createMemberRepository>;
+
+export function createMemberRepository(db: Db, options?: RepositoryOptions) {
+  const now = clockOf(options);
+
+  const getStmt = db
+    .select()
+    .from(members)
+    .where(and(eq(members.guildId, p("guildId")), eq(members.discordId, p("discordId"))))
+    .prepare();
+  const byRobloxStmt = db
+    .select()
+    .from(members)
+    .where(and(eq(members.guildId, p("guildId")), eq(members.robloxUserId, p("robloxUserId"))))
+    .prepare();
+  const linkedAllStmt = db
+    .select()
+    .from(members)
+    .where(and(eq(members.guildId, p("guildId")), isNotNull(members.robloxUserId)))
+    .orderBy(asc(members.discordId))
+    .prepare();
+  const linkedPageStmt = db
+    .select()
+    .from(members)
+    .where(
+      and(eq(members.guildId, p("guildId")), isNotNull(members.robloxUserId), gt(members.discordId, p("after"))),
+    )
+    .orderBy(asc(members.discordId))
+    .limit(p("limit"))
+    .prepare();
+  // The EXISTS keeps a rank id from another guild out of this guild's member rows.
+  const setRankStmt = db
+    .update(members)
+    .set({ rankId: sql`${p("rankId")}`, rankUpdatedAt: sql`${p("at")}`, updatedAt: sql`${p("at")}` })
+    .where(
+      and(
+        eq(members.guildId, p("guildId")),
+        eq(members.discordId, p("discordId")),
+        sql`(${p("rankId")} IS NULL OR EXISTS (SELECT 1 FROM ${ranks} WHERE ${ranks.id} = ${p("rankId")} AND ${ranks.guildId} = ${p("guildId")}))`,
+      ),
+    )
+    .returning()
+    .prepare();
+
+  function get(guildId: string, discordId: string): Member | undefined {
+    return getStmt.get({ guildId, discordId });
+  }
+
+  function findByRobloxUserId(guildId: string, robloxUserId: number): Member | undefined {
+    return byRobloxStmt.get({ guildId, robloxUserId });
+  }
+
+  /**
+   * Links the Discord member to a Roblox account. Refused if that account is linked to someone
+   * else in this guild. Relinking to a different account clears the stored rank (it described
+   * the old account); relinking the same account keeps it.
+   */
+  function link(guildId: string, discordId: string, input: LinkInput): LinkResult {
+    assertInteger("robloxUserId", input.robloxUserId);
+    return atomically(db, (): LinkResult => {
+      const holder = findByRobloxUserId(guildId, input.robloxUserId);
+      if (holder && holder.discordId !== discordId) {
+        return { ok: false, reason: "roblox-account-taken", linkedTo: holder.discordId };
+      }
+      const previous = get(guildId, discordId);
+      const at = now();
+      const linkFields = {
+        robloxUserId: input.robloxUserId,
+        robloxUsername: input.robloxUsername,
+        verifiedBy: input.verifiedBy,
+        verifiedAt: input.verifiedAt ?? at,
+      };
+      const resetRank = previous?.robloxUserId !== input.robloxUserId ? { rankId: null, rankUpdatedAt: null } : {};
+      const member = db
+        .insert(members)
+        .values({ guildId, discordId, ...linkFields, createdAt: at, updatedAt: at })
+        .onConflictDoUpdate({
+          target: [members.guildId, members.discordId],
+          set: { ...linkFields, ...resetRank, updatedAt: at },
+        })
+        .returning()
+        .get();
+      return { ok: true, member, previous };
+    });
+  }
+
+  /**
+   * Removes the link (and the stored rank, which mirrored the Roblox account); points stay.
+   * Returns the row as it was before, or undefined if the member was not linked.
+   */
+  function unlink(guildId: string, discordId: string): Member | undefined {
+    return atomically(db, () => {
+      const previous = get(guildId, discordId);
+      if (!previous || previous.robloxUserId === null) return undefined;
+      db.update(members)
+        .set({
+          robloxUserId: null,
+          robloxUsername: null,
+          verifiedBy: null,
+          verifiedAt: null,
+          rankId: null,
+          rankUpdatedAt: null,
+          updatedAt: now(),
+        })
+        .where(and(eq(members.guildId, guildId), eq(members.discordId, discordId)))
+        .run();
+      return previous;
+    });
+  }
+
+  /** Linked members ordered by discord id: all of them, or one keyset page. */
+  function listLinked(guildId: string, page: PageOptions = {}): Member[] {
+    if (page.after === undefined && page.limit === undefined) return linkedAllStmt.all({ guildId });
+    return linkedPageStmt.all({ guildId, after: page.after ?? "", limit: normalizeLimit(page.limit, 1000, 10_000) });
+  }
+
+  function countLinked(guildId: string): number {
+    return db
+      .select({ n: count() })
+      .from(members)
+      .where(and(eq(members.guildId, guildId), isNotNull(members.robloxUserId)))
+      .get()!.n;
+  }
+
+  /** Roblox usernames change; sync refreshes the stored one. */
+  function updateRobloxUsername(guildId: string, discordId: string, robloxUsername: string): boolean {
+    const row = db
+      .update(members)
+      .set({ robloxUsername, updatedAt: now() })
+      .where(and(eq(members.guildId, guildId), eq(members.discordId, discordId), isNotNull(members.robloxUserId)))
+      .returning({ discordId: members.discordId })
+      .get();
+    return row !== undefined;
+  }
+
+  /**
+   * Adds, removes or sets points (creating the member row if needed) and returns the new balance,
+   * clamped to [0, MAX_POINTS]. The arithmetic happens in SQL, so concurrent changes don't lose updates.
+   */
+  function changePoints(guildId: string, discordId: string, change: PointsChange): number {
+    assertInteger("amount", change.amount);
+    if (change.amount < 0) throw new RangeError(`amount must not be negative, got ${change.amount}`);
+    const amount = Math.min(change.amount, MAX_POINTS);
+    const at = now();
+    const next =
+      change.op === "set"
+        ? sql`${amount}`
+        : sql`max(0, min(${MAX_POINTS}, ${members.points} ${change.op === "add" ? sql`+` : sql`-`} ${amount}))`;
+    const initial = change.op === "remove" ? 0 : clamp(amount, 0, MAX_POINTS);
+    return db
+      .insert(members)
+      .values({ guildId, discordId, points: initial, createdAt: at, updatedAt: at })
+      .onConflictDoUpdate({ target: [members.guildId, members.discordId], set: { points: next, updatedAt: at } })
+      .returning({ points: members.points })
+      .get().points;
+  }
+
+  /**
+   * Sets the stored rank (`null` clears it). Returns the updated member, or undefined when the
+   * member has no row or the rank is not one of this guild's.
+   */
+  function setStoredRank(guildId: string, discordId: string, rankId: number | null, at: EpochMs = now()): Member | undefined {
+    return setRankStmt.get({ guildId, discordId, rankId, at });
+  }
+
+  return {
+    get,
+    findByRobloxUserId,
+    link,
+    unlink,
+    listLinked,
+    countLinked,
+    updateRobloxUsername,
+    changePoints,
+    setStoredRank,
+  };
+}

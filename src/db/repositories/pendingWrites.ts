@@ -1,0 +1,157 @@
+import { and, asc, count, eq, lte, sql } from "drizzle-orm";
+import type { Db } from "../client.ts";
+import { pendingRobloxWrites, type EpochMs, type PendingRobloxWrite } from "../schema.ts";
+import { assertInteger, atomically, clockOf, normalizeLimit, p, type RepositoryOptions } from "./common.ts";
+
+/** A Roblox rank change that failed and will be retried. */
+export interface PendingWriteInput {
+  discordId: string;
+  robloxUserId: number;
+  groupId: number;
+  targetRobloxRoleId: number;
+  targetRank: number;
+  /** First attempt time; defaults to now. */
+  nextAttemptAt?: EpochMs;
+  /** Error of the attempt that failed before queueing, if any. */
+  lastError?: string | null;
+}
+
+export interface QueuedWrite {
+  write: PendingRobloxWrite;
+  /** The older write for the same Roblox user that this one replaced. */
+  replaced: PendingRobloxWrite | undefined;
+}
+
+export type PendingWriteRepository = ReturnType<typeof createPendingWriteRepository>;
+
+export function createPendingWriteRepository(db: Db, options?: RepositoryOptions) {
+  const now = clockOf(options);
+
+  const dueStmt = db
+    .select()
+    .from(pendingRobloxWrites)
+    .where(and(eq(pendingRobloxWrites.guildId, p("guildId")), lte(pendingRobloxWrites.nextAttemptAt, p("now"))))
+    .orderBy(asc(pendingRobloxWrites.nextAttemptAt), asc(pendingRobloxWrites.id))
+    .limit(p("limit"))
+    .prepare();
+  const byUserStmt = db
+    .select()
+    .from(pendingRobloxWrites)
+    .where(and(eq(pendingRobloxWrites.guildId, p("guildId")), eq(pendingRobloxWrites.robloxUserId, p("robloxUserId"))))
+    .prepare();
+
+  const scoped = (guildId: string, id: number) =>
+    and(eq(pendingRobloxWrites.guildId, guildId), eq(pendingRobloxWrites.id, id));
+
+  /**
+   * Queues a write, replacing any older one for the same Roblox user. The replacement gets a new
+   * id, so a retry worker still holding the old row can't delete or update the newer write.
+   */
+  function enqueue(guildId: string, input: PendingWriteInput): QueuedWrite {
+    assertInteger("robloxUserId", input.robloxUserId);
+    return atomically(db, () => {
+      const replaced = db
+        .delete(pendingRobloxWrites)
+        .where(and(eq(pendingRobloxWrites.guildId, guildId), eq(pendingRobloxWrites.robloxUserId, input.robloxUserId)))
+        .returning()
+        .get();
+      const at = now();
+      const write = db
+        .insert(pendingRobloxWrites)
+        .values({
+          guildId,
+          discordId: input.discordId,
+          robloxUserId: input.robloxUserId,
+          groupId: input.groupId,
+          targetRobloxRoleId: input.targetRobloxRoleId,
+          targetRank: input.targetRank,
+          attempts: 0,
+          nextAttemptAt: input.nextAttemptAt ?? at,
+          lastError: input.lastError ?? null,
+          createdAt: at,
+        })
+        .returning()
+        .get();
+      return { write, replaced };
+    });
+  }
+
+  function get(guildId: string, id: number): PendingRobloxWrite | undefined {
+    return db.select().from(pendingRobloxWrites).where(scoped(guildId, id)).get();
+  }
+
+  /** The write waiting for this user: sync must not revert such a member to their Roblox rank. */
+  function getForUser(guildId: string, robloxUserId: number): PendingRobloxWrite | undefined {
+    return byUserStmt.get({ guildId, robloxUserId });
+  }
+
+  /** Every pending write of the guild, oldest due first (the sync planner loads them all). */
+  function list(guildId: string): PendingRobloxWrite[] {
+    return db
+      .select()
+      .from(pendingRobloxWrites)
+      .where(eq(pendingRobloxWrites.guildId, guildId))
+      .orderBy(asc(pendingRobloxWrites.nextAttemptAt), asc(pendingRobloxWrites.id))
+      .all();
+  }
+
+  function listDue(guildId: string, at: EpochMs = now(), limit?: number): PendingRobloxWrite[] {
+    return dueStmt.all({ guildId, now: at, limit: normalizeLimit(limit, 50) });
+  }
+
+  /**
+   * Guilds with a write due, for the retry worker. Crosses guilds by design; with several
+   * processes sharing the file, each must keep only the guilds on its own shards.
+   */
+  function guildsWithDue(at: EpochMs = now()): string[] {
+    return db
+      .selectDistinct({ guildId: pendingRobloxWrites.guildId })
+      .from(pendingRobloxWrites)
+      .where(lte(pendingRobloxWrites.nextAttemptAt, at))
+      .all()
+      .map((r) => r.guildId);
+  }
+
+  /** Records a failed attempt and when to try next. Undefined if the write is gone or was replaced. */
+  function markAttempt(
+    guildId: string,
+    id: number,
+    attempt: { error: string; nextAttemptAt: EpochMs },
+  ): PendingRobloxWrite | undefined {
+    return db
+      .update(pendingRobloxWrites)
+      .set({
+        attempts: sql`${pendingRobloxWrites.attempts} + 1`,
+        lastError: attempt.error,
+        nextAttemptAt: attempt.nextAttemptAt,
+      })
+      .where(scoped(guildId, id))
+      .returning()
+      .get();
+  }
+
+  /** Removes a write (it succeeded or was given up). False if it is gone or was replaced. */
+  function remove(guildId: string, id: number): boolean {
+    return db.delete(pendingRobloxWrites).where(scoped(guildId, id)).returning({ id: pendingRobloxWrites.id }).get() !== undefined;
+  }
+
+  /** Drops the user's write (e.g. they unlinked, or a newer direct write succeeded). */
+  function removeForUser(guildId: string, robloxUserId: number): PendingRobloxWrite | undefined {
+    return db
+      .delete(pendingRobloxWrites)
+      .where(and(eq(pendingRobloxWrites.guildId, guildId), eq(pendingRobloxWrites.robloxUserId, robloxUserId)))
+      .returning()
+      .get();
+  }
+
+  function countForGuild(guildId: string): number {
+    return db.select({ n: count() }).from(pendingRobloxWrites).where(eq(pendingRobloxWrites.guildId, guildId)).get()!.n;
+  }
+
+  /** Total over every guild, for the pending-writes gauge. */
+  function countAll(): number {
+    return db.select({ n: count() }).from(pendingRobloxWrites).get()!.n;
+  }
+
+  return { enqueue, get, getForUser, list, listDue, guildsWithDue, markAttempt, delete: remove, removeForUser, count: countForGuild, countAll };
+}

@@ -1,0 +1,293 @@
+/**
+ * The storage schema. Every row belongs to one Discord guild (`guild_id`), except `meta`.
+ * Timestamps are integer milliseconds since the epoch (`Date.now()`), kept as plain numbers so
+ * they cross the JSON/log/metrics boundaries unchanged.
+ *
+ * After editing this file run `bun run db:generate` (drizzle-kit + scripts/embed-migrations.ts).
+ */
+import { sql } from "drizzle-orm";
+import {
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+/** Epoch milliseconds. */
+export type EpochMs = number;
+
+// Unions kept as `as const` arrays so features can validate input against the same list.
+export const LEFT_GROUP_POLICIES = ["remove", "flag"] as const;
+export type LeftGroupPolicy = (typeof LEFT_GROUP_POLICIES)[number];
+
+export const VERIFICATION_METHODS = ["profile-phrase", "oauth"] as const;
+export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
+
+export const LINK_CHALLENGE_KINDS = ["phrase", "oauth"] as const;
+export type LinkChallengeKind = (typeof LINK_CHALLENGE_KINDS)[number];
+
+export const AUDIT_ACTIONS = [
+  "link",
+  "unlink",
+  "rank.promote",
+  "rank.demote",
+  "rank.set",
+  "points.add",
+  "points.remove",
+  "points.set",
+  "ranks.import",
+  "ranks.bind",
+  "ranks.unbind",
+  "ranks.edit",
+  "roblox.write",
+  "sync.member",
+  "sync.run",
+  "config",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const AUDIT_OUTCOMES = ["ok", "partial", "failed"] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** Who did it: a Discord user id, or the bot itself. */
+export type AuditActor = string | "system";
+
+export const SYNC_TRIGGERS = ["manual", "background", "resume"] as const;
+export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+
+export const SYNC_RUN_STATUSES = ["running", "done", "failed", "paused"] as const;
+export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
+
+export const SYNC_ITEM_STATUSES = ["pending", "done", "failed", "skipped"] as const;
+export type SyncItemStatus = (typeof SYNC_ITEM_STATUSES)[number];
+
+/**
+ * Saved sync cursor. Opaque to storage: the sync layer owns its shape, so it is only required to
+ * be a JSON object. The plan itself lives in `sync_run_items`.
+ */
+export type SyncRunProgress = Record<string, unknown>;
+
+// SQL-side default for timestamp columns, so rows inserted outside the repositories (raw SQL,
+// future migrations) still get a value. The repositories pass their own clock's value.
+const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+const createdAt = () => integer("created_at").notNull().default(nowMs);
+const updatedAt = () => integer("updated_at").notNull().default(nowMs);
+
+export const guildSettings = sqliteTable("guild_settings", {
+  guildId: text("guild_id").primaryKey(),
+  /** null: use ROBLOX_GROUP_ID. */
+  robloxGroupId: integer("roblox_group_id"),
+  /** AES-GCM ciphertext, base64 with its iv; never the plain key. */
+  robloxApiKeyEncrypted: text("roblox_api_key_encrypted"),
+  adminRoleId: text("admin_role_id"),
+  logChannelId: text("log_channel_id"),
+  /** null: use SYNC_INTERVAL. */
+  syncIntervalMs: integer("sync_interval_ms"),
+  leftGroupPolicy: text("left_group_policy", { enum: LEFT_GROUP_POLICIES }).notNull().default("remove"),
+  /** Rank ids a background sync is limited to; null = every rank. */
+  syncRankFilter: text("sync_rank_filter", { mode: "json" }).$type<number[]>(),
+  alertWebhookUrl: text("alert_webhook_url"),
+  /** Set when background sync is paused for this guild (e.g. missing permissions); null = active. */
+  syncPausedReason: text("sync_paused_reason"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const ranks = sqliteTable(
+  "ranks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    guildId: text("guild_id").notNull(),
+    /** Ladder order, 0 = lowest. */
+    position: integer("position").notNull(),
+    name: text("name").notNull(),
+    robloxRoleId: integer("roblox_role_id").notNull(),
+    robloxRank: integer("roblox_rank").notNull(),
+    discordRoleId: text("discord_role_id"),
+    pointsRequired: integer("points_required").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("ranks_guild_roblox_role_uq").on(t.guildId, t.robloxRoleId),
+    index("ranks_guild_position_idx").on(t.guildId, t.position),
+    check("ranks_roblox_rank_range", sql`${t.robloxRank} BETWEEN 0 AND 255`),
+    check("ranks_position_nonneg", sql`${t.position} >= 0`),
+  ],
+);
+
+export const members = sqliteTable(
+  "members",
+  {
+    guildId: text("guild_id").notNull(),
+    discordId: text("discord_id").notNull(),
+    robloxUserId: integer("roblox_user_id"),
+    robloxUsername: text("roblox_username"),
+    verifiedBy: text("verified_by", { enum: VERIFICATION_METHODS }),
+    verifiedAt: integer("verified_at"),
+    points: integer("points").notNull().default(0),
+    /** The rank the database believes the member holds. */
+    rankId: integer("rank_id").references(() => ranks.id, { onDelete: "set null" }),
+    rankUpdatedAt: integer("rank_updated_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.guildId, t.discordId] }),
+    // One Roblox account links to one Discord account per guild (NULLs, i.e. unlinked rows, don't collide).
+    uniqueIndex("members_guild_roblox_user_uq").on(t.guildId, t.robloxUserId),
+    index("members_rank_idx").on(t.rankId),
+    check("members_points_nonneg", sql`${t.points} >= 0`),
+  ],
+);
+
+export const linkChallenges = sqliteTable(
+  "link_challenges",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    guildId: text("guild_id").notNull(),
+    discordId: text("discord_id").notNull(),
+    kind: text("kind", { enum: LINK_CHALLENGE_KINDS }).notNull(),
+    /** Known up front for a phrase challenge; set from the token for OAuth. */
+    robloxUserId: integer("roblox_user_id"),
+    robloxUsername: text("roblox_username"),
+    phrase: text("phrase"),
+    oauthState: text("oauth_state"),
+    pkceVerifier: text("pkce_verifier"),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // Starting a new challenge replaces the member's previous one of the same kind.
+    uniqueIndex("link_challenges_member_kind_uq").on(t.guildId, t.discordId, t.kind),
+    uniqueIndex("link_challenges_oauth_state_uq").on(t.oauthState),
+    index("link_challenges_expires_idx").on(t.expiresAt),
+  ],
+);
+
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    guildId: text("guild_id").notNull(),
+    actorId: text("actor_id").$type<AuditActor>().notNull(),
+    action: text("action", { enum: AUDIT_ACTIONS }).notNull(),
+    targetDiscordId: text("target_discord_id"),
+    targetRobloxUserId: integer("target_roblox_user_id"),
+    before: text("before", { mode: "json" }).$type<unknown>(),
+    after: text("after", { mode: "json" }).$type<unknown>(),
+    reason: text("reason"),
+    outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull().default("ok"),
+    detail: text("detail"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("audit_guild_target_created_idx").on(t.guildId, t.targetDiscordId, t.createdAt),
+    index("audit_guild_created_idx").on(t.guildId, t.createdAt),
+  ],
+);
+
+export const syncRuns = sqliteTable(
+  "sync_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    guildId: text("guild_id").notNull(),
+    trigger: text("trigger", { enum: SYNC_TRIGGERS }).notNull(),
+    status: text("status", { enum: SYNC_RUN_STATUSES }).notNull().default("running"),
+    dryRun: integer("dry_run", { mode: "boolean" }).notNull().default(false),
+    startedAt: integer("started_at").notNull().default(nowMs),
+    finishedAt: integer("finished_at"),
+    total: integer("total").notNull().default(0),
+    updated: integer("updated").notNull().default(0),
+    inSync: integer("in_sync").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    robloxRequests: integer("roblox_requests").notNull().default(0),
+    discordRequests: integer("discord_requests").notNull().default(0),
+    progress: text("progress", { mode: "json" }).$type<SyncRunProgress>(),
+    error: text("error"),
+    // Where to report progress for a manual run (interaction tokens last 15 minutes, so a resumed
+    // run falls back to the channel).
+    interactionAppId: text("interaction_app_id"),
+    interactionToken: text("interaction_token"),
+    channelId: text("channel_id"),
+  },
+  (t) => [
+    index("sync_runs_guild_started_idx").on(t.guildId, t.startedAt),
+    // At most one running sync per guild, even if two starts race.
+    uniqueIndex("sync_runs_one_running_uq").on(t.guildId).where(sql`status = 'running'`),
+  ],
+);
+
+export const syncRunItems = sqliteTable(
+  "sync_run_items",
+  {
+    runId: integer("run_id")
+      .notNull()
+      .references(() => syncRuns.id, { onDelete: "cascade" }),
+    discordId: text("discord_id").notNull(),
+    /** Position in the plan, so a resumed run applies items in the original order. */
+    seq: integer("seq").notNull(),
+    robloxUserId: integer("roblox_user_id"),
+    // Rank ids are a snapshot of the plan, deliberately not FKs: a ladder edit must not rewrite history.
+    fromRankId: integer("from_rank_id"),
+    toRankId: integer("to_rank_id"),
+    addRoles: text("add_roles", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    removeRoles: text("remove_roles", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    status: text("status", { enum: SYNC_ITEM_STATUSES }).notNull().default("pending"),
+    error: text("error"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.discordId] }),
+    index("sync_run_items_run_status_seq_idx").on(t.runId, t.status, t.seq),
+  ],
+);
+
+export const pendingRobloxWrites = sqliteTable(
+  "pending_roblox_writes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    guildId: text("guild_id").notNull(),
+    discordId: text("discord_id").notNull(),
+    robloxUserId: integer("roblox_user_id").notNull(),
+    groupId: integer("group_id").notNull(),
+    targetRobloxRoleId: integer("target_roblox_role_id").notNull(),
+    targetRank: integer("target_rank").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // A newer write for the same user replaces the older one (it gets a new id, see pendingWrites.ts).
+    uniqueIndex("pending_writes_guild_user_uq").on(t.guildId, t.robloxUserId),
+    index("pending_writes_due_idx").on(t.nextAttemptAt),
+  ],
+);
+
+export const meta = sqliteTable("meta", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: updatedAt(),
+});
+
+export type GuildSettings = typeof guildSettings.$inferSelect;
+export type NewGuildSettings = typeof guildSettings.$inferInsert;
+export type Rank = typeof ranks.$inferSelect;
+export type NewRank = typeof ranks.$inferInsert;
+export type Member = typeof members.$inferSelect;
+export type NewMember = typeof members.$inferInsert;
+export type LinkChallenge = typeof linkChallenges.$inferSelect;
+export type NewLinkChallenge = typeof linkChallenges.$inferInsert;
+export type AuditEntry = typeof auditLog.$inferSelect;
+export type NewAuditEntry = typeof auditLog.$inferInsert;
+export type SyncRun = typeof syncRuns.$inferSelect;
+export type NewSyncRun = typeof syncRuns.$inferInsert;
+export type SyncRunItem = typeof syncRunItems.$inferSelect;
+export type NewSyncRunItem = typeof syncRunItems.$inferInsert;
+export type PendingRobloxWrite = typeof pendingRobloxWrites.$inferSelect;
+export type NewPendingRobloxWrite = typeof pendingRobloxWrites.$inferInsert;
+export type MetaEntry = typeof meta.$inferSelect;

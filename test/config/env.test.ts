@@ -1,0 +1,86 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig, parseShardIds } from "../../src/config/env.ts";
+
+const valid = { DISCORD_TOKEN: "token" };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.variable} ${p.message}`);
+    throw error;
+  }
+  return [];
+}
+
+describe("configuration", () => {
+  test("defaults follow design.md §2", () => {
+    const config = loadConfig(valid);
+    expect(config).toMatchObject({
+      discordApiUrl: "https://discord.com/api",
+      shardingStrategy: "simple",
+      robloxApiUrl: "https://{service}.roblox.com",
+      databasePath: "./data/rankbridge.sqlite",
+      httpHost: "0.0.0.0",
+      httpPort: 8080,
+      syncIntervalMs: 6 * 3_600_000,
+      logLevel: "info",
+    });
+    expect(config.shardIds).toBeUndefined();
+  });
+
+  test("shard ids accept ranges and lists", () => {
+    expect(parseShardIds("0-3")).toEqual([0, 1, 2, 3]);
+    expect(parseShardIds("0,2,4")).toEqual([0, 2, 4]);
+    expect(parseShardIds("4-1")).toBeUndefined();
+    expect(parseShardIds("a")).toBeUndefined();
+    expect(loadConfig({ ...valid, SHARD_COUNT: "6", SHARD_IDS: "0-1,4" }).shardIds).toEqual([0, 1, 4]);
+  });
+
+  test("every problem is reported at once, one line per variable", () => {
+    const problems = problemsOf({
+      ROBLOX_API_URL: "not a url",
+      SHARD_COUNT: "2",
+      SHARD_IDS: "0-3",
+      ENCRYPTION_KEY: "short",
+      SYNC_INTERVAL: "often",
+      HTTP_PORT: "99999",
+      LOG_LEVEL: "loud",
+    });
+    const variables = problems.map((p) => p.split(" ")[0]);
+    expect(variables).toEqual(
+      expect.arrayContaining(["DISCORD_TOKEN", "ROBLOX_API_URL", "SHARD_IDS", "ENCRYPTION_KEY", "SYNC_INTERVAL", "HTTP_PORT", "LOG_LEVEL"]),
+    );
+    expect(problems.every((p) => !p.includes("\n"))).toBe(true);
+  });
+
+  test("encryption key: 64 hex characters or base64 of 32 bytes", () => {
+    const hex = "ab".repeat(32);
+    expect(loadConfig({ ...valid, ENCRYPTION_KEY: hex }).encryptionKey?.length).toBe(32);
+    const b64 = Buffer.alloc(32, 7).toString("base64");
+    expect(loadConfig({ ...valid, ENCRYPTION_KEY: b64 }).encryptionKey?.length).toBe(32);
+    expect(problemsOf({ ...valid, ENCRYPTION_KEY: Buffer.alloc(16).toString("base64") })[0]).toStartWith("ENCRYPTION_KEY");
+  });
+
+  test("OAuth needs its three variables together", () => {
+    expect(problemsOf({ ...valid, ROBLOX_OAUTH_CLIENT_ID: "id" })[0]).toStartWith("ROBLOX_OAUTH_CLIENT_SECRET");
+    expect(problemsOf({ ...valid, ROBLOX_OAUTH_CLIENT_ID: "id", ROBLOX_OAUTH_CLIENT_SECRET: "s" })[0]).toStartWith("PUBLIC_URL");
+    const config = loadConfig({
+      ...valid,
+      ROBLOX_OAUTH_CLIENT_ID: "id",
+      ROBLOX_OAUTH_CLIENT_SECRET: "s",
+      PUBLIC_URL: "https://bot.example.com",
+    });
+    expect(config.robloxOAuth?.publicUrl).toBe("https://bot.example.com");
+  });
+
+  test("the error message never contains a secret's value", () => {
+    try {
+      loadConfig({ DISCORD_TOKEN: "super-secret-token", ENCRYPTION_KEY: "leaky-secret", ROBLOX_API_URL: "x" });
+      throw new Error("expected a ConfigError");
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain("leaky-secret");
+      expect(String((error as Error).message)).not.toContain("super-secret-token");
+    }
+  });
+});

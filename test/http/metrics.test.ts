@@ -1,0 +1,69 @@
+import { describe, expect, test } from "bun:test";
+import { createHttpApp } from "../../src/http/app.ts";
+import { createMetrics } from "../../src/observability/metrics.ts";
+import { checkExposition, promtoolCheck } from "../support/exposition.ts";
+
+function appWith(ready: boolean) {
+  const metrics = createMetrics();
+  const app = createHttpApp({
+    metrics,
+    readiness: () => ({
+      ready,
+      shards: [{ id: 0, status: ready ? "ready" : "connecting", ready }],
+      database: { ok: true },
+    }),
+  });
+  return { app, metrics };
+}
+
+describe("exposition checker", () => {
+  test("rejects what promtool rejects", () => {
+    expect(checkExposition("# TYPE a counter\na_total 1\n").problems).toEqual([]);
+    expect(checkExposition("a{b=c} 1\n").problems.join()).toContain("quoted");
+    expect(checkExposition("# TYPE a gauge\na 1\nb 2\na 3\n").problems.join()).toContain("not contiguous");
+    expect(checkExposition("a 1").problems.join()).toContain("newline");
+    expect(checkExposition("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_sum 1\nh_count 2\n").problems.join()).toContain("+Inf");
+    expect(checkExposition("1a 2\n").problems.join()).toContain("not a valid sample");
+  });
+});
+
+describe("/metrics", () => {
+  test("is valid exposition with the bot's own series prefixed rankbridge_", async () => {
+    const { app, metrics } = appWith(true);
+    metrics.interactions.inc({ command: "ping", outcome: "ok" });
+    metrics.shardStatus.set({ shard: "0" }, 1);
+    metrics.robloxRequestDuration.observe({ api: "groups.memberships" }, 0.12);
+    metrics.discordRequests.inc({ route: "/guilds/:id/members/:id", method: "PATCH", status: "200" });
+    metrics.syncRuns.inc({ trigger: "manual", outcome: "done" });
+    metrics.interactions.inc({ command: 'we"ird\\name\nx', outcome: "ok" });
+
+    const response = await app.request("/metrics");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/plain");
+    const text = await response.text();
+    const { problems, samples } = checkExposition(text);
+    expect(problems).toEqual([]);
+    expect(samples.find((s) => s.name === "rankbridge_interactions_total" && s.labels.command === "ping")?.value).toBe(1);
+    expect(samples.some((s) => s.name === 'rankbridge_interactions_total' && s.labels.command === 'we"ird\\name\nx')).toBe(true);
+    expect(samples.some((s) => s.name.startsWith("process_"))).toBe(true);
+    const own = samples.filter((s) => !/^(process_|nodejs_)/.test(s.name));
+    expect(own.every((s) => s.name.startsWith("rankbridge_"))).toBe(true);
+
+    const promtool = await promtoolCheck(text);
+    if (promtool) expect(promtool).toEqual({ exitCode: 0, output: "" });
+  });
+});
+
+describe("/healthz and /readyz", () => {
+  test("healthz is 200 while the process runs", async () => {
+    const { app } = appWith(false);
+    expect((await app.request("/healthz")).status).toBe(200);
+  });
+
+  test("readyz is 503 with the part that is not ready, 200 when all are", async () => {
+    const notReady = await appWith(false).app.request("/readyz");
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ ready: false, shards: [{ id: 0, ready: false }] });
+    expect((await appWith(true).app.request("/readyz")).status).toBe(200);
+  });
+});

@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+const PROJECT_ROOT = join(import.meta.dir, "..", "..");
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The real bot, started exactly as `bun start` starts it, in a child process with its own
+ * environment and a throw-away database directory.
+ */
+export class BotProcess {
+  readonly logs: LogLine[] = [];
+  stderr = "";
+  #rawStdout = "";
+  #waiters: { predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+  readonly exited: Promise<number>;
+
+  private constructor(
+    readonly process: Subprocess<"ignore", "pipe", "pipe">,
+    readonly dataDir: string,
+  ) {
+    this.exited = process.exited;
+    void this.#pump();
+    void (async () => {
+      for await (const chunk of process.stderr) this.stderr += new TextDecoder().decode(chunk);
+    })();
+  }
+
+  static start(env: Record<string, string | undefined>, options: { command?: string[]; dataDir?: string } = {}): BotProcess {
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "rankbridge-test-"));
+    const child = Bun.spawn(options.command ?? ["bun", "run", "start"], {
+      cwd: PROJECT_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_PATH: join(dataDir, "rankbridge.sqlite"),
+        HTTP_HOST: "127.0.0.1",
+        HTTP_PORT: "0",
+        LOG_LEVEL: "debug",
+        ...env,
+      },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    return new BotProcess(child, dataDir);
+  }
+
+  async #pump(): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of this.process.stdout) {
+      this.#rawStdout += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = this.#rawStdout.indexOf("\n")) >= 0) {
+        const text = this.#rawStdout.slice(0, newline);
+        this.#rawStdout = this.#rawStdout.slice(newline + 1);
+        let line: LogLine;
+        try {
+          line = JSON.parse(text) as LogLine;
+        } catch {
+          line = { level: 30, msg: text };
+        }
+        this.logs.push(line);
+        this.#waiters = this.#waiters.filter((w) => {
+          if (!w.predicate(line)) return true;
+          w.resolve(line);
+          return false;
+        });
+      }
+    }
+  }
+
+  /** Resolves with the first log line (past or future) matching the predicate. */
+  waitForLog(predicate: ((line: LogLine) => boolean) | string, timeoutMs = 15_000): Promise<LogLine> {
+    const match = typeof predicate === "string" ? (line: LogLine) => line.msg === predicate : predicate;
+    const seen = this.logs.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new Error(
+            `timed out waiting for a log line (${typeof predicate === "string" ? predicate : "predicate"});` +
+              ` last lines:\n${this.logs.slice(-15).map((l) => JSON.stringify(l)).join("\n")}\nstderr:\n${this.stderr}`,
+          ),
+        );
+      }, timeoutMs);
+      this.#waiters.push({
+        predicate: match,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      });
+    });
+  }
+
+  /** Base URL of the bot's health and metrics server, from its start-up log. */
+  async httpUrl(): Promise<string> {
+    const line = await this.waitForLog("health and metrics listening");
+    return String(line.url);
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number> {
+    if (this.process.exitCode === null && !this.process.killed) this.process.kill(signal);
+    return this.exited;
+  }
+
+  cleanup(): void {
+    if (this.process.exitCode === null) this.process.kill("SIGKILL");
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Polls until the check passes or the time runs out; returns the last value. */
+export async function eventually<T>(check: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await check();
+  while (!accept(value) && Date.now() < deadline) {
+    await Bun.sleep(50);
+    value = await check();
+  }
+  return value;
+}
