@@ -1,0 +1,128 @@
+import type { API } from "@discordjs/core";
+import { DiscordAPIError } from "@discordjs/rest";
+import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
+import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
+
+/** What the features need of a guild: its owner and roles, kept current from gateway events. */
+export interface GuildSnapshot {
+  id: string;
+  name: string;
+  ownerId: string;
+  roles: Map<string, GuildRole>;
+}
+
+export function toGuildRole(role: APIRole): GuildRole {
+  return { id: role.id, name: role.name, position: role.position, managed: role.managed, permissions: BigInt(role.permissions) };
+}
+
+/** A member as the features see it. */
+export interface GuildMemberView {
+  userId: string;
+  username: string;
+  displayName: string;
+  roleIds: string[];
+}
+
+export function toMemberView(member: APIGuildMember): GuildMemberView {
+  const user = member.user;
+  return {
+    userId: user.id,
+    username: user.username,
+    displayName: member.nick ?? user.global_name ?? user.username,
+    roleIds: member.roles,
+  };
+}
+
+/**
+ * The Discord side of a guild, through one REST instance. Guild snapshots come from GUILD_CREATE
+ * and role events (no request), with a REST read when a guild is not cached yet.
+ */
+export class DiscordGuilds {
+  readonly #snapshots = new Map<string, GuildSnapshot>();
+  #botUserId: string | undefined;
+
+  constructor(private readonly api: API) {}
+
+  set botUserId(id: string) {
+    this.#botUserId = id;
+  }
+
+  get botUserId(): string | undefined {
+    return this.#botUserId;
+  }
+
+  /** Fed by the gateway: GUILD_CREATE / GUILD_UPDATE. */
+  remember(guild: { id: string; name: string; owner_id: string; roles: APIRole[] }): void {
+    this.#snapshots.set(guild.id, {
+      id: guild.id,
+      name: guild.name,
+      ownerId: guild.owner_id,
+      roles: new Map(guild.roles.map((role) => [role.id, toGuildRole(role)])),
+    });
+  }
+
+  rememberRole(guildId: string, role: APIRole): void {
+    this.#snapshots.get(guildId)?.roles.set(role.id, toGuildRole(role));
+  }
+
+  forgetRole(guildId: string, roleId: string): void {
+    this.#snapshots.get(guildId)?.roles.delete(roleId);
+  }
+
+  forget(guildId: string): void {
+    this.#snapshots.delete(guildId);
+  }
+
+  async guild(guildId: string): Promise<GuildSnapshot> {
+    const cached = this.#snapshots.get(guildId);
+    if (cached) return cached;
+    const guild = await this.api.guilds.get(guildId);
+    this.remember(guild);
+    return this.#snapshots.get(guildId)!;
+  }
+
+  /** The member, or null when they are not in the guild (10007 Unknown member). */
+  async member(guildId: string, userId: string): Promise<GuildMemberView | null> {
+    try {
+      return toMemberView(await this.api.guilds.getMember(guildId, userId));
+    } catch (error) {
+      if (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMember) return null;
+      throw error;
+    }
+  }
+
+  /** The bot's own roles and resulting permissions in the guild, for the hierarchy pre-check. */
+  async botStanding(guildId: string) {
+    const guild = await this.guild(guildId);
+    const botUserId = this.#botUserId ?? (await this.api.users.getCurrent()).id;
+    this.#botUserId = botUserId;
+    const bot = await this.member(guildId, botUserId);
+    const botRoleIds = bot?.roleIds ?? [];
+    return {
+      guild,
+      botRoleIds,
+      guildRoles: [...guild.roles.values()],
+      botPermissions: permissionsFromRoles(botRoleIds, guild.roles.values(), guildId),
+    };
+  }
+
+  /** Replaces the member's role set in one request. */
+  async setMemberRoles(guildId: string, userId: string, roleIds: string[], reason?: string): Promise<void> {
+    await this.api.guilds.editMember(guildId, userId, { roles: roleIds }, { reason });
+  }
+
+  /**
+   * Sends a direct message; returns false when the member does not accept DMs from the server
+   * (50007), which is the member's choice, not a failure of the bot.
+   */
+  async sendDirectMessage(userId: string, content: string): Promise<boolean> {
+    try {
+      const channel = await this.api.users.createDM(userId);
+      await this.api.channels.createMessage(channel.id, { content });
+      return true;
+    } catch (error) {
+      if (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.CannotSendMessagesToThisUser) return false;
+      throw error;
+    }
+  }
+}
