@@ -3,6 +3,7 @@ import type { Repositories } from "../../db/index.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { Metrics } from "../../observability/metrics.ts";
 import type { SecretBox } from "../../security/secrets.ts";
+import type { AuditTrail } from "../../services/audit-trail.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
 import type { DiscordGuilds } from "../guilds.ts";
 
@@ -15,5 +16,6 @@ export interface CommandDependencies {
   guilds: DiscordGuilds;
   contexts: GuildContexts;
   secrets: SecretBox;
+  audit: AuditTrail;
   shardLatencyMs(shardId: number): number | undefined;
 }
