@@ -1,0 +1,646 @@
+/**
+ * Linking a Discord member to their Roblox account (design §3 `/link-roblox`, `/unlink`).
+ *
+ * Ownership is proven one of two ways: a one-time phrase the member puts in their profile's About
+ * text (only the owner can edit it), or "Sign in with Roblox" (OAuth 2.0 with PKCE). Either proof
+ * ends in the same `completeLink`: membership check, link row, stored rank, Discord rank role, audit.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Repositories } from "../db/index.ts";
+import type { Member, VerificationMethod } from "../db/schema.ts";
+import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { Logger } from "../observability/logger.ts";
+import { RoleHierarchy } from "../ranks/hierarchy.ts";
+import type { Rank, RankLadder } from "../ranks/ladder.ts";
+import { checkProfileForPhrase, generateLinkPhrase, type RandomSource } from "../ranks/link-phrase.ts";
+import { isRobloxError } from "../roblox/errors.ts";
+import type { Membership, RobloxUserId } from "../roblox/types.ts";
+import { RobloxUrls } from "../roblox/urls.ts";
+import type { AuditTrail } from "./audit-trail.ts";
+import type { GuildContext, GuildContexts } from "./guild-context.ts";
+
+/** How long a phrase or an OAuth sign-in stays valid. */
+export const LINK_CHALLENGE_TTL_MS = 15 * 60_000;
+
+/** Roblox's own rule for usernames; anything else cannot name an account, so Roblox is not asked. */
+const ROBLOX_USERNAME = /^[A-Za-z0-9_]{3,20}$/;
+
+/**
+ * Expired challenges are purged only after this long, so a late confirm can still be told "expired"
+ * rather than "nothing in progress".
+ */
+const EXPIRED_CHALLENGE_RETENTION_MS = 24 * 60 * 60_000;
+
+const OAUTH_SCOPE = "openid profile";
+const OAUTH_TIMEOUT_MS = 10_000;
+
+export const robloxProfileUrl = (userId: RobloxUserId) => `https://www.roblox.com/users/${userId}/profile`;
+export const robloxGroupUrl = (groupId: number) => `https://www.roblox.com/communities/${groupId}`;
+
+export type LinkingErrorReason =
+  | "invalid-username"
+  | "unknown-username"
+  | "not-in-group"
+  | "roblox-unavailable"
+  | "no-challenge"
+  | "challenge-expired"
+  | "phrase-missing"
+  | "phrase-filtered"
+  | "account-taken"
+  | "not-linked"
+  | "oauth-not-configured"
+  | "oauth-state-unknown"
+  | "oauth-state-expired"
+  | "oauth-denied"
+  | "oauth-rejected";
+
+/** A linking step that cannot go on; `userMessage` says why and what to do, for Discord or the callback page. */
+export class LinkingError extends Error {
+  constructor(
+    readonly reason: LinkingErrorReason,
+    readonly userMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(userMessage, options);
+    this.name = "LinkingError";
+  }
+}
+
+/** The user is not in the group: carries the group so callers can offer the join link. */
+export class NotInGroupError extends LinkingError {
+  constructor(
+    readonly groupId: number,
+    robloxUsername: string,
+  ) {
+    super(
+      "not-in-group",
+      `The Roblox account **${robloxUsername}** isn't in this server's Roblox group yet. ` +
+        `Join it at ${robloxGroupUrl(groupId)}, then try linking again.`,
+    );
+  }
+}
+
+/** What happened to the member's Discord rank roles. */
+export type RoleUpdate =
+  /** Sent in one request (or nothing needed when both lists are empty). */
+  | { readonly status: "applied"; readonly added: readonly string[]; readonly removed: readonly string[] }
+  /** Nothing to do or nothing possible: not in the server, rank not on the ladder. */
+  | { readonly status: "skipped"; readonly reason: string }
+  /** The hierarchy pre-check found roles the bot may not touch; no request was sent. */
+  | { readonly status: "blocked"; readonly problems: readonly string[] }
+  | { readonly status: "failed"; readonly reason: string };
+
+export interface PhraseChallenge {
+  readonly robloxUserId: RobloxUserId;
+  readonly robloxUsername: string;
+  readonly robloxDisplayName: string;
+  /** What goes into the About text, e.g. "rankbridge: amber falcon river otter 7Q2K". */
+  readonly phrase: string;
+  readonly profileUrl: string;
+  readonly expiresAt: number;
+  /** Another Discord account of this server holds the link; the phrase is the proof that moves it. */
+  readonly linkedToAnotherMember: boolean;
+  readonly alreadyLinkedToYou: boolean;
+}
+
+export interface OAuthStart {
+  readonly url: string;
+  readonly expiresAt: number;
+}
+
+export interface LinkCompleted {
+  readonly guildId: string;
+  readonly discordId: string;
+  readonly robloxUserId: RobloxUserId;
+  readonly robloxUsername: string;
+  readonly method: VerificationMethod;
+  /** The ladder rank of the member's Roblox role, or null when the ladder has no such rank. */
+  readonly rank: Rank | null;
+  /** What Roblox calls the role, for when it is not on the ladder. */
+  readonly robloxRoleName: string;
+  readonly robloxRank: number;
+  readonly roles: RoleUpdate;
+  /** The Discord account the link was moved from (with proof), if any. */
+  readonly tookOverFrom: string | null;
+}
+
+export interface UnlinkCompleted {
+  readonly robloxUserId: RobloxUserId;
+  readonly robloxUsername: string;
+  readonly roles: RoleUpdate;
+}
+
+export interface RobloxOAuthSettings {
+  clientId: string;
+  clientSecret: string;
+  /** Where the HTTP server is reachable from browsers; the callback is `${publicUrl}/oauth/callback`. */
+  publicUrl: string;
+  /** `ROBLOX_API_URL`; the OAuth endpoints live on the `apis` service. */
+  urlTemplate?: string;
+}
+
+export interface LinkingServiceOptions {
+  repositories: Pick<Repositories, "members" | "linkChallenges">;
+  contexts: Pick<GuildContexts, "resolve">;
+  guilds: Pick<DiscordGuilds, "member" | "botStanding" | "setMemberRoles">;
+  audit: Pick<AuditTrail, "record">;
+  logger: Logger;
+  /** Enables "Sign in with Roblox"; absent when ROBLOX_OAUTH_* / PUBLIC_URL are not set. */
+  oauth?: RobloxOAuthSettings;
+  /** Tests move time forward; production uses Date.now. */
+  now?: () => number;
+  /** For the phrase; a cryptographic source by default, since the phrase is a secret until used. */
+  random?: RandomSource;
+  challengeTtlMs?: number;
+}
+
+const tokenResponseSchema = z.object({ access_token: z.string().min(1), refresh_token: z.string().optional() });
+const userInfoSchema = z.object({
+  sub: z.string().regex(/^\d{1,16}$/),
+  preferred_username: z.string().optional(),
+});
+
+const cryptoRandom: RandomSource = () => crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32;
+
+export class LinkingService {
+  readonly #repositories: LinkingServiceOptions["repositories"];
+  readonly #contexts: LinkingServiceOptions["contexts"];
+  readonly #guilds: LinkingServiceOptions["guilds"];
+  readonly #audit: LinkingServiceOptions["audit"];
+  readonly #logger: Logger;
+  readonly #oauth: (RobloxOAuthSettings & { apisBase: string }) | undefined;
+  readonly #now: () => number;
+  readonly #random: RandomSource;
+  readonly #ttlMs: number;
+
+  constructor(options: LinkingServiceOptions) {
+    this.#repositories = options.repositories;
+    this.#contexts = options.contexts;
+    this.#guilds = options.guilds;
+    this.#audit = options.audit;
+    this.#logger = options.logger.child({ component: "linking" });
+    this.#oauth = options.oauth && {
+      ...options.oauth,
+      publicUrl: options.oauth.publicUrl.replace(/\/+$/, ""),
+      apisBase: new RobloxUrls(options.oauth.urlTemplate).base("apis"),
+    };
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? cryptoRandom;
+    this.#ttlMs = options.challengeTtlMs ?? LINK_CHALLENGE_TTL_MS;
+  }
+
+  get oauthAvailable(): boolean {
+    return this.#oauth !== undefined;
+  }
+
+  /** The redirect URI registered with Roblox for the OAuth app. */
+  get oauthRedirectUri(): string | undefined {
+    return this.#oauth && `${this.#oauth.publicUrl}/oauth/callback`;
+  }
+
+  // ---- phrase in the profile ----------------------------------------------------------------
+
+  /**
+   * Checks the account exists and is in the group, then hands out a one-time phrase for its About.
+   * @throws LinkingError (invalid-username, unknown-username, not-in-group, roblox-unavailable), typed Roblox errors
+   */
+  async start(guildId: string, discordId: string, username: string): Promise<PhraseChallenge> {
+    const name = validUsername(username);
+    const context = await this.#contexts.resolve(guildId);
+    const found = await tryAgainLaterOnTransientFailure(() => context.roblox.usersByUsernames([name]));
+    const user = found.get(name.toLowerCase());
+    if (!user) {
+      throw new LinkingError(
+        "unknown-username",
+        `No Roblox account is called **${name}**. Check the spelling (it's the username, not the display name) and try again.`,
+      );
+    }
+    const membership = await this.#membership(context, user.id);
+    if (!membership) throw new NotInGroupError(context.groupId, user.name);
+
+    const phrase = generateLinkPhrase(this.#random);
+    const now = this.#now();
+    this.#repositories.linkChallenges.deleteExpired(now - EXPIRED_CHALLENGE_RETENTION_MS);
+    const challenge = this.#repositories.linkChallenges.put(guildId, discordId, {
+      kind: "phrase",
+      robloxUserId: user.id,
+      robloxUsername: user.name,
+      phrase: phrase.text,
+      expiresAt: now + this.#ttlMs,
+    });
+    const holder = this.#repositories.members.findByRobloxUserId(guildId, user.id);
+    return {
+      robloxUserId: user.id,
+      robloxUsername: user.name,
+      robloxDisplayName: user.displayName,
+      phrase: phrase.text,
+      profileUrl: robloxProfileUrl(user.id),
+      expiresAt: challenge.expiresAt,
+      linkedToAnotherMember: holder !== undefined && holder.discordId !== discordId,
+      alreadyLinkedToYou: holder?.discordId === discordId,
+    };
+  }
+
+  /**
+   * Looks for the phrase in the account's About and, when it is there, links.
+   * @throws LinkingError (no-challenge, challenge-expired, phrase-missing, phrase-filtered, not-in-group, roblox-unavailable), typed Roblox errors
+   */
+  async confirm(guildId: string, discordId: string): Promise<LinkCompleted> {
+    const now = this.#now();
+    const challenge = this.#repositories.linkChallenges.get(guildId, discordId, "phrase", now);
+    if (!challenge || challenge.robloxUserId === null || challenge.phrase === null) {
+      // Read again ignoring expiry, only to say which of the two it is.
+      const stale = this.#repositories.linkChallenges.get(guildId, discordId, "phrase", 0);
+      throw stale
+        ? new LinkingError("challenge-expired", "Your linking phrase has expired. Run `/link-roblox` again for a new one.")
+        : new LinkingError("no-challenge", "There's no linking in progress for you. Start with `/link-roblox`.");
+    }
+    const context = await this.#contexts.resolve(guildId);
+    const profile = await tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(challenge.robloxUserId!));
+    const check = checkProfileForPhrase(profile.about, challenge.phrase);
+    if (check.status !== "found") {
+      const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
+      const takenNote =
+        holder && holder.discordId !== discordId
+          ? " This Roblox account is linked to another Discord account here; only the account's owner can move the link, by adding the phrase."
+          : "";
+      throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", check.message + takenNote);
+    }
+    const result = await this.#completeLink(context, discordId, {
+      robloxUserId: profile.id,
+      robloxUsername: profile.name,
+      method: "profile-phrase",
+    });
+    this.#repositories.linkChallenges.delete(guildId, discordId, "phrase");
+    return result;
+  }
+
+  // ---- Sign in with Roblox ------------------------------------------------------------------
+
+  /**
+   * The authorize URL for this member, bound to them by a random `state` stored with the PKCE verifier.
+   * @throws LinkingError (oauth-not-configured)
+   */
+  startOAuth(guildId: string, discordId: string): OAuthStart {
+    const oauth = this.#requireOAuth();
+    const state = randomBytes(32).toString("base64url");
+    const verifier = randomBytes(48).toString("base64url");
+    const now = this.#now();
+    this.#repositories.linkChallenges.deleteExpired(now - EXPIRED_CHALLENGE_RETENTION_MS);
+    const challenge = this.#repositories.linkChallenges.put(guildId, discordId, {
+      kind: "oauth",
+      oauthState: state,
+      pkceVerifier: verifier,
+      expiresAt: now + this.#ttlMs,
+    });
+    const url = new URL(`${oauth.apisBase}/oauth/v1/authorize`);
+    url.search = new URLSearchParams({
+      client_id: oauth.clientId,
+      redirect_uri: this.oauthRedirectUri!,
+      scope: OAUTH_SCOPE,
+      response_type: "code",
+      state,
+      code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+      code_challenge_method: "S256",
+    }).toString();
+    return { url: url.toString(), expiresAt: challenge.expiresAt };
+  }
+
+  /**
+   * The OAuth callback: exchanges the code, reads who signed in, and links them like `confirm`.
+   * @throws LinkingError (oauth-state-unknown, oauth-state-expired, oauth-denied, oauth-rejected, roblox-unavailable, not-in-group), typed Roblox errors
+   */
+  async completeOAuth(params: { code?: string; state?: string; error?: string }): Promise<LinkCompleted> {
+    const oauth = this.#requireOAuth();
+    const now = this.#now();
+    const challenge = params.state ? this.#repositories.linkChallenges.findByOAuthState(params.state, now) : undefined;
+    if (!challenge || challenge.pkceVerifier === null) {
+      const stale = params.state ? this.#repositories.linkChallenges.findByOAuthState(params.state, 0) : undefined;
+      throw stale
+        ? new LinkingError("oauth-state-expired", "This sign-in link has expired. Run `/link-roblox` in Discord again.")
+        : new LinkingError(
+            "oauth-state-unknown",
+            "This sign-in link isn't one rankbridge handed out (or it was already used). Run `/link-roblox` in Discord to get a new one.",
+          );
+    }
+    if (params.error) {
+      // Kept: the member may press "Sign in with Roblox" again and approve this time.
+      throw new LinkingError("oauth-denied", "Sign-in with Roblox was cancelled. Press the button in Discord again to retry.");
+    }
+    if (!params.code) throw new LinkingError("oauth-rejected", "Roblox didn't send a sign-in code. Press the button in Discord again.");
+    // One use only: a replayed callback URL must not link anyone.
+    this.#repositories.linkChallenges.delete(challenge.guildId, challenge.discordId, "oauth");
+
+    const tokens = await this.#oauthRequest(
+      "token",
+      `${oauth.apisBase}/oauth/v1/token`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          code: params.code,
+          code_verifier: challenge.pkceVerifier,
+          redirect_uri: this.oauthRedirectUri!,
+          client_id: oauth.clientId,
+          client_secret: oauth.clientSecret,
+        }),
+      },
+      tokenResponseSchema,
+    );
+    const userInfo = await this.#oauthRequest(
+      "userinfo",
+      `${oauth.apisBase}/oauth/v1/userinfo`,
+      { headers: { authorization: `Bearer ${tokens.access_token}` } },
+      userInfoSchema,
+    );
+    if (tokens.refresh_token) await this.#revoke(tokens.refresh_token);
+
+    const context = await this.#contexts.resolve(challenge.guildId);
+    const robloxUserId = Number(userInfo.sub);
+    const robloxUsername =
+      userInfo.preferred_username ?? (await tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(robloxUserId))).name;
+    return this.#completeLink(context, challenge.discordId, { robloxUserId, robloxUsername, method: "oauth" });
+  }
+
+  // ---- unlink -------------------------------------------------------------------------------
+
+  /**
+   * Removes the member's link and their rank roles: without a link sync no longer vouches for them.
+   * @throws LinkingError (not-linked)
+   */
+  async unlink(guildId: string, discordId: string): Promise<UnlinkCompleted> {
+    const previous = this.#repositories.members.unlink(guildId, discordId);
+    if (!previous || previous.robloxUserId === null) {
+      throw new LinkingError("not-linked", "Your Discord account isn't linked to a Roblox account in this server.");
+    }
+    const roles = await this.#removeRankRoles(guildId, discordId, "unlinked from Roblox");
+    this.#audit.record(guildId, {
+      actorId: discordId,
+      action: "unlink",
+      targetDiscordId: discordId,
+      targetRobloxUserId: previous.robloxUserId,
+      before: linkSnapshot(previous),
+      after: null,
+      outcome: roleOutcome(roles),
+      detail: describeRoles(roles),
+      summary: `<@${discordId}> unlinked from Roblox ${previous.robloxUsername ?? previous.robloxUserId}`,
+    });
+    return { robloxUserId: previous.robloxUserId, robloxUsername: previous.robloxUsername ?? String(previous.robloxUserId), roles };
+  }
+
+  // ---- the shared end of both proofs --------------------------------------------------------
+
+  async #completeLink(
+    context: GuildContext,
+    discordId: string,
+    proven: { robloxUserId: RobloxUserId; robloxUsername: string; method: VerificationMethod },
+  ): Promise<LinkCompleted> {
+    const { guildId } = context;
+    const membership = await this.#membership(context, proven.robloxUserId);
+    if (!membership) throw new NotInGroupError(context.groupId, proven.robloxUsername);
+
+    const members = this.#repositories.members;
+    const input = { robloxUserId: proven.robloxUserId, robloxUsername: proven.robloxUsername, verifiedBy: proven.method, verifiedAt: this.#now() };
+    let linked = members.link(guildId, discordId, input);
+    let tookOverFrom: Member | undefined;
+    if (!linked.ok) {
+      // Both ways of getting here carry proof of ownership, so the link moves to the prover.
+      tookOverFrom = members.unlink(guildId, linked.linkedTo);
+      linked = members.link(guildId, discordId, input);
+      if (!linked.ok) {
+        throw new LinkingError("account-taken", "That Roblox account was linked to someone else just now. Try again.");
+      }
+    }
+
+    const rank = context.ladder.byRobloxRoleId(membership.roleId) ?? null;
+    members.setStoredRank(guildId, discordId, rank?.id ?? null);
+    const roles = await this.#setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`);
+
+    if (tookOverFrom) await this.#recordTakeover(guildId, discordId, tookOverFrom, proven);
+    this.#audit.record(guildId, {
+      actorId: discordId,
+      action: "link",
+      targetDiscordId: discordId,
+      targetRobloxUserId: proven.robloxUserId,
+      before: linked.previous?.robloxUserId != null ? linkSnapshot(linked.previous) : null,
+      after: { ...linkSnapshot(linked.member), rankId: rank?.id ?? null },
+      outcome: roleOutcome(roles),
+      detail: [
+        `verified by ${proven.method}`,
+        `Roblox role ${membership.roleName} (rank ${membership.rank})`,
+        tookOverFrom ? `moved from <@${tookOverFrom.discordId}>` : undefined,
+        describeRoles(roles),
+      ]
+        .filter(Boolean)
+        .join("; "),
+      summary: `<@${discordId}> linked to Roblox ${proven.robloxUsername}`,
+    });
+    this.#logger.info(
+      { guildId, discordId, robloxUserId: proven.robloxUserId, method: proven.method, rankId: rank?.id ?? null, roles: roles.status },
+      "member linked",
+    );
+    return {
+      guildId,
+      discordId,
+      robloxUserId: proven.robloxUserId,
+      robloxUsername: proven.robloxUsername,
+      method: proven.method,
+      rank,
+      robloxRoleName: membership.roleName,
+      robloxRank: membership.rank,
+      roles,
+      tookOverFrom: tookOverFrom?.discordId ?? null,
+    };
+  }
+
+  /** The previous holder loses the link and, like on /unlink, the rank roles it justified. */
+  async #recordTakeover(
+    guildId: string,
+    newDiscordId: string,
+    previous: Member,
+    proven: { robloxUsername: string; method: VerificationMethod },
+  ): Promise<void> {
+    const roles = await this.#removeRankRoles(guildId, previous.discordId, `Roblox ${proven.robloxUsername} was linked to another account`);
+    this.#audit.record(guildId, {
+      actorId: newDiscordId,
+      action: "unlink",
+      targetDiscordId: previous.discordId,
+      targetRobloxUserId: previous.robloxUserId,
+      before: linkSnapshot(previous),
+      after: null,
+      reason: `<@${newDiscordId}> proved ownership of Roblox ${proven.robloxUsername} (${proven.method})`,
+      outcome: roleOutcome(roles),
+      detail: describeRoles(roles),
+      summary: `Roblox ${proven.robloxUsername} moved from <@${previous.discordId}> to <@${newDiscordId}>`,
+    });
+  }
+
+  /** One request: the rank's role added, every other ladder role removed; the hierarchy checked first. */
+  async #setRankRole(guildId: string, discordId: string, rank: Rank | null, ladder: RankLadder, reason: string): Promise<RoleUpdate> {
+    if (!rank) return { status: "skipped", reason: "the member's Roblox role isn't on this server's rank ladder" };
+    const bound = ladder.boundDiscordRoleIds();
+    return this.#changeRoles(guildId, discordId, reason, (held) => ({
+      add: rank.discordRoleId !== null && !held.includes(rank.discordRoleId) ? [rank.discordRoleId] : [],
+      remove: held.filter((id) => bound.has(id) && id !== rank.discordRoleId),
+    }));
+  }
+
+  async #removeRankRoles(guildId: string, discordId: string, reason: string): Promise<RoleUpdate> {
+    let bound: ReadonlySet<string>;
+    try {
+      bound = (await this.#contexts.resolve(guildId)).ladder.boundDiscordRoleIds();
+    } catch (error) {
+      // No group configured any more: there is no ladder, so no rank role to take.
+      this.#logger.debug({ err: error, guildId }, "no ladder to remove rank roles by");
+      return { status: "skipped", reason: "no rank ladder" };
+    }
+    return this.#changeRoles(guildId, discordId, reason, (held) => ({ add: [], remove: held.filter((id) => bound.has(id)) }));
+  }
+
+  async #changeRoles(
+    guildId: string,
+    discordId: string,
+    reason: string,
+    plan: (held: string[]) => { add: string[]; remove: string[] },
+  ): Promise<RoleUpdate> {
+    try {
+      const member = await this.#guilds.member(guildId, discordId);
+      if (!member) return { status: "skipped", reason: "not a member of this server" };
+      const { add, remove } = plan(member.roleIds);
+      if (add.length === 0 && remove.length === 0) return { status: "applied", added: [], removed: [] };
+      // A request Discord must refuse still counts toward its invalid-request ban: check first.
+      const check = new RoleHierarchy(await this.#guilds.botStanding(guildId)).check({ addRoleIds: add, removeRoleIds: remove });
+      if (!check.ok) return { status: "blocked", problems: check.problems.map((problem) => problem.message) };
+      const next = [...member.roleIds.filter((id) => !remove.includes(id)), ...add];
+      await this.#guilds.setMemberRoles(guildId, discordId, next, `rankbridge: ${reason}`);
+      return { status: "applied", added: add, removed: remove };
+    } catch (error) {
+      this.#logger.warn({ err: error, guildId, discordId }, "could not update rank roles");
+      return { status: "failed", reason: "Discord refused the role change" };
+    }
+  }
+
+  async #membership(context: GuildContext, robloxUserId: RobloxUserId): Promise<Membership | null> {
+    return tryAgainLaterOnTransientFailure(() => context.roblox.getMembership(context.groupId, robloxUserId));
+  }
+
+  // ---- OAuth HTTP ---------------------------------------------------------------------------
+
+  #requireOAuth() {
+    if (!this.#oauth) {
+      throw new LinkingError("oauth-not-configured", "Sign in with Roblox isn't set up for this bot. Use the profile phrase instead.");
+    }
+    return this.#oauth;
+  }
+
+  /** The OAuth endpoints answer in OAuth's own error shape, not Roblox's API shapes, hence not RobloxClient. */
+  async #oauthRequest<Schema extends z.ZodType>(
+    what: string,
+    url: string,
+    init: RequestInit,
+    schema: Schema,
+  ): Promise<z.output<Schema>> {
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, { ...init, headers: { accept: "application/json", ...init.headers }, signal: AbortSignal.timeout(OAUTH_TIMEOUT_MS) });
+      text = await response.text();
+    } catch (error) {
+      throw new LinkingError("roblox-unavailable", "The bot couldn't reach Roblox to finish signing in. Try again in a few minutes.", { cause: error });
+    }
+    if (response.status >= 500 || response.status === 429) {
+      this.#logger.warn({ what, status: response.status }, "Roblox OAuth endpoint failed");
+      throw new LinkingError("roblox-unavailable", "Roblox is having trouble finishing the sign-in. Try again in a few minutes.");
+    }
+    if (!response.ok) {
+      this.#logger.warn({ what, status: response.status, body: text.slice(0, 200) }, "Roblox OAuth endpoint refused");
+      throw new LinkingError(
+        "oauth-rejected",
+        "Roblox didn't accept this sign-in (it may have expired or been used already). Press the button in Discord again.",
+      );
+    }
+    const parsed = schema.safeParse(parseJson(text));
+    if (!parsed.success) {
+      throw new LinkingError("oauth-rejected", "Roblox sent a sign-in answer the bot didn't understand. Try again later.");
+    }
+    return parsed.data;
+  }
+
+  /** The tokens were only needed to learn who signed in; revoking ends the authorization at once. */
+  async #revoke(refreshToken: string): Promise<void> {
+    const oauth = this.#oauth!;
+    try {
+      await fetch(`${oauth.apisBase}/oauth/v1/token/revoke`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: refreshToken, client_id: oauth.clientId, client_secret: oauth.clientSecret }),
+        signal: AbortSignal.timeout(OAUTH_TIMEOUT_MS),
+      });
+    } catch (error) {
+      this.#logger.debug({ err: error }, "could not revoke the OAuth token; it expires on its own");
+    }
+  }
+}
+
+/** Trims and checks the username before anything is sent to Roblox. */
+export function validUsername(input: string): string {
+  const name = input.trim();
+  if (!ROBLOX_USERNAME.test(name)) {
+    throw new LinkingError(
+      "invalid-username",
+      "That isn't a valid Roblox username: usernames are 3 to 20 characters, using only letters, digits and underscores (_). " +
+        "Use your username, not your display name.",
+    );
+  }
+  return name;
+}
+
+/**
+ * Failures that may pass (outage, rate limit, network) become one "try again later" message; the
+ * others keep their own typed error and userMessage.
+ */
+async function tryAgainLaterOnTransientFailure<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isRobloxError(error) && error.retryable) {
+      throw new LinkingError("roblox-unavailable", `Couldn't check your Roblox account and rank right now. ${error.userMessage}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function linkSnapshot(member: Member) {
+  return { robloxUserId: member.robloxUserId, robloxUsername: member.robloxUsername, verifiedBy: member.verifiedBy };
+}
+
+function roleOutcome(roles: RoleUpdate): "ok" | "partial" {
+  return roles.status === "blocked" || roles.status === "failed" ? "partial" : "ok";
+}
+
+function describeRoles(roles: RoleUpdate): string {
+  switch (roles.status) {
+    case "applied":
+      return roles.added.length + roles.removed.length === 0
+        ? "Discord roles already right"
+        : `Discord roles: ${[...roles.added.map((id) => `+<@&${id}>`), ...roles.removed.map((id) => `-<@&${id}>`)].join(" ")}`;
+    case "skipped":
+      return `Discord roles untouched: ${roles.reason}`;
+    case "blocked":
+      return `Discord roles not changed: ${roles.problems.join(" ")}`;
+    case "failed":
+      return `Discord roles not changed: ${roles.reason}`;
+  }
+}
