@@ -1,18 +1,26 @@
 import { Client, GatewayDispatchEvents } from "@discordjs/core";
 import { ConfigError, loadConfig, type Config } from "./config/env.ts";
-import { openDatabase } from "./db/client.ts";
-import { createMetaRepository } from "./db/repositories/meta.ts";
+import { createRepositories, openDatabase } from "./db/index.ts";
+import type { CommandDependencies } from "./discord/commands/dependencies.ts";
+import { linkingCommands } from "./discord/commands/linking.ts";
 import { pingCommand } from "./discord/commands/ping.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway } from "./discord/gateway.ts";
+import { DiscordGuilds } from "./discord/guilds.ts";
 import { InteractionRouter } from "./discord/interactions/router.ts";
 import { registerCommands } from "./discord/register.ts";
 import { createDiscordRest } from "./discord/rest.ts";
 import { DiscordTokenRejectedError, retryWhileUnreachable } from "./discord/startup-retry.ts";
 import { createHttpApp } from "./http/app.ts";
+import { oauthRoutes } from "./http/oauth-callback.ts";
 import { startHttpServer } from "./http/server.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
+import { RobloxClient } from "./roblox/client.ts";
+import { SecretBox } from "./security/secrets.ts";
+import { AuditTrail } from "./services/audit-trail.ts";
+import { GuildContexts } from "./services/guild-context.ts";
+import { LinkingService } from "./services/linking.ts";
 
 /** Exit codes an operator (or a supervisor) can act on. */
 export const ExitCode = { ok: 0, fatal: 1, config: 78 } as const;
@@ -20,12 +28,17 @@ export const ExitCode = { ok: 0, fatal: 1, config: 78 } as const;
 /** Graceful shutdown must finish within this budget (container stop grace periods are usually 10 s). */
 const SHUTDOWN_BUDGET_MS = 9_000;
 
+/** Builds every client once and hands it to the features that use it. */
 export async function start(config: Config, logger: Logger): Promise<void> {
   const metrics = createMetrics();
   const database = openDatabase(config.databasePath);
-  const meta = createMetaRepository(database.db);
+  const repositories = createRepositories(database.db);
+  const secrets = new SecretBox(config.encryptionKey);
 
   const rest = createDiscordRest({ apiUrl: config.discordApiUrl, token: config.discordToken!, metrics, logger });
+  const robloxClient = (credentials: { apiKey?: string; cookie?: string }) =>
+    new RobloxClient({ ...credentials, urlTemplate: config.robloxApiUrl, metrics, logger: logger.child({ component: "roblox" }) });
+  const roblox = robloxClient({ apiKey: config.robloxApiKey, cookie: config.robloxCookie });
 
   let shuttingDown = false;
   const shutdown = async (reason: string, exitCode: number) => {
@@ -61,9 +74,49 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     onFatal: (message) => void shutdown(message, ExitCode.fatal),
   });
   const client = new Client({ rest, gateway: gateway.manager });
+  const guilds = new DiscordGuilds(client.api);
+  const audit = new AuditTrail(repositories, client.api, logger);
+  const contexts = new GuildContexts({
+    repositories,
+    defaultGroupId: config.robloxGroupId,
+    defaultRoblox: roblox,
+    robloxForApiKey: (apiKey) => robloxClient({ apiKey }),
+    secrets,
+    logger,
+  });
+  const linking = new LinkingService({
+    repositories,
+    contexts,
+    guilds,
+    audit,
+    logger,
+    oauth: config.robloxOAuth && { ...config.robloxOAuth, urlTemplate: config.robloxApiUrl },
+  });
 
-  const commands: SlashCommand[] = [pingCommand({ shardLatencyMs: gateway.latencyMs })];
+  const dependencies: CommandDependencies = {
+    config,
+    logger,
+    metrics,
+    repositories,
+    guilds,
+    contexts,
+    secrets,
+    audit,
+    shardLatencyMs: gateway.latencyMs,
+  };
+  const commands: SlashCommand[] = [pingCommand(dependencies), ...linkingCommands(dependencies, linking)];
   const router = new InteractionRouter({ commands, metrics, logger });
+
+  // Guild owners and roles come from the gateway, so the hierarchy pre-checks cost no request.
+  client.on(GatewayDispatchEvents.Ready, ({ data }) => {
+    guilds.botUserId = data.user.id;
+  });
+  client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => guilds.remember(data));
+  client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => guilds.remember(data));
+  client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => guilds.forget(data.id));
+  client.on(GatewayDispatchEvents.GuildRoleCreate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
+  client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
+  client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => guilds.forgetRole(data.guild_id, data.role_id));
   client.on(GatewayDispatchEvents.InteractionCreate, ({ data, api, shardId }) => {
     void router.handle(data, api, shardId);
   });
@@ -79,6 +132,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
         database: { ok: databaseOk },
       };
     },
+    routes: oauthRoutes(linking),
   });
   const http = startHttpServer(app, config.httpHost, config.httpPort);
   logger.info({ url: http.url }, "health and metrics listening");
@@ -95,14 +149,19 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   }
 
   const application = await retryWhileUnreachable("reading the application", () => client.api.applications.getCurrent(), logger);
-  await retryWhileUnreachable("registering slash commands", () => registerCommands({
-    api: client.api,
-    applicationId: application.id,
-    definitions: commands.map((c) => c.definition),
-    devGuildId: config.discordDevGuildId,
-    store: meta,
+  await retryWhileUnreachable(
+    "registering slash commands",
+    () =>
+      registerCommands({
+        api: client.api,
+        applicationId: application.id,
+        definitions: commands.map((c) => c.definition),
+        devGuildId: config.discordDevGuildId,
+        store: repositories.meta,
+        logger,
+      }),
     logger,
-  }), logger);
+  );
 
   await gateway.manager.connect();
 }
