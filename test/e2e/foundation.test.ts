@@ -89,3 +89,112 @@ describe("bun start against the Discord emulator", () => {
     expect(await bot.stop("SIGTERM")).toBe(0);
   }, 40_000);
 });
+
+describe("sharding, resume and fatal close codes", () => {
+  let emulator: DiscordEmulator;
+  let bot: BotProcess | undefined;
+
+  beforeAll(async () => {
+    // max_concurrency 2: both shards may identify at once, which keeps these tests short.
+    emulator = await startDiscordEmulator({ recommendedShards: 2, maxConcurrency: 2, heartbeatIntervalMs: 500 });
+    guildsOnEveryShard(emulator, 2);
+  });
+  afterAll(() => emulator.close());
+  afterEach(() => {
+    bot?.cleanup();
+    emulator.resetCounters();
+    emulator.resetRateLimits();
+  });
+
+  async function readyBot(env: Record<string, string> = {}) {
+    bot = BotProcess.start({ DISCORD_TOKEN: emulator.token, DISCORD_API_URL: emulator.restBase, ...env });
+    const url = await bot.httpUrl();
+    expect(await eventually(() => fetch(`${url}/readyz`).then((r) => r.status), (s) => s === 200, 20_000)).toBe(200);
+    return url;
+  }
+
+  test("the workers strategy runs 3 shards in worker threads and answers on each", async () => {
+    await emulator.close();
+    emulator = await startDiscordEmulator({ recommendedShards: 3, maxConcurrency: 3, heartbeatIntervalMs: 500 });
+    const guilds = guildsOnEveryShard(emulator, 3);
+    await readyBot({ SHARDING_STRATEGY: "workers" });
+    expect(emulator.gateway.identifies.map((i) => i.shardId).sort()).toEqual([0, 1, 2]);
+    for (const [shard, guildId] of guilds) {
+      const interaction = emulator.injectInteraction({ guildId, userId: emulator.guild(guildId)!.ownerId, commandName: "ping" });
+      expect(JSON.stringify((await interaction.waitForCallback(5_000)).body)).toContain(`Pong from shard ${shard}`);
+    }
+    expect(await bot!.stop()).toBe(0);
+    await emulator.close();
+    emulator = await startDiscordEmulator({ recommendedShards: 2, maxConcurrency: 2, heartbeatIntervalMs: 500 });
+    guildsOnEveryShard(emulator, 2);
+  }, 40_000);
+
+  test("SHARD_COUNT and SHARD_IDS: this process identifies only its own shards", async () => {
+    await readyBot({ SHARD_COUNT: "4", SHARD_IDS: "1,3" });
+    expect(emulator.gateway.identifies.map((i) => [i.shardId, i.shardCount]).sort()).toEqual([
+      [1, 4],
+      [3, 4],
+    ]);
+  }, 30_000);
+
+  test("a shard closed with 4000 resumes with no new IDENTIFY", async () => {
+    await readyBot();
+    const identifiesBefore = emulator.gateway.identifies.length;
+    emulator.gateway.closeShard(0, 4000, "Unknown error");
+    await eventually(() => emulator.gateway.resumes.length, (n) => n > 0, 10_000);
+    expect(emulator.gateway.resumes.map((r) => r.shardId)).toEqual([0]);
+    await bot!.waitForLog((l) => l.msg === "shard resumed" && l.shard === 0);
+    expect(emulator.gateway.identifies.length).toBe(identifiesBefore);
+  }, 30_000);
+
+  test("a shard closed with 4004 makes the process report the authentication failure and exit non-zero", async () => {
+    await readyBot();
+    emulator.gateway.closeShard(1, 4004, "Authentication failed.");
+    const exitCode = await bot!.exited;
+    expect(exitCode).toBe(1);
+    const fatal = bot!.logs.find((l) => l.level === 60);
+    expect(fatal?.msg).toBe("Discord rejected DISCORD_TOKEN (close 4004 Authentication failed): check the bot token");
+  }, 30_000);
+
+  test("a token Discord rejects at start (401) is reported in one line, exit 1", async () => {
+    bot = BotProcess.start({ DISCORD_TOKEN: "not-the-token", DISCORD_API_URL: emulator.restBase });
+    expect(await bot.exited).toBe(1);
+    expect(bot.logs.find((l) => l.level === 60)?.msg).toContain("Discord rejected DISCORD_TOKEN (401 Unauthorized)");
+  }, 30_000);
+
+  test("commands are registered only when they changed: a second start sends no command write", async () => {
+    await readyBot();
+    expect(emulator.commandWrites).toBe(1);
+    expect(await bot!.stop()).toBe(0);
+    const dataDir = bot!.dataDir;
+    bot = BotProcess.start({ DISCORD_TOKEN: emulator.token, DISCORD_API_URL: emulator.restBase }, { dataDir });
+    await bot.waitForLog("slash commands unchanged");
+    expect(emulator.commandWrites).toBe(1);
+  }, 30_000);
+
+  test("unknown commands get a clear ephemeral answer; secrets never reach the logs", async () => {
+    const guildId = [...guildsOnEveryShard(emulator, 2).values()][0]!;
+    await readyBot({ ROBLOX_API_KEY: "rbx-secret-key-value", ROBLOX_COOKIE: "cookie-secret-value" });
+    const interaction = emulator.injectInteraction({ guildId, userId: emulator.guild(guildId)!.ownerId, commandName: "no-such-command" });
+    const callback = await interaction.waitForCallback(5_000);
+    expect(callback.body).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(JSON.stringify(callback.body)).toContain("Unknown command `/no-such-command`");
+    await bot!.stop();
+    const output = JSON.stringify(bot!.logs) + bot!.stderr;
+    for (const secret of [emulator.token, "rbx-secret-key-value", "cookie-secret-value"]) expect(output).not.toContain(secret);
+  }, 30_000);
+
+  test("SIGTERM during an in-flight command: the reply is still sent and the process exits 0", async () => {
+    const guildId = [...guildsOnEveryShard(emulator, 2).values()][0]!;
+    await readyBot();
+    emulator.setLatency(1_200);
+    const interaction = emulator.injectInteraction({ guildId, userId: emulator.guild(guildId)!.ownerId, commandName: "ping" });
+    await eventually(() => interaction.delivered, (d) => d === true, 5_000);
+    await Bun.sleep(300); // the bot has sent its reply; the emulator holds it for 1.2 s
+    bot!.process.kill("SIGTERM");
+    const callback = await interaction.waitForCallback(5_000);
+    expect(JSON.stringify(callback.body)).toContain("Pong");
+    expect(await bot!.exited).toBe(0);
+    emulator.setLatency(0);
+  }, 30_000);
+});

@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { BotProcess } from "../support/bot-process.ts";
+
+/** The real process, started as `bun start`, refuses a bad environment with one line per problem. */
+describe("bun start with a bad environment", () => {
+  let bot: BotProcess | undefined;
+  afterEach(() => bot?.cleanup());
+
+  async function startAndFail(env: Record<string, string>) {
+    bot = BotProcess.start(env);
+    const exitCode = await bot.exited;
+    await Bun.sleep(20);
+    const lines = bot.stderr.trim().split("\n");
+    return { exitCode, lines };
+  }
+
+  test("a missing DISCORD_TOKEN", async () => {
+    const { exitCode, lines } = await startAndFail({});
+    expect(exitCode).not.toBe(0);
+    expect(lines).toContain("  DISCORD_TOKEN is required: the bot token from the Discord developer portal");
+  });
+
+  test("a malformed ROBLOX_API_URL", async () => {
+    const { exitCode, lines } = await startAndFail({ DISCORD_TOKEN: "t", ROBLOX_API_URL: "ftp//nowhere" });
+    expect(exitCode).not.toBe(0);
+    expect(lines.filter((l) => l.includes("ROBLOX_API_URL"))).toEqual([
+      "  ROBLOX_API_URL must contain `{service}`, e.g. https://{service}.roblox.com",
+    ]);
+  });
+
+  test("SHARD_IDS outside SHARD_COUNT", async () => {
+    const { exitCode, lines } = await startAndFail({ DISCORD_TOKEN: "t", SHARD_COUNT: "2", SHARD_IDS: "0-3" });
+    expect(exitCode).not.toBe(0);
+    expect(lines.filter((l) => l.includes("SHARD_IDS"))).toEqual(["  SHARD_IDS shard ids must be below SHARD_COUNT (2); got 0-3"]);
+  });
+});
