@@ -52,7 +52,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     forced.unref();
     try {
       await router.drain();
-      await gateway.manager.destroy({ reason });
+      await gateway.destroy(reason);
       await http.stop();
       database.close();
     } catch (error) {

@@ -45,12 +45,15 @@ export interface Gateway {
   shardStates(): Promise<{ id: number; status: ShardState; ready: boolean }[]>;
   /** Last heartbeat round trip of a shard in milliseconds. */
   latencyMs(shardId: number): number | undefined;
+  /** Closes every shard on purpose (shutdown): their closes are not reported as problems. */
+  destroy(reason: string): Promise<void>;
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
   const { metrics, logger } = options;
   const states = new Map<number, ShardState>();
   const latencies = new Map<number, number>();
+  let destroying = false;
 
   const manager = new WebSocketManager({
     token: options.token,
@@ -83,6 +86,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   manager.on(WebSocketShardEvents.Closed, (code, shardId) => {
     setState(shardId, "closed");
+    if (destroying) return;
     const fatal = FATAL_CLOSE_CODES.get(code);
     if (fatal) {
       logger.fatal({ shard: shardId, code }, fatal);
@@ -101,6 +105,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     manager,
     latencyMs: (shardId) => latencies.get(shardId),
+    async destroy(reason) {
+      destroying = true;
+      await manager.destroy({ reason });
+    },
     async shardStates() {
       const ids = await manager.getShardIds();
       return ids.map((id) => {
