@@ -2,6 +2,7 @@ import { Client, GatewayDispatchEvents } from "@discordjs/core";
 import { ConfigError, loadConfig, type Config } from "./config/env.ts";
 import { createRepositories, openDatabase } from "./db/index.ts";
 import type { CommandDependencies } from "./discord/commands/dependencies.ts";
+import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
 import { linkingCommands } from "./discord/commands/linking.ts";
 import { pingCommand } from "./discord/commands/ping.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
@@ -104,7 +105,11 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     audit,
     shardLatencyMs: gateway.latencyMs,
   };
-  const commands: SlashCommand[] = [pingCommand(dependencies), ...linkingCommands(dependencies, linking)];
+  const commands: SlashCommand[] = [
+    pingCommand(dependencies),
+    ...linkingCommands(dependencies, linking),
+    ...featureCommands(dependencies),
+  ];
   const router = new InteractionRouter({ commands, metrics, logger });
 
   // Guild owners and roles come from the gateway, so the hierarchy pre-checks cost no request.

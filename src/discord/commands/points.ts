@@ -1,0 +1,142 @@
+import {
+  ApplicationCommandOptionType,
+  type APIApplicationCommandBasicOption,
+  type APIApplicationCommandSubcommandOption,
+} from "discord-api-types/v10";
+import { MAX_POINTS, type PointsChange } from "../../db/repositories/members.ts";
+import type { Member } from "../../db/schema.ts";
+import { formatRank } from "../../ranks/ladder.ts";
+import type { CommandDependencies } from "./dependencies.ts";
+import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
+import { escapeMarkdown } from "./list-ranks.ts";
+import { CommandOptions } from "./options.ts";
+import type { CommandContext, SlashCommand } from "./types.ts";
+
+type PointsOperation = PointsChange["op"];
+const MAX_REASON_LENGTH = 500;
+const MAX_POINTS_TEXT = MAX_POINTS.toLocaleString("en-US");
+
+const PAST_TENSE: Record<PointsOperation, string> = { add: "Added", remove: "Removed", set: "Set" };
+
+function changeSubcommand(op: PointsOperation, description: string): APIApplicationCommandSubcommandOption {
+  const options: APIApplicationCommandBasicOption[] = [
+    { type: ApplicationCommandOptionType.User, name: "member", description: "The member", required: true },
+    {
+      type: ApplicationCommandOptionType.Integer,
+      name: "amount",
+      description: op === "set" ? "The new balance" : "How many points",
+      required: true,
+      min_value: op === "set" ? 0 : 1,
+      max_value: MAX_POINTS,
+    },
+    { type: ApplicationCommandOptionType.String, name: "reason", description: "Why (kept in the audit log)", max_length: MAX_REASON_LENGTH },
+  ];
+  return { type: ApplicationCommandOptionType.Subcommand, name: op, description, options };
+}
+
+/**
+ * `/points add|remove|set|show`. No `default_member_permissions`: `show` is for everyone about
+ * themselves, so the admin check for the rest happens here.
+ */
+export function pointsCommand(deps: CommandDependencies): SlashCommand {
+  return {
+    definition: {
+      name: "points",
+      description: "Show or change members' points",
+      contexts: [0],
+      options: [
+        changeSubcommand("add", "Give a member points (admin)"),
+        changeSubcommand("remove", "Take points from a member (admin)"),
+        changeSubcommand("set", "Set a member's points (admin)"),
+        {
+          type: ApplicationCommandOptionType.Subcommand,
+          name: "show",
+          description: "Show your points, or another member's (admin)",
+          options: [{ type: ApplicationCommandOptionType.User, name: "member", description: "The member (yourself if empty)" }],
+        },
+      ],
+    },
+    ephemeral: true,
+    async execute(context) {
+      const options = new CommandOptions(context.interaction.data);
+      switch (options.subcommand) {
+        case "add":
+        case "remove":
+        case "set":
+          return changePoints(deps, context, options, options.subcommand);
+        case "show":
+          return showPoints(deps, context, options);
+        default:
+          throw new CommandRefusedError("Unknown /points subcommand. Commands may still be updating; try again shortly.");
+      }
+    },
+  };
+}
+
+/** Discord enforces the option bounds in its client, but a request can carry anything. */
+export function validatedAmount(op: PointsOperation, amount: number | undefined): number {
+  const min = op === "set" ? 0 : 1;
+  if (amount === undefined || !Number.isSafeInteger(amount) || amount < min || amount > MAX_POINTS) {
+    throw new CommandRefusedError(`The amount must be a whole number from ${min} to ${MAX_POINTS_TEXT}.`);
+  }
+  return amount;
+}
+
+/** "<@id> (Roblox: name)": replies about a person name both accounts (design §3). */
+export function describeMember(discordId: string, member: Member | undefined): string {
+  return member?.robloxUsername
+    ? `<@${discordId}> (Roblox: **${escapeMarkdown(member.robloxUsername)}**)`
+    : `<@${discordId}> (no Roblox account linked)`;
+}
+
+async function changePoints(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions, op: PointsOperation) {
+  const { guildId, actor } = await requireAdmin(interaction, deps);
+  const target = options.user("member");
+  if (!target) throw new CommandRefusedError("Pick the member.");
+  if (target.user.bot) throw new CommandRefusedError("Bots don't collect points.");
+  if (!target.member) throw new CommandRefusedError(`<@${target.user.id}> isn't a member of this server.`);
+  const amount = validatedAmount(op, options.integer("amount"));
+  const reason = options.string("reason")?.trim().slice(0, MAX_REASON_LENGTH) || null;
+
+  const stored = deps.repositories.members.get(guildId, target.user.id);
+  const before = stored?.points ?? 0;
+  const after = deps.repositories.members.changePoints(guildId, target.user.id, { op, amount });
+  deps.audit.record(guildId, {
+    actorId: actor.userId,
+    action: `points.${op}`,
+    targetDiscordId: target.user.id,
+    targetRobloxUserId: stored?.robloxUserId ?? null,
+    before: { points: before },
+    after: { points: after },
+    reason,
+    detail: `${PAST_TENSE[op]} ${amount} points: ${before} → ${after}`,
+  });
+
+  const expected = op === "add" ? before + amount : op === "remove" ? before - amount : amount;
+  const clamped = expected !== after ? ` (points stay between 0 and ${MAX_POINTS_TEXT})` : "";
+  const what = op === "set" ? `Set the points of ${describeMember(target.user.id, stored)} to ${after}` : `${PAST_TENSE[op]} ${amount} point${amount === 1 ? "" : "s"} ${op === "add" ? "to" : "from"} ${describeMember(target.user.id, stored)}`;
+  await respond.reply({
+    content: `${what}: ${before} → **${after}**${clamped}.`,
+    allowed_mentions: { parse: [] },
+  });
+}
+
+async function showPoints(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+  const { guildId, member } = requireGuild(interaction);
+  const target = options.user("member");
+  const targetId = target?.user.id ?? member.user.id;
+  if (targetId !== member.user.id) await requireAdmin(interaction, deps);
+
+  const stored = deps.repositories.members.get(guildId, targetId);
+  const points = stored?.points ?? 0;
+  const ranks = deps.repositories.ranks.list(guildId);
+  const current = stored?.rankId ? ranks.find((rank) => rank.id === stored.rankId) : undefined;
+  const currentLevel = current ? ranks.indexOf(current) : -1;
+  // The next rank up that has a points requirement the member has not reached.
+  const next = ranks.slice(currentLevel + 1).find((rank) => rank.pointsRequired > points);
+
+  const lines = [`${describeMember(targetId, stored)} has **${points}** point${points === 1 ? "" : "s"}.`];
+  if (current) lines.push(`Rank: ${escapeMarkdown(formatRank(current))}.`);
+  if (next) lines.push(`Next: **${escapeMarkdown(next.name)}** at ${next.pointsRequired} points (${next.pointsRequired - points} to go).`);
+  await respond.reply({ content: lines.join("\n"), allowed_mentions: { parse: [] } });
+}
