@@ -4,6 +4,7 @@ import { createRepositories, openDatabase } from "./db/index.ts";
 import type { CommandDependencies } from "./discord/commands/dependencies.ts";
 import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
 import { linkingCommands } from "./discord/commands/linking.ts";
+import { rankChangeCommands } from "./discord/commands/rank-changes.ts";
 import { pingCommand } from "./discord/commands/ping.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway } from "./discord/gateway.ts";
@@ -22,6 +23,9 @@ import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LinkingService } from "./services/linking.ts";
+import { MemberSyncService } from "./services/member-sync.ts";
+import { PendingWriteWorker } from "./services/pending-writes.ts";
+import { RankChangeService } from "./services/rank-changes.ts";
 
 /** Exit codes an operator (or a supervisor) can act on. */
 export const ExitCode = { ok: 0, fatal: 1, config: 78 } as const;
@@ -53,6 +57,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     forced.unref();
     try {
       await router.drain();
+      await pendingWrites.stop();
       await gateway.destroy(reason);
       await http.stop();
       database.close();
@@ -94,6 +99,17 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     oauth: config.robloxOAuth && { ...config.robloxOAuth, urlTemplate: config.robloxApiUrl },
   });
 
+  const pendingWrites = new PendingWriteWorker({
+    repositories,
+    contexts,
+    audit,
+    logger,
+    metrics,
+    ownsGuild: (guildId) => gateway.ownsGuild(guildId),
+  });
+  const rankChanges = new RankChangeService({ repositories, guilds, contexts, audit, logger, robloxWrites: pendingWrites });
+  const memberSync = new MemberSyncService({ repositories, guilds, contexts, audit, logger });
+
   const dependencies: CommandDependencies = {
     config,
     logger,
@@ -109,6 +125,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     pingCommand(dependencies),
     ...linkingCommands(dependencies, linking),
     ...featureCommands(dependencies),
+    ...rankChangeCommands(dependencies, { rankChanges, memberSync }),
   ];
   const router = new InteractionRouter({ commands, metrics, logger });
 
@@ -169,6 +186,8 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   );
 
   await gateway.manager.connect();
+  // Writes left pending by a previous run resume now that the shard layout (ownsGuild) is known.
+  pendingWrites.start();
 }
 
 function printConfigProblems(error: ConfigError): void {

@@ -1,0 +1,82 @@
+import { ApplicationCommandOptionType, type APIEmbed } from "discord-api-types/v10";
+import { formatRank } from "../../ranks/ladder.ts";
+import { describeRobloxStanding, type MemberRankInspection, type MemberSyncService } from "../../services/member-sync.ts";
+import { describeSubject, escapeMarkdown, formatRankOrNone } from "../../services/rank-changes.ts";
+import type { CommandDependencies } from "./dependencies.ts";
+import { CommandRefusedError, requireAdmin } from "./guards.ts";
+import { CommandOptions } from "./options.ts";
+import type { SlashCommand } from "./types.ts";
+
+const MANAGE_ROLES = String(1n << 28n);
+const IN_SYNC_COLOUR = 0x2ecc71;
+const MISMATCH_COLOUR = 0xe67e22;
+
+export type VerifyRankDependencies = Pick<CommandDependencies, "repositories" | "guilds"> & { memberSync: Pick<MemberSyncService, "inspect"> };
+
+/** `/verify-rank member:<user>`: the member's rank in Discord, the database and Roblox side by side. */
+export function verifyRankCommand(deps: VerifyRankDependencies): SlashCommand {
+  return {
+    definition: {
+      name: "verify-rank",
+      description: "Compare a member's Discord rank, stored rank and Roblox rank",
+      default_member_permissions: MANAGE_ROLES,
+      contexts: [0],
+      options: [{ type: ApplicationCommandOptionType.User, name: "member", description: "The member to check", required: true }],
+    },
+    ephemeral: true,
+    async execute({ interaction, respond }) {
+      const { guildId } = await requireAdmin(interaction, deps);
+      const target = new CommandOptions(interaction.data).user("member");
+      if (!target) throw new CommandRefusedError("Pick a member to check.");
+      if (target.user.bot) throw new CommandRefusedError("Bots don't hold ranks.");
+      const inspection = await deps.memberSync.inspect(guildId, target.user.id);
+      await respond.reply({ allowed_mentions: { parse: [] }, embeds: [verifyRankEmbed(inspection)] });
+    },
+  };
+}
+
+export function verifyRankEmbed(inspection: MemberRankInspection): APIEmbed {
+  const fields: NonNullable<APIEmbed["fields"]> = [
+    { name: "Discord rank", value: discordRankText(inspection), inline: true },
+    { name: "Stored rank", value: escapeMarkdown(formatRankOrNone(inspection.storedRank)), inline: true },
+    { name: "Roblox rank", value: describeRobloxStanding(inspection.roblox), inline: true },
+  ];
+  if (inspection.pendingRank) {
+    fields.push({ name: "Queued Roblox change", value: `${escapeMarkdown(formatRank(inspection.pendingRank))}: not on Roblox yet, retried automatically` });
+  }
+  if (!inspection.inSync) fields.push({ name: "Suggested action", value: suggestedAction(inspection) });
+  return {
+    title: inspection.inSync ? "Ranks In Sync" : "Rank Mismatch Detected",
+    description: describeSubject(inspection),
+    color: inspection.inSync ? IN_SYNC_COLOUR : MISMATCH_COLOUR,
+    fields,
+  };
+}
+
+function discordRankText(inspection: MemberRankInspection): string {
+  if (inspection.displayName === null) return "not in this server";
+  const held = inspection.discordRanksHeld;
+  if (held.length > 1) return `${held.map((rank) => escapeMarkdown(formatRank(rank))).join(", ")} (several rank roles)`;
+  return escapeMarkdown(formatRankOrNone(inspection.discordRank));
+}
+
+/** What an admin should run; `/sync` for anything sync can fix, otherwise what sync cannot. */
+function suggestedAction(inspection: MemberRankInspection): string {
+  const sync = `\`/sync member:@${inspection.displayName ?? inspection.discordId}\` (<@${inspection.discordId}>)`;
+  const plan = inspection.plan;
+  if (inspection.pendingWrite && plan.kind === "in-sync") {
+    return "Nothing to do: Roblox will catch up when the queued change lands. If it keeps failing, check /sync-status.";
+  }
+  switch (plan.kind) {
+    case "unranked-role":
+      return "Their Roblox role is not on the rank ladder: run `/ranks import`, then " + sync + ".";
+    case "roblox-unknown":
+      return "Their Roblox rank could not be read; try again shortly.";
+    case "left-group":
+      return `They are not in the Roblox group. Run ${sync} to clear their rank here, or have them rejoin the group.`;
+    default: {
+      const target = plan.toRank ? ` to set them to ${escapeMarkdown(formatRank(plan.toRank))}` : "";
+      return `Run ${sync}${target}, which follows ${plan.fromPendingWrite ? "the queued Roblox change" : "their Roblox rank"}.`;
+    }
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * Sync of one member (`/sync member:<user>`, and the facts behind `/verify-rank`): Roblox is the
+ * truth, except that a Roblox write we queued and that has not landed yet is newer than what
+ * Roblox reports, so its target counts instead (design §6.4: a pending write is never reverted).
+ * The decision is the bulk sync's own pure planner run on a single link, so both agree.
+ */
+import type { APIEmbed, APIInteractionResponseCallbackData } from "discord-api-types/v10";
+import type { Repositories } from "../db/index.ts";
+import type { AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
+import type { Logger } from "../observability/logger.ts";
+import { checkRoleChange } from "../ranks/hierarchy.ts";
+import { formatRank, type Rank } from "../ranks/ladder.ts";
+import type { Membership } from "../roblox/types.ts";
+import { planSync, type SyncItem, type SyncItemKind } from "../sync/planner.ts";
+import type { AuditTrail } from "./audit-trail.ts";
+import type { GuildContexts } from "./guild-context.ts";
+import { describeSubject, escapeMarkdown, formatRankOrNone, OUTCOME_COLOURS, type RankChangeDiscord } from "./rank-changes.ts";
+
+/** The member has no Roblox account linked, so there is nothing to sync them to. */
+export class MemberNotLinkedError extends Error {
+  override readonly name = "MemberNotLinkedError";
+  readonly userMessage: string;
+  constructor(readonly discordId: string) {
+    super(`member ${discordId} has no linked Roblox account`);
+    this.userMessage = `<@${discordId}> has not linked a Roblox account. They must run /link-roblox first.`;
+  }
+}
+
+export type RobloxStanding =
+  | { status: "member"; roleId: number; robloxRank: number; roleName: string; /** null when the role is not on the ladder */ rank: Rank | null }
+  | { status: "not-in-group" };
+
+/** Everything known about one member's rank in the three places, and what sync would do. */
+export interface MemberRankInspection {
+  guildId: string;
+  discordId: string;
+  /** Null when they are not in the server. */
+  displayName: string | null;
+  robloxUserId: number;
+  robloxUsername: string;
+  roblox: RobloxStanding;
+  /** The queued Roblox write, when one waits; its target is what sync follows. */
+  pendingWrite: PendingRobloxWrite | null;
+  pendingRank: Rank | null;
+  /** Highest rank role held in Discord (null when none or not in the server). */
+  discordRank: Rank | null;
+  /** Every rank role held; more than one is a mismatch of its own. */
+  discordRanksHeld: Rank[];
+  storedRank: Rank | null;
+  /** The sync planner's verdict for this member. */
+  plan: SyncItem;
+  /** Discord, the database and Roblox (including a queued write) all agree. */
+  inSync: boolean;
+}
+
+export type ChangeStatus = "unchanged" | "updated" | "would-update" | "blocked" | "failed" | "not-in-guild";
+
+export interface MemberSyncResult extends MemberRankInspection {
+  dryRun: boolean;
+  discordChange: ChangeStatus;
+  storedChange: ChangeStatus;
+  /** Why the Discord change was blocked or failed, written for the admin. */
+  problems: string[];
+  /** Discord rank and stored rank before and after (after = before on a dry run or failure). */
+  before: { discordRank: Rank | null; storedRank: Rank | null };
+  after: { discordRank: Rank | null; storedRank: Rank | null };
+  outcome: AuditOutcome;
+}
+
+export interface MemberSyncServiceOptions {
+  repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;
+  guilds: Pick<RankChangeDiscord, "member" | "botStanding" | "setMemberRoles">;
+  contexts: Pick<GuildContexts, "resolve">;
+  audit: Pick<AuditTrail, "record">;
+  logger: Logger;
+}
+
+export class MemberSyncService {
+  constructor(private readonly options: MemberSyncServiceOptions) {}
+
+  /**
+   * Reads the member's rank everywhere and plans their sync, changing nothing.
+   * @throws MemberNotLinkedError; Roblox errors (with `userMessage`) when Roblox cannot be read.
+   */
+  async inspect(guildId: string, discordId: string): Promise<MemberRankInspection> {
+    const { repositories, guilds } = this.options;
+    const { ladder, roblox, groupId, settings } = await this.options.contexts.resolve(guildId);
+    const link = repositories.members.get(guildId, discordId);
+    if (!link || link.robloxUserId === null) throw new MemberNotLinkedError(discordId);
+    const robloxUserId = link.robloxUserId;
+    const robloxUsername = link.robloxUsername ?? String(robloxUserId);
+
+    const [discordMember, membership] = await Promise.all([guilds.member(guildId, discordId), roblox.getMembership(groupId, robloxUserId)]);
+    const pendingWrite = repositories.pendingWrites.getForUser(guildId, robloxUserId) ?? null;
+
+    const plan = planSync({
+      robloxMemberships: new Map([[robloxUserId, membership ? { roleId: membership.roleId, rank: membership.rank } : null]]),
+      links: [{ discordId, robloxUserId, robloxUsername, storedRankId: link.rankId }],
+      ladder,
+      discordMemberRoles: new Map(discordMember ? [[discordId, discordMember.roleIds]] : []),
+      pendingRobloxWrites: new Map(pendingWrite ? [[robloxUserId, pendingWrite.targetRobloxRoleId]] : []),
+      options: { leftGroupPolicy: settings?.leftGroupPolicy ?? "remove" },
+    }).items[0]!;
+
+    const robloxStanding = standingOf(membership, (roleId) => ladder.byRobloxRoleId(roleId) ?? null);
+    const pendingRank = pendingWrite ? (ladder.byRobloxRoleId(pendingWrite.targetRobloxRoleId) ?? null) : null;
+    const discordRanksHeld = discordMember ? ladder.ranksHeld(discordMember.roleIds) : [];
+    const robloxAgrees =
+      !pendingWrite || (robloxStanding.status === "member" && robloxStanding.roleId === pendingWrite.targetRobloxRoleId);
+    return {
+      guildId,
+      discordId,
+      displayName: discordMember?.displayName ?? null,
+      robloxUserId,
+      robloxUsername,
+      roblox: robloxStanding,
+      pendingWrite,
+      pendingRank,
+      discordRank: discordMember ? ladder.rankHeld(discordMember.roleIds) : null,
+      discordRanksHeld,
+      storedRank: link.rankId !== null ? (ladder.byId(link.rankId) ?? null) : null,
+      plan,
+      inSync: plan.kind === "in-sync" && robloxAgrees,
+    };
+  }
+
+  /**
+   * Brings the member's Discord roles and stored rank in line with their Roblox rank (or the
+   * target of their queued Roblox write). One role request at most, and none that the role
+   * hierarchy would refuse.
+   */
+  async syncMember(guildId: string, discordId: string, options: { dryRun?: boolean; actorId?: string } = {}): Promise<MemberSyncResult> {
+    const dryRun = options.dryRun ?? false;
+    const inspection = await this.inspect(guildId, discordId);
+    const { plan } = inspection;
+    const before = { discordRank: inspection.discordRank, storedRank: inspection.storedRank };
+    const after = { ...before };
+    const problems: string[] = [];
+    let discordChange: ChangeStatus = inspection.displayName === null ? "not-in-guild" : "unchanged";
+    let storedChange: ChangeStatus = "unchanged";
+    const log = this.options.logger.child({ guildId, discordId, robloxUserId: inspection.robloxUserId });
+
+    if (plan.nextRoleIds) {
+      if (dryRun) discordChange = "would-update";
+      else {
+        const check = checkRoleChange(await this.options.guilds.botStanding(guildId), {
+          addRoleIds: plan.addRoleIds,
+          removeRoleIds: plan.removeRoleIds,
+        });
+        if (!check.ok) {
+          discordChange = "blocked";
+          problems.push(...new Set(check.problems.map((problem) => problem.message)));
+        } else {
+          try {
+            await this.options.guilds.setMemberRoles(guildId, discordId, [...plan.nextRoleIds], `sync${options.actorId ? ` by ${options.actorId}` : ""}`);
+            discordChange = "updated";
+            after.discordRank = plan.toRank?.discordRoleId ? plan.toRank : null;
+          } catch (error) {
+            log.warn({ err: error }, "could not update the member's Discord roles during sync");
+            discordChange = "failed";
+            problems.push(`Discord refused the role change: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+      }
+    }
+
+    if (plan.storedRankChange) {
+      if (dryRun) storedChange = "would-update";
+      else {
+        try {
+          this.options.repositories.members.setStoredRank(guildId, discordId, plan.storedRankChange.toRankId);
+          storedChange = "updated";
+          after.storedRank = plan.toRank;
+        } catch (error) {
+          log.error({ err: error }, "could not store the synced rank");
+          storedChange = "failed";
+          problems.push("The stored rank could not be saved; the error is logged.");
+        }
+      }
+    }
+
+    const failures = [discordChange, storedChange].filter((status) => status === "blocked" || status === "failed").length;
+    const successes = [discordChange, storedChange].filter((status) => status === "updated").length;
+    const outcome: AuditOutcome = failures === 0 ? "ok" : successes > 0 ? "partial" : "failed";
+    if (!dryRun && (successes > 0 || failures > 0)) {
+      this.options.audit.record(guildId, {
+        actorId: options.actorId ?? "system",
+        action: "sync.member",
+        targetDiscordId: discordId,
+        targetRobloxUserId: inspection.robloxUserId,
+        before: { discordRankId: before.discordRank?.id ?? null, storedRankId: before.storedRank?.id ?? null },
+        after: {
+          discordRankId: after.discordRank?.id ?? null,
+          storedRankId: after.storedRank?.id ?? null,
+          fromPendingWrite: plan.fromPendingWrite,
+          addRoleIds: plan.addRoleIds,
+          removeRoleIds: plan.removeRoleIds,
+        },
+        outcome,
+        detail: problems.join("\n") || null,
+        summary: `Discord: ${formatRankOrNone(before.discordRank)} → ${formatRankOrNone(after.discordRank)}; stored: ${formatRankOrNone(before.storedRank)} → ${formatRankOrNone(after.storedRank)}`,
+      });
+    }
+    return { ...inspection, dryRun, discordChange, storedChange, problems, before, after, outcome };
+  }
+}
+
+function standingOf(membership: Membership | null, rankOf: (roleId: number) => Rank | null): RobloxStanding {
+  if (!membership) return { status: "not-in-group" };
+  return { status: "member", roleId: membership.roleId, robloxRank: membership.rank, roleName: membership.roleName, rank: rankOf(membership.roleId) };
+}
+
+/** "Sergeant (Rank 20)", or the Roblox role's own name when it is not on the ladder. */
+export function describeRobloxStanding(standing: RobloxStanding): string {
+  if (standing.status === "not-in-group") return "not in the Roblox group";
+  if (standing.rank) return escapeMarkdown(formatRank(standing.rank));
+  return `${escapeMarkdown(standing.roleName)} (Rank ${standing.robloxRank}), not on the rank ladder`;
+}
+
+const CHANGE_WORDS: Record<ChangeStatus, string> = {
+  unchanged: "already right",
+  updated: "updated",
+  "would-update": "would change",
+  blocked: "blocked",
+  failed: "failed",
+  "not-in-guild": "not in this server",
+};
+
+const KIND_NOTES: Partial<Record<SyncItemKind, string>> = {
+  "left-group": "They are not in the Roblox group.",
+  "unranked-role": "Their Roblox role is not on the rank ladder; run /ranks import to add it.",
+  "roblox-unknown": "Their Roblox rank could not be read.",
+};
+
+/** The reply for `/sync member:<user>` (exported for the /sync command). */
+export function formatMemberSyncReply(result: MemberSyncResult): APIInteractionResponseCallbackData {
+  const changed = result.discordChange === "updated" || result.storedChange === "updated";
+  const wouldChange = result.discordChange === "would-update" || result.storedChange === "would-update";
+  const title = result.dryRun
+    ? wouldChange
+      ? "Sync Preview: Changes Needed"
+      : "Sync Preview: Nothing to Change"
+    : result.outcome === "failed"
+      ? "Member Sync Failed"
+      : result.outcome === "partial"
+        ? "Member Sync Partly Done"
+        : changed
+          ? "Member Synced"
+          : "Already In Sync";
+  const colour = result.dryRun ? (wouldChange ? 0xe67e22 : OUTCOME_COLOURS.ok) : OUTCOME_COLOURS[result.outcome];
+  const target = result.plan.toRank;
+  const fields: NonNullable<APIEmbed["fields"]> = [
+    { name: "Roblox rank", value: describeRobloxStanding(result.roblox), inline: true },
+    {
+      name: "Discord rank",
+      value: `${escapeMarkdown(formatRankOrNone(result.before.discordRank))}${arrow(result.discordChange, target)} (${CHANGE_WORDS[result.discordChange]})`,
+      inline: true,
+    },
+    {
+      name: "Stored rank",
+      value: `${escapeMarkdown(formatRankOrNone(result.before.storedRank))}${arrow(result.storedChange, target)} (${CHANGE_WORDS[result.storedChange]})`,
+      inline: true,
+    },
+  ];
+  if (result.pendingRank) {
+    fields.push({
+      name: "Queued Roblox change",
+      value: `${escapeMarkdown(formatRank(result.pendingRank))}: not on Roblox yet, retried automatically. Sync follows it, so the member is not reverted.`,
+    });
+  }
+  const note = KIND_NOTES[result.plan.kind];
+  if (note) fields.push({ name: "Note", value: note });
+  if (result.problems.length > 0) fields.push({ name: "What to fix", value: result.problems.map((problem) => `• ${problem}`).join("\n").slice(0, 1024) });
+  return {
+    allowed_mentions: { parse: [] },
+    embeds: [{ title, description: describeSubject(result), color: colour, fields }],
+  };
+}
+
+function arrow(status: ChangeStatus, target: Rank | null): string {
+  if (status !== "updated" && status !== "would-update" && status !== "blocked" && status !== "failed") return "";
+  return ` → ${escapeMarkdown(formatRankOrNone(target))}`;
+}

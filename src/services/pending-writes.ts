@@ -1,0 +1,256 @@
+/**
+ * Roblox rank writes that failed and are retried until they land (design §3, §6.4). Everything
+ * lives in the `pending_roblox_writes` table, so a restart picks up where the last process left
+ * off; while a write waits, sync treats its target as the member's Roblox rank.
+ */
+import type { Repositories } from "../db/index.ts";
+import type { EpochMs, PendingRobloxWrite } from "../db/schema.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { RobloxClient } from "../roblox/client.ts";
+import { isRobloxError, type RobloxErrorKind } from "../roblox/errors.ts";
+import type { AuditTrail } from "./audit-trail.ts";
+import type { GuildContexts } from "./guild-context.ts";
+
+/**
+ * Failures no retry can fix: someone has to change something on Roblox (membership, the bot's
+ * role or key scope) or in the ladder first. Everything else (rate limits, outages, timeouts,
+ * rejected credentials an operator may still fix) is retried.
+ */
+const PERMANENT_FAILURES: ReadonlySet<RobloxErrorKind> = new Set<RobloxErrorKind>([
+  "not_in_group",
+  "user_not_found",
+  "group_not_found",
+  "role_not_found",
+  "role_not_assignable",
+  "missing_permission",
+  "cannot_change_own_rank",
+  "cannot_change_owner_rank",
+  "invalid_request",
+  "no_credentials",
+]);
+
+export function isPermanentRobloxFailure(error: unknown): boolean {
+  return isRobloxError(error) && PERMANENT_FAILURES.has(error.kind);
+}
+
+/** A sentence for people (the typed error's own), or a generic one for unexpected errors. */
+export function describeFailure(error: unknown): string {
+  if (error && typeof error === "object" && "userMessage" in error && typeof error.userMessage === "string") return error.userMessage;
+  return "Roblox could not be reached or answered unexpectedly.";
+}
+
+/** For the `last_error` column and logs: kind and technical message, never credentials. */
+function technicalDescription(error: unknown): string {
+  if (isRobloxError(error)) return `${error.kind}: ${error.message}`.slice(0, 500);
+  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
+}
+
+export interface RetryBackoff {
+  /** Delay after the first failure. */
+  baseMs: number;
+  /** No delay grows beyond this. */
+  maxMs: number;
+  /** ±fraction of randomness, so writes queued together do not retry in lock-step. */
+  jitterRatio: number;
+}
+
+export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseMs: 30_000, maxMs: 3_600_000, jitterRatio: 0.2 };
+
+/** Delay before the next try after `failures` failed tries (1 = the first failure): base·2^(n-1), capped, jittered. */
+export function retryDelayMs(failures: number, backoff: RetryBackoff, random: () => number = Math.random): number {
+  const exponent = Math.max(0, failures - 1);
+  const exponential = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(exponent, 40));
+  const jitter = 1 + (random() * 2 - 1) * backoff.jitterRatio;
+  return Math.max(0, Math.min(backoff.maxMs, Math.round(exponential * jitter)));
+}
+
+/** What the rank-change service needs of the queue; the worker implements it. */
+export interface RobloxWriteQueue {
+  /** Stores a write that just failed, replacing the user's older one; returns the stored row. */
+  queue(guildId: string, write: QueuedRobloxWrite, error: unknown): PendingRobloxWrite;
+  /**
+   * No queued write for this user may run any more: a newer direct write landed, or the newest
+   * target can never be written. Otherwise the retry would put back an older rank.
+   */
+  forget(guildId: string, robloxUserId: number): void;
+}
+
+export interface QueuedRobloxWrite {
+  discordId: string;
+  robloxUserId: number;
+  groupId: number;
+  targetRobloxRoleId: number;
+  targetRank: number;
+}
+
+export interface PendingWriteWorkerOptions {
+  repositories: Pick<Repositories, "pendingWrites" | "guilds">;
+  /** Resolves each guild's Roblox client (its own API key, or the process-wide one). */
+  contexts: Pick<GuildContexts, "robloxFor">;
+  audit: Pick<AuditTrail, "record">;
+  logger: Logger;
+  metrics: Pick<Metrics, "pendingRobloxWrites">;
+  /** How often due writes are looked for. Default 5 s. */
+  pollIntervalMs?: number;
+  backoff?: Partial<RetryBackoff>;
+  /** Writes tried per guild per poll. Default 50. */
+  batchSize?: number;
+  /** With several processes sharing the database, each retries only its own shards' guilds. Default: all. */
+  ownsGuild?: (guildId: string) => boolean;
+  now?: () => EpochMs;
+  random?: () => number;
+}
+
+export interface RetryRunSummary {
+  attempted: number;
+  landed: number;
+  rescheduled: number;
+  abandoned: number;
+}
+
+/**
+ * Polls for due writes and retries them one at a time (Roblox rate limits are per key owner, so
+ * parallel retries would only compete with interactive commands).
+ */
+export class PendingWriteWorker implements RobloxWriteQueue {
+  readonly #options: PendingWriteWorkerOptions;
+  readonly #backoff: RetryBackoff;
+  readonly #pollIntervalMs: number;
+  readonly #now: () => EpochMs;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #running: Promise<RetryRunSummary> | undefined;
+  #started = false;
+  #stopping = false;
+
+  constructor(options: PendingWriteWorkerOptions) {
+    this.#options = options;
+    this.#backoff = { ...DEFAULT_RETRY_BACKOFF, ...options.backoff };
+    this.#pollIntervalMs = options.pollIntervalMs ?? 5_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Starts polling; the first poll runs at once, so writes left by a previous process resume. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#stopping = false;
+    this.updateGauge();
+    this.#schedule(0);
+  }
+
+  /** Stops polling and waits for the attempt in flight, if any (no write is cut off mid-way). */
+  async stop(): Promise<void> {
+    this.#started = false;
+    this.#stopping = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  queue(guildId: string, write: QueuedRobloxWrite, error: unknown): PendingRobloxWrite {
+    const { write: stored } = this.#options.repositories.pendingWrites.enqueue(guildId, {
+      ...write,
+      nextAttemptAt: this.#now() + retryDelayMs(1, this.#backoff, this.#options.random),
+      lastError: technicalDescription(error),
+    });
+    this.updateGauge();
+    return stored;
+  }
+
+  forget(guildId: string, robloxUserId: number): void {
+    if (this.#options.repositories.pendingWrites.removeForUser(guildId, robloxUserId)) this.updateGauge();
+  }
+
+  updateGauge(): void {
+    this.#options.metrics.pendingRobloxWrites.set(this.#options.repositories.pendingWrites.countAll());
+  }
+
+  /** One pass over every due write. Concurrent callers share the pass in progress. */
+  runOnce(): Promise<RetryRunSummary> {
+    if (this.#running) return this.#running;
+    const run = this.#runDue().finally(() => {
+      this.#running = undefined;
+      this.updateGauge();
+    });
+    this.#running = run;
+    return run;
+  }
+
+  #schedule(delayMs: number): void {
+    if (!this.#started) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.runOnce()
+        .catch((error) => this.#options.logger.error({ err: error }, "pending Roblox write retry pass failed"))
+        .finally(() => this.#schedule(this.#pollIntervalMs));
+    }, delayMs);
+  }
+
+  async #runDue(): Promise<RetryRunSummary> {
+    const { repositories, ownsGuild } = this.#options;
+    const summary: RetryRunSummary = { attempted: 0, landed: 0, rescheduled: 0, abandoned: 0 };
+    const guildIds = repositories.pendingWrites.guildsWithDue(this.#now()).filter((id) => !ownsGuild || ownsGuild(id));
+    for (const guildId of guildIds) {
+      const roblox = await this.#options.contexts.robloxFor(guildId, repositories.guilds.get(guildId));
+      for (const write of repositories.pendingWrites.listDue(guildId, this.#now(), this.#options.batchSize ?? 50)) {
+        // stop() lets the attempt in flight finish but starts no new one.
+        if (this.#stopping) return summary;
+        const result = await this.#attempt(guildId, write, roblox);
+        if (result === "superseded") continue;
+        summary.attempted++;
+        summary[result]++;
+      }
+    }
+    return summary;
+  }
+
+  async #attempt(guildId: string, write: PendingRobloxWrite, roblox: RobloxClient): Promise<"landed" | "rescheduled" | "abandoned" | "superseded"> {
+    const { repositories, audit, logger } = this.#options;
+    // A newer rank change may have replaced or settled this write since it was listed.
+    if (!repositories.pendingWrites.get(guildId, write.id)) return "superseded";
+    const log = logger.child({ guildId, discordId: write.discordId, robloxUserId: write.robloxUserId, pendingWriteId: write.id });
+    const tries = write.attempts + 2; // the failed direct write, the earlier retries, and this one
+    try {
+      await roblox.setRank(write.groupId, write.robloxUserId, write.targetRobloxRoleId);
+    } catch (error) {
+      if (isPermanentRobloxFailure(error)) {
+        repositories.pendingWrites.delete(guildId, write.id);
+        log.warn({ err: error }, "DESYNC persists: gave up a queued Roblox rank write that can never succeed");
+        audit.record(guildId, {
+          actorId: "system",
+          action: "roblox.write",
+          targetDiscordId: write.discordId,
+          targetRobloxUserId: write.robloxUserId,
+          before: { attempts: tries - 1, lastError: write.lastError },
+          after: { robloxRoleId: write.targetRobloxRoleId, robloxRank: write.targetRank },
+          outcome: "failed",
+          detail: `Gave up setting Roblox rank ${write.targetRank} after ${tries} tries: ${describeFailure(error)} Fix that, then run /sync or the rank command again.`,
+        });
+        return "abandoned";
+      }
+      const delay = retryDelayMs(tries, this.#backoff, this.#options.random);
+      const updated = repositories.pendingWrites.markAttempt(guildId, write.id, {
+        error: technicalDescription(error),
+        nextAttemptAt: this.#now() + delay,
+      });
+      log.warn({ err: error, tries, retryInMs: delay }, "queued Roblox rank write failed again; will retry");
+      return updated ? "rescheduled" : "superseded";
+    }
+
+    // Deleting by id: if a newer write replaced this row meanwhile, that one stays queued.
+    repositories.pendingWrites.delete(guildId, write.id);
+    log.info({ tries }, "queued Roblox rank write landed");
+    audit.record(guildId, {
+      actorId: "system",
+      action: "roblox.write",
+      targetDiscordId: write.discordId,
+      targetRobloxUserId: write.robloxUserId,
+      before: { attempts: tries - 1, lastError: write.lastError },
+      after: { robloxRoleId: write.targetRobloxRoleId, robloxRank: write.targetRank },
+      outcome: "ok",
+      detail: `Queued Roblox rank change to rank ${write.targetRank} landed after ${tries} tries.`,
+    });
+    return "landed";
+  }
+}
