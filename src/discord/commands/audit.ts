@@ -4,7 +4,7 @@ import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
-import { MANAGE_ROLES_PERMISSION } from "./ranks.ts";
+import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { describeMember } from "./points.ts";
 import type { SlashCommand } from "./types.ts";
 

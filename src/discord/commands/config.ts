@@ -19,7 +19,8 @@ import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
-import { MANAGE_ROLES_PERMISSION, storedLadder } from "./ranks.ts";
+import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
+import { storedLadder } from "./ranks.ts";
 import type { CommandContext, ModalContext, SlashCommand } from "./types.ts";
 
 /** Shorter periods would spend the rate limits on little but re-checking unchanged members. */

@@ -1,4 +1,5 @@
-import { GUILD_ONLY, MANAGE_ROLES_PERMISSION, MEMBER_OPTION, REASON_OPTION, runRankChangeCommand, type RankCommandDependencies } from "./promote.ts";
+import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
+import { GUILD_ONLY, MEMBER_OPTION, REASON_OPTION, runRankChangeCommand, type RankCommandDependencies } from "./promote.ts";
 import type { SlashCommand } from "./types.ts";
 
 /** `/demote member [reason]`: next rank down; points never hold a demotion back. */

@@ -10,10 +10,10 @@ import {
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
+import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { CommandContext, ComponentContext, SlashCommand } from "./types.ts";
 
 /** Admin commands are hidden from members without Manage Roles until a server admin says otherwise. */
-export const MANAGE_ROLES_PERMISSION = String(1n << 28n);
 /** Guild only: ranks belong to a server. */
 export const GUILD_ONLY = [0];
 

@@ -1,5 +1,5 @@
 import type { API } from "@discordjs/core";
-import { ApplicationCommandOptionType, type APIApplicationCommandStringOption, type Permissions } from "discord-api-types/v10";
+import { ApplicationCommandOptionType, type APIApplicationCommandStringOption } from "discord-api-types/v10";
 import type { LadderEntry } from "../../db/repositories/ranks.ts";
 import { MAX_POINTS } from "../../db/repositories/members.ts";
 import { DiscordPermission, hasPermission, RoleHierarchy, type BotStanding, type GuildRole } from "../../ranks/hierarchy.ts";
@@ -10,20 +10,10 @@ import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
 import { escapeMarkdown, groupFooter, ladderEmbed } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
+import { MANAGE_ROLES_PERMISSION, permissionBits } from "./permissions.ts";
 import { rankChoices, resolveRankOption } from "./rank-autocomplete.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
 
-/**
- * A permission bit set for a request body. Discord takes a decimal string or a number, but its
- * OpenAPI document, which the tests validate every request against, types these fields as
- * integers; the bits used here are far below 2^53, so the number is exact.
- */
-export function permissionBits(bits: bigint): Permissions {
-  return Number(bits) as unknown as Permissions;
-}
-
-/** Admin commands are hidden from members without Manage Roles until a server admin says otherwise. */
-export const MANAGE_ROLES_PERMISSION = permissionBits(DiscordPermission.ManageRoles);
 /** Discord's cap on roles per guild. */
 const MAX_GUILD_ROLES = 250;
 const MAX_RANK_NAME_LENGTH = 100;

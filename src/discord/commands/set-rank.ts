@@ -1,5 +1,6 @@
 import { ApplicationCommandOptionType } from "discord-api-types/v10";
-import { GUILD_ONLY, handleRankChangeButton, MANAGE_ROLES_PERMISSION, MEMBER_OPTION, REASON_OPTION, runRankChangeCommand, type RankCommandDependencies } from "./promote.ts";
+import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
+import { GUILD_ONLY, handleRankChangeButton, MEMBER_OPTION, REASON_OPTION, runRankChangeCommand, type RankCommandDependencies } from "./promote.ts";
 import { rankChoices, resolveRankOption } from "./rank-autocomplete.ts";
 import { requireGuild } from "./guards.ts";
 import { CommandOptions } from "./options.ts";

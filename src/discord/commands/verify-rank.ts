@@ -1,3 +1,4 @@
+import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { ApplicationCommandOptionType, type APIEmbed } from "discord-api-types/v10";
 import { formatRank } from "../../ranks/ladder.ts";
 import { describeRobloxStanding, type MemberRankInspection, type MemberSyncService } from "../../services/member-sync.ts";
@@ -7,7 +8,6 @@ import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import type { SlashCommand } from "./types.ts";
 
-const MANAGE_ROLES = String(1n << 28n);
 const IN_SYNC_COLOUR = 0x2ecc71;
 const MISMATCH_COLOUR = 0xe67e22;
 
@@ -19,7 +19,7 @@ export function verifyRankCommand(deps: VerifyRankDependencies): SlashCommand {
     definition: {
       name: "verify-rank",
       description: "Compare a member's Discord rank, stored rank and Roblox rank",
-      default_member_permissions: MANAGE_ROLES,
+      default_member_permissions: MANAGE_ROLES_PERMISSION,
       contexts: [0],
       options: [{ type: ApplicationCommandOptionType.User, name: "member", description: "The member to check", required: true }],
     },
