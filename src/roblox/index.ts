@@ -1,0 +1,23 @@
+/** The Roblox client's public surface: what features import. */
+export { RobloxClient, type LinkedRanks, type RobloxClientOptions } from "./client.ts";
+export * from "./errors.ts";
+export { API_CLASSES, DOCUMENTED_PER_MINUTE, type ApiClass, type RateLimitOptions } from "./limits.ts";
+export {
+  planRankLookup,
+  type BoundRoleCount,
+  type RankLookupInput,
+  type RankLookupOption,
+  type RankLookupPlan,
+  type RankLookupStrategy,
+} from "./planner.ts";
+export type { ApiFamily } from "./read-api.ts";
+export type { RequestTally, RetryOptions } from "./transport.ts";
+export type * from "./types.ts";
+export { DEFAULT_ROBLOX_URL_TEMPLATE, ROBLOX_SERVICES, type RobloxService } from "./urls.ts";
+export {
+  verifyRobloxCredentials,
+  type RobloxCredentialProblem,
+  type RobloxCredentialReport,
+  type RobloxSetting,
+  type VerifyOptions,
+} from "./verify.ts";

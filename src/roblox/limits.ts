@@ -1,0 +1,240 @@
+import Bottleneck from "bottleneck";
+
+/** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */
+export const API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "legacy"] as const;
+export type ApiClass = (typeof API_CLASSES)[number];
+
+/**
+ * Documented `perApiKeyOwner` limits (x-roblox-rate-limits in Roblox's OpenAPI document). The legacy
+ * hosts document none; the default is a cautious guess that the response headers or a 429 correct.
+ */
+export const DOCUMENTED_PER_MINUTE: Record<ApiClass, number> = {
+  "groups.get": 150,
+  "groups.roles": 300,
+  "groups.memberships": 300,
+  "groups.write": 300,
+  "users.get": 1000,
+  legacy: 120,
+};
+
+export interface RateLimitHeaders {
+  /** Requests allowed per window (first value of `x-ratelimit-limit`). */
+  limit?: number;
+  /** Window length from the `w=` parameter of `x-ratelimit-limit`, in ms. */
+  windowMs?: number;
+  remaining?: number;
+  /** `x-ratelimit-reset`: time until the window resets, in ms. */
+  resetMs?: number;
+  /** Whether the reset was given in whole seconds, i.e. is rounded. */
+  resetIsRounded?: boolean;
+}
+
+function finiteNumber(value: string | null | undefined): number | undefined {
+  if (value === null || value === undefined || value.trim() === "") return undefined;
+  const number = Number(value);
+  return Number.isFinite(number) && number >= 0 ? number : undefined;
+}
+
+/** Parses `x-ratelimit-limit: 1000, 1000;w=60`, `x-ratelimit-remaining: 998`, `x-ratelimit-reset: 20`. */
+export function parseRateLimitHeaders(headers: Headers): RateLimitHeaders {
+  const limitHeader = headers.get("x-ratelimit-limit");
+  const first = limitHeader?.split(",")[0];
+  const limit = finiteNumber(first?.split(";")[0]);
+  const window = limitHeader?.match(/;\s*w=([\d.]+)/)?.[1];
+  const windowSeconds = finiteNumber(window);
+  const resetHeader = headers.get("x-ratelimit-reset");
+  const resetSeconds = finiteNumber(resetHeader);
+  return {
+    limit: limit && limit > 0 ? limit : undefined,
+    windowMs: windowSeconds ? windowSeconds * 1000 : undefined,
+    remaining: finiteNumber(headers.get("x-ratelimit-remaining")),
+    resetMs: resetSeconds === undefined ? undefined : resetSeconds * 1000,
+    resetIsRounded: resetHeader ? !resetHeader.includes(".") : undefined,
+  };
+}
+
+/** `retry-after` as seconds or an HTTP date, in ms from `now`. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = finiteNumber(value);
+  if (seconds !== undefined) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export interface ApiRateLimiterOptions {
+  perMinute: number;
+  /** Window assumed until the server's headers say otherwise. */
+  windowMs?: number;
+  maxConcurrent?: number;
+}
+
+/**
+ * One bottleneck limiter for one API class, driven by what the server says rather than by a local
+ * timer: the reservoir is set from `x-ratelimit-remaining` and refilled when `x-ratelimit-reset`
+ * says the window ends, so the client stops before a 429 instead of after one.
+ *
+ * Bottleneck's own reservoir refresh is not used: it runs on a 250 ms heartbeat (late refills) and
+ * `updateSettings()` stops that heartbeat (SGrondin/bottleneck#185). The reservoir is moved with
+ * `incrementReservoir()` instead, which drains the queue at once.
+ */
+export class ApiRateLimiter {
+  private readonly bottleneck: Bottleneck;
+  private limit: number;
+  private windowMs: number;
+  /** Our estimate of the end of the server's current window; never earlier than the real end. */
+  private windowEndsAt: number | undefined;
+  private previousWindowEnd: number | undefined;
+  private lastRemaining: number | undefined;
+  /** Mirror of the bottleneck reservoir (may dip below 0 with it), to combine estimates synchronously. */
+  private available: number;
+  private inFlight = 0;
+  /**
+   * Until the first answer we do not know how much of the window is left (another process with
+   * the same key owner may have used it): one request goes first, the rest wait for its answer.
+   */
+  private calibrated = false;
+  private refillTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly api: ApiClass,
+    options: ApiRateLimiterOptions,
+  ) {
+    this.limit = options.perMinute;
+    this.windowMs = options.windowMs ?? 60_000;
+    this.available = 1;
+    this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent ?? 8, reservoir: this.available });
+  }
+
+  /** Runs one HTTP attempt when the window has room for it. */
+  schedule<T>(attempt: () => Promise<T>): Promise<T> {
+    // A queued job waits on the refill timer: keep the process alive until it fires.
+    this.refillTimer?.ref();
+    return this.bottleneck.schedule(async () => {
+      const now = Date.now();
+      // No word from the server yet: count a window from our first request in it.
+      if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
+      this.available--;
+      this.inFlight++;
+      try {
+        return await attempt();
+      } finally {
+        this.inFlight--;
+        // No rate-limit headers came back (legacy hosts, network errors): count locally from here.
+        if (!this.calibrated) this.calibrate(this.limit - 1 - this.inFlight);
+        if (this.bottleneck.queued() === 0) this.refillTimer?.unref();
+      }
+    });
+  }
+
+  /** Feeds the headers of a response to a request scheduled on this limiter (call it inside the attempt). */
+  observe(headers: RateLimitHeaders, receivedAt = Date.now()): void {
+    if (headers.limit !== undefined) this.limit = headers.limit;
+    if (headers.windowMs !== undefined) this.windowMs = headers.windowMs;
+    if (headers.remaining === undefined) return;
+
+    const newWindow = this.lastRemaining === undefined || headers.remaining > this.lastRemaining;
+    this.lastRemaining = headers.remaining;
+    // Requests still in flight may not have been counted by the server yet.
+    const othersInFlight = Math.max(0, this.inFlight - 1);
+    const fromServer = headers.remaining - othersInFlight;
+    if (!this.calibrated) this.calibrate(fromServer);
+    else this.setAvailable(newWindow ? fromServer : Math.min(this.available, fromServer));
+
+    if (headers.resetMs === undefined) return;
+    let endsAt = receivedAt + headers.resetMs;
+    if (!newWindow && this.windowEndsAt !== undefined) endsAt = Math.min(endsAt, this.windowEndsAt);
+    if (headers.resetIsRounded && this.previousWindowEnd !== undefined) {
+      // Whole-second resets can be up to a second late; fixed windows repeat every windowMs, so the
+      // window we already saw end predicts this one more precisely (kept only within the rounding).
+      const periods = Math.max(1, Math.ceil((receivedAt - this.previousWindowEnd) / this.windowMs));
+      const predicted = this.previousWindowEnd + periods * this.windowMs;
+      if (predicted < endsAt && predicted > endsAt - 1000) endsAt = predicted;
+    }
+    this.armRefill(endsAt);
+  }
+
+  /** Stops all requests of this class until `until`: the server said when (a 429's retry-after) or we back off. */
+  holdUntil(until: number): void {
+    this.setAvailable(0);
+    this.lastRemaining = 0;
+    this.armRefill(until);
+  }
+
+  /** What the limiter believes now; for logs and tests. */
+  state(): { api: ApiClass; limit: number; windowMs: number; available: number; windowEndsAt: number | undefined } {
+    return {
+      api: this.api,
+      limit: this.limit,
+      windowMs: this.windowMs,
+      available: Math.max(0, this.available),
+      windowEndsAt: this.windowEndsAt,
+    };
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.refillTimer);
+    this.refillTimer = undefined;
+    await this.bottleneck.stop({ dropWaitingJobs: true });
+  }
+
+  private calibrate(available: number): void {
+    this.calibrated = true;
+    this.setAvailable(available);
+  }
+
+  /**
+   * Changes the reservoir by a difference, never to an absolute value: bottleneck applies both
+   * asynchronously, and jobs that start in between must stay counted.
+   */
+  private setAvailable(count: number): void {
+    const delta = Math.max(0, count) - this.available;
+    this.available += delta;
+    if (delta !== 0) void this.bottleneck.incrementReservoir(delta);
+  }
+
+  private armRefill(at: number): void {
+    clearTimeout(this.refillTimer);
+    this.windowEndsAt = at;
+    this.refillTimer = setTimeout(() => this.refill(at), Math.max(0, at - Date.now()));
+    if (this.bottleneck.queued() === 0 && this.inFlight === 0) this.refillTimer.unref();
+  }
+
+  private refill(endedAt: number): void {
+    this.refillTimer = undefined;
+    this.previousWindowEnd = endedAt;
+    this.windowEndsAt = undefined;
+    this.lastRemaining = undefined;
+    this.setAvailable(this.limit - this.inFlight);
+  }
+}
+
+export interface RateLimitOptions {
+  /** Per-minute limits to assume per class before the server's headers arrive. */
+  perMinute?: Partial<Record<ApiClass, number>>;
+  maxConcurrent?: number;
+}
+
+/** The limiters of one set of credentials (limits are counted per API key owner). */
+export class RobloxRateLimits {
+  private readonly limiters: Record<ApiClass, ApiRateLimiter>;
+
+  constructor(options: RateLimitOptions = {}) {
+    const entries = API_CLASSES.map((api) => [
+      api,
+      new ApiRateLimiter(api, {
+        perMinute: options.perMinute?.[api] ?? DOCUMENTED_PER_MINUTE[api],
+        maxConcurrent: options.maxConcurrent,
+      }),
+    ]);
+    this.limiters = Object.fromEntries(entries) as Record<ApiClass, ApiRateLimiter>;
+  }
+
+  for(api: ApiClass): ApiRateLimiter {
+    return this.limiters[api];
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(Object.values(this.limiters).map((limiter) => limiter.stop()));
+  }
+}

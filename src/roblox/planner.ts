@@ -1,0 +1,75 @@
+import { DOCUMENTED_PER_MINUTE } from "./limits.ts";
+import { MEMBERSHIP_BATCH_SIZE, ROSTER_PAGE_SIZE, type ApiFamily } from "./read-api.ts";
+
+/**
+ * How to learn the ranks of a guild's linked members with the fewest Roblox requests:
+ * - `roster`: every page of the group's members (100 a page);
+ * - `linked-users`: the linked users, 50 per `groups/-/memberships` request on Open Cloud
+ *   (one request per user on the legacy hosts, which have no batch lookup);
+ * - `bound-roles`: the members of each role the guild binds to a Discord role (100 a page).
+ *   A linked user found in none of them holds no bound role (or is not in the group).
+ */
+export type RankLookupStrategy = "linked-users" | "roster" | "bound-roles";
+
+export interface BoundRoleCount {
+  roleId: number;
+  /** Null when Roblox did not say: the bound-roles strategy cannot be costed then. */
+  memberCount: number | null;
+}
+
+export interface RankLookupInput {
+  memberCount: number;
+  linkedCount: number;
+  /** The roles bound to Discord roles, with their member counts; omit to rule the strategy out. */
+  boundRoles?: BoundRoleCount[];
+  /** Which API family reads memberships; default Open Cloud. */
+  family?: ApiFamily;
+  /** Requests per minute the membership reads may use; default the documented limit of the family. */
+  perMinute?: number;
+}
+
+export interface RankLookupOption {
+  strategy: RankLookupStrategy;
+  /**
+   * Requests the strategy sends. For `linked-users` on Open Cloud it is a minimum: a batch's answer
+   * covers every group of those users and takes more pages when they are in many groups.
+   */
+  requests: number;
+  /** Time the rate limit alone imposes: requests ÷ rate. */
+  estimatedSeconds: number;
+}
+
+export interface RankLookupPlan extends RankLookupOption {
+  /** Every strategy that could be costed, cheapest first (the chosen one included). */
+  options: RankLookupOption[];
+  /** The roles to read when the strategy is `bound-roles`. */
+  boundRoleIds: number[];
+}
+
+const pages = (count: number, pageSize: number) => Math.max(1, Math.ceil(count / pageSize));
+
+/** Chooses the cheapest strategy. Pure: no I/O, so the bulk sync can show the plan before running it. */
+export function planRankLookup(input: RankLookupInput): RankLookupPlan {
+  const family = input.family ?? "open-cloud";
+  const perMinute = input.perMinute ?? DOCUMENTED_PER_MINUTE[family === "open-cloud" ? "groups.memberships" : "legacy"];
+  const estimate = (requests: number) => Math.round((requests / perMinute) * 60 * 1000) / 1000;
+
+  const linked = Math.max(0, input.linkedCount);
+  const linkedRequests = family === "open-cloud" ? Math.ceil(linked / MEMBERSHIP_BATCH_SIZE) : linked;
+  const candidates: Array<{ strategy: RankLookupStrategy; requests: number }> = [
+    { strategy: "linked-users", requests: linkedRequests },
+    { strategy: "roster", requests: pages(Math.max(0, input.memberCount), ROSTER_PAGE_SIZE) },
+  ];
+  const bound = input.boundRoles ?? [];
+  if (bound.length > 0 && bound.every((role) => role.memberCount !== null)) {
+    const requests = bound.reduce((sum, role) => sum + pages(role.memberCount ?? 0, ROSTER_PAGE_SIZE), 0);
+    candidates.push({ strategy: "bound-roles", requests });
+  }
+
+  // A stable sort keeps the listed order on ties: the strategies that see every linked member first.
+  const options = candidates
+    .map((candidate) => ({ ...candidate, estimatedSeconds: estimate(candidate.requests) }))
+    .sort((a, b) => a.requests - b.requests);
+  const chosen = options[0]!;
+  return { ...chosen, options, boundRoleIds: bound.map((role) => role.roleId) };
+}

@@ -1,0 +1,72 @@
+/** What the rest of the bot sees of Roblox: plain data, the same whichever API answered. */
+
+export type RobloxUserId = number;
+
+/** Which credential the client was given: decides the API family and whether writes are possible. */
+export type RobloxAuthKind = "api-key" | "cookie" | "none";
+
+export interface GroupInfo {
+  id: number;
+  name: string;
+  description: string;
+  /** Absent when the group is abandoned. */
+  ownerUserId: RobloxUserId | null;
+  memberCount: number;
+}
+
+export interface GroupRole {
+  id: number;
+  name: string;
+  /** 0 (Guest) to 255 (Owner); distinct from the role id. */
+  rank: number;
+  /** Not returned for the Guest role, and by some API versions. */
+  memberCount: number | null;
+  /** The member role every member holds (multi-role groups); the lowest non-guest role otherwise. */
+  isBase: boolean;
+  /**
+   * The role's "Change rank" permission; null when the credentials may not see it (Open Cloud shows
+   * permissions only of the key owner's roles, or all to the owner; legacy never).
+   */
+  canChangeRank: boolean | null;
+}
+
+export interface GroupMember {
+  userId: RobloxUserId;
+  /** The highest-ranked role the member holds. */
+  roleId: number;
+  /** Every role the member holds (Open Cloud's multi-role model); `[roleId]` where an API shows only one. */
+  roleIds: number[];
+}
+
+export interface MemberRank {
+  roleId: number;
+  rank: number;
+}
+
+export interface Membership extends GroupMember, MemberRank {
+  roleName: string;
+}
+
+export interface RosterPage {
+  members: GroupMember[];
+  /** Pass back to resume after this page; null on the last page. */
+  nextPageToken: string | null;
+}
+
+export interface RobloxUser {
+  id: RobloxUserId;
+  name: string;
+  displayName: string;
+}
+
+export interface RobloxUserProfile extends RobloxUser {
+  /** The profile's About text (Open Cloud `about`, legacy `description`). */
+  about: string;
+}
+
+export interface SetRankResult {
+  /** False when the member already held exactly that role and nothing was sent. */
+  changed: boolean;
+  previousRoleId: number;
+  roleId: number;
+}
