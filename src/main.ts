@@ -19,6 +19,7 @@ import { startHttpServer } from "./http/server.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { RobloxClient } from "./roblox/client.ts";
+import { verifyRobloxCredentials, type RobloxCredentialReport } from "./roblox/verify.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { GuildContexts } from "./services/guild-context.ts";
@@ -143,6 +144,12 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     void router.handle(data, api, shardId);
   });
 
+  // Start-up check of the Roblox credentials: informative, it never blocks the bot (design: keep running with what works).
+  let robloxReport: RobloxCredentialReport | { pending: true } = { pending: true };
+  void verifyRobloxCredentials(roblox, config.robloxGroupId, { logger, metrics }).then((report) => {
+    robloxReport = report;
+  });
+
   const app = createHttpApp({
     metrics,
     readiness: async () => {
@@ -152,6 +159,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
         ready: shards.length > 0 && shards.every((s) => s.ready) && databaseOk,
         shards,
         database: { ok: databaseOk },
+        roblox: robloxReport,
       };
     },
     routes: oauthRoutes(linking),
