@@ -7,6 +7,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges `*_total`, which `promtool check metrics` rejects; they add
+  // little for a bot, so they are dropped rather than renamed.
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    registry.removeSingleMetric(name);
+  }
   const registers = [registry];
 
   return {
@@ -76,6 +81,12 @@ export function createMetrics() {
       name: "rankbridge_sync_run_duration_seconds",
       help: "Wall time of sync runs",
       buckets: [1, 5, 15, 60, 300, 900, 3600, 14400],
+      registers,
+    }),
+    syncRequests: new Counter({
+      name: "rankbridge_sync_requests_total",
+      help: "Requests sent by sync runs, by API (roblox, discord)",
+      labelNames: ["api"] as const,
       registers,
     }),
     pendingRobloxWrites: new Gauge({
