@@ -12,11 +12,16 @@ export interface DiscordRestOptions {
    * emulator that sends exact reset times 0 reaches the floor (see docs/benchmarks.md).
    */
   offsetMs?: number;
+  /**
+   * Client-side global limit (discord.js default 50, Discord's limit per bot). Only an emulator
+   * whose windows are scaled down needs another value.
+   */
+  globalRequestsPerSecond?: number;
 }
 
 /** The one REST instance of the process: the single rate-limit authority for the bot token. */
-export function createDiscordRest({ apiUrl, token, metrics, logger, offsetMs = 50 }: DiscordRestOptions): REST {
-  const rest = new REST({ api: apiUrl, version: "10", offset: offsetMs, invalidRequestWarningInterval: 500 }).setToken(token);
+export function createDiscordRest({ apiUrl, token, metrics, logger, offsetMs = 50, globalRequestsPerSecond = 50 }: DiscordRestOptions): REST {
+  const rest = new REST({ api: apiUrl, version: "10", offset: offsetMs, globalRequestsPerSecond, invalidRequestWarningInterval: 500 }).setToken(token);
 
   rest.on("response", (request, response) => {
     metrics.discordRequests.inc({ route: request.route, method: request.method, status: String(response.status) });

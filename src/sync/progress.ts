@@ -106,6 +106,8 @@ export interface UpdateListLimits {
   readonly maxLines?: number;
   /** Character budget for the whole list, "... and N more" included. */
   readonly maxChars?: number;
+  /** Entries that exist but were not passed in (a long run keeps only its first few); added to "N more". */
+  readonly notListed?: number;
 }
 
 /**
@@ -117,10 +119,11 @@ export function renderUpdateList(entries: readonly UpdateListEntry[], limits: Up
   const maxChars = limits.maxChars ?? 1500;
   const lines: string[] = [];
   let used = 0;
+  const notListed = Math.max(0, limits.notListed ?? 0);
   for (const entry of entries) {
     if (lines.length >= maxLines) break;
     const line = renderUpdateLine(entry);
-    const left = entries.length - lines.length - 1;
+    const left = entries.length - lines.length - 1 + notListed;
     // Keep room for the "... and N more" line that would follow if this is not the last entry.
     const reserve = left > 0 ? moreLine(left).length + 1 : 0;
     const cost = (lines.length > 0 ? 1 : 0) + line.length;
@@ -128,7 +131,7 @@ export function renderUpdateList(entries: readonly UpdateListEntry[], limits: Up
     lines.push(line);
     used += cost;
   }
-  const hidden = entries.length - lines.length;
+  const hidden = entries.length - lines.length + notListed;
   if (hidden > 0) lines.push(moreLine(hidden));
   return lines.join("\n");
 }

@@ -1,0 +1,18 @@
+import type { MemberSyncService } from "../../services/member-sync.ts";
+import type { BulkSync } from "../../sync/bulk-sync.ts";
+import type { SyncScheduler } from "../../sync/scheduler.ts";
+import type { CommandDependencies } from "./dependencies.ts";
+import { syncStatusCommand } from "./sync-status.ts";
+import { syncCommand } from "./sync.ts";
+import type { SlashCommand } from "./types.ts";
+
+export interface SyncServices {
+  bulkSync: BulkSync;
+  scheduler: SyncScheduler;
+  memberSync: Pick<MemberSyncService, "syncMember">;
+}
+
+/** `/sync` and `/sync-status`, for the command list in `main.ts`. */
+export function syncCommands(deps: CommandDependencies, services: SyncServices): SlashCommand[] {
+  return [syncCommand(deps, services), syncStatusCommand(deps, services)];
+}

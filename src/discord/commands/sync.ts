@@ -1,0 +1,80 @@
+import { ApplicationCommandOptionType, type APIInteraction } from "discord-api-types/v10";
+import { formatMemberSyncReply, type MemberSyncService } from "../../services/member-sync.ts";
+import type { BulkSync } from "../../sync/bulk-sync.ts";
+import type { CommandDependencies } from "./dependencies.ts";
+import { CommandRefusedError, requireAdmin } from "./guards.ts";
+import { CommandOptions } from "./options.ts";
+import { GUILD_ONLY, MANAGE_ROLES_PERMISSION } from "./permissions.ts";
+import type { SlashCommand } from "./types.ts";
+
+const DISCORD_EPOCH_MS = 1_420_070_400_000n;
+
+export type SyncCommandDependencies = Pick<CommandDependencies, "repositories" | "guilds">;
+
+export interface SyncCommandServices {
+  bulkSync: Pick<BulkSync, "startManual">;
+  memberSync: Pick<MemberSyncService, "syncMember">;
+}
+
+/** When an interaction was created: its token lives 15 minutes from then. */
+export function interactionCreatedAtMs(interactionId: string): number {
+  return Number((BigInt(interactionId) >> 22n) + DISCORD_EPOCH_MS);
+}
+
+function channelIdOf(interaction: APIInteraction): string | null {
+  return interaction.channel?.id ?? interaction.channel_id ?? null;
+}
+
+/**
+ * `/sync [member] [dry-run]`: one member through the member-sync service, or the whole guild as a
+ * bulk run that edits this reply while it goes (and reports in the channel past 15 minutes).
+ */
+export function syncCommand(deps: SyncCommandDependencies, services: SyncCommandServices): SlashCommand {
+  return {
+    definition: {
+      name: "sync",
+      description: "Bring Discord rank roles in line with Roblox: one member, or every linked member",
+      default_member_permissions: MANAGE_ROLES_PERMISSION,
+      contexts: [...GUILD_ONLY],
+      options: [
+        { type: ApplicationCommandOptionType.User, name: "member", description: "Only this member (default: every linked member)", required: false },
+        { type: ApplicationCommandOptionType.Boolean, name: "dry-run", description: "Show what would change without changing anything", required: false },
+      ],
+    },
+    ephemeral: true,
+    deferImmediately: true,
+    async execute({ interaction, respond }) {
+      const { guildId, actor } = await requireAdmin(interaction, deps);
+      const options = new CommandOptions(interaction.data);
+      const dryRun = options.boolean("dry-run") ?? false;
+      const target = options.user("member");
+
+      if (target) {
+        if (target.user.bot) throw new CommandRefusedError("Bots don't hold ranks.");
+        const result = await services.memberSync.syncMember(guildId, target.user.id, { dryRun, actorId: actor.userId });
+        await respond.reply(formatMemberSyncReply(result));
+        return;
+      }
+
+      // The run edits the deferred reply itself, so the deferral must have reached Discord first.
+      await respond.defer();
+      const start = await services.bulkSync.startManual({
+        guildId,
+        actorId: actor.userId,
+        dryRun,
+        reply: {
+          applicationId: interaction.application_id,
+          token: interaction.token,
+          channelId: channelIdOf(interaction),
+          createdAtMs: interactionCreatedAtMs(interaction.id),
+        },
+      });
+      if (start.kind === "attached") {
+        await respond.reply({
+          content: `A sync is already running in this server; this reply follows it.\n${start.text}`,
+          allowed_mentions: { parse: [] },
+        });
+      }
+    },
+  };
+}

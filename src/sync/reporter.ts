@@ -1,0 +1,161 @@
+/**
+ * Delivers a run's progress text to the people who asked for it: edits of each /sync's deferred
+ * reply while its interaction token lives (15 minutes from the command). After that the report
+ * moves to the command's channel as new messages: one when it moves (with the progress so far)
+ * and the summary at the end, rather than a stream of edits nobody is watching. Delivery failures
+ * are logged, never thrown: a report that cannot be shown must not stop the sync.
+ */
+import type { API } from "@discordjs/core";
+import { DiscordAPIError } from "@discordjs/rest";
+import { MessageFlags, type APIAllowedMentions } from "discord-api-types/v10";
+import type { Logger } from "../observability/logger.ts";
+
+/** Where a manual run reports. */
+export interface ReplyTarget {
+  readonly applicationId: string;
+  readonly token: string;
+  /** The command's channel, for reports after the token has expired. */
+  readonly channelId: string | null;
+  /** When the interaction was created: its token lives `tokenTtlMs` from then. */
+  readonly createdAtMs: number;
+}
+
+export interface RunReporterOptions {
+  api: API;
+  logger: Logger;
+  /** Discord: 15 minutes. */
+  tokenTtlMs: number;
+  /** Switch to the channel this long before the token expires, so the last edit is not lost. */
+  tokenMarginMs: number;
+  now: () => number;
+}
+
+interface TargetState {
+  target: ReplyTarget;
+  /** "gone": neither the token nor a channel can be used any more. */
+  mode: "interaction" | "channel" | "gone";
+}
+
+const NO_MENTIONS: APIAllowedMentions = { parse: [] };
+
+export class RunReporter {
+  readonly #targets: TargetState[] = [];
+  /** Channels already told that the report continues there (several /syncs may share one). */
+  readonly #announcedChannels = new Set<string>();
+  #lastText: string | undefined;
+  #sending: Promise<void> = Promise.resolve();
+  /** The delivery queued behind the one in progress, if any. */
+  #waiting: { text: string; final: boolean } | undefined;
+  /** Requests sent (edits and messages), for the run's Discord request count. */
+  requestsSent = 0;
+
+  constructor(private readonly options: RunReporterOptions) {}
+
+  get hasTargets(): boolean {
+    return this.#targets.some((state) => state.mode !== "gone");
+  }
+
+  /** Adds a reply to keep up to date; a target whose token is already too old goes to its channel. */
+  addTarget(target: ReplyTarget): void {
+    if (this.#targets.some((state) => state.target.token === target.token)) return;
+    this.#targets.push({ target, mode: "interaction" });
+  }
+
+  /**
+   * Shows `text` everywhere; skipped when nothing changed since the last call. `final` marks the
+   * summary, which a channel gets as a message of its own. Calls are queued so edits never
+   * overtake each other.
+   */
+  publish(text: string, options: { force?: boolean; final?: boolean } = {}): Promise<void> {
+    if (!options.force && text === this.#lastText) return this.#sending;
+    this.#lastText = text;
+    const final = options.final ?? false;
+    // While Discord is slow, texts waiting their turn collapse into the newest one.
+    if (this.#waiting) {
+      this.#waiting.text = text;
+      this.#waiting.final ||= final;
+      return this.#sending;
+    }
+    const job = { text, final };
+    this.#waiting = job;
+    this.#sending = this.#sending.then(() => {
+      this.#waiting = undefined;
+      return this.#deliver(job.text, job.final);
+    });
+    return this.#sending;
+  }
+
+  async #deliver(text: string, final: boolean): Promise<void> {
+    const postedToChannel = new Set<string>();
+    for (const state of this.#targets) {
+      if (state.mode === "interaction") {
+        if (this.#tokenUsable(state.target)) {
+          if (await this.#editReply(state.target, text)) continue;
+        }
+        await this.#moveToChannel(state);
+      }
+      const channelId = state.target.channelId;
+      if (state.mode !== "channel" || !channelId || postedToChannel.has(channelId)) continue;
+      postedToChannel.add(channelId);
+      if (!this.#announcedChannels.has(channelId)) {
+        this.#announcedChannels.add(channelId);
+        await this.#postInChannel(state, final ? text : `${text}\n_The summary will be posted here when the sync ends._`);
+      } else if (final) {
+        await this.#postInChannel(state, text);
+      }
+    }
+  }
+
+  /** Early enough that an edit sent now surely lands before the token expires. */
+  #tokenUsable(target: ReplyTarget): boolean {
+    return this.options.now() < target.createdAtMs + this.options.tokenTtlMs - this.options.tokenMarginMs;
+  }
+
+  #tokenAlive(target: ReplyTarget): boolean {
+    return this.options.now() < target.createdAtMs + this.options.tokenTtlMs;
+  }
+
+  async #editReply(target: ReplyTarget, content: string): Promise<boolean> {
+    try {
+      this.requestsSent++;
+      await this.options.api.interactions.editReply(target.applicationId, target.token, { content, allowed_mentions: NO_MENTIONS });
+      return true;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, "could not edit the /sync reply");
+      // 401/404: the token is no longer valid (expired early, or the reply was dismissed).
+      return !(error instanceof DiscordAPIError && (error.status === 401 || error.status === 404));
+    }
+  }
+
+  /** Called once per target when its token runs out: say where the report continues. */
+  async #moveToChannel(state: TargetState): Promise<void> {
+    const channelId = state.target.channelId;
+    state.mode = channelId ? "channel" : "gone";
+    if (!channelId || !this.#tokenAlive(state.target)) return;
+    try {
+      this.requestsSent++;
+      await this.options.api.interactions.editReply(state.target.applicationId, state.target.token, {
+        content: `This sync runs longer than an interaction reply can be updated (15 minutes); progress continues in <#${channelId}>.`,
+        allowed_mentions: NO_MENTIONS,
+      });
+    } catch (error) {
+      this.options.logger.debug({ err: error }, "could not point the /sync reply at the channel");
+    }
+  }
+
+  async #postInChannel(state: TargetState, content: string): Promise<void> {
+    const channelId = state.target.channelId!;
+    try {
+      this.requestsSent++;
+      await this.options.api.channels.createMessage(channelId, { content, allowed_mentions: NO_MENTIONS, flags: MessageFlags.SuppressEmbeds });
+    } catch (error) {
+      this.options.logger.warn({ err: error, channelId }, "could not report sync progress in the channel");
+      if (error instanceof DiscordAPIError && (error.status === 403 || error.status === 404)) state.mode = "gone";
+    }
+  }
+
+  /** Waits for queued deliveries (the final summary before a run is reported finished). */
+  flush(): Promise<void> {
+    return this.#sending;
+  }
+}

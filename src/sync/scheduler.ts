@@ -1,0 +1,169 @@
+/**
+ * Background sync: every guild on this process's shards gets a bulk run every SYNC_INTERVAL (or
+ * its own `syncIntervalMs`), jittered so guilds sharing a period do not all hit the rate limits in
+ * the same minute. At most one run per guild at a time; guilds that are paused or not set up wait.
+ */
+import type { Repositories } from "../db/index.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { BackgroundHooks, BackgroundSyncResult } from "./bulk-sync.ts";
+import { updateLogLine } from "./run-report.ts";
+import { nextRunAt, type RandomSource } from "./schedule.ts";
+
+/** The log lines operators grep for; kept word for word. */
+export const AUTOMATIC_SYNC_STARTED = "Starting automatic rank synchronization...";
+export const automaticSyncCompleted = (updated: number, inSync: number, errors: number) =>
+  `Automatic sync complete: ${updated} updated, ${inSync} in sync, ${errors} errors`;
+
+/**
+ * Whether a guild is on one of this process's shards: Discord routes guild `g` to shard
+ * `(g >> 22) % shardCount`. `shardIds` undefined means this process runs them all.
+ */
+export function guildOnShards(shardIds: readonly number[] | undefined, shardCount: number): (guildId: string) => boolean {
+  if (!shardIds) return () => true;
+  const owned = new Set(shardIds);
+  return (guildId) => owned.has(Number((BigInt(guildId) >> 22n) % BigInt(shardCount)));
+}
+
+/** setTimeout takes at most a signed 32-bit delay; longer waits are re-armed on the way. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface SyncSchedulerOptions {
+  bulkSync: { runBackground(guildId: string, hooks?: BackgroundHooks): Promise<BackgroundSyncResult> };
+  repositories: Repositories;
+  /** SYNC_INTERVAL. */
+  defaultIntervalMs: number;
+  /** Whether the guild is on one of this process's shards. */
+  ownsGuild: (guildId: string) => boolean;
+  logger: Logger;
+  random?: RandomSource;
+  now?: () => number;
+}
+
+interface GuildSchedule {
+  dueAt: number | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  running: boolean;
+}
+
+export class SyncScheduler {
+  readonly #guilds = new Map<string, GuildSchedule>();
+  readonly #random: RandomSource;
+  readonly #now: () => number;
+  #started = false;
+
+  constructor(private readonly options: SyncSchedulerOptions) {
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** GUILD_CREATE: the guild is available on one of our shards. */
+  addGuild(guildId: string): void {
+    if (this.#guilds.has(guildId)) return;
+    this.#guilds.set(guildId, { dueAt: undefined, timer: undefined, running: false });
+    if (this.#started) this.#schedule(guildId);
+  }
+
+  /** GUILD_DELETE (left or unavailable). */
+  removeGuild(guildId: string): void {
+    const schedule = this.#guilds.get(guildId);
+    if (schedule?.timer) clearTimeout(schedule.timer);
+    this.#guilds.delete(guildId);
+  }
+
+  /** After a settings change (interval): works out the guild's next run again. */
+  reschedule(guildId: string): void {
+    const schedule = this.#guilds.get(guildId);
+    if (!schedule || schedule.running || !this.#started) return;
+    this.#schedule(guildId);
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    for (const guildId of this.#guilds.keys()) this.#schedule(guildId);
+  }
+
+  /** Stops scheduling; runs already going are stopped by BulkSync.stop(). */
+  stop(): void {
+    this.#started = false;
+    for (const schedule of this.#guilds.values()) {
+      if (schedule.timer) clearTimeout(schedule.timer);
+      schedule.timer = undefined;
+      schedule.dueAt = undefined;
+    }
+  }
+
+  /** When the guild's next background run is due; undefined when not scheduled here. */
+  nextRunFor(guildId: string): Date | undefined {
+    const dueAt = this.#guilds.get(guildId)?.dueAt;
+    return dueAt === undefined ? undefined : new Date(dueAt);
+  }
+
+  /** Whether the guild's background sync is handled by this process. */
+  handles(guildId: string): boolean {
+    return this.#guilds.has(guildId) && this.options.ownsGuild(guildId);
+  }
+
+  #intervalFor(guildId: string): number {
+    return this.options.repositories.guilds.get(guildId)?.syncIntervalMs ?? this.options.defaultIntervalMs;
+  }
+
+  #lastRunAt(guildId: string): Date | null {
+    const last = this.options.repositories.syncRuns.listLatest(guildId, 5).find((run) => !run.dryRun);
+    return last ? new Date(last.startedAt) : null;
+  }
+
+  #schedule(guildId: string, lastRunAt: Date | null = this.#lastRunAt(guildId)): void {
+    const schedule = this.#guilds.get(guildId);
+    if (!schedule || !this.#started) return;
+    if (schedule.timer) clearTimeout(schedule.timer);
+    const now = this.#now();
+    const due = nextRunAt({ lastRunAt, now: new Date(now), intervalMs: this.#intervalFor(guildId), random: this.#random }).getTime();
+    schedule.dueAt = due;
+    this.#arm(guildId, schedule, due);
+  }
+
+  #arm(guildId: string, schedule: GuildSchedule, due: number): void {
+    const delay = Math.max(0, due - this.#now());
+    schedule.timer = setTimeout(() => {
+      if (delay > MAX_TIMER_MS) this.#arm(guildId, schedule, due);
+      else void this.#fire(guildId);
+    }, Math.min(delay, MAX_TIMER_MS));
+    // The gateway keeps the process alive; a pending sync alone should not.
+    schedule.timer.unref?.();
+  }
+
+  async #fire(guildId: string): Promise<void> {
+    const schedule = this.#guilds.get(guildId);
+    if (!schedule || !this.#started || schedule.running) return;
+    schedule.timer = undefined;
+    schedule.dueAt = undefined;
+    const startedAt = new Date(this.#now());
+    if (!this.options.ownsGuild(guildId)) {
+      this.#schedule(guildId, startedAt);
+      return;
+    }
+    schedule.running = true;
+    const log = this.options.logger.child({ guildId });
+    try {
+      const result = await this.options.bulkSync.runBackground(guildId, {
+        onStart: () => log.info(AUTOMATIC_SYNC_STARTED),
+        onUpdate: (entry) => log.info(updateLogLine(entry)),
+      });
+      if (result.kind === "ran") {
+        const { outcome } = result;
+        log.info(
+          { runId: outcome.runId, state: outcome.state, skipped: outcome.skipped },
+          automaticSyncCompleted(outcome.updated, outcome.inSync, outcome.errors),
+        );
+      } else {
+        log.debug({ reason: result.reason }, "automatic sync skipped");
+      }
+    } catch (error) {
+      log.error({ err: error }, "automatic sync could not run");
+    } finally {
+      schedule.running = false;
+    }
+    if (this.#guilds.get(guildId) === schedule) this.#schedule(guildId, startedAt);
+  }
+}
