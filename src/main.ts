@@ -4,6 +4,7 @@ import { createRepositories, openDatabase } from "./db/index.ts";
 import type { CommandDependencies } from "./discord/commands/dependencies.ts";
 import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
 import { linkingCommands } from "./discord/commands/linking.ts";
+import { syncCommands } from "./discord/commands/sync-commands.ts";
 import { rankChangeCommands } from "./discord/commands/rank-changes.ts";
 import { pingCommand } from "./discord/commands/ping.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
@@ -27,6 +28,10 @@ import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
 import { PendingWriteWorker } from "./services/pending-writes.ts";
 import { RankChangeService } from "./services/rank-changes.ts";
+import { SyncAlerts } from "./sync/alerts.ts";
+import { BulkSync } from "./sync/bulk-sync.ts";
+import type { MemberRolesPort } from "./sync/member-roles.ts";
+import { guildOnShards, SyncScheduler } from "./sync/scheduler.ts";
 
 /** Exit codes an operator (or a supervisor) can act on. */
 export const ExitCode = { ok: 0, fatal: 1, config: 78 } as const;
@@ -57,7 +62,9 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     }, SHUTDOWN_BUDGET_MS);
     forced.unref();
     try {
+      scheduler.stop();
       await router.drain();
+      await bulkSync.stop(3_000); // an unfinished run stays "running" and resumes at the next start
       await pendingWrites.stop();
       await gateway.destroy(reason);
       await http.stop();
@@ -100,16 +107,45 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     oauth: config.robloxOAuth && { ...config.robloxOAuth, urlTemplate: config.robloxApiUrl },
   });
 
+  // Background work (retries, scheduled syncs) is done only for guilds on this process's shards;
+  // the shard count is known once /gateway/bot has answered.
+  let ownsGuild: (guildId: string) => boolean = () => false;
   const pendingWrites = new PendingWriteWorker({
     repositories,
     contexts,
     audit,
     logger,
     metrics,
-    ownsGuild: (guildId) => gateway.ownsGuild(guildId),
+    ownsGuild: (guildId) => ownsGuild(guildId),
   });
   const rankChanges = new RankChangeService({ repositories, guilds, contexts, audit, logger, robloxWrites: pendingWrites });
   const memberSync = new MemberSyncService({ repositories, guilds, contexts, audit, logger });
+  // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member.
+  const memberRoles: MemberRolesPort = async function* (guildId) {
+    for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
+      yield members.map((member) => ({ userId: member.user.id, roleIds: member.roles }));
+    }
+  };
+  const bulkSync = new BulkSync({
+    repositories,
+    database: database.db,
+    contexts,
+    guilds,
+    api: client.api,
+    memberRoles,
+    audit,
+    metrics,
+    logger,
+    alerts: new SyncAlerts({ logger }),
+    ownsGuild: (guildId) => ownsGuild(guildId),
+  });
+  const scheduler = new SyncScheduler({
+    bulkSync,
+    repositories,
+    defaultIntervalMs: config.syncIntervalMs,
+    ownsGuild: (guildId) => ownsGuild(guildId),
+    logger,
+  });
 
   const dependencies: CommandDependencies = {
     config,
@@ -127,6 +163,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     ...linkingCommands(dependencies, linking),
     ...featureCommands(dependencies),
     ...rankChangeCommands(dependencies, { rankChanges, memberSync }),
+    ...syncCommands(dependencies, { bulkSync, scheduler, memberSync }),
   ];
   const router = new InteractionRouter({ commands, metrics, logger });
 
@@ -134,9 +171,23 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   client.on(GatewayDispatchEvents.Ready, ({ data }) => {
     guilds.botUserId = data.user.id;
   });
-  client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => guilds.remember(data));
+  client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
+    guilds.remember(data);
+    scheduler.addGuild(data.id);
+  });
   client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => guilds.remember(data));
-  client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => guilds.forget(data.id));
+  client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => {
+    if (data.unavailable) return; // an outage, not a removal: the guild comes back with GUILD_CREATE
+    guilds.forget(data.id);
+    scheduler.removeGuild(data.id);
+  });
+  client.on(GatewayDispatchEvents.GuildMemberAdd, ({ data }) => {
+    bulkSync
+      .onMemberJoin(data.guild_id, { userId: data.user.id, roleIds: data.roles })
+      .catch((error) => logger.warn({ err: error, guildId: data.guild_id }, "could not give a joining member their rank"));
+  });
+  client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles));
+  client.on(GatewayDispatchEvents.GuildMemberRemove, ({ data }) => bulkSync.observeMemberRemove(data.guild_id, data.user.id));
   client.on(GatewayDispatchEvents.GuildRoleCreate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
   client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
   client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => guilds.forgetRole(data.guild_id, data.role_id));
@@ -177,6 +228,7 @@ export async function start(config: Config, logger: Logger): Promise<void> {
       { variable: "SHARD_IDS", message: `shard ids must be below the shard count (${shardCount}); got ${config.shardIds.join(",")}` },
     ]);
   }
+  ownsGuild = guildOnShards(config.shardIds, shardCount);
 
   const application = await retryWhileUnreachable("reading the application", () => client.api.applications.getCurrent(), logger);
   await retryWhileUnreachable(
@@ -194,8 +246,11 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   );
 
   await gateway.manager.connect();
-  // Writes left pending by a previous run resume now that the shard layout (ownsGuild) is known.
+  // Work left by a previous process (pending Roblox writes, an interrupted sync) resumes now that
+  // the shards, which member chunks need, are connected.
   pendingWrites.start();
+  scheduler.start();
+  void bulkSync.resumeUnfinished().catch((error) => logger.error({ err: error }, "could not resume unfinished syncs"));
 }
 
 function printConfigProblems(error: ConfigError): void {

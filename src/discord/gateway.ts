@@ -45,11 +45,6 @@ export interface Gateway {
   shardStates(): Promise<{ id: number; status: ShardState; ready: boolean }[]>;
   /** Last heartbeat round trip of a shard in milliseconds. */
   latencyMs(shardId: number): number | undefined;
-  /**
-   * Whether a guild lives on one of this process's shards (`(guild_id >> 22) % shard_count`), so
-   * background work is done by exactly one process. False until the shard layout is known.
-   */
-  ownsGuild(guildId: string): boolean;
   /** Closes every shard on purpose (shutdown): their closes are not reported as problems. */
   destroy(reason: string): Promise<void>;
 }
@@ -59,10 +54,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   const states = new Map<number, ShardState>();
   const latencies = new Map<number, number>();
   let destroying = false;
-  let layout: { shardCount: bigint; shardIds: Set<number> } | undefined;
-  const learnLayout = async () => {
-    layout = { shardCount: BigInt(await manager.getShardCount()), shardIds: new Set(await manager.getShardIds()) };
-  };
 
   const manager = new WebSocketManager({
     token: options.token,
@@ -82,7 +73,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 
   manager.on(WebSocketShardEvents.Ready, (data, shardId) => {
-    if (!layout) void learnLayout();
     setState(shardId, "ready");
     logger.info({ shard: shardId, guilds: data.guilds.length, user: data.user.username }, "shard ready");
   });
@@ -115,10 +105,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     manager,
     latencyMs: (shardId) => latencies.get(shardId),
-    ownsGuild(guildId) {
-      if (!layout) return false;
-      return layout.shardIds.has(Number((BigInt(guildId) >> 22n) % layout.shardCount));
-    },
     async destroy(reason) {
       destroying = true;
       await manager.destroy({ reason });
