@@ -114,10 +114,12 @@ function readable(message: Pick<APIMessage, "content" | "embeds">): string {
 async function answerOf(interaction: InjectedInteraction, replacing?: APIMessage, timeoutMs = 30_000): Promise<APIMessage> {
   await interaction.waitForCallback(timeoutMs);
   const before = replacing ? readable(replacing) : "";
-  // A deferred reply is final once it is no longer a progress bar; a button's answer replaces its message.
+  // A deferred reply is final once it is no longer a sync's in-flight report; a button's answer
+  // replaces the message it was on.
+  const inFlight = /^\*\*Rank sync(?: \(dry run\))?\*\*(?::| in progress)/;
   return interaction.waitForMessage((m) => {
     const text = readable(m);
-    return text.length > 0 && text !== before && !/▰|▱/.test(text);
+    return text.length > 0 && text !== before && !inFlight.test(text);
   }, timeoutMs);
 }
 
@@ -125,14 +127,20 @@ function registered(name: string) {
   return discord.commands.global.some((c) => c.name === name);
 }
 
-async function run(label: string, userId: string, commandName: string, options: APIApplicationCommandInteractionDataOption[] = []) {
+async function run(
+  label: string,
+  userId: string,
+  commandName: string,
+  options: APIApplicationCommandInteractionDataOption[] = [],
+  timeoutMs = 30_000,
+) {
   if (!registered(commandName)) {
     say(`\n(skipping /${commandName}: not registered by this build)`);
     return undefined;
   }
   say(`\n> ${label}`);
   const interaction = discord.injectInteraction({ guildId: community.guildId, userId, commandName, options });
-  const answer = await answerOf(interaction);
+  const answer = await answerOf(interaction, undefined, timeoutMs);
   say(readable(answer).replace(/^/gm, "  | "));
   return { interaction, answer };
 }
@@ -179,7 +187,8 @@ try {
   await run("/sync dry-run:true (the whole server, plan only)", admin, "sync", [
     { name: "dry-run", type: ApplicationCommandOptionType.Boolean as const, value: true },
   ]);
-  await run("/sync (the whole server)", admin, "sync");
+  say("\n(Discord sends a server's full member list once per 30 s: the bot waits for it rather than ask per member)");
+  await run("/sync (the whole server)", admin, "sync", [], 60_000);
   await run("/sync-status", admin, "sync-status");
 
   say(`\nTour done. The bot keeps running: health ${healthUrl}/healthz, metrics ${healthUrl}/metrics. Press Ctrl-C to stop.`);

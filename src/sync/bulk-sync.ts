@@ -398,7 +398,8 @@ export class BulkSync {
   /** The running run's progress text, for /sync-status. */
   progressText(guildId: string): string | undefined {
     const run = this.#active.get(guildId);
-    return run ? renderRunProgress(run.view(this.#now())) : undefined;
+    // A run that has ended is still registered while its final report goes out; it is not "running".
+    return run && run.state === "running" ? renderRunProgress(run.view(this.#now())) : undefined;
   }
 
   /** `/sync` without a member. Resolves once the run is under way (or attached to), not when it ends. */

@@ -46,7 +46,8 @@ export function seedCommunity(discord: DiscordEmulator, roblox: RobloxEmulator, 
   const ladder = roles.filter((r) => r.rank > 0 && r.rank < 254).sort((a, b) => a.rank - b.rank);
   for (const role of ladder) rankRoles.set(role.name, discord.createRole(guild.id, { name: role.name }).id);
   const adminRole = discord.createRole(guild.id, { name: "Officers", permissions: (1n << 28n).toString() });
-  const admin = discord.addMember(guild.id, { username: "legion_officer", roles: [adminRole.id] });
+  // An officer: Manage Roles through the Officers role, and a high rank, so they can promote those below.
+  const admin = discord.addMember(guild.id, { username: "legion_officer", roles: [adminRole.id, rankRoles.get("Colonel")!] });
 
   const players: Community["players"] = [];
   const playerCount = options.players ?? 12;
