@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { InteractionResponseType } from "discord-api-types/v10";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { BotProcess, eventually } from "../support/bot-process.ts";
+import { checkExposition, promtoolCheck } from "../support/exposition.ts";
 import { discordValidator } from "../support/openapi.ts";
 
 /**
@@ -85,6 +86,9 @@ describe("bun start against the Discord emulator", () => {
     );
     expect(metrics).toContain('rankbridge_interactions_total{command="ping",outcome="ok"} 1');
     expect(metrics).toMatch(/rankbridge_shard_ready\{shard="1"\} 1/);
+    expect(checkExposition(metrics).problems).toEqual([]);
+    const promtool = await promtoolCheck(metrics);
+    if (promtool) expect(promtool).toEqual({ exitCode: 0, output: "" });
 
     expect(await bot.stop("SIGTERM")).toBe(0);
   }, 40_000);
