@@ -6,16 +6,11 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import {
-  ApplicationCommandOptionType,
-  ComponentType,
-  InteractionType,
-  type APIApplicationCommandInteractionDataOption,
-  type APIMessage,
-} from "discord-api-types/v10";
-import { startDiscordEmulator, type InjectedInteraction } from "../test/emulators/discord/index.ts";
+import { ApplicationCommandOptionType, type APIApplicationCommandInteractionDataOption } from "discord-api-types/v10";
+import { startDiscordEmulator } from "../test/emulators/discord/index.ts";
 import { defaultRoles, startRobloxEmulator } from "../test/emulators/roblox/index.ts";
 import { seedCommunity } from "../test/support/community.ts";
+import { linkByPhrase, runCommand } from "../test/support/discord-user.ts";
 
 const root = join(import.meta.dir, "..");
 const dataDir = join(root, "data", "sandbox");
@@ -101,28 +96,6 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: num
   }
 }
 
-/** The text a person would read in a reply: content, then each embed's title, description and fields. */
-function readable(message: Pick<APIMessage, "content" | "embeds">): string {
-  const parts = [message.content];
-  for (const embed of message.embeds ?? []) {
-    parts.push(embed.title ?? "", embed.description ?? "", ...(embed.fields ?? []).map((f) => `${f.name}: ${f.value}`));
-  }
-  return parts.filter(Boolean).join("\n");
-}
-
-/** Waits for the interaction's final answer: the immediate reply, or the edit of a deferred one. */
-async function answerOf(interaction: InjectedInteraction, replacing?: APIMessage, timeoutMs = 30_000): Promise<APIMessage> {
-  await interaction.waitForCallback(timeoutMs);
-  const before = replacing ? readable(replacing) : "";
-  // A deferred reply is final once it is no longer a sync's in-flight report; a button's answer
-  // replaces the message it was on.
-  const inFlight = /^\*\*Rank sync(?: \(dry run\))?\*\*(?::| in progress)/;
-  return interaction.waitForMessage((m) => {
-    const text = readable(m);
-    return text.length > 0 && text !== before && !inFlight.test(text);
-  }, timeoutMs);
-}
-
 function registered(name: string) {
   return discord.commands.global.some((c) => c.name === name);
 }
@@ -139,10 +112,8 @@ async function run(
     return undefined;
   }
   say(`\n> ${label}`);
-  const interaction = discord.injectInteraction({ guildId: community.guildId, userId, commandName, options });
-  const answer = await answerOf(interaction, undefined, timeoutMs);
-  say(readable(answer).replace(/^/gm, "  | "));
-  return { interaction, answer };
+  const { text } = await runCommand(discord, community.guildId, userId, commandName, options, timeoutMs);
+  say(text.replace(/^/gm, "  | "));
 }
 
 try {
@@ -162,22 +133,11 @@ try {
   await run("/list-ranks", player.discordId, "list-ranks");
 
   for (const linking of community.players.slice(0, 3)) {
-    const started = await run(`/link-roblox username:${linking.robloxUsername}`, linking.discordId, "link-roblox", [
-      { name: "username", type: ApplicationCommandOptionType.String as const, value: linking.robloxUsername },
-    ]);
-    const phrase = started && /`([^`]+)`/.exec(readable(started.answer))?.[1];
-    if (!started || !phrase) continue;
+    say(`\n> /link-roblox username:${linking.robloxUsername}`);
+    const { started, phrase, confirmed } = await linkByPhrase(discord, roblox, community.guildId, linking);
+    say(started.replace(/^/gm, "  | "));
     say(`  (the player puts "${phrase}" in their Roblox About text and presses the button)`);
-    roblox.setUserDescription(linking.robloxUserId, `Proud member. ${phrase}`);
-    const confirm = discord.injectInteraction({
-      guildId: community.guildId,
-      userId: linking.discordId,
-      type: InteractionType.MessageComponent,
-      componentType: ComponentType.Button,
-      customId: "link-roblox:confirm",
-      message: started.answer.id,
-    });
-    say(readable(await answerOf(confirm, started.answer)).replace(/^/gm, "  | "));
+    say(confirmed.replace(/^/gm, "  | "));
   }
 
   await run(`/verify-rank member:${player.robloxUsername}`, admin, "verify-rank", [user("member", player.discordId)]);

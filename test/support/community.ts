@@ -24,19 +24,22 @@ export interface CommunityOptions {
   groupName?: string;
   players?: number;
   apiKey?: string;
+  /** Prefix of the Roblox usernames (Roblox names are unique across groups): `Legion` by default. */
+  namePrefix?: string;
 }
 
 export function seedCommunity(discord: DiscordEmulator, roblox: RobloxEmulator, options: CommunityOptions = {}): Community {
   const groupId = options.groupId ?? 7_100;
   const groupName = options.groupName ?? "Sandbox Legion";
   const apiKey = options.apiKey ?? "sandbox-open-cloud-key";
+  const prefix = options.namePrefix ?? "Legion";
   const roles = defaultRoles(groupId);
   const ownerId = groupId * 10;
   const rankingBotId = ownerId + 1;
 
-  roblox.addUser({ id: ownerId, name: "LegionFounder" });
+  roblox.addUser({ id: ownerId, name: `${prefix}Founder` });
   roblox.createGroup({ id: groupId, name: groupName, ownerId, roles });
-  roblox.addUser({ id: rankingBotId, name: "LegionRankingBot" });
+  roblox.addUser({ id: rankingBotId, name: `${prefix}RankingBot` });
   const rankingBotRole = roles.find((r) => r.name === "Ranking Bot")!;
   roblox.setMembership(groupId, rankingBotId, rankingBotRole.id);
   roblox.addApiKey(apiKey, { ownerUserId: rankingBotId, scopes: ["group:read", "group:write"] });
@@ -47,13 +50,13 @@ export function seedCommunity(discord: DiscordEmulator, roblox: RobloxEmulator, 
   for (const role of ladder) rankRoles.set(role.name, discord.createRole(guild.id, { name: role.name }).id);
   const adminRole = discord.createRole(guild.id, { name: "Officers", permissions: (1n << 28n).toString() });
   // An officer: Manage Roles through the Officers role, and a high rank, so they can promote those below.
-  const admin = discord.addMember(guild.id, { username: "legion_officer", roles: [adminRole.id, rankRoles.get("Colonel")!] });
+  const admin = discord.addMember(guild.id, { username: `${prefix.toLowerCase()}_officer`, roles: [adminRole.id, rankRoles.get("Colonel")!] });
 
   const players: Community["players"] = [];
   const playerCount = options.players ?? 12;
   for (let i = 0; i < playerCount; i++) {
     const robloxUserId = groupId * 100 + i;
-    const robloxUsername = `Legionnaire${i + 1}`;
+    const robloxUsername = `${prefix}naire${i + 1}`;
     const rank = ladder[i % Math.min(ladder.length, 5)]!;
     roblox.addUser({ id: robloxUserId, name: robloxUsername, description: "Hello from the sandbox." });
     roblox.setMembership(groupId, robloxUserId, rank.id);
