@@ -147,8 +147,7 @@ try {
   await run("/sync dry-run:true (the whole server, plan only)", admin, "sync", [
     { name: "dry-run", type: ApplicationCommandOptionType.Boolean as const, value: true },
   ]);
-  say("\n(Discord sends a server's full member list once per 30 s: the bot waits for it rather than ask per member)");
-  await run("/sync (the whole server)", admin, "sync", [], 60_000);
+  await run("/sync (the whole server)", admin, "sync");
   await run("/sync-status", admin, "sync-status");
 
   say(`\nTour done. The bot keeps running: health ${healthUrl}/healthz, metrics ${healthUrl}/metrics. Press Ctrl-C to stop.`);

@@ -31,6 +31,7 @@ import { RankChangeService } from "./services/rank-changes.ts";
 import { SyncAlerts } from "./sync/alerts.ts";
 import { BulkSync } from "./sync/bulk-sync.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
+import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { guildOnShards, SyncScheduler } from "./sync/scheduler.ts";
 
 /** Exit codes an operator (or a supervisor) can act on. */
@@ -88,7 +89,16 @@ export async function start(config: Config, logger: Logger): Promise<void> {
     onFatal: (message) => void shutdown(message, ExitCode.fatal),
   });
   const client = new Client({ rest, gateway: gateway.manager });
-  const guilds = new DiscordGuilds(client.api);
+  // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member.
+  const fetchMemberRoles: MemberRolesPort = async function* (guildId) {
+    for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
+      yield members.map((member) => ({ userId: member.user.id, roleIds: member.roles }));
+    }
+  };
+  // Discord sends a guild's full member list once per 30 s: a run soon after another reuses it,
+  // kept current by member events and by our own edits (through DiscordGuilds).
+  const memberSnapshots = new MemberSnapshots(fetchMemberRoles, { logger: logger.child({ component: "member-snapshots" }) });
+  const guilds = new DiscordGuilds(client.api, memberSnapshots);
   const audit = new AuditTrail(repositories, client.api, logger);
   const contexts = new GuildContexts({
     repositories,
@@ -120,19 +130,13 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   });
   const rankChanges = new RankChangeService({ repositories, guilds, contexts, audit, logger, robloxWrites: pendingWrites });
   const memberSync = new MemberSyncService({ repositories, guilds, contexts, audit, logger });
-  // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member.
-  const memberRoles: MemberRolesPort = async function* (guildId) {
-    for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
-      yield members.map((member) => ({ userId: member.user.id, roleIds: member.roles }));
-    }
-  };
   const bulkSync = new BulkSync({
     repositories,
     database: database.db,
     contexts,
     guilds,
     api: client.api,
-    memberRoles,
+    memberRoles: memberSnapshots.port,
     audit,
     metrics,
     logger,
@@ -170,6 +174,8 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   // Guild owners and roles come from the gateway, so the hierarchy pre-checks cost no request.
   client.on(GatewayDispatchEvents.Ready, ({ data }) => {
     guilds.botUserId = data.user.id;
+    // A new session, not a resume: member events may have been missed.
+    memberSnapshots.invalidateAll();
   });
   client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
     guilds.remember(data);
@@ -177,20 +183,33 @@ export async function start(config: Config, logger: Logger): Promise<void> {
   });
   client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => guilds.remember(data));
   client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => {
+    // Removed, or an outage during which member events may be missed.
+    memberSnapshots.invalidate(data.id);
     if (data.unavailable) return; // an outage, not a removal: the guild comes back with GUILD_CREATE
     guilds.forget(data.id);
     scheduler.removeGuild(data.id);
   });
   client.on(GatewayDispatchEvents.GuildMemberAdd, ({ data }) => {
+    memberSnapshots.observeAdd(data.guild_id, data.user.id, data.roles);
     bulkSync
       .onMemberJoin(data.guild_id, { userId: data.user.id, roleIds: data.roles })
       .catch((error) => logger.warn({ err: error, guildId: data.guild_id }, "could not give a joining member their rank"));
   });
-  client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles));
-  client.on(GatewayDispatchEvents.GuildMemberRemove, ({ data }) => bulkSync.observeMemberRemove(data.guild_id, data.user.id));
+  client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => {
+    memberSnapshots.observeUpdate(data.guild_id, data.user.id, data.roles);
+    bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
+  });
+  client.on(GatewayDispatchEvents.GuildMemberRemove, ({ data }) => {
+    memberSnapshots.observeRemove(data.guild_id, data.user.id);
+    bulkSync.observeMemberRemove(data.guild_id, data.user.id);
+  });
   client.on(GatewayDispatchEvents.GuildRoleCreate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
   client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
-  client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => guilds.forgetRole(data.guild_id, data.role_id));
+  client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => {
+    guilds.forgetRole(data.guild_id, data.role_id);
+    // Discord takes the role off its members without a member event each.
+    memberSnapshots.invalidate(data.guild_id);
+  });
   client.on(GatewayDispatchEvents.InteractionCreate, ({ data, api, shardId }) => {
     void router.handle(data, api, shardId);
   });

@@ -33,6 +33,12 @@ export function toMemberView(member: APIGuildMember): GuildMemberView {
   };
 }
 
+/** Told about our own member role edits, e.g. to keep cached member roles current before the gateway echoes them. */
+export interface MemberRoleEditObserver {
+  /** Called as the edit is sent; the returned function gets the member's roles after it, or undefined when it failed. */
+  beginEdit(guildId: string, userId: string): (roleIds: readonly string[] | undefined) => void;
+}
+
 /**
  * The Discord side of a guild, through one REST instance. Guild snapshots come from GUILD_CREATE
  * and role events (no request), with a REST read when a guild is not cached yet.
@@ -41,7 +47,10 @@ export class DiscordGuilds {
   readonly #snapshots = new Map<string, GuildSnapshot>();
   #botUserId: string | undefined;
 
-  constructor(private readonly api: API) {}
+  constructor(
+    private readonly api: API,
+    private readonly roleEdits?: MemberRoleEditObserver,
+  ) {}
 
   set botUserId(id: string) {
     this.#botUserId = id;
@@ -108,7 +117,15 @@ export class DiscordGuilds {
 
   /** Replaces the member's role set in one request. */
   async setMemberRoles(guildId: string, userId: string, roleIds: string[], reason?: string): Promise<void> {
-    await this.api.guilds.editMember(guildId, userId, { roles: roleIds }, { reason });
+    const settle = this.roleEdits?.beginEdit(guildId, userId);
+    let after: readonly string[] | undefined;
+    try {
+      const member = await this.api.guilds.editMember(guildId, userId, { roles: roleIds }, { reason });
+      // Discord answers with the member as the edit left them.
+      after = member?.roles ?? roleIds;
+    } finally {
+      settle?.(after);
+    }
   }
 
   /**

@@ -68,8 +68,8 @@ describe("/sync over a whole guild", () => {
     world.roblox.requests.length = 0;
     world.roblox.resetCounts();
 
-    // The dry run just asked for every member: the gateway's 30 s (scaled) window is still open,
-    // so this run first waits out a RATE_LIMITED answer.
+    // The dry run just asked for every member: this run reuses that list (a member-roles snapshot)
+    // instead of asking again within the gateway's 30 s (scaled) window.
     const interaction = world.discord.injectInteraction({ guildId: world.guildId, userId: world.ownerId, commandName: "sync" });
     await interaction.waitForCallback(5_000);
     const reply = await interaction.waitForMessage((m) => m.content.startsWith("**Rank sync complete**"), 60_000);

@@ -11,7 +11,7 @@ import {
 } from "discord-api-types/v10";
 import { shardForGuild } from "./snowflake.ts";
 import type { DiscordState, GuildRec, StateEvent } from "./state.ts";
-import type { ConnectionInfo, IdentifyRecord, ResumeRecord } from "./types.ts";
+import type { ConnectionInfo, IdentifyRecord, MemberRequestRecord, ResumeRecord } from "./types.ts";
 import { applicationFlags, type PrivilegedIntents } from "./users.ts";
 
 export interface ConnData {
@@ -96,6 +96,7 @@ const PRIVILEGED = {
 export class Gateway {
   readonly identifies: IdentifyRecord[] = [];
   readonly resumes: ResumeRecord[] = [];
+  readonly memberRequests: MemberRequestRecord[] = [];
   private readonly sessions = new Map<string, Session>();
   private readonly conns = new Set<ServerWebSocket<ConnData>>();
   private readonly lastIdentifyByKey = new Map<number, number>();
@@ -366,7 +367,9 @@ export class Gateway {
         const now = Date.now();
         const windowMs = ALL_MEMBERS_WINDOW_MS * this.opts.timeScale;
         const last = this.lastAllMembers.get(guild.id);
-        if (last !== undefined && now - last < windowMs) {
+        const rateLimited = last !== undefined && now - last < windowMs;
+        this.memberRequests.push({ shardId: session.shardId, guildId: guild.id, rateLimited, at: now });
+        if (rateLimited) {
           this.dispatch(session, GatewayDispatchEvents.RateLimited, {
             opcode: GatewayOpcodes.RequestGuildMembers,
             retry_after: Number(((windowMs - (now - last)) / 1000).toFixed(3)),

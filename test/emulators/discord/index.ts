@@ -29,10 +29,10 @@
  *             dmMessages, commands {global, guild}, commandWrites, requests, requestsTo, invalidRequests
  *   Interactions: injectInteraction(input) -> { id, token, delivered, payload, callbacks, messages,
  *             waitForCallback(ms), waitForMessage(pred, ms) }; setInteractionWindows
- *   Gateway:  gateway.{identifies, resumes, connections(), closeShard(id, code, reason?),
+ *   Gateway:  gateway.{identifies, resumes, memberRequests, connections(), closeShard(id, code, reason?),
  *             sendReconnect(id), sendInvalidSession(id, resumable), sessionStartRemaining}
  *   Faults:   setLatency(ms), failNext({method?, pathIncludes?}, {status, body?, headers?}, times = 1)
- *   Upkeep:   resetCounters() (requests, invalidRequests, commandWrites, identifies, resumes),
+ *   Upkeep:   resetCounters() (requests, invalidRequests, commandWrites, identifies, resumes, memberRequests),
  *             resetRateLimits() (REST buckets, identify and op 8 windows), close()
  *
  * Behaviour: see the per-file headers (gateway.ts, rest.ts, ratelimit.ts, guilds.ts, permissions.ts,
@@ -72,6 +72,7 @@ import type {
   FailResponse,
   IdentifyRecord,
   InjectInteractionInput,
+  MemberRequestRecord,
   InjectedInteraction,
   RecordedRequest,
   ResumeRecord,
@@ -130,6 +131,8 @@ export interface DiscordEmulator {
   readonly gateway: {
     readonly identifies: IdentifyRecord[];
     readonly resumes: ResumeRecord[];
+    /** All-members op 8 requests, rate-limited or not. */
+    readonly memberRequests: MemberRequestRecord[];
     readonly sessionStartRemaining: number;
     connections(): ConnectionInfo[];
     closeShard(shardId: number, code: number, reason?: string): void;
@@ -356,6 +359,9 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
       get resumes() {
         return gateway.resumes;
       },
+      get memberRequests() {
+        return gateway.memberRequests;
+      },
       get sessionStartRemaining() {
         return gateway.sessionStartRemaining;
       },
@@ -377,6 +383,7 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
       commands.writes = 0;
       gateway.identifies.length = 0;
       gateway.resumes.length = 0;
+      gateway.memberRequests.length = 0;
     },
     resetRateLimits() {
       limiter.reset();

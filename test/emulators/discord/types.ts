@@ -90,6 +90,15 @@ export interface IdentifyRecord {
   compress: boolean;
 }
 
+/** One REQUEST_GUILD_MEMBERS (op 8) for every member (`query: ""`, `limit: 0`). */
+export interface MemberRequestRecord {
+  shardId: number;
+  guildId: string;
+  /** Answered with RATE_LIMITED (within the guild's 30 s window) instead of chunks. */
+  rateLimited: boolean;
+  at: number;
+}
+
 export interface ResumeRecord {
   shardId: number;
   sessionId: string;

@@ -23,6 +23,7 @@ import { MemberSyncService } from "../../../src/services/member-sync.ts";
 import { SyncAlerts } from "../../../src/sync/alerts.ts";
 import { BulkSync, type BulkSyncTuning } from "../../../src/sync/bulk-sync.ts";
 import type { MemberRolesPort } from "../../../src/sync/member-roles.ts";
+import { MemberSnapshots } from "../../../src/sync/member-snapshots.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "../../../src/sync/pacer.ts";
 import { SyncScheduler } from "../../../src/sync/scheduler.ts";
 
@@ -54,6 +55,8 @@ export interface SyncBotOptions extends BotEndpoints {
   alertFetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Per-minute Roblox limits to assume before the first response says otherwise. */
   robloxPerMinute?: Partial<Record<ApiClass, number>>;
+  /** How long a member-roles snapshot is reused; default as in main.ts. */
+  memberSnapshotTtlMs?: number;
 }
 
 export interface SyncBot {
@@ -65,6 +68,7 @@ export interface SyncBot {
   readonly guilds: DiscordGuilds;
   readonly roblox: RobloxClient;
   readonly api: API;
+  readonly memberSnapshots: MemberSnapshots;
   readonly logs: LogLine[];
   readonly logger: Logger;
   /** Resolves with the guild id once its GUILD_CREATE arrived. */
@@ -111,7 +115,16 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
     onFatal: (message) => logger.fatal(message),
   });
   const client = new Client({ rest, gateway: gateway.manager });
-  const guilds = new DiscordGuilds(client.api);
+  const fetchMemberRoles: MemberRolesPort = async function* (guildId) {
+    for await (const chunk of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
+      yield chunk.members.map((member) => ({ userId: member.user.id, roleIds: member.roles }));
+    }
+  };
+  const memberSnapshots = new MemberSnapshots(fetchMemberRoles, {
+    logger: logger.child({ component: "member-snapshots" }),
+    ...(options.memberSnapshotTtlMs !== undefined ? { ttlMs: options.memberSnapshotTtlMs } : {}),
+  });
+  const guilds = new DiscordGuilds(client.api, memberSnapshots);
   const roblox = new RobloxClient({
     apiKey: config.robloxApiKey,
     urlTemplate: config.robloxApiUrl,
@@ -129,18 +142,13 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
   });
   const audit = new AuditTrail(repositories, client.api, logger);
 
-  const memberRoles: MemberRolesPort = async function* (guildId) {
-    for await (const chunk of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
-      yield chunk.members.map((member) => ({ userId: member.user.id, roleIds: member.roles }));
-    }
-  };
   const bulkSync = new BulkSync({
     repositories,
     database: database.db,
     contexts,
     guilds,
     api: client.api,
-    memberRoles,
+    memberRoles: memberSnapshots.port,
     audit,
     metrics,
     logger,
@@ -168,6 +176,7 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
   const guildWaiters = new Map<string, (() => void)[]>();
   client.on(GatewayDispatchEvents.Ready, ({ data }) => {
     guilds.botUserId = data.user.id;
+    memberSnapshots.invalidateAll();
   });
   client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
     guilds.remember(data);
@@ -178,12 +187,22 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
   });
   client.on(GatewayDispatchEvents.GuildRoleCreate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
   client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
-  client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => guilds.forgetRole(data.guild_id, data.role_id));
+  client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => {
+    guilds.forgetRole(data.guild_id, data.role_id);
+    memberSnapshots.invalidate(data.guild_id);
+  });
   client.on(GatewayDispatchEvents.GuildMemberAdd, ({ data }) => {
+    memberSnapshots.observeAdd(data.guild_id, data.user.id, data.roles);
     void bulkSync.onMemberJoin(data.guild_id, { userId: data.user.id, roleIds: data.roles }).catch((error) => logger.error({ err: error }, "join sync failed"));
   });
-  client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles));
-  client.on(GatewayDispatchEvents.GuildMemberRemove, ({ data }) => bulkSync.observeMemberRemove(data.guild_id, data.user.id));
+  client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => {
+    memberSnapshots.observeUpdate(data.guild_id, data.user.id, data.roles);
+    bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
+  });
+  client.on(GatewayDispatchEvents.GuildMemberRemove, ({ data }) => {
+    memberSnapshots.observeRemove(data.guild_id, data.user.id);
+    bulkSync.observeMemberRemove(data.guild_id, data.user.id);
+  });
   client.on(GatewayDispatchEvents.InteractionCreate, ({ data, api, shardId }) => void router.handle(data, api, shardId));
 
   await gateway.manager.connect();
@@ -198,6 +217,7 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
     guilds,
     roblox,
     api: client.api,
+    memberSnapshots,
     logs,
     logger,
     guildReady(guildId) {
