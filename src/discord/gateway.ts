@@ -54,6 +54,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const states = new Map<number, ShardState>();
   const latencies = new Map<number, number>();
   let destroying = false;
+  // Until a shard has said HELLO the manager may not know its shard ids, and asking would send a
+  // request to Discord: readiness probes must never cost a REST call.
+  let connected = false;
 
   const manager = new WebSocketManager({
     token: options.token,
@@ -72,6 +75,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics.shardStatus.set({ shard: String(shardId) }, state === "ready" ? 1 : 0);
   };
 
+  manager.on(WebSocketShardEvents.Hello, () => {
+    connected = true;
+  });
   manager.on(WebSocketShardEvents.Ready, (data, shardId) => {
     setState(shardId, "ready");
     logger.info({ shard: shardId, guilds: data.guilds.length, user: data.user.username }, "shard ready");
@@ -110,7 +116,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       await manager.destroy({ reason });
     },
     async shardStates() {
-      const ids = await manager.getShardIds();
+      const ids = connected ? await manager.getShardIds() : [...(options.shardIds ?? [])];
       return ids.map((id) => {
         const status = states.get(id) ?? "connecting";
         return { id, status, ready: status === "ready" };
