@@ -1,0 +1,150 @@
+/**
+ * The applying half of a run: works through the queued changes in plan order at Discord's pace,
+ * marks each item, and saves the marks, their audit rows and the counts together in batches. A
+ * streak of 403s pauses the run instead of spending the guild's invalid-request budget.
+ */
+import type { Db, Repositories } from "../db/index.ts";
+import { atomically } from "../db/index.ts";
+import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
+import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { RoleHierarchy } from "../ranks/hierarchy.ts";
+import type { GuildContext } from "../services/guild-context.ts";
+import { addCounts, emptyCounts, type ActiveRun } from "./active-run.ts";
+import { RoleApplier } from "./applier.ts";
+import type { BulkSyncTuning } from "./bulk-sync-types.ts";
+import type { LiveMemberRoles } from "./member-roles.ts";
+import type { RequestPacer } from "./pacer.ts";
+import type { UpdateListEntry } from "./progress.ts";
+import { rankLabelOf } from "./run-report.ts";
+
+/** What saving the applied marks needs. */
+export interface MarkDeps {
+  repositories: Repositories;
+  /** For the transaction that keeps marks, audit rows and counts together. */
+  database: Db;
+  now: () => number;
+}
+
+export interface ApplyingDeps extends MarkDeps {
+  guilds: DiscordGuilds;
+  /** Shared by every guild's run. */
+  pacer: RequestPacer;
+  tuning: Pick<BulkSyncTuning, "forbiddenStreakToPause" | "markBatchSize" | "markIntervalMs" | "updatesKept">;
+}
+
+export interface ApplyingInputs {
+  context: GuildContext;
+  hierarchy: RoleHierarchy;
+  /** The guild's member roles, kept current by gateway events and by the run's own edits. */
+  liveRoles: Promise<LiveMemberRoles>;
+}
+
+/** Applies queued changes until the queue is closed and drained, or the run halts. */
+export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hierarchy, liveRoles }: ApplyingInputs): Promise<void> {
+  const { tuning } = deps;
+  const applier = new RoleApplier({
+    guilds: deps.guilds,
+    hierarchy,
+    pacer: deps.pacer,
+    auditReason: `rankbridge rank sync (run #${run.runId})`,
+  });
+  run.applier = applier;
+  let forbiddenStreak = 0;
+  const live = await liveRoles;
+
+  for (;;) {
+    if (run.halted) break;
+    const change = await run.queue.next();
+    if (!change) {
+      if (run.queue.closed || run.halted) break;
+      continue;
+    }
+    const outcome = await applier.apply(run.guildId, change, live.get(change.discordId));
+    const from = rankLabelOf(context.ladder, change.fromRankId);
+    const to = rankLabelOf(context.ladder, change.toRankId);
+    const buffered = run.buffered;
+    let status: SyncItemUpdate["status"] = "done";
+    let error: string | null = null;
+    switch (outcome.kind) {
+      case "updated":
+      case "already-applied": {
+        // "already-applied": the roles match the plan, e.g. the PATCH went out just before a restart.
+        if (outcome.kind === "updated") {
+          live.set(change.discordId, outcome.roleIds);
+          run.countChange(deps.now());
+          forbiddenStreak = 0;
+        }
+        buffered.updated++;
+        if (change.toRankId === null) buffered.breakdown.leftGroupRemoved++;
+        const entry: UpdateListEntry = { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to };
+        run.keepUpdate(entry, tuning.updatesKept);
+        run.memberAudits.push({ change, from, to });
+        run.hooks.onUpdate?.(entry);
+        break;
+      }
+      case "not-attempted":
+        status = "skipped";
+        error = outcome.problems.map((problem) => problem.message).join(" ");
+        buffered.skipped++;
+        buffered.breakdown.notAttempted++;
+        for (const problem of outcome.problems) run.problems.add(problem.message);
+        break;
+      case "left-guild":
+        status = "skipped";
+        error = "not in the server";
+        buffered.skipped++;
+        buffered.breakdown.leftGuild++;
+        live.delete(change.discordId);
+        break;
+      case "forbidden":
+        status = "failed";
+        error = outcome.message;
+        buffered.errors++;
+        forbiddenStreak++;
+        if (forbiddenStreak >= tuning.forbiddenStreakToPause) {
+          run.pauseReason =
+            `Discord refused ${forbiddenStreak} role changes in a row for missing permissions (${outcome.message}). ` +
+            "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.";
+        }
+        break;
+      case "failed":
+        status = "failed";
+        error = outcome.message;
+        buffered.errors++;
+        break;
+    }
+    run.marks.push({ discordId: change.discordId, status, error });
+    if (run.marks.length >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) {
+      flushMarks(run, deps);
+    }
+  }
+  flushMarks(run, deps);
+}
+
+/** Saves applied marks, their audit rows and the counts in one transaction. */
+export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
+  run.lastFlushAt = deps.now();
+  if (run.dryRun || (run.marks.length === 0 && run.memberAudits.length === 0)) return;
+  const { repositories, database } = deps;
+  const marks = run.marks;
+  const audits = run.memberAudits;
+  run.marks = [];
+  run.memberAudits = [];
+  atomically(database, () => {
+    repositories.syncRuns.markItems(run.guildId, run.runId, marks);
+    for (const { change, from, to } of audits) {
+      repositories.audit.append(run.guildId, {
+        actorId: run.actorId ?? "system",
+        action: "sync.member",
+        targetDiscordId: change.discordId,
+        targetRobloxUserId: change.robloxUserId,
+        before: { rank: from },
+        after: { rank: to },
+        detail: `rank sync run #${run.runId}`,
+      });
+    }
+    addCounts(run.durable, run.buffered);
+    run.buffered = emptyCounts();
+    repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * What is recorded about a run besides its own row: metrics, the audit entry of a finished run, and
+ * alerts (credentials rejected, a guild paused, runs failing again and again) to the guild's
+ * webhook, or to the log when alerts are not set up.
+ */
+import type { Repositories } from "../db/index.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { AuditTrail } from "../services/audit-trail.ts";
+import type { ActiveRun, Counts } from "./active-run.ts";
+import type { AlertKind, SyncAlerts } from "./alerts.ts";
+import type { RunOutcome } from "./bulk-sync-types.ts";
+
+export interface RunBookkeepingOptions {
+  repositories: Repositories;
+  metrics: Metrics;
+  audit: AuditTrail;
+  logger: Logger;
+  alerts?: SyncAlerts;
+  /** Consecutive failed runs of a guild that raise an alert. */
+  failedRunsToAlert: number;
+}
+
+/** Where this process's part of the run began: what it added is measured from here. */
+export interface RunStart {
+  readonly counts: Counts;
+  readonly requests: { readonly roblox: number; readonly discord: number };
+}
+
+/** Metrics tell a run carried on after a restart apart from the one that started it. */
+const metricTrigger = (run: ActiveRun) => (run.resumed ? "resume" : run.trigger);
+
+export class RunBookkeeping {
+  constructor(private readonly options: RunBookkeepingOptions) {}
+
+  /** A run ended here (or stopped for a restart): its metrics, its audit entry, and an alert if it keeps failing. */
+  runEnded(run: ActiveRun, outcome: RunOutcome, start: RunStart, seconds: number): void {
+    this.#recordMetrics(run, start, outcome, seconds);
+    if (run.state !== "stopped") this.#recordAudit(run, outcome);
+    if (run.state === "failed") this.#alertOnRepeatedFailures(run);
+  }
+
+  async alert(guildId: string, kind: AlertKind, message: string): Promise<void> {
+    const alerts = this.options.alerts;
+    if (!alerts) {
+      this.options.logger.warn({ guildId, alert: kind }, message);
+      return;
+    }
+    // Settings are read again: the run may have changed them (pausing) since the context was resolved.
+    const url = this.options.repositories.guilds.get(guildId)?.alertWebhookUrl ?? null;
+    await alerts.send(url, { guildId, kind, message });
+  }
+
+  #recordMetrics(run: ActiveRun, start: RunStart, after: Pick<RunOutcome, "updated" | "inSync" | "errors" | "skipped">, seconds: number): void {
+    const { metrics, repositories } = this.options;
+    const before = start.counts;
+    metrics.syncRuns.inc({ trigger: metricTrigger(run), outcome: run.dryRun ? "dry_run" : run.state });
+    metrics.syncDuration.observe(seconds);
+    if (!run.dryRun) {
+      const outcomes: [string, number][] = [
+        ["updated", after.updated - before.updated],
+        ["in_sync", after.inSync - before.inSync],
+        ["error", after.errors - before.errors],
+        ["skipped", after.skipped - before.skipped],
+      ];
+      for (const [outcome, count] of outcomes) if (count > 0) metrics.syncMembers.inc({ outcome }, count);
+    }
+    metrics.syncRequests.inc({ api: "roblox" }, Math.max(0, run.robloxRequests - start.requests.roblox));
+    metrics.syncRequests.inc({ api: "discord" }, Math.max(0, run.discordRequests - start.requests.discord));
+    metrics.pendingRobloxWrites.set(repositories.pendingWrites.countAll());
+  }
+
+  #recordAudit(run: ActiveRun, outcome: RunOutcome): void {
+    const auditOutcome = run.state === "done" ? (outcome.errors > 0 ? "partial" : "ok") : "failed";
+    const text = outcome.summary.length > 1500 ? `${outcome.summary.slice(0, 1499)}…` : outcome.summary;
+    this.options.audit.record(run.guildId, {
+      actorId: run.actorId ?? "system",
+      action: "sync.run",
+      outcome: auditOutcome,
+      after: {
+        runId: run.runId,
+        trigger: metricTrigger(run),
+        dryRun: run.dryRun,
+        updated: outcome.updated,
+        inSync: outcome.inSync,
+        errors: outcome.errors,
+        skipped: outcome.skipped,
+        leftGroupFlagged: outcome.breakdown.leftGroupFlagged,
+        flagged: run.flaggedNames,
+      },
+      detail: text,
+      summary: text,
+    });
+  }
+
+  #alertOnRepeatedFailures(run: ActiveRun): void {
+    const needed = this.options.failedRunsToAlert;
+    const latest = this.options.repositories.syncRuns.listLatest(run.guildId, needed * 2).filter((row) => !row.dryRun).slice(0, needed);
+    if (latest.length === needed && latest.every((row) => row.status === "failed")) {
+      void this.alert(run.guildId, "repeated-failures", `the last ${needed} rank syncs failed; the latest: ${run.error ?? "unknown error"}`);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * What a sync needs from a guild's setup before it can plan anything: its context with a Roblox
+ * group and a rank ladder (or a `SyncNotPossibleError` saying how to fix it), the planner options
+ * its settings imply, and the Roblox writes still pending there.
+ */
+import type { Repositories } from "../db/index.ts";
+import type { RobloxRoleId, RobloxUserId } from "../ranks/ladder.ts";
+import { GroupNotConfiguredError, type GuildContext, type GuildContexts } from "../services/guild-context.ts";
+import type { SyncOptions } from "./planner.ts";
+
+/** A sync that cannot start for a reason an admin can fix; `userMessage` says how. */
+export class SyncNotPossibleError extends Error {
+  override readonly name = "SyncNotPossibleError";
+  constructor(
+    readonly reason: "no-group" | "no-ranks" | "stopping",
+    readonly userMessage: string,
+  ) {
+    super(userMessage);
+  }
+}
+
+/** The guild's context, provided it has a group and ranks to sync to. */
+export async function resolveSyncContext(contexts: GuildContexts, guildId: string): Promise<GuildContext> {
+  let context: GuildContext;
+  try {
+    context = await contexts.resolve(guildId);
+  } catch (error) {
+    if (error instanceof GroupNotConfiguredError) throw new SyncNotPossibleError("no-group", error.userMessage);
+    throw error;
+  }
+  if (context.ladder.isEmpty) {
+    throw new SyncNotPossibleError("no-ranks", "No ranks are set up yet. An admin can run /ranks import to read them from the Roblox group.");
+  }
+  return context;
+}
+
+/** The planner options of the guild's settings; the rank filter narrows bulk runs only, never one member's sync. */
+export function syncOptionsOf(context: GuildContext, scope: "bulk" | "member"): SyncOptions {
+  const filter = scope === "bulk" ? context.settings?.syncRankFilter : null;
+  return {
+    leftGroupPolicy: context.settings?.leftGroupPolicy ?? "remove",
+    ...(filter && filter.length > 0 ? { rankFilter: new Set(filter) } : {}),
+  };
+}
+
+/** Roblox writes queued but not through yet, by user: their target role, not Roblox's stale answer, is the truth. */
+export function pendingRobloxWritesOf(repositories: Pick<Repositories, "pendingWrites">, guildId: string): Map<RobloxUserId, RobloxRoleId> {
+  return new Map(repositories.pendingWrites.list(guildId).map((write) => [write.robloxUserId, write.targetRobloxRoleId]));
+}
