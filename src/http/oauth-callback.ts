@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { formatRank } from "../ranks/ladder.ts";
 import { LinkingError, type LinkingErrorReason, type LinkingService } from "../services/linking.ts";
+import { userMessageOf } from "../errors/user-message.ts";
 
 /** Status of the error page per reason: the browser (and a proxy's logs) should see what kind of failure it was. */
 const STATUS_BY_REASON: Partial<Record<LinkingErrorReason, ContentfulStatusCode>> = {
@@ -48,11 +49,7 @@ export function oauthRoutes(linking: LinkingService): (app: Hono) => void {
   };
 }
 
-function userMessageOf(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "userMessage" in error && typeof error.userMessage === "string"
-    ? error.userMessage
-    : undefined;
-}
+
 
 /** Messages are written for Discord: drop its markdown, escape for HTML. */
 function page(title: string, paragraphs: string[]): string {

@@ -11,6 +11,7 @@ import type { RobloxClient } from "../roblox/client.ts";
 import { isRobloxError, type RobloxErrorKind } from "../roblox/errors.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
+import { userMessageOf } from "../errors/user-message.ts";
 
 /**
  * Failures no retry can fix: someone has to change something on Roblox (membership, the bot's
@@ -36,8 +37,7 @@ export function isPermanentRobloxFailure(error: unknown): boolean {
 
 /** A sentence for people (the typed error's own), or a generic one for unexpected errors. */
 export function describeFailure(error: unknown): string {
-  if (error && typeof error === "object" && "userMessage" in error && typeof error.userMessage === "string") return error.userMessage;
-  return "Roblox could not be reached or answered unexpectedly.";
+  return userMessageOf(error) ?? "Roblox could not be reached or answered unexpectedly.";
 }
 
 /** For the `last_error` column and logs: kind and technical message, never credentials. */

@@ -56,6 +56,7 @@ export {
   type ManualSyncStart,
   type RunOutcome,
 } from "./bulk-sync-types.ts";
+import { userMessageOf } from "../errors/user-message.ts";
 export type { MemberJoinInput, MemberJoinOutcome } from "./member-join.ts";
 export type { ReplyTarget } from "./reporter.ts";
 export { robloxStandingOf } from "./roblox-standing.ts";
@@ -397,6 +398,5 @@ export class BulkSync {
 }
 
 function describeError(error: unknown): string {
-  if (error && typeof error === "object" && "userMessage" in error && typeof error.userMessage === "string") return error.userMessage;
-  return error instanceof Error ? error.message : String(error);
+  return userMessageOf(error) ?? (error instanceof Error ? error.message : String(error));
 }

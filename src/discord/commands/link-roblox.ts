@@ -20,6 +20,7 @@ import {
 import { requireGuild } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import type { SlashCommand } from "./types.ts";
+import { isUserFacing } from "../../errors/user-message.ts";
 
 export const LINK_ROBLOX = "link-roblox";
 export const CONFIRM_ACTION = "confirm";
@@ -69,7 +70,7 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
         const linked = await linking.confirm(guildId, member.user.id);
         await respond.update({ embeds: [linkedEmbed(linked)], components: [] });
       } catch (error) {
-        if (!(error instanceof LinkingError) && !hasUserMessage(error)) throw error;
+        if (!(error instanceof LinkingError) && !isUserFacing(error)) throw error;
         const terminal = error instanceof LinkingError && (error.reason === "challenge-expired" || error.reason === "no-challenge");
         const previous = original.embeds[0] ?? { title: "Link your Roblox account" };
         await respond.update({
@@ -88,9 +89,6 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
   };
 }
 
-function hasUserMessage(error: unknown): error is { userMessage: string } {
-  return typeof error === "object" && error !== null && "userMessage" in error && typeof error.userMessage === "string";
-}
 
 function phraseEmbed(challenge: PhraseChallenge, signInOffered: boolean): APIEmbed {
   const expires = Math.floor(challenge.expiresAt / 1000);

@@ -12,6 +12,7 @@ import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { CommandContext, ComponentContext, SlashCommand } from "./types.ts";
+import { isUserFacing } from "../../errors/user-message.ts";
 
 /** Admin commands are hidden from members without Manage Roles until a server admin says otherwise. */
 /** Guild only: ranks belong to a server. */
@@ -108,7 +109,7 @@ export async function handleRankChangeButton(
     });
   } catch (error) {
     // A refusal replaces the confirmation, so its buttons cannot be pressed again.
-    if (!(error instanceof Error && "userMessage" in error && typeof error.userMessage === "string")) throw error;
+    if (!isUserFacing(error)) throw error;
     await respond.update({ content: error.userMessage, embeds: [], components: [], allowed_mentions: { parse: [] } });
     return;
   }

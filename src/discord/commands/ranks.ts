@@ -13,6 +13,7 @@ import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION, permissionBits } from "./permissions.ts";
 import { rankChoices, resolveRankOption } from "./rank-autocomplete.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
+import { userMessageOf } from "../../errors/user-message.ts";
 
 /** Discord's cap on roles per guild. */
 const MAX_GUILD_ROLES = 250;
@@ -405,6 +406,4 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function userMessageOf(error: unknown): string | undefined {
-  return error && typeof error === "object" && "userMessage" in error && typeof error.userMessage === "string" ? error.userMessage : undefined;
-}
+

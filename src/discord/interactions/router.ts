@@ -9,6 +9,7 @@ import type { Logger } from "../../observability/logger.ts";
 import type { Metrics } from "../../observability/metrics.ts";
 import type { SlashCommand } from "../commands/types.ts";
 import { InteractionResponder } from "./responder.ts";
+import { userMessageOf } from "../../errors/user-message.ts";
 
 /** Discord invalidates the token when nothing is acknowledged within 3 s; defer well before that. */
 const AUTO_DEFER_AFTER_MS = 2_000;
@@ -20,13 +21,6 @@ export interface InteractionRouterOptions {
   autoDeferAfterMs?: number;
 }
 
-/** An error whose message is written for the Discord user (typed errors of the adapters carry one). */
-function userMessageOf(error: unknown): string | undefined {
-  if (error && typeof error === "object" && "userMessage" in error && typeof error.userMessage === "string") {
-    return error.userMessage;
-  }
-  return undefined;
-}
 
 export class InteractionRouter {
   readonly #commands: Map<string, SlashCommand>;
