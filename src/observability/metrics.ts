@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
- * Every Prometheus series the bot exposes. Built once in `main.ts` and handed to the adapters,
+ * Every Prometheus series the bot exposes. Built once in `app.ts` and handed to the adapters,
  * so tests can read a private registry instead of a global one.
  */
 export function createMetrics() {

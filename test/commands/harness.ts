@@ -1,4 +1,3 @@
-import { API } from "@discordjs/core";
 import {
   ApplicationCommandOptionType,
   InteractionResponseType,
@@ -8,23 +7,9 @@ import {
   type APIEmbed,
   type APIInteraction,
 } from "discord-api-types/v10";
-import { Writable } from "node:stream";
-import { loadConfig, type Config } from "../../src/config/env.ts";
-import { openDatabase } from "../../src/db/client.ts";
-import { createRepositories } from "../../src/db/index.ts";
-import type { CommandDependencies } from "../../src/discord/commands/dependencies.ts";
-import { featureCommands } from "../../src/discord/commands/ladder-and-settings.ts";
-import { DiscordGuilds } from "../../src/discord/guilds.ts";
-import { InteractionRouter } from "../../src/discord/interactions/router.ts";
-import { createDiscordRest } from "../../src/discord/rest.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import { createMetrics } from "../../src/observability/metrics.ts";
-import { RobloxClient } from "../../src/roblox/client.ts";
-import { SecretBox } from "../../src/security/secrets.ts";
-import { AuditTrail } from "../../src/services/audit-trail.ts";
-import { GuildContexts } from "../../src/services/guild-context.ts";
 import { startDiscordEmulator, type DiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
 import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
 
 export const ENCRYPTION_KEY_HEX = "11".repeat(32);
 /** The process-wide Roblox key (ROBLOX_API_KEY), owned by the group's ranking account. */
@@ -33,10 +18,10 @@ export const RANKING_BOT_USER_ID = 2;
 export const GROUP_OWNER_USER_ID = 1;
 
 /**
- * The ladder and settings commands as the bot runs them: the real InteractionRouter, repositories on
- * an in-memory database, REST to the Discord emulator and a RobloxClient on the Roblox emulator, all
- * over real sockets. Interactions are made by the Discord emulator and handed to the router
- * directly (no gateway connection), so each test controls exactly when a command runs.
+ * The ladder and settings commands as the bot runs them: the bot as the real process composes it
+ * (src/app.ts) on an in-memory database, with REST to the Discord emulator and Roblox clients on the
+ * Roblox emulator, all over real sockets. Interactions are made by the Discord emulator and handed
+ * to the router directly (no gateway connection), so each test controls exactly when a command runs.
  */
 export async function startCommandWorld(options: { encryptionKey?: boolean; defaultGroupId?: number } = {}) {
   const discord = await startDiscordEmulator({
@@ -48,63 +33,31 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
   roblox.addUser({ id: RANKING_BOT_USER_ID, name: "RankBot" });
   roblox.addApiKey(PROCESS_API_KEY, { ownerUserId: RANKING_BOT_USER_ID, scopes: ["group:read", "group:write"] });
 
-  const logLines: string[] = [];
-  const logger = createLogger({
-    level: "debug",
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    }),
+  const inProcess = createInProcessBot({
+    env: {
+      ...emulatorEnv(discord, roblox),
+      ROBLOX_API_KEY: PROCESS_API_KEY,
+      ROBLOX_GROUP_ID: options.defaultGroupId ? String(options.defaultGroupId) : undefined,
+      ENCRYPTION_KEY: options.encryptionKey === false ? undefined : ENCRYPTION_KEY_HEX,
+    },
+    logLevel: "debug",
+    options: { discordRest: { offsetMs: 0 } },
   });
-  const env: Record<string, string | undefined> = {
-    DISCORD_TOKEN: discord.token,
-    DISCORD_API_URL: discord.restBase,
-    ROBLOX_API_URL: roblox.urlTemplate,
-    ROBLOX_API_KEY: PROCESS_API_KEY,
-    ROBLOX_GROUP_ID: options.defaultGroupId ? String(options.defaultGroupId) : undefined,
-    DATABASE_PATH: ":memory:",
-    ENCRYPTION_KEY: options.encryptionKey === false ? undefined : ENCRYPTION_KEY_HEX,
-  };
-  const config: Config = loadConfig(env);
-  const metrics = createMetrics();
-  const database = openDatabase(":memory:");
-  const repositories = createRepositories(database.db);
-  const rest = createDiscordRest({ apiUrl: discord.restBase, token: discord.token, metrics, logger, offsetMs: 0 });
-  const api = new API(rest);
-  const robloxClients: RobloxClient[] = [];
-  const robloxForApiKey = (apiKey: string) => {
-    const client = new RobloxClient({ apiKey, urlTemplate: config.robloxApiUrl, logger });
-    robloxClients.push(client);
-    return client;
-  };
-  const defaultRoblox = robloxForApiKey(PROCESS_API_KEY);
-  const secrets = new SecretBox(config.encryptionKey);
-  const guilds = new DiscordGuilds(api);
-  guilds.botUserId = discord.botUserId;
-  const deps: CommandDependencies = {
-    config,
-    logger,
-    metrics,
-    repositories,
-    guilds,
-    contexts: new GuildContexts({ repositories, defaultGroupId: config.robloxGroupId, defaultRoblox, robloxForApiKey, secrets, logger }),
-    secrets,
-    audit: new AuditTrail(repositories, api, logger),
-    shardLatencyMs: () => undefined,
-  };
-  const commands = featureCommands(deps);
-  const router = new InteractionRouter({ commands, metrics, logger });
+  const { bot } = inProcess;
+  inProcess.standIn(discord.botUserId);
+  const { repositories, router } = bot;
+  const deps = bot.dependencies;
+  const commands = bot.commandsByFeature.ladderAndSettings;
+  const api = bot.client.api;
 
   /**
    * Runs one interaction to completion. The guild snapshot is re-read first, standing in for the
    * gateway's role events that keep it current in the real process.
    */
   async function run(input: InjectInteractionInput): Promise<InjectedInteraction> {
-    guilds.forget(input.guildId);
+    bot.guilds.forget(input.guildId);
     const injected = discord.injectInteraction(input);
-    await router.handle(injected.payload as APIInteraction, api, 0);
+    await inProcess.handle(injected.payload as APIInteraction);
     return injected;
   }
 
@@ -121,7 +74,7 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
     commands,
     router,
     api,
-    logLines,
+    logLines: inProcess.logText,
     run,
     command,
     /** A guild with the default role ladder of the Roblox emulator's `defaultRoles` group. */
@@ -130,9 +83,7 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
       roblox.setMembership(groupId, RANKING_BOT_USER_ID, groupId * 1000 + 2);
     },
     async close() {
-      await router.drain();
-      for (const client of robloxClients) await client.close();
-      database.close();
+      await inProcess.close();
       await discord.close();
       await roblox.close();
     },

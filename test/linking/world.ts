@@ -1,31 +1,20 @@
 /**
- * The linking feature wired as main.ts wires it, against both emulators over real sockets: a
- * Roblox group whose ranks are named like a military RP group ("E1 | Soldier"), a Discord guild
- * with a role per rank, an in-memory database, and the interaction router driving the commands.
+ * The bot as the real process composes it (src/app.ts), against both emulators over real sockets,
+ * for the linking feature: a Roblox group whose ranks are named like a military RP group
+ * ("E1 | Soldier"), a Discord guild with a role per rank, an in-memory database, and the
+ * interaction router driving the commands.
  */
 import { expect } from "bun:test";
-import { API } from "@discordjs/core";
-import { REST } from "@discordjs/rest";
+import type { API } from "@discordjs/core";
 import { ButtonStyle, ComponentType, InteractionType, type APIMessage } from "discord-api-types/v10";
 import type { Hono } from "hono";
-import type { Config } from "../../src/config/env.ts";
-import { createRepositories, openDatabase, type DatabaseHandle, type Repositories } from "../../src/db/index.ts";
-import type { CommandDependencies } from "../../src/discord/commands/dependencies.ts";
-import { linkingCommands } from "../../src/discord/commands/linking.ts";
+import type { Repositories } from "../../src/db/index.ts";
 import type { SlashCommand } from "../../src/discord/commands/types.ts";
-import { DiscordGuilds } from "../../src/discord/guilds.ts";
-import { InteractionRouter } from "../../src/discord/interactions/router.ts";
-import { createHttpApp } from "../../src/http/app.ts";
-import { oauthRoutes } from "../../src/http/oauth-callback.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import { createMetrics } from "../../src/observability/metrics.ts";
-import { RobloxClient } from "../../src/roblox/client.ts";
-import { SecretBox } from "../../src/security/secrets.ts";
-import { AuditTrail } from "../../src/services/audit-trail.ts";
-import { GuildContexts } from "../../src/services/guild-context.ts";
-import { LinkingService } from "../../src/services/linking.ts";
+import type { InteractionRouter } from "../../src/discord/interactions/router.ts";
+import type { LinkingService } from "../../src/services/linking.ts";
 import type { DiscordEmulator, InjectedInteraction } from "../emulators/discord/index.ts";
 import type { NewRole, RobloxEmulator } from "../emulators/roblox/index.ts";
+import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
 import { discordValidator, robloxValidator } from "../support/openapi.ts";
 
 export const GROUP_ID = 4_372_001;
@@ -85,13 +74,13 @@ export interface World {
   repositories: Repositories;
   linking: LinkingService;
   router: InteractionRouter;
-  /** What main.ts would register. */
+  /** The linking commands, as the bot registers them. */
   commands: SlashCommand[];
   api: API;
   clock: { now: number };
   http?: { url: string; app: Hono };
   addMember(roleIds?: string[]): string;
-  /** Moves a role to the top, above the bot's, and tells DiscordGuilds as the gateway's GUILD_ROLE_UPDATE would. */
+  /** Moves a role to the top, above the bot's, and sends the bot the gateway's GUILD_ROLE_UPDATE for each role. */
   moveRoleAboveBot(roleId: string): void;
   /** Runs a slash command through the router; resolves when the handler finished. */
   command(userId: string, name: string, options?: { name: string; type: number; value: string }[]): Promise<InjectedInteraction>;
@@ -117,41 +106,8 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   };
   const otherRoleId = discord.createRole(guild.id, { name: "Event Host" }).id;
 
-  const database: DatabaseHandle = openDatabase(":memory:");
-  const repositories = createRepositories(database.db);
-  repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
-  repositories.ranks.replace(guild.id, [
-    { name: "E0 | Recruit", robloxRoleId: ROLE.recruit, robloxRank: 1, discordRoleId: rankRole.recruit },
-    { name: "E1 | Soldier", robloxRoleId: ROLE.soldier, robloxRank: 3, discordRoleId: rankRole.soldier },
-    { name: "E2 | Corporal", robloxRoleId: ROLE.corporal, robloxRank: 10, discordRoleId: rankRole.corporal },
-    { name: "Ranking Bot", robloxRoleId: ROLE.rankingBot, robloxRank: 254, discordRoleId: null },
-    { name: "Owner", robloxRoleId: ROLE.owner, robloxRank: 255, discordRoleId: null },
-  ]);
-
-  const logger = createLogger({ level: "silent" });
-  const metrics = createMetrics();
-  const rest = new REST({ api: discord.restBase, version: "10", offset: 0 }).setToken(discord.token);
-  const api = new API(rest);
-  const robloxClient = new RobloxClient({
-    apiKey: API_KEY,
-    urlTemplate: roblox.urlTemplate,
-    retry: { maxRetries: MAX_RETRIES, baseDelayMs: 5, maxDelayMs: 20 },
-  });
-  const secrets = new SecretBox(undefined);
-  const contexts = new GuildContexts({
-    repositories,
-    defaultGroupId: undefined,
-    defaultRoblox: robloxClient,
-    robloxForApiKey: () => robloxClient,
-    secrets,
-    logger,
-  });
-  const guilds = new DiscordGuilds(api);
-  guilds.botUserId = discord.botUserId;
-  const audit = new AuditTrail(repositories, api, logger);
   const clock = { now: Date.now() };
-
-  // The callback must be reachable before the service knows its public URL: listen first, mount after.
+  // The callback must be reachable before the bot knows its public URL: listen first, mount after.
   let app: Hono | undefined;
   const server = options.oauth
     ? Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => app!.fetch(request) })
@@ -160,38 +116,34 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   // Registering again replaces the client, so its one redirect URI is this world's callback.
   if (publicUrl) roblox.addOAuthClient(OAUTH_CLIENT.id, OAUTH_CLIENT.secret, [`${publicUrl}/oauth/callback`]);
 
-  const linking = new LinkingService({
-    repositories,
-    contexts,
-    guilds,
-    audit,
-    logger,
-    now: () => clock.now,
-    oauth: publicUrl
-      ? { clientId: OAUTH_CLIENT.id, clientSecret: OAUTH_CLIENT.secret, publicUrl, urlTemplate: roblox.urlTemplate }
-      : undefined,
+  const inProcess = createInProcessBot({
+    env: {
+      ...emulatorEnv(discord, roblox),
+      ROBLOX_API_KEY: API_KEY,
+      ...(publicUrl ? { ROBLOX_OAUTH_CLIENT_ID: OAUTH_CLIENT.id, ROBLOX_OAUTH_CLIENT_SECRET: OAUTH_CLIENT.secret, PUBLIC_URL: publicUrl } : {}),
+    },
+    logLevel: "silent",
+    options: {
+      discordRest: { offsetMs: 0 },
+      roblox: { retry: { maxRetries: MAX_RETRIES, baseDelayMs: 5, maxDelayMs: 20 } },
+      now: () => clock.now,
+    },
   });
-  if (publicUrl) {
-    app = createHttpApp({
-      metrics,
-      readiness: () => ({ ready: true, shards: [], database: { ok: true } }),
-      routes: oauthRoutes(linking),
-    });
-  }
+  const { bot } = inProcess;
+  inProcess.standIn(discord.botUserId);
+  if (publicUrl) app = bot.httpApp;
 
-  const dependencies: CommandDependencies = {
-    config: { robloxApiUrl: roblox.urlTemplate, robloxOAuth: undefined } as Config,
-    logger,
-    metrics,
-    repositories,
-    guilds,
-    contexts,
-    secrets,
-    audit,
-    shardLatencyMs: () => undefined,
-  };
-  const commands = linkingCommands(dependencies, linking);
-  const router = new InteractionRouter({ commands, metrics, logger });
+  const { repositories, linking, router } = bot;
+  const api = bot.client.api;
+  repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
+  repositories.ranks.replace(guild.id, [
+    { name: "E0 | Recruit", robloxRoleId: ROLE.recruit, robloxRank: 1, discordRoleId: rankRole.recruit },
+    { name: "E1 | Soldier", robloxRoleId: ROLE.soldier, robloxRank: 3, discordRoleId: rankRole.soldier },
+    { name: "E2 | Corporal", robloxRoleId: ROLE.corporal, robloxRank: 10, discordRoleId: rankRole.corporal },
+    { name: "Ranking Bot", robloxRoleId: ROLE.rankingBot, robloxRank: 254, discordRoleId: null },
+    { name: "Owner", robloxRoleId: ROLE.owner, robloxRank: 255, discordRoleId: null },
+  ]);
+  const commands = bot.commandsByFeature.linking;
 
   const world: World = {
     discord,
@@ -212,7 +164,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     },
     moveRoleAboveBot(roleId) {
       discord.updateRole(guild.id, roleId, { position: discord.roles(guild.id).length });
-      for (const role of discord.roles(guild.id)) guilds.rememberRole(guild.id, role);
+      inProcess.rolesUpdated(guild.id, discord.roles(guild.id));
     },
     async command(userId, name, commandOptions) {
       const interaction = discord.injectInteraction({
@@ -221,7 +173,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
         commandName: name,
         ...(commandOptions ? { options: commandOptions as never } : {}),
       });
-      await router.handle(interaction.payload, api, 0);
+      await inProcess.handle(interaction.payload);
       return interaction;
     },
     async pressConfirm(userId, message) {
@@ -233,7 +185,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
         componentType: ComponentType.Button,
         message: message.id,
       });
-      await router.handle(interaction.payload, api, 0);
+      await inProcess.handle(interaction.payload);
       return interaction;
     },
     messageNow(id) {
@@ -243,8 +195,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     },
     async close() {
       await server?.stop(true);
-      await robloxClient.close();
-      database.close();
+      await inProcess.close();
     },
   };
   return world;

@@ -1,14 +1,13 @@
 /**
- * The rank-change feature wired as main.ts wires it, against both emulators over real sockets: a
- * Roblox group with a small military ladder, a Discord guild with a role per rank, an in-memory
- * database, the three services, and the interaction router driving the commands.
+ * The bot as the real process composes it (src/app.ts), against both emulators over real sockets,
+ * for the rank-change feature: a Roblox group with a small military ladder, a Discord guild with a
+ * role per rank, an in-memory database, the three services, and the interaction router driving the
+ * commands.
  *
  * Each test builds its own world (guild, database, services) on emulators shared by the file, so
  * tests do not see each other's members or queued writes.
  */
 import { expect } from "bun:test";
-import { API } from "@discordjs/core";
-import { REST } from "@discordjs/rest";
 import {
   ApplicationCommandOptionType,
   ComponentType,
@@ -16,24 +15,17 @@ import {
   PermissionFlagsBits,
   type APIMessage,
 } from "discord-api-types/v10";
-import type { Config } from "../../src/config/env.ts";
-import { createRepositories, openDatabase, type DatabaseHandle, type Repositories } from "../../src/db/index.ts";
-import type { CommandDependencies } from "../../src/discord/commands/dependencies.ts";
-import { rankChangeCommands } from "../../src/discord/commands/rank-changes.ts";
-import { DiscordGuilds } from "../../src/discord/guilds.ts";
-import { InteractionRouter } from "../../src/discord/interactions/router.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import { createMetrics, type Metrics } from "../../src/observability/metrics.ts";
-import { RobloxClient } from "../../src/roblox/client.ts";
-import { SecretBox } from "../../src/security/secrets.ts";
-import { AuditTrail } from "../../src/services/audit-trail.ts";
-import { GuildContexts } from "../../src/services/guild-context.ts";
-import { MemberSyncService } from "../../src/services/member-sync.ts";
-import { PendingWriteWorker, type PendingWriteWorkerOptions } from "../../src/services/pending-writes.ts";
-import { RankChangeService } from "../../src/services/rank-changes.ts";
+import type { Repositories } from "../../src/db/index.ts";
+import type { Metrics } from "../../src/observability/metrics.ts";
+import type { MemberSyncService } from "../../src/services/member-sync.ts";
+import type { PendingWriteWorker, PendingWriteWorkerOptions } from "../../src/services/pending-writes.ts";
+import type { RankChangeService } from "../../src/services/rank-changes.ts";
 import type { DiscordEmulator, InjectedInteraction } from "../emulators/discord/index.ts";
 import type { NewRole, RobloxEmulator } from "../emulators/roblox/index.ts";
+import { createInProcessBot, emulatorEnv, type LogLine } from "../support/in-process-bot.ts";
 import { discordValidator, robloxValidator } from "../support/openapi.ts";
+
+export type { LogLine } from "../support/in-process-bot.ts";
 
 export const GROUP_ID = 5_120_003;
 export const API_KEY = "rank-changes-test-key";
@@ -79,12 +71,6 @@ export function seedRoblox(roblox: RobloxEmulator): void {
   roblox.addUser(RANK_BOT);
   roblox.setMembership(GROUP_ID, RANK_BOT.id, ROBLOX_ROLE.rankingBot);
   roblox.addApiKey(API_KEY, { ownerUserId: RANK_BOT.id, scopes: ["group:read", "group:write"] });
-}
-
-export interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
 }
 
 export interface Member {
@@ -142,8 +128,26 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   const otherRoleId = discord.createRole(guild.id, { name: "Event Host" }).id;
   const staffRoleId = discord.createRole(guild.id, { name: "Staff", permissions: PermissionFlagsBits.ManageRoles }).id;
 
-  const database: DatabaseHandle = openDatabase(":memory:");
-  const repositories = createRepositories(database.db);
+  const inProcess = createInProcessBot({
+    env: { ...emulatorEnv(discord, roblox), ROBLOX_API_KEY: API_KEY },
+    logLevel: "debug",
+    options: {
+      discordRest: { offsetMs: 0 },
+      roblox: {
+        retry: { maxRetries: options.robloxRetries ?? 0, baseDelayMs: 2, maxDelayMs: 10 },
+        // Every read goes to the emulator, so tests that change roles see the change at once.
+        rolesCacheTtlMs: 0,
+      },
+      pendingWrites: {
+        pollIntervalMs: options.worker?.pollIntervalMs ?? 20,
+        backoff: { baseMs: 10, maxMs: 40, jitterRatio: 0.2, ...options.worker?.backoff },
+      },
+    },
+  });
+  // No gateway: the tests start the worker themselves, and it must consider this guild its own.
+  inProcess.standIn(discord.botUserId);
+  const { repositories, rankChanges, memberSync, metrics, pendingWrites: worker } = inProcess.bot;
+  const logs = inProcess.logs;
   repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
   repositories.ranks.replace(guild.id, [
     ...(Object.keys(LADDER) as RankKey[]).map((key) => ({
@@ -157,63 +161,12 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     { name: "Owner", robloxRoleId: ROBLOX_ROLE.owner, robloxRank: 255, discordRoleId: null },
   ]);
 
-  const logs: LogLine[] = [];
-  const logger = createLogger({ level: "debug", destination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } });
-  const metrics = createMetrics();
-  const rest = new REST({ api: discord.restBase, version: "10", offset: 0 }).setToken(discord.token);
-  const api = new API(rest);
-  const robloxClient = new RobloxClient({
-    apiKey: API_KEY,
-    urlTemplate: roblox.urlTemplate,
-    retry: { maxRetries: options.robloxRetries ?? 0, baseDelayMs: 2, maxDelayMs: 10 },
-    // Every read goes to the emulator, so tests that change roles see the change at once.
-    rolesCacheTtlMs: 0,
-  });
-  const secrets = new SecretBox(undefined);
-  const contexts = new GuildContexts({
-    repositories,
-    defaultGroupId: undefined,
-    defaultRoblox: robloxClient,
-    robloxForApiKey: () => robloxClient,
-    secrets,
-    logger,
-  });
-  const guilds = new DiscordGuilds(api);
-  guilds.botUserId = discord.botUserId;
-  const audit = new AuditTrail(repositories, api, logger);
-
-  // As main.ts builds them (see the report): the worker is also the queue the rank changes use.
-  const worker = new PendingWriteWorker({
-    repositories,
-    contexts,
-    audit,
-    logger,
-    metrics,
-    pollIntervalMs: options.worker?.pollIntervalMs ?? 20,
-    backoff: { baseMs: 10, maxMs: 40, jitterRatio: 0.2, ...options.worker?.backoff },
-  });
-  const rankChanges = new RankChangeService({ repositories, guilds, contexts, audit, logger, robloxWrites: worker });
-  const memberSync = new MemberSyncService({ repositories, guilds, contexts, audit, logger });
-
-  const dependencies: CommandDependencies = {
-    config: { robloxApiUrl: roblox.urlTemplate } as Config,
-    logger,
-    metrics,
-    repositories,
-    guilds,
-    contexts,
-    secrets,
-    audit,
-    shardLatencyMs: () => undefined,
-  };
-  const router = new InteractionRouter({ commands: rankChangeCommands(dependencies, { rankChanges, memberSync }), metrics, logger });
-
   const rankIdOf = (rank: RankKey) => repositories.ranks.findByRobloxRoleId(guild.id, ROBLOX_ROLE[rank])!.id;
   const rankKeyOfId = (rankId: number | null): RankKey | null =>
     rankId === null ? null : ((Object.keys(LADDER) as RankKey[]).find((key) => rankIdOf(key) === rankId) ?? null);
 
   const run = async (interaction: InjectedInteraction) => {
-    await router.handle(interaction.payload, api, 0);
+    await inProcess.handle(interaction.payload);
     return interaction;
   };
   const optionList = (options: Record<string, string>, focused?: string) =>
@@ -290,9 +243,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
       // Idempotent: afterEach closes the last world again when a test built none.
       if (closed) return;
       closed = true;
-      await worker.stop();
-      await robloxClient.close();
-      database.close();
+      await inProcess.close();
     },
   };
 }

@@ -7,7 +7,7 @@ import type { AuditTrail } from "../../services/audit-trail.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
 import type { DiscordGuilds } from "../guilds.ts";
 
-/** What every command factory may use; built once in `main.ts`. */
+/** What every command factory may use; built once in `app.ts`. */
 export interface CommandDependencies {
   config: Config;
   logger: Logger;

@@ -12,7 +12,7 @@ export interface RankChangeCommandServices {
   memberSync: MemberSyncService;
 }
 
-/** /verify-rank, /promote, /demote and /set-rank, built on the services constructed in main.ts. */
+/** /verify-rank, /promote, /demote and /set-rank, built on the services constructed in app.ts. */
 export function rankChangeCommands(deps: CommandDependencies, services: RankChangeCommandServices): SlashCommand[] {
   const withServices = { ...deps, ...services };
   return [verifyRankCommand(withServices), promoteCommand(withServices), demoteCommand(withServices), setRankCommand(withServices)];

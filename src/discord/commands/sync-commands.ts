@@ -12,7 +12,7 @@ export interface SyncServices {
   memberSync: Pick<MemberSyncService, "syncMember">;
 }
 
-/** `/sync` and `/sync-status`, for the command list in `main.ts`. */
+/** `/sync` and `/sync-status`, for the command list in `app.ts`. */
 export function syncCommands(deps: CommandDependencies, services: SyncServices): SlashCommand[] {
   return [syncCommand(deps, services), syncStatusCommand(deps, services)];
 }
