@@ -10,7 +10,7 @@ import { GatewayRateLimitError } from "@discordjs/core";
 export type MemberRolesChunk = readonly { readonly userId: string; readonly roleIds: readonly string[] }[];
 
 /**
- * Where member roles come from. In `main.ts` this wraps
+ * Where member roles come from. In `app.ts` this wraps
  * `client.requestGuildMembersIterator({ guild_id, query: "", limit: 0 })`.
  */
 export type MemberRolesPort = (guildId: string) => AsyncIterable<MemberRolesChunk>;
