@@ -9,6 +9,7 @@ import {
   type APIModalSubmitInteraction,
 } from "discord-api-types/v10";
 import { LEFT_GROUP_POLICIES, type GuildSettings, type LeftGroupPolicy } from "../../db/schema.ts";
+import type { GuildSettingsPatch } from "../../db/repositories/guilds.ts";
 import { DiscordPermission, hasPermission } from "../../ranks/hierarchy.ts";
 import { AmbiguousRankError, UnknownRankError } from "../../ranks/ladder.ts";
 import { RobloxClient } from "../../roblox/client.ts";
@@ -250,14 +251,7 @@ async function setGroup(deps: CommandDependencies, { interaction, respond }: Com
   }
 
   const previousGroupId = groupIdOf(deps, settings);
-  deps.repositories.guilds.upsert(guildId, { robloxGroupId: groupId });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { robloxGroupId: settings?.robloxGroupId ?? null },
-    after: { robloxGroupId: groupId },
-    detail: `Roblox group set to ${groupId} (${groupName})`,
-  });
+  changeSetting(deps, guildId, actor.userId, "robloxGroupId", groupId, `Roblox group set to ${groupId} (${groupName})`);
 
   const ladderSize = deps.repositories.ranks.list(guildId).length;
   const next =
@@ -277,15 +271,7 @@ async function setAdminRole(deps: CommandDependencies, { interaction, respond }:
   }
   const roleId = options.snowflake("role") ?? null;
   if (roleId === guildId) throw new CommandRefusedError("@everyone can't be the admin role: it would make every member an admin.");
-  const before = deps.repositories.guilds.get(guildId)?.adminRoleId ?? null;
-  deps.repositories.guilds.upsert(guildId, { adminRoleId: roleId });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { adminRoleId: before },
-    after: { adminRoleId: roleId },
-    detail: roleId ? `Admin role set to ${roleId}` : "Admin role removed",
-  });
+  changeSetting(deps, guildId, actor.userId, "adminRoleId", roleId, roleId ? `Admin role set to ${roleId}` : "Admin role removed");
   await respond.reply({
     content: roleId
       ? `Members with <@&${roleId}> can now use rankbridge's admin commands (as can Manage Roles holders).`
@@ -316,15 +302,7 @@ async function setLogChannel(deps: CommandDependencies, { interaction, api, resp
       throw error;
     }
   }
-  const before = deps.repositories.guilds.get(guildId)?.logChannelId ?? null;
-  deps.repositories.guilds.upsert(guildId, { logChannelId: channelId });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { logChannelId: before },
-    after: { logChannelId: channelId },
-    detail: channelId ? `Log channel set to ${channelId}` : "Log channel removed",
-  });
+  changeSetting(deps, guildId, actor.userId, "logChannelId", channelId, channelId ? `Log channel set to ${channelId}` : "Log channel removed");
   await respond.reply({
     content: channelId ? `Rank changes will be logged in <#${channelId}>.` : "Rank changes are no longer posted to a channel (they are still kept; see /audit).",
   });
@@ -344,15 +322,8 @@ async function setSyncInterval(deps: CommandDependencies, { interaction, respond
       throw error;
     }
   }
-  const before = deps.repositories.guilds.get(guildId)?.syncIntervalMs ?? null;
-  deps.repositories.guilds.upsert(guildId, { syncIntervalMs: intervalMs });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { syncIntervalMs: before },
-    after: { syncIntervalMs: intervalMs },
-    detail: `Sync interval set to ${intervalMs === null ? "the default" : formatDuration(intervalMs)}`,
-  });
+  const detail = `Sync interval set to ${intervalMs === null ? "the default" : formatDuration(intervalMs)}`;
+  changeSetting(deps, guildId, actor.userId, "syncIntervalMs", intervalMs, detail);
   await respond.reply({
     content:
       intervalMs === null
@@ -365,15 +336,7 @@ async function setLeftGroupPolicy(deps: CommandDependencies, { interaction, resp
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const policy = options.string("policy");
   if (!isLeftGroupPolicy(policy)) throw new CommandRefusedError(`The policy must be one of: ${LEFT_GROUP_POLICIES.join(", ")}.`);
-  const before = deps.repositories.guilds.get(guildId)?.leftGroupPolicy ?? "remove";
-  deps.repositories.guilds.upsert(guildId, { leftGroupPolicy: policy });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { leftGroupPolicy: before },
-    after: { leftGroupPolicy: policy },
-    detail: `Left-group policy set to ${policy}`,
-  });
+  changeSetting(deps, guildId, actor.userId, "leftGroupPolicy", policy, `Left-group policy set to ${policy}`, "remove");
   await respond.reply({ content: `Policy set to **${policy}**: ${LEFT_GROUP_EXPLANATIONS[policy]}.` });
 }
 
@@ -404,15 +367,8 @@ async function setSyncRanks(deps: CommandDependencies, { interaction, respond }:
     rankIds = [...chosen.keys()];
     names = [...chosen.values()];
   }
-  const before = deps.repositories.guilds.get(guildId)?.syncRankFilter ?? null;
-  deps.repositories.guilds.upsert(guildId, { syncRankFilter: rankIds });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { syncRankFilter: before },
-    after: { syncRankFilter: rankIds },
-    detail: rankIds ? `Background sync limited to ${names.join(", ")}` : "Background sync covers every rank",
-  });
+  const detail = rankIds ? `Background sync limited to ${names.join(", ")}` : "Background sync covers every rank";
+  changeSetting(deps, guildId, actor.userId, "syncRankFilter", rankIds, detail);
   await respond.reply({
     content: truncate(
       rankIds ? `The background sync now covers only: ${names.map((name) => `**${escapeMarkdown(name)}**`).join(", ")}.` : "The background sync covers every rank.",
@@ -550,4 +506,22 @@ async function clearApiKey(deps: CommandDependencies, { interaction, respond }: 
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Changes one guild setting and audits the change with its value before and after: every
+ * `/config` subcommand ends here, so no setting changes without an audit row.
+ */
+function changeSetting<K extends keyof GuildSettingsPatch>(
+  deps: CommandDependencies,
+  guildId: string,
+  actorId: string,
+  key: K,
+  value: GuildSettingsPatch[K],
+  detail: string,
+  fallback: GuildSettingsPatch[K] | null = null,
+): void {
+  const before = deps.repositories.guilds.get(guildId)?.[key as keyof GuildSettings] ?? fallback;
+  deps.repositories.guilds.upsert(guildId, { [key]: value } as GuildSettingsPatch);
+  deps.audit.record(guildId, { actorId, action: "config", before: { [key]: before }, after: { [key]: value }, detail });
 }
