@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ComponentType, InteractionResponseType } from "discord-api-types/v10";
 import { SecretDecryptionError } from "../../src/security/secrets.ts";
-import { discordValidator, robloxValidator } from "../support/openapi.ts";
+import { specProblems } from "../support/spec-check.ts";
 import {
   answerOf,
   channel,
@@ -310,14 +310,6 @@ describe("/config api-key", () => {
 
 describe("every request sent", () => {
   test("conforms to Discord's and Roblox's OpenAPI documents", () => {
-    const discord = discordValidator();
-    const roblox = robloxValidator();
-    const problems = [
-      ...world.discord.requests.map((r) => ({ what: `${r.method} ${r.path}`, result: discord.validate({ method: r.method, url: r.path, headers: r.headers, body: r.body }) })),
-      ...world.roblox.requests.map((r) => ({ what: `${r.method} ${r.url}`, result: roblox.validate(r) })),
-    ]
-      .filter(({ result }) => !result.ok)
-      .map(({ what, result }) => `${what}: ${result.errors.join("; ")}`);
-    expect(problems).toEqual([]);
+    expect(specProblems(world)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { discordValidator } from "../support/openapi.ts";
+import { specProblems } from "../support/spec-check.ts";
 import { answerOf, int, startCommandWorld, str, sub, user, type CommandWorld } from "./harness.ts";
 
 const GROUP = 7;
@@ -189,11 +189,6 @@ describe("two guilds", () => {
 
 describe("every Discord request sent", () => {
   test("conforms to Discord's OpenAPI document", () => {
-    const validator = discordValidator();
-    const problems = world.discord.requests
-      .map((r) => ({ what: `${r.method} ${r.path}`, result: validator.validate({ method: r.method, url: r.path, headers: r.headers, body: r.body }) }))
-      .filter(({ result }) => !result.ok)
-      .map(({ what, result }) => `${what}: ${result.errors.join("; ")}`);
-    expect(problems).toEqual([]);
+    expect(specProblems({ discord: world.discord })).toEqual([]);
   });
 });

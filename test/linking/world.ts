@@ -15,7 +15,7 @@ import type { LinkingService } from "../../src/services/linking.ts";
 import type { DiscordEmulator, InjectedInteraction } from "../emulators/discord/index.ts";
 import type { NewRole, RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
-import { discordValidator, robloxValidator } from "../support/openapi.ts";
+import { specProblems } from "../support/spec-check.ts";
 
 export const GROUP_ID = 4_372_001;
 export const API_KEY = "linking-test-key";
@@ -238,15 +238,5 @@ export function buttonsOf(message: APIMessage): ShownButton[] {
 
 /** Every request sent to either emulator conforms to the vendor's OpenAPI document (OAuth has none). */
 export function expectRequestsMatchSpecs(world: World): void {
-  const discord = discordValidator();
-  const roblox = robloxValidator();
-  const problems = [
-    ...world.discord.requests.map((r) => ({ what: `${r.method} ${r.path}`, result: discord.validate({ method: r.method, url: r.path, headers: r.headers, body: r.body }) })),
-    ...world.roblox.requests
-      .filter((r) => !r.path.startsWith("/oauth/"))
-      .map((r) => ({ what: `${r.method} ${r.url}`, result: roblox.validate(r) })),
-  ]
-    .filter(({ result }) => !result.ok)
-    .map(({ what, result }) => `${what}: ${result.errors.join("; ")}`);
-  expect(problems).toEqual([]);
+  expect(specProblems(world)).toEqual([]);
 }

@@ -23,7 +23,7 @@ import type { RankChangeService } from "../../src/services/rank-changes.ts";
 import type { DiscordEmulator, InjectedInteraction } from "../emulators/discord/index.ts";
 import type { NewRole, RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createInProcessBot, emulatorEnv, type LogLine } from "../support/in-process-bot.ts";
-import { discordValidator, robloxValidator } from "../support/openapi.ts";
+import { specProblems } from "../support/spec-check.ts";
 
 export type { LogLine } from "../support/in-process-bot.ts";
 
@@ -273,27 +273,7 @@ export function buttonsOf(message: APIMessage): { custom_id?: string; label?: st
 
 /** Every request sent to either emulator conforms to the vendor's OpenAPI document. */
 export function expectRequestsMatchSpecs(world: Pick<World, "discord" | "roblox">): void {
-  const discord = discordValidator();
-  const roblox = robloxValidator();
-  const problems = [
-    ...world.discord.requests.map((r) => ({
-      what: `${r.method} ${r.path}`,
-      result: discord.validate({ method: r.method, url: r.path, headers: r.headers, body: r.body }),
-    })),
-    ...world.roblox.requests.map((r) => ({ what: `${r.method} ${r.url}`, result: roblox.validate(r) })),
-  ]
-    .filter(({ result }) => !result.ok)
-    .map(({ what, result }) => `${what}: ${result.errors.join("; ")}`);
-  expect(problems).toEqual([]);
+  expect(specProblems(world)).toEqual([]);
 }
 
-/** Polls until `check` passes or the time is up; returns the last value. */
-export async function eventually<T>(check: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await check();
-  while (!accept(value) && Date.now() < deadline) {
-    await Bun.sleep(10);
-    value = await check();
-  }
-  return value;
-}
+export { eventually } from "../support/eventually.ts";

@@ -118,13 +118,4 @@ export class BotProcess {
   }
 }
 
-/** Polls until the check passes or the time runs out; returns the last value. */
-export async function eventually<T>(check: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await check();
-  while (!accept(value) && Date.now() < deadline) {
-    await Bun.sleep(50);
-    value = await check();
-  }
-  return value;
-}
+export { eventually } from "./eventually.ts";
