@@ -21,6 +21,7 @@ import { syncCommands } from "./discord/commands/sync-commands.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway, type Gateway } from "./discord/gateway.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
+import { Cooldowns, type CooldownLimits } from "./discord/interactions/cooldowns.ts";
 import { InteractionRouter } from "./discord/interactions/router.ts";
 import { registerCommands } from "./discord/register.ts";
 import { createDiscordRest, type DiscordRestOptions } from "./discord/rest.ts";
@@ -66,6 +67,8 @@ export interface RankbridgeOptions {
   now?: () => number;
   /** Uniform in [0, 1): link phrases, retry and schedule jitter. */
   random?: () => number;
+  /** Per-member and per-guild budgets of the link and lookup commands. */
+  cooldowns?: CooldownLimits;
 }
 
 /** The slash commands, feature by feature, in registration order. */
@@ -252,7 +255,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     sync: syncCommands(dependencies, { bulkSync, scheduler, memberSync }),
   };
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
-  const router = new InteractionRouter({ commands, metrics, logger });
+  const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
 
   // Guild owners and roles come from the gateway, so the hierarchy pre-checks cost no request.
   client.on(GatewayDispatchEvents.Ready, ({ data }) => {

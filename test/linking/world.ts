@@ -8,6 +8,7 @@ import { expect } from "bun:test";
 import type { API } from "@discordjs/core";
 import { ButtonStyle, ComponentType, InteractionType, type APIMessage } from "discord-api-types/v10";
 import type { Hono } from "hono";
+import type { RankbridgeOptions } from "../../src/app.ts";
 import type { Repositories } from "../../src/db/index.ts";
 import type { SlashCommand } from "../../src/discord/commands/types.ts";
 import type { InteractionRouter } from "../../src/discord/interactions/router.ts";
@@ -94,6 +95,8 @@ export interface World {
 export interface WorldOptions {
   /** Serve the OAuth callback on a real port and configure "Sign in with Roblox". */
   oauth?: boolean;
+  /** Per-member and per-guild command budgets (the bot's defaults otherwise). */
+  cooldowns?: RankbridgeOptions["cooldowns"];
 }
 
 export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulator, options: WorldOptions = {}): Promise<World> {
@@ -127,6 +130,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
       discordRest: { offsetMs: 0 },
       roblox: { retry: { maxRetries: MAX_RETRIES, baseDelayMs: 5, maxDelayMs: 20 } },
       now: () => clock.now,
+      cooldowns: options.cooldowns,
     },
   });
   const { bot } = inProcess;

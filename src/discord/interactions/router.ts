@@ -9,6 +9,7 @@ import type { Logger } from "../../observability/logger.ts";
 import type { Metrics } from "../../observability/metrics.ts";
 import type { SlashCommand } from "../commands/types.ts";
 import { InteractionResponder } from "./responder.ts";
+import { cooldownMessage, Cooldowns } from "./cooldowns.ts";
 import { userMessageOf } from "../../errors/user-message.ts";
 
 /** Discord invalidates the token when nothing is acknowledged within 3 s; defer well before that. */
@@ -19,16 +20,20 @@ export interface InteractionRouterOptions {
   metrics: Metrics;
   logger: Logger;
   autoDeferAfterMs?: number;
+  /** Per-member and per-guild budgets of commands that declare a `cooldown` (defaults otherwise). */
+  cooldowns?: Cooldowns;
 }
 
 
 export class InteractionRouter {
   readonly #commands: Map<string, SlashCommand>;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #cooldowns: Cooldowns;
   #accepting = true;
 
   constructor(private readonly options: InteractionRouterOptions) {
     this.#commands = new Map(options.commands.map((command) => [command.definition.name, command]));
+    this.#cooldowns = options.cooldowns ?? new Cooldowns();
   }
 
   get inFlight(): number {
@@ -89,6 +94,17 @@ export class InteractionRouter {
       await responder.reply({ content: `Unknown command \`/${label}\`. Commands may still be updating; try again shortly.` });
       metrics.interactions.inc({ command: label, outcome: "unknown" });
       return;
+    }
+
+    if (command.cooldown && interaction.type !== InteractionType.ModalSubmit) {
+      const userId = interaction.member?.user.id ?? interaction.user?.id ?? "unknown";
+      const decision = await this.#cooldowns.take(command.cooldown, interaction.guild_id ?? "dm", userId);
+      if (!decision.allowed) {
+        // Nothing ran, so nothing was spent: a cheap ephemeral answer, no Roblox request.
+        await responder.reply({ content: cooldownMessage(decision), flags: MessageFlags.Ephemeral });
+        metrics.interactions.inc({ command: label, outcome: "cooldown" });
+        return;
+      }
     }
 
     const autoDefer = setTimeout(() => {
