@@ -149,6 +149,13 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
+/** Settings whose values are secrets: the logger removes their text wherever it appears (design §10). */
+export const SECRET_VARIABLES = ["DISCORD_TOKEN", "ROBLOX_API_KEY", "ROBLOX_COOKIE", "ROBLOX_OAUTH_CLIENT_SECRET", "ENCRYPTION_KEY"] as const;
+
+export function secretValues(env: Record<string, string | undefined>): string[] {
+  return SECRET_VARIABLES.map((name) => env[name]?.trim()).filter((value): value is string => !!value);
+}
+
 export interface ConfigProblem {
   variable: string;
   message: string;
