@@ -1,4 +1,5 @@
 import Bottleneck from "bottleneck";
+import { currentGuild, FairQueue } from "./fair-share.ts";
 
 /** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */
 export const API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "legacy"] as const;
@@ -67,6 +68,8 @@ export interface ApiRateLimiterOptions {
   /** Window assumed until the server's headers say otherwise. */
   windowMs?: number;
   maxConcurrent?: number;
+  /** Guilds take turns for this class's budget (default); off only to measure what it changes. */
+  fairShare?: boolean;
 }
 
 /**
@@ -95,11 +98,14 @@ export class ApiRateLimiter {
    */
   private calibrated = false;
   private refillTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Orders requests between guilds before they reach the bottleneck (see fair-share.ts). */
+  private readonly fair: FairQueue | undefined;
 
   constructor(
     readonly api: ApiClass,
     options: ApiRateLimiterOptions,
   ) {
+    this.fair = options.fairShare === false ? undefined : new FairQueue();
     this.limit = options.perMinute;
     this.windowMs = options.windowMs ?? 60_000;
     this.available = 1;
@@ -110,7 +116,13 @@ export class ApiRateLimiter {
   schedule<T>(attempt: () => Promise<T>): Promise<T> {
     // A queued job waits on the refill timer: keep the process alive until it fires.
     this.refillTimer?.ref();
+    if (!this.fair) return this.run(attempt);
+    return this.fair.run(currentGuild(), (started) => this.run(attempt, started));
+  }
+
+  private run<T>(attempt: () => Promise<T>, started?: () => void): Promise<T> {
     return this.bottleneck.schedule(async () => {
+      started?.();
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
       if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
@@ -213,6 +225,7 @@ export interface RateLimitOptions {
   /** Per-minute limits to assume per class before the server's headers arrive. */
   perMinute?: Partial<Record<ApiClass, number>>;
   maxConcurrent?: number;
+  fairShare?: boolean;
 }
 
 /** The limiters of one set of credentials (limits are counted per API key owner). */
@@ -225,6 +238,7 @@ export class RobloxRateLimits {
       new ApiRateLimiter(api, {
         perMinute: options.perMinute?.[api] ?? DOCUMENTED_PER_MINUTE[api],
         maxConcurrent: options.maxConcurrent,
+        fairShare: options.fairShare,
       }),
     ]);
     this.limiters = Object.fromEntries(entries) as Record<ApiClass, ApiRateLimiter>;

@@ -2,6 +2,7 @@ import type { Repositories, GuildSettings } from "../db/index.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RankLadder } from "../ranks/ladder.ts";
 import type { RobloxClient } from "../roblox/client.ts";
+import { scopedToGuild } from "../roblox/fair-share.ts";
 import type { SecretBox } from "../security/secrets.ts";
 
 export class GroupNotConfiguredError extends Error {
@@ -47,7 +48,7 @@ export class GuildContexts {
       guildId,
       settings,
       groupId,
-      roblox: await this.robloxFor(guildId, settings),
+      roblox: scopedToGuild(await this.robloxFor(guildId, settings), guildId),
       ladder: new RankLadder(repositories.ranks.list(guildId)),
     };
   }

@@ -12,6 +12,7 @@ import { isRobloxError, type RobloxErrorKind } from "../roblox/errors.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { userMessageOf } from "../errors/user-message.ts";
+import { scopedToGuild } from "../roblox/fair-share.ts";
 
 /**
  * Failures no retry can fix: someone has to change something on Roblox (membership, the bot's
@@ -192,7 +193,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     const summary: RetryRunSummary = { attempted: 0, landed: 0, rescheduled: 0, abandoned: 0 };
     const guildIds = repositories.pendingWrites.guildsWithDue(this.#now()).filter((id) => !ownsGuild || ownsGuild(id));
     for (const guildId of guildIds) {
-      const roblox = await this.#options.contexts.robloxFor(guildId, repositories.guilds.get(guildId));
+      const roblox = scopedToGuild(await this.#options.contexts.robloxFor(guildId, repositories.guilds.get(guildId)), guildId);
       for (const write of repositories.pendingWrites.listDue(guildId, this.#now(), this.#options.batchSize ?? 50)) {
         // stop() lets the attempt in flight finish but starts no new one.
         if (this.#stopping) return summary;

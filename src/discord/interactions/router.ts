@@ -10,6 +10,7 @@ import type { Metrics } from "../../observability/metrics.ts";
 import type { SlashCommand } from "../commands/types.ts";
 import { InteractionResponder } from "./responder.ts";
 import { cooldownMessage, Cooldowns } from "./cooldowns.ts";
+import { runForGuild, UNSCOPED } from "../../roblox/fair-share.ts";
 import { userMessageOf } from "../../errors/user-message.ts";
 
 /** Discord invalidates the token when nothing is acknowledged within 3 s; defer well before that. */
@@ -42,7 +43,8 @@ export class InteractionRouter {
 
   /** Entry point for every INTERACTION_CREATE dispatch. Never throws. */
   handle(interaction: APIInteraction, api: API, shardId: number): Promise<void> {
-    const work = this.#route(interaction, api, shardId).catch((error) => {
+    // Roblox requests made for this interaction take their guild's turn of the shared budget.
+    const work = runForGuild(interaction.guild_id ?? UNSCOPED, () => this.#route(interaction, api, shardId)).catch((error) => {
       this.options.logger.error({ err: error, interactionId: interaction.id }, "interaction failed outside a handler");
     });
     this.#inFlight.add(work);

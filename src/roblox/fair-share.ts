@@ -1,0 +1,115 @@
+/**
+ * A fair share of one credential's Roblox budget between guilds (design §10: no guild can starve
+ * another). Requests wait in one FIFO queue per guild; the queues take turns (round-robin) handing
+ * one request at a time to the credential's shared limiter, so a guild's burst queues behind its
+ * own earlier requests, never in front of another guild's next one.
+ *
+ * Which guild a request is for comes from the async context (`runForGuild`, or a client from
+ * `scopedToGuild`), so the Roblox client's callers do not pass a guild key by hand. Work outside any
+ * guild (start-up checks, background tasks not tied to one) shares one queue of its own.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** The queue of requests made outside any guild's scope. */
+export const UNSCOPED = "";
+
+const guildScope = new AsyncLocalStorage<string>();
+
+/** The guild the current async context works for, or `UNSCOPED`. */
+export function currentGuild(): string {
+  return guildScope.getStore() ?? UNSCOPED;
+}
+
+/** Runs `work` (and everything it awaits) as work for `guildId`. */
+export function runForGuild<T>(guildId: string, work: () => T): T {
+  return guildScope.run(guildId, work);
+}
+
+/**
+ * A view of `client` whose every call (async generators' steps included) runs as work for
+ * `guildId`; it shares the client's limiters, caches and credentials.
+ */
+export function scopedToGuild<Client extends object>(client: Client, guildId: string): Client {
+  return new Proxy(client, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const result = runForGuild(guildId, () => (value as (...a: unknown[]) => unknown).apply(target, args));
+        return isAsyncGenerator(result) ? scopedGenerator(result, guildId) : result;
+      };
+    },
+  });
+}
+
+/** An async generator's body runs on each `next()`, in the caller's context: each step is scoped. */
+function scopedGenerator<T>(generator: AsyncGenerator<T>, guildId: string): AsyncGenerator<T> {
+  const scoped: AsyncGenerator<T> = {
+    next: (...args) => runForGuild(guildId, () => generator.next(...args)),
+    return: (value) => runForGuild(guildId, () => generator.return(value)),
+    throw: (error) => runForGuild(guildId, () => generator.throw(error)),
+    [Symbol.asyncIterator]: () => scoped,
+    [Symbol.asyncDispose]: () => runForGuild(guildId, () => generator[Symbol.asyncDispose]()),
+  };
+  return scoped;
+}
+
+function isAsyncGenerator(value: unknown): value is AsyncGenerator<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as AsyncGenerator<unknown>).next === "function" && Symbol.asyncIterator in value;
+}
+
+/** Hands a job to the shared limiter; calls `started` when the limiter starts running it. */
+export type Admit<T> = (started: () => void) => Promise<T>;
+
+export class FairQueue {
+  readonly #queues = new Map<string, Array<() => void>>();
+  /** Keys with waiting jobs, in the order they get their next turn. */
+  readonly #turns: string[] = [];
+  #admittedNotStarted = 0;
+
+  /**
+   * @param lookahead Jobs handed to the limiter that it has not started yet. One keeps the order
+   *   decided here (the limiter's own queue is FIFO) while the next job is always ready to start.
+   */
+  constructor(private readonly lookahead = 1) {}
+
+  /** Waits for `key`'s turn, then admits the job; resolves or rejects with it. */
+  run<T>(key: string, admit: Admit<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const start = () => {
+        let counted = true;
+        const started = () => {
+          if (!counted) return;
+          counted = false;
+          this.#admittedNotStarted--;
+          this.#pump();
+        };
+        admit(started).then(resolve, reject).finally(started);
+      };
+      const queue = this.#queues.get(key);
+      if (queue) queue.push(start);
+      else {
+        this.#queues.set(key, [start]);
+        this.#turns.push(key);
+      }
+      this.#pump();
+    });
+  }
+
+  /** Jobs not yet handed to the limiter, per key; for tests and logs. */
+  waiting(): Map<string, number> {
+    return new Map([...this.#queues].map(([key, queue]) => [key, queue.length]));
+  }
+
+  #pump(): void {
+    while (this.#admittedNotStarted < this.lookahead && this.#turns.length > 0) {
+      const key = this.#turns.shift()!;
+      const queue = this.#queues.get(key)!;
+      const start = queue.shift()!;
+      if (queue.length > 0) this.#turns.push(key);
+      else this.#queues.delete(key);
+      this.#admittedNotStarted++;
+      start();
+    }
+  }
+}
