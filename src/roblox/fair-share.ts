@@ -65,26 +65,41 @@ export class FairQueue {
   readonly #queues = new Map<string, Array<() => void>>();
   /** Keys with waiting jobs, in the order they get their next turn. */
   readonly #turns: string[] = [];
+  /** Jobs handed to the limiter and not finished, per key. */
+  readonly #inFlight = new Map<string, number>();
   #admittedNotStarted = 0;
 
   /**
+   * @param perKeyInFlight Jobs one key may have handed over and unfinished: below the limiter's
+   *   concurrency, so another key's request finds a free slot instead of waiting for a burst's
+   *   requests already running.
    * @param lookahead Jobs handed to the limiter that it has not started yet. One keeps the order
    *   decided here (the limiter's own queue is FIFO) while the next job is always ready to start.
    */
-  constructor(private readonly lookahead = 1) {}
+  constructor(
+    private readonly perKeyInFlight = Number.POSITIVE_INFINITY,
+    private readonly lookahead = 1,
+  ) {}
 
   /** Waits for `key`'s turn, then admits the job; resolves or rejects with it. */
   run<T>(key: string, admit: Admit<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const start = () => {
-        let counted = true;
+        let waitingToStart = true;
         const started = () => {
-          if (!counted) return;
-          counted = false;
+          if (!waitingToStart) return;
+          waitingToStart = false;
           this.#admittedNotStarted--;
           this.#pump();
         };
-        admit(started).then(resolve, reject).finally(started);
+        const finished = () => {
+          const count = (this.#inFlight.get(key) ?? 1) - 1;
+          if (count > 0) this.#inFlight.set(key, count);
+          else this.#inFlight.delete(key);
+          started();
+          this.#pump();
+        };
+        admit(started).then(resolve, reject).finally(finished);
       };
       const queue = this.#queues.get(key);
       if (queue) queue.push(start);
@@ -102,12 +117,16 @@ export class FairQueue {
   }
 
   #pump(): void {
-    while (this.#admittedNotStarted < this.lookahead && this.#turns.length > 0) {
-      const key = this.#turns.shift()!;
+    while (this.#admittedNotStarted < this.lookahead) {
+      // The first key in turn order that may have another job in flight.
+      const turn = this.#turns.findIndex((key) => (this.#inFlight.get(key) ?? 0) < this.perKeyInFlight);
+      if (turn < 0) return;
+      const [key] = this.#turns.splice(turn, 1) as [string];
       const queue = this.#queues.get(key)!;
       const start = queue.shift()!;
       if (queue.length > 0) this.#turns.push(key);
       else this.#queues.delete(key);
+      this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
       this.#admittedNotStarted++;
       start();
     }

@@ -105,7 +105,9 @@ export class ApiRateLimiter {
     readonly api: ApiClass,
     options: ApiRateLimiterOptions,
   ) {
-    this.fair = options.fairShare === false ? undefined : new FairQueue();
+    // Half the slots per guild: a burst never holds every slot another guild's request needs.
+    const perGuildInFlight = Math.max(1, Math.floor((options.maxConcurrent ?? 8) / 2));
+    this.fair = options.fairShare === false ? undefined : new FairQueue(perGuildInFlight);
     this.limit = options.perMinute;
     this.windowMs = options.windowMs ?? 60_000;
     this.available = 1;

@@ -56,6 +56,31 @@ describe("FairQueue", () => {
     expect(limiter.handed).toEqual(["a-0", "a-1"]);
   });
 
+  test("a key may hold only its share of the limiter's slots: the rest of its burst waits here, another key goes in", async () => {
+    const queue = new FairQueue(2);
+    const release: Array<() => void> = [];
+    const handed: string[] = [];
+    const job = (label: string) => (started: () => void) =>
+      new Promise<void>((resolve) => {
+        handed.push(label);
+        started();
+        release.push(resolve);
+      });
+    const burst = Array.from({ length: 5 }, (_, index) => queue.run("burst", job(`burst-${index}`)));
+    expect(handed).toEqual(["burst-0", "burst-1"]);
+    const other = queue.run("other", job("other-0"));
+    expect(handed).toEqual(["burst-0", "burst-1", "other-0"]);
+    release.shift()!();
+    await Bun.sleep(0);
+    expect(handed).toEqual(["burst-0", "burst-1", "other-0", "burst-2"]);
+    while (release.length > 0) {
+      release.shift()!();
+      await Bun.sleep(0);
+    }
+    await Promise.all([...burst, other]);
+    expect(handed).toHaveLength(6);
+  });
+
   test("a job the limiter rejects frees its place and reaches its caller", async () => {
     const queue = new FairQueue();
     const failed = queue.run("a", () => Promise.reject(new Error("limiter stopped")));
