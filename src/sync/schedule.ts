@@ -3,6 +3,7 @@
  * run is due. Runs are jittered so that guilds sharing a period do not all hit the Roblox and
  * Discord rate limits in the same minute.
  */
+import { quotedInput } from "../errors/quoted-input.ts";
 
 /** A source of uniform numbers in [0, 1), injected so tests can pin the jitter. */
 export type RandomSource = () => number;
@@ -13,7 +14,7 @@ export class InvalidDurationError extends Error {
     readonly input: string,
     detail: string,
   ) {
-    super(`"${input}" is not a valid duration: ${detail}. Use a number and a unit, like 45s, 30m, 6h or 1d.`);
+    super(`${quotedInput(input)} is not a valid duration: ${detail}. Use a number and a unit, like 45s, 30m, 6h or 1d.`);
   }
 }
 
@@ -27,7 +28,7 @@ export class DurationOutOfRangeError extends Error {
     const bounds = [min !== undefined ? `at least ${formatDuration(min)}` : null, max !== undefined ? `at most ${formatDuration(max)}` : null]
       .filter((bound) => bound !== null)
       .join(" and ");
-    super(`"${input}" is out of range: it must be ${bounds}.`);
+    super(`${quotedInput(input)} is out of range: it must be ${bounds}.`);
   }
 }
 
