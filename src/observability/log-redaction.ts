@@ -109,7 +109,7 @@ export class LogRedactor {
   #entries(entries: Array<[unknown, unknown]>, depth: number, seen: WeakSet<object>): Record<string, unknown> {
     const result: Record<string, unknown> = {};
     for (const [rawKey, item] of entries) {
-      const key = String(rawKey);
+      const key = keyText(rawKey);
       result[key] = isSecretEntry(key, item) ? REDACTED : this.#walk(item, depth + 1, seen);
     }
     return result;
@@ -127,6 +127,16 @@ export class LogRedactor {
     if (error.cause !== undefined) shaped.cause = this.#walk(error.cause, depth + 1, seen);
     if (error instanceof AggregateError) shaped.aggregateErrors = this.#walk(error.errors, depth + 1, seen);
     return shaped;
+  }
+}
+
+/** A Map's key may be any value, including objects without `toString` (null prototype). */
+function keyText(key: unknown): string {
+  if (typeof key === "string") return key;
+  try {
+    return String(key);
+  } catch {
+    return Object.prototype.toString.call(key);
   }
 }
 

@@ -68,7 +68,9 @@ describe("LogRedactor", () => {
     const error = Object.assign(new Error("outer", { cause }), { request: { headers: new Headers({ "x-api-key": "hidden-key" }) } });
     const loop: any = { name: "loop" };
     loop.self = loop;
-    const redacted = new LogRedactor().redact({ err: error, loop, map: new Map([["token", "t"]]), bytes: new Uint8Array(32) }) as any;
+    const oddKey = Object.create(null);
+    const redacted = new LogRedactor().redact({ err: error, loop, map: new Map([["token", "t"]]), odd: new Map([[oddKey, 1]]), bytes: new Uint8Array(32) }) as any;
+    expect(redacted.odd).toEqual({ "[object Object]": 1 });
     expect(redacted.err.type).toBe("Error");
     expect(redacted.err.request.headers).toEqual({ "x-api-key": REDACTED });
     expect(redacted.err.cause.message).toBe(`GET /webhooks/1/${REDACTED}`);
