@@ -32,6 +32,9 @@ export class DurationOutOfRangeError extends Error {
   }
 }
 
+/** "1d 23h 59m 59s" is 14 characters; anything much longer is not a duration. */
+const MAX_DURATION_LENGTH = 40;
+
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 type Unit = keyof typeof UNIT_MS;
 
@@ -49,6 +52,8 @@ export const MAX_JITTER_FRACTION = 0.1;
 export function parseDuration(input: string, bounds: { readonly min?: number; readonly max?: number } = {}): number {
   const text = input.trim().toLowerCase();
   if (text === "") throw new InvalidDurationError(input, "it is empty");
+  // Refused before the pattern runs, whose backtracking grows with the square of a digit run's length.
+  if (text.length > MAX_DURATION_LENGTH) throw new InvalidDurationError(input, "it is too long");
   const parts = [...text.matchAll(/(\d+)\s*([a-z]+)\s*/g)];
   if (parts.map((part) => part[0]).join("") !== text) {
     throw new InvalidDurationError(input, /^\d+$/.test(text) ? "the unit is missing" : "it has unexpected characters");

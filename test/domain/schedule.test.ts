@@ -65,7 +65,12 @@ describe("parsing durations", () => {
       }
     })()!;
     expect(message.length).toBeLessThan(250);
-    expect(message).toStartWith(`"${"9".repeat(79)}…" is not a valid duration`);
+    expect(message).toStartWith(`"${"9".repeat(79)}…" is not a valid duration: it is too long`);
+  });
+
+  test("a long input is refused before the pattern runs (it backtracks quadratically on a run of digits)", () => {
+    expect(() => parseDuration(`${"9".repeat(41)}`)).toThrow("it is too long");
+    expect(parseDuration(` ${"0".repeat(30)}1d 2h `)).toBe(86_400_000 + 7_200_000);
   });
 
   test("bounds are enforced with their own error", () => {
