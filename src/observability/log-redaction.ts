@@ -92,7 +92,7 @@ export class LogRedactor {
     if (seen.has(value)) return "[circular]";
     if (depth >= MAX_DEPTH) return "[too deep]";
     if (value instanceof URL) return this.text(value.href);
-    if (value instanceof Date) return value.toISOString();
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
     seen.add(value);
     try {

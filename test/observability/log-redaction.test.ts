@@ -71,6 +71,7 @@ describe("LogRedactor", () => {
     const oddKey = Object.create(null);
     const redacted = new LogRedactor().redact({ err: error, loop, map: new Map([["token", "t"]]), odd: new Map([[oddKey, 1]]), bytes: new Uint8Array(32) }) as any;
     expect(redacted.odd).toEqual({ "[object Object]": 1 });
+    expect(new LogRedactor().redact({ at: new Date(Number.NaN) })).toEqual({ at: "Invalid Date" });
     expect(redacted.err.type).toBe("Error");
     expect(redacted.err.request.headers).toEqual({ "x-api-key": REDACTED });
     expect(redacted.err.cause.message).toBe(`GET /webhooks/1/${REDACTED}`);
