@@ -274,6 +274,17 @@ describe("/config api-key", () => {
     expect(world.logLines.join("")).not.toContain(navyOnly);
   });
 
+  test("text that can't be a key (spaces, control characters, other scripts) is refused before Roblox is asked", async () => {
+    const guild = newGuild();
+    world.roblox.requests.length = 0;
+    for (const text of ["abc\u0000def", "two words", "ключ-ключ"]) {
+      const answer = answerOf(await submitApiKey(guild.id, guild.ownerId, text));
+      expect(answer.content).toStartWith("That isn't a Roblox API key");
+    }
+    expect(world.roblox.requests).toEqual([]);
+    expect(world.repositories.guilds.get(guild.id)!.robloxApiKeyEncrypted).toBeNull();
+  });
+
   test("a member without Manage Roles can't submit the form", async () => {
     const guild = newGuild();
     const memberId = world.discord.addMember(guild.id, { username: "sneaky" }).user.id;

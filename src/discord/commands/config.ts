@@ -416,6 +416,12 @@ async function storeApiKey(deps: CommandDependencies, { interaction, respond }: 
   if (!deps.secrets.available) throw new SecretsUnavailableError();
   const apiKey = submittedText(interaction, API_KEY_INPUT_ID)?.trim();
   if (!apiKey) throw new CommandRefusedError("The API key was empty. Run /config api-key again and paste the key.");
+  // A key is one printable line; anything else cannot even be sent as a header (fetch would throw).
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new CommandRefusedError(
+      "That isn't a Roblox API key: a key is one line of letters, digits and symbols, without spaces. Copy it again from Creator Dashboard → API Keys.",
+    );
+  }
   const settings = deps.repositories.guilds.get(guildId);
   const groupId = groupIdOf(deps, settings);
   if (!groupId) throw new CommandRefusedError("Set the Roblox group first with /config group; the key is checked against it.");
