@@ -176,10 +176,12 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const contexts = new GuildContexts({
     repositories,
     defaultGroupId: config.robloxGroupId,
+    homeGuildIds: config.homeGuildIds,
     defaultRoblox: roblox,
     robloxForApiKey: (apiKey) => robloxClient({ apiKey }),
     secrets,
     logger,
+    now,
   });
   const linking = new LinkingService({
     repositories,
@@ -308,6 +310,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
         shards,
         database: { ok: databaseOk },
         roblox: robloxReport,
+        // Design §10: a guild whose stored key cannot be used is an error for that guild, not for the process.
+        guildCredentials: { unusable: contexts.unusableKeyCount },
       };
     },
     routes: oauthRoutes(linking),

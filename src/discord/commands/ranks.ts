@@ -134,9 +134,9 @@ async function importLadder(deps: CommandDependencies, { interaction, api, respo
   await respond.defer();
   // Not contexts.resolve(): that validates the stored ladder, and a broken ladder is what an import repairs.
   const settings = deps.repositories.guilds.get(guildId);
-  const groupId = settings?.robloxGroupId ?? deps.config.robloxGroupId;
-  if (!groupId) throw new GroupNotConfiguredError(guildId);
-  const roblox = await deps.contexts.robloxFor(guildId, settings);
+  const groupId = deps.contexts.groupIdOf(guildId, settings);
+  if (!groupId) throw new GroupNotConfiguredError(guildId, deps.contexts.isHome(guildId));
+  const roblox = (await deps.contexts.accessFor(guildId, settings)).read;
   const standing = await deps.guilds.botStanding(guildId);
   if (createMissingRoles && !hasPermission(standing.botPermissions, DiscordPermission.ManageRoles)) {
     throw new CommandRefusedError(
@@ -218,7 +218,7 @@ async function importLadder(deps: CommandDependencies, { interaction, api, respo
       ladderEmbed(
         `Imported ${result.ladder.length} rank${plural(result.ladder.length)}`,
         result.ladder,
-        groupFooter(deps.repositories, guildId, deps.config.robloxGroupId),
+        groupFooter(deps, guildId),
       ),
     ],
     allowed_mentions: { parse: [] },
