@@ -358,6 +358,9 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       robloxReport = report;
     });
 
+    // Design §10: a guild whose stored key cannot be used is reported (logs, /readyz) before anyone runs a command.
+    void contexts.checkStoredKeys().catch((error) => logger.error({ err: error }, "could not check the guilds' stored Roblox keys"));
+
     http = startHttpServer(httpApp, config.httpHost, config.httpPort);
     logger.info({ url: http.url }, "health and metrics listening");
 
