@@ -34,6 +34,7 @@ import { RobloxClient, type RobloxClientOptions } from "./roblox/client.ts";
 import { verifyRobloxCredentials, type RobloxCredentialReport } from "./roblox/verify.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
+import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -262,9 +263,12 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     // A new session, not a resume: member events may have been missed.
     memberSnapshots.invalidateAll();
   });
+  // Design §10: binds of privileged roles made before the rule (or by someone who may no longer) are logged, not deleted.
+  const reviewBinds = bindReviewLogger({ repositories, guilds, logger });
   client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
     guilds.remember(data);
     scheduler.addGuild(data.id);
+    void reviewBinds(data.id);
   });
   client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => guilds.remember(data));
   client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => {

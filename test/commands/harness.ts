@@ -74,6 +74,8 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
     roblox,
     homeGuild,
     bot,
+    /** A gateway event, as a connected shard would deliver it. */
+    dispatch: inProcess.dispatch,
     deps,
     repositories,
     commands,

@@ -29,7 +29,7 @@ function linkOwner(guildId: string, discordId: string) {
   const linked = world.repositories.members.link(guildId, discordId, {
     robloxUserId: ATTACKER_ROBLOX.id,
     robloxUsername: ATTACKER_ROBLOX.name,
-    verifiedBy: "phrase",
+    verifiedBy: "profile-phrase",
   });
   expect(linked.ok).toBe(true);
 }
@@ -69,7 +69,7 @@ describe("a visiting server and the operator's key", () => {
     await world.command(home.id, home.ownerId, "ranks", [sub("import")]);
     world.roblox.addUser({ id: 4_100_002, name: "HomeRecruit" });
     world.roblox.setMembership(OPERATOR_GROUP, 4_100_002, RECRUIT_ROLE);
-    world.repositories.members.link(home.id, officer.user.id, { robloxUserId: 4_100_002, robloxUsername: "HomeRecruit", verifiedBy: "phrase" });
+    world.repositories.members.link(home.id, officer.user.id, { robloxUserId: 4_100_002, robloxUsername: "HomeRecruit", verifiedBy: "profile-phrase" });
 
     const done = answerOf(await world.command(home.id, home.ownerId, "set-rank", [user("member", officer.user.id), str("rank", "Corporal")]));
     expect(done.text).toContain("✅ Roblox rank: set to Corporal");
@@ -109,7 +109,7 @@ describe("a visiting server with its own key", () => {
     const member = world.discord.addMember(visiting.id, { username: "ally" });
     world.roblox.addUser({ id: 4_100_003, name: "AllyRecruit" });
     world.roblox.setMembership(OPERATOR_GROUP, 4_100_003, RECRUIT_ROLE);
-    world.repositories.members.link(visiting.id, member.user.id, { robloxUserId: 4_100_003, robloxUsername: "AllyRecruit", verifiedBy: "phrase" });
+    world.repositories.members.link(visiting.id, member.user.id, { robloxUserId: 4_100_003, robloxUsername: "AllyRecruit", verifiedBy: "profile-phrase" });
 
     // A key whose owner holds a role without "Change rank": stored with a warning, and no write is sent with it.
     world.roblox.addUser({ id: 4_100_010, name: "PlainMember" });
@@ -150,7 +150,7 @@ describe("a stored key that can't be decrypted", () => {
     const member = world.discord.addMember(home.id, { username: "sealed" });
     world.roblox.addUser({ id: 4_100_020, name: "SealedRecruit" });
     world.roblox.setMembership(OPERATOR_GROUP, 4_100_020, RECRUIT_ROLE);
-    world.repositories.members.link(home.id, member.user.id, { robloxUserId: 4_100_020, robloxUsername: "SealedRecruit", verifiedBy: "phrase" });
+    world.repositories.members.link(home.id, member.user.id, { robloxUserId: 4_100_020, robloxUsername: "SealedRecruit", verifiedBy: "profile-phrase" });
     await world.command(home.id, home.ownerId, "ranks", [sub("import")]);
     // Sealed for another guild: the guild id is bound into the ciphertext, so it can't be opened here.
     const stolen = `stolen-${crypto.randomUUID()}`;

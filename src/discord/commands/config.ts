@@ -13,9 +13,11 @@ import type { GuildSettingsPatch } from "../../db/repositories/guilds.ts";
 import { DiscordPermission, hasPermission } from "../../ranks/hierarchy.ts";
 import { AmbiguousRankError, UnknownRankError } from "../../ranks/ladder.ts";
 import { RobloxError } from "../../roblox/errors.ts";
+import { storedBindsToReview } from "../../services/bind-review.ts";
 import type { RobloxAccess } from "../../services/roblox-access.ts";
 import { DurationOutOfRangeError, formatDuration, InvalidDurationError, parseDuration } from "../../sync/schedule.ts";
 import { API_KEY_ACTION, askForApiKey, clearApiKey, storeApiKey } from "./config-api-key.ts";
+import { describeBindsToReview } from "./bind-wording.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { describeWriteRefusal } from "./roblox-write-refusal.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
@@ -208,6 +210,16 @@ async function showSettings(deps: CommandDependencies, { interaction, respond }:
         : "every rank",
     },
   ];
+  const review = await storedBindsToReview(deps, guildId);
+  if (review.length > 0) {
+    fields.push({
+      name: "⚠️ Binds to review",
+      value: truncate(
+        `${describeBindsToReview(review).join("\n")}\nOnly the server owner or an Administrator may bind roles like these; remove a bind with /ranks unbind if it isn't meant.`,
+        1_024,
+      ),
+    });
+  }
   if (settings?.syncPausedReason) fields.push({ name: "Background sync paused", value: truncate(settings.syncPausedReason, 1_024) });
 
   await respond.reply({

@@ -4,9 +4,12 @@ import type { LadderEntry } from "../../db/repositories/ranks.ts";
 import { MAX_POINTS } from "../../db/repositories/members.ts";
 import { DiscordPermission, hasPermission, RoleHierarchy, type BotStanding, type GuildRole } from "../../ranks/hierarchy.ts";
 import { formatRank, GUEST_ROBLOX_RANK, InvalidLadderError, RankLadder, type Rank } from "../../ranks/ladder.ts";
+import { decideBind, privilegedPermissionsOf, type BindDenial } from "../../ranks/bind-authority.ts";
 import type { GroupRole } from "../../roblox/types.ts";
+import { ladderOrEmpty } from "../../services/bind-review.ts";
 import { GroupNotConfiguredError } from "../../services/guild-context.ts";
 import type { CommandDependencies } from "./dependencies.ts";
+import { describeBindDenial } from "./bind-wording.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
 import { escapeMarkdown, groupFooter, ladderEmbed } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
@@ -130,7 +133,7 @@ function ladderSnapshot(ranks: readonly Rank[]) {
 }
 
 async function importLadder(deps: CommandDependencies, { interaction, api, respond }: CommandContext, createMissingRoles: boolean) {
-  const { guildId, actor } = await requireAdmin(interaction, deps);
+  const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
   await respond.defer();
   // Not contexts.resolve(): that validates the stored ladder, and a broken ladder is what an import repairs.
   const settings = deps.repositories.guilds.get(guildId);
@@ -152,7 +155,23 @@ async function importLadder(deps: CommandDependencies, { interaction, api, respo
   }
 
   const previous = deps.repositories.ranks.list(guildId);
-  const bindings = chooseBindings(robloxRoles, previous, standing, guildId);
+  // The actor's own rank comes from the ladder before the import; a broken one counts as empty.
+  const previousLadder = ladderOrEmpty(previous);
+  // Design §10: a bind by name obeys the ceiling like any bind, and never gives a privileged role.
+  const mayBindByName = (robloxRole: GroupRole, role: GuildRole): BindDenial | null => {
+    const permissions = privilegedPermissionsOf(role);
+    if (permissions.length > 0) return { reason: "privileged-role", permissions };
+    const decision = decideBind({
+      actor,
+      guild: { ownerId, adminRoleIds },
+      ladder: previousLadder,
+      rank: { robloxRank: robloxRole.rank },
+      role,
+      guildRoles: standing.guildRoles,
+    });
+    return decision.allowed ? null : decision.denial;
+  };
+  const { bindings, skipped } = chooseBindings(robloxRoles, previous, standing, guildId, mayBindByName);
   const unbound = robloxRoles.filter((role) => !bindings.has(role.id));
 
   const created: string[] = [];
@@ -201,6 +220,9 @@ async function importLadder(deps: CommandDependencies, { interaction, api, respo
         (createMissingRoles ? "." : ", or run /ranks import create-missing-roles:True to create them."),
     );
   }
+  for (const skip of skipped) {
+    notes.push(`Not bound by name: **${escapeMarkdown(skip.robloxRole.name)}** → <@&${skip.role.id}>: ${describeBindDenial(skip.denial, skip.role.id)}`);
+  }
   notes.push(...bindingWarnings(result.ladder, standing, new Set(created)));
 
   deps.audit.record(guildId, {
@@ -230,7 +252,13 @@ async function importLadder(deps: CommandDependencies, { interaction, api, respo
  * rank with none keeps its earlier binding while that role still exists. Each Discord role mirrors
  * at most one rank, and managed roles (nobody can assign them) are never chosen.
  */
-function chooseBindings(robloxRoles: readonly GroupRole[], previous: readonly Rank[], standing: BotStanding & { guildRoles: GuildRole[] }, guildId: string) {
+function chooseBindings(
+  robloxRoles: readonly GroupRole[],
+  previous: readonly Rank[],
+  standing: BotStanding & { guildRoles: GuildRole[] },
+  guildId: string,
+  mayBindByName: (robloxRole: GroupRole, role: GuildRole) => BindDenial | null,
+) {
   const hierarchy = new RoleHierarchy(standing);
   const assignable = standing.guildRoles.filter((role) => role.id !== guildId && !role.managed);
   const byName = new Map<string, GuildRole[]>();
@@ -240,6 +268,7 @@ function chooseBindings(robloxRoles: readonly GroupRole[], previous: readonly Ra
   }
   const bindings = new Map<number, string>();
   const used = new Set<string>();
+  const skipped: { robloxRole: GroupRole; role: GuildRole; denial: BindDenial }[] = [];
 
   for (const robloxRole of robloxRoles) {
     const candidates = (byName.get(nameKey(robloxRole.name)) ?? []).filter((role) => !used.has(role.id));
@@ -247,10 +276,13 @@ function chooseBindings(robloxRoles: readonly GroupRole[], previous: readonly Ra
     candidates.sort(
       (a, b) => Number(hierarchy.problemWith(a.id) !== null) - Number(hierarchy.problemWith(b.id) !== null) || b.position - a.position,
     );
-    const match = candidates[0];
+    const denials = candidates.map((role) => mayBindByName(robloxRole, role));
+    const match = candidates.find((_, index) => denials[index] === null);
     if (match) {
       bindings.set(robloxRole.id, match.id);
       used.add(match.id);
+    } else if (candidates[0]) {
+      skipped.push({ robloxRole, role: candidates[0], denial: denials[0]! });
     }
   }
 
@@ -264,7 +296,7 @@ function chooseBindings(robloxRoles: readonly GroupRole[], previous: readonly Ra
       used.add(kept);
     }
   }
-  return bindings;
+  return { bindings, skipped };
 }
 
 /** Roles the bot cannot give yet, with the fix; freshly created roles are below the bot by construction. */
@@ -293,7 +325,7 @@ async function createRankRole(api: API, guildId: string, name: string) {
 }
 
 async function bindRank(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
-  const { guildId, actor } = await requireAdmin(interaction, deps);
+  const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
   const ladder = storedLadder(deps, guildId);
   const rank = resolveRankOption(ladder, options.string("rank"));
   const roleId = options.snowflake("role");
@@ -307,6 +339,14 @@ async function bindRank(deps: CommandDependencies, { interaction, respond }: Com
   const standing = await deps.guilds.botStanding(guildId);
   const problem = new RoleHierarchy(standing).problemWith(roleId);
   if (problem) throw new CommandRefusedError(`Can't bind **${escapeMarkdown(rank.name)}** to <@&${roleId}>: ${problem.message}`);
+  // Design §10: binds obey the ceiling, or a bind would lift its author (or a friend) above their rank.
+  const role = [...standing.guildRoles].find((candidate) => candidate.id === roleId);
+  if (role) {
+    const decision = decideBind({ actor, guild: { ownerId, adminRoleIds }, ladder, rank, role, guildRoles: standing.guildRoles });
+    if (!decision.allowed) {
+      throw new CommandRefusedError(`Can't bind **${escapeMarkdown(rank.name)}** to <@&${roleId}>: ${describeBindDenial(decision.denial, roleId)}`);
+    }
+  }
 
   const holder = ladder.byDiscordRoleId(roleId);
   if (holder && holder.id !== rank.id) {
