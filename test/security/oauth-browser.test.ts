@@ -45,9 +45,10 @@ async function scene() {
 describe("Sign in with Roblox is bound to the browser", () => {
   test("the attacker's authorize URL approved in the victim's browser links nothing: the callback lacks the cookie", async () => {
     const { w, attacker, victim, victimRoblox, start, tokenRequests, linkOf } = await scene();
-    // The attacker opens their own sign-in (binding it to their browser) and copies Roblox's URL.
+    // The attacker opens their own sign-in (binding it to their browser) and copies Roblox's URL:
+    // where the bot's start page sends them (a bot without a start page puts it on the button).
     const attackerBrowser = new Browser();
-    const authorize = (await attackerBrowser.get(start)).headers.get("location")!;
+    const authorize = start.pathname.endsWith("/oauth/start") ? (await attackerBrowser.get(start)).headers.get("location")! : start.toString();
 
     // The victim, signed in to Roblox, approves it in their own browser.
     roblox.oauthApprove(victimRoblox.id);

@@ -35,19 +35,22 @@ function linkOwner(guildId: string, discordId: string) {
 }
 
 describe("a visiting server and the operator's key", () => {
-  test("the owner of an unrelated server can't rank themselves in the operator's group: no Roblox write is sent", async () => {
-    const visiting = world.discord.createGuild({ name: "Unrelated Server" });
-    const owner = visiting.ownerId;
-
-    // No fall-back to ROBLOX_GROUP_ID: a visiting server must pick its group itself.
-    const noGroup = answerOf(await world.command(visiting.id, owner, "ranks", [sub("import")]));
+  test("a visiting server gets no fall-back to ROBLOX_GROUP_ID: it must pick its group itself", async () => {
+    const visiting = world.discord.createGuild({ name: "Groupless Server" });
+    const noGroup = answerOf(await world.command(visiting.id, visiting.ownerId, "ranks", [sub("import")]));
     expect(noGroup.content).toBe("This server has no Roblox group yet. An admin can set one with `/config group`.");
     expect(world.repositories.ranks.list(visiting.id)).toHaveLength(0);
+    const shown = answerOf(await world.command(visiting.id, visiting.ownerId, "config", [sub("show")]));
+    expect(shown.text).toContain("Roblox group: not set: use /config group");
+  });
+
+  test("the owner of an unrelated server can't rank themselves in the operator's group (/config group to it, /ranks import, /set-rank): no Roblox write is sent", async () => {
+    const visiting = world.discord.createGuild({ name: "Unrelated Server" });
+    const owner = visiting.ownerId;
 
     // It may name the operator's group (public data is public) and import its ladder...
     const chosen = answerOf(await world.command(visiting.id, owner, "config", [sub("group", int("group-id", OPERATOR_GROUP))]));
     expect(chosen.content).toContain(`Roblox group set to **Operator's Regiment** (${OPERATOR_GROUP}).`);
-    expect(chosen.content).toContain("`/config api-key`");
     await world.command(visiting.id, owner, "ranks", [sub("import")]);
     expect(world.repositories.ranks.list(visiting.id).length).toBeGreaterThan(10);
     linkOwner(visiting.id, owner);
@@ -55,12 +58,14 @@ describe("a visiting server and the operator's key", () => {
     // ...but the operator's key writes nothing for it.
     const before = robloxWrites().length;
     const attempt = answerOf(await world.command(visiting.id, owner, "set-rank", [user("member", owner), str("rank", "General")]));
-    expect(attempt.content).toStartWith("Nothing was changed: rankbridge changes Roblox ranks for this server only with a Roblox API key the server stored itself");
-    expect(attempt.content).toContain("`/config api-key`");
     expect(robloxWrites()).toHaveLength(before);
     expect(world.roblox.membership(OPERATOR_GROUP, ATTACKER_ROBLOX.id)?.roleId).toBe(RECRUIT_ROLE);
     expect(world.repositories.members.get(visiting.id, owner)?.rankId ?? null).toBeNull();
     expect(world.repositories.pendingWrites.countAll()).toBe(0);
+    // The refusal says how to add a key, here and already when the group was chosen.
+    expect(attempt.content).toStartWith("Nothing was changed: rankbridge changes Roblox ranks for this server only with a Roblox API key the server stored itself");
+    expect(attempt.content).toContain("`/config api-key`");
+    expect(chosen.content).toContain("`/config api-key`");
   });
 
   test("the operator's home server still ranks with the operator's key (the same command, the same group)", async () => {
