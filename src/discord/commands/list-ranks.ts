@@ -1,5 +1,4 @@
 import type { APIEmbed } from "discord-api-types/v10";
-import type { Repositories } from "../../db/index.ts";
 import type { Rank } from "../../ranks/ladder.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { requireGuild } from "./guards.ts";
