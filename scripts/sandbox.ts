@@ -129,7 +129,8 @@ try {
   const robloxRoleIdByName = new Map(defaultRoles(community.groupId).map((role) => [role.name, role.id]));
 
   await run("/ping (any member)", player.discordId, "ping");
-  await run("/ranks import (an officer imports the Roblox roles into the ladder)", admin, "ranks", [
+  // The owner sets the ladder up: binds obey the rank ceiling, and an officer holds no rank until it exists.
+  await run("/ranks import (the server owner imports the Roblox roles into the ladder)", community.ownerDiscordId, "ranks", [
     { name: "import", type: ApplicationCommandOptionType.Subcommand, options: [] },
   ]);
   await run("/list-ranks", player.discordId, "list-ranks");
