@@ -25,7 +25,7 @@ import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { storedLadder } from "./ranks.ts";
-import type { CommandContext, ModalContext, SlashCommand } from "./types.ts";
+import type { CommandContext, SlashCommand } from "./types.ts";
 
 /** Shorter periods would spend the rate limits on little but re-checking unchanged members. */
 export const MIN_SYNC_INTERVAL_MS = 15 * 60_000;
