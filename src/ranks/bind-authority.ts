@@ -61,12 +61,26 @@ export function decideBind({ actor, guild, ladder, rank, role, guildRoles }: Bin
 
   const actorTopRole = highestRole(actor.roleIds, guildRoles);
   if (!actorTopRole || compareRolePositions(actorTopRole, role) <= 0) return deny({ reason: "role-not-below-actor", actorTopRole });
+  const rankDenial = rankDenialFor(actor, ladder, rank);
+  return rankDenial ? deny(rankDenial) : { allowed: true };
+}
+
+/**
+ * The rank half of the rule alone, for a role that does not exist yet (`/ranks import
+ * create-missing-roles` makes it at the bottom, where any Manage Roles holder could take it).
+ */
+export function decideRankBind(request: Pick<BindRequest, "actor" | "guild" | "ladder" | "rank">): BindDecision {
+  if (exemptionOf(request.actor, request.guild) !== null) return { allowed: true };
+  const rankDenial = rankDenialFor(request.actor, request.ladder, request.rank);
+  return rankDenial ? deny(rankDenial) : { allowed: true };
+}
+
+function rankDenialFor(actor: Actor, ladder: RankLadder, rank: BindRequest["rank"]): BindDenial | null {
   const ownRank = ladder.actorRank(actor.roleIds);
-  if (!ownRank) return deny({ reason: "actor-unranked" });
+  if (!ownRank) return { reason: "actor-unranked" };
   const onLadder = "id" in rank && ladder.byId(rank.id) !== undefined;
   const notBelow = onLadder ? ladder.levelOf(rank as Rank) >= ladder.levelOf(ownRank) : rank.robloxRank >= ownRank.robloxRank;
-  if (notBelow) return deny({ reason: "rank-not-below-actor", ownRank });
-  return { allowed: true };
+  return notBelow ? { reason: "rank-not-below-actor", ownRank } : null;
 }
 
 /** A stored bind that gives a privileged role: reported for review, never deleted silently. */

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { GatewayDispatchEvents, PermissionFlagsBits } from "discord-api-types/v10";
-import { answerOf, GROUP_OWNER_USER_ID, role, startCommandWorld, str, sub, user, type CommandWorld } from "../commands/harness.ts";
+import { answerOf, bool, GROUP_OWNER_USER_ID, role, startCommandWorld, str, sub, user, type CommandWorld } from "../commands/harness.ts";
 import { defaultRoles } from "../emulators/roblox/index.ts";
 import { eventually } from "../support/eventually.ts";
 
@@ -108,6 +108,21 @@ describe("binds under the ceiling", () => {
     );
     expect(world.repositories.ranks.findByName(guild.id, "Moderators")!.discordRoleId).toBeNull();
     expect(world.repositories.ranks.findByName(guild.id, "Corporal")!.discordRoleId).toBe(corporals.id);
+  });
+
+  test("/ranks import create-missing-roles by an officer creates roles only for ranks below their own (a new role sits where they could take it)", async () => {
+    const guild = await freshGuild();
+    const officers = world.discord.createRole(guild.id, { name: "Officers", permissions: PermissionFlagsBits.ManageRoles });
+    const sergeant = world.discord.createRole(guild.id, { name: "Sgt" });
+    await bind(guild.id, guild.ownerId, "Sergeant", sergeant.id);
+    const officer = world.discord.addMember(guild.id, { username: "officer", roles: [officers.id, sergeant.id] }).user.id;
+
+    const imported = answerOf(await world.command(guild.id, officer, "ranks", [sub("import", bool("create-missing-roles", true))]));
+    expect(imported.content).toContain("No role created for **Staff Sergeant**, **Second Lieutenant**");
+    expect(imported.content).toContain("**Colonel**, **General**, **Ranking Bot**, **Owner**: you can only bind ranks below your own.");
+    const boundRanks = world.repositories.ranks.list(guild.id).filter((rank) => rank.discordRoleId !== null).map((rank) => rank.name);
+    expect(boundRanks.sort()).toEqual(["Corporal", "Private", "Private First Class", "Recruit", "Sergeant"]);
+    expect(world.discord.roles(guild.id).map((r) => r.name)).not.toContain("Colonel");
   });
 
   test("binds made before the rule are logged when the guild arrives at start-up, not deleted", async () => {

@@ -5,7 +5,7 @@
  */
 import type { API } from "@discordjs/core";
 import type { LadderEntry } from "../../db/repositories/ranks.ts";
-import { decideBind, privilegedPermissionsOf, type BindDenial } from "../../ranks/bind-authority.ts";
+import { decideBind, decideRankBind, privilegedPermissionsOf, type BindDenial } from "../../ranks/bind-authority.ts";
 import { DiscordPermission, hasPermission, RoleHierarchy, type BotStanding, type GuildRole } from "../../ranks/hierarchy.ts";
 import { GUEST_ROBLOX_RANK, type Rank } from "../../ranks/ladder.ts";
 import type { GroupRole } from "../../roblox/types.ts";
@@ -69,7 +69,12 @@ export async function importLadder(deps: CommandDependencies, { interaction, api
     return decision.allowed ? null : decision.denial;
   };
   const { bindings, skipped } = chooseBindings(robloxRoles, previous, standing, guildId, mayBindByName);
-  const unbound = robloxRoles.filter((role) => !bindings.has(role.id));
+  const withoutRole = robloxRoles.filter((role) => !bindings.has(role.id));
+  // A created role sits at the bottom, where the actor could give it to themselves: only ranks below theirs.
+  const creatable = (role: GroupRole) =>
+    decideRankBind({ actor, guild: { ownerId, adminRoleIds }, ladder: previousLadder, rank: { robloxRank: role.rank } }).allowed;
+  const unbound = createMissingRoles ? withoutRole.filter(creatable) : withoutRole;
+  const notCreated = createMissingRoles ? withoutRole.filter((role) => !creatable(role)) : [];
 
   const created: string[] = [];
   let creationFailure: string | undefined;
@@ -115,6 +120,12 @@ export async function importLadder(deps: CommandDependencies, { interaction, api
     notes.push(
       `${stillUnbound.length} rank${plural(stillUnbound.length)} not bound to a Discord role. Bind with /ranks bind` +
         (createMissingRoles ? "." : ", or run /ranks import create-missing-roles:True to create them."),
+    );
+  }
+  if (notCreated.length > 0) {
+    notes.push(
+      `No role created for ${notCreated.map((role) => `**${escapeMarkdown(role.name)}**`).join(", ")}: you can only bind ranks below your own. ` +
+        "The server owner or an Administrator can create and bind them.",
     );
   }
   for (const skip of skipped) {
