@@ -162,14 +162,15 @@ describe("a stored key that can't be decrypted", () => {
     const sealedElsewhere = await world.deps.secrets.encrypt(stolen, "guild:some-other-guild");
     world.repositories.guilds.upsert(home.id, { robloxApiKeyEncrypted: sealedElsewhere });
 
-    const shown = answerOf(await world.command(home.id, home.ownerId, "config", [sub("show")]));
-    expect(shown.text).toContain("Roblox API key: ⚠️ this server's stored key can't be decrypted");
-
+    // No fall-back to the operator's key, though this is a home server.
     const before = robloxWrites().length;
     const refused = answerOf(await world.command(home.id, home.ownerId, "set-rank", [user("member", member.user.id), str("rank", "Corporal")]));
-    expect(refused.content).toStartWith("Nothing was changed: this server's stored Roblox API key can't be decrypted");
     expect(robloxWrites()).toHaveLength(before);
     expect(world.roblox.membership(OPERATOR_GROUP, 4_100_020)?.roleId).toBe(RECRUIT_ROLE);
+    expect(refused.content).toStartWith("Nothing was changed: this server's stored Roblox API key can't be decrypted");
+
+    const shown = answerOf(await world.command(home.id, home.ownerId, "config", [sub("show")]));
+    expect(shown.text).toContain("Roblox API key: ⚠️ this server's stored key can't be decrypted");
 
     const readiness = await world.bot.httpApp.request("/readyz");
     expect(await readiness.json()).toMatchObject({ guildCredentials: { unusable: 1 } });
