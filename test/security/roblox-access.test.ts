@@ -49,5 +49,4 @@ describe("whose Roblox credential acts for a guild", () => {
       expect(await broken.writer(7)).toEqual({ allowed: false, refusal: { kind: "stored-key-unusable", groupId: 7 } });
     }
   });
-
 });
