@@ -117,7 +117,8 @@ function confirmationText(pending: OAuthPendingLink): string[] {
 }
 
 function confirmationForm(pending: OAuthPendingLink): string {
-  return `<form method="post" action="/oauth/confirm">
+  // Relative, so a PUBLIC_URL with a path prefix (behind a proxy) still posts to its own /oauth/confirm.
+  return `<form method="post" action="confirm">
 <input type="hidden" name="state" value="${escapeHtml(pending.state)}">
 <input type="hidden" name="csrf" value="${escapeHtml(pending.csrfToken)}">
 <button type="submit">Yes, link ${escapeHtml(pending.robloxUsername)} to this Discord account</button>

@@ -111,6 +111,8 @@ describe("Sign in with Roblox", () => {
     expect(html).toContain(`in the server &#34;${discord.guild(w.guildId)?.name ?? ""}`);
     expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
 
+    const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+    expect(new URL(action!, callbackUrl).toString()).toBe(`${w.http.url}/oauth/confirm`);
     const confirmed = await confirm(w, browser, html);
     expect(confirmed.response.status).toBe(200);
     expect(confirmed.html).toContain("Linked! You can close this tab and return to Discord.");
