@@ -7,6 +7,7 @@ import { createRepositories, openDatabase } from "../../src/db/index.ts";
 import { startDiscordEmulator, type DiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
 import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { BotProcess, eventually } from "../support/bot-process.ts";
+import { Browser } from "../support/browser.ts";
 import { answerOf, linkByPhrase } from "../support/discord-user.ts";
 
 /**
@@ -69,6 +70,8 @@ beforeAll(async () => {
       ROBLOX_API_KEY: CANARIES.robloxApiKey,
       ROBLOX_COOKIE: CANARIES.robloxCookie,
       ROBLOX_GROUP_ID: String(GROUP_ID),
+      // The operator's own servers: they use ROBLOX_GROUP_ID and may write with the operator's key.
+      HOME_GUILD_IDS: guilds.map((guild) => guild.id).join(","),
       ENCRYPTION_KEY: CANARIES.encryptionKey,
       ROBLOX_OAUTH_CLIENT_ID: OAUTH_CLIENT_ID,
       ROBLOX_OAUTH_CLIENT_SECRET: CANARIES.oauthClientSecret,
@@ -111,10 +114,15 @@ test("no line the bot writes carries a secret, at trace level, through every pat
   }
 
   // Sign in with Roblox, with a code the token endpoint refuses.
+  // The member's browser starts at the bot (PUBLIC_URL stands for the port the process listens on).
   const link = inject({ guildId: guild.id, userId: member, commandName: "link-roblox", options: [{ name: "username", type: 3, value: "CanaryRankBot" }] });
   const signIn = JSON.stringify((await answerOf(link)).components ?? []).match(/"url":"([^"]+)"/)?.[1];
-  const state = signIn ? (new URL(signIn).searchParams.get("state") ?? "none") : "none";
-  const callback = await fetch(`${await bot.httpUrl()}/oauth/callback?code=${CANARIES.oauthCode}&state=${encodeURIComponent(state)}`);
+  expect(signIn).toStartWith(PUBLIC_URL);
+  const botUrl = await bot.httpUrl();
+  const browser = new Browser();
+  const toRoblox = await browser.get(signIn!.replace(PUBLIC_URL, botUrl));
+  const state = new URL(toRoblox.headers.get("location")!).searchParams.get("state")!;
+  const callback = await browser.get(`${botUrl}/oauth/callback?code=${CANARIES.oauthCode}&state=${encodeURIComponent(state)}`);
   expect(callback.status).toBeGreaterThanOrEqual(400);
 
   // A ladder and a linked member in both servers, then every credential revoked: each sync is
