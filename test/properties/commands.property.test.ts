@@ -28,9 +28,10 @@ let memberId: string;
 
 beforeAll(async () => {
   const unlimited = { points: 1_000_000, windowSeconds: 60 };
-  world = await startCommandWorld({ cooldowns: { link: { member: unlimited, guild: unlimited }, lookup: { member: unlimited, guild: unlimited } } });
+  // A home guild: the operator's credential may write for it, so rank changes get past the access check.
+  world = await startCommandWorld({ homeGuild: true, cooldowns: { link: { member: unlimited, guild: unlimited }, lookup: { member: unlimited, guild: unlimited } } });
   world.seedGroup(GROUP);
-  guild = world.discord.createGuild({ name: "Hostile Input" });
+  guild = world.homeGuild!;
   world.repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP });
   memberId = world.discord.addMember(guild.id, { username: "plain-member" }).user.id;
   const imported = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("import")]));
