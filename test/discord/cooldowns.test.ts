@@ -43,8 +43,9 @@ describe("Cooldowns", () => {
     expect(cooldownMessage({ ...refused, scope: "guild" })).toStartWith("This server is doing that too often right now.");
   });
 
-  test("the defaults let a member retry a few times and keep a guild far below a credential's per-minute budget", () => {
-    expect(DEFAULT_COOLDOWNS.link.member.points).toBeGreaterThanOrEqual(3);
+  test("the defaults are the documented ones: a member retries a few times, a guild stays far below a credential's budget", () => {
+    expect(DEFAULT_COOLDOWNS.link.member).toEqual({ points: 5, windowSeconds: 60 });
+    expect(DEFAULT_COOLDOWNS.lookup.member).toEqual({ points: 10, windowSeconds: 60 });
     // About two Roblox reads an attempt, against 300 a minute for the lowest documented read class.
     expect(DEFAULT_COOLDOWNS.link.guild.points * 2).toBeLessThan(300);
   });

@@ -1,9 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { MessageFlags } from "discord-api-types/v10";
-import { DEFAULT_COOLDOWNS } from "../../src/discord/interactions/cooldowns.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createWorld, phraseOf, replyOf, robloxPlayer, seedRoblox, textOf, usernameOption, type World } from "./world.ts";
+
+/** The bot's defaults (docs/security.md, "Budget"): 5 link attempts a member a minute, 60 a server. */
+const LINK_ATTEMPTS_PER_MEMBER = 5;
+const WINDOW_SECONDS = 60;
+const lookups = { member: { points: 10, windowSeconds: 60 }, guild: { points: 60, windowSeconds: 60 } };
 
 /** Finding 6 of the security review: one member must not spend the Roblox budget every guild shares. */
 describe("link and lookup cooldowns", () => {
@@ -31,7 +35,7 @@ describe("link and lookup cooldowns", () => {
 
     const attempts = await Promise.all(Array.from({ length: 60 }, () => world!.command(memberId, "link-roblox", usernameOption(player.name))));
 
-    const allowed = DEFAULT_COOLDOWNS.link.member.points;
+    const allowed = LINK_ATTEMPTS_PER_MEMBER;
     const started = attempts.filter((attempt) => replyOf(attempt).embeds.length > 0);
     const cooledDown = attempts.filter((attempt) => replyOf(attempt).embeds.length === 0);
     expect(started).toHaveLength(allowed);
@@ -43,7 +47,7 @@ describe("link and lookup cooldowns", () => {
       expect(textOf(reply)).toMatch(/^You're doing that too often\. Try again <t:\d+:R>\.$/);
       const retryAt = Number(/<t:(\d+):R>/.exec(textOf(reply))![1]) * 1000;
       expect(retryAt).toBeGreaterThan(Date.now());
-      expect(retryAt).toBeLessThanOrEqual(Date.now() + DEFAULT_COOLDOWNS.link.member.windowSeconds * 1000 + 1000);
+      expect(retryAt).toBeLessThanOrEqual(Date.now() + WINDOW_SECONDS * 1000 + 1000);
     }
     // Each started link reads the user and their profile: bounded by the member's budget, not by 60.
     expect(roblox.requests.length).toBeGreaterThan(0);
@@ -51,7 +55,7 @@ describe("link and lookup cooldowns", () => {
   });
 
   test("the confirm button spends the same budget; another member is not held back by the first", async () => {
-    world = await createWorld(discord, roblox, { cooldowns: { ...DEFAULT_COOLDOWNS, link: { member: { points: 2, windowSeconds: 60 }, guild: { points: 60, windowSeconds: 60 } } } });
+    world = await createWorld(discord, roblox, { cooldowns: { lookup: lookups, link: { member: { points: 2, windowSeconds: 60 }, guild: { points: 60, windowSeconds: 60 } } } });
     const player = robloxPlayer(roblox);
     const memberId = world.addMember();
     const started = await world.command(memberId, "link-roblox", usernameOption(player.name));
@@ -70,7 +74,7 @@ describe("link and lookup cooldowns", () => {
   });
 
   test("a guild's budget is shared by its members: past it, every member there gets the server's cooldown reply", async () => {
-    world = await createWorld(discord, roblox, { cooldowns: { ...DEFAULT_COOLDOWNS, link: { member: { points: 5, windowSeconds: 60 }, guild: { points: 3, windowSeconds: 60 } } } });
+    world = await createWorld(discord, roblox, { cooldowns: { lookup: lookups, link: { member: { points: 5, windowSeconds: 60 }, guild: { points: 3, windowSeconds: 60 } } } });
     const replies: string[] = [];
     for (let index = 0; index < 4; index++) {
       const player = robloxPlayer(roblox);
