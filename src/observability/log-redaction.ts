@@ -53,6 +53,8 @@ const TEXT_PATTERNS: Array<[RegExp, string]> = [
   [/([?&#](?:code|state|client_secret|code_verifier|access_token|refresh_token|id_token|token|api_key|key)=)[^&\s#"']+/gi, `$1${REDACTED}`],
   [/((?:^|[\s"'{,])(?:code|state|client_secret|code_verifier|access_token|refresh_token|id_token)=)[^&\s#"']+/gi, `$1${REDACTED}`],
   [/(\.ROBLOSECURITY=)[^;\s"']+/gi, `$1${REDACTED}`],
+  // JSON kept as text (a response body logged as it came): the same keys as in objects.
+  [/("(?:access_token|refresh_token|id_token|client_secret|code_verifier|token|api_?key|x-api-key|password|secret)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, `$1"${REDACTED}"`],
   // A credential after an auth scheme has digits or punctuation, which keeps prose ("Bot permissions") intact.
   [/\b(Bot|Bearer|Basic)\s+(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{16,}/g, `$1 ${REDACTED}`],
 ];

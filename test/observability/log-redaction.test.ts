@@ -50,6 +50,9 @@ describe("LogRedactor", () => {
     );
     expect(redactor.text("cookie: .ROBLOSECURITY=_|WARNING:-DO-NOT-SHARE|_ABCDEF; path=/")).toBe(`cookie: .ROBLOSECURITY=${REDACTED}; path=/`);
     expect(redactor.text("Authorization: Bot MTIzNDU2Nzg5.abcdef.ghijklmnop")).toBe(`Authorization: Bot ${REDACTED}`);
+    expect(redactor.text('{"access_token":"at-1","token_type":"Bearer","refresh_token":"rt\\"2","scope":"openid"}')).toBe(
+      `{"access_token":"${REDACTED}","token_type":"Bearer","refresh_token":"${REDACTED}","scope":"openid"}`,
+    );
     // Prose is left alone.
     expect(redactor.text("Bot permissions are missing for the webhooks feature")).toBe("Bot permissions are missing for the webhooks feature");
   });
