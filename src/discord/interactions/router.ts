@@ -26,6 +26,15 @@ export interface InteractionRouterOptions {
 }
 
 
+/**
+ * A button or form this version does not handle: left on a message by an earlier version, or
+ * forged. The person is told what to do; it is not the bot's failure.
+ */
+class StaleComponentError extends Error {
+  readonly userMessage = "This button or form is no longer active. Run the command again.";
+  override readonly name = "StaleComponentError";
+}
+
 export class InteractionRouter {
   readonly #commands: Map<string, SlashCommand>;
   readonly #inFlight = new Set<Promise<void>>();
@@ -123,11 +132,11 @@ export class InteractionRouter {
           respond: responder,
         });
       } else if (interaction.type === InteractionType.MessageComponent) {
-        if (!command.component) throw new Error(`/${label} has no component handler`);
+        if (!command.component) throw new StaleComponentError(`/${label} has no component handler`);
         const action = interaction.data.custom_id.slice(label.length + 1);
         await command.component({ interaction, api, logger: log, shardId, respond: responder, action });
       } else if (interaction.type === InteractionType.ModalSubmit) {
-        if (!command.modal) throw new Error(`/${label} has no modal handler`);
+        if (!command.modal) throw new StaleComponentError(`/${label} has no modal handler`);
         const action = interaction.data.custom_id.slice(label.length + 1);
         await command.modal({ interaction, api, logger: log, shardId, respond: responder, action });
       }
