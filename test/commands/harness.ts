@@ -157,3 +157,4 @@ export function discordWrites(world: CommandWorld) {
 
 export const AUTOCOMPLETE = InteractionType.ApplicationCommandAutocomplete;
 export const MODAL_SUBMIT = InteractionType.ModalSubmit;
+export const MESSAGE_COMPONENT = InteractionType.MessageComponent;

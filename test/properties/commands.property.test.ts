@@ -7,7 +7,7 @@ import {
   type APIApplicationCommandInteractionDataOption,
   type APIApplicationCommandOption,
 } from "discord-api-types/v10";
-import { answerOf, AUTOCOMPLETE, MODAL_SUBMIT, startCommandWorld, sub, type CommandWorld } from "../commands/harness.ts";
+import { answerOf, AUTOCOMPLETE, MESSAGE_COMPONENT, MODAL_SUBMIT, startCommandWorld, sub, type CommandWorld } from "../commands/harness.ts";
 import { eventually } from "../support/eventually.ts";
 import { commandOptions, hostileString, stringValues, unclearReason, type OptionContext } from "./hostile-input.ts";
 
@@ -134,6 +134,27 @@ describe("what else a member can send, generated", () => {
         expect(databaseRows()).toBe(before);
       }),
       { numRuns: RUNS_PER_COMMAND },
+    );
+  }, 120_000);
+
+  test("buttons and forms with any custom id: answered, never an unexpected error", async () => {
+    const prefixes = [...world.allCommands.map((command) => `${command.definition.name}:`), "", "unknown:"];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...prefixes), hostileString(90, ["confirm", "api-key"]), fc.boolean(), async (prefix, action, button) => {
+        const logsBefore = world.logLines.length;
+        const customId = `${prefix}${action}`.slice(0, 100) || "x";
+        const interaction = await world.run(
+          button
+            ? { guildId: guild.id, userId: memberId, type: MESSAGE_COMPONENT, customId, componentType: ComponentType.Button }
+            : { guildId: guild.id, userId: guild.ownerId, type: MODAL_SUBMIT, customId, components: [] },
+        );
+        const failed = world.logLines.slice(logsBefore).find((line) => line.includes('"msg":"command failed"') || line.includes("failed outside a handler"));
+        expect(failed).toBeUndefined();
+        expect(interaction.callbacks.length).toBeGreaterThan(0);
+        const answer = answerOf(interaction);
+        if (answer.text !== "") expect(unclearReason(answer.text, [customId])).toBeNull();
+      }),
+      { numRuns: RUNS_PER_COMMAND * 2 },
     );
   }, 120_000);
 
