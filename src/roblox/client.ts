@@ -9,6 +9,7 @@ import {
   RobloxSameRoleError,
   RobloxUnexpectedResponseError,
 } from "./errors.ts";
+import { RobloxBatchLoaders } from "./batching.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
 import { RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
 import { OpenCloudApi } from "./open-cloud.ts";
@@ -82,6 +83,8 @@ export class RobloxClient {
   private readonly rolesCacheTtlMs: number;
   private readonly batchConcurrency: number;
   private readonly rolesCache = new Map<number, { roles: GroupRole[]; fetchedAt: number }>();
+  /** Single lookups of concurrent commands, sent as batch requests (batching.ts). */
+  private readonly batches: RobloxBatchLoaders;
 
   constructor(options: RobloxClientOptions = {}) {
     this.auth = options.apiKey ? "api-key" : options.cookie ? "cookie" : "none";
@@ -101,6 +104,13 @@ export class RobloxClient {
     this.rankWrite = options.openCloudRankWrite ?? "assign-role";
     this.rolesCacheTtlMs = options.rolesCacheTtlMs ?? 60_000;
     this.batchConcurrency = options.batchConcurrency ?? 4;
+    this.batches = new RobloxBatchLoaders(
+      {
+        usersByUsernames: (names) => this.legacy.usersByUsernames(names),
+        membersAmong: (groupId, userIds) => this.reads.membersAmong(groupId, userIds),
+      },
+      { usernamesPerRequest: USERNAMES_BATCH_SIZE, membershipsPerRequest: MEMBERSHIP_BATCH_SIZE },
+    );
   }
 
   getGroup(groupId: number, tally?: RequestTally): Promise<GroupInfo> {
@@ -114,9 +124,14 @@ export class RobloxClient {
     return roles;
   }
 
-  /** The user's membership and rank in the group; null when the user is not a member. */
+  /**
+   * The user's membership and rank in the group; null when the user is not a member. On Open Cloud
+   * concurrent calls share `groups/-/memberships` requests (50 users each); the legacy hosts have no
+   * batch form, so there it is one request (whose tally is then counted).
+   */
   async getMembership(groupId: number, userId: RobloxUserId, tally?: RequestTally): Promise<Membership | null> {
-    const member = await this.reads.getMember(groupId, userId, tally);
+    const member =
+      this.reads.family === "open-cloud" ? await this.batches.membership(groupId, userId) : await this.reads.getMember(groupId, userId, tally);
     if (!member) return null;
     const roles = await this.rolesCovering(groupId, member.roleIds, tally);
     const highest = highestRole(member, roles);
@@ -124,19 +139,19 @@ export class RobloxClient {
   }
 
   /**
-   * Resolves usernames (current or previous) to users, 100 names a request. The map is keyed by the
-   * requested name in lower case; names that match no user are absent.
+   * Resolves usernames (current or previous) to users, 100 names a request, shared with every
+   * other lookup made at the same time through this client. The map is keyed by the requested name
+   * in lower case; names that match no user are absent.
    */
-  async usersByUsernames(usernames: string[], tally?: RequestTally): Promise<Map<string, RobloxUser>> {
+  async usersByUsernames(usernames: string[]): Promise<Map<string, RobloxUser>> {
     // Usernames are case-insensitive: ask once per name.
-    const byLowerCase = new Map(usernames.map((name) => name.trim()).filter(Boolean).map((name) => [name.toLowerCase(), name]));
-    const unique = [...byLowerCase.values()];
+    const unique = [...new Set(usernames.map((name) => name.trim().toLowerCase()).filter(Boolean))];
+    const users = await Promise.all(unique.map((name) => this.batches.userByUsername(name)));
     const found = new Map<string, RobloxUser>();
-    for (const chunk of chunks(unique, USERNAMES_BATCH_SIZE)) {
-      for (const user of await this.legacy.usersByUsernames(chunk, tally)) {
-        found.set(user.requestedUsername.toLowerCase(), { id: user.id, name: user.name, displayName: user.displayName });
-      }
-    }
+    unique.forEach((name, index) => {
+      const user = users[index];
+      if (user) found.set(name, user);
+    });
     return found;
   }
 
@@ -317,6 +332,11 @@ export class RobloxClient {
   /** The limiter's current view of one API class (limit, window, requests left). */
   rateLimitState(api: ApiClass) {
     return this.limits.for(api).state();
+  }
+
+  /** How long a request of this class made now would wait for its rate limit, in ms. */
+  estimateWaitMs(api: ApiClass): number {
+    return this.limits.for(api).estimateWaitMs();
   }
 
   /** Stops the limiters' timers; pending requests are dropped. */

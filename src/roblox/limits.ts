@@ -1,4 +1,5 @@
 import Bottleneck from "bottleneck";
+import { LearnedRate } from "./learned-rate.ts";
 
 /** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */
 export const API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "legacy"] as const;
@@ -67,6 +68,18 @@ export interface ApiRateLimiterOptions {
   /** Window assumed until the server's headers say otherwise. */
   windowMs?: number;
   maxConcurrent?: number;
+  /**
+   * The host sends no rate-limit headers: start from `perMinute` as a guess and learn the real
+   * budget from clean answers and 429s (learned-rate.ts).
+   */
+  learn?: boolean;
+}
+
+/** What a response said beyond its rate-limit headers, for limiters that learn. */
+export interface ResponseOutcome {
+  status: number;
+  /** `retry-after`, when the host sent one. */
+  retryAfterMs?: number;
 }
 
 /**
@@ -95,13 +108,22 @@ export class ApiRateLimiter {
    */
   private calibrated = false;
   private refillTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Learns the budget of a host without headers; undefined where headers tell it. */
+  private readonly learned: LearnedRate | undefined;
+  private sentInWindow = 0;
+  private acceptedInWindow = 0;
+  private rateLimitedInWindow = false;
+  /** A 429 on a host without headers holds until here; a shorter hold asked later does not cut it. */
+  private heldUntil = 0;
+  private consecutive429 = 0;
 
   constructor(
     readonly api: ApiClass,
     options: ApiRateLimiterOptions,
   ) {
-    this.limit = options.perMinute;
     this.windowMs = options.windowMs ?? 60_000;
+    this.learned = options.learn ? new LearnedRate({ initial: (options.perMinute * this.windowMs) / 60_000 }) : undefined;
+    this.limit = this.learned?.limit ?? (options.perMinute * this.windowMs) / 60_000;
     this.available = 1;
     this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent ?? 8, reservoir: this.available });
   }
@@ -116,6 +138,7 @@ export class ApiRateLimiter {
       if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
       this.available--;
       this.inFlight++;
+      this.sentInWindow++;
       try {
         return await attempt();
       } finally {
@@ -128,7 +151,11 @@ export class ApiRateLimiter {
   }
 
   /** Feeds the headers of a response to a request scheduled on this limiter (call it inside the attempt). */
-  observe(headers: RateLimitHeaders, receivedAt = Date.now()): void {
+  observe(headers: RateLimitHeaders, receivedAt = Date.now(), outcome?: ResponseOutcome): void {
+    if (this.learned && outcome && headers.limit === undefined && headers.remaining === undefined) {
+      this.learnFrom(outcome, receivedAt);
+      return;
+    }
     if (headers.limit !== undefined) this.limit = headers.limit;
     if (headers.windowMs !== undefined) this.windowMs = headers.windowMs;
     if (headers.remaining === undefined) return;
@@ -158,17 +185,36 @@ export class ApiRateLimiter {
   holdUntil(until: number): void {
     this.setAvailable(0);
     this.lastRemaining = 0;
-    this.armRefill(until);
+    this.armRefill(Math.max(until, this.heldUntil));
+  }
+
+  /**
+   * How long a request scheduled now would wait for this limit, in ms (0 when the window has room).
+   * From the requests queued ahead, the room left, the end of the window and the budget per window.
+   */
+  estimateWaitMs(now = Date.now()): number {
+    const ahead = this.bottleneck.queued() + 1;
+    const room = Math.max(0, this.available);
+    if (room >= ahead) return 0;
+    const untilWindowEnds = Math.max(0, (this.windowEndsAt ?? now + this.windowMs) - now);
+    const fullWindows = Math.floor((ahead - room - 1) / Math.max(1, this.limit));
+    return untilWindowEnds + fullWindows * this.windowMs;
+  }
+
+  /** Requests waiting for room (not yet sent). */
+  get queued(): number {
+    return this.bottleneck.queued();
   }
 
   /** What the limiter believes now; for logs and tests. */
-  state(): { api: ApiClass; limit: number; windowMs: number; available: number; windowEndsAt: number | undefined } {
+  state(): { api: ApiClass; limit: number; windowMs: number; available: number; windowEndsAt: number | undefined; learned: boolean } {
     return {
       api: this.api,
       limit: this.limit,
       windowMs: this.windowMs,
       available: Math.max(0, this.available),
       windowEndsAt: this.windowEndsAt,
+      learned: this.learned !== undefined,
     };
   }
 
@@ -176,6 +222,33 @@ export class ApiRateLimiter {
     clearTimeout(this.refillTimer);
     this.refillTimer = undefined;
     await this.bottleneck.stop({ dropWaitingJobs: true });
+  }
+
+  /** A header-less answer: grow the budget while answers stay clean, shrink and hold on a 429. */
+  private learnFrom(outcome: ResponseOutcome, receivedAt: number): void {
+    const learned = this.learned!;
+    if (outcome.status === 429) {
+      this.rateLimitedInWindow = true;
+      this.consecutive429++;
+      const next = learned.rateLimited(this.acceptedInWindow);
+      this.limit = next;
+      // The server's window is unknown: first assume it ends with ours; a second 429 in a row means
+      // it does not, so wait a whole window, which clears any fixed window.
+      const windowEnd = this.windowEndsAt ?? receivedAt + this.windowMs;
+      const until = outcome.retryAfterMs !== undefined ? receivedAt + outcome.retryAfterMs : this.consecutive429 > 1 ? receivedAt + this.windowMs : windowEnd;
+      this.heldUntil = Math.max(this.heldUntil, until);
+      this.holdUntil(this.heldUntil);
+      return;
+    }
+    this.consecutive429 = 0;
+    if (outcome.status >= 500) return;
+    this.acceptedInWindow++;
+    // The whole budget went out, all of it answered cleanly, and more is waiting: the limit is higher.
+    if (!this.rateLimitedInWindow && this.sentInWindow >= this.limit && this.bottleneck.queued() > 0) {
+      const before = this.limit;
+      this.limit = learned.budgetUsedCleanly();
+      if (this.limit > before) this.setAvailable(this.available + this.limit - before);
+    }
   }
 
   private calibrate(available: number): void {
@@ -202,6 +275,10 @@ export class ApiRateLimiter {
 
   private refill(endedAt: number): void {
     this.refillTimer = undefined;
+    this.sentInWindow = this.inFlight;
+    this.acceptedInWindow = 0;
+    this.rateLimitedInWindow = false;
+    this.learned?.windowEnded();
     this.previousWindowEnd = endedAt;
     this.windowEndsAt = undefined;
     this.lastRemaining = undefined;
@@ -212,8 +289,16 @@ export class ApiRateLimiter {
 export interface RateLimitOptions {
   /** Per-minute limits to assume per class before the server's headers arrive. */
   perMinute?: Partial<Record<ApiClass, number>>;
+  /**
+   * Window assumed per class until headers say otherwise (default 60 s). Benchmarks scale time by
+   * shrinking it together with the emulator's windows; hosts without headers never correct it.
+   */
+  windowMs?: Partial<Record<ApiClass, number>>;
   maxConcurrent?: number;
 }
+
+/** Classes whose hosts send no rate-limit headers, so their budget is learned (the legacy web APIs). */
+const LEARNED_CLASSES: ReadonlySet<ApiClass> = new Set(["legacy"]);
 
 /** The limiters of one set of credentials (limits are counted per API key owner). */
 export class RobloxRateLimits {
@@ -224,7 +309,9 @@ export class RobloxRateLimits {
       api,
       new ApiRateLimiter(api, {
         perMinute: options.perMinute?.[api] ?? DOCUMENTED_PER_MINUTE[api],
+        windowMs: options.windowMs?.[api],
         maxConcurrent: options.maxConcurrent,
+        learn: LEARNED_CLASSES.has(api),
       }),
     ]);
     this.limiters = Object.fromEntries(entries) as Record<ApiClass, ApiRateLimiter>;
