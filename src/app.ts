@@ -146,6 +146,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     return client;
   };
   const roblox = robloxClient({ apiKey: config.robloxApiKey, cookie: config.robloxCookie });
+  metrics.learnedRateSources.push(() => roblox.learnedRates());
 
   const gateway = createGateway({
     token: config.discordToken!,

@@ -11,7 +11,7 @@ import {
 } from "./errors.ts";
 import { RobloxBatchLoaders } from "./batching.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
-import { RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
+import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
 import { OpenCloudApi } from "./open-cloud.ts";
 import { planRankLookup, type RankLookupPlan } from "./planner.ts";
 import { MEMBERSHIP_BATCH_SIZE, type RobloxReadApi } from "./read-api.ts";
@@ -332,6 +332,13 @@ export class RobloxClient {
   /** The limiter's current view of one API class (limit, window, requests left). */
   rateLimitState(api: ApiClass) {
     return this.limits.for(api).state();
+  }
+
+  /** Per minute, the budget of each class whose host sends no rate-limit headers, as learned so far. */
+  learnedRates(): Array<{ api: ApiClass; perMinute: number }> {
+    return API_CLASSES.map((api) => this.limits.for(api).state())
+      .filter((state) => state.learned)
+      .map((state) => ({ api: state.api, perMinute: (state.limit * 60_000) / state.windowMs }));
   }
 
   /** How long a request of this class made now would wait for its rate limit, in ms. */
