@@ -341,9 +341,17 @@ export class RobloxClient {
       .map((state) => ({ api: state.api, perMinute: (state.limit * 60_000) / state.windowMs }));
   }
 
-  /** How long a request of this class made now would wait for its rate limit, in ms. */
-  estimateWaitMs(api: ApiClass): number {
+  /** How long a lookup asked now would wait for its rate limit, in ms (by the API class it goes to). */
+  lookupWaitMs(lookup: "username" | "membership" | "profile"): number {
+    const openCloud = this.reads.family === "open-cloud";
+    const api: ApiClass =
+      lookup === "username" ? "legacy" : lookup === "membership" ? (openCloud ? "groups.memberships" : "legacy") : openCloud ? "users.get" : "legacy";
     return this.limits.for(api).estimateWaitMs();
+  }
+
+  /** The longest any request already waiting for a rate limit still has to wait, in ms. */
+  queuedWaitMs(): number {
+    return Math.max(...API_CLASSES.map((api) => this.limits.for(api).queueWaitMs()));
   }
 
   /** Stops the limiters' timers; pending requests are dropped. */

@@ -192,8 +192,7 @@ export class ApiRateLimiter {
    * How long a request scheduled now would wait for this limit, in ms (0 when the window has room).
    * From the requests queued ahead, the room left, the end of the window and the budget per window.
    */
-  estimateWaitMs(now = Date.now()): number {
-    const ahead = this.bottleneck.queued() + 1;
+  estimateWaitMs(now = Date.now(), ahead = this.bottleneck.queued() + 1): number {
     const room = Math.max(0, this.available);
     if (room >= ahead) return 0;
     const untilWindowEnds = Math.max(0, (this.windowEndsAt ?? now + this.windowMs) - now);
@@ -201,9 +200,10 @@ export class ApiRateLimiter {
     return untilWindowEnds + fullWindows * this.windowMs;
   }
 
-  /** Requests waiting for room (not yet sent). */
-  get queued(): number {
-    return this.bottleneck.queued();
+  /** How long until every request already waiting has been sent, in ms (0 when none waits). */
+  queueWaitMs(now = Date.now()): number {
+    const queued = this.bottleneck.queued();
+    return queued === 0 ? 0 : this.estimateWaitMs(now, queued);
   }
 
   /** What the limiter believes now; for logs and tests. */

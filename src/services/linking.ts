@@ -19,6 +19,7 @@ import type { Membership, RobloxUserId } from "../roblox/types.ts";
 import { RobloxUrls } from "../roblox/urls.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContext, GuildContexts } from "./guild-context.ts";
+import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
 
 /** How long a phrase or an OAuth sign-in stays valid. */
 export const LINK_CHALLENGE_TTL_MS = 15 * 60_000;
@@ -205,18 +206,22 @@ export class LinkingService {
    * Checks the account exists and is in the group, then hands out a one-time phrase for its About.
    * @throws LinkingError (invalid-username, unknown-username, not-in-group, roblox-unavailable), typed Roblox errors
    */
-  async start(guildId: string, discordId: string, username: string): Promise<PhraseChallenge> {
+  async start(guildId: string, discordId: string, username: string, options: { onWait?: WaitListener } = {}): Promise<PhraseChallenge> {
     const name = validUsername(username);
     const context = await this.#contexts.resolve(guildId);
-    const found = await tryAgainLaterOnTransientFailure(() => context.roblox.usersByUsernames([name]));
-    const user = found.get(name.toLowerCase());
-    if (!user) {
-      throw new LinkingError(
-        "unknown-username",
-        `No Roblox account is called **${name}**. Check the spelling (it's the username, not the display name) and try again.`,
-      );
-    }
-    const membership = await this.#membership(context, user.id);
+    // Two reads, each shared with other members' lookups of the same moment (batched requests).
+    const waitMs = () => context.roblox.lookupWaitMs("username") + context.roblox.lookupWaitMs("membership");
+    const { user, membership } = await noticeLongWaits(waitMs, options.onWait, async () => {
+      const found = await tryAgainLaterOnTransientFailure(() => context.roblox.usersByUsernames([name]));
+      const user = found.get(name.toLowerCase());
+      if (!user) {
+        throw new LinkingError(
+          "unknown-username",
+          `No Roblox account is called **${name}**. Check the spelling (it's the username, not the display name) and try again.`,
+        );
+      }
+      return { user, membership: await this.#membership(context, user.id) };
+    });
     if (!membership) throw new NotInGroupError(context.groupId, user.name);
 
     const phrase = generateLinkPhrase(this.#random);
@@ -246,7 +251,7 @@ export class LinkingService {
    * Looks for the phrase in the account's About and, when it is there, links.
    * @throws LinkingError (no-challenge, challenge-expired, phrase-missing, phrase-filtered, not-in-group, roblox-unavailable), typed Roblox errors
    */
-  async confirm(guildId: string, discordId: string): Promise<LinkCompleted> {
+  async confirm(guildId: string, discordId: string, options: { onWait?: WaitListener } = {}): Promise<LinkCompleted> {
     const now = this.#now();
     const challenge = this.#repositories.linkChallenges.get(guildId, discordId, "phrase", now);
     if (!challenge || challenge.robloxUserId === null || challenge.phrase === null) {
@@ -257,7 +262,16 @@ export class LinkingService {
         : new LinkingError("no-challenge", "There's no linking in progress for you. Start with `/link-roblox`.");
     }
     const context = await this.#contexts.resolve(guildId);
-    const profile = await tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(challenge.robloxUserId!));
+    const robloxUserId = challenge.robloxUserId;
+    // The About text is the one read that has no batch form; the membership read beside it shares
+    // a batch with other confirms. Both at once: the user id is known from the challenge.
+    const waitMs = () => Math.max(context.roblox.lookupWaitMs("profile"), context.roblox.lookupWaitMs("membership"));
+    const [profile, membership] = await noticeLongWaits(waitMs, options.onWait, () =>
+      Promise.all([
+        tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(robloxUserId)),
+        this.#membership(context, robloxUserId),
+      ]),
+    );
     const check = checkProfileForPhrase(profile.about, challenge.phrase);
     if (check.status !== "found") {
       const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
@@ -267,11 +281,12 @@ export class LinkingService {
           : "";
       throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", check.message + takenNote);
     }
-    const result = await this.#completeLink(context, discordId, {
-      robloxUserId: profile.id,
-      robloxUsername: profile.name,
-      method: "profile-phrase",
-    });
+    const result = await this.#completeLink(
+      context,
+      discordId,
+      { robloxUserId: profile.id, robloxUsername: profile.name, method: "profile-phrase" },
+      membership,
+    );
     this.#repositories.linkChallenges.delete(guildId, discordId, "phrase");
     return result;
   }
@@ -396,9 +411,11 @@ export class LinkingService {
     context: GuildContext,
     discordId: string,
     proven: { robloxUserId: RobloxUserId; robloxUsername: string; method: VerificationMethod },
+    /** Read already (beside the proof); undefined: read it now. */
+    knownMembership?: Membership | null,
   ): Promise<LinkCompleted> {
     const { guildId } = context;
-    const membership = await this.#membership(context, proven.robloxUserId);
+    const membership = knownMembership === undefined ? await this.#membership(context, proven.robloxUserId) : knownMembership;
     if (!membership) throw new NotInGroupError(context.groupId, proven.robloxUsername);
 
     const members = this.#repositories.members;

@@ -14,6 +14,8 @@ export type ReplyBody = APIInteractionResponseCallbackData;
 export class InteractionResponder {
   #state: "pending" | "deferred" | "replied" = "pending";
   #acknowledging: Promise<unknown> | undefined;
+  /** A progress note shown in the reply ("…continues in about 40 s"); the answer must replace it. */
+  #progress: Promise<unknown> | undefined;
 
   constructor(
     private readonly api: API,
@@ -43,8 +45,29 @@ export class InteractionResponder {
     await this.#acknowledging;
   }
 
+  /**
+   * Shows a note while the command goes on (deferring first if needed); the next `reply` replaces
+   * it. Never throws: a note that cannot be shown must not stop the command.
+   */
+  progress(content: string): Promise<void> {
+    const previous = this.#progress;
+    const showing = (async () => {
+      await previous;
+      await this.defer();
+      if (this.#state === "replied") return;
+      await this.edit({ content });
+    })().catch(() => undefined);
+    this.#progress = showing;
+    return showing;
+  }
+
   /** The answer: the initial reply, or an edit of the deferred/original one. */
   async reply(body: ReplyBody): Promise<void> {
+    if (this.#progress) {
+      // After the note, so the note never lands on top of the answer; and clear its text.
+      await this.#progress;
+      body = { content: "", ...body };
+    }
     if (this.#state === "pending") {
       this.#state = "replied";
       const flags = this.ephemeral ? (body.flags ?? 0) | MessageFlags.Ephemeral : body.flags;
@@ -59,6 +82,10 @@ export class InteractionResponder {
 
   /** Replaces the message a button was pressed on (type 7). */
   async update(body: ReplyBody): Promise<void> {
+    if (this.#progress) {
+      await this.#progress;
+      body = { content: "", ...body };
+    }
     if (this.#state === "pending") {
       this.#state = "replied";
       this.#acknowledging = this.api.interactions.updateMessage(this.interaction.id, this.interaction.token, body);
