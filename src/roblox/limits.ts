@@ -132,6 +132,8 @@ export class ApiRateLimiter {
   schedule<T>(attempt: () => Promise<T>): Promise<T> {
     // A queued job waits on the refill timer: keep the process alive until it fires.
     this.refillTimer?.ref();
+    // Demand past a budget the host accepted without a word: that budget is too small.
+    if (this.available <= 0) this.growIfUsedCleanly();
     return this.bottleneck.schedule(async () => {
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
@@ -243,12 +245,15 @@ export class ApiRateLimiter {
     this.consecutive429 = 0;
     if (outcome.status >= 500) return;
     this.acceptedInWindow++;
-    // The whole budget went out, all of it answered cleanly, and more is waiting: the limit is higher.
-    if (!this.rateLimitedInWindow && this.sentInWindow >= this.limit && this.bottleneck.queued() > 0) {
-      const before = this.limit;
-      this.limit = learned.budgetUsedCleanly();
-      if (this.limit > before) this.setAvailable(this.available + this.limit - before);
-    }
+    if (this.bottleneck.queued() > 0) this.growIfUsedCleanly();
+  }
+
+  /** The whole budget went out and every answer so far was clean while more waits: the limit is higher. */
+  private growIfUsedCleanly(): void {
+    if (!this.learned || this.rateLimitedInWindow || this.acceptedInWindow < this.limit) return;
+    const before = this.limit;
+    this.limit = this.learned.budgetUsedCleanly();
+    if (this.limit > before) this.setAvailable(this.available + this.limit - before);
   }
 
   private calibrate(available: number): void {
