@@ -21,11 +21,12 @@ import { syncCommands } from "./discord/commands/sync-commands.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway, type Gateway } from "./discord/gateway.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
-import { InteractionRouter } from "./discord/interactions/router.ts";
+import { InteractionRouter, RESTARTING_MESSAGE } from "./discord/interactions/router.ts";
 import { registerCommands } from "./discord/register.ts";
 import { createDiscordRest, type DiscordRestOptions } from "./discord/rest.ts";
 import { retryWhileUnreachable } from "./discord/startup-retry.ts";
 import { createHttpApp } from "./http/app.ts";
+import { shutDown } from "./lifecycle/shutdown.ts";
 import { oauthRoutes } from "./http/oauth-callback.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
 import type { Logger } from "./observability/logger.ts";
@@ -368,20 +369,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
-    stopping ??= (async () => {
-      logger.info({ reason }, "shutting down");
-      try {
-        scheduler.stop();
-        await router.drain();
-        await bulkSync.stop(3_000); // an unfinished run stays "running" and resumes at the next start
-        await pendingWrites.stop();
-        await gateway.destroy(reason);
-        await http?.stop();
-        database.close();
-      } catch (error) {
-        logger.error({ err: error }, "error during shutdown");
-      }
-    })();
+    stopping ??= shutDown(
+      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, database, logger },
+      { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
+    ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
   };
 

@@ -116,6 +116,7 @@ export class ApiRateLimiter {
   /** A 429 on a host without headers holds until here; a shorter hold asked later does not cut it. */
   private heldUntil = 0;
   private consecutive429 = 0;
+  private stopping: Promise<void> | undefined;
 
   constructor(
     readonly api: ApiClass,
@@ -220,10 +221,12 @@ export class ApiRateLimiter {
     };
   }
 
+  /** Drops the requests waiting here (they reject); idempotent, since shutdown and harnesses both close. */
   async stop(): Promise<void> {
     clearTimeout(this.refillTimer);
     this.refillTimer = undefined;
-    await this.bottleneck.stop({ dropWaitingJobs: true });
+    this.stopping ??= this.bottleneck.stop({ dropWaitingJobs: true });
+    await this.stopping;
   }
 
   /** A header-less answer: grow the budget while answers stay clean, shrink and hold on a 429. */

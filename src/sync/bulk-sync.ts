@@ -342,11 +342,17 @@ export class BulkSync {
       run.hooks.onStart?.(run.runId);
       await runPipeline(run, context, log, this.#runDeps);
     } catch (error) {
-      run.state = "failed";
-      run.error = describeError(error);
-      log.error({ err: error }, "sync run failed");
-      if (isRobloxError(error) && error.kind === "invalid_credentials") {
-        void this.#bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
+      if (run.stopRequested) {
+        // The bot is stopping and dropped what the run waited for: it resumes at the next start.
+        log.info({ err: error }, "sync run interrupted by the shutdown");
+        run.state = "stopped";
+      } else {
+        run.state = "failed";
+        run.error = describeError(error);
+        log.error({ err: error }, "sync run failed");
+        if (isRobloxError(error) && error.kind === "invalid_credentials") {
+          void this.#bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
+        }
       }
     } finally {
       clearInterval(ticker);
