@@ -281,6 +281,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       .catch((error) => logger.warn({ err: error, guildId: data.guild_id }, "could not give a joining member their rank"));
   });
   client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => {
+    guilds.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
     memberSnapshots.observeUpdate(data.guild_id, data.user.id, data.roles);
     bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
   });

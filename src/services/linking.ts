@@ -251,7 +251,15 @@ export class LinkingService {
    * Looks for the phrase in the account's About and, when it is there, links.
    * @throws LinkingError (no-challenge, challenge-expired, phrase-missing, phrase-filtered, not-in-group, roblox-unavailable), typed Roblox errors
    */
-  async confirm(guildId: string, discordId: string, options: { onWait?: WaitListener } = {}): Promise<LinkCompleted> {
+  async confirm(
+    guildId: string,
+    discordId: string,
+    options: {
+      onWait?: WaitListener;
+      /** The member's Discord roles as the interaction carried them: saves reading the member again. */
+      memberRoleIds?: readonly string[];
+    } = {},
+  ): Promise<LinkCompleted> {
     const now = this.#now();
     const challenge = this.#repositories.linkChallenges.get(guildId, discordId, "phrase", now);
     if (!challenge || challenge.robloxUserId === null || challenge.phrase === null) {
@@ -285,7 +293,7 @@ export class LinkingService {
       context,
       discordId,
       { robloxUserId: profile.id, robloxUsername: profile.name, method: "profile-phrase" },
-      membership,
+      { membership, memberRoleIds: options.memberRoleIds },
     );
     this.#repositories.linkChallenges.delete(guildId, discordId, "phrase");
     return result;
@@ -411,11 +419,11 @@ export class LinkingService {
     context: GuildContext,
     discordId: string,
     proven: { robloxUserId: RobloxUserId; robloxUsername: string; method: VerificationMethod },
-    /** Read already (beside the proof); undefined: read it now. */
-    knownMembership?: Membership | null,
+    /** Read already: the membership (beside the proof) and the member's Discord roles (from the interaction). */
+    known: { membership?: Membership | null; memberRoleIds?: readonly string[] } = {},
   ): Promise<LinkCompleted> {
     const { guildId } = context;
-    const membership = knownMembership === undefined ? await this.#membership(context, proven.robloxUserId) : knownMembership;
+    const membership = known.membership === undefined ? await this.#membership(context, proven.robloxUserId) : known.membership;
     if (!membership) throw new NotInGroupError(context.groupId, proven.robloxUsername);
 
     const members = this.#repositories.members;
@@ -433,7 +441,7 @@ export class LinkingService {
 
     const rank = context.ladder.byRobloxRoleId(membership.roleId) ?? null;
     members.setStoredRank(guildId, discordId, rank?.id ?? null);
-    const roles = await this.#setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`);
+    const roles = await this.#setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`, known.memberRoleIds);
 
     if (tookOverFrom) await this.#recordTakeover(guildId, discordId, tookOverFrom, proven);
     this.#audit.record(guildId, {
@@ -495,13 +503,21 @@ export class LinkingService {
   }
 
   /** One request: the rank's role added, every other ladder role removed; the hierarchy checked first. */
-  async #setRankRole(guildId: string, discordId: string, rank: Rank | null, ladder: RankLadder, reason: string): Promise<RoleUpdate> {
+  async #setRankRole(
+    guildId: string,
+    discordId: string,
+    rank: Rank | null,
+    ladder: RankLadder,
+    reason: string,
+    knownRoleIds?: readonly string[],
+  ): Promise<RoleUpdate> {
     if (!rank) return { status: "skipped", reason: "the member's Roblox role isn't on this server's rank ladder" };
     const bound = ladder.boundDiscordRoleIds();
-    return this.#changeRoles(guildId, discordId, reason, (held) => ({
+    const plan = (held: string[]) => ({
       add: rank.discordRoleId !== null && !held.includes(rank.discordRoleId) ? [rank.discordRoleId] : [],
       remove: held.filter((id) => bound.has(id) && id !== rank.discordRoleId),
-    }));
+    });
+    return this.#changeRoles(guildId, discordId, reason, plan, knownRoleIds);
   }
 
   async #removeRankRoles(guildId: string, discordId: string, reason: string): Promise<RoleUpdate> {
@@ -521,9 +537,10 @@ export class LinkingService {
     discordId: string,
     reason: string,
     plan: (held: string[]) => { add: string[]; remove: string[] },
+    knownRoleIds?: readonly string[],
   ): Promise<RoleUpdate> {
     try {
-      const member = await this.#guilds.member(guildId, discordId);
+      const member = knownRoleIds ? { roleIds: [...knownRoleIds] } : await this.#guilds.member(guildId, discordId);
       if (!member) return { status: "skipped", reason: "not a member of this server" };
       const { add, remove } = plan(member.roleIds);
       if (add.length === 0 && remove.length === 0) return { status: "applied", added: [], removed: [] };

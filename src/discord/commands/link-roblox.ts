@@ -67,7 +67,10 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
       await respond.deferUpdate();
       const original = interaction.message;
       try {
-        const linked = await linking.confirm(guildId, member.user.id, { onWait: (ms) => void respond.progress(waitNote(ms)) });
+        const linked = await linking.confirm(guildId, member.user.id, {
+          onWait: (ms) => void respond.progress(waitNote(ms)),
+          memberRoleIds: member.roles,
+        });
         await respond.update({ embeds: [linkedEmbed(linked)], components: [] });
       } catch (error) {
         if (!(error instanceof LinkingError) && !isUserFacing(error)) throw error;
