@@ -12,7 +12,8 @@
  * turn of the event loop (lookups of the same moment join it). While a batch is in flight (often:
  * waiting for a rate limit), new lookups gather and go together when it returns, up to the
  * endpoint's maximum per request. So requests in flight never outnumber one per full batch, and
- * the busier the limit, the fuller each request.
+ * the busier the limit, the fuller each request. Username lookups also keep a least interval
+ * between requests (see `usernamesMinIntervalMs`).
  */
 import DataLoader from "dataloader";
 import type { GroupMember, RobloxUser, RobloxUserId } from "./types.ts";
@@ -27,17 +28,32 @@ export interface BatchReads {
 export interface BatchLimits {
   usernamesPerRequest: number;
   membershipsPerRequest: number;
+  /**
+   * Least time between two username requests that are not full. The legacy users host has an
+   * undocumented limit shared by everything on this address: a steady onboarding stream (ten
+   * links a second) then costs one request a second instead of ten, for at most this much added
+   * to a reply (a lone lookup, after a quiet spell, goes out at once).
+   */
+  usernamesMinIntervalMs?: number;
 }
 
-/** Holds a batch back while another of its kind is in flight. */
+/**
+ * Holds a batch back while another of its kind is in flight, and (when `minIntervalMs` is set)
+ * until that long after the previous one went out, so a steady stream of lookups goes out in
+ * batches rather than one request each.
+ */
 class DispatchGate {
   #inFlight = 0;
   #waiting: Array<() => void> = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastDispatch = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly minIntervalMs = 0) {}
 
   /** dataloader's `batchScheduleFn`. */
   readonly schedule = (dispatch: () => void): void => {
-    if (this.#inFlight === 0) setImmediate(dispatch);
-    else this.#waiting.push(dispatch);
+    this.#waiting.push(dispatch);
+    this.#arm();
   };
 
   /** Wraps a batch request so the gate knows when it is done. */
@@ -47,17 +63,26 @@ class DispatchGate {
       return await request();
     } finally {
       this.#inFlight--;
-      if (this.#inFlight === 0) {
-        const waiting = this.#waiting;
-        this.#waiting = [];
-        for (const dispatch of waiting) dispatch();
-      }
+      this.#arm();
     }
+  }
+
+  #arm(): void {
+    if (this.#inFlight > 0 || this.#timer !== undefined || this.#waiting.length === 0) return;
+    // At least one turn of the event loop, so lookups made at the same moment go together.
+    const delay = Math.max(0, this.#lastDispatch + this.minIntervalMs - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#lastDispatch = Date.now();
+      const waiting = this.#waiting;
+      this.#waiting = [];
+      for (const dispatch of waiting) dispatch();
+    }, delay);
   }
 }
 
 export class RobloxBatchLoaders {
-  readonly #usernameGate = new DispatchGate();
+  readonly #usernameGate: DispatchGate;
   readonly #usernames: DataLoader<string, RobloxUser | null, string>;
   readonly #memberships = new Map<number, DataLoader<RobloxUserId, GroupMember | null>>();
 
@@ -65,6 +90,7 @@ export class RobloxBatchLoaders {
     private readonly reads: BatchReads,
     private readonly limits: BatchLimits,
   ) {
+    this.#usernameGate = new DispatchGate(limits.usernamesMinIntervalMs);
     this.#usernames = new DataLoader<string, RobloxUser | null, string>(
       (names) => this.#usernameGate.track(() => this.#loadUsernames(names)),
       { cache: false, maxBatchSize: limits.usernamesPerRequest, batchScheduleFn: this.#usernameGate.schedule },

@@ -33,6 +33,8 @@ import { RobloxUrls } from "./urls.ts";
 
 /** The highest rank, held only by the group's owner; rank 0 is Guest (non-members). */
 const OWNER_RANK = 255;
+/** One username request a second at most while lookups keep coming (batching.ts explains why). */
+const USERNAMES_MIN_INTERVAL_MS = 1_000;
 const GUEST_RANK = 0;
 
 export interface RobloxClientOptions {
@@ -109,7 +111,7 @@ export class RobloxClient {
         usersByUsernames: (names) => this.legacy.usersByUsernames(names),
         membersAmong: (groupId, userIds) => this.reads.membersAmong(groupId, userIds),
       },
-      { usernamesPerRequest: USERNAMES_BATCH_SIZE, membershipsPerRequest: MEMBERSHIP_BATCH_SIZE },
+      { usernamesPerRequest: USERNAMES_BATCH_SIZE, membershipsPerRequest: MEMBERSHIP_BATCH_SIZE, usernamesMinIntervalMs: USERNAMES_MIN_INTERVAL_MS },
     );
   }
 
