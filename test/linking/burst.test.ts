@@ -76,3 +76,39 @@ describe("50 members run /link-roblox at once", () => {
     expectRequestsMatchSpecs(world);
   }, 30_000);
 });
+
+describe("a link held up by Roblox's rate limit", () => {
+  let discord: DiscordEmulator;
+  let roblox: RobloxEmulator;
+  let world: World;
+
+  beforeAll(async () => {
+    [discord, roblox] = await Promise.all([startDiscordEmulator(), startRobloxEmulator()]);
+    seedRoblox(roblox);
+  });
+  afterAll(async () => {
+    await Promise.all([discord.close(), roblox.close()]);
+  });
+  afterEach(async () => {
+    await world?.close();
+  });
+
+  test("says so with an estimate, then finishes: the note is replaced by the phrase", async () => {
+    // Time scaled: the bot counts the legacy host in 4 s windows instead of a minute.
+    world = await createWorld(discord, roblox, { robloxRateLimits: { windowMs: { legacy: 4_000 } } });
+    const player = robloxPlayer(roblox);
+    // The legacy host's hidden limit: a 429 with no rate-limit headers and no Retry-After.
+    roblox.failures.inject({ pathIncludes: "/v1/usernames/users", status: 429 });
+
+    const { interaction, done } = world.startCommand(world.addMember(), "link-roblox", usernameOption(player.name));
+    const note = await interaction.waitForMessage((message) => message.content.startsWith("Roblox is limiting lookups right now"), 5_000);
+    expect(note.content).toMatch(/^Roblox is limiting lookups right now; your link continues in about \d+ s\.$/);
+    await done;
+
+    const reply = replyOf(interaction);
+    expect(reply.content).toBe("");
+    expect(textOf(reply)).toContain(`To prove **${player.name}** is yours`);
+    phraseOf(reply);
+    expect(roblox.requests.filter((request) => request.path === "/v1/usernames/users").map((request) => request.status)).toEqual([429, 200]);
+  }, 20_000);
+});
