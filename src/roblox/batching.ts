@@ -31,7 +31,7 @@ export interface BatchLimits {
   /**
    * Least time between two username requests that are not full. The legacy users host has an
    * undocumented limit shared by everything on this address: a steady onboarding stream (ten
-   * links a second) then costs one request a second instead of ten, for at most this much added
+   * links a second) then costs one request every second or two instead of ten a second, for at most this much added
    * to a reply (a lone lookup, after a quiet spell, goes out at once).
    */
   usernamesMinIntervalMs?: number;

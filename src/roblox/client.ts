@@ -33,8 +33,8 @@ import { RobloxUrls } from "./urls.ts";
 
 /** The highest rank, held only by the group's owner; rank 0 is Guest (non-members). */
 const OWNER_RANK = 255;
-/** One username request a second at most while lookups keep coming (batching.ts explains why). */
-const USERNAMES_MIN_INTERVAL_MS = 1_000;
+/** One username request every 1.5 s at most while lookups keep coming (batching.ts explains why). */
+const USERNAMES_MIN_INTERVAL_MS = 1_500;
 const GUEST_RANK = 0;
 
 export interface RobloxClientOptions {
