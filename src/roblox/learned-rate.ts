@@ -30,6 +30,13 @@ export interface LearnedRateOptions {
   step?: number;
 }
 
+/** What a header-less response said. */
+export interface HeaderlessAnswer {
+  status: number;
+  /** `retry-after`, when the host sent one. */
+  retryAfterMs?: number;
+}
+
 export class LearnedRate {
   readonly #minimum: number;
   readonly #maximum: number;
@@ -39,6 +46,11 @@ export class LearnedRate {
   /** After a 429, the budget grows at most once per window: set when it grew, cleared at the window's end. */
   #grewThisWindow = false;
   #decreases = 0;
+  /** Clean answers in the current window. */
+  #accepted = 0;
+  #rateLimitedInWindow = false;
+  #consecutive429 = 0;
+  #heldUntil = 0;
 
   constructor(options: LearnedRateOptions) {
     this.#limit = options.initial;
@@ -76,8 +88,50 @@ export class LearnedRate {
     return this.#limit;
   }
 
+  /** Until when a 429 said to hold every request of the host (0: never). */
+  get heldUntil(): number {
+    return this.#heldUntil;
+  }
+
+  /**
+   * Counts one answer. On a 429, shrinks the budget and returns until when to hold: the
+   * Retry-After when sent; else the end of our window (first 429), or a whole window from now
+   * (a second 429 in a row: the server's window does not line up with ours, and a whole window
+   * clears any fixed one).
+   */
+  answered(answer: HeaderlessAnswer, at: number, window: { endsAt: number | undefined; lengthMs: number }): number | undefined {
+    if (answer.status !== 429) {
+      this.#consecutive429 = 0;
+      if (answer.status < 500) this.#accepted++;
+      return undefined;
+    }
+    this.#rateLimitedInWindow = true;
+    this.#consecutive429++;
+    this.rateLimited(this.#accepted);
+    const until =
+      answer.retryAfterMs !== undefined
+        ? at + answer.retryAfterMs
+        : this.#consecutive429 > 1
+          ? at + window.lengthMs
+          : (window.endsAt ?? at + window.lengthMs);
+    this.#heldUntil = Math.max(this.#heldUntil, until);
+    return this.#heldUntil;
+  }
+
+  /**
+   * More requests want to go than the budget allows: when the whole budget was answered cleanly
+   * in this window, the limit is higher, so the budget grows. Returns whether it grew.
+   */
+  demand(): boolean {
+    if (this.#rateLimitedInWindow || this.#accepted < this.#limit) return false;
+    const before = this.#limit;
+    return this.budgetUsedCleanly() > before;
+  }
+
   /** A new window began. */
   windowEnded(): void {
     this.#grewThisWindow = false;
+    this.#accepted = 0;
+    this.#rateLimitedInWindow = false;
   }
 }

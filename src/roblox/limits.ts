@@ -1,5 +1,5 @@
 import Bottleneck from "bottleneck";
-import { LearnedRate } from "./learned-rate.ts";
+import { LearnedRate, type HeaderlessAnswer } from "./learned-rate.ts";
 
 /** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */
 export const API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "legacy"] as const;
@@ -75,13 +75,6 @@ export interface ApiRateLimiterOptions {
   learn?: boolean;
 }
 
-/** What a response said beyond its rate-limit headers, for limiters that learn. */
-export interface ResponseOutcome {
-  status: number;
-  /** `retry-after`, when the host sent one. */
-  retryAfterMs?: number;
-}
-
 /**
  * One bottleneck limiter for one API class, driven by what the server says rather than by a local
  * timer: the reservoir is set from `x-ratelimit-remaining` and refilled when `x-ratelimit-reset`
@@ -110,12 +103,6 @@ export class ApiRateLimiter {
   private refillTimer: ReturnType<typeof setTimeout> | undefined;
   /** Learns the budget of a host without headers; undefined where headers tell it. */
   private readonly learned: LearnedRate | undefined;
-  private sentInWindow = 0;
-  private acceptedInWindow = 0;
-  private rateLimitedInWindow = false;
-  /** A 429 on a host without headers holds until here; a shorter hold asked later does not cut it. */
-  private heldUntil = 0;
-  private consecutive429 = 0;
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -134,14 +121,13 @@ export class ApiRateLimiter {
     // A queued job waits on the refill timer: keep the process alive until it fires.
     this.refillTimer?.ref();
     // Demand past a budget the host accepted without a word: that budget is too small.
-    if (this.available <= 0) this.growIfUsedCleanly();
+    if (this.available <= 0) this.grow();
     return this.bottleneck.schedule(async () => {
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
       if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
       this.available--;
       this.inFlight++;
-      this.sentInWindow++;
       try {
         return await attempt();
       } finally {
@@ -154,9 +140,12 @@ export class ApiRateLimiter {
   }
 
   /** Feeds the headers of a response to a request scheduled on this limiter (call it inside the attempt). */
-  observe(headers: RateLimitHeaders, receivedAt = Date.now(), outcome?: ResponseOutcome): void {
+  observe(headers: RateLimitHeaders, receivedAt = Date.now(), outcome?: HeaderlessAnswer): void {
     if (this.learned && outcome && headers.limit === undefined && headers.remaining === undefined) {
-      this.learnFrom(outcome, receivedAt);
+      const holdUntil = this.learned.answered(outcome, receivedAt, { endsAt: this.windowEndsAt, lengthMs: this.windowMs });
+      this.limit = this.learned.limit;
+      if (holdUntil !== undefined) this.holdUntil(holdUntil);
+      else if (this.bottleneck.queued() > 0) this.grow();
       return;
     }
     if (headers.limit !== undefined) this.limit = headers.limit;
@@ -188,7 +177,8 @@ export class ApiRateLimiter {
   holdUntil(until: number): void {
     this.setAvailable(0);
     this.lastRemaining = 0;
-    this.armRefill(Math.max(until, this.heldUntil));
+    // A hold the host asked for (learned-rate.ts) is not cut short by a shorter back-off.
+    this.armRefill(Math.max(until, this.learned?.heldUntil ?? 0));
   }
 
   /**
@@ -229,34 +219,12 @@ export class ApiRateLimiter {
     await this.stopping;
   }
 
-  /** A header-less answer: grow the budget while answers stay clean, shrink and hold on a 429. */
-  private learnFrom(outcome: ResponseOutcome, receivedAt: number): void {
-    const learned = this.learned!;
-    if (outcome.status === 429) {
-      this.rateLimitedInWindow = true;
-      this.consecutive429++;
-      const next = learned.rateLimited(this.acceptedInWindow);
-      this.limit = next;
-      // The server's window is unknown: first assume it ends with ours; a second 429 in a row means
-      // it does not, so wait a whole window, which clears any fixed window.
-      const windowEnd = this.windowEndsAt ?? receivedAt + this.windowMs;
-      const until = outcome.retryAfterMs !== undefined ? receivedAt + outcome.retryAfterMs : this.consecutive429 > 1 ? receivedAt + this.windowMs : windowEnd;
-      this.heldUntil = Math.max(this.heldUntil, until);
-      this.holdUntil(this.heldUntil);
-      return;
-    }
-    this.consecutive429 = 0;
-    if (outcome.status >= 500) return;
-    this.acceptedInWindow++;
-    if (this.bottleneck.queued() > 0) this.growIfUsedCleanly();
-  }
-
-  /** The whole budget went out and every answer so far was clean while more waits: the limit is higher. */
-  private growIfUsedCleanly(): void {
-    if (!this.learned || this.rateLimitedInWindow || this.acceptedInWindow < this.limit) return;
+  /** A learned budget that grew (learned-rate.ts) takes effect at once, within the window. */
+  private grow(): void {
     const before = this.limit;
-    this.limit = this.learned.budgetUsedCleanly();
-    if (this.limit > before) this.setAvailable(this.available + this.limit - before);
+    if (!this.learned?.demand()) return;
+    this.limit = this.learned.limit;
+    this.setAvailable(this.available + this.limit - before);
   }
 
   private calibrate(available: number): void {
@@ -283,9 +251,6 @@ export class ApiRateLimiter {
 
   private refill(endedAt: number): void {
     this.refillTimer = undefined;
-    this.sentInWindow = this.inFlight;
-    this.acceptedInWindow = 0;
-    this.rateLimitedInWindow = false;
     this.learned?.windowEnded();
     this.previousWindowEnd = endedAt;
     this.windowEndsAt = undefined;
@@ -298,7 +263,7 @@ export interface RateLimitOptions {
   /** Per-minute limits to assume per class before the server's headers arrive. */
   perMinute?: Partial<Record<ApiClass, number>>;
   /**
-   * Window assumed per class until headers say otherwise (default 60 s). Benchmarks scale time by
+   * Window assumed per class until headers say otherwise (default 60 s). Tests scale time by
    * shrinking it together with the emulator's windows; hosts without headers never correct it.
    */
   windowMs?: Partial<Record<ApiClass, number>>;
