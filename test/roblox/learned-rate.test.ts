@@ -87,4 +87,29 @@ describe("LearnedRate", () => {
     rising.budgetUsedCleanly();
     expect(rising.budgetUsedCleanly()).toBe(12);
   });
+
+  test("a 429 holds until Retry-After when sent, else the end of our window, else (twice in a row) a whole window", () => {
+    const window = { endsAt: 10_000, lengthMs: 60_000 };
+    const rate = new LearnedRate({ initial: 120 });
+    expect(rate.answered({ status: 200 }, 1_000, window)).toBeUndefined();
+    expect(rate.answered({ status: 429, retryAfterMs: 5_000 }, 2_000, window)).toBe(7_000);
+    rate.answered({ status: 200 }, 8_000, window);
+    expect(new LearnedRate({ initial: 120 }).answered({ status: 429 }, 2_000, window)).toBe(10_000);
+    const twice = new LearnedRate({ initial: 120 });
+    twice.answered({ status: 429 }, 2_000, window);
+    expect(twice.answered({ status: 429 }, 10_500, window)).toBe(70_500);
+  });
+
+  test("the budget grows on demand only when all of it was answered cleanly in this window", () => {
+    const rate = new LearnedRate({ initial: 4, step: 2 });
+    for (let index = 0; index < 3; index++) rate.answered({ status: 200 }, 0, { endsAt: 1, lengthMs: 1 });
+    expect(rate.demand()).toBe(false);
+    rate.answered({ status: 503 }, 0, { endsAt: 1, lengthMs: 1 });
+    expect(rate.demand()).toBe(false);
+    rate.answered({ status: 200 }, 0, { endsAt: 1, lengthMs: 1 });
+    expect(rate.demand()).toBe(true);
+    expect(rate.limit).toBe(6);
+    rate.windowEnded();
+    expect(rate.demand()).toBe(false);
+  });
 });
