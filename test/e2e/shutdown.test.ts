@@ -40,7 +40,7 @@ afterAll(async () => {
   dir?.cleanup();
 });
 
-function startBot(): BotProcess {
+function startBot(dataDir = dir.dir): BotProcess {
   const bot = BotProcess.start(
     {
       DISCORD_TOKEN: world.discord.token,
@@ -49,7 +49,7 @@ function startBot(): BotProcess {
       ROBLOX_API_KEY: world.apiKey,
       LOG_LEVEL: "info",
     },
-    { dataDir: dir.dir },
+    { dataDir },
   );
   bots.push(bot);
   return bot;
@@ -125,3 +125,35 @@ test("SIGTERM with 20 links queued on a rate limit and a bulk sync running: exit
   expect([...perMember.values()].filter((count) => count > 1)).toEqual([]);
   expect(new Set(perMember.keys())).toEqual(world.mismatched);
 }, 120_000);
+
+test("SIGTERM during a Roblox outage (requests hang): exit 0 within 10 s, and the members waiting are told to run the command again", async () => {
+  const outageDir = tempDir("rankbridge-shutdown-outage-");
+  try {
+    const database = openDatabase(join(outageDir.dir, "rankbridge.sqlite"));
+    seedDatabase(database.db, createRepositories(database.db), world);
+    database.close();
+    const bot = startBot(outageDir.dir);
+    await ready(bot);
+
+    // Roblox stops answering: every username lookup hangs past the client's timeout.
+    world.roblox.failures.inject({ pathIncludes: "/v1/usernames/users", delayMs: 60_000, times: 1_000 });
+    const links = Array.from({ length: 5 }, (_, index) =>
+      world.discord.injectInteraction({
+        guildId: world.guildId,
+        userId: world.discord.addMember(world.guildId, {}).user!.id,
+        commandName: "link-roblox",
+        options: [{ name: "username", type: 3, value: `Outage_${index}` }] as never,
+      }),
+    );
+    for (const link of links) await link.waitForCallback(5_000);
+
+    const signalled = performance.now();
+    bot.process.kill("SIGTERM");
+    expect(await bot.exited).toBe(0);
+    expect(performance.now() - signalled).toBeLessThan(10_000);
+    for (const link of links) expect(contentOf(link)).toBe(RESTARTING_MESSAGE);
+  } finally {
+    world.roblox.failures.clear();
+    outageDir.cleanup();
+  }
+}, 60_000);
