@@ -45,6 +45,8 @@ export interface MemberRoleEditObserver {
  */
 export class DiscordGuilds {
   readonly #snapshots = new Map<string, GuildSnapshot>();
+  /** The bot's own roles per guild, from GUILD_CREATE and its member updates: no request per role check. */
+  readonly #botRoles = new Map<string, string[]>();
   #botUserId: string | undefined;
 
   constructor(
@@ -60,8 +62,10 @@ export class DiscordGuilds {
     return this.#botUserId;
   }
 
-  /** Fed by the gateway: GUILD_CREATE / GUILD_UPDATE. */
-  remember(guild: { id: string; name: string; owner_id: string; roles: APIRole[] }): void {
+  /** Fed by the gateway: GUILD_CREATE (whose `members` always include the bot's own) / GUILD_UPDATE. */
+  remember(guild: { id: string; name: string; owner_id: string; roles: APIRole[]; members?: APIGuildMember[] }): void {
+    const own = this.#botUserId ? guild.members?.find((member) => member.user.id === this.#botUserId) : undefined;
+    if (own) this.#botRoles.set(guild.id, own.roles);
     this.#snapshots.set(guild.id, {
       id: guild.id,
       name: guild.name,
@@ -80,6 +84,12 @@ export class DiscordGuilds {
 
   forget(guildId: string): void {
     this.#snapshots.delete(guildId);
+    this.#botRoles.delete(guildId);
+  }
+
+  /** GUILD_MEMBER_UPDATE: keeps the bot's own roles current (other members are not kept here). */
+  observeMemberUpdate(guildId: string, userId: string, roleIds: string[]): void {
+    if (userId === this.#botUserId) this.#botRoles.set(guildId, roleIds);
   }
 
   async guild(guildId: string): Promise<GuildSnapshot> {
@@ -105,8 +115,7 @@ export class DiscordGuilds {
     const guild = await this.guild(guildId);
     const botUserId = this.#botUserId ?? (await this.api.users.getCurrent()).id;
     this.#botUserId = botUserId;
-    const bot = await this.member(guildId, botUserId);
-    const botRoleIds = bot?.roleIds ?? [];
+    const botRoleIds = this.#botRoles.get(guildId) ?? (await this.member(guildId, botUserId))?.roleIds ?? [];
     return {
       guild,
       botRoleIds,

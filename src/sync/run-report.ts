@@ -70,7 +70,12 @@ export interface RunView {
   /** First updates, for the list; `updated` says how many there are in all. */
   readonly updates: readonly UpdateListEntry[];
   readonly error: string | null;
+  /** How long requests already waiting for a Roblox rate limit still wait, when known. */
+  readonly robloxWaitMs?: number;
 }
+
+/** Shorter waits go unmentioned (as for commands: rate-limit-wait.ts). */
+const WAIT_NOTE_AFTER_MS = 2_000;
 
 /** Discord's message limit, less a margin for the markup around lists. */
 const MESSAGE_LIMIT = 2000;
@@ -97,7 +102,11 @@ export function renderRunProgress(view: RunView): string {
     nowMs: view.nowMs,
     ...(expectedRatePerSecond !== undefined ? { expectedRatePerSecond } : {}),
   });
-  return `${title} (run #${view.runId})\n${body}`;
+  const wait =
+    view.robloxWaitMs !== undefined && view.robloxWaitMs > WAIT_NOTE_AFTER_MS
+      ? `\nRoblox is limiting requests right now; the sync continues in about ${formatDuration(view.robloxWaitMs)}.`
+      : "";
+  return `${title} (run #${view.runId})\n${body}${wait}`;
 }
 
 function expectedMemberRate(view: RunView, processed: number): number | undefined {
