@@ -111,6 +111,13 @@ export class FairQueue {
     });
   }
 
+  /** Jobs not yet handed to the limiter, over every key. */
+  get size(): number {
+    let total = 0;
+    for (const queue of this.#queues.values()) total += queue.length;
+    return total;
+  }
+
   /** Jobs not yet handed to the limiter, per key; for tests and logs. */
   waiting(): Map<string, number> {
     return new Map([...this.#queues].map(([key, queue]) => [key, queue.length]));

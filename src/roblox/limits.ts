@@ -148,9 +148,14 @@ export class ApiRateLimiter {
         this.inFlight--;
         // No rate-limit headers came back (legacy hosts, network errors): count locally from here.
         if (!this.calibrated) this.calibrate(this.limit - 1 - this.inFlight);
-        if (this.bottleneck.queued() === 0) this.refillTimer?.unref();
+        if (this.queued() === 0) this.refillTimer?.unref();
       }
     });
+  }
+
+  /** Requests waiting: in the guilds' queues (fair-share.ts) and inside the bottleneck. */
+  private queued(): number {
+    return this.bottleneck.queued() + (this.fair?.size ?? 0);
   }
 
   /** Feeds the headers of a response to a request scheduled on this limiter (call it inside the attempt). */
@@ -159,7 +164,7 @@ export class ApiRateLimiter {
       const holdUntil = this.learned.answered(outcome, receivedAt, { endsAt: this.windowEndsAt, lengthMs: this.windowMs });
       this.limit = this.learned.limit;
       if (holdUntil !== undefined) this.holdUntil(holdUntil);
-      else if (this.bottleneck.queued() > 0) this.grow();
+      else if (this.queued() > 0) this.grow();
       return;
     }
     if (headers.limit !== undefined) this.limit = headers.limit;
@@ -199,7 +204,7 @@ export class ApiRateLimiter {
    * How long a request scheduled now would wait for this limit, in ms (0 when the window has room).
    * From the requests queued ahead, the room left, the end of the window and the budget per window.
    */
-  estimateWaitMs(now = Date.now(), ahead = this.bottleneck.queued() + 1): number {
+  estimateWaitMs(now = Date.now(), ahead = this.queued() + 1): number {
     const room = Math.max(0, this.available);
     if (room >= ahead) return 0;
     const untilWindowEnds = Math.max(0, (this.windowEndsAt ?? now + this.windowMs) - now);
@@ -209,7 +214,7 @@ export class ApiRateLimiter {
 
   /** How long until every request already waiting has been sent, in ms (0 when none waits). */
   queueWaitMs(now = Date.now()): number {
-    const queued = this.bottleneck.queued();
+    const queued = this.queued();
     return queued === 0 ? 0 : this.estimateWaitMs(now, queued);
   }
 
@@ -260,7 +265,7 @@ export class ApiRateLimiter {
     clearTimeout(this.refillTimer);
     this.windowEndsAt = at;
     this.refillTimer = setTimeout(() => this.refill(at), Math.max(0, at - Date.now()));
-    if (this.bottleneck.queued() === 0 && this.inFlight === 0) this.refillTimer.unref();
+    if (this.queued() === 0 && this.inFlight === 0) this.refillTimer.unref();
   }
 
   private refill(endedAt: number): void {

@@ -17,11 +17,15 @@ export interface CooldownLimit {
 export type CooldownLimits = Record<CooldownKind, { member: CooldownLimit; guild: CooldownLimit }>;
 
 /**
- * A member links once and may retry a typo or press "I've added it" a few times; a guild's limit
- * stays far below a credential's per-minute budget (each link attempt is about two Roblox reads).
+ * A member links once and may retry a typo or press "I've added it" a few times. A guild's link
+ * limit sits above the most an onboarding day can use: Discord lets the bot edit 10 members a second
+ * in a guild, one edit a link, and a link is two interactions (the command and the button), so
+ * 1,200 a minute, plus half again for retries. Below that, one guild's burst is kept from the
+ * others' share of the credential by the limiter's fair share (src/roblox/fair-share.ts), not here.
+ * Lookups are admins' commands: 60 a minute a guild.
  */
 export const DEFAULT_COOLDOWNS: CooldownLimits = {
-  link: { member: { points: 5, windowSeconds: 60 }, guild: { points: 60, windowSeconds: 60 } },
+  link: { member: { points: 5, windowSeconds: 60 }, guild: { points: 1_800, windowSeconds: 60 } },
   lookup: { member: { points: 10, windowSeconds: 60 }, guild: { points: 60, windowSeconds: 60 } },
 };
 
