@@ -20,6 +20,7 @@ import { rankChangeCommands } from "./discord/commands/rank-changes.ts";
 import { syncCommands } from "./discord/commands/sync-commands.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway, type Gateway } from "./discord/gateway.ts";
+import { discordMemberChunk, parseDiscord } from "./discord/schemas.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
 import { InteractionRouter } from "./discord/interactions/router.ts";
 import { registerCommands } from "./discord/register.ts";
@@ -161,7 +162,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member.
   const fetchMemberRoles: MemberRolesPort = async function* (guildId) {
     for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
-      yield members.map((member) => ({ userId: member.user.id, roleIds: member.roles }));
+      // A member without its roles would read as "holds no rank": parsed, never defaulted.
+      yield parseDiscord("gateway GUILD_MEMBERS_CHUNK", discordMemberChunk, members).map((member) => ({ userId: member.user.id, roleIds: member.roles }));
     }
   };
   // Discord sends a guild's full member list once per 30 s: a run soon after another reuses it,
