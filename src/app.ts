@@ -266,7 +266,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     guilds.remember(data);
     scheduler.addGuild(data.id);
   });
-  client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => guilds.remember(data));
+  client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => {
+    guilds.remember(data, "gateway GUILD_UPDATE");
+    bulkSync.observeRolesChanged(data.id);
+  });
   client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => {
     // Removed, or an outage during which member events may be missed.
     memberSnapshots.invalidate(data.id);
@@ -289,9 +292,14 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     bulkSync.observeMemberRemove(data.guild_id, data.user.id);
   });
   client.on(GatewayDispatchEvents.GuildRoleCreate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
-  client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
+  client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => {
+    guilds.rememberRole(data.guild_id, data.role);
+    // A role moved above the bot mid-sync: the edits not sent yet are judged again at once.
+    bulkSync.observeRolesChanged(data.guild_id);
+  });
   client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => {
     guilds.forgetRole(data.guild_id, data.role_id);
+    bulkSync.observeRolesChanged(data.guild_id);
     // Discord takes the role off its members without a member event each.
     memberSnapshots.invalidate(data.guild_id);
   });

@@ -2,7 +2,7 @@ import type { API } from "@discordjs/core";
 import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
-import { asMember, asRole, DiscordMalformedAnswerError, discordGuild, discordRoles, discordUser, parseDiscord } from "./schemas.ts";
+import { asMember, asRole, DiscordMalformedAnswerError, discordEditedMember, discordGuild, discordRoles, discordUser, parseDiscord } from "./schemas.ts";
 
 /** What the features need of a guild: its owner and roles, kept current from gateway events. */
 export interface GuildSnapshot {
@@ -108,6 +108,11 @@ export class DiscordGuilds {
     this.#snapshots.delete(guildId);
   }
 
+  /** The guild as the gateway last described it, without any request; undefined when not cached. */
+  cached(guildId: string): GuildSnapshot | undefined {
+    return this.#snapshots.get(guildId);
+  }
+
   async guild(guildId: string): Promise<GuildSnapshot> {
     const cached = this.#snapshots.get(guildId);
     if (cached) return cached;
@@ -149,7 +154,7 @@ export class DiscordGuilds {
     try {
       const member = await this.api.guilds.editMember(guildId, userId, { roles: roleIds }, { reason });
       // Discord answers with the member as the edit left them.
-      after = member ? asMember(`PATCH /guilds/${guildId}/members/${userId}`, member).roles : roleIds;
+      after = member ? parseDiscord(`PATCH /guilds/${guildId}/members/${userId}`, discordEditedMember, member).roles : roleIds;
     } finally {
       settle?.(after);
     }

@@ -54,6 +54,9 @@ export const discordMember = z.object({
 
 export const discordRoles = z.array(discordRole);
 
+/** A member edit's answer: only the role set it left the member with is read. */
+export const discordEditedMember = z.object({ roles: z.array(z.string()) });
+
 /** A GUILD_MEMBERS_CHUNK's members: only who they are and which roles they hold. */
 export const discordMemberChunk = z.array(z.object({ user: z.object({ id: snowflake }), roles: z.array(snowflake) }));
 

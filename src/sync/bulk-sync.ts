@@ -18,6 +18,7 @@
  * side by side), what is recorded about it in run-bookkeeping.ts, joins in member-join.ts.
  */
 import type { API } from "@discordjs/core";
+import type { APIActionRowComponent, APIComponentInMessageActionRow } from "discord-api-types/v10";
 import type { Db, Repositories } from "../db/index.ts";
 import type { SyncRun } from "../db/schema.ts";
 import type { DiscordGuilds } from "../discord/guilds.ts";
@@ -33,6 +34,7 @@ import {
   type BackgroundHooks,
   type BackgroundSyncResult,
   type BulkSyncTuning,
+  type HeldRunDecision,
   type ManualSyncRequest,
   type ManualSyncStart,
   type RunOutcome,
@@ -44,7 +46,9 @@ import { RunReporter, type ReplyTarget } from "./reporter.ts";
 import { flushMarks } from "./run-applying.ts";
 import { RunBookkeeping } from "./run-bookkeeping.ts";
 import { runPipeline, type PipelineDeps } from "./run-pipeline.ts";
-import { renderRunProgress, renderRunSummary } from "./run-report.ts";
+import { heldPauseReason, heldRunButtons, renderHeldPlan, renderRunProgress, renderRunSummary } from "./run-report.ts";
+import { isHeldProgress } from "./active-run.ts";
+import { isTransientRobloxFailure, waitForRoblox } from "./run-waiting.ts";
 import { resolveSyncContext, SyncNotPossibleError } from "./sync-context.ts";
 
 export {
@@ -52,6 +56,7 @@ export {
   type BackgroundHooks,
   type BackgroundSyncResult,
   type BulkSyncTuning,
+  type HeldRunDecision,
   type ManualSyncRequest,
   type ManualSyncStart,
   type RunOutcome,
@@ -165,7 +170,7 @@ export class BulkSync {
       started = start();
       if (!started.ok) throw new SyncNotPossibleError("stopping", "Another sync of this server is starting. Run /sync again in a moment.");
     }
-    const run = this.#launch(started.run, context, { resumed: false, actorId: request.actorId, hooks: {} });
+    const run = this.#launch(started.run, context, { resumed: false, actorId: request.actorId, hooks: {}, openGuard: request.force === true });
     run.reporter.addTarget(request.reply);
     void run.reporter.publish(renderRunProgress(run.view(this.#now())));
     return { kind: "started", runId: run.runId, finished: run.finished };
@@ -248,8 +253,15 @@ export class BulkSync {
   observeMemberUpdate(guildId: string, userId: string, roleIds: readonly string[]): void {
     const run = this.#active.get(guildId);
     if (!run) return;
+    // The bot's own roles decide what it may edit: re-judge the edits not sent yet.
+    if (userId === this.options.guilds.botUserId) run.hierarchy?.botRolesChanged(roleIds);
     if (run.live) run.live.set(userId, roleIds);
     else run.earlyUpdates.set(userId, roleIds);
+  }
+
+  /** GUILD_ROLE_UPDATE / GUILD_ROLE_DELETE / GUILD_UPDATE, once the guild cache holds the change. */
+  observeRolesChanged(guildId: string): void {
+    this.#active.get(guildId)?.hierarchy?.rolesChanged();
   }
 
   /** GUILD_MEMBER_REMOVE. */
@@ -313,7 +325,11 @@ export class BulkSync {
     this.#active.set(row.guildId, run);
     run.finished = this.#execute(run, context)
       .catch((error: unknown) => this.#crashed(run, error))
-      .finally(() => this.#active.delete(row.guildId));
+      .finally(() => {
+        // A run that waited for Roblox hands over to its continuation, which ends later (or already did).
+        const current = this.#active.get(row.guildId);
+        if (current === run || current?.runId === row.id) this.#active.delete(row.guildId);
+      });
     return run;
   }
 
@@ -338,30 +354,41 @@ export class BulkSync {
     const countsAtStart = run.counts();
     const requestsAtStart = { roblox: run.robloxRequests, discord: run.discordRequests };
     const ticker = setInterval(() => void this.#publishProgress(run), this.#tuning.progressIntervalMs);
+    let waitFor: unknown;
     try {
       run.hooks.onStart?.(run.runId);
       await runPipeline(run, context, log, this.#runDeps);
     } catch (error) {
-      run.state = "failed";
+      if (isTransientRobloxFailure(error) && !run.dryRun && !run.stopRequested) {
+        waitFor = error;
+      } else {
+        run.state = "failed";
       run.error = describeError(error);
       log.error({ err: error }, "sync run failed");
       if (isRobloxError(error) && error.kind === "invalid_credentials") {
         void this.#bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
+        }
       }
     } finally {
       clearInterval(ticker);
     }
     run.planning = false;
-    if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason ? "paused" : "done";
+    if (waitFor !== undefined) {
+      const carryOn = await this.#waitForRoblox(run, context, waitFor, log);
+      if (carryOn) return carryOn;
+    }
+    if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason || run.hold ? "paused" : "done";
     flushMarks(run, this.#runDeps);
 
     const final = run.counts();
     if (run.state === "paused") {
-      run.error = run.pauseReason;
+      const reason = run.pauseReason ?? heldPauseReason(run.runId, run.hold!);
+      run.error = reason;
       repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-      repositories.syncRuns.pause(run.guildId, run.runId, run.pauseReason ?? "paused");
-      repositories.guilds.upsert(run.guildId, { syncPausedReason: run.pauseReason });
-      void this.#bookkeeping.alert(context.guildId, "guild-paused", `Rank sync paused: ${run.pauseReason}`);
+      repositories.syncRuns.pause(run.guildId, run.runId, reason);
+      repositories.guilds.upsert(run.guildId, { syncPausedReason: reason });
+      if (run.hold) void this.#bookkeeping.alert(context.guildId, "mass-change-held", `Rank sync held: ${reason}. ${renderHeldPlan(run.hold)}`);
+      else void this.#bookkeeping.alert(context.guildId, "guild-paused", `Rank sync paused: ${reason}`);
     } else if (run.state === "stopped") {
       repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
     } else {
@@ -371,7 +398,10 @@ export class BulkSync {
     const now = this.#now();
     const view = run.view(now);
     const summary = renderRunSummary(view);
-    await run.reporter.publish(summary, { force: true, final: true });
+    const buttons = run.state === "paused" && run.hold ? heldRunButtons(run.runId) : undefined;
+    await run.reporter.publish(summary, { force: true, final: true, components: buttons });
+    // A held scheduled run has nobody's reply to show its buttons in: the log channel gets them.
+    if (buttons && !run.reporter.hasTargets) await this.#postToLogChannel(run.guildId, summary, buttons);
     await run.reporter.flush();
     // The final edits themselves were Discord requests of this run.
     repositories.syncRuns.updateProgress(run.guildId, run.runId, { discordRequests: run.discordRequests });
@@ -383,6 +413,65 @@ export class BulkSync {
       "sync run ended",
     );
     return outcome;
+  }
+
+  /**
+   * Roblox kept failing: the run saves where it stands (as for a restart), says it is waiting, and
+   * probes Roblox. Once it answers, the run carries on from the database as a resumed run; returns
+   * that run's outcome. Undefined when the process stopped meanwhile (the run stays resumable).
+   */
+  async #waitForRoblox(run: ActiveRun, context: GuildContext, error: unknown, log: Logger): Promise<RunOutcome | undefined> {
+    const { repositories } = this.options;
+    flushMarks(run, this.#runDeps);
+    repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
+    run.waitingReason = error instanceof Error ? error.message : String(error);
+    log.warn({ err: error }, "sync run waits for Roblox to answer again");
+    void this.#bookkeeping.alert(run.guildId, "roblox-unavailable", `Rank sync run #${run.runId} is waiting: Roblox keeps failing (${run.waitingReason}). It carries on by itself when Roblox answers again.`);
+    void run.reporter.publish(renderRunProgress(run.view(this.#now())), { force: true });
+    if ((await waitForRoblox(run, context, this.#tuning)) === "stopped") return undefined;
+    void this.#bookkeeping.alert(run.guildId, "roblox-back", `Roblox answers again: rank sync run #${run.runId} carries on.`);
+    const row = repositories.syncRuns.get(run.guildId, run.runId);
+    if (!row || row.status !== "running") return undefined;
+    const next = new ActiveRun(row, { resumed: true, actorId: run.actorId, reporter: run.reporter, hooks: run.hooks }, this.#now());
+    this.#active.set(run.guildId, next);
+    next.finished = this.#execute(next, context).catch((crash: unknown) => this.#crashed(next, crash));
+    return next.finished;
+  }
+
+  /**
+   * An admin's Apply or Cancel on a run the mass-change guard held. Only a paused, held run of this
+   * very guild can be decided (the run id alone opens nothing in another guild).
+   */
+  async decideHeld(guildId: string, runId: number, decision: "apply" | "cancel", actorId: string, reply?: ReplyTarget): Promise<HeldRunDecision> {
+    const { repositories } = this.options;
+    const row = repositories.syncRuns.get(guildId, runId);
+    if (!row || row.status !== "paused" || row.dryRun || !isHeldProgress(row.progress)) return { kind: "gone", runId };
+    if (this.#active.has(guildId)) return { kind: "busy", runId };
+    if (decision === "cancel") {
+      const cancelled = repositories.syncRuns.settleHeldItems(guildId, runId, "skipped", "cancelled by an admin (mass-change guard)").length;
+      repositories.syncRuns.finish(guildId, runId, { status: "done", error: `${cancelled} held changes cancelled by an admin` });
+      repositories.guilds.upsert(guildId, { syncPausedReason: null });
+      this.options.audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision, cancelled }, detail: `held changes of run #${runId} cancelled` });
+      return { kind: "cancelled", runId, cancelled };
+    }
+    const context = await resolveSyncContext(this.options.contexts, guildId);
+    const resumed = repositories.syncRuns.resume(guildId, runId);
+    if (!resumed?.ok) return { kind: "busy", runId };
+    repositories.guilds.upsert(guildId, { syncPausedReason: null });
+    this.options.audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision }, detail: `held changes of run #${runId} applied by an admin` });
+    const run = this.#launch(resumed.run, context, { resumed: true, actorId, hooks: {}, openGuard: true });
+    if (reply) run.reporter.addTarget(reply);
+    return { kind: "applying", runId, finished: run.finished };
+  }
+
+  async #postToLogChannel(guildId: string, content: string, components: APIActionRowComponent<APIComponentInMessageActionRow>[]): Promise<void> {
+    const channelId = this.options.repositories.guilds.get(guildId)?.logChannelId;
+    if (!channelId) return;
+    try {
+      await this.options.api.channels.createMessage(channelId, { content: content.slice(0, 2000), components, allowed_mentions: { parse: [] } });
+    } catch (error) {
+      this.options.logger.warn({ err: error, guildId, channelId }, "could not post the held sync to the log channel");
+    }
   }
 
   /** The run's own bookkeeping failed (e.g. the database went away): report it, never throw. */

@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import type { z } from "zod";
 import {
   DiscordMalformedAnswerError,
+  discordEditedMember,
   discordGuild,
   discordMember,
   discordMemberChunk,
@@ -22,7 +23,7 @@ const ENDPOINTS: { method: string; path: string; schema: z.ZodType }[] = [
   { method: "GET", path: "/guilds/{guild_id}", schema: discordGuild },
   { method: "GET", path: "/guilds/{guild_id}/roles", schema: discordRoles },
   { method: "GET", path: "/guilds/{guild_id}/members/{user_id}", schema: discordMember },
-  { method: "PATCH", path: "/guilds/{guild_id}/members/{user_id}", schema: discordMember },
+  { method: "PATCH", path: "/guilds/{guild_id}/members/{user_id}", schema: discordEditedMember },
   { method: "GET", path: "/users/@me", schema: discordUser },
 ];
 

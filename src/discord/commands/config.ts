@@ -16,6 +16,7 @@ import { RobloxClient } from "../../roblox/client.ts";
 import { RobloxError } from "../../roblox/errors.ts";
 import { SecretsUnavailableError } from "../../security/secrets.ts";
 import { DurationOutOfRangeError, formatDuration, InvalidDurationError, parseDuration } from "../../sync/schedule.ts";
+import { MASS_CHANGE_SUBCOMMAND, massChangeSubcommand, setMassChangeThreshold } from "./config-mass-change.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
@@ -126,6 +127,7 @@ export function configCommand(deps: CommandDependencies): SlashCommand {
             },
           ],
         },
+        massChangeSubcommand,
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "api-key",
@@ -156,6 +158,8 @@ export function configCommand(deps: CommandDependencies): SlashCommand {
           return setLeftGroupPolicy(deps, context, options);
         case "sync-ranks":
           return setSyncRanks(deps, context, options);
+        case MASS_CHANGE_SUBCOMMAND:
+          return setMassChangeThreshold(deps, context, options, changeSetting);
         case "api-key":
           return askForApiKey(deps, context);
         case "api-key-clear":

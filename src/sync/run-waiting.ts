@@ -1,0 +1,47 @@
+/**
+ * A run whose Roblox reads keep failing after the transport's own retries (an outage, a stream of
+ * 5xx, answers that stay malformed) is not failed: it saves where it stands, as it would for a
+ * restart, and waits. It probes Roblox with capped exponential back-off and carries on by itself
+ * once Roblox answers again; /sync-status and the alerts say it is waiting.
+ */
+import { isRobloxError, type RobloxError } from "../roblox/errors.ts";
+import type { GuildContext } from "../services/guild-context.ts";
+import type { ActiveRun } from "./active-run.ts";
+
+export interface WaitTuning {
+  /** First wait before probing Roblox again; doubles (with jitter) up to `waitMaxMs`. */
+  waitBaseMs: number;
+  waitMaxMs: number;
+}
+
+/** A failure that another try may not repeat: the run waits instead of failing. */
+export function isTransientRobloxFailure(error: unknown): error is RobloxError {
+  return isRobloxError(error) && error.retryable;
+}
+
+/** Sleeps `ms`, waking early when the run is asked to stop. */
+async function sleepUnlessStopped(run: ActiveRun, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!run.stopRequested && Date.now() < until) await Bun.sleep(Math.min(100, until - Date.now()));
+}
+
+/**
+ * Probes Roblox (the group's own read, the cheapest) until it answers. Resolves "answered", or
+ * "stopped" when the process stops meanwhile (the run stays resumable).
+ */
+export async function waitForRoblox(run: ActiveRun, context: GuildContext, tuning: WaitTuning): Promise<"answered" | "stopped"> {
+  let step = tuning.waitBaseMs;
+  for (;;) {
+    // Equal jitter: at least half the step, so guilds waiting on the same outage do not probe together.
+    await sleepUnlessStopped(run, step / 2 + Math.random() * (step / 2));
+    if (run.stopRequested) return "stopped";
+    try {
+      await context.roblox.getGroup(context.groupId);
+      return "answered";
+    } catch (error) {
+      // Anything else (credentials, a deleted group) is for the resumed run to report.
+      if (!isTransientRobloxFailure(error)) return "answered";
+    }
+    step = Math.min(tuning.waitMaxMs, step * 2);
+  }
+}
