@@ -178,6 +178,8 @@ export class ActiveRun {
   hold: HeldPlan | null;
   /** Why the run is waiting for Roblox to answer again (it carries on by itself); null when not. */
   waitingReason: string | null = null;
+  /** Set on a run carried on after waiting for Roblox: the next wait, should Roblox fail again. */
+  waitStepMs: number | undefined;
   /** Set when planning or applying failed: the other side stops too. */
   failure: unknown = undefined;
   finished!: Promise<RunOutcome>;

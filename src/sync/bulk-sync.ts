@@ -378,6 +378,9 @@ export class BulkSync {
       if (carryOn) return carryOn;
     }
     if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason || run.hold ? "paused" : "done";
+    if (run.waitStepMs !== undefined && run.state === "done") {
+      void this.#bookkeeping.alert(run.guildId, "roblox-back", `Roblox answers again: rank sync run #${run.runId} carried on and completed.`);
+    }
     flushMarks(run, this.#runDeps);
 
     const final = run.counts();
@@ -426,13 +429,17 @@ export class BulkSync {
     repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
     run.waitingReason = error instanceof Error ? error.message : String(error);
     log.warn({ err: error }, "sync run waits for Roblox to answer again");
-    void this.#bookkeeping.alert(run.guildId, "roblox-unavailable", `Rank sync run #${run.runId} is waiting: Roblox keeps failing (${run.waitingReason}). It carries on by itself when Roblox answers again.`);
+    // Told once per outage, not again each time a carried-on run finds Roblox still failing.
+    if (run.waitStepMs === undefined) {
+      void this.#bookkeeping.alert(run.guildId, "roblox-unavailable", `Rank sync run #${run.runId} is waiting: Roblox keeps failing (${run.waitingReason}). It carries on by itself when Roblox answers again.`);
+    }
     void run.reporter.publish(renderRunProgress(run.view(this.#now())), { force: true });
-    if ((await waitForRoblox(run, context, this.#tuning)) === "stopped") return undefined;
-    void this.#bookkeeping.alert(run.guildId, "roblox-back", `Roblox answers again: rank sync run #${run.runId} carries on.`);
+    const waited = await waitForRoblox(run, context, run.waitStepMs ?? this.#tuning.waitBaseMs, this.#tuning.waitMaxMs);
+    if (waited.outcome === "stopped") return undefined;
     const row = repositories.syncRuns.get(run.guildId, run.runId);
     if (!row || row.status !== "running") return undefined;
     const next = new ActiveRun(row, { resumed: true, actorId: run.actorId, reporter: run.reporter, hooks: run.hooks }, this.#now());
+    next.waitStepMs = waited.nextStepMs;
     this.#active.set(run.guildId, next);
     next.finished = this.#execute(next, context).catch((crash: unknown) => this.#crashed(next, crash));
     return next.finished;

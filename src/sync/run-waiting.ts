@@ -8,12 +8,6 @@ import { isRobloxError, type RobloxError } from "../roblox/errors.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 
-export interface WaitTuning {
-  /** First wait before probing Roblox again; doubles (with jitter) up to `waitMaxMs`. */
-  waitBaseMs: number;
-  waitMaxMs: number;
-}
-
 /** A failure that another try may not repeat: the run waits instead of failing. */
 export function isTransientRobloxFailure(error: unknown): error is RobloxError {
   return isRobloxError(error) && error.retryable;
@@ -26,22 +20,30 @@ async function sleepUnlessStopped(run: ActiveRun, ms: number): Promise<void> {
 }
 
 /**
- * Probes Roblox (the group's own read, the cheapest) until it answers. Resolves "answered", or
- * "stopped" when the process stops meanwhile (the run stays resumable).
+ * Waits `firstStepMs` (with jitter), then probes Roblox (the group's own read, the cheapest) until
+ * it answers, doubling the wait up to `maxMs`. Resolves "answered" with the wait to use should the
+ * run fail again at once (it keeps growing: the probe cannot see every endpoint), or "stopped" when
+ * the process stops meanwhile (the run stays resumable).
  */
-export async function waitForRoblox(run: ActiveRun, context: GuildContext, tuning: WaitTuning): Promise<"answered" | "stopped"> {
-  let step = tuning.waitBaseMs;
+export async function waitForRoblox(
+  run: ActiveRun,
+  context: GuildContext,
+  firstStepMs: number,
+  maxMs: number,
+): Promise<{ outcome: "answered" | "stopped"; nextStepMs: number }> {
+  let step = firstStepMs;
   for (;;) {
     // Equal jitter: at least half the step, so guilds waiting on the same outage do not probe together.
     await sleepUnlessStopped(run, step / 2 + Math.random() * (step / 2));
-    if (run.stopRequested) return "stopped";
+    const nextStepMs = Math.min(maxMs, step * 2);
+    if (run.stopRequested) return { outcome: "stopped", nextStepMs };
     try {
       await context.roblox.getGroup(context.groupId);
-      return "answered";
+      return { outcome: "answered", nextStepMs };
     } catch (error) {
       // Anything else (credentials, a deleted group) is for the resumed run to report.
-      if (!isTransientRobloxFailure(error)) return "answered";
+      if (!isTransientRobloxFailure(error)) return { outcome: "answered", nextStepMs };
     }
-    step = Math.min(tuning.waitMaxMs, step * 2);
+    step = nextStepMs;
   }
 }
