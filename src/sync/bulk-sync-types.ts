@@ -44,8 +44,8 @@ export const DEFAULT_TUNING: BulkSyncTuning = {
   failedRunsToAlert: 3,
   updatesKept: 25,
   memberRequest: {},
-  waitBaseMs: 5_000,
-  waitMaxMs: 5 * 60_000,
+  waitBaseMs: 1_000,
+  waitMaxMs: 60_000,
 };
 
 export interface ManualSyncRequest {
