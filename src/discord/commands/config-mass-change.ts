@@ -36,6 +36,13 @@ export const massChangeSubcommand: APIApplicationCommandSubcommandOption = {
   ],
 };
 
+/** The /config show line. */
+export function massChangeField(settings: { massChangePercent: number | null; massChangeMembers: number | null } | undefined): { name: string; value: string; inline: boolean } {
+  const threshold = massChangeThresholdOf(settings);
+  const own = settings?.massChangePercent != null || settings?.massChangeMembers != null;
+  return { name: "Mass-change check", value: `held above ${threshold.percent}% and ${threshold.members} members${own ? "" : " (default)"}`, inline: true };
+}
+
 type ChangeSetting = (deps: CommandDependencies, guildId: string, actorId: string, key: "massChangePercent" | "massChangeMembers", value: number | null, detail: string) => void;
 
 export async function setMassChangeThreshold(

@@ -16,7 +16,7 @@ import { RobloxClient } from "../../roblox/client.ts";
 import { RobloxError } from "../../roblox/errors.ts";
 import { SecretsUnavailableError } from "../../security/secrets.ts";
 import { DurationOutOfRangeError, formatDuration, InvalidDurationError, parseDuration } from "../../sync/schedule.ts";
-import { MASS_CHANGE_SUBCOMMAND, massChangeSubcommand, setMassChangeThreshold } from "./config-mass-change.ts";
+import { MASS_CHANGE_SUBCOMMAND, massChangeField, massChangeSubcommand, setMassChangeThreshold } from "./config-mass-change.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
@@ -211,6 +211,7 @@ async function showSettings(deps: CommandDependencies, { interaction, respond }:
       name: "Members who leave the group",
       value: `${settings?.leftGroupPolicy ?? "remove"}: ${LEFT_GROUP_EXPLANATIONS[settings?.leftGroupPolicy ?? "remove"]}`,
     },
+    massChangeField(settings),
     {
       name: "Background sync covers",
       value: filter?.length
