@@ -18,7 +18,6 @@
  * side by side), what is recorded about it in run-bookkeeping.ts, joins in member-join.ts.
  */
 import type { API } from "@discordjs/core";
-import type { APIActionRowComponent, APIComponentInMessageActionRow } from "discord-api-types/v10";
 import type { Db, Repositories } from "../db/index.ts";
 import type { SyncRun } from "../db/schema.ts";
 import type { DiscordGuilds } from "../discord/guilds.ts";
@@ -44,10 +43,10 @@ import type { MemberRolesPort } from "./member-roles.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "./pacer.ts";
 import { RunReporter, type ReplyTarget } from "./reporter.ts";
 import { flushMarks } from "./run-applying.ts";
+import { approveHeldRun, cancelHeldRun, heldRunOf } from "./run-guard.ts";
 import { RunBookkeeping } from "./run-bookkeeping.ts";
 import { runPipeline, type PipelineDeps } from "./run-pipeline.ts";
 import { heldPauseReason, heldRunButtons, renderHeldPlan, renderRunProgress, renderRunSummary } from "./run-report.ts";
-import { isHeldProgress } from "./active-run.ts";
 import { isTransientRobloxFailure, waitForRoblox } from "./run-waiting.ts";
 import { resolveSyncContext, SyncNotPossibleError } from "./sync-context.ts";
 
@@ -115,6 +114,7 @@ export class BulkSync {
       observeMemberRoles: (guildId, userId, roleIds) => this.observeMemberUpdate(guildId, userId, roleIds),
     };
     this.#bookkeeping = new RunBookkeeping({
+      api: options.api,
       repositories,
       metrics,
       audit,
@@ -363,10 +363,10 @@ export class BulkSync {
         waitFor = error;
       } else {
         run.state = "failed";
-      run.error = describeError(error);
-      log.error({ err: error }, "sync run failed");
-      if (isRobloxError(error) && error.kind === "invalid_credentials") {
-        void this.#bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
+        run.error = describeError(error);
+        log.error({ err: error }, "sync run failed");
+        if (isRobloxError(error) && error.kind === "invalid_credentials") {
+          void this.#bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
         }
       }
     } finally {
@@ -404,7 +404,7 @@ export class BulkSync {
     const buttons = run.state === "paused" && run.hold ? heldRunButtons(run.runId) : undefined;
     await run.reporter.publish(summary, { force: true, final: true, components: buttons });
     // A held scheduled run has nobody's reply to show its buttons in: the log channel gets them.
-    if (buttons && !run.reporter.hasTargets) await this.#postToLogChannel(run.guildId, summary, buttons);
+    if (buttons && !run.reporter.hasTargets) await this.#bookkeeping.postToLogChannel(run.guildId, summary, buttons);
     await run.reporter.flush();
     // The final edits themselves were Discord requests of this run.
     repositories.syncRuns.updateProgress(run.guildId, run.runId, { discordRequests: run.discordRequests });
@@ -450,35 +450,16 @@ export class BulkSync {
    * very guild can be decided (the run id alone opens nothing in another guild).
    */
   async decideHeld(guildId: string, runId: number, decision: "apply" | "cancel", actorId: string, reply?: ReplyTarget): Promise<HeldRunDecision> {
-    const { repositories } = this.options;
-    const row = repositories.syncRuns.get(guildId, runId);
-    if (!row || row.status !== "paused" || row.dryRun || !isHeldProgress(row.progress)) return { kind: "gone", runId };
+    const deps = { repositories: this.options.repositories, audit: this.options.audit };
+    if (!heldRunOf(deps.repositories, guildId, runId)) return { kind: "gone", runId };
     if (this.#active.has(guildId)) return { kind: "busy", runId };
-    if (decision === "cancel") {
-      const cancelled = repositories.syncRuns.settleHeldItems(guildId, runId, "skipped", "cancelled by an admin (mass-change guard)").length;
-      repositories.syncRuns.finish(guildId, runId, { status: "done", error: `${cancelled} held changes cancelled by an admin` });
-      repositories.guilds.upsert(guildId, { syncPausedReason: null });
-      this.options.audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision, cancelled }, detail: `held changes of run #${runId} cancelled` });
-      return { kind: "cancelled", runId, cancelled };
-    }
+    if (decision === "cancel") return { kind: "cancelled", runId, cancelled: cancelHeldRun(deps, guildId, runId, actorId) };
     const context = await resolveSyncContext(this.options.contexts, guildId);
-    const resumed = repositories.syncRuns.resume(guildId, runId);
-    if (!resumed?.ok) return { kind: "busy", runId };
-    repositories.guilds.upsert(guildId, { syncPausedReason: null });
-    this.options.audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision }, detail: `held changes of run #${runId} applied by an admin` });
-    const run = this.#launch(resumed.run, context, { resumed: true, actorId, hooks: {}, openGuard: true });
+    const row = approveHeldRun(deps, guildId, runId, actorId);
+    if (!row) return { kind: "busy", runId };
+    const run = this.#launch(row, context, { resumed: true, actorId, hooks: {}, openGuard: true });
     if (reply) run.reporter.addTarget(reply);
     return { kind: "applying", runId, finished: run.finished };
-  }
-
-  async #postToLogChannel(guildId: string, content: string, components: APIActionRowComponent<APIComponentInMessageActionRow>[]): Promise<void> {
-    const channelId = this.options.repositories.guilds.get(guildId)?.logChannelId;
-    if (!channelId) return;
-    try {
-      await this.options.api.channels.createMessage(channelId, { content: content.slice(0, 2000), components, allowed_mentions: { parse: [] } });
-    } catch (error) {
-      this.options.logger.warn({ err: error, guildId, channelId }, "could not post the held sync to the log channel");
-    }
   }
 
   /** The run's own bookkeeping failed (e.g. the database went away): report it, never throw. */

@@ -7,9 +7,10 @@
  */
 import { atomically, type Db, type Repositories } from "../db/index.ts";
 import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
-import type { Member, SyncRunItem } from "../db/schema.ts";
+import type { Member, SyncRun, SyncRunItem } from "../db/schema.ts";
+import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext } from "../services/guild-context.ts";
-import type { ActiveRun } from "./active-run.ts";
+import { isHeldProgress, type ActiveRun } from "./active-run.ts";
 import { judgeMassChange, massChangeThresholdOf } from "./mass-change-guard.ts";
 
 export interface GuardDeps {
@@ -80,4 +81,34 @@ function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, link
       toRankId: row.toRankId,
     });
   }
+}
+
+/** What an admin's answer to a held run touches. */
+export interface HeldDecisionDeps {
+  repositories: Repositories;
+  audit: AuditTrail;
+}
+
+/** The run, when it is this guild's and still held for a decision. */
+export function heldRunOf(repositories: Repositories, guildId: string, runId: number): SyncRun | undefined {
+  const row = repositories.syncRuns.get(guildId, runId);
+  return row && row.status === "paused" && !row.dryRun && isHeldProgress(row.progress) ? row : undefined;
+}
+
+/** Cancel: the held changes are dropped (their members keep their roles), the run closes. */
+export function cancelHeldRun({ repositories, audit }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): number {
+  const cancelled = repositories.syncRuns.settleHeldItems(guildId, runId, "skipped", "cancelled by an admin (mass-change guard)").length;
+  repositories.syncRuns.finish(guildId, runId, { status: "done", error: `${cancelled} held changes cancelled by an admin` });
+  repositories.guilds.upsert(guildId, { syncPausedReason: null });
+  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "cancel", cancelled }, detail: `held changes of run #${runId} cancelled` });
+  return cancelled;
+}
+
+/** Apply: the run is set running again (to be launched with the guard open); undefined when another run is. */
+export function approveHeldRun({ repositories, audit }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): SyncRun | undefined {
+  const resumed = repositories.syncRuns.resume(guildId, runId);
+  if (!resumed?.ok) return undefined;
+  repositories.guilds.upsert(guildId, { syncPausedReason: null });
+  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "apply" }, detail: `held changes of run #${runId} applied by an admin` });
+  return resumed.run;
 }
