@@ -130,8 +130,10 @@ export async function mangleResponse(response: Response, mangle: NonNullable<Fai
     body = text.slice(0, Math.floor(text.length / 2));
   } else {
     const value = JSON.parse(text) as Record<string, unknown>;
-    if (mangle === "empty-lists") {
-      for (const key of Object.keys(value)) if (Array.isArray(value[key])) value[key] = [];
+    if (mangle === "empty-lists" || mangle === "partial-lists") {
+      for (const [key, list] of Object.entries(value)) {
+        if (Array.isArray(list)) value[key] = mangle === "empty-lists" ? [] : list.slice(0, Math.floor(list.length / 2));
+      }
     } else {
       delete value[mangle.dropField];
     }
