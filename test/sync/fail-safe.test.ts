@@ -66,9 +66,16 @@ const memberPatches = (world: World) => world.discord.requests.filter((r) => r.m
 
 describe("fail safe", () => {
   test("a memberships page answered as a 200 without groupMemberships strips nobody's roles; the run waits and carries on by itself", async () => {
-    const env = await setup();
+    const alerts: string[] = [];
+    const env = await setup({}, {
+      alertFetch: async (_url, init) => {
+        alerts.push((JSON.parse(String(init.body)) as { content: string }).content);
+        return new Response(null, { status: 204 });
+      },
+    });
     try {
       const { world, bot } = env;
+      bot.repositories.guilds.upsert(world.guildId, { alertWebhookUrl: "https://discord.com/api/webhooks/1/alert-token" });
       const before = rolesNow(world);
       // Every memberships read answers 200 without its list until the fault is lifted.
       world.roblox.failures.inject({ method: "GET", pathIncludes: "/memberships", mangle: { dropField: "groupMemberships" }, times: Infinity });
@@ -93,6 +100,9 @@ describe("fail safe", () => {
       expect(disagreements(world)).toEqual([]);
       expect(strippedMembers(world, before)).toEqual([]);
       expect(requestsBreakingSpecs(world)).toEqual([]);
+      // The alerts said it waited (once), then that it carried on.
+      expect(alerts.filter((text) => text.includes("is waiting: Roblox keeps failing"))).toHaveLength(1);
+      expect(alerts.some((text) => text.includes("carried on and completed"))).toBe(true);
     } finally {
       await env.close();
     }
