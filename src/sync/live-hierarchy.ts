@@ -7,7 +7,7 @@
  * 10,000 invalid requests in 10 minutes).
  */
 import type { DiscordGuilds, GuildSnapshot } from "../discord/guilds.ts";
-import { compareRolePositions, permissionsFromRoles, RoleHierarchy, type GuildRole, type RoleChangeCheck, type RoleProblem } from "../ranks/hierarchy.ts";
+import { permissionsFromRoles, RoleHierarchy, type RoleChangeCheck, type RoleProblem } from "../ranks/hierarchy.ts";
 
 export interface RoleChange {
   readonly addRoleIds?: Iterable<string>;
@@ -56,12 +56,10 @@ export class LiveHierarchy {
   }
 
   /**
-   * Discord answered 403 to `change` of member `memberId` (who held `memberRoleIds`): reads the
-   * roles again (one request each for the roles and the bot's member). When they explain it (a
-   * role above the bot now, or the member outranks the bot or owns the guild: that member only),
-   * the re-read hierarchy blocks what it must; otherwise the change's roles are blocked for the run.
+   * Discord answered 403 to `change`: reads the roles again (one request each for the roles and
+   * the bot's member), and when they still allow the change, blocks its roles for the run.
    */
-  async refused(memberId: string, memberRoleIds: readonly string[] | undefined, change: RoleChange, message: string): Promise<void> {
+  async refused(change: RoleChange, message: string): Promise<void> {
     this.refusals++;
     try {
       await this.guilds.refreshRoles(this.#guild.id);
@@ -72,7 +70,7 @@ export class LiveHierarchy {
       // The roles could not be read again: block on what is known (below).
     }
     this.rolesChanged();
-    if (!this.#hierarchy.check(change).ok || this.#outranksBot(memberId, memberRoleIds ?? [])) return;
+    if (!this.#hierarchy.check(change).ok) return;
     for (const roleId of [...(change.addRoleIds ?? []), ...(change.removeRoleIds ?? [])]) {
       const role = this.#guild.roles.get(roleId);
       this.#refused.set(roleId, {
@@ -82,17 +80,6 @@ export class LiveHierarchy {
         message: `Discord refused a change of "${role?.name ?? roleId}" (${message}). Check the role order and rankbridge's permissions in Server Settings → Roles, then run /sync again.`,
       });
     }
-  }
-
-  /** Discord lets a bot edit only members below its highest role, and never the owner. */
-  #outranksBot(memberId: string, memberRoleIds: readonly string[]): boolean {
-    if (memberId === this.#guild.ownerId) return true;
-    const top = (roleIds: readonly string[]) =>
-      roleIds.map((id) => this.#guild.roles.get(id)).reduce<GuildRole | undefined>((best, role) => (role && (!best || compareRolePositions(role, best) > 0) ? role : best), undefined);
-    const memberTop = top(memberRoleIds);
-    if (!memberTop) return false;
-    const botTop = top(this.#botRoleIds);
-    return !botTop || compareRolePositions(memberTop, botTop) >= 0;
   }
 
   #build(): RoleHierarchy {

@@ -102,7 +102,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         error = outcome.message;
         buffered.errors++;
         // Read the roles again and block whatever was refused: no second 403 for the same cause.
-        await hierarchy.refused(change.discordId, live.get(change.discordId), change, outcome.message);
+        await hierarchy.refused(change, outcome.message);
         forbiddenStreak++;
         if (forbiddenStreak >= tuning.forbiddenStreakToPause) {
           run.pauseReason =
