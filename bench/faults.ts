@@ -191,7 +191,7 @@ The bar: wall with faults ≤ 1.5 × fault-free wall + outage = ${seconds(bar)}:
 reaches the bot before its next edit, which the re-built hierarchy then holds back; when the event is
 missed, the first refused edit makes the bot re-read the roles and block that cause (one 403, tested in
 test/sync/fail-safe.test.ts). A member sent more than two PATCHes got Discord 500s that the REST
-client retried (the same edit, not a second one); no member had more than one edit accepted. The
+client retried (the same edit, not a second one); no member had more than ${faulty.maxEditsPerMember} accepted. The
 members still out of sync after the fault plan are those whose new rank is the moved role (not
 attempted, reported with how to fix it). "PATCHes per changed member" is below 1 for the same reason.
 Under empty answers the run ${empty.state === "paused" ? "was held for an admin" : `ended ${empty.state}`}, with ${n(empty.stripped)} rank roles stripped; the changes that
