@@ -38,16 +38,17 @@ export function massChangeThresholdOf(settings: { massChangePercent: number | nu
 }
 
 /**
- * Whether a planned item counts toward the guard: the member counts as gone from the Roblox group
- * (whatever the left-group policy does about it), or the plan takes bound rank roles away and
- * leaves them none. A promotion or demotion swaps one rank role for another and does not count; nor
- * does removing a second, stray rank role from a member who keeps the right one.
+ * Whether a planned item counts toward the guard: the member newly counts as gone from the Roblox
+ * group (whatever the left-group policy does about it: they still show or store a rank), or the
+ * plan takes bound rank roles away and leaves them none. A promotion or demotion swaps one rank role
+ * for another and does not count; nor does removing a second, stray rank role from a member who
+ * keeps the right one; nor a member long gone with nothing left to take.
  */
 export function isStrippingChange(
-  item: Pick<SyncItem, "kind" | "removeRoleIds" | "nextRoleIds">,
+  item: Pick<SyncItem, "kind" | "removeRoleIds" | "nextRoleIds" | "fromRank" | "storedRankChange">,
   isBound: (roleId: DiscordRoleId) => boolean,
 ): boolean {
-  if (item.kind === "left-group") return true;
+  if (item.kind === "left-group") return item.fromRank !== null || item.storedRankChange !== null || item.nextRoleIds !== null;
   if (item.nextRoleIds === null || !item.removeRoleIds.some(isBound)) return false;
   return !item.nextRoleIds.some(isBound);
 }

@@ -29,15 +29,24 @@ describe("isStrippingChange", () => {
   const bound = new Set(["rank-a", "rank-b"]);
   const isBound = (id: string) => bound.has(id);
 
-  test("gone from the group counts, whatever the policy does", () => {
-    expect(isStrippingChange({ kind: "left-group", removeRoleIds: [], nextRoleIds: null }, isBound)).toBe(true);
-    expect(isStrippingChange({ kind: "left-group", removeRoleIds: ["rank-a"], nextRoleIds: ["verified"] }, isBound)).toBe(true);
+  const rank = { id: 1 } as never;
+  const none = { fromRank: null, storedRankChange: null };
+
+  test("newly gone from the group counts, whatever the policy does; long gone with nothing left does not", () => {
+    // policy "flag": still shows a rank, nothing is sent
+    expect(isStrippingChange({ kind: "left-group", removeRoleIds: [], nextRoleIds: null, fromRank: rank, storedRankChange: null }, isBound)).toBe(true);
+    // policy "remove": roles and the stored rank go
+    expect(isStrippingChange({ kind: "left-group", removeRoleIds: ["rank-a"], nextRoleIds: ["verified"], fromRank: rank, storedRankChange: { fromRankId: 1, toRankId: null } }, isBound)).toBe(true);
+    // not in the server, stored rank still set
+    expect(isStrippingChange({ kind: "left-group", removeRoleIds: [], nextRoleIds: null, fromRank: null, storedRankChange: { fromRankId: 1, toRankId: null } }, isBound)).toBe(true);
+    // left long ago: no rank shown or stored
+    expect(isStrippingChange({ kind: "left-group", removeRoleIds: [], nextRoleIds: null, ...none }, isBound)).toBe(false);
   });
 
   test("losing the only rank role counts; a swap or a stray second rank role does not", () => {
-    expect(isStrippingChange({ kind: "update", removeRoleIds: ["rank-a"], nextRoleIds: ["verified"] }, isBound)).toBe(true);
-    expect(isStrippingChange({ kind: "update", removeRoleIds: ["rank-a"], nextRoleIds: ["verified", "rank-b"] }, isBound)).toBe(false);
-    expect(isStrippingChange({ kind: "update", removeRoleIds: [], nextRoleIds: ["rank-a"] }, isBound)).toBe(false);
-    expect(isStrippingChange({ kind: "in-sync", removeRoleIds: [], nextRoleIds: null }, isBound)).toBe(false);
+    expect(isStrippingChange({ kind: "update", removeRoleIds: ["rank-a"], nextRoleIds: ["verified"], ...none }, isBound)).toBe(true);
+    expect(isStrippingChange({ kind: "update", removeRoleIds: ["rank-a"], nextRoleIds: ["verified", "rank-b"], ...none }, isBound)).toBe(false);
+    expect(isStrippingChange({ kind: "update", removeRoleIds: [], nextRoleIds: ["rank-a"], ...none }, isBound)).toBe(false);
+    expect(isStrippingChange({ kind: "in-sync", removeRoleIds: [], nextRoleIds: null, ...none }, isBound)).toBe(false);
   });
 });

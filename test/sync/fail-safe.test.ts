@@ -245,6 +245,25 @@ describe("the mass-change guard", () => {
     }
   }, 60_000);
 
+  test("members who left long ago, with no rank left to take, do not count toward it", async () => {
+    const env = await setup();
+    try {
+      const { world, bot } = env;
+      const gone = world.linked.filter((m) => !world.mismatched.has(m.discordId)).slice(0, 30);
+      for (const member of gone) {
+        world.roblox.removeMember(world.groupId, member.robloxUserId);
+        world.discord.setMemberRoles(world.guildId, member.discordId, [world.verifiedRoleId]);
+        bot.repositories.members.setStoredRank(world.guildId, member.discordId, null);
+      }
+      const outcome = await bot.bulkSync.runBackground(world.guildId);
+      if (outcome.kind !== "ran") throw new Error("expected a run");
+      expect(outcome.outcome.state).toBe("done");
+      expect(bot.repositories.guilds.get(world.guildId)?.syncPausedReason ?? null).toBeNull();
+    } finally {
+      await env.close();
+    }
+  }, 60_000);
+
   test("a few leavers under the threshold are applied without asking", async () => {
     const env = await setup();
     try {
