@@ -2,7 +2,17 @@ import type { API } from "@discordjs/core";
 import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
-import { asMember, asRole, DiscordMalformedAnswerError, discordEditedMember, discordGuild, discordRoles, discordUser, parseDiscord } from "./schemas.ts";
+import {
+  asMember,
+  asRole,
+  DiscordMalformedAnswerError,
+  discordChannelRef,
+  discordEditedMember,
+  discordGuild,
+  discordRoles,
+  discordUser,
+  parseDiscord,
+} from "./schemas.ts";
 
 /** What the features need of a guild: its owner and roles, kept current from gateway events. */
 export interface GuildSnapshot {
@@ -166,7 +176,7 @@ export class DiscordGuilds {
    */
   async sendDirectMessage(userId: string, content: string): Promise<boolean> {
     try {
-      const channel = await this.api.users.createDM(userId);
+      const channel = parseDiscord("POST /users/@me/channels", discordChannelRef, await this.api.users.createDM(userId));
       await this.api.channels.createMessage(channel.id, { content });
       return true;
     } catch (error) {

@@ -54,6 +54,9 @@ export const discordMember = z.object({
 
 export const discordRoles = z.array(discordRole);
 
+/** A created DM channel: only its id is read. */
+export const discordChannelRef = z.object({ id: snowflake });
+
 /** A member edit's answer: only the role set it left the member with is read. */
 export const discordEditedMember = z.object({ roles: z.array(z.string()) });
 

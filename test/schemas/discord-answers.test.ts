@@ -7,10 +7,12 @@ import { describe, expect, test } from "bun:test";
 import type { z } from "zod";
 import {
   DiscordMalformedAnswerError,
+  discordChannelRef,
   discordEditedMember,
   discordGuild,
   discordMember,
   discordMemberChunk,
+  discordRole,
   discordRoles,
   discordUser,
   parseDiscord,
@@ -25,6 +27,8 @@ const ENDPOINTS: { method: string; path: string; schema: z.ZodType }[] = [
   { method: "GET", path: "/guilds/{guild_id}/members/{user_id}", schema: discordMember },
   { method: "PATCH", path: "/guilds/{guild_id}/members/{user_id}", schema: discordEditedMember },
   { method: "GET", path: "/users/@me", schema: discordUser },
+  { method: "POST", path: "/guilds/{guild_id}/roles", schema: discordRole },
+  { method: "POST", path: "/users/@me/channels", schema: discordChannelRef },
 ];
 
 function caught(run: () => unknown): unknown {
