@@ -47,7 +47,7 @@ import { approveHeldRun, cancelHeldRun, heldRunOf } from "./run-guard.ts";
 import { RunBookkeeping } from "./run-bookkeeping.ts";
 import { runPipeline, type PipelineDeps } from "./run-pipeline.ts";
 import { heldPauseReason, heldRunButtons, renderHeldPlan, renderRunProgress, renderRunSummary } from "./run-report.ts";
-import { isTransientRobloxFailure, waitForRoblox } from "./run-waiting.ts";
+import { isTransientRobloxFailure, waitToCarryOn } from "./run-waiting.ts";
 import { resolveSyncContext, SyncNotPossibleError } from "./sync-context.ts";
 
 export {
@@ -419,27 +419,22 @@ export class BulkSync {
   }
 
   /**
-   * Roblox kept failing: the run saves where it stands (as for a restart), says it is waiting, and
-   * probes Roblox. Once it answers, the run carries on from the database as a resumed run; returns
-   * that run's outcome. Undefined when the process stopped meanwhile (the run stays resumable).
+   * Roblox kept failing: the run waits (run-waiting.ts) and, once Roblox answers, carries on from
+   * the database as a resumed run; returns that run's outcome. Undefined when the process stopped
+   * meanwhile (the run stays resumable).
    */
   async #waitForRoblox(run: ActiveRun, context: GuildContext, error: unknown, log: Logger): Promise<RunOutcome | undefined> {
-    const { repositories } = this.options;
     flushMarks(run, this.#runDeps);
-    repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-    run.waitingReason = error instanceof Error ? error.message : String(error);
-    log.warn({ err: error }, "sync run waits for Roblox to answer again");
-    // Told once per outage, not again each time a carried-on run finds Roblox still failing.
-    if (run.waitStepMs === undefined) {
-      void this.#bookkeeping.alert(run.guildId, "roblox-unavailable", `Rank sync run #${run.runId} is waiting: Roblox keeps failing (${run.waitingReason}). It carries on by itself when Roblox answers again.`);
-    }
-    void run.reporter.publish(renderRunProgress(run.view(this.#now())), { force: true });
-    const waited = await waitForRoblox(run, context, run.waitStepMs ?? this.#tuning.waitBaseMs, this.#tuning.waitMaxMs);
-    if (waited.outcome === "stopped") return undefined;
-    const row = repositories.syncRuns.get(run.guildId, run.runId);
-    if (!row || row.status !== "running") return undefined;
-    const next = new ActiveRun(row, { resumed: true, actorId: run.actorId, reporter: run.reporter, hooks: run.hooks }, this.#now());
-    next.waitStepMs = waited.nextStepMs;
+    const resume = await waitToCarryOn(run, context, error, {
+      repositories: this.options.repositories,
+      tuning: this.#tuning,
+      log,
+      alert: (kind, message) => void this.#bookkeeping.alert(run.guildId, kind, message),
+      publish: () => void run.reporter.publish(renderRunProgress(run.view(this.#now())), { force: true }),
+    });
+    if (!resume) return undefined;
+    const next = new ActiveRun(resume.row, { resumed: true, actorId: run.actorId, reporter: run.reporter, hooks: run.hooks }, this.#now());
+    next.waitStepMs = resume.nextStepMs;
     this.#active.set(run.guildId, next);
     next.finished = this.#execute(next, context).catch((crash: unknown) => this.#crashed(next, crash));
     return next.finished;

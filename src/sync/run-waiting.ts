@@ -4,13 +4,55 @@
  * restart, and waits. It probes Roblox with capped exponential back-off and carries on by itself
  * once Roblox answers again; /sync-status and the alerts say it is waiting.
  */
+import type { Repositories } from "../db/index.ts";
+import type { SyncRun } from "../db/schema.ts";
+import type { Logger } from "../observability/logger.ts";
 import { isRobloxError, type RobloxError } from "../roblox/errors.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
+import type { AlertKind } from "./alerts.ts";
+import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 
 /** A failure that another try may not repeat: the run waits instead of failing. */
 export function isTransientRobloxFailure(error: unknown): error is RobloxError {
   return isRobloxError(error) && error.retryable;
+}
+
+export interface WaitDeps {
+  repositories: Repositories;
+  tuning: Pick<BulkSyncTuning, "waitBaseMs" | "waitMaxMs">;
+  log: Logger;
+  alert: (kind: AlertKind, message: string) => void;
+  /** Shows the run's progress (with why it waits) to whoever follows it. */
+  publish: () => void;
+}
+
+/**
+ * Saves where the run stands (its marks already flushed), says it waits (the alert once per
+ * outage, not again each time a carried-on run finds Roblox still failing), and waits for Roblox.
+ * Returns the stored run to carry on, with the next wait should it fail again; undefined when the
+ * process stopped meanwhile or the run is no longer running.
+ */
+export async function waitToCarryOn(
+  run: ActiveRun,
+  context: GuildContext,
+  error: unknown,
+  deps: WaitDeps,
+): Promise<{ row: SyncRun; nextStepMs: number } | undefined> {
+  deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
+  run.waitingReason = error instanceof Error ? error.message : String(error);
+  deps.log.warn({ err: error }, "sync run waits for Roblox to answer again");
+  if (run.waitStepMs === undefined) {
+    deps.alert(
+      "roblox-unavailable",
+      `Rank sync run #${run.runId} is waiting: Roblox keeps failing (${run.waitingReason}). It carries on by itself when Roblox answers again.`,
+    );
+  }
+  deps.publish();
+  const waited = await waitForRoblox(run, context, run.waitStepMs ?? deps.tuning.waitBaseMs, deps.tuning.waitMaxMs);
+  if (waited.outcome === "stopped") return undefined;
+  const row = deps.repositories.syncRuns.get(run.guildId, run.runId);
+  return row && row.status === "running" ? { row, nextStepMs: waited.nextStepMs } : undefined;
 }
 
 /** Sleeps `ms`, waking early when the run is asked to stop. */
@@ -25,7 +67,7 @@ async function sleepUnlessStopped(run: ActiveRun, ms: number): Promise<void> {
  * run fail again at once (it keeps growing: the probe cannot see every endpoint), or "stopped" when
  * the process stops meanwhile (the run stays resumable).
  */
-export async function waitForRoblox(
+async function waitForRoblox(
   run: ActiveRun,
   context: GuildContext,
   firstStepMs: number,
