@@ -176,6 +176,9 @@ export class ActiveRun {
   guardOpen: boolean;
   /** Set when the mass-change guard held the run (it then ends paused, waiting for an admin). */
   hold: HeldPlan | null;
+  /** A dry run's stripping changes (a real run would hold them): how many, and the first names. */
+  dryRunStripping = 0;
+  readonly dryRunStrippingNames: string[] = [];
   /** Why the run is waiting for Roblox to answer again (it carries on by itself); null when not. */
   waitingReason: string | null = null;
   /** Set on a run carried on after waiting for Roblox: the next wait, should Roblox fail again. */

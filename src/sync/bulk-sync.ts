@@ -377,7 +377,8 @@ export class BulkSync {
       const carryOn = await this.#waitForRoblox(run, context, waitFor, log);
       if (carryOn) return carryOn;
     }
-    if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason || run.hold ? "paused" : "done";
+    // A dry run's hold only tells what a real run would do.
+    if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason || (run.hold && !run.dryRun) ? "paused" : "done";
     if (run.waitStepMs !== undefined && run.state === "done") {
       void this.#bookkeeping.alert(run.guildId, "roblox-back", `Roblox answers again: rank sync run #${run.runId} carried on and completed.`);
     }

@@ -10,8 +10,8 @@ import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
 import type { Member, SyncRun, SyncRunItem } from "../db/schema.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext } from "../services/guild-context.ts";
-import { isHeldProgress, type ActiveRun } from "./active-run.ts";
-import { judgeMassChange, massChangeThresholdOf } from "./mass-change-guard.ts";
+import { isHeldProgress, type ActiveRun, type HeldPlan } from "./active-run.ts";
+import { judgeMassChange, massChangeThresholdOf, type MassChangeVerdict } from "./mass-change-guard.ts";
 
 export interface GuardDeps {
   repositories: Repositories;
@@ -29,23 +29,26 @@ const SAMPLE_SIZE = 10;
 
 /** Judges what the run held; releases it into the queue, or holds the run. */
 export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildContext, links: readonly Member[]): void {
-  if (run.dryRun) return;
+  if (run.dryRun) {
+    // Nothing is applied; the report says whether a real run would wait for an admin.
+    const verdict = judgeMassChange(run.dryRunStripping, links.length, massChangeThresholdOf(context.settings));
+    if (verdict.held && !run.guardOpen) run.hold = heldPlanOf(verdict, run.dryRunStrippingNames);
+    return;
+  }
   const { repositories } = deps;
   const held = repositories.syncRuns.listHeldItems(run.guildId, run.runId);
   if (held.length === 0) return;
   const verdict = judgeMassChange(held.length, links.length, massChangeThresholdOf(context.settings));
   if (verdict.held && !run.guardOpen) {
     const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername ?? link.discordId]));
-    run.hold = {
-      affected: verdict.affected,
-      linked: verdict.linked,
-      percent: verdict.threshold.percent,
-      members: verdict.threshold.members,
-      sample: held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId),
-    };
+    run.hold = heldPlanOf(verdict, held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId));
     return;
   }
   releaseHeld(run, deps, links);
+}
+
+function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
+  return { affected: verdict.affected, linked: verdict.linked, percent: verdict.threshold.percent, members: verdict.threshold.members, sample };
 }
 
 /** Held changes become ordinary pending ones: stored ranks written, Discord changes queued. */

@@ -126,7 +126,9 @@ function storeSlice(
   const holding = !run.guardOpen && !run.dryRun;
   const isBound = (roleId: string) => context.ladder.byDiscordRoleId(roleId) !== undefined;
   for (const item of items) {
-    const held = holding && isStrippingChange(item, isBound);
+    const stripping = isStrippingChange(item, isBound);
+    const held = holding && stripping;
+    if (run.dryRun && stripping && run.dryRunStripping++ < 10) run.dryRunStrippingNames.push(item.robloxUsername);
     if (item.storedRankChange && !held) {
       delta.breakdown.storedRankUpdates++;
       storedRanks.push({ discordId: item.discordId, rankId: item.storedRankChange.toRankId });

@@ -126,7 +126,7 @@ export function renderRunSummary(view: RunView): string {
     running: `**Rank sync** (run #${view.runId}) is still running.`,
   }[view.state];
 
-  const lines = [head, ...(view.hold ? [renderHeldPlan(view.hold)] : []), view.dryRun ? renderDryRunCounts(view) : renderSummary(view), ...detailLines(view)];
+  const lines = [head, ...(view.hold ? [renderHeldPlan(view.hold, view.dryRun)] : []), view.dryRun ? renderDryRunCounts(view) : renderSummary(view), ...detailLines(view)];
   const text = lines.join("\n");
   if (view.updated === 0 || view.updates.length === 0) return text;
   const label = view.dryRun ? "Would change:" : "Updates:";
@@ -179,14 +179,18 @@ export function rankLabelOf(ladder: RankLadder, rankId: number | null): string |
 
 
 /** Why the mass-change guard held a run, with the counts and a sample of names. */
-export function renderHeldPlan(hold: HeldPlan): string {
+export function renderHeldPlan(hold: HeldPlan, dryRun = false): string {
   const count = (n: number) => n.toLocaleString("en-US");
   const names = hold.sample.map(escapeMarkdown).join(", ");
   const more = hold.affected > hold.sample.length ? ", …" : "";
+  const what =
+    `take the rank roles from, or count as gone from the Roblox group, ${count(hold.affected)} of ${count(hold.linked)} linked ` +
+    `members (the limit is more than ${hold.percent}% and more than ${count(hold.members)})`;
+  if (dryRun) {
+    return `⚠️ A real sync would ${what}, so it would wait for an admin to confirm.` + (names ? `\nAffected: ${names}${more}` : "");
+  }
   return (
-    `⚠️ This sync would take the rank roles from, or count as gone from the Roblox group, ${count(hold.affected)} of ` +
-    `${count(hold.linked)} linked members (the limit is more than ${hold.percent}% and more than ${count(hold.members)}). ` +
-    `Nothing of that was applied: Roblox may have sent an empty or partial answer.` +
+    `⚠️ This sync would ${what}. Nothing of that was applied: Roblox may have sent an empty or partial answer.` +
     (names ? `\nAffected: ${names}${more}` : "") +
     `\nPress **Apply** to apply it anyway, or **Cancel** to drop it (changes to the other members went through).`
   );

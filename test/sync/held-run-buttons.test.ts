@@ -90,6 +90,22 @@ describe("a held sync in Discord", () => {
     }
   }, 60_000);
 
+  test("/sync dry-run:true says a real run would wait for an admin", async () => {
+    const env = await setup();
+    try {
+      const { world, bot, leavers } = env;
+      const sync = await runCommand(world.discord, world.guildId, world.ownerId, "sync", [{ name: "dry-run", type: 5, value: true }]);
+      await untilIdle(bot, world.guildId);
+      const dry = await sync.interaction.waitForMessage((m) => readable(m).includes("Dry run"), 10_000);
+      expect(readable(dry)).toContain("A real sync would take the rank roles from, or count as gone from the Roblox group, 30 of 100 linked members");
+      expect(dry.components ?? []).toEqual([]);
+      expect(ranked(world, leavers)).toHaveLength(leavers.length);
+      expect(bot.repositories.guilds.get(world.guildId)?.syncPausedReason ?? null).toBeNull();
+    } finally {
+      await env.close();
+    }
+  }, 60_000);
+
   test("/sync force:true skips the guard", async () => {
     const env = await setup();
     try {
