@@ -10,8 +10,8 @@
  * 2. the fault plan: Roblox membership reads answered 5% 503, 2% truncated JSON, 1% 200 without
  *    `groupMemberships`, and a Roblox outage (every request 503) of --outage-ms from 30% of the
  *    fault-free wall; Discord member edits answered 2% 500; the gateway closed with 4000 while the
- *    member list arrives and an op 9 (invalid session) later; a rank role moved above the bot's at
- *    60% of the fault-free wall;
+ *    member list arrives, its connection dropped (no close frame) at 40% and an op 9 (invalid
+ *    session) at 50%; a rank role moved above the bot's at 60% of the fault-free wall;
  * 3. valid but empty answers: 30% of the membership reads answer an empty list (a Roblox incident);
  *    the mass-change guard must hold the run with no role removed.
  * Reported: wall ÷ fault-free wall, edits per changed member (and the most any member got), 403s
@@ -145,7 +145,8 @@ const faulty = await measure("fault plan", async (world, startedAt) => {
     // The member list is requested right after the run starts: drop the connection meanwhile.
     at(startedAt, 1_500, () => world.discord.gateway.closeShard(0, 4000, "fault plan: close during member chunking")),
     at(startedAt, clean.wallMs * 0.3, () => world.roblox.failures.inject({ status: 503, untilMs: Date.now() + OUTAGE_MS })),
-    at(startedAt, clean.wallMs * 0.45, () => world.discord.gateway.sendInvalidSession(0, false)),
+    at(startedAt, clean.wallMs * 0.4, () => world.discord.gateway.dropShard(0)),
+    at(startedAt, clean.wallMs * 0.5, () => world.discord.gateway.sendInvalidSession(0, false)),
     at(startedAt, clean.wallMs * 0.6, () => {
       const botRole = world.discord.role(world.guildId, botRoleId)!;
       world.discord.updateRole(world.guildId, movedRoleId, { position: botRole.position + 1 });
@@ -172,8 +173,8 @@ ${Math.round(spec.mismatchedShare * 100)}% with a wrong rank, every window divid
 while the emulators misbehave. The fault plan: Roblox membership reads answered 5% 503, 2% truncated
 JSON and 1% as a 200 without \`groupMemberships\`, then a ${seconds(OUTAGE_MS)} Roblox outage (every request 503)
 from 30% of the fault-free wall; Discord member edits answered 2% 500; the gateway closed with 4000
-while the member list arrives and an op 9 later; the rank role most changes give moved above the
-bot's role at 60% of the fault-free wall. "Empty answers": 30% of the membership reads answered with
+while the member list arrives, its TCP connection dropped at 40% and an op 9 at 50%; the rank role
+most changes give moved above the bot's role at 60% of the fault-free wall. "Empty answers": 30% of the membership reads answered with
 valid but empty lists.
 
 Reproduce (offline): \`bun bench/faults.ts\` (about a minute; \`--outage-ms\`, \`--linked\`, \`--write-docs\`).

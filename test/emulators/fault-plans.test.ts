@@ -94,3 +94,32 @@ describe("Discord fault plans", () => {
     expect(during.every((status) => status >= 500)).toBe(true);
   });
 });
+
+describe("gateway drops", () => {
+  test("a dropped connection closes without a close frame (1006) and the session can be resumed", async () => {
+    const open = async () => {
+      const ws = new WebSocket(`${discord.gatewayUrl}?v=10&encoding=json`);
+      const received: { op: number; t?: string; s?: number; d?: { session_id?: string } }[] = [];
+      ws.onmessage = (event) => received.push(JSON.parse(String(event.data)));
+      const closed = new Promise<number>((resolve) => (ws.onclose = (event) => resolve(event.code)));
+      await new Promise<void>((resolve) => (ws.onopen = () => resolve()));
+      const next = async (match: (p: (typeof received)[number]) => boolean) => {
+        for (let i = 0; i < 150 && !received.some(match); i++) await Bun.sleep(20);
+        return received.find(match);
+      };
+      return { ws, closed, next };
+    };
+    const first = await open();
+    first.ws.send(JSON.stringify({ op: 2, d: { token: discord.token, intents: 1, properties: { os: "linux", browser: "t", device: "t" } } }));
+    const ready = await first.next((p) => p.t === "READY");
+    expect(ready).toBeDefined();
+    discord.gateway.dropShard(0);
+    expect(await first.closed).toBe(1006);
+
+    const again = await open();
+    again.ws.send(JSON.stringify({ op: 6, d: { token: discord.token, session_id: ready!.d!.session_id, seq: ready!.s } }));
+    expect(await again.next((p) => p.t === "RESUMED")).toBeDefined();
+    again.ws.close(1000);
+  });
+});
+

@@ -539,6 +539,14 @@ export class Gateway {
     for (const ws of this.connsOfShard(shardId)) this.close(ws, code, reason ?? CLOSE_REASONS[code] ?? "");
   }
 
+  /**
+   * Drops the shard's TCP connection without a close frame (the client sees 1006, as when a network
+   * path dies). The session stays resumable.
+   */
+  dropShard(shardId: number): void {
+    for (const ws of this.connsOfShard(shardId)) ws.terminate();
+  }
+
   sendReconnect(shardId: number): void {
     for (const ws of this.connsOfShard(shardId)) this.send(ws, { op: GatewayOpcodes.Reconnect, d: null, s: null, t: null });
   }
