@@ -4,6 +4,7 @@
  * gateway in discord.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { GatewayDispatchEvents } from "discord-api-types/v10";
 import { startDiscordEmulator, type DiscordEmulator } from "./discord/index.ts";
 import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "./roblox/index.ts";
 
@@ -120,6 +121,26 @@ describe("gateway drops", () => {
     again.ws.send(JSON.stringify({ op: 6, d: { token: discord.token, session_id: ready!.d!.session_id, seq: ready!.s } }));
     expect(await again.next((p) => p.t === "RESUMED")).toBeDefined();
     again.ws.close(1000);
+  });
+
+  test("lost events never reach the client, not even on resume", async () => {
+    const guild = discord.createGuild({ name: "Lost events" });
+    const role = discord.createRole(guild.id, { name: "Rank" });
+    discord.resetRateLimits();
+    const ws = new WebSocket(`${discord.gatewayUrl}?v=10&encoding=json`);
+    const received: { t?: string; d?: { role?: { id: string } } }[] = [];
+    ws.onmessage = (event) => received.push(JSON.parse(String(event.data)));
+    await new Promise<void>((resolve) => (ws.onopen = () => resolve()));
+    ws.send(JSON.stringify({ op: 2, d: { token: discord.token, intents: 1, properties: { os: "linux", browser: "t", device: "t" } } }));
+    for (let i = 0; i < 100 && !received.some((p) => p.t === "GUILD_CREATE"); i++) await Bun.sleep(20);
+    discord.gateway.loseEvents(GatewayDispatchEvents.GuildRoleUpdate, 1);
+    discord.updateRole(guild.id, role.id, { name: "Renamed once" });
+    discord.updateRole(guild.id, role.id, { name: "Renamed twice" });
+    for (let i = 0; i < 50 && !received.some((p) => p.t === "GUILD_ROLE_UPDATE"); i++) await Bun.sleep(20);
+    const updates = received.filter((p) => p.t === "GUILD_ROLE_UPDATE");
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.d).toMatchObject({ role: { id: role.id, name: "Renamed twice" } });
+    ws.close(1000);
   });
 });
 

@@ -8,6 +8,7 @@
  * 4. An empty or partial answer removes no role without an admin's confirmation.
  */
 import { describe, expect, test } from "bun:test";
+import { GatewayDispatchEvents } from "discord-api-types/v10";
 import { join } from "node:path";
 import { tempDir } from "../db/helpers.ts";
 import { eventually } from "../support/eventually.ts";
@@ -172,8 +173,8 @@ describe("fail safe", () => {
       const botRole = world.discord.role(world.guildId, world.discord.guild(world.guildId)!.botRoleId)!;
       const result = bot.bulkSync.runBackground(world.guildId);
       await eventually(() => memberPatches(world).length, (sent) => sent >= 5, 20_000);
-      // The bot misses the event (a gateway drop): only a refused edit can tell it.
-      bot.guilds.rememberRole = () => undefined;
+      // Discord loses the role events of the move: only a refused edit can tell the bot.
+      world.discord.gateway.loseEvents(GatewayDispatchEvents.GuildRoleUpdate, 50);
       world.discord.updateRole(world.guildId, movedRoleId, { position: botRole.position + 1 });
       const outcome = await result;
       expect(outcome.kind).toBe("ran");
