@@ -269,6 +269,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const reviewBinds = bindReviewLogger({ repositories, guilds, logger });
   client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
     guilds.remember(data);
+    // A new session (after op 9) brings the roles as they are now: a running sync follows them.
+    bulkSync.observeRolesChanged(data.id);
     scheduler.addGuild(data.id);
     void reviewBinds(data.id);
   });
