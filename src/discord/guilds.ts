@@ -56,6 +56,8 @@ export interface MemberRoleEditObserver {
  */
 export class DiscordGuilds {
   readonly #snapshots = new Map<string, GuildSnapshot>();
+  /** The bot's own roles per guild, from GUILD_CREATE and its member updates: no request per role check. */
+  readonly #botRoles = new Map<string, string[]>();
   #botUserId: string | undefined;
 
   constructor(
@@ -72,12 +74,16 @@ export class DiscordGuilds {
   }
 
   /**
-   * Fed by the gateway: GUILD_CREATE / GUILD_UPDATE. A malformed guild is not kept (the next use
-   * reads it by REST, which reports the fault typed) rather than kept with roles missing.
+   * Fed by the gateway: GUILD_CREATE (whose `members` always include the bot's own) / GUILD_UPDATE.
+   * A malformed guild is not kept (the next use reads it by REST, which reports the fault typed)
+   * rather than kept with roles missing.
    */
-  remember(guild: { id: string; name: string; owner_id: string; roles: APIRole[] }, source = "gateway GUILD_CREATE"): void {
+  remember(guild: { id: string; name: string; owner_id: string; roles: APIRole[]; members?: APIGuildMember[] }, source = "gateway GUILD_CREATE"): void {
     const parsed = this.#parsedOrForget(guild.id, () => parseDiscord(source, discordGuild, guild));
     if (!parsed) return;
+    const own = this.#botUserId ? guild.members?.find((member) => member.user?.id === this.#botUserId) : undefined;
+    const ownRoles = own ? this.#parsedOrForget(guild.id, () => asMember(`${source} (the bot's member)`, own).roles) : undefined;
+    if (ownRoles) this.#botRoles.set(guild.id, ownRoles);
     this.#snapshots.set(parsed.id, {
       id: parsed.id,
       name: parsed.name,
@@ -116,6 +122,12 @@ export class DiscordGuilds {
 
   forget(guildId: string): void {
     this.#snapshots.delete(guildId);
+    this.#botRoles.delete(guildId);
+  }
+
+  /** GUILD_MEMBER_UPDATE: keeps the bot's own roles current (other members are not kept here). */
+  observeMemberUpdate(guildId: string, userId: string, roleIds: string[]): void {
+    if (userId === this.#botUserId) this.#botRoles.set(guildId, roleIds);
   }
 
   /** The guild as the gateway last described it, without any request; undefined when not cached. */
@@ -147,8 +159,7 @@ export class DiscordGuilds {
     const guild = await this.guild(guildId);
     const botUserId = this.#botUserId ?? parseDiscord("GET /users/@me", discordUser, await this.api.users.getCurrent()).id;
     this.#botUserId = botUserId;
-    const bot = await this.member(guildId, botUserId);
-    const botRoleIds = bot?.roleIds ?? [];
+    const botRoleIds = this.#botRoles.get(guildId) ?? (await this.member(guildId, botUserId))?.roleIds ?? [];
     return {
       guild,
       botRoleIds,

@@ -13,6 +13,8 @@ export function createMetrics() {
     registry.removeSingleMetric(name);
   }
   const registers = [registry];
+  /** Read at each scrape: the learned rate of the process-wide Roblox client's header-less hosts. */
+  const learnedRateSources: Array<() => Array<{ api: string; perMinute: number }>> = [];
 
   return {
     registry,
@@ -89,6 +91,16 @@ export function createMetrics() {
       labelNames: ["api"] as const,
       registers,
     }),
+    robloxLearnedRate: new Gauge({
+      name: "rankbridge_roblox_learned_rate_per_minute",
+      help: "Requests a minute the bot allows itself on Roblox hosts that send no rate-limit headers, as learned from their answers",
+      labelNames: ["api"] as const,
+      registers,
+      collect() {
+        for (const source of learnedRateSources) for (const { api, perMinute } of source()) this.set({ api }, perMinute);
+      },
+    }),
+    learnedRateSources,
     pendingRobloxWrites: new Gauge({
       name: "rankbridge_pending_roblox_writes",
       help: "Roblox rank writes waiting to be retried",

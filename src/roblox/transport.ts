@@ -169,7 +169,8 @@ export class RobloxTransport {
       });
       const text = await response.text();
       result = { type: "response", status: response.status, headers: response.headers, text };
-      this.limits.for(request.api).observe(parseRateLimitHeaders(response.headers));
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+      this.limits.for(request.api).observe(parseRateLimitHeaders(response.headers), Date.now(), { status: response.status, retryAfterMs });
     } catch (error) {
       const timedOut = error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
       result = timedOut ? { type: "timeout", error } : { type: "network", error };

@@ -353,13 +353,17 @@ export class BulkSync {
     const began = this.#now();
     const countsAtStart = run.counts();
     const requestsAtStart = { roblox: run.robloxRequests, discord: run.discordRequests };
-    const ticker = setInterval(() => void this.#publishProgress(run), this.#tuning.progressIntervalMs);
+    const ticker = setInterval(() => void this.#publishProgress(run, context), this.#tuning.progressIntervalMs);
     let waitFor: unknown;
     try {
       run.hooks.onStart?.(run.runId);
       await runPipeline(run, context, log, this.#runDeps);
     } catch (error) {
-      if (isTransientRobloxFailure(error) && !run.dryRun && !run.stopRequested) {
+      if (run.stopRequested) {
+        // The bot is stopping and dropped what the run waited for: it resumes at the next start.
+        log.info({ err: error }, "sync run interrupted by the shutdown");
+        run.state = "stopped";
+      } else if (isTransientRobloxFailure(error) && !run.dryRun) {
         waitFor = error;
       } else {
         run.state = "failed";
@@ -464,9 +468,10 @@ export class BulkSync {
     return run.outcome({ state: "failed", counts: run.counts(), nowMs: this.#now(), error: describeError(error), summary: "" });
   }
 
-  async #publishProgress(run: ActiveRun): Promise<void> {
+  async #publishProgress(run: ActiveRun, context: GuildContext): Promise<void> {
     if (!run.reporter.hasTargets || run.state !== "running") return;
-    await run.reporter.publish(renderRunProgress(run.view(this.#now())));
+    // A run held up by a Roblox rate limit says so rather than sitting still.
+    await run.reporter.publish(renderRunProgress({ ...run.view(this.#now()), robloxWaitMs: context.roblox.queuedWaitMs() }));
   }
 }
 

@@ -65,7 +65,11 @@ export class LiveHierarchy {
       await this.guilds.refreshRoles(this.#guild.id);
       const botUserId = this.guilds.botUserId;
       const bot = botUserId ? await this.guilds.member(this.#guild.id, botUserId) : null;
-      if (bot) this.#botRoleIds = bot.roleIds;
+      if (bot && botUserId) {
+        this.#botRoleIds = bot.roleIds;
+        // The cache the next run starts from learns it too.
+        this.guilds.observeMemberUpdate(this.#guild.id, botUserId, bot.roleIds);
+      }
     } catch {
       // The roles could not be read again: block on what is known (below).
     }

@@ -76,7 +76,12 @@ export interface RunView {
   readonly hold: HeldPlan | null;
   /** Roblox stopped answering: the run waits and carries on by itself. */
   readonly waitingReason: string | null;
+  /** How long requests already waiting for a Roblox rate limit still wait, when known. */
+  readonly robloxWaitMs?: number;
 }
+
+/** Shorter waits go unmentioned (as for commands: rate-limit-wait.ts). */
+const WAIT_NOTE_AFTER_MS = 2_000;
 
 /** Discord's message limit, less a margin for the markup around lists. */
 const MESSAGE_LIMIT = 2000;
@@ -103,8 +108,12 @@ export function renderRunProgress(view: RunView): string {
     nowMs: view.nowMs,
     ...(expectedRatePerSecond !== undefined ? { expectedRatePerSecond } : {}),
   });
-  const waiting = view.waitingReason ? `\n⏸️ Waiting for Roblox: ${view.waitingReason}. The sync carries on by itself when Roblox answers again.` : "";
-  return `${title} (run #${view.runId})\n${body}${waiting}`;
+  const wait = view.waitingReason
+    ? `\n⏸️ Waiting for Roblox: ${view.waitingReason}. The sync carries on by itself when Roblox answers again.`
+    : view.robloxWaitMs !== undefined && view.robloxWaitMs > WAIT_NOTE_AFTER_MS
+      ? `\nRoblox is limiting requests right now; the sync continues in about ${formatDuration(view.robloxWaitMs)}.`
+      : "";
+  return `${title} (run #${view.runId})\n${body}${wait}`;
 }
 
 function expectedMemberRate(view: RunView, processed: number): number | undefined {
