@@ -11,16 +11,11 @@
  * peak RSS are its own. The floor of each API is requests needed ÷ allowed rate; the run's floor
  * is the slowest API's, since the sync reads Roblox while it writes Discord.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, platform } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createRepositories, openDatabase } from "../src/db/index.ts";
 import { planRankLookup } from "../src/roblox/planner.ts";
-import { tempDir } from "../test/db/helpers.ts";
 import { PER_API_KEY_OWNER_PER_MINUTE, ROBLOX_API_CLASSES } from "../test/emulators/roblox/index.ts";
-import type { ChildConfig, ChildMode, ChildResult } from "../test/sync/support/sync-child.ts";
-import { createWorld, disagreements, seedDatabase, type World, type WorldSpec } from "../test/sync/support/world.ts";
+import { disagreements, type World, type WorldSpec } from "../test/sync/support/world.ts";
+import { freshWorld, machine, runChild, writeDocsSection } from "./child.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -37,8 +32,6 @@ const { values: args } = parseArgs({
 
 const SCALE = Number(args.scale);
 const TIME_SCALE = 1 / SCALE;
-const ROOT = join(import.meta.dir, "..");
-const CHILD = join(ROOT, "test", "sync", "support", "sync-child.ts");
 /** The emulator's defaults: Discord's member PATCH and role PUT/DELETE buckets, and its GET bucket. */
 const DISCORD_MEMBER_EDITS_PER_SECOND = 10 / TIME_SCALE;
 const DISCORD_OTHER_ROUTES_PER_SECOND = 5 / TIME_SCALE;
@@ -69,34 +62,6 @@ interface Measured {
   fixed: boolean;
 }
 
-async function runChild(world: World, databasePath: string, mode: ChildMode, extra: Partial<ChildConfig> = {}): Promise<ChildResult> {
-  const config: ChildConfig = {
-    mode,
-    guildId: world.guildId,
-    groupId: world.groupId,
-    discordApiUrl: world.discord.restBase,
-    discordToken: world.discord.token,
-    robloxUrlTemplate: world.roblox.urlTemplate,
-    robloxApiKey: world.apiKey,
-    databasePath,
-    timeScale: TIME_SCALE,
-    logLevel: "warn",
-    ...extra,
-  };
-  const child = Bun.spawn(["bun", CHILD], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SYNC_CHILD_CONFIG: JSON.stringify(config) },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const output = await new Response(child.stdout).text();
-  await child.exited;
-  const line = output.split("\n").find((l) => l.startsWith("RESULT "));
-  if (!line) throw new Error(`the bot process printed no result:\n${output.slice(-4000)}`);
-  return JSON.parse(line.slice("RESULT ".length)) as ChildResult;
-}
-
 /** Requests per Roblox class ÷ that class's rate; the classes are limited independently. */
 function robloxFloorMs(world: World): number {
   const counts = world.roblox.counts();
@@ -108,32 +73,12 @@ function robloxFloorMs(world: World): number {
   return floor;
 }
 
-async function freshWorld(): Promise<{ world: World; databasePath: string; cleanup: () => Promise<void> }> {
-  const world = await createWorld(spec);
-  const dir = tempDir("rankbridge-bench-");
-  const databasePath = join(dir.dir, "rankbridge.sqlite");
-  const database = openDatabase(databasePath);
-  seedDatabase(database.db, createRepositories(database.db), world);
-  database.close();
-  world.discord.resetCounters();
-  world.roblox.requests.length = 0;
-  world.roblox.resetCounts();
-  return {
-    world,
-    databasePath,
-    async cleanup() {
-      await world.close();
-      dir.cleanup();
-    },
-  };
-}
-
 async function benchBulk(): Promise<Measured> {
-  const { world, databasePath, cleanup } = await freshWorld();
+  const { world, databasePath, cleanup } = await freshWorld(spec);
   try {
     const wrong = disagreements(world).length;
     process.stderr.write(`bulk: ${spec.linked.toLocaleString()} linked, ${wrong.toLocaleString()} to change…\n`);
-    const result = await runChild(world, databasePath, "bulk");
+    const result = await runChild(world, databasePath, "bulk", TIME_SCALE);
     const outcome = result.outcomes![0]!;
     const requests = world.discord.requests;
     const patches = requests.filter((r) => r.method === "PATCH" && /\/guilds\/\d+\/members\/\d+$/.test(r.path)).length;
@@ -161,10 +106,10 @@ async function benchBulk(): Promise<Measured> {
 }
 
 async function benchPeer(sample: number): Promise<Measured> {
-  const { world, databasePath, cleanup } = await freshWorld();
+  const { world, databasePath, cleanup } = await freshWorld(spec);
   try {
     process.stderr.write(`member-by-member: ${sample.toLocaleString()} linked members…\n`);
-    const result = await runChild(world, databasePath, "member-by-member", sample < spec.linked ? { memberLimit: sample } : {});
+    const result = await runChild(world, databasePath, "member-by-member", TIME_SCALE, sample < spec.linked ? { memberLimit: sample } : {});
     const requests = world.discord.requests;
     const reads = requests.filter((r) => r.method === "GET" && /\/guilds\/\d+\/members\/\d+$/.test(r.path)).length;
     const edits = requests.filter((r) => (r.method === "PUT" || r.method === "DELETE") && r.path.includes("/roles/")).length;
@@ -188,11 +133,6 @@ async function benchPeer(sample: number): Promise<Measured> {
   } finally {
     await cleanup();
   }
-}
-
-function machine(): string {
-  const cores = cpus();
-  return `Measured on a ${cores.length}-vCPU ${cores[0]?.model.trim() ?? "unknown CPU"} ${platform() === "linux" ? "Linux" : platform()} machine, Bun ${Bun.version}:`;
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -255,18 +195,4 @@ for (const measured of [bulk, peer]) {
   if (measured && !measured.fixed) process.stderr.write(`warning: ${measured.label} left members out of sync\n`);
 }
 
-if (args["write-docs"]) {
-  const path = join(ROOT, "docs", "benchmarks.md");
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
-  // Replace only our own section; other sections (e.g. "Roblox roster") stay as they are.
-  const start = current.indexOf("\n## Bulk sync\n");
-  let next: string;
-  if (start === -1) {
-    next = `${current.trimEnd()}\n\n${text}`;
-  } else {
-    const after = current.indexOf("\n## ", start + 1);
-    next = `${current.slice(0, start + 1)}${text}${after === -1 ? "" : `\n${current.slice(after + 1)}`}`;
-  }
-  writeFileSync(path, next.endsWith("\n") ? next : `${next}\n`);
-  process.stderr.write(`wrote ${path}\n`);
-}
+if (args["write-docs"]) writeDocsSection("Bulk sync", text);

@@ -20,6 +20,7 @@ import { rankChangeCommands } from "./discord/commands/rank-changes.ts";
 import { syncCommands } from "./discord/commands/sync-commands.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway, type Gateway } from "./discord/gateway.ts";
+import { discordMemberChunk, parseDiscord } from "./discord/schemas.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
 import { Cooldowns, type CooldownLimits } from "./discord/interactions/cooldowns.ts";
 import { InteractionRouter, RESTARTING_MESSAGE } from "./discord/interactions/router.ts";
@@ -167,7 +168,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member.
   const fetchMemberRoles: MemberRolesPort = async function* (guildId) {
     for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
-      yield members.map((member) => ({ userId: member.user.id, roleIds: member.roles }));
+      // A member without its roles would read as "holds no rank": parsed, never defaulted.
+      yield parseDiscord("gateway GUILD_MEMBERS_CHUNK", discordMemberChunk, members).map((member) => ({ userId: member.user.id, roleIds: member.roles }));
     }
   };
   // Discord sends a guild's full member list once per 30 s: a run soon after another reuses it,
@@ -272,10 +274,15 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const reviewBinds = bindReviewLogger({ repositories, guilds, logger });
   client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
     guilds.remember(data);
+    // A new session (after op 9) brings the roles as they are now: a running sync follows them.
+    bulkSync.observeRolesChanged(data.id);
     scheduler.addGuild(data.id);
     void reviewBinds(data.id);
   });
-  client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => guilds.remember(data));
+  client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => {
+    guilds.remember(data, "gateway GUILD_UPDATE");
+    bulkSync.observeRolesChanged(data.id);
+  });
   client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => {
     // Removed, or an outage during which member events may be missed.
     memberSnapshots.invalidate(data.id);
@@ -299,9 +306,14 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     bulkSync.observeMemberRemove(data.guild_id, data.user.id);
   });
   client.on(GatewayDispatchEvents.GuildRoleCreate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
-  client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
+  client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => {
+    guilds.rememberRole(data.guild_id, data.role);
+    // A role moved above the bot mid-sync: the edits not sent yet are judged again at once.
+    bulkSync.observeRolesChanged(data.guild_id);
+  });
   client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => {
     guilds.forgetRole(data.guild_id, data.role_id);
+    bulkSync.observeRolesChanged(data.guild_id);
     // Discord takes the role off its members without a member event each.
     memberSnapshots.invalidate(data.guild_id);
   });

@@ -7,7 +7,6 @@ import {
   RobloxRoleNotAssignableError,
   RobloxRoleNotFoundError,
   RobloxSameRoleError,
-  RobloxUnexpectedResponseError,
 } from "./errors.ts";
 import { RobloxBatchLoaders } from "./batching.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
@@ -15,6 +14,7 @@ import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } f
 import { OpenCloudApi } from "./open-cloud.ts";
 import { planRankLookup, type RankLookupPlan } from "./planner.ts";
 import { MEMBERSHIP_BATCH_SIZE, type RobloxReadApi } from "./read-api.ts";
+import { RobloxMalformedAnswerError } from "./schemas.ts";
 import { RobloxTransport, type RequestTally, type RetryOptions } from "./transport.ts";
 import type {
   GroupInfo,
@@ -403,13 +403,14 @@ export class RobloxClient {
 
 /** The member's highest-ranked role (Open Cloud: rank = the highest of the roles held). */
 function highestRole(member: GroupMember, roles: GroupRole[]): GroupRole {
-  const held = roles.filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId);
-  const highest = held.reduce<GroupRole | undefined>((best, role) => (!best || role.rank > best.rank ? role : best), undefined);
-  // A rank guessed for a role the group does not list could demote someone: refuse instead.
-  if (!highest) {
-    throw new RobloxUnexpectedResponseError(`user ${member.userId} holds role ${member.roleId}, which the group does not list`);
+  // A rank guessed from a partial role list could demote someone (their base role would look
+  // highest): every role they hold must be listed, or the answer is asked for again later.
+  const missing = [member.roleId, ...member.roleIds].find((id) => !roles.some((role) => role.id === id));
+  if (missing !== undefined) {
+    throw new RobloxMalformedAnswerError("list roles", "groupRoles", `lacks role ${missing}, which user ${member.userId} holds`);
   }
-  return highest;
+  const held = roles.filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId);
+  return held.reduce((best, role) => (role.rank > best.rank ? role : best));
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

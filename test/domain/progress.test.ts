@@ -145,6 +145,8 @@ describe("a run held up by a Roblox rate limit", () => {
   const view = (robloxWaitMs?: number) =>
     renderRunProgress({
       runId: 7,
+      hold: null,
+      waitingReason: null,
       dryRun: false,
       state: "running",
       planning: true,
