@@ -73,11 +73,13 @@ describe("interaction router", () => {
     expect(await metrics.registry.getSingleMetricAsString("rankbridge_interactions_total")).toContain('command="crash",outcome="error"} 1');
   });
 
-  test("a typed refusal shows its own message", async () => {
+  test("a typed refusal shows its own message, mentioning nobody whatever it quotes", async () => {
     const router = new InteractionRouter({ commands, metrics: createMetrics(), logger: silent });
     const { injected, payload } = inject("refuse");
     await router.handle(payload, api, 0);
-    expect(JSON.stringify((await injected.waitForCallback(2_000)).body)).toContain("You need the Manage Roles permission");
+    const body = (await injected.waitForCallback(2_000)).body as { data: { content: string; allowed_mentions: unknown } };
+    expect(body.data.content).toContain("You need the Manage Roles permission");
+    expect(body.data.allowed_mentions).toEqual({ parse: [] });
   });
 
   test("slow work is deferred inside Discord's 3-second window, then the deferred reply is edited", async () => {
@@ -96,7 +98,7 @@ describe("interaction router", () => {
       await router.handle(injected.payload as APIInteraction, api, 0);
       expect((await injected.waitForCallback(2_000)).body).toEqual({
         type: 4,
-        data: { content: "This button or form is no longer active. Run the command again.", flags: 64 },
+        data: { content: "This button or form is no longer active. Run the command again.", flags: 64, allowed_mentions: { parse: [] } },
       });
     }
     expect(await metrics.registry.getSingleMetricAsString("rankbridge_interactions_total")).toContain('command="refuse",outcome="refused"} 2');

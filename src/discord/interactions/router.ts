@@ -153,7 +153,7 @@ export class InteractionRouter {
       const decision = await this.#cooldowns.take(command.cooldown, interaction.guild_id ?? "dm", userId);
       if (!decision.allowed) {
         // Nothing ran, so nothing was spent: a cheap ephemeral answer, no Roblox request.
-        await responder.reply({ content: cooldownMessage(decision), flags: MessageFlags.Ephemeral });
+        await responder.reply({ content: cooldownMessage(decision), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } });
         metrics.interactions.inc({ command: label, outcome: "cooldown" });
         return;
       }
@@ -205,6 +205,8 @@ export class InteractionRouter {
         .reply({
           content: userMessage ?? `Something went wrong running \`/${label}\`. It has been logged (reference \`${reference}\`).`,
           flags: MessageFlags.Ephemeral,
+          // A refusal may quote what was typed (@everyone, <@&id>): shown, never pinging anyone.
+          allowed_mentions: { parse: [] },
         })
         .catch((replyError) => log.error({ err: replyError }, "could not report the failure to the user"));
     }
