@@ -21,6 +21,7 @@ import { syncCommands } from "./discord/commands/sync-commands.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway, type Gateway } from "./discord/gateway.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
+import { gatewayMemberRoles } from "./discord/member-chunks.ts";
 import { InteractionRouter } from "./discord/interactions/router.ts";
 import { registerCommands } from "./discord/register.ts";
 import { createDiscordRest, type DiscordRestOptions } from "./discord/rest.ts";
@@ -158,12 +159,9 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     onFatal: (message, code) => options.onFatal?.(message, code),
   });
   const client = new Client({ rest, gateway: gateway.manager });
-  // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member.
-  const fetchMemberRoles: MemberRolesPort = async function* (guildId) {
-    for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
-      yield members.map((member) => ({ userId: member.user.id, roleIds: member.roles }));
-    }
-  };
+  // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member, and
+  // only the members a sync wants are kept from them.
+  const fetchMemberRoles: MemberRolesPort = gatewayMemberRoles(client);
   // Discord sends a guild's full member list once per 30 s: a run soon after another reuses it,
   // kept current by member events and by our own edits (through DiscordGuilds).
   const memberSnapshots = new MemberSnapshots(fetchMemberRoles, {
@@ -223,6 +221,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     ...options.bulkSync,
     now,
   });
+  metrics.readMemberStateFrom(() => [
+    ...memberSnapshots.sizes().map((size) => ({ ...size, holder: "snapshot" as const })),
+    ...bulkSync.memberStateSizes().map((size) => ({ ...size, holder: "run" as const })),
+  ]);
   const scheduler = new SyncScheduler({
     bulkSync,
     repositories,

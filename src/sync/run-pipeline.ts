@@ -32,12 +32,39 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
   run.total = run.planned + remaining.length;
   if (!run.dryRun) repositories.syncRuns.updateProgress(guildId, run.runId, { total: run.total });
 
+  // Only the members a decision can touch are held: the linked ones and those with a pending change.
+  const wanted = new Set(linkByDiscordId.keys());
+  // Changes planned before a restart come first, in their original order (read before the member
+  // roles are asked for, since their members are wanted).
+  if (run.resumed && !run.dryRun) {
+    let afterSeq = -1;
+    for (;;) {
+      const page = repositories.syncRuns.listPendingItems(guildId, run.runId, { afterSeq, limit: 5000 });
+      if (page.length === 0) break;
+      for (const item of page) {
+        const link = linkByDiscordId.get(item.discordId);
+        wanted.add(item.discordId);
+        run.queue.push({
+          discordId: item.discordId,
+          addRoleIds: item.addRoles,
+          removeRoleIds: item.removeRoles,
+          robloxUserId: item.robloxUserId,
+          robloxUsername: link?.robloxUsername ?? (item.robloxUserId !== null ? String(item.robloxUserId) : item.discordId),
+          fromRankId: item.fromRankId,
+          toRankId: item.toRankId,
+        });
+      }
+      afterSeq = page[page.length - 1]!.seq;
+    }
+  }
+
   // Discord members and the Roblox lookup plan are independent: ask for both at once.
   const liveRoles = collectMemberRoles(deps.memberRoles, guildId, {
     ...deps.tuning.memberRequest,
+    wanted,
     onRateLimited: (waitMs, attempt) => log.info({ waitMs, attempt }, "the gateway asked to wait before sending the member list"),
   }).then((roles) => {
-    run.live = new LiveMemberRoles(roles);
+    run.live = new LiveMemberRoles(roles, wanted);
     for (const [userId, roleIds] of run.earlyUpdates) {
       if (roleIds === null) run.live.delete(userId);
       else run.live.set(userId, roleIds);
@@ -62,28 +89,6 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
     }
     run.strategy = lookup.strategy;
     log.debug({ strategy: lookup.strategy, requests: lookup.requests, options: lookup.options }, "roblox lookup planned");
-  }
-
-  // Changes planned before a restart come first, in their original order.
-  if (run.resumed && !run.dryRun) {
-    let afterSeq = -1;
-    for (;;) {
-      const page = repositories.syncRuns.listPendingItems(guildId, run.runId, { afterSeq, limit: 5000 });
-      if (page.length === 0) break;
-      for (const item of page) {
-        const link = linkByDiscordId.get(item.discordId);
-        run.queue.push({
-          discordId: item.discordId,
-          addRoleIds: item.addRoles,
-          removeRoleIds: item.removeRoles,
-          robloxUserId: item.robloxUserId,
-          robloxUsername: link?.robloxUsername ?? (item.robloxUserId !== null ? String(item.robloxUserId) : item.discordId),
-          fromRankId: item.fromRankId,
-          toRankId: item.toRankId,
-        });
-      }
-      afterSeq = page[page.length - 1]!.seq;
-    }
   }
 
   const applying = run.dryRun

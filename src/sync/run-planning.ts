@@ -76,7 +76,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
       robloxMemberships: memberships,
       links: slice,
       ladder: context.ladder,
-      discordMemberRoles: live.asMap(),
+      discordMemberRoles: live.rolesOf(slice.map((account) => account.discordId)),
       pendingRobloxWrites: pendingWrites,
       options,
     });

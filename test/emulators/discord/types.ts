@@ -97,6 +97,8 @@ export interface MemberRequestRecord {
   /** Answered with RATE_LIMITED (within the guild's 30 s window) instead of chunks. */
   rateLimited: boolean;
   at: number;
+  /** A request by `user_ids` (how many), not for every member; never rate limited. */
+  userIds?: number;
 }
 
 export interface ResumeRecord {
