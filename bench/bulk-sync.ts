@@ -11,16 +11,11 @@
  * peak RSS are its own. The floor of each API is requests needed ÷ allowed rate; the run's floor
  * is the slowest API's, since the sync reads Roblox while it writes Discord.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, platform } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createRepositories, openDatabase } from "../src/db/index.ts";
 import { planRankLookup } from "../src/roblox/planner.ts";
-import { tempDir } from "../test/db/helpers.ts";
-import { PER_API_KEY_OWNER_PER_MINUTE, ROBLOX_API_CLASSES } from "../test/emulators/roblox/index.ts";
 import type { ChildConfig, ChildMode, ChildResult } from "../test/sync/support/sync-child.ts";
-import { createWorld, disagreements, seedDatabase, type World, type WorldSpec } from "../test/sync/support/world.ts";
+import { disagreements, type World, type WorldSpec } from "../test/sync/support/world.ts";
+import { freshWorld as seededWorld, machine, n, robloxFloorMs as robloxFloor, runChild as runBotChild, seconds, writeDocsSection } from "./support.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -37,8 +32,6 @@ const { values: args } = parseArgs({
 
 const SCALE = Number(args.scale);
 const TIME_SCALE = 1 / SCALE;
-const ROOT = join(import.meta.dir, "..");
-const CHILD = join(ROOT, "test", "sync", "support", "sync-child.ts");
 /** The emulator's defaults: Discord's member PATCH and role PUT/DELETE buckets, and its GET bucket. */
 const DISCORD_MEMBER_EDITS_PER_SECOND = 10 / TIME_SCALE;
 const DISCORD_OTHER_ROUTES_PER_SECOND = 5 / TIME_SCALE;
@@ -69,64 +62,12 @@ interface Measured {
   fixed: boolean;
 }
 
-async function runChild(world: World, databasePath: string, mode: ChildMode, extra: Partial<ChildConfig> = {}): Promise<ChildResult> {
-  const config: ChildConfig = {
-    mode,
-    guildId: world.guildId,
-    groupId: world.groupId,
-    discordApiUrl: world.discord.restBase,
-    discordToken: world.discord.token,
-    robloxUrlTemplate: world.roblox.urlTemplate,
-    robloxApiKey: world.apiKey,
-    databasePath,
-    timeScale: TIME_SCALE,
-    logLevel: "warn",
-    ...extra,
-  };
-  const child = Bun.spawn(["bun", CHILD], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SYNC_CHILD_CONFIG: JSON.stringify(config) },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const output = await new Response(child.stdout).text();
-  await child.exited;
-  const line = output.split("\n").find((l) => l.startsWith("RESULT "));
-  if (!line) throw new Error(`the bot process printed no result:\n${output.slice(-4000)}`);
-  return JSON.parse(line.slice("RESULT ".length)) as ChildResult;
+function runChild(world: World, databasePath: string, mode: ChildMode, extra: Partial<ChildConfig> = {}): Promise<ChildResult> {
+  return runBotChild(world, databasePath, TIME_SCALE, mode, extra);
 }
 
-/** Requests per Roblox class ÷ that class's rate; the classes are limited independently. */
-function robloxFloorMs(world: World): number {
-  const counts = world.roblox.counts();
-  let floor = 0;
-  for (const api of ROBLOX_API_CLASSES) {
-    const perSecond = PER_API_KEY_OWNER_PER_MINUTE[api] / (ROBLOX_WINDOW_MS / 1000);
-    floor = Math.max(floor, (counts.byClass[api] / perSecond) * 1000);
-  }
-  return floor;
-}
-
-async function freshWorld(): Promise<{ world: World; databasePath: string; cleanup: () => Promise<void> }> {
-  const world = await createWorld(spec);
-  const dir = tempDir("rankbridge-bench-");
-  const databasePath = join(dir.dir, "rankbridge.sqlite");
-  const database = openDatabase(databasePath);
-  seedDatabase(database.db, createRepositories(database.db), world);
-  database.close();
-  world.discord.resetCounters();
-  world.roblox.requests.length = 0;
-  world.roblox.resetCounts();
-  return {
-    world,
-    databasePath,
-    async cleanup() {
-      await world.close();
-      dir.cleanup();
-    },
-  };
-}
+const robloxFloorMs = (world: World) => robloxFloor(world, ROBLOX_WINDOW_MS);
+const freshWorld = () => seededWorld(spec);
 
 async function benchBulk(): Promise<Measured> {
   const { world, databasePath, cleanup } = await freshWorld();
@@ -190,14 +131,6 @@ async function benchPeer(sample: number): Promise<Measured> {
   }
 }
 
-function machine(): string {
-  const cores = cpus();
-  return `Measured on a ${cores.length}-vCPU ${cores[0]?.model.trim() ?? "unknown CPU"} ${platform() === "linux" ? "Linux" : platform()} machine, Bun ${Bun.version}:`;
-}
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const n = (value: number) => value.toLocaleString("en-US");
-
 function row(m: Measured): string {
   const floor = Math.max(m.floorRobloxMs, m.floorDiscordMs);
   const perSample = m.members < spec.linked ? ` (${n(m.members)} members)` : "";
@@ -255,18 +188,4 @@ for (const measured of [bulk, peer]) {
   if (measured && !measured.fixed) process.stderr.write(`warning: ${measured.label} left members out of sync\n`);
 }
 
-if (args["write-docs"]) {
-  const path = join(ROOT, "docs", "benchmarks.md");
-  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
-  // Replace only our own section; other sections (e.g. "Roblox roster") stay as they are.
-  const start = current.indexOf("\n## Bulk sync\n");
-  let next: string;
-  if (start === -1) {
-    next = `${current.trimEnd()}\n\n${text}`;
-  } else {
-    const after = current.indexOf("\n## ", start + 1);
-    next = `${current.slice(0, start + 1)}${text}${after === -1 ? "" : `\n${current.slice(after + 1)}`}`;
-  }
-  writeFileSync(path, next.endsWith("\n") ? next : `${next}\n`);
-  process.stderr.write(`wrote ${path}\n`);
-}
+if (args["write-docs"]) process.stderr.write(`wrote ${await writeDocsSection("Bulk sync", text)}\n`);

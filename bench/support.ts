@@ -1,0 +1,101 @@
+/**
+ * What the benchmarks share: a seeded world with its database, the bot in a child process of its
+ * own (so its CPU time and RSS are the bot's, not the emulators'), and the floor the Roblox limits set.
+ */
+import { cpus, platform } from "node:os";
+import { join } from "node:path";
+import { createRepositories, openDatabase } from "../src/db/index.ts";
+import { tempDir } from "../test/db/helpers.ts";
+import { PER_API_KEY_OWNER_PER_MINUTE, ROBLOX_API_CLASSES } from "../test/emulators/roblox/index.ts";
+import type { ChildConfig, ChildMode, ChildResult } from "../test/sync/support/sync-child.ts";
+import { createWorld, seedDatabase, type World, type WorldSpec } from "../test/sync/support/world.ts";
+
+export const ROOT = join(import.meta.dir, "..");
+const CHILD = join(ROOT, "test", "sync", "support", "sync-child.ts");
+
+/** Runs the bot in its own process against the world and returns what it printed. */
+export async function runChild(world: World, databasePath: string, timeScale: number, mode: ChildMode, extra: Partial<ChildConfig> = {}): Promise<ChildResult> {
+  const config: ChildConfig = {
+    mode,
+    guildId: world.guildId,
+    groupId: world.groupId,
+    discordApiUrl: world.discord.restBase,
+    discordToken: world.discord.token,
+    robloxUrlTemplate: world.roblox.urlTemplate,
+    robloxApiKey: world.apiKey,
+    databasePath,
+    timeScale,
+    logLevel: "warn",
+    ...extra,
+  };
+  const child = Bun.spawn(["bun", CHILD], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SYNC_CHILD_CONFIG: JSON.stringify(config) },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const output = await new Response(child.stdout).text();
+  await child.exited;
+  const line = output.split("\n").find((l) => l.startsWith("RESULT "));
+  if (!line) throw new Error(`the bot process printed no result:\n${output.slice(-4000)}`);
+  return JSON.parse(line.slice("RESULT ".length)) as ChildResult;
+}
+
+/** Requests per Roblox class ÷ that class's rate; the classes are limited independently. */
+export function robloxFloorMs(world: World, windowMs: number): number {
+  const counts = world.roblox.counts();
+  let floor = 0;
+  for (const api of ROBLOX_API_CLASSES) {
+    const perSecond = PER_API_KEY_OWNER_PER_MINUTE[api] / (windowMs / 1000);
+    floor = Math.max(floor, (counts.byClass[api] / perSecond) * 1000);
+  }
+  return floor;
+}
+
+/** A world seeded into a fresh database, its counters reset; `cleanup` closes and deletes both. */
+export async function freshWorld(spec: WorldSpec): Promise<{ world: World; databasePath: string; cleanup: () => Promise<void> }> {
+  const world = await createWorld(spec);
+  const dir = tempDir("rankbridge-bench-");
+  const databasePath = join(dir.dir, "rankbridge.sqlite");
+  const database = openDatabase(databasePath);
+  seedDatabase(database.db, createRepositories(database.db), world);
+  database.close();
+  world.discord.resetCounters();
+  world.roblox.requests.length = 0;
+  world.roblox.resetCounts();
+  return {
+    world,
+    databasePath,
+    async cleanup() {
+      await world.close();
+      dir.cleanup();
+    },
+  };
+}
+
+export function machine(): string {
+  const cores = cpus();
+  return `Measured on a ${cores.length}-vCPU ${cores[0]?.model.trim() ?? "unknown CPU"} ${platform() === "linux" ? "Linux" : platform()} machine, Bun ${Bun.version}:`;
+}
+
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+export const n = (value: number) => value.toLocaleString("en-US");
+
+/** Replaces the `## title` section of docs/benchmarks.md (or appends it); other sections stay. */
+export async function writeDocsSection(title: string, text: string): Promise<string> {
+  const { existsSync, readFileSync, writeFileSync } = await import("node:fs");
+  const path = join(ROOT, "docs", "benchmarks.md");
+  const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
+  const heading = `\n## ${title}\n`;
+  const start = current.indexOf(heading);
+  let next: string;
+  if (start === -1) {
+    next = `${current.trimEnd()}\n\n${text}`;
+  } else {
+    const after = current.indexOf("\n## ", start + 1);
+    next = `${current.slice(0, start + 1)}${text}${after === -1 ? "" : `\n${current.slice(after + 1)}`}`;
+  }
+  writeFileSync(path, next.endsWith("\n") ? next : `${next}\n`);
+  return path;
+}
