@@ -12,6 +12,7 @@ import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import { collectMemberRoles, LiveMemberRoles, type MemberRolesPort } from "./member-roles.ts";
+import { linkedAccountOfRow } from "./roblox-standing.ts";
 import { applyRun, type ApplyingDeps } from "./run-applying.ts";
 import { planRun, type PlanningDeps } from "./run-planning.ts";
 
@@ -26,7 +27,8 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
   const { repositories, guilds } = deps;
   const { guildId } = run;
 
-  const links = repositories.members.listLinked(guildId);
+  // Only the columns the plan needs: a large guild has tens of thousands of links.
+  const links = repositories.members.listLinkedAccounts(guildId).map(linkedAccountOfRow);
   const linkByDiscordId = new Map(links.map((link) => [link.discordId, link]));
   const remaining = run.planningDone ? [] : run.cursor === null ? links : links.filter((link) => link.discordId > run.cursor!);
   run.total = run.planned + remaining.length;

@@ -7,7 +7,6 @@
 import type { Db, Repositories } from "../db/index.ts";
 import { atomically } from "../db/index.ts";
 import type { SyncRunItemInput } from "../db/repositories/syncRuns.ts";
-import type { Member } from "../db/schema.ts";
 import type { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { RobloxMembership } from "../ranks/ladder.ts";
 import type { RankLookupPlan } from "../roblox/planner.ts";
@@ -18,7 +17,7 @@ import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
 import { updateListEntry } from "./progress.ts";
-import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
+import { readRobloxStandings } from "./roblox-standing.ts";
 import { pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
 export interface PlanningDeps {
@@ -32,7 +31,7 @@ export interface PlanningInputs {
   context: GuildContext;
   hierarchy: RoleHierarchy;
   /** Linked members not planned yet, in Discord-id order. */
-  remaining: readonly Member[];
+  remaining: readonly LinkedAccount[];
   /** How to read their ranks from Roblox; null when there is nobody left to plan. */
   lookup: RankLookupPlan | null;
   /** The guild's member roles, kept current by gateway events. */
@@ -45,7 +44,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
   const sliceSize = deps.tuning.sliceSize;
   const pendingWrites = pendingRobloxWritesOf(deps.repositories, run.guildId);
   const options = syncOptionsOf(context, "bulk");
-  const accounts: LinkedAccount[] = inputs.remaining.flatMap((link) => linkedAccountOf(link) ?? []);
+  const accounts = inputs.remaining;
 
   // The roster strategies read everything before anything can be planned; the linked-users one
   // goes slice by slice, so applying starts after the first slice.
