@@ -29,16 +29,16 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
 
   // Only the columns the plan needs: a large guild has tens of thousands of links.
   const links = repositories.members.listLinkedAccounts(guildId).map(linkedAccountOfRow);
-  const linkByDiscordId = new Map(links.map((link) => [link.discordId, link]));
   const remaining = run.planningDone ? [] : run.cursor === null ? links : links.filter((link) => link.discordId > run.cursor!);
   run.total = run.planned + remaining.length;
   if (!run.dryRun) repositories.syncRuns.updateProgress(guildId, run.runId, { total: run.total });
 
   // Only the members a decision can touch are held: the linked ones and those with a pending change.
-  const wanted = new Set(linkByDiscordId.keys());
+  const wanted = new Set(links.map((link) => link.discordId));
   // Changes planned before a restart come first, in their original order (read before the member
   // roles are asked for, since their members are wanted).
   if (run.resumed && !run.dryRun) {
+    const linkByDiscordId = new Map(links.map((link) => [link.discordId, link]));
     let afterSeq = -1;
     for (;;) {
       const page = repositories.syncRuns.listPendingItems(guildId, run.runId, { afterSeq, limit: 5000 });
