@@ -31,13 +31,15 @@ export interface ChildConfig extends BotEndpoints {
   memberLimit?: number;
   /** REST and pacer as in production (timeScale 1 only). */
   productionRest?: boolean;
-  /** Also sample `heapStats()` once a second and report the largest heap's make-up. */
+  /** Also collect and sample `heapStats()` once a second and report the largest live heap's make-up. */
   heapProfile?: boolean;
 }
 
-/** The largest JavaScript heap seen during the run, and what filled it. */
+/** The largest live JavaScript heap seen during the run (after a full collection), and what filled it. */
 export interface HeapSample {
   heapSizeBytes: number;
+  /** The same heap just before that collection, garbage included. */
+  beforeCollectionBytes: number;
   extraMemoryBytes: number;
   objectCount: number;
   /** The most numerous object types, most first. */
@@ -98,12 +100,15 @@ const sampler = setInterval(() => {
     if ((running?.progress as { planningDone?: boolean } | null)?.planningDone) result.planningCpuMs = cpuMs();
   }
 }, 25);
+// Once a second: the heap as it is (garbage included), then what a full collection leaves (live).
 const heapSampler = config.heapProfile
   ? setInterval(() => {
+      const withGarbage = heapStats().heapSize;
+      Bun.gc(true);
       const stats = heapStats();
       if (stats.heapSize <= (result.heap?.heapSizeBytes ?? 0)) return;
       const topTypes = Object.entries(stats.objectTypeCounts).sort((a, b) => b[1] - a[1]).slice(0, 8);
-      result.heap = { heapSizeBytes: stats.heapSize, extraMemoryBytes: stats.extraMemorySize, objectCount: stats.objectCount, topTypes };
+      result.heap = { heapSizeBytes: stats.heapSize, beforeCollectionBytes: withGarbage, extraMemoryBytes: stats.extraMemorySize, objectCount: stats.objectCount, topTypes };
     }, 1000)
   : undefined;
 
