@@ -35,6 +35,8 @@ const bot = Bun.spawn(["bun", "src/main.ts"], {
     ROBLOX_API_URL: roblox.urlTemplate,
     ROBLOX_API_KEY: community.apiKey,
     ROBLOX_GROUP_ID: String(community.groupId),
+    // The seeded server is the operator's own: ROBLOX_GROUP_ID and the key act for it (design §10).
+    HOME_GUILD_IDS: community.guildId,
     ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex"),
     DATABASE_PATH: join(dataDir, "rankbridge.sqlite"),
     HTTP_HOST: "127.0.0.1",
@@ -127,7 +129,8 @@ try {
   const robloxRoleIdByName = new Map(defaultRoles(community.groupId).map((role) => [role.name, role.id]));
 
   await run("/ping (any member)", player.discordId, "ping");
-  await run("/ranks import (an officer imports the Roblox roles into the ladder)", admin, "ranks", [
+  // The owner sets the ladder up: binds obey the rank ceiling, and an officer holds no rank until it exists.
+  await run("/ranks import (the server owner imports the Roblox roles into the ladder)", community.ownerDiscordId, "ranks", [
     { name: "import", type: ApplicationCommandOptionType.Subcommand, options: [] },
   ]);
   await run("/list-ranks", player.discordId, "list-ranks");

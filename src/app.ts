@@ -35,6 +35,7 @@ import { RobloxClient, type RobloxClientOptions } from "./roblox/client.ts";
 import { verifyRobloxCredentials, type RobloxCredentialReport } from "./roblox/verify.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
+import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -174,10 +175,12 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const contexts = new GuildContexts({
     repositories,
     defaultGroupId: config.robloxGroupId,
+    homeGuildIds: config.homeGuildIds,
     defaultRoblox: roblox,
     robloxForApiKey: (apiKey) => robloxClient({ apiKey }),
     secrets,
     logger,
+    now,
   });
   const linking = new LinkingService({
     repositories,
@@ -262,9 +265,12 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     // A new session, not a resume: member events may have been missed.
     memberSnapshots.invalidateAll();
   });
+  // Design §10: binds of privileged roles made before the rule (or by someone who may no longer) are logged, not deleted.
+  const reviewBinds = bindReviewLogger({ repositories, guilds, logger });
   client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
     guilds.remember(data);
     scheduler.addGuild(data.id);
+    void reviewBinds(data.id);
   });
   client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => guilds.remember(data));
   client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => {
@@ -310,6 +316,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
         shards,
         database: { ok: databaseOk },
         roblox: robloxReport,
+        // Design §10: a guild whose stored key cannot be used is an error for that guild, not for the process.
+        guildCredentials: { unusable: contexts.unusableKeyCount },
       };
     },
     routes: oauthRoutes(linking),
@@ -355,6 +363,9 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     void verifyRobloxCredentials(roblox, config.robloxGroupId, { logger, metrics }).then((report) => {
       robloxReport = report;
     });
+
+    // Design §10: a guild whose stored key cannot be used is reported (logs, /readyz) before anyone runs a command.
+    void contexts.checkStoredKeys().catch((error) => logger.error({ err: error }, "could not check the guilds' stored Roblox keys"));
 
     http = startHttpServer(httpApp, config.httpHost, config.httpPort);
     logger.info({ url: http.url }, "health and metrics listening");

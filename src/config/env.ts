@@ -51,6 +51,12 @@ export function parseShardIds(value: string): number[] | undefined {
   return ids.size > 0 ? [...ids].sort((a, b) => a - b) : undefined;
 }
 
+/** `id,id` → the ids, or undefined when any entry is not a guild id. */
+export function parseGuildIds(value: string): string[] | undefined {
+  const ids = value.split(",").map((part) => part.trim()).filter(Boolean);
+  return ids.length > 0 && ids.every((id) => SNOWFLAKE.test(id)) ? [...new Set(ids)] : undefined;
+}
+
 /** 32 bytes given as 64 hex characters or as base64. */
 export function parseEncryptionKey(value: string): Uint8Array | undefined {
   if (/^[0-9a-fA-F]{64}$/.test(value)) return Uint8Array.from(Buffer.from(value, "hex"));
@@ -71,6 +77,7 @@ const environmentSchema = z
       (v) => v === undefined || SNOWFLAKE.test(v),
       "must be a guild id (17-20 digits)",
     ),
+    HOME_GUILD_IDS: optionalString,
     SHARD_COUNT: optionalString.pipe(integerString("total shards", 1, 100_000).optional()),
     SHARD_IDS: optionalString,
     SHARDING_STRATEGY: optionalString
@@ -101,6 +108,9 @@ const environmentSchema = z
       else if (env.SHARD_COUNT !== undefined && ids.some((id) => id >= env.SHARD_COUNT!))
         problem("SHARD_IDS", `shard ids must be below SHARD_COUNT (${env.SHARD_COUNT}); got ${env.SHARD_IDS}`);
     }
+
+    if (env.HOME_GUILD_IDS !== undefined && !parseGuildIds(env.HOME_GUILD_IDS))
+      problem("HOME_GUILD_IDS", "must be guild ids (17-20 digits) separated by commas");
 
     const template = env.ROBLOX_API_URL ?? "";
     if (!template.includes("{service}")) {
@@ -133,6 +143,11 @@ export interface Config {
   discordToken: string | undefined;
   discordApiUrl: string;
   discordDevGuildId: string | undefined;
+  /**
+   * The operator's own guilds (design §10): they default to ROBLOX_GROUP_ID and the operator's
+   * credential may change ranks for them. Every other guild is a visiting guild.
+   */
+  homeGuildIds: ReadonlySet<string>;
   shardCount: number | undefined;
   shardIds: number[] | undefined;
   shardingStrategy: "simple" | "workers";
@@ -183,6 +198,9 @@ export function loadConfig(
     discordToken: e.DISCORD_TOKEN,
     discordApiUrl: e.DISCORD_API_URL!.replace(/\/+$/, ""),
     discordDevGuildId: e.DISCORD_DEV_GUILD_ID,
+    homeGuildIds: new Set(
+      e.HOME_GUILD_IDS !== undefined ? parseGuildIds(e.HOME_GUILD_IDS)! : e.DISCORD_DEV_GUILD_ID ? [e.DISCORD_DEV_GUILD_ID] : [],
+    ),
     shardCount: e.SHARD_COUNT,
     shardIds: e.SHARD_IDS === undefined ? undefined : parseShardIds(e.SHARD_IDS),
     shardingStrategy: e.SHARDING_STRATEGY as "simple" | "workers",

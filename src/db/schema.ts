@@ -157,6 +157,11 @@ export const linkChallenges = sqliteTable(
     phrase: text("phrase"),
     oauthState: text("oauth_state"),
     pkceVerifier: text("pkce_verifier"),
+    /**
+     * OAuth: the SHA-256 of the nonce in the cookie of the browser that opened the sign-in link
+     * first; the callback and the confirmation must come from that browser (design §10).
+     */
+    browserBinding: text("browser_binding"),
     expiresAt: integer("expires_at").notNull(),
     createdAt: createdAt(),
   },

@@ -85,7 +85,7 @@ export async function verifyRobloxCredentials(
   return report;
 }
 
-type ReportProblem = (variable: RobloxSetting, message: string) => void;
+export type ReportProblem = (variable: RobloxSetting, message: string) => void;
 
 async function runChecks(
   client: RobloxClient,
@@ -135,7 +135,8 @@ async function runChecks(
   report.canWrite = await checkApiKeyWrite(client, groupId, roles, problem);
 }
 
-async function checkApiKeyWrite(
+/** The write half of the check for an API key; also confirms keys that guilds store (design §10). */
+export async function checkApiKeyWrite(
   client: RobloxClient,
   groupId: number,
   roles: GroupRole[],

@@ -2,11 +2,10 @@
  * Linking a Discord member to their Roblox account (design §3 `/link-roblox`, `/unlink`).
  *
  * Ownership is proven one of two ways: a one-time phrase the member puts in their profile's About
- * text (only the owner can edit it), or "Sign in with Roblox" (OAuth 2.0 with PKCE). Either proof
+ * text (only the owner can edit it), or "Sign in with Roblox" (OAuth 2.0 with PKCE, bound to the
+ * browser and confirmed on a page: roblox-sign-in.ts). Either proof
  * ends in the same `completeLink`: membership check, link row, stored rank, Discord rank role, audit.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { z } from "zod";
 import type { Repositories } from "../db/index.ts";
 import type { Member, VerificationMethod } from "../db/schema.ts";
 import type { DiscordGuilds } from "../discord/guilds.ts";
@@ -16,8 +15,8 @@ import type { Rank, RankLadder } from "../ranks/ladder.ts";
 import { checkProfileForPhrase, generateLinkPhrase, type RandomSource } from "../ranks/link-phrase.ts";
 import { isRobloxError } from "../roblox/errors.ts";
 import type { Membership, RobloxUserId } from "../roblox/types.ts";
-import { RobloxUrls } from "../roblox/urls.ts";
 import type { AuditTrail } from "./audit-trail.ts";
+import { RobloxSignIn, type OAuthProof, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContext, GuildContexts } from "./guild-context.ts";
 
 /** How long a phrase or an OAuth sign-in stays valid. */
@@ -32,40 +31,12 @@ const ROBLOX_USERNAME = /^[A-Za-z0-9_]{3,20}$/;
  */
 const EXPIRED_CHALLENGE_RETENTION_MS = 24 * 60 * 60_000;
 
-const OAUTH_SCOPE = "openid profile";
-const OAUTH_TIMEOUT_MS = 10_000;
 
 export const robloxProfileUrl = (userId: RobloxUserId) => `https://www.roblox.com/users/${userId}/profile`;
 export const robloxGroupUrl = (groupId: number) => `https://www.roblox.com/communities/${groupId}`;
 
-export type LinkingErrorReason =
-  | "invalid-username"
-  | "unknown-username"
-  | "not-in-group"
-  | "roblox-unavailable"
-  | "no-challenge"
-  | "challenge-expired"
-  | "phrase-missing"
-  | "phrase-filtered"
-  | "account-taken"
-  | "not-linked"
-  | "oauth-not-configured"
-  | "oauth-state-unknown"
-  | "oauth-state-expired"
-  | "oauth-denied"
-  | "oauth-rejected";
-
-/** A linking step that cannot go on; `userMessage` says why and what to do, for Discord or the callback page. */
-export class LinkingError extends Error {
-  constructor(
-    readonly reason: LinkingErrorReason,
-    readonly userMessage: string,
-    options?: { cause?: unknown },
-  ) {
-    super(userMessage, options);
-    this.name = "LinkingError";
-  }
-}
+import { LinkingError } from "./linking-errors.ts";
+export { LinkingError, type LinkingErrorReason } from "./linking-errors.ts";
 
 /** The user is not in the group: carries the group so callers can offer the join link. */
 export class NotInGroupError extends LinkingError {
@@ -104,9 +75,13 @@ export interface PhraseChallenge {
   readonly alreadyLinkedToYou: boolean;
 }
 
-export interface OAuthStart {
-  readonly url: string;
-  readonly expiresAt: number;
+export type { OAuthStart, RobloxOAuthSettings } from "./roblox-sign-in.ts";
+
+/** What the confirmation page names before anything is linked: the Discord account and server receiving the link. */
+export interface OAuthPendingLink extends OAuthProof {
+  readonly guildName: string;
+  readonly discordUsername: string | null;
+  readonly discordDisplayName: string | null;
 }
 
 export interface LinkCompleted {
@@ -131,19 +106,10 @@ export interface UnlinkCompleted {
   readonly roles: RoleUpdate;
 }
 
-export interface RobloxOAuthSettings {
-  clientId: string;
-  clientSecret: string;
-  /** Where the HTTP server is reachable from browsers; the callback is `${publicUrl}/oauth/callback`. */
-  publicUrl: string;
-  /** `ROBLOX_API_URL`; the OAuth endpoints live on the `apis` service. */
-  urlTemplate?: string;
-}
-
 export interface LinkingServiceOptions {
   repositories: Pick<Repositories, "members" | "linkChallenges">;
   contexts: Pick<GuildContexts, "resolve">;
-  guilds: Pick<DiscordGuilds, "member" | "botStanding" | "setMemberRoles">;
+  guilds: Pick<DiscordGuilds, "guild" | "member" | "botStanding" | "setMemberRoles">;
   audit: Pick<AuditTrail, "record">;
   logger: Logger;
   /** Enables "Sign in with Roblox"; absent when ROBLOX_OAUTH_* / PUBLIC_URL are not set. */
@@ -155,12 +121,6 @@ export interface LinkingServiceOptions {
   challengeTtlMs?: number;
 }
 
-const tokenResponseSchema = z.object({ access_token: z.string().min(1), refresh_token: z.string().optional() });
-const userInfoSchema = z.object({
-  sub: z.string().regex(/^\d{1,16}$/),
-  preferred_username: z.string().optional(),
-});
-
 const cryptoRandom: RandomSource = () => crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32;
 
 export class LinkingService {
@@ -169,7 +129,7 @@ export class LinkingService {
   readonly #guilds: LinkingServiceOptions["guilds"];
   readonly #audit: LinkingServiceOptions["audit"];
   readonly #logger: Logger;
-  readonly #oauth: (RobloxOAuthSettings & { apisBase: string }) | undefined;
+  readonly #signIn: RobloxSignIn | undefined;
   readonly #now: () => number;
   readonly #random: RandomSource;
   readonly #ttlMs: number;
@@ -180,23 +140,27 @@ export class LinkingService {
     this.#guilds = options.guilds;
     this.#audit = options.audit;
     this.#logger = options.logger.child({ component: "linking" });
-    this.#oauth = options.oauth && {
-      ...options.oauth,
-      publicUrl: options.oauth.publicUrl.replace(/\/+$/, ""),
-      apisBase: new RobloxUrls(options.oauth.urlTemplate).base("apis"),
-    };
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? cryptoRandom;
     this.#ttlMs = options.challengeTtlMs ?? LINK_CHALLENGE_TTL_MS;
+    this.#signIn =
+      options.oauth &&
+      new RobloxSignIn({
+        settings: options.oauth,
+        challenges: options.repositories.linkChallenges,
+        logger: this.#logger,
+        now: this.#now,
+        ttlMs: this.#ttlMs,
+      });
   }
 
   get oauthAvailable(): boolean {
-    return this.#oauth !== undefined;
+    return this.#signIn !== undefined;
   }
 
   /** The redirect URI registered with Roblox for the OAuth app. */
   get oauthRedirectUri(): string | undefined {
-    return this.#oauth && `${this.#oauth.publicUrl}/oauth/callback`;
+    return this.#signIn?.redirectUri;
   }
 
   // ---- phrase in the profile ----------------------------------------------------------------
@@ -279,89 +243,45 @@ export class LinkingService {
   // ---- Sign in with Roblox ------------------------------------------------------------------
 
   /**
-   * The authorize URL for this member, bound to them by a random `state` stored with the PKCE verifier.
+   * A "Sign in with Roblox" for this member: the URL of the bot's own start page (design §10).
    * @throws LinkingError (oauth-not-configured)
    */
   startOAuth(guildId: string, discordId: string): OAuthStart {
-    const oauth = this.#requireOAuth();
-    const state = randomBytes(32).toString("base64url");
-    const verifier = randomBytes(48).toString("base64url");
-    const now = this.#now();
-    this.#repositories.linkChallenges.deleteExpired(now - EXPIRED_CHALLENGE_RETENTION_MS);
-    const challenge = this.#repositories.linkChallenges.put(guildId, discordId, {
-      kind: "oauth",
-      oauthState: state,
-      pkceVerifier: verifier,
-      expiresAt: now + this.#ttlMs,
-    });
-    const url = new URL(`${oauth.apisBase}/oauth/v1/authorize`);
-    url.search = new URLSearchParams({
-      client_id: oauth.clientId,
-      redirect_uri: this.oauthRedirectUri!,
-      scope: OAUTH_SCOPE,
-      response_type: "code",
-      state,
-      code_challenge: createHash("sha256").update(verifier).digest("base64url"),
-      code_challenge_method: "S256",
-    }).toString();
-    return { url: url.toString(), expiresAt: challenge.expiresAt };
+    this.#repositories.linkChallenges.deleteExpired(this.#now() - EXPIRED_CHALLENGE_RETENTION_MS);
+    return this.#requireOAuth().start(guildId, discordId);
+  }
+
+  /** `GET /oauth/start`: binds the sign-in to this browser; see RobloxSignIn.begin. */
+  beginOAuth(state: string | undefined, browserNonce: string | undefined): { authorizeUrl: string; browserNonce: string } {
+    return this.#requireOAuth().begin(state, browserNonce);
   }
 
   /**
-   * The OAuth callback: exchanges the code, reads who signed in, and links them like `confirm`.
-   * @throws LinkingError (oauth-state-unknown, oauth-state-expired, oauth-denied, oauth-rejected, roblox-unavailable, not-in-group), typed Roblox errors
+   * The OAuth callback: learns who signed in and what the confirmation page must name. Links nothing.
+   * @throws LinkingError (see RobloxSignIn.callback), typed Roblox errors
    */
-  async completeOAuth(params: { code?: string; state?: string; error?: string }): Promise<LinkCompleted> {
-    const oauth = this.#requireOAuth();
-    const now = this.#now();
-    const challenge = params.state ? this.#repositories.linkChallenges.findByOAuthState(params.state, now) : undefined;
-    if (!challenge || challenge.pkceVerifier === null) {
-      const stale = params.state ? this.#repositories.linkChallenges.findByOAuthState(params.state, 0) : undefined;
-      throw stale
-        ? new LinkingError("oauth-state-expired", "This sign-in link has expired. Run `/link-roblox` in Discord again.")
-        : new LinkingError(
-            "oauth-state-unknown",
-            "This sign-in link isn't one rankbridge handed out (or it was already used). Run `/link-roblox` in Discord to get a new one.",
-          );
-    }
-    if (params.error) {
-      // Kept: the member may press "Sign in with Roblox" again and approve this time.
-      throw new LinkingError("oauth-denied", "Sign-in with Roblox was cancelled. Press the button in Discord again to retry.");
-    }
-    if (!params.code) throw new LinkingError("oauth-rejected", "Roblox didn't send a sign-in code. Press the button in Discord again.");
-    // One use only: a replayed callback URL must not link anyone.
-    this.#repositories.linkChallenges.delete(challenge.guildId, challenge.discordId, "oauth");
+  async completeOAuth(params: { code?: string; state?: string; error?: string }, browserNonce: string | undefined): Promise<OAuthPendingLink> {
+    const proof = await this.#requireOAuth().callback(params, browserNonce, async (guildId, robloxUserId) => {
+      const context = await this.#contexts.resolve(guildId);
+      return (await tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(robloxUserId))).name;
+    });
+    const [guild, member] = await Promise.all([this.#guilds.guild(proof.guildId), this.#guilds.member(proof.guildId, proof.discordId)]);
+    return {
+      ...proof,
+      guildName: guild.name,
+      discordUsername: member?.username ?? null,
+      discordDisplayName: member?.displayName ?? null,
+    };
+  }
 
-    const tokens = await this.#oauthRequest(
-      "token",
-      `${oauth.apisBase}/oauth/v1/token`,
-      {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({
-          grant_type: "authorization_code",
-          code: params.code,
-          code_verifier: challenge.pkceVerifier,
-          redirect_uri: this.oauthRedirectUri!,
-          client_id: oauth.clientId,
-          client_secret: oauth.clientSecret,
-        }),
-      },
-      tokenResponseSchema,
-    );
-    const userInfo = await this.#oauthRequest(
-      "userinfo",
-      `${oauth.apisBase}/oauth/v1/userinfo`,
-      { headers: { authorization: `Bearer ${tokens.access_token}` } },
-      userInfoSchema,
-    );
-    if (tokens.refresh_token) await this.#revoke(tokens.refresh_token);
-
-    const context = await this.#contexts.resolve(challenge.guildId);
-    const robloxUserId = Number(userInfo.sub);
-    const robloxUsername =
-      userInfo.preferred_username ?? (await tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(robloxUserId))).name;
-    return this.#completeLink(context, challenge.discordId, { robloxUserId, robloxUsername, method: "oauth" });
+  /**
+   * The confirmation POST: links the proven account to the Discord member named on the page.
+   * @throws LinkingError (see RobloxSignIn.confirm, and not-in-group), typed Roblox errors
+   */
+  async confirmOAuth(params: { state?: string; csrfToken?: string }, browserNonce: string | undefined): Promise<LinkCompleted> {
+    const proof = this.#requireOAuth().confirm(params, browserNonce);
+    const context = await this.#contexts.resolve(proof.guildId);
+    return this.#completeLink(context, proof.discordId, { robloxUserId: proof.robloxUserId, robloxUsername: proof.robloxUsername, method: "oauth" });
   }
 
   // ---- unlink -------------------------------------------------------------------------------
@@ -526,61 +446,11 @@ export class LinkingService {
     return tryAgainLaterOnTransientFailure(() => context.roblox.getMembership(context.groupId, robloxUserId));
   }
 
-  // ---- OAuth HTTP ---------------------------------------------------------------------------
-
-  #requireOAuth() {
-    if (!this.#oauth) {
+  #requireOAuth(): RobloxSignIn {
+    if (!this.#signIn) {
       throw new LinkingError("oauth-not-configured", "Sign in with Roblox isn't set up for this bot. Use the profile phrase instead.");
     }
-    return this.#oauth;
-  }
-
-  /** The OAuth endpoints answer in OAuth's own error shape, not Roblox's API shapes, hence not RobloxClient. */
-  async #oauthRequest<Schema extends z.ZodType>(
-    what: string,
-    url: string,
-    init: RequestInit,
-    schema: Schema,
-  ): Promise<z.output<Schema>> {
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(url, { ...init, headers: { accept: "application/json", ...init.headers }, signal: AbortSignal.timeout(OAUTH_TIMEOUT_MS) });
-      text = await response.text();
-    } catch (error) {
-      throw new LinkingError("roblox-unavailable", "The bot couldn't reach Roblox to finish signing in. Try again in a few minutes.", { cause: error });
-    }
-    if (response.status >= 500 || response.status === 429) {
-      this.#logger.warn({ what, status: response.status }, "Roblox OAuth endpoint failed");
-      throw new LinkingError("roblox-unavailable", "Roblox is having trouble finishing the sign-in. Try again in a few minutes.");
-    }
-    if (!response.ok) {
-      this.#logger.warn({ what, status: response.status, body: text.slice(0, 200) }, "Roblox OAuth endpoint refused");
-      throw new LinkingError(
-        "oauth-rejected",
-        "Roblox didn't accept this sign-in (it may have expired or been used already). Press the button in Discord again.",
-      );
-    }
-    const parsed = schema.safeParse(parseJson(text));
-    if (!parsed.success) {
-      throw new LinkingError("oauth-rejected", "Roblox sent a sign-in answer the bot didn't understand. Try again later.");
-    }
-    return parsed.data;
-  }
-
-  /** The tokens were only needed to learn who signed in; revoking ends the authorization at once. */
-  async #revoke(refreshToken: string): Promise<void> {
-    const oauth = this.#oauth!;
-    try {
-      await fetch(`${oauth.apisBase}/oauth/v1/token/revoke`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ token: refreshToken, client_id: oauth.clientId, client_secret: oauth.clientSecret }),
-        signal: AbortSignal.timeout(OAUTH_TIMEOUT_MS),
-      });
-    } catch (error) {
-      this.#logger.debug({ err: error }, "could not revoke the OAuth token; it expires on its own");
-    }
+    return this.#signIn;
   }
 }
 
@@ -611,14 +481,6 @@ async function tryAgainLaterOnTransientFailure<T>(call: () => Promise<T>): Promi
       });
     }
     throw error;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 

@@ -11,6 +11,7 @@ import type { RobloxClient } from "../roblox/client.ts";
 import { isRobloxError, type RobloxErrorKind } from "../roblox/errors.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
+import type { RobloxWriteAccess, RobloxWriteRefusal } from "./roblox-access.ts";
 import { userMessageOf } from "../errors/user-message.ts";
 
 /**
@@ -86,8 +87,8 @@ export interface QueuedRobloxWrite {
 
 export interface PendingWriteWorkerOptions {
   repositories: Pick<Repositories, "pendingWrites" | "guilds">;
-  /** Resolves each guild's Roblox client (its own API key, or the process-wide one). */
-  contexts: Pick<GuildContexts, "robloxFor">;
+  /** Decides whose credential may write each guild's ranks (design §10). */
+  contexts: Pick<GuildContexts, "accessFor">;
   audit: Pick<AuditTrail, "record">;
   logger: Logger;
   metrics: Pick<Metrics, "pendingRobloxWrites">;
@@ -192,17 +193,37 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     const summary: RetryRunSummary = { attempted: 0, landed: 0, rescheduled: 0, abandoned: 0 };
     const guildIds = repositories.pendingWrites.guildsWithDue(this.#now()).filter((id) => !ownsGuild || ownsGuild(id));
     for (const guildId of guildIds) {
-      const roblox = await this.#options.contexts.robloxFor(guildId, repositories.guilds.get(guildId));
+      const access = await this.#options.contexts.accessFor(guildId, repositories.guilds.get(guildId));
+      const writers = new Map<number, RobloxWriteAccess>();
       for (const write of repositories.pendingWrites.listDue(guildId, this.#now(), this.#options.batchSize ?? 50)) {
         // stop() lets the attempt in flight finish but starts no new one.
         if (this.#stopping) return summary;
-        const result = await this.#attempt(guildId, write, roblox);
+        let writer = writers.get(write.groupId);
+        if (!writer) writers.set(write.groupId, (writer = await access.writer(write.groupId)));
+        const result = writer.allowed ? await this.#attempt(guildId, write, writer.client) : this.#refused(guildId, write, writer.refusal);
         if (result === "superseded") continue;
         summary.attempted++;
         summary[result]++;
       }
     }
     return summary;
+  }
+
+  /**
+   * The guild may not write with any credential right now (design §10): nothing is sent, and the
+   * write waits for an admin to store a usable key rather than being lost.
+   */
+  #refused(guildId: string, write: PendingRobloxWrite, refusal: RobloxWriteRefusal): "rescheduled" | "superseded" {
+    const delay = retryDelayMs(write.attempts + 2, this.#backoff, this.#options.random);
+    const updated = this.#options.repositories.pendingWrites.markAttempt(guildId, write.id, {
+      error: `not sent: ${refusal.kind}`,
+      nextAttemptAt: this.#now() + delay,
+    });
+    this.#options.logger.warn(
+      { guildId, pendingWriteId: write.id, refusal: refusal.kind, retryInMs: delay },
+      "queued Roblox rank write not sent: no credential may write this guild's ranks",
+    );
+    return updated ? "rescheduled" : "superseded";
   }
 
   async #attempt(guildId: string, write: PendingRobloxWrite, roblox: RobloxClient): Promise<"landed" | "rescheduled" | "abandoned" | "superseded"> {

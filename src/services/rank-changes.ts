@@ -41,7 +41,11 @@ import {
 } from "../ranks/promotion.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
+import { RobloxWriteRefusedError } from "./roblox-access.ts";
 import { describeFailure, isPermanentRobloxFailure, type RobloxWriteQueue } from "./pending-writes.ts";
+
+/** The one Roblox call a rank change makes with the writer its guild's access allowed. */
+type RobloxWriter = { setRank(groupId: number, userId: number, roleId: number): Promise<{ changed: boolean }> };
 
 export type RankChangeKind = RankChangeIntent["kind"];
 
@@ -157,7 +161,8 @@ export class RankChangeService {
   /**
    * Checks, plans and applies one rank change.
    * @throws RankChangeRefusedError when nothing may or can be done; typed errors with a
-   *   `userMessage` from the adapters (e.g. no Roblox group configured).
+   *   `userMessage` from the adapters (e.g. no Roblox group configured); RobloxWriteRefusedError
+   *   when this guild may not write Roblox ranks (design §10), before anything is changed.
    */
   execute(
     guildId: string,
@@ -253,13 +258,22 @@ export class RankChangeService {
       }
     }
 
+    // Design §10: whose credential may write this guild's Roblox ranks is settled before any step
+    // runs, so a refused write leaves the database, Discord and Roblox as they were.
+    let writer: RobloxWriter | undefined;
+    if (plan.roblox.action === "set-role") {
+      const write = await context.access.writer(groupId);
+      if (!write.allowed) throw new RobloxWriteRefusedError(write.refusal);
+      writer = write.client;
+    }
+
     // After the hierarchy check, so an admin never confirms a change the bot then cannot make.
     if (plan.pointsShortfall && !options.confirmPoints) {
       return { status: "needs-confirmation", intent: intent.kind, member, from: plan.from.rank, to: plan.to, shortfall: plan.pointsShortfall, reason };
     }
 
     const log = logger.child({ guildId, discordId: targetDiscordId, robloxUserId, intent: intent.kind, actorId: actor.userId });
-    const applied = await this.#applySteps(guildId, plan, { member, groupId, roblox, guildName: guild.name, actor, reason, log });
+    const applied = await this.#applySteps(guildId, plan, { member, groupId, writer, guildName: guild.name, actor, reason, log });
     const steps = [...outcomesOfSkippedSteps(plan), ...applied.steps];
     const outcome = overallOutcome(steps);
     const auditId = this.#options.audit.record(guildId, {
@@ -324,7 +338,7 @@ export class RankChangeService {
     context: {
       member: RankChangeSubject;
       groupId: number;
-      roblox: { setRank(groupId: number, userId: number, roleId: number): Promise<{ changed: boolean }> };
+      writer: RobloxWriter | undefined;
       guildName: string;
       actor: Actor;
       reason: string | null;
@@ -363,9 +377,9 @@ export class RankChangeService {
       }
     }
 
-    if (plan.roblox.action === "set-role") {
+    if (plan.roblox.action === "set-role" && context.writer) {
       try {
-        const result = await context.roblox.setRank(context.groupId, member.robloxUserId, plan.roblox.roleId);
+        const result = await context.writer.setRank(context.groupId, member.robloxUserId, plan.roblox.roleId);
         // Any older queued write would now put back a rank nobody wants.
         robloxWrites.forget(guildId, member.robloxUserId);
         steps.push({ step: "roblox", status: "ok", detail: result.changed ? `set to ${to}` : `already ${to} in the group` });

@@ -52,7 +52,8 @@ describe("/config show", () => {
     const guild = newGuild(null);
     const defaults = await config(guild.id, guild.ownerId, "show");
     expect(defaults.text).toContain("Roblox group: not set: use /config group");
-    expect(defaults.text).toContain("Roblox API key: the bot's own credentials");
+    // A visiting server (not in HOME_GUILD_IDS): the bot's credentials only read for it (design §10).
+    expect(defaults.text).toContain("Roblox API key: none: the bot's credentials only read public Roblox data for this server");
     expect(defaults.text).toContain("Admin role: none (Manage Roles only)");
     expect(defaults.text).toContain("Sync interval: 6h (the bot's default)");
     expect(defaults.text).toContain("Background sync covers: every rank");
@@ -86,7 +87,9 @@ describe("/config group", () => {
   test("a valid group is stored and audited; changing it warns that the ladder should be re-imported", async () => {
     const guild = newGuild(null);
     const first = await config(guild.id, guild.ownerId, "group", int("group-id", GROUP));
-    expect(first.content).toBe(`Roblox group set to **Army** (${GROUP}).\nNext: run /ranks import to read the group's ranks.`);
+    // A visiting server is told at once that rank writes need its own key (design §10).
+    expect(first.content).toStartWith(`Roblox group set to **Army** (${GROUP}).\nNext: run /ranks import to read the group's ranks.\n⚠️ Rank changes:`);
+    expect(first.content).toContain("`/config api-key`");
     expect(world.repositories.guilds.get(guild.id)!.robloxGroupId).toBe(GROUP);
 
     await world.command(guild.id, guild.ownerId, "ranks", [sub("import")]);
@@ -222,14 +225,14 @@ describe("/config api-key", () => {
     world.roblox.addApiKey(apiKey, { ownerUserId: GUILD_KEY_OWNER, scopes: ["group:read", "group:write"], groups: [GROUP] });
 
     const submitted = answerOf(await submitApiKey(guild.id, guild.ownerId, apiKey));
-    expect(submitted.content).toBe(`API key saved (encrypted). rankbridge now uses it for **Army** (${GROUP}).`);
+    expect(submitted.content).toBe(`API key saved (encrypted). rankbridge now uses it for **Army** (${GROUP}). Roblox confirmed it may change ranks there.`);
 
     const sealed = world.repositories.guilds.get(guild.id)!.robloxApiKeyEncrypted!;
     expect(sealed).toStartWith("v1.");
     expect(sealed).not.toContain(apiKey);
     expect(await world.deps.secrets.decrypt(sealed, `guild:${guild.id}`)).toBe(apiKey);
     await expect(world.deps.secrets.decrypt(sealed, `guild:${neighbour.id}`)).rejects.toBeInstanceOf(SecretDecryptionError);
-    expect(world.repositories.audit.listLatest(guild.id, { action: "config" })[0]!.after).toEqual({ robloxApiKey: "set" });
+    expect(world.repositories.audit.listLatest(guild.id, { action: "config" })[0]!.after).toEqual({ robloxApiKey: "set", canWriteRanks: true });
 
     // The key never leaves: not in logs, not in anything sent to Discord, not in the audit trail.
     expect(world.logLines.join("")).not.toContain(apiKey);

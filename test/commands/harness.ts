@@ -23,7 +23,7 @@ export const GROUP_OWNER_USER_ID = 1;
  * Roblox emulator, all over real sockets. Interactions are made by the Discord emulator and handed
  * to the router directly (no gateway connection), so each test controls exactly when a command runs.
  */
-export async function startCommandWorld(options: { encryptionKey?: boolean; defaultGroupId?: number } = {}) {
+export async function startCommandWorld(options: { encryptionKey?: boolean; defaultGroupId?: number; homeGuild?: boolean } = {}) {
   const discord = await startDiscordEmulator({
     // Generous buckets: these tests are about behaviour, not rate limiting.
     rateLimits: { defaultBucket: { limit: 200, windowMs: 1000 }, globalPerSecond: 500 },
@@ -33,9 +33,12 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
   roblox.addUser({ id: RANKING_BOT_USER_ID, name: "RankBot" });
   roblox.addApiKey(PROCESS_API_KEY, { ownerUserId: RANKING_BOT_USER_ID, scopes: ["group:read", "group:write"] });
 
+  // The operator's own server (HOME_GUILD_IDS), made before the bot so its id can be configured.
+  const homeGuild = options.homeGuild ? discord.createGuild({ name: "Operator HQ" }) : undefined;
   const inProcess = createInProcessBot({
     env: {
       ...emulatorEnv(discord, roblox),
+      HOME_GUILD_IDS: homeGuild?.id,
       ROBLOX_API_KEY: PROCESS_API_KEY,
       ROBLOX_GROUP_ID: options.defaultGroupId ? String(options.defaultGroupId) : undefined,
       ENCRYPTION_KEY: options.encryptionKey === false ? undefined : ENCRYPTION_KEY_HEX,
@@ -69,6 +72,10 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
   return {
     discord,
     roblox,
+    homeGuild,
+    bot,
+    /** A gateway event, as a connected shard would deliver it. */
+    dispatch: inProcess.dispatch,
     deps,
     repositories,
     commands,

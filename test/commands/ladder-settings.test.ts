@@ -255,9 +255,13 @@ describe("/ranks bind, unbind, edit", () => {
   test("a member without Manage Roles is refused and nothing changes; the configured admin role is enough", async () => {
     const guild = newGuild();
     await importLadder(guild.id, guild.ownerId);
-    const nco = world.discord.createRole(guild.id, { name: "NCO" });
     const staff = world.discord.createRole(guild.id, { name: "Staff" });
-    const memberId = world.discord.addMember(guild.id, { username: "helper", roles: [staff.id] }).user.id;
+    // The helper holds a rank above the one they bind, and a role above the role (design §10:
+    // binds obey the ceiling). Discord puts a new role at the bottom, so NCO is the lowest.
+    const sergeant = world.discord.createRole(guild.id, { name: "Sgt" });
+    const nco = world.discord.createRole(guild.id, { name: "NCO" });
+    await world.command(guild.id, guild.ownerId, "ranks", [sub("bind", str("rank", "Sergeant"), role("role", sergeant.id))]);
+    const memberId = world.discord.addMember(guild.id, { username: "helper", roles: [staff.id, sergeant.id] }).user.id;
     const auditBefore = world.repositories.audit.listLatest(guild.id).length;
 
     const refused = answerOf(await world.command(guild.id, memberId, "ranks", [sub("bind", str("rank", "Corporal"), role("role", nco.id))]));

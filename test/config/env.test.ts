@@ -29,6 +29,14 @@ describe("configuration", () => {
     expect(config.shardIds).toBeUndefined();
   });
 
+  test("HOME_GUILD_IDS: guild ids, defaulting to DISCORD_DEV_GUILD_ID, else none (design §10)", () => {
+    expect([...loadConfig(valid).homeGuildIds]).toEqual([]);
+    expect([...loadConfig({ ...valid, DISCORD_DEV_GUILD_ID: "123456789012345678" }).homeGuildIds]).toEqual(["123456789012345678"]);
+    const listed = loadConfig({ ...valid, DISCORD_DEV_GUILD_ID: "123456789012345678", HOME_GUILD_IDS: "223456789012345678, 323456789012345678" });
+    expect([...listed.homeGuildIds]).toEqual(["223456789012345678", "323456789012345678"]);
+    expect(problemsOf({ ...valid, HOME_GUILD_IDS: "12345, abc" })).toEqual(["HOME_GUILD_IDS must be guild ids (17-20 digits) separated by commas"]);
+  });
+
   test("shard ids accept ranges and lists", () => {
     expect(parseShardIds("0-3")).toEqual([0, 1, 2, 3]);
     expect(parseShardIds("0,2,4")).toEqual([0, 2, 4]);

@@ -31,6 +31,8 @@ beforeAll(async () => {
     DISCORD_API_URL: discord.restBase,
     ROBLOX_API_URL: roblox.urlTemplate,
     ROBLOX_API_KEY: army.apiKey,
+    // The army server is the operator's own: the operator's key writes its ranks (design §10).
+    HOME_GUILD_IDS: army.guildId,
     ENCRYPTION_KEY: "11".repeat(32),
   });
   const url = await bot.httpUrl();
@@ -49,7 +51,8 @@ test("nothing done in one server reads or changes the other's data", async () =>
       { name: "group", type: 1, options: [{ name: "group-id", type: 4, value: community.groupId }] },
     ]);
   }
-  await runCommand(discord, army.guildId, army.adminDiscordId, "ranks", subcommand("import"));
+  // The owner imports: binds obey the rank ceiling, and the officer holds no rank until the ladder exists.
+  await runCommand(discord, army.guildId, army.ownerDiscordId, "ranks", subcommand("import"));
 
   const navyPlayer = navy.players[0]!;
   const navyRolesBefore = navy.players.map((p) => discord.memberRoleIds(navy.guildId, p.discordId));

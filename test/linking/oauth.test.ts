@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { ButtonStyle } from "discord-api-types/v10";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import { Browser, formFields } from "../support/browser.ts";
 import {
   buttonsOf,
   createWorld,
@@ -17,7 +18,7 @@ import {
   type World,
 } from "./world.ts";
 
-/** "Sign in with Roblox": the button's authorize URL, Roblox's redirect, and our Hono callback on a real port. */
+/** "Sign in with Roblox": the bot's start page, Roblox's authorize and redirect, our callback and confirmation, on real ports. */
 describe("Sign in with Roblox", () => {
   let discord: DiscordEmulator;
   let roblox: RobloxEmulator;
@@ -42,7 +43,7 @@ describe("Sign in with Roblox", () => {
     return world as World & { http: NonNullable<World["http"]> };
   }
 
-  /** Runs /link-roblox and returns the "Sign in with Roblox" URL it offers. */
+  /** Runs /link-roblox and returns the "Sign in with Roblox" URL it offers (the bot's own start page). */
   async function signInUrl(w: World, memberId: string, username: string): Promise<URL> {
     const reply = replyOf(await w.command(memberId, "link-roblox", usernameOption(username)));
     const [signIn, confirm] = buttonsOf(reply);
@@ -51,23 +52,41 @@ describe("Sign in with Roblox", () => {
     return new URL(signIn!.url!);
   }
 
-  /** What the browser does: follow Roblox's redirect to our callback. */
-  async function signIn(authorize: URL): Promise<{ callbackUrl: string; response: Response; html: string }> {
-    const redirect = await fetch(authorize, { redirect: "manual" });
+  /**
+   * What the member's browser does: open the bot's start link (which sets the sign-in cookie and
+   * sends it to Roblox), approve at Roblox, and follow Roblox's redirect back to our callback.
+   */
+  async function signIn(start: URL, browser = new Browser()): Promise<{ authorize: URL; callbackUrl: string; response: Response; html: string; browser: Browser }> {
+    const started = await browser.get(start);
+    expect(started.status).toBe(302);
+    const authorize = new URL(started.headers.get("location")!);
+    const redirect = await browser.get(authorize);
     expect(redirect.status).toBe(302);
     const callbackUrl = redirect.headers.get("location")!;
-    const response = await fetch(callbackUrl);
-    return { callbackUrl, response, html: await response.text() };
+    const response = await browser.get(callbackUrl);
+    return { authorize, callbackUrl, response, html: await response.text(), browser };
+  }
+
+  /** Presses "Yes, link it" on the confirmation page. */
+  async function confirm(w: World & { http: { url: string } }, browser: Browser, html: string): Promise<{ response: Response; html: string }> {
+    const response = await browser.post(`${w.http.url}/oauth/confirm`, formFields(html));
+    return { response, html: await response.text() };
   }
 
   const tokenRequests = () => roblox.requests.filter((r) => r.method === "POST" && r.path === "/oauth/v1/token");
 
-  test("authorize → callback through the Hono app → linked, with PKCE and the rank role set", async () => {
+  test("start → authorize → callback → confirmation page → linked, with PKCE and the rank role set", async () => {
     const w = await fresh();
     const player = robloxPlayer(roblox, { roleId: ROLE.corporal });
     const memberId = w.addMember([w.rankRole.recruit]);
 
-    const authorize = await signInUrl(w, memberId, player.name);
+    // The button leads to the bot's own start page, never straight to Roblox (design §10).
+    const start = await signInUrl(w, memberId, player.name);
+    expect(`${start.origin}${start.pathname}`).toBe(`${w.http.url}/oauth/start`);
+    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+
+    roblox.oauthApprove(player.id);
+    const { authorize, callbackUrl, response, html, browser } = await signIn(start);
     expect(`${authorize.origin}${authorize.pathname}`).toBe(roblox.url("apis", "/oauth/v1/authorize"));
     const query = Object.fromEntries(authorize.searchParams);
     expect(query).toMatchObject({
@@ -76,17 +95,28 @@ describe("Sign in with Roblox", () => {
       scope: "openid profile",
       response_type: "code",
       code_challenge_method: "S256",
+      state: start.searchParams.get("state"),
     });
     expect(query.state!.length).toBeGreaterThanOrEqual(43);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    const [cookie] = [...browser.cookies(w.http.url).values()];
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
 
-    roblox.oauthApprove(player.id);
-    const { callbackUrl, response, html } = await signIn(authorize);
+    // The callback links nothing: it names who would receive the link and asks.
     expect(callbackUrl.startsWith(`${w.http.url}/oauth/callback?`)).toBe(true);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/html");
-    expect(html).toContain("Linked! You can close this tab and return to Discord.");
-    expect(html).toContain("E2 | Corporal (Rank 10)");
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+    expect(html).toContain(`You signed in to Roblox as ${player.name}.`);
+    expect(html).toContain(`in the server &#34;${discord.guild(w.guildId)?.name ?? ""}`);
+    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+
+    const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+    expect(new URL(action!, callbackUrl).toString()).toBe(`${w.http.url}/oauth/confirm`);
+    const confirmed = await confirm(w, browser, html);
+    expect(confirmed.response.status).toBe(200);
+    expect(confirmed.html).toContain("Linked! You can close this tab and return to Discord.");
+    expect(confirmed.html).toContain("E2 | Corporal (Rank 10)");
 
     expect(w.repositories.members.get(w.guildId, memberId)).toMatchObject({
       robloxUserId: player.id,
@@ -105,7 +135,7 @@ describe("Sign in with Roblox", () => {
     expect(token!.headers.authorization).toBeUndefined();
 
     // The callback URL works once: a replay links nobody and sends nothing to Roblox.
-    const replay = await fetch(callbackUrl);
+    const replay = await browser.get(callbackUrl);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain("already used");
     expect(tokenRequests()).toHaveLength(1);
@@ -116,17 +146,21 @@ describe("Sign in with Roblox", () => {
     const w = await fresh();
     const player = robloxPlayer(roblox);
     const memberId = w.addMember();
-    const authorize = await signInUrl(w, memberId, player.name);
+    const start = await signInUrl(w, memberId, player.name);
     roblox.oauthApprove(player.id);
 
     // A real code from Roblox, delivered with a state rankbridge never issued.
-    const redirect = await fetch(authorize, { redirect: "manual" });
+    const browser = new Browser();
+    const authorize = new URL((await browser.get(start)).headers.get("location")!);
+    const redirect = await browser.get(authorize);
     const code = new URL(redirect.headers.get("location")!).searchParams.get("code")!;
-    const forged = await fetch(`${w.http.url}/oauth/callback?code=${encodeURIComponent(code)}&state=${"A".repeat(43)}`);
+    const forged = await browser.get(`${w.http.url}/oauth/callback?code=${encodeURIComponent(code)}&state=${"A".repeat(43)}`);
     expect(forged.status).toBe(400);
     expect(await forged.text()).toContain("one rankbridge handed out");
-    const missing = await fetch(`${w.http.url}/oauth/callback?code=${encodeURIComponent(code)}`);
+    const missing = await browser.get(`${w.http.url}/oauth/callback?code=${encodeURIComponent(code)}`);
     expect(missing.status).toBe(400);
+    const forgedStart = await new Browser().get(`${w.http.url}/oauth/start?state=${"B".repeat(43)}`);
+    expect(forgedStart.status).toBe(400);
 
     expect(tokenRequests()).toHaveLength(0);
     expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
@@ -138,7 +172,8 @@ describe("Sign in with Roblox", () => {
 
     const outsider = robloxPlayer(roblox, { roleId: null });
     roblox.oauthApprove(outsider.id);
-    const notInGroup = await signIn(await signInUrl(w, memberId, robloxPlayer(roblox).name));
+    const signedIn = await signIn(await signInUrl(w, memberId, robloxPlayer(roblox).name));
+    const notInGroup = await confirm(w, signedIn.browser, signedIn.html);
     expect(notInGroup.response.status).toBe(403);
     expect(notInGroup.html).toContain(`href="https://www.roblox.com/communities/${GROUP_ID}"`);
 
@@ -149,11 +184,11 @@ describe("Sign in with Roblox", () => {
 
     const player = robloxPlayer(roblox);
     roblox.oauthApprove(player.id);
-    const authorize = await signInUrl(w, memberId, player.name);
+    const start = await signInUrl(w, memberId, player.name);
     w.clock.now += 15 * 60_000 + 1;
-    const expired = await signIn(authorize);
-    expect(expired.response.status).toBe(410);
-    expect(expired.html).toContain("expired");
+    const expired = await new Browser().get(start);
+    expect(expired.status).toBe(410);
+    expect(await expired.text()).toContain("expired");
 
     expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
     expect(discord.memberRoleIds(w.guildId, memberId)).toEqual([]);

@@ -1,3 +1,4 @@
+import { decideRobloxAccess } from "../../src/services/roblox-access.ts";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { verifyRankEmbed } from "../../src/discord/commands/verify-rank.ts";
 import { createLogger } from "../../src/observability/logger.ts";
@@ -193,7 +194,11 @@ describe("the retry worker", () => {
     const freshClient = new RobloxClient({ apiKey: API_KEY, urlTemplate: roblox.urlTemplate, retry: { maxRetries: 0 } });
     const restarted = new PendingWriteWorker({
       repositories: world.repositories,
-      contexts: { robloxFor: () => Promise.resolve(freshClient) },
+      // A home guild: the operator's credential writes for it (design §10).
+      contexts: {
+        accessFor: async (guildId) =>
+          decideRobloxAccess({ guildId, home: true, operator: freshClient, guildKey: undefined, storedKey: "none", confirmWrite: async () => ({ canWrite: true }) }),
+      },
       audit: { record: (guildId, entry) => world.repositories.audit.append(guildId, entry) },
       logger: createLogger({ level: "silent" }),
       metrics: world.metrics,

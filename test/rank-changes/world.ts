@@ -129,7 +129,8 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   const staffRoleId = discord.createRole(guild.id, { name: "Staff", permissions: PermissionFlagsBits.ManageRoles }).id;
 
   const inProcess = createInProcessBot({
-    env: { ...emulatorEnv(discord, roblox), ROBLOX_API_KEY: API_KEY },
+    // The operator's own server: its ranks are written with the operator's key (design §10).
+    env: { ...emulatorEnv(discord, roblox), ROBLOX_API_KEY: API_KEY, HOME_GUILD_IDS: guild.id },
     logLevel: "debug",
     options: {
       discordRest: { offsetMs: 0 },

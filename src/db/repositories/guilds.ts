@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, isNotNull } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import {
   auditLog,
@@ -58,5 +58,10 @@ export function createGuildRepository(db: Db, options?: RepositoryOptions) {
     });
   }
 
-  return { get, ensure, upsert, purge };
+  /** Every guild that stored a Roblox API key of its own (checked once at start-up). */
+  function listWithApiKey(): GuildSettings[] {
+    return db.select().from(guildSettings).where(isNotNull(guildSettings.robloxApiKeyEncrypted)).all();
+  }
+
+  return { get, ensure, upsert, purge, listWithApiKey };
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, lte } from "drizzle-orm";
+import { and, eq, gt, isNull, lte } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { linkChallenges, type EpochMs, type LinkChallenge, type LinkChallengeKind } from "../schema.ts";
 import { clockOf, runCounting, type RepositoryOptions } from "./common.ts";
@@ -30,6 +30,7 @@ export function createLinkChallengeRepository(db: Db, options?: RepositoryOption
       phrase: input.phrase ?? null,
       oauthState: input.oauthState ?? null,
       pkceVerifier: input.pkceVerifier ?? null,
+      browserBinding: null,
       expiresAt: input.expiresAt,
       createdAt: now(),
     };
@@ -63,6 +64,25 @@ export function createLinkChallengeRepository(db: Db, options?: RepositoryOption
       .get();
   }
 
+  /**
+   * Binds an OAuth challenge to a browser, only if no browser holds it yet; true when this call
+   * bound it. The first browser to open the sign-in link wins; any other is refused.
+   */
+  function bindBrowser(state: string, binding: string, at: EpochMs = now()): boolean {
+    const bound = db
+      .update(linkChallenges)
+      .set({ browserBinding: binding })
+      .where(and(eq(linkChallenges.oauthState, state), isNull(linkChallenges.browserBinding), gt(linkChallenges.expiresAt, at)))
+      .returning({ id: linkChallenges.id })
+      .get();
+    return bound !== undefined;
+  }
+
+  /** Records the Roblox account the OAuth sign-in proved, awaiting the member's confirmation. */
+  function recordOAuthProof(state: string, proof: { robloxUserId: number; robloxUsername: string }): void {
+    db.update(linkChallenges).set(proof).where(eq(linkChallenges.oauthState, state)).run();
+  }
+
   function remove(guildId: string, discordId: string, kind: LinkChallengeKind): boolean {
     return db.delete(linkChallenges).where(ofMember(guildId, discordId, kind)).returning({ id: linkChallenges.id }).get() !== undefined;
   }
@@ -72,5 +92,5 @@ export function createLinkChallengeRepository(db: Db, options?: RepositoryOption
     return runCounting(db, db.delete(linkChallenges).where(lte(linkChallenges.expiresAt, at)));
   }
 
-  return { put, get, findByOAuthState, delete: remove, deleteExpired };
+  return { put, get, findByOAuthState, bindBrowser, recordOAuthProof, delete: remove, deleteExpired };
 }

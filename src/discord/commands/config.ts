@@ -12,25 +12,24 @@ import { LEFT_GROUP_POLICIES, type GuildSettings, type LeftGroupPolicy } from ".
 import type { GuildSettingsPatch } from "../../db/repositories/guilds.ts";
 import { DiscordPermission, hasPermission } from "../../ranks/hierarchy.ts";
 import { AmbiguousRankError, UnknownRankError } from "../../ranks/ladder.ts";
-import { RobloxClient } from "../../roblox/client.ts";
 import { RobloxError } from "../../roblox/errors.ts";
-import { SecretsUnavailableError } from "../../security/secrets.ts";
+import { storedBindsToReview } from "../../services/bind-review.ts";
+import type { RobloxAccess } from "../../services/roblox-access.ts";
 import { DurationOutOfRangeError, formatDuration, InvalidDurationError, parseDuration } from "../../sync/schedule.ts";
+import { API_KEY_ACTION, askForApiKey, clearApiKey, storeApiKey } from "./config-api-key.ts";
+import { describeBindsToReview } from "./bind-wording.ts";
 import type { CommandDependencies } from "./dependencies.ts";
+import { describeWriteRefusal } from "./roblox-write-refusal.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { storedLadder } from "./ranks.ts";
-import type { CommandContext, ModalContext, SlashCommand } from "./types.ts";
+import type { CommandContext, SlashCommand } from "./types.ts";
 
 /** Shorter periods would spend the rate limits on little but re-checking unchanged members. */
 export const MIN_SYNC_INTERVAL_MS = 15 * 60_000;
 export const MAX_SYNC_INTERVAL_MS = 7 * 86_400_000;
-const API_KEY_ACTION = "api-key";
-const API_KEY_INPUT_ID = "api-key";
-/** Open Cloud keys are long; Discord allows up to 4000 characters in a text input. */
-const API_KEY_MAX_LENGTH = 4_000;
 const RESET_WORDS = new Set(["default", "reset", "none", "off"]);
 const ALL_RANKS_WORDS = new Set(["all", "*", "every", "none"]);
 
@@ -171,14 +170,15 @@ export function configCommand(deps: CommandDependencies): SlashCommand {
   };
 }
 
-function groupIdOf(deps: CommandDependencies, settings: GuildSettings | undefined): number | undefined {
-  return settings?.robloxGroupId ?? deps.config.robloxGroupId;
+function groupIdOf(deps: CommandDependencies, guildId: string, settings: GuildSettings | undefined): number | undefined {
+  return deps.contexts.groupIdOf(guildId, settings);
 }
 
 async function showSettings(deps: CommandDependencies, { interaction, respond }: CommandContext) {
   const { guildId } = await requireAdmin(interaction, deps);
   const settings = deps.repositories.guilds.get(guildId);
-  const groupId = groupIdOf(deps, settings);
+  const groupId = groupIdOf(deps, guildId, settings);
+  const access = await deps.contexts.accessFor(guildId, settings);
   const ranks = deps.repositories.ranks.list(guildId);
   const rankNames = new Map(ranks.map((rank) => [rank.id, rank.name]));
   const syncIntervalMs = settings?.syncIntervalMs ?? deps.config.syncIntervalMs;
@@ -190,11 +190,7 @@ async function showSettings(deps: CommandDependencies, { interaction, respond }:
       value: groupId ? `${groupId}${settings?.robloxGroupId ? "" : " (the bot's default)"}` : "not set: use /config group",
       inline: true,
     },
-    {
-      name: "Roblox API key",
-      value: settings?.robloxApiKeyEncrypted ? "this server's own (stored encrypted)" : "the bot's own credentials",
-      inline: true,
-    },
+    { name: "Roblox API key", value: credentialSummary(access), inline: true },
     { name: "Rank ladder", value: `${ranks.length} ranks, ${ranks.filter((rank) => rank.discordRoleId).length} bound to Discord roles`, inline: true },
     { name: "Admin role", value: settings?.adminRoleId ? `<@&${settings.adminRoleId}>` : "none (Manage Roles only)", inline: true },
     { name: "Log channel", value: settings?.logChannelId ? `<#${settings.logChannelId}>` : "none", inline: true },
@@ -214,6 +210,16 @@ async function showSettings(deps: CommandDependencies, { interaction, respond }:
         : "every rank",
     },
   ];
+  const review = await storedBindsToReview(deps, guildId);
+  if (review.length > 0) {
+    fields.push({
+      name: "⚠️ Binds to review",
+      value: truncate(
+        `${describeBindsToReview(review).join("\n")}\nOnly the server owner or an Administrator may bind roles like these; remove a bind with /ranks unbind if it isn't meant.`,
+        1_024,
+      ),
+    });
+  }
   if (settings?.syncPausedReason) fields.push({ name: "Background sync paused", value: truncate(settings.syncPausedReason, 1_024) });
 
   await respond.reply({
@@ -230,10 +236,10 @@ async function setGroup(deps: CommandDependencies, { interaction, respond }: Com
   }
   await respond.defer();
   const settings = deps.repositories.guilds.get(guildId);
-  const roblox = await deps.contexts.robloxFor(guildId, settings);
+  const access = await deps.contexts.accessFor(guildId, settings);
   let groupName: string;
   try {
-    groupName = (await roblox.getGroup(groupId)).name;
+    groupName = (await access.read.getGroup(groupId)).name;
   } catch (error) {
     if (error instanceof RobloxError && error.kind === "group_not_found") {
       throw new CommandRefusedError(
@@ -250,7 +256,7 @@ async function setGroup(deps: CommandDependencies, { interaction, respond }: Com
     throw error;
   }
 
-  const previousGroupId = groupIdOf(deps, settings);
+  const previousGroupId = groupIdOf(deps, guildId, settings);
   changeSetting(deps, guildId, actor.userId, "robloxGroupId", groupId, `Roblox group set to ${groupId} (${groupName})`);
 
   const ladderSize = deps.repositories.ranks.list(guildId).length;
@@ -260,7 +266,14 @@ async function setGroup(deps: CommandDependencies, { interaction, respond }: Com
       : ladderSize === 0
         ? "\nNext: run /ranks import to read the group's ranks."
         : "";
-  await respond.reply({ content: `Roblox group set to **${escapeMarkdown(groupName)}** (${groupId}).${next}` });
+  await respond.reply({ content: `Roblox group set to **${escapeMarkdown(groupName)}** (${groupId}).${next}${await writeNote(access, groupId)}` });
+}
+
+/** Design §10: choosing a group never lends the operator's credential for writes; say who writes. */
+async function writeNote(access: RobloxAccess, groupId: number): Promise<string> {
+  if (access.storedKey === "none" && access.home) return "";
+  const write = await access.writer(groupId);
+  return write.allowed ? "" : `\n⚠️ ${describeWriteRefusal(write.refusal).replace(/^Nothing was changed: /, "Rank changes: ")}`;
 }
 
 async function setAdminRole(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
@@ -377,131 +390,18 @@ async function setSyncRanks(deps: CommandDependencies, { interaction, respond }:
   });
 }
 
-async function askForApiKey(deps: CommandDependencies, { interaction, respond }: CommandContext) {
-  const { guildId } = await requireAdmin(interaction, deps);
-  // Refuse before the admin pastes a key that could not be kept.
-  if (!deps.secrets.available) throw new SecretsUnavailableError();
-  const groupId = groupIdOf(deps, deps.repositories.guilds.get(guildId));
-  if (!groupId) throw new CommandRefusedError("Set the Roblox group first with /config group; the key is checked against it.");
-  await respond.showModal({
-    custom_id: `config:${API_KEY_ACTION}`,
-    title: "Roblox Open Cloud API key",
-    components: [
-      {
-        type: ComponentType.Label,
-        label: "API key",
-        description: `Needs group:read and group:write for group ${groupId}. Stored encrypted, never shown again.`,
-        component: {
-          type: ComponentType.TextInput,
-          custom_id: API_KEY_INPUT_ID,
-          style: TextInputStyle.Short,
-          required: true,
-          min_length: 1,
-          max_length: API_KEY_MAX_LENGTH,
-        },
-      },
-    ],
-  });
-}
-
-async function storeApiKey(deps: CommandDependencies, { interaction, respond }: ModalContext) {
-  const { guildId, actor } = await requireAdmin(interaction, deps);
-  if (!deps.secrets.available) throw new SecretsUnavailableError();
-  const apiKey = submittedText(interaction, API_KEY_INPUT_ID)?.trim();
-  if (!apiKey) throw new CommandRefusedError("The API key was empty. Run /config api-key again and paste the key.");
-  const settings = deps.repositories.guilds.get(guildId);
-  const groupId = groupIdOf(deps, settings);
-  if (!groupId) throw new CommandRefusedError("Set the Roblox group first with /config group; the key is checked against it.");
-  await respond.defer();
-
-  const check = await checkApiKey(deps, apiKey, groupId);
-  const sealed = await deps.secrets.encrypt(apiKey, `guild:${guildId}`);
-  deps.repositories.guilds.upsert(guildId, { robloxApiKeyEncrypted: sealed });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { robloxApiKey: settings?.robloxApiKeyEncrypted ? "set" : "not set" },
-    after: { robloxApiKey: "set" },
-    detail: `Roblox API key stored for group ${groupId}`,
-  });
-  await respond.reply({
-    content:
-      `API key saved (encrypted). rankbridge now uses it for **${escapeMarkdown(check.groupName)}** (${groupId}).` +
-      (check.warning ? `\n⚠️ ${check.warning}` : ""),
-  });
-}
-
-/**
- * The key must read the guild's group; a key that cannot is refused with what to change. Whether
- * it can write ranks is only known for sure when it does, so that is a warning, not a refusal.
- */
-async function checkApiKey(deps: CommandDependencies, apiKey: string, groupId: number): Promise<{ groupName: string; warning?: string }> {
-  const client = new RobloxClient({
-    apiKey,
-    urlTemplate: deps.config.robloxApiUrl,
-    retry: { maxRetries: 1 },
-    metrics: deps.metrics,
-    logger: deps.logger,
-  });
-  try {
-    const group = await client.getGroup(groupId);
-    const roles = await client.listRoles(groupId);
-    const visible = roles.filter((role) => role.rank > 0 && role.canChangeRank !== null);
-    const warning =
-      visible.length > 0 && !visible.some((role) => role.canChangeRank)
-        ? `The key's owner has no role with the "Change rank" permission in this group, so rank changes will fail until it has one.`
-        : undefined;
-    return { groupName: group.name, warning };
-  } catch (error) {
-    if (!(error instanceof RobloxError)) throw error;
-    switch (error.kind) {
-      case "invalid_credentials":
-        throw new CommandRefusedError(
-          "Roblox rejected this API key. Check that you copied all of it and that it is enabled and not expired (Creator Dashboard → API Keys).",
-        );
-      case "missing_permission":
-      case "group_not_found":
-        throw new CommandRefusedError(
-          `This API key can't read group ${groupId}. In Creator Dashboard → API Keys, add the group with the group:read and group:write scopes.`,
-        );
-      default:
-        throw new CommandRefusedError(`The key could not be checked: ${error.userMessage} Nothing was saved.`);
-    }
-  } finally {
-    await client.close();
+/** Which credential reads and writes for this server (design §10), and an unusable key as the error it is. */
+function credentialSummary(access: RobloxAccess): string {
+  switch (access.storedKey) {
+    case "unusable":
+      return "⚠️ this server's stored key can't be decrypted (the bot's ENCRYPTION_KEY changed or is missing): no Roblox rank is written for this server until an admin stores it again with /config api-key";
+    case "usable":
+      return "this server's own (stored encrypted)";
+    case "none":
+      return access.home
+        ? "the bot's own credentials (this is one of the operator's home servers)"
+        : "none: the bot's credentials only read public Roblox data for this server; Roblox ranks can't be changed from here until an admin adds this server's own key with /config api-key";
   }
-}
-
-/** A text input's value, whether the modal came back with action rows (legacy) or labels. */
-function submittedText(interaction: APIModalSubmitInteraction, customId: string): string | undefined {
-  for (const component of interaction.data.components) {
-    if (component.type === ComponentType.ActionRow) {
-      const input = component.components.find((child) => child.custom_id === customId);
-      if (input) return input.value;
-    } else if (component.type === ComponentType.Label) {
-      const child = component.component;
-      if (child.custom_id === customId && child.type === ComponentType.TextInput) return child.value;
-    }
-  }
-  return undefined;
-}
-
-async function clearApiKey(deps: CommandDependencies, { interaction, respond }: CommandContext) {
-  const { guildId, actor } = await requireAdmin(interaction, deps);
-  const settings = deps.repositories.guilds.get(guildId);
-  if (!settings?.robloxApiKeyEncrypted) {
-    await respond.reply({ content: "This server has no API key of its own; rankbridge already uses the bot's credentials." });
-    return;
-  }
-  deps.repositories.guilds.upsert(guildId, { robloxApiKeyEncrypted: null });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { robloxApiKey: "set" },
-    after: { robloxApiKey: "not set" },
-    detail: "Roblox API key removed",
-  });
-  await respond.reply({ content: "API key removed. rankbridge uses the bot's own Roblox credentials for this server again." });
 }
 
 function truncate(text: string, max: number): string {

@@ -101,7 +101,7 @@ function phraseEmbed(challenge: PhraseChallenge, signInOffered: boolean): APIEmb
     "",
     `The phrase works once and expires <t:${expires}:R>. You can remove it from your About after linking.`,
   ];
-  if (signInOffered) lines.push("", "Or skip the phrase: **Sign in with Roblox** proves it in one step.");
+  if (signInOffered) lines.push("", "Or skip the phrase: **Sign in with Roblox** proves it in your own browser (open the button yourself; don't share its link).");
   if (challenge.linkedToAnotherMember) {
     lines.push("", "This Roblox account is linked to another Discord account here. Proving ownership moves the link to you.");
   }

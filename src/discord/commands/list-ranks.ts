@@ -1,5 +1,4 @@
 import type { APIEmbed } from "discord-api-types/v10";
-import type { Repositories } from "../../db/index.ts";
 import type { Rank } from "../../ranks/ladder.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { requireGuild } from "./guards.ts";
@@ -44,8 +43,8 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/([\\*_`~|>])/g, "\\$1");
 }
 
-export function groupFooter(repositories: Repositories, guildId: string, defaultGroupId: number | undefined): string | undefined {
-  const groupId = repositories.guilds.get(guildId)?.robloxGroupId ?? defaultGroupId;
+export function groupFooter(deps: Pick<CommandDependencies, "repositories" | "contexts">, guildId: string): string | undefined {
+  const groupId = deps.contexts.groupIdOf(guildId, deps.repositories.guilds.get(guildId));
   return groupId ? `Roblox group ${groupId} · lowest rank first` : "lowest rank first";
 }
 
@@ -66,7 +65,7 @@ export function listRanksCommand(deps: CommandDependencies): SlashCommand {
         return;
       }
       await respond.reply({
-        embeds: [ladderEmbed("Rank ladder", ranks, groupFooter(deps.repositories, guildId, deps.config.robloxGroupId))],
+        embeds: [ladderEmbed("Rank ladder", ranks, groupFooter(deps, guildId))],
         allowed_mentions: { parse: [] },
       });
     },

@@ -9,6 +9,7 @@ import {
 } from "../../services/rank-changes.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
+import { withWriteRefusalsExplained } from "./roblox-write-refusal.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { CommandContext, ComponentContext, SlashCommand } from "./types.ts";
@@ -69,7 +70,9 @@ export async function runRankChangeCommand(
   if (!target) throw new CommandRefusedError("Pick the member whose rank should change.");
   if (target.user.bot) throw new CommandRefusedError("Bots don't hold ranks.");
   const intent = await intentOf(options, guildId);
-  const result = await deps.rankChanges.execute(guildId, actor, target.user.id, intent, { reason: options.string("reason") ?? null });
+  const result = await withWriteRefusalsExplained(() =>
+    deps.rankChanges.execute(guildId, actor, target.user.id, intent, { reason: options.string("reason") ?? null }),
+  );
   await respond.reply(result.status === "done" ? formatRankChangeReply(result) : formatPointsConfirmation(result, commandName));
 }
 
@@ -102,11 +105,13 @@ export async function handleRankChangeButton(
   await respond.deferUpdate();
   let result: RankChangeResult;
   try {
-    result = await deps.rankChanges.execute(guildId, actor, memberId, intentFor(rankId), {
-      reason,
-      confirmPoints: true,
-      expectedTargetRankId: rankId,
-    });
+    result = await withWriteRefusalsExplained(() =>
+      deps.rankChanges.execute(guildId, actor, memberId, intentFor(rankId), {
+        reason,
+        confirmPoints: true,
+        expectedTargetRankId: rankId,
+      }),
+    );
   } catch (error) {
     // A refusal replaces the confirmation, so its buttons cannot be pressed again.
     if (!isUserFacing(error)) throw error;

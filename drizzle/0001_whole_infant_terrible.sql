@@ -1,0 +1,1 @@
+ALTER TABLE `link_challenges` ADD `browser_binding` text;
