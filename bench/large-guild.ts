@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     scale: { type: "string", default: "20" },
     "pacing-runs": { type: "string", default: "3" },
     "memory-runs": { type: "string", default: "1" },
+    /** Also run the largest guild with the all-members chunks paced like Discord's (0: not). */
+    "paced-chunks-per-second": { type: "string", default: "30" },
     "write-docs": { type: "boolean", default: false },
   },
 });
@@ -104,6 +106,8 @@ async function memoryPart(): Promise<string> {
     for (const size of sizes) streamed.push(await measure(memorySpec(size, linked)));
   }
   const profiled = await measure(memorySpec(Math.max(...sizes), linked), { heapProfile: true });
+  const pace = Number(args["paced-chunks-per-second"]);
+  const paced = pace > 0 ? await measure({ ...memorySpec(Math.max(...sizes), linked), memberChunksPerSecond: pace }) : undefined;
   const few: Measured[] = [];
   for (const size of args["issue-sizes"].split(",").map(Number).filter((s) => s > 0)) few.push(await measure(memorySpec(size, 50)));
 
@@ -129,7 +133,11 @@ ${few.map(memoryRow).join("\n")}
 Marginal peak RSS per unlinked member, ${n(smallest)} → ${n(largest)} members with ${n(linked)} linked (median peaks):
 **${marginal.toFixed(1)} bytes** (${mb(median(largest) - median(smallest))} over ${n(largest - smallest)} members).
 
-Beside the earlier measurement (a whole-guild \`/sync\` with 50 members linked):
+${
+  paced
+    ? `With the all-members chunks paced at ${pace} a second (nearer Discord's own pace; the emulator otherwise sends them as fast as the bot reads, ten or more times faster), the ${n(largest)}-member run peaked at ${mb(paced.result.peakRssBytes)} (CPU until planned ${seconds(paced.result.planningCpuMs ?? 0)}).\n\n`
+    : ""
+}Beside the earlier measurement (a whole-guild \`/sync\` with 50 members linked):
 
 | guild members | before (issue 9, whole process tree) | now (bot process) |
 | --- | --- | --- |

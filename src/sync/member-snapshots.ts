@@ -13,8 +13,8 @@
  * (a deleted role). Expired snapshots are dropped by a timer, so a large guild's map is not kept.
  */
 import type { Logger } from "../observability/logger.ts";
-import { approximateIdSetBytes, CompactMemberRoles } from "./compact-roles.ts";
 import type { MemberRolesChunk, MemberRolesPort } from "./member-roles.ts";
+import { GuildMemberSnapshot, type PendingEdit } from "./member-snapshot.ts";
 
 export const DEFAULT_MEMBER_SNAPSHOT_TTL_MS = 60_000;
 /** Discord's own chunk size; the consumer cannot tell a served snapshot from a fetch. */
@@ -42,76 +42,8 @@ export interface MemberStateSize {
   approximateBytes: number;
 }
 
-/** One of our own role edits while it is in flight. */
-interface PendingEdit {
-  readonly snapshot: GuildSnapshot;
-  /** A gateway event for the member arrived meanwhile: the edit's result may be older than the snapshot. */
-  overtaken: boolean;
-}
-
-class GuildSnapshot {
-  readonly roles = new CompactMemberRoles();
-  /**
-   * The members the snapshot knows about (held, or known not to be in the guild): those a run
-   * wanted when it was fetched, plus those filled in later. Undefined: every member.
-   */
-  readonly #coverage: ReadonlySet<string> | undefined;
-  readonly #filledIn = new Set<string>();
-  /**
-   * While a fetch runs: members an event or our own edit touched. Their event is at least as new
-   * as their chunk, so a chunk arriving later does not overwrite it.
-   */
-  touched: Set<string> | undefined = new Set();
-  completedAt: number | undefined;
-  expiry: ReturnType<typeof setTimeout> | undefined;
-  readonly edits = new Map<string, Set<PendingEdit>>();
-
-  constructor(coverage: ReadonlySet<string> | undefined) {
-    this.#coverage = coverage;
-  }
-
-  get fetching(): boolean {
-    return this.completedAt === undefined;
-  }
-
-  /** Whether it holds every member (and can serve a read that wants them all). */
-  get coversEveryone(): boolean {
-    return this.#coverage === undefined;
-  }
-
-  covers(userId: string): boolean {
-    return this.#coverage === undefined || this.#coverage.has(userId) || this.#filledIn.has(userId);
-  }
-
-  /** From here on the members are covered; their roles come from `addChunk` or events. */
-  fillIn(userIds: readonly string[]): void {
-    for (const userId of userIds) this.#filledIn.add(userId);
-  }
-
-  /** A gateway event or our own edit, newest first-hand knowledge of the member. */
-  apply(userId: string, roleIds: readonly string[] | null): void {
-    if (!this.covers(userId)) return; // never needed; fetched on its own if it ever is
-    if (roleIds === null) this.roles.delete(userId);
-    else this.roles.set(userId, roleIds);
-    this.touched?.add(userId);
-  }
-
-  /** The chunk's covered members, recorded; what the run gets. */
-  addChunk(chunk: MemberRolesChunk): MemberRolesChunk {
-    const kept = this.#coverage === undefined ? chunk : chunk.filter((member) => this.covers(member.userId));
-    for (const member of kept) {
-      if (!this.touched?.has(member.userId)) this.roles.set(member.userId, member.roleIds);
-    }
-    return kept;
-  }
-
-  approximateBytes(): number {
-    return this.roles.approximateBytes() + approximateIdSetBytes(this.#coverage) + approximateIdSetBytes(this.#filledIn);
-  }
-}
-
 export class MemberSnapshots {
-  readonly #snapshots = new Map<string, GuildSnapshot>();
+  readonly #snapshots = new Map<string, GuildMemberSnapshot>();
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #logger: Logger | undefined;
@@ -151,6 +83,7 @@ export class MemberSnapshots {
   isFresh(guildId: string): boolean {
     return this.#current(guildId)?.fetching === false;
   }
+
   /** GUILD_MEMBER_ADD. */
   observeAdd(guildId: string, userId: string, roleIds: readonly string[]): void {
     this.#observe(guildId, userId, roleIds);
@@ -209,7 +142,7 @@ export class MemberSnapshots {
   }
 
   /** The guild's snapshot or fetch being recorded; an expired snapshot is dropped on the way. */
-  #current(guildId: string): GuildSnapshot | undefined {
+  #current(guildId: string): GuildMemberSnapshot | undefined {
     const snapshot = this.#snapshots.get(guildId);
     if (snapshot && !snapshot.fetching && this.#now() - snapshot.completedAt! >= this.#ttlMs) {
       this.invalidate(guildId);
@@ -241,7 +174,7 @@ export class MemberSnapshots {
    * Makes the snapshot cover every wanted member: members linked since it was built are fetched
    * on their own. False when it cannot serve this read (too many missing, or it was dropped).
    */
-  async #fillInUncovered(guildId: string, snapshot: GuildSnapshot, wanted: ReadonlySet<string> | undefined): Promise<boolean> {
+  async #fillInUncovered(guildId: string, snapshot: GuildMemberSnapshot, wanted: ReadonlySet<string> | undefined): Promise<boolean> {
     if (!wanted) return snapshot.coversEveryone;
     const uncovered: string[] = [];
     for (const userId of wanted) if (!snapshot.covers(userId)) uncovered.push(userId);
@@ -251,10 +184,12 @@ export class MemberSnapshots {
     // Events for them from now on are applied, and win over their chunk as during a full fetch.
     snapshot.fillIn(uncovered);
     snapshot.touched = new Set();
+    const missing = new Set(uncovered);
     let complete = false;
     try {
-      for await (const chunk of this.fetchPort(guildId, new Set(uncovered))) {
-        if (this.#snapshots.get(guildId) === snapshot) snapshot.addChunk(chunk);
+      for await (const chunk of this.fetchPort(guildId, missing)) {
+        // Only the missing members: anyone else in the answer is already covered, and newer here.
+        if (this.#snapshots.get(guildId) === snapshot) snapshot.addChunk(chunk.filter((member) => missing.has(member.userId)));
       }
       complete = true;
     } finally {
@@ -266,7 +201,7 @@ export class MemberSnapshots {
   }
 
   /** The wanted members the snapshot holds, chunk by chunk; each chunk is copied as it is built. */
-  *#serve(snapshot: GuildSnapshot, wanted: ReadonlySet<string> | undefined): Generator<MemberRolesChunk> {
+  *#serve(snapshot: GuildMemberSnapshot, wanted: ReadonlySet<string> | undefined): Generator<MemberRolesChunk> {
     let chunk: { userId: string; roleIds: readonly string[] }[] = [];
     for (const userId of wanted ?? [...snapshot.roles.keys()]) {
       const roleIds = snapshot.roles.get(userId);
@@ -281,7 +216,7 @@ export class MemberSnapshots {
   }
 
   async *#fetchAndRecord(guildId: string, wanted: ReadonlySet<string> | undefined): AsyncGenerator<MemberRolesChunk> {
-    const snapshot = new GuildSnapshot(wanted);
+    const snapshot = new GuildMemberSnapshot(wanted);
     this.#snapshots.set(guildId, snapshot);
     let complete = false;
     try {
@@ -300,7 +235,7 @@ export class MemberSnapshots {
     }
   }
 
-  #keep(guildId: string, snapshot: GuildSnapshot): void {
+  #keep(guildId: string, snapshot: GuildMemberSnapshot): void {
     snapshot.completedAt = this.#now();
     snapshot.touched = undefined;
     snapshot.expiry = setTimeout(() => {

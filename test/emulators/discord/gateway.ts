@@ -47,6 +47,8 @@ interface Session {
 export interface GatewayOptions {
   token: string;
   heartbeatIntervalMs: number;
+  /** All-members chunks a second at most; undefined: as fast as the client reads. */
+  memberChunksPerSecond?: number;
   maxConcurrency: number;
   timeScale: number;
   sessionStartTotal: number;
@@ -373,7 +375,7 @@ export class Gateway {
         ...(presences ? { presences: [] } : {}),
         ...(nonce !== undefined ? { nonce } : {}),
       });
-      await Bun.sleep(0);
+      await Bun.sleep(this.opts.memberChunksPerSecond ? 1000 / this.opts.memberChunksPerSecond : 0);
       while (!ws.data.closed && ws.data.session === session && ws.getBufferedAmount() > STREAM_BUFFER_BYTES) await Bun.sleep(1);
     }
   }
