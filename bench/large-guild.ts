@@ -130,9 +130,13 @@ async function memoryPart(): Promise<string> {
 ${streamed.map(memoryRow).join("\n")}
 ${few.map(memoryRow).join("\n")}
 
-Marginal peak RSS per unlinked member, ${n(smallest)} → ${n(largest)} members with ${n(linked)} linked (median peaks):
+${
+  largest > smallest
+    ? `Marginal peak RSS per unlinked member, ${n(smallest)} → ${n(largest)} members with ${n(linked)} linked (median peaks):
 **${marginal.toFixed(1)} bytes** (${mb(median(largest) - median(smallest))} over ${n(largest - smallest)} members).
-
+`
+    : ""
+}
 ${
   paced
     ? `With the all-members chunks paced at ${pace} a second (nearer Discord's own pace; the emulator otherwise sends them as fast as the bot reads, ten or more times faster), the ${n(largest)}-member run peaked at ${mb(paced.result.peakRssBytes)} (CPU until planned ${seconds(paced.result.planningCpuMs ?? 0)}).\n\n`
@@ -190,7 +194,8 @@ const text = `## Large guilds
 
 What it measures (\`bench/large-guild.ts\`): a whole-guild sync in guilds of up to 1,000,000 members,
 with the bot in a process of its own (its peak RSS sampled every 25 ms; CPU time until the run's
-planning was done, which covers reading the members, reading Roblox and planning, and in all).
+planning was seen done, read every 200 ms, which covers reading the members, reading Roblox and
+planning, plus whatever was applied meanwhile, so an upper bound; and CPU in all).
 Guild and group have the same size; ${Math.round(Number(args.changed) * 100)}% of the linked members have a wrong rank. The emulators
 run in the benchmark's process, at Discord's and Roblox's limits with every window divided by
 ${args.scale} for the memory part, unscaled for the pacing part. The member state holds only the members a
