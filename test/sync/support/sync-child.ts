@@ -136,6 +136,9 @@ if (config.mode === "bulk") {
 }
 
 result.wallMs = performance.now() - started;
+// A short run can end between two samples; the snapshot it leaves is still held.
+const heldAtEnd = memberStateNow();
+if (heldAtEnd.members > result.memberState.members) result.memberState = heldAtEnd;
 const cpu = process.cpuUsage(cpuBefore);
 result.cpuUserMs = cpu.user / 1000;
 result.cpuSystemMs = cpu.system / 1000;
