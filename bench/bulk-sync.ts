@@ -13,9 +13,8 @@
  */
 import { parseArgs } from "node:util";
 import { planRankLookup } from "../src/roblox/planner.ts";
-import type { ChildConfig, ChildMode, ChildResult } from "../test/sync/support/sync-child.ts";
 import { disagreements, type World, type WorldSpec } from "../test/sync/support/world.ts";
-import { freshWorld as seededWorld, machine, n, robloxFloorMs as robloxFloor, runChild as runBotChild, seconds, writeDocsSection } from "./support.ts";
+import { freshWorld, machine, n, robloxFloorMs as robloxFloor, runChild, seconds, writeDocsSection } from "./child.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -62,19 +61,14 @@ interface Measured {
   fixed: boolean;
 }
 
-function runChild(world: World, databasePath: string, mode: ChildMode, extra: Partial<ChildConfig> = {}): Promise<ChildResult> {
-  return runBotChild(world, databasePath, TIME_SCALE, mode, extra);
-}
-
 const robloxFloorMs = (world: World) => robloxFloor(world, ROBLOX_WINDOW_MS);
-const freshWorld = () => seededWorld(spec);
 
 async function benchBulk(): Promise<Measured> {
-  const { world, databasePath, cleanup } = await freshWorld();
+  const { world, databasePath, cleanup } = await freshWorld(spec);
   try {
     const wrong = disagreements(world).length;
     process.stderr.write(`bulk: ${spec.linked.toLocaleString()} linked, ${wrong.toLocaleString()} to change…\n`);
-    const result = await runChild(world, databasePath, "bulk");
+    const result = await runChild(world, databasePath, "bulk", TIME_SCALE);
     const outcome = result.outcomes![0]!;
     const requests = world.discord.requests;
     const patches = requests.filter((r) => r.method === "PATCH" && /\/guilds\/\d+\/members\/\d+$/.test(r.path)).length;
@@ -102,10 +96,10 @@ async function benchBulk(): Promise<Measured> {
 }
 
 async function benchPeer(sample: number): Promise<Measured> {
-  const { world, databasePath, cleanup } = await freshWorld();
+  const { world, databasePath, cleanup } = await freshWorld(spec);
   try {
     process.stderr.write(`member-by-member: ${sample.toLocaleString()} linked members…\n`);
-    const result = await runChild(world, databasePath, "member-by-member", sample < spec.linked ? { memberLimit: sample } : {});
+    const result = await runChild(world, databasePath, "member-by-member", TIME_SCALE, sample < spec.linked ? { memberLimit: sample } : {});
     const requests = world.discord.requests;
     const reads = requests.filter((r) => r.method === "GET" && /\/guilds\/\d+\/members\/\d+$/.test(r.path)).length;
     const edits = requests.filter((r) => (r.method === "PUT" || r.method === "DELETE") && r.path.includes("/roles/")).length;
@@ -130,6 +124,7 @@ async function benchPeer(sample: number): Promise<Measured> {
     await cleanup();
   }
 }
+
 
 function row(m: Measured): string {
   const floor = Math.max(m.floorRobloxMs, m.floorDiscordMs);
@@ -188,4 +183,4 @@ for (const measured of [bulk, peer]) {
   if (measured && !measured.fixed) process.stderr.write(`warning: ${measured.label} left members out of sync\n`);
 }
 
-if (args["write-docs"]) process.stderr.write(`wrote ${await writeDocsSection("Bulk sync", text)}\n`);
+if (args["write-docs"]) writeDocsSection("Bulk sync", text);

@@ -21,7 +21,7 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import type { ChildResult } from "../test/sync/support/sync-child.ts";
 import { disagreements, type WorldSpec } from "../test/sync/support/world.ts";
-import { freshWorld, machine, n, robloxFloorMs, runChild, seconds, writeDocsSection } from "./support.ts";
+import { freshWorld, machine, n, robloxFloorMs, runChild, seconds, writeDocsSection } from "./child.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -63,7 +63,7 @@ async function measure(spec: WorldSpec, extra: { productionRest?: boolean; heapP
   try {
     process.stderr.write(`  ${n(disagreements(world).length)} to change; syncing…\n`);
     const load = loadavg()[0]!;
-    const result = await runChild(world, databasePath, spec.timeScale, "bulk", extra);
+    const result = await runChild(world, databasePath, "bulk", spec.timeScale, extra);
     const requests = world.discord.requests;
     const patches = requests.filter((r) => r.method === "PATCH" && /\/guilds\/\d+\/members\/\d+$/.test(r.path)).length;
     const discordFloorMs = (patches / (MEMBER_EDITS_PER_WINDOW / (WINDOW_MS * spec.timeScale)));
@@ -217,4 +217,4 @@ ${machine()}
 ${parts.join("\n\n")}
 `;
 process.stdout.write(text);
-if (args["write-docs"]) process.stderr.write(`wrote ${await writeDocsSection("Large guilds", text)}\n`);
+if (args["write-docs"]) writeDocsSection("Large guilds", text);

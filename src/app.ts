@@ -21,12 +21,13 @@ import { syncCommands } from "./discord/commands/sync-commands.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway, type Gateway } from "./discord/gateway.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
+import { InteractionRouter, RESTARTING_MESSAGE } from "./discord/interactions/router.ts";
 import { gatewayMemberRoles } from "./discord/member-chunks.ts";
-import { InteractionRouter } from "./discord/interactions/router.ts";
 import { registerCommands } from "./discord/register.ts";
 import { createDiscordRest, type DiscordRestOptions } from "./discord/rest.ts";
 import { retryWhileUnreachable } from "./discord/startup-retry.ts";
 import { createHttpApp } from "./http/app.ts";
+import { shutDown } from "./lifecycle/shutdown.ts";
 import { oauthRoutes } from "./http/oauth-callback.ts";
 import { startHttpServer, type HttpServer } from "./http/server.ts";
 import type { Logger } from "./observability/logger.ts";
@@ -148,6 +149,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     return client;
   };
   const roblox = robloxClient({ apiKey: config.robloxApiKey, cookie: config.robloxCookie });
+  metrics.learnedRateSources.push(() => roblox.learnedRates());
 
   const gateway = createGateway({
     token: config.discordToken!,
@@ -269,10 +271,15 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const reviewBinds = bindReviewLogger({ repositories, guilds, logger });
   client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
     guilds.remember(data);
+    // A new session (after op 9) brings the roles as they are now: a running sync follows them.
+    bulkSync.observeRolesChanged(data.id);
     scheduler.addGuild(data.id);
     void reviewBinds(data.id);
   });
-  client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => guilds.remember(data));
+  client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => {
+    guilds.remember(data, "gateway GUILD_UPDATE");
+    bulkSync.observeRolesChanged(data.id);
+  });
   client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => {
     // Removed, or an outage during which member events may be missed.
     memberSnapshots.invalidate(data.id);
@@ -287,6 +294,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       .catch((error) => logger.warn({ err: error, guildId: data.guild_id }, "could not give a joining member their rank"));
   });
   client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => {
+    guilds.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
     memberSnapshots.observeUpdate(data.guild_id, data.user.id, data.roles);
     bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
   });
@@ -295,9 +303,14 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     bulkSync.observeMemberRemove(data.guild_id, data.user.id);
   });
   client.on(GatewayDispatchEvents.GuildRoleCreate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
-  client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
+  client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => {
+    guilds.rememberRole(data.guild_id, data.role);
+    // A role moved above the bot mid-sync: the edits not sent yet are judged again at once.
+    bulkSync.observeRolesChanged(data.guild_id);
+  });
   client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => {
     guilds.forgetRole(data.guild_id, data.role_id);
+    bulkSync.observeRolesChanged(data.guild_id);
     // Discord takes the role off its members without a member event each.
     memberSnapshots.invalidate(data.guild_id);
   });
@@ -380,20 +393,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
-    stopping ??= (async () => {
-      logger.info({ reason }, "shutting down");
-      try {
-        scheduler.stop();
-        await router.drain();
-        await bulkSync.stop(3_000); // an unfinished run stays "running" and resumes at the next start
-        await pendingWrites.stop();
-        await gateway.destroy(reason);
-        await http?.stop();
-        database.close();
-      } catch (error) {
-        logger.error({ err: error }, "error during shutdown");
-      }
-    })();
+    stopping ??= shutDown(
+      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, database, logger },
+      { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
+    ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
   };
 

@@ -1,13 +1,14 @@
 import { createRankbridge } from "./app.ts";
 import { ConfigError, loadConfig, type Config } from "./config/env.ts";
 import { DiscordTokenRejectedError } from "./discord/startup-retry.ts";
+import { AFTER_GRACE_BUDGET_MS } from "./lifecycle/shutdown.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 
 /** Exit codes an operator (or a supervisor) can act on. */
 export const ExitCode = { ok: 0, fatal: 1, config: 78 } as const;
 
-/** Graceful shutdown must finish within this budget (container stop grace periods are usually 10 s). */
-const SHUTDOWN_BUDGET_MS = 9_000;
+/** Beyond the shutdown's own budget (grace plus its closing steps), the process exits regardless. */
+const SHUTDOWN_MARGIN_MS = 300;
 
 /** The process around the bot (src/app.ts): signals, a fatal gateway close and exit codes. */
 async function run(config: Config, logger: Logger): Promise<void> {
@@ -15,10 +16,13 @@ async function run(config: Config, logger: Logger): Promise<void> {
   const shutdown = async (reason: string, exitCode: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    // Work that could not stop in time is resumable (runs and pending writes are in the database),
+    // so a signal still ends with the signal's exit code.
     const forced = setTimeout(() => {
       logger.error("shutdown took too long; exiting");
-      process.exit(exitCode || ExitCode.fatal);
-    }, SHUTDOWN_BUDGET_MS);
+      logger.flush();
+      process.exit(exitCode);
+    }, config.shutdownGraceMs + AFTER_GRACE_BUDGET_MS + SHUTDOWN_MARGIN_MS);
     forced.unref();
     await bot.stop(reason);
     logger.info({ exitCode }, "stopped");

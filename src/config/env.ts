@@ -95,6 +95,7 @@ const environmentSchema = z
     HTTP_HOST: optionalString.default("0.0.0.0"),
     HTTP_PORT: optionalString.default("8080").pipe(integerString("a TCP port", 0, 65_535)),
     SYNC_INTERVAL: optionalString.default("6h"),
+    SHUTDOWN_GRACE: optionalString.default("8s"),
     LOG_LEVEL: optionalString
       .default("info")
       .refine((v) => (LOG_LEVELS as readonly string[]).includes(v ?? ""), `must be one of ${LOG_LEVELS.join(", ")}`),
@@ -137,6 +138,12 @@ const environmentSchema = z
     } catch {
       problem("SYNC_INTERVAL", "must be a duration such as 45s, 30m, 6h or 1d");
     }
+
+    try {
+      parseDuration(env.SHUTDOWN_GRACE ?? "");
+    } catch {
+      problem("SHUTDOWN_GRACE", "must be a duration such as 8s or 1m");
+    }
   });
 
 export interface Config {
@@ -161,6 +168,8 @@ export interface Config {
   httpHost: string;
   httpPort: number;
   syncIntervalMs: number;
+  /** SIGTERM: how long in-flight work may take before waiting interactions are told to retry. */
+  shutdownGraceMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -217,6 +226,7 @@ export function loadConfig(
     httpHost: e.HTTP_HOST!,
     httpPort: e.HTTP_PORT,
     syncIntervalMs: parseDuration(e.SYNC_INTERVAL!),
+    shutdownGraceMs: parseDuration(e.SHUTDOWN_GRACE!),
     logLevel: e.LOG_LEVEL as Config["logLevel"],
   };
 }

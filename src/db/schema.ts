@@ -61,7 +61,8 @@ export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 export const SYNC_RUN_STATUSES = ["running", "done", "failed", "paused"] as const;
 export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 
-export const SYNC_ITEM_STATUSES = ["pending", "done", "failed", "skipped"] as const;
+/** "held": planned, but waiting for the mass-change guard (or an admin) before it may be applied. */
+export const SYNC_ITEM_STATUSES = ["pending", "done", "failed", "skipped", "held"] as const;
 export type SyncItemStatus = (typeof SYNC_ITEM_STATUSES)[number];
 
 /**
@@ -92,6 +93,13 @@ export const guildSettings = sqliteTable("guild_settings", {
   alertWebhookUrl: text("alert_webhook_url"),
   /** Set when background sync is paused for this guild (e.g. missing permissions); null = active. */
   syncPausedReason: text("sync_paused_reason"),
+  /**
+   * The mass-change guard: a sync that would strip rank roles from (or count as gone from the
+   * group) more than this share AND more than this many linked members waits for an admin.
+   * null: the defaults (10 %, 10 members).
+   */
+  massChangePercent: integer("mass_change_percent"),
+  massChangeMembers: integer("mass_change_members"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

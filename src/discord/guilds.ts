@@ -2,6 +2,17 @@ import type { API } from "@discordjs/core";
 import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
+import {
+  asMember,
+  asRole,
+  DiscordMalformedAnswerError,
+  discordChannelRef,
+  discordEditedMember,
+  discordGuild,
+  discordRoles,
+  discordUser,
+  parseDiscord,
+} from "./schemas.ts";
 
 /** What the features need of a guild: its owner and roles, kept current from gateway events. */
 export interface GuildSnapshot {
@@ -45,6 +56,8 @@ export interface MemberRoleEditObserver {
  */
 export class DiscordGuilds {
   readonly #snapshots = new Map<string, GuildSnapshot>();
+  /** The bot's own roles per guild, from GUILD_CREATE and its member updates: no request per role check. */
+  readonly #botRoles = new Map<string, string[]>();
   #botUserId: string | undefined;
 
   constructor(
@@ -60,40 +73,81 @@ export class DiscordGuilds {
     return this.#botUserId;
   }
 
-  /** Fed by the gateway: GUILD_CREATE / GUILD_UPDATE. */
-  remember(guild: { id: string; name: string; owner_id: string; roles: APIRole[] }): void {
-    this.#snapshots.set(guild.id, {
-      id: guild.id,
-      name: guild.name,
-      ownerId: guild.owner_id,
-      roles: new Map(guild.roles.map((role) => [role.id, toGuildRole(role)])),
+  /**
+   * Fed by the gateway: GUILD_CREATE (whose `members` always include the bot's own) / GUILD_UPDATE.
+   * A malformed guild is not kept (the next use reads it by REST, which reports the fault typed)
+   * rather than kept with roles missing.
+   */
+  remember(guild: { id: string; name: string; owner_id: string; roles: APIRole[]; members?: APIGuildMember[] }, source = "gateway GUILD_CREATE"): void {
+    const parsed = this.#parsedOrForget(guild.id, () => parseDiscord(source, discordGuild, guild));
+    if (!parsed) return;
+    const own = this.#botUserId ? guild.members?.find((member) => member.user?.id === this.#botUserId) : undefined;
+    const ownRoles = own ? this.#parsedOrForget(guild.id, () => asMember(`${source} (the bot's member)`, own).roles) : undefined;
+    if (ownRoles) this.#botRoles.set(guild.id, ownRoles);
+    this.#snapshots.set(parsed.id, {
+      id: parsed.id,
+      name: parsed.name,
+      ownerId: parsed.owner_id,
+      roles: new Map(parsed.roles.map((role) => [role.id, toGuildRole(role as unknown as APIRole)])),
     });
   }
 
-  rememberRole(guildId: string, role: APIRole): void {
-    this.#snapshots.get(guildId)?.roles.set(role.id, toGuildRole(role));
+  rememberRole(guildId: string, role: APIRole, source = "gateway GUILD_ROLE_UPDATE"): void {
+    const parsed = this.#parsedOrForget(guildId, () => asRole(source, role));
+    if (parsed) this.#snapshots.get(guildId)?.roles.set(parsed.id, toGuildRole(parsed));
   }
 
   forgetRole(guildId: string, roleId: string): void {
     this.#snapshots.get(guildId)?.roles.delete(roleId);
   }
 
+  /** Reads the guild's roles again by REST (after Discord refused an edit the cached roles allowed). */
+  async refreshRoles(guildId: string): Promise<void> {
+    const endpoint = `GET /guilds/${guildId}/roles`;
+    const roles = parseDiscord(endpoint, discordRoles, await this.api.guilds.getRoles(guildId));
+    const snapshot = await this.guild(guildId);
+    snapshot.roles.clear();
+    for (const role of roles) snapshot.roles.set(role.id, toGuildRole(role as unknown as APIRole));
+  }
+
+  #parsedOrForget<T>(guildId: string, parse: () => T): T | undefined {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof DiscordMalformedAnswerError)) throw error;
+      this.#snapshots.delete(guildId);
+      return undefined;
+    }
+  }
+
   forget(guildId: string): void {
     this.#snapshots.delete(guildId);
+    this.#botRoles.delete(guildId);
+  }
+
+  /** GUILD_MEMBER_UPDATE: keeps the bot's own roles current (other members are not kept here). */
+  observeMemberUpdate(guildId: string, userId: string, roleIds: string[]): void {
+    if (userId === this.#botUserId) this.#botRoles.set(guildId, roleIds);
+  }
+
+  /** The guild as the gateway last described it, without any request; undefined when not cached. */
+  cached(guildId: string): GuildSnapshot | undefined {
+    return this.#snapshots.get(guildId);
   }
 
   async guild(guildId: string): Promise<GuildSnapshot> {
     const cached = this.#snapshots.get(guildId);
     if (cached) return cached;
-    const guild = await this.api.guilds.get(guildId);
-    this.remember(guild);
+    const endpoint = `GET /guilds/${guildId}`;
+    const guild = parseDiscord(endpoint, discordGuild, await this.api.guilds.get(guildId));
+    this.remember(guild as unknown as { id: string; name: string; owner_id: string; roles: APIRole[] }, endpoint);
     return this.#snapshots.get(guildId)!;
   }
 
   /** The member, or null when they are not in the guild (10007 Unknown member). */
   async member(guildId: string, userId: string): Promise<GuildMemberView | null> {
     try {
-      return toMemberView(await this.api.guilds.getMember(guildId, userId));
+      return toMemberView(asMember(`GET /guilds/${guildId}/members/${userId}`, await this.api.guilds.getMember(guildId, userId)));
     } catch (error) {
       if (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMember) return null;
       throw error;
@@ -103,10 +157,9 @@ export class DiscordGuilds {
   /** The bot's own roles and resulting permissions in the guild, for the hierarchy pre-check. */
   async botStanding(guildId: string) {
     const guild = await this.guild(guildId);
-    const botUserId = this.#botUserId ?? (await this.api.users.getCurrent()).id;
+    const botUserId = this.#botUserId ?? parseDiscord("GET /users/@me", discordUser, await this.api.users.getCurrent()).id;
     this.#botUserId = botUserId;
-    const bot = await this.member(guildId, botUserId);
-    const botRoleIds = bot?.roleIds ?? [];
+    const botRoleIds = this.#botRoles.get(guildId) ?? (await this.member(guildId, botUserId))?.roleIds ?? [];
     return {
       guild,
       botRoleIds,
@@ -122,7 +175,7 @@ export class DiscordGuilds {
     try {
       const member = await this.api.guilds.editMember(guildId, userId, { roles: roleIds }, { reason });
       // Discord answers with the member as the edit left them.
-      after = member?.roles ?? roleIds;
+      after = member ? parseDiscord(`PATCH /guilds/${guildId}/members/${userId}`, discordEditedMember, member).roles : roleIds;
     } finally {
       settle?.(after);
     }
@@ -134,7 +187,7 @@ export class DiscordGuilds {
    */
   async sendDirectMessage(userId: string, content: string): Promise<boolean> {
     try {
-      const channel = await this.api.users.createDM(userId);
+      const channel = parseDiscord("POST /users/@me/channels", discordChannelRef, await this.api.users.createDM(userId));
       await this.api.channels.createMessage(channel.id, { content });
       return true;
     } catch (error) {

@@ -5,12 +5,18 @@
  * A few wanted members are asked for by `user_ids` (at most 100 a request, and outside Discord's
  * one-all-members-request-per-guild-per-30-s limit); more than a few are read from the all-members
  * request, which streams the guild 1000 members a chunk.
+ *
+ * The members kept are parsed (schemas.ts): a member without its roles would read as "holds no
+ * rank", so it is a typed error, never a default. Members nobody wants are only looked at for
+ * their id, so a 1,000,000-member guild is not validated member by member.
  */
 import type { Client } from "@discordjs/core";
+import { discordMemberChunk, parseDiscord } from "./schemas.ts";
 
 /** One chunk as the sync reads it: user ids and their role ids. */
 export type MemberRoleChunk = { readonly userId: string; readonly roleIds: readonly string[] }[];
 
+const ENDPOINT = "gateway GUILD_MEMBERS_CHUNK";
 /** Discord's cap on `user_ids` in one op 8 request. */
 const USER_IDS_PER_REQUEST = 100;
 /**
@@ -19,24 +25,36 @@ const USER_IDS_PER_REQUEST = 100;
  */
 const MAX_USER_ID_REQUESTS = 10;
 
+/** The chunk's members as the sync reads them, parsed. */
+function rolesOf(members: unknown): MemberRoleChunk {
+  return parseDiscord(ENDPOINT, discordMemberChunk, members).map((member) => ({ userId: member.user.id, roleIds: member.roles }));
+}
+
+/** The wanted members of a chunk, parsed; a member whose id cannot be read fails the whole chunk. */
+function wantedOf(members: unknown, wanted: ReadonlySet<string>): MemberRoleChunk {
+  if (!Array.isArray(members)) return rolesOf(members);
+  const kept: unknown[] = [];
+  for (const member of members) {
+    const id = (member as { user?: { id?: unknown } } | null)?.user?.id;
+    // Whether they are wanted cannot be told: parsing the whole chunk names the fault.
+    if (typeof id !== "string") return rolesOf(members);
+    if (wanted.has(id)) kept.push(member);
+  }
+  return rolesOf(kept);
+}
+
 export function gatewayMemberRoles(client: Client) {
   return async function* memberRoles(guildId: string, wanted?: ReadonlySet<string>): AsyncGenerator<MemberRoleChunk> {
     if (wanted && wanted.size <= USER_IDS_PER_REQUEST * MAX_USER_ID_REQUESTS) {
       const ids = [...wanted];
       for (let start = 0; start < ids.length; start += USER_IDS_PER_REQUEST) {
         const user_ids = ids.slice(start, start + USER_IDS_PER_REQUEST);
-        for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, user_ids })) {
-          yield members.map((member) => ({ userId: member.user.id, roleIds: member.roles }));
-        }
+        for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, user_ids })) yield rolesOf(members);
       }
       return;
     }
     for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
-      const kept: MemberRoleChunk = [];
-      for (const member of members) {
-        if (!wanted || wanted.has(member.user.id)) kept.push({ userId: member.user.id, roleIds: member.roles });
-      }
-      yield kept;
+      yield wanted ? wantedOf(members, wanted) : rolesOf(members);
     }
   };
 }

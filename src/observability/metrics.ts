@@ -22,6 +22,8 @@ export function createMetrics() {
     registry.removeSingleMetric(name);
   }
   const registers = [registry];
+  /** Read at each scrape: the learned rate of the process-wide Roblox client's header-less hosts. */
+  const learnedRateSources: Array<() => Array<{ api: string; perMinute: number }>> = [];
   // Read at scrape time: the member state changes with every chunk and event, so it is not pushed.
   let memberState: () => readonly MemberStateSample[] = () => [];
 
@@ -124,6 +126,16 @@ export function createMetrics() {
     readMemberStateFrom(source: () => readonly MemberStateSample[]): void {
       memberState = source;
     },
+    robloxLearnedRate: new Gauge({
+      name: "rankbridge_roblox_learned_rate_per_minute",
+      help: "Requests a minute the bot allows itself on Roblox hosts that send no rate-limit headers, as learned from their answers",
+      labelNames: ["api"] as const,
+      registers,
+      collect() {
+        for (const source of learnedRateSources) for (const { api, perMinute } of source()) this.set({ api }, perMinute);
+      },
+    }),
+    learnedRateSources,
     pendingRobloxWrites: new Gauge({
       name: "rankbridge_pending_roblox_writes",
       help: "Roblox rank writes waiting to be retried",

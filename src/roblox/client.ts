@@ -7,13 +7,14 @@ import {
   RobloxRoleNotAssignableError,
   RobloxRoleNotFoundError,
   RobloxSameRoleError,
-  RobloxUnexpectedResponseError,
 } from "./errors.ts";
+import { RobloxBatchLoaders } from "./batching.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
-import { RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
+import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
 import { OpenCloudApi } from "./open-cloud.ts";
 import { planRankLookup, type RankLookupPlan } from "./planner.ts";
 import { MEMBERSHIP_BATCH_SIZE, type RobloxReadApi } from "./read-api.ts";
+import { RobloxMalformedAnswerError } from "./schemas.ts";
 import { RobloxTransport, type RequestTally, type RetryOptions } from "./transport.ts";
 import type {
   GroupInfo,
@@ -32,6 +33,8 @@ import { RobloxUrls } from "./urls.ts";
 
 /** The highest rank, held only by the group's owner; rank 0 is Guest (non-members). */
 const OWNER_RANK = 255;
+/** One username request every 1.5 s at most while lookups keep coming (batching.ts explains why). */
+const USERNAMES_MIN_INTERVAL_MS = 1_500;
 const GUEST_RANK = 0;
 
 export interface RobloxClientOptions {
@@ -82,6 +85,8 @@ export class RobloxClient {
   private readonly rolesCacheTtlMs: number;
   private readonly batchConcurrency: number;
   private readonly rolesCache = new Map<number, { roles: GroupRole[]; fetchedAt: number }>();
+  /** Single lookups of concurrent commands, sent as batch requests (batching.ts). */
+  private readonly batches: RobloxBatchLoaders;
 
   constructor(options: RobloxClientOptions = {}) {
     this.auth = options.apiKey ? "api-key" : options.cookie ? "cookie" : "none";
@@ -101,6 +106,13 @@ export class RobloxClient {
     this.rankWrite = options.openCloudRankWrite ?? "assign-role";
     this.rolesCacheTtlMs = options.rolesCacheTtlMs ?? 60_000;
     this.batchConcurrency = options.batchConcurrency ?? 4;
+    this.batches = new RobloxBatchLoaders(
+      {
+        usersByUsernames: (names) => this.legacy.usersByUsernames(names),
+        membersAmong: (groupId, userIds) => this.reads.membersAmong(groupId, userIds),
+      },
+      { usernamesPerRequest: USERNAMES_BATCH_SIZE, membershipsPerRequest: MEMBERSHIP_BATCH_SIZE, usernamesMinIntervalMs: USERNAMES_MIN_INTERVAL_MS },
+    );
   }
 
   getGroup(groupId: number, tally?: RequestTally): Promise<GroupInfo> {
@@ -114,9 +126,14 @@ export class RobloxClient {
     return roles;
   }
 
-  /** The user's membership and rank in the group; null when the user is not a member. */
+  /**
+   * The user's membership and rank in the group; null when the user is not a member. On Open Cloud
+   * concurrent calls share `groups/-/memberships` requests (50 users each); the legacy hosts have no
+   * batch form, so there it is one request (whose tally is then counted).
+   */
   async getMembership(groupId: number, userId: RobloxUserId, tally?: RequestTally): Promise<Membership | null> {
-    const member = await this.reads.getMember(groupId, userId, tally);
+    const member =
+      this.reads.family === "open-cloud" ? await this.batches.membership(groupId, userId) : await this.reads.getMember(groupId, userId, tally);
     if (!member) return null;
     const roles = await this.rolesCovering(groupId, member.roleIds, tally);
     const highest = highestRole(member, roles);
@@ -124,19 +141,19 @@ export class RobloxClient {
   }
 
   /**
-   * Resolves usernames (current or previous) to users, 100 names a request. The map is keyed by the
-   * requested name in lower case; names that match no user are absent.
+   * Resolves usernames (current or previous) to users, 100 names a request, shared with every
+   * other lookup made at the same time through this client. The map is keyed by the requested name
+   * in lower case; names that match no user are absent.
    */
-  async usersByUsernames(usernames: string[], tally?: RequestTally): Promise<Map<string, RobloxUser>> {
+  async usersByUsernames(usernames: string[]): Promise<Map<string, RobloxUser>> {
     // Usernames are case-insensitive: ask once per name.
-    const byLowerCase = new Map(usernames.map((name) => name.trim()).filter(Boolean).map((name) => [name.toLowerCase(), name]));
-    const unique = [...byLowerCase.values()];
+    const unique = [...new Set(usernames.map((name) => name.trim().toLowerCase()).filter(Boolean))];
+    const users = await Promise.all(unique.map((name) => this.batches.userByUsername(name)));
     const found = new Map<string, RobloxUser>();
-    for (const chunk of chunks(unique, USERNAMES_BATCH_SIZE)) {
-      for (const user of await this.legacy.usersByUsernames(chunk, tally)) {
-        found.set(user.requestedUsername.toLowerCase(), { id: user.id, name: user.name, displayName: user.displayName });
-      }
-    }
+    unique.forEach((name, index) => {
+      const user = users[index];
+      if (user) found.set(name, user);
+    });
     return found;
   }
 
@@ -319,6 +336,26 @@ export class RobloxClient {
     return this.limits.for(api).state();
   }
 
+  /** Per minute, the budget of each class whose host sends no rate-limit headers, as learned so far. */
+  learnedRates(): Array<{ api: ApiClass; perMinute: number }> {
+    return API_CLASSES.map((api) => this.limits.for(api).state())
+      .filter((state) => state.learned)
+      .map((state) => ({ api: state.api, perMinute: (state.limit * 60_000) / state.windowMs }));
+  }
+
+  /** How long a lookup asked now would wait for its rate limit, in ms (by the API class it goes to). */
+  lookupWaitMs(lookup: "username" | "membership" | "profile"): number {
+    const openCloud = this.reads.family === "open-cloud";
+    const api: ApiClass =
+      lookup === "username" ? "legacy" : lookup === "membership" ? (openCloud ? "groups.memberships" : "legacy") : openCloud ? "users.get" : "legacy";
+    return this.limits.for(api).estimateWaitMs();
+  }
+
+  /** The longest any request already waiting for a rate limit still has to wait, in ms. */
+  queuedWaitMs(): number {
+    return Math.max(...API_CLASSES.map((api) => this.limits.for(api).queueWaitMs()));
+  }
+
   /** Stops the limiters' timers; pending requests are dropped. */
   async close(): Promise<void> {
     await this.limits.stop();
@@ -366,13 +403,14 @@ export class RobloxClient {
 
 /** The member's highest-ranked role (Open Cloud: rank = the highest of the roles held). */
 function highestRole(member: GroupMember, roles: GroupRole[]): GroupRole {
-  const held = roles.filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId);
-  const highest = held.reduce<GroupRole | undefined>((best, role) => (!best || role.rank > best.rank ? role : best), undefined);
-  // A rank guessed for a role the group does not list could demote someone: refuse instead.
-  if (!highest) {
-    throw new RobloxUnexpectedResponseError(`user ${member.userId} holds role ${member.roleId}, which the group does not list`);
+  // A rank guessed from a partial role list could demote someone (their base role would look
+  // highest): every role they hold must be listed, or the answer is asked for again later.
+  const missing = [member.roleId, ...member.roleIds].find((id) => !roles.some((role) => role.id === id));
+  if (missing !== undefined) {
+    throw new RobloxMalformedAnswerError("list roles", "groupRoles", `lacks role ${missing}, which user ${member.userId} holds`);
   }
-  return highest;
+  const held = roles.filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId);
+  return held.reduce((best, role) => (role.rank > best.rank ? role : best));
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

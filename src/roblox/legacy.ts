@@ -2,6 +2,7 @@ import { RobloxUserNotFoundError } from "./errors.ts";
 import { markBaseRole, MEMBERSHIP_BATCH_SIZE, ROSTER_PAGE_SIZE, type RobloxReadApi } from "./read-api.ts";
 import type { RequestAuth, RequestTally, RobloxTransport } from "./transport.ts";
 import type { GroupInfo, GroupMember, GroupRole, RobloxUser, RobloxUserId, RobloxUserProfile, RosterPage } from "./types.ts";
+import { requireRoles } from "./schemas.ts";
 import * as wire from "./wire.ts";
 import type { z } from "zod";
 
@@ -28,12 +29,13 @@ export class LegacyApi implements RobloxReadApi {
       name: group.name,
       description: group.description ?? "",
       ownerUserId: group.owner?.userId ?? null,
-      memberCount: group.memberCount ?? 0,
+      memberCount: group.memberCount,
     };
   }
 
   async listRoles(groupId: number, tally?: RequestTally): Promise<GroupRole[]> {
     const { roles } = await this.get(`/v1/groups/${groupId}/roles`, `list roles of group ${groupId}`, wire.legacyRoles, tally);
+    requireRoles(`GET groups/v1/groups/${groupId}/roles`, "roles", roles);
     return markBaseRole(roles.map((role) => ({ ...role, memberCount: role.memberCount ?? null, canChangeRank: null })));
   }
 

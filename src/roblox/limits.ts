@@ -1,4 +1,5 @@
 import Bottleneck from "bottleneck";
+import { LearnedRate, type HeaderlessAnswer } from "./learned-rate.ts";
 
 /** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */
 export const API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "legacy"] as const;
@@ -67,6 +68,11 @@ export interface ApiRateLimiterOptions {
   /** Window assumed until the server's headers say otherwise. */
   windowMs?: number;
   maxConcurrent?: number;
+  /**
+   * The host sends no rate-limit headers: start from `perMinute` as a guess and learn the real
+   * budget from clean answers and 429s (learned-rate.ts).
+   */
+  learn?: boolean;
 }
 
 /**
@@ -95,13 +101,17 @@ export class ApiRateLimiter {
    */
   private calibrated = false;
   private refillTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Learns the budget of a host without headers; undefined where headers tell it. */
+  private readonly learned: LearnedRate | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(
     readonly api: ApiClass,
     options: ApiRateLimiterOptions,
   ) {
-    this.limit = options.perMinute;
     this.windowMs = options.windowMs ?? 60_000;
+    this.learned = options.learn ? new LearnedRate({ initial: (options.perMinute * this.windowMs) / 60_000 }) : undefined;
+    this.limit = this.learned?.limit ?? (options.perMinute * this.windowMs) / 60_000;
     this.available = 1;
     this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent ?? 8, reservoir: this.available });
   }
@@ -110,6 +120,8 @@ export class ApiRateLimiter {
   schedule<T>(attempt: () => Promise<T>): Promise<T> {
     // A queued job waits on the refill timer: keep the process alive until it fires.
     this.refillTimer?.ref();
+    // Demand past a budget the host accepted without a word: that budget is too small.
+    if (this.available <= 0) this.grow();
     return this.bottleneck.schedule(async () => {
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
@@ -128,7 +140,14 @@ export class ApiRateLimiter {
   }
 
   /** Feeds the headers of a response to a request scheduled on this limiter (call it inside the attempt). */
-  observe(headers: RateLimitHeaders, receivedAt = Date.now()): void {
+  observe(headers: RateLimitHeaders, receivedAt = Date.now(), outcome?: HeaderlessAnswer): void {
+    if (this.learned && outcome && headers.limit === undefined && headers.remaining === undefined) {
+      const holdUntil = this.learned.answered(outcome, receivedAt, { endsAt: this.windowEndsAt, lengthMs: this.windowMs });
+      this.limit = this.learned.limit;
+      if (holdUntil !== undefined) this.holdUntil(holdUntil);
+      else if (this.bottleneck.queued() > 0) this.grow();
+      return;
+    }
     if (headers.limit !== undefined) this.limit = headers.limit;
     if (headers.windowMs !== undefined) this.windowMs = headers.windowMs;
     if (headers.remaining === undefined) return;
@@ -158,24 +177,54 @@ export class ApiRateLimiter {
   holdUntil(until: number): void {
     this.setAvailable(0);
     this.lastRemaining = 0;
-    this.armRefill(until);
+    // A hold the host asked for (learned-rate.ts) is not cut short by a shorter back-off.
+    this.armRefill(Math.max(until, this.learned?.heldUntil ?? 0));
+  }
+
+  /**
+   * How long a request scheduled now would wait for this limit, in ms (0 when the window has room).
+   * From the requests queued ahead, the room left, the end of the window and the budget per window.
+   */
+  estimateWaitMs(now = Date.now(), ahead = this.bottleneck.queued() + 1): number {
+    const room = Math.max(0, this.available);
+    if (room >= ahead) return 0;
+    const untilWindowEnds = Math.max(0, (this.windowEndsAt ?? now + this.windowMs) - now);
+    const fullWindows = Math.floor((ahead - room - 1) / Math.max(1, this.limit));
+    return untilWindowEnds + fullWindows * this.windowMs;
+  }
+
+  /** How long until every request already waiting has been sent, in ms (0 when none waits). */
+  queueWaitMs(now = Date.now()): number {
+    const queued = this.bottleneck.queued();
+    return queued === 0 ? 0 : this.estimateWaitMs(now, queued);
   }
 
   /** What the limiter believes now; for logs and tests. */
-  state(): { api: ApiClass; limit: number; windowMs: number; available: number; windowEndsAt: number | undefined } {
+  state(): { api: ApiClass; limit: number; windowMs: number; available: number; windowEndsAt: number | undefined; learned: boolean } {
     return {
       api: this.api,
       limit: this.limit,
       windowMs: this.windowMs,
       available: Math.max(0, this.available),
       windowEndsAt: this.windowEndsAt,
+      learned: this.learned !== undefined,
     };
   }
 
+  /** Drops the requests waiting here (they reject); idempotent, since shutdown and harnesses both close. */
   async stop(): Promise<void> {
     clearTimeout(this.refillTimer);
     this.refillTimer = undefined;
-    await this.bottleneck.stop({ dropWaitingJobs: true });
+    this.stopping ??= this.bottleneck.stop({ dropWaitingJobs: true });
+    await this.stopping;
+  }
+
+  /** A learned budget that grew (learned-rate.ts) takes effect at once, within the window. */
+  private grow(): void {
+    const before = this.limit;
+    if (!this.learned?.demand()) return;
+    this.limit = this.learned.limit;
+    this.setAvailable(this.available + this.limit - before);
   }
 
   private calibrate(available: number): void {
@@ -202,6 +251,7 @@ export class ApiRateLimiter {
 
   private refill(endedAt: number): void {
     this.refillTimer = undefined;
+    this.learned?.windowEnded();
     this.previousWindowEnd = endedAt;
     this.windowEndsAt = undefined;
     this.lastRemaining = undefined;
@@ -212,8 +262,16 @@ export class ApiRateLimiter {
 export interface RateLimitOptions {
   /** Per-minute limits to assume per class before the server's headers arrive. */
   perMinute?: Partial<Record<ApiClass, number>>;
+  /**
+   * Window assumed per class until headers say otherwise (default 60 s). Tests scale time by
+   * shrinking it together with the emulator's windows; hosts without headers never correct it.
+   */
+  windowMs?: Partial<Record<ApiClass, number>>;
   maxConcurrent?: number;
 }
+
+/** Classes whose hosts send no rate-limit headers, so their budget is learned (the legacy web APIs). */
+const LEARNED_CLASSES: ReadonlySet<ApiClass> = new Set(["legacy"]);
 
 /** The limiters of one set of credentials (limits are counted per API key owner). */
 export class RobloxRateLimits {
@@ -224,7 +282,9 @@ export class RobloxRateLimits {
       api,
       new ApiRateLimiter(api, {
         perMinute: options.perMinute?.[api] ?? DOCUMENTED_PER_MINUTE[api],
+        windowMs: options.windowMs?.[api],
         maxConcurrent: options.maxConcurrent,
+        learn: LEARNED_CLASSES.has(api),
       }),
     ]);
     this.limiters = Object.fromEntries(entries) as Record<ApiClass, ApiRateLimiter>;

@@ -1,4 +1,5 @@
 import { RobloxUnexpectedResponseError } from "./errors.ts";
+import { requireRoles } from "./schemas.ts";
 import { markBaseRole, MEMBERSHIP_BATCH_SIZE, ROLES_PAGE_SIZE, ROSTER_PAGE_SIZE, type RobloxReadApi } from "./read-api.ts";
 import type { RequestTally, RobloxTransport } from "./transport.ts";
 import type { GroupInfo, GroupMember, GroupRole, RobloxUserId, RobloxUserProfile, RosterPage } from "./types.ts";
@@ -51,7 +52,7 @@ export class OpenCloudApi implements RobloxReadApi {
         },
         wire.cloudRolesPage,
       );
-      for (const role of page.groupRoles ?? []) {
+      for (const role of page.groupRoles) {
         roles.push({
           id: Number(role.id),
           name: role.displayName,
@@ -62,6 +63,8 @@ export class OpenCloudApi implements RobloxReadApi {
       }
       pageToken = page.nextPageToken;
     } while (pageToken);
+    // Every group has at least its Guest and Owner roles: an empty list is a broken answer.
+    requireRoles(`GET apis/cloud/v2/groups/${groupId}/roles`, "groupRoles", roles);
     return markBaseRole(roles);
   }
 
@@ -187,7 +190,7 @@ export class OpenCloudApi implements RobloxReadApi {
       wire.cloudMembershipsPage,
     );
     const prefix = keepGroupId === undefined ? undefined : `groups/${keepGroupId}/`;
-    const members = (page.groupMemberships ?? [])
+    const members = page.groupMemberships
       .filter((membership) => prefix === undefined || membership.path.startsWith(prefix))
       .map(toGroupMember);
     return { members, nextPageToken: page.nextPageToken };

@@ -6,10 +6,10 @@ import {
   RobloxNetworkError,
   RobloxRateLimitedError,
   RobloxTimeoutError,
-  RobloxUnexpectedResponseError,
   type RobloxError,
 } from "./errors.ts";
 import { parseRateLimitHeaders, parseRetryAfter, type ApiClass, type RobloxRateLimits } from "./limits.ts";
+import { parseAnswer, RobloxMalformedAnswerError } from "./schemas.ts";
 import type { RobloxService, RobloxUrls } from "./urls.ts";
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
@@ -45,6 +45,8 @@ export interface RetryOptions {
   /** First back-off delay; doubles each retry, with jitter. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** No retry starts once this long has passed since the first attempt (default 60 s). */
+  budgetMs?: number;
 }
 
 export interface TransportOptions {
@@ -81,6 +83,7 @@ export class RobloxTransport {
   private readonly maxRetries: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly budgetMs: number;
   private readonly metrics: Metrics | undefined;
   private readonly logger: Logger | undefined;
   /** Cached X-CSRF-TOKEN for cookie writes; replaced whenever a 403 hands back a new one. */
@@ -94,6 +97,7 @@ export class RobloxTransport {
     this.maxRetries = options.retry?.maxRetries ?? 4;
     this.baseDelayMs = options.retry?.baseDelayMs ?? 500;
     this.maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
+    this.budgetMs = options.retry?.budgetMs ?? 60_000;
     this.metrics = options.metrics;
     this.logger = options.logger;
   }
@@ -102,14 +106,21 @@ export class RobloxTransport {
     const limiter = this.limits.for(request.api);
     let retries = 0;
     let csrfRetried = false;
+    const started = Date.now();
     for (;;) {
       const result = await limiter.schedule(() => this.attempt(request));
 
+      let error: RobloxError;
       if (result.type === "response" && result.status >= 200 && result.status < 300) {
-        return this.parse(request, result.status, result.text, schema);
-      }
-
-      if (
+        try {
+          return parseAnswer(`${request.method} ${request.service}${request.path}`, result.status, result.text, schema);
+        } catch (malformed) {
+          // A truncated or half-filled answer to a read is asked again; a write that was answered
+          // oddly has still been done, so it is reported, not repeated.
+          if (!(malformed instanceof RobloxMalformedAnswerError) || request.method !== "GET") throw malformed;
+          error = malformed;
+        }
+      } else if (
         result.type === "response" &&
         result.status === 403 &&
         MUTATING.has(request.method) &&
@@ -120,13 +131,15 @@ export class RobloxTransport {
         this.csrfToken = result.headers.get("x-csrf-token") ?? undefined;
         csrfRetried = true;
         continue;
+      } else {
+        error = this.toError(request, result);
       }
 
-      const error = this.toError(request, result);
       if (!error.retryable || retries >= this.maxRetries) throw error;
       retries++;
 
       const delayMs = this.retryDelay(result, retries);
+      if (Date.now() + delayMs - started > this.budgetMs) throw error;
       this.logger?.debug(
         { api: request.api, method: request.method, path: request.path, kind: error.kind, retry: retries, delayMs },
         "roblox request will be retried",
@@ -156,7 +169,8 @@ export class RobloxTransport {
       });
       const text = await response.text();
       result = { type: "response", status: response.status, headers: response.headers, text };
-      this.limits.for(request.api).observe(parseRateLimitHeaders(response.headers));
+      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+      this.limits.for(request.api).observe(parseRateLimitHeaders(response.headers), Date.now(), { status: response.status, retryAfterMs });
     } catch (error) {
       const timedOut = error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError");
       result = timedOut ? { type: "timeout", error } : { type: "network", error };
@@ -176,31 +190,6 @@ export class RobloxTransport {
       if (MUTATING.has(request.method) && this.csrfToken) headers.set("x-csrf-token", this.csrfToken);
     }
     return headers;
-  }
-
-  private parse<Schema extends z.ZodType>(
-    request: RobloxRequest,
-    status: number,
-    text: string,
-    schema: Schema,
-  ): z.output<Schema> {
-    let json: unknown;
-    try {
-      json = text === "" ? {} : JSON.parse(text);
-    } catch (cause) {
-      throw new RobloxUnexpectedResponseError(`${request.errors.operation}: HTTP ${status} body is not JSON`, {
-        status,
-        cause,
-      });
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      throw new RobloxUnexpectedResponseError(
-        `${request.errors.operation}: unexpected response shape: ${parsed.error.message}`,
-        { status, cause: parsed.error },
-      );
-    }
-    return parsed.data;
   }
 
   private toError(request: RobloxRequest, result: AttemptResult): RobloxError {

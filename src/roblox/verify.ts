@@ -156,7 +156,8 @@ export async function checkApiKeyWrite(
   if (visible.length > 0 && !visible.some((role) => role.canChangeRank)) {
     problem(
       "ROBLOX_API_KEY",
-      `the API key's owner has no role with the "Change rank" permission in group ${groupId}, so it cannot write ranks`,
+      `the API key's owner has no role with the "Change rank" permission in group ${groupId}, so it cannot write ranks. ` +
+        `Give that account such a role, or create the key on a dedicated account that has one`,
     );
     return false;
   }
@@ -174,7 +175,8 @@ export async function checkApiKeyWrite(
       problem(
         "ROBLOX_API_KEY",
         `the API key cannot write ranks in group ${groupId}: give it the group:write scope for this group, ` +
-          `and its owner a role with the "Change rank" permission (Roblox said: ${error.apiMessage ?? error.kind})`,
+          `and its owner (the user account that created it, in the group) a role with the "Change rank" permission ` +
+          `(Roblox said: ${error.apiMessage ?? error.kind}). ${KEY_OWNERSHIP_ADVICE}`,
       );
       return false;
     }
@@ -183,6 +185,15 @@ export async function checkApiKeyWrite(
   }
   return true;
 }
+
+/**
+ * Since 2026-01-30 Open Cloud keys are owned by a user: group-owned keys stopped working. Said
+ * whenever a key is refused, since an old group key is the likeliest cause.
+ */
+export const KEY_OWNERSHIP_ADVICE =
+  "Open Cloud API keys are owned by a user now (group-owned keys stopped working on 2026-01-30): create the key on an account " +
+  "that is in the group (Roblox suggests a dedicated one) whose role has the \"Change rank\" permission, with the groups API " +
+  "scopes group:read and group:write (legacy-group:manage too for the group audit log)";
 
 /** Users checked in turn for one who is not a member of the group (the first almost always is not). */
 const PROBE_USER_IDS = [1, 2, 3, 4, 5];
@@ -205,7 +216,8 @@ async function guarded<T>(
     return await promise;
   } catch (error) {
     if (!(error instanceof RobloxError)) throw error;
-    problem(settingFor(error, auth, checking), describeFailure(error));
+    const keyRefused = auth === "api-key" && (error.kind === "invalid_credentials" || error.kind === "missing_permission");
+    problem(settingFor(error, auth, checking), describeFailure(error) + (keyRefused ? `. ${KEY_OWNERSHIP_ADVICE}` : ""));
     return undefined;
   }
 }

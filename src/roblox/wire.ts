@@ -27,20 +27,25 @@ export const cloudRole = z.object({
   permissions: z.record(z.string(), z.boolean()).nullish(),
 });
 
+// The list fields are required: a page without them is broken, not empty (an empty result is `[]`).
 export const cloudRolesPage = z.object({
-  groupRoles: z.array(cloudRole).nullish(),
+  groupRoles: z.array(cloudRole),
   nextPageToken: pageToken,
 });
 
+/** Resource paths the bot takes ids from: checked here so a bad one names its field. */
+const userPath = z.string().regex(/^users\/\d+$/, "expected users/{id}");
+const rolePath = z.string().regex(/^groups\/\d+\/roles\/\d+$/, "expected groups/{id}/roles/{id}");
+
 export const cloudMembership = z.object({
   path: z.string(),
-  user: z.string(),
-  role: z.string(),
-  roles: z.array(z.string()).nullish(),
+  user: userPath,
+  role: rolePath,
+  roles: z.array(rolePath).nullish(),
 });
 
 export const cloudMembershipsPage = z.object({
-  groupMemberships: z.array(cloudMembership).nullish(),
+  groupMemberships: z.array(cloudMembership),
   nextPageToken: pageToken,
 });
 
@@ -58,7 +63,7 @@ export const legacyGroup = z.object({
   name: z.string(),
   description: optionalString,
   owner: z.object({ userId: z.number().int() }).nullish(),
-  memberCount: z.number().int().nullish(),
+  memberCount: z.number().int(),
 });
 
 export const legacyRole = z.object({

@@ -18,6 +18,7 @@ import type { Membership, RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { RobloxSignIn, type OAuthProof, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContext, GuildContexts } from "./guild-context.ts";
+import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
 
 /** How long a phrase or an OAuth sign-in stays valid. */
 export const LINK_CHALLENGE_TTL_MS = 15 * 60_000;
@@ -169,18 +170,22 @@ export class LinkingService {
    * Checks the account exists and is in the group, then hands out a one-time phrase for its About.
    * @throws LinkingError (invalid-username, unknown-username, not-in-group, roblox-unavailable), typed Roblox errors
    */
-  async start(guildId: string, discordId: string, username: string): Promise<PhraseChallenge> {
+  async start(guildId: string, discordId: string, username: string, options: { onWait?: WaitListener } = {}): Promise<PhraseChallenge> {
     const name = validUsername(username);
     const context = await this.#contexts.resolve(guildId);
-    const found = await tryAgainLaterOnTransientFailure(() => context.roblox.usersByUsernames([name]));
-    const user = found.get(name.toLowerCase());
-    if (!user) {
-      throw new LinkingError(
-        "unknown-username",
-        `No Roblox account is called **${name}**. Check the spelling (it's the username, not the display name) and try again.`,
-      );
-    }
-    const membership = await this.#membership(context, user.id);
+    // Two reads, each shared with other members' lookups of the same moment (batched requests).
+    const waitMs = () => context.roblox.lookupWaitMs("username") + context.roblox.lookupWaitMs("membership");
+    const { user, membership } = await noticeLongWaits(waitMs, options.onWait, async () => {
+      const found = await tryAgainLaterOnTransientFailure(() => context.roblox.usersByUsernames([name]));
+      const user = found.get(name.toLowerCase());
+      if (!user) {
+        throw new LinkingError(
+          "unknown-username",
+          `No Roblox account is called **${name}**. Check the spelling (it's the username, not the display name) and try again.`,
+        );
+      }
+      return { user, membership: await this.#membership(context, user.id) };
+    });
     if (!membership) throw new NotInGroupError(context.groupId, user.name);
 
     const phrase = generateLinkPhrase(this.#random);
@@ -210,7 +215,15 @@ export class LinkingService {
    * Looks for the phrase in the account's About and, when it is there, links.
    * @throws LinkingError (no-challenge, challenge-expired, phrase-missing, phrase-filtered, not-in-group, roblox-unavailable), typed Roblox errors
    */
-  async confirm(guildId: string, discordId: string): Promise<LinkCompleted> {
+  async confirm(
+    guildId: string,
+    discordId: string,
+    options: {
+      onWait?: WaitListener;
+      /** The member's Discord roles as the interaction carried them: saves reading the member again. */
+      memberRoleIds?: readonly string[];
+    } = {},
+  ): Promise<LinkCompleted> {
     const now = this.#now();
     const challenge = this.#repositories.linkChallenges.get(guildId, discordId, "phrase", now);
     if (!challenge || challenge.robloxUserId === null || challenge.phrase === null) {
@@ -221,7 +234,16 @@ export class LinkingService {
         : new LinkingError("no-challenge", "There's no linking in progress for you. Start with `/link-roblox`.");
     }
     const context = await this.#contexts.resolve(guildId);
-    const profile = await tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(challenge.robloxUserId!));
+    const robloxUserId = challenge.robloxUserId;
+    // The About text is the one read that has no batch form; the membership read beside it shares
+    // a batch with other confirms. Both at once: the user id is known from the challenge.
+    const waitMs = () => Math.max(context.roblox.lookupWaitMs("profile"), context.roblox.lookupWaitMs("membership"));
+    const [profile, membership] = await noticeLongWaits(waitMs, options.onWait, () =>
+      Promise.all([
+        tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(robloxUserId)),
+        this.#membership(context, robloxUserId),
+      ]),
+    );
     const check = checkProfileForPhrase(profile.about, challenge.phrase);
     if (check.status !== "found") {
       const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
@@ -231,11 +253,12 @@ export class LinkingService {
           : "";
       throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", check.message + takenNote);
     }
-    const result = await this.#completeLink(context, discordId, {
-      robloxUserId: profile.id,
-      robloxUsername: profile.name,
-      method: "profile-phrase",
-    });
+    const result = await this.#completeLink(
+      context,
+      discordId,
+      { robloxUserId: profile.id, robloxUsername: profile.name, method: "profile-phrase" },
+      { membership, memberRoleIds: options.memberRoleIds },
+    );
     this.#repositories.linkChallenges.delete(guildId, discordId, "phrase");
     return result;
   }
@@ -316,9 +339,11 @@ export class LinkingService {
     context: GuildContext,
     discordId: string,
     proven: { robloxUserId: RobloxUserId; robloxUsername: string; method: VerificationMethod },
+    /** Read already: the membership (beside the proof) and the member's Discord roles (from the interaction). */
+    known: { membership?: Membership | null; memberRoleIds?: readonly string[] } = {},
   ): Promise<LinkCompleted> {
     const { guildId } = context;
-    const membership = await this.#membership(context, proven.robloxUserId);
+    const membership = known.membership === undefined ? await this.#membership(context, proven.robloxUserId) : known.membership;
     if (!membership) throw new NotInGroupError(context.groupId, proven.robloxUsername);
 
     const members = this.#repositories.members;
@@ -336,7 +361,7 @@ export class LinkingService {
 
     const rank = context.ladder.byRobloxRoleId(membership.roleId) ?? null;
     members.setStoredRank(guildId, discordId, rank?.id ?? null);
-    const roles = await this.#setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`);
+    const roles = await this.#setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`, known.memberRoleIds);
 
     if (tookOverFrom) await this.#recordTakeover(guildId, discordId, tookOverFrom, proven);
     this.#audit.record(guildId, {
@@ -398,13 +423,21 @@ export class LinkingService {
   }
 
   /** One request: the rank's role added, every other ladder role removed; the hierarchy checked first. */
-  async #setRankRole(guildId: string, discordId: string, rank: Rank | null, ladder: RankLadder, reason: string): Promise<RoleUpdate> {
+  async #setRankRole(
+    guildId: string,
+    discordId: string,
+    rank: Rank | null,
+    ladder: RankLadder,
+    reason: string,
+    knownRoleIds?: readonly string[],
+  ): Promise<RoleUpdate> {
     if (!rank) return { status: "skipped", reason: "the member's Roblox role isn't on this server's rank ladder" };
     const bound = ladder.boundDiscordRoleIds();
-    return this.#changeRoles(guildId, discordId, reason, (held) => ({
+    const plan = (held: string[]) => ({
       add: rank.discordRoleId !== null && !held.includes(rank.discordRoleId) ? [rank.discordRoleId] : [],
       remove: held.filter((id) => bound.has(id) && id !== rank.discordRoleId),
-    }));
+    });
+    return this.#changeRoles(guildId, discordId, reason, plan, knownRoleIds);
   }
 
   async #removeRankRoles(guildId: string, discordId: string, reason: string): Promise<RoleUpdate> {
@@ -424,9 +457,10 @@ export class LinkingService {
     discordId: string,
     reason: string,
     plan: (held: string[]) => { add: string[]; remove: string[] },
+    knownRoleIds?: readonly string[],
   ): Promise<RoleUpdate> {
     try {
-      const member = await this.#guilds.member(guildId, discordId);
+      const member = knownRoleIds ? { roleIds: [...knownRoleIds] } : await this.#guilds.member(guildId, discordId);
       if (!member) return { status: "skipped", reason: "not a member of this server" };
       const { add, remove } = plan(member.roleIds);
       if (add.length === 0 && remove.length === 0) return { status: "applied", added: [], removed: [] };

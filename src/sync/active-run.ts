@@ -8,6 +8,7 @@ import type { SyncRun, SyncTrigger } from "../db/schema.ts";
 import type { PlannedRoleChange, RoleApplier } from "./applier.ts";
 import type { BackgroundHooks, RunOutcome } from "./bulk-sync-types.ts";
 import { ChangeQueue } from "./change-queue.ts";
+import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import type { UpdateListEntry } from "./progress.ts";
 import type { RunReporter } from "./reporter.ts";
@@ -59,6 +60,34 @@ interface StoredProgress {
   updates: UpdateListEntry[];
   strategy: string | null;
   resumes: number;
+  /** Stripping changes need not wait for the mass-change guard: it passed, an admin approved, or /sync force. */
+  guardOpen: boolean;
+  /** The guard held the run: what an admin is asked to confirm. */
+  hold: HeldPlan | null;
+}
+
+/** What the mass-change guard held (kept with the run so /sync-status and the buttons can show it). */
+export interface HeldPlan {
+  readonly affected: number;
+  readonly linked: number;
+  readonly percent: number;
+  readonly members: number;
+  /** Roblox names of the first few affected members. */
+  readonly sample: readonly string[];
+}
+
+function parseHold(value: unknown): HeldPlan | null {
+  if (!value || typeof value !== "object") return null;
+  const hold = value as Partial<HeldPlan>;
+  const numbers = [hold.affected, hold.linked, hold.percent, hold.members];
+  if (!numbers.every((n) => typeof n === "number")) return null;
+  const sample = Array.isArray(hold.sample) ? hold.sample.filter((name): name is string => typeof name === "string") : [];
+  return { affected: hold.affected!, linked: hold.linked!, percent: hold.percent!, members: hold.members!, sample };
+}
+
+/** Whether a stored run's progress says the mass-change guard holds it. */
+export function isHeldProgress(value: unknown): boolean {
+  return parseProgress(value).hold !== null;
 }
 
 function parseProgress(value: unknown): StoredProgress {
@@ -74,6 +103,8 @@ function parseProgress(value: unknown): StoredProgress {
     updates: Array.isArray(stored.updates) ? stored.updates : [],
     strategy: typeof stored.strategy === "string" ? stored.strategy : null,
     resumes: typeof stored.resumes === "number" ? stored.resumes : 0,
+    guardOpen: stored.guardOpen === true,
+    hold: parseHold(stored.hold),
   };
 }
 
@@ -85,6 +116,8 @@ export interface RunSetup {
   readonly actorId: string | null;
   readonly reporter: RunReporter;
   readonly hooks: BackgroundHooks;
+  /** `/sync force:true`, or an admin's Apply: the mass-change guard does not hold this run. */
+  readonly openGuard?: boolean;
 }
 
 /** How a run ended, for its outcome. */
@@ -122,6 +155,8 @@ export class ActiveRun {
   discordRequestsBefore: number;
   standingRequests = 0;
   applier: RoleApplier | undefined;
+  /** The role hierarchy the run checks changes against, once read; gateway role events update it. */
+  hierarchy: LiveHierarchy | undefined;
   total: number;
   cursor: string | null;
   planned: number;
@@ -138,6 +173,16 @@ export class ActiveRun {
   error: string | null = null;
   stopRequested = false;
   pauseReason: string | null = null;
+  guardOpen: boolean;
+  /** Set when the mass-change guard held the run (it then ends paused, waiting for an admin). */
+  hold: HeldPlan | null;
+  /** A dry run's stripping changes (a real run would hold them): how many, and the first names. */
+  dryRunStripping = 0;
+  readonly dryRunStrippingNames: string[] = [];
+  /** Why the run is waiting for Roblox to answer again (it carries on by itself); null when not. */
+  waitingReason: string | null = null;
+  /** Set on a run carried on after waiting for Roblox: the next wait, should Roblox fail again. */
+  waitStepMs: number | undefined;
   /** Set when planning or applying failed: the other side stops too. */
   failure: unknown = undefined;
   finished!: Promise<RunOutcome>;
@@ -166,6 +211,8 @@ export class ActiveRun {
     this.flaggedNames = [...progress.flaggedNames];
     this.updates = [...progress.updates];
     this.lastFlushAt = now;
+    this.guardOpen = progress.guardOpen || setup.openGuard === true;
+    this.hold = setup.openGuard ? null : progress.hold;
   }
 
   get halted(): boolean {
@@ -229,6 +276,8 @@ export class ActiveRun {
       flaggedNames: this.flaggedNames,
       updates: this.updates,
       error: this.error,
+      hold: this.hold,
+      waitingReason: this.waitingReason,
     };
   }
 
@@ -268,6 +317,8 @@ export class ActiveRun {
       updates: this.updates,
       strategy: this.strategy,
       resumes: this.resumes,
+      guardOpen: this.guardOpen,
+      hold: this.hold,
     };
   }
 }

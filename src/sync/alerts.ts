@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../observability/logger.ts";
 
-export type AlertKind = "credentials-rejected" | "guild-paused" | "repeated-failures";
+export type AlertKind = "credentials-rejected" | "guild-paused" | "repeated-failures" | "mass-change-held" | "roblox-unavailable" | "roblox-back";
 
 export interface SyncAlert {
   guildId: string;

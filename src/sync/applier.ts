@@ -42,7 +42,8 @@ export function nextRoleSet(current: readonly string[], change: Omit<PlannedRole
 
 export interface RoleApplierOptions {
   guilds: DiscordGuilds;
-  hierarchy: RoleHierarchy;
+  /** Asked before every request; a run's is followed live (live-hierarchy.ts). */
+  hierarchy: Pick<RoleHierarchy, "check">;
   /** Shared by every sync of the process, so they stay below the global limit together. */
   pacer: RequestPacer;
   /** Shown in the guild's audit log. */

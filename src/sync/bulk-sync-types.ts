@@ -28,6 +28,9 @@ export interface BulkSyncTuning {
   /** Entries kept for the "who changed" list. */
   updatesKept: number;
   memberRequest: CollectMemberRolesOptions;
+  /** While Roblox does not answer, a run probes it after this long, doubling up to `waitMaxMs`. */
+  waitBaseMs: number;
+  waitMaxMs: number;
 }
 
 export const DEFAULT_TUNING: BulkSyncTuning = {
@@ -41,6 +44,8 @@ export const DEFAULT_TUNING: BulkSyncTuning = {
   failedRunsToAlert: 3,
   updatesKept: 25,
   memberRequest: {},
+  waitBaseMs: 1_000,
+  waitMaxMs: 60_000,
 };
 
 export interface ManualSyncRequest {
@@ -48,8 +53,18 @@ export interface ManualSyncRequest {
   /** The admin who ran /sync (audit). */
   actorId: string;
   dryRun: boolean;
+  /** `/sync force:true`: the mass-change guard does not hold this run. */
+  force?: boolean;
   reply: ReplyTarget;
 }
+
+/** An admin's answer to a run the mass-change guard held. */
+export type HeldRunDecision =
+  | { readonly kind: "applying"; readonly runId: number; readonly finished: Promise<RunOutcome> }
+  | { readonly kind: "cancelled"; readonly runId: number; readonly cancelled: number }
+  /** Already decided, replaced by a newer run, or not this guild's. */
+  | { readonly kind: "gone"; readonly runId: number }
+  | { readonly kind: "busy"; readonly runId: number };
 
 export type ManualSyncStart =
   | { readonly kind: "started"; readonly runId: number; readonly finished: Promise<RunOutcome> }

@@ -33,6 +33,7 @@ import {
   type BackgroundHooks,
   type BackgroundSyncResult,
   type BulkSyncTuning,
+  type HeldRunDecision,
   type ManualSyncRequest,
   type ManualSyncStart,
   type RunOutcome,
@@ -42,9 +43,11 @@ import type { MemberRolesPort } from "./member-roles.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "./pacer.ts";
 import { RunReporter, type ReplyTarget } from "./reporter.ts";
 import { flushMarks } from "./run-applying.ts";
+import { approveHeldRun, cancelHeldRun, heldRunOf } from "./run-guard.ts";
 import { RunBookkeeping } from "./run-bookkeeping.ts";
 import { runPipeline, type PipelineDeps } from "./run-pipeline.ts";
-import { renderRunProgress, renderRunSummary } from "./run-report.ts";
+import { heldPauseReason, heldRunButtons, renderHeldPlan, renderRunProgress, renderRunSummary } from "./run-report.ts";
+import { isTransientRobloxFailure, waitToCarryOn } from "./run-waiting.ts";
 import { resolveSyncContext, SyncNotPossibleError } from "./sync-context.ts";
 
 export {
@@ -52,6 +55,7 @@ export {
   type BackgroundHooks,
   type BackgroundSyncResult,
   type BulkSyncTuning,
+  type HeldRunDecision,
   type ManualSyncRequest,
   type ManualSyncStart,
   type RunOutcome,
@@ -110,6 +114,7 @@ export class BulkSync {
       observeMemberRoles: (guildId, userId, roleIds) => this.observeMemberUpdate(guildId, userId, roleIds),
     };
     this.#bookkeeping = new RunBookkeeping({
+      api: options.api,
       repositories,
       metrics,
       audit,
@@ -165,7 +170,7 @@ export class BulkSync {
       started = start();
       if (!started.ok) throw new SyncNotPossibleError("stopping", "Another sync of this server is starting. Run /sync again in a moment.");
     }
-    const run = this.#launch(started.run, context, { resumed: false, actorId: request.actorId, hooks: {} });
+    const run = this.#launch(started.run, context, { resumed: false, actorId: request.actorId, hooks: {}, openGuard: request.force === true });
     run.reporter.addTarget(request.reply);
     void run.reporter.publish(renderRunProgress(run.view(this.#now())));
     return { kind: "started", runId: run.runId, finished: run.finished };
@@ -255,8 +260,15 @@ export class BulkSync {
   observeMemberUpdate(guildId: string, userId: string, roleIds: readonly string[]): void {
     const run = this.#active.get(guildId);
     if (!run) return;
+    // The bot's own roles decide what it may edit: re-judge the edits not sent yet.
+    if (userId === this.options.guilds.botUserId) run.hierarchy?.botRolesChanged(roleIds);
     if (run.live) run.live.set(userId, roleIds);
     else run.earlyUpdates.set(userId, roleIds);
+  }
+
+  /** GUILD_ROLE_UPDATE / GUILD_ROLE_DELETE / GUILD_UPDATE, once the guild cache holds the change. */
+  observeRolesChanged(guildId: string): void {
+    this.#active.get(guildId)?.hierarchy?.rolesChanged();
   }
 
   /** GUILD_MEMBER_REMOVE. */
@@ -320,7 +332,11 @@ export class BulkSync {
     this.#active.set(row.guildId, run);
     run.finished = this.#execute(run, context)
       .catch((error: unknown) => this.#crashed(run, error))
-      .finally(() => this.#active.delete(row.guildId));
+      .finally(() => {
+        // A run that waited for Roblox hands over to its continuation, which ends later (or already did).
+        const current = this.#active.get(row.guildId);
+        if (current === run || current?.runId === row.id) this.#active.delete(row.guildId);
+      });
     return run;
   }
 
@@ -344,31 +360,50 @@ export class BulkSync {
     const began = this.#now();
     const countsAtStart = run.counts();
     const requestsAtStart = { roblox: run.robloxRequests, discord: run.discordRequests };
-    const ticker = setInterval(() => void this.#publishProgress(run), this.#tuning.progressIntervalMs);
+    const ticker = setInterval(() => void this.#publishProgress(run, context), this.#tuning.progressIntervalMs);
+    let waitFor: unknown;
     try {
       run.hooks.onStart?.(run.runId);
       await runPipeline(run, context, log, this.#runDeps);
     } catch (error) {
-      run.state = "failed";
-      run.error = describeError(error);
-      log.error({ err: error }, "sync run failed");
-      if (isRobloxError(error) && error.kind === "invalid_credentials") {
-        void this.#bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
+      if (run.stopRequested) {
+        // The bot is stopping and dropped what the run waited for: it resumes at the next start.
+        log.info({ err: error }, "sync run interrupted by the shutdown");
+        run.state = "stopped";
+      } else if (isTransientRobloxFailure(error) && !run.dryRun) {
+        waitFor = error;
+      } else {
+        run.state = "failed";
+        run.error = describeError(error);
+        log.error({ err: error }, "sync run failed");
+        if (isRobloxError(error) && error.kind === "invalid_credentials") {
+          void this.#bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
+        }
       }
     } finally {
       clearInterval(ticker);
     }
     run.planning = false;
-    if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason ? "paused" : "done";
+    if (waitFor !== undefined) {
+      const carryOn = await this.#waitForRoblox(run, context, waitFor, log);
+      if (carryOn) return carryOn;
+    }
+    // A dry run's hold only tells what a real run would do.
+    if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason || (run.hold && !run.dryRun) ? "paused" : "done";
+    if (run.waitStepMs !== undefined && run.state === "done") {
+      void this.#bookkeeping.alert(run.guildId, "roblox-back", `Roblox answers again: rank sync run #${run.runId} carried on and completed.`);
+    }
     flushMarks(run, this.#runDeps);
 
     const final = run.counts();
     if (run.state === "paused") {
-      run.error = run.pauseReason;
+      const reason = run.pauseReason ?? heldPauseReason(run.runId, run.hold!);
+      run.error = reason;
       repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-      repositories.syncRuns.pause(run.guildId, run.runId, run.pauseReason ?? "paused");
-      repositories.guilds.upsert(run.guildId, { syncPausedReason: run.pauseReason });
-      void this.#bookkeeping.alert(context.guildId, "guild-paused", `Rank sync paused: ${run.pauseReason}`);
+      repositories.syncRuns.pause(run.guildId, run.runId, reason);
+      repositories.guilds.upsert(run.guildId, { syncPausedReason: reason });
+      if (run.hold) void this.#bookkeeping.alert(context.guildId, "mass-change-held", `Rank sync held: ${reason}. ${renderHeldPlan(run.hold)}`);
+      else void this.#bookkeeping.alert(context.guildId, "guild-paused", `Rank sync paused: ${reason}`);
     } else if (run.state === "stopped") {
       repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
     } else {
@@ -378,7 +413,10 @@ export class BulkSync {
     const now = this.#now();
     const view = run.view(now);
     const summary = renderRunSummary(view);
-    await run.reporter.publish(summary, { force: true, final: true });
+    const buttons = run.state === "paused" && run.hold ? heldRunButtons(run.runId) : undefined;
+    await run.reporter.publish(summary, { force: true, final: true, components: buttons });
+    // A held scheduled run has nobody's reply to show its buttons in: the log channel gets them.
+    if (buttons && !run.reporter.hasTargets) await this.#bookkeeping.postToLogChannel(run.guildId, summary, buttons);
     await run.reporter.flush();
     // The final edits themselves were Discord requests of this run.
     repositories.syncRuns.updateProgress(run.guildId, run.runId, { discordRequests: run.discordRequests });
@@ -392,15 +430,55 @@ export class BulkSync {
     return outcome;
   }
 
+  /**
+   * Roblox kept failing: the run waits (run-waiting.ts) and, once Roblox answers, carries on from
+   * the database as a resumed run; returns that run's outcome. Undefined when the process stopped
+   * meanwhile (the run stays resumable).
+   */
+  async #waitForRoblox(run: ActiveRun, context: GuildContext, error: unknown, log: Logger): Promise<RunOutcome | undefined> {
+    flushMarks(run, this.#runDeps);
+    const resume = await waitToCarryOn(run, context, error, {
+      repositories: this.options.repositories,
+      tuning: this.#tuning,
+      log,
+      alert: (kind, message) => void this.#bookkeeping.alert(run.guildId, kind, message),
+      publish: () => void run.reporter.publish(renderRunProgress(run.view(this.#now())), { force: true }),
+    });
+    if (!resume) return undefined;
+    const next = new ActiveRun(resume.row, { resumed: true, actorId: run.actorId, reporter: run.reporter, hooks: run.hooks }, this.#now());
+    next.waitStepMs = resume.nextStepMs;
+    this.#active.set(run.guildId, next);
+    next.finished = this.#execute(next, context).catch((crash: unknown) => this.#crashed(next, crash));
+    return next.finished;
+  }
+
+  /**
+   * An admin's Apply or Cancel on a run the mass-change guard held. Only a paused, held run of this
+   * very guild can be decided (the run id alone opens nothing in another guild).
+   */
+  async decideHeld(guildId: string, runId: number, decision: "apply" | "cancel", actorId: string, reply?: ReplyTarget): Promise<HeldRunDecision> {
+    const deps = { repositories: this.options.repositories, audit: this.options.audit };
+    if (!heldRunOf(deps.repositories, guildId, runId)) return { kind: "gone", runId };
+    if (this.#active.has(guildId)) return { kind: "busy", runId };
+    if (decision === "cancel") return { kind: "cancelled", runId, cancelled: cancelHeldRun(deps, guildId, runId, actorId) };
+    const context = await resolveSyncContext(this.options.contexts, guildId);
+    const row = approveHeldRun(deps, guildId, runId, actorId);
+    if (!row) return { kind: "busy", runId };
+    const run = this.#launch(row, context, { resumed: true, actorId, hooks: {}, openGuard: true });
+    if (reply) run.reporter.addTarget(reply);
+    return { kind: "applying", runId, finished: run.finished };
+  }
+
   /** The run's own bookkeeping failed (e.g. the database went away): report it, never throw. */
   #crashed(run: ActiveRun, error: unknown): RunOutcome {
     this.options.logger.error({ err: error, guildId: run.guildId, runId: run.runId }, "sync run crashed");
     return run.outcome({ state: "failed", counts: run.counts(), nowMs: this.#now(), error: describeError(error), summary: "" });
   }
 
-  async #publishProgress(run: ActiveRun): Promise<void> {
+  async #publishProgress(run: ActiveRun, context: GuildContext): Promise<void> {
     if (!run.reporter.hasTargets || run.state !== "running") return;
-    await run.reporter.publish(renderRunProgress(run.view(this.#now())));
+    // A run held up by a Roblox rate limit says so rather than sitting still.
+    await run.reporter.publish(renderRunProgress({ ...run.view(this.#now()), robloxWaitMs: context.roblox.queuedWaitMs() }));
   }
 }
 

@@ -7,7 +7,10 @@
  */
 import type { API } from "@discordjs/core";
 import { DiscordAPIError } from "@discordjs/rest";
-import { MessageFlags, type APIAllowedMentions } from "discord-api-types/v10";
+import { MessageFlags, type APIActionRowComponent, type APIAllowedMentions, type APIComponentInMessageActionRow } from "discord-api-types/v10";
+
+/** Buttons under a report (a held run's Apply / Cancel). */
+export type MessageComponents = APIActionRowComponent<APIComponentInMessageActionRow>[];
 import type { Logger } from "../observability/logger.ts";
 
 /** Where a manual run reports. */
@@ -45,7 +48,7 @@ export class RunReporter {
   #lastText: string | undefined;
   #sending: Promise<void> = Promise.resolve();
   /** The delivery queued behind the one in progress, if any. */
-  #waiting: { text: string; final: boolean } | undefined;
+  #waiting: { text: string; final: boolean; components: MessageComponents | undefined } | undefined;
   /** Requests sent (edits and messages), for the run's Discord request count. */
   requestsSent = 0;
 
@@ -66,7 +69,7 @@ export class RunReporter {
    * summary, which a channel gets as a message of its own. Calls are queued so edits never
    * overtake each other.
    */
-  publish(text: string, options: { force?: boolean; final?: boolean } = {}): Promise<void> {
+  publish(text: string, options: { force?: boolean; final?: boolean; components?: MessageComponents } = {}): Promise<void> {
     if (!options.force && text === this.#lastText) return this.#sending;
     this.#lastText = text;
     const final = options.final ?? false;
@@ -74,23 +77,24 @@ export class RunReporter {
     if (this.#waiting) {
       this.#waiting.text = text;
       this.#waiting.final ||= final;
+      this.#waiting.components = options.components;
       return this.#sending;
     }
-    const job = { text, final };
+    const job = { text, final, components: options.components };
     this.#waiting = job;
     this.#sending = this.#sending.then(() => {
       this.#waiting = undefined;
-      return this.#deliver(job.text, job.final);
+      return this.#deliver(job.text, job.final, job.components);
     });
     return this.#sending;
   }
 
-  async #deliver(text: string, final: boolean): Promise<void> {
+  async #deliver(text: string, final: boolean, components: MessageComponents | undefined): Promise<void> {
     const postedToChannel = new Set<string>();
     for (const state of this.#targets) {
       if (state.mode === "interaction") {
         if (this.#tokenUsable(state.target)) {
-          if (await this.#editReply(state.target, text)) continue;
+          if (await this.#editReply(state.target, text, components)) continue;
         }
         await this.#moveToChannel(state);
       }
@@ -99,9 +103,9 @@ export class RunReporter {
       postedToChannel.add(channelId);
       if (!this.#announcedChannels.has(channelId)) {
         this.#announcedChannels.add(channelId);
-        await this.#postInChannel(state, final ? text : `${text}\n_The summary will be posted here when the sync ends._`);
+        await this.#postInChannel(state, final ? text : `${text}\n_The summary will be posted here when the sync ends._`, final ? components : undefined);
       } else if (final) {
-        await this.#postInChannel(state, text);
+        await this.#postInChannel(state, text, components);
       }
     }
   }
@@ -115,10 +119,11 @@ export class RunReporter {
     return this.options.now() < target.createdAtMs + this.options.tokenTtlMs;
   }
 
-  async #editReply(target: ReplyTarget, content: string): Promise<boolean> {
+  async #editReply(target: ReplyTarget, content: string, components: MessageComponents | undefined): Promise<boolean> {
     try {
       this.requestsSent++;
-      await this.options.api.interactions.editReply(target.applicationId, target.token, { content, allowed_mentions: NO_MENTIONS });
+      // Components are always sent: a held run's buttons go away once it carries on.
+      await this.options.api.interactions.editReply(target.applicationId, target.token, { content, allowed_mentions: NO_MENTIONS, components: components ?? [] });
       return true;
     } catch (error) {
       this.options.logger.warn({ err: error }, "could not edit the /sync reply");
@@ -143,11 +148,11 @@ export class RunReporter {
     }
   }
 
-  async #postInChannel(state: TargetState, content: string): Promise<void> {
+  async #postInChannel(state: TargetState, content: string, components?: MessageComponents): Promise<void> {
     const channelId = state.target.channelId!;
     try {
       this.requestsSent++;
-      await this.options.api.channels.createMessage(channelId, { content, allowed_mentions: NO_MENTIONS, flags: MessageFlags.SuppressEmbeds });
+      await this.options.api.channels.createMessage(channelId, { content, allowed_mentions: NO_MENTIONS, flags: MessageFlags.SuppressEmbeds, ...(components ? { components } : {}) });
     } catch (error) {
       this.options.logger.warn({ err: error, channelId }, "could not report sync progress in the channel");
       if (error instanceof DiscordAPIError && (error.status === 403 || error.status === 404)) state.mode = "gone";

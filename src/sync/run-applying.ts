@@ -7,7 +7,7 @@ import type { Db, Repositories } from "../db/index.ts";
 import { atomically } from "../db/index.ts";
 import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
 import type { DiscordGuilds } from "../discord/guilds.ts";
-import type { RoleHierarchy } from "../ranks/hierarchy.ts";
+import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import { addCounts, emptyCounts, type ActiveRun } from "./active-run.ts";
 import { RoleApplier } from "./applier.ts";
@@ -34,7 +34,8 @@ export interface ApplyingDeps extends MarkDeps {
 
 export interface ApplyingInputs {
   context: GuildContext;
-  hierarchy: RoleHierarchy;
+  /** Followed live; told about every 403 so the same cause is not sent again. */
+  hierarchy: LiveHierarchy;
   /** The guild's member roles, kept current by gateway events and by the run's own edits. */
   liveRoles: Promise<LiveMemberRoles>;
 }
@@ -100,6 +101,8 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         status = "failed";
         error = outcome.message;
         buffered.errors++;
+        // Read the roles again and block whatever was refused: no second 403 for the same cause.
+        await hierarchy.refused(change, outcome.message);
         forbiddenStreak++;
         if (forbiddenStreak >= tuning.forbiddenStreakToPause) {
           run.pauseReason =

@@ -5,15 +5,16 @@
  * whatever was planned and stored is still applied first.
  */
 import type { Logger } from "../observability/logger.ts";
-import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { RankLookupPlan } from "../roblox/planner.ts";
 import type { RequestTally } from "../roblox/transport.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
+import { LiveHierarchy } from "./live-hierarchy.ts";
 import { collectMemberRoles, LiveMemberRoles, type MemberRolesPort } from "./member-roles.ts";
 import { linkedAccountOfRow } from "./roblox-standing.ts";
 import { applyRun, type ApplyingDeps } from "./run-applying.ts";
+import { settleGuard } from "./run-guard.ts";
 import { planRun, type PlanningDeps } from "./run-planning.ts";
 
 export type PipelineDeps = PlanningDeps &
@@ -79,7 +80,8 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
 
   const standing = await guilds.botStanding(guildId);
   run.standingRequests++;
-  const hierarchy = new RoleHierarchy(standing);
+  const hierarchy = new LiveHierarchy(guilds, standing);
+  run.hierarchy = hierarchy;
 
   const tally: RequestTally = { requests: 0 };
   let lookup: RankLookupPlan | null = null;
@@ -101,6 +103,8 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
       });
   try {
     await planRun(run, deps, { context, hierarchy, remaining, lookup, liveRoles });
+    // Only a fully planned run is judged: the guard needs every member's change at once.
+    if (run.planningDone && !run.halted) settleGuard(run, deps, context, links);
   } catch (error) {
     run.failure ??= error;
   } finally {

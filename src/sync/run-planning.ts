@@ -7,7 +7,7 @@
 import type { Db, Repositories } from "../db/index.ts";
 import { atomically } from "../db/index.ts";
 import type { SyncRunItemInput } from "../db/repositories/syncRuns.ts";
-import type { RoleHierarchy } from "../ranks/hierarchy.ts";
+import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { RobloxMembership } from "../ranks/ladder.ts";
 import type { RankLookupPlan } from "../roblox/planner.ts";
 import type { RequestTally } from "../roblox/transport.ts";
@@ -16,7 +16,9 @@ import { addCounts, emptyCounts, type ActiveRun, type QueuedChange } from "./act
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
+import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
+import { COUNTED_ONLY } from "./run-guard.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
 import { pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
@@ -29,7 +31,8 @@ export interface PlanningDeps {
 
 export interface PlanningInputs {
   context: GuildContext;
-  hierarchy: RoleHierarchy;
+  /** Followed live: a role moved meanwhile is judged as it is now. */
+  hierarchy: LiveHierarchy;
   /** Linked members not planned yet, in Discord-id order. */
   remaining: readonly LinkedAccount[];
   /** How to read their ranks from Roblox; null when there is nobody left to plan. */
@@ -86,6 +89,19 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
   if (!run.dryRun) deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
 }
 
+function heldRow(item: SyncItem, note: string | null): SyncRunItemInput {
+  return {
+    discordId: item.discordId,
+    robloxUserId: item.robloxUserId,
+    fromRankId: item.fromRank?.id ?? null,
+    toRankId: item.storedRankChange ? item.storedRankChange.toRankId : (item.toRank?.id ?? null),
+    addRoles: [],
+    removeRoles: [],
+    status: "held",
+    error: note,
+  };
+}
+
 /**
  * Counts a planned slice, stores its changes, stored ranks and the cursor in one transaction, and
  * only then queues its changes: nothing is applied that a restart would not find.
@@ -105,8 +121,14 @@ function storeSlice(
   const queued: QueuedChange[] = [];
   const storedRanks: { discordId: string; rankId: number | null }[] = [];
 
+  // Until the guard has judged the run, changes that strip ranks are stored "held", not applied.
+  const holding = !run.guardOpen && !run.dryRun;
+  const isBound = (roleId: string) => context.ladder.byDiscordRoleId(roleId) !== undefined;
   for (const item of items) {
-    if (item.storedRankChange) {
+    const stripping = isStrippingChange(item, isBound);
+    const held = holding && stripping;
+    if (run.dryRun && stripping && run.dryRunStripping++ < 10) run.dryRunStrippingNames.push(item.robloxUsername);
+    if (item.storedRankChange && !held) {
       delta.breakdown.storedRankUpdates++;
       storedRanks.push({ discordId: item.discordId, rankId: item.storedRankChange.toRankId });
     }
@@ -137,6 +159,7 @@ function storeSlice(
           } else {
             delta.inSync++;
           }
+          if (held) rows.push(heldRow(item, item.storedRankChange ? null : COUNTED_ONLY));
           continue;
         }
         break;
@@ -170,6 +193,10 @@ function storeSlice(
       delta.updated++;
       if (item.kind === "left-group") delta.breakdown.leftGroupRemoved++;
       run.keepUpdate(updateListEntry(item), deps.tuning.updatesKept);
+      continue;
+    }
+    if (held) {
+      rows.push({ ...row, status: "held" });
       continue;
     }
     rows.push(row);

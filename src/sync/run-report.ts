@@ -4,6 +4,8 @@
  */
 import type { RankLadder } from "../ranks/ladder.ts";
 import { renderProgress, renderSummary, renderUpdateList, escapeMarkdown, type UpdateListEntry } from "./progress.ts";
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIComponentInMessageActionRow } from "discord-api-types/v10";
+import type { HeldPlan } from "./active-run.ts";
 import { formatDuration } from "./schedule.ts";
 
 /** Members the run handled without a Discord change, by why. */
@@ -70,7 +72,16 @@ export interface RunView {
   /** First updates, for the list; `updated` says how many there are in all. */
   readonly updates: readonly UpdateListEntry[];
   readonly error: string | null;
+  /** The mass-change guard held the run for an admin. */
+  readonly hold: HeldPlan | null;
+  /** Roblox stopped answering: the run waits and carries on by itself. */
+  readonly waitingReason: string | null;
+  /** How long requests already waiting for a Roblox rate limit still wait, when known. */
+  readonly robloxWaitMs?: number;
 }
+
+/** Shorter waits go unmentioned (as for commands: rate-limit-wait.ts). */
+const WAIT_NOTE_AFTER_MS = 2_000;
 
 /** Discord's message limit, less a margin for the markup around lists. */
 const MESSAGE_LIMIT = 2000;
@@ -97,7 +108,12 @@ export function renderRunProgress(view: RunView): string {
     nowMs: view.nowMs,
     ...(expectedRatePerSecond !== undefined ? { expectedRatePerSecond } : {}),
   });
-  return `${title} (run #${view.runId})\n${body}`;
+  const wait = view.waitingReason
+    ? `\n⏸️ Waiting for Roblox: ${view.waitingReason}. The sync carries on by itself when Roblox answers again.`
+    : view.robloxWaitMs !== undefined && view.robloxWaitMs > WAIT_NOTE_AFTER_MS
+      ? `\nRoblox is limiting requests right now; the sync continues in about ${formatDuration(view.robloxWaitMs)}.`
+      : "";
+  return `${title} (run #${view.runId})\n${body}${wait}`;
 }
 
 function expectedMemberRate(view: RunView, processed: number): number | undefined {
@@ -119,7 +135,7 @@ export function renderRunSummary(view: RunView): string {
     running: `**Rank sync** (run #${view.runId}) is still running.`,
   }[view.state];
 
-  const lines = [head, view.dryRun ? renderDryRunCounts(view) : renderSummary(view), ...detailLines(view)];
+  const lines = [head, ...(view.hold ? [renderHeldPlan(view.hold, view.dryRun)] : []), view.dryRun ? renderDryRunCounts(view) : renderSummary(view), ...detailLines(view)];
   const text = lines.join("\n");
   if (view.updated === 0 || view.updates.length === 0) return text;
   const label = view.dryRun ? "Would change:" : "Updates:";
@@ -170,3 +186,39 @@ export function rankLabelOf(ladder: RankLadder, rankId: number | null): string |
   return rank ? rank.name : `rank #${rankId}`;
 }
 
+
+/** Why the mass-change guard held a run, with the counts and a sample of names. */
+export function renderHeldPlan(hold: HeldPlan, dryRun = false): string {
+  const count = (n: number) => n.toLocaleString("en-US");
+  const names = hold.sample.map(escapeMarkdown).join(", ");
+  const more = hold.affected > hold.sample.length ? ", …" : "";
+  const what =
+    `take the rank roles from, or count as gone from the Roblox group, ${count(hold.affected)} of ${count(hold.linked)} linked ` +
+    `members (the limit is more than ${hold.percent}% and more than ${count(hold.members)})`;
+  if (dryRun) {
+    return `⚠️ A real sync would ${what}, so it would wait for an admin to confirm.` + (names ? `\nAffected: ${names}${more}` : "");
+  }
+  return (
+    `⚠️ This sync would ${what}. Nothing of that was applied: Roblox may have sent an empty or partial answer.` +
+    (names ? `\nAffected: ${names}${more}` : "") +
+    `\nPress **Apply** to apply it anyway, or **Cancel** to drop it (changes to the other members went through).`
+  );
+}
+
+/** The held-run reason kept on the guild (shown by /sync-status while background syncs wait). */
+export function heldPauseReason(runId: number, hold: HeldPlan): string {
+  return `run #${runId} would strip the ranks of ${hold.affected} of ${hold.linked} linked members; an admin must Apply or Cancel it (or run /sync force:true)`;
+}
+
+/** Apply / Cancel under a held run (custom ids route to /sync's button handler). */
+export function heldRunButtons(runId: number): APIActionRowComponent<APIComponentInMessageActionRow>[] {
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: [
+        { type: ComponentType.Button, style: ButtonStyle.Danger, label: "Apply", custom_id: `sync:apply:${runId}` },
+        { type: ComponentType.Button, style: ButtonStyle.Secondary, label: "Cancel", custom_id: `sync:cancel:${runId}` },
+      ],
+    },
+  ];
+}

@@ -311,8 +311,8 @@ describe("sync runs", () => {
     const pending = repos.syncRuns.listPendingItems(G1, run.id);
     expect(pending.map((i) => [i.discordId, i.seq])).toEqual([["c", 2]]);
     expect(repos.syncRuns.listPendingItems(G2, run.id)).toEqual([]);
-    expect(repos.syncRuns.countItems(G1, run.id)).toEqual({ pending: 1, done: 1, failed: 1, skipped: 0 });
-    expect(repos.syncRuns.countItems(G2, run.id)).toEqual({ pending: 0, done: 0, failed: 0, skipped: 0 });
+    expect(repos.syncRuns.countItems(G1, run.id)).toEqual({ pending: 1, done: 1, failed: 1, skipped: 0, held: 0 });
+    expect(repos.syncRuns.countItems(G2, run.id)).toEqual({ pending: 0, done: 0, failed: 0, skipped: 0, held: 0 });
     expect(() => repos.syncRuns.insertItems(G2, run.id, [{ discordId: "x" }])).toThrow(/does not exist in guild/);
   });
 

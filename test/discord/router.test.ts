@@ -4,7 +4,7 @@ import { REST } from "@discordjs/rest";
 import type { APIInteraction } from "discord-api-types/v10";
 import { CommandRefusedError } from "../../src/discord/commands/guards.ts";
 import type { SlashCommand } from "../../src/discord/commands/types.ts";
-import { InteractionRouter } from "../../src/discord/interactions/router.ts";
+import { InteractionRouter, RESTARTING_MESSAGE } from "../../src/discord/interactions/router.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { createMetrics } from "../../src/observability/metrics.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
@@ -33,7 +33,17 @@ const commands: SlashCommand[] = [
     await respond.reply({ content: "slow work finished" });
   }),
   command("public", async ({ respond }) => respond.reply({ content: "everyone sees this" }), { ephemeral: false }),
+  // Waits on something the shutdown ends (a dropped Roblox queue), then tries to answer anyway.
+  command("stuck", async ({ respond }) => {
+    await stuckUntilReleased;
+    await respond.reply({ content: "finished after all" });
+    throw new Error("This job has been dropped by Bottleneck");
+  }),
 ];
+let release: () => void = () => {};
+const stuckUntilReleased = new Promise<void>((resolve) => {
+  release = resolve;
+});
 
 beforeAll(async () => {
   emulator = await startDiscordEmulator({ heartbeatIntervalMs: 500 });
@@ -96,5 +106,24 @@ describe("interaction router", () => {
     await drained;
     await running;
     expect(JSON.stringify(slow.injected.callbacks[0]?.body)).toContain("slow work finished");
+  });
+
+  test("at the end of the grace, commands still waiting are told to run again, and nothing their handlers send later arrives", async () => {
+    const router = new InteractionRouter({ commands, metrics: createMetrics(), logger: silent, autoDeferAfterMs: 100 });
+    const waiting = inject("stuck");
+    const notYetDeferred = inject("stuck");
+    const running = [router.handle(waiting.payload, api, 0)];
+    await waiting.injected.waitForCallback(2_000);
+    running.push(router.handle(notYetDeferred.payload, api, 0));
+    router.stopAccepting();
+
+    expect(await router.abandonWaiting(RESTARTING_MESSAGE)).toBe(2);
+    release();
+    await Promise.all(running);
+
+    // Deferred ("thinking…"): the deferred reply is edited; not acknowledged yet: the first reply says it.
+    expect(waiting.injected.messages.map((m) => m.content)).toEqual([RESTARTING_MESSAGE]);
+    expect(notYetDeferred.injected.callbacks.map((c) => c.body)).toEqual([{ type: 4, data: { content: RESTARTING_MESSAGE, flags: 64 } }]);
+    expect(notYetDeferred.injected.messages.map((m) => m.content)).toEqual([RESTARTING_MESSAGE]);
   });
 });

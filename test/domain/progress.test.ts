@@ -13,6 +13,7 @@ import {
   type SyncProgress,
   type UpdateListEntry,
 } from "../../src/sync/progress.ts";
+import { emptyBreakdown, renderRunProgress } from "../../src/sync/run-report.ts";
 import { RANKS, ROLE } from "./fixtures.ts";
 
 describe("the progress bar", () => {
@@ -138,4 +139,40 @@ test("markdown in names is escaped, single pipes are left alone", () => {
   expect(escapeMarkdown("a_b*c~d`e")).toBe("a\\_b\\*c\\~d\\`e");
   expect(escapeMarkdown("E1 | Soldier")).toBe("E1 | Soldier");
   expect(escapeMarkdown("x||y")).toBe("x\\|\\|y");
+});
+
+describe("a run held up by a Roblox rate limit", () => {
+  const view = (robloxWaitMs?: number) =>
+    renderRunProgress({
+      runId: 7,
+      hold: null,
+      waitingReason: null,
+      dryRun: false,
+      state: "running",
+      planning: true,
+      total: 1000,
+      updated: 0,
+      inSync: 0,
+      errors: 0,
+      skipped: 0,
+      changesLeft: 0,
+      changeRatePerSecond: undefined,
+      startedAtMs: 0,
+      nowMs: 5_000,
+      breakdown: emptyBreakdown(),
+      problems: [],
+      flaggedNames: [],
+      updates: [],
+      error: null,
+      ...(robloxWaitMs !== undefined ? { robloxWaitMs } : {}),
+    });
+
+  test("says so in its progress, with the wait, when it is longer than about 2 s", () => {
+    expect(view(40_000)).toEndWith("\nRoblox is limiting requests right now; the sync continues in about 40s.");
+  });
+
+  test("a short wait or none is not mentioned", () => {
+    expect(view(1_500)).not.toContain("limiting");
+    expect(view()).not.toContain("limiting");
+  });
 });

@@ -36,6 +36,7 @@ describe("/metrics", () => {
     metrics.discordRequests.inc({ route: "/guilds/:id/members/:id", method: "PATCH", status: "200" });
     metrics.syncRuns.inc({ trigger: "manual", outcome: "done" });
     metrics.interactions.inc({ command: 'we"ird\\name\nx', outcome: "ok" });
+    metrics.learnedRateSources.push(() => [{ api: "legacy", perMinute: 150 }]);
 
     const response = await app.request("/metrics");
     expect(response.status).toBe(200);
@@ -45,6 +46,7 @@ describe("/metrics", () => {
     expect(problems).toEqual([]);
     expect(samples.find((s) => s.name === "rankbridge_interactions_total" && s.labels.command === "ping")?.value).toBe(1);
     expect(samples.some((s) => s.name === 'rankbridge_interactions_total' && s.labels.command === 'we"ird\\name\nx')).toBe(true);
+    expect(samples.find((s) => s.name === "rankbridge_roblox_learned_rate_per_minute")).toMatchObject({ labels: { api: "legacy" }, value: 150 });
     expect(samples.some((s) => s.name.startsWith("process_"))).toBe(true);
     const own = samples.filter((s) => !/^(process_|nodejs_)/.test(s.name));
     expect(own.every((s) => s.name.startsWith("rankbridge_"))).toBe(true);

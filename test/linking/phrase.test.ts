@@ -132,7 +132,7 @@ describe("/link-roblox with the profile phrase", () => {
     const w = await fresh();
     const player = robloxPlayer(roblox);
     const memberId = w.addMember();
-    roblox.failures.inject({ pathIncludes: `/cloud/v2/groups/${GROUP_ID}/memberships`, status: 503, times: MAX_RETRIES + 1 });
+    roblox.failures.inject({ pathIncludes: "/cloud/v2/groups/-/memberships", status: 503, times: MAX_RETRIES + 1 });
 
     const reply = replyOf(await w.command(memberId, "link-roblox", usernameOption(player.name)));
     expect(reply.content).toContain("Couldn't check your Roblox account and rank right now");

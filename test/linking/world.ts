@@ -11,6 +11,7 @@ import type { Hono } from "hono";
 import type { Repositories } from "../../src/db/index.ts";
 import type { SlashCommand } from "../../src/discord/commands/types.ts";
 import type { InteractionRouter } from "../../src/discord/interactions/router.ts";
+import type { RateLimitOptions } from "../../src/roblox/limits.ts";
 import type { LinkingService } from "../../src/services/linking.ts";
 import type { DiscordEmulator, InjectedInteraction } from "../emulators/discord/index.ts";
 import type { NewRole, RobloxEmulator } from "../emulators/roblox/index.ts";
@@ -84,6 +85,8 @@ export interface World {
   moveRoleAboveBot(roleId: string): void;
   /** Runs a slash command through the router; resolves when the handler finished. */
   command(userId: string, name: string, options?: { name: string; type: number; value: string }[]): Promise<InjectedInteraction>;
+  /** The same, handing back the interaction at once and the handler's end as `done`. */
+  startCommand(userId: string, name: string, options?: { name: string; type: number; value: string }[]): { interaction: InjectedInteraction; done: Promise<void> };
   /** Presses the "I've added it" button on `message`. */
   pressConfirm(userId: string, message: APIMessage): Promise<InjectedInteraction>;
   /** The message as it stands now in the channel (edits applied). */
@@ -94,6 +97,8 @@ export interface World {
 export interface WorldOptions {
   /** Serve the OAuth callback on a real port and configure "Sign in with Roblox". */
   oauth?: boolean;
+  /** Roblox rate-limit options of the bot (e.g. a legacy window scaled like the emulator's). */
+  robloxRateLimits?: RateLimitOptions;
 }
 
 export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulator, options: WorldOptions = {}): Promise<World> {
@@ -125,7 +130,10 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     logLevel: "silent",
     options: {
       discordRest: { offsetMs: 0 },
-      roblox: { retry: { maxRetries: MAX_RETRIES, baseDelayMs: 5, maxDelayMs: 20 } },
+      roblox: {
+        retry: { maxRetries: MAX_RETRIES, baseDelayMs: 5, maxDelayMs: 20 },
+        ...(options.robloxRateLimits ? { rateLimits: options.robloxRateLimits } : {}),
+      },
       now: () => clock.now,
     },
   });
@@ -167,14 +175,18 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
       inProcess.rolesUpdated(guild.id, discord.roles(guild.id));
     },
     async command(userId, name, commandOptions) {
+      const { interaction, done } = world.startCommand(userId, name, commandOptions);
+      await done;
+      return interaction;
+    },
+    startCommand(userId, name, commandOptions) {
       const interaction = discord.injectInteraction({
         guildId: guild.id,
         userId,
         commandName: name,
         ...(commandOptions ? { options: commandOptions as never } : {}),
       });
-      await inProcess.handle(interaction.payload);
-      return interaction;
+      return { interaction, done: inProcess.handle(interaction.payload) };
     },
     async pressConfirm(userId, message) {
       const interaction = discord.injectInteraction({

@@ -67,6 +67,46 @@ describe("/verify-rank", () => {
     expect(world.storedRankOf(member.discordId)).toBe("private");
   });
 
+  test("a Discord role fixed by hand (Discord and Roblox Sergeant, stored Corporal): Ranks In Sync, the stored rank corrected, audited and noted", async () => {
+    world = await createWorld(discord, roblox);
+    const admin = world.admin("colonel");
+    const member = world.linkedMember({ robloxRank: "sergeant", discordRank: "sergeant", storedRank: "corporal" });
+
+    const reply = replyOf(await world.command(admin, "verify-rank", { member: member.discordId }));
+
+    expect(reply.embeds[0]!.title).toBe("Ranks In Sync");
+    expect(reply.embeds[0]!.color).toBe(GREEN);
+    expect(fieldOf(reply, "Discord rank")).toBe("Sergeant (Rank 20)");
+    expect(fieldOf(reply, "Roblox rank")).toBe("Sergeant (Rank 20)");
+    expect(fieldOf(reply, "Stored rank")).toBe("Sergeant (Rank 20)");
+    expect(fieldOf(reply, "Note")).toBe("The stored rank was Corporal (Rank 10); it now matches Discord and Roblox.");
+    expect(fieldOf(reply, "Suggested action")).toBeUndefined();
+    expect(world.storedRankOf(member.discordId)).toBe("sergeant");
+    expect(world.memberPatches()).toEqual([]);
+    const [entry] = world.repositories.audit.listForMember(world.guildId, member.discordId);
+    expect(entry).toMatchObject({ action: "sync.member", actorId: admin, outcome: "ok" });
+
+    // The correction is made once: the next check has nothing to note.
+    const again = replyOf(await world.command(admin, "verify-rank", { member: member.discordId }));
+    expect(again.embeds[0]!.title).toBe("Ranks In Sync");
+    expect(fieldOf(again, "Note")).toBeUndefined();
+  });
+
+  test("Discord differs from Roblox while the stored rank matches Discord: still a mismatch showing both ranks; nothing stored changes", async () => {
+    world = await createWorld(discord, roblox);
+    const admin = world.admin("colonel");
+    const member = world.linkedMember({ robloxRank: "sergeant", discordRank: "corporal", storedRank: "sergeant" });
+
+    const reply = replyOf(await world.command(admin, "verify-rank", { member: member.discordId }));
+
+    expect(reply.embeds[0]!.title).toBe("Rank Mismatch Detected");
+    expect(fieldOf(reply, "Discord rank")).toBe("Corporal (Rank 10)");
+    expect(fieldOf(reply, "Roblox rank")).toBe("Sergeant (Rank 20)");
+    expect(fieldOf(reply, "Note")).toBeUndefined();
+    expect(world.storedRankOf(member.discordId)).toBe("sergeant");
+    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)).toEqual([]);
+  });
+
   test("holding two rank roles is a mismatch even when the highest one is right", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");

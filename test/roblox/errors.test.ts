@@ -12,6 +12,8 @@ let rbx: RobloxEmulator;
 let openCloud: RobloxClient;
 let legacy: RobloxClient;
 let anonymous: RobloxClient;
+/** A 429 from a host without rate-limit headers holds that client's legacy requests for the window: its own client. */
+let legacyRateLimited: RobloxClient;
 
 beforeAll(async () => {
   rbx = await startWorld();
@@ -19,6 +21,7 @@ beforeAll(async () => {
   openCloud = clientFor(rbx, { apiKey: KEYS.good, retry: { maxRetries: 0 } });
   legacy = clientFor(rbx, { cookie: BOT_COOKIE, retry: { maxRetries: 0 } });
   anonymous = clientFor(rbx, { retry: { maxRetries: 0 } });
+  legacyRateLimited = clientFor(rbx, { cookie: BOT_COOKIE, retry: { maxRetries: 0 } });
 });
 
 afterEach(() => {
@@ -28,7 +31,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await Promise.all([openCloud.close(), legacy.close(), anonymous.close()]);
+  await Promise.all([openCloud.close(), legacy.close(), anonymous.close(), legacyRateLimited.close()]);
   await rbx.close();
 });
 
@@ -85,7 +88,7 @@ const legacyRows: Row[] = [
   { what: "rank change 403/0 token validation failed, no new token", client: () => legacy, call: legacyRankWrite, answer: { method: "PATCH", status: 403, body: { errors: [{ code: 0, message: "Token Validation Failed" }] } }, kind: "invalid_credentials", code: 0 },
   { what: "rank change 403/4 no permission for this member", client: () => legacy, call: legacyRankWrite, answer: bedev1(403, 4, "You do not have permission to manage this member.", "PATCH"), kind: "missing_permission", code: 4 },
   { what: "rank change 503/18 temporarily unavailable", client: () => legacy, call: legacyRankWrite, answer: bedev1(503, 18, "The operation is temporarily unavailable. Please try again later.", "PATCH"), kind: "service_unavailable", code: 18 },
-  { what: "rank change 429 too many requests", client: () => legacy, call: legacyRankWrite, answer: { method: "PATCH", status: 429, body: { errors: [{ code: 0, message: "Too many requests" }] } }, kind: "rate_limited", code: 0 },
+  { what: "rank change 429 too many requests", client: () => legacyRateLimited, call: legacyRankWrite, answer: { method: "PATCH", status: 429, body: { errors: [{ code: 0, message: "Too many requests" }] } }, kind: "rate_limited", code: 0 },
   { what: "group 400/1 invalid", client: () => anonymous, call: (c) => c.getGroup(GROUP_ID), answer: bedev1(400, 1, "Group is invalid or does not exist."), kind: "group_not_found", code: 1 },
   { what: "roles 400/1 group invalid", client: () => anonymous, call: (c) => c.listRoles(GROUP_ID), answer: bedev1(400, 1, GROUP_INVALID), kind: "group_not_found", code: 1 },
   { what: "member list 400/1 group invalid", client: () => anonymous, call: (c) => c.roster(GROUP_ID).next(), answer: bedev1(400, 1, GROUP_INVALID), kind: "group_not_found", code: 1 },

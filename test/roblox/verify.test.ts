@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { createMetrics } from "../../src/observability/metrics.ts";
 import type { RobloxClientOptions } from "../../src/roblox/client.ts";
-import { verifyRobloxCredentials } from "../../src/roblox/verify.ts";
+import { KEY_OWNERSHIP_ADVICE, verifyRobloxCredentials } from "../../src/roblox/verify.ts";
 import {
   BOT_COOKIE,
   capturedLogger,
@@ -67,10 +67,12 @@ describe("start-up verification of the Roblox credentials", () => {
     const { report, logged, metric } = await verify({ apiKey: KEYS.unknown }, GROUP_ID);
     expect(report).toMatchObject({ ok: false, auth: "api-key", groupName: null, roleCount: null, canWrite: false });
     expect(report.problems).toEqual([
-      { variable: "ROBLOX_API_KEY", message: "Roblox rejected the credentials (Invalid API Key)" },
+      { variable: "ROBLOX_API_KEY", message: `Roblox rejected the credentials (Invalid API Key). ${KEY_OWNERSHIP_ADVICE}` },
     ]);
+    expect(KEY_OWNERSHIP_ADVICE).toContain("owned by a user now (group-owned keys stopped working on 2026-01-30)");
+    expect(KEY_OWNERSHIP_ADVICE).toContain("group:read and group:write");
     expect(logged).toEqual([
-      { level: 40, msg: "Roblox check failed: ROBLOX_API_KEY: Roblox rejected the credentials (Invalid API Key)" },
+      { level: 40, msg: `Roblox check failed: ROBLOX_API_KEY: Roblox rejected the credentials (Invalid API Key). ${KEY_OWNERSHIP_ADVICE}` },
       { level: 40, msg: "Roblox credentials have problems" },
     ]);
     expect(metric).toEqual({ read: 0, write: 0 });
@@ -94,7 +96,9 @@ describe("start-up verification of the Roblox credentials", () => {
     expect(report.problems).toEqual([
       {
         variable: "ROBLOX_API_KEY",
-        message: `the API key's owner has no role with the "Change rank" permission in group ${GROUP_ID}, so it cannot write ranks`,
+        message:
+          `the API key's owner has no role with the "Change rank" permission in group ${GROUP_ID}, so it cannot write ranks. ` +
+          "Give that account such a role, or create the key on a dedicated account that has one",
       },
     ]);
     expect(rbx.requests.some((request) => request.method !== "GET")).toBe(false);

@@ -100,6 +100,8 @@ describe("collectMemberRoles", () => {
 describe("the end-of-run summary", () => {
   const view = (updated: number): RunView => ({
     runId: 7,
+    hold: null,
+    waitingReason: null,
     dryRun: false,
     state: "done",
     planning: false,

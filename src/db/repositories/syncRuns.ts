@@ -313,6 +313,31 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
     return pendingStmt.all({ guildId, runId, afterSeq: page.afterSeq ?? -1, limit: normalizeLimit(page.limit, 500, 50_000) });
   }
 
+  /**
+   * Items the mass-change guard held, in plan order (the first `limit`). Only the run's own guild
+   * can see them, as every item read here.
+   */
+  function listHeldItems(guildId: string, runId: number, limit?: number): SyncRunItem[] {
+    return db
+      .select()
+      .from(syncRunItems)
+      .where(and(eq(syncRunItems.runId, runId), eq(syncRunItems.status, "held"), runOfGuild(runId, guildId)))
+      .orderBy(asc(syncRunItems.seq))
+      .limit(normalizeLimit(limit, 50_000, 1_000_000))
+      .all();
+  }
+
+  /** Held items become pending (to be applied) or skipped (an admin cancelled); returns them. */
+  function settleHeldItems(guildId: string, runId: number, to: "pending" | "skipped", error: string | null = null): SyncRunItem[] {
+    return db
+      .update(syncRunItems)
+      .set({ status: to, error })
+      .where(and(eq(syncRunItems.runId, runId), eq(syncRunItems.status, "held"), runOfGuild(runId, guildId)))
+      .returning()
+      .all()
+      .sort((a, b) => a.seq - b.seq);
+  }
+
   function countItems(guildId: string, runId: number): SyncItemCounts {
     const counts = Object.fromEntries(SYNC_ITEM_STATUSES.map((s) => [s, 0])) as SyncItemCounts;
     const rows = db
@@ -341,6 +366,8 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
     markItem,
     markItems,
     listPendingItems,
+    listHeldItems,
+    settleHeldItems,
     countItems,
   };
 }

@@ -17,6 +17,7 @@ import { storedBindsToReview } from "../../services/bind-review.ts";
 import type { RobloxAccess } from "../../services/roblox-access.ts";
 import { DurationOutOfRangeError, formatDuration, InvalidDurationError, parseDuration } from "../../sync/schedule.ts";
 import { API_KEY_ACTION, askForApiKey, clearApiKey, storeApiKey } from "./config-api-key.ts";
+import { MASS_CHANGE_SUBCOMMAND, massChangeField, massChangeSubcommand, setMassChangeThreshold } from "./config-mass-change.ts";
 import { describeBindsToReview } from "./bind-wording.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { describeWriteRefusal } from "./roblox-write-refusal.ts";
@@ -125,6 +126,7 @@ export function configCommand(deps: CommandDependencies): SlashCommand {
             },
           ],
         },
+        massChangeSubcommand,
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "api-key",
@@ -155,6 +157,8 @@ export function configCommand(deps: CommandDependencies): SlashCommand {
           return setLeftGroupPolicy(deps, context, options);
         case "sync-ranks":
           return setSyncRanks(deps, context, options);
+        case MASS_CHANGE_SUBCOMMAND:
+          return setMassChangeThreshold(deps, context, options, changeSetting);
         case "api-key":
           return askForApiKey(deps, context);
         case "api-key-clear":
@@ -203,6 +207,7 @@ async function showSettings(deps: CommandDependencies, { interaction, respond }:
       name: "Members who leave the group",
       value: `${settings?.leftGroupPolicy ?? "remove"}: ${LEFT_GROUP_EXPLANATIONS[settings?.leftGroupPolicy ?? "remove"]}`,
     },
+    massChangeField(settings),
     {
       name: "Background sync covers",
       value: filter?.length

@@ -52,7 +52,7 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
     async execute({ interaction, respond }) {
       const { guildId, member } = requireGuild(interaction);
       const username = new CommandOptions(interaction.data).string("username") ?? "";
-      const challenge = await linking.start(guildId, member.user.id, username);
+      const challenge = await linking.start(guildId, member.user.id, username, { onWait: (ms) => void respond.progress(waitNote(ms)) });
       const signIn = linking.oauthAvailable ? linking.startOAuth(guildId, member.user.id) : undefined;
       await respond.reply({
         embeds: [phraseEmbed(challenge, signIn !== undefined)],
@@ -67,7 +67,10 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
       await respond.deferUpdate();
       const original = interaction.message;
       try {
-        const linked = await linking.confirm(guildId, member.user.id);
+        const linked = await linking.confirm(guildId, member.user.id, {
+          onWait: (ms) => void respond.progress(waitNote(ms)),
+          memberRoleIds: member.roles,
+        });
         await respond.update({ embeds: [linkedEmbed(linked)], components: [] });
       } catch (error) {
         if (!(error instanceof LinkingError) && !isUserFacing(error)) throw error;
@@ -89,6 +92,17 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
   };
 }
 
+
+/** "Roblox is limiting lookups right now; your link continues in about 40 s." */
+export function waitNote(waitMs: number): string {
+  return `Roblox is limiting lookups right now; your link continues in about ${formatWait(waitMs)}.`;
+}
+
+function formatWait(ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  if (seconds < 90) return `${seconds} s`;
+  return `${Math.ceil(seconds / 60)} min`;
+}
 
 function phraseEmbed(challenge: PhraseChallenge, signInOffered: boolean): APIEmbed {
   const expires = Math.floor(challenge.expiresAt / 1000);

@@ -13,6 +13,7 @@ import { ladderOrEmpty } from "../../services/bind-review.ts";
 import { GroupNotConfiguredError } from "../../services/guild-context.ts";
 import { userMessageOf } from "../../errors/user-message.ts";
 import { describeBindDenial } from "./bind-wording.ts";
+import { asRole } from "../schemas.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { escapeMarkdown, groupFooter, ladderEmbed } from "./list-ranks.ts";
@@ -225,11 +226,12 @@ function bindingWarnings(ladder: readonly Rank[], standing: BotStanding, created
 
 async function createRankRole(api: API, guildId: string, name: string) {
   // No permissions: a rank role only marks the rank; granting anything is the server's choice.
-  return api.guilds.createRole(
+  const role = await api.guilds.createRole(
     guildId,
     { name: name.slice(0, MAX_RANK_NAME_LENGTH), permissions: permissionBits(0n), mentionable: false, hoist: false },
     { reason: "rankbridge: /ranks import create-missing-roles" },
   );
+  return asRole(`POST /guilds/${guildId}/roles`, role);
 }
 
 export function nameKey(name: string): string {

@@ -5,14 +5,14 @@ import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import { GUILD_ONLY, MANAGE_ROLES_PERMISSION } from "./permissions.ts";
-import type { SlashCommand } from "./types.ts";
+import type { ComponentContext, SlashCommand } from "./types.ts";
 
 const DISCORD_EPOCH_MS = 1_420_070_400_000n;
 
 export type SyncCommandDependencies = Pick<CommandDependencies, "repositories" | "guilds">;
 
 export interface SyncCommandServices {
-  bulkSync: Pick<BulkSync, "startManual">;
+  bulkSync: Pick<BulkSync, "startManual" | "decideHeld">;
   memberSync: Pick<MemberSyncService, "syncMember">;
 }
 
@@ -39,6 +39,12 @@ export function syncCommand(deps: SyncCommandDependencies, services: SyncCommand
       options: [
         { type: ApplicationCommandOptionType.User, name: "member", description: "Only this member (default: every linked member)", required: false },
         { type: ApplicationCommandOptionType.Boolean, name: "dry-run", description: "Show what would change without changing anything", required: false },
+        {
+          type: ApplicationCommandOptionType.Boolean,
+          name: "force",
+          description: "Apply even if it would strip the ranks of many members at once (skips the mass-change check)",
+          required: false,
+        },
       ],
     },
     ephemeral: true,
@@ -47,6 +53,7 @@ export function syncCommand(deps: SyncCommandDependencies, services: SyncCommand
       const { guildId, actor } = await requireAdmin(interaction, deps);
       const options = new CommandOptions(interaction.data);
       const dryRun = options.boolean("dry-run") ?? false;
+      const force = options.boolean("force") ?? false;
       const target = options.user("member");
 
       if (target) {
@@ -62,6 +69,7 @@ export function syncCommand(deps: SyncCommandDependencies, services: SyncCommand
         guildId,
         actorId: actor.userId,
         dryRun,
+        force,
         reply: {
           applicationId: interaction.application_id,
           token: interaction.token,
@@ -76,5 +84,33 @@ export function syncCommand(deps: SyncCommandDependencies, services: SyncCommand
         });
       }
     },
+    component: (context) => answerHeldRun(context, deps, services),
   };
 }
+
+/**
+ * Apply / Cancel under a sync the mass-change guard held (`sync:apply:<runId>`). Any admin of the
+ * guild may answer (a scheduled run has nobody who started it); the run must be this guild's.
+ */
+async function answerHeldRun({ interaction, respond, action }: ComponentContext, deps: SyncCommandDependencies, services: SyncCommandServices): Promise<void> {
+  const { guildId, actor } = await requireAdmin(interaction, deps);
+  const [verb, runIdText] = action.split(":");
+  const runId = Number(runIdText);
+  if ((verb !== "apply" && verb !== "cancel") || !Number.isSafeInteger(runId)) throw new CommandRefusedError("This button is no longer valid.");
+  // The result replaces the message with the buttons, so they cannot be pressed twice.
+  await respond.deferUpdate();
+  const decision = await services.bulkSync.decideHeld(guildId, runId, verb, actor.userId, {
+    applicationId: interaction.application_id,
+    token: interaction.token,
+    channelId: channelIdOf(interaction),
+    createdAtMs: interactionCreatedAtMs(interaction.id),
+  });
+  const text = {
+    applying: `Applying the held changes of run #${runId}, as <@${actor.userId}> confirmed.`,
+    cancelled: `<@${actor.userId}> cancelled the held changes of run #${runId}: ${"cancelled" in decision ? decision.cancelled : 0} members keep their roles.`,
+    gone: `Run #${runId} is no longer waiting for a decision (already answered, or replaced by a newer sync).`,
+    busy: `Another sync of this server is running; answer run #${runId} once it ends.`,
+  }[decision.kind];
+  await respond.update({ content: text, components: [], allowed_mentions: { parse: [] } });
+}
+

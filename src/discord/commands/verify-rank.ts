@@ -2,6 +2,7 @@ import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { ApplicationCommandOptionType, type APIEmbed } from "discord-api-types/v10";
 import { formatRank } from "../../ranks/ladder.ts";
 import { describeRobloxStanding, type MemberRankInspection, type MemberSyncService } from "../../services/member-sync.ts";
+import { verifyMemberRank, type RankVerification } from "../../services/rank-verification.ts";
 import { describeSubject, escapeMarkdown, formatRankOrNone } from "../../services/rank-changes.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
@@ -11,9 +12,13 @@ import type { SlashCommand } from "./types.ts";
 const IN_SYNC_COLOUR = 0x2ecc71;
 const MISMATCH_COLOUR = 0xe67e22;
 
-export type VerifyRankDependencies = Pick<CommandDependencies, "repositories" | "guilds"> & { memberSync: Pick<MemberSyncService, "inspect"> };
+export type VerifyRankDependencies = Pick<CommandDependencies, "repositories" | "guilds" | "audit"> & { memberSync: Pick<MemberSyncService, "inspect"> };
 
-/** `/verify-rank member:<user>`: the member's rank in Discord, the database and Roblox side by side. */
+/**
+ * `/verify-rank member:<user>`: the member's rank in Discord, the database and Roblox side by side.
+ * In sync means Discord shows the Roblox rank (the guide's definition); a stale stored rank is
+ * corrected on the way and mentioned as a note.
+ */
 export function verifyRankCommand(deps: VerifyRankDependencies): SlashCommand {
   return {
     definition: {
@@ -29,13 +34,16 @@ export function verifyRankCommand(deps: VerifyRankDependencies): SlashCommand {
       const target = new CommandOptions(interaction.data).user("member");
       if (!target) throw new CommandRefusedError("Pick a member to check.");
       if (target.user.bot) throw new CommandRefusedError("Bots don't hold ranks.");
-      const inspection = await deps.memberSync.inspect(guildId, target.user.id);
+      const inspection = await verifyMemberRank(deps, guildId, target.user.id, interaction.member?.user.id ?? "unknown");
       await respond.reply({ allowed_mentions: { parse: [] }, embeds: [verifyRankEmbed(inspection)] });
     },
   };
 }
 
-export function verifyRankEmbed(inspection: MemberRankInspection): APIEmbed {
+/** What the embed shows: an inspection, with the stored-rank correction when one was made. */
+type ShownVerification = MemberRankInspection & Partial<Pick<RankVerification, "storedRankCorrected">>;
+
+export function verifyRankEmbed(inspection: ShownVerification): APIEmbed {
   const fields: NonNullable<APIEmbed["fields"]> = [
     { name: "Discord rank", value: discordRankText(inspection), inline: true },
     { name: "Stored rank", value: escapeMarkdown(formatRankOrNone(inspection.storedRank)), inline: true },
@@ -43,6 +51,13 @@ export function verifyRankEmbed(inspection: MemberRankInspection): APIEmbed {
   ];
   if (inspection.pendingRank) {
     fields.push({ name: "Queued Roblox change", value: `${escapeMarkdown(formatRank(inspection.pendingRank))}: not on Roblox yet, retried automatically` });
+  }
+  const corrected = inspection.storedRankCorrected;
+  if (corrected) {
+    fields.push({
+      name: "Note",
+      value: `The stored rank was ${escapeMarkdown(formatRankOrNone(corrected.from))}; it now matches Discord and Roblox.`,
+    });
   }
   if (!inspection.inSync) fields.push({ name: "Suggested action", value: suggestedAction(inspection) });
   return {
@@ -53,7 +68,7 @@ export function verifyRankEmbed(inspection: MemberRankInspection): APIEmbed {
   };
 }
 
-function discordRankText(inspection: MemberRankInspection): string {
+function discordRankText(inspection: ShownVerification): string {
   if (inspection.displayName === null) return "not in this server";
   const held = inspection.discordRanksHeld;
   if (held.length > 1) return `${held.map((rank) => escapeMarkdown(formatRank(rank))).join(", ")} (several rank roles)`;
@@ -61,7 +76,7 @@ function discordRankText(inspection: MemberRankInspection): string {
 }
 
 /** What an admin should run; `/sync` for anything sync can fix, otherwise what sync cannot. */
-function suggestedAction(inspection: MemberRankInspection): string {
+function suggestedAction(inspection: ShownVerification): string {
   const sync = `\`/sync member:@${inspection.displayName ?? inspection.discordId}\` (<@${inspection.discordId}>)`;
   const plan = inspection.plan;
   if (inspection.pendingWrite && plan.kind === "in-sync") {

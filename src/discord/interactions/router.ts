@@ -11,6 +11,9 @@ import type { SlashCommand } from "../commands/types.ts";
 import { InteractionResponder } from "./responder.ts";
 import { userMessageOf } from "../../errors/user-message.ts";
 
+/** What a member is told when the bot stops before (or instead of) running their command. */
+export const RESTARTING_MESSAGE = "rankbridge is restarting; run the command again in a minute.";
+
 /** Discord invalidates the token when nothing is acknowledged within 3 s; defer well before that. */
 const AUTO_DEFER_AFTER_MS = 2_000;
 
@@ -25,6 +28,8 @@ export interface InteractionRouterOptions {
 export class InteractionRouter {
   readonly #commands: Map<string, SlashCommand>;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Responders of commands still running, for answering them when the bot has to stop. */
+  readonly #running = new Set<InteractionResponder>();
   #accepting = true;
 
   constructor(private readonly options: InteractionRouterOptions) {
@@ -45,10 +50,28 @@ export class InteractionRouter {
     return work;
   }
 
+  /** New interactions from now on get RESTARTING_MESSAGE instead of running. */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
   /** Stops taking new interactions and waits for those already running. */
   async drain(): Promise<void> {
     this.#accepting = false;
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /**
+   * Answers every command still running and not answered yet with `message`, and makes sure its
+   * handler sends nothing after that. Returns how many were answered.
+   */
+  async abandonWaiting(message: string): Promise<number> {
+    const waiting = [...this.#running].filter((responder) => !responder.answered);
+    const results = await Promise.allSettled(waiting.map((responder) => responder.abandon(message)));
+    for (const result of results) {
+      if (result.status === "rejected") this.options.logger.warn({ err: result.reason }, "could not tell a waiting member the bot is restarting");
+    }
+    return results.filter((result) => result.status === "fulfilled").length;
   }
 
   async #route(interaction: APIInteraction, api: API, shardId: number): Promise<void> {
@@ -63,7 +86,7 @@ export class InteractionRouter {
     if (!this.#accepting) {
       if (interaction.type !== InteractionType.ApplicationCommandAutocomplete) {
         await api.interactions.reply(interaction.id, interaction.token, {
-          content: "rankbridge is restarting. Please try again in a moment.",
+          content: RESTARTING_MESSAGE,
           flags: MessageFlags.Ephemeral,
         });
       }
@@ -84,6 +107,24 @@ export class InteractionRouter {
     }
 
     const responder = new InteractionResponder(api, interaction, command?.ephemeral ?? true);
+    this.#running.add(responder);
+    try {
+      await this.#run(interaction, api, shardId, command, label, log, responder);
+    } finally {
+      this.#running.delete(responder);
+    }
+  }
+
+  async #run(
+    interaction: Exclude<APIInteraction, { type: InteractionType.Ping | InteractionType.ApplicationCommandAutocomplete }>,
+    api: API,
+    shardId: number,
+    command: SlashCommand | undefined,
+    label: string,
+    log: Logger,
+    responder: InteractionResponder,
+  ): Promise<void> {
+    const { metrics } = this.options;
     if (!command) {
       log.warn("unknown command");
       await responder.reply({ content: `Unknown command \`/${label}\`. Commands may still be updating; try again shortly.` });
@@ -115,9 +156,19 @@ export class InteractionRouter {
       }
       clearTimeout(autoDefer);
       if (!responder.acknowledged) await responder.reply({ content: "Done." });
+      if (responder.closed) {
+        metrics.interactions.inc({ command: label, outcome: "abandoned-shutdown" });
+        return;
+      }
       metrics.interactions.inc({ command: label, outcome: "ok" });
     } catch (error) {
       clearTimeout(autoDefer);
+      if (responder.closed) {
+        // The bot stopped under it (its Roblox queue was dropped) after telling the member to retry.
+        log.debug({ err: error }, "command abandoned at shutdown");
+        metrics.interactions.inc({ command: label, outcome: "abandoned-shutdown" });
+        return;
+      }
       const reference = interaction.id.slice(-6);
       const userMessage = userMessageOf(error);
       if (userMessage) log.warn({ err: error }, "command refused");

@@ -98,6 +98,8 @@ const PRIVILEGED = {
 } as const;
 
 export class Gateway {
+  /** Events to lose, by type, and how many more of each (loseEvents). */
+  private readonly lostEvents = new Map<string, number>();
   readonly identifies: IdentifyRecord[] = [];
   readonly resumes: ResumeRecord[] = [];
   readonly memberRequests: MemberRequestRecord[] = [];
@@ -490,6 +492,12 @@ export class Gateway {
   dispatchToGuild(guildId: string | null, t: GatewayDispatchEvents, d: unknown, intent: number): number {
     const guild = guildId ? this.state.guilds.get(guildId) : undefined;
     if (guildId && !guild) return 0;
+    const lost = this.lostEvents.get(t) ?? 0;
+    if (lost > 0) {
+      // Lost for every session, for good (not even replayed on resume): clients' caches go stale.
+      this.lostEvents.set(t, lost - 1);
+      return 0;
+    }
     let delivered = 0;
     for (const s of this.sessions.values()) {
       if (s.invalid) continue;
@@ -574,6 +582,19 @@ export class Gateway {
 
   closeShard(shardId: number, code: number, reason?: string): void {
     for (const ws of this.connsOfShard(shardId)) this.close(ws, code, reason ?? CLOSE_REASONS[code] ?? "");
+  }
+
+  /** The next `times` dispatches of event `t` never reach any session (Discord has lost events). */
+  loseEvents(t: GatewayDispatchEvents, times = 1): void {
+    this.lostEvents.set(t, (this.lostEvents.get(t) ?? 0) + times);
+  }
+
+  /**
+   * Drops the shard's TCP connection without a close frame (the client sees 1006, as when a network
+   * path dies). The session stays resumable.
+   */
+  dropShard(shardId: number): void {
+    for (const ws of this.connsOfShard(shardId)) ws.terminate();
   }
 
   sendReconnect(shardId: number): void {

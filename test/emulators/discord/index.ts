@@ -30,7 +30,7 @@
  *   Interactions: injectInteraction(input) -> { id, token, delivered, payload, callbacks, messages,
  *             waitForCallback(ms), waitForMessage(pred, ms) }; setInteractionWindows
  *   Gateway:  gateway.{identifies, resumes, memberRequests, connections(), closeShard(id, code, reason?),
- *             sendReconnect(id), sendInvalidSession(id, resumable), sessionStartRemaining}
+ *             dropShard(id), loseEvents(type, times?), sendReconnect(id), sendInvalidSession(id, resumable), sessionStartRemaining}
  *   Faults:   setLatency(ms), failNext({method?, pathIncludes?}, {status, body?, headers?}, times = 1)
  *   Upkeep:   resetCounters() (requests, invalidRequests, commandWrites, identifies, resumes, memberRequests),
  *             resetRateLimits() (REST buckets, identify and op 8 windows), close()
@@ -47,6 +47,7 @@
  */
 import type { Server } from "bun";
 import {
+  type GatewayDispatchEvents,
   ChannelType,
   type APIApplicationCommand,
   type APIChannel,
@@ -136,6 +137,10 @@ export interface DiscordEmulator {
     readonly sessionStartRemaining: number;
     connections(): ConnectionInfo[];
     closeShard(shardId: number, code: number, reason?: string): void;
+    /** Drops the connection without a close frame (1006); the session stays resumable. */
+    dropShard(shardId: number): void;
+    /** The next `times` dispatches of an event type are lost (never sent, never replayed). */
+    loseEvents(t: GatewayDispatchEvents, times?: number): void;
     sendReconnect(shardId: number): void;
     sendInvalidSession(shardId: number, resumable: boolean): void;
   };
@@ -368,6 +373,8 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
       },
       connections: () => gateway.connections(),
       closeShard: (shardId, code, reason) => gateway.closeShard(shardId, code, reason),
+      dropShard: (shardId) => gateway.dropShard(shardId),
+      loseEvents: (t, times) => gateway.loseEvents(t, times),
       sendReconnect: (shardId) => gateway.sendReconnect(shardId),
       sendInvalidSession: (shardId, resumable) => gateway.sendInvalidSession(shardId, resumable),
     },

@@ -1,5 +1,6 @@
 // HTTP entry point for /api/v{9,10}/...: path decoding (%40original), injected failures, routing,
 // bot-token auth, rate limits and their headers, body parsing, error bodies, and request recording.
+import { seededRandom } from "../seeded-random.ts";
 import { Errors, HttpError } from "./errors.ts";
 import { RateLimiter, bucket429, bucketHeaders, global429, type BucketResult } from "./ratelimit.ts";
 import { Router, type RouteDef, type RouteMatch } from "./router.ts";
@@ -31,6 +32,7 @@ export class RestServer {
   readonly requests: RecordedRequest[] = [];
   invalidRequests = 0;
   private failRules: FailRule[] = [];
+  private readonly random = seededRandom(0x5eed);
 
   constructor(
     private readonly limiter: RateLimiter,
@@ -42,7 +44,7 @@ export class RestServer {
   }
 
   failNext(match: FailMatch, response: FailResponse, times: number): void {
-    this.failRules.push({ match, response, remaining: times });
+    this.failRules.push({ match, response, remaining: match.untilMs !== undefined ? Infinity : times });
   }
 
   async handle(req: Request): Promise<Response> {
@@ -156,8 +158,13 @@ export class RestServer {
   }
 
   private takeFailure(method: string, path: string): FailResponse | undefined {
+    const now = Date.now();
+    this.failRules = this.failRules.filter((r) => r.match.untilMs === undefined || r.match.untilMs > now);
     const i = this.failRules.findIndex(
-      (r) => (!r.match.method || r.match.method.toUpperCase() === method) && (!r.match.pathIncludes || path.includes(r.match.pathIncludes)),
+      (r) =>
+        (!r.match.method || r.match.method.toUpperCase() === method) &&
+        (!r.match.pathIncludes || path.includes(r.match.pathIncludes)) &&
+        (r.match.rate === undefined || this.random() < r.match.rate),
     );
     if (i < 0) return undefined;
     const rule = this.failRules[i]!;

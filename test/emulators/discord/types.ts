@@ -79,6 +79,10 @@ export interface RecordedRequest {
 export interface FailMatch {
   method?: string;
   pathIncludes?: string;
+  /** Share of matching requests that fail (0..1, drawn from a seeded generator). Default 1. */
+  rate?: number;
+  /** Fail every matching request until this time (epoch ms): an outage. `times` is then ignored. */
+  untilMs?: number;
 }
 
 export interface FailResponse {

@@ -1,10 +1,13 @@
 /**
  * Failure injection: answer the next N matching requests with a status (and body/headers), drop
- * their connection, or delay them. Rules are checked in order; the first with uses left wins.
+ * their connection, delay them, or spoil the real answer's body (truncated, a field missing, lists
+ * emptied); for a share of them (`rate`) or for a while (`untilMs`: an outage). Rules are checked
+ * in order; the first with uses left wins.
  *
  * A dropped connection is a response whose body stream errors before anything is written: Bun then
  * closes the socket without sending a status line, so the client's fetch rejects (ECONNRESET).
  */
+import { seededRandom } from "../seeded-random.ts";
 import { json, type V2Code } from "./http.ts";
 import type { FailureInjector, FailureRule, RobloxService } from "./types.ts";
 
@@ -14,6 +17,7 @@ interface ActiveRule extends FailureRule {
 
 export type FailureOutcome =
   | { kind: "none" }
+  | { kind: "mangle"; delayMs: number; mangle: NonNullable<FailureRule["mangle"]> }
   | { kind: "delay"; delayMs: number }
   | { kind: "respond"; delayMs: number; response: () => Response }
   | { kind: "drop"; delayMs: number };
@@ -59,18 +63,22 @@ export function droppedConnection(): Response {
 
 export class Failures implements FailureInjector {
   private rules: ActiveRule[] = [];
+  /** Seeded, so a fault plan with rates gives the same faults on every run. */
+  private random = seededRandom(0x5eed);
 
   inject(rule: FailureRule): void {
     const times = rule.times ?? 1;
     if (!(times > 0)) throw new Error(`failures.inject: times must be positive, got ${times}`);
-    if (rule.status === undefined && !rule.dropConnection && rule.delayMs === undefined) {
-      throw new Error("failures.inject: give status, dropConnection or delayMs");
+    if (rule.status === undefined && !rule.dropConnection && rule.delayMs === undefined && rule.mangle === undefined) {
+      throw new Error("failures.inject: give status, dropConnection, delayMs or mangle");
     }
-    this.rules.push({ ...rule, remaining: times });
+    if (rule.rate !== undefined && !(rule.rate > 0 && rule.rate <= 1)) throw new Error(`failures.inject: rate must be in (0, 1], got ${rule.rate}`);
+    this.rules.push({ ...rule, remaining: rule.untilMs !== undefined ? Infinity : times });
   }
 
   clear(): void {
     this.rules = [];
+    this.random = seededRandom(0x5eed);
   }
 
   get pending(): number {
@@ -79,17 +87,21 @@ export class Failures implements FailureInjector {
 
   /** Consumes one use of the first rule matching the request. */
   match(method: string, service: RobloxService, path: string, target: string): FailureOutcome {
+    const now = Date.now();
+    this.rules = this.rules.filter((r) => r.untilMs === undefined || r.untilMs > now);
     const rule = this.rules.find(
       (r) =>
         r.remaining > 0 &&
         (r.method === undefined || r.method.toUpperCase() === method) &&
-        (r.pathIncludes === undefined || target.includes(r.pathIncludes)),
+        (r.pathIncludes === undefined || target.includes(r.pathIncludes)) &&
+        (r.rate === undefined || this.random() < r.rate),
     );
     if (!rule) return { kind: "none" };
     rule.remaining--;
     if (rule.remaining <= 0) this.rules = this.rules.filter((r) => r !== rule);
     const delayMs = rule.delayMs ?? 0;
     if (rule.dropConnection) return { kind: "drop", delayMs };
+    if (rule.mangle !== undefined) return { kind: "mangle", delayMs, mangle: rule.mangle };
     const status = rule.status;
     if (status === undefined) return { kind: "delay", delayMs };
     return {
@@ -107,3 +119,26 @@ export class Failures implements FailureInjector {
     };
   }
 }
+
+/** The real handler's answer with its body spoiled as the rule says (status and headers kept). */
+export async function mangleResponse(response: Response, mangle: NonNullable<FailureRule["mangle"]>): Promise<Response> {
+  const text = await response.text();
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  let body = text;
+  if (mangle === "truncate") {
+    body = text.slice(0, Math.floor(text.length / 2));
+  } else {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    if (mangle === "empty-lists" || mangle === "partial-lists") {
+      for (const [key, list] of Object.entries(value)) {
+        if (Array.isArray(list)) value[key] = mangle === "empty-lists" ? [] : list.slice(0, Math.floor(list.length / 2));
+      }
+    } else {
+      delete value[mangle.dropField];
+    }
+    body = JSON.stringify(value);
+  }
+  return new Response(body, { status: response.status, headers });
+}
+

@@ -3,7 +3,7 @@
  * request, applies latency, injected failures and the (optional) legacy rate limit.
  */
 import type { EmulatorEnv } from "./env.ts";
-import { droppedConnection, type Failures } from "./failures.ts";
+import { droppedConnection, mangleResponse, type Failures } from "./failures.ts";
 import { gatewayError, type RequestContext } from "./http.ts";
 import { FixedWindowLimiter } from "./ratelimit.ts";
 import { ROBLOX_SERVICES, type RecordedRequest, type RobloxService } from "./types.ts";
@@ -107,6 +107,11 @@ export function startServer(options: ServerOptions): Server {
         response = failure.response();
       } else {
         response = await dispatch(service, ctx);
+        if (failure.kind === "mangle" && response.status >= 200 && response.status < 300) {
+          env.counts.injected++;
+          record.injected = true;
+          response = await mangleResponse(response, failure.mangle);
+        }
       }
     } catch (error) {
       response = gatewayError(500, `Emulator error: ${(error as Error).message}`);

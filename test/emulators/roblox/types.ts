@@ -94,6 +94,17 @@ export interface FailureRule {
   dropConnection?: boolean;
   /** Delay before answering (alone: the real handler answers after the delay). */
   delayMs?: number;
+  /**
+   * Let the real handler answer, then spoil its body: cut it in half (truncated JSON), drop one
+   * top-level field (`{ dropField: "groupMemberships" }`: a 200 without it), or empty every
+   * top-level list (a valid-looking but empty answer, as Roblox has sent during incidents), or
+   * keep the first half of each (a partial answer).
+   */
+  mangle?: "truncate" | "empty-lists" | "partial-lists" | { dropField: string };
+  /** Share of matching requests the rule applies to (0..1, drawn from a seeded generator). Default 1. */
+  rate?: number;
+  /** The rule applies until this time (epoch ms): an outage. Uses are not counted then. */
+  untilMs?: number;
 }
 
 export interface FailureInjector {

@@ -10,6 +10,7 @@ import type { Logger } from "../../../src/observability/logger.ts";
 import type { Metrics } from "../../../src/observability/metrics.ts";
 import type { RobloxClient } from "../../../src/roblox/client.ts";
 import type { ApiClass } from "../../../src/roblox/limits.ts";
+import type { RetryOptions } from "../../../src/roblox/transport.ts";
 import type { BulkSync, BulkSyncTuning } from "../../../src/sync/bulk-sync.ts";
 import type { MemberSnapshots } from "../../../src/sync/member-snapshots.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "../../../src/sync/pacer.ts";
@@ -40,6 +41,8 @@ export interface SyncBotOptions extends BotEndpoints {
   alertFetch?: (url: string, init: RequestInit) => Promise<Response>;
   /** Per-minute Roblox limits to assume before the first response says otherwise. */
   robloxPerMinute?: Partial<Record<ApiClass, number>>;
+  /** Roblox retries (quick ones keep fault tests short); the production defaults when absent. */
+  robloxRetry?: RetryOptions;
   /** How long a member-roles snapshot is reused; the production default when absent. */
   memberSnapshotTtlMs?: number;
   /**
@@ -82,7 +85,10 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
     echoLogs: options.echoLogs,
     options: {
       ...(options.productionRest ? {} : { discordRest: { offsetMs: 0, globalRequestsPerSecond: Math.round(50 / options.timeScale) } }),
-      ...(options.robloxPerMinute ? { roblox: { rateLimits: { perMinute: options.robloxPerMinute } } } : {}),
+      roblox: {
+        ...(options.robloxPerMinute ? { rateLimits: { perMinute: options.robloxPerMinute } } : {}),
+        ...(options.robloxRetry ? { retry: options.robloxRetry } : {}),
+      },
       memberSnapshotTtlMs: options.memberSnapshotTtlMs,
       alertFetch: options.alertFetch,
       bulkSync: {

@@ -1,7 +1,9 @@
 /**
- * What the benchmarks share: a seeded world with its database, the bot in a child process of its
- * own (so its CPU time and RSS are the bot's, not the emulators'), and the floor the Roblox limits set.
+ * What the sync benchmarks share: a fresh seeded world with the bot's database beside it, the bot
+ * run in a process of its own (test/sync/support/sync-child.ts, so its CPU time and memory are its
+ * own), and the machine line of a report.
  */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, platform } from "node:os";
 import { join } from "node:path";
 import { createRepositories, openDatabase } from "../src/db/index.ts";
@@ -13,8 +15,7 @@ import { createWorld, seedDatabase, type World, type WorldSpec } from "../test/s
 export const ROOT = join(import.meta.dir, "..");
 const CHILD = join(ROOT, "test", "sync", "support", "sync-child.ts");
 
-/** Runs the bot in its own process against the world and returns what it printed. */
-export async function runChild(world: World, databasePath: string, timeScale: number, mode: ChildMode, extra: Partial<ChildConfig> = {}): Promise<ChildResult> {
+export async function runChild(world: World, databasePath: string, mode: ChildMode, timeScale: number, extra: Partial<ChildConfig> = {}): Promise<ChildResult> {
   const config: ChildConfig = {
     mode,
     guildId: world.guildId,
@@ -42,18 +43,7 @@ export async function runChild(world: World, databasePath: string, timeScale: nu
   return JSON.parse(line.slice("RESULT ".length)) as ChildResult;
 }
 
-/** Requests per Roblox class ÷ that class's rate; the classes are limited independently. */
-export function robloxFloorMs(world: World, windowMs: number): number {
-  const counts = world.roblox.counts();
-  let floor = 0;
-  for (const api of ROBLOX_API_CLASSES) {
-    const perSecond = PER_API_KEY_OWNER_PER_MINUTE[api] / (windowMs / 1000);
-    floor = Math.max(floor, (counts.byClass[api] / perSecond) * 1000);
-  }
-  return floor;
-}
-
-/** A world seeded into a fresh database, its counters reset; `cleanup` closes and deletes both. */
+/** A seeded world and its database file, with the emulators' counters zeroed after seeding. */
 export async function freshWorld(spec: WorldSpec): Promise<{ world: World; databasePath: string; cleanup: () => Promise<void> }> {
   const world = await createWorld(spec);
   const dir = tempDir("rankbridge-bench-");
@@ -74,21 +64,30 @@ export async function freshWorld(spec: WorldSpec): Promise<{ world: World; datab
   };
 }
 
-export function machine(): string {
-  const cores = cpus();
-  return `Measured on a ${cores.length}-vCPU ${cores[0]?.model.trim() ?? "unknown CPU"} ${platform() === "linux" ? "Linux" : platform()} machine, Bun ${Bun.version}:`;
+/** Requests per Roblox class ÷ that class's rate (per `windowMs`); the classes are limited independently. */
+export function robloxFloorMs(world: World, windowMs: number): number {
+  const counts = world.roblox.counts();
+  let floor = 0;
+  for (const api of ROBLOX_API_CLASSES) {
+    const perSecond = PER_API_KEY_OWNER_PER_MINUTE[api] / (windowMs / 1000);
+    floor = Math.max(floor, (counts.byClass[api] / perSecond) * 1000);
+  }
+  return floor;
 }
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 export const n = (value: number) => value.toLocaleString("en-US");
 
-/** Replaces the `## title` section of docs/benchmarks.md (or appends it); other sections stay. */
-export async function writeDocsSection(title: string, text: string): Promise<string> {
-  const { existsSync, readFileSync, writeFileSync } = await import("node:fs");
+export function machine(): string {
+  const cores = cpus();
+  return `Measured on a ${cores.length}-vCPU ${cores[0]?.model.trim() ?? "unknown CPU"} ${platform() === "linux" ? "Linux" : platform()} machine, Bun ${Bun.version}:`;
+}
+
+/** Replaces the `## {title}` section of docs/benchmarks.md (or appends it); other sections stay. */
+export function writeDocsSection(title: string, text: string): void {
   const path = join(ROOT, "docs", "benchmarks.md");
   const current = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
-  const heading = `\n## ${title}\n`;
-  const start = current.indexOf(heading);
+  const start = current.indexOf(`\n## ${title}\n`);
   let next: string;
   if (start === -1) {
     next = `${current.trimEnd()}\n\n${text}`;
@@ -97,5 +96,5 @@ export async function writeDocsSection(title: string, text: string): Promise<str
     next = `${current.slice(0, start + 1)}${text}${after === -1 ? "" : `\n${current.slice(after + 1)}`}`;
   }
   writeFileSync(path, next.endsWith("\n") ? next : `${next}\n`);
-  return path;
+  process.stderr.write(`wrote ${path}\n`);
 }

@@ -1,0 +1,120 @@
+/**
+ * The mass-change guard in a run (design §6, point 5). Changes that would strip a member's rank
+ * roles, or count them as gone from the Roblox group, are stored "held" while the run plans; the
+ * rest is applied meanwhile. Once planning is done the guard (mass-change-guard.ts) judges the
+ * held ones together: under the threshold they are released and applied; over it the run ends
+ * paused until an admin presses Apply (or runs /sync force:true) or Cancel.
+ */
+import { atomically, type Db, type Repositories } from "../db/index.ts";
+import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
+import type { SyncRun, SyncRunItem } from "../db/schema.ts";
+import type { AuditTrail } from "../services/audit-trail.ts";
+import type { GuildContext } from "../services/guild-context.ts";
+import { isHeldProgress, type ActiveRun, type HeldPlan } from "./active-run.ts";
+import { judgeMassChange, massChangeThresholdOf, type MassChangeVerdict } from "./mass-change-guard.ts";
+
+export interface GuardDeps {
+  repositories: Repositories;
+  database: Db;
+}
+
+/**
+ * The note on a held item that has nothing to apply: the member counts as gone from the group but
+ * the guild's policy keeps their roles ("flag"). Counted by the guard, never written.
+ */
+export const COUNTED_ONLY = "counted by the mass-change guard only: left the Roblox group, roles kept (policy: flag)";
+
+/** Names shown to the admin who decides. */
+const SAMPLE_SIZE = 10;
+
+/** What the guard reads of the run's links: who they are, and the name to show. */
+type LinkedNames = { readonly discordId: string; readonly robloxUsername: string | null };
+
+/** Judges what the run held; releases it into the queue, or holds the run. */
+export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildContext, links: readonly LinkedNames[]): void {
+  if (run.dryRun) {
+    // Nothing is applied; the report says whether a real run would wait for an admin.
+    const verdict = judgeMassChange(run.dryRunStripping, links.length, massChangeThresholdOf(context.settings));
+    if (verdict.held && !run.guardOpen) run.hold = heldPlanOf(verdict, run.dryRunStrippingNames);
+    return;
+  }
+  const { repositories } = deps;
+  const held = repositories.syncRuns.listHeldItems(run.guildId, run.runId);
+  if (held.length === 0) return;
+  const verdict = judgeMassChange(held.length, links.length, massChangeThresholdOf(context.settings));
+  if (verdict.held && !run.guardOpen) {
+    const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername ?? link.discordId]));
+    run.hold = heldPlanOf(verdict, held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId));
+    return;
+  }
+  releaseHeld(run, deps, links);
+}
+
+function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
+  return { affected: verdict.affected, linked: verdict.linked, percent: verdict.threshold.percent, members: verdict.threshold.members, sample };
+}
+
+/** Held changes become ordinary pending ones: stored ranks written, Discord changes queued. */
+function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, links: readonly LinkedNames[]): void {
+  const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername]));
+  const released = atomically(database, () => {
+    const rows = repositories.syncRuns.settleHeldItems(run.guildId, run.runId, "pending");
+    const settled: SyncItemUpdate[] = [];
+    const queued: SyncRunItem[] = [];
+    for (const row of rows) {
+      if (row.error === COUNTED_ONLY) {
+        settled.push({ discordId: row.discordId, status: "skipped", error: row.error });
+        continue;
+      }
+      // The rank the plan gives them (none, for members gone from the group) is stored only now.
+      repositories.members.setStoredRank(run.guildId, row.discordId, row.toRankId);
+      if (row.addRoles.length === 0 && row.removeRoles.length === 0) settled.push({ discordId: row.discordId, status: "done", error: null });
+      else queued.push(row);
+    }
+    if (settled.length > 0) repositories.syncRuns.markItems(run.guildId, run.runId, settled);
+    return queued;
+  });
+  run.hold = null;
+  run.guardOpen = true;
+  for (const row of released) {
+    run.queue.push({
+      discordId: row.discordId,
+      addRoleIds: row.addRoles,
+      removeRoleIds: row.removeRoles,
+      robloxUserId: row.robloxUserId,
+      robloxUsername: nameOf.get(row.discordId) ?? (row.robloxUserId !== null ? String(row.robloxUserId) : row.discordId),
+      fromRankId: row.fromRankId,
+      toRankId: row.toRankId,
+    });
+  }
+}
+
+/** What an admin's answer to a held run touches. */
+export interface HeldDecisionDeps {
+  repositories: Repositories;
+  audit: AuditTrail;
+}
+
+/** The run, when it is this guild's and still held for a decision. */
+export function heldRunOf(repositories: Repositories, guildId: string, runId: number): SyncRun | undefined {
+  const row = repositories.syncRuns.get(guildId, runId);
+  return row && row.status === "paused" && !row.dryRun && isHeldProgress(row.progress) ? row : undefined;
+}
+
+/** Cancel: the held changes are dropped (their members keep their roles), the run closes. */
+export function cancelHeldRun({ repositories, audit }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): number {
+  const cancelled = repositories.syncRuns.settleHeldItems(guildId, runId, "skipped", "cancelled by an admin (mass-change guard)").length;
+  repositories.syncRuns.finish(guildId, runId, { status: "done", error: `${cancelled} held changes cancelled by an admin` });
+  repositories.guilds.upsert(guildId, { syncPausedReason: null });
+  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "cancel", cancelled }, detail: `held changes of run #${runId} cancelled` });
+  return cancelled;
+}
+
+/** Apply: the run is set running again (to be launched with the guard open); undefined when another run is. */
+export function approveHeldRun({ repositories, audit }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): SyncRun | undefined {
+  const resumed = repositories.syncRuns.resume(guildId, runId);
+  if (!resumed?.ok) return undefined;
+  repositories.guilds.upsert(guildId, { syncPausedReason: null });
+  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "apply" }, detail: `held changes of run #${runId} applied by an admin` });
+  return resumed.run;
+}
