@@ -11,8 +11,9 @@
  * wrong rank) with the emulators' windows divided by --scale (20), the bot in a process of its own
  * (peak RSS sampled every 25 ms, CPU until planning was done and in all). The same guild sizes run
  * with 50,000 linked (read from the all-members stream, 1000 a chunk) and with 50 linked (the
- * issue's earlier measurement; read by user id). The marginal bytes per unlinked member are the
- * 1,000,000 run's peak RSS minus the 100,000 run's, over the 900,000 members between them.
+ * issue's earlier measurement; read by user id), each with 50,000 linked three times (--memory-runs).
+ * The marginal bytes per unlinked member are the 1,000,000 runs' median peak RSS minus the 100,000
+ * runs', over the 900,000 members between them.
  *
  * Pacing: 100,000 group / 20,000 guild / 2,000 linked / 10% changed at Discord's real limits, with
  * the REST client and pacer exactly as production builds them (no emulator-only option).
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
     changed: { type: "string", default: "0.02" },
     scale: { type: "string", default: "20" },
     "pacing-runs": { type: "string", default: "3" },
-    "memory-runs": { type: "string", default: "1" },
+    "memory-runs": { type: "string", default: "3" },
     /** Also run the largest guild with the all-members chunks paced like Discord's (0: not). */
     "paced-chunks-per-second": { type: "string", default: "30" },
     "write-docs": { type: "boolean", default: false },
@@ -118,6 +119,10 @@ async function memoryPart(): Promise<string> {
   };
   const smallest = Math.min(...sizes);
   const largest = Math.max(...sizes);
+  const rangeOf = (size: number) => {
+    const peaks = streamed.filter((m) => m.guildSize === size).map((m) => m.result.peakRssBytes);
+    return `${mb(Math.min(...peaks))}–${mb(Math.max(...peaks))} over ${peaks.length} runs`;
+  };
   const marginal = (median(largest) - median(smallest)) / (largest - smallest);
   const heap = profiled.result.heap;
   const header =
@@ -130,6 +135,8 @@ async function memoryPart(): Promise<string> {
 ${streamed.map(memoryRow).join("\n")}
 ${few.map(memoryRow).join("\n")}
 
+Median bot peak RSS by guild size: ${sizes.map((size) => `${n(size)}: ${mb(median(size))} (${rangeOf(size)})`).join("; ")}.
+
 ${
   largest > smallest
     ? `Marginal peak RSS per unlinked member, ${n(smallest)} → ${n(largest)} members with ${n(linked)} linked (median peaks):
@@ -139,7 +146,7 @@ ${
 }
 ${
   paced
-    ? `With the all-members chunks paced at ${pace} a second (nearer Discord's own pace; the emulator otherwise sends them as fast as the bot reads, ten or more times faster), the ${n(largest)}-member run peaked at ${mb(paced.result.peakRssBytes)} (CPU until planned ${seconds(paced.result.planningCpuMs ?? 0)}).\n\n`
+    ? `With the all-members chunks paced at ${pace} a second (nearer Discord's own pace; the emulator otherwise sends them as fast as the bot reads, ten or more times faster), the ${n(largest)}-member run peaked at ${mb(paced.result.peakRssBytes)}. Its CPU until planned, ${seconds(paced.result.planningCpuMs ?? 0)}, spans a stream ${seconds((largest / 1000 / pace) * 1000)} long, in which the collector also runs in the idle time between chunks.\n\n`
     : ""
 }Beside the earlier measurement (a whole-guild \`/sync\` with 50 members linked):
 
@@ -207,10 +214,11 @@ reduced to the linked members as it arrives; with fewer, by \`user_ids\` (100 a 
 \`/metrics\` shows (\`rankbridge_member_state_members\` and \`rankbridge_member_state_bytes\`), summed over
 the snapshot kept for the next run and the run's own copy.
 
-Reproduce (offline, about five minutes and 3 GB for the emulators of a 1,000,000-member guild):
+Reproduce (offline, about ten minutes):
 \`bun bench/large-guild.ts\` (\`--part memory\` or \`--part pacing\` for one part, \`--write-docs\` to
-rewrite this section). The machine is shared; figures below are from runs with the load average
-noted, and peak RSS varies by ±10 MB from run to run with the garbage collector's timing.
+rewrite this section). The machine is shared: each row notes the load average as it started. Peak
+RSS moves by tens of MB from run to run with when the garbage collector runs (more under load), so
+the medians are the figures; the live heap (the last paragraph) is what the bot actually keeps.
 
 ${machine()}
 
