@@ -13,9 +13,8 @@
  */
 import { parseArgs } from "node:util";
 import { planRankLookup } from "../src/roblox/planner.ts";
-import { PER_API_KEY_OWNER_PER_MINUTE, ROBLOX_API_CLASSES } from "../test/emulators/roblox/index.ts";
 import { disagreements, type World, type WorldSpec } from "../test/sync/support/world.ts";
-import { freshWorld, machine, runChild, writeDocsSection } from "./child.ts";
+import { freshWorld, machine, n, robloxFloorMs as robloxFloor, runChild, seconds, writeDocsSection } from "./child.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -62,16 +61,7 @@ interface Measured {
   fixed: boolean;
 }
 
-/** Requests per Roblox class ÷ that class's rate; the classes are limited independently. */
-function robloxFloorMs(world: World): number {
-  const counts = world.roblox.counts();
-  let floor = 0;
-  for (const api of ROBLOX_API_CLASSES) {
-    const perSecond = PER_API_KEY_OWNER_PER_MINUTE[api] / (ROBLOX_WINDOW_MS / 1000);
-    floor = Math.max(floor, (counts.byClass[api] / perSecond) * 1000);
-  }
-  return floor;
-}
+const robloxFloorMs = (world: World) => robloxFloor(world, ROBLOX_WINDOW_MS);
 
 async function benchBulk(): Promise<Measured> {
   const { world, databasePath, cleanup } = await freshWorld(spec);
@@ -135,8 +125,6 @@ async function benchPeer(sample: number): Promise<Measured> {
   }
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const n = (value: number) => value.toLocaleString("en-US");
 
 function row(m: Measured): string {
   const floor = Math.max(m.floorRobloxMs, m.floorDiscordMs);

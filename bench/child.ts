@@ -8,6 +8,7 @@ import { cpus, platform } from "node:os";
 import { join } from "node:path";
 import { createRepositories, openDatabase } from "../src/db/index.ts";
 import { tempDir } from "../test/db/helpers.ts";
+import { PER_API_KEY_OWNER_PER_MINUTE, ROBLOX_API_CLASSES } from "../test/emulators/roblox/index.ts";
 import type { ChildConfig, ChildMode, ChildResult } from "../test/sync/support/sync-child.ts";
 import { createWorld, seedDatabase, type World, type WorldSpec } from "../test/sync/support/world.ts";
 
@@ -62,6 +63,20 @@ export async function freshWorld(spec: WorldSpec): Promise<{ world: World; datab
     },
   };
 }
+
+/** Requests per Roblox class ÷ that class's rate (per `windowMs`); the classes are limited independently. */
+export function robloxFloorMs(world: World, windowMs: number): number {
+  const counts = world.roblox.counts();
+  let floor = 0;
+  for (const api of ROBLOX_API_CLASSES) {
+    const perSecond = PER_API_KEY_OWNER_PER_MINUTE[api] / (windowMs / 1000);
+    floor = Math.max(floor, (counts.byClass[api] / perSecond) * 1000);
+  }
+  return floor;
+}
+
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+export const n = (value: number) => value.toLocaleString("en-US");
 
 export function machine(): string {
   const cores = cpus();

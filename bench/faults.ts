@@ -21,7 +21,7 @@
 import { parseArgs } from "node:util";
 import { createRepositories, openDatabase } from "../src/db/index.ts";
 import { disagreements, type World, type WorldSpec } from "../test/sync/support/world.ts";
-import { freshWorld, machine, runChild, writeDocsSection } from "./child.ts";
+import { freshWorld, machine, n, runChild, seconds, writeDocsSection } from "./child.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -158,8 +158,6 @@ const empty = await measure("empty answers", (world) => {
   world.roblox.failures.inject({ method: "GET", pathIncludes: "/memberships", times: Infinity, mangle: "empty-lists", rate: 0.3 });
 });
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const n = (value: number) => value.toLocaleString("en-US");
 const bar = 1.5 * clean.wallMs + OUTAGE_MS;
 
 function row(label: string, m: Measured): string {

@@ -20,10 +20,10 @@ import { rankChangeCommands } from "./discord/commands/rank-changes.ts";
 import { syncCommands } from "./discord/commands/sync-commands.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway, type Gateway } from "./discord/gateway.ts";
-import { discordMemberChunk, parseDiscord } from "./discord/schemas.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
 import { Cooldowns, type CooldownLimits } from "./discord/interactions/cooldowns.ts";
 import { InteractionRouter, RESTARTING_MESSAGE } from "./discord/interactions/router.ts";
+import { gatewayMemberRoles } from "./discord/member-chunks.ts";
 import { registerCommands } from "./discord/register.ts";
 import { createDiscordRest, type DiscordRestOptions } from "./discord/rest.ts";
 import { retryWhileUnreachable } from "./discord/startup-retry.ts";
@@ -165,13 +165,9 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     onFatal: (message, code) => options.onFatal?.(message, code),
   });
   const client = new Client({ rest, gateway: gateway.manager });
-  // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member.
-  const fetchMemberRoles: MemberRolesPort = async function* (guildId) {
-    for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
-      // A member without its roles would read as "holds no rank": parsed, never defaulted.
-      yield parseDiscord("gateway GUILD_MEMBERS_CHUNK", discordMemberChunk, members).map((member) => ({ userId: member.user.id, roleIds: member.roles }));
-    }
-  };
+  // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member, and
+  // only the members a sync wants are kept from them.
+  const fetchMemberRoles: MemberRolesPort = gatewayMemberRoles(client);
   // Discord sends a guild's full member list once per 30 s: a run soon after another reuses it,
   // kept current by member events and by our own edits (through DiscordGuilds).
   const memberSnapshots = new MemberSnapshots(fetchMemberRoles, {
@@ -233,6 +229,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     ...options.bulkSync,
     now,
   });
+  metrics.readMemberStateFrom(() => [
+    ...memberSnapshots.sizes().map((size) => ({ ...size, holder: "snapshot" as const })),
+    ...bulkSync.memberStateSizes().map((size) => ({ ...size, holder: "run" as const })),
+  ]);
   const scheduler = new SyncScheduler({
     bulkSync,
     repositories,

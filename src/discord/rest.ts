@@ -8,8 +8,8 @@ export interface DiscordRestOptions {
   metrics: Metrics;
   logger: Logger;
   /**
-   * Extra milliseconds added to every rate-limit reset. discord.js defaults to 50; against an
-   * emulator that sends exact reset times 0 reaches the floor (see docs/benchmarks.md).
+   * Extra milliseconds added to every rate-limit reset; default RATE_LIMIT_RESET_MARGIN_MS. Only an
+   * emulator whose windows are scaled down to tens of milliseconds needs another value (0).
    */
   offsetMs?: number;
   /**
@@ -19,8 +19,32 @@ export interface DiscordRestOptions {
   globalRequestsPerSecond?: number;
 }
 
+/**
+ * The margin kept after Discord says a rate-limit window ends, in place of discord.js's 50 ms.
+ *
+ * @discordjs/rest 2.6 adds its `offset` twice per window: once when it stores the reset
+ * (`X-RateLimit-Reset-After` + now + offset) and again when it computes the wait (reset + offset
+ * - now). The default 50 ms therefore costs 100 ms a window, 10% of a 1 s member-edit window.
+ *
+ * No offset is needed against clock skew: `X-RateLimit-Reset-After` is relative, counted by
+ * Discord when it answered, and we add it to our clock only once the response has reached us, so
+ * the reset we wait for is late by the response's trip, and the next request reaches Discord a
+ * further trip later: a whole round trip of margin, never less. What latency cannot cover is
+ * rounding: the header has millisecond precision (at most 0.5 ms early if rounded) and `Date.now()`
+ * truncates to the millisecond (at most 1 ms), so 1 ms per addition, 2 ms a window in all, covers
+ * both even on a zero-latency path (0.2% of a 1 s window).
+ */
+export const RATE_LIMIT_RESET_MARGIN_MS = 1;
+
 /** The one REST instance of the process: the single rate-limit authority for the bot token. */
-export function createDiscordRest({ apiUrl, token, metrics, logger, offsetMs = 50, globalRequestsPerSecond = 50 }: DiscordRestOptions): REST {
+export function createDiscordRest({
+  apiUrl,
+  token,
+  metrics,
+  logger,
+  offsetMs = RATE_LIMIT_RESET_MARGIN_MS,
+  globalRequestsPerSecond = 50,
+}: DiscordRestOptions): REST {
   const rest = new REST({ api: apiUrl, version: "10", offset: offsetMs, globalRequestsPerSecond, invalidRequestWarningInterval: 500 }).setToken(token);
 
   rest.on("response", (request, response) => {

@@ -4,6 +4,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
  * Every Prometheus series the bot exposes. Built once in `app.ts` and handed to the adapters,
  * so tests can read a private registry instead of a global one.
  */
+/** One guild's member state (src/sync/member-snapshots.ts and a running sync's copy), for /metrics. */
+export interface MemberStateSample {
+  guildId: string;
+  /** "snapshot": kept between runs; "run": a running sync's own. */
+  holder: "snapshot" | "run";
+  members: number;
+  approximateBytes: number;
+}
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -15,6 +24,8 @@ export function createMetrics() {
   const registers = [registry];
   /** Read at each scrape: the learned rate of the process-wide Roblox client's header-less hosts. */
   const learnedRateSources: Array<() => Array<{ api: string; perMinute: number }>> = [];
+  // Read at scrape time: the member state changes with every chunk and event, so it is not pushed.
+  let memberState: () => readonly MemberStateSample[] = () => [];
 
   return {
     registry,
@@ -91,6 +102,30 @@ export function createMetrics() {
       labelNames: ["api"] as const,
       registers,
     }),
+    memberStateMembers: new Gauge({
+      name: "rankbridge_member_state_members",
+      help: "Guild members whose roles are held for syncs, per guild and holder (snapshot, run)",
+      labelNames: ["guild", "holder"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const sample of memberState()) this.set({ guild: sample.guildId, holder: sample.holder }, sample.members);
+      },
+    }),
+    memberStateBytes: new Gauge({
+      name: "rankbridge_member_state_bytes",
+      help: "Approximate bytes of the member roles held for syncs, per guild and holder (snapshot, run)",
+      labelNames: ["guild", "holder"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const sample of memberState()) this.set({ guild: sample.guildId, holder: sample.holder }, sample.approximateBytes);
+      },
+    }),
+    /** Where the member-state gauges read from (wired in app.ts). */
+    readMemberStateFrom(source: () => readonly MemberStateSample[]): void {
+      memberState = source;
+    },
     robloxLearnedRate: new Gauge({
       name: "rankbridge_roblox_learned_rate_per_minute",
       help: "Requests a minute the bot allows itself on Roblox hosts that send no rate-limit headers, as learned from their answers",

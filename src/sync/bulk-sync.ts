@@ -249,6 +249,13 @@ export class BulkSync {
     return resumed;
   }
 
+  /** Member roles each running sync holds (linked members only), for /metrics. */
+  memberStateSizes(): { guildId: string; members: number; approximateBytes: number }[] {
+    return [...this.#active.values()].flatMap((run) =>
+      run.live ? [{ guildId: run.guildId, members: run.live.size, approximateBytes: run.live.approximateBytes() }] : [],
+    );
+  }
+
   /** GUILD_MEMBER_UPDATE: keeps a running sync from writing back roles that just changed. */
   observeMemberUpdate(guildId: string, userId: string, roleIds: readonly string[]): void {
     const run = this.#active.get(guildId);

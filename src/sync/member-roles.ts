@@ -5,15 +5,17 @@
  * that someone changed in the meantime.
  */
 import { GatewayRateLimitError } from "@discordjs/core";
+import { CompactMemberRoles } from "./compact-roles.ts";
 
 /** One gateway member chunk, reduced to what the sync needs. */
 export type MemberRolesChunk = readonly { readonly userId: string; readonly roleIds: readonly string[] }[];
 
 /**
- * Where member roles come from. In `app.ts` this wraps
- * `client.requestGuildMembersIterator({ guild_id, query: "", limit: 0 })`.
+ * Where member roles come from: at least the `wanted` members who are in the guild (every member
+ * when `wanted` is absent); others may come along and are ignored. In `app.ts` this is the gateway
+ * (src/discord/member-chunks.ts): op 8 by `user_ids` for a few members, else all members.
  */
-export type MemberRolesPort = (guildId: string) => AsyncIterable<MemberRolesChunk>;
+export type MemberRolesPort = (guildId: string, wanted?: ReadonlySet<string>) => AsyncIterable<MemberRolesChunk>;
 
 /** The gateway kept refusing the member request (RATE_LIMITED) after every wait. */
 export class MemberListUnavailableError extends Error {
@@ -28,6 +30,8 @@ export class MemberListUnavailableError extends Error {
 }
 
 export interface CollectMemberRolesOptions {
+  /** The members a decision can need (the linked ones); every member when absent. */
+  wanted?: ReadonlySet<string>;
   /** How often a RATE_LIMITED answer is waited out before giving up. Default 3. */
   maxAttempts?: number;
   /** Added to Discord's retry_after so the retry lands after the window, not on its edge. */
@@ -47,21 +51,22 @@ export function gatewayRetryAfterMs(error: unknown): number | undefined {
 }
 
 /**
- * Every member's roles. Discord answers a second "all members" request for a guild within 30 s
+ * The wanted members' roles, in compact form. Discord answers a second "all members" request for a guild within 30 s
  * with RATE_LIMITED; that wait is honoured and the request repeated, rather than failing the run.
  */
 export async function collectMemberRoles(
   port: MemberRolesPort,
   guildId: string,
   options: CollectMemberRolesOptions = {},
-): Promise<Map<string, readonly string[]>> {
+): Promise<CompactMemberRoles> {
+  const { wanted } = options;
   const maxAttempts = options.maxAttempts ?? 3;
   const sleep = options.sleep ?? ((ms: number) => Bun.sleep(ms));
   for (let attempt = 1; ; attempt++) {
-    const roles = new Map<string, readonly string[]>();
+    const roles = new CompactMemberRoles();
     try {
-      for await (const chunk of port(guildId)) {
-        for (const member of chunk) roles.set(member.userId, member.roleIds);
+      for await (const chunk of port(guildId, wanted)) {
+        for (const member of chunk) if (!wanted || wanted.has(member.userId)) roles.set(member.userId, member.roleIds);
       }
       return roles;
     } catch (error) {
@@ -76,18 +81,24 @@ export async function collectMemberRoles(
 }
 
 /**
- * Member roles as of the chunk read, with every later gateway update applied. A member missing
- * from it is not in the guild.
+ * The run's member roles as of the chunk read, with every later gateway update applied. A wanted
+ * member missing from it is not in the guild; members outside `wanted` are never held.
  */
 export class LiveMemberRoles {
-  readonly #roles: Map<string, readonly string[]>;
+  readonly #roles: CompactMemberRoles;
+  readonly #wanted: ReadonlySet<string> | undefined;
 
-  constructor(initial: Map<string, readonly string[]>) {
+  constructor(initial: CompactMemberRoles, wanted?: ReadonlySet<string>) {
     this.#roles = initial;
+    this.#wanted = wanted;
   }
 
   get size(): number {
     return this.#roles.size;
+  }
+
+  approximateBytes(): number {
+    return this.#roles.approximateBytes();
   }
 
   get(userId: string): readonly string[] | undefined {
@@ -96,7 +107,7 @@ export class LiveMemberRoles {
 
   /** GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE, or our own successful edit. */
   set(userId: string, roleIds: readonly string[]): void {
-    this.#roles.set(userId, roleIds);
+    if (!this.#wanted || this.#wanted.has(userId)) this.#roles.set(userId, roleIds);
   }
 
   /** GUILD_MEMBER_REMOVE. */
@@ -104,8 +115,10 @@ export class LiveMemberRoles {
     this.#roles.delete(userId);
   }
 
-  /** The planner reads it as a map. */
-  asMap(): ReadonlyMap<string, readonly string[]> {
-    return this.#roles;
+  /** What the planner reads for a slice of linked members. */
+  rolesOf(userIds: Iterable<string>): ReadonlyMap<string, readonly string[] | undefined> {
+    const roles = new Map<string, readonly string[] | undefined>();
+    for (const userId of userIds) roles.set(userId, this.#roles.get(userId));
+    return roles;
   }
 }

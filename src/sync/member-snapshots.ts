@@ -1,7 +1,11 @@
 /**
- * Every member's roles of a guild, kept for a short while after a full member fetch, so a second
- * bulk run soon after the first (`/sync dry-run:true`, then `/sync`) starts at once instead of
- * waiting out Discord's one-all-members-request-per-guild-per-30-s window.
+ * The roles of a guild's members that a sync can need, kept for a short while after a member
+ * fetch, so a second bulk run soon after the first (`/sync dry-run:true`, then `/sync`) starts at
+ * once instead of waiting out Discord's one-all-members-request-per-guild-per-30-s window.
+ *
+ * Only the members a run wanted (the linked ones) are held, in compact form (compact-roles.ts);
+ * the chunks stream through and every other member is dropped as it is read. A member linked
+ * after the snapshot was built is fetched on their own when a run wants them.
  *
  * A snapshot is never served stale: gateway member events and our own successful role edits are
  * applied to it, it expires `ttlMs` after its fetch completed, and it is dropped when events may
@@ -10,10 +14,17 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import type { MemberRolesChunk, MemberRolesPort } from "./member-roles.ts";
+import { GuildMemberSnapshot, type PendingEdit } from "./member-snapshot.ts";
 
 export const DEFAULT_MEMBER_SNAPSHOT_TTL_MS = 60_000;
 /** Discord's own chunk size; the consumer cannot tell a served snapshot from a fetch. */
 const CHUNK_SIZE = 1000;
+/**
+ * Wanted members a snapshot does not cover (linked after it was built) are fetched on their own,
+ * by `user_ids` (100 a gateway request, outside the all-members window), up to this many; more
+ * than that and the whole snapshot is fetched again.
+ */
+export const MAX_MEMBERS_FILLED_IN = 1000;
 
 export interface MemberSnapshotsOptions {
   /** How long a snapshot is served after its fetch completed. Default 60 s; 0 keeps none. */
@@ -23,51 +34,24 @@ export interface MemberSnapshotsOptions {
   logger?: Logger;
 }
 
-/** One of our own role edits while it is in flight. */
-interface PendingEdit {
-  readonly snapshot: GuildSnapshot;
-  /** A gateway event for the member arrived meanwhile: the edit's result may be older than the snapshot. */
-  overtaken: boolean;
-}
-
-class GuildSnapshot {
-  readonly roles = new Map<string, readonly string[]>();
-  /**
-   * While the fetch runs: members an event or our own edit touched. Their event is at least as new
-   * as their chunk, so a chunk arriving later does not overwrite it.
-   */
-  touched: Set<string> | undefined = new Set();
-  completedAt: number | undefined;
-  expiry: ReturnType<typeof setTimeout> | undefined;
-  readonly edits = new Map<string, Set<PendingEdit>>();
-
-  get fetching(): boolean {
-    return this.completedAt === undefined;
-  }
-
-  /** A gateway event or our own edit, newest first-hand knowledge of the member. */
-  apply(userId: string, roleIds: readonly string[] | null): void {
-    if (roleIds === null) this.roles.delete(userId);
-    else this.roles.set(userId, roleIds);
-    this.touched?.add(userId);
-  }
-
-  addChunk(chunk: MemberRolesChunk): void {
-    for (const member of chunk) {
-      if (!this.touched?.has(member.userId)) this.roles.set(member.userId, member.roleIds);
-    }
-  }
+/** What one guild's member state holds, for `/metrics`. */
+export interface MemberStateSize {
+  guildId: string;
+  /** Members whose roles are held. */
+  members: number;
+  approximateBytes: number;
 }
 
 export class MemberSnapshots {
-  readonly #snapshots = new Map<string, GuildSnapshot>();
+  readonly #snapshots = new Map<string, GuildMemberSnapshot>();
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #logger: Logger | undefined;
 
   /**
-   * Members' roles of a guild: from a fresh snapshot when there is one, else from `fetchPort`
-   * (recorded as the next snapshot when the fetch completes).
+   * The wanted members' roles (every member's without `wanted`): from a fresh snapshot when there
+   * is one, else from `fetchPort` (recorded as the next snapshot when the fetch completes). Only
+   * the wanted members are held.
    */
   readonly port: MemberRolesPort;
 
@@ -78,12 +62,21 @@ export class MemberSnapshots {
     this.#ttlMs = options.ttlMs ?? DEFAULT_MEMBER_SNAPSHOT_TTL_MS;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger;
-    this.port = (guildId) => this.#read(guildId);
+    this.port = (guildId, wanted) => this.#read(guildId, wanted);
   }
 
   /** Guilds whose snapshot (or fetch being recorded) is held in memory. */
   get size(): number {
     return this.#snapshots.size;
+  }
+
+  /** Members held and approximate bytes, per guild with a snapshot (or a fetch being recorded). */
+  sizes(): MemberStateSize[] {
+    return [...this.#snapshots].map(([guildId, snapshot]) => ({
+      guildId,
+      members: snapshot.roles.size,
+      approximateBytes: snapshot.approximateBytes(),
+    }));
   }
 
   /** Whether a fresh snapshot of the guild would be served now. */
@@ -115,7 +108,7 @@ export class MemberSnapshots {
   beginEdit(guildId: string, userId: string): (roleIds: readonly string[] | undefined) => void {
     const snapshot = this.#current(guildId);
     // A fetch starting after this point cannot tell our result from a newer event: the echo serves.
-    if (!snapshot) return () => {};
+    if (!snapshot?.covers(userId)) return () => {};
     const edit: PendingEdit = { snapshot, overtaken: false };
     const pending = snapshot.edits.get(userId) ?? new Set<PendingEdit>();
     pending.add(edit);
@@ -149,7 +142,7 @@ export class MemberSnapshots {
   }
 
   /** The guild's snapshot or fetch being recorded; an expired snapshot is dropped on the way. */
-  #current(guildId: string): GuildSnapshot | undefined {
+  #current(guildId: string): GuildMemberSnapshot | undefined {
     const snapshot = this.#snapshots.get(guildId);
     if (snapshot && !snapshot.fetching && this.#now() - snapshot.completedAt! >= this.#ttlMs) {
       this.invalidate(guildId);
@@ -158,33 +151,79 @@ export class MemberSnapshots {
     return snapshot;
   }
 
-  async *#read(guildId: string): AsyncGenerator<MemberRolesChunk> {
+  async *#read(guildId: string, wanted: ReadonlySet<string> | undefined): AsyncGenerator<MemberRolesChunk> {
     const snapshot = this.#current(guildId);
     if (snapshot && !snapshot.fetching) {
-      // Copied now: what changes from here on reaches the run through its own event hooks.
-      const members = [...snapshot.roles].map(([userId, roleIds]) => ({ userId, roleIds }));
-      this.#logger?.debug({ guildId, members: members.length, ageMs: this.#now() - snapshot.completedAt! }, "member roles served from a snapshot");
-      for (let start = 0; start < members.length; start += CHUNK_SIZE) yield members.slice(start, start + CHUNK_SIZE);
-      return;
-    }
-    if (snapshot) {
+      if (await this.#fillInUncovered(guildId, snapshot, wanted)) {
+        this.#logger?.debug({ guildId, members: snapshot.roles.size, ageMs: this.#now() - snapshot.completedAt! }, "member roles served from a snapshot");
+        yield* this.#serve(snapshot, wanted);
+        return;
+      }
+      this.invalidate(guildId);
+    } else if (snapshot) {
       // Another fetch of the guild is being recorded (only one run per guild, so rare): fetch alongside.
       this.#logger?.debug({ guildId }, "member roles fetched from the gateway while another fetch is recorded");
-      yield* this.fetchPort(guildId);
+      yield* this.fetchPort(guildId, wanted);
       return;
     }
     this.#logger?.debug({ guildId }, "member roles fetched from the gateway (no fresh snapshot)");
-    yield* this.#fetchAndRecord(guildId);
+    yield* this.#fetchAndRecord(guildId, wanted);
   }
 
-  async *#fetchAndRecord(guildId: string): AsyncGenerator<MemberRolesChunk> {
-    const snapshot = new GuildSnapshot();
+  /**
+   * Makes the snapshot cover every wanted member: members linked since it was built are fetched
+   * on their own. False when it cannot serve this read (too many missing, or it was dropped).
+   */
+  async #fillInUncovered(guildId: string, snapshot: GuildMemberSnapshot, wanted: ReadonlySet<string> | undefined): Promise<boolean> {
+    if (!wanted) return snapshot.coversEveryone;
+    const uncovered: string[] = [];
+    for (const userId of wanted) if (!snapshot.covers(userId)) uncovered.push(userId);
+    if (uncovered.length === 0) return true;
+    if (uncovered.length > MAX_MEMBERS_FILLED_IN) return false;
+    this.#logger?.debug({ guildId, members: uncovered.length }, "member roles of members the snapshot does not cover fetched on their own");
+    // Events for them from now on are applied, and win over their chunk as during a full fetch.
+    snapshot.fillIn(uncovered);
+    snapshot.touched = new Set();
+    const missing = new Set(uncovered);
+    let complete = false;
+    try {
+      for await (const chunk of this.fetchPort(guildId, missing)) {
+        // Only the missing members: anyone else in the answer is already covered, and newer here.
+        if (this.#snapshots.get(guildId) === snapshot) snapshot.addChunk(chunk.filter((member) => missing.has(member.userId)));
+      }
+      complete = true;
+    } finally {
+      snapshot.touched = undefined;
+      // Half filled in, its coverage would claim members it never heard of: dropped.
+      if (!complete) this.invalidate(guildId);
+    }
+    return this.#snapshots.get(guildId) === snapshot;
+  }
+
+  /** The wanted members the snapshot holds, chunk by chunk; each chunk is copied as it is built. */
+  *#serve(snapshot: GuildMemberSnapshot, wanted: ReadonlySet<string> | undefined): Generator<MemberRolesChunk> {
+    let chunk: { userId: string; roleIds: readonly string[] }[] = [];
+    for (const userId of wanted ?? [...snapshot.roles.keys()]) {
+      const roleIds = snapshot.roles.get(userId);
+      if (roleIds === undefined) continue; // not in the guild
+      chunk.push({ userId, roleIds });
+      if (chunk.length === CHUNK_SIZE) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
+  async *#fetchAndRecord(guildId: string, wanted: ReadonlySet<string> | undefined): AsyncGenerator<MemberRolesChunk> {
+    const snapshot = new GuildMemberSnapshot(wanted);
     this.#snapshots.set(guildId, snapshot);
     let complete = false;
     try {
-      for await (const chunk of this.fetchPort(guildId)) {
-        if (this.#snapshots.get(guildId) === snapshot) snapshot.addChunk(chunk);
-        yield chunk;
+      for await (const chunk of this.fetchPort(guildId, wanted)) {
+        // Only what a decision can need is passed on or kept; the chunk itself is dropped here.
+        const kept = this.#snapshots.get(guildId) === snapshot ? snapshot.addChunk(chunk) : chunk.filter((member) => !wanted || wanted.has(member.userId));
+        if (kept.length > 0) yield kept;
       }
       complete = true;
     } finally {
@@ -196,7 +235,7 @@ export class MemberSnapshots {
     }
   }
 
-  #keep(guildId: string, snapshot: GuildSnapshot): void {
+  #keep(guildId: string, snapshot: GuildMemberSnapshot): void {
     snapshot.completedAt = this.#now();
     snapshot.touched = undefined;
     snapshot.expiry = setTimeout(() => {

@@ -2,6 +2,7 @@
  * The Roblox side of a sync: who a linked member is in Roblox, and the rank they hold in the group
  * as the planner reads it. Shared by bulk runs and the sync of a member who joins.
  */
+import type { LinkedAccountRow } from "../db/repositories/members.ts";
 import type { Member } from "../db/schema.ts";
 import type { Rank, RankLadder, RobloxMembership, RobloxUserId } from "../ranks/ladder.ts";
 import type { RequestTally } from "../roblox/transport.ts";
@@ -18,6 +19,11 @@ export function linkedAccountOf(member: Member): LinkedAccount | undefined {
     robloxUsername: member.robloxUsername ?? String(member.robloxUserId),
     storedRankId: member.rankId,
   };
+}
+
+/** The same from the lean row bulk runs read (`listLinkedAccounts`). */
+export function linkedAccountOfRow(row: LinkedAccountRow): LinkedAccount {
+  return { discordId: row.discordId, robloxUserId: row.robloxUserId, robloxUsername: row.robloxUsername ?? String(row.robloxUserId), storedRankId: row.rankId };
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { atomically, type Db, type Repositories } from "../db/index.ts";
 import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
-import type { Member, SyncRun, SyncRunItem } from "../db/schema.ts";
+import type { SyncRun, SyncRunItem } from "../db/schema.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import { isHeldProgress, type ActiveRun, type HeldPlan } from "./active-run.ts";
@@ -27,8 +27,11 @@ export const COUNTED_ONLY = "counted by the mass-change guard only: left the Rob
 /** Names shown to the admin who decides. */
 const SAMPLE_SIZE = 10;
 
+/** What the guard reads of the run's links: who they are, and the name to show. */
+type LinkedNames = { readonly discordId: string; readonly robloxUsername: string | null };
+
 /** Judges what the run held; releases it into the queue, or holds the run. */
-export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildContext, links: readonly Member[]): void {
+export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildContext, links: readonly LinkedNames[]): void {
   if (run.dryRun) {
     // Nothing is applied; the report says whether a real run would wait for an admin.
     const verdict = judgeMassChange(run.dryRunStripping, links.length, massChangeThresholdOf(context.settings));
@@ -52,7 +55,7 @@ function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
 }
 
 /** Held changes become ordinary pending ones: stored ranks written, Discord changes queued. */
-function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, links: readonly Member[]): void {
+function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, links: readonly LinkedNames[]): void {
   const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername]));
   const released = atomically(database, () => {
     const rows = repositories.syncRuns.settleHeldItems(run.guildId, run.runId, "pending");

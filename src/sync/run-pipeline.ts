@@ -12,6 +12,7 @@ import type { ActiveRun } from "./active-run.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import { LiveHierarchy } from "./live-hierarchy.ts";
 import { collectMemberRoles, LiveMemberRoles, type MemberRolesPort } from "./member-roles.ts";
+import { linkedAccountOfRow } from "./roblox-standing.ts";
 import { applyRun, type ApplyingDeps } from "./run-applying.ts";
 import { settleGuard } from "./run-guard.ts";
 import { planRun, type PlanningDeps } from "./run-planning.ts";
@@ -27,18 +28,46 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
   const { repositories, guilds } = deps;
   const { guildId } = run;
 
-  const links = repositories.members.listLinked(guildId);
-  const linkByDiscordId = new Map(links.map((link) => [link.discordId, link]));
+  // Only the columns the plan needs: a large guild has tens of thousands of links.
+  const links = repositories.members.listLinkedAccounts(guildId).map(linkedAccountOfRow);
   const remaining = run.planningDone ? [] : run.cursor === null ? links : links.filter((link) => link.discordId > run.cursor!);
   run.total = run.planned + remaining.length;
   if (!run.dryRun) repositories.syncRuns.updateProgress(guildId, run.runId, { total: run.total });
 
+  // Only the members a decision can touch are held: the linked ones and those with a pending change.
+  const wanted = new Set(links.map((link) => link.discordId));
+  // Changes planned before a restart come first, in their original order (read before the member
+  // roles are asked for, since their members are wanted).
+  if (run.resumed && !run.dryRun) {
+    const linkByDiscordId = new Map(links.map((link) => [link.discordId, link]));
+    let afterSeq = -1;
+    for (;;) {
+      const page = repositories.syncRuns.listPendingItems(guildId, run.runId, { afterSeq, limit: 5000 });
+      if (page.length === 0) break;
+      for (const item of page) {
+        const link = linkByDiscordId.get(item.discordId);
+        wanted.add(item.discordId);
+        run.queue.push({
+          discordId: item.discordId,
+          addRoleIds: item.addRoles,
+          removeRoleIds: item.removeRoles,
+          robloxUserId: item.robloxUserId,
+          robloxUsername: link?.robloxUsername ?? (item.robloxUserId !== null ? String(item.robloxUserId) : item.discordId),
+          fromRankId: item.fromRankId,
+          toRankId: item.toRankId,
+        });
+      }
+      afterSeq = page[page.length - 1]!.seq;
+    }
+  }
+
   // Discord members and the Roblox lookup plan are independent: ask for both at once.
   const liveRoles = collectMemberRoles(deps.memberRoles, guildId, {
     ...deps.tuning.memberRequest,
+    wanted,
     onRateLimited: (waitMs, attempt) => log.info({ waitMs, attempt }, "the gateway asked to wait before sending the member list"),
   }).then((roles) => {
-    run.live = new LiveMemberRoles(roles);
+    run.live = new LiveMemberRoles(roles, wanted);
     for (const [userId, roleIds] of run.earlyUpdates) {
       if (roleIds === null) run.live.delete(userId);
       else run.live.set(userId, roleIds);
@@ -64,28 +93,6 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
     }
     run.strategy = lookup.strategy;
     log.debug({ strategy: lookup.strategy, requests: lookup.requests, options: lookup.options }, "roblox lookup planned");
-  }
-
-  // Changes planned before a restart come first, in their original order.
-  if (run.resumed && !run.dryRun) {
-    let afterSeq = -1;
-    for (;;) {
-      const page = repositories.syncRuns.listPendingItems(guildId, run.runId, { afterSeq, limit: 5000 });
-      if (page.length === 0) break;
-      for (const item of page) {
-        const link = linkByDiscordId.get(item.discordId);
-        run.queue.push({
-          discordId: item.discordId,
-          addRoleIds: item.addRoles,
-          removeRoleIds: item.removeRoles,
-          robloxUserId: item.robloxUserId,
-          robloxUsername: link?.robloxUsername ?? (item.robloxUserId !== null ? String(item.robloxUserId) : item.discordId),
-          fromRankId: item.fromRankId,
-          toRankId: item.toRankId,
-        });
-      }
-      afterSeq = page[page.length - 1]!.seq;
-    }
   }
 
   const applying = run.dryRun

@@ -7,7 +7,6 @@
 import type { Db, Repositories } from "../db/index.ts";
 import { atomically } from "../db/index.ts";
 import type { SyncRunItemInput } from "../db/repositories/syncRuns.ts";
-import type { Member } from "../db/schema.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { RobloxMembership } from "../ranks/ladder.ts";
 import type { RankLookupPlan } from "../roblox/planner.ts";
@@ -20,7 +19,7 @@ import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
 import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
 import { COUNTED_ONLY } from "./run-guard.ts";
-import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
+import { readRobloxStandings } from "./roblox-standing.ts";
 import { pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
 export interface PlanningDeps {
@@ -35,7 +34,7 @@ export interface PlanningInputs {
   /** Followed live: a role moved meanwhile is judged as it is now. */
   hierarchy: LiveHierarchy;
   /** Linked members not planned yet, in Discord-id order. */
-  remaining: readonly Member[];
+  remaining: readonly LinkedAccount[];
   /** How to read their ranks from Roblox; null when there is nobody left to plan. */
   lookup: RankLookupPlan | null;
   /** The guild's member roles, kept current by gateway events. */
@@ -48,7 +47,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
   const sliceSize = deps.tuning.sliceSize;
   const pendingWrites = pendingRobloxWritesOf(deps.repositories, run.guildId);
   const options = syncOptionsOf(context, "bulk");
-  const accounts: LinkedAccount[] = inputs.remaining.flatMap((link) => linkedAccountOf(link) ?? []);
+  const accounts = inputs.remaining;
 
   // The roster strategies read everything before anything can be planned; the linked-users one
   // goes slice by slice, so applying starts after the first slice.
@@ -79,7 +78,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
       robloxMemberships: memberships,
       links: slice,
       ladder: context.ladder,
-      discordMemberRoles: live.asMap(),
+      discordMemberRoles: live.rolesOf(slice.map((account) => account.discordId)),
       pendingRobloxWrites: pendingWrites,
       options,
     });

@@ -189,6 +189,21 @@ describe("members", () => {
     expect(repos.members.countLinked(G1)).toBe(25);
     expect(repos.members.countLinked(G2)).toBe(0);
   });
+
+  test("listLinkedAccounts: the four columns a sync plans with, linked members only, one guild, in discord-id order", () => {
+    const { repos } = memoryDb();
+    repos.members.link(G1, BOB, { robloxUserId: 2002, robloxUsername: "bob", verifiedBy: "oauth" });
+    repos.members.link(G1, ALICE, { robloxUserId: 2001, robloxUsername: "alice", verifiedBy: "oauth" });
+    repos.members.link(G2, ALICE, { robloxUserId: 2003, robloxUsername: "alice-elsewhere", verifiedBy: "oauth" });
+    repos.members.changePoints(G1, "555555555555555555", { op: "add", amount: 1 }); // unlinked row: not listed
+    const rank = repos.ranks.replace(G1, [{ name: "Private", robloxRoleId: 11, robloxRank: 1, discordRoleId: null }]).ladder[0]!;
+    repos.members.setStoredRank(G1, BOB, rank.id);
+    expect(repos.members.listLinkedAccounts(G1)).toEqual([
+      { discordId: ALICE, robloxUserId: 2001, robloxUsername: "alice", rankId: null },
+      { discordId: BOB, robloxUserId: 2002, robloxUsername: "bob", rankId: rank.id },
+    ]);
+    expect(repos.members.listLinkedAccounts("1")).toEqual([]);
+  });
 });
 
 describe("link challenges", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createHttpApp } from "../../src/http/app.ts";
-import { createMetrics } from "../../src/observability/metrics.ts";
+import { createMetrics, type MemberStateSample } from "../../src/observability/metrics.ts";
 import { checkExposition, promtoolCheck } from "../support/exposition.ts";
 
 function appWith(ready: boolean) {
@@ -51,6 +51,29 @@ describe("/metrics", () => {
     const own = samples.filter((s) => !/^(process_|nodejs_)/.test(s.name));
     expect(own.every((s) => s.name.startsWith("rankbridge_"))).toBe(true);
 
+    const promtool = await promtoolCheck(text);
+    if (promtool) expect(promtool).toEqual({ exitCode: 0, output: "" });
+  });
+});
+
+describe("member state series", () => {
+  test("members held and approximate bytes per guild and holder, read at scrape time, valid exposition", async () => {
+    const { app, metrics } = appWith(true);
+    let held: MemberStateSample[] = [{ guildId: "111", holder: "snapshot", members: 50_000, approximateBytes: 4_900_000 }];
+    metrics.readMemberStateFrom(() => held);
+    const first = checkExposition(await (await app.request("/metrics")).text());
+    expect(first.problems).toEqual([]);
+    expect(first.samples.find((s) => s.name === "rankbridge_member_state_members" && s.labels.guild === "111")).toMatchObject({ labels: { holder: "snapshot" }, value: 50_000 });
+    expect(first.samples.find((s) => s.name === "rankbridge_member_state_bytes" && s.labels.guild === "111")?.value).toBe(4_900_000);
+
+    // A guild whose state was dropped disappears from the next scrape.
+    held = [{ guildId: "222", holder: "run", members: 3, approximateBytes: 900 }];
+    const text = await (await app.request("/metrics")).text();
+    const second = checkExposition(text);
+    expect(second.samples.filter((s) => s.name.startsWith("rankbridge_member_state_")).map((s) => [s.name, s.labels.guild, s.labels.holder, s.value])).toEqual([
+      ["rankbridge_member_state_members", "222", "run", 3],
+      ["rankbridge_member_state_bytes", "222", "run", 900],
+    ]);
     const promtool = await promtoolCheck(text);
     if (promtool) expect(promtool).toEqual({ exitCode: 0, output: "" });
   });

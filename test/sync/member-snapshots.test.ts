@@ -211,7 +211,7 @@ describe("MemberSnapshots", () => {
     };
     const snapshots = new MemberSnapshots(failing);
     // collectMemberRoles waits out the RATE_LIMITED answer and asks again; the retry is recorded.
-    expect(await collectMemberRoles(snapshots.port, GUILD, { sleep: async () => {} })).toEqual(new Map([["a", []], ["b", []]]));
+    expect(Object.fromEntries(await collectMemberRoles(snapshots.port, GUILD, { sleep: async () => {} }))).toEqual({ a: [], b: [] });
     expect(calls).toBe(2);
     expect(snapshots.isFresh(GUILD)).toBe(true);
 
@@ -318,11 +318,14 @@ describe("/sync dry-run:true, then /sync: the second run reuses the member list"
   const rankRoleOf = (discordId: string) => world.rankRoles.get(world.linked.find((m) => m.discordId === discordId)!.robloxRoleId)!;
   const wrongRankOf = (discordId: string) => [...world.rankRoles.values()].find((id) => id !== rankRoleOf(discordId))!;
 
-  test("one all-members request for both runs; the real run fixes exactly who disagrees, a change between the runs included", async () => {
+  test("one member-list read for both runs; the real run fixes exactly who disagrees, a change between the runs included", async () => {
     world.discord.resetCounters();
     const expected = new Set(world.mismatched);
     expect(await slashSync(true)).toContain(`Would sync: ${expected.size} · Already in sync: ${300 - expected.size}`);
     expect(memberPatches()).toHaveLength(0);
+    // 300 linked members: asked for by user id (100 a request), the rest of the guild never read.
+    const dryRunRequests = [...world.discord.gateway.memberRequests];
+    expect(dryRunRequests.map((r) => r.userIds)).toEqual([100, 100, 100]);
 
     // Between the runs, in Discord (each a GUILD_MEMBER_UPDATE): a member who was right gets a
     // wrong rank, and one who was wrong is fixed by hand.
@@ -342,8 +345,9 @@ describe("/sync dry-run:true, then /sync: the second run reuses the member list"
     expect(memberPatches()).toHaveLength(expected.size);
     expect(disagreements(world)).toHaveLength(0);
 
-    // The gateway was asked for every member once (by the dry run) and never refused.
-    expect(world.discord.gateway.memberRequests.map((r) => r.rateLimited)).toEqual([false]);
+    // The gateway was asked for the members once (by the dry run) and never refused.
+    expect(world.discord.gateway.memberRequests).toEqual(dryRunRequests);
+    expect(dryRunRequests.map((r) => r.rateLimited)).toEqual([false, false, false]);
     expect(logged("the gateway asked to wait before sending the member list")).toHaveLength(0);
     expect(logged("member roles served from a snapshot")).toHaveLength(1);
     // Discord's window is 30 s here: a run that waited for it could not be this quick.
@@ -378,7 +382,7 @@ describe("/sync dry-run:true, then /sync: the second run reuses the member list"
     if (result.kind !== "ran") throw new Error(`the run did not start: ${result.reason}`);
     expect(result.outcome).toMatchObject({ state: "done", updated: 1, errors: 0 });
     expect(patchedIds()).toEqual(new Set([target]));
-    expect(world.discord.gateway.memberRequests.map((r) => r.rateLimited)).toEqual([false]);
+    expect(world.discord.gateway.memberRequests.map((r) => r.rateLimited)).toEqual([false, false, false]);
     expect(disagreements(world)).toHaveLength(0);
   }, 60_000);
 });

@@ -47,6 +47,8 @@ interface Session {
 export interface GatewayOptions {
   token: string;
   heartbeatIntervalMs: number;
+  /** All-members chunks a second at most; undefined: as fast as the client reads. */
+  memberChunksPerSecond?: number;
   maxConcurrency: number;
   timeScale: number;
   sessionStartTotal: number;
@@ -66,6 +68,8 @@ const CHUNK_SIZE = 1000;
 const MAX_GUILDS_PER_SHARD = 2500;
 const REPLAY_MAX_ENTRIES = 10_000;
 const REPLAY_MAX_BYTES = 64 * 1024 * 1024;
+/** Member chunks wait while more than this is queued for the client (about eight chunks). */
+const STREAM_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Close codes after which Discord won't let the session be resumed. */
 const NON_RESUMABLE = new Set([4003, 4004, 4007, 4009, 4010, 4011, 4012, 4013, 4014]);
@@ -346,6 +350,38 @@ export class Gateway {
 
   // ---- REQUEST_GUILD_MEMBERS -----------------------------------------------------------------------
 
+  /**
+   * Every member, 1000 a chunk, built one chunk at a time from the guild's member map (a 1M-member
+   * guild is never copied), and paced by the socket: while the client has not taken what was sent,
+   * no further chunk is built, as Discord's gateway streams a large guild.
+   */
+  private async streamAllMembers(ws: ServerWebSocket<ConnData>, session: Session, guild: GuildRec, nonce: string | undefined, presences: boolean): Promise<void> {
+    const chunkCount = Math.max(1, Math.ceil(guild.members.size / CHUNK_SIZE));
+    const ids = guild.members.keys();
+    for (let i = 0; i < chunkCount; i++) {
+      if (session.invalid) return;
+      const slice: string[] = [];
+      while (slice.length < CHUNK_SIZE) {
+        const next = ids.next();
+        if (next.done) break;
+        slice.push(next.value);
+      }
+      this.dispatch(session, GatewayDispatchEvents.GuildMembersChunk, {
+        guild_id: guild.id,
+        members: slice.flatMap((id) => {
+          const member = guild.members.get(id);
+          return member ? [this.state.memberJSON(member)] : [];
+        }),
+        chunk_index: i,
+        chunk_count: chunkCount,
+        ...(presences ? { presences: [] } : {}),
+        ...(nonce !== undefined ? { nonce } : {}),
+      });
+      await Bun.sleep(this.opts.memberChunksPerSecond ? 1000 / this.opts.memberChunksPerSecond : 0);
+      while (!ws.data.closed && ws.data.session === session && ws.getBufferedAmount() > STREAM_BUFFER_BYTES) await Bun.sleep(1);
+    }
+  }
+
   private async requestGuildMembers(ws: ServerWebSocket<ConnData>, d: any): Promise<void> {
     const session = ws.data.session!;
     if (typeof d !== "object" || d === null || typeof d.guild_id !== "string") return this.close(ws, 4001);
@@ -361,6 +397,7 @@ export class Gateway {
       const wanted = ids.filter((x): x is string => typeof x === "string").slice(0, 100);
       members = wanted.filter((id) => guild.members.has(id));
       notFound = wanted.filter((id) => !guild.members.has(id));
+      this.memberRequests.push({ shardId: session.shardId, guildId: guild.id, rateLimited: false, at: Date.now(), userIds: wanted.length });
     } else if (typeof d.query === "string") {
       if (typeof d.limit !== "number" || !Number.isInteger(d.limit) || d.limit < 0) return this.close(ws, 4001);
       if (d.query === "" && d.limit === 0) {
@@ -380,7 +417,7 @@ export class Gateway {
           return;
         }
         this.lastAllMembers.set(guild.id, now);
-        members = [...guild.members.keys()];
+        return this.streamAllMembers(ws, session, guild, nonce, presences);
       } else {
         const q = d.query.toLowerCase();
         const limit = d.limit === 0 ? 100 : Math.min(d.limit, 100);

@@ -169,6 +169,7 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
   const gateway = new Gateway(state, {
     token,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
+    memberChunksPerSecond: options.memberChunksPerSecond,
     maxConcurrency: options.maxConcurrency ?? 1,
     timeScale,
     sessionStartTotal: 1000,

@@ -27,6 +27,12 @@ export interface DiscordEmulatorOptions {
   sessionStartRemaining?: number;
   /** HELLO heartbeat_interval. Default 41250. */
   heartbeatIntervalMs?: number;
+  /**
+   * All-members chunks sent a second at most. Default: as fast as the client reads them. Discord
+   * does not document its pace; reports put it near ten a second (a 330,000-member guild in about
+   * 33 s, discord.py PR #7932).
+   */
+  memberChunksPerSecond?: number;
   rateLimits?: {
     /** Global REST limit per token per second. Default 50. */
     globalPerSecond?: number;
@@ -101,6 +107,8 @@ export interface MemberRequestRecord {
   /** Answered with RATE_LIMITED (within the guild's 30 s window) instead of chunks. */
   rateLimited: boolean;
   at: number;
+  /** A request by `user_ids` (how many), not for every member; never rate limited. */
+  userIds?: number;
 }
 
 export interface ResumeRecord {

@@ -45,6 +45,11 @@ export interface SyncBotOptions extends BotEndpoints {
   robloxRetry?: RetryOptions;
   /** How long a member-roles snapshot is reused; the production default when absent. */
   memberSnapshotTtlMs?: number;
+  /**
+   * The REST client and sync pacer exactly as in production (no emulator-only offset); only with
+   * `timeScale` 1, since the production limits are Discord's unscaled ones.
+   */
+  productionRest?: boolean;
 }
 
 export interface SyncBot {
@@ -65,6 +70,7 @@ export interface SyncBot {
 }
 
 export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
+  if (options.productionRest && options.timeScale !== 1) throw new RangeError("productionRest needs timeScale 1: production limits are not scaled");
   const inProcess = createInProcessBot({
     env: {
       DISCORD_TOKEN: options.discordToken,
@@ -78,7 +84,7 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
     logLevel: options.logLevel ?? "info",
     echoLogs: options.echoLogs,
     options: {
-      discordRest: { offsetMs: 0, globalRequestsPerSecond: Math.round(50 / options.timeScale) },
+      ...(options.productionRest ? {} : { discordRest: { offsetMs: 0, globalRequestsPerSecond: Math.round(50 / options.timeScale) } }),
       roblox: {
         ...(options.robloxPerMinute ? { rateLimits: { perMinute: options.robloxPerMinute } } : {}),
         ...(options.robloxRetry ? { retry: options.robloxRetry } : {}),
@@ -87,7 +93,7 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
       alertFetch: options.alertFetch,
       bulkSync: {
         // The emulator's windows are scaled, so the sync's share of the global limit is scaled alike.
-        pacer: new RequestPacer(DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND / options.timeScale),
+        ...(options.productionRest ? {} : { pacer: new RequestPacer(DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND / options.timeScale) }),
         tuning: options.tuning,
       },
     },

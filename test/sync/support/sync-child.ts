@@ -6,6 +6,7 @@
  *
  *   bun test/sync/support/sync-child.ts
  */
+import { heapStats } from "bun:jsc";
 import type { RunOutcome } from "../../../src/sync/bulk-sync.ts";
 import { startSyncBot, type BotEndpoints } from "./bot.ts";
 import { memberByMemberSync, type MemberByMemberResult } from "./member-by-member.ts";
@@ -28,6 +29,21 @@ export interface ChildConfig extends BotEndpoints {
   logLevel?: string;
   /** member-by-member: only the first this many linked members. */
   memberLimit?: number;
+  /** REST and pacer as in production (timeScale 1 only). */
+  productionRest?: boolean;
+  /** Also collect and sample `heapStats()` once a second and report the largest live heap's make-up. */
+  heapProfile?: boolean;
+}
+
+/** The largest live JavaScript heap seen during the run (after a full collection), and what filled it. */
+export interface HeapSample {
+  heapSizeBytes: number;
+  /** The same heap just before that collection, garbage included. */
+  beforeCollectionBytes: number;
+  extraMemoryBytes: number;
+  objectCount: number;
+  /** The most numerous object types, most first. */
+  topTypes: [string, number][];
 }
 
 export interface ChildResult {
@@ -36,6 +52,13 @@ export interface ChildResult {
   cpuUserMs: number;
   cpuSystemMs: number;
   peakRssBytes: number;
+  /** RSS once connected, before the run. */
+  baselineRssBytes: number;
+  /** CPU time from the start until the run's planning was done (member read, Roblox read, plan). */
+  planningCpuMs?: number;
+  /** The most members the member state held (snapshot and run) and its estimated bytes then. */
+  memberState: { members: number; approximateBytes: number };
+  heap?: HeapSample;
   outcomes?: RunOutcome[];
   memberByMember?: MemberByMemberResult;
 }
@@ -47,14 +70,59 @@ const bot = await startSyncBot({
   logLevel: config.logLevel ?? "info",
   tuning: config.sliceSize ? { sliceSize: config.sliceSize } : {},
   ...(config.robloxPerMinute ? { robloxPerMinute: config.robloxPerMinute } : {}),
+  productionRest: config.productionRest,
 });
 await bot.guildReady(config.guildId);
 
-let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
+const baselineRss = process.memoryUsage().rss;
+let peakRss = baselineRss;
 const cpuBefore = process.cpuUsage();
+const cpuMs = () => {
+  const cpu = process.cpuUsage(cpuBefore);
+  return (cpu.user + cpu.system) / 1000;
+};
 const started = performance.now();
-const result: ChildResult = { mode: config.mode, wallMs: 0, cpuUserMs: 0, cpuSystemMs: 0, peakRssBytes: 0 };
+const result: ChildResult = {
+  mode: config.mode,
+  wallMs: 0,
+  cpuUserMs: 0,
+  cpuSystemMs: 0,
+  peakRssBytes: 0,
+  baselineRssBytes: baselineRss,
+  memberState: { members: 0, approximateBytes: 0 },
+};
+const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
+// Less often: reading the member state's size and the run's row costs CPU the run is measured by.
+const sampler = setInterval(() => {
+  const held = memberStateNow();
+  if (held.members > result.memberState.members) result.memberState = held;
+  if (result.planningCpuMs === undefined) {
+    const running = bot.repositories.syncRuns.findRunning(config.guildId);
+    if ((running?.progress as { planningDone?: boolean } | null)?.planningDone) result.planningCpuMs = cpuMs();
+  }
+}, 200);
+// Once a second: the heap as it is (garbage included), then what a full collection leaves (live).
+const heapSampler = config.heapProfile
+  ? setInterval(() => {
+      const withGarbage = heapStats().heapSize;
+      Bun.gc(true);
+      const stats = heapStats();
+      if (stats.heapSize <= (result.heap?.heapSizeBytes ?? 0)) return;
+      const topTypes = Object.entries(stats.objectTypeCounts).sort((a, b) => b[1] - a[1]).slice(0, 8);
+      result.heap = { heapSizeBytes: stats.heapSize, beforeCollectionBytes: withGarbage, extraMemoryBytes: stats.extraMemorySize, objectCount: stats.objectCount, topTypes };
+    }, 1000)
+  : undefined;
+
+/** The member state's size summed over the snapshot and the run, as /metrics shows it. */
+function memberStateNow(): { members: number; approximateBytes: number } {
+  let members = 0;
+  let approximateBytes = 0;
+  for (const size of [...bot.memberSnapshots.sizes(), ...bot.bulkSync.memberStateSizes()]) {
+    members += size.members;
+    approximateBytes += size.approximateBytes;
+  }
+  return { members, approximateBytes };
+}
 
 if (config.mode === "bulk") {
   const run = await bot.bulkSync.runBackground(config.guildId);
@@ -68,10 +136,16 @@ if (config.mode === "bulk") {
 }
 
 result.wallMs = performance.now() - started;
+// A short run can end between two samples; the snapshot it leaves is still held.
+const heldAtEnd = memberStateNow();
+if (heldAtEnd.members > result.memberState.members) result.memberState = heldAtEnd;
 const cpu = process.cpuUsage(cpuBefore);
 result.cpuUserMs = cpu.user / 1000;
 result.cpuSystemMs = cpu.system / 1000;
+clearInterval(rssSampler);
 clearInterval(sampler);
+clearInterval(heapSampler);
+result.planningCpuMs ??= cpuMs();
 result.peakRssBytes = Math.max(peakRss, process.memoryUsage().rss);
 process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 await bot.close();

@@ -24,6 +24,8 @@ export interface WorldSpec {
   /** Requests per Roblox window by API class; default the documented per-minute limits. */
   robloxLimits?: Partial<Record<RobloxApiClass, number>>;
   recordDiscordRequests?: boolean;
+  /** The Discord emulator's pace for all-members chunks (default: as fast as the bot reads). */
+  memberChunksPerSecond?: number;
   recordRobloxRequests?: boolean;
 }
 
@@ -76,6 +78,7 @@ export async function createWorld(spec: WorldSpec): Promise<World> {
   const discord = await startDiscordEmulator({
     timeScale: spec.timeScale,
     heartbeatIntervalMs: 5_000,
+    memberChunksPerSecond: spec.memberChunksPerSecond,
     recordRequests: spec.recordDiscordRequests ?? true,
   });
   const random = mulberry32(20_260_101);

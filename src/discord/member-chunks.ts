@@ -1,0 +1,60 @@
+/**
+ * Guild members' roles from the gateway (op 8 REQUEST_GUILD_MEMBERS), chunk by chunk, reduced as
+ * each chunk arrives to the members the caller wants: nothing of a chunk is kept after it was read.
+ *
+ * A few wanted members are asked for by `user_ids` (at most 100 a request, and outside Discord's
+ * one-all-members-request-per-guild-per-30-s limit); more than a few are read from the all-members
+ * request, which streams the guild 1000 members a chunk.
+ *
+ * The members kept are parsed (schemas.ts): a member without its roles would read as "holds no
+ * rank", so it is a typed error, never a default. Members nobody wants are only looked at for
+ * their id, so a 1,000,000-member guild is not validated member by member.
+ */
+import type { Client } from "@discordjs/core";
+import { discordMemberChunk, parseDiscord } from "./schemas.ts";
+
+/** One chunk as the sync reads it: user ids and their role ids. */
+export type MemberRoleChunk = { readonly userId: string; readonly roleIds: readonly string[] }[];
+
+const ENDPOINT = "gateway GUILD_MEMBERS_CHUNK";
+/** Discord's cap on `user_ids` in one op 8 request. */
+const USER_IDS_PER_REQUEST = 100;
+/**
+ * Up to this many `user_ids` requests instead of one all-members request. Each is one gateway send
+ * of the 120 a connection may make a minute (heartbeats included), so a few, not hundreds.
+ */
+const MAX_USER_ID_REQUESTS = 10;
+
+/** The chunk's members as the sync reads them, parsed. */
+function rolesOf(members: unknown): MemberRoleChunk {
+  return parseDiscord(ENDPOINT, discordMemberChunk, members).map((member) => ({ userId: member.user.id, roleIds: member.roles }));
+}
+
+/** The wanted members of a chunk, parsed; a member whose id cannot be read fails the whole chunk. */
+function wantedOf(members: unknown, wanted: ReadonlySet<string>): MemberRoleChunk {
+  if (!Array.isArray(members)) return rolesOf(members);
+  const kept: unknown[] = [];
+  for (const member of members) {
+    const id = (member as { user?: { id?: unknown } } | null)?.user?.id;
+    // Whether they are wanted cannot be told: parsing the whole chunk names the fault.
+    if (typeof id !== "string") return rolesOf(members);
+    if (wanted.has(id)) kept.push(member);
+  }
+  return rolesOf(kept);
+}
+
+export function gatewayMemberRoles(client: Client) {
+  return async function* memberRoles(guildId: string, wanted?: ReadonlySet<string>): AsyncGenerator<MemberRoleChunk> {
+    if (wanted && wanted.size <= USER_IDS_PER_REQUEST * MAX_USER_ID_REQUESTS) {
+      const ids = [...wanted];
+      for (let start = 0; start < ids.length; start += USER_IDS_PER_REQUEST) {
+        const user_ids = ids.slice(start, start + USER_IDS_PER_REQUEST);
+        for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, user_ids })) yield rolesOf(members);
+      }
+      return;
+    }
+    for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
+      yield wanted ? wantedOf(members, wanted) : rolesOf(members);
+    }
+  };
+}
