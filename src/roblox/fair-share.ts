@@ -61,8 +61,11 @@ function isAsyncGenerator(value: unknown): value is AsyncGenerator<unknown> {
 /** Hands a job to the shared limiter; calls `started` when the limiter starts running it. */
 export type Admit<T> = (started: () => void) => Promise<T>;
 
+/** A job waiting for its turn; `drop` rejects it without running it. */
+type Waiting = (() => void) & { drop?: (reason: Error) => void };
+
 export class FairQueue {
-  readonly #queues = new Map<string, Array<() => void>>();
+  readonly #queues = new Map<string, Waiting[]>();
   /** Keys with waiting jobs, in the order they get their next turn. */
   readonly #turns: string[] = [];
   /** Jobs handed to the limiter and not finished, per key. */
@@ -84,7 +87,7 @@ export class FairQueue {
   /** Waits for `key`'s turn, then admits the job; resolves or rejects with it. */
   run<T>(key: string, admit: Admit<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const start = () => {
+      const start: Waiting = () => {
         let waitingToStart = true;
         const started = () => {
           if (!waitingToStart) return;
@@ -101,6 +104,7 @@ export class FairQueue {
         };
         admit(started).then(resolve, reject).finally(finished);
       };
+      start.drop = reject;
       const queue = this.#queues.get(key);
       if (queue) queue.push(start);
       else {
@@ -109,6 +113,14 @@ export class FairQueue {
       }
       this.#pump();
     });
+  }
+
+  /** Rejects every job not yet handed to the limiter (the limiter is stopping and drops its own). */
+  drop(reason: Error): void {
+    const waiting = [...this.#queues.values()].flat();
+    this.#queues.clear();
+    this.#turns.length = 0;
+    for (const job of waiting) job.drop?.(reason);
   }
 
   /** Jobs not yet handed to the limiter, over every key. */

@@ -234,6 +234,8 @@ export class ApiRateLimiter {
   async stop(): Promise<void> {
     clearTimeout(this.refillTimer);
     this.refillTimer = undefined;
+    // Requests still in the guilds' queues are dropped with those in the bottleneck, with its error.
+    this.fair?.drop(new Bottleneck.BottleneckError("This job has been dropped by Bottleneck"));
     this.stopping ??= this.bottleneck.stop({ dropWaitingJobs: true });
     await this.stopping;
   }

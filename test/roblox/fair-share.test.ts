@@ -81,6 +81,19 @@ describe("FairQueue", () => {
     expect(handed).toHaveLength(6);
   });
 
+  test("dropping rejects every job still waiting for its turn; the one handed over is the limiter's to settle", async () => {
+    const queue = new FairQueue();
+    const limiter = manualLimiter();
+    const handed = queue.run("a", limiter.admit("a-0"));
+    const waiting = [queue.run("a", limiter.admit("a-1")), queue.run("b", limiter.admit("b-0"))];
+    queue.drop(new Error("stopping"));
+    for (const job of waiting) await expect(job).rejects.toThrow("stopping");
+    expect(queue.size).toBe(0);
+    limiter.startNext();
+    expect(await handed).toBe("a-0");
+    expect(limiter.handed).toEqual(["a-0"]);
+  });
+
   test("a job the limiter rejects frees its place and reaches its caller", async () => {
     const queue = new FairQueue();
     const failed = queue.run("a", () => Promise.reject(new Error("limiter stopped")));
@@ -152,6 +165,29 @@ describe("one credential shared by guilds, against the Roblox emulator", () => {
     expect(order.findIndex((url) => url.includes(`/users/${USERS.alice.id}`))).toBeLessThan(5);
     await client.close();
   });
+
+  test("closing the client drops every request still waiting for its guild's turn, even while the ones running hang", async () => {
+    const client = clientFor(rbx, { apiKey: KEYS.good, rateLimits: { maxConcurrent: 2 } });
+    const guild = scopedToGuild(client, "burst-guild");
+    // Calibrated first (the first request of a class goes alone), then the guild's one slot hangs.
+    await guild.getGroup(GROUP_ID);
+    rbx.failures.inject({ pathIncludes: `/groups/${GROUP_ID}`, delayMs: 3_000 });
+    const running = guild.getGroup(GROUP_ID);
+    const waiting = Array.from({ length: 5 }, () => guild.getGroup(GROUP_ID));
+    const order: string[] = [];
+    const settled = [running, ...waiting].map((request, index) =>
+      request.then(
+        () => order.push(index === 0 ? "running" : "waiting"),
+        () => order.push(index === 0 ? "running" : "waiting"),
+      ),
+    );
+    await Bun.sleep(50);
+    await client.close();
+    await Promise.all(settled);
+    // The waiting ones were dropped at once, not after the hanging request finally answered.
+    expect(order).toEqual(["waiting", "waiting", "waiting", "waiting", "waiting", "running"]);
+    rbx.failures.clear();
+  }, 10_000);
 
   test("without fair share (for comparison) the same request waits behind the whole burst", async () => {
     const client = clientFor(rbx, { apiKey: KEYS.good, rateLimits: { maxConcurrent: 1, fairShare: false } });
