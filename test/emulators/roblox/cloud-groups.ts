@@ -15,6 +15,7 @@
  *   unassign are no-ops when the member already has / does not have the role (200, unchanged).
  * - `updateMask` is accepted and ignored.
  */
+import { rankChange, roleChange, writer } from "./audit-log.ts";
 import type { Principal } from "./auth.ts";
 import {
   type CloudRoute,
@@ -289,13 +290,18 @@ export function cloudGroupRoutes(env: EmulatorEnv): CloudRoute[] {
       const denied = checkAuthority(group, principal, member, role, kind);
       if (denied) return denied;
 
-      if (kind === "patch") state.replaceRoles(group, member, role);
-      else if (kind === "assign") state.assignRole(member, role);
-      else {
+      const before = highestRole(member);
+      const actor = writer(group, principal.userId);
+      const user = state.requireUser(member.userId);
+      if (kind === "patch") {
+        if (state.replaceRoles(group, member, role)) env.audit.append(group, rankChange(actor, user, before, highestRole(member)));
+      } else if (kind === "assign") {
+        if (state.assignRole(member, role)) env.audit.append(group, roleChange("AssignRole", actor, user, role));
+      } else {
         if (member.roles.length === 1 && member.roles[0] === role) {
           return v2Error("INVALID_ARGUMENT", "A member must keep at least one role.");
         }
-        state.unassignRole(member, role);
+        if (state.unassignRole(member, role)) env.audit.append(group, roleChange("UnassignRole", actor, user, role));
       }
       return Response.json(membershipJson(member));
     };

@@ -1,4 +1,5 @@
 /** What the route modules share: the world, credentials, limits and settings of one emulator. */
+import type { AuditLog } from "./audit-log.ts";
 import type { AuthStore, Principal } from "./auth.ts";
 import type { FixedWindowLimiter } from "./ratelimit.ts";
 import type { RobloxState } from "./state.ts";
@@ -6,6 +7,8 @@ import type { RobloxApiClass, RobloxEmulatorCounts } from "./types.ts";
 
 export interface EmulatorEnv {
   state: RobloxState;
+  /** Every group's audit log, fed by the routes and helpers that change memberships. */
+  audit: AuditLog;
   auth: AuthStore;
   /** Resolves an OAuth access token (Bearer) to a principal; set by the OAuth module. */
   oauthPrincipal: (accessToken: string) => Principal | undefined;

@@ -8,6 +8,7 @@
  *
  *   apis        /cloud/v2/groups/{g}[/roles[/{r}]|/memberships[/{m}[:assignRole|:unassignRole]]]
  *               /cloud/v2/users/{u}[:generateThumbnail|/operations/{op}]     (x-api-key or Bearer)
+ *               /legacy-groups/v1/groups/{g}/audit-log                       (x-api-key or Bearer; audit-log-route.ts)
  *               /oauth/v1/{authorize,token,userinfo,certs,token/introspect,token/revoke,token/resources}
  *               /oauth/.well-known/openid-configuration
  *   groups      /v1/groups/{g}, /v1/groups/{g}/roles, /v1/groups/{g}/users, /v1/groups/{g}/roles/{r}/users,
@@ -62,9 +63,16 @@
  * (alone: only a delay). Bun's fetch silently retries an idempotent request once when a reused
  * keep-alive connection drops, so a drop there also swallows that immediate retry (server.ts).
  *
+ * Audit log: every membership change made through the emulator appends an entry (audit-log.ts):
+ * the bot's writes (Open Cloud PATCH/assign/unassign as the key owner, legacy PATCH/DELETE as the
+ * cookie user) and website-style changes by a named actor (`changeRankAsUser`, ... in website.ts).
+ * The seeding helpers write none. `setAuditLogRetention(ms)` makes old entries expire (a gap).
+ *
  * Recording: `requests` holds every request (`url` is `/{service}/path?query`, so each entry can be
  * passed as is to robloxValidator() of test/support/openapi.ts); clear it with `requests.length = 0`.
  */
+import { type AuditEntry, AuditLog } from "./audit-log.ts";
+import { auditLogRoute } from "./audit-log-route.ts";
 import { type ApiKeyOptions, AuthStore } from "./auth.ts";
 import { createCloudGateway } from "./cloud.ts";
 import { cloudGroupRoutes } from "./cloud-groups.ts";
@@ -88,6 +96,7 @@ import {
   type ThumbnailState,
 } from "./state.ts";
 import { createThumbnailsHandler } from "./thumbnails.ts";
+import { type WebsiteActions, websiteActions } from "./website.ts";
 import {
   emptyClassCounts,
   type FailureInjector,
@@ -99,6 +108,8 @@ import {
   type RobloxService,
 } from "./types.ts";
 
+export type { AuditAction, AuditEntry } from "./audit-log.ts";
+export { AUDIT_LOG_SCOPE } from "./audit-log-route.ts";
 export type { ApiKeyOptions } from "./auth.ts";
 export type { OAuthClientOptions } from "./oauth.ts";
 export {
@@ -128,7 +139,7 @@ export {
   type RobloxService,
 } from "./types.ts";
 
-export interface RobloxEmulator {
+export interface RobloxEmulator extends WebsiteActions {
   /** `http://127.0.0.1:PORT/{service}`: the value for ROBLOX_API_URL. */
   readonly urlTemplate: string;
   /** `http://127.0.0.1:PORT`. */
@@ -160,6 +171,12 @@ export interface RobloxEmulator {
   memberCount(groupId: number): number;
   /** Seeds `count` users (`Player{id}`) as members spread over the ranks; returns their ids. */
   bulkSeed(groupId: number, count: number, options?: BulkSeedOptions): number[];
+
+  // audit log (the website-style changes that feed it come from WebsiteActions)
+  /** The group's audit entries still kept, oldest first. */
+  auditLog(groupId: number): AuditEntry[];
+  /** Entries older than `ms` expire (Infinity: never, the default). */
+  setAuditLogRetention(ms: number): void;
 
   // credentials
   addApiKey(key: string, opts: ApiKeyOptions): void;
@@ -203,6 +220,7 @@ export async function startRobloxEmulator(options: RobloxEmulatorOptions = {}): 
   });
   const env: EmulatorEnv = {
     state,
+    audit: new AuditLog(),
     auth,
     oauthPrincipal: () => undefined,
     limiter: new FixedWindowLimiter(options.rateLimits?.windowMs ?? 60_000),
@@ -216,7 +234,7 @@ export async function startRobloxEmulator(options: RobloxEmulatorOptions = {}): 
   await oauth.init();
   env.oauthPrincipal = (token) => oauth.principal(token);
 
-  const cloud = createCloudGateway(env, [...cloudGroupRoutes(env), ...cloudUserRoutes(env)]);
+  const cloud = createCloudGateway(env, [...cloudGroupRoutes(env), ...cloudUserRoutes(env), auditLogRoute(env)]);
   const failures = new Failures();
   const requests: RecordedRequest[] = [];
   let latencyMs = options.latencyMs ?? 0;
@@ -231,7 +249,7 @@ export async function startRobloxEmulator(options: RobloxEmulatorOptions = {}): 
     ...(options.legacyRateLimit ? { legacyRateLimit: options.legacyRateLimit } : {}),
     handlers: {
       apis: (ctx) => {
-        if (ctx.path.startsWith("/cloud/")) return cloud(ctx);
+        if (ctx.path.startsWith("/cloud/") || ctx.path.startsWith("/legacy-groups/")) return cloud(ctx);
         if (ctx.path.startsWith("/oauth/")) return oauth.handle(ctx);
         return gatewayError(404, "Not Found");
       },
@@ -283,6 +301,12 @@ export async function startRobloxEmulator(options: RobloxEmulatorOptions = {}): 
     },
     memberCount: (groupId) => state.requireGroup(groupId).members.size,
     bulkSeed: (groupId, count, seedOptions) => state.bulkSeed(groupId, count, seedOptions),
+
+    ...websiteActions(state, env.audit),
+    auditLog: (groupId) => [...env.audit.entries(groupId).ascAfter(0)],
+    setAuditLogRetention: (ms) => {
+      env.audit.retentionMs = ms;
+    },
 
     addApiKey: (key, opts) => auth.addApiKey(key, opts),
     removeApiKey: (key) => auth.removeApiKey(key),

@@ -16,7 +16,6 @@ import type { EmulatorEnv } from "./env.ts";
 import {
   isRecord,
   jsonBody,
-  legacyBadRequest,
   legacyError,
   legacyJson,
   legacyNotFound,
@@ -26,8 +25,9 @@ import {
   type Route,
 } from "./http.ts";
 import { checkCsrf, requireSession } from "./legacy-auth.ts";
-import { type CursorDirection, decodeCursor, encodeCursor } from "./paging.ts";
-import { type SeqIndex, take } from "./seq-index.ts";
+import { pageByCursor } from "./legacy-paging.ts";
+import { rankChange, target as targetOf } from "./audit-log.ts";
+import { mayGrant, mayManage } from "./authority.ts";
 import {
   type GroupRecord,
   hasPermission,
@@ -38,7 +38,6 @@ import {
   type UserRecord,
 } from "./state.ts";
 
-const LIMITS = [10, 25, 50, 100];
 const GROUP_INVALID = "The group is invalid or does not exist.";
 const NO_PERMISSION = "You do not have permission to manage this member.";
 
@@ -80,53 +79,6 @@ export function createLegacyGroupsHandler(env: EmulatorEnv): (ctx: RequestContex
     return state.groups.get(id) ?? legacyError(400, 1, message);
   }
 
-  /** Cursor paging over an ordered member index (`limit`, `cursor`, `sortOrder`). */
-  function pageMembers(
-    ctx: RequestContext,
-    source: SeqIndex<MemberRecord>,
-    binding: string,
-  ): { page: MemberRecord[]; previousPageCursor: string | null; nextPageCursor: string | null } | Response {
-    const limitRaw = ctx.query.get("limit");
-    const limit = limitRaw === null ? 10 : Number(limitRaw);
-    if (!LIMITS.includes(limit)) return legacyBadRequest();
-    const sortRaw = ctx.query.get("sortOrder") ?? "Asc";
-    const sort = ["asc", "desc"].includes(sortRaw.toLowerCase()) ? (sortRaw.toLowerCase() as "asc" | "desc") : undefined;
-    if (!sort) return legacyBadRequest();
-    const bound = `${binding}|${sort}`;
-
-    const cursorRaw = ctx.query.get("cursor");
-    let cursor: { key: number; direction: CursorDirection } | undefined;
-    if (cursorRaw) {
-      cursor = decodeCursor(cursorRaw, bound);
-      if (!cursor) return legacyError(400, 36, "The pagination cursor is invalid.");
-    }
-    const forward = (after: number) => (sort === "asc" ? source.ascAfter(after) : source.descBefore(after));
-    const backward = (before: number) => (sort === "asc" ? source.descBefore(before) : source.ascAfter(before));
-
-    let page: MemberRecord[];
-    let hasNext: boolean;
-    let hasPrevious: boolean;
-    if (!cursor) {
-      ({ page, more: hasNext } = take(forward(sort === "asc" ? 0 : Number.MAX_SAFE_INTEGER), limit));
-      hasPrevious = false;
-    } else if (cursor.direction === "next") {
-      ({ page, more: hasNext } = take(forward(cursor.key), limit));
-      hasPrevious = true;
-    } else {
-      const taken = take(backward(cursor.key), limit);
-      page = taken.page.reverse();
-      hasPrevious = taken.more;
-      hasNext = true;
-    }
-    const first = page[0];
-    const last = page[page.length - 1];
-    return {
-      page,
-      previousPageCursor: hasPrevious && first ? encodeCursor(first.seq, "previous", bound) : null,
-      nextPageCursor: hasNext && last ? encodeCursor(last.seq, "next", bound) : null,
-    };
-  }
-
   // ---- reads ------------------------------------------------------------------------------
 
   function getGroup(_ctx: RequestContext, [gid]: string[]): Response {
@@ -144,7 +96,7 @@ export function createLegacyGroupsHandler(env: EmulatorEnv): (ctx: RequestContex
   function getGroupUsers(ctx: RequestContext, [gid]: string[]): Response {
     const group = groupFromPath(gid);
     if (group instanceof Response) return group;
-    const result = pageMembers(ctx, group.order, `group:${group.id}`);
+    const result = pageByCursor(ctx, group.order, `group:${group.id}`);
     if (result instanceof Response) return result;
     return legacyJson({
       previousPageCursor: result.previousPageCursor,
@@ -160,7 +112,7 @@ export function createLegacyGroupsHandler(env: EmulatorEnv): (ctx: RequestContex
     if (roleId === undefined) return legacyNotFound();
     const role = group.roles.get(roleId);
     if (!role) return legacyError(403, 2, "The roleset is invalid or does not exist.");
-    const result = pageMembers(ctx, role.holders, `role:${role.id}`);
+    const result = pageByCursor(ctx, role.holders, `role:${role.id}`);
     if (result instanceof Response) return result;
     return legacyJson({
       previousPageCursor: result.previousPageCursor,
@@ -303,9 +255,11 @@ export function createLegacyGroupsHandler(env: EmulatorEnv): (ctx: RequestContex
     if (!mayManage(group, session.userId, target, "changeRank") || !mayGrant(group, session.userId, role)) {
       return legacyError(403, 4, NO_PERMISSION);
     }
+    const before = highestRole(target);
     if (!state.replaceRoles(group, target, role)) {
       return legacyError(400, 26, "You cannot change the user's role to the same role.");
     }
+    env.audit.append(group, rankChange(session.userId, state.requireUser(userId), before, highestRole(target)));
     return legacyJson({});
   }
 
@@ -317,23 +271,11 @@ export function createLegacyGroupsHandler(env: EmulatorEnv): (ctx: RequestContex
     if (!target) return legacyError(400, 3, "The user is invalid or does not exist.");
     const leaving = userId === session.userId && userId !== group.ownerId;
     if (!leaving && !mayManage(group, session.userId, target, "exileMembers")) return legacyError(403, 4, NO_PERMISSION);
+    // Logged before leaving, so the entry carries the actor's role (for a leave, the member's own).
+    const user = state.requireUser(userId);
+    env.audit.append(group, leaving ? { actionType: "LeaveGroup", actorUserId: userId, description: {} } : { actionType: "RemoveMember", actorUserId: session.userId, description: targetOf(user) });
     state.leave(group, target);
     return legacyJson({});
-  }
-
-  /** The actor holds `permission` and outranks the target, who is not the owner. */
-  function mayManage(group: GroupRecord, actorId: number, target: MemberRecord, permission: RolePermissionKey): boolean {
-    if (target.userId === group.ownerId || target.userId === actorId) return false;
-    if (actorId === group.ownerId) return true;
-    const actor = group.members.get(actorId);
-    if (!actor || !hasPermission(actor, permission)) return false;
-    return highestRole(target).rank < highestRole(actor).rank;
-  }
-
-  function mayGrant(group: GroupRecord, actorId: number, role: RoleRecord): boolean {
-    if (actorId === group.ownerId) return true;
-    const actor = group.members.get(actorId);
-    return actor !== undefined && role.rank < highestRole(actor).rank;
   }
 
   const routes: Route[] = [

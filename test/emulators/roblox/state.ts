@@ -478,6 +478,13 @@ export class RobloxState {
     return true;
   }
 
+  /** Joins with the base member role (a user joining on the website). */
+  joinAsMember(group: GroupRecord, userId: number): MemberRecord {
+    const role = group.baseRole ?? group.rolesByRank.find((r) => r.rank > 0 && r.rank < 255);
+    if (!role) throw new Error(`group ${group.id} has no role to join with`);
+    return this.join(group, userId, role);
+  }
+
   leave(group: GroupRecord, member: MemberRecord): void {
     for (const role of member.roles) role.holders.delete(member);
     group.order.delete(member);

@@ -5,7 +5,7 @@ export const ROBLOX_SERVICES = ["apis", "users", "groups", "thumbnails", "auth"]
 export type RobloxService = (typeof ROBLOX_SERVICES)[number];
 
 /** Open Cloud rate-limit classes (`x-roblox-rate-limits` of the operations the bot uses). */
-export const ROBLOX_API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get"] as const;
+export const ROBLOX_API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "groups.auditLog"] as const;
 export type RobloxApiClass = (typeof ROBLOX_API_CLASSES)[number];
 
 /** `perApiKeyOwner` limits per minute from Roblox's OpenAPI document (notes §1.3). */
@@ -15,6 +15,7 @@ export const PER_API_KEY_OWNER_PER_MINUTE: Record<RobloxApiClass, number> = {
   "groups.memberships": 300,
   "groups.write": 300,
   "users.get": 1000,
+  "groups.auditLog": 100,
 };
 
 /** `perOauth2Authorization` limits per minute (notes §1.3), counted per OAuth authorization. */
@@ -24,6 +25,7 @@ export const PER_OAUTH2_AUTHORIZATION_PER_MINUTE: Record<RobloxApiClass, number>
   "groups.memberships": 90,
   "groups.write": 90,
   "users.get": 10,
+  "groups.auditLog": 100,
 };
 
 export interface RobloxEmulatorOptions {
@@ -130,5 +132,5 @@ export interface RobloxEmulatorCounts {
 }
 
 export function emptyClassCounts(): Record<RobloxApiClass, number> {
-  return { "groups.get": 0, "groups.roles": 0, "groups.memberships": 0, "groups.write": 0, "users.get": 0 };
+  return { "groups.get": 0, "groups.roles": 0, "groups.memberships": 0, "groups.write": 0, "users.get": 0, "groups.auditLog": 0 };
 }
