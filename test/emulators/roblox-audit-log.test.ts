@@ -151,7 +151,8 @@ describe("reading the audit log", () => {
 
   test("limit outside 10/25/50/100 and sortOrder outside Asc/Desc are 400s", async () => {
     const rbx = await withChanges(1);
-    for (const query of [{ limit: "7" }, { limit: "101" }, { limit: "ten" }, { sortOrder: "Sideways" }]) {
+    const invalid: Record<string, string>[] = [{ limit: "7" }, { limit: "101" }, { limit: "ten" }, { sortOrder: "Sideways" }];
+    for (const query of invalid) {
       const r = await read(rbx, query);
       expect([query, r.status, r.body.errors[0].code]).toEqual([query, 400, 8]);
     }
