@@ -8,6 +8,8 @@ import {
   RobloxRoleNotFoundError,
   RobloxSameRoleError,
 } from "./errors.ts";
+import { type AuditLogQuery, AuditLogApi } from "./audit-log.ts";
+import type { AuditLogPage } from "./audit-log-schema.ts";
 import { RobloxBatchLoaders } from "./batching.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
 import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
@@ -80,6 +82,7 @@ export class RobloxClient {
   private readonly limits: RobloxRateLimits;
   private readonly legacy: LegacyApi;
   private readonly openCloud: OpenCloudApi | undefined;
+  private readonly auditLog: AuditLogApi | undefined;
   private readonly reads: RobloxReadApi;
   private readonly rankWrite: "assign-role" | "patch";
   private readonly rolesCacheTtlMs: number;
@@ -102,6 +105,7 @@ export class RobloxClient {
     });
     this.legacy = new LegacyApi(transport, this.auth === "cookie" ? "cookie" : "none");
     this.openCloud = this.auth === "api-key" ? new OpenCloudApi(transport) : undefined;
+    this.auditLog = this.auth === "api-key" ? new AuditLogApi(transport) : undefined;
     this.reads = this.openCloud ?? this.legacy;
     this.rankWrite = options.openCloudRankWrite ?? "assign-role";
     this.rolesCacheTtlMs = options.rolesCacheTtlMs ?? 60_000;
@@ -324,6 +328,17 @@ export class RobloxClient {
   async ownMembership(groupId: number, tally?: RequestTally): Promise<{ roleId: number | null; canChangeRank: boolean }> {
     if (this.auth !== "cookie") throw new RobloxNoCredentialsError("no ROBLOX_COOKIE configured");
     return this.legacy.ownMembership(groupId, tally);
+  }
+
+  /**
+   * One page of the group's audit log (newest first unless asked otherwise). Needs an API key with
+   * `legacy-group:manage` whose owner may view the log: a 403 is a RobloxAuditLogForbiddenError.
+   */
+  readAuditLog(groupId: number, query?: AuditLogQuery, tally?: RequestTally): Promise<AuditLogPage> {
+    if (!this.auditLog) {
+      return Promise.reject(new RobloxNoCredentialsError("reading the group audit log needs an Open Cloud API key (ROBLOX_API_KEY)"));
+    }
+    return this.auditLog.readPage(groupId, query, tally);
   }
 
   /** Open Cloud write calls, for the start-up check's side-effect-free probe. Undefined without a key. */

@@ -1,4 +1,13 @@
 /** The Roblox client's public surface: what features import. */
+export {
+  AUDIT_LOG_PAGE_SIZES,
+  AUDIT_LOG_PERMISSION,
+  AUDIT_LOG_SCOPE,
+  type AuditLogPageSize,
+  type AuditLogQuery,
+  RobloxAuditLogForbiddenError,
+} from "./audit-log.ts";
+export type { AuditActionType, AuditLogEntry, AuditLogPage, AuditMembershipAction, AuditRoleRef } from "./audit-log-schema.ts";
 export { RobloxClient, type LinkedRanks, type RobloxClientOptions } from "./client.ts";
 export * from "./errors.ts";
 export { API_CLASSES, DOCUMENTED_PER_MINUTE, type ApiClass, type RateLimitOptions } from "./limits.ts";

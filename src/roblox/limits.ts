@@ -3,7 +3,7 @@ import { currentGuild, FairQueue } from "./fair-share.ts";
 import { LearnedRate, type HeaderlessAnswer } from "./learned-rate.ts";
 
 /** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */
-export const API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "legacy"] as const;
+export const API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "groups.auditLog", "legacy"] as const;
 export type ApiClass = (typeof API_CLASSES)[number];
 
 /**
@@ -16,6 +16,8 @@ export const DOCUMENTED_PER_MINUTE: Record<ApiClass, number> = {
   "groups.memberships": 300,
   "groups.write": 300,
   "users.get": 1000,
+  /** The group audit log (legacy-groups on apis.roblox.com), the change feed's source. */
+  "groups.auditLog": 100,
   legacy: 120,
 };
 

@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import type { z } from "zod";
 import { parseAnswer, RobloxMalformedAnswerError } from "../../src/roblox/schemas.ts";
 import * as wire from "../../src/roblox/wire.ts";
+import { auditLogPage } from "../../src/roblox/audit-log-schema.ts";
 import { hasField, requiredFieldPaths, specExample, withoutField } from "../support/spec-examples.ts";
 
 const SPEC = "roblox-openapi.subset.json";
@@ -27,6 +28,7 @@ const ENDPOINTS: { method: string; path: string; schema: z.ZodType }[] = [
   { method: "GET", path: "/v1/users/{userId}", schema: wire.legacyUser },
   { method: "GET", path: "/v1/users/authenticated", schema: wire.legacyAuthenticatedUser },
   { method: "GET", path: "/v1/groups/{groupId}/membership", schema: wire.legacyOwnMembership },
+  { method: "GET", path: "/legacy-groups/v1/groups/{groupId}/audit-log", schema: auditLogPage },
 ];
 
 function caught(run: () => unknown): unknown {
