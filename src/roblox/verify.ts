@@ -3,6 +3,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { RobloxClient } from "./client.ts";
 import { RobloxError } from "./errors.ts";
 import type { GroupRole, RobloxAuthKind } from "./types.ts";
+import { AUDIT_LOG_NOT_CHECKED, type AuditLogAccess, checkAuditLogAccess } from "./verify-audit-log.ts";
 
 /** The setting an operator must look at to fix a problem. */
 export type RobloxSetting = "ROBLOX_API_KEY" | "ROBLOX_COOKIE" | "ROBLOX_GROUP_ID" | "ROBLOX_API_URL";
@@ -21,6 +22,8 @@ export interface RobloxCredentialReport {
   /** Whether rank writes are expected to succeed (see `verifyRobloxCredentials`). */
   canWrite: boolean;
   problems: RobloxCredentialProblem[];
+  /** Whether the group audit log (the change feed) can be read; informative, never a problem. */
+  auditLog: AuditLogAccess;
 }
 
 export interface VerifyOptions {
@@ -43,6 +46,9 @@ export interface VerifyOptions {
  *   in the group (`GET /v1/groups/{id}/membership`), whose permissions include `changeRank`.
  * - None: reads only; writes are reported as impossible.
  *
+ * - API key: whether the group audit log is readable (one read of 10 entries), reported beside the
+ *   problems, not among them: the periodic sync works without it.
+ *
  * Never throws: problems are logged as warnings naming the setting to check, returned for
  * `/readyz`, and exported as `rankbridge_roblox_credentials_ok{check="read"|"write"}`.
  */
@@ -58,6 +64,7 @@ export async function verifyRobloxCredentials(
     roleCount: null,
     canWrite: false,
     problems: [],
+    auditLog: AUDIT_LOG_NOT_CHECKED,
   };
   const problem = (variable: RobloxSetting, message: string) => {
     report.problems.push({ variable, message });
@@ -79,7 +86,11 @@ export async function verifyRobloxCredentials(
     groupName: report.groupName,
     roleCount: report.roleCount,
     canWrite: report.canWrite,
+    auditLogReadable: report.auditLog.readable,
   };
+  if (report.auditLog.readable === false) {
+    options.logger?.warn({ groupId, variable: "ROBLOX_API_KEY" }, `Roblox group audit log not readable: ${report.auditLog.detail}`);
+  }
   if (report.ok) options.logger?.info(summary, "Roblox credentials verified");
   else options.logger?.warn({ ...summary, problems: report.problems.length }, "Roblox credentials have problems");
   return report;
@@ -133,6 +144,7 @@ async function runChecks(
     return;
   }
   report.canWrite = await checkApiKeyWrite(client, groupId, roles, problem);
+  report.auditLog = await checkAuditLogAccess(client, groupId);
 }
 
 /** The write half of the check for an API key; also confirms keys that guilds store (design §10). */

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { createMetrics } from "../../src/observability/metrics.ts";
 import type { RobloxClientOptions } from "../../src/roblox/client.ts";
+import { RobloxAuditLogForbiddenError } from "../../src/roblox/audit-log.ts";
 import { KEY_OWNERSHIP_ADVICE, verifyRobloxCredentials } from "../../src/roblox/verify.ts";
 import {
   BOT_COOKIE,
@@ -49,9 +50,22 @@ describe("start-up verification of the Roblox credentials", () => {
   test("a good key: group, roles, write access, without changing anything", async () => {
     const before = rbx.membership(GROUP_ID, USERS.alice.id);
     const { report, lines, logged, metric } = await verify({ apiKey: KEYS.good }, GROUP_ID);
-    expect(report).toEqual({ ok: true, auth: "api-key", groupName: "Army", roleCount: 15, canWrite: true, problems: [] });
-    expect(logged).toEqual([{ level: 30, msg: "Roblox credentials verified" }]);
-    expect(lines[0]).toMatchObject({ auth: "api-key", groupId: GROUP_ID, groupName: "Army", roleCount: 15, canWrite: true });
+    // This key lacks legacy-group:manage: the audit log is reported unreadable, which is no problem for start-up.
+    expect(report).toEqual({
+      ok: true,
+      auth: "api-key",
+      groupName: "Army",
+      roleCount: 15,
+      canWrite: true,
+      problems: [],
+      auditLog: { readable: false, detail: new RobloxAuditLogForbiddenError("").userMessage },
+    });
+    expect(logged).toEqual([
+      { level: 40, msg: `Roblox group audit log not readable: ${report.auditLog.detail}` },
+      { level: 30, msg: "Roblox credentials verified" },
+    ]);
+    expect(report.auditLog.detail).toContain("legacy-group:manage");
+    expect(lines[1]).toMatchObject({ auth: "api-key", groupId: GROUP_ID, groupName: "Army", roleCount: 15, canWrite: true, auditLogReadable: false });
     expect(metric).toEqual({ read: 1, write: 1 });
 
     // The write probe: one :unassignRole on a user a read just showed is not a member.
@@ -61,6 +75,15 @@ describe("start-up verification of the Roblox credentials", () => {
     expect(writes[0]?.status).toBe(404);
     expect(rbx.membership(GROUP_ID, USERS.alice.id)).toEqual(before);
     expect(JSON.stringify(lines)).not.toContain(KEYS.good);
+  });
+
+  test("a key with legacy-group:manage whose owner may view the audit log: readable, with one read of 10 entries", async () => {
+    rbx.addApiKey("key-with-audit-log", { ownerUserId: USERS.bot.id, scopes: ["group:read", "group:write", "legacy-group:manage"] });
+    const { report, logged } = await verify({ apiKey: "key-with-audit-log" }, GROUP_ID);
+    expect(report).toMatchObject({ ok: true, canWrite: true, auditLog: { readable: true, detail: null } });
+    expect(logged).toEqual([{ level: 30, msg: "Roblox credentials verified" }]);
+    const reads = rbx.requests.filter((request) => request.path.endsWith("/audit-log"));
+    expect(reads.map((request) => [request.query.limit, request.status])).toEqual([["10", 200]]);
   });
 
   test("a wrong key names ROBLOX_API_KEY", async () => {
@@ -123,7 +146,7 @@ describe("start-up verification of the Roblox credentials", () => {
 
   test("a cookie whose account may change ranks", async () => {
     const { report, logged } = await verify({ cookie: BOT_COOKIE }, GROUP_ID);
-    expect(report).toEqual({ ok: true, auth: "cookie", groupName: "Army", roleCount: 15, canWrite: true, problems: [] });
+    expect(report).toEqual({ ok: true, auth: "cookie", groupName: "Army", roleCount: 15, canWrite: true, problems: [], auditLog: { readable: null, detail: null } });
     expect(logged).toEqual([{ level: 30, msg: "Roblox credentials verified" }]);
     expect(rbx.requests.map((request) => `${request.method} ${request.service}${request.path}`)).toContain(
       "GET users/v1/users/authenticated",
@@ -146,7 +169,7 @@ describe("start-up verification of the Roblox credentials", () => {
 
   test("no credentials: reads only, with a warning, not a failure", async () => {
     const { report, logged, metric } = await verify({}, GROUP_ID);
-    expect(report).toEqual({ ok: true, auth: "none", groupName: "Army", roleCount: 15, canWrite: false, problems: [] });
+    expect(report).toEqual({ ok: true, auth: "none", groupName: "Army", roleCount: 15, canWrite: false, problems: [], auditLog: { readable: null, detail: null } });
     expect(logged).toEqual([
       {
         level: 40,
