@@ -36,6 +36,7 @@ import { RobloxClient, type RobloxClientOptions } from "./roblox/client.ts";
 import { verifyRobloxCredentials, type RobloxCredentialReport } from "./roblox/verify.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
+import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LinkingService } from "./services/linking.ts";
@@ -173,7 +174,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     now,
   });
   const guilds = new DiscordGuilds(client.api, memberSnapshots);
-  const audit = new AuditTrail(repositories, client.api, logger);
+  const audit = new AuditTrail(repositories, new DiscordAuditLogChannel(client.api), logger);
   const contexts = new GuildContexts({
     repositories,
     defaultGroupId: config.robloxGroupId,

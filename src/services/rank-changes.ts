@@ -4,7 +4,6 @@
  * says one failing step must not stop the others. The domain decides (src/ranks); this file only
  * gathers the facts, runs the steps through the injected adapters and records what happened.
  */
-import type { APIEmbed, APIInteractionResponseCallbackData } from "discord-api-types/v10";
 import type { Repositories } from "../db/index.ts";
 import type { AuditAction, AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
 import type { GuildMemberView } from "../discord/guilds.ts";
@@ -17,6 +16,7 @@ import {
   AmbiguousRankError,
   EmptyLadderError,
   formatRank,
+  formatRankOrNone,
   RankNotInLadderError,
   UnknownRankError,
   type Rank,
@@ -480,102 +480,4 @@ function refusingLadderErrors<T>(plan: () => T): T {
 /** Discord's own message (e.g. "Missing Permissions") is clearer than anything generic. */
 function discordErrorText(error: unknown): string {
   return error instanceof Error ? error.message.slice(0, 200) : "unknown error";
-}
-
-export function formatRankOrNone(rank: Rank | null): string {
-  return rank ? formatRank(rank) : "no rank";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Replies. They live beside the service because /promote, /demote and /set-rank share them.
-
-export const OUTCOME_COLOURS: Record<OverallOutcome, number> = { ok: 0x2ecc71, partial: 0xf1c40f, failed: 0xe74c3c };
-const CONFIRM_COLOUR = 0x5865f2;
-
-const TITLES: Record<RankChangeKind, Record<OverallOutcome, string>> = {
-  promote: { ok: "Member Promoted", partial: "Promotion Partly Done", failed: "Promotion Failed" },
-  demote: { ok: "Member Demoted", partial: "Demotion Partly Done", failed: "Demotion Failed" },
-  set: { ok: "Rank Set", partial: "Rank Change Partly Done", failed: "Rank Change Failed" },
-};
-
-/** "<@id> (Display) · Roblox: **Name**": design §3 wants both accounts named. */
-export function describeSubject(member: Pick<RankChangeSubject, "discordId" | "displayName" | "robloxUsername" | "robloxUserId">): string {
-  const display = member.displayName ? ` (${escapeMarkdown(member.displayName)})` : " (not in this server)";
-  return `<@${member.discordId}>${display} · Roblox: **${escapeMarkdown(member.robloxUsername)}** (${member.robloxUserId})`;
-}
-
-export function formatRankChangeReply(result: Extract<RankChangeResult, { status: "done" }>): APIInteractionResponseCallbackData {
-  const fields: NonNullable<APIEmbed["fields"]> = [
-    { name: "Rank", value: `${escapeMarkdown(formatRankOrNone(result.from))} → **${escapeMarkdown(formatRank(result.to))}**` },
-    { name: "Steps", value: renderOutcomeLines(result.steps).join("\n").slice(0, 1024) },
-    { name: "Points", value: pointsText(result.member.points, result.to), inline: true },
-  ];
-  if (result.reason) fields.push({ name: "Reason", value: result.reason.slice(0, 1024), inline: true });
-  if (result.robloxFailure) {
-    fields.push({
-      name: "What to do",
-      value: (result.robloxFailure.queued
-        ? `Roblox still shows the old rank. The change is queued and retried automatically (see /sync-status); sync will not undo it meanwhile. If it keeps failing: ${result.robloxFailure.message}`
-        : `Roblox still shows the old rank and no retry can fix it: ${result.robloxFailure.message} Fix that, then run the command again; until then /sync will follow Roblox.`
-      ).slice(0, 1024),
-    });
-  }
-  const unchanged = result.direction === "none";
-  return {
-    allowed_mentions: { parse: [] },
-    embeds: [
-      {
-        title: unchanged && result.outcome === "ok" ? "Rank Unchanged" : TITLES[result.intent][result.outcome],
-        description: describeSubject(result.member),
-        color: OUTCOME_COLOURS[result.outcome],
-        fields,
-      },
-    ],
-    components: [],
-  };
-}
-
-/** The points warning with Confirm and Cancel buttons; `commandName` routes the press back to its command. */
-export function formatPointsConfirmation(
-  result: Extract<RankChangeResult, { status: "needs-confirmation" }>,
-  commandName: string,
-): APIInteractionResponseCallbackData {
-  const { shortfall } = result;
-  const fields: NonNullable<APIEmbed["fields"]> = [
-    { name: "Rank", value: `${escapeMarkdown(formatRankOrNone(result.from))} → **${escapeMarkdown(formatRank(result.to))}**` },
-    { name: "Points", value: `${shortfall.points} of ${shortfall.required} (${shortfall.missing} short)`, inline: true },
-  ];
-  // The button's custom id has no room for free text, so the reason travels in the embed.
-  if (result.reason) fields.push({ name: REASON_FIELD, value: result.reason.slice(0, 1024), inline: true });
-  return {
-    allowed_mentions: { parse: [] },
-    embeds: [
-      {
-        title: "Not Enough Points",
-        description: `${describeSubject(result.member)}\n${escapeMarkdown(formatRank(result.to))} needs ${shortfall.required} points. Change the rank anyway?`,
-        color: CONFIRM_COLOUR,
-        fields,
-      },
-    ],
-    components: [
-      {
-        type: 1,
-        components: [
-          { type: 2, style: 3, label: "Confirm", custom_id: `${commandName}:confirm:${result.member.discordId}:${result.to.id}` },
-          { type: 2, style: 2, label: "Cancel", custom_id: `${commandName}:cancel` },
-        ],
-      },
-    ],
-  };
-}
-
-export const REASON_FIELD = "Reason";
-
-function pointsText(points: number, to: Rank): string {
-  return to.pointsRequired > 0 ? `${points} (${escapeMarkdown(to.name)} needs ${to.pointsRequired})` : String(points);
-}
-
-/** Names come from Roblox and Discord and may contain markdown. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_`~|>])/g, "\\$1");
 }

@@ -3,6 +3,7 @@ import type { Rank } from "../../ranks/ladder.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { requireGuild } from "./guards.ts";
 import type { SlashCommand } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 /** Discord caps an embed description at 4096 characters; keep room for the "more" note. */
 const DESCRIPTION_BUDGET = 3_900;
@@ -38,10 +39,6 @@ export function ladderEmbed(title: string, ranks: readonly Rank[], footer?: stri
   };
 }
 
-/** Names come from Roblox and may contain Discord markdown (`*`, `_`, `|`...). */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_`~|>])/g, "\\$1");
-}
 
 export function groupFooter(deps: Pick<CommandDependencies, "repositories" | "contexts">, guildId: string): string | undefined {
   const groupId = deps.contexts.groupIdOf(guildId, deps.repositories.guilds.get(guildId));

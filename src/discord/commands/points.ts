@@ -8,9 +8,9 @@ import type { Member } from "../../db/schema.ts";
 import { formatRank } from "../../ranks/ladder.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
-import { escapeMarkdown } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 type PointsOperation = PointsChange["op"];
 const MAX_REASON_LENGTH = 500;

@@ -1,12 +1,6 @@
 import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption } from "discord-api-types/v10";
-import {
-  formatPointsConfirmation,
-  formatRankChangeReply,
-  REASON_FIELD,
-  type RankChangeRequestIntent,
-  type RankChangeResult,
-  type RankChangeService,
-} from "../../services/rank-changes.ts";
+import type { RankChangeRequestIntent, RankChangeResult, RankChangeService } from "../../services/rank-changes.ts";
+import { decodePointsButton, formatPointsConfirmation, formatRankChangeReply, REASON_FIELD } from "../views/rank-change.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { withWriteRefusalsExplained } from "./roblox-write-refusal.ts";
@@ -92,13 +86,13 @@ export async function handleRankChangeButton(
   if (!invokerId || invokerId !== actor.userId) {
     throw new CommandRefusedError(`Only the admin who ran /${commandName} can answer this.`);
   }
-  const [verb, memberId, rankIdText] = action.split(":");
-  if (verb === "cancel") {
+  const button = decodePointsButton(action);
+  if (button?.verb === "cancel") {
     await respond.update({ content: "Cancelled. Nothing was changed.", embeds: [], components: [] });
     return;
   }
-  const rankId = Number(rankIdText);
-  if (verb !== "confirm" || !memberId || !Number.isSafeInteger(rankId)) throw new CommandRefusedError("This button is no longer valid.");
+  if (!button) throw new CommandRefusedError("This button is no longer valid.");
+  const { memberId, rankId } = button;
 
   const reason = interaction.message.embeds[0]?.fields?.find((field) => field.name === REASON_FIELD)?.value ?? null;
   // No "thinking" message: the result replaces the confirmation itself.

@@ -16,9 +16,10 @@ import { describeBindDenial } from "./bind-wording.ts";
 import { asRole } from "../schemas.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
-import { escapeMarkdown, groupFooter, ladderEmbed } from "./list-ranks.ts";
+import { groupFooter, ladderEmbed } from "./list-ranks.ts";
 import { permissionBits } from "./permissions.ts";
 import type { CommandContext } from "./types.ts";
+import { escapeMarkdown, truncate } from "../views/markdown.ts";
 
 /** Discord's cap on roles per guild. */
 const MAX_GUILD_ROLES = 250;
@@ -242,6 +243,3 @@ function plural(count: number): string {
   return count === 1 ? "" : "s";
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

@@ -6,7 +6,7 @@ import { formatRank, InvalidLadderError, RankLadder } from "../../ranks/ladder.t
 import { describeBindDenial } from "./bind-wording.ts";
 import type { CommandDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
-import { escapeMarkdown } from "./list-ranks.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { rankChoices, resolveRankOption } from "./rank-autocomplete.ts";
