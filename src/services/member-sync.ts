@@ -7,12 +7,13 @@
 import type { Repositories } from "../db/index.ts";
 import type { AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
-import { checkRoleChange } from "../ranks/hierarchy.ts";
+import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
 import type { Membership } from "../roblox/types.ts";
 import { planSync, type SyncItem, type SyncItemKind } from "../sync/planner.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
+import { MemberRoleEditor } from "./member-role-editor.ts";
 import type { RankChangeDiscord } from "./rank-changes.ts";
 
 /** The member has no Roblox account linked, so there is nothing to sync them to. */
@@ -45,6 +46,8 @@ export interface MemberRankInspection {
   discordRank: Rank | null;
   /** Every rank role held; more than one is a mismatch of its own. */
   discordRanksHeld: Rank[];
+  /** Every role the member holds in Discord (null when not in the server). */
+  discordRoleIds: readonly string[] | null;
   storedRank: Rank | null;
   /** The sync planner's verdict for this member. */
   plan: SyncItem;
@@ -68,7 +71,7 @@ export interface MemberSyncResult extends MemberRankInspection {
 
 export interface MemberSyncServiceOptions {
   repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;
-  guilds: Pick<RankChangeDiscord, "member" | "botStanding" | "setMemberRoles">;
+  guilds: Pick<RankChangeDiscord, "member" | "botStanding" | "writeMemberRoles">;
   contexts: Pick<GuildContexts, "resolve">;
   audit: Pick<AuditTrail, "record">;
   logger: Logger;
@@ -117,6 +120,7 @@ export class MemberSyncService {
       pendingRank,
       discordRank: discordMember ? ladder.rankHeld(discordMember.roleIds) : null,
       discordRanksHeld,
+      discordRoleIds: discordMember?.roleIds ?? null,
       storedRank: link.rankId !== null ? (ladder.byId(link.rankId) ?? null) : null,
       plan,
       inSync: plan.kind === "in-sync" && robloxAgrees,
@@ -142,23 +146,26 @@ export class MemberSyncService {
     if (plan.nextRoleIds) {
       if (dryRun) discordChange = "would-update";
       else {
-        const check = checkRoleChange(await this.options.guilds.botStanding(guildId), {
-          addRoleIds: plan.addRoleIds,
-          removeRoleIds: plan.removeRoleIds,
+        const editor = new MemberRoleEditor({
+          writer: this.options.guilds,
+          hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
+          auditReason: `sync${options.actorId ? ` by ${options.actorId}` : ""}`,
         });
-        if (!check.ok) {
+        const edited = await editor.edit(
+          guildId,
+          { discordId, addRoleIds: plan.addRoleIds, removeRoleIds: plan.removeRoleIds },
+          inspection.discordRoleIds ?? undefined,
+        );
+        if (edited.kind === "not-attempted") {
           discordChange = "blocked";
-          problems.push(...new Set(check.problems.map((problem) => problem.message)));
+          problems.push(...new Set(edited.problems.map((problem) => problem.message)));
+        } else if (edited.kind === "updated" || edited.kind === "already-applied") {
+          discordChange = "updated";
+          after.discordRank = plan.toRank?.discordRoleId ? plan.toRank : null;
         } else {
-          try {
-            await this.options.guilds.setMemberRoles(guildId, discordId, [...plan.nextRoleIds], `sync${options.actorId ? ` by ${options.actorId}` : ""}`);
-            discordChange = "updated";
-            after.discordRank = plan.toRank?.discordRoleId ? plan.toRank : null;
-          } catch (error) {
-            log.warn({ err: error }, "could not update the member's Discord roles during sync");
-            discordChange = "failed";
-            problems.push(`Discord refused the role change: ${error instanceof Error ? error.message : String(error)}`);
-          }
+          log.warn({ err: edited.error }, "could not update the member's Discord roles during sync");
+          discordChange = "failed";
+          problems.push(`Discord refused the role change: ${edited.error instanceof Error ? edited.error.message : String(edited.error)}`);
         }
       }
     }

@@ -9,7 +9,7 @@ import type { AuditAction, AuditOutcome, PendingRobloxWrite } from "../db/schema
 import type { GuildMemberView } from "../discord/guilds.ts";
 import type { Logger } from "../observability/logger.ts";
 import { decideRankChange, isRankAdmin, type Actor, type RankChangeDenial } from "../ranks/authority.ts";
-import { checkRoleChange, type BotStanding } from "../ranks/hierarchy.ts";
+import { RoleHierarchy, type BotStanding } from "../ranks/hierarchy.ts";
 import {
   AlreadyAtBottomRankError,
   AlreadyAtTopRankError,
@@ -41,6 +41,7 @@ import {
 } from "../ranks/promotion.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
+import { MemberRoleEditor, type MemberEditOutcome, type MemberRolesWriter } from "./member-role-editor.ts";
 import { RobloxWriteRefusedError } from "./roblox-access.ts";
 import { describeFailure, isPermanentRobloxFailure, type RobloxWriteQueue } from "./pending-writes.ts";
 
@@ -126,11 +127,10 @@ export type RankChangeResult =
     };
 
 /** The Discord side the service needs (DiscordGuilds implements it). */
-export interface RankChangeDiscord {
+export interface RankChangeDiscord extends MemberRolesWriter {
   guild(guildId: string): Promise<{ name: string; ownerId: string }>;
   member(guildId: string, userId: string): Promise<GuildMemberView | null>;
   botStanding(guildId: string): Promise<BotStanding>;
-  setMemberRoles(guildId: string, userId: string, roleIds: string[], reason?: string): Promise<void>;
   sendDirectMessage(userId: string, content: string): Promise<boolean>;
 }
 
@@ -244,8 +244,10 @@ export class RankChangeService {
     };
     // Design §6.3: a request Discord must refuse still counts toward its invalid-request ban, and a
     // half-done change is worse than none; so the hierarchy is checked before any step runs.
+    let hierarchy: RoleHierarchy | undefined;
     if (plan.discord.action === "update") {
-      const check = checkRoleChange(await guilds.botStanding(guildId), {
+      hierarchy = new RoleHierarchy(await guilds.botStanding(guildId));
+      const check = hierarchy.check({
         addRoleIds: plan.discord.addRoleIds,
         removeRoleIds: plan.discord.removeRoleIds,
       });
@@ -273,7 +275,17 @@ export class RankChangeService {
     }
 
     const log = logger.child({ guildId, discordId: targetDiscordId, robloxUserId, intent: intent.kind, actorId: actor.userId });
-    const applied = await this.#applySteps(guildId, plan, { member, groupId, writer, guildName: guild.name, actor, reason, log });
+    const applied = await this.#applySteps(guildId, plan, {
+      member,
+      groupId,
+      writer,
+      guildName: guild.name,
+      actor,
+      reason,
+      log,
+      hierarchy,
+      heldRoleIds: discordMember?.roleIds ?? [],
+    });
     const steps = [...outcomesOfSkippedSteps(plan), ...applied.steps];
     const outcome = overallOutcome(steps);
     const auditId = this.#options.audit.record(guildId, {
@@ -343,6 +355,9 @@ export class RankChangeService {
       actor: Actor;
       reason: string | null;
       log: Logger;
+      /** The bot's standing the change was checked against (set when Discord roles change). */
+      hierarchy: RoleHierarchy | undefined;
+      heldRoleIds: readonly string[];
     },
   ): Promise<{ steps: StepOutcome[]; robloxFailure: RobloxStepFailure | null }> {
     const { repositories, guilds, robloxWrites } = this.#options;
@@ -361,19 +376,24 @@ export class RankChangeService {
       }
     }
 
-    if (plan.discord.action === "update") {
+    if (plan.discord.action === "update" && context.hierarchy) {
       const auditReason = `${plan.intent} by ${context.actor.userId}${context.reason ? `: ${context.reason}` : ""}`.slice(0, 400);
-      try {
-        await guilds.setMemberRoles(guildId, member.discordId, [...plan.discord.nextRoleIds], auditReason);
+      const editor = new MemberRoleEditor({ writer: guilds, hierarchy: context.hierarchy, auditReason });
+      const edited = await editor.edit(
+        guildId,
+        { discordId: member.discordId, addRoleIds: plan.discord.addRoleIds, removeRoleIds: plan.discord.removeRoleIds },
+        context.heldRoleIds,
+      );
+      if (edited.kind === "updated" || edited.kind === "already-applied") {
         const removed = plan.discord.removeRoleIds.length > 0 ? `, removed ${plan.discord.removeRoleIds.map((id) => `<@&${id}>`).join(" ")}` : "";
         steps.push(
           plan.discord.targetRoleUnbound
             ? { step: "discord", status: "warning", detail: `${to} has no Discord role bound; removed the old rank role${removed}` }
             : { step: "discord", status: "ok", detail: `gave <@&${plan.to.discordRoleId}>${removed}` },
         );
-      } catch (error) {
-        log.warn({ err: error }, "could not update the member's Discord roles");
-        steps.push({ step: "discord", status: "failed", detail: `could not update the roles: ${discordErrorText(error)}` });
+      } else {
+        log.warn({ err: failureCause(edited) }, "could not update the member's Discord roles");
+        steps.push({ step: "discord", status: "failed", detail: `could not update the roles: ${editFailureText(edited)}` });
       }
     }
 
@@ -480,4 +500,13 @@ function refusingLadderErrors<T>(plan: () => T): T {
 /** Discord's own message (e.g. "Missing Permissions") is clearer than anything generic. */
 function discordErrorText(error: unknown): string {
   return error instanceof Error ? error.message.slice(0, 200) : "unknown error";
+}
+
+function failureCause(outcome: MemberEditOutcome): unknown {
+  return "error" in outcome ? outcome.error : undefined;
+}
+
+function editFailureText(outcome: Exclude<MemberEditOutcome, { kind: "updated" | "already-applied" }>): string {
+  if (outcome.kind === "not-attempted") return outcome.problems.map((problem) => problem.message).join(" ");
+  return discordErrorText(outcome.error);
 }
