@@ -8,7 +8,8 @@ import type { Repositories } from "../db/index.ts";
 import type { AuditAction, AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
 import type { GuildMemberView } from "../discord/guilds.ts";
 import type { Logger } from "../observability/logger.ts";
-import { decideRankChange, isRankAdmin, type Actor, type RankChangeDenial } from "../ranks/authority.ts";
+import { decideRankChange, type Actor, type RankChangeDenial } from "../ranks/authority.ts";
+import { requireRankAdmin } from "./admin-gate.ts";
 import { RoleHierarchy, type BotStanding } from "../ranks/hierarchy.ts";
 import {
   AlreadyAtBottomRankError,
@@ -183,11 +184,8 @@ export class RankChangeService {
   ): Promise<RankChangeResult> {
     const { repositories, guilds, logger } = this.#options;
     const guild = await guilds.guild(guildId);
-    const adminRoleIds = adminRolesOf(repositories, guildId);
     // Before anything else: a non-admin learns nothing about the member or the ladder.
-    if (!isRankAdmin(actor, { ownerId: guild.ownerId, adminRoleIds })) {
-      throw new RankChangeRefusedError("not-admin", "You need the Manage Roles permission or this server's rankbridge admin role to change ranks.");
-    }
+    const { adminRoleIds } = await requireRankAdmin({ settings: repositories.guilds, guilds }, guildId, actor);
 
     const context = await this.#options.contexts.resolve(guildId);
     const { ladder, roblox, groupId } = context;
@@ -463,11 +461,6 @@ export class RankChangeService {
       if (this.#memberQueues.get(key) === settled) this.#memberQueues.delete(key);
     }
   }
-}
-
-function adminRolesOf(repositories: Pick<Repositories, "guilds">, guildId: string): string[] {
-  const adminRoleId = repositories.guilds.get(guildId)?.adminRoleId;
-  return adminRoleId ? [adminRoleId] : [];
 }
 
 function resolveIntent(ladder: RankLadder, requested: RankChangeRequestIntent): RankChangeIntent {

@@ -7,7 +7,7 @@ import { withWriteRefusalsExplained } from "./roblox-write-refusal.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { CommandContext, ComponentContext, SlashCommand } from "./types.ts";
-import { isUserFacing } from "../../errors/user-message.ts";
+import { describeError } from "../views/errors.ts";
 
 /** Admin commands are hidden from members without Manage Roles until a server admin says otherwise. */
 /** Guild only: ranks belong to a server. */
@@ -108,8 +108,9 @@ export async function handleRankChangeButton(
     );
   } catch (error) {
     // A refusal replaces the confirmation, so its buttons cannot be pressed again.
-    if (!isUserFacing(error)) throw error;
-    await respond.update({ content: error.userMessage, embeds: [], components: [], allowed_mentions: { parse: [] } });
+    const sentence = describeError(error);
+    if (sentence === undefined) throw error;
+    await respond.update({ content: sentence, embeds: [], components: [], allowed_mentions: { parse: [] } });
     return;
   }
   if (result.status !== "done") throw new Error("a confirmed rank change asked for confirmation again");
