@@ -3,6 +3,8 @@ import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
 import type { MemberWriteFailure, MemberWriteResult } from "../services/member-role-editor.ts";
+import type { RankChangeDm } from "../ranks/promotion.ts";
+import { renderRankChangeDm } from "./views/rank-change-dm.ts";
 import {
   asMember,
   asRole,
@@ -190,6 +192,11 @@ export class DiscordGuilds {
     } catch (error) {
       return { ok: false, ...classifyMemberWriteFailure(error) };
     }
+  }
+
+  /** The rank-change service's DM, worded by its view. */
+  sendRankChangeDm(userId: string, dm: RankChangeDm, context: { guildName: string }): Promise<boolean> {
+    return this.sendDirectMessage(userId, renderRankChangeDm(dm, context));
   }
 
   /**

@@ -126,6 +126,9 @@ export type RobloxStep =
       readonly reason: "already-at-rank" | "already-pending" | "not-in-group" | "owner-role" | "member-is-owner";
     };
 
+/** A rank-change DM the plan decided to send. */
+export type RankChangeDm = Extract<DmStep, { action: "send" }>;
+
 export type DmStep =
   | { readonly action: "send"; readonly direction: RankDirection; readonly from: Rank | null; readonly to: Rank; readonly reason: string | null }
   | { readonly action: "skip"; readonly reason: "rank-unchanged" | "not-in-guild" };
@@ -301,12 +304,4 @@ export function outcomesOfSkippedSteps(plan: RankChangePlan): StepOutcome[] {
     outcomes.push({ step: "dm", status: "skipped", detail });
   }
   return outcomes;
-}
-
-/** The DM text for a planned rank change. */
-export function renderRankChangeDm(dm: Extract<DmStep, { action: "send" }>, context: { readonly guildName: string }): string {
-  const verb = dm.direction === "up" ? "promoted" : dm.direction === "down" ? "demoted" : "moved";
-  const previous = dm.from ? ` (was ${formatRank(dm.from)})` : "";
-  const reason = dm.reason ? `\nReason: ${dm.reason}` : "";
-  return `You were ${verb} to **${formatRank(dm.to)}** in ${context.guildName}${previous}.${reason}`;
 }

@@ -31,9 +31,9 @@ import {
   overallOutcome,
   planRankChange,
   renderOutcomeLines,
-  renderRankChangeDm,
   type OverallOutcome,
   type PointsShortfall,
+  type RankChangeDm,
   type RankChangeIntent,
   type RankChangePlan,
   type RankDirection,
@@ -74,14 +74,28 @@ export type RankChangeRefusal =
   | "discord-hierarchy"
   | "target-changed";
 
-/** The change was not made at all; `userMessage` says why and what to do. */
+/** The facts a refusal's reply needs (the view words it). */
+export interface RankChangeRefusalFacts {
+  /** The member the change was about. */
+  readonly memberId?: string;
+  /** target-changed: the rank the member would now move to. */
+  readonly nextRank?: Rank;
+  /** discord-hierarchy: what the bot may not touch, one fix each. */
+  readonly problems?: readonly string[];
+  /** rank-rules, unknown-rank, the authority denials: the domain's own explanation. */
+  readonly rule?: string;
+  /** unknown-rank from typed text: point at the rank list. */
+  readonly suggestList?: boolean;
+}
+
+/** The change was not made at all; `reason` and `facts` say why (src/discord/views/rank-change.ts words it). */
 export class RankChangeRefusedError extends Error {
   override readonly name = "RankChangeRefusedError";
   constructor(
     readonly reason: RankChangeRefusal,
-    readonly userMessage: string,
+    readonly facts: RankChangeRefusalFacts = {},
   ) {
-    super(userMessage);
+    super(`rank change refused: ${reason}`);
   }
 }
 
@@ -132,7 +146,8 @@ export interface RankChangeDiscord extends MemberRolesWriter {
   guild(guildId: string): Promise<{ name: string; ownerId: string }>;
   member(guildId: string, userId: string): Promise<GuildMemberView | null>;
   botStanding(guildId: string): Promise<BotStanding>;
-  sendDirectMessage(userId: string, content: string): Promise<boolean>;
+  /** Sends the member the rank-change DM (worded by the Discord view); false when they do not accept DMs from the server. */
+  sendRankChangeDm(userId: string, dm: RankChangeDm, context: { guildName: string }): Promise<boolean>;
 }
 
 export interface RankChangeServiceOptions {
@@ -194,10 +209,7 @@ export class RankChangeService {
 
     const link = repositories.members.get(guildId, targetDiscordId);
     if (!link || link.robloxUserId === null || !link.robloxUsername) {
-      throw new RankChangeRefusedError(
-        "not-linked",
-        `<@${targetDiscordId}> has not linked a Roblox account, so there is no Roblox rank to change. They must run /link-roblox first.`,
-      );
+      throw new RankChangeRefusedError("not-linked", { memberId: targetDiscordId });
     }
     const robloxUserId = link.robloxUserId;
     const discordMember = await guilds.member(guildId, targetDiscordId);
@@ -224,13 +236,10 @@ export class RankChangeService {
       target: { userId: targetDiscordId, currentRank: plan.from.rank },
       toRank: plan.to,
     });
-    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, decision.message);
+    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, { rule: decision.message });
 
     if (options.expectedTargetRankId !== undefined && options.expectedTargetRankId !== plan.to.id) {
-      throw new RankChangeRefusedError(
-        "target-changed",
-        `<@${targetDiscordId}>'s rank changed since you were asked to confirm; the next rank is now ${formatRank(plan.to)}. Run the command again.`,
-      );
+      throw new RankChangeRefusedError("target-changed", { memberId: targetDiscordId, nextRank: plan.to });
     }
 
     const member: RankChangeSubject = {
@@ -250,11 +259,10 @@ export class RankChangeService {
         removeRoleIds: plan.discord.removeRoleIds,
       });
       if (!check.ok) {
-        const fixes = [...new Set(check.problems.map((problem) => `• ${problem.message}`))].join("\n");
-        throw new RankChangeRefusedError(
-          "discord-hierarchy",
-          `Nothing was changed: rankbridge cannot change <@${targetDiscordId}>'s Discord roles yet.\n${fixes}\nThen run the command again.`,
-        );
+        throw new RankChangeRefusedError("discord-hierarchy", {
+          memberId: targetDiscordId,
+          problems: [...new Set(check.problems.map((problem) => problem.message))],
+        });
       }
     }
 
@@ -433,7 +441,7 @@ export class RankChangeService {
 
     if (plan.dm.action === "send") {
       try {
-        const delivered = await guilds.sendDirectMessage(member.discordId, renderRankChangeDm(plan.dm, { guildName: context.guildName }));
+        const delivered = await guilds.sendRankChangeDm(member.discordId, plan.dm, { guildName: context.guildName });
         steps.push(
           delivered
             ? { step: "dm", status: "ok", detail: "sent" }
@@ -465,17 +473,17 @@ export class RankChangeService {
 
 function resolveIntent(ladder: RankLadder, requested: RankChangeRequestIntent): RankChangeIntent {
   if (requested.kind !== "set") return requested;
-  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", new EmptyLadderError().message);
+  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", { rule: new EmptyLadderError().message });
   if (typeof requested.rank === "number") {
     const rank = ladder.byId(requested.rank);
-    if (!rank) throw new RankChangeRefusedError("unknown-rank", new RankNotInLadderError(requested.rank).message);
+    if (!rank) throw new RankChangeRefusedError("unknown-rank", { rule: new RankNotInLadderError(requested.rank).message });
     return { kind: "set", rank };
   }
   try {
     return { kind: "set", rank: ladder.resolveName(requested.rank) };
   } catch (error) {
     if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) {
-      throw new RankChangeRefusedError("unknown-rank", `${error.message} Pick a rank from the list, or run /list-ranks to see them all.`);
+      throw new RankChangeRefusedError("unknown-rank", { rule: error.message, suggestList: true });
     }
     throw error;
   }
@@ -485,7 +493,7 @@ function refusingLadderErrors<T>(plan: () => T): T {
   try {
     return plan();
   } catch (error) {
-    if (LADDER_REFUSALS.some((type) => error instanceof type)) throw new RankChangeRefusedError("rank-rules", (error as Error).message);
+    if (LADDER_REFUSALS.some((type) => error instanceof type)) throw new RankChangeRefusedError("rank-rules", { rule: (error as Error).message });
     throw error;
   }
 }

@@ -9,12 +9,12 @@ import {
   planRankChange,
   pointsShortfall,
   renderOutcomeLines,
-  renderRankChangeDm,
   summarizeOutcomes,
   targetRankFor,
   type RankChangeInput,
   type StepOutcome,
 } from "../../src/ranks/promotion.ts";
+import { renderRankChangeDm } from "../../src/discord/views/rank-change-dm.ts";
 import { RANKS, ROLE, militaryLadder, rank } from "./fixtures.ts";
 
 const ladder = militaryLadder();

@@ -7,6 +7,8 @@ import { userMessageOf } from "../../errors/user-message.ts";
 import { NotRankAdminError } from "../../services/admin-gate.ts";
 import { LinkingError } from "../../services/linking-errors.ts";
 import { describeLinkingError } from "./linking-errors.ts";
+import { RankChangeRefusedError } from "../../services/rank-changes.ts";
+import { describeRankChangeRefusal } from "./rank-change.ts";
 
 export function notAdminSentence(adminRoleConfigured: boolean): string {
   return "You need the Manage Roles permission" + (adminRoleConfigured ? " or this server's rankbridge admin role" : "") + " to use this command.";
@@ -16,5 +18,6 @@ export function notAdminSentence(adminRoleConfigured: boolean): string {
 export function describeError(error: unknown): string | undefined {
   if (error instanceof NotRankAdminError) return notAdminSentence(error.adminRoleConfigured);
   if (error instanceof LinkingError) return describeLinkingError(error);
+  if (error instanceof RankChangeRefusedError) return describeRankChangeRefusal(error);
   return userMessageOf(error);
 }

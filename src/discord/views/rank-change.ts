@@ -5,7 +5,7 @@
 import type { APIEmbed, APIInteractionResponseCallbackData } from "discord-api-types/v10";
 import { formatRank, formatRankOrNone, type Rank, type RankId } from "../../ranks/ladder.ts";
 import { renderOutcomeLines, type OverallOutcome } from "../../ranks/promotion.ts";
-import type { RankChangeKind, RankChangeResult, RankChangeSubject } from "../../services/rank-changes.ts";
+import type { RankChangeKind, RankChangeRefusedError, RankChangeResult, RankChangeSubject } from "../../services/rank-changes.ts";
 import { escapeMarkdown } from "./markdown.ts";
 
 export const OUTCOME_COLOURS: Record<OverallOutcome, number> = { ok: 0x2ecc71, partial: 0xf1c40f, failed: 0xe74c3c };
@@ -108,4 +108,22 @@ export function decodePointsButton(action: string): PointsButton | null {
   const rankId = Number(rankIdText);
   if (verb !== "confirm" || !memberId || !Number.isSafeInteger(rankId)) return null;
   return { verb, memberId, rankId };
+}
+
+/** Why a rank change was refused, for the admin who asked. */
+export function describeRankChangeRefusal({ reason, facts }: RankChangeRefusedError): string {
+  switch (reason) {
+    case "not-linked":
+      return `<@${facts.memberId}> has not linked a Roblox account, so there is no Roblox rank to change. They must run /link-roblox first.`;
+    case "target-changed":
+      return `<@${facts.memberId}>'s rank changed since you were asked to confirm; the next rank is now ${facts.nextRank ? formatRank(facts.nextRank) : "different"}. Run the command again.`;
+    case "discord-hierarchy": {
+      const fixes = (facts.problems ?? []).map((problem) => `• ${problem}`).join("\n");
+      return `Nothing was changed: rankbridge cannot change <@${facts.memberId}>'s Discord roles yet.\n${fixes}\nThen run the command again.`;
+    }
+    case "unknown-rank":
+      return facts.suggestList ? `${facts.rule} Pick a rank from the list, or run /list-ranks to see them all.` : (facts.rule ?? "That rank is not on the ladder.");
+    default:
+      return facts.rule ?? "This rank change is not allowed.";
+  }
 }
