@@ -10,7 +10,7 @@ import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
 import type { Membership } from "../roblox/types.ts";
-import { planSync, type SyncItem, type SyncItemKind } from "../sync/planner.ts";
+import { planSync, type SyncItem } from "../sync/planner.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { MemberRoleEditor } from "./member-role-editor.ts";

@@ -5,12 +5,11 @@
  * gathers the facts, runs the steps through the injected adapters and records what happened.
  */
 import type { Repositories } from "../db/index.ts";
-import type { AuditAction, AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
-import type { GuildMemberView } from "../discord/guilds.ts";
+import type { AuditAction, AuditOutcome } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
-import { decideRankChange, type Actor, type RankChangeDenial } from "../ranks/authority.ts";
+import { decideRankChange, type Actor } from "../ranks/authority.ts";
 import { requireRankAdmin } from "./admin-gate.ts";
-import { RoleHierarchy, type BotStanding } from "../ranks/hierarchy.ts";
+import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import {
   AlreadyAtBottomRankError,
   AlreadyAtTopRankError,
@@ -20,8 +19,6 @@ import {
   formatRankOrNone,
   RankNotInLadderError,
   UnknownRankError,
-  type Rank,
-  type RankId,
   type RankLadder,
   type RobloxMembership,
 } from "../ranks/ladder.ts";
@@ -31,124 +28,26 @@ import {
   overallOutcome,
   planRankChange,
   renderOutcomeLines,
-  type OverallOutcome,
-  type PointsShortfall,
-  type RankChangeDm,
   type RankChangeIntent,
-  type RankChangePlan,
-  type RankDirection,
-  type RankSource,
-  type StepOutcome,
 } from "../ranks/promotion.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
-import { MemberRoleEditor, type MemberEditOutcome, type MemberRolesWriter } from "./member-role-editor.ts";
 import { RobloxWriteRefusedError } from "./roblox-access.ts";
-import { describeFailure, isPermanentRobloxFailure, type RobloxWriteQueue } from "./pending-writes.ts";
+import type { RobloxWriteQueue } from "./pending-writes.ts";
 
-/** The one Roblox call a rank change makes with the writer its guild's access allowed. */
-type RobloxWriter = { setRank(groupId: number, userId: number, roleId: number): Promise<{ changed: boolean }> };
 
-export type RankChangeKind = RankChangeIntent["kind"];
-
-/** What the caller asks for; a set rank may be a rank id (a button) or what someone typed. */
-export type RankChangeRequestIntent = { kind: "promote" } | { kind: "demote" } | { kind: "set"; rank: RankId | string };
-
-export interface RankChangeOptions {
-  reason?: string | null;
-  /** The admin already confirmed a promotion past the member's points. */
-  confirmPoints?: boolean;
-  /**
-   * The target rank the admin confirmed. If the member's rank moved in the meantime the target
-   * differs, and acting on an old confirmation would give a rank nobody agreed to.
-   */
-  expectedTargetRankId?: RankId;
-}
-
-export type RankChangeRefusal =
-  | RankChangeDenial
-  | "not-linked"
-  | "bot-target"
-  | "rank-rules"
-  | "unknown-rank"
-  | "discord-hierarchy"
-  | "target-changed";
-
-/** The facts a refusal's reply needs (the view words it). */
-export interface RankChangeRefusalFacts {
-  /** The member the change was about. */
-  readonly memberId?: string;
-  /** target-changed: the rank the member would now move to. */
-  readonly nextRank?: Rank;
-  /** discord-hierarchy: what the bot may not touch, one fix each. */
-  readonly problems?: readonly string[];
-  /** rank-rules, unknown-rank, the authority denials: the domain's own explanation. */
-  readonly rule?: string;
-  /** unknown-rank from typed text: point at the rank list. */
-  readonly suggestList?: boolean;
-}
-
-/** The change was not made at all; `reason` and `facts` say why (src/discord/views/rank-change.ts words it). */
-export class RankChangeRefusedError extends Error {
-  override readonly name = "RankChangeRefusedError";
-  constructor(
-    readonly reason: RankChangeRefusal,
-    readonly facts: RankChangeRefusalFacts = {},
-  ) {
-    super(`rank change refused: ${reason}`);
-  }
-}
-
-/** The member a change is about, as replies name them (design §3: both the Discord member and the Roblox username). */
-export interface RankChangeSubject {
-  discordId: string;
-  /** Null when they are not in the server. */
-  displayName: string | null;
-  robloxUserId: number;
-  robloxUsername: string;
-  points: number;
-}
-
-export interface RobloxStepFailure {
-  /** What went wrong, for people. */
-  message: string;
-  /** The write waits in the retry queue; absent when no retry can help. */
-  queued: PendingRobloxWrite | null;
-}
-
-export type RankChangeResult =
-  | {
-      status: "needs-confirmation";
-      intent: RankChangeKind;
-      member: RankChangeSubject;
-      from: Rank | null;
-      to: Rank;
-      shortfall: PointsShortfall;
-      reason: string | null;
-    }
-  | {
-      status: "done";
-      intent: RankChangeKind;
-      member: RankChangeSubject;
-      from: Rank | null;
-      fromSource: RankSource | null;
-      to: Rank;
-      direction: RankDirection;
-      steps: StepOutcome[];
-      outcome: OverallOutcome;
-      robloxFailure: RobloxStepFailure | null;
-      reason: string | null;
-      auditId: number;
-    };
-
-/** The Discord side the service needs (DiscordGuilds implements it). */
-export interface RankChangeDiscord extends MemberRolesWriter {
-  guild(guildId: string): Promise<{ name: string; ownerId: string }>;
-  member(guildId: string, userId: string): Promise<GuildMemberView | null>;
-  botStanding(guildId: string): Promise<BotStanding>;
-  /** Sends the member the rank-change DM (worded by the Discord view); false when they do not accept DMs from the server. */
-  sendRankChangeDm(userId: string, dm: RankChangeDm, context: { guildName: string }): Promise<boolean>;
-}
+export * from "./rank-change-types.ts";
+import {
+  RankChangeRefusedError,
+  type RankChangeDiscord,
+  type RankChangeKind,
+  type RankChangeOptions,
+  type RankChangeRequestIntent,
+  type RankChangeResult,
+  type RankChangeSubject,
+  type RobloxWriter,
+} from "./rank-change-types.ts";
+import { applyRankChangeSteps } from "./rank-change-steps.ts";
 
 export interface RankChangeServiceOptions {
   repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;
@@ -281,7 +180,7 @@ export class RankChangeService {
     }
 
     const log = logger.child({ guildId, discordId: targetDiscordId, robloxUserId, intent: intent.kind, actorId: actor.userId });
-    const applied = await this.#applySteps(guildId, plan, {
+    const applied = await applyRankChangeSteps(this.#options, guildId, plan, {
       member,
       groupId,
       writer,
@@ -350,111 +249,6 @@ export class RankChangeService {
     }
   }
 
-  async #applySteps(
-    guildId: string,
-    plan: RankChangePlan,
-    context: {
-      member: RankChangeSubject;
-      groupId: number;
-      writer: RobloxWriter | undefined;
-      guildName: string;
-      actor: Actor;
-      reason: string | null;
-      log: Logger;
-      /** The bot's standing the change was checked against (set when Discord roles change). */
-      hierarchy: RoleHierarchy | undefined;
-      heldRoleIds: readonly string[];
-    },
-  ): Promise<{ steps: StepOutcome[]; robloxFailure: RobloxStepFailure | null }> {
-    const { repositories, guilds, robloxWrites } = this.#options;
-    const { member, log } = context;
-    const to = formatRank(plan.to);
-    const steps: StepOutcome[] = [];
-    let robloxFailure: RobloxStepFailure | null = null;
-
-    if (plan.database.action === "write") {
-      try {
-        const stored = repositories.members.setStoredRank(guildId, member.discordId, plan.to.id);
-        steps.push(stored ? { step: "database", status: "ok", detail: `recorded ${to}` } : { step: "database", status: "failed", detail: "the member's record is gone" });
-      } catch (error) {
-        log.error({ err: error }, "could not store the new rank");
-        steps.push({ step: "database", status: "failed", detail: "could not be saved; the error is logged" });
-      }
-    }
-
-    if (plan.discord.action === "update" && context.hierarchy) {
-      const auditReason = `${plan.intent} by ${context.actor.userId}${context.reason ? `: ${context.reason}` : ""}`.slice(0, 400);
-      const editor = new MemberRoleEditor({ writer: guilds, hierarchy: context.hierarchy, auditReason });
-      const edited = await editor.edit(
-        guildId,
-        { discordId: member.discordId, addRoleIds: plan.discord.addRoleIds, removeRoleIds: plan.discord.removeRoleIds },
-        context.heldRoleIds,
-      );
-      if (edited.kind === "updated" || edited.kind === "already-applied") {
-        const removed = plan.discord.removeRoleIds.length > 0 ? `, removed ${plan.discord.removeRoleIds.map((id) => `<@&${id}>`).join(" ")}` : "";
-        steps.push(
-          plan.discord.targetRoleUnbound
-            ? { step: "discord", status: "warning", detail: `${to} has no Discord role bound; removed the old rank role${removed}` }
-            : { step: "discord", status: "ok", detail: `gave <@&${plan.to.discordRoleId}>${removed}` },
-        );
-      } else {
-        log.warn({ err: failureCause(edited) }, "could not update the member's Discord roles");
-        steps.push({ step: "discord", status: "failed", detail: `could not update the roles: ${editFailureText(edited)}` });
-      }
-    }
-
-    if (plan.roblox.action === "set-role" && context.writer) {
-      try {
-        const result = await context.writer.setRank(context.groupId, member.robloxUserId, plan.roblox.roleId);
-        // Any older queued write would now put back a rank nobody wants.
-        robloxWrites.forget(guildId, member.robloxUserId);
-        steps.push({ step: "roblox", status: "ok", detail: result.changed ? `set to ${to}` : `already ${to} in the group` });
-      } catch (error) {
-        const message = describeFailure(error);
-        const permanent = isPermanentRobloxFailure(error);
-        const queued = permanent
-          ? null
-          : robloxWrites.queue(
-              guildId,
-              {
-                discordId: member.discordId,
-                robloxUserId: member.robloxUserId,
-                groupId: context.groupId,
-                targetRobloxRoleId: plan.to.robloxRoleId,
-                targetRank: plan.to.robloxRank,
-              },
-              error,
-            );
-        if (permanent) robloxWrites.forget(guildId, member.robloxUserId);
-        log.warn(
-          { err: error, targetRobloxRoleId: plan.to.robloxRoleId, pendingWriteId: queued?.id ?? null },
-          `DESYNC: Roblox rank write failed; Discord and the database say ${plan.to.name}, Roblox does not${queued ? " (queued for retry)" : " (not retried)"}`,
-        );
-        robloxFailure = { message, queued };
-        steps.push({
-          step: "roblox",
-          status: "failed",
-          detail: queued ? `not set yet: ${message} It is queued and retried automatically.` : `not set: ${message}`,
-        });
-      }
-    }
-
-    if (plan.dm.action === "send") {
-      try {
-        const delivered = await guilds.sendRankChangeDm(member.discordId, plan.dm, { guildName: context.guildName });
-        steps.push(
-          delivered
-            ? { step: "dm", status: "ok", detail: "sent" }
-            : { step: "dm", status: "warning", detail: "not delivered: the member does not accept direct messages from this server" },
-        );
-      } catch (error) {
-        log.warn({ err: error }, "could not send the rank-change DM");
-        steps.push({ step: "dm", status: "failed", detail: `could not be sent: ${discordErrorText(error)}` });
-      }
-    }
-    return { steps, robloxFailure };
-  }
-
   async #oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#memberQueues.get(key) ?? Promise.resolve();
     const run = previous.then(work, work);
@@ -496,18 +290,4 @@ function refusingLadderErrors<T>(plan: () => T): T {
     if (LADDER_REFUSALS.some((type) => error instanceof type)) throw new RankChangeRefusedError("rank-rules", { rule: (error as Error).message });
     throw error;
   }
-}
-
-/** Discord's own message (e.g. "Missing Permissions") is clearer than anything generic. */
-function discordErrorText(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 200) : "unknown error";
-}
-
-function failureCause(outcome: MemberEditOutcome): unknown {
-  return "error" in outcome ? outcome.error : undefined;
-}
-
-function editFailureText(outcome: Exclude<MemberEditOutcome, { kind: "updated" | "already-applied" }>): string {
-  if (outcome.kind === "not-attempted") return outcome.problems.map((problem) => problem.message).join(" ");
-  return discordErrorText(outcome.error);
 }
