@@ -7,8 +7,8 @@ import {
   type APIEmbed,
   type APIInteraction,
 } from "discord-api-types/v10";
-import { startDiscordEmulator, type DiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
-import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import { startDiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
+import { defaultRoles, startRobloxEmulator } from "../emulators/roblox/index.ts";
 import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
 
 export const ENCRYPTION_KEY_HEX = "11".repeat(32);

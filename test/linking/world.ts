@@ -6,7 +6,7 @@
  */
 import { expect } from "bun:test";
 import type { API } from "@discordjs/core";
-import { ButtonStyle, ComponentType, InteractionType, type APIMessage } from "discord-api-types/v10";
+import { type ButtonStyle, ComponentType, InteractionType, type APIMessage } from "discord-api-types/v10";
 import type { Hono } from "hono";
 import type { Repositories } from "../../src/db/index.ts";
 import type { SlashCommand } from "../../src/discord/commands/types.ts";

@@ -2,11 +2,8 @@ import { DiscordAPIError } from "@discordjs/rest";
 import {
   ApplicationCommandOptionType,
   ChannelType,
-  ComponentType,
   RESTJSONErrorCodes,
-  TextInputStyle,
   type APIEmbedField,
-  type APIModalSubmitInteraction,
 } from "discord-api-types/v10";
 import { LEFT_GROUP_POLICIES, type GuildSettings, type LeftGroupPolicy } from "../../db/schema.ts";
 import type { GuildSettingsPatch } from "../../db/repositories/guilds.ts";
