@@ -48,17 +48,15 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
   });
   const { bot } = inProcess;
   inProcess.standIn(discord.botUserId);
-  const { repositories, router } = bot;
-  const deps = bot.dependencies;
-  const commands = bot.commandsByFeature.ladderAndSettings;
-  const api = bot.client.api;
+  const { repositories, dependencies: deps, api } = bot.parts;
+  const commands = bot.commands.ladderAndSettings;
 
   /**
    * Runs one interaction to completion. The guild snapshot is re-read first, standing in for the
    * gateway's role events that keep it current in the real process.
    */
   async function run(input: InjectInteractionInput): Promise<InjectedInteraction> {
-    bot.guilds.forget(input.guildId);
+    bot.parts.guilds.forget(input.guildId);
     const injected = discord.injectInteraction(input);
     await inProcess.handle(injected.payload as APIInteraction);
     return injected;
@@ -79,7 +77,6 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
     deps,
     repositories,
     commands,
-    router,
     api,
     logLines: inProcess.logText,
     run,

@@ -44,7 +44,7 @@ export interface InProcessBot {
   rolesUpdated(guildId: string, roles: readonly APIRole[]): void;
   /** Runs an interaction as INTERACTION_CREATE does; resolves when its handler finished. */
   handle(interaction: APIInteraction, shardId?: number): Promise<void>;
-  /** The bot's graceful stop, then its Roblox clients' limiters; once however often it is called. */
+  /** The bot's graceful stop; once however often it is called. */
   close(): Promise<void>;
 }
 
@@ -73,7 +73,7 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
   const bot = createRankbridge(config, logger, options);
 
   const dispatch = (payload: Omit<GatewayDispatchPayload, "op" | "s">, shardId = 0) => {
-    bot.gateway.manager.emit(WebSocketShardEvents.Dispatch, { op: GatewayOpcodes.Dispatch, s: 0, ...payload } as GatewayDispatchPayload, shardId);
+    bot.parts.gateway.manager.emit(WebSocketShardEvents.Dispatch, { op: GatewayOpcodes.Dispatch, s: 0, ...payload } as GatewayDispatchPayload, shardId);
   };
   let closing: Promise<void> | undefined;
 
@@ -84,18 +84,18 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
     logs,
     logText,
     standIn(botUserId) {
-      bot.guilds.botUserId = botUserId;
+      bot.parts.guilds.botUserId = botUserId;
       bot.ownShards(1);
     },
     dispatch,
     rolesUpdated(guildId, roles) {
       for (const role of roles) dispatch({ t: GatewayDispatchEvents.GuildRoleUpdate, d: { guild_id: guildId, role } });
     },
-    handle: (interaction, shardId = 0) => bot.router.handle(interaction, bot.client.api, shardId),
+    handle: (interaction, shardId = 0) => bot.handleInteraction(interaction, shardId),
     close() {
       closing ??= (async () => {
+        // Stopping also closes the Roblox clients' limiters.
         await bot.stop("test finished");
-        for (const client of bot.robloxClients) await client.close();
       })();
       return closing;
     },
