@@ -12,7 +12,6 @@ import type { APIInteraction } from "discord-api-types/v10";
 import type { Hono } from "hono";
 import type { Config } from "./config/env.ts";
 import { createRepositories, openDatabase, type DatabaseHandle, type Repositories } from "./db/index.ts";
-import type { CommandDependencies } from "./discord/commands/dependencies.ts";
 import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
 import { linkingCommands } from "./discord/commands/linking.ts";
 import { pingCommand } from "./discord/commands/ping.ts";
@@ -24,6 +23,7 @@ import { wireGatewayEvents } from "./discord/gateway-events.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
 import { InteractionRouter, RESTARTING_MESSAGE } from "./discord/interactions/router.ts";
 import { gatewayMemberRoles } from "./discord/member-chunks.ts";
+import { discordLadderImport } from "./discord/rank-roles.ts";
 import { createDiscordRest, type DiscordRestOptions } from "./discord/rest.ts";
 import { createHttpApp } from "./http/app.ts";
 import { oauthRoutes } from "./http/oauth-callback.ts";
@@ -39,6 +39,7 @@ import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
+import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
 import { PendingWriteWorker, type PendingWriteWorkerOptions } from "./services/pending-writes.ts";
@@ -133,7 +134,6 @@ export interface RankbridgeParts {
   readonly pendingWrites: PendingWriteWorker;
   readonly bulkSync: BulkSync;
   readonly scheduler: SyncScheduler;
-  readonly dependencies: CommandDependencies;
 }
 
 /** Builds every client once and hands it to the features that use it. */
@@ -247,23 +247,20 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     random,
   });
 
-  const dependencies: CommandDependencies = {
-    config,
-    logger,
-    metrics,
-    repositories,
-    guilds,
+  const ladderImport = new LadderImportService({
+    settings: repositories.guilds,
+    ranks: repositories.ranks,
     contexts,
-    secrets,
+    discord: discordLadderImport(client.api, guilds),
     audit,
-    shardLatencyMs: gateway.latencyMs,
-  };
+  });
+  // Each command's own dependency type says what it may use; it is given no more.
   const commandsByFeature: CommandsByFeature = {
-    ping: [pingCommand(dependencies)],
-    linking: linkingCommands(dependencies, linking),
-    ladderAndSettings: featureCommands(dependencies),
-    rankChanges: rankChangeCommands(dependencies, { rankChanges, memberSync }),
-    sync: syncCommands(dependencies, { bulkSync, scheduler, memberSync }),
+    ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
+    linking: linkingCommands(linking),
+    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, audit, ladderImport }),
+    rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
+    sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync }),
   };
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
   const router = new InteractionRouter({ commands, metrics, logger });
@@ -350,7 +347,6 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       pendingWrites,
       bulkSync,
       scheduler,
-      dependencies,
     },
   };
 }

@@ -16,7 +16,10 @@ import { DurationOutOfRangeError, formatDuration, InvalidDurationError, parseDur
 import { API_KEY_ACTION, askForApiKey, clearApiKey, storeApiKey } from "./config-api-key.ts";
 import { MASS_CHANGE_SUBCOMMAND, massChangeField, massChangeSubcommand, setMassChangeThreshold } from "./config-mass-change.ts";
 import { describeBindsToReview } from "./bind-wording.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { SecretBox } from "../../security/secrets.ts";
+import type { AuditTrail } from "../../services/audit-trail.ts";
+import type { GuildContexts } from "../../services/guild-context.ts";
+import type { AdminCheckDependencies, DefaultSyncPeriod, SomeRepositories } from "./dependencies.ts";
 import { describeWriteRefusal } from "./roblox-write-refusal.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
@@ -37,7 +40,16 @@ const LEFT_GROUP_EXPLANATIONS: Record<LeftGroupPolicy, string> = {
 };
 
 /** `/config ...`: the guild's settings (group, admin role, log channel, sync, its own Roblox API key). */
-export function configCommand(deps: CommandDependencies): SlashCommand {
+/** `/config`'s subcommands: the guild's settings, its Roblox access and API key, all audited. */
+export type ConfigCommandDependencies = AdminCheckDependencies &
+  DefaultSyncPeriod & {
+    repositories: SomeRepositories<"guilds" | "ranks">;
+    contexts: Pick<GuildContexts, "groupIdOf" | "isHome" | "accessFor" | "checkApiKey">;
+    secrets: Pick<SecretBox, "available" | "encrypt">;
+    audit: Pick<AuditTrail, "record">;
+  };
+
+export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
   return {
     definition: {
       name: "config",
@@ -171,11 +183,11 @@ export function configCommand(deps: CommandDependencies): SlashCommand {
   };
 }
 
-function groupIdOf(deps: CommandDependencies, guildId: string, settings: GuildSettings | undefined): number | undefined {
+function groupIdOf(deps: ConfigCommandDependencies, guildId: string, settings: GuildSettings | undefined): number | undefined {
   return deps.contexts.groupIdOf(guildId, settings);
 }
 
-async function showSettings(deps: CommandDependencies, { interaction, respond }: CommandContext) {
+async function showSettings(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext) {
   const { guildId } = await requireAdmin(interaction, deps);
   const settings = deps.repositories.guilds.get(guildId);
   const groupId = groupIdOf(deps, guildId, settings);
@@ -230,7 +242,7 @@ async function showSettings(deps: CommandDependencies, { interaction, respond }:
   });
 }
 
-async function setGroup(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+async function setGroup(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const groupId = options.integer("group-id");
   if (groupId === undefined || !Number.isSafeInteger(groupId) || groupId < 1) {
@@ -278,7 +290,7 @@ async function writeNote(access: RobloxAccess, groupId: number): Promise<string>
   return write.allowed ? "" : `\n⚠️ ${describeWriteRefusal(write.refusal).replace(/^Nothing was changed: /, "Rank changes: ")}`;
 }
 
-async function setAdminRole(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+async function setAdminRole(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor, ownerId } = await requireAdmin(interaction, deps);
   // Holders of the admin role alone may not pass admin rights on to another role.
   if (actor.userId !== ownerId && !hasPermission(actor.permissions, DiscordPermission.ManageRoles)) {
@@ -295,7 +307,7 @@ async function setAdminRole(deps: CommandDependencies, { interaction, respond }:
   });
 }
 
-async function setLogChannel(deps: CommandDependencies, { interaction, api, respond }: CommandContext, options: CommandOptions) {
+async function setLogChannel(deps: ConfigCommandDependencies, { interaction, api, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const channelId = options.snowflake("channel") ?? null;
   if (channelId) {
@@ -323,7 +335,7 @@ async function setLogChannel(deps: CommandDependencies, { interaction, api, resp
   });
 }
 
-async function setSyncInterval(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+async function setSyncInterval(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const input = (options.string("duration") ?? "").trim();
   let intervalMs: number | null;
@@ -347,7 +359,7 @@ async function setSyncInterval(deps: CommandDependencies, { interaction, respond
   });
 }
 
-async function setLeftGroupPolicy(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+async function setLeftGroupPolicy(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const policy = options.string("policy");
   if (!isLeftGroupPolicy(policy)) throw new CommandRefusedError(`The policy must be one of: ${LEFT_GROUP_POLICIES.join(", ")}.`);
@@ -359,7 +371,7 @@ function isLeftGroupPolicy(value: string | undefined): value is LeftGroupPolicy 
   return (LEFT_GROUP_POLICIES as readonly string[]).includes(value ?? "");
 }
 
-async function setSyncRanks(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+async function setSyncRanks(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const input = (options.string("ranks") ?? "").trim();
   let rankIds: number[] | null = null;
@@ -415,7 +427,7 @@ function truncate(text: string, max: number): string {
  * `/config` subcommand ends here, so no setting changes without an audit row.
  */
 function changeSetting<K extends keyof GuildSettingsPatch>(
-  deps: CommandDependencies,
+  deps: ConfigCommandDependencies,
   guildId: string,
   actorId: string,
   key: K,

@@ -1,7 +1,6 @@
 import type { APIInteractionGuildMember, APIInteraction } from "discord-api-types/v10";
-import type { Repositories } from "../../db/index.ts";
+import type { AdminCheckDependencies } from "./dependencies.ts";
 import { isRankAdmin, type Actor } from "../../ranks/authority.ts";
-import type { DiscordGuilds } from "../guilds.ts";
 
 /** Refusals whose message is shown to the user as it is (the router displays `userMessage`). */
 export class CommandRefusedError extends Error {
@@ -29,7 +28,7 @@ export function actorOf(member: APIInteractionGuildMember): Actor {
  */
 export async function requireAdmin(
   interaction: APIInteraction,
-  dependencies: { repositories: Repositories; guilds: DiscordGuilds },
+  dependencies: AdminCheckDependencies,
 ): Promise<{ guildId: string; actor: Actor; ownerId: string; adminRoleIds: string[] }> {
   const { guildId, member } = requireGuild(interaction);
   const settings = dependencies.repositories.guilds.get(guildId);

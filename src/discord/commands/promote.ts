@@ -7,7 +7,8 @@ import {
   type RankChangeResult,
   type RankChangeService,
 } from "../../services/rank-changes.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { GuildContexts } from "../../services/guild-context.ts";
+import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { withWriteRefusalsExplained } from "./roblox-write-refusal.ts";
 import { CommandOptions } from "./options.ts";
@@ -19,7 +20,10 @@ import { isUserFacing } from "../../errors/user-message.ts";
 /** Guild only: ranks belong to a server. */
 export const GUILD_ONLY = [0];
 
-export type RankCommandDependencies = Pick<CommandDependencies, "repositories" | "guilds" | "contexts"> & {
+/** /promote, /demote and /set-rank: the admin check, the guild's ladder, and the rank-change service. */
+export type RankCommandDependencies = AdminCheckDependencies & {
+  repositories: SomeRepositories<"guilds" | "ranks">;
+  contexts: Pick<GuildContexts, "resolve">;
   rankChanges: Pick<RankChangeService, "execute">;
 };
 
