@@ -37,6 +37,7 @@ import { createMetrics, type Metrics } from "./observability/metrics.ts";
 import { RobloxClient, type RobloxClientOptions } from "./roblox/client.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
+import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
@@ -182,7 +183,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     now,
   });
   const guilds = new DiscordGuilds(client.api, memberSnapshots);
-  const audit = new AuditTrail(repositories, client.api, logger);
+  const audit = new AuditTrail(repositories, new DiscordAuditLogChannel(client.api), logger);
   const contexts = new GuildContexts({
     repositories,
     defaultGroupId: config.robloxGroupId,

@@ -2,6 +2,7 @@ import type { API } from "@discordjs/core";
 import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
+import type { MemberWriteFailure, MemberWriteResult } from "../services/member-role-editor.ts";
 import {
   asMember,
   asRole,
@@ -181,6 +182,16 @@ export class DiscordGuilds {
     }
   }
 
+  /** The member-role editor's port: the same request, with Discord's refusal classified instead of thrown. */
+  async writeMemberRoles(guildId: string, userId: string, roleIds: string[], reason: string): Promise<MemberWriteResult> {
+    try {
+      await this.setMemberRoles(guildId, userId, roleIds, reason);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, ...classifyMemberWriteFailure(error) };
+    }
+  }
+
   /**
    * Sends a direct message; returns false when the member does not accept DMs from the server
    * (50007), which is the member's choice, not a failure of the bot.
@@ -195,4 +206,13 @@ export class DiscordGuilds {
       throw error;
     }
   }
+}
+
+function classifyMemberWriteFailure(error: unknown): MemberWriteFailure {
+  if (error instanceof DiscordAPIError) {
+    const message = `${error.message} (${error.code})`;
+    if (error.code === RESTJSONErrorCodes.UnknownMember || error.code === RESTJSONErrorCodes.UnknownUser) return { kind: "left-guild", message, error };
+    return { kind: error.status === 403 ? "forbidden" : "failed", message, error };
+  }
+  return { kind: "failed", message: error instanceof Error ? error.message : String(error), error };
 }

@@ -98,6 +98,10 @@ export function formatRank(rank: Rank): string {
   return `${rank.name} (Rank ${rank.robloxRank})`;
 }
 
+export function formatRankOrNone(rank: Rank | null): string {
+  return rank ? formatRank(rank) : "no rank";
+}
+
 export class RankLadder {
   /** Bottom rung first. */
   readonly ranks: readonly Rank[];

@@ -19,6 +19,7 @@ import type { AuditTrail } from "./audit-trail.ts";
 import { RobloxSignIn, type OAuthProof, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContext, GuildContexts } from "./guild-context.ts";
 import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
+import { MemberRoleEditor } from "./member-role-editor.ts";
 
 /** How long a phrase or an OAuth sign-in stays valid. */
 export const LINK_CHALLENGE_TTL_MS = 15 * 60_000;
@@ -110,7 +111,7 @@ export interface UnlinkCompleted {
 export interface LinkingServiceOptions {
   repositories: Pick<Repositories, "members" | "linkChallenges">;
   contexts: Pick<GuildContexts, "resolve">;
-  guilds: Pick<DiscordGuilds, "guild" | "member" | "botStanding" | "setMemberRoles">;
+  guilds: Pick<DiscordGuilds, "guild" | "member" | "botStanding" | "writeMemberRoles">;
   audit: Pick<AuditTrail, "record">;
   logger: Logger;
   /** Enables "Sign in with Roblox"; absent when ROBLOX_OAUTH_* / PUBLIC_URL are not set. */
@@ -464,12 +465,23 @@ export class LinkingService {
       if (!member) return { status: "skipped", reason: "not a member of this server" };
       const { add, remove } = plan(member.roleIds);
       if (add.length === 0 && remove.length === 0) return { status: "applied", added: [], removed: [] };
-      // A request Discord must refuse still counts toward its invalid-request ban: check first.
-      const check = new RoleHierarchy(await this.#guilds.botStanding(guildId)).check({ addRoleIds: add, removeRoleIds: remove });
-      if (!check.ok) return { status: "blocked", problems: check.problems.map((problem) => problem.message) };
-      const next = [...member.roleIds.filter((id) => !remove.includes(id)), ...add];
-      await this.#guilds.setMemberRoles(guildId, discordId, next, `rankbridge: ${reason}`);
-      return { status: "applied", added: add, removed: remove };
+      const editor = new MemberRoleEditor({
+        writer: this.#guilds,
+        hierarchy: new RoleHierarchy(await this.#guilds.botStanding(guildId)),
+        auditReason: `rankbridge: ${reason}`,
+      });
+      const edited = await editor.edit(guildId, { discordId, addRoleIds: add, removeRoleIds: remove }, member.roleIds);
+      switch (edited.kind) {
+        case "updated":
+          return { status: "applied", added: edited.added, removed: edited.removed };
+        case "already-applied":
+          return { status: "applied", added: [], removed: [] };
+        case "not-attempted":
+          return { status: "blocked", problems: edited.problems.map((problem) => problem.message) };
+        default:
+          this.#logger.warn({ err: edited.error, guildId, discordId }, "could not update rank roles");
+          return { status: "failed", reason: "Discord refused the role change" };
+      }
     } catch (error) {
       this.#logger.warn({ err: error, guildId, discordId }, "could not update rank roles");
       return { status: "failed", reason: "Discord refused the role change" };

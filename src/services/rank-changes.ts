@@ -4,19 +4,20 @@
  * says one failing step must not stop the others. The domain decides (src/ranks); this file only
  * gathers the facts, runs the steps through the injected adapters and records what happened.
  */
-import type { APIEmbed, APIInteractionResponseCallbackData } from "discord-api-types/v10";
 import type { Repositories } from "../db/index.ts";
 import type { AuditAction, AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
 import type { GuildMemberView } from "../discord/guilds.ts";
 import type { Logger } from "../observability/logger.ts";
-import { decideRankChange, isRankAdmin, type Actor, type RankChangeDenial } from "../ranks/authority.ts";
-import { checkRoleChange, type BotStanding } from "../ranks/hierarchy.ts";
+import { decideRankChange, type Actor, type RankChangeDenial } from "../ranks/authority.ts";
+import { requireRankAdmin } from "./admin-gate.ts";
+import { RoleHierarchy, type BotStanding } from "../ranks/hierarchy.ts";
 import {
   AlreadyAtBottomRankError,
   AlreadyAtTopRankError,
   AmbiguousRankError,
   EmptyLadderError,
   formatRank,
+  formatRankOrNone,
   RankNotInLadderError,
   UnknownRankError,
   type Rank,
@@ -41,6 +42,7 @@ import {
 } from "../ranks/promotion.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
+import { MemberRoleEditor, type MemberEditOutcome, type MemberRolesWriter } from "./member-role-editor.ts";
 import { RobloxWriteRefusedError } from "./roblox-access.ts";
 import { describeFailure, isPermanentRobloxFailure, type RobloxWriteQueue } from "./pending-writes.ts";
 
@@ -126,11 +128,10 @@ export type RankChangeResult =
     };
 
 /** The Discord side the service needs (DiscordGuilds implements it). */
-export interface RankChangeDiscord {
+export interface RankChangeDiscord extends MemberRolesWriter {
   guild(guildId: string): Promise<{ name: string; ownerId: string }>;
   member(guildId: string, userId: string): Promise<GuildMemberView | null>;
   botStanding(guildId: string): Promise<BotStanding>;
-  setMemberRoles(guildId: string, userId: string, roleIds: string[], reason?: string): Promise<void>;
   sendDirectMessage(userId: string, content: string): Promise<boolean>;
 }
 
@@ -183,11 +184,8 @@ export class RankChangeService {
   ): Promise<RankChangeResult> {
     const { repositories, guilds, logger } = this.#options;
     const guild = await guilds.guild(guildId);
-    const adminRoleIds = adminRolesOf(repositories, guildId);
     // Before anything else: a non-admin learns nothing about the member or the ladder.
-    if (!isRankAdmin(actor, { ownerId: guild.ownerId, adminRoleIds })) {
-      throw new RankChangeRefusedError("not-admin", "You need the Manage Roles permission or this server's rankbridge admin role to change ranks.");
-    }
+    const { adminRoleIds } = await requireRankAdmin({ settings: repositories.guilds, guilds }, guildId, actor);
 
     const context = await this.#options.contexts.resolve(guildId);
     const { ladder, roblox, groupId } = context;
@@ -244,8 +242,10 @@ export class RankChangeService {
     };
     // Design §6.3: a request Discord must refuse still counts toward its invalid-request ban, and a
     // half-done change is worse than none; so the hierarchy is checked before any step runs.
+    let hierarchy: RoleHierarchy | undefined;
     if (plan.discord.action === "update") {
-      const check = checkRoleChange(await guilds.botStanding(guildId), {
+      hierarchy = new RoleHierarchy(await guilds.botStanding(guildId));
+      const check = hierarchy.check({
         addRoleIds: plan.discord.addRoleIds,
         removeRoleIds: plan.discord.removeRoleIds,
       });
@@ -273,7 +273,17 @@ export class RankChangeService {
     }
 
     const log = logger.child({ guildId, discordId: targetDiscordId, robloxUserId, intent: intent.kind, actorId: actor.userId });
-    const applied = await this.#applySteps(guildId, plan, { member, groupId, writer, guildName: guild.name, actor, reason, log });
+    const applied = await this.#applySteps(guildId, plan, {
+      member,
+      groupId,
+      writer,
+      guildName: guild.name,
+      actor,
+      reason,
+      log,
+      hierarchy,
+      heldRoleIds: discordMember?.roleIds ?? [],
+    });
     const steps = [...outcomesOfSkippedSteps(plan), ...applied.steps];
     const outcome = overallOutcome(steps);
     const auditId = this.#options.audit.record(guildId, {
@@ -343,6 +353,9 @@ export class RankChangeService {
       actor: Actor;
       reason: string | null;
       log: Logger;
+      /** The bot's standing the change was checked against (set when Discord roles change). */
+      hierarchy: RoleHierarchy | undefined;
+      heldRoleIds: readonly string[];
     },
   ): Promise<{ steps: StepOutcome[]; robloxFailure: RobloxStepFailure | null }> {
     const { repositories, guilds, robloxWrites } = this.#options;
@@ -361,19 +374,24 @@ export class RankChangeService {
       }
     }
 
-    if (plan.discord.action === "update") {
+    if (plan.discord.action === "update" && context.hierarchy) {
       const auditReason = `${plan.intent} by ${context.actor.userId}${context.reason ? `: ${context.reason}` : ""}`.slice(0, 400);
-      try {
-        await guilds.setMemberRoles(guildId, member.discordId, [...plan.discord.nextRoleIds], auditReason);
+      const editor = new MemberRoleEditor({ writer: guilds, hierarchy: context.hierarchy, auditReason });
+      const edited = await editor.edit(
+        guildId,
+        { discordId: member.discordId, addRoleIds: plan.discord.addRoleIds, removeRoleIds: plan.discord.removeRoleIds },
+        context.heldRoleIds,
+      );
+      if (edited.kind === "updated" || edited.kind === "already-applied") {
         const removed = plan.discord.removeRoleIds.length > 0 ? `, removed ${plan.discord.removeRoleIds.map((id) => `<@&${id}>`).join(" ")}` : "";
         steps.push(
           plan.discord.targetRoleUnbound
             ? { step: "discord", status: "warning", detail: `${to} has no Discord role bound; removed the old rank role${removed}` }
             : { step: "discord", status: "ok", detail: `gave <@&${plan.to.discordRoleId}>${removed}` },
         );
-      } catch (error) {
-        log.warn({ err: error }, "could not update the member's Discord roles");
-        steps.push({ step: "discord", status: "failed", detail: `could not update the roles: ${discordErrorText(error)}` });
+      } else {
+        log.warn({ err: failureCause(edited) }, "could not update the member's Discord roles");
+        steps.push({ step: "discord", status: "failed", detail: `could not update the roles: ${editFailureText(edited)}` });
       }
     }
 
@@ -445,11 +463,6 @@ export class RankChangeService {
   }
 }
 
-function adminRolesOf(repositories: Pick<Repositories, "guilds">, guildId: string): string[] {
-  const adminRoleId = repositories.guilds.get(guildId)?.adminRoleId;
-  return adminRoleId ? [adminRoleId] : [];
-}
-
 function resolveIntent(ladder: RankLadder, requested: RankChangeRequestIntent): RankChangeIntent {
   if (requested.kind !== "set") return requested;
   if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", new EmptyLadderError().message);
@@ -482,100 +495,11 @@ function discordErrorText(error: unknown): string {
   return error instanceof Error ? error.message.slice(0, 200) : "unknown error";
 }
 
-export function formatRankOrNone(rank: Rank | null): string {
-  return rank ? formatRank(rank) : "no rank";
+function failureCause(outcome: MemberEditOutcome): unknown {
+  return "error" in outcome ? outcome.error : undefined;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Replies. They live beside the service because /promote, /demote and /set-rank share them.
-
-export const OUTCOME_COLOURS: Record<OverallOutcome, number> = { ok: 0x2ecc71, partial: 0xf1c40f, failed: 0xe74c3c };
-const CONFIRM_COLOUR = 0x5865f2;
-
-const TITLES: Record<RankChangeKind, Record<OverallOutcome, string>> = {
-  promote: { ok: "Member Promoted", partial: "Promotion Partly Done", failed: "Promotion Failed" },
-  demote: { ok: "Member Demoted", partial: "Demotion Partly Done", failed: "Demotion Failed" },
-  set: { ok: "Rank Set", partial: "Rank Change Partly Done", failed: "Rank Change Failed" },
-};
-
-/** "<@id> (Display) · Roblox: **Name**": design §3 wants both accounts named. */
-export function describeSubject(member: Pick<RankChangeSubject, "discordId" | "displayName" | "robloxUsername" | "robloxUserId">): string {
-  const display = member.displayName ? ` (${escapeMarkdown(member.displayName)})` : " (not in this server)";
-  return `<@${member.discordId}>${display} · Roblox: **${escapeMarkdown(member.robloxUsername)}** (${member.robloxUserId})`;
-}
-
-export function formatRankChangeReply(result: Extract<RankChangeResult, { status: "done" }>): APIInteractionResponseCallbackData {
-  const fields: NonNullable<APIEmbed["fields"]> = [
-    { name: "Rank", value: `${escapeMarkdown(formatRankOrNone(result.from))} → **${escapeMarkdown(formatRank(result.to))}**` },
-    { name: "Steps", value: renderOutcomeLines(result.steps).join("\n").slice(0, 1024) },
-    { name: "Points", value: pointsText(result.member.points, result.to), inline: true },
-  ];
-  if (result.reason) fields.push({ name: "Reason", value: result.reason.slice(0, 1024), inline: true });
-  if (result.robloxFailure) {
-    fields.push({
-      name: "What to do",
-      value: (result.robloxFailure.queued
-        ? `Roblox still shows the old rank. The change is queued and retried automatically (see /sync-status); sync will not undo it meanwhile. If it keeps failing: ${result.robloxFailure.message}`
-        : `Roblox still shows the old rank and no retry can fix it: ${result.robloxFailure.message} Fix that, then run the command again; until then /sync will follow Roblox.`
-      ).slice(0, 1024),
-    });
-  }
-  const unchanged = result.direction === "none";
-  return {
-    allowed_mentions: { parse: [] },
-    embeds: [
-      {
-        title: unchanged && result.outcome === "ok" ? "Rank Unchanged" : TITLES[result.intent][result.outcome],
-        description: describeSubject(result.member),
-        color: OUTCOME_COLOURS[result.outcome],
-        fields,
-      },
-    ],
-    components: [],
-  };
-}
-
-/** The points warning with Confirm and Cancel buttons; `commandName` routes the press back to its command. */
-export function formatPointsConfirmation(
-  result: Extract<RankChangeResult, { status: "needs-confirmation" }>,
-  commandName: string,
-): APIInteractionResponseCallbackData {
-  const { shortfall } = result;
-  const fields: NonNullable<APIEmbed["fields"]> = [
-    { name: "Rank", value: `${escapeMarkdown(formatRankOrNone(result.from))} → **${escapeMarkdown(formatRank(result.to))}**` },
-    { name: "Points", value: `${shortfall.points} of ${shortfall.required} (${shortfall.missing} short)`, inline: true },
-  ];
-  // The button's custom id has no room for free text, so the reason travels in the embed.
-  if (result.reason) fields.push({ name: REASON_FIELD, value: result.reason.slice(0, 1024), inline: true });
-  return {
-    allowed_mentions: { parse: [] },
-    embeds: [
-      {
-        title: "Not Enough Points",
-        description: `${describeSubject(result.member)}\n${escapeMarkdown(formatRank(result.to))} needs ${shortfall.required} points. Change the rank anyway?`,
-        color: CONFIRM_COLOUR,
-        fields,
-      },
-    ],
-    components: [
-      {
-        type: 1,
-        components: [
-          { type: 2, style: 3, label: "Confirm", custom_id: `${commandName}:confirm:${result.member.discordId}:${result.to.id}` },
-          { type: 2, style: 2, label: "Cancel", custom_id: `${commandName}:cancel` },
-        ],
-      },
-    ],
-  };
-}
-
-export const REASON_FIELD = "Reason";
-
-function pointsText(points: number, to: Rank): string {
-  return to.pointsRequired > 0 ? `${points} (${escapeMarkdown(to.name)} needs ${to.pointsRequired})` : String(points);
-}
-
-/** Names come from Roblox and Discord and may contain markdown. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_`~|>])/g, "\\$1");
+function editFailureText(outcome: Exclude<MemberEditOutcome, { kind: "updated" | "already-applied" }>): string {
+  if (outcome.kind === "not-attempted") return outcome.problems.map((problem) => problem.message).join(" ");
+  return discordErrorText(outcome.error);
 }

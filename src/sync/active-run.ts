@@ -5,7 +5,7 @@
  */
 import type { SyncItemUpdate, SyncProgressPatch } from "../db/repositories/syncRuns.ts";
 import type { SyncRun, SyncTrigger } from "../db/schema.ts";
-import type { PlannedRoleChange, RoleApplier } from "./applier.ts";
+import type { MemberEdit, MemberRoleEditor } from "../services/member-role-editor.ts";
 import type { BackgroundHooks, RunOutcome } from "./bulk-sync-types.ts";
 import { ChangeQueue } from "./change-queue.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
@@ -40,7 +40,7 @@ function sumCounts(a: Counts, b: Counts): Counts {
 }
 
 /** A planned Discord change on its way to the applier. */
-export interface QueuedChange extends PlannedRoleChange {
+export interface QueuedChange extends MemberEdit {
   readonly robloxUserId: number | null;
   readonly robloxUsername: string;
   readonly fromRankId: number | null;
@@ -154,7 +154,7 @@ export class ActiveRun {
   robloxRequests: number;
   discordRequestsBefore: number;
   standingRequests = 0;
-  applier: RoleApplier | undefined;
+  applier: MemberRoleEditor | undefined;
   /** The role hierarchy the run checks changes against, once read; gateway role events update it. */
   hierarchy: LiveHierarchy | undefined;
   total: number;

@@ -10,7 +10,7 @@ import type { DiscordGuilds } from "../discord/guilds.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import { addCounts, emptyCounts, type ActiveRun } from "./active-run.ts";
-import { RoleApplier } from "./applier.ts";
+import { MemberRoleEditor } from "../services/member-role-editor.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import type { RequestPacer } from "./pacer.ts";
@@ -43,8 +43,8 @@ export interface ApplyingInputs {
 /** Applies queued changes until the queue is closed and drained, or the run halts. */
 export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hierarchy, liveRoles }: ApplyingInputs): Promise<void> {
   const { tuning } = deps;
-  const applier = new RoleApplier({
-    guilds: deps.guilds,
+  const applier = new MemberRoleEditor({
+    writer: deps.guilds,
     hierarchy,
     pacer: deps.pacer,
     auditReason: `rankbridge rank sync (run #${run.runId})`,
@@ -60,7 +60,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
       if (run.queue.closed || run.halted) break;
       continue;
     }
-    const outcome = await applier.apply(run.guildId, change, live.get(change.discordId));
+    const outcome = await applier.edit(run.guildId, change, live.get(change.discordId));
     const from = rankLabelOf(context.ladder, change.fromRankId);
     const to = rankLabelOf(context.ladder, change.toRankId);
     const buffered = run.buffered;

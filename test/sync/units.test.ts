@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { GatewayRateLimitError } from "@discordjs/core";
 import { GatewayOpcodes } from "discord-api-types/v10";
 import { RankLadder } from "../../src/ranks/ladder.ts";
-import { nextRoleSet } from "../../src/sync/applier.ts";
+import { nextRoleSet } from "../../src/services/member-role-editor.ts";
 import { robloxStandingOf } from "../../src/sync/bulk-sync.ts";
 import { ChangeQueue } from "../../src/sync/change-queue.ts";
 import { collectMemberRoles, MemberListUnavailableError, type MemberRolesPort } from "../../src/sync/member-roles.ts";

@@ -2,11 +2,12 @@ import { ApplicationCommandOptionType } from "discord-api-types/v10";
 import type { AuditEntry } from "../../db/schema.ts";
 import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
-import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
+import { LADDER_COLOUR } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { describeMember } from "./points.ts";
 import type { SlashCommand } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 25;

@@ -9,8 +9,8 @@ import { SecretsUnavailableError } from "../../security/secrets.ts";
 import type { GuildKeyCheck } from "../../services/guild-key-check.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
-import { escapeMarkdown } from "./list-ranks.ts";
 import type { CommandContext, ModalContext } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 export const API_KEY_ACTION = "api-key";
 const API_KEY_INPUT_ID = "api-key";

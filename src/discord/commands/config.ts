@@ -22,11 +22,12 @@ import type { GuildContexts } from "../../services/guild-context.ts";
 import type { AdminCheckDependencies, DefaultSyncPeriod, SomeRepositories } from "./dependencies.ts";
 import { describeWriteRefusal } from "./roblox-write-refusal.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
-import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
+import { LADDER_COLOUR } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { storedLadder } from "./ranks.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
+import { escapeMarkdown, truncate } from "../views/markdown.ts";
 
 /** Shorter periods would spend the rate limits on little but re-checking unchanged members. */
 export const MIN_SYNC_INTERVAL_MS = 15 * 60_000;
@@ -418,9 +419,6 @@ function credentialSummary(access: RobloxAccess): string {
   }
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 /**
  * Changes one guild setting and audits the change with its value before and after: every

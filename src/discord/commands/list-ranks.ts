@@ -4,6 +4,7 @@ import type { GuildContexts } from "../../services/guild-context.ts";
 import type { SomeRepositories } from "./dependencies.ts";
 import { requireGuild } from "./guards.ts";
 import type { SlashCommand } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 /** Discord caps an embed description at 4096 characters; keep room for the "more" note. */
 const DESCRIPTION_BUDGET = 3_900;
@@ -39,10 +40,6 @@ export function ladderEmbed(title: string, ranks: readonly Rank[], footer?: stri
   };
 }
 
-/** Names come from Roblox and may contain Discord markdown (`*`, `_`, `|`...). */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_`~|>])/g, "\\$1");
-}
 
 /** What the ladder's footer reads: the guild's Roblox group. */
 export interface GroupFooterDependencies {

@@ -9,9 +9,9 @@ import { formatRank } from "../../ranks/ladder.ts";
 import type { AuditTrail } from "../../services/audit-trail.ts";
 import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
-import { escapeMarkdown } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 type PointsOperation = PointsChange["op"];
 const MAX_REASON_LENGTH = 500;

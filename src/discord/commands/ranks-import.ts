@@ -17,8 +17,9 @@ import {
 import type { DiscordGuilds } from "../guilds.ts";
 import { describeBindDenial } from "./bind-wording.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
-import { escapeMarkdown, groupFooter, ladderEmbed } from "./list-ranks.ts";
+import { groupFooter, ladderEmbed } from "./list-ranks.ts";
 import type { CommandContext } from "./types.ts";
+import { escapeMarkdown, truncate } from "../views/markdown.ts";
 
 const ROLES_SETTINGS = "Server Settings → Roles";
 
@@ -109,6 +110,3 @@ function plural(count: number): string {
   return count === 1 ? "" : "s";
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

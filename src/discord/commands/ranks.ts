@@ -8,7 +8,7 @@ import type { AuditTrail } from "../../services/audit-trail.ts";
 import type { DiscordGuilds } from "../guilds.ts";
 import type { SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
-import { escapeMarkdown } from "./list-ranks.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { rankChoices, resolveRankOption } from "./rank-autocomplete.ts";

@@ -7,6 +7,7 @@ import type { AdminCheckDependencies, DefaultSyncPeriod, SomeRepositories } from
 import { requireAdmin } from "./guards.ts";
 import { GUILD_ONLY, MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { SlashCommand } from "./types.ts";
+import { truncate } from "../views/markdown.ts";
 
 const COLOUR = { ok: 0x2ecc71, warning: 0xf1c40f, paused: 0xe74c3c } as const;
 const RUNS_SHOWN = 5;
@@ -106,6 +107,3 @@ function resumedAfterRestart(run: SyncRun): boolean {
   return typeof resumes === "number" && resumes > 0;
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

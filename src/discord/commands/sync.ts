@@ -1,5 +1,6 @@
 import { ApplicationCommandOptionType, type APIInteraction } from "discord-api-types/v10";
-import { formatMemberSyncReply, type MemberSyncService } from "../../services/member-sync.ts";
+import type { MemberSyncService } from "../../services/member-sync.ts";
+import { formatMemberSyncReply } from "../views/member-sync.ts";
 import type { BulkSync } from "../../sync/bulk-sync.ts";
 import type { AdminCheckDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";

@@ -1,10 +1,13 @@
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { ApplicationCommandOptionType, type APIEmbed } from "discord-api-types/v10";
 import { formatRank } from "../../ranks/ladder.ts";
-import { describeRobloxStanding, type MemberRankInspection, type MemberSyncService } from "../../services/member-sync.ts";
+import type { MemberRankInspection, MemberSyncService } from "../../services/member-sync.ts";
+import { describeRobloxStanding } from "../views/member-sync.ts";
 import { verifyMemberRank, type RankVerification } from "../../services/rank-verification.ts";
-import { describeSubject, escapeMarkdown, formatRankOrNone } from "../../services/rank-changes.ts";
+import { formatRankOrNone } from "../../ranks/ladder.ts";
 import type { AuditTrail } from "../../services/audit-trail.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
+import { describeSubject } from "../views/rank-change.ts";
 import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
