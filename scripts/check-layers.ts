@@ -22,7 +22,7 @@ export function layerOf(file: string): Layer {
   if (file.startsWith("src/lib/")) return "lib";
   if (file.startsWith("src/ranks/") || DOMAIN_SYNC_FILES.has(file)) return "domain";
   if (file.startsWith("src/services/") || file.startsWith("src/sync/")) return "application";
-  if (file === "src/app.ts" || file === "src/main.ts" || file.startsWith("src/lifecycle/")) return "composition";
+  if (file === "src/app.ts" || file === "src/app-surface.ts" || file === "src/main.ts" || file.startsWith("src/lifecycle/")) return "composition";
   return "adapter";
 }
 
