@@ -37,22 +37,9 @@ const EXPIRED_CHALLENGE_RETENTION_MS = 24 * 60 * 60_000;
 export const robloxProfileUrl = (userId: RobloxUserId) => `https://www.roblox.com/users/${userId}/profile`;
 export const robloxGroupUrl = (groupId: number) => `https://www.roblox.com/communities/${groupId}`;
 
-import { LinkingError } from "./linking-errors.ts";
-export { LinkingError, type LinkingErrorReason } from "./linking-errors.ts";
+import { LinkingError, NotInGroupError } from "./linking-errors.ts";
+export { LinkingError, NotInGroupError, type LinkingErrorReason } from "./linking-errors.ts";
 
-/** The user is not in the group: carries the group so callers can offer the join link. */
-export class NotInGroupError extends LinkingError {
-  constructor(
-    readonly groupId: number,
-    robloxUsername: string,
-  ) {
-    super(
-      "not-in-group",
-      `The Roblox account **${robloxUsername}** isn't in this server's Roblox group yet. ` +
-        `Join it at ${robloxGroupUrl(groupId)}, then try linking again.`,
-    );
-  }
-}
 
 /** What happened to the member's Discord rank roles. */
 export type RoleUpdate =
@@ -180,10 +167,7 @@ export class LinkingService {
       const found = await tryAgainLaterOnTransientFailure(() => context.roblox.usersByUsernames([name]));
       const user = found.get(name.toLowerCase());
       if (!user) {
-        throw new LinkingError(
-          "unknown-username",
-          `No Roblox account is called **${name}**. Check the spelling (it's the username, not the display name) and try again.`,
-        );
+        throw new LinkingError("unknown-username", { robloxUsername: name });
       }
       return { user, membership: await this.#membership(context, user.id) };
     });
@@ -231,8 +215,8 @@ export class LinkingService {
       // Read again ignoring expiry, only to say which of the two it is.
       const stale = this.#repositories.linkChallenges.get(guildId, discordId, "phrase", 0);
       throw stale
-        ? new LinkingError("challenge-expired", "Your linking phrase has expired. Run `/link-roblox` again for a new one.")
-        : new LinkingError("no-challenge", "There's no linking in progress for you. Start with `/link-roblox`.");
+        ? new LinkingError("challenge-expired")
+        : new LinkingError("no-challenge");
     }
     const context = await this.#contexts.resolve(guildId);
     const robloxUserId = challenge.robloxUserId;
@@ -248,11 +232,10 @@ export class LinkingService {
     const check = checkProfileForPhrase(profile.about, challenge.phrase);
     if (check.status !== "found") {
       const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
-      const takenNote =
-        holder && holder.discordId !== discordId
-          ? " This Roblox account is linked to another Discord account here; only the account's owner can move the link, by adding the phrase."
-          : "";
-      throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", check.message + takenNote);
+      throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", {
+        phraseHint: check.message,
+        linkedToAnother: holder !== undefined && holder.discordId !== discordId,
+      });
     }
     const result = await this.#completeLink(
       context,
@@ -317,7 +300,7 @@ export class LinkingService {
   async unlink(guildId: string, discordId: string): Promise<UnlinkCompleted> {
     const previous = this.#repositories.members.unlink(guildId, discordId);
     if (!previous || previous.robloxUserId === null) {
-      throw new LinkingError("not-linked", "Your Discord account isn't linked to a Roblox account in this server.");
+      throw new LinkingError("not-linked");
     }
     const roles = await this.#removeRankRoles(guildId, discordId, "unlinked from Roblox");
     this.#audit.record(guildId, {
@@ -356,7 +339,7 @@ export class LinkingService {
       tookOverFrom = members.unlink(guildId, linked.linkedTo);
       linked = members.link(guildId, discordId, input);
       if (!linked.ok) {
-        throw new LinkingError("account-taken", "That Roblox account was linked to someone else just now. Try again.");
+        throw new LinkingError("account-taken");
       }
     }
 
@@ -494,7 +477,7 @@ export class LinkingService {
 
   #requireOAuth(): RobloxSignIn {
     if (!this.#signIn) {
-      throw new LinkingError("oauth-not-configured", "Sign in with Roblox isn't set up for this bot. Use the profile phrase instead.");
+      throw new LinkingError("oauth-not-configured");
     }
     return this.#signIn;
   }
@@ -504,27 +487,21 @@ export class LinkingService {
 export function validUsername(input: string): string {
   const name = input.trim();
   if (!ROBLOX_USERNAME.test(name)) {
-    throw new LinkingError(
-      "invalid-username",
-      "That isn't a valid Roblox username: usernames are 3 to 20 characters, using only letters, digits and underscores (_). " +
-        "Use your username, not your display name.",
-    );
+    throw new LinkingError("invalid-username");
   }
   return name;
 }
 
 /**
  * Failures that may pass (outage, rate limit, network) become one "try again later" message; the
- * others keep their own typed error and userMessage.
+ * others keep their own typed error.
  */
 async function tryAgainLaterOnTransientFailure<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (isRobloxError(error) && error.retryable) {
-      throw new LinkingError("roblox-unavailable", `Couldn't check your Roblox account and rank right now. ${error.userMessage}`, {
-        cause: error,
-      });
+      throw new LinkingError("roblox-unavailable", { step: "lookup", causeMessage: error.userMessage }, { cause: error });
     }
     throw error;
   }

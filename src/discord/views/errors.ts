@@ -5,6 +5,8 @@
  */
 import { userMessageOf } from "../../errors/user-message.ts";
 import { NotRankAdminError } from "../../services/admin-gate.ts";
+import { LinkingError } from "../../services/linking-errors.ts";
+import { describeLinkingError } from "./linking-errors.ts";
 
 export function notAdminSentence(adminRoleConfigured: boolean): string {
   return "You need the Manage Roles permission" + (adminRoleConfigured ? " or this server's rankbridge admin role" : "") + " to use this command.";
@@ -13,5 +15,6 @@ export function notAdminSentence(adminRoleConfigured: boolean): string {
 /** What the user is told, or undefined when the error is not one for them (it is logged instead). */
 export function describeError(error: unknown): string | undefined {
   if (error instanceof NotRankAdminError) return notAdminSentence(error.adminRoleConfigured);
+  if (error instanceof LinkingError) return describeLinkingError(error);
   return userMessageOf(error);
 }
