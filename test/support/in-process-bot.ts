@@ -5,7 +5,7 @@
  * would have told the bot, and `handle` to run an interaction as INTERACTION_CREATE would.
  */
 import { WebSocketShardEvents } from "@discordjs/ws";
-import { GatewayDispatchEvents, GatewayOpcodes, type APIInteraction, type APIRole, type GatewayDispatchPayload } from "discord-api-types/v10";
+import { type ApplicationFlags, GatewayDispatchEvents, GatewayOpcodes, type APIInteraction, type APIRole, type GatewayDispatchPayload } from "discord-api-types/v10";
 import { createRankbridge, type Rankbridge, type RankbridgeOptions } from "../../src/app.ts";
 import { loadConfig, type Config } from "../../src/config/env.ts";
 import { createLogger, type Logger } from "../../src/observability/logger.ts";
@@ -84,7 +84,12 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
     logs,
     logText,
     standIn(botUserId) {
-      bot.parts.guilds.botUserId = botUserId;
+      // READY names the bot's user; only the user id is read from it.
+      const user = { id: botUserId, username: "rankbridge", discriminator: "0000", global_name: null, avatar: null, bot: true };
+      dispatch({
+        t: GatewayDispatchEvents.Ready,
+        d: { v: 10, user, guilds: [], session_id: "stand-in", resume_gateway_url: "ws://127.0.0.1", application: { id: botUserId, flags: 0 as ApplicationFlags, flags_new: "0" } },
+      });
       bot.ownShards(1);
     },
     dispatch,
