@@ -226,7 +226,7 @@ export class BulkSync {
       if (!this.#owns(guildId)) continue;
       if (this.#active.has(guildId)) continue;
       const row = repositories.syncRuns.findUnfinished(guildId);
-      if (!row || row.status !== "running") continue;
+      if (row?.status !== "running") continue;
       if (row.dryRun) {
         this.#closeInterruptedDryRun(row);
         continue;

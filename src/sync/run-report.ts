@@ -196,7 +196,7 @@ export function renderHeldPlan(hold: HeldPlan, dryRun = false): string {
     `take the rank roles from, or count as gone from the Roblox group, ${count(hold.affected)} of ${count(hold.linked)} linked ` +
     `members (the limit is more than ${hold.percent}% and more than ${count(hold.members)})`;
   if (dryRun) {
-    return `⚠️ A real sync would ${what}, so it would wait for an admin to confirm.` + (names ? `\nAffected: ${names}${more}` : "");
+    return `⚠️ A real sync would ${what}, so it would wait for an admin to confirm.${names ? `\nAffected: ${names}${more}` : ""}`;
   }
   return (
     `⚠️ This sync would ${what}. Nothing of that was applied: Roblox may have sent an empty or partial answer.` +

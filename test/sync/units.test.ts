@@ -90,6 +90,7 @@ describe("collectMemberRoles", () => {
   });
 
   test("gives up with a typed error after the allowed attempts", async () => {
+    // biome-ignore lint/correctness/useYield: a member-roles port whose first page is already a 429 never yields
     const port: MemberRolesPort = async function* () {
       throw rateLimited(1);
     };

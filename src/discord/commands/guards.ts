@@ -1,8 +1,7 @@
 import type { APIInteractionGuildMember, APIInteraction } from "discord-api-types/v10";
-import type { Repositories } from "../../db/index.ts";
 import type { Actor } from "../../ranks/authority.ts";
 import { requireRankAdmin } from "../../services/admin-gate.ts";
-import type { DiscordGuilds } from "../guilds.ts";
+import type { AdminCheckDependencies } from "./dependencies.ts";
 
 /** Refusals whose message is shown to the user as it is (the router displays `userMessage`). */
 export class CommandRefusedError extends Error {
@@ -27,7 +26,7 @@ export function actorOf(member: APIInteractionGuildMember): Actor {
 /** Admin commands need Manage Roles or the guild's configured admin role (design §3; the one check is services/admin-gate.ts). */
 export async function requireAdmin(
   interaction: APIInteraction,
-  dependencies: { repositories: Repositories; guilds: DiscordGuilds },
+  dependencies: AdminCheckDependencies,
 ): Promise<{ guildId: string; actor: Actor; ownerId: string; adminRoleIds: string[] }> {
   const { guildId, member } = requireGuild(interaction);
   const actor = actorOf(member);

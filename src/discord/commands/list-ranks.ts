@@ -1,6 +1,7 @@
 import type { APIEmbed } from "discord-api-types/v10";
 import type { Rank } from "../../ranks/ladder.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { GuildContexts } from "../../services/guild-context.ts";
+import type { SomeRepositories } from "./dependencies.ts";
 import { requireGuild } from "./guards.ts";
 import type { SlashCommand } from "./types.ts";
 import { escapeMarkdown } from "../views/markdown.ts";
@@ -40,13 +41,24 @@ export function ladderEmbed(title: string, ranks: readonly Rank[], footer?: stri
 }
 
 
-export function groupFooter(deps: Pick<CommandDependencies, "repositories" | "contexts">, guildId: string): string | undefined {
+/** What the ladder's footer reads: the guild's Roblox group. */
+export interface GroupFooterDependencies {
+  repositories: SomeRepositories<"guilds">;
+  contexts: Pick<GuildContexts, "groupIdOf">;
+}
+
+/** `/list-ranks` reads the stored ladder and the group it came from. */
+export interface ListRanksDependencies extends GroupFooterDependencies {
+  repositories: SomeRepositories<"guilds" | "ranks">;
+}
+
+export function groupFooter(deps: GroupFooterDependencies, guildId: string): string | undefined {
   const groupId = deps.contexts.groupIdOf(guildId, deps.repositories.guilds.get(guildId));
   return groupId ? `Roblox group ${groupId} · lowest rank first` : "lowest rank first";
 }
 
 /** `/list-ranks`: anyone can see the ladder and which Discord role mirrors each rank. */
-export function listRanksCommand(deps: CommandDependencies): SlashCommand {
+export function listRanksCommand(deps: ListRanksDependencies): SlashCommand {
   return {
     definition: {
       name: "list-ranks",

@@ -1,7 +1,8 @@
 import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption } from "discord-api-types/v10";
+import type { GuildContexts } from "../../services/guild-context.ts";
 import type { RankChangeRequestIntent, RankChangeResult, RankChangeService } from "../../services/rank-changes.ts";
 import { decodePointsButton, formatPointsConfirmation, formatRankChangeReply, REASON_FIELD } from "../views/rank-change.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { withWriteRefusalsExplained } from "./roblox-write-refusal.ts";
 import { CommandOptions } from "./options.ts";
@@ -13,7 +14,10 @@ import { describeError } from "../views/errors.ts";
 /** Guild only: ranks belong to a server. */
 export const GUILD_ONLY = [0];
 
-export type RankCommandDependencies = Pick<CommandDependencies, "repositories" | "guilds" | "contexts"> & {
+/** /promote, /demote and /set-rank: the admin check, the guild's ladder, and the rank-change service. */
+export type RankCommandDependencies = AdminCheckDependencies & {
+  repositories: SomeRepositories<"guilds" | "ranks">;
+  contexts: Pick<GuildContexts, "resolve">;
   rankChanges: Pick<RankChangeService, "execute">;
 };
 

@@ -3,7 +3,7 @@ import type { Repositories } from "../../db/index.ts";
 import {
   AmbiguousRankError,
   formatRank,
-  RankLadder,
+  type RankLadder,
   UnknownRankError,
   type Rank,
 } from "../../ranks/ladder.ts";

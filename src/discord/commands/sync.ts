@@ -2,7 +2,7 @@ import { ApplicationCommandOptionType, type APIInteraction } from "discord-api-t
 import type { MemberSyncService } from "../../services/member-sync.ts";
 import { formatMemberSyncReply } from "../views/member-sync.ts";
 import type { BulkSync } from "../../sync/bulk-sync.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { AdminCheckDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import { GUILD_ONLY, MANAGE_ROLES_PERMISSION } from "./permissions.ts";
@@ -10,7 +10,7 @@ import type { ComponentContext, SlashCommand } from "./types.ts";
 
 const DISCORD_EPOCH_MS = 1_420_070_400_000n;
 
-export type SyncCommandDependencies = Pick<CommandDependencies, "repositories" | "guilds">;
+export type SyncCommandDependencies = AdminCheckDependencies;
 
 export interface SyncCommandServices {
   bulkSync: Pick<BulkSync, "startManual" | "decideHeld">;
