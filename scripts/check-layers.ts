@@ -46,7 +46,7 @@ export interface Violation {
 export const KNOWN_VIOLATIONS: readonly { from: string; target: string }[] = [
   { from: "src/services/bind-review.ts", target: "src/discord/guilds.ts" },
   { from: "src/services/linking.ts", target: "src/discord/guilds.ts" },
-  { from: "src/services/rank-changes.ts", target: "src/discord/guilds.ts" },
+  { from: "src/services/rank-change-types.ts", target: "src/discord/guilds.ts" },
   { from: "src/sync/bulk-sync.ts", target: "@discordjs/core" },
   { from: "src/sync/bulk-sync.ts", target: "src/discord/guilds.ts" },
   { from: "src/sync/live-hierarchy.ts", target: "src/discord/guilds.ts" },
