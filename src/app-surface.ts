@@ -10,6 +10,7 @@ import type { DatabaseHandle, Repositories } from "./db/index.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import type { Gateway } from "./discord/gateway.ts";
 import type { DiscordGuilds } from "./discord/guilds.ts";
+import type { CooldownLimits } from "./discord/interactions/cooldowns.ts";
 import type { DiscordRestOptions } from "./discord/rest.ts";
 import type { HttpServer } from "./http/server.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -45,6 +46,8 @@ export interface RankbridgeOptions {
   now?: () => number;
   /** Uniform in [0, 1): link phrases, retry and schedule jitter. */
   random?: () => number;
+  /** Per-member and per-guild budgets of the link and lookup commands. */
+  cooldowns?: CooldownLimits;
 }
 
 /** The slash commands, feature by feature, in registration order. */
