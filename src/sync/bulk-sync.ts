@@ -17,10 +17,10 @@
  * a run's state in active-run.ts, its work in run-pipeline.ts (run-planning.ts and run-applying.ts
  * side by side), what is recorded about it in run-bookkeeping.ts, joins in member-join.ts.
  */
-import type { API } from "@discordjs/core";
-import type { Db, Repositories } from "../db/index.ts";
+import type { Repositories } from "../db/index.ts";
+import type { Transactions } from "./transactions.ts";
 import type { SyncRun } from "../db/schema.ts";
-import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { isRobloxError } from "../roblox/errors.ts";
@@ -42,6 +42,7 @@ import { syncJoinedMember, type MemberJoinDeps, type MemberJoinInput, type Membe
 import type { MemberRolesPort } from "./member-roles.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "./pacer.ts";
 import { RunReporter, type ReplyTarget } from "./reporter.ts";
+import type { SyncMessages } from "./sync-messages.ts";
 import { flushMarks } from "./run-applying.ts";
 import { approveHeldRun, cancelHeldRun, heldRunOf } from "./run-guard.ts";
 import { RunBookkeeping } from "./run-bookkeeping.ts";
@@ -69,10 +70,11 @@ export { SyncNotPossibleError } from "./sync-context.ts";
 export interface BulkSyncOptions {
   repositories: Repositories;
   /** For the transactions that keep a slice of the plan and its progress together. */
-  database: Db;
+  database: Transactions;
   contexts: GuildContexts;
-  guilds: DiscordGuilds;
-  api: API;
+  guilds: SyncGuilds;
+  /** Where reports and held-run notices are shown (the Discord adapter, src/discord/sync-messages.ts). */
+  messages: SyncMessages;
   memberRoles: MemberRolesPort;
   audit: AuditTrail;
   metrics: Metrics;
@@ -114,7 +116,7 @@ export class BulkSync {
       observeMemberRoles: (guildId, userId, roleIds) => this.observeMemberUpdate(guildId, userId, roleIds),
     };
     this.#bookkeeping = new RunBookkeeping({
-      api: options.api,
+      messages: options.messages,
       repositories,
       metrics,
       audit,
@@ -322,7 +324,7 @@ export class BulkSync {
 
   #launch(row: SyncRun, context: GuildContext, how: Omit<RunSetup, "reporter">): ActiveRun {
     const reporter = new RunReporter({
-      api: this.options.api,
+      messages: this.options.messages,
       logger: this.options.logger.child({ guildId: row.guildId, runId: row.id }),
       tokenTtlMs: this.#tuning.interactionTokenTtlMs,
       tokenMarginMs: this.#tuning.tokenMarginMs,
