@@ -37,6 +37,7 @@ import { RobloxClient } from "./roblox/client.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
+import { DiscordSyncMessages } from "./discord/sync-messages.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
@@ -142,7 +143,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     database: database.db,
     contexts,
     guilds,
-    api: client.api,
+    messages: new DiscordSyncMessages(client.api),
     memberRoles: memberSnapshots.port,
     audit,
     metrics,

@@ -3,6 +3,7 @@ import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
 import type { MemberWriteFailure, MemberWriteResult } from "../services/member-role-editor.ts";
+import type { GuildBotStanding, GuildMemberView, GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
 import type { RankChangeDm } from "../ranks/promotion.ts";
 import { renderRankChangeDm } from "./views/rank-change-dm.ts";
 import {
@@ -18,24 +19,13 @@ import {
 } from "./schemas.ts";
 
 /** What the features need of a guild: its owner and roles, kept current from gateway events. */
-export interface GuildSnapshot {
-  id: string;
-  name: string;
-  ownerId: string;
-  roles: Map<string, GuildRole>;
-}
+export type { GuildMemberView, GuildSnapshot } from "../services/discord-port.ts";
 
 export function toGuildRole(role: APIRole): GuildRole {
   return { id: role.id, name: role.name, position: role.position, managed: role.managed, permissions: BigInt(role.permissions) };
 }
 
 /** A member as the features see it. */
-export interface GuildMemberView {
-  userId: string;
-  username: string;
-  displayName: string;
-  roleIds: string[];
-}
 
 export function toMemberView(member: APIGuildMember): GuildMemberView {
   const user = member.user;
@@ -57,7 +47,7 @@ export interface MemberRoleEditObserver {
  * The Discord side of a guild, through one REST instance. Guild snapshots come from GUILD_CREATE
  * and role events (no request), with a REST read when a guild is not cached yet.
  */
-export class DiscordGuilds {
+export class DiscordGuilds implements SyncGuilds {
   readonly #snapshots = new Map<string, GuildSnapshot>();
   /** The bot's own roles per guild, from GUILD_CREATE and its member updates: no request per role check. */
   readonly #botRoles = new Map<string, string[]>();
@@ -158,7 +148,7 @@ export class DiscordGuilds {
   }
 
   /** The bot's own roles and resulting permissions in the guild, for the hierarchy pre-check. */
-  async botStanding(guildId: string) {
+  async botStanding(guildId: string): Promise<GuildBotStanding> {
     const guild = await this.guild(guildId);
     const botUserId = this.#botUserId ?? parseDiscord("GET /users/@me", discordUser, await this.api.users.getCurrent()).id;
     this.#botUserId = botUserId;

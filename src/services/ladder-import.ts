@@ -9,12 +9,15 @@ import type { LadderEntry, LadderReplaceResult } from "../db/repositories/ranks.
 import type { GuildSettings } from "../db/schema.ts";
 import type { Actor } from "../ranks/authority.ts";
 import { decideBind, decideRankBind, privilegedPermissionsOf, type BindDenial } from "../ranks/bind-authority.ts";
-import { DiscordPermission, hasPermission, RoleHierarchy, type BotStanding, type GuildRole, type RoleProblem } from "../ranks/hierarchy.ts";
+import { DiscordPermission, hasPermission, type BotStanding, type GuildRole } from "../ranks/hierarchy.ts";
 import { GUEST_ROBLOX_RANK, type Rank } from "../ranks/ladder.ts";
 import type { GroupRole } from "../roblox/types.ts";
+import { bindingWarning, chooseBindings, type BindingWarning, type SkippedBind } from "../ranks/binding.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { ladderOrEmpty } from "./bind-review.ts";
 import { GroupNotConfiguredError, type GuildContexts } from "./guild-context.ts";
+
+export { nameKey, type BindingWarning, type SkippedBind } from "../ranks/binding.ts";
 
 /** Discord's cap on roles per guild. */
 export const MAX_GUILD_ROLES = 250;
@@ -70,14 +73,6 @@ export interface LadderImportRequest {
   createMissingRoles: boolean;
 }
 
-export interface SkippedBind {
-  robloxRole: GroupRole;
-  role: GuildRole;
-  denial: BindDenial;
-}
-
-/** Bound roles the bot cannot give yet: either it lacks a permission, or the roles sit above its own. */
-export type BindingWarning = { kind: "problem"; problem: RoleProblem } | { kind: "above-bot"; roleIds: string[] };
 
 export interface LadderImportResult {
   groupId: number;
@@ -87,7 +82,7 @@ export interface LadderImportResult {
   creationFailure?: { roleName: string; error: unknown };
   /** Ranks above the actor's own: no role was created for them. */
   notCreated: GroupRole[];
-  skipped: SkippedBind[];
+  skipped: SkippedBind<GroupRole>[];
   warning?: BindingWarning;
 }
 
@@ -174,74 +169,4 @@ export class LadderImportService {
 /** Rank rows as kept in audit before/after: enough to see what changed, nothing more. */
 function ladderSnapshot(ranks: readonly Rank[]) {
   return ranks.map((rank) => ({ name: rank.name, robloxRoleId: rank.robloxRoleId, robloxRank: rank.robloxRank, discordRoleId: rank.discordRoleId }));
-}
-
-/**
- * Roblox role id → Discord role id. A Discord role of the same name (case-insensitive) wins; a
- * rank with none keeps its earlier binding while that role still exists. Each Discord role mirrors
- * at most one rank, and managed roles (nobody can assign them) are never chosen.
- */
-function chooseBindings(
-  robloxRoles: readonly GroupRole[],
-  previous: readonly Rank[],
-  standing: BotStanding & { guildRoles: GuildRole[] },
-  guildId: string,
-  mayBindByName: (robloxRole: GroupRole, role: GuildRole) => BindDenial | null,
-) {
-  const hierarchy = new RoleHierarchy(standing);
-  const assignable = standing.guildRoles.filter((role) => role.id !== guildId && !role.managed);
-  const byName = new Map<string, GuildRole[]>();
-  for (const role of assignable) {
-    const key = nameKey(role.name);
-    byName.set(key, [...(byName.get(key) ?? []), role]);
-  }
-  const bindings = new Map<number, string>();
-  const used = new Set<string>();
-  const skipped: SkippedBind[] = [];
-
-  for (const robloxRole of robloxRoles) {
-    const candidates = (byName.get(nameKey(robloxRole.name)) ?? []).filter((role) => !used.has(role.id));
-    // Among same-named roles prefer one the bot can give, then the highest.
-    candidates.sort(
-      (a, b) => Number(hierarchy.problemWith(a.id) !== null) - Number(hierarchy.problemWith(b.id) !== null) || b.position - a.position,
-    );
-    const denials = candidates.map((role) => mayBindByName(robloxRole, role));
-    const match = candidates.find((_, index) => denials[index] === null);
-    if (match) {
-      bindings.set(robloxRole.id, match.id);
-      used.add(match.id);
-    } else if (candidates[0]) {
-      skipped.push({ robloxRole, role: candidates[0], denial: denials[0]! });
-    }
-  }
-
-  const existing = new Set(assignable.map((role) => role.id));
-  const previousByRobloxRole = new Map(previous.map((rank) => [rank.robloxRoleId, rank.discordRoleId]));
-  for (const robloxRole of robloxRoles) {
-    if (bindings.has(robloxRole.id)) continue;
-    const kept = previousByRobloxRole.get(robloxRole.id);
-    if (kept && existing.has(kept) && !used.has(kept)) {
-      bindings.set(robloxRole.id, kept);
-      used.add(kept);
-    }
-  }
-  return { bindings, skipped };
-}
-
-/** Roles the bot cannot give yet; freshly created roles are below the bot by construction. */
-function bindingWarning(ladder: readonly Rank[], standing: BotStanding, created: ReadonlySet<string>): BindingWarning | undefined {
-  const hierarchy = new RoleHierarchy(standing);
-  const aboveBot: string[] = [];
-  for (const rank of ladder) {
-    if (!rank.discordRoleId || created.has(rank.discordRoleId)) continue;
-    const problem = hierarchy.problemWith(rank.discordRoleId);
-    if (problem?.kind === "missing-permission") return { kind: "problem", problem };
-    if (problem) aboveBot.push(rank.discordRoleId);
-  }
-  return aboveBot.length > 0 ? { kind: "above-bot", roleIds: aboveBot } : undefined;
-}
-
-/** How rank and role names are compared: Unicode-normalised, spaces collapsed, case-insensitive. */
-export function nameKey(name: string): string {
-  return name.normalize("NFKC").replace(/\s+/g, " ").trim().toLowerCase();
 }

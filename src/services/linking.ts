@@ -7,7 +7,8 @@
  * ends in the same `completeLink`: membership check, link row, stored rank, Discord rank role, audit.
  */
 import type { Repositories } from "../db/index.ts";
-import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { GuildDirectory } from "./discord-port.ts";
+import type { MemberRolesWriter } from "./member-role-editor.ts";
 import type { Logger } from "../observability/logger.ts";
 import { checkProfileForPhrase, generateLinkPhrase, type RandomSource } from "../ranks/link-phrase.ts";
 import type { RobloxUserId } from "../roblox/types.ts";
@@ -45,7 +46,7 @@ export type { OAuthStart, RobloxOAuthSettings } from "./roblox-sign-in.ts";
 export interface LinkingServiceOptions {
   repositories: Pick<Repositories, "members" | "linkChallenges">;
   contexts: Pick<GuildContexts, "resolve">;
-  guilds: Pick<DiscordGuilds, "guild" | "member" | "botStanding" | "writeMemberRoles">;
+  guilds: GuildDirectory & MemberRolesWriter;
   audit: Pick<AuditTrail, "record">;
   logger: Logger;
   /** Enables "Sign in with Roblox"; absent when ROBLOX_OAUTH_* / PUBLIC_URL are not set. */

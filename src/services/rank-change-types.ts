@@ -1,6 +1,6 @@
 /** The vocabulary of a rank change: what is asked, what comes back, why it is refused, and the Discord port it needs. */
 import type { PendingRobloxWrite } from "../db/schema.ts";
-import type { GuildMemberView } from "../discord/guilds.ts";
+import type { GuildMemberView } from "./discord-port.ts";
 import type { RankChangeDenial } from "../ranks/authority.ts";
 import type { BotStanding } from "../ranks/hierarchy.ts";
 import type { Rank, RankId } from "../ranks/ladder.ts";

@@ -3,7 +3,7 @@
  * with the same plan and hierarchy rules as a bulk run. Audited and counted like a bulk change.
  */
 import type { Repositories } from "../db/index.ts";
-import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
@@ -30,7 +30,7 @@ export type MemberJoinOutcome =
 export interface MemberJoinDeps {
   repositories: Repositories;
   contexts: GuildContexts;
-  guilds: DiscordGuilds;
+  guilds: SyncGuilds;
   /** The pacer bulk runs share, so a join does not push them over the global limit. */
   pacer: RequestPacer;
   metrics: Metrics;

@@ -3,10 +3,10 @@
  * marks each item, and saves the marks, their audit rows and the counts together in batches. A
  * streak of 403s pauses the run instead of spending the guild's invalid-request budget.
  */
-import type { Db, Repositories } from "../db/index.ts";
-import { atomically } from "../db/index.ts";
+import type { Repositories } from "../db/index.ts";
+import { atomically, type Transactions } from "./transactions.ts";
 import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
-import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { SyncGuilds } from "../services/discord-port.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import { addCounts, emptyCounts, type ActiveRun } from "./active-run.ts";
@@ -21,12 +21,12 @@ import { rankLabelOf } from "./run-report.ts";
 export interface MarkDeps {
   repositories: Repositories;
   /** For the transaction that keeps marks, audit rows and counts together. */
-  database: Db;
+  database: Transactions;
   now: () => number;
 }
 
 export interface ApplyingDeps extends MarkDeps {
-  guilds: DiscordGuilds;
+  guilds: SyncGuilds;
   /** Shared by every guild's run. */
   pacer: RequestPacer;
   tuning: Pick<BulkSyncTuning, "forbiddenStreakToPause" | "markBatchSize" | "markIntervalMs" | "updatesKept">;

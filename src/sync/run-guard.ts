@@ -5,7 +5,8 @@
  * held ones together: under the threshold they are released and applied; over it the run ends
  * paused until an admin presses Apply (or runs /sync force:true) or Cancel.
  */
-import { atomically, type Db, type Repositories } from "../db/index.ts";
+import type { Repositories } from "../db/index.ts";
+import { atomically, type Transactions } from "./transactions.ts";
 import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
 import type { SyncRun, SyncRunItem } from "../db/schema.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
@@ -15,7 +16,7 @@ import { judgeMassChange, massChangeThresholdOf, type MassChangeVerdict } from "
 
 export interface GuardDeps {
   repositories: Repositories;
-  database: Db;
+  database: Transactions;
 }
 
 /**
