@@ -309,7 +309,7 @@ export class BulkSync {
     this.#stopping = true;
     const runs = [...this.#active.values()];
     for (const run of runs) {
-      run.stopRequested = true;
+      run.requestStop();
       run.queue.interrupt();
     }
     await Promise.race([Promise.allSettled(runs.map((run) => run.finished)), Bun.sleep(budgetMs)]);

@@ -27,7 +27,7 @@ export async function settleRun(run: ActiveRun, context: GuildContext, deps: Run
   const { repositories } = deps;
   const { began } = start;
   // A dry run's hold only tells what a real run would do.
-  if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason || (run.hold && !run.dryRun) ? "paused" : "done";
+  run.settle((hold) => heldPauseReason(run.runId, hold));
   if (run.waitStepMs !== undefined && run.state === "done") {
     void deps.bookkeeping.alert(run.guildId, "roblox-back", `Roblox answers again: rank sync run #${run.runId} carried on and completed.`);
   }
@@ -35,8 +35,7 @@ export async function settleRun(run: ActiveRun, context: GuildContext, deps: Run
 
   const final = run.counts();
   if (run.state === "paused") {
-    const reason = run.pauseReason ?? heldPauseReason(run.runId, run.hold!);
-    run.error = reason;
+    const reason = run.error!;
     repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
     repositories.syncRuns.pause(run.guildId, run.runId, reason);
     repositories.guilds.upsert(run.guildId, { syncPausedReason: reason });

@@ -44,12 +44,11 @@ export class RunExecutor {
       if (run.stopRequested) {
         // The bot is stopping and dropped what the run waited for: it resumes at the next start.
         log.info({ err: error }, "sync run interrupted by the shutdown");
-        run.state = "stopped";
+        run.endAs("stopped");
       } else if (isTransientRobloxFailure(error) && !run.dryRun) {
         waitFor = error;
       } else {
-        run.state = "failed";
-        run.error = describeError(error);
+        run.endAs("failed", describeError(error));
         log.error({ err: error }, "sync run failed");
         if (isRobloxError(error) && error.kind === "invalid_credentials") {
           void this.deps.bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
@@ -58,7 +57,7 @@ export class RunExecutor {
     } finally {
       clearInterval(ticker);
     }
-    run.planning = false;
+    run.planningStopped();
     if (waitFor !== undefined) {
       const carryOn = await this.#waitForRoblox(run, context, waitFor, log);
       if (carryOn) return carryOn;
