@@ -37,6 +37,7 @@ import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
 import { DiscordSyncMessages } from "./discord/sync-messages.ts";
+import { discordRunWording } from "./discord/views/sync-run.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
@@ -143,6 +144,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     contexts,
     guilds,
     messages: new DiscordSyncMessages(client.api),
+    wording: discordRunWording,
     memberRoles: memberSnapshots.port,
     audit,
     metrics,
