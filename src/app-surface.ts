@@ -23,6 +23,7 @@ import type { SyncAlertsOptions } from "./sync/alerts.ts";
 import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
+import type { CooldownLimits } from "./discord/interactions/cooldowns.ts";
 
 /**
  * What tests and benchmarks vary; production passes only `onFatal`. A field left out keeps the
@@ -45,6 +46,8 @@ export interface RankbridgeOptions {
   now?: () => number;
   /** Uniform in [0, 1): link phrases, retry and schedule jitter. */
   random?: () => number;
+  /** Per-member and per-guild budgets of the link and lookup commands. */
+  cooldowns?: CooldownLimits;
 }
 
 /** The slash commands, feature by feature, in registration order. */

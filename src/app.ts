@@ -19,6 +19,7 @@ import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway } from "./discord/gateway.ts";
 import { wireGatewayEvents } from "./discord/gateway-events.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
+import { Cooldowns } from "./discord/interactions/cooldowns.ts";
 import { InteractionRouter, RESTARTING_MESSAGE } from "./discord/interactions/router.ts";
 import { gatewayMemberRoles } from "./discord/member-chunks.ts";
 import { discordLadderImport } from "./discord/rank-roles.ts";
@@ -184,7 +185,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync }),
   };
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
-  const router = new InteractionRouter({ commands, metrics, logger });
+  const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
 
   wireGatewayEvents(client, {
     guilds,

@@ -1,5 +1,5 @@
 import { createRankbridge } from "./app.ts";
-import { ConfigError, loadConfig, type Config } from "./config/env.ts";
+import { ConfigError, loadConfig, secretValues, type Config } from "./config/env.ts";
 import { DiscordTokenRejectedError } from "./discord/startup-retry.ts";
 import { AFTER_GRACE_BUDGET_MS } from "./lifecycle/shutdown.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
@@ -50,7 +50,7 @@ if (import.meta.main) {
     printConfigProblems(error);
     process.exit(ExitCode.config);
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, secrets: secretValues(process.env) });
   // An unexpected error in one handler must not take the whole bot (every guild) down.
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
   process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));

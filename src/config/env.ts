@@ -184,6 +184,13 @@ const environmentSchema = z
 /** The parsed configuration: the output of the schema above, so the two cannot drift apart. */
 export type Config = z.output<typeof environmentSchema>;
 
+/** Settings whose values are secrets: the logger removes their text wherever it appears (design §10). */
+export const SECRET_VARIABLES = ["DISCORD_TOKEN", "ROBLOX_API_KEY", "ROBLOX_COOKIE", "ROBLOX_OAUTH_CLIENT_SECRET", "ENCRYPTION_KEY"] as const;
+
+export function secretValues(env: Record<string, string | undefined>): string[] {
+  return SECRET_VARIABLES.map((name) => env[name]?.trim()).filter((value): value is string => !!value);
+}
+
 export interface ConfigProblem {
   variable: string;
   message: string;

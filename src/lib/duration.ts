@@ -3,6 +3,7 @@
  * replies show them. Shared by the configuration (SYNC_INTERVAL, SHUTDOWN_GRACE) and the sync
  * schedule, so neither imports the other.
  */
+import { quotedInput } from "./quoted-input.ts";
 
 export class InvalidDurationError extends Error {
   override readonly name = "InvalidDurationError";
@@ -10,7 +11,7 @@ export class InvalidDurationError extends Error {
     readonly input: string,
     detail: string,
   ) {
-    super(`"${input}" is not a valid duration: ${detail}. Use a number and a unit, like 45s, 30m, 6h or 1d.`);
+    super(`${quotedInput(input)} is not a valid duration: ${detail}. Use a number and a unit, like 45s, 30m, 6h or 1d.`);
   }
 }
 
@@ -24,9 +25,12 @@ export class DurationOutOfRangeError extends Error {
     const bounds = [min !== undefined ? `at least ${formatDuration(min)}` : null, max !== undefined ? `at most ${formatDuration(max)}` : null]
       .filter((bound) => bound !== null)
       .join(" and ");
-    super(`"${input}" is out of range: it must be ${bounds}.`);
+    super(`${quotedInput(input)} is out of range: it must be ${bounds}.`);
   }
 }
+
+/** "1d 23h 59m 59s" is 14 characters; anything much longer is not a duration. */
+const MAX_DURATION_LENGTH = 40;
 
 export const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 type Unit = keyof typeof UNIT_MS;
@@ -41,6 +45,8 @@ type Unit = keyof typeof UNIT_MS;
 export function parseDuration(input: string, bounds: { readonly min?: number; readonly max?: number } = {}): number {
   const text = input.trim().toLowerCase();
   if (text === "") throw new InvalidDurationError(input, "it is empty");
+  // Refused before the pattern runs, whose backtracking grows with the square of a digit run's length.
+  if (text.length > MAX_DURATION_LENGTH) throw new InvalidDurationError(input, "it is too long");
   const parts = [...text.matchAll(/(\d+)\s*([a-z]+)\s*/g)];
   if (parts.map((part) => part[0]).join("") !== text) {
     throw new InvalidDurationError(input, /^\d+$/.test(text) ? "the unit is missing" : "it has unexpected characters");

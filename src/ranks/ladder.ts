@@ -3,6 +3,7 @@
  * Discord role. Everything that asks "which rank is this?" goes through here, so the ordering
  * rules live in one place.
  */
+import { quotedInput } from "../lib/quoted-input.ts";
 import { closeness, compact, nameParts, normaliseName, stripRankSuffix } from "./rank-names.ts";
 
 /** Database id of a rank row. */
@@ -79,7 +80,7 @@ export class UnknownRankError extends Error {
     readonly suggestions: readonly Rank[],
   ) {
     const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((rank) => `"${rank.name}"`).join(", ")}?` : "";
-    super(`No rank is called "${query.trim()}".${hint}`);
+    super(`No rank is called ${quotedInput(query)}.${hint}`);
   }
 }
 
@@ -90,7 +91,7 @@ export class AmbiguousRankError extends Error {
     readonly query: string,
     readonly candidates: readonly Rank[],
   ) {
-    super(`"${query.trim()}" matches several ranks: ${candidates.map(formatRank).join(", ")}. Use the full name.`);
+    super(`${quotedInput(query)} matches several ranks: ${candidates.map(formatRank).join(", ")}. Use the full name.`);
   }
 }
 

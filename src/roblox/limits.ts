@@ -1,4 +1,5 @@
 import Bottleneck from "bottleneck";
+import { currentGuild, FairQueue } from "./fair-share.ts";
 import { LearnedRate, type HeaderlessAnswer } from "./learned-rate.ts";
 
 /** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */
@@ -68,6 +69,8 @@ export interface ApiRateLimiterOptions {
   /** Window assumed until the server's headers say otherwise. */
   windowMs?: number;
   maxConcurrent?: number;
+  /** Guilds take turns for this class's budget (default); off only to measure what it changes. */
+  fairShare?: boolean;
   /**
    * The host sends no rate-limit headers: start from `perMinute` as a guess and learn the real
    * budget from clean answers and 429s (learned-rate.ts).
@@ -101,6 +104,8 @@ export class ApiRateLimiter {
    */
   private calibrated = false;
   private refillTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Orders requests between guilds before they reach the bottleneck (see fair-share.ts). */
+  private readonly fair: FairQueue | undefined;
   /** Learns the budget of a host without headers; undefined where headers tell it. */
   private readonly learned: LearnedRate | undefined;
   private stopping: Promise<void> | undefined;
@@ -109,6 +114,9 @@ export class ApiRateLimiter {
     readonly api: ApiClass,
     options: ApiRateLimiterOptions,
   ) {
+    // Half the slots per guild: a burst never holds every slot another guild's request needs.
+    const perGuildInFlight = Math.max(1, Math.floor((options.maxConcurrent ?? 8) / 2));
+    this.fair = options.fairShare === false ? undefined : new FairQueue(perGuildInFlight);
     this.windowMs = options.windowMs ?? 60_000;
     this.learned = options.learn ? new LearnedRate({ initial: (options.perMinute * this.windowMs) / 60_000 }) : undefined;
     this.limit = this.learned?.limit ?? (options.perMinute * this.windowMs) / 60_000;
@@ -122,7 +130,13 @@ export class ApiRateLimiter {
     this.refillTimer?.ref();
     // Demand past a budget the host accepted without a word: that budget is too small.
     if (this.available <= 0) this.grow();
+    if (!this.fair) return this.run(attempt);
+    return this.fair.run(currentGuild(), (started) => this.run(attempt, started));
+  }
+
+  private run<T>(attempt: () => Promise<T>, started?: () => void): Promise<T> {
     return this.bottleneck.schedule(async () => {
+      started?.();
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
       if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
@@ -134,9 +148,14 @@ export class ApiRateLimiter {
         this.inFlight--;
         // No rate-limit headers came back (legacy hosts, network errors): count locally from here.
         if (!this.calibrated) this.calibrate(this.limit - 1 - this.inFlight);
-        if (this.bottleneck.queued() === 0) this.refillTimer?.unref();
+        if (this.queued() === 0) this.refillTimer?.unref();
       }
     });
+  }
+
+  /** Requests waiting: in the guilds' queues (fair-share.ts) and inside the bottleneck. */
+  private queued(): number {
+    return this.bottleneck.queued() + (this.fair?.size ?? 0);
   }
 
   /** Feeds the headers of a response to a request scheduled on this limiter (call it inside the attempt). */
@@ -145,7 +164,7 @@ export class ApiRateLimiter {
       const holdUntil = this.learned.answered(outcome, receivedAt, { endsAt: this.windowEndsAt, lengthMs: this.windowMs });
       this.limit = this.learned.limit;
       if (holdUntil !== undefined) this.holdUntil(holdUntil);
-      else if (this.bottleneck.queued() > 0) this.grow();
+      else if (this.queued() > 0) this.grow();
       return;
     }
     if (headers.limit !== undefined) this.limit = headers.limit;
@@ -185,7 +204,7 @@ export class ApiRateLimiter {
    * How long a request scheduled now would wait for this limit, in ms (0 when the window has room).
    * From the requests queued ahead, the room left, the end of the window and the budget per window.
    */
-  estimateWaitMs(now = Date.now(), ahead = this.bottleneck.queued() + 1): number {
+  estimateWaitMs(now = Date.now(), ahead = this.queued() + 1): number {
     const room = Math.max(0, this.available);
     if (room >= ahead) return 0;
     const untilWindowEnds = Math.max(0, (this.windowEndsAt ?? now + this.windowMs) - now);
@@ -195,7 +214,7 @@ export class ApiRateLimiter {
 
   /** How long until every request already waiting has been sent, in ms (0 when none waits). */
   queueWaitMs(now = Date.now()): number {
-    const queued = this.bottleneck.queued();
+    const queued = this.queued();
     return queued === 0 ? 0 : this.estimateWaitMs(now, queued);
   }
 
@@ -215,6 +234,8 @@ export class ApiRateLimiter {
   async stop(): Promise<void> {
     clearTimeout(this.refillTimer);
     this.refillTimer = undefined;
+    // Requests still in the guilds' queues are dropped with those in the bottleneck, with its error.
+    this.fair?.drop(new Bottleneck.BottleneckError("This job has been dropped by Bottleneck"));
     this.stopping ??= this.bottleneck.stop({ dropWaitingJobs: true });
     await this.stopping;
   }
@@ -246,7 +267,7 @@ export class ApiRateLimiter {
     clearTimeout(this.refillTimer);
     this.windowEndsAt = at;
     this.refillTimer = setTimeout(() => this.refill(at), Math.max(0, at - Date.now()));
-    if (this.bottleneck.queued() === 0 && this.inFlight === 0) this.refillTimer.unref();
+    if (this.queued() === 0 && this.inFlight === 0) this.refillTimer.unref();
   }
 
   private refill(endedAt: number): void {
@@ -268,6 +289,7 @@ export interface RateLimitOptions {
    */
   windowMs?: Partial<Record<ApiClass, number>>;
   maxConcurrent?: number;
+  fairShare?: boolean;
 }
 
 /** Classes whose hosts send no rate-limit headers, so their budget is learned (the legacy web APIs). */
@@ -284,6 +306,7 @@ export class RobloxRateLimits {
         perMinute: options.perMinute?.[api] ?? DOCUMENTED_PER_MINUTE[api],
         windowMs: options.windowMs?.[api],
         maxConcurrent: options.maxConcurrent,
+        fairShare: options.fairShare,
         learn: LEARNED_CLASSES.has(api),
       }),
     ]);

@@ -2,6 +2,7 @@ import type { Repositories, GuildSettings } from "../db/index.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RankLadder } from "../ranks/ladder.ts";
 import type { RobloxClient } from "../roblox/client.ts";
+import { scopedToGuild } from "../roblox/fair-share.ts";
 import type { SecretBox } from "../security/secrets.ts";
 import { GuildKeyChecks, type GuildKeyCheck } from "./guild-key-check.ts";
 import { decideRobloxAccess, type RobloxAccess, type RobloxReader } from "./roblox-access.ts";
@@ -72,7 +73,7 @@ export class GuildContexts {
     const groupId = this.groupIdOf(guildId, settings);
     if (!groupId) throw new GroupNotConfiguredError(guildId, this.isHome(guildId));
     const access = await this.accessFor(guildId, settings);
-    return { guildId, settings, groupId, roblox: access.read, access, ladder: new RankLadder(repositories.ranks.list(guildId)) };
+    return { guildId, settings, groupId, roblox: scopedToGuild(access.read, guildId), access, ladder: new RankLadder(repositories.ranks.list(guildId)) };
   }
 
   /** The access decision alone (for paths that must not validate the ladder, or have no group yet). */

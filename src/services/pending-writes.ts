@@ -13,6 +13,7 @@ import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import type { RobloxWriteAccess, RobloxWriteRefusal } from "./roblox-access.ts";
 import { userMessageOf } from "../errors/user-message.ts";
+import { scopedToGuild } from "../roblox/fair-share.ts";
 
 /**
  * Failures no retry can fix: someone has to change something on Roblox (membership, the bot's
@@ -203,7 +204,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
           writer = await access.writer(write.groupId);
           writers.set(write.groupId, writer);
         }
-        const result = writer.allowed ? await this.#attempt(guildId, write, writer.client) : this.#refused(guildId, write, writer.refusal);
+        const result = writer.allowed ? await this.#attempt(guildId, write, scopedToGuild(writer.client, guildId)) : this.#refused(guildId, write, writer.refusal);
         if (result === "superseded") continue;
         summary.attempted++;
         summary[result]++;

@@ -3,7 +3,6 @@
  * all hit the Roblox and Discord rate limits in the same minute. Periods themselves ("6h", "1h30m")
  * are parsed in src/lib/duration.ts, re-exported here for the sync's callers.
  */
-
 import { UNIT_MS } from "../lib/duration.ts";
 
 /** A source of uniform numbers in [0, 1), injected so tests can pin the jitter. */

@@ -164,6 +164,18 @@ describe("/config log-channel", () => {
     expect(answer.content).toBe(`rankbridge can't post in <#${hidden.id}>. Give its role View Channel, Send Messages and Embed Links there, then run this again.`);
     expect(world.repositories.guilds.get(guild.id)!.logChannelId).toBeNull();
   });
+
+  test("a channel of another server, or one that does not exist, is refused: nothing is posted there or stored", async () => {
+    const guild = newGuild();
+    const elsewhere = newGuild();
+    const theirs = world.discord.createChannel(elsewhere.id, "their-log");
+    for (const channelId of [theirs.id, "0", "123456789012345678"]) {
+      const answer = await config(guild.id, guild.ownerId, "log-channel", channel("channel", channelId));
+      expect(answer.content).toBe("Pick a text channel of this server for the log.");
+    }
+    expect(world.discord.channelMessages(theirs.id)).toEqual([]);
+    expect(world.repositories.guilds.get(guild.id)?.logChannelId ?? null).toBeNull();
+  });
 });
 
 describe("/config sync-interval, left-group, sync-ranks", () => {
@@ -263,6 +275,17 @@ describe("/config api-key", () => {
 
     expect(world.repositories.guilds.get(guild.id)!.robloxApiKeyEncrypted).toBeNull();
     expect(world.logLines.join("")).not.toContain(navyOnly);
+  });
+
+  test("text that can't be a key (spaces, control characters, other scripts) is refused before Roblox is asked", async () => {
+    const guild = newGuild();
+    world.roblox.requests.length = 0;
+    for (const text of ["abc\u0000def", "two words", "ключ-ключ"]) {
+      const answer = answerOf(await submitApiKey(guild.id, guild.ownerId, text));
+      expect(answer.content).toStartWith("That isn't a Roblox API key");
+    }
+    expect(world.roblox.requests).toEqual([]);
+    expect(world.repositories.guilds.get(guild.id)!.robloxApiKeyEncrypted).toBeNull();
   });
 
   test("a member without Manage Roles can't submit the form", async () => {

@@ -9,6 +9,7 @@ import {
 } from "discord-api-types/v10";
 import { startDiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
 import { defaultRoles, startRobloxEmulator } from "../emulators/roblox/index.ts";
+import type { RankbridgeOptions } from "../../src/app.ts";
 import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
 
 export const ENCRYPTION_KEY_HEX = "11".repeat(32);
@@ -23,7 +24,7 @@ export const GROUP_OWNER_USER_ID = 1;
  * Roblox emulator, all over real sockets. Interactions are made by the Discord emulator and handed
  * to the router directly (no gateway connection), so each test controls exactly when a command runs.
  */
-export async function startCommandWorld(options: { encryptionKey?: boolean; defaultGroupId?: number; homeGuild?: boolean } = {}) {
+export async function startCommandWorld(options: { encryptionKey?: boolean; defaultGroupId?: number; homeGuild?: boolean; cooldowns?: RankbridgeOptions["cooldowns"] } = {}) {
   const discord = await startDiscordEmulator({
     // Generous buckets: these tests are about behaviour, not rate limiting.
     rateLimits: { defaultBucket: { limit: 200, windowMs: 1000 }, globalPerSecond: 500 },
@@ -44,7 +45,7 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
       ENCRYPTION_KEY: options.encryptionKey === false ? undefined : ENCRYPTION_KEY_HEX,
     },
     logLevel: "debug",
-    options: { discordRest: { offsetMs: 0 } },
+    options: { discordRest: { offsetMs: 0 }, cooldowns: options.cooldowns },
   });
   const { bot } = inProcess;
   inProcess.standIn(discord.botUserId);
@@ -79,6 +80,9 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
     deps,
     repositories,
     commands,
+    /** Every slash command the bot registers. */
+    allCommands: Object.values(bot.commands).flat(),
+    database: bot.parts.database,
     api,
     logLines: inProcess.logText,
     run,
@@ -152,3 +156,4 @@ export function discordWrites(world: CommandWorld) {
 
 export const AUTOCOMPLETE = InteractionType.ApplicationCommandAutocomplete;
 export const MODAL_SUBMIT = InteractionType.ModalSubmit;
+export const MESSAGE_COMPONENT = InteractionType.MessageComponent;

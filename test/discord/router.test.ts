@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { API } from "@discordjs/core";
 import { REST } from "@discordjs/rest";
-import type { APIInteraction } from "discord-api-types/v10";
+import { ComponentType, InteractionType, type APIInteraction } from "discord-api-types/v10";
 import { CommandRefusedError } from "../../src/discord/commands/guards.ts";
 import type { SlashCommand } from "../../src/discord/commands/types.ts";
 import { InteractionRouter, RESTARTING_MESSAGE } from "../../src/discord/interactions/router.ts";
@@ -73,11 +73,13 @@ describe("interaction router", () => {
     expect(await metrics.registry.getSingleMetricAsString("rankbridge_interactions_total")).toContain('command="crash",outcome="error"} 1');
   });
 
-  test("a typed refusal shows its own message", async () => {
+  test("a typed refusal shows its own message, mentioning nobody whatever it quotes", async () => {
     const router = new InteractionRouter({ commands, metrics: createMetrics(), logger: silent });
     const { injected, payload } = inject("refuse");
     await router.handle(payload, api, 0);
-    expect(JSON.stringify((await injected.waitForCallback(2_000)).body)).toContain("You need the Manage Roles permission");
+    const body = (await injected.waitForCallback(2_000)).body as { data: { content: string; allowed_mentions: unknown } };
+    expect(body.data.content).toContain("You need the Manage Roles permission");
+    expect(body.data.allowed_mentions).toEqual({ parse: [] });
   });
 
   test("slow work is deferred inside Discord's 3-second window, then the deferred reply is edited", async () => {
@@ -86,6 +88,20 @@ describe("interaction router", () => {
     await router.handle(payload, api, 0);
     expect(injected.callbacks.map((c) => c.body)).toEqual([{ type: 5, data: { flags: 64 } }]);
     expect((await injected.waitForMessage((m) => m.content === "slow work finished", 2_000)).content).toBe("slow work finished");
+  });
+
+  test("a button or form of a command without such a handler (left by an earlier version) says so, as a refusal", async () => {
+    const metrics = createMetrics();
+    const router = new InteractionRouter({ commands, metrics, logger: silent });
+    for (const type of [InteractionType.MessageComponent, InteractionType.ModalSubmit]) {
+      const injected = emulator.injectInteraction({ guildId, userId, type, customId: "refuse:old-button", componentType: ComponentType.Button, components: [] });
+      await router.handle(injected.payload as APIInteraction, api, 0);
+      expect((await injected.waitForCallback(2_000)).body).toEqual({
+        type: 4,
+        data: { content: "This button or form is no longer active. Run the command again.", flags: 64, allowed_mentions: { parse: [] } },
+      });
+    }
+    expect(await metrics.registry.getSingleMetricAsString("rankbridge_interactions_total")).toContain('command="refuse",outcome="refused"} 2');
   });
 
   test("commands choose their visibility", async () => {

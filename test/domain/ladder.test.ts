@@ -149,6 +149,17 @@ describe("finding a rank by name", () => {
     expect(unknown.query).toBe("Sargeant");
   });
 
+  test("what was typed is quoted short and without control characters, so the refusal fits a Discord reply", () => {
+    const typed = `@everyone\u0000\n${"x".repeat(6_000)}`;
+    const error = catchError(() => ladder.resolveName(typed)) as UnknownRankError;
+    expect(error).toBeInstanceOf(UnknownRankError);
+    expect(error.query).toBe(typed);
+    expect(error.message.length).toBeLessThan(300);
+    expect(error.message).toStartWith('No rank is called "@everyone xxxx');
+    expect(error.message).toContain("…");
+    expect(error.message).not.toContain("\u0000");
+  });
+
   test("a fragment is suggested, not silently accepted", () => {
     expect(() => ladder.resolveName("corp")).toThrow(UnknownRankError);
     expect(ladder.suggest("corp").map((r) => r.id)).toEqual([RANKS.corporal.id]);

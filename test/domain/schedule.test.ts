@@ -54,6 +54,25 @@ describe("parsing durations", () => {
     expect((error as Error).message).toContain("like 45s, 30m, 6h or 1d");
   });
 
+  test("a huge or odd input is quoted back short, so the refusal fits a Discord reply", () => {
+    const input = `${"9".repeat(5_000)}\u0000x`;
+    expect(() => parseDuration(input)).toThrow(InvalidDurationError);
+    const message = (() => {
+      try {
+        parseDuration(input);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })()!;
+    expect(message.length).toBeLessThan(250);
+    expect(message).toStartWith(`"${"9".repeat(79)}…" is not a valid duration: it is too long`);
+  });
+
+  test("a long input is refused before the pattern runs (it backtracks quadratically on a run of digits)", () => {
+    expect(() => parseDuration(`${"9".repeat(41)}`)).toThrow("it is too long");
+    expect(parseDuration(` ${"0".repeat(30)}1d 2h `)).toBe(86_400_000 + 7_200_000);
+  });
+
   test("bounds are enforced with their own error", () => {
     expect(() => parseDuration("10s", { min: 30 * SECOND })).toThrow(DurationOutOfRangeError);
     expect(() => parseDuration("2d", { max: DAY })).toThrow("at most 1d");

@@ -8,6 +8,7 @@ import { expect } from "bun:test";
 import type { API } from "@discordjs/core";
 import { type ButtonStyle, ComponentType, InteractionType, type APIMessage } from "discord-api-types/v10";
 import type { Hono } from "hono";
+import type { RankbridgeOptions } from "../../src/app.ts";
 import type { Repositories } from "../../src/db/index.ts";
 import type { SlashCommand } from "../../src/discord/commands/types.ts";
 import type { RateLimitOptions } from "../../src/roblox/limits.ts";
@@ -95,6 +96,8 @@ export interface World {
 export interface WorldOptions {
   /** Serve the OAuth callback on a real port and configure "Sign in with Roblox". */
   oauth?: boolean;
+  /** Per-member and per-guild command budgets (the bot's defaults otherwise). */
+  cooldowns?: RankbridgeOptions["cooldowns"];
   /** Roblox rate-limit options of the bot (e.g. a legacy window scaled like the emulator's). */
   robloxRateLimits?: RateLimitOptions;
 }
@@ -133,6 +136,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
         ...(options.robloxRateLimits ? { rateLimits: options.robloxRateLimits } : {}),
       },
       now: () => clock.now,
+      cooldowns: options.cooldowns,
     },
   });
   const { bot } = inProcess;

@@ -7,7 +7,7 @@
 import { WebSocketShardEvents } from "@discordjs/ws";
 import { type ApplicationFlags, GatewayDispatchEvents, GatewayOpcodes, type APIInteraction, type APIRole, type GatewayDispatchPayload } from "discord-api-types/v10";
 import { createRankbridge, type Rankbridge, type RankbridgeOptions } from "../../src/app.ts";
-import { loadConfig, type Config } from "../../src/config/env.ts";
+import { loadConfig, secretValues, type Config } from "../../src/config/env.ts";
 import { createLogger, type Logger } from "../../src/observability/logger.ts";
 
 export interface LogLine {
@@ -58,6 +58,7 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
   const logText: string[] = [];
   const logger = createLogger({
     level: logLevel,
+    secrets: secretValues(env),
     destination: {
       write(text: string) {
         logText.push(text);

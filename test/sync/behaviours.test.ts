@@ -78,6 +78,8 @@ function alertWebhook() {
     hostname: "127.0.0.1",
     port: 0,
     async fetch(request) {
+      // Only the webhook's own POST counts: the port may have belonged to an emulator a moment ago.
+      if (request.method !== "POST" || new URL(request.url).pathname !== "/api/webhooks/1/secret") return new Response(null, { status: 404 });
       received.push((await request.json()) as { content: string });
       return new Response(null, { status: 204 });
     },

@@ -51,6 +51,12 @@ export async function storeApiKey(deps: ConfigCommandDependencies, { interaction
   if (!deps.secrets.available) throw new SecretsUnavailableError();
   const apiKey = submittedText(interaction, API_KEY_INPUT_ID)?.trim();
   if (!apiKey) throw new CommandRefusedError("The API key was empty. Run /config api-key again and paste the key.");
+  // A key is one printable line; anything else cannot even be sent as a header (fetch would throw).
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new CommandRefusedError(
+      "That isn't a Roblox API key: a key is one line of letters, digits and symbols, without spaces. Copy it again from Creator Dashboard → API Keys.",
+    );
+  }
   const settings = deps.repositories.guilds.get(guildId);
   const groupId = deps.contexts.groupIdOf(guildId, settings);
   if (!groupId) throw new CommandRefusedError(NEEDS_GROUP);

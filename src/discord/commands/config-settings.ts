@@ -93,6 +93,10 @@ export async function setAdminRole(deps: ConfigCommandDependencies, { interactio
 export async function setLogChannel(deps: ConfigCommandDependencies, { interaction, api, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const channelId = options.snowflake("channel") ?? null;
+  // Discord resolves a channel option only to a channel of this server: anything else names nothing here.
+  if (channelId && !interaction.data.resolved?.channels?.[channelId]) {
+    throw new CommandRefusedError("Pick a text channel of this server for the log.");
+  }
   if (channelId) {
     // Posting is the only reliable test of the bot's access (channel overwrites apply per role).
     try {
@@ -102,7 +106,10 @@ export async function setLogChannel(deps: ConfigCommandDependencies, { interacti
     } catch (error) {
       if (
         error instanceof DiscordAPIError &&
-        (error.code === RESTJSONErrorCodes.MissingAccess || error.code === RESTJSONErrorCodes.MissingPermissions)
+        (error.code === RESTJSONErrorCodes.MissingAccess ||
+          error.code === RESTJSONErrorCodes.MissingPermissions ||
+          error.code === RESTJSONErrorCodes.UnknownChannel ||
+          error.code === RESTJSONErrorCodes.CannotSendMessagesInNonTextChannel)
       ) {
         throw new CommandRefusedError(
           `rankbridge can't post in <#${channelId}>. Give its role View Channel, Send Messages and Embed Links there, then run this again.`,

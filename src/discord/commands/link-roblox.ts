@@ -48,6 +48,7 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
       ],
     },
     ephemeral: true,
+    cooldown: "link",
 
     async execute({ interaction, respond }) {
       const { guildId, member } = requireGuild(interaction);

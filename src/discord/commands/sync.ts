@@ -51,6 +51,7 @@ export function syncCommand(deps: SyncCommandDependencies, services: SyncCommand
     },
     ephemeral: true,
     deferImmediately: true,
+    cooldown: "lookup",
     async execute({ interaction, respond }) {
       const { guildId, actor } = await requireAdmin(interaction, deps);
       const options = new CommandOptions(interaction.data);

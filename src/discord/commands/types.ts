@@ -8,6 +8,7 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord-api-types/v10";
 import type { Logger } from "../../observability/logger.ts";
+import type { CooldownKind } from "../interactions/cooldowns.ts";
 import type { InteractionResponder } from "../interactions/responder.ts";
 
 /** Context shared by every kind of interaction a command handles. */
@@ -45,6 +46,8 @@ export interface SlashCommand {
   ephemeral?: boolean;
   /** Defer at once: the work is known to take longer than Discord's 3-second window. */
   deferImmediately?: boolean;
+  /** Spends Roblox reads for a member: the command and its buttons are limited per member and per guild. */
+  cooldown?: CooldownKind;
   execute(context: CommandContext): Promise<void>;
   autocomplete?(context: AutocompleteContext): Promise<APIApplicationCommandOptionChoice[]>;
   component?(context: ComponentContext): Promise<void>;

@@ -38,6 +38,7 @@ export function verifyRankCommand(deps: VerifyRankDependencies): SlashCommand {
       options: [{ type: ApplicationCommandOptionType.User, name: "member", description: "The member to check", required: true }],
     },
     ephemeral: true,
+    cooldown: "lookup",
     async execute({ interaction, respond }) {
       const { guildId } = await requireAdmin(interaction, deps);
       const target = new CommandOptions(interaction.data).user("member");

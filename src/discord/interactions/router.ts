@@ -10,6 +10,8 @@ import type { Metrics } from "../../observability/metrics.ts";
 import type { SlashCommand } from "../commands/types.ts";
 import { InteractionResponder } from "./responder.ts";
 import { describeError } from "../views/errors.ts";
+import { cooldownMessage, Cooldowns } from "./cooldowns.ts";
+import { runForGuild, UNSCOPED } from "../../roblox/fair-share.ts";
 
 /** What a member is told when the bot stops before (or instead of) running their command. */
 export const RESTARTING_MESSAGE = "rankbridge is restarting; run the command again in a minute.";
@@ -22,18 +24,31 @@ export interface InteractionRouterOptions {
   metrics: Metrics;
   logger: Logger;
   autoDeferAfterMs?: number;
+  /** Per-member and per-guild budgets of commands that declare a `cooldown` (defaults otherwise). */
+  cooldowns?: Cooldowns;
 }
 
+
+/**
+ * A button or form this version does not handle: left on a message by an earlier version, or
+ * forged. The person is told what to do; it is not the bot's failure.
+ */
+class StaleComponentError extends Error {
+  readonly userMessage = "This button or form is no longer active. Run the command again.";
+  override readonly name = "StaleComponentError";
+}
 
 export class InteractionRouter {
   readonly #commands: Map<string, SlashCommand>;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #cooldowns: Cooldowns;
   /** Responders of commands still running, for answering them when the bot has to stop. */
   readonly #running = new Set<InteractionResponder>();
   #accepting = true;
 
   constructor(private readonly options: InteractionRouterOptions) {
     this.#commands = new Map(options.commands.map((command) => [command.definition.name, command]));
+    this.#cooldowns = options.cooldowns ?? new Cooldowns();
   }
 
   get inFlight(): number {
@@ -42,7 +57,8 @@ export class InteractionRouter {
 
   /** Entry point for every INTERACTION_CREATE dispatch. Never throws. */
   handle(interaction: APIInteraction, api: API, shardId: number): Promise<void> {
-    const work = this.#route(interaction, api, shardId).catch((error) => {
+    // Roblox requests made for this interaction take their guild's turn of the shared budget.
+    const work = runForGuild(interaction.guild_id ?? UNSCOPED, () => this.#route(interaction, api, shardId)).catch((error) => {
       this.options.logger.error({ err: error, interactionId: interaction.id }, "interaction failed outside a handler");
     });
     this.#inFlight.add(work);
@@ -132,6 +148,17 @@ export class InteractionRouter {
       return;
     }
 
+    if (command.cooldown && interaction.type !== InteractionType.ModalSubmit) {
+      const userId = interaction.member?.user.id ?? interaction.user?.id ?? "unknown";
+      const decision = await this.#cooldowns.take(command.cooldown, interaction.guild_id ?? "dm", userId);
+      if (!decision.allowed) {
+        // Nothing ran, so nothing was spent: a cheap ephemeral answer, no Roblox request.
+        await responder.reply({ content: cooldownMessage(decision), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } });
+        metrics.interactions.inc({ command: label, outcome: "cooldown" });
+        return;
+      }
+    }
+
     const autoDefer = setTimeout(() => {
       responder.defer().catch((error) => log.warn({ err: error }, "could not defer"));
     }, command.deferImmediately ? 0 : (this.options.autoDeferAfterMs ?? AUTO_DEFER_AFTER_MS));
@@ -146,11 +173,11 @@ export class InteractionRouter {
           respond: responder,
         });
       } else if (interaction.type === InteractionType.MessageComponent) {
-        if (!command.component) throw new Error(`/${label} has no component handler`);
+        if (!command.component) throw new StaleComponentError(`/${label} has no component handler`);
         const action = interaction.data.custom_id.slice(label.length + 1);
         await command.component({ interaction, api, logger: log, shardId, respond: responder, action });
       } else if (interaction.type === InteractionType.ModalSubmit) {
-        if (!command.modal) throw new Error(`/${label} has no modal handler`);
+        if (!command.modal) throw new StaleComponentError(`/${label} has no modal handler`);
         const action = interaction.data.custom_id.slice(label.length + 1);
         await command.modal({ interaction, api, logger: log, shardId, respond: responder, action });
       }
@@ -178,6 +205,8 @@ export class InteractionRouter {
         .reply({
           content: userMessage ?? `Something went wrong running \`/${label}\`. It has been logged (reference \`${reference}\`).`,
           flags: MessageFlags.Ephemeral,
+          // A refusal may quote what was typed (@everyone, <@&id>): shown, never pinging anyone.
+          allowed_mentions: { parse: [] },
         })
         .catch((replyError) => log.error({ err: replyError }, "could not report the failure to the user"));
     }

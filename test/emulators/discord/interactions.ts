@@ -259,8 +259,9 @@ export class InteractionStore {
         else if (o.type === ApplicationCommandOptionType.Mentionable) {
           if (!addUser(v) && guild.roles.has(v)) put("roles", v, roleJSON(guild.roles.get(v)!));
         } else if (o.type === ApplicationCommandOptionType.Channel) {
+          // The channel picker offers the guild's own channels only: another guild's id resolves to nothing.
           const ch = state.channels.get(v);
-          if (ch) put("channels", v, { ...state.channelJSON(ch), permissions: basePermissions(guild, state.botUser.id).toString() });
+          if (ch && ch.guildId === guild.id) put("channels", v, { ...state.channelJSON(ch), permissions: basePermissions(guild, state.botUser.id).toString() });
         }
       }
     };
