@@ -10,6 +10,7 @@ import type { DatabaseHandle, Repositories } from "./db/index.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import type { Gateway } from "./discord/gateway.ts";
 import type { DiscordGuilds } from "./discord/guilds.ts";
+import type { CooldownLimits } from "./discord/interactions/cooldowns.ts";
 import type { DiscordRestOptions } from "./discord/rest.ts";
 import type { HttpServer } from "./http/server.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -23,7 +24,6 @@ import type { SyncAlertsOptions } from "./sync/alerts.ts";
 import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
-import type { CooldownLimits } from "./discord/interactions/cooldowns.ts";
 
 /**
  * What tests and benchmarks vary; production passes only `onFatal`. A field left out keeps the

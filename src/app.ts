@@ -221,9 +221,16 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const start = async () => {
     if (started) throw new Error("rankbridge was already started");
     started = true;
-    http = await startUp({
+    await startUp({
       connectDiscord: connect,
-      http: { app: httpApp, host: config.httpHost, port: config.httpPort },
+      http: {
+        app: httpApp,
+        host: config.httpHost,
+        port: config.httpPort,
+        listening: (server) => {
+          http = server;
+        },
+      },
       roblox: { client: roblox, groupId: config.robloxGroupId },
       readiness,
       checkStoredKeys: () => contexts.checkStoredKeys(),

@@ -56,7 +56,8 @@ export async function connectDiscord(parts: DiscordConnection): Promise<void> {
 
 export interface StartupParts {
   connectDiscord(): Promise<void>;
-  http: { app: Hono; host: string; port: number };
+  /** `listening` hears of the server as soon as it listens, so a stop during the rest of start-up closes it. */
+  http: { app: Hono; host: string; port: number; listening(server: HttpServer): void };
   roblox: { client: RobloxClient; groupId: number | undefined };
   readiness: Readiness;
   /** Design §10: a guild whose stored key cannot be used is reported (logs, /readyz) before anyone runs a command. */
@@ -67,8 +68,8 @@ export interface StartupParts {
   logger: Logger;
 }
 
-/** Brings the process up; rejects when it cannot (ConfigError, DiscordTokenRejectedError, ...). Returns the listening HTTP server. */
-export async function startUp(parts: StartupParts): Promise<HttpServer> {
+/** Brings the process up; rejects when it cannot (ConfigError, DiscordTokenRejectedError, ...). */
+export async function startUp(parts: StartupParts): Promise<void> {
   const { logger } = parts;
   // Start-up check of the Roblox credentials: informative, it never blocks the bot (design: keep running with what works).
   void verifyRobloxCredentials(parts.roblox.client, parts.roblox.groupId, { logger, metrics: parts.metrics }).then((report) =>
@@ -77,11 +78,11 @@ export async function startUp(parts: StartupParts): Promise<HttpServer> {
   void parts.checkStoredKeys().catch((error) => logger.error({ err: error }, "could not check the guilds' stored Roblox keys"));
 
   const http = startHttpServer(parts.http.app, parts.http.host, parts.http.port);
+  parts.http.listening(http);
   logger.info({ url: http.url }, "health and metrics listening");
 
   await parts.connectDiscord();
   parts.background.pendingWrites.start();
   parts.background.scheduler.start();
   void parts.background.resumeUnfinishedSyncs().catch((error) => logger.error({ err: error }, "could not resume unfinished syncs"));
-  return http;
 }
