@@ -19,7 +19,7 @@ import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway } from "./discord/gateway.ts";
 import { wireGatewayEvents } from "./discord/gateway-events.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
-import { Cooldowns, } from "./discord/interactions/cooldowns.ts";
+import { Cooldowns } from "./discord/interactions/cooldowns.ts";
 import { InteractionRouter, RESTARTING_MESSAGE } from "./discord/interactions/router.ts";
 import { gatewayMemberRoles } from "./discord/member-chunks.ts";
 import { discordLadderImport } from "./discord/rank-roles.ts";
@@ -38,6 +38,7 @@ import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
 import { DiscordSyncMessages } from "./discord/sync-messages.ts";
+import { discordRunWording } from "./discord/views/sync-run.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
@@ -144,6 +145,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     contexts,
     guilds,
     messages: new DiscordSyncMessages(client.api),
+    wording: discordRunWording,
     memberRoles: memberSnapshots.port,
     audit,
     metrics,

@@ -226,25 +226,7 @@ export interface StepOutcome {
 
 export type OverallOutcome = "ok" | "partial" | "failed";
 
-const STEP_ORDER: readonly StepName[] = ["database", "discord", "roblox", "dm"];
-
-const STEP_LABEL: Record<StepName, string> = {
-  database: "Database",
-  discord: "Discord roles",
-  roblox: "Roblox rank",
-  dm: "Direct message",
-};
-
-/**
- * "skipped" means the state was already right, so it shows as done. ➖ keeps it apart from work
- * actually performed without suggesting anything is wrong.
- */
-const STATUS_ICON: Record<StepStatus, string> = {
-  ok: "✅",
-  skipped: "➖",
-  warning: "⚠️",
-  failed: "❌",
-};
+export const STEP_ORDER: readonly StepName[] = ["database", "discord", "roblox", "dm"];
 
 /**
  * ok: nothing failed or needs attention. failed: something failed and nothing was done.
@@ -257,17 +239,6 @@ export function overallOutcome(outcomes: readonly StepOutcome[]): OverallOutcome
   if (anyFailed && !anyDone) return "failed";
   if (anyFailed || anyWarning) return "partial";
   return "ok";
-}
-
-/** One line per step, always in step order: "✅ Roblox rank: set to E1 | Soldier (Rank 3)". */
-export function renderOutcomeLines(outcomes: readonly StepOutcome[]): string[] {
-  return [...outcomes]
-    .sort((a, b) => STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step))
-    .map((outcome) => `${STATUS_ICON[outcome.status]} ${STEP_LABEL[outcome.step]}: ${outcome.detail}`);
-}
-
-export function summarizeOutcomes(outcomes: readonly StepOutcome[]): { readonly overall: OverallOutcome; readonly text: string } {
-  return { overall: overallOutcome(outcomes), text: renderOutcomeLines(outcomes).join("\n") };
 }
 
 /**

@@ -27,7 +27,6 @@ import {
   outcomesOfSkippedSteps,
   overallOutcome,
   planRankChange,
-  renderOutcomeLines,
   type RankChangeIntent,
 } from "../ranks/promotion.ts";
 import type { AuditTrail } from "./audit-trail.ts";
@@ -48,6 +47,7 @@ import {
   type RobloxWriter,
 } from "./rank-change-types.ts";
 import { applyRankChangeSteps } from "./rank-change-steps.ts";
+import { renderOutcomeLines } from "./rank-change-record.ts";
 
 export interface RankChangeServiceOptions {
   repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;

@@ -51,7 +51,7 @@ import { approveHeldRun, cancelHeldRun, heldRunOf } from "./run-guard.ts";
 import { RunBookkeeping } from "./run-bookkeeping.ts";
 import { RunExecutor } from "./run-execution.ts";
 import type { PipelineDeps } from "./run-pipeline.ts";
-import { renderRunProgress } from "./run-report.ts";
+import type { RunWording } from "./run-report.ts";
 import { resolveSyncContext, SyncNotPossibleError } from "./sync-context.ts";
 
 export {
@@ -77,6 +77,8 @@ export interface BulkSyncOptions {
   guilds: SyncGuilds;
   /** Where reports and held-run notices are shown (the Discord adapter, src/discord/sync-messages.ts). */
   messages: SyncMessages;
+  /** How reports read (the Discord view, src/discord/views/sync-run.ts). */
+  wording: RunWording;
   memberRoles: MemberRolesPort;
   audit: AuditTrail;
   metrics: Metrics;
@@ -129,7 +131,8 @@ export class BulkSync {
     });
     this.#executor = new RunExecutor({
       pipeline: this.#runDeps,
-      ending: { ...this.#runDeps, bookkeeping: this.#bookkeeping },
+      ending: { ...this.#runDeps, bookkeeping: this.#bookkeeping, wording: options.wording },
+      wording: options.wording,
       bookkeeping: this.#bookkeeping,
       tuning: this.#tuning,
       logger,
@@ -146,7 +149,7 @@ export class BulkSync {
   progressText(guildId: string): string | undefined {
     const run = this.#active.get(guildId);
     // A run that has ended is still registered while its final report goes out; it is not "running".
-    return run && run.state === "running" ? renderRunProgress(run.view(this.#now())) : undefined;
+    return run && run.state === "running" ? this.options.wording.progress(run.view(this.#now())) : undefined;
   }
 
   /** `/sync` without a member. Resolves once the run is under way (or attached to), not when it ends. */
@@ -186,7 +189,7 @@ export class BulkSync {
     }
     const run = this.#launch(started.run, context, { resumed: false, actorId: request.actorId, hooks: {}, openGuard: request.force === true });
     run.reporter.addTarget(request.reply);
-    void run.reporter.publish(renderRunProgress(run.view(this.#now())));
+    void run.reporter.publish(this.options.wording.progress(run.view(this.#now())));
     return { kind: "started", runId: run.runId, finished: run.finished };
   }
 
@@ -309,7 +312,7 @@ export class BulkSync {
     this.#stopping = true;
     const runs = [...this.#active.values()];
     for (const run of runs) {
-      run.stopRequested = true;
+      run.requestStop();
       run.queue.interrupt();
     }
     await Promise.race([Promise.allSettled(runs.map((run) => run.finished)), Bun.sleep(budgetMs)]);
@@ -326,7 +329,7 @@ export class BulkSync {
 
   #attachTo(run: ActiveRun, reply: ReplyTarget): ManualSyncStart {
     run.reporter.addTarget(reply);
-    return { kind: "attached", runId: run.runId, text: renderRunProgress(run.view(this.#now())) };
+    return { kind: "attached", runId: run.runId, text: this.options.wording.progress(run.view(this.#now())) };
   }
 
   /** A dry run changed nothing: one a restart interrupted has nothing to carry on, and is closed. */

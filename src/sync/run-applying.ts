@@ -9,7 +9,7 @@ import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { GuildContext } from "../services/guild-context.ts";
-import { addCounts, emptyCounts, type ActiveRun } from "./active-run.ts";
+import type { ActiveRun, MemberAudit } from "./active-run.ts";
 import { MemberRoleEditor } from "../services/member-role-editor.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
@@ -66,6 +66,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
     const buffered = run.buffered;
     let status: SyncItemUpdate["status"] = "done";
     let error: string | null = null;
+    let audit: MemberAudit | undefined;
     switch (outcome.kind) {
       case "updated":
       case "already-applied": {
@@ -79,7 +80,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         if (change.toRankId === null) buffered.breakdown.leftGroupRemoved++;
         const entry: UpdateListEntry = { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to };
         run.keepUpdate(entry, tuning.updatesKept);
-        run.memberAudits.push({ change, from, to });
+        audit = { change, from, to };
         run.hooks.onUpdate?.(entry);
         break;
       }
@@ -105,9 +106,10 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         await hierarchy.refused(change, outcome.message);
         forbiddenStreak++;
         if (forbiddenStreak >= tuning.forbiddenStreakToPause) {
-          run.pauseReason =
+          run.pause(
             `Discord refused ${forbiddenStreak} role changes in a row for missing permissions (${outcome.message}). ` +
-            "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.";
+            "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.",
+          );
         }
         break;
       case "failed":
@@ -116,8 +118,8 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         buffered.errors++;
         break;
     }
-    run.marks.push({ discordId: change.discordId, status, error });
-    if (run.marks.length >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) {
+    run.mark({ discordId: change.discordId, status, error }, audit);
+    if (run.unsavedMarks >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) {
       flushMarks(run, deps);
     }
   }
@@ -126,13 +128,9 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
 
 /** Saves applied marks, their audit rows and the counts in one transaction. */
 export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
-  run.lastFlushAt = deps.now();
-  if (run.dryRun || (run.marks.length === 0 && run.memberAudits.length === 0)) return;
+  const { marks, audits } = run.takeMarks(deps.now());
+  if (run.dryRun || (marks.length === 0 && audits.length === 0)) return;
   const { repositories, database } = deps;
-  const marks = run.marks;
-  const audits = run.memberAudits;
-  run.marks = [];
-  run.memberAudits = [];
   atomically(database, () => {
     repositories.syncRuns.markItems(run.guildId, run.runId, marks);
     for (const { change, from, to } of audits) {
@@ -146,8 +144,7 @@ export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
         detail: `rank sync run #${run.runId}`,
       });
     }
-    addCounts(run.durable, run.buffered);
-    run.buffered = emptyCounts();
+    run.commitBuffered();
     repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
   });
 }

@@ -9,11 +9,12 @@ import type { ActiveRun, Counts } from "./active-run.ts";
 import type { RunOutcome } from "./bulk-sync-types.ts";
 import { flushMarks, type MarkDeps } from "./run-applying.ts";
 import type { RunBookkeeping } from "./run-bookkeeping.ts";
-import { heldPauseReason, heldRunButtons, renderHeldPlan, renderRunSummary } from "./run-report.ts";
+import type { RunWording } from "./run-report.ts";
 
 export interface RunEndingDeps extends MarkDeps {
   repositories: Repositories;
   bookkeeping: RunBookkeeping;
+  wording: RunWording;
   now: () => number;
 }
 
@@ -27,7 +28,7 @@ export async function settleRun(run: ActiveRun, context: GuildContext, deps: Run
   const { repositories } = deps;
   const { began } = start;
   // A dry run's hold only tells what a real run would do.
-  if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason || (run.hold && !run.dryRun) ? "paused" : "done";
+  run.settle((hold) => deps.wording.heldPauseReason(run.runId, hold));
   if (run.waitStepMs !== undefined && run.state === "done") {
     void deps.bookkeeping.alert(run.guildId, "roblox-back", `Roblox answers again: rank sync run #${run.runId} carried on and completed.`);
   }
@@ -35,12 +36,11 @@ export async function settleRun(run: ActiveRun, context: GuildContext, deps: Run
 
   const final = run.counts();
   if (run.state === "paused") {
-    const reason = run.pauseReason ?? heldPauseReason(run.runId, run.hold!);
-    run.error = reason;
+    const reason = run.error!;
     repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
     repositories.syncRuns.pause(run.guildId, run.runId, reason);
     repositories.guilds.upsert(run.guildId, { syncPausedReason: reason });
-    if (run.hold) void deps.bookkeeping.alert(context.guildId, "mass-change-held", `Rank sync held: ${reason}. ${renderHeldPlan(run.hold)}`);
+    if (run.hold) void deps.bookkeeping.alert(context.guildId, "mass-change-held", `Rank sync held: ${reason}. ${deps.wording.heldPlan(run.hold)}`);
     else void deps.bookkeeping.alert(context.guildId, "guild-paused", `Rank sync paused: ${reason}`);
   } else if (run.state === "stopped") {
     repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
@@ -50,8 +50,8 @@ export async function settleRun(run: ActiveRun, context: GuildContext, deps: Run
 
   const now = deps.now();
   const view = run.view(now);
-  const summary = renderRunSummary(view);
-  const buttons = run.state === "paused" && run.hold ? heldRunButtons(run.runId) : undefined;
+  const summary = deps.wording.summary(view);
+  const buttons = run.state === "paused" && run.hold ? deps.wording.heldRunButtons(run.runId) : undefined;
   await run.reporter.publish(summary, { force: true, final: true, components: buttons });
   // A held scheduled run has nobody's reply to show its buttons in: the log channel gets them.
   if (buttons && !run.reporter.hasTargets) await deps.bookkeeping.postToLogChannel(run.guildId, summary, buttons);

@@ -12,13 +12,14 @@ import { flushMarks } from "./run-applying.ts";
 import type { RunBookkeeping } from "./run-bookkeeping.ts";
 import { settleRun, type RunEndingDeps } from "./run-ending.ts";
 import { runPipeline, type PipelineDeps } from "./run-pipeline.ts";
-import { renderRunProgress } from "./run-report.ts";
+import type { RunWording } from "./run-report.ts";
 import { isTransientRobloxFailure, waitToCarryOn } from "./run-waiting.ts";
 
 export interface RunExecutorDeps {
   pipeline: PipelineDeps;
   ending: RunEndingDeps;
   bookkeeping: RunBookkeeping;
+  wording: RunWording;
   tuning: BulkSyncTuning;
   logger: Logger;
   now: () => number;
@@ -44,12 +45,11 @@ export class RunExecutor {
       if (run.stopRequested) {
         // The bot is stopping and dropped what the run waited for: it resumes at the next start.
         log.info({ err: error }, "sync run interrupted by the shutdown");
-        run.state = "stopped";
+        run.endAs("stopped");
       } else if (isTransientRobloxFailure(error) && !run.dryRun) {
         waitFor = error;
       } else {
-        run.state = "failed";
-        run.error = describeError(error);
+        run.endAs("failed", describeError(error));
         log.error({ err: error }, "sync run failed");
         if (isRobloxError(error) && error.kind === "invalid_credentials") {
           void this.deps.bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
@@ -58,7 +58,7 @@ export class RunExecutor {
     } finally {
       clearInterval(ticker);
     }
-    run.planning = false;
+    run.planningStopped();
     if (waitFor !== undefined) {
       const carryOn = await this.#waitForRoblox(run, context, waitFor, log);
       if (carryOn) return carryOn;
@@ -78,7 +78,7 @@ export class RunExecutor {
       tuning: this.deps.tuning,
       log,
       alert: (kind, message) => void this.deps.bookkeeping.alert(run.guildId, kind, message),
-      publish: () => void run.reporter.publish(renderRunProgress(run.view(this.deps.now())), { force: true }),
+      publish: () => void run.reporter.publish(this.deps.wording.progress(run.view(this.deps.now())), { force: true }),
     });
     if (!resume) return undefined;
     const next = new ActiveRun(resume.row, { resumed: true, actorId: run.actorId, reporter: run.reporter, hooks: run.hooks }, this.deps.now());
@@ -97,7 +97,7 @@ export class RunExecutor {
   async #publishProgress(run: ActiveRun, context: GuildContext): Promise<void> {
     if (!run.reporter.hasTargets || run.state !== "running") return;
     // A run held up by a Roblox rate limit says so rather than sitting still.
-    await run.reporter.publish(renderRunProgress({ ...run.view(this.deps.now()), robloxWaitMs: context.roblox.queuedWaitMs() }));
+    await run.reporter.publish(this.deps.wording.progress({ ...run.view(this.deps.now()), robloxWaitMs: context.roblox.queuedWaitMs() }));
   }
 }
 

@@ -36,7 +36,7 @@ export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildConte
   if (run.dryRun) {
     // Nothing is applied; the report says whether a real run would wait for an admin.
     const verdict = judgeMassChange(run.dryRunStripping, links.length, massChangeThresholdOf(context.settings));
-    if (verdict.held && !run.guardOpen) run.hold = heldPlanOf(verdict, run.dryRunStrippingNames);
+    if (verdict.held && !run.guardOpen) run.holdFor(heldPlanOf(verdict, run.dryRunStrippingNames));
     return;
   }
   const { repositories } = deps;
@@ -45,7 +45,7 @@ export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildConte
   const verdict = judgeMassChange(held.length, links.length, massChangeThresholdOf(context.settings));
   if (verdict.held && !run.guardOpen) {
     const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername ?? link.discordId]));
-    run.hold = heldPlanOf(verdict, held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId));
+    run.holdFor(heldPlanOf(verdict, held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId)));
     return;
   }
   releaseHeld(run, deps, links);
@@ -75,8 +75,7 @@ function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, link
     if (settled.length > 0) repositories.syncRuns.markItems(run.guildId, run.runId, settled);
     return queued;
   });
-  run.hold = null;
-  run.guardOpen = true;
+  run.openGuard();
   for (const row of released) {
     run.queue.push({
       discordId: row.discordId,

@@ -84,8 +84,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
     });
     storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut);
   }
-  run.planningDone = true;
-  run.planning = false;
+  run.planningFinished();
   if (!run.dryRun) deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
 }
 
@@ -213,8 +212,7 @@ function storeSlice(
 
   const advance = () => {
     addCounts(run.durable, delta);
-    run.cursor = slice[slice.length - 1]?.discordId ?? run.cursor;
-    run.planned += slice.length;
+    run.planSliceStored(slice.length, slice[slice.length - 1]?.discordId);
   };
   if (run.dryRun) {
     advance();

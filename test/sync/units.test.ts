@@ -7,8 +7,8 @@ import { robloxStandingOf } from "../../src/sync/bulk-sync.ts";
 import { ChangeQueue } from "../../src/sync/change-queue.ts";
 import { collectMemberRoles, MemberListUnavailableError, type MemberRolesPort } from "../../src/sync/member-roles.ts";
 import { RequestPacer } from "../../src/sync/pacer.ts";
-import { renderUpdateList } from "../../src/sync/progress.ts";
-import { emptyBreakdown, renderRunSummary, type RunView } from "../../src/sync/run-report.ts";
+import { emptyBreakdown, type RunView } from "../../src/sync/run-report.ts";
+import { renderRunSummary, renderUpdateList } from "../../src/discord/views/sync-run.ts";
 import { RANKS, ROLE, militaryLadder } from "../domain/fixtures.ts";
 
 describe("nextRoleSet", () => {

@@ -4,7 +4,8 @@
  */
 import type { APIEmbed, APIInteractionResponseCallbackData } from "discord-api-types/v10";
 import { formatRank, formatRankOrNone, type Rank, type RankId } from "../../ranks/ladder.ts";
-import { renderOutcomeLines, type OverallOutcome } from "../../ranks/promotion.ts";
+import type { OverallOutcome } from "../../ranks/promotion.ts";
+import { renderOutcomeLines } from "../../services/rank-change-record.ts";
 import type { RankChangeKind, RankChangeRefusedError, RankChangeResult, RankChangeSubject } from "../../services/rank-changes.ts";
 import { escapeMarkdown } from "./markdown.ts";
 
