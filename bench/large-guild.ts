@@ -127,7 +127,7 @@ async function memoryPart(): Promise<string> {
   const heap = profiled.result.heap;
   const header =
     "| guild and group | linked | load | bot peak RSS | RSS before the run | member state at most (members / estimate) | CPU until planned | CPU in all | wall | PATCHes | 429s (Discord / Roblox) | every mismatch fixed |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |";
-  const issueOld: Record<number, string> = { 100_000: "165 MB", 400_000: "303 MB" };
+  const issueOld: Record<number, string> = { 100000: "165 MB", 400000: "303 MB" };
   const comparison = few
     .map((m) => `| ${n(m.guildSize)} | ${issueOld[m.guildSize] ?? "–"} | ${mb(m.result.peakRssBytes)} |`)
     .join("\n");

@@ -54,8 +54,7 @@ void (async () => {
   let buffered = "";
   for await (const chunk of bot.stdout) {
     buffered += new TextDecoder().decode(chunk);
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
+    for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
       try {

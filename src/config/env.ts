@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseDuration } from "../sync/schedule.ts";
+import { parseDuration } from "../lib/duration.ts";
 
 /**
  * The environment of design.md §2, parsed once at start. Every problem is collected so an operator
@@ -8,7 +8,12 @@ import { parseDuration } from "../sync/schedule.ts";
 
 const SNOWFLAKE = /^\d{17,20}$/;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const SHARDING_STRATEGIES = ["simple", "workers"] as const;
 const ROBLOX_SERVICES = ["apis", "users", "groups", "thumbnails", "auth"] as const;
+
+function isOneOf(values: readonly string[], value: string | undefined): boolean {
+  return value !== undefined && values.includes(value);
+}
 
 const optionalString = z
   .string()
@@ -80,9 +85,8 @@ const environmentSchema = z
     HOME_GUILD_IDS: optionalString,
     SHARD_COUNT: optionalString.pipe(integerString("total shards", 1, 100_000).optional()),
     SHARD_IDS: optionalString,
-    SHARDING_STRATEGY: optionalString
-      .default("simple")
-      .refine((v) => v === "simple" || v === "workers", "must be `simple` or `workers`"),
+    // refine, not z.enum: a failed enum aborts the object and hides the cross-field problems below.
+    SHARDING_STRATEGY: optionalString.default("simple").refine((v) => isOneOf(SHARDING_STRATEGIES, v), "must be `simple` or `workers`"),
     ROBLOX_GROUP_ID: optionalString.pipe(integerString("a Roblox group id", 1, Number.MAX_SAFE_INTEGER).optional()),
     ROBLOX_API_KEY: optionalString,
     ROBLOX_COOKIE: optionalString,
@@ -96,9 +100,7 @@ const environmentSchema = z
     HTTP_PORT: optionalString.default("8080").pipe(integerString("a TCP port", 0, 65_535)),
     SYNC_INTERVAL: optionalString.default("6h"),
     SHUTDOWN_GRACE: optionalString.default("8s"),
-    LOG_LEVEL: optionalString
-      .default("info")
-      .refine((v) => (LOG_LEVELS as readonly string[]).includes(v ?? ""), `must be one of ${LOG_LEVELS.join(", ")}`),
+    LOG_LEVEL: optionalString.default("info").refine((v) => isOneOf(LOG_LEVELS, v), `must be one of ${LOG_LEVELS.join(", ")}`),
   })
   .superRefine((env, ctx) => {
     const problem = (variable: string, message: string) => ctx.addIssue({ code: "custom", path: [variable], message });
@@ -144,34 +146,43 @@ const environmentSchema = z
     } catch {
       problem("SHUTDOWN_GRACE", "must be a duration such as 8s or 1m");
     }
-  });
+  })
+  // The checks above passed, so the `!`s and casts below hold (defaults applied, lists, durations
+  // and choices valid).
+  .transform((e) => ({
+    discordToken: e.DISCORD_TOKEN,
+    discordApiUrl: e.DISCORD_API_URL!.replace(/\/+$/, ""),
+    discordDevGuildId: e.DISCORD_DEV_GUILD_ID,
+    /**
+     * The operator's own guilds (design §10): they default to ROBLOX_GROUP_ID and the operator's
+     * credential may change ranks for them. Every other guild is a visiting guild.
+     */
+    homeGuildIds: new Set(
+      e.HOME_GUILD_IDS !== undefined ? parseGuildIds(e.HOME_GUILD_IDS)! : e.DISCORD_DEV_GUILD_ID ? [e.DISCORD_DEV_GUILD_ID] : [],
+    ) as ReadonlySet<string>,
+    shardCount: e.SHARD_COUNT,
+    shardIds: e.SHARD_IDS === undefined ? undefined : parseShardIds(e.SHARD_IDS),
+    shardingStrategy: e.SHARDING_STRATEGY as (typeof SHARDING_STRATEGIES)[number],
+    robloxGroupId: e.ROBLOX_GROUP_ID,
+    robloxApiKey: e.ROBLOX_API_KEY,
+    robloxCookie: e.ROBLOX_COOKIE,
+    robloxApiUrl: e.ROBLOX_API_URL!,
+    robloxOAuth:
+      e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.PUBLIC_URL
+        ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, publicUrl: e.PUBLIC_URL }
+        : undefined,
+    databasePath: e.DATABASE_PATH!,
+    encryptionKey: e.ENCRYPTION_KEY === undefined ? undefined : parseEncryptionKey(e.ENCRYPTION_KEY),
+    httpHost: e.HTTP_HOST!,
+    httpPort: e.HTTP_PORT,
+    syncIntervalMs: parseDuration(e.SYNC_INTERVAL!),
+    /** SIGTERM: how long in-flight work may take before waiting interactions are told to retry. */
+    shutdownGraceMs: parseDuration(e.SHUTDOWN_GRACE!),
+    logLevel: e.LOG_LEVEL as (typeof LOG_LEVELS)[number],
+  }));
 
-export interface Config {
-  discordToken: string | undefined;
-  discordApiUrl: string;
-  discordDevGuildId: string | undefined;
-  /**
-   * The operator's own guilds (design §10): they default to ROBLOX_GROUP_ID and the operator's
-   * credential may change ranks for them. Every other guild is a visiting guild.
-   */
-  homeGuildIds: ReadonlySet<string>;
-  shardCount: number | undefined;
-  shardIds: number[] | undefined;
-  shardingStrategy: "simple" | "workers";
-  robloxGroupId: number | undefined;
-  robloxApiKey: string | undefined;
-  robloxCookie: string | undefined;
-  robloxApiUrl: string;
-  robloxOAuth: { clientId: string; clientSecret: string; publicUrl: string } | undefined;
-  databasePath: string;
-  encryptionKey: Uint8Array | undefined;
-  httpHost: string;
-  httpPort: number;
-  syncIntervalMs: number;
-  /** SIGTERM: how long in-flight work may take before waiting interactions are told to retry. */
-  shutdownGraceMs: number;
-  logLevel: (typeof LOG_LEVELS)[number];
-}
+/** The parsed configuration: the output of the schema above, so the two cannot drift apart. */
+export type Config = z.output<typeof environmentSchema>;
 
 /** Settings whose values are secrets: the logger removes their text wherever it appears (design §10). */
 export const SECRET_VARIABLES = ["DISCORD_TOKEN", "ROBLOX_API_KEY", "ROBLOX_COOKIE", "ROBLOX_OAUTH_CLIENT_SECRET", "ENCRYPTION_KEY"] as const;
@@ -209,31 +220,5 @@ export function loadConfig(
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
-  const e = parsed.data;
-  return {
-    discordToken: e.DISCORD_TOKEN,
-    discordApiUrl: e.DISCORD_API_URL!.replace(/\/+$/, ""),
-    discordDevGuildId: e.DISCORD_DEV_GUILD_ID,
-    homeGuildIds: new Set(
-      e.HOME_GUILD_IDS !== undefined ? parseGuildIds(e.HOME_GUILD_IDS)! : e.DISCORD_DEV_GUILD_ID ? [e.DISCORD_DEV_GUILD_ID] : [],
-    ),
-    shardCount: e.SHARD_COUNT,
-    shardIds: e.SHARD_IDS === undefined ? undefined : parseShardIds(e.SHARD_IDS),
-    shardingStrategy: e.SHARDING_STRATEGY as "simple" | "workers",
-    robloxGroupId: e.ROBLOX_GROUP_ID,
-    robloxApiKey: e.ROBLOX_API_KEY,
-    robloxCookie: e.ROBLOX_COOKIE,
-    robloxApiUrl: e.ROBLOX_API_URL!,
-    robloxOAuth:
-      e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.PUBLIC_URL
-        ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, publicUrl: e.PUBLIC_URL }
-        : undefined,
-    databasePath: e.DATABASE_PATH!,
-    encryptionKey: e.ENCRYPTION_KEY === undefined ? undefined : parseEncryptionKey(e.ENCRYPTION_KEY),
-    httpHost: e.HTTP_HOST!,
-    httpPort: e.HTTP_PORT,
-    syncIntervalMs: parseDuration(e.SYNC_INTERVAL!),
-    shutdownGraceMs: parseDuration(e.SHUTDOWN_GRACE!),
-    logLevel: e.LOG_LEVEL as Config["logLevel"],
-  };
+  return parsed.data;
 }

@@ -2,6 +2,10 @@ import type { API } from "@discordjs/core";
 import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
+import type { MemberWriteFailure, MemberWriteResult } from "../services/member-role-editor.ts";
+import type { GuildBotStanding, GuildMemberView, GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
+import type { RankChangeDm } from "../ranks/promotion.ts";
+import { renderRankChangeDm } from "./views/rank-change-dm.ts";
 import {
   asMember,
   asRole,
@@ -15,24 +19,13 @@ import {
 } from "./schemas.ts";
 
 /** What the features need of a guild: its owner and roles, kept current from gateway events. */
-export interface GuildSnapshot {
-  id: string;
-  name: string;
-  ownerId: string;
-  roles: Map<string, GuildRole>;
-}
+export type { GuildMemberView, GuildSnapshot } from "../services/discord-port.ts";
 
 export function toGuildRole(role: APIRole): GuildRole {
   return { id: role.id, name: role.name, position: role.position, managed: role.managed, permissions: BigInt(role.permissions) };
 }
 
 /** A member as the features see it. */
-export interface GuildMemberView {
-  userId: string;
-  username: string;
-  displayName: string;
-  roleIds: string[];
-}
 
 export function toMemberView(member: APIGuildMember): GuildMemberView {
   const user = member.user;
@@ -54,7 +47,7 @@ export interface MemberRoleEditObserver {
  * The Discord side of a guild, through one REST instance. Guild snapshots come from GUILD_CREATE
  * and role events (no request), with a REST read when a guild is not cached yet.
  */
-export class DiscordGuilds {
+export class DiscordGuilds implements SyncGuilds {
   readonly #snapshots = new Map<string, GuildSnapshot>();
   /** The bot's own roles per guild, from GUILD_CREATE and its member updates: no request per role check. */
   readonly #botRoles = new Map<string, string[]>();
@@ -155,7 +148,7 @@ export class DiscordGuilds {
   }
 
   /** The bot's own roles and resulting permissions in the guild, for the hierarchy pre-check. */
-  async botStanding(guildId: string) {
+  async botStanding(guildId: string): Promise<GuildBotStanding> {
     const guild = await this.guild(guildId);
     const botUserId = this.#botUserId ?? parseDiscord("GET /users/@me", discordUser, await this.api.users.getCurrent()).id;
     this.#botUserId = botUserId;
@@ -181,6 +174,21 @@ export class DiscordGuilds {
     }
   }
 
+  /** The member-role editor's port: the same request, with Discord's refusal classified instead of thrown. */
+  async writeMemberRoles(guildId: string, userId: string, roleIds: string[], reason: string): Promise<MemberWriteResult> {
+    try {
+      await this.setMemberRoles(guildId, userId, roleIds, reason);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, ...classifyMemberWriteFailure(error) };
+    }
+  }
+
+  /** The rank-change service's DM, worded by its view. */
+  sendRankChangeDm(userId: string, dm: RankChangeDm, context: { guildName: string }): Promise<boolean> {
+    return this.sendDirectMessage(userId, renderRankChangeDm(dm, context));
+  }
+
   /**
    * Sends a direct message; returns false when the member does not accept DMs from the server
    * (50007), which is the member's choice, not a failure of the bot.
@@ -195,4 +203,13 @@ export class DiscordGuilds {
       throw error;
     }
   }
+}
+
+function classifyMemberWriteFailure(error: unknown): MemberWriteFailure {
+  if (error instanceof DiscordAPIError) {
+    const message = `${error.message} (${error.code})`;
+    if (error.code === RESTJSONErrorCodes.UnknownMember || error.code === RESTJSONErrorCodes.UnknownUser) return { kind: "left-guild", message, error };
+    return { kind: error.status === 403 ? "forbidden" : "failed", message, error };
+  }
+  return { kind: "failed", message: error instanceof Error ? error.message : String(error), error };
 }

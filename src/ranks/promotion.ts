@@ -126,6 +126,9 @@ export type RobloxStep =
       readonly reason: "already-at-rank" | "already-pending" | "not-in-group" | "owner-role" | "member-is-owner";
     };
 
+/** A rank-change DM the plan decided to send. */
+export type RankChangeDm = Extract<DmStep, { action: "send" }>;
+
 export type DmStep =
   | { readonly action: "send"; readonly direction: RankDirection; readonly from: Rank | null; readonly to: Rank; readonly reason: string | null }
   | { readonly action: "skip"; readonly reason: "rank-unchanged" | "not-in-guild" };
@@ -223,25 +226,7 @@ export interface StepOutcome {
 
 export type OverallOutcome = "ok" | "partial" | "failed";
 
-const STEP_ORDER: readonly StepName[] = ["database", "discord", "roblox", "dm"];
-
-const STEP_LABEL: Record<StepName, string> = {
-  database: "Database",
-  discord: "Discord roles",
-  roblox: "Roblox rank",
-  dm: "Direct message",
-};
-
-/**
- * "skipped" means the state was already right, so it shows as done. ➖ keeps it apart from work
- * actually performed without suggesting anything is wrong.
- */
-const STATUS_ICON: Record<StepStatus, string> = {
-  ok: "✅",
-  skipped: "➖",
-  warning: "⚠️",
-  failed: "❌",
-};
+export const STEP_ORDER: readonly StepName[] = ["database", "discord", "roblox", "dm"];
 
 /**
  * ok: nothing failed or needs attention. failed: something failed and nothing was done.
@@ -254,17 +239,6 @@ export function overallOutcome(outcomes: readonly StepOutcome[]): OverallOutcome
   if (anyFailed && !anyDone) return "failed";
   if (anyFailed || anyWarning) return "partial";
   return "ok";
-}
-
-/** One line per step, always in step order: "✅ Roblox rank: set to E1 | Soldier (Rank 3)". */
-export function renderOutcomeLines(outcomes: readonly StepOutcome[]): string[] {
-  return [...outcomes]
-    .sort((a, b) => STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step))
-    .map((outcome) => `${STATUS_ICON[outcome.status]} ${STEP_LABEL[outcome.step]}: ${outcome.detail}`);
-}
-
-export function summarizeOutcomes(outcomes: readonly StepOutcome[]): { readonly overall: OverallOutcome; readonly text: string } {
-  return { overall: overallOutcome(outcomes), text: renderOutcomeLines(outcomes).join("\n") };
 }
 
 /**
@@ -301,12 +275,4 @@ export function outcomesOfSkippedSteps(plan: RankChangePlan): StepOutcome[] {
     outcomes.push({ step: "dm", status: "skipped", detail });
   }
   return outcomes;
-}
-
-/** The DM text for a planned rank change. */
-export function renderRankChangeDm(dm: Extract<DmStep, { action: "send" }>, context: { readonly guildName: string }): string {
-  const verb = dm.direction === "up" ? "promoted" : dm.direction === "down" ? "demoted" : "moved";
-  const previous = dm.from ? ` (was ${formatRank(dm.from)})` : "";
-  const reason = dm.reason ? `\nReason: ${dm.reason}` : "";
-  return `You were ${verb} to **${formatRank(dm.to)}** in ${context.guildName}${previous}.${reason}`;
 }

@@ -4,7 +4,7 @@
  * log when a guild arrives at start-up.
  */
 import type { Repositories } from "../db/index.ts";
-import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { GuildDirectory } from "./discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { bindsToReview, type BindToReview } from "../ranks/bind-authority.ts";
 import { InvalidLadderError, RankLadder, type Rank } from "../ranks/ladder.ts";
@@ -20,7 +20,7 @@ export function ladderOrEmpty(ranks: readonly Rank[]): RankLadder {
 }
 
 export async function storedBindsToReview(
-  deps: { repositories: Pick<Repositories, "ranks">; guilds: Pick<DiscordGuilds, "guild"> },
+  deps: { repositories: Pick<Repositories, "ranks">; guilds: Pick<GuildDirectory, "guild"> },
   guildId: string,
 ): Promise<BindToReview[]> {
   const guild = await deps.guilds.guild(guildId);
@@ -28,7 +28,7 @@ export async function storedBindsToReview(
 }
 
 /** Warns once per guild and process about binds to review; never throws. */
-export function bindReviewLogger(deps: { repositories: Pick<Repositories, "ranks">; guilds: Pick<DiscordGuilds, "guild">; logger: Logger }) {
+export function bindReviewLogger(deps: { repositories: Pick<Repositories, "ranks">; guilds: Pick<GuildDirectory, "guild">; logger: Logger }) {
   const warned = new Set<string>();
   return async (guildId: string): Promise<void> => {
     if (warned.has(guildId)) return;

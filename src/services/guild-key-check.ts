@@ -69,7 +69,10 @@ export class GuildKeyChecks {
 
   #remember(client: RobloxClient, groupId: number, check: KeyWriteCheck): void {
     let byGroup = this.#cache.get(client);
-    if (!byGroup) this.#cache.set(client, (byGroup = new Map()));
+    if (!byGroup) {
+      byGroup = new Map();
+      this.#cache.set(client, byGroup);
+    }
     byGroup.set(groupId, { check, at: this.#now() });
   }
 

@@ -20,15 +20,54 @@ export type LinkingErrorReason =
   /** The confirmation form's CSRF token is missing or wrong, or there is nothing to confirm yet. */
   | "oauth-confirmation-invalid";
 
-/** A linking step that cannot go on; `userMessage` says why and what to do, for Discord or the callback page. */
+/** Which step failed, where one reason covers several (the reply differs). */
+export type LinkingErrorStep =
+  /** roblox-unavailable: reading the account or its rank (the Roblox error's own sentence follows). */
+  | "lookup"
+  /** roblox-unavailable: the OAuth endpoint could not be reached, or kept failing. */
+  | "sign-in-unreachable"
+  | "sign-in-failing"
+  /** oauth-rejected: no code came back, Roblox refused the code, or its answer was unreadable. */
+  | "missing-code"
+  | "refused"
+  | "unreadable"
+  /** oauth-confirmation-invalid: nothing signed in yet, or the CSRF token is wrong. */
+  | "no-proof"
+  | "csrf";
+
+/** The facts a reply about the failure needs; the wording lives with each view (Discord, the OAuth page). */
+export interface LinkingErrorFacts {
+  readonly step?: LinkingErrorStep;
+  /** unknown-username, not-in-group: the name as typed or as Roblox spells it. */
+  readonly robloxUsername?: string;
+  /** not-in-group: the group to join. */
+  readonly groupId?: number;
+  /** phrase-missing, phrase-filtered: what the profile check found, as the domain words it. */
+  readonly phraseHint?: string;
+  /** phrase-*: the account is linked to another member here. */
+  readonly linkedToAnother?: boolean;
+  /** roblox-unavailable (lookup): the Roblox error's own sentence. */
+  readonly causeMessage?: string;
+}
+
+/** A linking step that cannot go on: `reason` and `facts` say why; the views say it in words. */
 export class LinkingError extends Error {
   constructor(
     readonly reason: LinkingErrorReason,
-    readonly userMessage: string,
+    readonly facts: LinkingErrorFacts = {},
     options?: { cause?: unknown },
   ) {
-    super(userMessage, options);
+    super(`linking refused: ${reason}${facts.step ? ` (${facts.step})` : ""}`, options);
     this.name = "LinkingError";
   }
 }
 
+/** The user is not in the group: carries the group so callers can offer the join link. */
+export class NotInGroupError extends LinkingError {
+  constructor(
+    readonly groupId: number,
+    robloxUsername: string,
+  ) {
+    super("not-in-group", { groupId, robloxUsername });
+  }
+}

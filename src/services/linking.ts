@@ -7,18 +7,18 @@
  * ends in the same `completeLink`: membership check, link row, stored rank, Discord rank role, audit.
  */
 import type { Repositories } from "../db/index.ts";
-import type { Member, VerificationMethod } from "../db/schema.ts";
-import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { GuildDirectory } from "./discord-port.ts";
+import type { MemberRolesWriter } from "./member-role-editor.ts";
 import type { Logger } from "../observability/logger.ts";
-import { RoleHierarchy } from "../ranks/hierarchy.ts";
-import type { Rank, RankLadder } from "../ranks/ladder.ts";
 import { checkProfileForPhrase, generateLinkPhrase, type RandomSource } from "../ranks/link-phrase.ts";
-import { isRobloxError } from "../roblox/errors.ts";
-import type { Membership, RobloxUserId } from "../roblox/types.ts";
+import type { RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
-import { RobloxSignIn, type OAuthProof, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
-import type { GuildContext, GuildContexts } from "./guild-context.ts";
+import { RobloxSignIn, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
+import type { GuildContexts } from "./guild-context.ts";
 import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
+import { describeRoles, LinkRoles, roleOutcome } from "./link-roles.ts";
+import { LinkRecorder, linkSnapshot, tryAgainLaterOnTransientFailure } from "./link-recorder.ts";
+import type { LinkCompleted, OAuthPendingLink, PhraseChallenge, UnlinkCompleted } from "./linking-types.ts";
 
 /** How long a phrase or an OAuth sign-in stays valid. */
 export const LINK_CHALLENGE_TTL_MS = 15 * 60_000;
@@ -36,81 +36,17 @@ const EXPIRED_CHALLENGE_RETENTION_MS = 24 * 60 * 60_000;
 export const robloxProfileUrl = (userId: RobloxUserId) => `https://www.roblox.com/users/${userId}/profile`;
 export const robloxGroupUrl = (groupId: number) => `https://www.roblox.com/communities/${groupId}`;
 
-import { LinkingError } from "./linking-errors.ts";
-export { LinkingError, type LinkingErrorReason } from "./linking-errors.ts";
+import { LinkingError, NotInGroupError } from "./linking-errors.ts";
+export { LinkingError, NotInGroupError, type LinkingErrorReason } from "./linking-errors.ts";
 
-/** The user is not in the group: carries the group so callers can offer the join link. */
-export class NotInGroupError extends LinkingError {
-  constructor(
-    readonly groupId: number,
-    robloxUsername: string,
-  ) {
-    super(
-      "not-in-group",
-      `The Roblox account **${robloxUsername}** isn't in this server's Roblox group yet. ` +
-        `Join it at ${robloxGroupUrl(groupId)}, then try linking again.`,
-    );
-  }
-}
 
-/** What happened to the member's Discord rank roles. */
-export type RoleUpdate =
-  /** Sent in one request (or nothing needed when both lists are empty). */
-  | { readonly status: "applied"; readonly added: readonly string[]; readonly removed: readonly string[] }
-  /** Nothing to do or nothing possible: not in the server, rank not on the ladder. */
-  | { readonly status: "skipped"; readonly reason: string }
-  /** The hierarchy pre-check found roles the bot may not touch; no request was sent. */
-  | { readonly status: "blocked"; readonly problems: readonly string[] }
-  | { readonly status: "failed"; readonly reason: string };
-
-export interface PhraseChallenge {
-  readonly robloxUserId: RobloxUserId;
-  readonly robloxUsername: string;
-  readonly robloxDisplayName: string;
-  /** What goes into the About text, e.g. "rankbridge: amber falcon river otter 7Q2K". */
-  readonly phrase: string;
-  readonly profileUrl: string;
-  readonly expiresAt: number;
-  /** Another Discord account of this server holds the link; the phrase is the proof that moves it. */
-  readonly linkedToAnotherMember: boolean;
-  readonly alreadyLinkedToYou: boolean;
-}
-
+export * from "./linking-types.ts";
 export type { OAuthStart, RobloxOAuthSettings } from "./roblox-sign-in.ts";
-
-/** What the confirmation page names before anything is linked: the Discord account and server receiving the link. */
-export interface OAuthPendingLink extends OAuthProof {
-  readonly guildName: string;
-  readonly discordUsername: string | null;
-  readonly discordDisplayName: string | null;
-}
-
-export interface LinkCompleted {
-  readonly guildId: string;
-  readonly discordId: string;
-  readonly robloxUserId: RobloxUserId;
-  readonly robloxUsername: string;
-  readonly method: VerificationMethod;
-  /** The ladder rank of the member's Roblox role, or null when the ladder has no such rank. */
-  readonly rank: Rank | null;
-  /** What Roblox calls the role, for when it is not on the ladder. */
-  readonly robloxRoleName: string;
-  readonly robloxRank: number;
-  readonly roles: RoleUpdate;
-  /** The Discord account the link was moved from (with proof), if any. */
-  readonly tookOverFrom: string | null;
-}
-
-export interface UnlinkCompleted {
-  readonly robloxUserId: RobloxUserId;
-  readonly robloxUsername: string;
-  readonly roles: RoleUpdate;
-}
 
 export interface LinkingServiceOptions {
   repositories: Pick<Repositories, "members" | "linkChallenges">;
   contexts: Pick<GuildContexts, "resolve">;
-  guilds: Pick<DiscordGuilds, "guild" | "member" | "botStanding" | "setMemberRoles">;
+  guilds: GuildDirectory & MemberRolesWriter;
   audit: Pick<AuditTrail, "record">;
   logger: Logger;
   /** Enables "Sign in with Roblox"; absent when ROBLOX_OAUTH_* / PUBLIC_URL are not set. */
@@ -134,6 +70,8 @@ export class LinkingService {
   readonly #now: () => number;
   readonly #random: RandomSource;
   readonly #ttlMs: number;
+  readonly #roles: LinkRoles;
+  readonly #recorder: LinkRecorder;
 
   constructor(options: LinkingServiceOptions) {
     this.#repositories = options.repositories;
@@ -144,6 +82,14 @@ export class LinkingService {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? cryptoRandom;
     this.#ttlMs = options.challengeTtlMs ?? LINK_CHALLENGE_TTL_MS;
+    this.#roles = new LinkRoles({ guilds: options.guilds, contexts: options.contexts, logger: this.#logger });
+    this.#recorder = new LinkRecorder({
+      repositories: options.repositories,
+      audit: options.audit,
+      logger: this.#logger,
+      roles: this.#roles,
+      now: this.#now,
+    });
     this.#signIn =
       options.oauth &&
       new RobloxSignIn({
@@ -179,12 +125,9 @@ export class LinkingService {
       const found = await tryAgainLaterOnTransientFailure(() => context.roblox.usersByUsernames([name]));
       const user = found.get(name.toLowerCase());
       if (!user) {
-        throw new LinkingError(
-          "unknown-username",
-          `No Roblox account is called **${name}**. Check the spelling (it's the username, not the display name) and try again.`,
-        );
+        throw new LinkingError("unknown-username", { robloxUsername: name });
       }
-      return { user, membership: await this.#membership(context, user.id) };
+      return { user, membership: await this.#recorder.membership(context, user.id) };
     });
     if (!membership) throw new NotInGroupError(context.groupId, user.name);
 
@@ -230,8 +173,8 @@ export class LinkingService {
       // Read again ignoring expiry, only to say which of the two it is.
       const stale = this.#repositories.linkChallenges.get(guildId, discordId, "phrase", 0);
       throw stale
-        ? new LinkingError("challenge-expired", "Your linking phrase has expired. Run `/link-roblox` again for a new one.")
-        : new LinkingError("no-challenge", "There's no linking in progress for you. Start with `/link-roblox`.");
+        ? new LinkingError("challenge-expired")
+        : new LinkingError("no-challenge");
     }
     const context = await this.#contexts.resolve(guildId);
     const robloxUserId = challenge.robloxUserId;
@@ -241,19 +184,18 @@ export class LinkingService {
     const [profile, membership] = await noticeLongWaits(waitMs, options.onWait, () =>
       Promise.all([
         tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(robloxUserId)),
-        this.#membership(context, robloxUserId),
+        this.#recorder.membership(context, robloxUserId),
       ]),
     );
     const check = checkProfileForPhrase(profile.about, challenge.phrase);
     if (check.status !== "found") {
       const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
-      const takenNote =
-        holder && holder.discordId !== discordId
-          ? " This Roblox account is linked to another Discord account here; only the account's owner can move the link, by adding the phrase."
-          : "";
-      throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", check.message + takenNote);
+      throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", {
+        phraseHint: check.message,
+        linkedToAnother: holder !== undefined && holder.discordId !== discordId,
+      });
     }
-    const result = await this.#completeLink(
+    const result = await this.#recorder.complete(
       context,
       discordId,
       { robloxUserId: profile.id, robloxUsername: profile.name, method: "profile-phrase" },
@@ -304,7 +246,7 @@ export class LinkingService {
   async confirmOAuth(params: { state?: string; csrfToken?: string }, browserNonce: string | undefined): Promise<LinkCompleted> {
     const proof = this.#requireOAuth().confirm(params, browserNonce);
     const context = await this.#contexts.resolve(proof.guildId);
-    return this.#completeLink(context, proof.discordId, { robloxUserId: proof.robloxUserId, robloxUsername: proof.robloxUsername, method: "oauth" });
+    return this.#recorder.complete(context, proof.discordId, { robloxUserId: proof.robloxUserId, robloxUsername: proof.robloxUsername, method: "oauth" });
   }
 
   // ---- unlink -------------------------------------------------------------------------------
@@ -316,9 +258,9 @@ export class LinkingService {
   async unlink(guildId: string, discordId: string): Promise<UnlinkCompleted> {
     const previous = this.#repositories.members.unlink(guildId, discordId);
     if (!previous || previous.robloxUserId === null) {
-      throw new LinkingError("not-linked", "Your Discord account isn't linked to a Roblox account in this server.");
+      throw new LinkingError("not-linked");
     }
-    const roles = await this.#removeRankRoles(guildId, discordId, "unlinked from Roblox");
+    const roles = await this.#roles.removeRankRoles(guildId, discordId, "unlinked from Roblox");
     this.#audit.record(guildId, {
       actorId: discordId,
       action: "unlink",
@@ -333,156 +275,9 @@ export class LinkingService {
     return { robloxUserId: previous.robloxUserId, robloxUsername: previous.robloxUsername ?? String(previous.robloxUserId), roles };
   }
 
-  // ---- the shared end of both proofs --------------------------------------------------------
-
-  async #completeLink(
-    context: GuildContext,
-    discordId: string,
-    proven: { robloxUserId: RobloxUserId; robloxUsername: string; method: VerificationMethod },
-    /** Read already: the membership (beside the proof) and the member's Discord roles (from the interaction). */
-    known: { membership?: Membership | null; memberRoleIds?: readonly string[] } = {},
-  ): Promise<LinkCompleted> {
-    const { guildId } = context;
-    const membership = known.membership === undefined ? await this.#membership(context, proven.robloxUserId) : known.membership;
-    if (!membership) throw new NotInGroupError(context.groupId, proven.robloxUsername);
-
-    const members = this.#repositories.members;
-    const input = { robloxUserId: proven.robloxUserId, robloxUsername: proven.robloxUsername, verifiedBy: proven.method, verifiedAt: this.#now() };
-    let linked = members.link(guildId, discordId, input);
-    let tookOverFrom: Member | undefined;
-    if (!linked.ok) {
-      // Both ways of getting here carry proof of ownership, so the link moves to the prover.
-      tookOverFrom = members.unlink(guildId, linked.linkedTo);
-      linked = members.link(guildId, discordId, input);
-      if (!linked.ok) {
-        throw new LinkingError("account-taken", "That Roblox account was linked to someone else just now. Try again.");
-      }
-    }
-
-    const rank = context.ladder.byRobloxRoleId(membership.roleId) ?? null;
-    members.setStoredRank(guildId, discordId, rank?.id ?? null);
-    const roles = await this.#setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`, known.memberRoleIds);
-
-    if (tookOverFrom) await this.#recordTakeover(guildId, discordId, tookOverFrom, proven);
-    this.#audit.record(guildId, {
-      actorId: discordId,
-      action: "link",
-      targetDiscordId: discordId,
-      targetRobloxUserId: proven.robloxUserId,
-      before: linked.previous?.robloxUserId != null ? linkSnapshot(linked.previous) : null,
-      after: { ...linkSnapshot(linked.member), rankId: rank?.id ?? null },
-      outcome: roleOutcome(roles),
-      detail: [
-        `verified by ${proven.method}`,
-        `Roblox role ${membership.roleName} (rank ${membership.rank})`,
-        tookOverFrom ? `moved from <@${tookOverFrom.discordId}>` : undefined,
-        describeRoles(roles),
-      ]
-        .filter(Boolean)
-        .join("; "),
-      summary: `<@${discordId}> linked to Roblox ${proven.robloxUsername}`,
-    });
-    this.#logger.info(
-      { guildId, discordId, robloxUserId: proven.robloxUserId, method: proven.method, rankId: rank?.id ?? null, roles: roles.status },
-      "member linked",
-    );
-    return {
-      guildId,
-      discordId,
-      robloxUserId: proven.robloxUserId,
-      robloxUsername: proven.robloxUsername,
-      method: proven.method,
-      rank,
-      robloxRoleName: membership.roleName,
-      robloxRank: membership.rank,
-      roles,
-      tookOverFrom: tookOverFrom?.discordId ?? null,
-    };
-  }
-
-  /** The previous holder loses the link and, like on /unlink, the rank roles it justified. */
-  async #recordTakeover(
-    guildId: string,
-    newDiscordId: string,
-    previous: Member,
-    proven: { robloxUsername: string; method: VerificationMethod },
-  ): Promise<void> {
-    const roles = await this.#removeRankRoles(guildId, previous.discordId, `Roblox ${proven.robloxUsername} was linked to another account`);
-    this.#audit.record(guildId, {
-      actorId: newDiscordId,
-      action: "unlink",
-      targetDiscordId: previous.discordId,
-      targetRobloxUserId: previous.robloxUserId,
-      before: linkSnapshot(previous),
-      after: null,
-      reason: `<@${newDiscordId}> proved ownership of Roblox ${proven.robloxUsername} (${proven.method})`,
-      outcome: roleOutcome(roles),
-      detail: describeRoles(roles),
-      summary: `Roblox ${proven.robloxUsername} moved from <@${previous.discordId}> to <@${newDiscordId}>`,
-    });
-  }
-
-  /** One request: the rank's role added, every other ladder role removed; the hierarchy checked first. */
-  async #setRankRole(
-    guildId: string,
-    discordId: string,
-    rank: Rank | null,
-    ladder: RankLadder,
-    reason: string,
-    knownRoleIds?: readonly string[],
-  ): Promise<RoleUpdate> {
-    if (!rank) return { status: "skipped", reason: "the member's Roblox role isn't on this server's rank ladder" };
-    const bound = ladder.boundDiscordRoleIds();
-    const plan = (held: string[]) => ({
-      add: rank.discordRoleId !== null && !held.includes(rank.discordRoleId) ? [rank.discordRoleId] : [],
-      remove: held.filter((id) => bound.has(id) && id !== rank.discordRoleId),
-    });
-    return this.#changeRoles(guildId, discordId, reason, plan, knownRoleIds);
-  }
-
-  async #removeRankRoles(guildId: string, discordId: string, reason: string): Promise<RoleUpdate> {
-    let bound: ReadonlySet<string>;
-    try {
-      bound = (await this.#contexts.resolve(guildId)).ladder.boundDiscordRoleIds();
-    } catch (error) {
-      // No group configured any more: there is no ladder, so no rank role to take.
-      this.#logger.debug({ err: error, guildId }, "no ladder to remove rank roles by");
-      return { status: "skipped", reason: "no rank ladder" };
-    }
-    return this.#changeRoles(guildId, discordId, reason, (held) => ({ add: [], remove: held.filter((id) => bound.has(id)) }));
-  }
-
-  async #changeRoles(
-    guildId: string,
-    discordId: string,
-    reason: string,
-    plan: (held: string[]) => { add: string[]; remove: string[] },
-    knownRoleIds?: readonly string[],
-  ): Promise<RoleUpdate> {
-    try {
-      const member = knownRoleIds ? { roleIds: [...knownRoleIds] } : await this.#guilds.member(guildId, discordId);
-      if (!member) return { status: "skipped", reason: "not a member of this server" };
-      const { add, remove } = plan(member.roleIds);
-      if (add.length === 0 && remove.length === 0) return { status: "applied", added: [], removed: [] };
-      // A request Discord must refuse still counts toward its invalid-request ban: check first.
-      const check = new RoleHierarchy(await this.#guilds.botStanding(guildId)).check({ addRoleIds: add, removeRoleIds: remove });
-      if (!check.ok) return { status: "blocked", problems: check.problems.map((problem) => problem.message) };
-      const next = [...member.roleIds.filter((id) => !remove.includes(id)), ...add];
-      await this.#guilds.setMemberRoles(guildId, discordId, next, `rankbridge: ${reason}`);
-      return { status: "applied", added: add, removed: remove };
-    } catch (error) {
-      this.#logger.warn({ err: error, guildId, discordId }, "could not update rank roles");
-      return { status: "failed", reason: "Discord refused the role change" };
-    }
-  }
-
-  async #membership(context: GuildContext, robloxUserId: RobloxUserId): Promise<Membership | null> {
-    return tryAgainLaterOnTransientFailure(() => context.roblox.getMembership(context.groupId, robloxUserId));
-  }
-
   #requireOAuth(): RobloxSignIn {
     if (!this.#signIn) {
-      throw new LinkingError("oauth-not-configured", "Sign in with Roblox isn't set up for this bot. Use the profile phrase instead.");
+      throw new LinkingError("oauth-not-configured");
     }
     return this.#signIn;
   }
@@ -492,51 +287,7 @@ export class LinkingService {
 export function validUsername(input: string): string {
   const name = input.trim();
   if (!ROBLOX_USERNAME.test(name)) {
-    throw new LinkingError(
-      "invalid-username",
-      "That isn't a valid Roblox username: usernames are 3 to 20 characters, using only letters, digits and underscores (_). " +
-        "Use your username, not your display name.",
-    );
+    throw new LinkingError("invalid-username");
   }
   return name;
-}
-
-/**
- * Failures that may pass (outage, rate limit, network) become one "try again later" message; the
- * others keep their own typed error and userMessage.
- */
-async function tryAgainLaterOnTransientFailure<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isRobloxError(error) && error.retryable) {
-      throw new LinkingError("roblox-unavailable", `Couldn't check your Roblox account and rank right now. ${error.userMessage}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-}
-
-function linkSnapshot(member: Member) {
-  return { robloxUserId: member.robloxUserId, robloxUsername: member.robloxUsername, verifiedBy: member.verifiedBy };
-}
-
-function roleOutcome(roles: RoleUpdate): "ok" | "partial" {
-  return roles.status === "blocked" || roles.status === "failed" ? "partial" : "ok";
-}
-
-function describeRoles(roles: RoleUpdate): string {
-  switch (roles.status) {
-    case "applied":
-      return roles.added.length + roles.removed.length === 0
-        ? "Discord roles already right"
-        : `Discord roles: ${[...roles.added.map((id) => `+<@&${id}>`), ...roles.removed.map((id) => `-<@&${id}>`)].join(" ")}`;
-    case "skipped":
-      return `Discord roles untouched: ${roles.reason}`;
-    case "blocked":
-      return `Discord roles not changed: ${roles.problems.join(" ")}`;
-    case "failed":
-      return `Discord roles not changed: ${roles.reason}`;
-  }
 }

@@ -4,17 +4,17 @@
  * Roblox reports, so its target counts instead (design §6.4: a pending write is never reverted).
  * The decision is the bulk sync's own pure planner run on a single link, so both agree.
  */
-import type { APIEmbed, APIInteractionResponseCallbackData } from "discord-api-types/v10";
 import type { Repositories } from "../db/index.ts";
 import type { AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
-import { checkRoleChange } from "../ranks/hierarchy.ts";
-import { formatRank, type Rank } from "../ranks/ladder.ts";
+import { RoleHierarchy } from "../ranks/hierarchy.ts";
+import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
 import type { Membership } from "../roblox/types.ts";
-import { planSync, type SyncItem, type SyncItemKind } from "../sync/planner.ts";
+import { planSync, type SyncItem } from "../sync/planner.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
-import { describeSubject, escapeMarkdown, formatRankOrNone, OUTCOME_COLOURS, type RankChangeDiscord } from "./rank-changes.ts";
+import { MemberRoleEditor } from "./member-role-editor.ts";
+import type { RankChangeDiscord } from "./rank-changes.ts";
 
 /** The member has no Roblox account linked, so there is nothing to sync them to. */
 export class MemberNotLinkedError extends Error {
@@ -46,6 +46,8 @@ export interface MemberRankInspection {
   discordRank: Rank | null;
   /** Every rank role held; more than one is a mismatch of its own. */
   discordRanksHeld: Rank[];
+  /** Every role the member holds in Discord (null when not in the server). */
+  discordRoleIds: readonly string[] | null;
   storedRank: Rank | null;
   /** The sync planner's verdict for this member. */
   plan: SyncItem;
@@ -69,7 +71,7 @@ export interface MemberSyncResult extends MemberRankInspection {
 
 export interface MemberSyncServiceOptions {
   repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;
-  guilds: Pick<RankChangeDiscord, "member" | "botStanding" | "setMemberRoles">;
+  guilds: Pick<RankChangeDiscord, "member" | "botStanding" | "writeMemberRoles">;
   contexts: Pick<GuildContexts, "resolve">;
   audit: Pick<AuditTrail, "record">;
   logger: Logger;
@@ -118,6 +120,7 @@ export class MemberSyncService {
       pendingRank,
       discordRank: discordMember ? ladder.rankHeld(discordMember.roleIds) : null,
       discordRanksHeld,
+      discordRoleIds: discordMember?.roleIds ?? null,
       storedRank: link.rankId !== null ? (ladder.byId(link.rankId) ?? null) : null,
       plan,
       inSync: plan.kind === "in-sync" && robloxAgrees,
@@ -143,23 +146,26 @@ export class MemberSyncService {
     if (plan.nextRoleIds) {
       if (dryRun) discordChange = "would-update";
       else {
-        const check = checkRoleChange(await this.options.guilds.botStanding(guildId), {
-          addRoleIds: plan.addRoleIds,
-          removeRoleIds: plan.removeRoleIds,
+        const editor = new MemberRoleEditor({
+          writer: this.options.guilds,
+          hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
+          auditReason: `sync${options.actorId ? ` by ${options.actorId}` : ""}`,
         });
-        if (!check.ok) {
+        const edited = await editor.edit(
+          guildId,
+          { discordId, addRoleIds: plan.addRoleIds, removeRoleIds: plan.removeRoleIds },
+          inspection.discordRoleIds ?? undefined,
+        );
+        if (edited.kind === "not-attempted") {
           discordChange = "blocked";
-          problems.push(...new Set(check.problems.map((problem) => problem.message)));
+          problems.push(...new Set(edited.problems.map((problem) => problem.message)));
+        } else if (edited.kind === "updated" || edited.kind === "already-applied") {
+          discordChange = "updated";
+          after.discordRank = plan.toRank?.discordRoleId ? plan.toRank : null;
         } else {
-          try {
-            await this.options.guilds.setMemberRoles(guildId, discordId, [...plan.nextRoleIds], `sync${options.actorId ? ` by ${options.actorId}` : ""}`);
-            discordChange = "updated";
-            after.discordRank = plan.toRank?.discordRoleId ? plan.toRank : null;
-          } catch (error) {
-            log.warn({ err: error }, "could not update the member's Discord roles during sync");
-            discordChange = "failed";
-            problems.push(`Discord refused the role change: ${error instanceof Error ? error.message : String(error)}`);
-          }
+          log.warn({ err: edited.error }, "could not update the member's Discord roles during sync");
+          discordChange = "failed";
+          problems.push(`Discord refused the role change: ${edited.error instanceof Error ? edited.error.message : String(edited.error)}`);
         }
       }
     }
@@ -208,76 +214,4 @@ export class MemberSyncService {
 function standingOf(membership: Membership | null, rankOf: (roleId: number) => Rank | null): RobloxStanding {
   if (!membership) return { status: "not-in-group" };
   return { status: "member", roleId: membership.roleId, robloxRank: membership.rank, roleName: membership.roleName, rank: rankOf(membership.roleId) };
-}
-
-/** "Sergeant (Rank 20)", or the Roblox role's own name when it is not on the ladder. */
-export function describeRobloxStanding(standing: RobloxStanding): string {
-  if (standing.status === "not-in-group") return "not in the Roblox group";
-  if (standing.rank) return escapeMarkdown(formatRank(standing.rank));
-  return `${escapeMarkdown(standing.roleName)} (Rank ${standing.robloxRank}), not on the rank ladder`;
-}
-
-const CHANGE_WORDS: Record<ChangeStatus, string> = {
-  unchanged: "already right",
-  updated: "updated",
-  "would-update": "would change",
-  blocked: "blocked",
-  failed: "failed",
-  "not-in-guild": "not in this server",
-};
-
-const KIND_NOTES: Partial<Record<SyncItemKind, string>> = {
-  "left-group": "They are not in the Roblox group.",
-  "unranked-role": "Their Roblox role is not on the rank ladder; run /ranks import to add it.",
-  "roblox-unknown": "Their Roblox rank could not be read.",
-};
-
-/** The reply for `/sync member:<user>` (exported for the /sync command). */
-export function formatMemberSyncReply(result: MemberSyncResult): APIInteractionResponseCallbackData {
-  const changed = result.discordChange === "updated" || result.storedChange === "updated";
-  const wouldChange = result.discordChange === "would-update" || result.storedChange === "would-update";
-  const title = result.dryRun
-    ? wouldChange
-      ? "Sync Preview: Changes Needed"
-      : "Sync Preview: Nothing to Change"
-    : result.outcome === "failed"
-      ? "Member Sync Failed"
-      : result.outcome === "partial"
-        ? "Member Sync Partly Done"
-        : changed
-          ? "Member Synced"
-          : "Already In Sync";
-  const colour = result.dryRun ? (wouldChange ? 0xe67e22 : OUTCOME_COLOURS.ok) : OUTCOME_COLOURS[result.outcome];
-  const target = result.plan.toRank;
-  const fields: NonNullable<APIEmbed["fields"]> = [
-    { name: "Roblox rank", value: describeRobloxStanding(result.roblox), inline: true },
-    {
-      name: "Discord rank",
-      value: `${escapeMarkdown(formatRankOrNone(result.before.discordRank))}${arrow(result.discordChange, target)} (${CHANGE_WORDS[result.discordChange]})`,
-      inline: true,
-    },
-    {
-      name: "Stored rank",
-      value: `${escapeMarkdown(formatRankOrNone(result.before.storedRank))}${arrow(result.storedChange, target)} (${CHANGE_WORDS[result.storedChange]})`,
-      inline: true,
-    },
-  ];
-  if (result.pendingRank) {
-    fields.push({
-      name: "Queued Roblox change",
-      value: `${escapeMarkdown(formatRank(result.pendingRank))}: not on Roblox yet, retried automatically. Sync follows it, so the member is not reverted.`,
-    });
-  }
-  const note = KIND_NOTES[result.plan.kind];
-  if (note) fields.push({ name: "Note", value: note });
-  if (result.problems.length > 0) fields.push({ name: "What to fix", value: result.problems.map((problem) => `• ${problem}`).join("\n").slice(0, 1024) });
-  return {
-    allowed_mentions: { parse: [] },
-    embeds: [{ title, description: describeSubject(result), color: colour, fields }],
-  };
-}
-
-function arrow(status: ChangeStatus, target: Rank | null): string {
-  if (status !== "updated" && status !== "would-update" && status !== "blocked" && status !== "failed") return "";
-  return ` → ${escapeMarkdown(formatRankOrNone(target))}`;
 }

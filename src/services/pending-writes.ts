@@ -200,7 +200,10 @@ export class PendingWriteWorker implements RobloxWriteQueue {
         // stop() lets the attempt in flight finish but starts no new one.
         if (this.#stopping) return summary;
         let writer = writers.get(write.groupId);
-        if (!writer) writers.set(write.groupId, (writer = await access.writer(write.groupId)));
+        if (!writer) {
+          writer = await access.writer(write.groupId);
+          writers.set(write.groupId, writer);
+        }
         const result = writer.allowed ? await this.#attempt(guildId, write, scopedToGuild(writer.client, guildId)) : this.#refused(guildId, write, writer.refusal);
         if (result === "superseded") continue;
         summary.attempted++;

@@ -4,23 +4,21 @@
  * says one failing step must not stop the others. The domain decides (src/ranks); this file only
  * gathers the facts, runs the steps through the injected adapters and records what happened.
  */
-import type { APIEmbed, APIInteractionResponseCallbackData } from "discord-api-types/v10";
 import type { Repositories } from "../db/index.ts";
-import type { AuditAction, AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
-import type { GuildMemberView } from "../discord/guilds.ts";
+import type { AuditAction, AuditOutcome } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
-import { decideRankChange, isRankAdmin, type Actor, type RankChangeDenial } from "../ranks/authority.ts";
-import { checkRoleChange, type BotStanding } from "../ranks/hierarchy.ts";
+import { decideRankChange, type Actor } from "../ranks/authority.ts";
+import { requireRankAdmin } from "./admin-gate.ts";
+import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import {
   AlreadyAtBottomRankError,
   AlreadyAtTopRankError,
   AmbiguousRankError,
   EmptyLadderError,
   formatRank,
+  formatRankOrNone,
   RankNotInLadderError,
   UnknownRankError,
-  type Rank,
-  type RankId,
   type RankLadder,
   type RobloxMembership,
 } from "../ranks/ladder.ts";
@@ -29,110 +27,27 @@ import {
   outcomesOfSkippedSteps,
   overallOutcome,
   planRankChange,
-  renderOutcomeLines,
-  renderRankChangeDm,
-  type OverallOutcome,
-  type PointsShortfall,
   type RankChangeIntent,
-  type RankChangePlan,
-  type RankDirection,
-  type RankSource,
-  type StepOutcome,
 } from "../ranks/promotion.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { RobloxWriteRefusedError } from "./roblox-access.ts";
-import { describeFailure, isPermanentRobloxFailure, type RobloxWriteQueue } from "./pending-writes.ts";
+import type { RobloxWriteQueue } from "./pending-writes.ts";
 
-/** The one Roblox call a rank change makes with the writer its guild's access allowed. */
-type RobloxWriter = { setRank(groupId: number, userId: number, roleId: number): Promise<{ changed: boolean }> };
 
-export type RankChangeKind = RankChangeIntent["kind"];
-
-/** What the caller asks for; a set rank may be a rank id (a button) or what someone typed. */
-export type RankChangeRequestIntent = { kind: "promote" } | { kind: "demote" } | { kind: "set"; rank: RankId | string };
-
-export interface RankChangeOptions {
-  reason?: string | null;
-  /** The admin already confirmed a promotion past the member's points. */
-  confirmPoints?: boolean;
-  /**
-   * The target rank the admin confirmed. If the member's rank moved in the meantime the target
-   * differs, and acting on an old confirmation would give a rank nobody agreed to.
-   */
-  expectedTargetRankId?: RankId;
-}
-
-export type RankChangeRefusal =
-  | RankChangeDenial
-  | "not-linked"
-  | "bot-target"
-  | "rank-rules"
-  | "unknown-rank"
-  | "discord-hierarchy"
-  | "target-changed";
-
-/** The change was not made at all; `userMessage` says why and what to do. */
-export class RankChangeRefusedError extends Error {
-  override readonly name = "RankChangeRefusedError";
-  constructor(
-    readonly reason: RankChangeRefusal,
-    readonly userMessage: string,
-  ) {
-    super(userMessage);
-  }
-}
-
-/** The member a change is about, as replies name them (design §3: both the Discord member and the Roblox username). */
-export interface RankChangeSubject {
-  discordId: string;
-  /** Null when they are not in the server. */
-  displayName: string | null;
-  robloxUserId: number;
-  robloxUsername: string;
-  points: number;
-}
-
-export interface RobloxStepFailure {
-  /** What went wrong, for people. */
-  message: string;
-  /** The write waits in the retry queue; absent when no retry can help. */
-  queued: PendingRobloxWrite | null;
-}
-
-export type RankChangeResult =
-  | {
-      status: "needs-confirmation";
-      intent: RankChangeKind;
-      member: RankChangeSubject;
-      from: Rank | null;
-      to: Rank;
-      shortfall: PointsShortfall;
-      reason: string | null;
-    }
-  | {
-      status: "done";
-      intent: RankChangeKind;
-      member: RankChangeSubject;
-      from: Rank | null;
-      fromSource: RankSource | null;
-      to: Rank;
-      direction: RankDirection;
-      steps: StepOutcome[];
-      outcome: OverallOutcome;
-      robloxFailure: RobloxStepFailure | null;
-      reason: string | null;
-      auditId: number;
-    };
-
-/** The Discord side the service needs (DiscordGuilds implements it). */
-export interface RankChangeDiscord {
-  guild(guildId: string): Promise<{ name: string; ownerId: string }>;
-  member(guildId: string, userId: string): Promise<GuildMemberView | null>;
-  botStanding(guildId: string): Promise<BotStanding>;
-  setMemberRoles(guildId: string, userId: string, roleIds: string[], reason?: string): Promise<void>;
-  sendDirectMessage(userId: string, content: string): Promise<boolean>;
-}
+export * from "./rank-change-types.ts";
+import {
+  RankChangeRefusedError,
+  type RankChangeDiscord,
+  type RankChangeKind,
+  type RankChangeOptions,
+  type RankChangeRequestIntent,
+  type RankChangeResult,
+  type RankChangeSubject,
+  type RobloxWriter,
+} from "./rank-change-types.ts";
+import { applyRankChangeSteps } from "./rank-change-steps.ts";
+import { renderOutcomeLines } from "./rank-change-record.ts";
 
 export interface RankChangeServiceOptions {
   repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;
@@ -183,11 +98,8 @@ export class RankChangeService {
   ): Promise<RankChangeResult> {
     const { repositories, guilds, logger } = this.#options;
     const guild = await guilds.guild(guildId);
-    const adminRoleIds = adminRolesOf(repositories, guildId);
     // Before anything else: a non-admin learns nothing about the member or the ladder.
-    if (!isRankAdmin(actor, { ownerId: guild.ownerId, adminRoleIds })) {
-      throw new RankChangeRefusedError("not-admin", "You need the Manage Roles permission or this server's rankbridge admin role to change ranks.");
-    }
+    const { adminRoleIds } = await requireRankAdmin({ settings: repositories.guilds, guilds }, guildId, actor);
 
     const context = await this.#options.contexts.resolve(guildId);
     const { ladder, roblox, groupId } = context;
@@ -196,10 +108,7 @@ export class RankChangeService {
 
     const link = repositories.members.get(guildId, targetDiscordId);
     if (!link || link.robloxUserId === null || !link.robloxUsername) {
-      throw new RankChangeRefusedError(
-        "not-linked",
-        `<@${targetDiscordId}> has not linked a Roblox account, so there is no Roblox rank to change. They must run /link-roblox first.`,
-      );
+      throw new RankChangeRefusedError("not-linked", { memberId: targetDiscordId });
     }
     const robloxUserId = link.robloxUserId;
     const discordMember = await guilds.member(guildId, targetDiscordId);
@@ -226,13 +135,10 @@ export class RankChangeService {
       target: { userId: targetDiscordId, currentRank: plan.from.rank },
       toRank: plan.to,
     });
-    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, decision.message);
+    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, { rule: decision.message });
 
     if (options.expectedTargetRankId !== undefined && options.expectedTargetRankId !== plan.to.id) {
-      throw new RankChangeRefusedError(
-        "target-changed",
-        `<@${targetDiscordId}>'s rank changed since you were asked to confirm; the next rank is now ${formatRank(plan.to)}. Run the command again.`,
-      );
+      throw new RankChangeRefusedError("target-changed", { memberId: targetDiscordId, nextRank: plan.to });
     }
 
     const member: RankChangeSubject = {
@@ -244,17 +150,18 @@ export class RankChangeService {
     };
     // Design §6.3: a request Discord must refuse still counts toward its invalid-request ban, and a
     // half-done change is worse than none; so the hierarchy is checked before any step runs.
+    let hierarchy: RoleHierarchy | undefined;
     if (plan.discord.action === "update") {
-      const check = checkRoleChange(await guilds.botStanding(guildId), {
+      hierarchy = new RoleHierarchy(await guilds.botStanding(guildId));
+      const check = hierarchy.check({
         addRoleIds: plan.discord.addRoleIds,
         removeRoleIds: plan.discord.removeRoleIds,
       });
       if (!check.ok) {
-        const fixes = [...new Set(check.problems.map((problem) => `• ${problem.message}`))].join("\n");
-        throw new RankChangeRefusedError(
-          "discord-hierarchy",
-          `Nothing was changed: rankbridge cannot change <@${targetDiscordId}>'s Discord roles yet.\n${fixes}\nThen run the command again.`,
-        );
+        throw new RankChangeRefusedError("discord-hierarchy", {
+          memberId: targetDiscordId,
+          problems: [...new Set(check.problems.map((problem) => problem.message))],
+        });
       }
     }
 
@@ -273,7 +180,17 @@ export class RankChangeService {
     }
 
     const log = logger.child({ guildId, discordId: targetDiscordId, robloxUserId, intent: intent.kind, actorId: actor.userId });
-    const applied = await this.#applySteps(guildId, plan, { member, groupId, writer, guildName: guild.name, actor, reason, log });
+    const applied = await applyRankChangeSteps(this.#options, guildId, plan, {
+      member,
+      groupId,
+      writer,
+      guildName: guild.name,
+      actor,
+      reason,
+      log,
+      hierarchy,
+      heldRoleIds: discordMember?.roleIds ?? [],
+    });
     const steps = [...outcomesOfSkippedSteps(plan), ...applied.steps];
     const outcome = overallOutcome(steps);
     const auditId = this.#options.audit.record(guildId, {
@@ -332,103 +249,6 @@ export class RankChangeService {
     }
   }
 
-  async #applySteps(
-    guildId: string,
-    plan: RankChangePlan,
-    context: {
-      member: RankChangeSubject;
-      groupId: number;
-      writer: RobloxWriter | undefined;
-      guildName: string;
-      actor: Actor;
-      reason: string | null;
-      log: Logger;
-    },
-  ): Promise<{ steps: StepOutcome[]; robloxFailure: RobloxStepFailure | null }> {
-    const { repositories, guilds, robloxWrites } = this.#options;
-    const { member, log } = context;
-    const to = formatRank(plan.to);
-    const steps: StepOutcome[] = [];
-    let robloxFailure: RobloxStepFailure | null = null;
-
-    if (plan.database.action === "write") {
-      try {
-        const stored = repositories.members.setStoredRank(guildId, member.discordId, plan.to.id);
-        steps.push(stored ? { step: "database", status: "ok", detail: `recorded ${to}` } : { step: "database", status: "failed", detail: "the member's record is gone" });
-      } catch (error) {
-        log.error({ err: error }, "could not store the new rank");
-        steps.push({ step: "database", status: "failed", detail: "could not be saved; the error is logged" });
-      }
-    }
-
-    if (plan.discord.action === "update") {
-      const auditReason = `${plan.intent} by ${context.actor.userId}${context.reason ? `: ${context.reason}` : ""}`.slice(0, 400);
-      try {
-        await guilds.setMemberRoles(guildId, member.discordId, [...plan.discord.nextRoleIds], auditReason);
-        const removed = plan.discord.removeRoleIds.length > 0 ? `, removed ${plan.discord.removeRoleIds.map((id) => `<@&${id}>`).join(" ")}` : "";
-        steps.push(
-          plan.discord.targetRoleUnbound
-            ? { step: "discord", status: "warning", detail: `${to} has no Discord role bound; removed the old rank role${removed}` }
-            : { step: "discord", status: "ok", detail: `gave <@&${plan.to.discordRoleId}>${removed}` },
-        );
-      } catch (error) {
-        log.warn({ err: error }, "could not update the member's Discord roles");
-        steps.push({ step: "discord", status: "failed", detail: `could not update the roles: ${discordErrorText(error)}` });
-      }
-    }
-
-    if (plan.roblox.action === "set-role" && context.writer) {
-      try {
-        const result = await context.writer.setRank(context.groupId, member.robloxUserId, plan.roblox.roleId);
-        // Any older queued write would now put back a rank nobody wants.
-        robloxWrites.forget(guildId, member.robloxUserId);
-        steps.push({ step: "roblox", status: "ok", detail: result.changed ? `set to ${to}` : `already ${to} in the group` });
-      } catch (error) {
-        const message = describeFailure(error);
-        const permanent = isPermanentRobloxFailure(error);
-        const queued = permanent
-          ? null
-          : robloxWrites.queue(
-              guildId,
-              {
-                discordId: member.discordId,
-                robloxUserId: member.robloxUserId,
-                groupId: context.groupId,
-                targetRobloxRoleId: plan.to.robloxRoleId,
-                targetRank: plan.to.robloxRank,
-              },
-              error,
-            );
-        if (permanent) robloxWrites.forget(guildId, member.robloxUserId);
-        log.warn(
-          { err: error, targetRobloxRoleId: plan.to.robloxRoleId, pendingWriteId: queued?.id ?? null },
-          `DESYNC: Roblox rank write failed; Discord and the database say ${plan.to.name}, Roblox does not${queued ? " (queued for retry)" : " (not retried)"}`,
-        );
-        robloxFailure = { message, queued };
-        steps.push({
-          step: "roblox",
-          status: "failed",
-          detail: queued ? `not set yet: ${message} It is queued and retried automatically.` : `not set: ${message}`,
-        });
-      }
-    }
-
-    if (plan.dm.action === "send") {
-      try {
-        const delivered = await guilds.sendDirectMessage(member.discordId, renderRankChangeDm(plan.dm, { guildName: context.guildName }));
-        steps.push(
-          delivered
-            ? { step: "dm", status: "ok", detail: "sent" }
-            : { step: "dm", status: "warning", detail: "not delivered: the member does not accept direct messages from this server" },
-        );
-      } catch (error) {
-        log.warn({ err: error }, "could not send the rank-change DM");
-        steps.push({ step: "dm", status: "failed", detail: `could not be sent: ${discordErrorText(error)}` });
-      }
-    }
-    return { steps, robloxFailure };
-  }
-
   async #oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#memberQueues.get(key) ?? Promise.resolve();
     const run = previous.then(work, work);
@@ -445,24 +265,19 @@ export class RankChangeService {
   }
 }
 
-function adminRolesOf(repositories: Pick<Repositories, "guilds">, guildId: string): string[] {
-  const adminRoleId = repositories.guilds.get(guildId)?.adminRoleId;
-  return adminRoleId ? [adminRoleId] : [];
-}
-
 function resolveIntent(ladder: RankLadder, requested: RankChangeRequestIntent): RankChangeIntent {
   if (requested.kind !== "set") return requested;
-  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", new EmptyLadderError().message);
+  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", { rule: new EmptyLadderError().message });
   if (typeof requested.rank === "number") {
     const rank = ladder.byId(requested.rank);
-    if (!rank) throw new RankChangeRefusedError("unknown-rank", new RankNotInLadderError(requested.rank).message);
+    if (!rank) throw new RankChangeRefusedError("unknown-rank", { rule: new RankNotInLadderError(requested.rank).message });
     return { kind: "set", rank };
   }
   try {
     return { kind: "set", rank: ladder.resolveName(requested.rank) };
   } catch (error) {
     if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) {
-      throw new RankChangeRefusedError("unknown-rank", `${error.message} Pick a rank from the list, or run /list-ranks to see them all.`);
+      throw new RankChangeRefusedError("unknown-rank", { rule: error.message, suggestList: true });
     }
     throw error;
   }
@@ -472,110 +287,7 @@ function refusingLadderErrors<T>(plan: () => T): T {
   try {
     return plan();
   } catch (error) {
-    if (LADDER_REFUSALS.some((type) => error instanceof type)) throw new RankChangeRefusedError("rank-rules", (error as Error).message);
+    if (LADDER_REFUSALS.some((type) => error instanceof type)) throw new RankChangeRefusedError("rank-rules", { rule: (error as Error).message });
     throw error;
   }
-}
-
-/** Discord's own message (e.g. "Missing Permissions") is clearer than anything generic. */
-function discordErrorText(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 200) : "unknown error";
-}
-
-export function formatRankOrNone(rank: Rank | null): string {
-  return rank ? formatRank(rank) : "no rank";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Replies. They live beside the service because /promote, /demote and /set-rank share them.
-
-export const OUTCOME_COLOURS: Record<OverallOutcome, number> = { ok: 0x2ecc71, partial: 0xf1c40f, failed: 0xe74c3c };
-const CONFIRM_COLOUR = 0x5865f2;
-
-const TITLES: Record<RankChangeKind, Record<OverallOutcome, string>> = {
-  promote: { ok: "Member Promoted", partial: "Promotion Partly Done", failed: "Promotion Failed" },
-  demote: { ok: "Member Demoted", partial: "Demotion Partly Done", failed: "Demotion Failed" },
-  set: { ok: "Rank Set", partial: "Rank Change Partly Done", failed: "Rank Change Failed" },
-};
-
-/** "<@id> (Display) · Roblox: **Name**": design §3 wants both accounts named. */
-export function describeSubject(member: Pick<RankChangeSubject, "discordId" | "displayName" | "robloxUsername" | "robloxUserId">): string {
-  const display = member.displayName ? ` (${escapeMarkdown(member.displayName)})` : " (not in this server)";
-  return `<@${member.discordId}>${display} · Roblox: **${escapeMarkdown(member.robloxUsername)}** (${member.robloxUserId})`;
-}
-
-export function formatRankChangeReply(result: Extract<RankChangeResult, { status: "done" }>): APIInteractionResponseCallbackData {
-  const fields: NonNullable<APIEmbed["fields"]> = [
-    { name: "Rank", value: `${escapeMarkdown(formatRankOrNone(result.from))} → **${escapeMarkdown(formatRank(result.to))}**` },
-    { name: "Steps", value: renderOutcomeLines(result.steps).join("\n").slice(0, 1024) },
-    { name: "Points", value: pointsText(result.member.points, result.to), inline: true },
-  ];
-  if (result.reason) fields.push({ name: "Reason", value: result.reason.slice(0, 1024), inline: true });
-  if (result.robloxFailure) {
-    fields.push({
-      name: "What to do",
-      value: (result.robloxFailure.queued
-        ? `Roblox still shows the old rank. The change is queued and retried automatically (see /sync-status); sync will not undo it meanwhile. If it keeps failing: ${result.robloxFailure.message}`
-        : `Roblox still shows the old rank and no retry can fix it: ${result.robloxFailure.message} Fix that, then run the command again; until then /sync will follow Roblox.`
-      ).slice(0, 1024),
-    });
-  }
-  const unchanged = result.direction === "none";
-  return {
-    allowed_mentions: { parse: [] },
-    embeds: [
-      {
-        title: unchanged && result.outcome === "ok" ? "Rank Unchanged" : TITLES[result.intent][result.outcome],
-        description: describeSubject(result.member),
-        color: OUTCOME_COLOURS[result.outcome],
-        fields,
-      },
-    ],
-    components: [],
-  };
-}
-
-/** The points warning with Confirm and Cancel buttons; `commandName` routes the press back to its command. */
-export function formatPointsConfirmation(
-  result: Extract<RankChangeResult, { status: "needs-confirmation" }>,
-  commandName: string,
-): APIInteractionResponseCallbackData {
-  const { shortfall } = result;
-  const fields: NonNullable<APIEmbed["fields"]> = [
-    { name: "Rank", value: `${escapeMarkdown(formatRankOrNone(result.from))} → **${escapeMarkdown(formatRank(result.to))}**` },
-    { name: "Points", value: `${shortfall.points} of ${shortfall.required} (${shortfall.missing} short)`, inline: true },
-  ];
-  // The button's custom id has no room for free text, so the reason travels in the embed.
-  if (result.reason) fields.push({ name: REASON_FIELD, value: result.reason.slice(0, 1024), inline: true });
-  return {
-    allowed_mentions: { parse: [] },
-    embeds: [
-      {
-        title: "Not Enough Points",
-        description: `${describeSubject(result.member)}\n${escapeMarkdown(formatRank(result.to))} needs ${shortfall.required} points. Change the rank anyway?`,
-        color: CONFIRM_COLOUR,
-        fields,
-      },
-    ],
-    components: [
-      {
-        type: 1,
-        components: [
-          { type: 2, style: 3, label: "Confirm", custom_id: `${commandName}:confirm:${result.member.discordId}:${result.to.id}` },
-          { type: 2, style: 2, label: "Cancel", custom_id: `${commandName}:cancel` },
-        ],
-      },
-    ],
-  };
-}
-
-export const REASON_FIELD = "Reason";
-
-function pointsText(points: number, to: Rank): string {
-  return to.pointsRequired > 0 ? `${points} (${escapeMarkdown(to.name)} needs ${to.pointsRequired})` : String(points);
-}
-
-/** Names come from Roblox and Discord and may contain markdown. */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_`~|>])/g, "\\$1");
 }

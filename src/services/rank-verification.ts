@@ -8,7 +8,7 @@ import type { Repositories } from "../db/index.ts";
 import type { Rank } from "../ranks/ladder.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { MemberRankInspection, MemberSyncService } from "./member-sync.ts";
-import { formatRankOrNone } from "./rank-changes.ts";
+import { formatRankOrNone } from "../ranks/ladder.ts";
 
 export interface RankVerification extends MemberRankInspection {
   /** The stale stored rank this check replaced with the one Discord and Roblox agree on. */

@@ -133,9 +133,9 @@ export class RobloxSignIn {
     if (challenge.robloxUserId === null) {
       if (params.error) {
         // Kept: the member may press "Sign in with Roblox" again and approve this time.
-        throw new LinkingError("oauth-denied", "Sign-in with Roblox was cancelled. Press the button in Discord again to retry.");
+        throw new LinkingError("oauth-denied");
       }
-      if (!params.code) throw new LinkingError("oauth-rejected", "Roblox didn't send a sign-in code. Press the button in Discord again.");
+      if (!params.code) throw new LinkingError("oauth-rejected", { step: "missing-code" });
       const signedIn = await this.#whoSignedIn(params.code, challenge.pkceVerifier!);
       const proven = { ...signedIn, robloxUsername: signedIn.robloxUsername || (await usernameOf(challenge.guildId, signedIn.robloxUserId)) };
       this.#challenges.recordOAuthProof(challenge.oauthState!, proven);
@@ -152,11 +152,11 @@ export class RobloxSignIn {
     const challenge = this.#challenge(params.state);
     this.#requireBrowser(challenge, browserNonce);
     if (challenge.robloxUserId === null || !challenge.robloxUsername) {
-      throw new LinkingError("oauth-confirmation-invalid", "Sign in with Roblox first: press the button in Discord again.");
+      throw new LinkingError("oauth-confirmation-invalid", { step: "no-proof" });
     }
     const proof = this.#proofOf(challenge, browserNonce!);
     if (!sameSecret(params.csrfToken, proof.csrfToken)) {
-      throw new LinkingError("oauth-confirmation-invalid", "This confirmation didn't come from the sign-in page. Nothing was linked; press the button in Discord again.");
+      throw new LinkingError("oauth-confirmation-invalid", { step: "csrf" });
     }
     // One use only: a replayed confirmation must not link anyone.
     this.#challenges.delete(challenge.guildId, challenge.discordId, "oauth");
@@ -168,11 +168,8 @@ export class RobloxSignIn {
     if (challenge && challenge.pkceVerifier !== null) return challenge;
     const stale = state ? this.#challenges.findByOAuthState(state, 0) : undefined;
     throw stale
-      ? new LinkingError("oauth-state-expired", "This sign-in link has expired. Run `/link-roblox` in Discord again.")
-      : new LinkingError(
-          "oauth-state-unknown",
-          "This sign-in link isn't one rankbridge handed out (or it was already used). Run `/link-roblox` in Discord to get a new one.",
-        );
+      ? new LinkingError("oauth-state-expired")
+      : new LinkingError("oauth-state-unknown");
   }
 
   #requireBrowser(challenge: LinkChallenge, browserNonce: string | undefined): void {
@@ -228,22 +225,19 @@ export class RobloxSignIn {
       response = await fetch(url, { ...init, headers: { accept: "application/json", ...init.headers }, signal: AbortSignal.timeout(OAUTH_TIMEOUT_MS) });
       text = await response.text();
     } catch (error) {
-      throw new LinkingError("roblox-unavailable", "The bot couldn't reach Roblox to finish signing in. Try again in a few minutes.", { cause: error });
+      throw new LinkingError("roblox-unavailable", { step: "sign-in-unreachable" }, { cause: error });
     }
     if (response.status >= 500 || response.status === 429) {
       this.#logger.warn({ what, status: response.status }, "Roblox OAuth endpoint failed");
-      throw new LinkingError("roblox-unavailable", "Roblox is having trouble finishing the sign-in. Try again in a few minutes.");
+      throw new LinkingError("roblox-unavailable", { step: "sign-in-failing" });
     }
     if (!response.ok) {
       this.#logger.warn({ what, status: response.status, body: text.slice(0, 200) }, "Roblox OAuth endpoint refused");
-      throw new LinkingError(
-        "oauth-rejected",
-        "Roblox didn't accept this sign-in (it may have expired or been used already). Press the button in Discord again.",
-      );
+      throw new LinkingError("oauth-rejected", { step: "refused" });
     }
     const parsed = schema.safeParse(parseJson(text));
     if (!parsed.success) {
-      throw new LinkingError("oauth-rejected", "Roblox sent a sign-in answer the bot didn't understand. Try again later.");
+      throw new LinkingError("oauth-rejected", { step: "unreadable" });
     }
     return parsed.data;
   }
@@ -276,10 +270,7 @@ function sameSecret(a: string | null | undefined, b: string | null | undefined):
 }
 
 function otherBrowser(): LinkingError {
-  return new LinkingError(
-    "oauth-other-browser",
-    "This sign-in was started in another browser, so nothing was linked. Whoever is linking must press \"Sign in with Roblox\" in Discord themselves, in their own browser.",
-  );
+  return new LinkingError("oauth-other-browser");
 }
 
 function parseJson(text: string): unknown {

@@ -2,132 +2,47 @@
  * One run as it goes, in memory: its counts (saved and not saved yet), the changes queued for the
  * applier, the cursor and report details stored in `sync_runs.progress` so a restart can go on,
  * and the views of it the reports, the database and the callers get.
+ *
+ * Over 300 lines on purpose: the run's state is private, and every change of it (stop, pause, hold,
+ * failure, planning progress, saving applied marks, settling at the end) is one method here, so the
+ * files that drive a run (run-pipeline, run-planning, run-applying, run-guard, run-waiting,
+ * run-ending) say what happened and this class keeps the state consistent.
  */
 import type { SyncItemUpdate, SyncProgressPatch } from "../db/repositories/syncRuns.ts";
 import type { SyncRun, SyncTrigger } from "../db/schema.ts";
-import type { PlannedRoleChange, RoleApplier } from "./applier.ts";
+import type { MemberRoleEditor } from "../services/member-role-editor.ts";
 import type { BackgroundHooks, RunOutcome } from "./bulk-sync-types.ts";
 import { ChangeQueue } from "./change-queue.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import type { UpdateListEntry } from "./progress.ts";
 import type { RunReporter } from "./reporter.ts";
-import { emptyBreakdown, type RunBreakdown, type RunState, type RunView } from "./run-report.ts";
+import type { RunState, RunView } from "./run-report.ts";
+import {
+  addCounts,
+  emptyCounts,
+  parseProgress,
+  sumCounts,
+  type Counts,
+  type HeldPlan,
+  type MemberAudit,
+  type QueuedChange,
+  type RunEnd,
+  type RunSetup,
+  type StoredProgress,
+} from "./run-state.ts";
 
-export interface Counts {
-  updated: number;
-  inSync: number;
-  errors: number;
-  skipped: number;
-  breakdown: RunBreakdown;
-}
-
-export const emptyCounts = (): Counts => ({ updated: 0, inSync: 0, errors: 0, skipped: 0, breakdown: emptyBreakdown() });
-
-export function addCounts(into: Counts, delta: Counts): void {
-  into.updated += delta.updated;
-  into.inSync += delta.inSync;
-  into.errors += delta.errors;
-  into.skipped += delta.skipped;
-  for (const key of Object.keys(delta.breakdown) as (keyof RunBreakdown)[]) into.breakdown[key] += delta.breakdown[key];
-}
-
-function sumCounts(a: Counts, b: Counts): Counts {
-  const sum = emptyCounts();
-  addCounts(sum, a);
-  addCounts(sum, b);
-  return sum;
-}
-
-/** A planned Discord change on its way to the applier. */
-export interface QueuedChange extends PlannedRoleChange {
-  readonly robloxUserId: number | null;
-  readonly robloxUsername: string;
-  readonly fromRankId: number | null;
-  readonly toRankId: number | null;
-}
-
-/** The run's cursor and report details, stored in `sync_runs.progress` so a restart can go on. */
-interface StoredProgress {
-  v: 1;
-  /** Linked members are planned in Discord-id order; the last one planned. */
-  cursor: string | null;
-  planned: number;
-  planningDone: boolean;
-  breakdown: RunBreakdown;
-  problems: string[];
-  flaggedNames: string[];
-  updates: UpdateListEntry[];
-  strategy: string | null;
-  resumes: number;
-  /** Stripping changes need not wait for the mass-change guard: it passed, an admin approved, or /sync force. */
-  guardOpen: boolean;
-  /** The guard held the run: what an admin is asked to confirm. */
-  hold: HeldPlan | null;
-}
-
-/** What the mass-change guard held (kept with the run so /sync-status and the buttons can show it). */
-export interface HeldPlan {
-  readonly affected: number;
-  readonly linked: number;
-  readonly percent: number;
-  readonly members: number;
-  /** Roblox names of the first few affected members. */
-  readonly sample: readonly string[];
-}
-
-function parseHold(value: unknown): HeldPlan | null {
-  if (!value || typeof value !== "object") return null;
-  const hold = value as Partial<HeldPlan>;
-  const numbers = [hold.affected, hold.linked, hold.percent, hold.members];
-  if (!numbers.every((n) => typeof n === "number")) return null;
-  const sample = Array.isArray(hold.sample) ? hold.sample.filter((name): name is string => typeof name === "string") : [];
-  return { affected: hold.affected!, linked: hold.linked!, percent: hold.percent!, members: hold.members!, sample };
-}
-
-/** Whether a stored run's progress says the mass-change guard holds it. */
-export function isHeldProgress(value: unknown): boolean {
-  return parseProgress(value).hold !== null;
-}
-
-function parseProgress(value: unknown): StoredProgress {
-  const stored = (value && typeof value === "object" ? value : {}) as Partial<StoredProgress>;
-  return {
-    v: 1,
-    cursor: typeof stored.cursor === "string" ? stored.cursor : null,
-    planned: typeof stored.planned === "number" ? stored.planned : 0,
-    planningDone: stored.planningDone === true,
-    breakdown: { ...emptyBreakdown(), ...(stored.breakdown ?? {}) },
-    problems: Array.isArray(stored.problems) ? stored.problems.filter((p): p is string => typeof p === "string") : [],
-    flaggedNames: Array.isArray(stored.flaggedNames) ? stored.flaggedNames.filter((p): p is string => typeof p === "string") : [],
-    updates: Array.isArray(stored.updates) ? stored.updates : [],
-    strategy: typeof stored.strategy === "string" ? stored.strategy : null,
-    resumes: typeof stored.resumes === "number" ? stored.resumes : 0,
-    guardOpen: stored.guardOpen === true,
-    hold: parseHold(stored.hold),
-  };
-}
-
-/** How this process came to run a stored run. */
-export interface RunSetup {
-  /** Carried on after a restart rather than started here. */
-  readonly resumed: boolean;
-  /** The admin who ran /sync; null for background and resumed runs. */
-  readonly actorId: string | null;
-  readonly reporter: RunReporter;
-  readonly hooks: BackgroundHooks;
-  /** `/sync force:true`, or an admin's Apply: the mass-change guard does not hold this run. */
-  readonly openGuard?: boolean;
-}
-
-/** How a run ended, for its outcome. */
-export interface RunEnd {
-  readonly state: RunState;
-  readonly counts: Counts;
-  readonly nowMs: number;
-  readonly error: string | null;
-  readonly summary: string;
-}
+export {
+  addCounts,
+  emptyCounts,
+  isHeldProgress,
+  type Counts,
+  type HeldPlan,
+  type MemberAudit,
+  type QueuedChange,
+  type RunEnd,
+  type RunSetup,
+} from "./run-state.ts";
 
 /** Everything one run keeps in memory while it goes. */
 export class ActiveRun {
@@ -144,24 +59,24 @@ export class ActiveRun {
   /** Persisted counts: planning of stored slices plus flushed marks. */
   durable: Counts;
   /** Applied but not saved yet. */
-  buffered = emptyCounts();
-  marks: SyncItemUpdate[] = [];
-  memberAudits: { change: QueuedChange; from: string | null; to: string | null }[] = [];
-  lastFlushAt: number;
+  #buffered = emptyCounts();
+  #marks: SyncItemUpdate[] = [];
+  #memberAudits: MemberAudit[] = [];
+  #lastFlushAt: number;
   live: LiveMemberRoles | undefined;
   /** Member updates seen while the chunks were still arriving: newer than the chunks, so they win. */
   readonly earlyUpdates = new Map<string, readonly string[] | null>();
   robloxRequests: number;
   discordRequestsBefore: number;
   standingRequests = 0;
-  applier: RoleApplier | undefined;
+  applier: MemberRoleEditor | undefined;
   /** The role hierarchy the run checks changes against, once read; gateway role events update it. */
   hierarchy: LiveHierarchy | undefined;
   total: number;
-  cursor: string | null;
-  planned: number;
-  planningDone: boolean;
-  planning = true;
+  #cursor: string | null;
+  #planned: number;
+  #planningDone: boolean;
+  #planning = true;
   strategy: string | null;
   resumes: number;
   readonly problems: Set<string>;
@@ -169,22 +84,22 @@ export class ActiveRun {
   readonly updates: UpdateListEntry[];
   changesApplied = 0;
   firstChangeAt: number | undefined;
-  state: RunState = "running";
-  error: string | null = null;
-  stopRequested = false;
-  pauseReason: string | null = null;
-  guardOpen: boolean;
+  #state: RunState = "running";
+  #error: string | null = null;
+  #stopRequested = false;
+  #pauseReason: string | null = null;
+  #guardOpen: boolean;
   /** Set when the mass-change guard held the run (it then ends paused, waiting for an admin). */
-  hold: HeldPlan | null;
+  #hold: HeldPlan | null;
   /** A dry run's stripping changes (a real run would hold them): how many, and the first names. */
   dryRunStripping = 0;
   readonly dryRunStrippingNames: string[] = [];
   /** Why the run is waiting for Roblox to answer again (it carries on by itself); null when not. */
-  waitingReason: string | null = null;
+  #waitingReason: string | null = null;
   /** Set on a run carried on after waiting for Roblox: the next wait, should Roblox fail again. */
   waitStepMs: number | undefined;
   /** Set when planning or applying failed: the other side stops too. */
-  failure: unknown = undefined;
+  #failure: unknown = undefined;
   finished!: Promise<RunOutcome>;
 
   constructor(row: SyncRun, setup: RunSetup, now: number) {
@@ -202,21 +117,126 @@ export class ActiveRun {
     this.robloxRequests = row.robloxRequests;
     this.discordRequestsBefore = row.discordRequests;
     this.total = row.total;
-    this.cursor = progress.cursor;
-    this.planned = progress.planned;
-    this.planningDone = progress.planningDone;
+    this.#cursor = progress.cursor;
+    this.#planned = progress.planned;
+    this.#planningDone = progress.planningDone;
     this.strategy = progress.strategy;
     this.resumes = progress.resumes + (setup.resumed ? 1 : 0);
     this.problems = new Set(progress.problems);
     this.flaggedNames = [...progress.flaggedNames];
     this.updates = [...progress.updates];
-    this.lastFlushAt = now;
-    this.guardOpen = progress.guardOpen || setup.openGuard === true;
-    this.hold = setup.openGuard ? null : progress.hold;
+    this.#lastFlushAt = now;
+    this.#guardOpen = progress.guardOpen || setup.openGuard === true;
+    this.#hold = setup.openGuard ? null : progress.hold;
+  }
+
+  // ---- where the run stands; each change of state goes through one method below ----
+
+  get state(): RunState {
+    return this.#state;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get stopRequested(): boolean {
+    return this.#stopRequested;
+  }
+  get pauseReason(): string | null {
+    return this.#pauseReason;
+  }
+  get failure(): unknown {
+    return this.#failure;
+  }
+  get hold(): HeldPlan | null {
+    return this.#hold;
+  }
+  get guardOpen(): boolean {
+    return this.#guardOpen;
+  }
+  get waitingReason(): string | null {
+    return this.#waitingReason;
+  }
+  get planning(): boolean {
+    return this.#planning;
+  }
+  get planningDone(): boolean {
+    return this.#planningDone;
+  }
+  get cursor(): string | null {
+    return this.#cursor;
+  }
+  get planned(): number {
+    return this.#planned;
   }
 
   get halted(): boolean {
-    return this.stopRequested || this.pauseReason !== null || this.failure !== undefined;
+    return this.#stopRequested || this.#pauseReason !== null || this.#failure !== undefined;
+  }
+
+  /** The bot is stopping: the run halts where it is and resumes at the next start. */
+  requestStop(): void {
+    this.#stopRequested = true;
+  }
+
+  /** Planning or applying failed; the first failure is the one kept, and the other side stops too. */
+  recordFailure(error: unknown): void {
+    this.#failure ??= error;
+  }
+
+  /** Stops applying and ends the run paused, for an admin to fix `reason` (e.g. repeated 403s). */
+  pause(reason: string): void {
+    this.#pauseReason = reason;
+  }
+
+  /** The mass-change guard holds the run for an admin's Apply / Cancel. */
+  holdFor(plan: HeldPlan): void {
+    this.#hold = plan;
+  }
+
+  /** An admin applied the held changes: the guard is open for the rest of the run. */
+  openGuard(): void {
+    this.#hold = null;
+    this.#guardOpen = true;
+  }
+
+  /** Roblox keeps failing: the run says why it waits until it carries on. */
+  waitFor(reason: string): void {
+    this.#waitingReason = reason;
+  }
+
+  /** A slice of the plan is stored: planning carries on after its last member. */
+  planSliceStored(size: number, lastDiscordId: string | undefined): void {
+    this.#planned += size;
+    this.#cursor = lastDiscordId ?? this.#cursor;
+  }
+
+  /** Every member is planned. */
+  planningFinished(): void {
+    this.#planningDone = true;
+    this.#planning = false;
+  }
+
+  /** The pipeline returned (finished or not): nothing is being planned any more. */
+  planningStopped(): void {
+    this.#planning = false;
+  }
+
+  /** The run ended before settling: stopped by a shutdown, or failed with `error` for people. */
+  endAs(state: "stopped" | "failed", error?: string): void {
+    this.#state = state;
+    if (error !== undefined) this.#error = error;
+  }
+
+  /**
+   * A run still running when its pipeline returned settles: stopped when the bot is stopping,
+   * paused for a pause or (not a dry run) a hold, else done. A paused run records why.
+   */
+  settle(describeHold: (plan: HeldPlan) => string): RunState {
+    if (this.#state === "running") {
+      this.#state = this.#stopRequested ? "stopped" : this.#pauseReason || (this.#hold && !this.dryRun) ? "paused" : "done";
+    }
+    if (this.#state === "paused") this.#error = this.#pauseReason ?? describeHold(this.#hold!);
+    return this.#state;
   }
 
   get discordRequests(): number {
@@ -224,7 +244,41 @@ export class ActiveRun {
   }
 
   counts(): Counts {
-    return sumCounts(this.durable, this.buffered);
+    return sumCounts(this.durable, this.#buffered);
+  }
+
+  // ---- applied changes, buffered until they are saved together ----
+
+  /** The counts of changes applied since the last save; the applier adds to them. */
+  get buffered(): Counts {
+    return this.#buffered;
+  }
+  get lastFlushAt(): number {
+    return this.#lastFlushAt;
+  }
+  get unsavedMarks(): number {
+    return this.#marks.length;
+  }
+
+  /** One member's change was applied (or skipped, or failed): kept until the next save. */
+  mark(update: SyncItemUpdate, audit?: MemberAudit): void {
+    this.#marks.push(update);
+    if (audit) this.#memberAudits.push(audit);
+  }
+
+  /** Hands over what waits to be saved and starts a new batch; the counts move to `durable` with `commitBuffered`. */
+  takeMarks(now: number): { marks: SyncItemUpdate[]; audits: MemberAudit[] } {
+    this.#lastFlushAt = now;
+    const taken = { marks: this.#marks, audits: this.#memberAudits };
+    this.#marks = [];
+    this.#memberAudits = [];
+    return taken;
+  }
+
+  /** The buffered counts were saved: they are durable now. */
+  commitBuffered(): void {
+    addCounts(this.durable, this.#buffered);
+    this.#buffered = emptyCounts();
   }
 
   /** Keeps the entry for the "who changed" list while fewer than `limit` are kept. */
@@ -308,9 +362,9 @@ export class ActiveRun {
   #storedProgress(): StoredProgress {
     return {
       v: 1,
-      cursor: this.cursor,
-      planned: this.planned,
-      planningDone: this.planningDone,
+      cursor: this.#cursor,
+      planned: this.#planned,
+      planningDone: this.#planningDone,
       breakdown: { ...this.durable.breakdown },
       problems: [...this.problems].slice(0, 5),
       flaggedNames: this.flaggedNames.slice(0, 10),

@@ -13,17 +13,21 @@
  *
  * One run per guild at a time (the database enforces it too); guilds run side by side.
  *
- * This file starts, resumes, attaches to and stops runs and closes them; the parts live beside it:
- * a run's state in active-run.ts, its work in run-pipeline.ts (run-planning.ts and run-applying.ts
- * side by side), what is recorded about it in run-bookkeeping.ts, joins in member-join.ts.
+ * This file starts, resumes, attaches to and stops runs; the parts live beside it: a run's state in
+ * active-run.ts, its execution in run-execution.ts (the work in run-pipeline.ts, run-planning.ts and
+ * run-applying.ts side by side; its end in run-ending.ts), what is recorded about it in
+ * run-bookkeeping.ts, joins in member-join.ts.
+ *
+ * Over 300 lines on purpose: it is the one owner of the map of active runs, and every way a run
+ * starts or is found (manual, background, resumed, adopted orphan, held-run decision, gateway
+ * events, stop) reads and changes that map; split up, each part would need the map's invariants.
  */
-import type { API } from "@discordjs/core";
-import type { Db, Repositories } from "../db/index.ts";
+import type { Repositories } from "../db/index.ts";
+import type { Transactions } from "./transactions.ts";
 import type { SyncRun } from "../db/schema.ts";
-import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { isRobloxError } from "../roblox/errors.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext, GuildContexts } from "../services/guild-context.ts";
 import { ActiveRun, type RunSetup } from "./active-run.ts";
@@ -42,12 +46,12 @@ import { syncJoinedMember, type MemberJoinDeps, type MemberJoinInput, type Membe
 import type { MemberRolesPort } from "./member-roles.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "./pacer.ts";
 import { RunReporter, type ReplyTarget } from "./reporter.ts";
-import { flushMarks } from "./run-applying.ts";
+import type { SyncMessages } from "./sync-messages.ts";
 import { approveHeldRun, cancelHeldRun, heldRunOf } from "./run-guard.ts";
 import { RunBookkeeping } from "./run-bookkeeping.ts";
-import { runPipeline, type PipelineDeps } from "./run-pipeline.ts";
-import { heldPauseReason, heldRunButtons, renderHeldPlan, renderRunProgress, renderRunSummary } from "./run-report.ts";
-import { isTransientRobloxFailure, waitToCarryOn } from "./run-waiting.ts";
+import { RunExecutor } from "./run-execution.ts";
+import type { PipelineDeps } from "./run-pipeline.ts";
+import type { RunWording } from "./run-report.ts";
 import { resolveSyncContext, SyncNotPossibleError } from "./sync-context.ts";
 
 export {
@@ -60,7 +64,6 @@ export {
   type ManualSyncStart,
   type RunOutcome,
 } from "./bulk-sync-types.ts";
-import { userMessageOf } from "../errors/user-message.ts";
 export type { MemberJoinInput, MemberJoinOutcome } from "./member-join.ts";
 export type { ReplyTarget } from "./reporter.ts";
 export { robloxStandingOf } from "./roblox-standing.ts";
@@ -69,10 +72,13 @@ export { SyncNotPossibleError } from "./sync-context.ts";
 export interface BulkSyncOptions {
   repositories: Repositories;
   /** For the transactions that keep a slice of the plan and its progress together. */
-  database: Db;
+  database: Transactions;
   contexts: GuildContexts;
-  guilds: DiscordGuilds;
-  api: API;
+  guilds: SyncGuilds;
+  /** Where reports and held-run notices are shown (the Discord adapter, src/discord/sync-messages.ts). */
+  messages: SyncMessages;
+  /** How reports read (the Discord view, src/discord/views/sync-run.ts). */
+  wording: RunWording;
   memberRoles: MemberRolesPort;
   audit: AuditTrail;
   metrics: Metrics;
@@ -94,6 +100,7 @@ export class BulkSync {
   readonly #runDeps: PipelineDeps;
   readonly #joinDeps: MemberJoinDeps;
   readonly #bookkeeping: RunBookkeeping;
+  readonly #executor: RunExecutor;
   #stopping = false;
 
   constructor(private readonly options: BulkSyncOptions) {
@@ -114,13 +121,23 @@ export class BulkSync {
       observeMemberRoles: (guildId, userId, roleIds) => this.observeMemberUpdate(guildId, userId, roleIds),
     };
     this.#bookkeeping = new RunBookkeeping({
-      api: options.api,
+      messages: options.messages,
       repositories,
       metrics,
       audit,
       logger,
       alerts,
       failedRunsToAlert: this.#tuning.failedRunsToAlert,
+    });
+    this.#executor = new RunExecutor({
+      pipeline: this.#runDeps,
+      ending: { ...this.#runDeps, bookkeeping: this.#bookkeeping, wording: options.wording },
+      wording: options.wording,
+      bookkeeping: this.#bookkeeping,
+      tuning: this.#tuning,
+      logger,
+      now: this.#now,
+      carryOn: (next) => this.#active.set(next.guildId, next),
     });
   }
 
@@ -132,7 +149,7 @@ export class BulkSync {
   progressText(guildId: string): string | undefined {
     const run = this.#active.get(guildId);
     // A run that has ended is still registered while its final report goes out; it is not "running".
-    return run && run.state === "running" ? renderRunProgress(run.view(this.#now())) : undefined;
+    return run && run.state === "running" ? this.options.wording.progress(run.view(this.#now())) : undefined;
   }
 
   /** `/sync` without a member. Resolves once the run is under way (or attached to), not when it ends. */
@@ -172,7 +189,7 @@ export class BulkSync {
     }
     const run = this.#launch(started.run, context, { resumed: false, actorId: request.actorId, hooks: {}, openGuard: request.force === true });
     run.reporter.addTarget(request.reply);
-    void run.reporter.publish(renderRunProgress(run.view(this.#now())));
+    void run.reporter.publish(this.options.wording.progress(run.view(this.#now())));
     return { kind: "started", runId: run.runId, finished: run.finished };
   }
 
@@ -226,7 +243,7 @@ export class BulkSync {
       if (!this.#owns(guildId)) continue;
       if (this.#active.has(guildId)) continue;
       const row = repositories.syncRuns.findUnfinished(guildId);
-      if (!row || row.status !== "running") continue;
+      if (row?.status !== "running") continue;
       if (row.dryRun) {
         this.#closeInterruptedDryRun(row);
         continue;
@@ -295,7 +312,7 @@ export class BulkSync {
     this.#stopping = true;
     const runs = [...this.#active.values()];
     for (const run of runs) {
-      run.stopRequested = true;
+      run.requestStop();
       run.queue.interrupt();
     }
     await Promise.race([Promise.allSettled(runs.map((run) => run.finished)), Bun.sleep(budgetMs)]);
@@ -312,7 +329,7 @@ export class BulkSync {
 
   #attachTo(run: ActiveRun, reply: ReplyTarget): ManualSyncStart {
     run.reporter.addTarget(reply);
-    return { kind: "attached", runId: run.runId, text: renderRunProgress(run.view(this.#now())) };
+    return { kind: "attached", runId: run.runId, text: this.options.wording.progress(run.view(this.#now())) };
   }
 
   /** A dry run changed nothing: one a restart interrupted has nothing to carry on, and is closed. */
@@ -322,7 +339,7 @@ export class BulkSync {
 
   #launch(row: SyncRun, context: GuildContext, how: Omit<RunSetup, "reporter">): ActiveRun {
     const reporter = new RunReporter({
-      api: this.options.api,
+      messages: this.options.messages,
       logger: this.options.logger.child({ guildId: row.guildId, runId: row.id }),
       tokenTtlMs: this.#tuning.interactionTokenTtlMs,
       tokenMarginMs: this.#tuning.tokenMarginMs,
@@ -330,8 +347,8 @@ export class BulkSync {
     });
     const run = new ActiveRun(row, { ...how, reporter }, this.#now());
     this.#active.set(row.guildId, run);
-    run.finished = this.#execute(run, context)
-      .catch((error: unknown) => this.#crashed(run, error))
+    run.finished = this.#executor.execute(run, context)
+      .catch((error: unknown) => this.#executor.crashed(run, error))
       .finally(() => {
         // A run that waited for Roblox hands over to its continuation, which ends later (or already did).
         const current = this.#active.get(row.guildId);
@@ -354,104 +371,6 @@ export class BulkSync {
     });
   }
 
-  async #execute(run: ActiveRun, context: GuildContext): Promise<RunOutcome> {
-    const { repositories, logger: rootLogger } = this.options;
-    const log = rootLogger.child({ guildId: run.guildId, runId: run.runId, trigger: run.trigger, resumed: run.resumed });
-    const began = this.#now();
-    const countsAtStart = run.counts();
-    const requestsAtStart = { roblox: run.robloxRequests, discord: run.discordRequests };
-    const ticker = setInterval(() => void this.#publishProgress(run, context), this.#tuning.progressIntervalMs);
-    let waitFor: unknown;
-    try {
-      run.hooks.onStart?.(run.runId);
-      await runPipeline(run, context, log, this.#runDeps);
-    } catch (error) {
-      if (run.stopRequested) {
-        // The bot is stopping and dropped what the run waited for: it resumes at the next start.
-        log.info({ err: error }, "sync run interrupted by the shutdown");
-        run.state = "stopped";
-      } else if (isTransientRobloxFailure(error) && !run.dryRun) {
-        waitFor = error;
-      } else {
-        run.state = "failed";
-        run.error = describeError(error);
-        log.error({ err: error }, "sync run failed");
-        if (isRobloxError(error) && error.kind === "invalid_credentials") {
-          void this.#bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
-        }
-      }
-    } finally {
-      clearInterval(ticker);
-    }
-    run.planning = false;
-    if (waitFor !== undefined) {
-      const carryOn = await this.#waitForRoblox(run, context, waitFor, log);
-      if (carryOn) return carryOn;
-    }
-    // A dry run's hold only tells what a real run would do.
-    if (run.state === "running") run.state = run.stopRequested ? "stopped" : run.pauseReason || (run.hold && !run.dryRun) ? "paused" : "done";
-    if (run.waitStepMs !== undefined && run.state === "done") {
-      void this.#bookkeeping.alert(run.guildId, "roblox-back", `Roblox answers again: rank sync run #${run.runId} carried on and completed.`);
-    }
-    flushMarks(run, this.#runDeps);
-
-    const final = run.counts();
-    if (run.state === "paused") {
-      const reason = run.pauseReason ?? heldPauseReason(run.runId, run.hold!);
-      run.error = reason;
-      repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-      repositories.syncRuns.pause(run.guildId, run.runId, reason);
-      repositories.guilds.upsert(run.guildId, { syncPausedReason: reason });
-      if (run.hold) void this.#bookkeeping.alert(context.guildId, "mass-change-held", `Rank sync held: ${reason}. ${renderHeldPlan(run.hold)}`);
-      else void this.#bookkeeping.alert(context.guildId, "guild-paused", `Rank sync paused: ${reason}`);
-    } else if (run.state === "stopped") {
-      repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-    } else {
-      repositories.syncRuns.finish(run.guildId, run.runId, { status: run.state === "done" ? "done" : "failed", error: run.error, ...run.progressPatch() });
-    }
-
-    const now = this.#now();
-    const view = run.view(now);
-    const summary = renderRunSummary(view);
-    const buttons = run.state === "paused" && run.hold ? heldRunButtons(run.runId) : undefined;
-    await run.reporter.publish(summary, { force: true, final: true, components: buttons });
-    // A held scheduled run has nobody's reply to show its buttons in: the log channel gets them.
-    if (buttons && !run.reporter.hasTargets) await this.#bookkeeping.postToLogChannel(run.guildId, summary, buttons);
-    await run.reporter.flush();
-    // The final edits themselves were Discord requests of this run.
-    repositories.syncRuns.updateProgress(run.guildId, run.runId, { discordRequests: run.discordRequests });
-
-    const outcome = run.outcome({ state: run.state, counts: final, nowMs: now, error: run.error, summary });
-    this.#bookkeeping.runEnded(run, outcome, { counts: countsAtStart, requests: requestsAtStart }, (now - began) / 1000);
-    log.info(
-      { state: run.state, updated: final.updated, inSync: final.inSync, errors: final.errors, skipped: final.skipped, robloxRequests: run.robloxRequests, discordRequests: run.discordRequests, ms: now - began },
-      "sync run ended",
-    );
-    return outcome;
-  }
-
-  /**
-   * Roblox kept failing: the run waits (run-waiting.ts) and, once Roblox answers, carries on from
-   * the database as a resumed run; returns that run's outcome. Undefined when the process stopped
-   * meanwhile (the run stays resumable).
-   */
-  async #waitForRoblox(run: ActiveRun, context: GuildContext, error: unknown, log: Logger): Promise<RunOutcome | undefined> {
-    flushMarks(run, this.#runDeps);
-    const resume = await waitToCarryOn(run, context, error, {
-      repositories: this.options.repositories,
-      tuning: this.#tuning,
-      log,
-      alert: (kind, message) => void this.#bookkeeping.alert(run.guildId, kind, message),
-      publish: () => void run.reporter.publish(renderRunProgress(run.view(this.#now())), { force: true }),
-    });
-    if (!resume) return undefined;
-    const next = new ActiveRun(resume.row, { resumed: true, actorId: run.actorId, reporter: run.reporter, hooks: run.hooks }, this.#now());
-    next.waitStepMs = resume.nextStepMs;
-    this.#active.set(run.guildId, next);
-    next.finished = this.#execute(next, context).catch((crash: unknown) => this.#crashed(next, crash));
-    return next.finished;
-  }
-
   /**
    * An admin's Apply or Cancel on a run the mass-change guard held. Only a paused, held run of this
    * very guild can be decided (the run id alone opens nothing in another guild).
@@ -468,20 +387,4 @@ export class BulkSync {
     if (reply) run.reporter.addTarget(reply);
     return { kind: "applying", runId, finished: run.finished };
   }
-
-  /** The run's own bookkeeping failed (e.g. the database went away): report it, never throw. */
-  #crashed(run: ActiveRun, error: unknown): RunOutcome {
-    this.options.logger.error({ err: error, guildId: run.guildId, runId: run.runId }, "sync run crashed");
-    return run.outcome({ state: "failed", counts: run.counts(), nowMs: this.#now(), error: describeError(error), summary: "" });
-  }
-
-  async #publishProgress(run: ActiveRun, context: GuildContext): Promise<void> {
-    if (!run.reporter.hasTargets || run.state !== "running") return;
-    // A run held up by a Roblox rate limit says so rather than sitting still.
-    await run.reporter.publish(renderRunProgress({ ...run.view(this.#now()), robloxWaitMs: context.roblox.queuedWaitMs() }));
-  }
-}
-
-function describeError(error: unknown): string {
-  return userMessageOf(error) ?? (error instanceof Error ? error.message : String(error));
 }

@@ -6,7 +6,7 @@
  * the rest of the run, so one cause costs at most one 403 (each counts toward Discord's ban on
  * 10,000 invalid requests in 10 minutes).
  */
-import type { DiscordGuilds, GuildSnapshot } from "../discord/guilds.ts";
+import type { GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
 import { permissionsFromRoles, RoleHierarchy, type RoleChangeCheck, type RoleProblem } from "../ranks/hierarchy.ts";
 
 export interface RoleChange {
@@ -24,7 +24,7 @@ export class LiveHierarchy {
   refusals = 0;
 
   constructor(
-    private readonly guilds: DiscordGuilds,
+    private readonly guilds: SyncGuilds,
     standing: { guild: GuildSnapshot; botRoleIds: readonly string[] },
   ) {
     this.#guild = standing.guild;

@@ -3,14 +3,14 @@
  * with the same plan and hierarchy rules as a bulk run. Audited and counted like a bulk change.
  */
 import type { Repositories } from "../db/index.ts";
-import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { RequestTally } from "../roblox/transport.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext, GuildContexts } from "../services/guild-context.ts";
-import { RoleApplier, type ApplyOutcome } from "./applier.ts";
+import { MemberRoleEditor, type MemberEditOutcome } from "../services/member-role-editor.ts";
 import type { RequestPacer } from "./pacer.ts";
 import { planSync } from "./planner.ts";
 import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
@@ -30,7 +30,7 @@ export type MemberJoinOutcome =
 export interface MemberJoinDeps {
   repositories: Repositories;
   contexts: GuildContexts;
-  guilds: DiscordGuilds;
+  guilds: SyncGuilds;
   /** The pacer bulk runs share, so a join does not push them over the global limit. */
   pacer: RequestPacer;
   metrics: Metrics;
@@ -71,13 +71,13 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
   if (!item.nextRoleIds) return { kind: "in-sync" };
 
   const standing = await deps.guilds.botStanding(guildId);
-  const applier = new RoleApplier({
-    guilds: deps.guilds,
+  const applier = new MemberRoleEditor({
+    writer: deps.guilds,
     hierarchy: new RoleHierarchy(standing),
     pacer: deps.pacer,
     auditReason: "rankbridge: rank role for a linked member who joined",
   });
-  const outcome = await applier.apply(guildId, item, member.roleIds);
+  const outcome = await applier.edit(guildId, item, member.roleIds);
   const from = item.fromRank?.name ?? null;
   const to = item.toRank?.name ?? null;
   const result = joinResult(outcome, from, to);
@@ -98,7 +98,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
   return result;
 }
 
-function joinResult(outcome: ApplyOutcome, from: string | null, to: string | null): MemberJoinOutcome {
+function joinResult(outcome: MemberEditOutcome, from: string | null, to: string | null): MemberJoinOutcome {
   switch (outcome.kind) {
     case "updated":
       return { kind: "updated", from, to };

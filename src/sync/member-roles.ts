@@ -4,7 +4,6 @@
  * from gateway events for as long as the run lasts, so a late PATCH never writes back a role set
  * that someone changed in the meantime.
  */
-import { GatewayRateLimitError } from "@discordjs/core";
 import { CompactMemberRoles } from "./compact-roles.ts";
 
 /** One gateway member chunk, reduced to what the sync needs. */
@@ -43,8 +42,10 @@ export interface CollectMemberRolesOptions {
 
 /** Seconds Discord asked us to wait, when the error is a gateway RATE_LIMITED answer. */
 export function gatewayRetryAfterMs(error: unknown): number | undefined {
-  // Compared by name too: a second copy of @discordjs/util would make `instanceof` miss.
-  const isRateLimit = error instanceof GatewayRateLimitError || (error instanceof Error && error.name === "GatewayRateLimitError");
+  // Recognised by its name and shape, not its class: the port passes @discordjs' GatewayRateLimitError
+  // through, and the sync imports no Discord library (a second copy of @discordjs/util would make
+  // `instanceof` miss anyway).
+  const isRateLimit = error instanceof Error && error.name === "GatewayRateLimitError";
   if (!isRateLimit) return undefined;
   const retryAfter = (error as { data?: { retry_after?: unknown } }).data?.retry_after;
   return typeof retryAfter === "number" && Number.isFinite(retryAfter) ? Math.max(0, retryAfter * 1000) : 0;

@@ -239,7 +239,10 @@ function withChanges(
   if (roleIds) {
     for (const roleId of roleIds) {
       if (roleId === wantedRoleId) hasWanted = true;
-      else if (ladder.isBoundDiscordRole(roleId)) (removeRoleIds ??= []).push(roleId);
+      else if (ladder.isBoundDiscordRole(roleId)) {
+        removeRoleIds ??= [];
+        removeRoleIds.push(roleId);
+      }
     }
   }
   const addRoleIds = roleIds && wantedRoleId !== null && !hasWanted ? [wantedRoleId] : NONE;

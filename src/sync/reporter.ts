@@ -5,13 +5,10 @@
  * and the summary at the end, rather than a stream of edits nobody is watching. Delivery failures
  * are logged, never thrown: a report that cannot be shown must not stop the sync.
  */
-import type { API } from "@discordjs/core";
-import { DiscordAPIError } from "@discordjs/rest";
-import { MessageFlags, type APIActionRowComponent, type APIAllowedMentions, type APIComponentInMessageActionRow } from "discord-api-types/v10";
-
-/** Buttons under a report (a held run's Apply / Cancel). */
-export type MessageComponents = APIActionRowComponent<APIComponentInMessageActionRow>[];
 import type { Logger } from "../observability/logger.ts";
+import type { MessageComponents, SyncMessages } from "./sync-messages.ts";
+
+export type { MessageComponents } from "./sync-messages.ts";
 
 /** Where a manual run reports. */
 export interface ReplyTarget {
@@ -24,7 +21,7 @@ export interface ReplyTarget {
 }
 
 export interface RunReporterOptions {
-  api: API;
+  messages: SyncMessages;
   logger: Logger;
   /** Discord: 15 minutes. */
   tokenTtlMs: number;
@@ -38,8 +35,6 @@ interface TargetState {
   /** "gone": neither the token nor a channel can be used any more. */
   mode: "interaction" | "channel" | "gone";
 }
-
-const NO_MENTIONS: APIAllowedMentions = { parse: [] };
 
 export class RunReporter {
   readonly #targets: TargetState[] = [];
@@ -120,16 +115,13 @@ export class RunReporter {
   }
 
   async #editReply(target: ReplyTarget, content: string, components: MessageComponents | undefined): Promise<boolean> {
-    try {
-      this.requestsSent++;
-      // Components are always sent: a held run's buttons go away once it carries on.
-      await this.options.api.interactions.editReply(target.applicationId, target.token, { content, allowed_mentions: NO_MENTIONS, components: components ?? [] });
-      return true;
-    } catch (error) {
-      this.options.logger.warn({ err: error }, "could not edit the /sync reply");
-      // 401/404: the token is no longer valid (expired early, or the reply was dismissed).
-      return !(error instanceof DiscordAPIError && (error.status === 401 || error.status === 404));
-    }
+    this.requestsSent++;
+    // Components are always sent: a held run's buttons go away once it carries on.
+    const delivery = await this.options.messages.editReply(target, { content, components: components ?? [] });
+    if (delivery.ok) return true;
+    this.options.logger.warn({ err: delivery.error }, "could not edit the /sync reply");
+    // Gone: the token is no longer valid (expired early, or the reply was dismissed).
+    return !delivery.gone;
   }
 
   /** Called once per target when its token runs out: say where the report continues. */
@@ -137,26 +129,20 @@ export class RunReporter {
     const channelId = state.target.channelId;
     state.mode = channelId ? "channel" : "gone";
     if (!channelId || !this.#tokenAlive(state.target)) return;
-    try {
-      this.requestsSent++;
-      await this.options.api.interactions.editReply(state.target.applicationId, state.target.token, {
-        content: `This sync runs longer than an interaction reply can be updated (15 minutes); progress continues in <#${channelId}>.`,
-        allowed_mentions: NO_MENTIONS,
-      });
-    } catch (error) {
-      this.options.logger.debug({ err: error }, "could not point the /sync reply at the channel");
-    }
+    this.requestsSent++;
+    const delivery = await this.options.messages.editReply(state.target, {
+      content: `This sync runs longer than an interaction reply can be updated (15 minutes); progress continues in <#${channelId}>.`,
+    });
+    if (!delivery.ok) this.options.logger.debug({ err: delivery.error }, "could not point the /sync reply at the channel");
   }
 
   async #postInChannel(state: TargetState, content: string, components?: MessageComponents): Promise<void> {
     const channelId = state.target.channelId!;
-    try {
-      this.requestsSent++;
-      await this.options.api.channels.createMessage(channelId, { content, allowed_mentions: NO_MENTIONS, flags: MessageFlags.SuppressEmbeds, ...(components ? { components } : {}) });
-    } catch (error) {
-      this.options.logger.warn({ err: error, channelId }, "could not report sync progress in the channel");
-      if (error instanceof DiscordAPIError && (error.status === 403 || error.status === 404)) state.mode = "gone";
-    }
+    this.requestsSent++;
+    const delivery = await this.options.messages.postInChannel(channelId, { content, suppressEmbeds: true, ...(components ? { components } : {}) });
+    if (delivery.ok) return;
+    this.options.logger.warn({ err: delivery.error, channelId }, "could not report sync progress in the channel");
+    if (delivery.gone) state.mode = "gone";
   }
 
   /** Waits for queued deliveries (the final summary before a run is reported finished). */

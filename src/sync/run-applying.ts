@@ -3,14 +3,14 @@
  * marks each item, and saves the marks, their audit rows and the counts together in batches. A
  * streak of 403s pauses the run instead of spending the guild's invalid-request budget.
  */
-import type { Db, Repositories } from "../db/index.ts";
-import { atomically } from "../db/index.ts";
+import type { Repositories } from "../db/index.ts";
+import { atomically, type Transactions } from "./transactions.ts";
 import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
-import type { DiscordGuilds } from "../discord/guilds.ts";
+import type { SyncGuilds } from "../services/discord-port.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { GuildContext } from "../services/guild-context.ts";
-import { addCounts, emptyCounts, type ActiveRun } from "./active-run.ts";
-import { RoleApplier } from "./applier.ts";
+import type { ActiveRun, MemberAudit } from "./active-run.ts";
+import { MemberRoleEditor } from "../services/member-role-editor.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import type { RequestPacer } from "./pacer.ts";
@@ -21,12 +21,12 @@ import { rankLabelOf } from "./run-report.ts";
 export interface MarkDeps {
   repositories: Repositories;
   /** For the transaction that keeps marks, audit rows and counts together. */
-  database: Db;
+  database: Transactions;
   now: () => number;
 }
 
 export interface ApplyingDeps extends MarkDeps {
-  guilds: DiscordGuilds;
+  guilds: SyncGuilds;
   /** Shared by every guild's run. */
   pacer: RequestPacer;
   tuning: Pick<BulkSyncTuning, "forbiddenStreakToPause" | "markBatchSize" | "markIntervalMs" | "updatesKept">;
@@ -43,8 +43,8 @@ export interface ApplyingInputs {
 /** Applies queued changes until the queue is closed and drained, or the run halts. */
 export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hierarchy, liveRoles }: ApplyingInputs): Promise<void> {
   const { tuning } = deps;
-  const applier = new RoleApplier({
-    guilds: deps.guilds,
+  const applier = new MemberRoleEditor({
+    writer: deps.guilds,
     hierarchy,
     pacer: deps.pacer,
     auditReason: `rankbridge rank sync (run #${run.runId})`,
@@ -60,12 +60,13 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
       if (run.queue.closed || run.halted) break;
       continue;
     }
-    const outcome = await applier.apply(run.guildId, change, live.get(change.discordId));
+    const outcome = await applier.edit(run.guildId, change, live.get(change.discordId));
     const from = rankLabelOf(context.ladder, change.fromRankId);
     const to = rankLabelOf(context.ladder, change.toRankId);
     const buffered = run.buffered;
     let status: SyncItemUpdate["status"] = "done";
     let error: string | null = null;
+    let audit: MemberAudit | undefined;
     switch (outcome.kind) {
       case "updated":
       case "already-applied": {
@@ -79,7 +80,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         if (change.toRankId === null) buffered.breakdown.leftGroupRemoved++;
         const entry: UpdateListEntry = { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to };
         run.keepUpdate(entry, tuning.updatesKept);
-        run.memberAudits.push({ change, from, to });
+        audit = { change, from, to };
         run.hooks.onUpdate?.(entry);
         break;
       }
@@ -105,9 +106,10 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         await hierarchy.refused(change, outcome.message);
         forbiddenStreak++;
         if (forbiddenStreak >= tuning.forbiddenStreakToPause) {
-          run.pauseReason =
+          run.pause(
             `Discord refused ${forbiddenStreak} role changes in a row for missing permissions (${outcome.message}). ` +
-            "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.";
+            "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.",
+          );
         }
         break;
       case "failed":
@@ -116,8 +118,8 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         buffered.errors++;
         break;
     }
-    run.marks.push({ discordId: change.discordId, status, error });
-    if (run.marks.length >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) {
+    run.mark({ discordId: change.discordId, status, error }, audit);
+    if (run.unsavedMarks >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) {
       flushMarks(run, deps);
     }
   }
@@ -126,13 +128,9 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
 
 /** Saves applied marks, their audit rows and the counts in one transaction. */
 export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
-  run.lastFlushAt = deps.now();
-  if (run.dryRun || (run.marks.length === 0 && run.memberAudits.length === 0)) return;
+  const { marks, audits } = run.takeMarks(deps.now());
+  if (run.dryRun || (marks.length === 0 && audits.length === 0)) return;
   const { repositories, database } = deps;
-  const marks = run.marks;
-  const audits = run.memberAudits;
-  run.marks = [];
-  run.memberAudits = [];
   atomically(database, () => {
     repositories.syncRuns.markItems(run.guildId, run.runId, marks);
     for (const { change, from, to } of audits) {
@@ -146,8 +144,7 @@ export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
         detail: `rank sync run #${run.runId}`,
       });
     }
-    addCounts(run.durable, run.buffered);
-    run.buffered = emptyCounts();
+    run.commitBuffered();
     repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
   });
 }

@@ -3,7 +3,6 @@
  * alerts (credentials rejected, a guild paused, runs failing again and again) to the guild's
  * webhook, or to the log when alerts are not set up.
  */
-import type { API } from "@discordjs/core";
 import type { Repositories } from "../db/index.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -11,11 +10,11 @@ import type { AuditTrail } from "../services/audit-trail.ts";
 import type { ActiveRun, Counts } from "./active-run.ts";
 import type { AlertKind, SyncAlerts } from "./alerts.ts";
 import type { RunOutcome } from "./bulk-sync-types.ts";
-import type { MessageComponents } from "./reporter.ts";
+import type { MessageComponents, SyncMessages } from "./sync-messages.ts";
 
 export interface RunBookkeepingOptions {
   /** For the held-run notice in the log channel. */
-  api: API;
+  messages: SyncMessages;
   repositories: Repositories;
   metrics: Metrics;
   audit: AuditTrail;
@@ -59,11 +58,8 @@ export class RunBookkeeping {
   async postToLogChannel(guildId: string, content: string, components: MessageComponents): Promise<void> {
     const channelId = this.options.repositories.guilds.get(guildId)?.logChannelId;
     if (!channelId) return;
-    try {
-      await this.options.api.channels.createMessage(channelId, { content: content.slice(0, 2000), components, allowed_mentions: { parse: [] } });
-    } catch (error) {
-      this.options.logger.warn({ err: error, guildId, channelId }, "could not post the held sync to the log channel");
-    }
+    const delivery = await this.options.messages.postInChannel(channelId, { content: content.slice(0, 2000), components });
+    if (!delivery.ok) this.options.logger.warn({ err: delivery.error, guildId, channelId }, "could not post the held sync to the log channel");
   }
 
   #recordMetrics(run: ActiveRun, start: RunStart, after: Pick<RunOutcome, "updated" | "inSync" | "errors" | "skipped">, seconds: number): void {

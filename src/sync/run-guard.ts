@@ -5,7 +5,8 @@
  * held ones together: under the threshold they are released and applied; over it the run ends
  * paused until an admin presses Apply (or runs /sync force:true) or Cancel.
  */
-import { atomically, type Db, type Repositories } from "../db/index.ts";
+import type { Repositories } from "../db/index.ts";
+import { atomically, type Transactions } from "./transactions.ts";
 import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
 import type { SyncRun, SyncRunItem } from "../db/schema.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
@@ -15,7 +16,7 @@ import { judgeMassChange, massChangeThresholdOf, type MassChangeVerdict } from "
 
 export interface GuardDeps {
   repositories: Repositories;
-  database: Db;
+  database: Transactions;
 }
 
 /**
@@ -35,7 +36,7 @@ export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildConte
   if (run.dryRun) {
     // Nothing is applied; the report says whether a real run would wait for an admin.
     const verdict = judgeMassChange(run.dryRunStripping, links.length, massChangeThresholdOf(context.settings));
-    if (verdict.held && !run.guardOpen) run.hold = heldPlanOf(verdict, run.dryRunStrippingNames);
+    if (verdict.held && !run.guardOpen) run.holdFor(heldPlanOf(verdict, run.dryRunStrippingNames));
     return;
   }
   const { repositories } = deps;
@@ -44,7 +45,7 @@ export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildConte
   const verdict = judgeMassChange(held.length, links.length, massChangeThresholdOf(context.settings));
   if (verdict.held && !run.guardOpen) {
     const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername ?? link.discordId]));
-    run.hold = heldPlanOf(verdict, held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId));
+    run.holdFor(heldPlanOf(verdict, held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId)));
     return;
   }
   releaseHeld(run, deps, links);
@@ -74,8 +75,7 @@ function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, link
     if (settled.length > 0) repositories.syncRuns.markItems(run.guildId, run.runId, settled);
     return queued;
   });
-  run.hold = null;
-  run.guardOpen = true;
+  run.openGuard();
   for (const row of released) {
     run.queue.push({
       discordId: row.discordId,

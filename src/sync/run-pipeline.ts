@@ -99,14 +99,14 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
     ? Promise.resolve()
     : applyRun(run, deps, { context, hierarchy, liveRoles }).catch((error: unknown) => {
         // Stops the planner too: there is no point planning what cannot be applied.
-        run.failure ??= error;
+        run.recordFailure(error);
       });
   try {
     await planRun(run, deps, { context, hierarchy, remaining, lookup, liveRoles });
     // Only a fully planned run is judged: the guard needs every member's change at once.
     if (run.planningDone && !run.halted) settleGuard(run, deps, context, links);
   } catch (error) {
-    run.failure ??= error;
+    run.recordFailure(error);
   } finally {
     // Whatever was planned and stored still gets applied; a failed run then ends as failed. Closing
     // here also ends the applier's wait once planning is done.

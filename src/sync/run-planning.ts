@@ -4,8 +4,8 @@
  * plan (items, stored ranks, cursor) in one transaction before its changes are queued for the
  * applier. Nothing is applied that a restart would not find.
  */
-import type { Db, Repositories } from "../db/index.ts";
-import { atomically } from "../db/index.ts";
+import type { Repositories } from "../db/index.ts";
+import { atomically, type Transactions } from "./transactions.ts";
 import type { SyncRunItemInput } from "../db/repositories/syncRuns.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { RobloxMembership } from "../ranks/ladder.ts";
@@ -25,7 +25,7 @@ import { pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 export interface PlanningDeps {
   repositories: Repositories;
   /** For the transaction that keeps a slice of the plan and its progress together. */
-  database: Db;
+  database: Transactions;
   tuning: Pick<BulkSyncTuning, "sliceSize" | "updatesKept">;
 }
 
@@ -84,8 +84,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
     });
     storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut);
   }
-  run.planningDone = true;
-  run.planning = false;
+  run.planningFinished();
   if (!run.dryRun) deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
 }
 
@@ -213,8 +212,7 @@ function storeSlice(
 
   const advance = () => {
     addCounts(run.durable, delta);
-    run.cursor = slice[slice.length - 1]?.discordId ?? run.cursor;
-    run.planned += slice.length;
+    run.planSliceStored(slice.length, slice[slice.length - 1]?.discordId);
   };
   if (run.dryRun) {
     advance();

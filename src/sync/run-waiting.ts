@@ -40,7 +40,7 @@ export async function waitToCarryOn(
   deps: WaitDeps,
 ): Promise<{ row: SyncRun; nextStepMs: number } | undefined> {
   deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-  run.waitingReason = error instanceof Error ? error.message : String(error);
+  run.waitFor(error instanceof Error ? error.message : String(error));
   deps.log.warn({ err: error }, "sync run waits for Roblox to answer again");
   if (run.waitStepMs === undefined) {
     deps.alert(

@@ -7,8 +7,8 @@ import {
   type APIEmbed,
   type APIInteraction,
 } from "discord-api-types/v10";
-import { startDiscordEmulator, type DiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
-import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import { startDiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
+import { defaultRoles, startRobloxEmulator } from "../emulators/roblox/index.ts";
 import type { RankbridgeOptions } from "../../src/app.ts";
 import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
 
@@ -49,17 +49,17 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
   });
   const { bot } = inProcess;
   inProcess.standIn(discord.botUserId);
-  const { repositories, router } = bot;
-  const deps = bot.dependencies;
-  const commands = bot.commandsByFeature.ladderAndSettings;
-  const api = bot.client.api;
+  const { repositories, secrets, api } = bot.parts;
+  // What the tests read beside the commands: the ladder (for autocomplete) and the secret box.
+  const deps = { repositories, secrets };
+  const commands = bot.commands.ladderAndSettings;
 
   /**
    * Runs one interaction to completion. The guild snapshot is re-read first, standing in for the
    * gateway's role events that keep it current in the real process.
    */
   async function run(input: InjectInteractionInput): Promise<InjectedInteraction> {
-    bot.guilds.forget(input.guildId);
+    bot.parts.guilds.forget(input.guildId);
     const injected = discord.injectInteraction(input);
     await inProcess.handle(injected.payload as APIInteraction);
     return injected;
@@ -81,9 +81,8 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
     repositories,
     commands,
     /** Every slash command the bot registers. */
-    allCommands: bot.commands,
-    database: bot.database,
-    router,
+    allCommands: Object.values(bot.commands).flat(),
+    database: bot.parts.database,
     api,
     logLines: inProcess.logText,
     run,

@@ -1,19 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { RankLadder } from "../../src/ranks/ladder.ts";
 import { planSync } from "../../src/sync/planner.ts";
-import {
-  escapeMarkdown,
-  estimateRemainingMs,
-  progressFraction,
-  renderProgress,
-  renderProgressBar,
-  renderSummary,
-  renderUpdateList,
-  updateListEntry,
-  type SyncProgress,
-  type UpdateListEntry,
-} from "../../src/sync/progress.ts";
-import { emptyBreakdown, renderRunProgress } from "../../src/sync/run-report.ts";
+import { estimateRemainingMs, progressFraction, updateListEntry, type SyncProgress, type UpdateListEntry } from "../../src/sync/progress.ts";
+import { emptyBreakdown } from "../../src/sync/run-report.ts";
+import { escapeMarkdown } from "../../src/discord/views/markdown.ts";
+import { renderProgress, renderProgressBar, renderRunProgress, renderSummary, renderUpdateList } from "../../src/discord/views/sync-run.ts";
 import { RANKS, ROLE } from "./fixtures.ts";
 
 describe("the progress bar", () => {

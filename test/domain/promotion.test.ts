@@ -8,13 +8,12 @@ import {
   overallOutcome,
   planRankChange,
   pointsShortfall,
-  renderOutcomeLines,
-  renderRankChangeDm,
-  summarizeOutcomes,
   targetRankFor,
   type RankChangeInput,
   type StepOutcome,
 } from "../../src/ranks/promotion.ts";
+import { renderRankChangeDm } from "../../src/discord/views/rank-change-dm.ts";
+import { renderOutcomeLines, summarizeOutcomes } from "../../src/services/rank-change-record.ts";
 import { RANKS, ROLE, militaryLadder, rank } from "./fixtures.ts";
 
 const ladder = militaryLadder();

@@ -152,7 +152,10 @@ describe("the next run", () => {
 
   test("many guilds spread across the ±10% window", () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
     const lastRunAt = new Date(now.getTime() - MINUTE);
     const offsets = Array.from({ length: 1000 }, () => nextRunAt({ lastRunAt, now, intervalMs: HOUR, random }).getTime() - lastRunAt.getTime());
     expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0.9 * HOUR);

@@ -26,7 +26,7 @@ afterAll(async () => {
   await discord.close();
 });
 
-const memberships = () => fetch(rbx.url("apis", `/cloud/v2/groups/${G}/memberships`) + "?maxPageSize=20", { headers: { "x-api-key": "key" } });
+const memberships = () => fetch(`${rbx.url("apis", `/cloud/v2/groups/${G}/memberships`)}?maxPageSize=20`, { headers: { "x-api-key": "key" } });
 
 describe("Roblox fault plans", () => {
   test("spoiled bodies keep the status: truncated, a field dropped, lists emptied or halved", async () => {

@@ -90,7 +90,10 @@ const membershipsUrl = (params: Record<string, string>, group: string | number =
 // ---------------------------------------------------------------------------------------------
 test("the ordered member index pages like a sorted array under random inserts and deletes", () => {
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const index = new SeqIndex<{ seq: number }>();
   const reference = new Map<number, { seq: number }>();
   for (let step = 0; step < 20_000; step++) {

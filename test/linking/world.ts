@@ -6,12 +6,11 @@
  */
 import { expect } from "bun:test";
 import type { API } from "@discordjs/core";
-import { ButtonStyle, ComponentType, InteractionType, type APIMessage } from "discord-api-types/v10";
+import { type ButtonStyle, ComponentType, InteractionType, type APIMessage } from "discord-api-types/v10";
 import type { Hono } from "hono";
 import type { RankbridgeOptions } from "../../src/app.ts";
 import type { Repositories } from "../../src/db/index.ts";
 import type { SlashCommand } from "../../src/discord/commands/types.ts";
-import type { InteractionRouter } from "../../src/discord/interactions/router.ts";
 import type { RateLimitOptions } from "../../src/roblox/limits.ts";
 import type { LinkingService } from "../../src/services/linking.ts";
 import type { DiscordEmulator, InjectedInteraction } from "../emulators/discord/index.ts";
@@ -75,7 +74,6 @@ export interface World {
   otherRoleId: string;
   repositories: Repositories;
   linking: LinkingService;
-  router: InteractionRouter;
   /** The linking commands, as the bot registers them. */
   commands: SlashCommand[];
   api: API;
@@ -145,8 +143,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   inProcess.standIn(discord.botUserId);
   if (publicUrl) app = bot.httpApp;
 
-  const { repositories, linking, router } = bot;
-  const api = bot.client.api;
+  const { repositories, linking, api } = bot.parts;
   repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
   repositories.ranks.replace(guild.id, [
     { name: "E0 | Recruit", robloxRoleId: ROLE.recruit, robloxRank: 1, discordRoleId: rankRole.recruit },
@@ -155,7 +152,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     { name: "Ranking Bot", robloxRoleId: ROLE.rankingBot, robloxRank: 254, discordRoleId: null },
     { name: "Owner", robloxRoleId: ROLE.owner, robloxRank: 255, discordRoleId: null },
   ]);
-  const commands = bot.commandsByFeature.linking;
+  const commands = bot.commands.linking;
 
   const world: World = {
     discord,
@@ -166,7 +163,6 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     otherRoleId,
     repositories,
     linking,
-    router,
     commands,
     api,
     clock,

@@ -72,7 +72,7 @@ async function runOnce(name: string, options: APIApplicationCommandInteractionDa
   const logsBefore = world.logLines.length;
   const interaction = await world.command(guild.id, actor, name, options);
   // A whole-server sync answers by editing its deferred reply while it runs in the background.
-  await eventually(() => world.bot.bulkSync.isRunning(guild.id), (running) => !running, 10_000);
+  await eventually(() => world.bot.parts.bulkSync.isRunning(guild.id), (running) => !running, 10_000);
   if (interaction.callbacks[0]?.type === InteractionResponseType.DeferredChannelMessageWithSource) {
     await interaction.waitForMessage((message) => message.content !== "" || message.embeds.length > 0, 5_000).catch(() => undefined);
   }

@@ -4,7 +4,7 @@
  * ids that name nothing, and options of the wrong type.
  */
 import fc from "fast-check";
-import { quotedInput } from "../../src/errors/quoted-input.ts";
+import { quotedInput } from "../../src/lib/quoted-input.ts";
 import { ApplicationCommandOptionType, type APIApplicationCommandInteractionDataOption, type APIApplicationCommandOption } from "discord-api-types/v10";
 
 /** Discord's longest string option value. */

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { formatMemberSyncReply } from "../../src/services/member-sync.ts";
+import { formatMemberSyncReply } from "../../src/discord/views/member-sync.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createWorld, expectRequestsMatchSpecs, fieldOf, GROUP_ID, replyOf, seedRoblox, type World } from "./world.ts";

@@ -147,7 +147,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   });
   // No gateway: the tests start the worker themselves, and it must consider this guild its own.
   inProcess.standIn(discord.botUserId);
-  const { repositories, rankChanges, memberSync, metrics, pendingWrites: worker } = inProcess.bot;
+  const { repositories, rankChanges, memberSync, metrics, pendingWrites: worker } = inProcess.bot.parts;
   const logs = inProcess.logs;
   repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
   repositories.ranks.replace(guild.id, [

@@ -96,7 +96,7 @@ describe("queued Roblox writes", () => {
       lastError: "HTTP 503",
     });
     const before = robloxWrites().length;
-    const summary = await world.bot.pendingWrites.runOnce();
+    const summary = await world.bot.parts.pendingWrites.runOnce();
     expect(summary).toMatchObject({ rescheduled: 1, landed: 0 });
     expect(robloxWrites()).toHaveLength(before);
     expect(world.roblox.membership(OPERATOR_GROUP, ATTACKER_ROBLOX.id)?.roleId).toBe(RECRUIT_ROLE);

@@ -57,8 +57,7 @@ export class BotProcess {
     const decoder = new TextDecoder();
     for await (const chunk of this.process.stdout) {
       this.#rawStdout += decoder.decode(chunk, { stream: true });
-      let newline: number;
-      while ((newline = this.#rawStdout.indexOf("\n")) >= 0) {
+      for (let newline = this.#rawStdout.indexOf("\n"); newline >= 0; newline = this.#rawStdout.indexOf("\n")) {
         const text = this.#rawStdout.slice(0, newline);
         this.#rawStdout = this.#rawStdout.slice(newline + 1);
         let line: LogLine;

@@ -95,7 +95,10 @@ export function checkExposition(text: string): { problems: string[]; samples: Sa
       return;
     }
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (-?\d+))?$/.exec(line);
-    if (!match) return problems.push(`line ${lineNo}: not a valid sample: ${line}`) && undefined;
+    if (!match) {
+      problems.push(`line ${lineNo}: not a valid sample: ${line}`) && undefined;
+      return;
+    }
     const [, name = "", labelText = "", valueText = ""] = match;
     if (!VALUE.test(valueText)) problems.push(`line ${lineNo}: invalid value "${valueText}"`);
     const family = familyOf(name, types);

@@ -5,7 +5,7 @@
  * would have told the bot, and `handle` to run an interaction as INTERACTION_CREATE would.
  */
 import { WebSocketShardEvents } from "@discordjs/ws";
-import { GatewayDispatchEvents, GatewayOpcodes, type APIInteraction, type APIRole, type GatewayDispatchPayload } from "discord-api-types/v10";
+import { type ApplicationFlags, GatewayDispatchEvents, GatewayOpcodes, type APIInteraction, type APIRole, type GatewayDispatchPayload } from "discord-api-types/v10";
 import { createRankbridge, type Rankbridge, type RankbridgeOptions } from "../../src/app.ts";
 import { loadConfig, secretValues, type Config } from "../../src/config/env.ts";
 import { createLogger, type Logger } from "../../src/observability/logger.ts";
@@ -44,7 +44,7 @@ export interface InProcessBot {
   rolesUpdated(guildId: string, roles: readonly APIRole[]): void;
   /** Runs an interaction as INTERACTION_CREATE does; resolves when its handler finished. */
   handle(interaction: APIInteraction, shardId?: number): Promise<void>;
-  /** The bot's graceful stop, then its Roblox clients' limiters; once however often it is called. */
+  /** The bot's graceful stop; once however often it is called. */
   close(): Promise<void>;
 }
 
@@ -74,7 +74,7 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
   const bot = createRankbridge(config, logger, options);
 
   const dispatch = (payload: Omit<GatewayDispatchPayload, "op" | "s">, shardId = 0) => {
-    bot.gateway.manager.emit(WebSocketShardEvents.Dispatch, { op: GatewayOpcodes.Dispatch, s: 0, ...payload } as GatewayDispatchPayload, shardId);
+    bot.parts.gateway.manager.emit(WebSocketShardEvents.Dispatch, { op: GatewayOpcodes.Dispatch, s: 0, ...payload } as GatewayDispatchPayload, shardId);
   };
   let closing: Promise<void> | undefined;
 
@@ -85,18 +85,23 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
     logs,
     logText,
     standIn(botUserId) {
-      bot.guilds.botUserId = botUserId;
+      // READY names the bot's user; only the user id is read from it.
+      const user = { id: botUserId, username: "rankbridge", discriminator: "0000", global_name: null, avatar: null, bot: true };
+      dispatch({
+        t: GatewayDispatchEvents.Ready,
+        d: { v: 10, user, guilds: [], session_id: "stand-in", resume_gateway_url: "ws://127.0.0.1", application: { id: botUserId, flags: 0 as ApplicationFlags, flags_new: "0" } },
+      });
       bot.ownShards(1);
     },
     dispatch,
     rolesUpdated(guildId, roles) {
       for (const role of roles) dispatch({ t: GatewayDispatchEvents.GuildRoleUpdate, d: { guild_id: guildId, role } });
     },
-    handle: (interaction, shardId = 0) => bot.router.handle(interaction, bot.client.api, shardId),
+    handle: (interaction, shardId = 0) => bot.handleInteraction(interaction, shardId),
     close() {
       closing ??= (async () => {
+        // Stopping also closes the Roblox clients' limiters.
         await bot.stop("test finished");
-        for (const client of bot.robloxClients) await client.close();
       })();
       return closing;
     },

@@ -117,7 +117,8 @@ export function discordValidator(options: SpecValidatorOptions = {}): OpenApiVal
       },
     });
   if (Object.keys(options).length > 0) return build();
-  return (cachedDiscord ??= build());
+  cachedDiscord ??= build();
+  return cachedDiscord;
 }
 
 /**
@@ -151,7 +152,8 @@ export function robloxValidator(options: SpecValidatorOptions = {}): OpenApiVali
       },
     });
   if (Object.keys(options).length > 0) return build();
-  return (cachedRoblox ??= build());
+  cachedRoblox ??= build();
+  return cachedRoblox;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,7 +277,7 @@ export function createOpenApiValidator(options: OpenApiValidatorOptions): OpenAp
     for (const op of operations) {
       for (const server of op.servers) {
         const base = server.basePath;
-        if (base && rawPath !== base && !rawPath.startsWith(base + "/")) continue;
+        if (base && rawPath !== base && !rawPath.startsWith(`${base}/`)) continue;
         const params = matchTemplate(op.segments, rawPath.slice(base.length) || "/");
         const hostOk = host === undefined || server.host === undefined || server.host === host;
         if (!hostOk) {
@@ -485,7 +487,7 @@ export function createOpenApiValidator(options: OpenApiValidatorOptions): OpenAp
       if (!result.ok) {
         const target = result.pathTemplate ? ` (${result.operationId ?? `${req.method.toUpperCase()} ${result.pathTemplate}`})` : "";
         throw new Error(
-          `${options.name}: ${req.method.toUpperCase()} ${req.url}${target} does not conform:\n` + result.errors.map((e) => `  - ${e}`).join("\n"),
+          `${options.name}: ${req.method.toUpperCase()} ${req.url}${target} does not conform:\n${result.errors.map((e) => `  - ${e}`).join("\n")}`,
         );
       }
     },

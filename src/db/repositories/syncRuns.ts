@@ -10,7 +10,7 @@ import {
   type SyncTrigger,
   SYNC_ITEM_STATUSES,
 } from "../schema.ts";
-import { atomically, clockOf, normalizeLimit, p, rawParam, runCounting, toJson, type RepositoryOptions } from "./common.ts";
+import { atomically, clockOf, normalizeLimit, p, rawParam, runCounting, type RepositoryOptions } from "./common.ts";
 
 export interface StartSyncRunInput {
   trigger: SyncTrigger;

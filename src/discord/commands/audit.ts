@@ -1,12 +1,13 @@
 import { ApplicationCommandOptionType } from "discord-api-types/v10";
 import type { AuditEntry } from "../../db/schema.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
-import { escapeMarkdown, LADDER_COLOUR } from "./list-ranks.ts";
+import { LADDER_COLOUR } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { describeMember } from "./points.ts";
 import type { SlashCommand } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 25;
@@ -14,7 +15,12 @@ const DESCRIPTION_BUDGET = 3_900;
 const VALUE_PREVIEW_LENGTH = 60;
 
 /** `/audit member [limit]`: the latest audit entries about one member, newest first. */
-export function auditCommand(deps: CommandDependencies): SlashCommand {
+/** `/audit` reads a member's audit entries after the admin check. */
+export interface AuditCommandDependencies extends AdminCheckDependencies {
+  repositories: SomeRepositories<"guilds" | "members" | "audit">;
+}
+
+export function auditCommand(deps: AuditCommandDependencies): SlashCommand {
   return {
     definition: {
       name: "audit",

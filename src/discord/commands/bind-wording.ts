@@ -1,7 +1,7 @@
 /** What a member is told when a bind is refused or skipped (design §10), and how binds to review are listed. */
 import type { BindDenial, BindToReview } from "../../ranks/bind-authority.ts";
 import { formatRank } from "../../ranks/ladder.ts";
-import { escapeMarkdown } from "./list-ranks.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 export function describeBindDenial(denial: BindDenial, roleId: string): string {
   switch (denial.reason) {

@@ -7,10 +7,10 @@
 import { ComponentType, TextInputStyle, type APIModalSubmitInteraction } from "discord-api-types/v10";
 import { SecretsUnavailableError } from "../../security/secrets.ts";
 import type { GuildKeyCheck } from "../../services/guild-key-check.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { ConfigCommandDependencies } from "./config.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
-import { escapeMarkdown } from "./list-ranks.ts";
 import type { CommandContext, ModalContext } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 export const API_KEY_ACTION = "api-key";
 const API_KEY_INPUT_ID = "api-key";
@@ -19,7 +19,7 @@ const API_KEY_MAX_LENGTH = 4_000;
 
 const NEEDS_GROUP = "Set the Roblox group first with /config group; the key is checked against it.";
 
-export async function askForApiKey(deps: CommandDependencies, { interaction, respond }: CommandContext) {
+export async function askForApiKey(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext) {
   const { guildId } = await requireAdmin(interaction, deps);
   // Refuse before the admin pastes a key that could not be kept.
   if (!deps.secrets.available) throw new SecretsUnavailableError();
@@ -46,7 +46,7 @@ export async function askForApiKey(deps: CommandDependencies, { interaction, res
   });
 }
 
-export async function storeApiKey(deps: CommandDependencies, { interaction, respond }: ModalContext) {
+export async function storeApiKey(deps: ConfigCommandDependencies, { interaction, respond }: ModalContext) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   if (!deps.secrets.available) throw new SecretsUnavailableError();
   const apiKey = submittedText(interaction, API_KEY_INPUT_ID)?.trim();
@@ -109,7 +109,7 @@ function submittedText(interaction: APIModalSubmitInteraction, customId: string)
   return undefined;
 }
 
-export async function clearApiKey(deps: CommandDependencies, { interaction, respond }: CommandContext) {
+export async function clearApiKey(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const settings = deps.repositories.guilds.get(guildId);
   const home = deps.contexts.isHome(guildId);

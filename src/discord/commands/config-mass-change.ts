@@ -5,7 +5,7 @@
  */
 import { ApplicationCommandOptionType, type APIApplicationCommandSubcommandOption } from "discord-api-types/v10";
 import { DEFAULT_MASS_CHANGE_THRESHOLD, massChangeThresholdOf } from "../../sync/mass-change-guard.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { ConfigCommandDependencies } from "./config.ts";
 import { requireAdmin } from "./guards.ts";
 import type { CommandOptions } from "./options.ts";
 import type { CommandContext } from "./types.ts";
@@ -43,10 +43,10 @@ export function massChangeField(settings: { massChangePercent: number | null; ma
   return { name: "Mass-change check", value: `held above ${threshold.percent}% and ${threshold.members} members${own ? "" : " (default)"}`, inline: true };
 }
 
-type ChangeSetting = (deps: CommandDependencies, guildId: string, actorId: string, key: "massChangePercent" | "massChangeMembers", value: number | null, detail: string) => void;
+type ChangeSetting = (deps: ConfigCommandDependencies, guildId: string, actorId: string, key: "massChangePercent" | "massChangeMembers", value: number | null, detail: string) => void;
 
 export async function setMassChangeThreshold(
-  deps: CommandDependencies,
+  deps: ConfigCommandDependencies,
   { interaction, respond }: CommandContext,
   options: CommandOptions,
   changeSetting: ChangeSetting,

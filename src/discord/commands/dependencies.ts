@@ -1,21 +1,21 @@
+/**
+ * The pieces command dependency types are made of. Each command declares its own small type (what
+ * its handler reads and which services it calls) beside its handler; app.ts hands it no more.
+ */
 import type { Config } from "../../config/env.ts";
 import type { Repositories } from "../../db/index.ts";
-import type { Logger } from "../../observability/logger.ts";
-import type { Metrics } from "../../observability/metrics.ts";
-import type { SecretBox } from "../../security/secrets.ts";
-import type { AuditTrail } from "../../services/audit-trail.ts";
-import type { GuildContexts } from "../../services/guild-context.ts";
 import type { DiscordGuilds } from "../guilds.ts";
 
-/** What every command factory may use; built once in `app.ts`. */
-export interface CommandDependencies {
-  config: Config;
-  logger: Logger;
-  metrics: Metrics;
-  repositories: Repositories;
-  guilds: DiscordGuilds;
-  contexts: GuildContexts;
-  secrets: SecretBox;
-  audit: AuditTrail;
-  shardLatencyMs(shardId: number): number | undefined;
+/** Only the named repositories. */
+export type SomeRepositories<K extends keyof Repositories> = Pick<Repositories, K>;
+
+/** What the admin check (`requireAdmin` in guards.ts) reads: the guild's admin role and its owner. */
+export interface AdminCheckDependencies {
+  repositories: SomeRepositories<"guilds">;
+  guilds: Pick<DiscordGuilds, "guild">;
+}
+
+/** The bot's default background sync period, which a guild's own setting overrides. */
+export interface DefaultSyncPeriod {
+  config: Pick<Config, "syncIntervalMs">;
 }

@@ -1,7 +1,7 @@
 import type { APIInteractionGuildMember, APIInteraction } from "discord-api-types/v10";
-import type { Repositories } from "../../db/index.ts";
-import { isRankAdmin, type Actor } from "../../ranks/authority.ts";
-import type { DiscordGuilds } from "../guilds.ts";
+import type { Actor } from "../../ranks/authority.ts";
+import { requireRankAdmin } from "../../services/admin-gate.ts";
+import type { AdminCheckDependencies } from "./dependencies.ts";
 
 /** Refusals whose message is shown to the user as it is (the router displays `userMessage`). */
 export class CommandRefusedError extends Error {
@@ -23,23 +23,13 @@ export function actorOf(member: APIInteractionGuildMember): Actor {
   return { userId: member.user.id, roleIds: member.roles, permissions: BigInt(member.permissions) };
 }
 
-/**
- * Admin commands need Manage Roles or the guild's configured admin role (design §3). Checked on
- * every call, not only through `default_member_permissions`, which server admins can override.
- */
+/** Admin commands need Manage Roles or the guild's configured admin role (design §3; the one check is services/admin-gate.ts). */
 export async function requireAdmin(
   interaction: APIInteraction,
-  dependencies: { repositories: Repositories; guilds: DiscordGuilds },
+  dependencies: AdminCheckDependencies,
 ): Promise<{ guildId: string; actor: Actor; ownerId: string; adminRoleIds: string[] }> {
   const { guildId, member } = requireGuild(interaction);
-  const settings = dependencies.repositories.guilds.get(guildId);
-  const guild = await dependencies.guilds.guild(guildId);
-  const adminRoleIds = settings?.adminRoleId ? [settings.adminRoleId] : [];
   const actor = actorOf(member);
-  if (!isRankAdmin(actor, { ownerId: guild.ownerId, adminRoleIds })) {
-    throw new CommandRefusedError(
-      "You need the Manage Roles permission" + (adminRoleIds.length ? " or this server's rankbridge admin role" : "") + " to use this command.",
-    );
-  }
-  return { guildId, actor, ownerId: guild.ownerId, adminRoleIds };
+  const { ownerId, adminRoleIds } = await requireRankAdmin({ settings: dependencies.repositories.guilds, guilds: dependencies.guilds }, guildId, actor);
+  return { guildId, actor, ownerId, adminRoleIds };
 }

@@ -20,7 +20,7 @@ import {
 import { requireGuild } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import type { SlashCommand } from "./types.ts";
-import { isUserFacing } from "../../errors/user-message.ts";
+import { describeError } from "../views/errors.ts";
 
 export const LINK_ROBLOX = "link-roblox";
 export const CONFIRM_ACTION = "confirm";
@@ -74,7 +74,8 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
         });
         await respond.update({ embeds: [linkedEmbed(linked)], components: [] });
       } catch (error) {
-        if (!(error instanceof LinkingError) && !isUserFacing(error)) throw error;
+        const sentence = describeError(error);
+        if (sentence === undefined) throw error;
         const terminal = error instanceof LinkingError && (error.reason === "challenge-expired" || error.reason === "no-challenge");
         const previous = original.embeds[0] ?? { title: "Link your Roblox account" };
         await respond.update({
@@ -82,7 +83,7 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
             {
               ...previous,
               color: COLOURS.problem,
-              fields: [...(previous.fields ?? []).filter((field) => field.name !== STATUS_FIELD), { name: STATUS_FIELD, value: error.userMessage.slice(0, 1024) }],
+              fields: [...(previous.fields ?? []).filter((field) => field.name !== STATUS_FIELD), { name: STATUS_FIELD, value: sentence.slice(0, 1024) }],
             },
           ],
           // The button stays for another try, unless there is nothing left to confirm.

@@ -1,10 +1,9 @@
 import type { LinkingService } from "../../services/linking.ts";
-import type { CommandDependencies } from "./dependencies.ts";
 import { linkRobloxCommand } from "./link-roblox.ts";
 import type { SlashCommand } from "./types.ts";
 import { unlinkCommand } from "./unlink.ts";
 
 /** The linking feature's commands (issue 4): `/link-roblox` and `/unlink`, both on one LinkingService. */
-export function linkingCommands(_dependencies: CommandDependencies, linking: LinkingService): SlashCommand[] {
+export function linkingCommands(linking: LinkingService): SlashCommand[] {
   return [linkRobloxCommand({ linking }), unlinkCommand({ linking })];
 }

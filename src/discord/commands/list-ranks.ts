@@ -1,8 +1,10 @@
 import type { APIEmbed } from "discord-api-types/v10";
 import type { Rank } from "../../ranks/ladder.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { GuildContexts } from "../../services/guild-context.ts";
+import type { SomeRepositories } from "./dependencies.ts";
 import { requireGuild } from "./guards.ts";
 import type { SlashCommand } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 /** Discord caps an embed description at 4096 characters; keep room for the "more" note. */
 const DESCRIPTION_BUDGET = 3_900;
@@ -38,18 +40,25 @@ export function ladderEmbed(title: string, ranks: readonly Rank[], footer?: stri
   };
 }
 
-/** Names come from Roblox and may contain Discord markdown (`*`, `_`, `|`...). */
-export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\*_`~|>])/g, "\\$1");
+
+/** What the ladder's footer reads: the guild's Roblox group. */
+export interface GroupFooterDependencies {
+  repositories: SomeRepositories<"guilds">;
+  contexts: Pick<GuildContexts, "groupIdOf">;
 }
 
-export function groupFooter(deps: Pick<CommandDependencies, "repositories" | "contexts">, guildId: string): string | undefined {
+/** `/list-ranks` reads the stored ladder and the group it came from. */
+export interface ListRanksDependencies extends GroupFooterDependencies {
+  repositories: SomeRepositories<"guilds" | "ranks">;
+}
+
+export function groupFooter(deps: GroupFooterDependencies, guildId: string): string | undefined {
   const groupId = deps.contexts.groupIdOf(guildId, deps.repositories.guilds.get(guildId));
   return groupId ? `Roblox group ${groupId} · lowest rank first` : "lowest rank first";
 }
 
 /** `/list-ranks`: anyone can see the ladder and which Discord role mirrors each rank. */
-export function listRanksCommand(deps: CommandDependencies): SlashCommand {
+export function listRanksCommand(deps: ListRanksDependencies): SlashCommand {
   return {
     definition: {
       name: "list-ranks",

@@ -6,11 +6,12 @@ import {
 import { MAX_POINTS, type PointsChange } from "../../db/repositories/members.ts";
 import type { Member } from "../../db/schema.ts";
 import { formatRank } from "../../ranks/ladder.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { AuditTrail } from "../../services/audit-trail.ts";
+import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
-import { escapeMarkdown } from "./list-ranks.ts";
 import { CommandOptions } from "./options.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 
 type PointsOperation = PointsChange["op"];
 const MAX_REASON_LENGTH = 500;
@@ -38,7 +39,13 @@ function changeSubcommand(op: PointsOperation, description: string): APIApplicat
  * `/points add|remove|set|show`. No `default_member_permissions`: `show` is for everyone about
  * themselves, so the admin check for the rest happens here.
  */
-export function pointsCommand(deps: CommandDependencies): SlashCommand {
+/** `/points` reads and changes a member's points and audits the change. */
+export interface PointsDependencies extends AdminCheckDependencies {
+  repositories: SomeRepositories<"guilds" | "members" | "ranks">;
+  audit: Pick<AuditTrail, "record">;
+}
+
+export function pointsCommand(deps: PointsDependencies): SlashCommand {
   return {
     definition: {
       name: "points",
@@ -89,7 +96,7 @@ export function describeMember(discordId: string, member: Member | undefined): s
     : `<@${discordId}> (no Roblox account linked)`;
 }
 
-async function changePoints(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions, op: PointsOperation) {
+async function changePoints(deps: PointsDependencies, { interaction, respond }: CommandContext, options: CommandOptions, op: PointsOperation) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const target = options.user("member");
   if (!target) throw new CommandRefusedError("Pick the member.");
@@ -121,7 +128,7 @@ async function changePoints(deps: CommandDependencies, { interaction, respond }:
   });
 }
 
-async function showPoints(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+async function showPoints(deps: PointsDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, member } = requireGuild(interaction);
   const target = options.user("member");
   const targetId = target?.user.id ?? member.user.id;

@@ -1,25 +1,23 @@
 import { ApplicationCommandOptionType, type APIApplicationCommandBasicOption } from "discord-api-types/v10";
-import {
-  formatPointsConfirmation,
-  formatRankChangeReply,
-  REASON_FIELD,
-  type RankChangeRequestIntent,
-  type RankChangeResult,
-  type RankChangeService,
-} from "../../services/rank-changes.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { GuildContexts } from "../../services/guild-context.ts";
+import type { RankChangeRequestIntent, RankChangeResult, RankChangeService } from "../../services/rank-changes.ts";
+import { decodePointsButton, formatPointsConfirmation, formatRankChangeReply, REASON_FIELD } from "../views/rank-change.ts";
+import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { withWriteRefusalsExplained } from "./roblox-write-refusal.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { CommandContext, ComponentContext, SlashCommand } from "./types.ts";
-import { isUserFacing } from "../../errors/user-message.ts";
+import { describeError } from "../views/errors.ts";
 
 /** Admin commands are hidden from members without Manage Roles until a server admin says otherwise. */
 /** Guild only: ranks belong to a server. */
 export const GUILD_ONLY = [0];
 
-export type RankCommandDependencies = Pick<CommandDependencies, "repositories" | "guilds" | "contexts"> & {
+/** /promote, /demote and /set-rank: the admin check, the guild's ladder, and the rank-change service. */
+export type RankCommandDependencies = AdminCheckDependencies & {
+  repositories: SomeRepositories<"guilds" | "ranks">;
+  contexts: Pick<GuildContexts, "resolve">;
   rankChanges: Pick<RankChangeService, "execute">;
 };
 
@@ -92,13 +90,13 @@ export async function handleRankChangeButton(
   if (!invokerId || invokerId !== actor.userId) {
     throw new CommandRefusedError(`Only the admin who ran /${commandName} can answer this.`);
   }
-  const [verb, memberId, rankIdText] = action.split(":");
-  if (verb === "cancel") {
+  const button = decodePointsButton(action);
+  if (button?.verb === "cancel") {
     await respond.update({ content: "Cancelled. Nothing was changed.", embeds: [], components: [] });
     return;
   }
-  const rankId = Number(rankIdText);
-  if (verb !== "confirm" || !memberId || !Number.isSafeInteger(rankId)) throw new CommandRefusedError("This button is no longer valid.");
+  if (!button) throw new CommandRefusedError("This button is no longer valid.");
+  const { memberId, rankId } = button;
 
   const reason = interaction.message.embeds[0]?.fields?.find((field) => field.name === REASON_FIELD)?.value ?? null;
   // No "thinking" message: the result replaces the confirmation itself.
@@ -114,8 +112,9 @@ export async function handleRankChangeButton(
     );
   } catch (error) {
     // A refusal replaces the confirmation, so its buttons cannot be pressed again.
-    if (!isUserFacing(error)) throw error;
-    await respond.update({ content: error.userMessage, embeds: [], components: [], allowed_mentions: { parse: [] } });
+    const sentence = describeError(error);
+    if (sentence === undefined) throw error;
+    await respond.update({ content: sentence, embeds: [], components: [], allowed_mentions: { parse: [] } });
     return;
   }
   if (result.status !== "done") throw new Error("a confirmed rank change asked for confirmation again");

@@ -3,11 +3,12 @@ import type { Repositories } from "../../db/index.ts";
 import {
   AmbiguousRankError,
   formatRank,
-  RankLadder,
+  type RankLadder,
   UnknownRankError,
   type Rank,
 } from "../../ranks/ladder.ts";
 import { CommandRefusedError } from "./guards.ts";
+import { truncate } from "../views/markdown.ts";
 
 /** Discord's limits for autocomplete answers. */
 const MAX_CHOICES = 25;
@@ -59,6 +60,3 @@ export function resolveRankOption(ladder: RankLadder, typed: string | undefined)
   }
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

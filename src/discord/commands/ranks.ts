@@ -4,13 +4,16 @@ import { decideBind } from "../../ranks/bind-authority.ts";
 import { RoleHierarchy } from "../../ranks/hierarchy.ts";
 import { formatRank, InvalidLadderError, RankLadder } from "../../ranks/ladder.ts";
 import { describeBindDenial } from "./bind-wording.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { AuditTrail } from "../../services/audit-trail.ts";
+import type { DiscordGuilds } from "../guilds.ts";
+import type { SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
-import { escapeMarkdown } from "./list-ranks.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { rankChoices, resolveRankOption } from "./rank-autocomplete.ts";
-import { importLadder, MAX_RANK_NAME_LENGTH, nameKey } from "./ranks-import.ts";
+import { MAX_RANK_NAME_LENGTH, nameKey } from "../../services/ladder-import.ts";
+import { importLadder, type RanksImportDependencies } from "./ranks-import.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
 
 const rankOption = (description: string): APIApplicationCommandStringOption => ({
@@ -22,7 +25,14 @@ const rankOption = (description: string): APIApplicationCommandStringOption => (
 });
 
 /** `/ranks import|bind|unbind|edit`: builds the ladder from Roblox and ties ranks to Discord roles. */
-export function ranksCommand(deps: CommandDependencies): SlashCommand {
+/** `/ranks`: binds, edits and the import, on the stored ladder, each checked and audited. */
+export type RanksDependencies = RanksImportDependencies & {
+  repositories: SomeRepositories<"guilds" | "ranks">;
+  guilds: Pick<DiscordGuilds, "guild" | "botStanding" | "rememberRole">;
+  audit: Pick<AuditTrail, "record">;
+};
+
+export function ranksCommand(deps: RanksDependencies): SlashCommand {
   return {
     definition: {
       name: "ranks",
@@ -106,7 +116,7 @@ export function ranksCommand(deps: CommandDependencies): SlashCommand {
 }
 
 /** The stored ladder; a ladder that breaks the ladder's rules is explained, not crashed on. */
-export function storedLadder(deps: Pick<CommandDependencies, "repositories">, guildId: string): RankLadder {
+export function storedLadder(deps: { repositories: SomeRepositories<"ranks"> }, guildId: string): RankLadder {
   try {
     return new RankLadder(deps.repositories.ranks.list(guildId));
   } catch (error) {
@@ -117,7 +127,7 @@ export function storedLadder(deps: Pick<CommandDependencies, "repositories">, gu
   }
 }
 
-async function bindRank(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+async function bindRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
   const ladder = storedLadder(deps, guildId);
   const rank = resolveRankOption(ladder, options.string("rank"));
@@ -167,7 +177,7 @@ async function bindRank(deps: CommandDependencies, { interaction, respond }: Com
   });
 }
 
-async function unbindRank(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+async function unbindRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const rank = resolveRankOption(storedLadder(deps, guildId), options.string("rank"));
   if (!rank.discordRoleId) {
@@ -188,7 +198,7 @@ async function unbindRank(deps: CommandDependencies, { interaction, respond }: C
   });
 }
 
-async function editRank(deps: CommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
+async function editRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const ladder = storedLadder(deps, guildId);
   const rank = resolveRankOption(ladder, options.string("rank"));

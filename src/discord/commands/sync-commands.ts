@@ -1,9 +1,8 @@
 import type { MemberSyncService } from "../../services/member-sync.ts";
 import type { BulkSync } from "../../sync/bulk-sync.ts";
 import type { SyncScheduler } from "../../sync/scheduler.ts";
-import type { CommandDependencies } from "./dependencies.ts";
-import { syncStatusCommand } from "./sync-status.ts";
-import { syncCommand } from "./sync.ts";
+import { type SyncStatusDependencies, syncStatusCommand } from "./sync-status.ts";
+import { type SyncCommandDependencies, syncCommand } from "./sync.ts";
 import type { SlashCommand } from "./types.ts";
 
 export interface SyncServices {
@@ -13,6 +12,6 @@ export interface SyncServices {
 }
 
 /** `/sync` and `/sync-status`, for the command list in `app.ts`. */
-export function syncCommands(deps: CommandDependencies, services: SyncServices): SlashCommand[] {
+export function syncCommands(deps: SyncCommandDependencies & SyncStatusDependencies, services: SyncServices): SlashCommand[] {
   return [syncCommand(deps, services), syncStatusCommand(deps, services)];
 }

@@ -1,18 +1,20 @@
 import type { APIEmbed } from "discord-api-types/v10";
-import type { Repositories } from "../../db/index.ts";
 import type { SyncRun } from "../../db/schema.ts";
 import type { BulkSync } from "../../sync/bulk-sync.ts";
 import { formatDuration } from "../../sync/schedule.ts";
 import type { SyncScheduler } from "../../sync/scheduler.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { AdminCheckDependencies, DefaultSyncPeriod, SomeRepositories } from "./dependencies.ts";
 import { requireAdmin } from "./guards.ts";
 import { GUILD_ONLY, MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { SlashCommand } from "./types.ts";
+import { truncate } from "../views/markdown.ts";
 
 const COLOUR = { ok: 0x2ecc71, warning: 0xf1c40f, paused: 0xe74c3c } as const;
 const RUNS_SHOWN = 5;
 
-export type SyncStatusDependencies = Pick<CommandDependencies, "repositories" | "guilds" | "config">;
+/** `/sync-status` reads the guild's runs and pending writes after the admin check. */
+export type StatusRepositories = SomeRepositories<"guilds" | "syncRuns" | "pendingWrites">;
+export type SyncStatusDependencies = AdminCheckDependencies & DefaultSyncPeriod & { repositories: StatusRepositories };
 
 export interface SyncStatusServices {
   bulkSync: Pick<BulkSync, "progressText">;
@@ -43,7 +45,7 @@ export function syncStatusCommand(deps: SyncStatusDependencies, services: SyncSt
 
 export function syncStatusEmbed(
   guildId: string,
-  repositories: Repositories,
+  repositories: StatusRepositories,
   services: SyncStatusServices,
   defaultIntervalMs: number,
   now: number,
@@ -105,6 +107,3 @@ function resumedAfterRestart(run: SyncRun): boolean {
   return typeof resumes === "number" && resumes > 0;
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

@@ -1,15 +1,17 @@
 import { ApplicationCommandOptionType, type APIInteraction } from "discord-api-types/v10";
-import { formatMemberSyncReply, type MemberSyncService } from "../../services/member-sync.ts";
+import type { MemberSyncService } from "../../services/member-sync.ts";
+import { formatMemberSyncReply } from "../views/member-sync.ts";
 import type { BulkSync } from "../../sync/bulk-sync.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import type { AdminCheckDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import { GUILD_ONLY, MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { ComponentContext, SlashCommand } from "./types.ts";
+import { decodeHeldRunButton } from "../views/sync-run.ts";
 
 const DISCORD_EPOCH_MS = 1_420_070_400_000n;
 
-export type SyncCommandDependencies = Pick<CommandDependencies, "repositories" | "guilds">;
+export type SyncCommandDependencies = AdminCheckDependencies;
 
 export interface SyncCommandServices {
   bulkSync: Pick<BulkSync, "startManual" | "decideHeld">;
@@ -95,9 +97,9 @@ export function syncCommand(deps: SyncCommandDependencies, services: SyncCommand
  */
 async function answerHeldRun({ interaction, respond, action }: ComponentContext, deps: SyncCommandDependencies, services: SyncCommandServices): Promise<void> {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const [verb, runIdText] = action.split(":");
-  const runId = Number(runIdText);
-  if ((verb !== "apply" && verb !== "cancel") || !Number.isSafeInteger(runId)) throw new CommandRefusedError("This button is no longer valid.");
+  const button = decodeHeldRunButton(action);
+  if (!button) throw new CommandRefusedError("This button is no longer valid.");
+  const { verb, runId } = button;
   // The result replaces the message with the buttons, so they cannot be pressed twice.
   await respond.deferUpdate();
   const decision = await services.bulkSync.decideHeld(guildId, runId, verb, actor.userId, {

@@ -1,10 +1,14 @@
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { ApplicationCommandOptionType, type APIEmbed } from "discord-api-types/v10";
 import { formatRank } from "../../ranks/ladder.ts";
-import { describeRobloxStanding, type MemberRankInspection, type MemberSyncService } from "../../services/member-sync.ts";
+import type { MemberRankInspection, MemberSyncService } from "../../services/member-sync.ts";
+import { describeRobloxStanding } from "../views/member-sync.ts";
 import { verifyMemberRank, type RankVerification } from "../../services/rank-verification.ts";
-import { describeSubject, escapeMarkdown, formatRankOrNone } from "../../services/rank-changes.ts";
-import type { CommandDependencies } from "./dependencies.ts";
+import { formatRankOrNone } from "../../ranks/ladder.ts";
+import type { AuditTrail } from "../../services/audit-trail.ts";
+import { escapeMarkdown } from "../views/markdown.ts";
+import { describeSubject } from "../views/rank-change.ts";
+import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import type { SlashCommand } from "./types.ts";
@@ -12,7 +16,12 @@ import type { SlashCommand } from "./types.ts";
 const IN_SYNC_COLOUR = 0x2ecc71;
 const MISMATCH_COLOUR = 0xe67e22;
 
-export type VerifyRankDependencies = Pick<CommandDependencies, "repositories" | "guilds" | "audit"> & { memberSync: Pick<MemberSyncService, "inspect"> };
+/** `/verify-rank`: the admin check, the member-sync inspection, and correcting a stale stored rank (audited). */
+export type VerifyRankDependencies = AdminCheckDependencies & {
+  repositories: SomeRepositories<"guilds" | "members">;
+  audit: Pick<AuditTrail, "record">;
+  memberSync: Pick<MemberSyncService, "inspect">;
+};
 
 /**
  * `/verify-rank member:<user>`: the member's rank in Discord, the database and Roblox side by side.

@@ -9,9 +9,9 @@ import type { Logger } from "../../observability/logger.ts";
 import type { Metrics } from "../../observability/metrics.ts";
 import type { SlashCommand } from "../commands/types.ts";
 import { InteractionResponder } from "./responder.ts";
+import { describeError } from "../views/errors.ts";
 import { cooldownMessage, Cooldowns } from "./cooldowns.ts";
 import { runForGuild, UNSCOPED } from "../../roblox/fair-share.ts";
-import { userMessageOf } from "../../errors/user-message.ts";
 
 /** What a member is told when the bot stops before (or instead of) running their command. */
 export const RESTARTING_MESSAGE = "rankbridge is restarting; run the command again in a minute.";
@@ -197,7 +197,7 @@ export class InteractionRouter {
         return;
       }
       const reference = interaction.id.slice(-6);
-      const userMessage = userMessageOf(error);
+      const userMessage = describeError(error);
       if (userMessage) log.warn({ err: error }, "command refused");
       else log.error({ err: error, reference }, "command failed");
       metrics.interactions.inc({ command: label, outcome: userMessage ? "refused" : "error" });

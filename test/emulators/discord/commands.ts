@@ -22,7 +22,10 @@ export class CommandStore {
   scope(guildId?: string): Map<string, APIApplicationCommand> {
     if (!guildId) return this.global;
     let m = this.guild.get(guildId);
-    if (!m) this.guild.set(guildId, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.guild.set(guildId, m);
+    }
     return m;
   }
 
@@ -90,10 +93,19 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function checkName(errors: FormErrors, path: Path, name: unknown, chatInput: boolean): void {
-  if (name === undefined || name === null) return errors.add([...path, "name"], ...FieldMsg.required);
-  if (typeof name !== "string") return errors.add([...path, "name"], ...FieldMsg.string);
+  if (name === undefined || name === null) {
+    errors.add([...path, "name"], ...FieldMsg.required);
+    return;
+  }
+  if (typeof name !== "string") {
+    errors.add([...path, "name"], ...FieldMsg.string);
+    return;
+  }
   const len = [...name].length;
-  if (len < 1 || len > 32) return errors.add([...path, "name"], ...FieldMsg.badLength(1, 32));
+  if (len < 1 || len > 32) {
+    errors.add([...path, "name"], ...FieldMsg.badLength(1, 32));
+    return;
+  }
   if (chatInput && (!NAME_RE.test(name) || name !== name.toLowerCase())) {
     errors.add([...path, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid");
   }
@@ -104,8 +116,14 @@ function checkDescription(errors: FormErrors, path: Path, d: unknown, required: 
     if (required) errors.add([...path, "description"], ...(d === "" ? FieldMsg.badLength(1, 100) : FieldMsg.required));
     return;
   }
-  if (typeof d !== "string") return errors.add([...path, "description"], ...FieldMsg.string);
-  if (!required) return errors.add([...path, "description"], ...FieldMsg.maxLength(0));
+  if (typeof d !== "string") {
+    errors.add([...path, "description"], ...FieldMsg.string);
+    return;
+  }
+  if (!required) {
+    errors.add([...path, "description"], ...FieldMsg.maxLength(0));
+    return;
+  }
   if (d.length > 100) errors.add([...path, "description"], ...FieldMsg.badLength(1, 100));
 }
 
@@ -121,9 +139,15 @@ function checkOptions(errors: FormErrors, path: Path, options: unknown, depth: n
   let seenOptional = false;
   options.forEach((opt, i) => {
     const p = [...path, "options", i];
-    if (!isObject(opt)) return errors.add(p, ...FieldMsg.object);
+    if (!isObject(opt)) {
+      errors.add(p, ...FieldMsg.object);
+      return;
+    }
     const type = opt.type;
-    if (typeof type !== "number" || !OPTION_TYPES.includes(type)) return errors.add([...p, "type"], ...FieldMsg.choices(OPTION_TYPES));
+    if (typeof type !== "number" || !OPTION_TYPES.includes(type)) {
+      errors.add([...p, "type"], ...FieldMsg.choices(OPTION_TYPES));
+      return;
+    }
     checkName(errors, p, opt.name, true);
     checkDescription(errors, p, opt.description, true);
     if (typeof opt.name === "string") {
@@ -151,7 +175,10 @@ function checkOptions(errors: FormErrors, path: Path, options: unknown, depth: n
         }
         opt.choices.forEach((c: unknown, j: number) => {
           const cp = [...p, "choices", j];
-          if (!isObject(c)) return errors.add(cp, ...FieldMsg.object);
+          if (!isObject(c)) {
+            errors.add(cp, ...FieldMsg.object);
+            return;
+          }
           if (typeof c.name !== "string" || c.name.length < 1 || c.name.length > 100) errors.add([...cp, "name"], ...FieldMsg.badLength(1, 100));
           const v = c.value;
           const okValue =

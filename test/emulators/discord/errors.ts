@@ -46,9 +46,11 @@ export class FormErrors {
     let node = this.root;
     for (const key of path) {
       const k = String(key);
-      node = (node[k] ??= {}) as Record<string, unknown>;
+      node[k] ??= {};
+      node = node[k] as Record<string, unknown>;
     }
-    ((node._errors ??= []) as unknown[]).push({ code, message });
+    node._errors ??= [];
+    (node._errors as unknown[]).push({ code, message });
     this.count++;
   }
 

@@ -193,14 +193,21 @@ export class Gateway {
     const d = ws.data;
     if (d.closed || d.serverCloseCode !== undefined) return;
     const text = typeof raw === "string" ? raw : raw.toString("utf8");
-    if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) return this.close(ws, 4002);
+    if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+      this.close(ws, 4002);
+      return;
+    }
     let payload: { op?: unknown; d?: any };
     try {
       payload = JSON.parse(text);
     } catch {
-      return this.close(ws, 4002);
+      this.close(ws, 4002);
+      return;
     }
-    if (typeof payload !== "object" || payload === null || typeof payload.op !== "number") return this.close(ws, 4002);
+    if (typeof payload !== "object" || payload === null || typeof payload.op !== "number") {
+      this.close(ws, 4002);
+      return;
+    }
     const op = payload.op;
     if (op !== GatewayOpcodes.Heartbeat) {
       const now = Date.now();
@@ -208,25 +215,38 @@ export class Gateway {
         d.sendWindowStart = now;
         d.sendCount = 0;
       }
-      if (++d.sendCount > SEND_LIMIT) return this.close(ws, 4008);
+      if (++d.sendCount > SEND_LIMIT) {
+        this.close(ws, 4008);
+        return;
+      }
     }
     switch (op) {
       case GatewayOpcodes.Heartbeat:
-        return this.send(ws, { op: GatewayOpcodes.HeartbeatAck, d: null, s: null, t: null });
+        this.send(ws, { op: GatewayOpcodes.HeartbeatAck, d: null, s: null, t: null });
+        return;
       case GatewayOpcodes.Identify:
-        return this.identify(ws, payload.d);
+        this.identify(ws, payload.d);
+        return;
       case GatewayOpcodes.Resume:
-        return this.resume(ws, payload.d);
+        this.resume(ws, payload.d);
+        return;
       case GatewayOpcodes.RequestGuildMembers:
-        if (!d.identified) return this.close(ws, 4003);
+        if (!d.identified) {
+          this.close(ws, 4003);
+          return;
+        }
         return void this.requestGuildMembers(ws, payload.d);
       case GatewayOpcodes.PresenceUpdate:
       case GatewayOpcodes.VoiceStateUpdate:
       case GatewayOpcodes.RequestSoundboardSounds:
-        if (!d.identified) return this.close(ws, 4003);
+        if (!d.identified) {
+          this.close(ws, 4003);
+          return;
+        }
         return;
       default:
-        return this.close(ws, 4001);
+        this.close(ws, 4001);
+        return;
     }
   }
 
@@ -238,25 +258,44 @@ export class Gateway {
 
   private identify(ws: ServerWebSocket<ConnData>, d: any): void {
     const conn = ws.data;
-    if (conn.identified) return this.close(ws, 4005);
-    if (typeof d !== "object" || d === null) return this.close(ws, 4002);
-    if (!this.tokenOk(d.token)) return this.close(ws, 4004);
+    if (conn.identified) {
+      this.close(ws, 4005);
+      return;
+    }
+    if (typeof d !== "object" || d === null) {
+      this.close(ws, 4002);
+      return;
+    }
+    if (!this.tokenOk(d.token)) {
+      this.close(ws, 4004);
+      return;
+    }
     const intents = d.intents;
-    if (typeof intents !== "number" || !Number.isInteger(intents) || intents < 0 || (intents & ~ALL_INTENTS) !== 0) return this.close(ws, 4013);
+    if (typeof intents !== "number" || !Number.isInteger(intents) || intents < 0 || (intents & ~ALL_INTENTS) !== 0) {
+      this.close(ws, 4013);
+      return;
+    }
     const privileged = this.opts.privileged();
     for (const [key, bit] of Object.entries(PRIVILEGED)) {
-      if (intents & bit && !privileged[key as keyof PrivilegedIntents]) return this.close(ws, 4014);
+      if (intents & bit && !privileged[key as keyof PrivilegedIntents]) {
+        this.close(ws, 4014);
+        return;
+      }
     }
     const shard = d.shard ?? [0, 1];
     if (
       !Array.isArray(shard) || shard.length !== 2 || !Number.isInteger(shard[0]) || !Number.isInteger(shard[1]) ||
       shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1]
     ) {
-      return this.close(ws, 4010);
+      this.close(ws, 4010);
+      return;
     }
     const [shardId, shardCount] = shard as [number, number];
     const guilds = this.guildsOfShard(shardId, shardCount);
-    if (guilds.length > MAX_GUILDS_PER_SHARD) return this.close(ws, 4011);
+    if (guilds.length > MAX_GUILDS_PER_SHARD) {
+      this.close(ws, 4011);
+      return;
+    }
     // max_concurrency: one IDENTIFY per rate_limit_key (shard_id % max_concurrency) per 5 s.
     const now = Date.now();
     const key = shardId % this.opts.maxConcurrency;
@@ -264,10 +303,14 @@ export class Gateway {
     // The client times its window from when it sent; we see both IDENTIFYs a little late, so allow a
     // few ms of skew rather than punish a client that waits exactly 5 s.
     if (last !== undefined && now - last < IDENTIFY_WINDOW_MS * this.opts.timeScale - IDENTIFY_SKEW_MS) {
-      return this.send(ws, { op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null });
+      this.send(ws, { op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null });
+      return;
     }
     // Running out of session starts resets the token; further IDENTIFYs fail authentication.
-    if (this.sessionStartRemaining <= 0) return this.close(ws, 4004);
+    if (this.sessionStartRemaining <= 0) {
+      this.close(ws, 4004);
+      return;
+    }
     this.sessionStartRemaining--;
     this.lastIdentifyByKey.set(key, now);
     const largeThreshold = Number.isInteger(d.large_threshold) ? Math.min(250, Math.max(50, d.large_threshold)) : 50;
@@ -317,16 +360,34 @@ export class Gateway {
 
   private resume(ws: ServerWebSocket<ConnData>, d: any): void {
     const conn = ws.data;
-    if (conn.identified) return this.close(ws, 4005);
-    if (typeof d !== "object" || d === null) return this.close(ws, 4002);
-    if (!this.tokenOk(d.token)) return this.close(ws, 4004);
+    if (conn.identified) {
+      this.close(ws, 4005);
+      return;
+    }
+    if (typeof d !== "object" || d === null) {
+      this.close(ws, 4002);
+      return;
+    }
+    if (!this.tokenOk(d.token)) {
+      this.close(ws, 4004);
+      return;
+    }
     const session = typeof d.session_id === "string" ? this.sessions.get(d.session_id) : undefined;
     const invalid = () => this.send(ws, { op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null });
-    if (!session || session.invalid) return invalid();
+    if (!session || session.invalid) {
+      invalid();
+      return;
+    }
     const seq = typeof d.seq === "number" ? d.seq : 0;
-    if (seq > session.seq) return this.close(ws, 4007);
+    if (seq > session.seq) {
+      this.close(ws, 4007);
+      return;
+    }
     const oldest = session.buffer[0]?.s ?? session.seq + 1;
-    if (seq < oldest - 1) return invalid(); // replay no longer possible
+    if (seq < oldest - 1) { // replay no longer possible
+      invalid();
+      return;
+    }
     const previous = session.conn;
     if (previous && previous !== ws) {
       // The new connection takes the session over; the old one is told its session is gone.

@@ -80,7 +80,7 @@ export function guildRoutes(state: DiscordState, opts: GuildRouteOptions): Route
     return out;
   };
 
-  const parseInt = (errors: FormErrors, q: URLSearchParams, key: string, def: number, min: number, max: number): number => {
+  const parseBoundedInt = (errors: FormErrors, q: URLSearchParams, key: string, def: number, min: number, max: number): number => {
     const raw = q.get(key);
     if (raw === null) return def;
     if (!/^-?\d+$/.test(raw)) {
@@ -173,7 +173,7 @@ export function guildRoutes(state: DiscordState, opts: GuildRouteOptions): Route
     const g = guildOf(req);
     if (!opts.guildMembersIntent()) throw Errors.missingAccess();
     const errors = new FormErrors();
-    const limit = parseInt(errors, req.query, "limit", 1, 1, 1000);
+    const limit = parseBoundedInt(errors, req.query, "limit", 1, 1, 1000);
     const after = req.query.get("after") ?? "0";
     if (!isSnowflake(after)) errors.add(["after"], ...FieldMsg.snowflake);
     errors.throwIfAny();
@@ -195,7 +195,7 @@ export function guildRoutes(state: DiscordState, opts: GuildRouteOptions): Route
     const errors = new FormErrors();
     const query = req.query.get("query");
     if (query === null) errors.add(["query"], ...FieldMsg.required);
-    const limit = parseInt(errors, req.query, "limit", 1, 1, 1000);
+    const limit = parseBoundedInt(errors, req.query, "limit", 1, 1, 1000);
     errors.throwIfAny();
     const q = query!.toLowerCase();
     const out = [];

@@ -234,7 +234,10 @@ export class InteractionStore {
   private resolveOptions(guild: GuildRec, channel: ChannelRec, options: APIApplicationCommandInteractionDataOption[], targetId?: string) {
     const state = this.state;
     const resolved: Record<string, Record<string, unknown>> = {};
-    const put = (kind: string, id: string, v: unknown) => ((resolved[kind] ??= {})[id] = v);
+    const put = (kind: string, id: string, v: unknown) => {
+      resolved[kind] ??= {};
+      resolved[kind][id] = v;
+    };
     const addUser = (id: string) => {
       const u = state.users.get(id);
       if (!u) return false;

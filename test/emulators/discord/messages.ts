@@ -29,12 +29,18 @@ function checkLen(errors: FormErrors, path: Path, v: unknown, max: number, requi
 }
 
 function checkEmbeds(errors: FormErrors, embeds: unknown): void {
-  if (!Array.isArray(embeds)) return errors.add(["embeds"], ...FieldMsg.array);
+  if (!Array.isArray(embeds)) {
+    errors.add(["embeds"], ...FieldMsg.array);
+    return;
+  }
   if (embeds.length > 10) errors.add(["embeds"], ...FieldMsg.maxLength(10));
   let total = 0;
   embeds.forEach((e, i) => {
     const p = ["embeds", i];
-    if (typeof e !== "object" || e === null) return errors.add(p, ...FieldMsg.object);
+    if (typeof e !== "object" || e === null) {
+      errors.add(p, ...FieldMsg.object);
+      return;
+    }
     const embed = e as Record<string, any>;
     total += checkLen(errors, [...p, "title"], embed.title, 256);
     total += checkLen(errors, [...p, "description"], embed.description, 4096);
@@ -55,15 +61,24 @@ function checkEmbeds(errors: FormErrors, embeds: unknown): void {
 }
 
 function checkComponents(errors: FormErrors, components: unknown, v2: boolean): void {
-  if (!Array.isArray(components)) return errors.add(["components"], ...FieldMsg.array);
+  if (!Array.isArray(components)) {
+    errors.add(["components"], ...FieldMsg.array);
+    return;
+  }
   const max = v2 ? 40 : 5;
   if (components.length > max) errors.add(["components"], ...FieldMsg.maxLength(max));
   components.forEach((c, i) => {
     const p = ["components", i];
-    if (typeof c !== "object" || c === null) return errors.add(p, ...FieldMsg.object);
+    if (typeof c !== "object" || c === null) {
+      errors.add(p, ...FieldMsg.object);
+      return;
+    }
     const row = c as Record<string, any>;
     if (row.type !== 1) return; // only action rows are checked in depth
-    if (!Array.isArray(row.components)) return errors.add([...p, "components"], ...FieldMsg.array);
+    if (!Array.isArray(row.components)) {
+      errors.add([...p, "components"], ...FieldMsg.array);
+      return;
+    }
     if (row.components.length < 1 || row.components.length > 5) errors.add([...p, "components"], ...FieldMsg.badLength(1, 5));
     row.components.forEach((child: any, j: number) => {
       const cp = [...p, "components", j];

@@ -2,7 +2,7 @@
 // bot-token auth, rate limits and their headers, body parsing, error bodies, and request recording.
 import { seededRandom } from "../seeded-random.ts";
 import { Errors, HttpError } from "./errors.ts";
-import { RateLimiter, bucket429, bucketHeaders, global429, type BucketResult } from "./ratelimit.ts";
+import { type RateLimiter, bucket429, bucketHeaders, global429, type BucketResult } from "./ratelimit.ts";
 import { Router, type RouteDef, type RouteMatch } from "./router.ts";
 import type { BucketConfig, FailMatch, FailResponse, RecordedRequest } from "./types.ts";
 

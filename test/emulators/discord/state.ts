@@ -287,7 +287,8 @@ export class DiscordState {
   }
 
   sortedMemberIds(guild: GuildRec): string[] {
-    return (guild.sortedMemberIds ??= [...guild.members.keys()].sort(compareSnowflakes));
+    guild.sortedMemberIds ??= [...guild.members.keys()].sort(compareSnowflakes);
+    return guild.sortedMemberIds;
   }
 
   user(id: string): UserRec {

@@ -87,7 +87,10 @@ export class AuthStore {
   csrfToken(cookie: string | undefined): string {
     const session = cookie ?? ANONYMOUS_SESSION;
     let token = this.csrfTokens.get(session);
-    if (!token) this.csrfTokens.set(session, (token = newCsrfToken()));
+    if (!token) {
+      token = newCsrfToken();
+      this.csrfTokens.set(session, token);
+    }
     return token;
   }
 

@@ -40,8 +40,8 @@ import {
   type RoleRecord,
 } from "./state.ts";
 
-const GROUP = String.raw`/cloud/v2/groups/([^/:]+)`;
-const MEMBERSHIP = String.raw`${GROUP}/memberships/([^/:]+)`;
+const GROUP = "/cloud/v2/groups/([^/:]+)";
+const MEMBERSHIP = `${GROUP}/memberships/([^/:]+)`;
 const MAX_USERS_IN_FILTER = 50;
 
 export function cloudGroupRoutes(env: EmulatorEnv): CloudRoute[] {
@@ -189,7 +189,7 @@ export function cloudGroupRoutes(env: EmulatorEnv): CloudRoute[] {
     }
 
     if (wildcard) {
-      if (!filter || filter.field !== "user" || filter.op !== "in") {
+      if (filter?.field !== "user" || filter.op !== "in") {
         return invalidFilter("Listing memberships across groups (groups/-) requires `user in ['users/{id}', ...]`.");
       }
       if (filter.values.length > MAX_USERS_IN_FILTER) {

@@ -11,7 +11,7 @@ import { parseId, type RequestContext, v2Error } from "./http.ts";
 import { isoTime, type UserRecord } from "./state.ts";
 import { headshotUrl } from "./thumbnails.ts";
 
-const USER = String.raw`/cloud/v2/users/([^/:]+)`;
+const USER = "/cloud/v2/users/([^/:]+)";
 const THUMBNAIL_SIZES = [48, 50, 60, 75, 100, 110, 150, 180, 352, 420, 720];
 const RESPONSE_TYPE = "apis.roblox.com/roblox.open_cloud.cloud.v2.GenerateUserThumbnailResponse";
 

@@ -33,7 +33,10 @@ export class FixedWindowLimiter {
     const window = Math.floor((now - this.epoch) / this.windowMs);
     const resetMs = this.epoch + (window + 1) * this.windowMs - now;
     let counter = this.counters.get(key);
-    if (!counter || counter.window !== window) this.counters.set(key, (counter = { window, count: 0 }));
+    if (!counter || counter.window !== window) {
+      counter = { window, count: 0 };
+      this.counters.set(key, counter);
+    }
     if (counter.count >= limit) return { allowed: false, limit, remaining: 0, resetMs, windowMs: this.windowMs };
     counter.count++;
     return { allowed: true, limit, remaining: limit - counter.count, resetMs, windowMs: this.windowMs };

@@ -349,8 +349,8 @@ export class RobloxState {
     const rolesByRank = [...roles.values()].sort((a, b) => a.rank - b.rank);
     const guestRole = rolesByRank[0];
     const ownerRole = rolesByRank[rolesByRank.length - 1];
-    if (!guestRole || guestRole.rank !== 0) throw new Error("createGroup: roles must include Guest (rank 0)");
-    if (!ownerRole || ownerRole.rank !== 255) throw new Error("createGroup: roles must include Owner (rank 255)");
+    if (guestRole?.rank !== 0) throw new Error("createGroup: roles must include Guest (rank 0)");
+    if (ownerRole?.rank !== 255) throw new Error("createGroup: roles must include Owner (rank 255)");
     const explicitBase = g.roles.find((r) => r.isBase);
     const baseRole = explicitBase
       ? (roles.get(explicitBase.id) as RoleRecord)
@@ -556,7 +556,10 @@ export class RobloxState {
     group.order.add(member);
     for (const r of member.roles) r.holders.add(member);
     let byGroup = this.membershipsByUser.get(userId);
-    if (!byGroup) this.membershipsByUser.set(userId, (byGroup = new Map()));
+    if (!byGroup) {
+      byGroup = new Map();
+      this.membershipsByUser.set(userId, byGroup);
+    }
     byGroup.set(group.id, member);
     return member;
   }

@@ -4,6 +4,7 @@
  * come from `requestGuildMembersIterator`), the real Roblox client, database, router and commands.
  */
 import { GatewayDispatchEvents, type API } from "@discordjs/core";
+import { WebSocketShardEvents } from "@discordjs/ws";
 import type { DatabaseHandle, Repositories } from "../../../src/db/index.ts";
 import type { DiscordGuilds } from "../../../src/discord/guilds.ts";
 import type { Logger } from "../../../src/observability/logger.ts";
@@ -102,27 +103,29 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
 
   const seenGuilds = new Set<string>();
   const guildWaiters = new Map<string, (() => void)[]>();
-  bot.client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
-    seenGuilds.add(data.id);
-    for (const wake of guildWaiters.get(data.id) ?? []) wake();
-    guildWaiters.delete(data.id);
+  bot.parts.gateway.manager.on(WebSocketShardEvents.Dispatch, (payload) => {
+    if (payload.t !== GatewayDispatchEvents.GuildCreate) return;
+    const guildId = payload.d.id;
+    seenGuilds.add(guildId);
+    for (const wake of guildWaiters.get(guildId) ?? []) wake();
+    guildWaiters.delete(guildId);
   });
 
   // Only the Discord half of start(): the tests run, resume and schedule syncs themselves, and
   // count the Roblox requests a run makes (start() would also check the credentials).
   await bot.connect();
-  if (options.schedule) bot.scheduler.start();
+  if (options.schedule) bot.parts.scheduler.start();
 
   return {
-    bulkSync: bot.bulkSync,
-    scheduler: bot.scheduler,
-    repositories: bot.repositories,
-    database: bot.database,
-    metrics: bot.metrics,
-    guilds: bot.guilds,
-    roblox: bot.roblox,
-    api: bot.client.api,
-    memberSnapshots: bot.memberSnapshots,
+    bulkSync: bot.parts.bulkSync,
+    scheduler: bot.parts.scheduler,
+    repositories: bot.parts.repositories,
+    database: bot.parts.database,
+    metrics: bot.parts.metrics,
+    guilds: bot.parts.guilds,
+    roblox: bot.parts.roblox,
+    api: bot.parts.api,
+    memberSnapshots: bot.parts.memberSnapshots,
     logs,
     logger,
     guildReady(guildId) {

@@ -1,0 +1,81 @@
+/**
+ * Which gateway events feed what. Guild owners, roles and members come from the gateway, so the
+ * hierarchy pre-checks cost no request and a running sync follows changes as they happen.
+ */
+import { type Client, GatewayDispatchEvents } from "@discordjs/core";
+import type { Logger } from "../observability/logger.ts";
+import type { BulkSync } from "../sync/bulk-sync.ts";
+import type { MemberSnapshots } from "../sync/member-snapshots.ts";
+import type { SyncScheduler } from "../sync/scheduler.ts";
+import type { DiscordGuilds } from "./guilds.ts";
+import type { InteractionRouter } from "./interactions/router.ts";
+
+/** What the member and role events keep current. */
+export interface GatewayEventTargets {
+  guilds: Pick<DiscordGuilds, "botUserId" | "remember" | "forget" | "rememberRole" | "forgetRole" | "observeMemberUpdate">;
+  memberSnapshots: Pick<MemberSnapshots, "invalidateAll" | "invalidate" | "observeAdd" | "observeUpdate" | "observeRemove">;
+  bulkSync: Pick<BulkSync, "observeRolesChanged" | "observeMemberUpdate" | "observeMemberRemove" | "onMemberJoin">;
+  scheduler: Pick<SyncScheduler, "addGuild" | "removeGuild">;
+  /** Design §10: binds of privileged roles made before the rule are logged for review, not deleted. */
+  reviewBinds(guildId: string): Promise<unknown>;
+  interactions: Pick<InteractionRouter, "handle">;
+  logger: Logger;
+}
+
+export function wireGatewayEvents(client: Client, targets: GatewayEventTargets): void {
+  const { guilds, memberSnapshots, bulkSync, scheduler, logger } = targets;
+
+  client.on(GatewayDispatchEvents.Ready, ({ data }) => {
+    guilds.botUserId = data.user.id;
+    // A new session, not a resume: member events may have been missed.
+    memberSnapshots.invalidateAll();
+  });
+  client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
+    guilds.remember(data);
+    // A new session (after op 9) brings the roles as they are now: a running sync follows them.
+    bulkSync.observeRolesChanged(data.id);
+    scheduler.addGuild(data.id);
+    void targets.reviewBinds(data.id);
+  });
+  client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => {
+    guilds.remember(data, "gateway GUILD_UPDATE");
+    bulkSync.observeRolesChanged(data.id);
+  });
+  client.on(GatewayDispatchEvents.GuildDelete, ({ data }) => {
+    // Removed, or an outage during which member events may be missed.
+    memberSnapshots.invalidate(data.id);
+    if (data.unavailable) return; // an outage, not a removal: the guild comes back with GUILD_CREATE
+    guilds.forget(data.id);
+    scheduler.removeGuild(data.id);
+  });
+  client.on(GatewayDispatchEvents.GuildMemberAdd, ({ data }) => {
+    memberSnapshots.observeAdd(data.guild_id, data.user.id, data.roles);
+    bulkSync
+      .onMemberJoin(data.guild_id, { userId: data.user.id, roleIds: data.roles })
+      .catch((error) => logger.warn({ err: error, guildId: data.guild_id }, "could not give a joining member their rank"));
+  });
+  client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => {
+    guilds.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
+    memberSnapshots.observeUpdate(data.guild_id, data.user.id, data.roles);
+    bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
+  });
+  client.on(GatewayDispatchEvents.GuildMemberRemove, ({ data }) => {
+    memberSnapshots.observeRemove(data.guild_id, data.user.id);
+    bulkSync.observeMemberRemove(data.guild_id, data.user.id);
+  });
+  client.on(GatewayDispatchEvents.GuildRoleCreate, ({ data }) => guilds.rememberRole(data.guild_id, data.role));
+  client.on(GatewayDispatchEvents.GuildRoleUpdate, ({ data }) => {
+    guilds.rememberRole(data.guild_id, data.role);
+    // A role moved above the bot mid-sync: the edits not sent yet are judged again at once.
+    bulkSync.observeRolesChanged(data.guild_id);
+  });
+  client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => {
+    guilds.forgetRole(data.guild_id, data.role_id);
+    bulkSync.observeRolesChanged(data.guild_id);
+    // Discord takes the role off its members without a member event each.
+    memberSnapshots.invalidate(data.guild_id);
+  });
+  client.on(GatewayDispatchEvents.InteractionCreate, ({ data, api, shardId }) => {
+    void targets.interactions.handle(data, api, shardId);
+  });
+}

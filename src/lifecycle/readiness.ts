@@ -1,0 +1,37 @@
+/**
+ * What `/readyz` answers: ready when every shard of this process is connected and the database
+ * answers. The Roblox credential check and unusable guild keys are reported, never blocking: the bot
+ * keeps running with what works (design §10).
+ */
+import type { ReadinessReport } from "../http/app.ts";
+import type { RobloxCredentialReport } from "../roblox/verify.ts";
+
+export interface ReadinessSources {
+  shardStates(): Promise<{ id: number; status: string; ready: boolean }[]>;
+  database: { ping(): boolean };
+  /** Guilds whose stored Roblox key cannot be used: an error for those guilds, not for the process. */
+  unusableGuildKeys(): number;
+}
+
+export class Readiness {
+  #roblox: RobloxCredentialReport | { pending: true } = { pending: true };
+
+  constructor(private readonly sources: ReadinessSources) {}
+
+  /** The start-up check of the Roblox credentials, once it has answered. */
+  recordRobloxCheck(report: RobloxCredentialReport): void {
+    this.#roblox = report;
+  }
+
+  async report(): Promise<ReadinessReport & { guildCredentials: { unusable: number } }> {
+    const shards = await this.sources.shardStates();
+    const databaseOk = this.sources.database.ping();
+    return {
+      ready: shards.length > 0 && shards.every((s) => s.ready) && databaseOk,
+      shards,
+      database: { ok: databaseOk },
+      roblox: this.#roblox,
+      guildCredentials: { unusable: this.sources.unusableGuildKeys() },
+    };
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Background work (retries, scheduled syncs, resumed runs) is done only for guilds on this process's
+ * shards (SHARD_IDS) of the shard count, which is known once /gateway/bot has answered; until then,
+ * for none.
+ */
+import { ConfigError } from "../config/env.ts";
+import { guildOnShards } from "../sync/scheduler.ts";
+
+export class ShardOwnership {
+  #owns: (guildId: string) => boolean = () => false;
+
+  constructor(private readonly shardIds: readonly number[] | undefined) {}
+
+  /** @throws ConfigError when a SHARD_IDS entry is not below the shard count */
+  own(shardCount: number): void {
+    if (this.shardIds?.some((id) => id >= shardCount)) {
+      throw new ConfigError([
+        { variable: "SHARD_IDS", message: `shard ids must be below the shard count (${shardCount}); got ${this.shardIds.join(",")}` },
+      ]);
+    }
+    this.#owns = guildOnShards(this.shardIds, shardCount);
+  }
+
+  /** Whether this process does the guild's background work; a function so it can be passed as is. */
+  readonly owns = (guildId: string): boolean => this.#owns(guildId);
+}

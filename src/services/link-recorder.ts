@@ -1,0 +1,135 @@
+/**
+ * The shared end of both proofs (profile phrase, "Sign in with Roblox"): store the link (moving it
+ * from another member when the prover owns the account), set the rank roles, audit it.
+ */
+import type { Repositories } from "../db/index.ts";
+import type { Member, VerificationMethod } from "../db/schema.ts";
+import type { Logger } from "../observability/logger.ts";
+import { isRobloxError } from "../roblox/errors.ts";
+import type { Membership, RobloxUserId } from "../roblox/types.ts";
+import type { AuditTrail } from "./audit-trail.ts";
+import type { GuildContext } from "./guild-context.ts";
+import { describeRoles, roleOutcome, type LinkRoles } from "./link-roles.ts";
+import { LinkingError, NotInGroupError } from "./linking-errors.ts";
+import type { LinkCompleted } from "./linking-types.ts";
+
+export interface LinkRecorderOptions {
+  repositories: Pick<Repositories, "members">;
+  audit: Pick<AuditTrail, "record">;
+  logger: Logger;
+  roles: LinkRoles;
+  now: () => number;
+}
+
+export class LinkRecorder {
+  constructor(private readonly options: LinkRecorderOptions) {}
+
+  async complete(
+    context: GuildContext,
+    discordId: string,
+    proven: { robloxUserId: RobloxUserId; robloxUsername: string; method: VerificationMethod },
+    /** Read already: the membership (beside the proof) and the member's Discord roles (from the interaction). */
+    known: { membership?: Membership | null; memberRoleIds?: readonly string[] } = {},
+  ): Promise<LinkCompleted> {
+    const { guildId } = context;
+    const membership = known.membership === undefined ? await this.membership(context, proven.robloxUserId) : known.membership;
+    if (!membership) throw new NotInGroupError(context.groupId, proven.robloxUsername);
+
+    const members = this.options.repositories.members;
+    const input = { robloxUserId: proven.robloxUserId, robloxUsername: proven.robloxUsername, verifiedBy: proven.method, verifiedAt: this.options.now() };
+    let linked = members.link(guildId, discordId, input);
+    let tookOverFrom: Member | undefined;
+    if (!linked.ok) {
+      // Both ways of getting here carry proof of ownership, so the link moves to the prover.
+      tookOverFrom = members.unlink(guildId, linked.linkedTo);
+      linked = members.link(guildId, discordId, input);
+      if (!linked.ok) {
+        throw new LinkingError("account-taken");
+      }
+    }
+
+    const rank = context.ladder.byRobloxRoleId(membership.roleId) ?? null;
+    members.setStoredRank(guildId, discordId, rank?.id ?? null);
+    const roles = await this.options.roles.setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`, known.memberRoleIds);
+
+    if (tookOverFrom) await this.#recordTakeover(guildId, discordId, tookOverFrom, proven);
+    this.options.audit.record(guildId, {
+      actorId: discordId,
+      action: "link",
+      targetDiscordId: discordId,
+      targetRobloxUserId: proven.robloxUserId,
+      before: linked.previous?.robloxUserId != null ? linkSnapshot(linked.previous) : null,
+      after: { ...linkSnapshot(linked.member), rankId: rank?.id ?? null },
+      outcome: roleOutcome(roles),
+      detail: [
+        `verified by ${proven.method}`,
+        `Roblox role ${membership.roleName} (rank ${membership.rank})`,
+        tookOverFrom ? `moved from <@${tookOverFrom.discordId}>` : undefined,
+        describeRoles(roles),
+      ]
+        .filter(Boolean)
+        .join("; "),
+      summary: `<@${discordId}> linked to Roblox ${proven.robloxUsername}`,
+    });
+    this.options.logger.info(
+      { guildId, discordId, robloxUserId: proven.robloxUserId, method: proven.method, rankId: rank?.id ?? null, roles: roles.status },
+      "member linked",
+    );
+    return {
+      guildId,
+      discordId,
+      robloxUserId: proven.robloxUserId,
+      robloxUsername: proven.robloxUsername,
+      method: proven.method,
+      rank,
+      robloxRoleName: membership.roleName,
+      robloxRank: membership.rank,
+      roles,
+      tookOverFrom: tookOverFrom?.discordId ?? null,
+    };
+  }
+
+  /** The previous holder loses the link and, like on /unlink, the rank roles it justified. */
+  async #recordTakeover(
+    guildId: string,
+    newDiscordId: string,
+    previous: Member,
+    proven: { robloxUsername: string; method: VerificationMethod },
+  ): Promise<void> {
+    const roles = await this.options.roles.removeRankRoles(guildId, previous.discordId, `Roblox ${proven.robloxUsername} was linked to another account`);
+    this.options.audit.record(guildId, {
+      actorId: newDiscordId,
+      action: "unlink",
+      targetDiscordId: previous.discordId,
+      targetRobloxUserId: previous.robloxUserId,
+      before: linkSnapshot(previous),
+      after: null,
+      reason: `<@${newDiscordId}> proved ownership of Roblox ${proven.robloxUsername} (${proven.method})`,
+      outcome: roleOutcome(roles),
+      detail: describeRoles(roles),
+      summary: `Roblox ${proven.robloxUsername} moved from <@${previous.discordId}> to <@${newDiscordId}>`,
+    });
+  }
+
+  async membership(context: GuildContext, robloxUserId: RobloxUserId): Promise<Membership | null> {
+    return tryAgainLaterOnTransientFailure(() => context.roblox.getMembership(context.groupId, robloxUserId));
+  }
+}
+/**
+ * Failures that may pass (outage, rate limit, network) become one "try again later" message; the
+ * others keep their own typed error.
+ */
+export async function tryAgainLaterOnTransientFailure<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isRobloxError(error) && error.retryable) {
+      throw new LinkingError("roblox-unavailable", { step: "lookup", causeMessage: error.userMessage }, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export function linkSnapshot(member: Member) {
+  return { robloxUserId: member.robloxUserId, robloxUsername: member.robloxUsername, verifiedBy: member.verifiedBy };
+}

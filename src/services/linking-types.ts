@@ -1,0 +1,58 @@
+/** What linking hands back: a phrase challenge, a finished link or unlink, and what happened to the rank roles. */
+import type { VerificationMethod } from "../db/schema.ts";
+import type { Rank } from "../ranks/ladder.ts";
+import type { RobloxUserId } from "../roblox/types.ts";
+import type { OAuthProof } from "./roblox-sign-in.ts";
+
+/** What happened to the member's Discord rank roles. */
+export type RoleUpdate =
+  /** Sent in one request (or nothing needed when both lists are empty). */
+  | { readonly status: "applied"; readonly added: readonly string[]; readonly removed: readonly string[] }
+  /** Nothing to do or nothing possible: not in the server, rank not on the ladder. */
+  | { readonly status: "skipped"; readonly reason: string }
+  /** The hierarchy pre-check found roles the bot may not touch; no request was sent. */
+  | { readonly status: "blocked"; readonly problems: readonly string[] }
+  | { readonly status: "failed"; readonly reason: string };
+
+export interface PhraseChallenge {
+  readonly robloxUserId: RobloxUserId;
+  readonly robloxUsername: string;
+  readonly robloxDisplayName: string;
+  /** What goes into the About text, e.g. "rankbridge: amber falcon river otter 7Q2K". */
+  readonly phrase: string;
+  readonly profileUrl: string;
+  readonly expiresAt: number;
+  /** Another Discord account of this server holds the link; the phrase is the proof that moves it. */
+  readonly linkedToAnotherMember: boolean;
+  readonly alreadyLinkedToYou: boolean;
+}
+
+
+/** What the confirmation page names before anything is linked: the Discord account and server receiving the link. */
+export interface OAuthPendingLink extends OAuthProof {
+  readonly guildName: string;
+  readonly discordUsername: string | null;
+  readonly discordDisplayName: string | null;
+}
+
+export interface LinkCompleted {
+  readonly guildId: string;
+  readonly discordId: string;
+  readonly robloxUserId: RobloxUserId;
+  readonly robloxUsername: string;
+  readonly method: VerificationMethod;
+  /** The ladder rank of the member's Roblox role, or null when the ladder has no such rank. */
+  readonly rank: Rank | null;
+  /** What Roblox calls the role, for when it is not on the ladder. */
+  readonly robloxRoleName: string;
+  readonly robloxRank: number;
+  readonly roles: RoleUpdate;
+  /** The Discord account the link was moved from (with proof), if any. */
+  readonly tookOverFrom: string | null;
+}
+
+export interface UnlinkCompleted {
+  readonly robloxUserId: RobloxUserId;
+  readonly robloxUsername: string;
+  readonly roles: RoleUpdate;
+}
