@@ -58,7 +58,10 @@ export class AuditLog {
   /** The group's entries still kept, ascending by seq. */
   entries(groupId: number, now = Date.now()): SeqIndex<AuditEntry> {
     let index = this.byGroup.get(groupId);
-    if (!index) this.byGroup.set(groupId, (index = new SeqIndex()));
+    if (!index) {
+      index = new SeqIndex();
+      this.byGroup.set(groupId, index);
+    }
     const oldestKept = now - this.retentionMs;
     for (let first = index.ascAfter(0).next(); !first.done && first.value.createdMs < oldestKept; first = index.ascAfter(0).next()) {
       index.delete(first.value);
