@@ -30,7 +30,8 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext, GuildContexts } from "../services/guild-context.ts";
-import { ActiveRun, type RunSetup } from "./active-run.ts";
+import { ActiveRun } from "./active-run.ts";
+import type { RunSetup } from "./run-state.ts";
 import type { SyncAlerts } from "./alerts.ts";
 import {
   DEFAULT_TUNING,

@@ -5,7 +5,7 @@
  */
 import type { RankLadder } from "../ranks/ladder.ts";
 import type { UpdateListEntry } from "./progress.ts";
-import type { HeldPlan } from "./active-run.ts";
+import type { HeldPlan } from "./run-state.ts";
 import type { MessageComponents } from "./sync-messages.ts";
 
 /** Members the run handled without a Discord change, by why. */

@@ -4,7 +4,7 @@
  * Discord caps a message at 2000 characters, so every list is bounded.
  */
 import { ButtonStyle, ComponentType } from "discord-api-types/v10";
-import type { HeldPlan } from "../../sync/active-run.ts";
+import type { HeldPlan } from "../../sync/run-state.ts";
 import { estimateRemainingMs, progressFraction, type SyncProgress, type UpdateListEntry } from "../../sync/progress.ts";
 import { processedOf, type RunView, type RunWording } from "../../sync/run-report.ts";
 import { formatDuration } from "../../sync/schedule.ts";
