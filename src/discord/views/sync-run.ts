@@ -9,6 +9,7 @@ import { estimateRemainingMs, progressFraction, type SyncProgress, type UpdateLi
 import { processedOf, type RunView, type RunWording } from "../../sync/run-report.ts";
 import { formatDuration } from "../../sync/schedule.ts";
 import type { MessageComponents } from "../../sync/sync-messages.ts";
+import { syncNotPossibleSentence } from "./errors.ts";
 import { escapeMarkdown } from "./markdown.ts";
 
 const FILLED = "▰";
@@ -238,4 +239,5 @@ export const discordRunWording: RunWording = {
   heldPlan: renderHeldPlan,
   heldPauseReason,
   heldRunButtons,
+  notPossible: syncNotPossibleSentence,
 };
