@@ -13,7 +13,7 @@ import { RankChangeRefusedError } from "../../services/rank-changes.ts";
 import { describeRankChangeRefusal } from "./rank-change.ts";
 
 export function notAdminSentence(adminRoleConfigured: boolean): string {
-  return "You need the Manage Roles permission" + (adminRoleConfigured ? " or this server's rankbridge admin role" : "") + " to use this command.";
+  return `You need the Manage Roles permission${adminRoleConfigured ? " or this server's rankbridge admin role" : ""} to use this command.`;
 }
 
 /** A guild with no Roblox group: how to set one. */
