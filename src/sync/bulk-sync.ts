@@ -110,7 +110,7 @@ export class BulkSync {
     const pacer = options.pacer ?? new RequestPacer(DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND);
     this.#now = options.now ?? Date.now;
     const { repositories, database, guilds, memberRoles, contexts, metrics, audit, logger, alerts } = options;
-    this.#runDeps = { repositories, database, guilds, memberRoles, pacer, tuning: this.#tuning, now: this.#now };
+    this.#runDeps = { repositories, database, guilds, memberRoles, pacer, tuning: this.#tuning, now: this.#now, wording: options.wording };
     this.#joinDeps = {
       repositories,
       contexts,

@@ -110,6 +110,8 @@ export interface RunWording {
   heldPauseReason(runId: number, hold: HeldPlan): string;
   /** Apply / Cancel under a held run. */
   heldRunButtons(runId: number): MessageComponents;
+  /** Why a run paused after `streak` refused role changes in a row (Discord's `message`), and the fix. */
+  forbiddenPause(streak: number, message: string): string;
   /** Why a sync cannot start, and how to fix it (`home`: the operator's default group could apply). */
   notPossible(reason: SyncNotPossibleReason, home: boolean): string;
 }

@@ -240,4 +240,7 @@ export const discordRunWording: RunWording = {
   heldPauseReason,
   heldRunButtons,
   notPossible: syncNotPossibleSentence,
+  forbiddenPause: (streak, message) =>
+    `Discord refused ${streak} role changes in a row for missing permissions (${message}). ` +
+    "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.",
 };
