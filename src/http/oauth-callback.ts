@@ -3,8 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { formatRank } from "../ranks/ladder.ts";
 import { LINK_CHALLENGE_TTL_MS, LinkingError, type LinkingErrorReason, type LinkingService, type OAuthPendingLink } from "../services/linking.ts";
-import { userMessageOf } from "../errors/user-message.ts";
-import { linkingErrorPageText } from "./oauth-wording.ts";
+import { pageTextOf } from "./oauth-wording.ts";
 import { escapeHtml, page } from "./oauth-pages.ts";
 
 /** Status of the error page per reason: the browser (and a proxy's logs) should see what kind of failure it was. */
@@ -44,7 +43,7 @@ export function oauthRoutes(linking: LinkingService): (app: Hono) => void {
     return c.html(page(title, paragraphs, form), status);
   };
   const failure = (c: Context, error: unknown) => {
-    const userMessage = error instanceof LinkingError ? linkingErrorPageText(error) : userMessageOf(error);
+    const userMessage = pageTextOf(error);
     const status = error instanceof LinkingError ? (STATUS_BY_REASON[error.reason] ?? 400) : userMessage ? 502 : 500;
     return answer(c, "Not linked", [userMessage ?? "Something went wrong while linking. Run /link-roblox in Discord to try again."], status);
   };

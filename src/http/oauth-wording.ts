@@ -3,7 +3,9 @@
  * text: these are web pages, not Discord messages.
  */
 import { robloxGroupUrl } from "../services/linking.ts";
-import type { LinkingError } from "../services/linking-errors.ts";
+import { GroupNotConfiguredError } from "../services/guild-context.ts";
+import { LinkingError } from "../services/linking-errors.ts";
+import { userMessageOf } from "../errors/user-message.ts";
 
 export function linkingErrorPageText({ reason, facts }: LinkingError): string {
   switch (reason) {
@@ -39,4 +41,13 @@ export function linkingErrorPageText({ reason, facts }: LinkingError): string {
     default:
       return "Linking with Roblox didn't go through. Run /link-roblox in Discord to try again.";
   }
+}
+
+/** The page's sentence for any refusal: linking's own, a guild without a group, or an adapter's (Roblox) message. */
+export function pageTextOf(error: unknown): string | undefined {
+  if (error instanceof LinkingError) return linkingErrorPageText(error);
+  if (error instanceof GroupNotConfiguredError) {
+    return `This server has no Roblox group yet. An admin can set one with /config group${error.home ? ", or the bot operator can set ROBLOX_GROUP_ID" : ""}.`;
+  }
+  return userMessageOf(error);
 }

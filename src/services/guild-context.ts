@@ -7,8 +7,9 @@ import type { SecretBox } from "../security/secrets.ts";
 import { GuildKeyChecks, type GuildKeyCheck } from "./guild-key-check.ts";
 import { decideRobloxAccess, type RobloxAccess, type RobloxReader } from "./roblox-access.ts";
 
+/** The guild has no Roblox group (src/discord/views/errors.ts says how to set one). */
 export class GroupNotConfiguredError extends Error {
-  readonly userMessage: string;
+  readonly reason = "no-group";
   constructor(
     readonly guildId: string,
     /** Whether the operator's ROBLOX_GROUP_ID could have applied (home guilds only). */
@@ -16,9 +17,6 @@ export class GroupNotConfiguredError extends Error {
   ) {
     super(`guild ${guildId} has no Roblox group configured`);
     this.name = "GroupNotConfiguredError";
-    this.userMessage = home
-      ? "This server has no Roblox group yet. An admin can set one with `/config group`, or the bot operator can set ROBLOX_GROUP_ID."
-      : "This server has no Roblox group yet. An admin can set one with `/config group`.";
   }
 }
 

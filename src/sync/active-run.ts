@@ -3,7 +3,7 @@
  * applier, the cursor and report details stored in `sync_runs.progress` so a restart can go on,
  * and the views of it the reports, the database and the callers get.
  *
- * Over 300 lines on purpose: the run's state is private, and every change of it (stop, pause, hold,
+ * Over 300 lines on purpose: the run's state is read-only from outside, and every change of it (stop, pause, hold,
  * failure, planning progress, saving applied marks, settling at the end) is one method here, so the
  * files that drive a run (run-pipeline, run-planning, run-applying, run-guard, run-waiting,
  * run-ending) say what happened and this class keeps the state consistent.
@@ -32,17 +32,9 @@ import {
   type StoredProgress,
 } from "./run-state.ts";
 
-export {
-  addCounts,
-  emptyCounts,
-  isHeldProgress,
-  type Counts,
-  type HeldPlan,
-  type MemberAudit,
-  type QueuedChange,
-  type RunEnd,
-  type RunSetup,
-} from "./run-state.ts";
+
+/** The fields only the run's own methods change (stop, pause, hold, failure, planning, settling). */
+type StateField = "state" | "error" | "stopRequested" | "pauseReason" | "failure" | "hold" | "guardOpen" | "waitingReason" | "planning" | "planningDone" | "cursor" | "planned";
 
 /** Everything one run keeps in memory while it goes. */
 export class ActiveRun {
@@ -73,10 +65,10 @@ export class ActiveRun {
   /** The role hierarchy the run checks changes against, once read; gateway role events update it. */
   hierarchy: LiveHierarchy | undefined;
   total: number;
-  #cursor: string | null;
-  #planned: number;
-  #planningDone: boolean;
-  #planning = true;
+  readonly cursor: string | null;
+  readonly planned: number;
+  readonly planningDone: boolean;
+  readonly planning: boolean = true;
   strategy: string | null;
   resumes: number;
   readonly problems: Set<string>;
@@ -84,22 +76,22 @@ export class ActiveRun {
   readonly updates: UpdateListEntry[];
   changesApplied = 0;
   firstChangeAt: number | undefined;
-  #state: RunState = "running";
-  #error: string | null = null;
-  #stopRequested = false;
-  #pauseReason: string | null = null;
-  #guardOpen: boolean;
+  readonly state: RunState = "running";
+  readonly error: string | null = null;
+  readonly stopRequested: boolean = false;
+  readonly pauseReason: string | null = null;
+  readonly guardOpen: boolean;
   /** Set when the mass-change guard held the run (it then ends paused, waiting for an admin). */
-  #hold: HeldPlan | null;
+  readonly hold: HeldPlan | null;
   /** A dry run's stripping changes (a real run would hold them): how many, and the first names. */
   dryRunStripping = 0;
   readonly dryRunStrippingNames: string[] = [];
   /** Why the run is waiting for Roblox to answer again (it carries on by itself); null when not. */
-  #waitingReason: string | null = null;
+  readonly waitingReason: string | null = null;
   /** Set on a run carried on after waiting for Roblox: the next wait, should Roblox fail again. */
   waitStepMs: number | undefined;
   /** Set when planning or applying failed: the other side stops too. */
-  #failure: unknown = undefined;
+  readonly failure: unknown = undefined;
   finished!: Promise<RunOutcome>;
 
   constructor(row: SyncRun, setup: RunSetup, now: number) {
@@ -117,114 +109,80 @@ export class ActiveRun {
     this.robloxRequests = row.robloxRequests;
     this.discordRequestsBefore = row.discordRequests;
     this.total = row.total;
-    this.#cursor = progress.cursor;
-    this.#planned = progress.planned;
-    this.#planningDone = progress.planningDone;
+    this.cursor = progress.cursor;
+    this.planned = progress.planned;
+    this.planningDone = progress.planningDone;
     this.strategy = progress.strategy;
     this.resumes = progress.resumes + (setup.resumed ? 1 : 0);
     this.problems = new Set(progress.problems);
     this.flaggedNames = [...progress.flaggedNames];
     this.updates = [...progress.updates];
     this.#lastFlushAt = now;
-    this.#guardOpen = progress.guardOpen || setup.openGuard === true;
-    this.#hold = setup.openGuard ? null : progress.hold;
+    this.guardOpen = progress.guardOpen || setup.openGuard === true;
+    this.hold = setup.openGuard ? null : progress.hold;
   }
 
-  // ---- where the run stands; each change of state goes through one method below ----
-
-  get state(): RunState {
-    return this.#state;
-  }
-  get error(): string | null {
-    return this.#error;
-  }
-  get stopRequested(): boolean {
-    return this.#stopRequested;
-  }
-  get pauseReason(): string | null {
-    return this.#pauseReason;
-  }
-  get failure(): unknown {
-    return this.#failure;
-  }
-  get hold(): HeldPlan | null {
-    return this.#hold;
-  }
-  get guardOpen(): boolean {
-    return this.#guardOpen;
-  }
-  get waitingReason(): string | null {
-    return this.#waitingReason;
-  }
-  get planning(): boolean {
-    return this.#planning;
-  }
-  get planningDone(): boolean {
-    return this.#planningDone;
-  }
-  get cursor(): string | null {
-    return this.#cursor;
-  }
-  get planned(): number {
-    return this.#planned;
+  /** The run's own write access to the fields the outside reads as read-only. */
+  get #own(): { -readonly [K in StateField]: ActiveRun[K] } {
+    return this;
   }
 
   get halted(): boolean {
-    return this.#stopRequested || this.#pauseReason !== null || this.#failure !== undefined;
+    return this.stopRequested || this.pauseReason !== null || this.failure !== undefined;
   }
 
   /** The bot is stopping: the run halts where it is and resumes at the next start. */
   requestStop(): void {
-    this.#stopRequested = true;
+    this.#own.stopRequested = true;
   }
 
   /** Planning or applying failed; the first failure is the one kept, and the other side stops too. */
   recordFailure(error: unknown): void {
-    this.#failure ??= error;
+    this.#own.failure ??= error;
   }
 
   /** Stops applying and ends the run paused, for an admin to fix `reason` (e.g. repeated 403s). */
   pause(reason: string): void {
-    this.#pauseReason = reason;
+    this.#own.pauseReason = reason;
   }
 
   /** The mass-change guard holds the run for an admin's Apply / Cancel. */
   holdFor(plan: HeldPlan): void {
-    this.#hold = plan;
+    this.#own.hold = plan;
   }
 
   /** An admin applied the held changes: the guard is open for the rest of the run. */
   openGuard(): void {
-    this.#hold = null;
-    this.#guardOpen = true;
+    this.#own.hold = null;
+    this.#own.guardOpen = true;
   }
 
   /** Roblox keeps failing: the run says why it waits until it carries on. */
   waitFor(reason: string): void {
-    this.#waitingReason = reason;
+    this.#own.waitingReason = reason;
   }
 
   /** A slice of the plan is stored: planning carries on after its last member. */
   planSliceStored(size: number, lastDiscordId: string | undefined): void {
-    this.#planned += size;
-    this.#cursor = lastDiscordId ?? this.#cursor;
+    this.#own.planned += size;
+    this.#own.cursor = lastDiscordId ?? this.cursor;
   }
 
   /** Every member is planned. */
   planningFinished(): void {
-    this.#planningDone = true;
-    this.#planning = false;
+    this.#own.planningDone = true;
+    this.#own.planning = false;
   }
 
   /** The pipeline returned (finished or not): nothing is being planned any more. */
   planningStopped(): void {
-    this.#planning = false;
+    this.#own.planning = false;
   }
 
   /** The run ended before settling: stopped by a shutdown, or failed with `error` for people. */
   endAs(state: "stopped" | "failed", error?: string): void {
-    this.#state = state;
-    if (error !== undefined) this.#error = error;
+    this.#own.state = state;
+    if (error !== undefined) this.#own.error = error;
   }
 
   /**
@@ -232,11 +190,11 @@ export class ActiveRun {
    * paused for a pause or (not a dry run) a hold, else done. A paused run records why.
    */
   settle(describeHold: (plan: HeldPlan) => string): RunState {
-    if (this.#state === "running") {
-      this.#state = this.#stopRequested ? "stopped" : this.#pauseReason || (this.#hold && !this.dryRun) ? "paused" : "done";
+    if (this.state === "running") {
+      this.#own.state = this.stopRequested ? "stopped" : this.pauseReason || (this.hold && !this.dryRun) ? "paused" : "done";
     }
-    if (this.#state === "paused") this.#error = this.#pauseReason ?? describeHold(this.#hold!);
-    return this.#state;
+    if (this.state === "paused") this.#own.error = this.pauseReason ?? describeHold(this.hold!);
+    return this.state;
   }
 
   get discordRequests(): number {
@@ -362,9 +320,9 @@ export class ActiveRun {
   #storedProgress(): StoredProgress {
     return {
       v: 1,
-      cursor: this.#cursor,
-      planned: this.#planned,
-      planningDone: this.#planningDone,
+      cursor: this.cursor,
+      planned: this.planned,
+      planningDone: this.planningDone,
       breakdown: { ...this.durable.breakdown },
       problems: [...this.problems].slice(0, 5),
       flaggedNames: this.flaggedNames.slice(0, 10),

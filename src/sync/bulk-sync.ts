@@ -30,7 +30,8 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext, GuildContexts } from "../services/guild-context.ts";
-import { ActiveRun, type RunSetup } from "./active-run.ts";
+import { ActiveRun } from "./active-run.ts";
+import type { RunSetup } from "./run-state.ts";
 import type { SyncAlerts } from "./alerts.ts";
 import {
   DEFAULT_TUNING,
@@ -109,7 +110,7 @@ export class BulkSync {
     const pacer = options.pacer ?? new RequestPacer(DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND);
     this.#now = options.now ?? Date.now;
     const { repositories, database, guilds, memberRoles, contexts, metrics, audit, logger, alerts } = options;
-    this.#runDeps = { repositories, database, guilds, memberRoles, pacer, tuning: this.#tuning, now: this.#now };
+    this.#runDeps = { repositories, database, guilds, memberRoles, pacer, tuning: this.#tuning, now: this.#now, wording: options.wording };
     this.#joinDeps = {
       repositories,
       contexts,
@@ -157,7 +158,7 @@ export class BulkSync {
     const { guildId } = request;
     const attached = this.#attach(guildId, request.reply);
     if (attached) return attached;
-    if (this.#stopping) throw new SyncNotPossibleError("stopping", "rankbridge is restarting. Run /sync again in a minute.");
+    if (this.#stopping) throw new SyncNotPossibleError("stopping");
     const context = await resolveSyncContext(this.options.contexts, guildId);
 
     const { repositories } = this.options;
@@ -185,7 +186,7 @@ export class BulkSync {
       const orphan = this.#adoptOrphan(started.run, context, request.actorId, {});
       if (orphan) return this.#attachTo(orphan, request.reply);
       started = start();
-      if (!started.ok) throw new SyncNotPossibleError("stopping", "Another sync of this server is starting. Run /sync again in a moment.");
+      if (!started.ok) throw new SyncNotPossibleError("starting");
     }
     const run = this.#launch(started.run, context, { resumed: false, actorId: request.actorId, hooks: {}, openGuard: request.force === true });
     run.reporter.addTarget(request.reply);
@@ -252,7 +253,7 @@ export class BulkSync {
       try {
         context = await resolveSyncContext(this.options.contexts, guildId);
       } catch (error) {
-        const message = error instanceof SyncNotPossibleError ? error.userMessage : String(error);
+        const message = error instanceof SyncNotPossibleError ? this.options.wording.notPossible(error.reason, error.home) : String(error);
         repositories.syncRuns.finish(guildId, row.id, { status: "failed", error: message });
         continue;
       }

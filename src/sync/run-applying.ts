@@ -9,12 +9,14 @@ import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { GuildContext } from "../services/guild-context.ts";
-import type { ActiveRun, MemberAudit } from "./active-run.ts";
+import type { ActiveRun } from "./active-run.ts";
+import type { MemberAudit } from "./run-state.ts";
 import { MemberRoleEditor } from "../services/member-role-editor.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import type { RequestPacer } from "./pacer.ts";
 import type { UpdateListEntry } from "./progress.ts";
+import type { RunWording } from "./run-report.ts";
 import { rankLabelOf } from "./run-report.ts";
 
 /** What saving the applied marks needs. */
@@ -30,6 +32,7 @@ export interface ApplyingDeps extends MarkDeps {
   /** Shared by every guild's run. */
   pacer: RequestPacer;
   tuning: Pick<BulkSyncTuning, "forbiddenStreakToPause" | "markBatchSize" | "markIntervalMs" | "updatesKept">;
+  wording: Pick<RunWording, "forbiddenPause">;
 }
 
 export interface ApplyingInputs {
@@ -106,10 +109,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         await hierarchy.refused(change, outcome.message);
         forbiddenStreak++;
         if (forbiddenStreak >= tuning.forbiddenStreakToPause) {
-          run.pause(
-            `Discord refused ${forbiddenStreak} role changes in a row for missing permissions (${outcome.message}). ` +
-            "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.",
-          );
+          run.pause(deps.wording.forbiddenPause(forbiddenStreak, outcome.message));
         }
         break;
       case "failed":

@@ -5,7 +5,8 @@
 import type { Repositories } from "../db/index.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { GuildContext } from "../services/guild-context.ts";
-import type { ActiveRun, Counts } from "./active-run.ts";
+import type { ActiveRun } from "./active-run.ts";
+import type { Counts } from "./run-state.ts";
 import type { RunOutcome } from "./bulk-sync-types.ts";
 import { flushMarks, type MarkDeps } from "./run-applying.ts";
 import type { RunBookkeeping } from "./run-bookkeeping.ts";

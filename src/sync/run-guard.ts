@@ -11,7 +11,8 @@ import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
 import type { SyncRun, SyncRunItem } from "../db/schema.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext } from "../services/guild-context.ts";
-import { isHeldProgress, type ActiveRun, type HeldPlan } from "./active-run.ts";
+import type { ActiveRun } from "./active-run.ts";
+import { isHeldProgress, type HeldPlan } from "./run-state.ts";
 import { judgeMassChange, massChangeThresholdOf, type MassChangeVerdict } from "./mass-change-guard.ts";
 
 export interface GuardDeps {

@@ -5,8 +5,9 @@
  */
 import type { RankLadder } from "../ranks/ladder.ts";
 import type { UpdateListEntry } from "./progress.ts";
-import type { HeldPlan } from "./active-run.ts";
+import type { HeldPlan } from "./run-state.ts";
 import type { MessageComponents } from "./sync-messages.ts";
+import type { SyncNotPossibleReason } from "./sync-context.ts";
 
 /** Members the run handled without a Discord change, by why. */
 export interface RunBreakdown {
@@ -109,4 +110,8 @@ export interface RunWording {
   heldPauseReason(runId: number, hold: HeldPlan): string;
   /** Apply / Cancel under a held run. */
   heldRunButtons(runId: number): MessageComponents;
+  /** Why a run paused after `streak` refused role changes in a row (Discord's `message`), and the fix. */
+  forbiddenPause(streak: number, message: string): string;
+  /** Why a sync cannot start, and how to fix it (`home`: the operator's default group could apply). */
+  notPossible(reason: SyncNotPossibleReason, home: boolean): string;
 }

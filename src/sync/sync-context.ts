@@ -8,14 +8,18 @@ import type { RobloxRoleId, RobloxUserId } from "../ranks/ladder.ts";
 import { GroupNotConfiguredError, type GuildContext, type GuildContexts } from "../services/guild-context.ts";
 import type { SyncOptions } from "./planner.ts";
 
-/** A sync that cannot start for a reason an admin can fix; `userMessage` says how. */
+/** Why a sync cannot start: no group or no ranks (an admin can fix it), the bot stopping, another run starting. */
+export type SyncNotPossibleReason = "no-group" | "no-ranks" | "stopping" | "starting";
+
+/** A sync that cannot start; the view (RunWording.notPossible) says why and how to fix it. */
 export class SyncNotPossibleError extends Error {
   override readonly name = "SyncNotPossibleError";
   constructor(
-    readonly reason: "no-group" | "no-ranks" | "stopping",
-    readonly userMessage: string,
+    readonly reason: SyncNotPossibleReason,
+    /** no-group: whether the operator's ROBLOX_GROUP_ID could have applied. */
+    readonly home = false,
   ) {
-    super(userMessage);
+    super(`sync not possible: ${reason}`);
   }
 }
 
@@ -25,11 +29,11 @@ export async function resolveSyncContext(contexts: GuildContexts, guildId: strin
   try {
     context = await contexts.resolve(guildId);
   } catch (error) {
-    if (error instanceof GroupNotConfiguredError) throw new SyncNotPossibleError("no-group", error.userMessage);
+    if (error instanceof GroupNotConfiguredError) throw new SyncNotPossibleError("no-group", error.home);
     throw error;
   }
   if (context.ladder.isEmpty) {
-    throw new SyncNotPossibleError("no-ranks", "No ranks are set up yet. An admin can run /ranks import to read them from the Roblox group.");
+    throw new SyncNotPossibleError("no-ranks");
   }
   return context;
 }

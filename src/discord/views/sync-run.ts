@@ -4,11 +4,12 @@
  * Discord caps a message at 2000 characters, so every list is bounded.
  */
 import { ButtonStyle, ComponentType } from "discord-api-types/v10";
-import type { HeldPlan } from "../../sync/active-run.ts";
+import type { HeldPlan } from "../../sync/run-state.ts";
 import { estimateRemainingMs, progressFraction, type SyncProgress, type UpdateListEntry } from "../../sync/progress.ts";
 import { processedOf, type RunView, type RunWording } from "../../sync/run-report.ts";
 import { formatDuration } from "../../sync/schedule.ts";
 import type { MessageComponents } from "../../sync/sync-messages.ts";
+import { syncNotPossibleSentence } from "./errors.ts";
 import { escapeMarkdown } from "./markdown.ts";
 
 const FILLED = "▰";
@@ -238,4 +239,8 @@ export const discordRunWording: RunWording = {
   heldPlan: renderHeldPlan,
   heldPauseReason,
   heldRunButtons,
+  notPossible: syncNotPossibleSentence,
+  forbiddenPause: (streak, message) =>
+    `Discord refused ${streak} role changes in a row for missing permissions (${message}). ` +
+    "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.",
 };
