@@ -28,7 +28,7 @@ test("a dead network at start-up is waited out; the bot comes up when Discord do
   expect(notReady.status).toBe(503);
   expect(await notReady.json()).toMatchObject({ ready: false, shards: [] });
 
-  emulator = await startDiscordEmulator({ port, heartbeatIntervalMs: 500 });
+  emulator = await startDiscordEmulator({ port, token: "emulator-token", heartbeatIntervalMs: 500 });
   emulator.createGuild({ name: "Back online" });
   expect(await eventually(() => fetch(`${url}/readyz`).then((r) => r.status), (s) => s === 200, 20_000)).toBe(200);
   expect(bot.process.exitCode).toBeNull();

@@ -12,7 +12,7 @@
  *   await i.waitForCallback(); await i.waitForMessage((msg) => msg.content.includes("done"), 5000);
  *   await emu.close();
  *
- * Options (DiscordEmulatorOptions, see types.ts): port (0), token ("emulator-token"),
+ * Options (DiscordEmulatorOptions, see types.ts): port (0), token (unique per emulator),
  * recommendedShards (1), maxConcurrency (1), sessionStartRemaining (1000), heartbeatIntervalMs (41250),
  * rateLimits { globalPerSecond 50, memberRoleBucket 10/1000ms per guild, memberPatchBucket 10/1000ms per
  * guild, defaultBucket 5/1000ms per route+resource }, timeScale (1; multiplies every rate-limit window),
@@ -153,7 +153,9 @@ export interface DiscordEmulator {
 }
 
 export async function startDiscordEmulator(options: DiscordEmulatorOptions = {}): Promise<DiscordEmulator> {
-  const token = options.token ?? "emulator-token";
+  // A token of its own per emulator, as every bot has its own: a bot left running by an earlier test
+  // that reaches this emulator on a reused port is refused (401, close 4004) instead of taking sessions.
+  const token = options.token ?? `emulator-token-${crypto.randomUUID()}`;
   const timeScale = options.timeScale ?? 1;
   const rl = options.rateLimits ?? {};
   const privileged: PrivilegedIntents = {
