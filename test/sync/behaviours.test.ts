@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { APIMessage } from "discord-api-types/v10";
 import { tempDir } from "../db/helpers.ts";
-import { startSyncBot, type SyncBot, type SyncBotOptions } from "./support/bot.ts";
+import { endpointsOf, startSyncBot, type SyncBot, type SyncBotOptions } from "./support/bot.ts";
 import { createWorld, disagreements, requestsBreakingSpecs, seedDatabase, type World, type WorldSpec } from "./support/world.ts";
 
 interface Setup {
@@ -24,11 +24,7 @@ async function setup(spec: Partial<WorldSpec> = {}, botOptions: Partial<SyncBotO
   const dir = tempDir("rankbridge-sync-behaviour-");
   const databasePath = join(dir.dir, "rankbridge.sqlite");
   const bot = await startSyncBot({
-    discordApiUrl: world.discord.restBase,
-    discordToken: world.discord.token,
-    robloxUrlTemplate: world.roblox.urlTemplate,
-    robloxApiKey: world.apiKey,
-    groupId: world.groupId,
+    ...endpointsOf(world),
     databasePath,
     timeScale,
     ...botOptions,
@@ -249,11 +245,7 @@ describe("shutdown", () => {
       await bot.close();
 
       reopened = await startSyncBot({
-        discordApiUrl: world.discord.restBase,
-        discordToken: world.discord.token,
-        robloxUrlTemplate: world.roblox.urlTemplate,
-        robloxApiKey: world.apiKey,
-        groupId: world.groupId,
+        ...endpointsOf(world),
         databasePath: env.databasePath,
         timeScale: 0.2,
       });

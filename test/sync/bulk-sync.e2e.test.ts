@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { planRankLookup } from "../../src/roblox/planner.ts";
 import { tempDir } from "../db/helpers.ts";
-import { startSyncBot, type SyncBot } from "./support/bot.ts";
+import { endpointsOf, startSyncBot, type SyncBot } from "./support/bot.ts";
 import { createWorld, disagreements, requestsBreakingSpecs, seedDatabase, type World } from "./support/world.ts";
 
 const TIME_SCALE = 0.05;
@@ -20,11 +20,7 @@ beforeAll(async () => {
   const dir = tempDir("rankbridge-sync-e2e-");
   cleanup = dir.cleanup;
   bot = await startSyncBot({
-    discordApiUrl: world.discord.restBase,
-    discordToken: world.discord.token,
-    robloxUrlTemplate: world.roblox.urlTemplate,
-    robloxApiKey: world.apiKey,
-    groupId: world.groupId,
+    ...endpointsOf(world),
     databasePath: join(dir.dir, "rankbridge.sqlite"),
     timeScale: TIME_SCALE,
     tuning: { progressIntervalMs: 200 },

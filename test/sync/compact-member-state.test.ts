@@ -13,7 +13,7 @@ import { collectMemberRoles, type MemberRolesChunk, type MemberRolesPort } from 
 import { MAX_MEMBERS_FILLED_IN, MemberSnapshots } from "../../src/sync/member-snapshots.ts";
 import { tempDir } from "../db/helpers.ts";
 import { eventually } from "../support/eventually.ts";
-import { startSyncBot, type SyncBot } from "./support/bot.ts";
+import { endpointsOf, startSyncBot, type SyncBot } from "./support/bot.ts";
 import { createWorld, disagreements, seedDatabase, type World } from "./support/world.ts";
 
 const GUILD = "100000000000000001";
@@ -137,11 +137,7 @@ describe("reconciled from the compact state (emulators, 1,500-member guild strea
     const dir = tempDir("rankbridge-compact-state-");
     cleanup = dir.cleanup;
     bot = await startSyncBot({
-      discordApiUrl: world.discord.restBase,
-      discordToken: world.discord.token,
-      robloxUrlTemplate: world.roblox.urlTemplate,
-      robloxApiKey: world.apiKey,
-      groupId: world.groupId,
+      ...endpointsOf(world),
       databasePath: join(dir.dir, "rankbridge.sqlite"),
       timeScale: TIME_SCALE,
       logLevel: "debug",

@@ -12,7 +12,7 @@ import { GatewayDispatchEvents } from "discord-api-types/v10";
 import { join } from "node:path";
 import { tempDir } from "../db/helpers.ts";
 import { eventually } from "../support/eventually.ts";
-import { startSyncBot, type SyncBot, type SyncBotOptions } from "./support/bot.ts";
+import { endpointsOf, startSyncBot, type SyncBot, type SyncBotOptions } from "./support/bot.ts";
 import { createWorld, disagreements, requestsBreakingSpecs, seedDatabase, type World, type WorldSpec } from "./support/world.ts";
 
 interface Setup {
@@ -26,11 +26,7 @@ async function setup(spec: Partial<WorldSpec> = {}, botOptions: Partial<SyncBotO
   const world = await createWorld({ groupSize: 300, guildSize: 130, linked: 100, mismatchedShare: 0.2, timeScale, robloxWindowMs: 60_000 * timeScale, ...spec });
   const dir = tempDir("rankbridge-fail-safe-");
   const bot = await startSyncBot({
-    discordApiUrl: world.discord.restBase,
-    discordToken: world.discord.token,
-    robloxUrlTemplate: world.roblox.urlTemplate,
-    robloxApiKey: world.apiKey,
-    groupId: world.groupId,
+    ...endpointsOf(world),
     databasePath: join(dir.dir, "rankbridge.sqlite"),
     timeScale,
     robloxRetry: { baseDelayMs: 10, maxDelayMs: 40, maxRetries: 3 },

@@ -9,7 +9,7 @@ import { ComponentType, InteractionType, type APIMessage } from "discord-api-typ
 import { tempDir } from "../db/helpers.ts";
 import { answerOf, readable, runCommand } from "../support/discord-user.ts";
 import { eventually } from "../support/eventually.ts";
-import { startSyncBot, type SyncBot } from "./support/bot.ts";
+import { endpointsOf, startSyncBot, type SyncBot } from "./support/bot.ts";
 import { createWorld, seedDatabase, type World } from "./support/world.ts";
 
 async function setup(): Promise<{ world: World; bot: SyncBot; leavers: World["linked"]; close(): Promise<void> }> {
@@ -17,11 +17,7 @@ async function setup(): Promise<{ world: World; bot: SyncBot; leavers: World["li
   const world = await createWorld({ groupSize: 300, guildSize: 130, linked: 100, mismatchedShare: 0.2, timeScale, robloxWindowMs: 60_000 * timeScale });
   const dir = tempDir("rankbridge-held-run-");
   const bot = await startSyncBot({
-    discordApiUrl: world.discord.restBase,
-    discordToken: world.discord.token,
-    robloxUrlTemplate: world.roblox.urlTemplate,
-    robloxApiKey: world.apiKey,
-    groupId: world.groupId,
+    ...endpointsOf(world),
     databasePath: join(dir.dir, "rankbridge.sqlite"),
     timeScale,
     tuning: { progressIntervalMs: 100 },

@@ -13,7 +13,7 @@ import { DiscordGuilds } from "../../src/discord/guilds.ts";
 import { collectMemberRoles, type MemberRolesChunk, type MemberRolesPort } from "../../src/sync/member-roles.ts";
 import { MemberSnapshots } from "../../src/sync/member-snapshots.ts";
 import { tempDir } from "../db/helpers.ts";
-import { startSyncBot, type SyncBot } from "./support/bot.ts";
+import { endpointsOf, startSyncBot, type SyncBot } from "./support/bot.ts";
 import { createWorld, disagreements, seedDatabase, type World } from "./support/world.ts";
 
 const GUILD = "100000000000000001";
@@ -274,11 +274,7 @@ describe("/sync dry-run:true, then /sync: the second run reuses the member list"
     const dir = tempDir("rankbridge-member-snapshots-");
     cleanup = dir.cleanup;
     bot = await startSyncBot({
-      discordApiUrl: world.discord.restBase,
-      discordToken: world.discord.token,
-      robloxUrlTemplate: world.roblox.urlTemplate,
-      robloxApiKey: world.apiKey,
-      groupId: world.groupId,
+      ...endpointsOf(world),
       databasePath: join(dir.dir, "rankbridge.sqlite"),
       timeScale: TIME_SCALE,
       logLevel: "debug",

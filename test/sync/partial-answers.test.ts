@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { tempDir } from "../db/helpers.ts";
 import { eventually } from "../support/eventually.ts";
-import { startSyncBot, type SyncBot } from "./support/bot.ts";
+import { endpointsOf, startSyncBot, type SyncBot } from "./support/bot.ts";
 import { createWorld, disagreements, seedDatabase, type World, type WorldSpec } from "./support/world.ts";
 
 async function setup(spec: Partial<WorldSpec> = {}): Promise<{ world: World; bot: SyncBot; ranked: () => number; close(): Promise<void> }> {
@@ -15,11 +15,7 @@ async function setup(spec: Partial<WorldSpec> = {}): Promise<{ world: World; bot
   const world = await createWorld({ groupSize: 300, guildSize: 130, linked: 100, mismatchedShare: 0.1, timeScale, robloxWindowMs: 60_000 * timeScale, ...spec });
   const dir = tempDir("rankbridge-partial-");
   const bot = await startSyncBot({
-    discordApiUrl: world.discord.restBase,
-    discordToken: world.discord.token,
-    robloxUrlTemplate: world.roblox.urlTemplate,
-    robloxApiKey: world.apiKey,
-    groupId: world.groupId,
+    ...endpointsOf(world),
     databasePath: join(dir.dir, "rankbridge.sqlite"),
     timeScale,
     robloxRetry: { baseDelayMs: 10, maxDelayMs: 40, maxRetries: 2 },

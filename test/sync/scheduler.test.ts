@@ -6,7 +6,7 @@ import { AUTOMATIC_SYNC_STARTED, SyncScheduler, guildOnShards } from "../../src/
 import { shardForGuild } from "../emulators/discord/index.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { memoryDb, tempDir } from "../db/helpers.ts";
-import { startSyncBot, type SyncBot } from "./support/bot.ts";
+import { endpointsOf, startSyncBot, type SyncBot } from "./support/bot.ts";
 import { createWorld, disagreements, seedDatabase, type World } from "./support/world.ts";
 
 describe("background sync against the emulators", () => {
@@ -20,11 +20,7 @@ describe("background sync against the emulators", () => {
     const dir = tempDir("rankbridge-sync-scheduler-");
     cleanup = dir.cleanup;
     bot = await startSyncBot({
-      discordApiUrl: world.discord.restBase,
-      discordToken: world.discord.token,
-      robloxUrlTemplate: world.roblox.urlTemplate,
-      robloxApiKey: world.apiKey,
-      groupId: world.groupId,
+      ...endpointsOf(world),
       databasePath: join(dir.dir, "rankbridge.sqlite"),
       timeScale: TIME_SCALE,
       syncInterval: "2s",

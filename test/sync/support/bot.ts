@@ -17,6 +17,7 @@ import type { MemberSnapshots } from "../../../src/sync/member-snapshots.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "../../../src/sync/pacer.ts";
 import type { SyncScheduler } from "../../../src/sync/scheduler.ts";
 import { createInProcessBot, type LogLine } from "../../support/in-process-bot.ts";
+import type { World } from "./world.ts";
 
 export type { LogLine } from "../../support/in-process-bot.ts";
 
@@ -26,6 +27,17 @@ export interface BotEndpoints {
   robloxUrlTemplate: string;
   robloxApiKey: string;
   groupId: number;
+}
+
+/** Where a world's emulators answer, and the group and key the bot acts with there. */
+export function endpointsOf(world: Pick<World, "discord" | "roblox" | "apiKey" | "groupId">): BotEndpoints {
+  return {
+    discordApiUrl: world.discord.restBase,
+    discordToken: world.discord.token,
+    robloxUrlTemplate: world.roblox.urlTemplate,
+    robloxApiKey: world.apiKey,
+    groupId: world.groupId,
+  };
 }
 
 export interface SyncBotOptions extends BotEndpoints {
