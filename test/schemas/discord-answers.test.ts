@@ -17,7 +17,7 @@ import {
   discordUser,
   parseDiscord,
 } from "../../src/discord/schemas.ts";
-import { hasField, requiredFieldPaths, specExample, withoutField } from "../support/spec-examples.ts";
+import { caught, hasField, requiredFieldPaths, specExample, withoutField } from "../support/spec-examples.ts";
 
 const SPEC = "discord-openapi.json";
 
@@ -30,15 +30,6 @@ const ENDPOINTS: { method: string; path: string; schema: z.ZodType }[] = [
   { method: "POST", path: "/guilds/{guild_id}/roles", schema: discordRole },
   { method: "POST", path: "/users/@me/channels", schema: discordChannelRef },
 ];
-
-function caught(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a malformed-answer error, got none");
-}
 
 describe("Discord answers are parsed at the edge", () => {
   for (const { method, path, schema } of ENDPOINTS) {

@@ -8,7 +8,7 @@ import type { z } from "zod";
 import { parseAnswer, RobloxMalformedAnswerError } from "../../src/roblox/schemas.ts";
 import * as wire from "../../src/roblox/wire.ts";
 import { auditLogPage } from "../../src/roblox/audit-log-schema.ts";
-import { hasField, requiredFieldPaths, specExample, withoutField } from "../support/spec-examples.ts";
+import { caught, hasField, requiredFieldPaths, specExample, withoutField } from "../support/spec-examples.ts";
 
 const SPEC = "roblox-openapi.subset.json";
 
@@ -30,15 +30,6 @@ const ENDPOINTS: { method: string; path: string; schema: z.ZodType }[] = [
   { method: "GET", path: "/v1/groups/{groupId}/membership", schema: wire.legacyOwnMembership },
   { method: "GET", path: "/legacy-groups/v1/groups/{groupId}/audit-log", schema: auditLogPage },
 ];
-
-function caught(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a malformed-answer error, got none");
-}
 
 describe("Roblox answers are parsed at the edge", () => {
   for (const { method, path, schema } of ENDPOINTS) {

@@ -119,3 +119,13 @@ export function hasField(value: unknown, path: string): boolean {
   }
   return true;
 }
+
+/** The error `run` throws; a run that throws none fails the test. */
+export function caught(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a malformed-answer error, got none");
+}
