@@ -100,6 +100,8 @@ export const guildSettings = sqliteTable("guild_settings", {
    */
   massChangePercent: integer("mass_change_percent"),
   massChangeMembers: integer("mass_change_members"),
+  /** Roblox accounts younger than this many days cannot link; 0 = off. */
+  minAccountAgeDays: integer("min_account_age_days").notNull().default(0),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

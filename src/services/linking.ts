@@ -15,6 +15,7 @@ import type { RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { RobloxSignIn, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContexts } from "./guild-context.ts";
+import { AccountAgeGate } from "./account-age-gate.ts";
 import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
 import { describeRoles, LinkRoles, roleOutcome } from "./link-roles.ts";
 import { LinkRecorder, linkSnapshot, tryAgainLaterOnTransientFailure } from "./link-recorder.ts";
@@ -72,6 +73,7 @@ export class LinkingService {
   readonly #ttlMs: number;
   readonly #roles: LinkRoles;
   readonly #recorder: LinkRecorder;
+  readonly #ageGate: AccountAgeGate;
 
   constructor(options: LinkingServiceOptions) {
     this.#repositories = options.repositories;
@@ -82,6 +84,7 @@ export class LinkingService {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? cryptoRandom;
     this.#ttlMs = options.challengeTtlMs ?? LINK_CHALLENGE_TTL_MS;
+    this.#ageGate = new AccountAgeGate(options.audit, this.#now);
     this.#roles = new LinkRoles({ guilds: options.guilds, contexts: options.contexts, logger: this.#logger });
     this.#recorder = new LinkRecorder({
       repositories: options.repositories,
@@ -121,13 +124,20 @@ export class LinkingService {
     const context = await this.#contexts.resolve(guildId);
     // Two reads, each shared with other members' lookups of the same moment (batched requests).
     const waitMs = () => context.roblox.lookupWaitMs("username") + context.roblox.lookupWaitMs("membership");
+    const gated = this.#ageGate.isOn(context);
     const { user, membership } = await noticeLongWaits(waitMs, options.onWait, async () => {
       const found = await tryAgainLaterOnTransientFailure(() => context.roblox.usersByUsernames([name]));
       const user = found.get(name.toLowerCase());
       if (!user) {
         throw new LinkingError("unknown-username", { robloxUsername: name });
       }
-      return { user, membership: await this.#recorder.membership(context, user.id) };
+      // With an age gate the profile is read now too, so a young account learns its date before editing its About.
+      const [membership, profile] = await Promise.all([
+        this.#recorder.membership(context, user.id),
+        gated ? tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(user.id)) : undefined,
+      ]);
+      if (profile) this.#ageGate.require(context, discordId, user, profile.createdMs);
+      return { user, membership };
     });
     if (!membership) throw new NotInGroupError(context.groupId, user.name);
 
@@ -187,6 +197,8 @@ export class LinkingService {
         this.#recorder.membership(context, robloxUserId),
       ]),
     );
+    // Checked again at the link itself: the gate may have been set since /link-roblox.
+    this.#ageGate.require(context, discordId, profile, profile.createdMs);
     const check = checkProfileForPhrase(profile.about, challenge.phrase);
     if (check.status !== "found") {
       const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
@@ -230,6 +242,8 @@ export class LinkingService {
       const context = await this.#contexts.resolve(guildId);
       return (await tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(robloxUserId))).name;
     });
+    // Refused before the confirmation page, so nobody is asked to confirm a link that cannot be made.
+    await this.#ageGate.requireReading(await this.#contexts.resolve(proof.guildId), proof.discordId, { id: proof.robloxUserId, name: proof.robloxUsername });
     const [guild, member] = await Promise.all([this.#guilds.guild(proof.guildId), this.#guilds.member(proof.guildId, proof.discordId)]);
     return {
       ...proof,
@@ -246,6 +260,8 @@ export class LinkingService {
   async confirmOAuth(params: { state?: string; csrfToken?: string }, browserNonce: string | undefined): Promise<LinkCompleted> {
     const proof = this.#requireOAuth().confirm(params, browserNonce);
     const context = await this.#contexts.resolve(proof.guildId);
+    // Checked again at the link itself: the gate may have been set since the sign-in.
+    await this.#ageGate.requireReading(context, proof.discordId, { id: proof.robloxUserId, name: proof.robloxUsername });
     return this.#recorder.complete(context, proof.discordId, { robloxUserId: proof.robloxUserId, robloxUsername: proof.robloxUsername, method: "oauth" });
   }
 
