@@ -4,6 +4,7 @@ import { storedBindsToReview } from "../../services/bind-review.ts";
 import type { RobloxAccess } from "../../services/roblox-access.ts";
 import { formatDuration } from "../../sync/schedule.ts";
 import { massChangeField } from "./config-mass-change.ts";
+import { minAccountAgeWording } from "../views/gates.ts";
 import { describeBindsToReview } from "./bind-wording.ts";
 import { requireAdmin } from "./guards.ts";
 import { LADDER_COLOUR } from "./list-ranks.ts";
@@ -39,6 +40,7 @@ export async function showSettings(deps: ConfigCommandDependencies, { interactio
       name: "Members who leave the group",
       value: `${settings?.leftGroupPolicy ?? "remove"}: ${LEFT_GROUP_EXPLANATIONS[settings?.leftGroupPolicy ?? "remove"]}` },
     massChangeField(settings),
+    minAccountAgeWording.field(settings?.minAccountAgeDays ?? 0),
     {
       name: "Background sync covers",
       value: filter?.length

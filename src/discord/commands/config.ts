@@ -1,8 +1,9 @@
-/** `/config`: the definition of its nine subcommands and which handler answers each. */
+/** `/config`: the definition of its subcommands and which handler answers each. */
 import { ApplicationCommandOptionType, ChannelType } from "discord-api-types/v10";
 import { LEFT_GROUP_POLICIES } from "../../db/schema.ts";
 import { API_KEY_ACTION, askForApiKey, clearApiKey, storeApiKey } from "./config-api-key.ts";
 import { MASS_CHANGE_SUBCOMMAND, massChangeSubcommand, setMassChangeThreshold } from "./config-mass-change.ts";
+import { MIN_ACCOUNT_AGE_SUBCOMMAND, minAccountAgeSubcommand, setMinAccountAge } from "./config-account-age.ts";
 import type { SecretBox } from "../../security/secrets.ts";
 import type { AuditTrail } from "../../services/audit-trail.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
@@ -99,6 +100,7 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
               max_length: 1_000 },
           ] },
         massChangeSubcommand,
+        minAccountAgeSubcommand,
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "api-key",
@@ -128,6 +130,8 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
           return setSyncRanks(deps, context, options);
         case MASS_CHANGE_SUBCOMMAND:
           return setMassChangeThreshold(deps, context, options, changeSetting);
+        case MIN_ACCOUNT_AGE_SUBCOMMAND:
+          return setMinAccountAge(deps, context, options);
         case "api-key":
           return askForApiKey(deps, context);
         case "api-key-clear":
