@@ -1,6 +1,7 @@
 /** Storage layer entry point: open the database, then build the repositories on it. */
 import type { Db } from "./client.ts";
 import { createAuditRepository } from "./repositories/audit.ts";
+import { createBindRepository } from "./repositories/binds.ts";
 import type { RepositoryOptions } from "./repositories/common.ts";
 import { createGuildRepository } from "./repositories/guilds.ts";
 import { createLinkChallengeRepository } from "./repositories/linkChallenges.ts";
@@ -20,6 +21,7 @@ export function createRepositories(db: Db, options?: RepositoryOptions) {
   return {
     guilds: createGuildRepository(db, options),
     ranks: createRankRepository(db, options),
+    binds: createBindRepository(db, options),
     members: createMemberRepository(db, options),
     linkChallenges: createLinkChallengeRepository(db, options),
     audit: createAuditRepository(db, options),

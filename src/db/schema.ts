@@ -23,6 +23,14 @@ export type EpochMs = number;
 export const LEFT_GROUP_POLICIES = ["remove", "flag"] as const;
 export type LeftGroupPolicy = (typeof LEFT_GROUP_POLICIES)[number];
 
+/** What happens to a linked member who is not in the guild's Roblox group (design §3.1). */
+export const GROUP_LOCK_MODES = ["off", "remove-roles", "kick"] as const;
+export type GroupLockMode = (typeof GROUP_LOCK_MODES)[number];
+
+/** Kinds of bind; src/ranks/binds.ts defines what each matches. */
+export const BIND_KINDS = ["rank", "range", "linked", "unlinked"] as const;
+export type BindKind = (typeof BIND_KINDS)[number];
+
 export const VERIFICATION_METHODS = ["profile-phrase", "oauth"] as const;
 export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
 
@@ -100,6 +108,18 @@ export const guildSettings = sqliteTable("guild_settings", {
    */
   massChangePercent: integer("mass_change_percent"),
   massChangeMembers: integer("mass_change_members"),
+  /** Linked members hold this role; null: none. */
+  verifiedRoleId: text("verified_role_id"),
+  /** Members who are not linked hold this role; null: none. */
+  unverifiedRoleId: text("unverified_role_id"),
+  /** Nickname template for linked members (src/ranks/nickname.ts); null: nicknames are left alone. */
+  nicknameTemplate: text("nickname_template"),
+  /**
+   * A linked member not in the group: "off" leaves them, "remove-roles" takes their bound roles,
+   * "kick" removes them from the guild. null: follow left_group_policy (remove → remove-roles,
+   * flag → off), so guilds set up before group lock keep their behaviour.
+   */
+  groupLockMode: text("group_lock_mode", { enum: GROUP_LOCK_MODES }),
   /** Roblox accounts younger than this many days cannot link; 0 = off. */
   minAccountAgeDays: integer("min_account_age_days").notNull().default(0),
   createdAt: createdAt(),
@@ -116,7 +136,11 @@ export const ranks = sqliteTable(
     name: text("name").notNull(),
     robloxRoleId: integer("roblox_role_id").notNull(),
     robloxRank: integer("roblox_rank").notNull(),
-    discordRoleId: text("discord_role_id"),
+    /**
+     * Retired: the rank's own Discord role now lives in `binds` (the rank bind with rank_role = 1),
+     * where the binds migration copied it. Kept, unread and unwritten, so that migration is additive.
+     */
+    legacyDiscordRoleId: text("discord_role_id"),
     pointsRequired: integer("points_required").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -126,6 +150,45 @@ export const ranks = sqliteTable(
     index("ranks_guild_position_idx").on(t.guildId, t.position),
     check("ranks_roblox_rank_range", sql`${t.robloxRank} BETWEEN 0 AND 255`),
     check("ranks_position_nonneg", sql`${t.position} >= 0`),
+  ],
+);
+
+/**
+ * Binds (design §3.1): a condition and the Discord roles it gives. `rank_role` marks the one rank
+ * bind per rank that is the rank's own Discord role (what `/ranks import` binds, what the ladder
+ * reads as "the member shows this rank"); every other bind only adds roles.
+ */
+export const binds = sqliteTable(
+  "binds",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    guildId: text("guild_id").notNull(),
+    kind: text("kind", { enum: BIND_KINDS }).notNull(),
+    /** kind = rank: the ladder rank; the bind goes with the rank. */
+    rankId: integer("rank_id").references(() => ranks.id, { onDelete: "cascade" }),
+    /** kind = range: the Roblox group and rank numbers (0 = not in the group). */
+    groupId: integer("group_id"),
+    minRank: integer("min_rank"),
+    maxRank: integer("max_rank"),
+    /** Discord role ids it gives, a JSON array of snowflake strings. */
+    roleIds: text("role_ids", { mode: "json" }).$type<string[]>().notNull(),
+    rankRole: integer("rank_role", { mode: "boolean" }).notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("binds_guild_idx").on(t.guildId, t.id),
+    index("binds_rank_idx").on(t.rankId),
+    // A rank has at most one role of its own.
+    uniqueIndex("binds_rank_role_uq").on(t.rankId).where(sql`rank_role = 1`),
+    check(
+      "binds_kind_fields",
+      sql`(${t.kind} = 'rank' AND ${t.rankId} IS NOT NULL AND ${t.groupId} IS NULL)
+        OR (${t.kind} = 'range' AND ${t.rankId} IS NULL AND ${t.groupId} IS NOT NULL
+            AND ${t.minRank} BETWEEN 0 AND 255 AND ${t.maxRank} BETWEEN 0 AND 255 AND ${t.minRank} <= ${t.maxRank})
+        OR (${t.kind} IN ('linked', 'unlinked') AND ${t.rankId} IS NULL AND ${t.groupId} IS NULL)`,
+    ),
+    check("binds_rank_role_is_rank", sql`${t.rankRole} = 0 OR ${t.kind} = 'rank'`),
   ],
 );
 
@@ -291,7 +354,10 @@ export const meta = sqliteTable("meta", {
 
 export type GuildSettings = typeof guildSettings.$inferSelect;
 export type NewGuildSettings = typeof guildSettings.$inferInsert;
-export type Rank = typeof ranks.$inferSelect;
+/** A rank row as the repositories return it: its own Discord role read from its rank bind. */
+export type Rank = Omit<typeof ranks.$inferSelect, "legacyDiscordRoleId"> & { discordRoleId: string | null };
+export type BindRow = typeof binds.$inferSelect;
+export type NewBindRow = typeof binds.$inferInsert;
 export type NewRank = typeof ranks.$inferInsert;
 export type Member = typeof members.$inferSelect;
 export type NewMember = typeof members.$inferInsert;

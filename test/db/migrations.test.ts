@@ -12,6 +12,7 @@ import { repoRoot, tempDir } from "./helpers.ts";
 const drizzleDir = join(repoRoot, "drizzle");
 const APP_TABLES = [
   "audit_log",
+  "binds",
   "guild_settings",
   "link_challenges",
   "members",

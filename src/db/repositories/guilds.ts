@@ -2,6 +2,7 @@ import { eq, isNotNull } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import {
   auditLog,
+  binds,
   guildSettings,
   linkChallenges,
   members,
@@ -49,6 +50,7 @@ export function createGuildRepository(db: Db, options?: RepositoryOptions) {
     atomically(db, () => {
       // Members first: their rank FK points at ranks. Sync items go with their runs (cascade).
       db.delete(members).where(eq(members.guildId, guildId)).run();
+      db.delete(binds).where(eq(binds.guildId, guildId)).run();
       db.delete(ranks).where(eq(ranks.guildId, guildId)).run();
       db.delete(linkChallenges).where(eq(linkChallenges.guildId, guildId)).run();
       db.delete(auditLog).where(eq(auditLog.guildId, guildId)).run();

@@ -1,7 +1,30 @@
+/**
+ * The rank ladder of each guild. A rank's own Discord role is stored as its rank bind (binds table,
+ * rank_role = 1) and read back here as `discordRoleId`, so the ladder and the binds never disagree.
+ */
 import { and, asc, eq, notInArray, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { ranks, type Rank } from "../schema.ts";
+import { createBindRepository } from "./binds.ts";
 import { assertInteger, atomically, clockOf, p, type RepositoryOptions } from "./common.ts";
+
+/** The rank row with its own Discord role, read from its rank bind. */
+const rankColumns = {
+  id: ranks.id,
+  guildId: ranks.guildId,
+  position: ranks.position,
+  name: ranks.name,
+  robloxRoleId: ranks.robloxRoleId,
+  robloxRank: ranks.robloxRank,
+  // Written out in full: drizzle leaves a single table's columns unqualified, and "id" inside the
+  // subquery would name the bind's id.
+  discordRoleId: sql<
+    string | null
+  >`(select json_extract(b.role_ids, '$[0]') from binds b where b.rank_id = "ranks"."id" and b.rank_role = 1)`,
+  pointsRequired: ranks.pointsRequired,
+  createdAt: ranks.createdAt,
+  updatedAt: ranks.updatedAt,
+};
 
 /** One rung of a ladder being imported. */
 export interface LadderEntry {
@@ -33,14 +56,15 @@ export type RankRepository = ReturnType<typeof createRankRepository>;
 
 export function createRankRepository(db: Db, options?: RepositoryOptions) {
   const now = clockOf(options);
+  const bindRepository = createBindRepository(db, options);
   const listStmt = db
-    .select()
+    .select(rankColumns)
     .from(ranks)
     .where(eq(ranks.guildId, p("guildId")))
     .orderBy(asc(ranks.position), asc(ranks.id))
     .prepare();
   const getStmt = db
-    .select()
+    .select(rankColumns)
     .from(ranks)
     .where(and(eq(ranks.guildId, p("guildId")), eq(ranks.id, p("rankId"))))
     .prepare();
@@ -56,7 +80,7 @@ export function createRankRepository(db: Db, options?: RepositoryOptions) {
 
   function findByRobloxRoleId(guildId: string, robloxRoleId: number): Rank | undefined {
     return db
-      .select()
+      .select(rankColumns)
       .from(ranks)
       .where(and(eq(ranks.guildId, guildId), eq(ranks.robloxRoleId, robloxRoleId)))
       .get();
@@ -65,21 +89,16 @@ export function createRankRepository(db: Db, options?: RepositoryOptions) {
   /** Case-insensitive, for autocomplete answers and typed rank names. */
   function findByName(guildId: string, name: string): Rank | undefined {
     return db
-      .select()
+      .select(rankColumns)
       .from(ranks)
       .where(and(eq(ranks.guildId, guildId), sql`lower(${ranks.name}) = lower(${name})`))
       .orderBy(asc(ranks.position))
       .get();
   }
 
-  /** Ranks bound to this Discord role (several ranks may share one role). */
+  /** Ranks whose own Discord role is this one. */
   function findByDiscordRoleId(guildId: string, discordRoleId: string): Rank[] {
-    return db
-      .select()
-      .from(ranks)
-      .where(and(eq(ranks.guildId, guildId), eq(ranks.discordRoleId, discordRoleId)))
-      .orderBy(asc(ranks.position))
-      .all();
+    return list(guildId).filter((rank) => rank.discordRoleId === discordRoleId);
   }
 
   /**
@@ -103,10 +122,7 @@ export function createRankRepository(db: Db, options?: RepositoryOptions) {
       const at = now();
       const added: Rank[] = [];
       entries.forEach((e, position) => {
-        const kept = {
-          ...(e.discordRoleId !== undefined && { discordRoleId: e.discordRoleId }),
-          ...(e.pointsRequired !== undefined && { pointsRequired: e.pointsRequired }),
-        };
+        const kept = e.pointsRequired !== undefined ? { pointsRequired: e.pointsRequired } : {};
         const row = db
           .insert(ranks)
           .values({
@@ -123,33 +139,42 @@ export function createRankRepository(db: Db, options?: RepositoryOptions) {
             target: [ranks.guildId, ranks.robloxRoleId],
             set: { position, name: e.name, robloxRank: e.robloxRank, ...kept, updatedAt: at },
           })
-          .returning()
+          .returning({ id: ranks.id })
           .get();
-        if (!before.has(e.robloxRoleId)) added.push(row);
+        if (e.discordRoleId !== undefined) bindRepository.setRankRole(guildId, row.id, e.discordRoleId);
+        if (!before.has(e.robloxRoleId)) added.push(get(guildId, row.id)!);
       });
 
       const keep = [...seen];
-      const removed = db
+      // Their binds go with them (ON DELETE CASCADE).
+      const removedIds = db
         .delete(ranks)
         .where(
           keep.length > 0
             ? and(eq(ranks.guildId, guildId), notInArray(ranks.robloxRoleId, keep))
             : eq(ranks.guildId, guildId),
         )
-        .returning()
+        .returning({ robloxRoleId: ranks.robloxRoleId })
         .all();
+      const removed = removedIds.map((row) => before.get(row.robloxRoleId)!);
       return { ladder: list(guildId), added, removed };
     });
   }
 
   function edit(guildId: string, rankId: number, patch: RankPatch): Rank | undefined {
-    const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as RankPatch;
-    return db
-      .update(ranks)
-      .set({ ...set, updatedAt: now() })
-      .where(and(eq(ranks.guildId, guildId), eq(ranks.id, rankId)))
-      .returning()
-      .get();
+    const { discordRoleId, ...columns } = patch;
+    const set = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined)) as Omit<RankPatch, "discordRoleId">;
+    return atomically(db, () => {
+      const row = db
+        .update(ranks)
+        .set({ ...set, updatedAt: now() })
+        .where(and(eq(ranks.guildId, guildId), eq(ranks.id, rankId)))
+        .returning({ id: ranks.id })
+        .get();
+      if (!row) return undefined;
+      if (discordRoleId !== undefined) bindRepository.setRankRole(guildId, rankId, discordRoleId);
+      return get(guildId, rankId);
+    });
   }
 
   function bind(guildId: string, rankId: number, discordRoleId: string): Rank | undefined {
@@ -160,14 +185,16 @@ export function createRankRepository(db: Db, options?: RepositoryOptions) {
     return edit(guildId, rankId, { discordRoleId: null });
   }
 
-  /** Clears every binding to a Discord role (the role was deleted); returns the affected ranks. */
+  /**
+   * The Discord role was deleted: no bind gives it any more. Returns the ranks whose own role it
+   * was, as they were.
+   */
   function unbindDiscordRole(guildId: string, discordRoleId: string): Rank[] {
-    return db
-      .update(ranks)
-      .set({ discordRoleId: null, updatedAt: now() })
-      .where(and(eq(ranks.guildId, guildId), eq(ranks.discordRoleId, discordRoleId)))
-      .returning()
-      .all();
+    return atomically(db, () => {
+      const affected = findByDiscordRoleId(guildId, discordRoleId);
+      bindRepository.forgetRole(guildId, discordRoleId);
+      return affected;
+    });
   }
 
   return { list, get, findByRobloxRoleId, findByName, findByDiscordRoleId, replace, edit, bind, unbind, unbindDiscordRole };
