@@ -8,6 +8,14 @@ import type { SecretBox } from "../../security/secrets.ts";
 import type { AuditTrail } from "../../services/audit-trail.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
 import type { AdminCheckDependencies, DefaultSyncPeriod, SomeRepositories } from "./dependencies.ts";
+import type { BindCheckDependencies } from "./bind-checks.ts";
+import {
+  setMemberRoleSetting,
+  UNVERIFIED_ROLE_SUBCOMMAND,
+  unverifiedRoleSubcommand,
+  VERIFIED_ROLE_SUBCOMMAND,
+  verifiedRoleSubcommand,
+} from "./config-member-roles.ts";
 import { CommandRefusedError } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
@@ -17,6 +25,7 @@ import { changeSetting, setAdminRole, setGroup, setLeftGroupPolicy, setLogChanne
 
 /** `/config`'s subcommands: the guild's settings, its Roblox access and API key, all audited. */
 export type ConfigCommandDependencies = AdminCheckDependencies &
+  BindCheckDependencies &
   DefaultSyncPeriod & {
     repositories: SomeRepositories<"guilds" | "ranks">;
     contexts: Pick<GuildContexts, "groupIdOf" | "isHome" | "accessFor" | "checkApiKey">;
@@ -101,6 +110,8 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
           ] },
         massChangeSubcommand,
         minAccountAgeSubcommand,
+        verifiedRoleSubcommand,
+        unverifiedRoleSubcommand,
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "api-key",
@@ -132,6 +143,10 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
           return setMassChangeThreshold(deps, context, options, changeSetting);
         case MIN_ACCOUNT_AGE_SUBCOMMAND:
           return setMinAccountAge(deps, context, options);
+        case VERIFIED_ROLE_SUBCOMMAND:
+          return setMemberRoleSetting(deps, context, options, "verified");
+        case UNVERIFIED_ROLE_SUBCOMMAND:
+          return setMemberRoleSetting(deps, context, options, "unverified");
         case "api-key":
           return askForApiKey(deps, context);
         case "api-key-clear":
