@@ -317,7 +317,10 @@ class StandingReader {
     for (const groupId of this.#otherGroupIds) {
       const members = input.otherGroups?.get(groupId);
       if (members) groups.set(groupId, members.get(link.robloxUserId) ?? NO_ROLES);
-      else (unknownGroupIds ??= new Set()).add(groupId);
+      else {
+        unknownGroupIds ??= new Set();
+        unknownGroupIds.add(groupId);
+      }
     }
     return { linked: true, rankIds, groups, ...(unknownGroupIds && { unknownGroupIds }) };
   }
