@@ -51,7 +51,12 @@ export function wireGatewayEvents(client: Client, targets: GatewayEventTargets):
   client.on(GatewayDispatchEvents.GuildMemberAdd, ({ data }) => {
     memberSnapshots.observeAdd(data.guild_id, data.user.id, data.roles);
     bulkSync
-      .onMemberJoin(data.guild_id, { userId: data.user.id, roleIds: data.roles })
+      .onMemberJoin(data.guild_id, {
+        userId: data.user.id,
+        roleIds: data.roles,
+        nick: data.nick ?? null,
+        accountName: data.user.global_name ?? data.user.username,
+      })
       .catch((error) => logger.warn({ err: error, guildId: data.guild_id }, "could not give a joining member their rank"));
   });
   client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => {

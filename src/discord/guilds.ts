@@ -2,7 +2,7 @@ import type { API } from "@discordjs/core";
 import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
-import type { MemberWriteFailure, MemberWriteResult } from "../services/member-role-editor.ts";
+import type { MemberWrite, MemberWriteFailure, MemberWriteResult } from "../services/member-role-editor.ts";
 import type { GuildBotStanding, GuildMemberView, GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
 import type { RankChangeDm } from "../ranks/promotion.ts";
 import { renderRankChangeDm } from "./views/rank-change-dm.ts";
@@ -33,6 +33,8 @@ export function toMemberView(member: APIGuildMember): GuildMemberView {
     userId: user.id,
     username: user.username,
     displayName: member.nick ?? user.global_name ?? user.username,
+    nick: member.nick ?? null,
+    accountName: user.global_name ?? user.username,
     roleIds: member.roles,
   };
 }
@@ -155,6 +157,7 @@ export class DiscordGuilds implements SyncGuilds {
     const botRoleIds = this.#botRoles.get(guildId) ?? (await this.member(guildId, botUserId))?.roleIds ?? [];
     return {
       guild,
+      ownerId: guild.ownerId,
       botRoleIds,
       guildRoles: [...guild.roles.values()],
       botPermissions: permissionsFromRoles(botRoleIds, guild.roles.values(), guildId),
@@ -163,21 +166,27 @@ export class DiscordGuilds implements SyncGuilds {
 
   /** Replaces the member's role set in one request. */
   async setMemberRoles(guildId: string, userId: string, roleIds: string[], reason?: string): Promise<void> {
+    await this.#editMember(guildId, userId, { roles: roleIds }, reason);
+  }
+
+  /** One PATCH with the member's full role set and/or nickname (null resets it). */
+  async #editMember(guildId: string, userId: string, change: MemberWrite, reason?: string): Promise<void> {
     const settle = this.roleEdits?.beginEdit(guildId, userId);
     let after: readonly string[] | undefined;
     try {
-      const member = await this.api.guilds.editMember(guildId, userId, { roles: roleIds }, { reason });
+      const body = { ...(change.roles && { roles: change.roles }), ...(change.nick !== undefined && { nick: change.nick }) };
+      const member = await this.api.guilds.editMember(guildId, userId, body, { reason });
       // Discord answers with the member as the edit left them.
-      after = member ? parseDiscord(`PATCH /guilds/${guildId}/members/${userId}`, discordEditedMember, member).roles : roleIds;
+      after = member ? parseDiscord(`PATCH /guilds/${guildId}/members/${userId}`, discordEditedMember, member).roles : change.roles;
     } finally {
       settle?.(after);
     }
   }
 
-  /** The member-role editor's port: the same request, with Discord's refusal classified instead of thrown. */
-  async writeMemberRoles(guildId: string, userId: string, roleIds: string[], reason: string): Promise<MemberWriteResult> {
+  /** The member editor's port: the same request, with Discord's refusal classified instead of thrown. */
+  async writeMember(guildId: string, userId: string, change: MemberWrite, reason: string): Promise<MemberWriteResult> {
     try {
-      await this.setMemberRoles(guildId, userId, roleIds, reason);
+      await this.#editMember(guildId, userId, change, reason);
       return { ok: true };
     } catch (error) {
       return { ok: false, ...classifyMemberWriteFailure(error) };

@@ -6,7 +6,7 @@
  * The ladder is a set of rank binds too: each rank's own Discord role is a rank bind marked as the
  * rank's role (`rankRole`), so "which rank does this member show in Discord" still has one answer.
  */
-import type { DiscordRoleId, RankId } from "./ladder.ts";
+import type { DiscordRoleId, RankId, RankLadder } from "./ladder.ts";
 
 /** Database id of a stored bind. */
 export type BindId = number;
@@ -85,6 +85,18 @@ export function settingBinds(settings: { readonly verifiedRoleId: DiscordRoleId 
   return binds;
 }
 
+/**
+ * The ladder's own rank roles as rank binds, for callers that have a ladder but no stored binds
+ * (a guild's stored binds already include these, as rank_role binds).
+ */
+export function ladderBinds(ladder: Pick<RankLadder, "ranks">): Bind[] {
+  const binds: Bind[] = [];
+  for (const rank of ladder.ranks) {
+    if (rank.discordRoleId !== null) binds.push({ kind: "rank", rankId: rank.id, origin: { kind: "stored", id: -rank.id, rankRole: true }, roleIds: [rank.discordRoleId] });
+  }
+  return binds;
+}
+
 /** A bind's condition alone (for comparing two binds, or storing one). */
 export function conditionOf(bind: BindCondition): BindCondition {
   switch (bind.kind) {
@@ -115,6 +127,9 @@ export function rangeProblem(minRank: number, maxRank: number): RangeProblem | n
   if (minRank > maxRank) return "min-above-max";
   return null;
 }
+
+/** A member with no Roblox account linked: only unlinked binds (the unverified role) match. */
+export const UNLINKED_STANDING: MemberStanding = Object.freeze({ linked: false, rankIds: Object.freeze([]), groups: new Map() });
 
 const GUEST: readonly HeldRobloxRole[] = Object.freeze([{ roleId: 0, rank: 0 }]);
 

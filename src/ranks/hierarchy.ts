@@ -4,10 +4,12 @@
  * it ourselves and tell the admin how to fix the server instead.
  */
 import type { DiscordRoleId } from "./ladder.ts";
+import type { NicknameSkipReason } from "./nickname.ts";
 
 /** The permission bits rankbridge reasons about (Discord's values). */
 export const DiscordPermission = {
   Administrator: 1n << 3n,
+  ManageNicknames: 1n << 27n,
   ManageRoles: 1n << 28n,
 } as const;
 
@@ -79,6 +81,8 @@ export interface BotStanding {
   readonly guildRoles: Iterable<GuildRole>;
   /** The bot's guild-level permissions (see permissionsFromRoles). */
   readonly botPermissions: bigint;
+  /** The guild owner, whose nickname no bot may change; unknown: nicknames are not attempted. */
+  readonly ownerId?: string;
 }
 
 const ROLES_SETTINGS = "Server Settings → Roles";
@@ -92,6 +96,8 @@ export class RoleHierarchy {
   private readonly botTopRole: GuildRole | undefined;
   private readonly canManageRoles: boolean;
   private readonly verdictCache = new Map<DiscordRoleId, RoleProblem | null>();
+  private readonly canManageNicknames: boolean;
+  private readonly ownerId: string | undefined;
 
   constructor(standing: BotStanding) {
     for (const role of standing.guildRoles) this.rolesById.set(role.id, role);
@@ -102,6 +108,23 @@ export class RoleHierarchy {
     }
     this.botTopRole = top;
     this.canManageRoles = hasPermission(standing.botPermissions, DiscordPermission.ManageRoles);
+    this.canManageNicknames = hasPermission(standing.botPermissions, DiscordPermission.ManageNicknames);
+    this.ownerId = standing.ownerId;
+  }
+
+  /**
+   * Why the bot may not set this member's nickname (checked before any request): no Manage
+   * Nicknames, the guild owner (or an owner we do not know), or a member whose top role is not below the bot's.
+   */
+  nicknameProblem(userId: string, memberRoleIds: readonly DiscordRoleId[]): NicknameSkipReason | null {
+    if (!this.canManageNicknames) return "missing-permission";
+    if (this.ownerId === undefined || userId === this.ownerId) return "guild-owner";
+    if (!this.botTopRole) return "above-bot";
+    for (const roleId of memberRoleIds) {
+      const role = this.rolesById.get(roleId);
+      if (role && compareRolePositions(role, this.botTopRole) >= 0) return "above-bot";
+    }
+    return null;
   }
 
   /** Checks every role the bot wants to add or remove for one member. */

@@ -34,6 +34,8 @@ export interface Rank {
 export interface RobloxMembership {
   readonly roleId: RobloxRoleId;
   readonly rank: number;
+  /** Every role held in the group (Roblox allows several since 2026-03-31); absent: just `roleId`. */
+  readonly roles?: readonly { readonly roleId: RobloxRoleId; readonly rank: number }[];
 }
 
 /** The Roblox rank number of the Guest role (non-members); never part of the ladder. */

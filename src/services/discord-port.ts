@@ -18,6 +18,10 @@ export interface GuildMemberView {
   userId: string;
   username: string;
   displayName: string;
+  /** The server nickname, null when none is set. */
+  nick: string | null;
+  /** Their Discord name without the server nickname (global name, else username): `{discord-name}`. */
+  accountName: string;
   roleIds: string[];
 }
 

@@ -1,5 +1,6 @@
 import type { Repositories, GuildSettings } from "../db/index.ts";
 import type { Logger } from "../observability/logger.ts";
+import { BindSet, settingBinds } from "../ranks/binds.ts";
 import { RankLadder } from "../ranks/ladder.ts";
 import type { RobloxClient } from "../roblox/client.ts";
 import { scopedToGuild } from "../roblox/fair-share.ts";
@@ -30,6 +31,8 @@ export interface GuildContext {
   /** Who may write ranks for this guild: ask `access.writer(groupId)` before any write. */
   access: RobloxAccess;
   ladder: RankLadder;
+  /** Every bind of the guild: its stored binds (the ladder's rank roles among them) and its verified/unverified roles. */
+  binds: BindSet;
 }
 
 export interface GuildContextOptions {
@@ -71,7 +74,8 @@ export class GuildContexts {
     const groupId = this.groupIdOf(guildId, settings);
     if (!groupId) throw new GroupNotConfiguredError(guildId, this.isHome(guildId));
     const access = await this.accessFor(guildId, settings);
-    return { guildId, settings, groupId, roblox: scopedToGuild(access.read, guildId), access, ladder: new RankLadder(repositories.ranks.list(guildId)) };
+    const ladder = new RankLadder(repositories.ranks.list(guildId));
+    return { guildId, settings, groupId, roblox: scopedToGuild(access.read, guildId), access, ladder, binds: guildBinds(repositories, guildId, settings) };
   }
 
   /** The access decision alone (for paths that must not validate the ladder, or have no group yet). */
@@ -142,4 +146,12 @@ export class GuildContexts {
     }
     return client;
   }
+}
+
+/** The guild's binds as the resolver reads them. */
+export function guildBinds(repositories: Pick<Repositories, "binds">, guildId: string, settings: GuildSettings | undefined): BindSet {
+  return new BindSet([
+    ...repositories.binds.list(guildId),
+    ...settingBinds({ verifiedRoleId: settings?.verifiedRoleId ?? null, unverifiedRoleId: settings?.unverifiedRoleId ?? null }),
+  ]);
 }

@@ -9,12 +9,27 @@
  * changing its callers' vocabulary.
  */
 import type { RoleHierarchy, RoleProblem } from "../ranks/hierarchy.ts";
+import type { NicknameSkipReason } from "../ranks/nickname.ts";
 
 /** What should hold for one member afterwards; the rest of their roles is theirs. */
 export interface MemberEdit {
   readonly discordId: string;
   readonly addRoleIds: readonly string[];
   readonly removeRoleIds: readonly string[];
+  /** The nickname they should have (null: none); undefined leaves it alone. Sent in the same PATCH as the roles. */
+  readonly nick?: string | null;
+}
+
+/** What the member holds now; `nick` undefined when not known (the nickname is then set only if it is wanted). */
+export interface MemberNow {
+  readonly roleIds: readonly string[];
+  readonly nick?: string | null;
+}
+
+/** One PATCH /guilds/{guild}/members/{user}: the full role set and/or the nickname. */
+export interface MemberWrite {
+  readonly roles?: string[];
+  readonly nick?: string | null;
 }
 
 /** Why Discord did not take an edit, as the adapter classified its answer. */
@@ -28,16 +43,25 @@ export type MemberWriteFailure = {
 
 export type MemberWriteResult = { readonly ok: true } | ({ readonly ok: false } & MemberWriteFailure);
 
-/** The port the Discord adapter implements: replace a member's roles, and say how it went (never throws for Discord's refusals). */
+/** The port the Discord adapter implements: one member PATCH, and how it went (never throws for Discord's refusals). */
 export interface MemberRolesWriter {
-  writeMemberRoles(guildId: string, userId: string, roleIds: string[], reason: string): Promise<MemberWriteResult>;
+  writeMember(guildId: string, userId: string, change: MemberWrite, reason: string): Promise<MemberWriteResult>;
 }
+
+/** The nickname part of an edit: changed, or skipped and why (it never blocks the roles). */
+export type NicknameOutcome = { readonly kind: "set"; readonly nick: string | null } | { readonly kind: "skipped"; readonly reason: NicknameSkipReason };
 
 export type MemberEditOutcome =
   /** The PATCH went through; `roleIds` is the member's role set now. */
-  | { readonly kind: "updated"; readonly roleIds: readonly string[]; readonly added: readonly string[]; readonly removed: readonly string[] }
+  | {
+      readonly kind: "updated";
+      readonly roleIds: readonly string[];
+      readonly added: readonly string[];
+      readonly removed: readonly string[];
+      readonly nickname?: NicknameOutcome;
+    }
   /** The member already holds exactly what the edit wants (e.g. applied before a restart): nothing sent. */
-  | { readonly kind: "already-applied" }
+  | { readonly kind: "already-applied"; readonly nickname?: NicknameOutcome }
   /** The bot may not touch one of the roles: reported, not attempted. */
   | { readonly kind: "not-attempted"; readonly problems: readonly RoleProblem[] }
   /** Not in the guild (left before or during the edit): nothing to do. */
@@ -57,7 +81,7 @@ export function nextRoleSet(current: readonly string[], change: Omit<MemberEdit,
 export interface MemberRoleEditorOptions {
   writer: MemberRolesWriter;
   /** Asked before every request; a bulk run's is followed live (sync/live-hierarchy.ts). */
-  hierarchy: Pick<RoleHierarchy, "check">;
+  hierarchy: Pick<RoleHierarchy, "check" | "nicknameProblem">;
   /** Waited on before each request (the bulk sync's shared pacer); none for one-off edits. */
   pacer?: { acquire(): Promise<void> };
   /** Shown in the guild's audit log. */
@@ -81,26 +105,48 @@ export class MemberRoleEditor {
     });
   }
 
-  /** `currentRoleIds` undefined: the member is not in the guild. */
-  async edit(guildId: string, edit: MemberEdit, currentRoleIds: readonly string[] | undefined): Promise<MemberEditOutcome> {
-    if (currentRoleIds === undefined) return { kind: "left-guild" };
+  /**
+   * `current` undefined: the member is not in the guild. A bare role list is the member's roles
+   * with the nickname unknown. Roles and nickname go in one request; a nickname the bot may not set
+   * (owner, a member above the bot, no Manage Nicknames) is left out and reported, the roles still go.
+   */
+  async edit(guildId: string, edit: MemberEdit, current: readonly string[] | MemberNow | undefined): Promise<MemberEditOutcome> {
+    if (current === undefined) return { kind: "left-guild" };
+    const now: MemberNow = isRoleList(current) ? { roleIds: current } : current;
+    const currentRoleIds = now.roleIds;
     const next = nextRoleSet(currentRoleIds, edit);
-    if (next === null) return { kind: "already-applied" };
-    const check = this.check(currentRoleIds, edit);
-    if (!check.ok) return { kind: "not-attempted", problems: check.problems };
+    const nickWanted = edit.nick !== undefined && edit.nick !== now.nick;
+    let nickname: NicknameOutcome | undefined;
+    if (nickWanted) {
+      const problem = this.options.hierarchy.nicknameProblem(edit.discordId, next ?? currentRoleIds);
+      nickname = problem ? { kind: "skipped", reason: problem } : { kind: "set", nick: edit.nick ?? null };
+    }
+    const sendNick = nickname?.kind === "set";
+    if (next === null && !sendNick) return nickname ? { kind: "already-applied", nickname } : { kind: "already-applied" };
+    if (next !== null) {
+      const check = this.check(currentRoleIds, edit);
+      if (!check.ok) return { kind: "not-attempted", problems: check.problems };
+    }
 
     await this.options.pacer?.acquire();
     this.requestsSent++;
-    const written = await this.options.writer.writeMemberRoles(guildId, edit.discordId, next, this.options.auditReason);
+    const write: MemberWrite = { ...(next !== null && { roles: next }), ...(sendNick && { nick: edit.nick ?? null }) };
+    const written = await this.options.writer.writeMember(guildId, edit.discordId, write, this.options.auditReason);
     if (written.ok) {
+      const roleIds = next ?? [...currentRoleIds];
       return {
         kind: "updated",
-        roleIds: next,
-        added: next.filter((roleId) => !currentRoleIds.includes(roleId)),
-        removed: currentRoleIds.filter((roleId) => !next.includes(roleId)),
+        roleIds,
+        added: roleIds.filter((roleId) => !currentRoleIds.includes(roleId)),
+        removed: currentRoleIds.filter((roleId) => !roleIds.includes(roleId)),
+        ...(nickname && { nickname }),
       };
     }
     if (written.kind === "left-guild") return { kind: "left-guild", error: written.error };
     return { kind: written.kind, message: written.message, error: written.error };
   }
+}
+
+function isRoleList(current: readonly string[] | MemberNow): current is readonly string[] {
+  return Array.isArray(current);
 }

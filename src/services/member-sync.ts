@@ -5,12 +5,14 @@
  * The decision is the bulk sync's own pure planner run on a single link, so both agree.
  */
 import type { Repositories } from "../db/index.ts";
-import type { AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
+import type { AuditOutcome, GuildSettings, PendingRobloxWrite } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
 import type { Membership } from "../roblox/types.ts";
-import { planSync, type SyncItem } from "../sync/planner.ts";
+import { planSync, type SyncInput, type SyncItem } from "../sync/planner.ts";
+import { groupLockOf, nicknameTemplateOf } from "../sync/sync-context.ts";
+import type { GuildMemberView } from "./discord-port.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { MemberRoleEditor } from "./member-role-editor.ts";
@@ -48,6 +50,8 @@ export interface MemberRankInspection {
   discordRanksHeld: Rank[];
   /** Every role the member holds in Discord (null when not in the server). */
   discordRoleIds: readonly string[] | null;
+  /** Their server nickname (undefined when not in the server). */
+  discordNick: string | null | undefined;
   storedRank: Rank | null;
   /** The sync planner's verdict for this member. */
   plan: SyncItem;
@@ -71,7 +75,7 @@ export interface MemberSyncResult extends MemberRankInspection {
 
 export interface MemberSyncServiceOptions {
   repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;
-  guilds: Pick<RankChangeDiscord, "member" | "botStanding" | "writeMemberRoles">;
+  guilds: Pick<RankChangeDiscord, "member" | "botStanding" | "writeMember">;
   contexts: Pick<GuildContexts, "resolve">;
   audit: Pick<AuditTrail, "record">;
   logger: Logger;
@@ -86,7 +90,8 @@ export class MemberSyncService {
    */
   async inspect(guildId: string, discordId: string): Promise<MemberRankInspection> {
     const { repositories, guilds } = this.options;
-    const { ladder, roblox, groupId, settings } = await this.options.contexts.resolve(guildId);
+    const context = await this.options.contexts.resolve(guildId);
+    const { ladder, roblox, groupId, settings } = context;
     const link = repositories.members.get(guildId, discordId);
     if (!link || link.robloxUserId === null) throw new MemberNotLinkedError(discordId);
     const robloxUserId = link.robloxUserId;
@@ -101,7 +106,10 @@ export class MemberSyncService {
       ladder,
       discordMemberRoles: new Map(discordMember ? [[discordId, discordMember.roleIds]] : []),
       pendingRobloxWrites: new Map(pendingWrite ? [[robloxUserId, pendingWrite.targetRobloxRoleId]] : []),
-      options: { leftGroupPolicy: settings?.leftGroupPolicy ?? "remove" },
+      options: { leftGroupPolicy: groupLockOf(settings) === "off" ? "flag" : "remove" },
+      binds: context.binds,
+      robloxGroupId: groupId,
+      ...nicknameInput(settings, discordMember),
     }).items[0]!;
 
     const robloxStanding = standingOf(membership, (roleId) => ladder.byRobloxRoleId(roleId) ?? null);
@@ -121,6 +129,7 @@ export class MemberSyncService {
       discordRank: discordMember ? ladder.rankHeld(discordMember.roleIds) : null,
       discordRanksHeld,
       discordRoleIds: discordMember?.roleIds ?? null,
+      discordNick: discordMember ? discordMember.nick : undefined,
       storedRank: link.rankId !== null ? (ladder.byId(link.rankId) ?? null) : null,
       plan,
       inSync: plan.kind === "in-sync" && robloxAgrees,
@@ -143,7 +152,7 @@ export class MemberSyncService {
     let storedChange: ChangeStatus = "unchanged";
     const log = this.options.logger.child({ guildId, discordId, robloxUserId: inspection.robloxUserId });
 
-    if (plan.nextRoleIds) {
+    if (plan.nextRoleIds || plan.nick !== undefined) {
       if (dryRun) discordChange = "would-update";
       else {
         const editor = new MemberRoleEditor({
@@ -153,8 +162,8 @@ export class MemberSyncService {
         });
         const edited = await editor.edit(
           guildId,
-          { discordId, addRoleIds: plan.addRoleIds, removeRoleIds: plan.removeRoleIds },
-          inspection.discordRoleIds ?? undefined,
+          { discordId, addRoleIds: plan.addRoleIds, removeRoleIds: plan.removeRoleIds, ...(plan.nick !== undefined && { nick: plan.nick }) },
+          inspection.discordRoleIds ? { roleIds: inspection.discordRoleIds, nick: inspection.discordNick ?? null } : undefined,
         );
         if (edited.kind === "not-attempted") {
           discordChange = "blocked";
@@ -209,6 +218,13 @@ export class MemberSyncService {
     }
     return { ...inspection, dryRun, discordChange, storedChange, problems, before, after, outcome };
   }
+}
+
+/** The planner's nickname input for one member, when the guild has a template on and the member is here. */
+function nicknameInput(settings: GuildSettings | undefined, member: GuildMemberView | null): Pick<SyncInput, "nicknames"> {
+  const template = nicknameTemplateOf(settings);
+  if (template === null || !member) return {};
+  return { nicknames: { template, members: new Map([[member.userId, { nick: member.nick, discordName: member.accountName }]]) } };
 }
 
 function standingOf(membership: Membership | null, rankOf: (roleId: number) => Rank | null): RobloxStanding {

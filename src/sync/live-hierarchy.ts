@@ -7,6 +7,7 @@
  * 10,000 invalid requests in 10 minutes).
  */
 import type { GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
+import type { NicknameSkipReason } from "../ranks/nickname.ts";
 import { permissionsFromRoles, RoleHierarchy, type RoleChangeCheck, type RoleProblem } from "../ranks/hierarchy.ts";
 
 export interface RoleChange {
@@ -41,6 +42,11 @@ export class LiveHierarchy {
       if (refused && !problems.some((problem) => problem.roleId === roleId)) problems.push(refused);
     }
     return problems.length === 0 ? { ok: true } : { ok: false, problems };
+  }
+
+  /** Whether this member's nickname may be set now (the owner, members above the bot and a missing Manage Nicknames are not). */
+  nicknameProblem(userId: string, memberRoleIds: readonly string[]): NicknameSkipReason | null {
+    return this.#hierarchy.nicknameProblem(userId, memberRoleIds);
   }
 
   /** GUILD_ROLE_UPDATE / GUILD_ROLE_DELETE / GUILD_UPDATE: the cached guild already holds the change. */
@@ -92,6 +98,7 @@ export class LiveHierarchy {
       botRoleIds: this.#botRoleIds,
       guildRoles: roles,
       botPermissions: permissionsFromRoles(this.#botRoleIds, roles, this.#guild.id),
+      ownerId: this.#guild.ownerId,
     });
   }
 }

@@ -2,23 +2,27 @@
  * GUILD_MEMBER_ADD: a linked member who joins gets their rank role at once, from one Roblox lookup,
  * with the same plan and hierarchy rules as a bulk run. Audited and counted like a bulk change.
  */
-import type { Repositories } from "../db/index.ts";
+import type { GuildSettings, Repositories } from "../db/index.ts";
+import { UNLINKED_STANDING } from "../ranks/binds.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { RequestTally } from "../roblox/transport.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
-import type { GuildContext, GuildContexts } from "../services/guild-context.ts";
+import { guildBinds, type GuildContext, type GuildContexts } from "../services/guild-context.ts";
 import { MemberRoleEditor, type MemberEditOutcome } from "../services/member-role-editor.ts";
 import type { RequestPacer } from "./pacer.ts";
-import { planSync } from "./planner.ts";
+import { planSync, type SyncInput } from "./planner.ts";
 import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
-import { pendingRobloxWritesOf, resolveSyncContext, SyncNotPossibleError, syncOptionsOf } from "./sync-context.ts";
+import { bindInputsOf, nicknameTemplateOf, pendingRobloxWritesOf, resolveSyncContext, SyncNotPossibleError, syncOptionsOf } from "./sync-context.ts";
 
 export interface MemberJoinInput {
   userId: string;
   roleIds: readonly string[];
+  /** Their nickname and Discord name from the join event; without them no nickname is set. */
+  nick?: string | null;
+  accountName?: string;
 }
 
 export type MemberJoinOutcome =
@@ -45,7 +49,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
   deps.observeMemberRoles(guildId, member.userId, member.roleIds);
   const stored = repositories.members.get(guildId, member.userId);
   const link = stored && linkedAccountOf(stored);
-  if (!link) return { kind: "not-linked" };
+  if (!link) return joinedUnlinked(deps, guildId, member);
   let context: GuildContext;
   try {
     context = await resolveSyncContext(deps.contexts, guildId);
@@ -64,11 +68,13 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     discordMemberRoles: new Map([[member.userId, member.roleIds]]),
     pendingRobloxWrites: pendingRobloxWritesOf(repositories, guildId),
     options: syncOptionsOf(context, "member"),
+    ...bindInputsOf(context),
+    ...nicknamesOf(context.settings, member),
   });
   const item = plan.items[0];
   if (!item) return { kind: "in-sync" };
   if (item.storedRankChange) repositories.members.setStoredRank(guildId, item.discordId, item.storedRankChange.toRankId);
-  if (!item.nextRoleIds) return { kind: "in-sync" };
+  if (!item.nextRoleIds && item.nick === undefined) return { kind: "in-sync" };
 
   const standing = await deps.guilds.botStanding(guildId);
   const applier = new MemberRoleEditor({
@@ -77,7 +83,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     pacer: deps.pacer,
     auditReason: "rankbridge: rank role for a linked member who joined",
   });
-  const outcome = await applier.edit(guildId, item, member.roleIds);
+  const outcome = await applier.edit(guildId, item, { roleIds: member.roleIds, ...(member.nick !== undefined && { nick: member.nick }) });
   const from = item.fromRank?.name ?? null;
   const to = item.toRank?.name ?? null;
   const result = joinResult(outcome, from, to);
@@ -96,6 +102,32 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
   });
   logger.info({ guildId, userId: member.userId, outcome: result.kind }, "linked member joined");
   return result;
+}
+
+/** The planner's nickname input for the one member who joined, when the guild has a template on. */
+function nicknamesOf(settings: GuildSettings | undefined, member: MemberJoinInput): Pick<SyncInput, "nicknames"> {
+  const template = nicknameTemplateOf(settings);
+  if (template === null || member.nick === undefined || member.accountName === undefined) return {};
+  return { nicknames: { template, members: new Map([[member.userId, { nick: member.nick, discordName: member.accountName }]]) } };
+}
+
+/** A member with no link joined: the unverified role (and no linked-only role), in one request when anything changes. */
+async function joinedUnlinked(deps: MemberJoinDeps, guildId: string, member: MemberJoinInput): Promise<MemberJoinOutcome> {
+  const settings = deps.repositories.guilds.get(guildId);
+  const binds = guildBinds(deps.repositories, guildId, settings);
+  const changes = binds.changes(UNLINKED_STANDING, member.roleIds);
+  if (changes.add.length === 0 && changes.remove.length === 0) return { kind: "not-linked" };
+  const editor = new MemberRoleEditor({
+    writer: deps.guilds,
+    hierarchy: new RoleHierarchy(await deps.guilds.botStanding(guildId)),
+    pacer: deps.pacer,
+    auditReason: "rankbridge: roles for a member who joined without a linked account",
+  });
+  const outcome = await editor.edit(guildId, { discordId: member.userId, addRoleIds: changes.add, removeRoleIds: changes.remove }, member.roleIds);
+  if (outcome.kind === "updated") deps.observeMemberRoles(guildId, member.userId, outcome.roleIds);
+  const result = joinResult(outcome, null, null);
+  deps.metrics.syncMembers.inc({ outcome: `join_unlinked_${result.kind.replaceAll("-", "_")}` });
+  return result.kind === "in-sync" ? { kind: "not-linked" } : result;
 }
 
 function joinResult(outcome: MemberEditOutcome, from: string | null, to: string | null): MemberJoinOutcome {

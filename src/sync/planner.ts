@@ -16,6 +16,8 @@ import type {
   RobloxRoleId,
   RobloxUserId,
 } from "../ranks/ladder.ts";
+import { BindSet, ladderBinds, type HeldRobloxRole, type MemberStanding, type RobloxGroupId } from "../ranks/binds.ts";
+import { renderNickname } from "../ranks/nickname.ts";
 
 export interface LinkedAccount {
   readonly discordId: DiscordUserId;
@@ -46,6 +48,20 @@ export interface SyncInput {
   /** Roblox writes we queued that have not gone through: their target is the truth, not Roblox's stale answer. */
   readonly pendingRobloxWrites: ReadonlyMap<RobloxUserId, RobloxRoleId>;
   readonly options: SyncOptions;
+  /** The guild's binds (rank binds, ranges, verified role...); absent: the ladder's own rank roles only. */
+  readonly binds?: BindSet;
+  /** The guild's own Roblox group (range binds on it read the member's roles there). */
+  readonly robloxGroupId?: RobloxGroupId;
+  /**
+   * Other groups' memberships, per group then per linked user: every role held (absent user = guest).
+   * A range bind on a group missing here cannot be decided, so its roles are neither given nor taken.
+   */
+  readonly otherGroups?: ReadonlyMap<RobloxGroupId, ReadonlyMap<RobloxUserId, readonly HeldRobloxRole[]>>;
+  /** Nickname template and each member's current nickname and Discord name; absent: nicknames are left alone. */
+  readonly nicknames?: {
+    readonly template: string;
+    readonly members: ReadonlyMap<DiscordUserId, { readonly nick: string | null; readonly discordName: string }>;
+  };
 }
 
 export type SyncItemKind =
@@ -79,8 +95,10 @@ export interface SyncItem {
   readonly toRank: Rank | null;
   readonly addRoleIds: readonly DiscordRoleId[];
   readonly removeRoleIds: readonly DiscordRoleId[];
-  /** Complete role set for one PATCH; null when Discord needs no change. */
+  /** Complete role set for one PATCH; null when the roles need no change. */
   readonly nextRoleIds: readonly DiscordRoleId[] | null;
+  /** The nickname to set in the same PATCH; undefined when it stays as it is. */
+  readonly nick?: string | null;
   readonly storedRankChange: StoredRankChange | null;
   /** The target came from a pending Roblox write rather than from Roblox. */
   readonly fromPendingWrite: boolean;
@@ -91,7 +109,7 @@ export type SyncCounts = Record<SyncItemKind, number> & {
   readonly total: number;
   /** Links left out by the rank filter. */
   readonly filteredOut: number;
-  /** Members needing a Discord role request. */
+  /** Members needing a Discord request (roles and/or nickname, one request each). */
   readonly discordUpdates: number;
   /** Members whose stored rank changes. */
   readonly storedRankUpdates: number;
@@ -115,6 +133,8 @@ type Target =
 
 export function planSync(input: SyncInput): SyncPlan {
   const { ladder, options } = input;
+  const binds = input.binds ?? new BindSet(ladderBinds(ladder));
+  const standings = new StandingReader(input, binds);
   const filter = options.rankFilter;
   const items: SyncItem[] = [];
   const changes: SyncItem[] = [];
@@ -145,14 +165,15 @@ export function planSync(input: SyncInput): SyncPlan {
 
     const item = planned.has(link.discordId)
       ? unchanged("duplicate-link", link, null, null)
-      : planMember(ladder, options, link, target, roleIds, heldLevel);
+      : planMember(ladder, options, link, target, roleIds, heldLevel, binds, standings);
     planned.add(link.discordId);
 
     items.push(item);
     counts[item.kind]++;
-    if (item.nextRoleIds) counts.discordUpdates++;
+    const discordChange = item.nextRoleIds !== null || item.nick !== undefined;
+    if (discordChange) counts.discordUpdates++;
     if (item.storedRankChange) counts.storedRankUpdates++;
-    if (item.nextRoleIds || item.storedRankChange) changes.push(item);
+    if (discordChange || item.storedRankChange) changes.push(item);
   }
   counts.total = items.length;
   return { items, changes, counts };
@@ -186,6 +207,8 @@ function planMember(
   target: Target,
   roleIds: readonly DiscordRoleId[] | undefined,
   heldLevel: number,
+  binds: BindSet,
+  standings: StandingReader,
 ): SyncItem {
   // What the member shows now: their Discord rank, or our stored rank when they are not in the guild.
   const fromRank = roleIds
@@ -203,14 +226,14 @@ function planMember(
     case "left-group": {
       if (options.leftGroupPolicy === "flag") return unchanged("left-group", link, fromRank, null);
       // "remove": the member should hold no rank at all.
-      return withChanges("left-group", link, fromRank, null, false, roleIds, ladder, storedRankChangeTo(link, null));
+      return withChanges("left-group", link, fromRank, null, false, roleIds, storedRankChangeTo(link, null), binds, standings);
     }
     case "ranked": {
       const storedChange = storedRankChangeTo(link, target.rank.id);
       if (!roleIds) {
         return { ...unchanged("not-in-guild", link, fromRank, target.rank), storedRankChange: storedChange, fromPendingWrite: target.fromPendingWrite };
       }
-      return withChanges("update", link, fromRank, target.rank, target.fromPendingWrite, roleIds, ladder, storedChange);
+      return withChanges("update", link, fromRank, target.rank, target.fromPendingWrite, roleIds, storedChange, binds, standings);
     }
   }
 }
@@ -220,8 +243,9 @@ function storedRankChangeTo(link: LinkedAccount, toRankId: RankId | null): Store
 }
 
 /**
- * Roles to add and remove so the member holds exactly `toRank`'s role among ladder roles (none when
- * `toRank` is null or unbound). Reports "in-sync" when neither Discord nor the stored rank changes.
+ * Roles to add and remove so the member holds exactly what the matching binds give among managed
+ * roles (the rank's roles, ranges, the verified role...), and the nickname the template gives.
+ * Reports "in-sync" when neither Discord nor the stored rank changes.
  */
 function withChanges(
   kind: "update" | "left-group",
@@ -230,26 +254,21 @@ function withChanges(
   toRank: Rank | null,
   fromPendingWrite: boolean,
   roleIds: readonly DiscordRoleId[] | undefined,
-  ladder: RankLadder,
   storedRankChange: StoredRankChange | null,
+  binds: BindSet,
+  standings: StandingReader,
 ): SyncItem {
-  const wantedRoleId = toRank?.discordRoleId ?? null;
-  let hasWanted = false;
-  let removeRoleIds: DiscordRoleId[] | null = null;
+  let addRoleIds: readonly DiscordRoleId[] = NONE;
+  let remove: readonly DiscordRoleId[] = NONE;
   if (roleIds) {
-    for (const roleId of roleIds) {
-      if (roleId === wantedRoleId) hasWanted = true;
-      else if (ladder.isBoundDiscordRole(roleId)) {
-        removeRoleIds ??= [];
-        removeRoleIds.push(roleId);
-      }
-    }
+    const changes = binds.changes(standings.of(link, toRank, fromPendingWrite), roleIds);
+    if (changes.add.length > 0) addRoleIds = changes.add;
+    if (changes.remove.length > 0) remove = changes.remove;
   }
-  const addRoleIds = roleIds && wantedRoleId !== null && !hasWanted ? [wantedRoleId] : NONE;
-  const remove = removeRoleIds ?? NONE;
   const discordChanges = addRoleIds.length > 0 || remove.length > 0;
   const nextRoleIds = roleIds && discordChanges ? nextRoleSet(roleIds, remove, addRoleIds) : null;
-  const resolvedKind: SyncItemKind = kind === "update" && !discordChanges && !storedRankChange ? "in-sync" : kind;
+  const nick = roleIds ? standings.nickChange(link, toRank) : undefined;
+  const resolvedKind: SyncItemKind = kind === "update" && !discordChanges && nick === undefined && !storedRankChange ? "in-sync" : kind;
   return {
     kind: resolvedKind,
     discordId: link.discordId,
@@ -260,10 +279,68 @@ function withChanges(
     addRoleIds,
     removeRoleIds: remove,
     nextRoleIds,
+    ...(nick !== undefined && { nick }),
     storedRankChange,
     fromPendingWrite,
   };
 }
+
+/** A linked member's standing as the binds read it: their rank(s) and their roles in every group a range names. */
+class StandingReader {
+  readonly #otherGroupIds: RobloxGroupId[];
+
+  constructor(
+    private readonly input: SyncInput,
+    binds: BindSet,
+  ) {
+    this.#otherGroupIds = binds.rangeGroupIds().filter((groupId) => groupId !== input.robloxGroupId);
+  }
+
+  of(link: LinkedAccount, toRank: Rank | null, fromPendingWrite: boolean): MemberStanding {
+    const { input } = this;
+    const groups = new Map<RobloxGroupId, readonly HeldRobloxRole[]>();
+    let unknownGroupIds: Set<RobloxGroupId> | undefined;
+    const rankIds: RankId[] = [];
+    if (toRank) {
+      const membership = input.robloxMemberships.get(link.robloxUserId);
+      // A pending write replaces the ladder rank; the member's other roles stay as Roblox reports them.
+      const held: HeldRobloxRole[] = [{ roleId: toRank.robloxRoleId, rank: toRank.robloxRank }];
+      for (const role of membership?.roles ?? []) {
+        const rank = input.ladder.byRobloxRoleId(role.roleId);
+        if (rank && fromPendingWrite) continue;
+        if (role.roleId !== toRank.robloxRoleId) held.push(role);
+        if (rank && rank.id !== toRank.id) rankIds.push(rank.id);
+      }
+      rankIds.push(toRank.id);
+      if (input.robloxGroupId !== undefined) groups.set(input.robloxGroupId, held);
+    } else if (input.robloxGroupId !== undefined) groups.set(input.robloxGroupId, NO_ROLES);
+    for (const groupId of this.#otherGroupIds) {
+      const members = input.otherGroups?.get(groupId);
+      if (members) groups.set(groupId, members.get(link.robloxUserId) ?? NO_ROLES);
+      else {
+        unknownGroupIds ??= new Set();
+        unknownGroupIds.add(groupId);
+      }
+    }
+    return { linked: true, rankIds, groups, ...(unknownGroupIds && { unknownGroupIds }) };
+  }
+
+  /** The nickname to set, or undefined when it stays (no template, unknown current nickname, or already right). */
+  nickChange(link: LinkedAccount, toRank: Rank | null): string | null | undefined {
+    const nicknames = this.input.nicknames;
+    const member = nicknames?.members.get(link.discordId);
+    if (!nicknames || !member) return undefined;
+    const nick = renderNickname(nicknames.template, {
+      robloxUsername: link.robloxUsername,
+      robloxUserId: link.robloxUserId,
+      rank: toRank,
+      discordName: member.discordName,
+    });
+    return nick === null || nick === member.nick ? undefined : nick;
+  }
+}
+
+const NO_ROLES: readonly HeldRobloxRole[] = Object.freeze([]);
 
 /** Member's roles minus removed plus added, order kept, no duplicates. Role lists are short, so no Set. */
 function nextRoleSet(current: readonly DiscordRoleId[], remove: readonly DiscordRoleId[], add: readonly DiscordRoleId[]): DiscordRoleId[] {

@@ -21,7 +21,7 @@ import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
 import { COUNTED_ONLY } from "./run-guard.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
-import { pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
+import { bindInputsOf, groupLockOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
 export interface PlanningDeps {
   repositories: Repositories;
@@ -82,6 +82,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
       discordMemberRoles: live.rolesOf(slice.map((account) => account.discordId)),
       pendingRobloxWrites: pendingWrites,
       options,
+      ...bindInputsOf(context),
     });
     storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut);
   }
@@ -152,7 +153,7 @@ function storeSlice(
       case "left-group":
         if (!item.nextRoleIds) {
           // Flagged for an admin's review only while they still show a rank; otherwise nothing is left to review.
-          if (context.settings?.leftGroupPolicy === "flag" && item.fromRank !== null) {
+          if (groupLockOf(context.settings) === "off" && item.fromRank !== null) {
             delta.skipped++;
             delta.breakdown.leftGroupFlagged++;
             if (run.flaggedNames.length < 10) run.flaggedNames.push(item.robloxUsername);

@@ -3,10 +3,11 @@
  * group and a rank ladder (or a `SyncNotPossibleError` saying how to fix it), the planner options
  * its settings imply, and the Roblox writes still pending there.
  */
-import type { Repositories } from "../db/index.ts";
+import type { GroupLockMode, GuildSettings, Repositories } from "../db/index.ts";
+import { nicknameTemplateActive } from "../ranks/nickname.ts";
 import type { RobloxRoleId, RobloxUserId } from "../ranks/ladder.ts";
 import { GroupNotConfiguredError, type GuildContext, type GuildContexts } from "../services/guild-context.ts";
-import type { SyncOptions } from "./planner.ts";
+import type { SyncInput, SyncOptions } from "./planner.ts";
 
 /** Why a sync cannot start: no group or no ranks (an admin can fix it), the bot stopping, another run starting. */
 export type SyncNotPossibleReason = "no-group" | "no-ranks" | "stopping" | "starting";
@@ -38,11 +39,31 @@ export async function resolveSyncContext(contexts: GuildContexts, guildId: strin
   return context;
 }
 
+/**
+ * What happens to a linked member who is not in the guild's group. Guilds that never chose a mode
+ * keep what their left-group policy said: "remove" is remove-roles, "flag" is off.
+ */
+export function groupLockOf(settings: Pick<GuildSettings, "groupLockMode" | "leftGroupPolicy"> | undefined): GroupLockMode {
+  return settings?.groupLockMode ?? (settings?.leftGroupPolicy === "flag" ? "off" : "remove-roles");
+}
+
+/** The guild's nickname template, when one is on. */
+export function nicknameTemplateOf(settings: Pick<GuildSettings, "nicknameTemplate"> | undefined): string | null {
+  const template = settings?.nicknameTemplate;
+  return nicknameTemplateActive(template) ? template : null;
+}
+
+/** The binds and group the planner resolves roles with. */
+export function bindInputsOf(context: Pick<GuildContext, "binds" | "groupId">): Pick<SyncInput, "binds" | "robloxGroupId"> {
+  return { binds: context.binds, robloxGroupId: context.groupId };
+}
+
 /** The planner options of the guild's settings; the rank filter narrows bulk runs only, never one member's sync. */
 export function syncOptionsOf(context: GuildContext, scope: "bulk" | "member"): SyncOptions {
   const filter = scope === "bulk" ? context.settings?.syncRankFilter : null;
   return {
-    leftGroupPolicy: context.settings?.leftGroupPolicy ?? "remove",
+    // "kick" takes the roles too; the kick itself is not the planner's.
+    leftGroupPolicy: groupLockOf(context.settings) === "off" ? "flag" : "remove",
     ...(filter && filter.length > 0 ? { rankFilter: new Set(filter) } : {}),
   };
 }

@@ -6,15 +6,15 @@ import type { RoleProblem } from "../../src/ranks/hierarchy.ts";
 function recordingWriter(answer: MemberWriteResult = { ok: true }) {
   const sent: { guildId: string; userId: string; roleIds: string[]; reason: string }[] = [];
   const writer: MemberRolesWriter = {
-    async writeMemberRoles(guildId, userId, roleIds, reason) {
-      sent.push({ guildId, userId, roleIds, reason });
+    async writeMember(guildId, userId, change, reason) {
+      sent.push({ guildId, userId, roleIds: change.roles ?? [], reason });
       return answer;
     },
   };
   return { writer, sent };
 }
 
-const allowAll = { check: () => ({ ok: true as const }) };
+const allowAll = { check: () => ({ ok: true as const }), nicknameProblem: () => null };
 const problem: RoleProblem = { kind: "above-bot", roleId: "rank-2", roleName: "Sergeant", message: "Move the rankbridge role above it." };
 
 describe("the one member-role editor", () => {
@@ -37,7 +37,7 @@ describe("the one member-role editor", () => {
 
   test("a change the hierarchy refuses is reported, never sent (each refused request counts toward Discord's ban)", async () => {
     const { writer, sent } = recordingWriter();
-    const hierarchy = { check: () => ({ ok: false as const, problems: [problem] }) };
+    const hierarchy = { check: () => ({ ok: false as const, problems: [problem] }), nicknameProblem: () => null };
     const editor = new MemberRoleEditor({ writer, hierarchy, auditReason: "test" });
     expect(await editor.edit("g", { discordId: "m", addRoleIds: ["rank-2"], removeRoleIds: [] }, [])).toEqual({ kind: "not-attempted", problems: [problem] });
     expect(sent).toHaveLength(0);
