@@ -9,6 +9,7 @@ import type { NicknameSkipReason } from "./nickname.ts";
 /** The permission bits rankbridge reasons about (Discord's values). */
 export const DiscordPermission = {
   Administrator: 1n << 3n,
+  KickMembers: 1n << 1n,
   ManageNicknames: 1n << 27n,
   ManageRoles: 1n << 28n,
 } as const;

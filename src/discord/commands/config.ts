@@ -4,6 +4,8 @@ import { LEFT_GROUP_POLICIES } from "../../db/schema.ts";
 import { API_KEY_ACTION, askForApiKey, clearApiKey, storeApiKey } from "./config-api-key.ts";
 import { MASS_CHANGE_SUBCOMMAND, massChangeSubcommand, setMassChangeThreshold } from "./config-mass-change.ts";
 import { MIN_ACCOUNT_AGE_SUBCOMMAND, minAccountAgeSubcommand, setMinAccountAge } from "./config-account-age.ts";
+import { GROUP_LOCK_SUBCOMMAND, groupLockSubcommand, setGroupLock } from "./config-group-lock.ts";
+import { NICKNAME_SUBCOMMAND, nicknameSubcommand, setNicknameTemplate } from "./config-nickname.ts";
 import type { SecretBox } from "../../security/secrets.ts";
 import type { AuditTrail } from "../../services/audit-trail.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
@@ -112,6 +114,8 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
         minAccountAgeSubcommand,
         verifiedRoleSubcommand,
         unverifiedRoleSubcommand,
+        nicknameSubcommand,
+        groupLockSubcommand,
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "api-key",
@@ -147,6 +151,10 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
           return setMemberRoleSetting(deps, context, options, "verified");
         case UNVERIFIED_ROLE_SUBCOMMAND:
           return setMemberRoleSetting(deps, context, options, "unverified");
+        case NICKNAME_SUBCOMMAND:
+          return setNicknameTemplate(deps, context, options);
+        case GROUP_LOCK_SUBCOMMAND:
+          return setGroupLock(deps, context, options);
         case "api-key":
           return askForApiKey(deps, context);
         case "api-key-clear":
