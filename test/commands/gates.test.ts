@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { answerOf, discordWrites, int, startCommandWorld, sub, type CommandWorld } from "./harness.ts";
+import { answerOf, discordWrites, int, role, startCommandWorld, str, sub, type CommandWorld } from "./harness.ts";
 
 /** `/config min-account-age` and `/config group-lock` (design §3.1), through the real router and both emulators. */
 let world: CommandWorld;
@@ -70,5 +70,111 @@ describe("/config min-account-age", () => {
     expect(world.repositories.guilds.get(guild.id)?.minAccountAgeDays).toBe(0);
     await config(guild.id, guild.ownerId, "min-account-age", int("days", 5));
     expect(world.repositories.guilds.get(other.id)?.minAccountAgeDays).toBe(0);
+  });
+});
+
+describe("/config group-lock", () => {
+  test("stores the mode, audited; /config show names it; kick without Kick Members says so", async () => {
+    const guild = newGuild();
+    expect((await config(guild.id, guild.ownerId, "show")).text).toContain("Group lock: remove-roles (from the left-group policy)");
+
+    const kick = await config(guild.id, guild.ownerId, "group-lock", str("mode", "kick"));
+    expect(kick.content).toContain("Group lock set to **kick**: linked members who are not in the Roblox group are told why by DM and removed from the server");
+    expect(kick.content).toContain("rankbridge doesn't have the Kick Members permission yet");
+    expect(world.repositories.guilds.get(guild.id)?.groupLockMode).toBe("kick");
+    expect(configAudit(guild.id)[0]).toMatchObject({ before: { groupLockMode: null }, after: { groupLockMode: "kick" }, detail: "Group lock set to kick" });
+
+    world.discord.updateRole(guild.id, world.discord.guild(guild.id)!.botRoleId, { permissions: (1n << 1n) | (1n << 28n) });
+    world.bot.parts.guilds.forget(guild.id);
+    const able = await config(guild.id, guild.ownerId, "group-lock", str("mode", "kick"));
+    expect(able.content).not.toContain("Kick Members permission");
+    expect(able.content).toContain("The guild owner and members whose highest role is at or above rankbridge's are never kicked.");
+    expect((await config(guild.id, guild.ownerId, "show")).text).toContain("Group lock: kick: linked members");
+
+    await config(guild.id, guild.ownerId, "group-lock", str("mode", "off"));
+    expect(world.repositories.guilds.get(guild.id)?.groupLockMode).toBe("off");
+    // The older /config left-group hands the choice back to the left-group policy.
+    await config(guild.id, guild.ownerId, "left-group", str("policy", "remove"));
+    expect(world.repositories.guilds.get(guild.id)?.groupLockMode ?? null).toBeNull();
+  });
+
+  test("an unknown mode is refused and nothing changes", async () => {
+    const guild = newGuild();
+    const before = configAudit(guild.id).length;
+    expect((await config(guild.id, guild.ownerId, "group-lock", str("mode", "ban"))).content).toBe(
+      "The mode must be one of: off, remove-roles, kick. Nothing was changed.",
+    );
+    expect(world.repositories.guilds.get(guild.id)?.groupLockMode ?? null).toBeNull();
+    expect(configAudit(guild.id)).toHaveLength(before);
+  });
+});
+
+describe("/config verified-role and unverified-role", () => {
+  test("set, shown, audited, unset with no role; one role can't be both", async () => {
+    const guild = newGuild();
+    const verified = world.discord.createRole(guild.id, { name: "Verified" }).id;
+    const unverified = world.discord.createRole(guild.id, { name: "Unverified" }).id;
+    expect((await config(guild.id, guild.ownerId, "verified-role", role("role", verified))).content).toBe(
+      `Linked members now hold <@&${verified}>, given at link and at the next /sync, taken when they unlink.`,
+    );
+    expect((await config(guild.id, guild.ownerId, "unverified-role", role("role", unverified))).content).toContain(`Members who are not linked now hold <@&${unverified}>`);
+    expect(world.repositories.guilds.get(guild.id)).toMatchObject({ verifiedRoleId: verified, unverifiedRoleId: unverified });
+    expect(configAudit(guild.id)[1]).toMatchObject({ before: { verifiedRoleId: null }, after: { verifiedRoleId: verified }, detail: `Verified role set to ${verified}` });
+    const show = (await config(guild.id, guild.ownerId, "show")).text;
+    expect(show).toContain(`Verified role: <@&${verified}>`);
+    expect(show).toContain(`Unverified role: <@&${unverified}>`);
+
+    expect((await config(guild.id, guild.ownerId, "verified-role", role("role", unverified))).content).toBe(
+      `<@&${unverified}> is already the other of the verified and unverified roles; one role can't be both. Nothing was changed.`,
+    );
+    expect((await config(guild.id, guild.ownerId, "verified-role")).content).toContain("There is no verified role any more");
+    expect(world.repositories.guilds.get(guild.id)?.verifiedRoleId).toBeNull();
+  });
+
+  test("@everyone, a managed role, a role above the bot and a role above the actor are refused; nothing changes", async () => {
+    const guild = newGuild();
+    const managed = world.discord.createRole(guild.id, { name: "Patreon", managed: true }).id;
+    const botRoleId = world.discord.guild(guild.id)!.botRoleId;
+    const above = world.discord.createRole(guild.id, { name: "Founders", position: world.discord.role(guild.id, botRoleId)!.position + 1 }).id;
+    const staff = world.discord.createRole(guild.id, { name: "Staff", permissions: 1n << 28n }).id;
+    const higher = world.discord.createRole(guild.id, { name: "Veterans", position: world.discord.role(guild.id, staff)!.position + 1 }).id;
+    const admin = world.discord.addMember(guild.id, { username: "staffer", roles: [staff] }).user.id;
+    const before = configAudit(guild.id).length;
+
+    expect((await config(guild.id, guild.ownerId, "verified-role", role("role", guild.id))).content).toContain("@everyone can't be given by a bind");
+    expect((await config(guild.id, guild.ownerId, "unverified-role", role("role", managed))).content).toContain("it is a role managed by an integration");
+    expect((await config(guild.id, guild.ownerId, "verified-role", role("role", above))).content).toContain('Move the rankbridge role above "Founders"');
+    expect((await config(guild.id, admin, "verified-role", role("role", higher))).content).toBe(
+      `Can't make the verified role <@&${higher}>: you can only bind roles below your own highest role (Staff), and <@&${higher}> is not below it. Nothing was changed.`,
+    );
+    expect(world.repositories.guilds.get(guild.id)).toMatchObject({ verifiedRoleId: null, unverifiedRoleId: null });
+    expect(configAudit(guild.id)).toHaveLength(before);
+  });
+});
+
+describe("/config nickname", () => {
+  test("sets a template with an example, cut to 32 characters; off turns it off; unknown placeholders are refused", async () => {
+    const guild = newGuild();
+    world.repositories.ranks.replace(guild.id, [{ name: "Sergeant", robloxRoleId: GROUP * 1000 + 8, robloxRank: 20, discordRoleId: null }]);
+    const set = await config(guild.id, guild.ownerId, "nickname", str("template", "[{rank}] {roblox-username}"));
+    expect(set.content).toContain("Linked members' nicknames now follow `[{rank}] {roblox-username}` (cut to 32 characters) from the next /sync; for example **[Sergeant] builderman**.");
+    expect(set.content).toContain("rankbridge doesn't have the Manage Nicknames permission yet");
+    expect(world.repositories.guilds.get(guild.id)?.nicknameTemplate).toBe("[{rank}] {roblox-username}");
+    expect(configAudit(guild.id)[0]).toMatchObject({ after: { nicknameTemplate: "[{rank}] {roblox-username}" } });
+    expect((await config(guild.id, guild.ownerId, "show")).text).toContain("Nickname template: `[{rank}] {roblox-username}`");
+
+    const long = await config(guild.id, guild.ownerId, "nickname", str("template", "{display-name} of the Grand Army of the Republic"));
+    expect(long.content).toContain("for example **Builder of the Grand Army of the**");
+
+    const before = configAudit(guild.id).length;
+    const typo = await config(guild.id, guild.ownerId, "nickname", str("template", "[{rnak}] {roblox-username}"));
+    expect(typo.content).toContain("`{rnak}` isn't a placeholder rankbridge knows");
+    expect(typo.content).toContain("Nothing was changed.");
+    expect(world.repositories.guilds.get(guild.id)?.nicknameTemplate).toBe("{display-name} of the Grand Army of the Republic");
+    expect(configAudit(guild.id)).toHaveLength(before);
+
+    expect((await config(guild.id, guild.ownerId, "nickname", str("template", "OFF"))).content).toBe("rankbridge no longer sets nicknames; members keep the ones they have.");
+    expect(world.repositories.guilds.get(guild.id)?.nicknameTemplate).toBeNull();
+    expect((await config(guild.id, guild.ownerId, "show")).text).toContain("Nickname template: off");
   });
 });
