@@ -22,7 +22,7 @@ export type BindKind = (typeof BIND_KINDS)[number];
 
 /** What a member must be for a bind to give its roles. */
 export type BindCondition =
-  /** Holds this ladder rank (its Roblox role, in the guild's group). */
+  /** Has this ladder rank (the member's rank in the guild's group, see MemberStanding.rankIds). */
   | { readonly kind: "rank"; readonly rankId: RankId }
   /** Holds a role whose rank number in `groupId` lies in min..max (0 = not in the group). Linked members only. */
   | { readonly kind: "range"; readonly groupId: RobloxGroupId; readonly minRank: number; readonly maxRank: number }
@@ -55,7 +55,11 @@ export interface HeldRobloxRole {
 /** What the resolver knows about a member. */
 export interface MemberStanding {
   readonly linked: boolean;
-  /** Ladder ranks held (a member may hold several Roblox roles in the guild's group). */
+  /**
+   * The member's ladder rank (normally one: the highest ladder role held, or a pending write's
+   * target). Not every role held: Roblox gives every member the group's base role, which would
+   * otherwise give its rank's roles to everyone. Several roles are matched by range binds.
+   */
   readonly rankIds: readonly RankId[];
   /**
    * Per Roblox group: every role held. A group with no entry, or an empty list, means guest

@@ -13,6 +13,9 @@ import {
   type RobloxMembership,
   type RobloxRoleId,
 } from "./ladder.ts";
+import { planDiscordStep, type DiscordStep, type RankChangeBinds } from "./rank-change-discord.ts";
+
+export type { DiscordStep } from "./rank-change-discord.ts";
 
 /** Roblox's Owner role: only an ownership transfer can give or take it, never a rank write. */
 export const ROBLOX_OWNER_RANK = 255;
@@ -107,18 +110,6 @@ export type DatabaseStep =
   | { readonly action: "write"; readonly fromRankId: RankId | null; readonly toRankId: RankId }
   | { readonly action: "skip"; readonly reason: "already-stored" };
 
-export type DiscordStep =
-  | {
-      readonly action: "update";
-      readonly addRoleIds: readonly DiscordRoleId[];
-      readonly removeRoleIds: readonly DiscordRoleId[];
-      /** The member's whole role set afterwards, for a single PATCH. */
-      readonly nextRoleIds: readonly DiscordRoleId[];
-      /** The target rank has no Discord role: old rank roles go, nothing is added. */
-      readonly targetRoleUnbound: boolean;
-    }
-  | { readonly action: "skip"; readonly reason: "already-matching" | "target-role-unbound" | "not-in-guild" };
-
 export type RobloxStep =
   | { readonly action: "set-role"; readonly roleId: RobloxRoleId; readonly fromRoleId: RobloxRoleId | null }
   | {
@@ -148,6 +139,8 @@ export interface RankChangePlan {
 
 export interface RankChangeInput extends MemberRankState {
   readonly intent: RankChangeIntent;
+  /** The guild's binds and nickname template; absent: the ladder's own rank roles only. */
+  readonly binds?: RankChangeBinds;
   readonly points?: number | null;
   /** The admin's reason, passed on in the DM. */
   readonly reason?: string | null;
@@ -168,7 +161,7 @@ export function planRankChange(input: RankChangeInput): RankChangePlan {
     to,
     direction,
     database: input.storedRankId === to.id ? { action: "skip", reason: "already-stored" } : { action: "write", fromRankId: input.storedRankId, toRankId: to.id },
-    discord: planDiscordStep(ladder, input.discordRoleIds, to),
+    discord: planDiscordStep(ladder, input.discordRoleIds, to, input.robloxMembership, input.binds),
     roblox: planRobloxStep(input, to),
     dm:
       input.discordRoleIds === null
@@ -184,21 +177,6 @@ function directionOf(ladder: RankLadder, from: Rank | null, to: Rank): RankDirec
   if (!from) return "up";
   const difference = ladder.compare(to, from);
   return difference > 0 ? "up" : difference < 0 ? "down" : "none";
-}
-
-/** Add the target's role; remove every other ladder role the member holds (not just the previous one). */
-function planDiscordStep(ladder: RankLadder, memberRoleIds: readonly DiscordRoleId[] | null, to: Rank): DiscordStep {
-  if (memberRoleIds === null) return { action: "skip", reason: "not-in-guild" };
-  const held = new Set(memberRoleIds);
-  const addRoleIds = to.discordRoleId !== null && !held.has(to.discordRoleId) ? [to.discordRoleId] : [];
-  const removeRoleIds = [...held].filter((roleId) => roleId !== to.discordRoleId && ladder.isBoundDiscordRole(roleId));
-  const targetRoleUnbound = to.discordRoleId === null;
-  if (addRoleIds.length === 0 && removeRoleIds.length === 0) {
-    return { action: "skip", reason: targetRoleUnbound ? "target-role-unbound" : "already-matching" };
-  }
-  const removed = new Set(removeRoleIds);
-  const nextRoleIds = [...[...held].filter((roleId) => !removed.has(roleId)), ...addRoleIds];
-  return { action: "update", addRoleIds, removeRoleIds, nextRoleIds, targetRoleUnbound };
 }
 
 function planRobloxStep(state: MemberRankState, to: Rank): RobloxStep {

@@ -5,6 +5,7 @@
 import type { Repositories } from "../db/index.ts";
 import type { Member, VerificationMethod } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { HeldRobloxRole } from "../ranks/binds.ts";
 import { isRobloxError } from "../roblox/errors.ts";
 import type { Membership, RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
@@ -50,7 +51,13 @@ export class LinkRecorder {
 
     const rank = context.ladder.byRobloxRoleId(membership.roleId) ?? null;
     members.setStoredRank(guildId, discordId, rank?.id ?? null);
-    const roles = await this.options.roles.setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`, known.memberRoleIds);
+    const roles = await this.options.roles.applyLinked(
+      context,
+      discordId,
+      { robloxUserId: proven.robloxUserId, robloxUsername: proven.robloxUsername, rank, groupRoles: groupRolesOf(membership, context) },
+      `linked to Roblox ${proven.robloxUsername}`,
+      known.memberRoleIds,
+    );
 
     if (tookOverFrom) await this.#recordTakeover(guildId, discordId, tookOverFrom, proven);
     this.options.audit.record(guildId, {
@@ -96,7 +103,7 @@ export class LinkRecorder {
     previous: Member,
     proven: { robloxUsername: string; method: VerificationMethod },
   ): Promise<void> {
-    const roles = await this.options.roles.removeRankRoles(guildId, previous.discordId, `Roblox ${proven.robloxUsername} was linked to another account`);
+    const roles = await this.options.roles.applyUnlinked(guildId, previous.discordId, `Roblox ${proven.robloxUsername} was linked to another account`);
     this.options.audit.record(guildId, {
       actorId: newDiscordId,
       action: "unlink",
@@ -128,6 +135,20 @@ export async function tryAgainLaterOnTransientFailure<T>(call: () => Promise<T>)
     }
     throw error;
   }
+}
+
+/**
+ * Every role the membership shows in the group with its rank number. Roles beyond the main one
+ * have their rank number from the ladder (the membership names them without one); a role the
+ * ladder does not know is left out.
+ */
+function groupRolesOf(membership: Membership, context: GuildContext): HeldRobloxRole[] {
+  const roles: HeldRobloxRole[] = [{ roleId: membership.roleId, rank: membership.rank }];
+  for (const roleId of membership.roleIds) {
+    const rank = context.ladder.byRobloxRoleId(roleId);
+    if (roleId !== membership.roleId && rank) roles.push({ roleId, rank: rank.robloxRank });
+  }
+  return roles;
 }
 
 export function linkSnapshot(member: Member) {

@@ -1,80 +1,116 @@
 /**
- * The rank roles a link justifies: set when a member links (the rank's role added, every other
- * ladder role removed), taken when the link goes. Through the one member-role editor.
+ * The roles (and nickname) a link justifies, as the guild's binds say: on link the matching binds'
+ * roles (rank roles, verified role, ranges) and the template's nickname; on unlink the unlinked
+ * binds' roles (the unverified role) and none of the linked ones. Through the one member editor,
+ * in one request.
  */
 import type { Logger } from "../observability/logger.ts";
+import { UNLINKED_STANDING, type HeldRobloxRole, type MemberStanding } from "../ranks/binds.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
-import type { Rank, RankLadder } from "../ranks/ladder.ts";
-import type { GuildContexts } from "./guild-context.ts";
+import type { Rank } from "../ranks/ladder.ts";
+import { renderNickname } from "../ranks/nickname.ts";
+import { nicknameTemplateOf } from "../sync/sync-context.ts";
+import type { GuildContext, GuildContexts } from "./guild-context.ts";
 import type { RoleUpdate } from "./linking-types.ts";
-import { MemberRoleEditor, type MemberRolesWriter } from "./member-role-editor.ts";
+import { MemberRoleEditor, type MemberNow, type MemberRolesWriter } from "./member-role-editor.ts";
 import type { BotStanding } from "../ranks/hierarchy.ts";
 
 export interface LinkRolesOptions {
   guilds: MemberRolesWriter & {
-    member(guildId: string, userId: string): Promise<{ roleIds: string[] } | null>;
+    member(guildId: string, userId: string): Promise<{ roleIds: string[]; nick?: string | null; accountName?: string } | null>;
     botStanding(guildId: string): Promise<BotStanding>;
   };
   contexts: Pick<GuildContexts, "resolve">;
   logger: Logger;
 }
 
+/** Who the member is in Roblox, as the link just proved. */
+export interface LinkedStanding {
+  readonly robloxUserId: number;
+  readonly robloxUsername: string;
+  /** Their ladder rank; null when their Roblox role is not on the ladder. */
+  readonly rank: Rank | null;
+  /** Every role they hold in the guild's group. */
+  readonly groupRoles: readonly HeldRobloxRole[];
+}
+
+type EditPlan = (now: MemberNow & { accountName?: string }) => { add: string[]; remove: string[]; nick?: string | null };
+
 export class LinkRoles {
   constructor(private readonly options: LinkRolesOptions) {}
 
-  /** One request: the rank's role added, every other ladder role removed; the hierarchy checked first. */
-  async setRankRole(
-    guildId: string,
-    discordId: string,
-    rank: Rank | null,
-    ladder: RankLadder,
-    reason: string,
-    knownRoleIds?: readonly string[],
-  ): Promise<RoleUpdate> {
-    if (!rank) return { status: "skipped", reason: "the member's Roblox role isn't on this server's rank ladder" };
-    const bound = ladder.boundDiscordRoleIds();
-    const plan = (held: string[]) => ({
-      add: rank.discordRoleId !== null && !held.includes(rank.discordRoleId) ? [rank.discordRoleId] : [],
-      remove: held.filter((id) => bound.has(id) && id !== rank.discordRoleId),
-    });
-    return this.#changeRoles(guildId, discordId, reason, plan, knownRoleIds);
+  /** One request: the roles the binds give a linked member with this standing (others they manage removed), and the nickname. */
+  async applyLinked(context: GuildContext, discordId: string, linked: LinkedStanding, reason: string, knownRoleIds?: readonly string[]): Promise<RoleUpdate> {
+    // Rank binds follow the ladder rank; ranges read every role held (Roblox's base role included).
+    const rankIds = linked.rank ? [linked.rank.id] : [];
+    const otherGroups = context.binds.rangeGroupIds().filter((groupId) => groupId !== context.groupId);
+    const standing: MemberStanding = {
+      linked: true,
+      rankIds,
+      groups: new Map([[context.groupId, linked.groupRoles]]),
+      // Other groups are read by the sync; until then their binds neither give nor take.
+      unknownGroupIds: new Set(otherGroups),
+    };
+    const template = nicknameTemplateOf(context.settings);
+    const plan: EditPlan = (now) => {
+      const changes = context.binds.changes(standing, now.roleIds);
+      const nick = template
+        ? renderNickname(template, {
+            robloxUsername: linked.robloxUsername,
+            robloxUserId: linked.robloxUserId,
+            rank: linked.rank,
+            discordName: now.accountName ?? linked.robloxUsername,
+          })
+        : null;
+      return { add: [...changes.add], remove: [...changes.remove], ...(nick !== null && { nick }) };
+    };
+    // The nickname compares with the member's current one, which the interaction's role list lacks.
+    return this.#changeRoles(context.guildId, discordId, reason, plan, template ? undefined : knownRoleIds);
   }
 
-  async removeRankRoles(guildId: string, discordId: string, reason: string): Promise<RoleUpdate> {
-    let bound: ReadonlySet<string>;
+  /** The roles of a member with no link: the unverified role, none of the linked-only ones. */
+  async applyUnlinked(guildId: string, discordId: string, reason: string): Promise<RoleUpdate> {
+    let context: GuildContext;
     try {
-      bound = (await this.options.contexts.resolve(guildId)).ladder.boundDiscordRoleIds();
+      context = await this.options.contexts.resolve(guildId);
     } catch (error) {
-      // No group configured any more: there is no ladder, so no rank role to take.
-      this.options.logger.debug({ err: error, guildId }, "no ladder to remove rank roles by");
+      // No group configured any more: no ladder, and no bind that could have given a role.
+      this.options.logger.debug({ err: error, guildId }, "no binds to apply on unlink");
       return { status: "skipped", reason: "no rank ladder" };
     }
-    return this.#changeRoles(guildId, discordId, reason, (held) => ({ add: [], remove: held.filter((id) => bound.has(id)) }));
+    return this.#changeRoles(guildId, discordId, reason, (now) => {
+      const changes = context.binds.changes(UNLINKED_STANDING, now.roleIds);
+      return { add: [...changes.add], remove: [...changes.remove] };
+    });
   }
 
   async #changeRoles(
     guildId: string,
     discordId: string,
     reason: string,
-    plan: (held: string[]) => { add: string[]; remove: string[] },
+    plan: EditPlan,
     knownRoleIds?: readonly string[],
   ): Promise<RoleUpdate> {
     try {
       const member = knownRoleIds ? { roleIds: [...knownRoleIds] } : await this.options.guilds.member(guildId, discordId);
       if (!member) return { status: "skipped", reason: "not a member of this server" };
-      const { add, remove } = plan(member.roleIds);
-      if (add.length === 0 && remove.length === 0) return { status: "applied", added: [], removed: [] };
+      const { add, remove, nick } = plan(member);
+      if (add.length === 0 && remove.length === 0 && (nick === undefined || nick === member.nick)) return { status: "applied", added: [], removed: [] };
       const editor = new MemberRoleEditor({
         writer: this.options.guilds,
         hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
         auditReason: `rankbridge: ${reason}`,
       });
-      const edited = await editor.edit(guildId, { discordId, addRoleIds: add, removeRoleIds: remove }, member.roleIds);
+      const edited = await editor.edit(
+        guildId,
+        { discordId, addRoleIds: add, removeRoleIds: remove, ...(nick !== undefined && { nick }) },
+        "nick" in member ? { roleIds: member.roleIds, nick: member.nick ?? null } : member.roleIds,
+      );
       switch (edited.kind) {
         case "updated":
-          return { status: "applied", added: edited.added, removed: edited.removed };
+          return { status: "applied", added: edited.added, removed: edited.removed, ...(edited.nickname && { nickname: edited.nickname }) };
         case "already-applied":
-          return { status: "applied", added: [], removed: [] };
+          return { status: "applied", added: [], removed: [], ...(edited.nickname && { nickname: edited.nickname }) };
         case "not-attempted":
           return { status: "blocked", problems: edited.problems.map((problem) => problem.message) };
         default:
@@ -94,10 +130,15 @@ export function roleOutcome(roles: RoleUpdate): "ok" | "partial" {
 
 export function describeRoles(roles: RoleUpdate): string {
   switch (roles.status) {
-    case "applied":
-      return roles.added.length + roles.removed.length === 0
-        ? "Discord roles already right"
-        : `Discord roles: ${[...roles.added.map((id) => `+<@&${id}>`), ...roles.removed.map((id) => `-<@&${id}>`)].join(" ")}`;
+    case "applied": {
+      const rolePart =
+        roles.added.length + roles.removed.length === 0
+          ? "Discord roles already right"
+          : `Discord roles: ${[...roles.added.map((id) => `+<@&${id}>`), ...roles.removed.map((id) => `-<@&${id}>`)].join(" ")}`;
+      const nickname = roles.nickname;
+      if (!nickname) return rolePart;
+      return nickname.kind === "set" ? `${rolePart}; nickname: ${nickname.nick ?? "reset"}` : `${rolePart}; nickname not changed (${nickname.reason})`;
+    }
     case "skipped":
       return `Discord roles untouched: ${roles.reason}`;
     case "blocked":

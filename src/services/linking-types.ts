@@ -2,12 +2,19 @@
 import type { VerificationMethod } from "../db/schema.ts";
 import type { Rank } from "../ranks/ladder.ts";
 import type { RobloxUserId } from "../roblox/types.ts";
+import type { NicknameOutcome } from "./member-role-editor.ts";
 import type { OAuthProof } from "./roblox-sign-in.ts";
 
 /** What happened to the member's Discord rank roles. */
 export type RoleUpdate =
   /** Sent in one request (or nothing needed when both lists are empty). */
-  | { readonly status: "applied"; readonly added: readonly string[]; readonly removed: readonly string[] }
+  | {
+      readonly status: "applied";
+      readonly added: readonly string[];
+      readonly removed: readonly string[];
+      /** The nickname part of the same request, when the guild has a template. */
+      readonly nickname?: NicknameOutcome;
+    }
   /** Nothing to do or nothing possible: not in the server, rank not on the ladder. */
   | { readonly status: "skipped"; readonly reason: string }
   /** The hierarchy pre-check found roles the bot may not touch; no request was sent. */

@@ -33,6 +33,7 @@ export async function applyRankChangeSteps(
       /** The bot's standing the change was checked against (set when Discord roles change). */
       hierarchy: RoleHierarchy | undefined;
       heldRoleIds: readonly string[];
+      heldNick: string | null;
     },
   ): Promise<{ steps: StepOutcome[]; robloxFailure: RobloxStepFailure | null }> {
     const { repositories, guilds, robloxWrites } = deps;
@@ -56,15 +57,22 @@ export async function applyRankChangeSteps(
       const editor = new MemberRoleEditor({ writer: guilds, hierarchy: context.hierarchy, auditReason });
       const edited = await editor.edit(
         guildId,
-        { discordId: member.discordId, addRoleIds: plan.discord.addRoleIds, removeRoleIds: plan.discord.removeRoleIds },
-        context.heldRoleIds,
+        {
+          discordId: member.discordId,
+          addRoleIds: plan.discord.addRoleIds,
+          removeRoleIds: plan.discord.removeRoleIds,
+          ...(plan.discord.nick !== undefined && { nick: plan.discord.nick }),
+        },
+        { roleIds: context.heldRoleIds, nick: context.heldNick },
       );
       if (edited.kind === "updated" || edited.kind === "already-applied") {
         const removed = plan.discord.removeRoleIds.length > 0 ? `, removed ${plan.discord.removeRoleIds.map((id) => `<@&${id}>`).join(" ")}` : "";
+        const gave = plan.discord.addRoleIds.map((id) => `<@&${id}>`).join(" ");
+        const nickname = edited.nickname?.kind === "set" ? `; nickname ${edited.nickname.nick ?? "reset"}` : "";
         steps.push(
           plan.discord.targetRoleUnbound
-            ? { step: "discord", status: "warning", detail: `${to} has no Discord role bound; removed the old rank role${removed}` }
-            : { step: "discord", status: "ok", detail: `gave <@&${plan.to.discordRoleId}>${removed}` },
+            ? { step: "discord", status: "warning", detail: `${to} has no Discord role bound; removed the old rank role${removed}${nickname}` }
+            : { step: "discord", status: "ok", detail: `${gave ? `gave ${gave}` : "roles already right"}${removed}${nickname}` },
         );
       } else {
         log.warn({ err: failureCause(edited) }, "could not update the member's Discord roles");

@@ -5,11 +5,14 @@
  * gathers the facts, runs the steps through the injected adapters and records what happened.
  */
 import type { Repositories } from "../db/index.ts";
-import type { AuditAction, AuditOutcome } from "../db/schema.ts";
+import type { AuditAction, AuditOutcome, GuildSettings } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import { decideRankChange, type Actor } from "../ranks/authority.ts";
 import { requireRankAdmin } from "./admin-gate.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
+import type { RankChangeBinds } from "../ranks/rank-change-discord.ts";
+import { nicknameTemplateOf } from "../sync/sync-context.ts";
+import type { GuildMemberView } from "./discord-port.ts";
 import {
   AlreadyAtBottomRankError,
   AlreadyAtTopRankError,
@@ -125,6 +128,11 @@ export class RankChangeService {
         discordRoleIds: discordMember?.roleIds ?? null,
         points: link.points,
         reason,
+        binds: {
+          binds: context.binds,
+          robloxGroupId: groupId,
+          ...nicknameOf(context.settings, discordMember, { robloxUsername: link.robloxUsername ?? String(robloxUserId), robloxUserId }),
+        },
       }),
     );
 
@@ -190,6 +198,7 @@ export class RankChangeService {
       log,
       hierarchy,
       heldRoleIds: discordMember?.roleIds ?? [],
+      heldNick: discordMember?.nick ?? null,
     });
     const steps = [...outcomesOfSkippedSteps(plan), ...applied.steps];
     const outcome = overallOutcome(steps);
@@ -290,4 +299,15 @@ function refusingLadderErrors<T>(plan: () => T): T {
     if (LADDER_REFUSALS.some((type) => error instanceof type)) throw new RankChangeRefusedError("rank-rules", { rule: (error as Error).message });
     throw error;
   }
+}
+
+/** The template's input for a rank change, when the guild has one on and the member is here. */
+function nicknameOf(
+  settings: GuildSettings | undefined,
+  member: GuildMemberView | null,
+  account: { robloxUsername: string; robloxUserId: number },
+): Pick<RankChangeBinds, "nickname"> {
+  const template = nicknameTemplateOf(settings);
+  if (template === null || !member) return {};
+  return { nickname: { template, facts: { ...account, discordName: member.accountName }, current: member.nick } };
 }

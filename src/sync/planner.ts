@@ -306,11 +306,11 @@ class StandingReader {
       // A pending write replaces the ladder rank; the member's other roles stay as Roblox reports them.
       const held: HeldRobloxRole[] = [{ roleId: toRank.robloxRoleId, rank: toRank.robloxRank }];
       for (const role of membership?.roles ?? []) {
-        const rank = input.ladder.byRobloxRoleId(role.roleId);
-        if (rank && fromPendingWrite) continue;
+        // The ladder role a pending write replaces is not held any more.
+        if (fromPendingWrite && role.roleId === membership?.roleId) continue;
         if (role.roleId !== toRank.robloxRoleId) held.push(role);
-        if (rank && rank.id !== toRank.id) rankIds.push(rank.id);
       }
+      // Rank binds follow the ladder rank alone (the highest ladder role, as Roblox's base role is held by everyone).
       rankIds.push(toRank.id);
       if (input.robloxGroupId !== undefined) groups.set(input.robloxGroupId, held);
     } else if (input.robloxGroupId !== undefined) groups.set(input.robloxGroupId, NO_ROLES);
