@@ -41,6 +41,7 @@ import { DiscordSyncMessages } from "./discord/sync-messages.ts";
 import { discordRunWording } from "./discord/views/sync-run.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
+import { GroupLockKicker } from "./services/group-lock.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -151,6 +152,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     metrics,
     logger,
     alerts: new SyncAlerts({ logger, fetch: options.alertFetch }),
+    kicker: new GroupLockKicker({ writer: guilds, audit, logger: logger.child({ component: "group-lock" }) }),
     ownsGuild: shards.owns,
     ...options.bulkSync,
     now,

@@ -14,6 +14,7 @@ import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import { isHeldProgress, type HeldPlan } from "./run-state.ts";
 import { judgeMassChange, massChangeThresholdOf, type MassChangeVerdict } from "./mass-change-guard.ts";
+import { groupLockOf } from "./sync-context.ts";
 
 export interface GuardDeps {
   repositories: Repositories;
@@ -49,7 +50,7 @@ export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildConte
     run.holdFor(heldPlanOf(verdict, held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId)));
     return;
   }
-  releaseHeld(run, deps, links);
+  releaseHeld(run, deps, links, groupLockOf(context.settings) === "kick");
 }
 
 function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
@@ -57,7 +58,7 @@ function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
 }
 
 /** Held changes become ordinary pending ones: stored ranks written, Discord changes queued. */
-function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, links: readonly LinkedNames[]): void {
+function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, links: readonly LinkedNames[], kicking: boolean): void {
   const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername]));
   const released = atomically(database, () => {
     const rows = repositories.syncRuns.settleHeldItems(run.guildId, run.runId, "pending");
@@ -70,7 +71,9 @@ function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, link
       }
       // The rank the plan gives them (none, for members gone from the group) is stored only now.
       repositories.members.setStoredRank(run.guildId, row.discordId, row.toRankId);
-      if (row.addRoles.length === 0 && row.removeRoles.length === 0) settled.push({ discordId: row.discordId, status: "done", error: null });
+      // A left-group member (no target rank) under group lock "kick" is queued even with no role to take: the kick is the change.
+      const kick = kicking && row.toRankId === null;
+      if (row.addRoles.length === 0 && row.removeRoles.length === 0 && !kick) settled.push({ discordId: row.discordId, status: "done", error: null });
       else queued.push(row);
     }
     if (settled.length > 0) repositories.syncRuns.markItems(run.guildId, run.runId, settled);

@@ -19,6 +19,7 @@ import type { LiveMemberRoles } from "./member-roles.ts";
 import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
 import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
+import type { RunWording } from "./run-report.ts";
 import { COUNTED_ONLY } from "./run-guard.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
 import { bindInputsOf, groupLockOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
@@ -28,6 +29,7 @@ export interface PlanningDeps {
   /** For the transaction that keeps a slice of the plan and its progress together. */
   database: Transactions;
   tuning: Pick<BulkSyncTuning, "sliceSize" | "updatesKept">;
+  wording: Pick<RunWording, "kickSkipped">;
 }
 
 export interface PlanningInputs {
@@ -84,10 +86,53 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
       options,
       ...bindInputsOf(context),
     });
-    storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut);
+    storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut, (discordId) => live.get(discordId));
   }
   run.planningFinished();
   if (!run.dryRun) deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
+}
+
+/**
+ * A member the group lock kicks: stored like a left-group role change (target rank none, the bound
+ * roles to take if the kick turns out impossible by then), which is how the applier knows it.
+ */
+function storeKick(
+  run: ActiveRun,
+  deps: PlanningDeps,
+  item: SyncItem,
+  held: boolean,
+  delta: ReturnType<typeof emptyCounts>,
+  rows: SyncRunItemInput[],
+  queued: QueuedChange[],
+): void {
+  const row: SyncRunItemInput = {
+    discordId: item.discordId,
+    robloxUserId: item.robloxUserId,
+    fromRankId: item.fromRank?.id ?? null,
+    toRankId: null,
+    addRoles: [],
+    removeRoles: item.removeRoleIds,
+  };
+  if (run.dryRun) {
+    delta.updated++;
+    delta.breakdown.leftGroupKicked++;
+    run.keepUpdate(updateListEntry(item), deps.tuning.updatesKept);
+    return;
+  }
+  if (held) {
+    rows.push({ ...row, status: "held" });
+    return;
+  }
+  rows.push(row);
+  queued.push({
+    discordId: item.discordId,
+    addRoleIds: [],
+    removeRoleIds: item.removeRoleIds,
+    robloxUserId: item.robloxUserId,
+    robloxUsername: item.robloxUsername,
+    fromRankId: row.fromRankId ?? null,
+    toRankId: null,
+  });
 }
 
 function heldRow(item: SyncItem, note: string | null): SyncRunItemInput {
@@ -114,8 +159,13 @@ function storeSlice(
   slice: readonly LinkedAccount[],
   items: readonly SyncItem[],
   filteredOut: number,
+  /** A member's Discord roles now; undefined when they are not in the server. */
+  rolesOf: (discordId: string) => readonly string[] | undefined,
 ): void {
   const delta = emptyCounts();
+  // Group lock "kick": members gone from the group who are still in the server are removed from it
+  // (by the applier, which knows a left-group change by its null target rank).
+  const kicking = groupLockOf(context.settings) === "kick";
   delta.skipped += filteredOut;
   delta.breakdown.filteredOut += filteredOut;
   const rows: SyncRunItemInput[] = [];
@@ -126,7 +176,9 @@ function storeSlice(
   const holding = !run.guardOpen && !run.dryRun;
   const isBound = (roleId: string) => context.ladder.byDiscordRoleId(roleId) !== undefined;
   for (const item of items) {
-    const stripping = isStrippingChange(item, isBound);
+    const memberRoles = kicking && item.kind === "left-group" ? rolesOf(item.discordId) : undefined;
+    const kick = memberRoles !== undefined;
+    const stripping = isStrippingChange(item, isBound, kick);
     const held = holding && stripping;
     if (run.dryRun && stripping && run.dryRunStripping++ < 10) run.dryRunStrippingNames.push(item.robloxUsername);
     if (item.storedRankChange && !held) {
@@ -151,6 +203,15 @@ function storeSlice(
         delta.breakdown.duplicateLink++;
         continue;
       case "left-group":
+        if (kick) {
+          const problem = hierarchy.kickProblem(item.discordId, memberRoles);
+          if (problem === null) {
+            storeKick(run, deps, item, held, delta, rows, queued);
+            continue;
+          }
+          // Not kickable (the owner, above the bot, no Kick Members): their bound roles go instead.
+          run.problems.add(deps.wording.kickSkipped(problem));
+        }
         if (!item.nextRoleIds) {
           // Flagged for an admin's review only while they still show a rank; otherwise nothing is left to review.
           if (groupLockOf(context.settings) === "off" && item.fromRank !== null) {

@@ -172,6 +172,9 @@ function detailLines(view: RunView): string[] {
     lines.push(`Left the Roblox group, roles kept (policy: flag): ${count(b.leftGroupFlagged)}${names ? ` (${names}${more})` : ""}`);
   }
   if (b.leftGroupRemoved > 0) lines.push(`Left the Roblox group, rank roles removed: ${count(b.leftGroupRemoved)}`);
+  if (b.leftGroupKicked > 0) {
+    lines.push(`Not in the Roblox group, ${view.dryRun ? "would be removed" : "removed"} from this server (group lock: kick): ${count(b.leftGroupKicked)}`);
+  }
   if (b.notInGuild > 0) lines.push(`Linked but not in this server: ${count(b.notInGuild)}`);
   if (b.leftGuild > 0) lines.push(`Left this server during the sync: ${count(b.leftGuild)}`);
   if (b.unrankedRole > 0) lines.push(`Roblox role not on the rank ladder (run /ranks import): ${count(b.unrankedRole)}`);
@@ -240,6 +243,12 @@ export const discordRunWording: RunWording = {
   heldPauseReason,
   heldRunButtons,
   notPossible: syncNotPossibleSentence,
+  kickSkipped: (reason) =>
+    ({
+      "missing-permission": "The group lock can't kick: give rankbridge's role the Kick Members permission (their bound roles were taken instead).",
+      "guild-owner": "The group lock never kicks the server owner (their bound roles were taken instead).",
+      "above-bot": "The group lock can't kick members whose highest role is at or above rankbridge's; move its role higher (their bound roles were taken instead).",
+    })[reason],
   forbiddenPause: (streak, message) =>
     `Discord refused ${streak} role changes in a row for missing permissions (${message}). ` +
     "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.",
