@@ -50,6 +50,8 @@ export interface UpdateListEntry {
   /** Rank labels; null shows as "no rank". */
   readonly from: string | null;
   readonly to: string | null;
+  /** Removed from the server by the group lock (not in the Roblox group). */
+  readonly kicked?: true;
 }
 
 /** The list entry for a planned sync item. */

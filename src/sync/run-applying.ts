@@ -160,6 +160,7 @@ async function kickMember(
   }
   const problem = kicks.refused ? "missing-permission" : hierarchy.kickProblem(change.discordId, roles);
   if (problem !== null) {
+    // Counted when planned; a kick that became impossible since then is only reported.
     run.problems.add(deps.wording.kickSkipped(problem));
     if (change.removeRoleIds.length > 0) return false;
     buffered.skipped++;
@@ -175,7 +176,7 @@ async function kickMember(
       run.countChange(deps.now());
       buffered.updated++;
       buffered.breakdown.leftGroupKicked++;
-      const entry: UpdateListEntry = { robloxUsername: change.robloxUsername, discordId: change.discordId, from: rankLabelOf(context.ladder, change.fromRankId), to: null };
+      const entry: UpdateListEntry = { robloxUsername: change.robloxUsername, discordId: change.discordId, from: rankLabelOf(context.ladder, change.fromRankId), to: null, kicked: true };
       run.keepUpdate(entry, deps.tuning.updatesKept);
       run.hooks.onUpdate?.(entry);
       run.mark({ discordId: change.discordId, status: "done", error: null });

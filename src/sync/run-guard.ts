@@ -14,7 +14,6 @@ import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import { isHeldProgress, type HeldPlan } from "./run-state.ts";
 import { judgeMassChange, massChangeThresholdOf, type MassChangeVerdict } from "./mass-change-guard.ts";
-import { groupLockOf } from "./sync-context.ts";
 
 export interface GuardDeps {
   repositories: Repositories;
@@ -26,6 +25,9 @@ export interface GuardDeps {
  * the guild's policy keeps their roles ("flag"). Counted by the guard, never written.
  */
 export const COUNTED_ONLY = "counted by the mass-change guard only: left the Roblox group, roles kept (policy: flag)";
+
+/** The note on a held group-lock kick: released, it is queued even with no role to take (the applier kicks it). */
+export const GROUP_LOCK_KICK = "held by the mass-change guard: group lock kick";
 
 /** Names shown to the admin who decides. */
 const SAMPLE_SIZE = 10;
@@ -50,7 +52,7 @@ export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildConte
     run.holdFor(heldPlanOf(verdict, held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId)));
     return;
   }
-  releaseHeld(run, deps, links, groupLockOf(context.settings) === "kick");
+  releaseHeld(run, deps, links);
 }
 
 function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
@@ -58,7 +60,7 @@ function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
 }
 
 /** Held changes become ordinary pending ones: stored ranks written, Discord changes queued. */
-function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, links: readonly LinkedNames[], kicking: boolean): void {
+function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, links: readonly LinkedNames[]): void {
   const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername]));
   const released = atomically(database, () => {
     const rows = repositories.syncRuns.settleHeldItems(run.guildId, run.runId, "pending");
@@ -71,8 +73,8 @@ function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, link
       }
       // The rank the plan gives them (none, for members gone from the group) is stored only now.
       repositories.members.setStoredRank(run.guildId, row.discordId, row.toRankId);
-      // A left-group member (no target rank) under group lock "kick" is queued even with no role to take: the kick is the change.
-      const kick = kicking && row.toRankId === null;
+      // A group-lock kick is queued even with no role to take: the kick is the change.
+      const kick = row.error === GROUP_LOCK_KICK;
       if (row.addRoles.length === 0 && row.removeRoles.length === 0 && !kick) settled.push({ discordId: row.discordId, status: "done", error: null });
       else queued.push(row);
     }

@@ -20,7 +20,7 @@ import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
 import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
-import { COUNTED_ONLY } from "./run-guard.ts";
+import { COUNTED_ONLY, GROUP_LOCK_KICK } from "./run-guard.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
 import { bindInputsOf, groupLockOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
@@ -116,11 +116,12 @@ function storeKick(
   if (run.dryRun) {
     delta.updated++;
     delta.breakdown.leftGroupKicked++;
-    run.keepUpdate(updateListEntry(item), deps.tuning.updatesKept);
+    run.keepUpdate({ ...updateListEntry(item), kicked: true }, deps.tuning.updatesKept);
     return;
   }
   if (held) {
-    rows.push({ ...row, status: "held" });
+    // The note tells the guard's release to queue it even when no role is to be taken.
+    rows.push({ ...row, status: "held", error: GROUP_LOCK_KICK });
     return;
   }
   rows.push(row);
@@ -176,8 +177,10 @@ function storeSlice(
   const holding = !run.guardOpen && !run.dryRun;
   const isBound = (roleId: string) => context.ladder.byDiscordRoleId(roleId) !== undefined;
   for (const item of items) {
+    // Only a member still in the server can be kicked, and only when Discord would allow it.
     const memberRoles = kicking && item.kind === "left-group" ? rolesOf(item.discordId) : undefined;
-    const kick = memberRoles !== undefined;
+    const kickProblem = memberRoles !== undefined ? hierarchy.kickProblem(item.discordId, memberRoles) : null;
+    const kick = memberRoles !== undefined && kickProblem === null;
     const stripping = isStrippingChange(item, isBound, kick);
     const held = holding && stripping;
     if (run.dryRun && stripping && run.dryRunStripping++ < 10) run.dryRunStrippingNames.push(item.robloxUsername);
@@ -204,13 +207,13 @@ function storeSlice(
         continue;
       case "left-group":
         if (kick) {
-          const problem = hierarchy.kickProblem(item.discordId, memberRoles);
-          if (problem === null) {
-            storeKick(run, deps, item, held, delta, rows, queued);
-            continue;
-          }
+          storeKick(run, deps, item, held, delta, rows, queued);
+          continue;
+        }
+        if (kickProblem !== null) {
           // Not kickable (the owner, above the bot, no Kick Members): their bound roles go instead.
-          run.problems.add(deps.wording.kickSkipped(problem));
+          run.problems.add(deps.wording.kickSkipped(kickProblem));
+          delta.breakdown.kickSkipped++;
         }
         if (!item.nextRoleIds) {
           // Flagged for an admin's review only while they still show a rank; otherwise nothing is left to review.

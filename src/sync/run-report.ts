@@ -20,6 +20,8 @@ export interface RunBreakdown {
   leftGroupRemoved: number;
   /** Left the Roblox group; removed from the server (group lock "kick"). Counted in `updated` too. */
   leftGroupKicked: number;
+  /** Left the Roblox group; group lock "kick", but the bot may not kick them (their bound roles are taken instead). */
+  kickSkipped: number;
   /** Linked but not in this Discord server. */
   notInGuild: number;
   /** Their Roblox role is not on the rank ladder (not imported yet). */
@@ -40,6 +42,7 @@ export const emptyBreakdown = (): RunBreakdown => ({
   leftGroupFlagged: 0,
   leftGroupRemoved: 0,
   leftGroupKicked: 0,
+  kickSkipped: 0,
   notInGuild: 0,
   unrankedRole: 0,
   robloxUnknown: 0,

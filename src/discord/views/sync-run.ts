@@ -88,6 +88,7 @@ function moreLine(hidden: number): string {
 
 function renderUpdateLine(entry: UpdateListEntry): string {
   const who = escapeMarkdown(entry.robloxUsername) + (entry.discordId ? ` (<@${entry.discordId}>)` : "");
+  if (entry.kicked) return `${who}: ${escapeMarkdown(entry.from ?? "no rank")} → removed from the server (not in the Roblox group)`;
   return `${who}: ${escapeMarkdown(entry.from ?? "no rank")} → ${escapeMarkdown(entry.to ?? "no rank")}`;
 }
 
@@ -162,10 +163,9 @@ function detailLines(view: RunView): string[] {
   const b = view.breakdown;
   const count = (n: number) => n.toLocaleString("en-US");
   const lines: string[] = [];
-  if (b.notAttempted > 0) {
-    lines.push(`Not attempted (the bot may not change their roles): ${count(b.notAttempted)}`);
-    for (const problem of view.problems.slice(0, 3)) lines.push(`  → ${problem}`);
-  }
+  if (b.notAttempted > 0) lines.push(`Not attempted (the bot may not change their roles): ${count(b.notAttempted)}`);
+  if (b.kickSkipped > 0) lines.push(`Not in the Roblox group, but the group lock could not remove them from this server: ${count(b.kickSkipped)}`);
+  if (b.notAttempted > 0 || b.kickSkipped > 0) for (const problem of view.problems.slice(0, 3)) lines.push(`  → ${problem}`);
   if (b.leftGroupFlagged > 0) {
     const names = view.flaggedNames.map(escapeMarkdown).join(", ");
     const more = b.leftGroupFlagged > view.flaggedNames.length ? ", …" : "";
