@@ -61,7 +61,13 @@ export const discordChannelRef = z.object({ id: snowflake });
 export const discordEditedMember = z.object({ roles: z.array(z.string()) });
 
 /** A GUILD_MEMBERS_CHUNK's members: only who they are and which roles they hold. */
-export const discordMemberChunk = z.array(z.object({ user: z.object({ id: snowflake }), roles: z.array(snowflake) }));
+export const discordMemberChunk = z.array(
+  z.object({
+    user: z.object({ id: snowflake, username: z.string(), global_name: z.string().nullish() }),
+    nick: z.string().nullish(),
+    roles: z.array(snowflake),
+  }),
+);
 
 /** Parses `value` or throws DiscordMalformedAnswerError. */
 export function parseDiscord<Schema extends z.ZodType>(endpoint: string, schema: Schema, value: unknown): z.output<Schema> {

@@ -13,7 +13,7 @@
  * (a deleted role). Expired snapshots are dropped by a timer, so a large guild's map is not kept.
  */
 import type { Logger } from "../observability/logger.ts";
-import type { MemberRolesChunk, MemberRolesPort } from "./member-roles.ts";
+import type { MemberName, MemberRolesChunk, MemberRolesPort } from "./member-roles.ts";
 import { GuildMemberSnapshot, type PendingEdit } from "./member-snapshot.ts";
 
 export const DEFAULT_MEMBER_SNAPSHOT_TTL_MS = 60_000;
@@ -202,11 +202,12 @@ export class MemberSnapshots {
 
   /** The wanted members the snapshot holds, chunk by chunk; each chunk is copied as it is built. */
   *#serve(snapshot: GuildMemberSnapshot, wanted: ReadonlySet<string> | undefined): Generator<MemberRolesChunk> {
-    let chunk: { userId: string; roleIds: readonly string[] }[] = [];
+    let chunk: { userId: string; roleIds: readonly string[]; name?: MemberName }[] = [];
     for (const userId of wanted ?? [...snapshot.roles.keys()]) {
       const roleIds = snapshot.roles.get(userId);
       if (roleIds === undefined) continue; // not in the guild
-      chunk.push({ userId, roleIds });
+      const name = snapshot.names.get(userId);
+      chunk.push(name ? { userId, roleIds, name } : { userId, roleIds });
       if (chunk.length === CHUNK_SIZE) {
         yield chunk;
         chunk = [];
