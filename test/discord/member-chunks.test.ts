@@ -31,7 +31,7 @@ function fakeClient(chunks: unknown[][]) {
 }
 
 async function read(client: Client, wanted?: ReadonlySet<string>) {
-  const out: { userId: string; roleIds: readonly string[] }[] = [];
+  const out: { userId: string; roleIds: readonly string[]; name?: { nick: string | null; discordName: string } }[] = [];
   for await (const chunk of gatewayMemberRoles(client)(GUILD, wanted)) out.push(...chunk);
   return out;
 }
