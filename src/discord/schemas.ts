@@ -57,8 +57,8 @@ export const discordRoles = z.array(discordRole);
 /** A created DM channel: only its id is read. */
 export const discordChannelRef = z.object({ id: snowflake });
 
-/** A member edit's answer: only the role set it left the member with is read. */
-export const discordEditedMember = z.object({ roles: z.array(z.string()) });
+/** A member edit's answer: only the role set and nickname it left the member with are read. */
+export const discordEditedMember = z.object({ roles: z.array(z.string()), nick: z.string().nullish() });
 
 /** A GUILD_MEMBERS_CHUNK's members: only who they are and which roles they hold. */
 export const discordMemberChunk = z.array(

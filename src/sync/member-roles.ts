@@ -120,6 +120,11 @@ export class LiveMemberRoles {
     if (name) this.#names.set(userId, { ...name, nick });
   }
 
+  /** GUILD_MEMBER_UPDATE: the member's name as it is now (kept only while names are, and for wanted members). */
+  setName(userId: string, name: MemberName): void {
+    if (this.#names.has(userId) && (!this.#wanted || this.#wanted.has(userId))) this.#names.set(userId, name);
+  }
+
   /** What the planner reads for a slice of linked members' nicknames (only those whose name is known). */
   namesOf(userIds: Iterable<string>): ReadonlyMap<string, MemberName> {
     const names = new Map<string, MemberName>();

@@ -56,9 +56,17 @@ export class GuildMemberSnapshot {
   /** A gateway event or our own edit, newest first-hand knowledge of the member. */
   apply(userId: string, roleIds: readonly string[] | null): void {
     if (!this.covers(userId)) return; // never needed; fetched on its own if it ever is
-    if (roleIds === null) this.roles.delete(userId);
-    else this.roles.set(userId, roleIds);
+    if (roleIds === null) {
+      this.roles.delete(userId);
+      this.names.delete(userId);
+    } else this.roles.set(userId, roleIds);
     this.touched?.add(userId);
+  }
+
+  /** Our own nickname edit went through. */
+  setNick(userId: string, nick: string | null): void {
+    const name = this.names.get(userId);
+    if (name) this.names.set(userId, { ...name, nick });
   }
 
   /** The chunk's covered members, recorded; what the run gets. */
