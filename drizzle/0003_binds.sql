@@ -26,6 +26,7 @@ ALTER TABLE `guild_settings` ADD `unverified_role_id` text;--> statement-breakpo
 ALTER TABLE `guild_settings` ADD `nickname_template` text;--> statement-breakpoint
 ALTER TABLE `guild_settings` ADD `group_lock_mode` text;--> statement-breakpoint
 ALTER TABLE `guild_settings` ADD `min_account_age_days` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE `sync_run_items` ADD `nick` text;--> statement-breakpoint
 -- The ladder becomes rank binds in place: each rank's Discord role is now its rank bind (rank_role = 1).
 INSERT INTO `binds` (`guild_id`, `kind`, `rank_id`, `role_ids`, `rank_role`, `created_at`, `updated_at`)
   SELECT `guild_id`, 'rank', `id`, json_array(`discord_role_id`), 1, `created_at`, `updated_at`

@@ -318,6 +318,8 @@ export const syncRunItems = sqliteTable(
     toRankId: integer("to_rank_id"),
     addRoles: text("add_roles", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     removeRoles: text("remove_roles", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** The nickname to set in the same request; null: left as it is. */
+    nick: text("nick"),
     status: text("status", { enum: SYNC_ITEM_STATUSES }).notNull().default("pending"),
     error: text("error"),
   },

@@ -61,8 +61,9 @@ export function wireGatewayEvents(client: Client, targets: GatewayEventTargets):
   });
   client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => {
     guilds.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
-    memberSnapshots.observeUpdate(data.guild_id, data.user.id, data.roles);
-    bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
+    const name = { nick: data.nick ?? null, discordName: data.user.global_name ?? data.user.username };
+    memberSnapshots.observeUpdate(data.guild_id, data.user.id, data.roles, name);
+    bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles, name);
   });
   client.on(GatewayDispatchEvents.GuildMemberRemove, ({ data }) => {
     memberSnapshots.observeRemove(data.guild_id, data.user.id);

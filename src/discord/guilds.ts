@@ -43,8 +43,11 @@ export function toMemberView(member: APIGuildMember): GuildMemberView {
 
 /** Told about our own member role edits, e.g. to keep cached member roles current before the gateway echoes them. */
 export interface MemberRoleEditObserver {
-  /** Called as the edit is sent; the returned function gets the member's roles after it, or undefined when it failed. */
-  beginEdit(guildId: string, userId: string): (roleIds: readonly string[] | undefined) => void;
+  /**
+   * Called as the edit is sent; the returned function gets the member's roles after it (undefined
+   * when it failed) and, when the edit set one, their nickname.
+   */
+  beginEdit(guildId: string, userId: string): (roleIds: readonly string[] | undefined, nick?: string | null) => void;
 }
 
 /**
@@ -175,13 +178,16 @@ export class DiscordGuilds implements SyncGuilds {
   async #editMember(guildId: string, userId: string, change: MemberWrite, reason?: string): Promise<void> {
     const settle = this.roleEdits?.beginEdit(guildId, userId);
     let after: readonly string[] | undefined;
+    let nickAfter: string | null | undefined;
     try {
       const body = { ...(change.roles && { roles: change.roles }), ...(change.nick !== undefined && { nick: change.nick }) };
       const member = await this.api.guilds.editMember(guildId, userId, body, { reason });
       // Discord answers with the member as the edit left them.
-      after = member ? parseDiscord(`PATCH /guilds/${guildId}/members/${userId}`, discordEditedMember, member).roles : change.roles;
+      const edited = member ? parseDiscord(`PATCH /guilds/${guildId}/members/${userId}`, discordEditedMember, member) : undefined;
+      after = edited ? edited.roles : change.roles;
+      if (change.nick !== undefined) nickAfter = edited ? (edited.nick ?? null) : change.nick;
     } finally {
-      settle?.(after);
+      settle?.(after, nickAfter);
     }
   }
 

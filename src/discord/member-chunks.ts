@@ -14,7 +14,11 @@ import type { Client } from "@discordjs/core";
 import { discordMemberChunk, parseDiscord } from "./schemas.ts";
 
 /** One chunk as the sync reads it: user ids and their role ids. */
-export type MemberRoleChunk = { readonly userId: string; readonly roleIds: readonly string[] }[];
+export type MemberRoleChunk = {
+  readonly userId: string;
+  readonly roleIds: readonly string[];
+  readonly name: { readonly nick: string | null; readonly discordName: string };
+}[];
 
 const ENDPOINT = "gateway GUILD_MEMBERS_CHUNK";
 /** Discord's cap on `user_ids` in one op 8 request. */
@@ -27,7 +31,11 @@ const MAX_USER_ID_REQUESTS = 10;
 
 /** The chunk's members as the sync reads them, parsed. */
 function rolesOf(members: unknown): MemberRoleChunk {
-  return parseDiscord(ENDPOINT, discordMemberChunk, members).map((member) => ({ userId: member.user.id, roleIds: member.roles }));
+  return parseDiscord(ENDPOINT, discordMemberChunk, members).map((member) => ({
+    userId: member.user.id,
+    roleIds: member.roles,
+    name: { nick: member.nick ?? null, discordName: member.user.global_name ?? member.user.username },
+  }));
 }
 
 /** The wanted members of a chunk, parsed; a member whose id cannot be read fails the whole chunk. */

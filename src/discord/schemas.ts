@@ -57,11 +57,17 @@ export const discordRoles = z.array(discordRole);
 /** A created DM channel: only its id is read. */
 export const discordChannelRef = z.object({ id: snowflake });
 
-/** A member edit's answer: only the role set it left the member with is read. */
-export const discordEditedMember = z.object({ roles: z.array(z.string()) });
+/** A member edit's answer: only the role set and nickname it left the member with are read. */
+export const discordEditedMember = z.object({ roles: z.array(z.string()), nick: z.string().nullish() });
 
 /** A GUILD_MEMBERS_CHUNK's members: only who they are and which roles they hold. */
-export const discordMemberChunk = z.array(z.object({ user: z.object({ id: snowflake }), roles: z.array(snowflake) }));
+export const discordMemberChunk = z.array(
+  z.object({
+    user: z.object({ id: snowflake, username: z.string(), global_name: z.string().nullish() }),
+    nick: z.string().nullish(),
+    roles: z.array(snowflake),
+  }),
+);
 
 /** Parses `value` or throws DiscordMalformedAnswerError. */
 export function parseDiscord<Schema extends z.ZodType>(endpoint: string, schema: Schema, value: unknown): z.output<Schema> {

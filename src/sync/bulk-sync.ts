@@ -44,7 +44,7 @@ import {
   type RunOutcome,
 } from "./bulk-sync-types.ts";
 import { syncJoinedMember, type MemberJoinDeps, type MemberJoinInput, type MemberJoinOutcome } from "./member-join.ts";
-import type { MemberRolesPort } from "./member-roles.ts";
+import type { MemberName, MemberRolesPort } from "./member-roles.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "./pacer.ts";
 import { RunReporter, type ReplyTarget } from "./reporter.ts";
 import type { SyncMessages } from "./sync-messages.ts";
@@ -280,12 +280,15 @@ export class BulkSync {
   }
 
   /** GUILD_MEMBER_UPDATE: keeps a running sync from writing back roles that just changed. */
-  observeMemberUpdate(guildId: string, userId: string, roleIds: readonly string[]): void {
+  observeMemberUpdate(guildId: string, userId: string, roleIds: readonly string[], name?: MemberName): void {
     const run = this.#active.get(guildId);
     if (!run) return;
     // The bot's own roles decide what it may edit: re-judge the edits not sent yet.
     if (userId === this.options.guilds.botUserId) run.hierarchy?.botRolesChanged(roleIds);
-    if (run.live) run.live.set(userId, roleIds);
+    if (run.live) {
+      run.live.set(userId, roleIds);
+      if (name) run.live.setName(userId, name);
+    }
     else run.earlyUpdates.set(userId, roleIds);
   }
 

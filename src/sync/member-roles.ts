@@ -6,8 +6,14 @@
  */
 import { CompactMemberRoles } from "./compact-roles.ts";
 
-/** One gateway member chunk, reduced to what the sync needs. */
-export type MemberRolesChunk = readonly { readonly userId: string; readonly roleIds: readonly string[] }[];
+/** A member's nickname and Discord name (global name, else username), for nickname templates. */
+export interface MemberName {
+  readonly nick: string | null;
+  readonly discordName: string;
+}
+
+/** One gateway member chunk, reduced to what the sync needs; `name` when the chunk carried it. */
+export type MemberRolesChunk = readonly { readonly userId: string; readonly roleIds: readonly string[]; readonly name?: MemberName }[];
 
 /**
  * Where member roles come from: at least the `wanted` members who are in the guild (every member
@@ -38,6 +44,8 @@ export interface CollectMemberRolesOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told about each wait, for logs. */
   onRateLimited?: (waitMs: number, attempt: number) => void;
+  /** Filled with the wanted members' names (nickname templates need them); not kept when absent. */
+  names?: Map<string, MemberName>;
 }
 
 /** Seconds Discord asked us to wait, when the error is a gateway RATE_LIMITED answer. */
@@ -67,7 +75,11 @@ export async function collectMemberRoles(
     const roles = new CompactMemberRoles();
     try {
       for await (const chunk of port(guildId, wanted)) {
-        for (const member of chunk) if (!wanted || wanted.has(member.userId)) roles.set(member.userId, member.roleIds);
+        for (const member of chunk) {
+          if (wanted && !wanted.has(member.userId)) continue;
+          roles.set(member.userId, member.roleIds);
+          if (options.names && member.name) options.names.set(member.userId, member.name);
+        }
       }
       return roles;
     } catch (error) {
@@ -88,10 +100,39 @@ export async function collectMemberRoles(
 export class LiveMemberRoles {
   readonly #roles: CompactMemberRoles;
   readonly #wanted: ReadonlySet<string> | undefined;
+  /** Names as the member list gave them, updated by our own nickname edits; empty when no template needs them. */
+  readonly #names: Map<string, MemberName>;
 
-  constructor(initial: CompactMemberRoles, wanted?: ReadonlySet<string>) {
+  constructor(initial: CompactMemberRoles, wanted?: ReadonlySet<string>, names?: Map<string, MemberName>) {
     this.#roles = initial;
     this.#wanted = wanted;
+    this.#names = names ?? new Map();
+  }
+
+  /** The member's nickname now, undefined when not known. */
+  nickOf(userId: string): string | null | undefined {
+    return this.#names.get(userId)?.nick;
+  }
+
+  /** Our own nickname edit went through. */
+  setNick(userId: string, nick: string | null): void {
+    const name = this.#names.get(userId);
+    if (name) this.#names.set(userId, { ...name, nick });
+  }
+
+  /** GUILD_MEMBER_UPDATE: the member's name as it is now (kept only while names are, and for wanted members). */
+  setName(userId: string, name: MemberName): void {
+    if (this.#names.has(userId) && (!this.#wanted || this.#wanted.has(userId))) this.#names.set(userId, name);
+  }
+
+  /** What the planner reads for a slice of linked members' nicknames (only those whose name is known). */
+  namesOf(userIds: Iterable<string>): ReadonlyMap<string, MemberName> {
+    const names = new Map<string, MemberName>();
+    for (const userId of userIds) {
+      const name = this.#names.get(userId);
+      if (name) names.set(userId, name);
+    }
+    return names;
   }
 
   get size(): number {

@@ -3,7 +3,7 @@
  * form, which members it covers, and what is in flight while it is being fetched or edited.
  */
 import { approximateIdSetBytes, CompactMemberRoles } from "./compact-roles.ts";
-import type { MemberRolesChunk } from "./member-roles.ts";
+import type { MemberName, MemberRolesChunk } from "./member-roles.ts";
 
 /** One of our own role edits while it is in flight. */
 export interface PendingEdit {
@@ -14,6 +14,8 @@ export interface PendingEdit {
 
 export class GuildMemberSnapshot {
   readonly roles = new CompactMemberRoles();
+  /** Covered members' names as their chunk gave them (nickname templates compare with them). */
+  readonly names = new Map<string, MemberName>();
   /**
    * The members the snapshot knows about (held, or known not to be in the guild): those a run
    * wanted when it was fetched, plus those filled in later. Undefined: every member.
@@ -54,9 +56,17 @@ export class GuildMemberSnapshot {
   /** A gateway event or our own edit, newest first-hand knowledge of the member. */
   apply(userId: string, roleIds: readonly string[] | null): void {
     if (!this.covers(userId)) return; // never needed; fetched on its own if it ever is
-    if (roleIds === null) this.roles.delete(userId);
-    else this.roles.set(userId, roleIds);
+    if (roleIds === null) {
+      this.roles.delete(userId);
+      this.names.delete(userId);
+    } else this.roles.set(userId, roleIds);
     this.touched?.add(userId);
+  }
+
+  /** Our own nickname edit went through. */
+  setNick(userId: string, nick: string | null): void {
+    const name = this.names.get(userId);
+    if (name) this.names.set(userId, { ...name, nick });
   }
 
   /** The chunk's covered members, recorded; what the run gets. */
@@ -64,6 +74,7 @@ export class GuildMemberSnapshot {
     const kept = this.#coverage === undefined ? chunk : chunk.filter((member) => this.covers(member.userId));
     for (const member of kept) {
       if (!this.touched?.has(member.userId)) this.roles.set(member.userId, member.roleIds);
+      if (member.name) this.names.set(member.userId, member.name);
     }
     return kept;
   }

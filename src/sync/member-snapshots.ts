@@ -13,7 +13,7 @@
  * (a deleted role). Expired snapshots are dropped by a timer, so a large guild's map is not kept.
  */
 import type { Logger } from "../observability/logger.ts";
-import type { MemberRolesChunk, MemberRolesPort } from "./member-roles.ts";
+import type { MemberName, MemberRolesChunk, MemberRolesPort } from "./member-roles.ts";
 import { GuildMemberSnapshot, type PendingEdit } from "./member-snapshot.ts";
 
 export const DEFAULT_MEMBER_SNAPSHOT_TTL_MS = 60_000;
@@ -90,8 +90,8 @@ export class MemberSnapshots {
   }
 
   /** GUILD_MEMBER_UPDATE. */
-  observeUpdate(guildId: string, userId: string, roleIds: readonly string[]): void {
-    this.#observe(guildId, userId, roleIds);
+  observeUpdate(guildId: string, userId: string, roleIds: readonly string[], name?: MemberName): void {
+    this.#observe(guildId, userId, roleIds, name);
   }
 
   /** GUILD_MEMBER_REMOVE. */
@@ -105,7 +105,7 @@ export class MemberSnapshots {
    * gateway event for the member arrived meanwhile: such an event may be newer than our edit (someone
    * changed the roles just after), and the gateway echo of our edit brings its result anyway.
    */
-  beginEdit(guildId: string, userId: string): (roleIds: readonly string[] | undefined) => void {
+  beginEdit(guildId: string, userId: string): (roleIds: readonly string[] | undefined, nick?: string | null) => void {
     const snapshot = this.#current(guildId);
     // A fetch starting after this point cannot tell our result from a newer event: the echo serves.
     if (!snapshot?.covers(userId)) return () => {};
@@ -113,11 +113,12 @@ export class MemberSnapshots {
     const pending = snapshot.edits.get(userId) ?? new Set<PendingEdit>();
     pending.add(edit);
     snapshot.edits.set(userId, pending);
-    return (roleIds) => {
+    return (roleIds, nick) => {
       pending.delete(edit);
       if (pending.size === 0 && snapshot.edits.get(userId) === pending) snapshot.edits.delete(userId);
       if (roleIds === undefined || edit.overtaken || this.#current(guildId) !== snapshot) return;
       snapshot.apply(userId, roleIds);
+      if (nick !== undefined) snapshot.setNick(userId, nick);
     };
   }
 
@@ -134,11 +135,12 @@ export class MemberSnapshots {
     for (const guildId of [...this.#snapshots.keys()]) this.invalidate(guildId);
   }
 
-  #observe(guildId: string, userId: string, roleIds: readonly string[] | null): void {
+  #observe(guildId: string, userId: string, roleIds: readonly string[] | null, name?: MemberName): void {
     const snapshot = this.#current(guildId);
     if (!snapshot) return;
     for (const edit of snapshot.edits.get(userId) ?? []) edit.overtaken = true;
     snapshot.apply(userId, roleIds);
+    if (name && snapshot.covers(userId)) snapshot.names.set(userId, name);
   }
 
   /** The guild's snapshot or fetch being recorded; an expired snapshot is dropped on the way. */
@@ -202,11 +204,12 @@ export class MemberSnapshots {
 
   /** The wanted members the snapshot holds, chunk by chunk; each chunk is copied as it is built. */
   *#serve(snapshot: GuildMemberSnapshot, wanted: ReadonlySet<string> | undefined): Generator<MemberRolesChunk> {
-    let chunk: { userId: string; roleIds: readonly string[] }[] = [];
+    let chunk: { userId: string; roleIds: readonly string[]; name?: MemberName }[] = [];
     for (const userId of wanted ?? [...snapshot.roles.keys()]) {
       const roleIds = snapshot.roles.get(userId);
       if (roleIds === undefined) continue; // not in the guild
-      chunk.push({ userId, roleIds });
+      const name = snapshot.names.get(userId);
+      chunk.push(name ? { userId, roleIds, name } : { userId, roleIds });
       if (chunk.length === CHUNK_SIZE) {
         yield chunk;
         chunk = [];

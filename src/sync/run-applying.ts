@@ -76,7 +76,9 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
       if (run.unsavedMarks >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) flushMarks(run, deps);
       continue;
     }
-    const outcome = await applier.edit(run.guildId, change, live.get(change.discordId));
+    const roleIds = live.get(change.discordId);
+    const now = roleIds && change.nick !== undefined ? { roleIds, nick: live.nickOf(change.discordId) } : roleIds;
+    const outcome = await applier.edit(run.guildId, change, now);
     const from = rankLabelOf(context.ladder, change.fromRankId);
     const to = rankLabelOf(context.ladder, change.toRankId);
     const buffered = run.buffered;
@@ -89,6 +91,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         // "already-applied": the roles match the plan, e.g. the PATCH went out just before a restart.
         if (outcome.kind === "updated") {
           live.set(change.discordId, outcome.roleIds);
+          if (outcome.nickname?.kind === "set") live.setNick(change.discordId, outcome.nickname.nick);
           run.countChange(deps.now());
           forbiddenStreak = 0;
         }

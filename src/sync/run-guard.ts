@@ -87,6 +87,7 @@ function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, link
       discordId: row.discordId,
       addRoleIds: row.addRoles,
       removeRoleIds: row.removeRoles,
+      ...(row.nick !== null && { nick: row.nick }),
       robloxUserId: row.robloxUserId,
       robloxUsername: nameOf.get(row.discordId) ?? (row.robloxUserId !== null ? String(row.robloxUserId) : row.discordId),
       fromRankId: row.fromRankId,

@@ -11,7 +11,8 @@ import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import { LiveHierarchy } from "./live-hierarchy.ts";
-import { collectMemberRoles, LiveMemberRoles, type MemberRolesPort } from "./member-roles.ts";
+import { collectMemberRoles, LiveMemberRoles, type MemberName, type MemberRolesPort } from "./member-roles.ts";
+import { nicknameTemplateOf } from "./sync-context.ts";
 import { linkedAccountOfRow } from "./roblox-standing.ts";
 import { applyRun, type ApplyingDeps } from "./run-applying.ts";
 import { settleGuard } from "./run-guard.ts";
@@ -51,6 +52,7 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
           discordId: item.discordId,
           addRoleIds: item.addRoles,
           removeRoleIds: item.removeRoles,
+          ...(item.nick !== null && { nick: item.nick }),
           robloxUserId: item.robloxUserId,
           robloxUsername: link?.robloxUsername ?? (item.robloxUserId !== null ? String(item.robloxUserId) : item.discordId),
           fromRankId: item.fromRankId,
@@ -61,13 +63,16 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
     }
   }
 
-  // Discord members and the Roblox lookup plan are independent: ask for both at once.
+  // Discord members and the Roblox lookup plan are independent: ask for both at once. Names are
+  // kept only when a nickname template needs them.
+  const names = nicknameTemplateOf(context.settings) !== null ? new Map<string, MemberName>() : undefined;
   const liveRoles = collectMemberRoles(deps.memberRoles, guildId, {
     ...deps.tuning.memberRequest,
     wanted,
+    ...(names && { names }),
     onRateLimited: (waitMs, attempt) => log.info({ waitMs, attempt }, "the gateway asked to wait before sending the member list"),
   }).then((roles) => {
-    run.live = new LiveMemberRoles(roles, wanted);
+    run.live = new LiveMemberRoles(roles, wanted, names);
     for (const [userId, roleIds] of run.earlyUpdates) {
       if (roleIds === null) run.live.delete(userId);
       else run.live.set(userId, roleIds);

@@ -22,7 +22,7 @@ import { updateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
 import { COUNTED_ONLY, GROUP_LOCK_KICK } from "./run-guard.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
-import { bindInputsOf, groupLockOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
+import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
 export interface PlanningDeps {
   repositories: Repositories;
@@ -50,6 +50,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
   const sliceSize = deps.tuning.sliceSize;
   const pendingWrites = pendingRobloxWritesOf(deps.repositories, run.guildId);
   const options = syncOptionsOf(context, "bulk");
+  const template = nicknameTemplateOf(context.settings);
   const accounts = inputs.remaining;
 
   // The roster strategies read everything before anything can be planned; the linked-users one
@@ -77,11 +78,13 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
     }
     const live = await inputs.liveRoles;
     if (run.halted) return;
+    const sliceIds = slice.map((account) => account.discordId);
     const plan = planSync({
       robloxMemberships: memberships,
       links: slice,
       ladder: context.ladder,
-      discordMemberRoles: live.rolesOf(slice.map((account) => account.discordId)),
+      discordMemberRoles: live.rolesOf(sliceIds),
+      ...(template !== null && { nicknames: { template, members: live.namesOf(sliceIds) } }),
       pendingRobloxWrites: pendingWrites,
       options,
       ...bindInputsOf(context),
@@ -136,6 +139,13 @@ function storeKick(
   });
 }
 
+/** The item without its nickname change; "in-sync" when nothing else was to change. */
+function withoutNick(item: SyncItem): SyncItem {
+  const { nick: _dropped, ...rest } = item;
+  const nothingLeft = rest.kind === "update" && rest.nextRoleIds === null && rest.storedRankChange === null;
+  return nothingLeft ? { ...rest, kind: "in-sync" } : rest;
+}
+
 function heldRow(item: SyncItem, note: string | null): SyncRunItemInput {
   return {
     discordId: item.discordId,
@@ -176,7 +186,12 @@ function storeSlice(
   // Until the guard has judged the run, changes that strip ranks are stored "held", not applied.
   const holding = !run.guardOpen && !run.dryRun;
   const isBound = (roleId: string) => context.ladder.byDiscordRoleId(roleId) !== undefined;
-  for (const item of items) {
+  for (const planned of items) {
+    // A nickname the bot may not set (owner, above the bot, no Manage Nicknames) is left out before
+    // anything is stored or sent, and counted.
+    const nickProblem = planned.nick !== undefined ? hierarchy.nicknameProblem(planned.discordId, planned.nextRoleIds ?? []) : null;
+    if (nickProblem) delta.breakdown.nicknameSkipped++;
+    const item = nickProblem ? withoutNick(planned) : planned;
     // Only a member still in the server can be kicked, and only when Discord would allow it.
     const memberRoles = kicking && item.kind === "left-group" ? rolesOf(item.discordId) : undefined;
     const kickProblem = memberRoles !== undefined ? hierarchy.kickProblem(item.discordId, memberRoles) : null;
@@ -215,7 +230,7 @@ function storeSlice(
           run.problems.add(deps.wording.kickSkipped(kickProblem));
           delta.breakdown.kickSkipped++;
         }
-        if (!item.nextRoleIds) {
+        if (!item.nextRoleIds && item.nick === undefined) {
           // Flagged for an admin's review only while they still show a rank; otherwise nothing is left to review.
           if (groupLockOf(context.settings) === "off" && item.fromRank !== null) {
             delta.skipped++;
@@ -230,7 +245,7 @@ function storeSlice(
         break;
       case "in-sync":
       case "update":
-        if (!item.nextRoleIds) {
+        if (!item.nextRoleIds && item.nick === undefined) {
           delta.inSync++;
           continue;
         }
@@ -246,6 +261,7 @@ function storeSlice(
       toRankId: item.toRank?.id ?? null,
       addRoles: item.addRoleIds,
       removeRoles: item.removeRoleIds,
+      nick: item.nick ?? null,
     };
     if (!check.ok) {
       delta.skipped++;
@@ -269,6 +285,7 @@ function storeSlice(
       discordId: item.discordId,
       addRoleIds: item.addRoleIds,
       removeRoleIds: item.removeRoleIds,
+      ...(item.nick !== undefined && { nick: item.nick }),
       robloxUserId: item.robloxUserId,
       robloxUsername: item.robloxUsername,
       fromRankId: row.fromRankId ?? null,

@@ -35,6 +35,8 @@ export interface RunBreakdown {
   filteredOut: number;
   /** Stored ranks brought in line with Roblox (no Discord request needed). */
   storedRankUpdates: number;
+  /** The nickname template's nickname was not set: the server owner, a member above the bot, or no Manage Nicknames. */
+  nicknameSkipped: number;
 }
 
 export const emptyBreakdown = (): RunBreakdown => ({
@@ -50,6 +52,7 @@ export const emptyBreakdown = (): RunBreakdown => ({
   leftGuild: 0,
   filteredOut: 0,
   storedRankUpdates: 0,
+  nicknameSkipped: 0,
 });
 
 export type RunState = "running" | "done" | "failed" | "paused" | "stopped";

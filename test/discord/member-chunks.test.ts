@@ -31,7 +31,7 @@ function fakeClient(chunks: unknown[][]) {
 }
 
 async function read(client: Client, wanted?: ReadonlySet<string>) {
-  const out: { userId: string; roleIds: readonly string[] }[] = [];
+  const out: { userId: string; roleIds: readonly string[]; name?: { nick: string | null; discordName: string } }[] = [];
   for await (const chunk of gatewayMemberRoles(client)(GUILD, wanted)) out.push(...chunk);
   return out;
 }
@@ -55,8 +55,8 @@ describe("gatewayMemberRoles", () => {
     const [a, b] = [...wanted];
     const { client } = fakeClient([[member(a!), withoutRoles("999999999999999999"), { user: { id: "888888888888888888" }, roles: "not a list" }, member(b!, [])]]);
     expect(await read(client, wanted)).toEqual([
-      { userId: a!, roleIds: ["200000000000000001"] },
-      { userId: b!, roleIds: [] },
+      { userId: a!, roleIds: ["200000000000000001"], name: { nick: null, discordName: `u${a}` } },
+      { userId: b!, roleIds: [], name: { nick: null, discordName: `u${b}` } },
     ]);
   });
 
@@ -76,9 +76,12 @@ describe("gatewayMemberRoles", () => {
   test("without a wanted set every member is read and parsed", async () => {
     const { client } = fakeClient([[member("1"), member("2", [])]]);
     expect(await read(client)).toEqual([
-      { userId: "1", roleIds: ["200000000000000001"] },
-      { userId: "2", roleIds: [] },
+      { userId: "1", roleIds: ["200000000000000001"], name: { nick: null, discordName: "u1" } },
+      { userId: "2", roleIds: [], name: { nick: null, discordName: "u2" } },
     ]);
+    // The nickname and the global name come along for nickname templates.
+    const named = fakeClient([[{ ...member("3"), nick: "Sarge", user: { id: "3", username: "u3", global_name: "Third" } }]]);
+    expect(await read(named.client)).toEqual([{ userId: "3", roleIds: ["200000000000000001"], name: { nick: "Sarge", discordName: "Third" } }]);
     const broken = fakeClient([[withoutRoles("1")]]);
     await expect(read(broken.client)).rejects.toBeInstanceOf(DiscordMalformedAnswerError);
   });

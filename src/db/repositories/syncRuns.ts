@@ -50,6 +50,8 @@ export interface SyncRunItemInput {
   toRankId?: number | null;
   addRoles?: readonly string[];
   removeRoles?: readonly string[];
+  /** The nickname the same request sets; null/absent: left as it is. */
+  nick?: string | null;
   status?: SyncItemStatus;
   error?: string | null;
 }
@@ -93,6 +95,7 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
       toRankId: p("toRankId"),
       addRoles: rawParam("addRoles"),
       removeRoles: rawParam("removeRoles"),
+      nick: p("nick"),
       status: p("status"),
       error: p("error"),
     })
@@ -288,6 +291,7 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
           toRankId: item.toRankId ?? null,
           addRoles: JSON.stringify(item.addRoles ?? []),
           removeRoles: JSON.stringify(item.removeRoles ?? []),
+          nick: item.nick ?? null,
           status: item.status ?? "pending",
           error: item.error ?? null,
         });

@@ -181,6 +181,7 @@ function detailLines(view: RunView): string[] {
   if (b.robloxUnknown > 0) lines.push(`No answer from Roblox: ${count(b.robloxUnknown)}`);
   if (b.duplicateLink > 0) lines.push(`Duplicate links skipped: ${count(b.duplicateLink)}`);
   if (b.filteredOut > 0) lines.push(`Outside this server's rank filter: ${count(b.filteredOut)}`);
+  if (b.nicknameSkipped > 0) lines.push(`Nickname left as it is (server owner, above the bot, or no Manage Nicknames): ${count(b.nicknameSkipped)}`);
   if (b.storedRankUpdates > 0) lines.push(`${view.dryRun ? "Stored ranks to update" : "Stored ranks updated"}: ${count(b.storedRankUpdates)}`);
   return lines;
 }

@@ -1,0 +1,105 @@
+/**
+ * A whole-server sync with binds: the verified role, a rank that gives two roles and the nickname
+ * template `[{rank}] {roblox-username}`, through the real bot stack and both emulators. Roles and
+ * nickname go in one request per member that changes; a second run sends none; the owner's
+ * nickname is never attempted.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { PermissionFlagsBits } from "discord-api-types/v10";
+import { join } from "node:path";
+import { tempDir } from "../db/helpers.ts";
+import { endpointsOf, startSyncBot, type SyncBot } from "./support/bot.ts";
+import { createWorld, requestsBreakingSpecs, seedDatabase, type World } from "./support/world.ts";
+
+const TIME_SCALE = 0.05;
+const TEMPLATE = "[{rank}] {roblox-username}";
+let world: World;
+let bot: SyncBot;
+let cleanup: () => void;
+let extraRoleId: string;
+/** The Roblox role whose rank also gives `extraRoleId`. */
+let extraRankRobloxRoleId: number;
+
+beforeAll(async () => {
+  world = await createWorld({ groupSize: 400, guildSize: 300, linked: 150, mismatchedShare: 0.2, timeScale: TIME_SCALE, robloxWindowMs: 60_000 * TIME_SCALE });
+  const botRoleId = world.discord.member(world.guildId, world.discord.botUserId)!.roles[0]!;
+  const botRole = world.discord.role(world.guildId, botRoleId)!;
+  world.discord.updateRole(world.guildId, botRoleId, { permissions: BigInt(botRole.permissions) | PermissionFlagsBits.ManageNicknames });
+  extraRoleId = world.discord.createRole(world.guildId, { name: "Squad Lead" }).id;
+
+  const dir = tempDir("rankbridge-binds-bulk-");
+  cleanup = dir.cleanup;
+  bot = await startSyncBot({ ...endpointsOf(world), databasePath: join(dir.dir, "rankbridge.sqlite"), timeScale: TIME_SCALE });
+  seedDatabase(bot.database.db, bot.repositories, world);
+  // The rank most linked members hold gives a second role.
+  const counts = new Map<number, number>();
+  for (const member of world.linked) counts.set(member.robloxRoleId, (counts.get(member.robloxRoleId) ?? 0) + 1);
+  extraRankRobloxRoleId = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+  const extraRank = bot.repositories.ranks.findByRobloxRoleId(world.guildId, extraRankRobloxRoleId)!;
+  bot.repositories.binds.add(world.guildId, { kind: "rank", rankId: extraRank.id }, [extraRoleId]);
+  bot.repositories.guilds.upsert(world.guildId, { verifiedRoleId: world.verifiedRoleId, nicknameTemplate: TEMPLATE });
+  // The owner is linked too: their roles follow, their nickname is never attempted.
+  const owner = world.linked[0]!;
+  bot.repositories.members.unlink(world.guildId, owner.discordId);
+  bot.repositories.members.link(world.guildId, world.ownerId, { robloxUserId: owner.robloxUserId, robloxUsername: owner.robloxUsername, verifiedBy: "profile-phrase" });
+  await bot.guildReady(world.guildId);
+}, 60_000);
+
+afterAll(async () => {
+  await bot?.close();
+  await world?.close();
+  cleanup?.();
+});
+
+const memberPatches = () => world.discord.requests.filter((r) => r.method === "PATCH" && /\/guilds\/\d+\/members\/\d+$/.test(r.path));
+
+function expectedRoles(robloxRoleId: number): string[] {
+  const roles = [world.verifiedRoleId, world.rankRoles.get(robloxRoleId)!];
+  if (robloxRoleId === extraRankRobloxRoleId) roles.push(extraRoleId);
+  return roles.sort();
+}
+
+describe("whole-server sync with binds and a nickname template", () => {
+  test("every linked member ends with what the binds say, one request each, roles and nickname together", async () => {
+    world.discord.resetCounters();
+    const invalidBefore = world.discord.invalidRequests;
+    const result = await bot.bulkSync.runBackground(world.guildId);
+    expect(result.kind).toBe("ran");
+    if (result.kind !== "ran") return;
+    expect(result.outcome).toMatchObject({ state: "done", errors: 0 });
+
+    const rankName = new Map(world.ladder.map((rank) => [rank.robloxRoleId, rank.name]));
+    const [owner, ...others] = world.linked;
+    for (const member of others) {
+      const now = world.discord.member(world.guildId, member.discordId)!;
+      expect([...now.roles].sort()).toEqual(expectedRoles(member.robloxRoleId));
+      expect(now.nick).toBe(`[${rankName.get(member.robloxRoleId)}] ${member.robloxUsername}`.slice(0, 32));
+    }
+    const ownerNow = world.discord.member(world.guildId, world.ownerId)!;
+    expect([...ownerNow.roles].sort()).toEqual(expectedRoles(owner!.robloxRoleId));
+    expect(ownerNow.nick ?? null).toBeNull();
+    // The unlinked member that used to be linked is not touched.
+    expect(world.discord.member(world.guildId, owner!.discordId)!.nick ?? null).toBeNull();
+
+    // One PATCH per member, none twice; nicknames only where they may be set.
+    const patches = memberPatches();
+    const targets = patches.map((patch) => patch.path.split("/").at(-1));
+    expect(new Set(targets).size).toBe(targets.length);
+    expect(patches.length).toBe(world.linked.length);
+    const ownerPatch = patches.find((patch) => patch.path.endsWith(`/members/${world.ownerId}`))!;
+    expect(ownerPatch.body).not.toHaveProperty("nick");
+    expect(world.discord.invalidRequests).toBe(invalidBefore);
+    expect(result.outcome.breakdown.nicknameSkipped).toBe(1);
+    expect(requestsBreakingSpecs(world)).toEqual([]);
+  }, 60_000);
+
+  test("a second run finds everyone in sync and sends nothing", async () => {
+    while (bot.bulkSync.isRunning(world.guildId)) await Bun.sleep(10);
+    world.discord.resetCounters();
+    const result = await bot.bulkSync.runBackground(world.guildId);
+    expect(result.kind).toBe("ran");
+    if (result.kind !== "ran") return;
+    expect(result.outcome).toMatchObject({ state: "done", updated: 0, errors: 0, roleRequests: 0 });
+    expect(memberPatches()).toHaveLength(0);
+  }, 60_000);
+});
