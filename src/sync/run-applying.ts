@@ -15,7 +15,7 @@ import { MemberRoleEditor } from "../services/member-role-editor.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import type { RequestPacer } from "./pacer.ts";
-import type { UpdateListEntry } from "./progress.ts";
+import { changesOf, type UpdateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
 import { rankLabelOf } from "./run-report.ts";
 import type { QueuedChange } from "./run-state.ts";
@@ -97,7 +97,10 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         }
         buffered.updated++;
         if (change.toRankId === null) buffered.breakdown.leftGroupRemoved++;
-        const entry: UpdateListEntry = { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to };
+        const entry: UpdateListEntry =
+          outcome.kind === "updated"
+            ? { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to, ...changesOf(outcome.added, outcome.removed, outcome.nickname?.kind === "set" ? outcome.nickname.nick : undefined) }
+            : { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to };
         run.keepUpdate(entry, tuning.updatesKept);
         audit = { change, from, to };
         run.hooks.onUpdate?.(entry);

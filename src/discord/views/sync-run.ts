@@ -89,7 +89,12 @@ function moreLine(hidden: number): string {
 function renderUpdateLine(entry: UpdateListEntry): string {
   const who = escapeMarkdown(entry.robloxUsername) + (entry.discordId ? ` (<@${entry.discordId}>)` : "");
   if (entry.kicked) return `${who}: ${escapeMarkdown(entry.from ?? "no rank")} → removed from the server (not in the Roblox group)`;
-  return `${who}: ${escapeMarkdown(entry.from ?? "no rank")} → ${escapeMarkdown(entry.to ?? "no rank")}`;
+  const rank = entry.from === entry.to && (entry.added || entry.removed || entry.nick !== undefined)
+    ? escapeMarkdown(entry.to ?? "no rank")
+    : `${escapeMarkdown(entry.from ?? "no rank")} → ${escapeMarkdown(entry.to ?? "no rank")}`;
+  const roles = [...(entry.added ?? []).map((id) => `+<@&${id}>`), ...(entry.removed ?? []).map((id) => `−<@&${id}>`)].join(" ");
+  const nick = entry.nick === undefined ? "" : entry.nick === null ? "nickname cleared" : `nickname “${escapeMarkdown(entry.nick)}”`;
+  return [`${who}: ${rank}`, roles, nick].filter(Boolean).join(" · ");
 }
 
 
