@@ -60,7 +60,7 @@ function expectedRoles(robloxRoleId: number): string[] {
 }
 
 describe("whole-server sync with binds and a nickname template", () => {
-  test("every linked member ends with what the binds say, one request each, roles and nickname together", async () => {
+  test("every linked member ends with what the binds say, one request each, roles and nickname together, and none on a second run", async () => {
     world.discord.resetCounters();
     const invalidBefore = world.discord.invalidRequests;
     const result = await bot.bulkSync.runBackground(world.guildId);
@@ -91,15 +91,42 @@ describe("whole-server sync with binds and a nickname template", () => {
     expect(world.discord.invalidRequests).toBe(invalidBefore);
     expect(result.outcome.breakdown.nicknameSkipped).toBe(1);
     expect(requestsBreakingSpecs(world)).toEqual([]);
-  }, 60_000);
 
-  test("a second run finds everyone in sync and sends nothing", async () => {
+    // A second run finds everyone in sync and sends nothing.
     while (bot.bulkSync.isRunning(world.guildId)) await Bun.sleep(10);
     world.discord.resetCounters();
-    const result = await bot.bulkSync.runBackground(world.guildId);
-    expect(result.kind).toBe("ran");
-    if (result.kind !== "ran") return;
-    expect(result.outcome).toMatchObject({ state: "done", updated: 0, errors: 0, roleRequests: 0 });
+    const again = await bot.bulkSync.runBackground(world.guildId);
+    expect(again.kind).toBe("ran");
+    if (again.kind !== "ran") return;
+    expect(again.outcome).toMatchObject({ state: "done", updated: 0, errors: 0, roleRequests: 0 });
     expect(memberPatches()).toHaveLength(0);
   }, 60_000);
+
+
+  test("a member who joins unlinked gets the unverified role; a linked one their binds and nickname, in one request each", async () => {
+    const unverifiedRoleId = world.discord.createRole(world.guildId, { name: "Unverified" }).id;
+    bot.repositories.guilds.upsert(world.guildId, { unverifiedRoleId });
+    const stranger = world.discord.createUser({ username: "stranger" });
+    const recruitRoleId = extraRankRobloxRoleId;
+    const robloxUserId = world.roblox.bulkSeed(world.groupId, 1, { roles: [recruitRoleId] })[0]!;
+    const newcomer = world.discord.createUser({ username: "newcomer" });
+    bot.repositories.members.link(world.guildId, newcomer.id, { robloxUserId, robloxUsername: `Player${robloxUserId}`, verifiedBy: "oauth" });
+    world.discord.resetCounters();
+
+    world.discord.addMember(world.guildId, { id: stranger.id });
+    world.discord.addMember(world.guildId, { id: newcomer.id, roles: [unverifiedRoleId] });
+    const rankName = world.ladder.find((rank) => rank.robloxRoleId === recruitRoleId)!.name;
+    const deadline = Date.now() + 5_000;
+    const settled = () =>
+      world.discord.memberRoleIds(world.guildId, stranger.id)?.includes(unverifiedRoleId) &&
+      world.discord.member(world.guildId, newcomer.id)?.nick === `[${rankName}] Player${robloxUserId}`;
+    while (!settled() && Date.now() < deadline) await Bun.sleep(5);
+    expect(world.discord.memberRoleIds(world.guildId, stranger.id)).toEqual([unverifiedRoleId]);
+    const joined = world.discord.member(world.guildId, newcomer.id)!;
+    expect([...joined.roles].sort()).toEqual(expectedRoles(recruitRoleId));
+    expect(joined.nick).toBe(`[${rankName}] Player${robloxUserId}`);
+    const patches = memberPatches();
+    expect(patches.filter((patch) => patch.path.endsWith(`/members/${stranger.id}`))).toHaveLength(1);
+    expect(patches.filter((patch) => patch.path.endsWith(`/members/${newcomer.id}`))).toHaveLength(1);
+  }, 30_000);
 });
