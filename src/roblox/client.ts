@@ -29,6 +29,7 @@ import type {
   RobloxUserId,
   RobloxUserProfile,
   RosterPage,
+  SetRankOptions,
   SetRankResult,
 } from "./types.ts";
 import { RobloxUrls } from "./urls.ts";
@@ -141,7 +142,7 @@ export class RobloxClient {
     if (!member) return null;
     const roles = await this.rolesCovering(groupId, member.roleIds, tally);
     const highest = highestRole(member, roles);
-    return { ...member, roleId: highest.id, rank: highest.rank, roleName: highest.name };
+    return { ...member, roleId: highest.id, rank: highest.rank, roleName: highest.name, roles: rolesHeld(member, roles) };
   }
 
   /**
@@ -201,10 +202,20 @@ export class RobloxClient {
   }
 
   /**
-   * Puts the member in exactly `roleId`. Sends nothing and returns `{changed:false}` when the member
-   * already holds it (and, on Open Cloud, no other non-base role).
+   * Moves the member's rank to `roleId` and leaves their other roles alone.
+   *
+   * On Open Cloud a member may hold several roles and their rank is the highest one. Roblox
+   * documents the PATCH of a membership as deprecated ("Use AssignGroupRole and UnassignGroupRole
+   * instead") and does not say what it does to a member with several roles, so a rank change is
+   * `:assignRole` the new rank, then `:unassignRole` the old rank role and any ladder role ranked
+   * above the new rank (it would otherwise still be their rank). Roles off the ladder and ladder
+   * roles below the new rank stay. Assigning first means the member never drops to the base role
+   * in between. Nothing is sent (`changed:false`) when there is nothing to change.
+   *
+   * The legacy hosts show and set one role only: there it is their PATCH, as before.
    */
-  async setRank(groupId: number, userId: RobloxUserId, roleId: number, tally?: RequestTally): Promise<SetRankResult> {
+  async setRank(groupId: number, userId: RobloxUserId, roleId: number, options: SetRankOptions = {}): Promise<SetRankResult> {
+    const { tally } = options;
     if (this.auth === "none") {
       throw new RobloxNoCredentialsError("no ROBLOX_API_KEY or ROBLOX_COOKIE configured: cannot write ranks");
     }
@@ -215,42 +226,38 @@ export class RobloxClient {
     const member = await this.reads.getMember(groupId, userId, tally);
     if (!member) throw new RobloxNotInGroupError(`user ${userId} is not in group ${groupId}`);
     const roles = await this.rolesCovering(groupId, member.roleIds, tally);
-    const previous = highestRole(member, roles);
-    if (previous.rank === OWNER_RANK) {
+    if (highestRole(member, roles).rank === OWNER_RANK) {
       throw new RobloxCannotChangeOwnerRankError(`user ${userId} owns group ${groupId}`);
     }
-    const unchanged = { changed: false, previousRoleId: previous.id, roleId };
-    const changed = { changed: true, previousRoleId: previous.id, roleId };
+    const change = rankChangeFor(member, roles, target, options.ladderRoleIds);
+    const result = (changed: boolean, unassignedRoleIds: number[] = []): SetRankResult => ({
+      changed,
+      previousRoleId: change.previous.id,
+      roleId,
+      unassignedRoleIds,
+    });
 
     if (!this.openCloud) {
-      if (previous.id === roleId) return unchanged;
+      if (highestRole(member, roles).id === roleId) return result(false);
       try {
         await this.legacy.setRole(groupId, userId, roleId, tally);
       } catch (error) {
         // Someone else set it between our read and our write.
-        if (error instanceof RobloxSameRoleError) return unchanged;
+        if (error instanceof RobloxSameRoleError) return result(false);
         throw error;
       }
-      return changed;
+      return result(true);
     }
 
-    const baseIds = new Set(roles.filter((role) => role.isBase).map((role) => role.id));
-    const extraRoles = member.roleIds.filter((id) => !baseIds.has(id));
-    const wanted = target.isBase ? [] : [target.id];
-    if (extraRoles.length === wanted.length && extraRoles.every((id) => wanted.includes(id))) return unchanged;
-
-    if (this.rankWrite === "patch") {
+    if (!change.assign && change.unassign.length === 0) return result(false);
+    // The deprecated PATCH (opt-in) only where it can lose no role: the member keeps nothing but the base role.
+    if (this.rankWrite === "patch" && change.kept.length === 0) {
       await this.openCloud.patchRole(groupId, userId, roleId, tally);
-      return changed;
+      return result(true, change.unassign);
     }
-    // Assign first so the member never drops to the base role in between.
-    if (!target.isBase && !member.roleIds.includes(target.id)) {
-      await this.openCloud.assignRole(groupId, userId, target.id, tally);
-    }
-    for (const id of extraRoles) {
-      if (id !== target.id) await this.openCloud.unassignRole(groupId, userId, id, tally);
-    }
-    return changed;
+    if (change.assign) await this.openCloud.assignRole(groupId, userId, target.id, tally);
+    for (const id of change.unassign) await this.openCloud.unassignRole(groupId, userId, id, tally);
+    return result(true, change.unassign);
   }
 
   /**
@@ -416,6 +423,15 @@ export class RobloxClient {
   }
 }
 
+/** Every role the member holds with its rank, highest first. */
+function rolesHeld(member: GroupMember, roles: GroupRole[]): MemberRank[] {
+  highestRole(member, roles); // every held role must be listed
+  return roles
+    .filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId)
+    .sort((a, b) => b.rank - a.rank)
+    .map((role) => ({ roleId: role.id, rank: role.rank }));
+}
+
 /** The member's highest-ranked role (Open Cloud: rank = the highest of the roles held). */
 function highestRole(member: GroupMember, roles: GroupRole[]): GroupRole {
   // A rank guessed from a partial role list could demote someone (their base role would look
@@ -426,6 +442,28 @@ function highestRole(member: GroupMember, roles: GroupRole[]): GroupRole {
   }
   const held = roles.filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId);
   return held.reduce((best, role) => (role.rank > best.rank ? role : best));
+}
+
+/**
+ * What a rank change to `target` sends (see `setRank`): the member's rank role is the highest
+ * ladder role they hold; it and every ladder role above the target go, the target comes, and every
+ * other role is kept. Without a ladder every role of the group counts as a rank.
+ */
+function rankChangeFor(
+  member: GroupMember,
+  roles: GroupRole[],
+  target: GroupRole,
+  ladderRoleIds: readonly number[] | undefined,
+): { previous: GroupRole; assign: boolean; unassign: number[]; kept: number[] } {
+  const ladder = ladderRoleIds ? new Set(ladderRoleIds) : undefined;
+  const onLadder = (role: GroupRole) => ladder === undefined || ladder.has(role.id);
+  const held = roles.filter((role) => member.roleIds.includes(role.id)).sort((a, b) => b.rank - a.rank);
+  const previous = held.find(onLadder) ?? highestRole(member, roles);
+  const removable = (role: GroupRole) =>
+    !role.isBase && role.id !== target.id && onLadder(role) && (role.id === previous.id || role.rank > target.rank);
+  const unassign = held.filter(removable).map((role) => role.id);
+  const kept = held.filter((role) => !role.isBase && role.id !== target.id && !unassign.includes(role.id)).map((role) => role.id);
+  return { previous, assign: !target.isBase && !member.roleIds.includes(target.id), unassign, kept };
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -199,7 +199,8 @@ export class OpenCloudApi implements RobloxReadApi {
 
 function toGroupMember(membership: z.output<typeof wire.cloudMembership>): GroupMember {
   const roleId = idFromPath(membership.role);
-  const roleIds = membership.roles?.length ? membership.roles.map(idFromPath) : [roleId];
+  const roleIds = membership.roles.map(idFromPath);
+  if (!roleIds.includes(roleId)) roleIds.push(roleId);
   return { userId: idFromPath(membership.user), roleId, roleIds };
 }
 
