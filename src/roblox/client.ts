@@ -14,7 +14,8 @@ import { RobloxBatchLoaders } from "./batching.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
 import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
 import { OpenCloudApi } from "./open-cloud.ts";
-import { planRankLookup, type RankLookupPlan } from "./planner.ts";
+import { planGroupHoldings, readGroupHoldings, type GroupHoldingsDeps, type GroupHoldingsOptions, type GroupHoldingsRead } from "./group-holdings.ts";
+import { planRankLookup, type GroupsLookupPlan, type RankLookupPlan } from "./planner.ts";
 import { MEMBERSHIP_BATCH_SIZE, type RobloxReadApi } from "./read-api.ts";
 import { RobloxMalformedAnswerError } from "./schemas.ts";
 import { RobloxTransport, type RequestTally, type RetryOptions } from "./transport.ts";
@@ -323,6 +324,37 @@ export class RobloxClient {
       if (!known || role.rank > known.rank) ranks.set(member.userId, { roleId: role.id, rank: role.rank });
     }
     return { ranks, requests: tally.requests, plan };
+  }
+
+  /**
+   * Every role the linked users hold in each of `groupIds` (the guild's own group and the other
+   * groups its binds name), read the cheapest way (group-holdings.ts), under the same rate limits
+   * as every other read of this client.
+   */
+  readGroupRoleHoldings(groupIds: readonly number[], linkedUserIds: readonly RobloxUserId[], options?: GroupHoldingsOptions): Promise<GroupHoldingsRead> {
+    return readGroupHoldings(this.holdingsDeps, groupIds, linkedUserIds, options);
+  }
+
+  /** The plan `readGroupRoleHoldings` would follow (one group request per group), for a dry run to show. */
+  planGroupRoleHoldings(
+    groupIds: readonly number[],
+    linkedCount: number,
+    options: Omit<GroupHoldingsOptions, "plan"> = {},
+    tally: RequestTally = { requests: 0 },
+  ): Promise<GroupsLookupPlan> {
+    return planGroupHoldings(this.holdingsDeps, groupIds, linkedCount, options, tally);
+  }
+
+  private get holdingsDeps(): GroupHoldingsDeps {
+    return {
+      reads: this.reads,
+      getGroup: (groupId, tally) => this.getGroup(groupId, tally),
+      rolesFor: (groupId, tally) => this.rolesFor(groupId, tally),
+      rolesCovering: (groupId, roleIds, tally) => this.rolesCovering(groupId, roleIds, tally),
+      pages: (fetchPage) => this.pages(fetchPage, null),
+      mapConcurrently: (items, map) => mapConcurrently(items, this.batchConcurrency, map),
+      membershipReadsPerMinute: () => this.membershipReadsPerMinute(),
+    };
   }
 
   /** The cookie's account (cookie auth only). */
