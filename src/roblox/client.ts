@@ -16,8 +16,8 @@ import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } f
 import { OpenCloudApi } from "./open-cloud.ts";
 import { planGroupHoldings, readGroupHoldings, type GroupHoldingsDeps, type GroupHoldingsOptions, type GroupHoldingsRead } from "./group-holdings.ts";
 import { planRankLookup, type GroupsLookupPlan, type RankLookupPlan } from "./planner.ts";
+import { highestRole, rankChangeFor, rolesHeld } from "./member-roles.ts";
 import { MEMBERSHIP_BATCH_SIZE, type RobloxReadApi } from "./read-api.ts";
-import { RobloxMalformedAnswerError } from "./schemas.ts";
 import { RobloxTransport, type RequestTally, type RetryOptions } from "./transport.ts";
 import type {
   GroupInfo,
@@ -53,8 +53,9 @@ export interface RobloxClientOptions {
   retry?: RetryOptions;
   rateLimits?: RateLimitOptions;
   /**
-   * How Open Cloud rank writes are sent: `assign-role` (`:assignRole` the target, then
-   * `:unassignRole` the member's other non-base roles) or the deprecated single-role `patch`.
+   * How Open Cloud rank writes are sent: `assign-role` (`:assignRole` the new rank, `:unassignRole`
+   * the old; see `setRank`) or the deprecated single-role `patch`, which is then used only where the
+   * member holds no role it could take away.
    */
   openCloudRankWrite?: "assign-role" | "patch";
   /** How long a group's role list is reused for rank lookups (default 60 s). */
@@ -68,6 +69,8 @@ export interface RobloxClientOptions {
 export interface LinkedRanks {
   /** Linked users found in the group (for `bound-roles`: found in one of the bound roles). */
   ranks: Map<RobloxUserId, MemberRank>;
+  /** The same users: every role each holds with its rank, highest first (legacy hosts: the highest only). */
+  held: Map<RobloxUserId, MemberRank[]>;
   /** HTTP requests sent, retries and the planning reads included. */
   requests: number;
   plan: RankLookupPlan;
@@ -315,15 +318,23 @@ export class RobloxClient {
     }
 
     const ranks = new Map<RobloxUserId, MemberRank>();
-    if (members.length === 0) return { ranks, requests: tally.requests, plan };
+    const held = new Map<RobloxUserId, MemberRank[]>();
+    if (members.length === 0) return { ranks, held, requests: tally.requests, plan };
     const roles = await this.rolesCovering(groupId, members.flatMap((member) => member.roleIds), tally);
+    // A member of several bound roles shows up once per role: their roles are the union.
+    const roleIdsOf = new Map<RobloxUserId, Set<number>>();
     for (const member of members) {
-      const role = highestRole(member, roles);
-      const known = ranks.get(member.userId);
-      // A member of several bound roles shows up once per role: keep the highest.
-      if (!known || role.rank > known.rank) ranks.set(member.userId, { roleId: role.id, rank: role.rank });
+      const known = roleIdsOf.get(member.userId) ?? new Set<number>();
+      for (const id of [member.roleId, ...member.roleIds]) known.add(id);
+      roleIdsOf.set(member.userId, known);
     }
-    return { ranks, requests: tally.requests, plan };
+    for (const [userId, roleIds] of roleIdsOf) {
+      const member = { userId, roleId: [...roleIds][0]!, roleIds: [...roleIds] };
+      const role = highestRole(member, roles);
+      ranks.set(userId, { roleId: role.id, rank: role.rank });
+      held.set(userId, rolesHeld(member, roles));
+    }
+    return { ranks, held, requests: tally.requests, plan };
   }
 
   /**
@@ -453,49 +464,6 @@ export class RobloxClient {
     if (!role) throw new RobloxRoleNotFoundError(`role ${roleId} does not exist in group ${groupId}`);
     return role;
   }
-}
-
-/** Every role the member holds with its rank, highest first. */
-function rolesHeld(member: GroupMember, roles: GroupRole[]): MemberRank[] {
-  highestRole(member, roles); // every held role must be listed
-  return roles
-    .filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId)
-    .sort((a, b) => b.rank - a.rank)
-    .map((role) => ({ roleId: role.id, rank: role.rank }));
-}
-
-/** The member's highest-ranked role (Open Cloud: rank = the highest of the roles held). */
-function highestRole(member: GroupMember, roles: GroupRole[]): GroupRole {
-  // A rank guessed from a partial role list could demote someone (their base role would look
-  // highest): every role they hold must be listed, or the answer is asked for again later.
-  const missing = [member.roleId, ...member.roleIds].find((id) => !roles.some((role) => role.id === id));
-  if (missing !== undefined) {
-    throw new RobloxMalformedAnswerError("list roles", "groupRoles", `lacks role ${missing}, which user ${member.userId} holds`);
-  }
-  const held = roles.filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId);
-  return held.reduce((best, role) => (role.rank > best.rank ? role : best));
-}
-
-/**
- * What a rank change to `target` sends (see `setRank`): the member's rank role is the highest
- * ladder role they hold; it and every ladder role above the target go, the target comes, and every
- * other role is kept. Without a ladder every role of the group counts as a rank.
- */
-function rankChangeFor(
-  member: GroupMember,
-  roles: GroupRole[],
-  target: GroupRole,
-  ladderRoleIds: readonly number[] | undefined,
-): { previous: GroupRole; assign: boolean; unassign: number[]; kept: number[] } {
-  const ladder = ladderRoleIds ? new Set(ladderRoleIds) : undefined;
-  const onLadder = (role: GroupRole) => ladder === undefined || ladder.has(role.id);
-  const held = roles.filter((role) => member.roleIds.includes(role.id)).sort((a, b) => b.rank - a.rank);
-  const previous = held.find(onLadder) ?? highestRole(member, roles);
-  const removable = (role: GroupRole) =>
-    !role.isBase && role.id !== target.id && onLadder(role) && (role.id === previous.id || role.rank > target.rank);
-  const unassign = held.filter(removable).map((role) => role.id);
-  const kept = held.filter((role) => !role.isBase && role.id !== target.id && !unassign.includes(role.id)).map((role) => role.id);
-  return { previous, assign: !target.isBase && !member.roleIds.includes(target.id), unassign, kept };
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

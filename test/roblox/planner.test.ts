@@ -158,6 +158,12 @@ describe("readLinkedRanks runs the chosen strategy against Roblox", () => {
     expect(result.plan.strategy).toBe("bound-roles");
     expect(result.plan.requests).toBe(result.plan.options[0]!.requests);
     expect(result.ranks.get(bothRoles)).toEqual({ roleId: ROLE.captain, rank: 120 });
+    // Every role held, merged from both lists, highest first.
+    expect(result.held.get(bothRoles)).toEqual([
+      { roleId: ROLE.captain, rank: 120 },
+      { roleId: ROLE.sergeant, rank: 20 },
+      { roleId: ROLE.recruit, rank: 1 },
+    ]);
     expect(result.ranks).toEqual(truth(sergeants));
     expect(rbx.requests.filter((request) => request.query.filter?.startsWith("role =="))).toHaveLength(result.plan.requests);
     rbx.setMembership(GROUP_ID, bothRoles, ROLE.sergeant);

@@ -179,7 +179,9 @@ function seedAlly(roblox: RobloxEmulator, ally: NonNullable<WorldSpec["ally"]>, 
   roblox.createGroup({ id: ALLY_GROUP_ID, name: "Allied Navy", ownerId: 1, roles });
   const ranks = roles.filter((role) => role.rank > 0 && role.rank < 254);
   const members = linked.slice(0, Math.round(linked.length * ally.linkedShare));
-  members.forEach((member, index) => roblox.setMembership(ALLY_GROUP_ID, member.robloxUserId, ranks[index % ranks.length]!.id));
+  members.forEach((member, index) => {
+    roblox.setMembership(ALLY_GROUP_ID, member.robloxUserId, ranks[index % ranks.length]!.id);
+  });
   roblox.bulkSeed(ALLY_GROUP_ID, Math.max(0, ally.groupSize - members.length - 1));
 }
 
