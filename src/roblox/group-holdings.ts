@@ -4,8 +4,8 @@
  * users (50 a `groups/-/memberships` request, answering for all their groups) or each group's
  * roster or bound roles (100 a page). Never one request per member on Open Cloud.
  */
-import { planGroupsLookup, type GroupsLookupPlan } from "./planner.ts";
-import { MEMBERSHIP_BATCH_SIZE, type GroupMembership, type RobloxReadApi } from "./read-api.ts";
+import { planGroupsLookup, type GroupLookupChoice, type GroupsLookupPlan } from "./planner.ts";
+import { MEMBERSHIP_BATCH_SIZE, ROSTER_PAGE_SIZE, type RobloxReadApi } from "./read-api.ts";
 import { RobloxMalformedAnswerError } from "./schemas.ts";
 import type { RequestTally } from "./transport.ts";
 import type { GroupInfo, GroupMember, GroupRole, GroupRoleHoldings, MemberRank, RobloxUserId, RosterPage } from "./types.ts";
@@ -21,6 +21,11 @@ export interface GroupHoldingsRead {
    * back as `membershipsPerUser` to plan the next read. Null when no shared pass ran.
    */
   observedMembershipsPerUser: number | null;
+  /**
+   * The shared pass was stopped after its first batch because its users are in so many groups that
+   * the rest would cost more than the groups' own reads, which were read instead.
+   */
+  fellBack: boolean;
 }
 
 export interface GroupHoldingsOptions {
@@ -82,35 +87,62 @@ export async function readGroupHoldings(
   const found = new Map<number, GroupMember[]>([...wanted].map((groupId) => [groupId, []]));
   let observedMembershipsPerUser: number | null = null;
 
+  let fellBack = false;
   if (linked.length > 0 && plan.sharedRequests > 0) {
     const batches: RobloxUserId[][] = [];
     for (let index = 0; index < linked.length; index += MEMBERSHIP_BATCH_SIZE) batches.push(linked.slice(index, index + MEMBERSHIP_BATCH_SIZE));
-    const answers: GroupMembership[] = (await deps.mapConcurrently(batches, (batch) => deps.reads.groupMembershipsAmong(batch, tally))).flat();
-    observedMembershipsPerUser = answers.length / linked.length;
-    const asked = new Set(linked);
-    for (const membership of answers) {
-      if (asked.has(membership.userId)) found.get(membership.groupId)?.push(membership);
+    // The first batch alone: its answer shows how many groups these users are in, which the plan could only guess.
+    const first = await deps.reads.groupMembershipsAmong(batches[0]!, tally);
+    observedMembershipsPerUser = first.length / batches[0]!.length;
+    const rest = batches.slice(1);
+    // Open Cloud pages a batch's answer by 100 memberships; the legacy hosts cost one request per user whatever their groups.
+    const perUser = observedMembershipsPerUser;
+    const restCost = rest.reduce(
+      (sum, batch) => sum + (deps.reads.family === "legacy" ? batch.length : Math.max(1, Math.ceil((batch.length * perUser) / ROSTER_PAGE_SIZE))),
+      0,
+    );
+    if (restCost > plan.alternatives.perGroup) {
+      fellBack = true;
+      await readEachGroup(deps, plan.perGroupReads, linked, found, tally);
+    } else {
+      const answers = [first, ...(await deps.mapConcurrently(rest, (batch) => deps.reads.groupMembershipsAmong(batch, tally)))].flat();
+      observedMembershipsPerUser = answers.length / linked.length;
+      const asked = new Set(linked);
+      for (const membership of answers) {
+        if (asked.has(membership.userId)) found.get(membership.groupId)?.push(membership);
+      }
     }
   } else if (linked.length > 0) {
-    const isLinked = new Set(linked);
-    await deps.mapConcurrently(plan.groups, async (choice) => {
-      const members = found.get(choice.groupId);
-      if (!members) return;
-      const lists =
-        choice.strategy === "bound-roles"
-          ? choice.boundRoleIds.map((roleId) => (token: string | null) => deps.reads.roleMembersPage(choice.groupId, roleId, token, tally))
-          : [(token: string | null) => deps.reads.rosterPage(choice.groupId, token, tally)];
-      for (const list of lists) {
-        for await (const page of deps.pages(list)) members.push(...page.members.filter((member) => isLinked.has(member.userId)));
-      }
-    });
+    await readEachGroup(deps, plan.groups, linked, found, tally);
   }
 
   const holdings: GroupRoleHoldings = new Map();
   for (const [groupId, members] of found) {
     holdings.set(groupId, members.length === 0 ? new Map() : await ranksOf(deps, groupId, members, tally));
   }
-  return { holdings, requests: tally.requests, plan, observedMembershipsPerUser };
+  return { holdings, requests: tally.requests, plan, observedMembershipsPerUser, fellBack };
+}
+
+/** Each group by its own read (roster pages or bound roles' member lists), keeping the linked users. */
+async function readEachGroup(
+  deps: GroupHoldingsDeps,
+  choices: GroupLookupChoice[],
+  linked: RobloxUserId[],
+  found: Map<number, GroupMember[]>,
+  tally: RequestTally,
+): Promise<void> {
+  const isLinked = new Set(linked);
+  await deps.mapConcurrently(choices, async (choice) => {
+    const members = found.get(choice.groupId);
+    if (!members) return;
+    const lists =
+      choice.strategy === "bound-roles"
+        ? choice.boundRoleIds.map((roleId) => (token: string | null) => deps.reads.roleMembersPage(choice.groupId, roleId, token, tally))
+        : [(token: string | null) => deps.reads.rosterPage(choice.groupId, token, tally)];
+    for (const list of lists) {
+      for await (const page of deps.pages(list)) members.push(...page.members.filter((member) => isLinked.has(member.userId)));
+    }
+  });
 }
 
 /** Each member's roles with their ranks, highest first; a member listed under several roles is merged. */

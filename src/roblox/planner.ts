@@ -113,6 +113,8 @@ export interface GroupsLookupPlan {
   estimatedSeconds: number;
   /** The two plans weighed: every group on its own cheapest read, or one shared pass for all. */
   alternatives: { perGroup: number; sharedPass: number };
+  /** Each group's own cheapest read: the plan without the shared pass, to fall back on when the pass proves dearer. */
+  perGroupReads: GroupLookupChoice[];
 }
 
 /**
@@ -152,5 +154,6 @@ export function planGroupsLookup(input: GroupsLookupInput): GroupsLookupPlan {
     requests,
     estimatedSeconds: Math.round((requests / perMinute) * 60 * 1000) / 1000,
     alternatives: { perGroup, sharedPass },
+    perGroupReads: own,
   };
 }

@@ -184,6 +184,30 @@ describe("the port the bulk sync calls", () => {
     expect(other.plan.sharedRequests).toBe(1);
   });
 
+  test("a pass that proves dearer after its first batch (users in many groups) gives way to the groups' own reads", async () => {
+    const own = group(500);
+    const ally = group(500);
+    const linked = own.members.slice(0, 250);
+    // Every linked user is in eight groups: a batch of 50 answers with 400 memberships, four pages.
+    const extras = Array.from({ length: 6 }, () => group(0));
+    for (const userId of linked) {
+      rbx.setMembership(ally.id, userId, role(ally.id, PRIVATE));
+      for (const extra of extras) rbx.setMembership(extra.id, userId, role(extra.id, PRIVATE));
+    }
+
+    const { result, memberships } = await counted(() => client().readGroupRoleHoldings([own.id, ally.id], linked));
+
+    expect(result.plan.sharedRequests).toBe(5); // planned with one group a user
+    const perGroup = Math.ceil(501 / 100) + Math.ceil(751 / 100);
+    expect(result.plan.alternatives.perGroup).toBe(perGroup);
+    expect(result.fellBack).toBe(true);
+    expect(result.observedMembershipsPerUser).toBe(8);
+    // The first batch's four pages, then the two rosters: fewer than the 20 pages the whole pass takes.
+    expect(memberships).toBe(4 + perGroup);
+    expect(result.holdings.get(own.id)!.size).toBe(250);
+    expect(result.holdings.get(ally.id)!.size).toBe(250);
+  });
+
   test("no linked users: nothing but the planning reads, and an empty map per group", async () => {
     const own = group(10);
     const { result, memberships } = await counted(() => client().readGroupRoleHoldings([own.id], []));
