@@ -2,7 +2,9 @@
  * The roles linked users hold in several groups at once (the guild's own and the other groups its
  * binds name), read the cheapest way `planGroupsLookup` finds: one shared pass over the linked
  * users (50 a `groups/-/memberships` request, answering for all their groups) or each group's
- * roster or bound roles (100 a page). Never one request per member on Open Cloud.
+ * roster or bound roles (100 a page). Never one request per member on Open Cloud. The pass's
+ * cost depends on how many groups its users are in, which only its answers show: after the first
+ * batch the rest is priced again, and dropped for the groups' own reads if dearer.
  */
 import { planGroupsLookup, type GroupLookupChoice, type GroupsLookupPlan } from "./planner.ts";
 import { MEMBERSHIP_BATCH_SIZE, ROSTER_PAGE_SIZE, type RobloxReadApi } from "./read-api.ts";
