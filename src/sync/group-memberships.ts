@@ -33,7 +33,15 @@ export interface GroupMembershipsResult {
   plan: GroupsLookupPlan;
 }
 
-/** What the bulk sync calls. */
+/**
+ * One linked user's roles in every group read, the shape a bind resolver takes per member: each
+ * group asked has an entry, `[]` when the user is not in it (Guest).
+ */
+export function groupsHeldBy(holdings: GroupRoleHoldings, robloxUserId: RobloxUserId): Map<number, readonly MemberRank[]> {
+  return new Map([...holdings].map(([groupId, members]) => [groupId, members.get(robloxUserId) ?? []]));
+}
+
+/** What the bulk sync calls. A read that fails throws (typed Roblox errors): no group is ever read as "not a member" then. */
 export interface GroupMembershipsPort {
   read(guildId: string, request: GroupMembershipsRequest): Promise<GroupMembershipsResult>;
 }

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { RobloxClient } from "../../src/roblox/client.ts";
-import { GroupMembershipReader } from "../../src/sync/group-memberships.ts";
+import { GroupMembershipReader, groupsHeldBy } from "../../src/sync/group-memberships.ts";
 import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { BOT_COOKIE, clientFor, expectRequestsMatchSpec } from "./world.ts";
 
@@ -97,6 +97,9 @@ describe("two groups, N linked users", () => {
     // Not in a group: absent (Guest), in neither: in no map.
     expect(allyHoldings.has(own.members[50]!)).toBe(false);
     expect(ownHoldings.has(9_900_001) || allyHoldings.has(9_900_001)).toBe(false);
+    // Per member, the shape a bind resolver takes: every group, [] where not a member.
+    expect(groupsHeldBy(result.holdings, own.members[50]!)).toEqual(new Map([[own.id, ownHoldings.get(own.members[50]!)!], [ally.id, []]]));
+    expect(groupsHeldBy(result.holdings, 9_900_001)).toEqual(new Map([[own.id, []], [ally.id, []]]));
     expectRequestsMatchSpec(rbx);
   });
 
