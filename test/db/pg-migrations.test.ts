@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { cpSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
+import { is } from "drizzle-orm";
+import { getTableConfig, PgTable } from "drizzle-orm/pg-core";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate as folderMigrate } from "drizzle-orm/postgres-js/migrator";
 import postgres, { type Sql } from "postgres";
@@ -13,7 +14,7 @@ import { repoRoot, tempDir } from "./helpers.ts";
 import { describeWithPostgres, scratchDatabase } from "./pg-helpers.ts";
 
 const drizzlePgDir = join(repoRoot, "drizzle-pg");
-const pgTables = Object.values(pgSchema).filter((value): value is PgTable => typeof value === "object" && value !== null && "getSQL" in value);
+const pgTables = Object.values(pgSchema as Record<string, unknown>).flatMap((value) => (is(value, PgTable) ? [value as PgTable] : []));
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
