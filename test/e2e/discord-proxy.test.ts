@@ -32,8 +32,10 @@ describe("bun run discord-proxy", () => {
   beforeAll(async () => {
     emulator = await startDiscordEmulator({ heartbeatIntervalMs: 500, rateLimits: { defaultBucket: BUCKET } });
   });
+  const cleanupsAfter: (() => Promise<void> | void)[] = [];
   afterAll(() => emulator.close());
-  afterEach(() => {
+  afterEach(async () => {
+    while (cleanupsAfter.length) await cleanupsAfter.pop()!();
     bot?.cleanup();
     proxy?.cleanup();
     bot = proxy = undefined;
@@ -135,6 +137,42 @@ describe("bun run discord-proxy", () => {
     rest.clearHashSweeper();
     rest.clearHandlerSweeper();
   }, 20_000);
+
+  test("two bot processes' REST clients share the global limit through the proxy: together they stay under 50 a second", async () => {
+    // The proxy's global window is its own estimate: it starts when the proxy sends the window's first
+    // request, Discord's when that request arrives. When that first request is slower than later ones
+    // by more than the 1 ms margin (a loaded machine), a request can land in Discord's previous
+    // window. This emulator's windows are 5% shorter so the test measures the sharing, not the
+    // machine's scheduling (docs/cluster.md).
+    const discord = await startDiscordEmulator({ timeScale: 0.95 });
+    cleanupsAfter.push(() => discord.close());
+    // 2 x 40 requests, each on a bucket of its own (one guild each), so only the global limit applies.
+    const guilds = Array.from({ length: 80 }, (_, i) => discord.createGuild({ name: `Global ${i}` }).id);
+    const refusedRoleReads = () => discord.requests.filter((r) => r.route === "GET /guilds/:guild_id/roles" && r.status === 429).length;
+    const burst = async (api: string) => {
+      const clients = [0, 1].map(() => createDiscordRest({ apiUrl: api, token: discord.token, metrics: createMetrics(), logger: createLogger({ level: "silent" }) }));
+      try {
+        await Promise.all(guilds.map((id, i) => clients[i % 2]!.get(`/guilds/${id}/roles`)));
+      } finally {
+        for (const c of clients) {
+          c.clearHashSweeper();
+          c.clearHandlerSweeper();
+        }
+      }
+    };
+
+    // Without the proxy each client believes it has 50 a second to itself: Discord refuses the rest.
+    await burst(discord.restBase);
+    expect(refusedRoleReads()).toBeGreaterThanOrEqual(20);
+    discord.resetCounters();
+    discord.resetRateLimits();
+
+    proxy = startProxy(discord);
+    await burst(await proxyUrl(proxy));
+    expect(refusedRoleReads()).toBe(0);
+    expect(discord.requests.filter((r) => r.route === "GET /guilds/:guild_id/roles" && r.status === 200)).toHaveLength(80);
+    expect(discord.invalidRequests).toBe(0);
+  }, 30_000);
 
   test("SIGTERM: a request in flight is still answered, then the proxy exits 0", async () => {
     const guild = emulator.createGuild({ name: "Draining" });
