@@ -75,14 +75,18 @@ function handler(rest: REST, logger: Logger) {
       });
       await populateSuccessfulResponse(res, upstream);
     } catch (error) {
-      if (!populateErrorResponse(res, error)) {
+      if (res.headersSent) {
+        // Discord's answer broke off mid-body: the caller must not take the part it got for all of it.
+        logger.warn({ err: error, method: req.method, route: fullRoute }, "discord proxy: upstream response broke off");
+        res.destroy();
+      } else if (!populateErrorResponse(res, error)) {
         res.statusCode = 502;
         res.setHeader("Content-Type", "application/json");
         res.write(JSON.stringify({ message: "the proxy could not reach Discord", code: 0 }));
         logger.warn({ err: error, method: req.method, route: fullRoute }, "discord proxy: upstream request failed");
       }
     } finally {
-      res.end();
+      if (!res.destroyed) res.end();
       // Never the headers: the Authorization header carries the bot token. (The logger's redactor
       // removes the interaction and webhook tokens from the route.)
       logger.debug({ method: req.method, route: fullRoute, status: res.statusCode, ms: Math.round(performance.now() - started) }, "discord proxy request");
