@@ -87,6 +87,14 @@ describeWithPostgres("openPostgres against the real server", () => {
     expect(await handle.ping()).toBe(false);
   });
 
+  test("ping turns false when the database goes away, without throwing", async () => {
+    const db = await scratch();
+    const handle = await opened(db.url, { connectTimeoutSeconds: 2 });
+    expect(await handle.ping()).toBe(true);
+    await db.drop();
+    expect(await handle.ping(3_000)).toBe(false);
+  }, 15_000);
+
   test("the migrated columns are the ones pg/schema.ts declares (name, type, nullability)", async () => {
     const { url } = await scratch();
     const { sql } = await opened(url);
