@@ -20,6 +20,12 @@ function startProxy(emulator: DiscordEmulator, env: Record<string, string> = {})
   return BotProcess.start({ DISCORD_API_URL: emulator.restBase, DISCORD_PROXY_PORT: "0", ...env }, { command: ["bun", "run", "discord-proxy"] });
 }
 
+async function stopped(proxy: BotProcess): Promise<void> {
+  if (proxy.process.exitCode !== null) return;
+  proxy.process.kill("SIGTERM");
+  await Promise.race([proxy.exited, Bun.sleep(5_000)]);
+}
+
 async function proxyUrl(proxy: BotProcess): Promise<string> {
   return String((await proxy.waitForLog("discord proxy listening")).url);
 }
@@ -37,6 +43,9 @@ describe("bun run discord-proxy", () => {
   afterEach(async () => {
     while (cleanupsAfter.length) await cleanupsAfter.pop()!();
     bot?.cleanup();
+    // SIGTERM, not cleanup()'s SIGKILL: `bun run` passes SIGTERM on to the proxy it started, while
+    // a SIGKILL would end `bun run` alone and leave the proxy running.
+    if (proxy) await stopped(proxy);
     proxy?.cleanup();
     bot = proxy = undefined;
     emulator.resetCounters();
