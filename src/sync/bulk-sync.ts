@@ -44,6 +44,7 @@ import {
   type RunOutcome,
 } from "./bulk-sync-types.ts";
 import { syncJoinedMember, type MemberJoinDeps, type MemberJoinInput, type MemberJoinOutcome } from "./member-join.ts";
+import type { GroupMembershipsPort } from "./group-memberships.ts";
 import type { MemberName, MemberRolesPort } from "./member-roles.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "./pacer.ts";
 import { RunReporter, type ReplyTarget } from "./reporter.ts";
@@ -81,6 +82,8 @@ export interface BulkSyncOptions {
   /** How reports read (the Discord view, src/discord/views/sync-run.ts). */
   wording: RunWording;
   memberRoles: MemberRolesPort;
+  /** Other Roblox groups' memberships for range binds (src/sync/group-memberships.ts). */
+  groupMemberships?: GroupMembershipsPort;
   audit: AuditTrail;
   metrics: Metrics;
   logger: Logger;
@@ -110,7 +113,17 @@ export class BulkSync {
     const pacer = options.pacer ?? new RequestPacer(DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND);
     this.#now = options.now ?? Date.now;
     const { repositories, database, guilds, memberRoles, contexts, metrics, audit, logger, alerts } = options;
-    this.#runDeps = { repositories, database, guilds, memberRoles, pacer, tuning: this.#tuning, now: this.#now, wording: options.wording };
+    this.#runDeps = {
+      repositories,
+      database,
+      guilds,
+      memberRoles,
+      pacer,
+      tuning: this.#tuning,
+      now: this.#now,
+      wording: options.wording,
+      ...(options.groupMemberships && { groupMemberships: options.groupMemberships }),
+    };
     this.#joinDeps = {
       repositories,
       contexts,

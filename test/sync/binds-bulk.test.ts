@@ -1,6 +1,7 @@
 /**
- * A whole-server sync with binds: the verified role, a rank that gives two roles and the nickname
- * template `[{rank}] {roblox-username}`, through the real bot stack and both emulators. Roles and
+ * A whole-server sync with binds: the verified role, a rank that gives two roles, a range bind on
+ * an ally group and the nickname template `[{rank}] {roblox-username}`, through the real bot stack
+ * and both emulators. Roles and
  * nickname go in one request per member that changes; a second run sends none; the owner's
  * nickname is never attempted.
  */
@@ -19,6 +20,10 @@ let cleanup: () => void;
 let extraRoleId: string;
 /** The Roblox role whose rank also gives `extraRoleId`. */
 let extraRankRobloxRoleId: number;
+/** The ally group: members ranked 1-255 there hold `allyRoleId`. */
+const ALLY_GROUP_ID = 4_900_031;
+let allyRoleId: string;
+const allyMembers = new Set<number>();
 
 beforeAll(async () => {
   world = await createWorld({ groupSize: 400, guildSize: 300, linked: 150, mismatchedShare: 0.2, timeScale: TIME_SCALE, robloxWindowMs: 60_000 * TIME_SCALE });
@@ -26,6 +31,26 @@ beforeAll(async () => {
   const botRole = world.discord.role(world.guildId, botRoleId)!;
   world.discord.updateRole(world.guildId, botRoleId, { permissions: BigInt(botRole.permissions) | PermissionFlagsBits.ManageNicknames });
   extraRoleId = world.discord.createRole(world.guildId, { name: "Squad Lead" }).id;
+  allyRoleId = world.discord.createRole(world.guildId, { name: "Ally" }).id;
+  world.roblox.createGroup({
+    id: ALLY_GROUP_ID,
+    name: "Allied Army",
+    ownerId: 1,
+    roles: [
+      { id: ALLY_GROUP_ID * 10, name: "Guest", rank: 0 },
+      { id: ALLY_GROUP_ID * 10 + 1, name: "Friend", rank: 5 },
+      { id: ALLY_GROUP_ID * 10 + 9, name: "Owner", rank: 255 },
+    ],
+  });
+  // Every fifth linked member (after the first, who is the owner's) is in the ally group.
+  for (const [index, member] of world.linked.entries()) {
+    if (index === 0 || index % 5 !== 0) continue;
+    world.roblox.setMembership(ALLY_GROUP_ID, member.robloxUserId, ALLY_GROUP_ID * 10 + 1);
+    allyMembers.add(member.robloxUserId);
+  }
+  // A member outside the ally group holding the Ally role loses it.
+  const stale = world.linked[1]!;
+  world.discord.setMemberRoles(world.guildId, stale.discordId, [...world.discord.memberRoleIds(world.guildId, stale.discordId)!, allyRoleId]);
 
   const dir = tempDir("rankbridge-binds-bulk-");
   cleanup = dir.cleanup;
@@ -37,6 +62,7 @@ beforeAll(async () => {
   extraRankRobloxRoleId = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
   const extraRank = bot.repositories.ranks.findByRobloxRoleId(world.guildId, extraRankRobloxRoleId)!;
   bot.repositories.binds.add(world.guildId, { kind: "rank", rankId: extraRank.id }, [extraRoleId]);
+  bot.repositories.binds.add(world.guildId, { kind: "range", groupId: ALLY_GROUP_ID, minRank: 1, maxRank: 255 }, [allyRoleId]);
   bot.repositories.guilds.upsert(world.guildId, { verifiedRoleId: world.verifiedRoleId, nicknameTemplate: TEMPLATE });
   // The owner is linked too: their roles follow, their nickname is never attempted.
   const owner = world.linked[0]!;
@@ -53,9 +79,11 @@ afterAll(async () => {
 
 const memberPatches = () => world.discord.requests.filter((r) => r.method === "PATCH" && /\/guilds\/\d+\/members\/\d+$/.test(r.path));
 
-function expectedRoles(robloxRoleId: number): string[] {
-  const roles = [world.verifiedRoleId, world.rankRoles.get(robloxRoleId)!];
-  if (robloxRoleId === extraRankRobloxRoleId) roles.push(extraRoleId);
+/** The test's own reading of the binds it set up, for a linked member. */
+function expectedRoles(member: { robloxRoleId: number; robloxUserId: number }): string[] {
+  const roles = [world.verifiedRoleId, world.rankRoles.get(member.robloxRoleId)!];
+  if (member.robloxRoleId === extraRankRobloxRoleId) roles.push(extraRoleId);
+  if (allyMembers.has(member.robloxUserId)) roles.push(allyRoleId);
   return roles.sort();
 }
 
@@ -72,11 +100,11 @@ describe("whole-server sync with binds and a nickname template", () => {
     const [owner, ...others] = world.linked;
     for (const member of others) {
       const now = world.discord.member(world.guildId, member.discordId)!;
-      expect([...now.roles].sort()).toEqual(expectedRoles(member.robloxRoleId));
+      expect([...now.roles].sort()).toEqual(expectedRoles(member));
       expect(now.nick).toBe(`[${rankName.get(member.robloxRoleId)}] ${member.robloxUsername}`.slice(0, 32));
     }
     const ownerNow = world.discord.member(world.guildId, world.ownerId)!;
-    expect([...ownerNow.roles].sort()).toEqual(expectedRoles(owner!.robloxRoleId));
+    expect([...ownerNow.roles].sort()).toEqual(expectedRoles(owner!));
     expect(ownerNow.nick ?? null).toBeNull();
     // The unlinked member that used to be linked is not touched.
     expect(world.discord.member(world.guildId, owner!.discordId)!.nick ?? null).toBeNull();
@@ -123,7 +151,7 @@ describe("whole-server sync with binds and a nickname template", () => {
     while (!settled() && Date.now() < deadline) await Bun.sleep(5);
     expect(world.discord.memberRoleIds(world.guildId, stranger.id)).toEqual([unverifiedRoleId]);
     const joined = world.discord.member(world.guildId, newcomer.id)!;
-    expect([...joined.roles].sort()).toEqual(expectedRoles(recruitRoleId));
+    expect([...joined.roles].sort()).toEqual(expectedRoles({ robloxRoleId: recruitRoleId, robloxUserId }));
     expect(joined.nick).toBe(`[${rankName}] Player${robloxUserId}`);
     const patches = memberPatches();
     expect(patches.filter((patch) => patch.path.endsWith(`/members/${stranger.id}`))).toHaveLength(1);
