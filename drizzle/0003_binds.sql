@@ -15,12 +15,12 @@ CREATE TABLE `binds` (
         OR ("binds"."kind" = 'range' AND "binds"."rank_id" IS NULL AND "binds"."group_id" IS NOT NULL
             AND "binds"."min_rank" BETWEEN 0 AND 255 AND "binds"."max_rank" BETWEEN 0 AND 255 AND "binds"."min_rank" <= "binds"."max_rank")
         OR ("binds"."kind" IN ('linked', 'unlinked') AND "binds"."rank_id" IS NULL AND "binds"."group_id" IS NULL)),
-	CONSTRAINT "binds_rank_role_is_rank" CHECK("binds"."rank_role" = 0 OR "binds"."kind" = 'rank')
+	CONSTRAINT "binds_rank_role_is_rank" CHECK(NOT "binds"."rank_role" OR "binds"."kind" = 'rank')
 );
 --> statement-breakpoint
 CREATE INDEX `binds_guild_idx` ON `binds` (`guild_id`,`id`);--> statement-breakpoint
 CREATE INDEX `binds_rank_idx` ON `binds` (`rank_id`);--> statement-breakpoint
-CREATE UNIQUE INDEX `binds_rank_role_uq` ON `binds` (`rank_id`) WHERE rank_role = 1;--> statement-breakpoint
+CREATE UNIQUE INDEX `binds_rank_role_uq` ON `binds` (`rank_id`) WHERE rank_role;--> statement-breakpoint
 ALTER TABLE `guild_settings` ADD `verified_role_id` text;--> statement-breakpoint
 ALTER TABLE `guild_settings` ADD `unverified_role_id` text;--> statement-breakpoint
 ALTER TABLE `guild_settings` ADD `nickname_template` text;--> statement-breakpoint

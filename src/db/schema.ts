@@ -183,7 +183,8 @@ export const binds = sqliteTable(
     index("binds_guild_idx").on(t.guildId, t.id),
     index("binds_rank_idx").on(t.rankId),
     // A rank has at most one role of its own.
-    uniqueIndex("binds_rank_role_uq").on(t.rankId).where(sql`rank_role = 1`),
+    // Written as a bare boolean so the PostgreSQL twin (a boolean column) reads the same.
+    uniqueIndex("binds_rank_role_uq").on(t.rankId).where(sql`rank_role`),
     check(
       "binds_kind_fields",
       sql`(${t.kind} = 'rank' AND ${t.rankId} IS NOT NULL AND ${t.groupId} IS NULL)
@@ -191,7 +192,7 @@ export const binds = sqliteTable(
             AND ${t.minRank} BETWEEN 0 AND 255 AND ${t.maxRank} BETWEEN 0 AND 255 AND ${t.minRank} <= ${t.maxRank})
         OR (${t.kind} IN ('linked', 'unlinked') AND ${t.rankId} IS NULL AND ${t.groupId} IS NULL)`,
     ),
-    check("binds_rank_role_is_rank", sql`${t.rankRole} = 0 OR ${t.kind} = 'rank'`),
+    check("binds_rank_role_is_rank", sql`NOT ${t.rankRole} OR ${t.kind} = 'rank'`),
   ],
 );
 

@@ -3,7 +3,7 @@
  * `{rank-number}`, `{discord-name}`, cut to Discord's 32 characters (never rejected). Pure, no wording.
  */
 
-/** Discord's longest nickname, in characters (Unicode code points). */
+/** Discord's longest nickname, in characters (counted here as UTF-16 units, the stricter reading). */
 export const MAX_NICKNAME_LENGTH = 32;
 
 /** The setting value that turns nicknames off. */
@@ -58,7 +58,7 @@ function placeholderValue(placeholder: NicknamePlaceholder, facts: NicknameFacts
 
 /**
  * The nickname a template gives, cut to 32 characters (whole code points, so an emoji is never
- * split), spaces collapsed and trimmed. Unknown placeholders are left as written. null when the
+ * split in half), spaces collapsed and trimmed. Unknown placeholders are left as written. null when the
  * template is off or renders to nothing (Discord would then show the account name anyway).
  */
 export function renderNickname(template: string | null | undefined, facts: NicknameFacts): string | null {
@@ -68,8 +68,21 @@ export function renderNickname(template: string | null | undefined, facts: Nickn
     return (NICKNAME_PLACEHOLDERS as readonly string[]).includes(key) ? placeholderValue(key as NicknamePlaceholder, facts) : whole;
   });
   const tidy = filled.replace(/\s+/g, " ").trim();
-  const cut = Array.from(tidy).slice(0, MAX_NICKNAME_LENGTH).join("").trimEnd();
+  const cut = cutToLength(tidy, MAX_NICKNAME_LENGTH).trimEnd();
   return cut === "" ? null : cut;
+}
+
+/**
+ * At most `max` UTF-16 units, whole code points only. Discord's limit is 32 characters; counting
+ * UTF-16 units is the stricter reading, so an emoji-heavy nickname is never refused with a 400.
+ */
+function cutToLength(text: string, max: number): string {
+  let cut = "";
+  for (const codePoint of text) {
+    if (cut.length + codePoint.length > max) break;
+    cut += codePoint;
+  }
+  return cut;
 }
 
 /** Why a nickname is not set for a member; the report words it. */

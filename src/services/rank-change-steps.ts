@@ -34,6 +34,8 @@ export async function applyRankChangeSteps(
       hierarchy: RoleHierarchy | undefined;
       heldRoleIds: readonly string[];
       heldNick: string | null;
+      /** The Roblox roles of the guild's ladder: the write replaces the ladder rank and keeps other roles. */
+      ladderRoleIds: readonly number[];
     },
   ): Promise<{ steps: StepOutcome[]; robloxFailure: RobloxStepFailure | null }> {
     const { repositories, guilds, robloxWrites } = deps;
@@ -82,7 +84,9 @@ export async function applyRankChangeSteps(
 
     if (plan.roblox.action === "set-role" && context.writer) {
       try {
-        const result = await context.writer.setRank(context.groupId, member.robloxUserId, plan.roblox.roleId);
+        const result = await context.writer.setRank(context.groupId, member.robloxUserId, plan.roblox.roleId, {
+          ladderRoleIds: context.ladderRoleIds,
+        });
         // Any older queued write would now put back a rank nobody wants.
         robloxWrites.forget(guildId, member.robloxUserId);
         steps.push({ step: "roblox", status: "ok", detail: result.changed ? `set to ${to}` : `already ${to} in the group` });

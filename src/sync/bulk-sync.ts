@@ -44,6 +44,7 @@ import {
   type RunOutcome,
 } from "./bulk-sync-types.ts";
 import { syncJoinedMember, type MemberJoinDeps, type MemberJoinInput, type MemberJoinOutcome } from "./member-join.ts";
+import type { GroupMembershipsPort } from "./group-memberships.ts";
 import type { MemberName, MemberRolesPort } from "./member-roles.ts";
 import { DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND, RequestPacer } from "./pacer.ts";
 import { RunReporter, type ReplyTarget } from "./reporter.ts";
@@ -82,6 +83,8 @@ export interface BulkSyncOptions {
   /** How reports read (the Discord view, src/discord/views/sync-run.ts). */
   wording: RunWording;
   memberRoles: MemberRolesPort;
+  /** Other Roblox groups' memberships for range binds (src/sync/group-memberships.ts). */
+  groupMemberships?: GroupMembershipsPort;
   audit: AuditTrail;
   metrics: Metrics;
   logger: Logger;
@@ -114,7 +117,18 @@ export class BulkSync {
     this.#now = options.now ?? Date.now;
     const { repositories, database, guilds, memberRoles, contexts, metrics, audit, logger, alerts } = options;
     const { kicker } = options;
-    this.#runDeps = { repositories, database, guilds, memberRoles, pacer, tuning: this.#tuning, now: this.#now, wording: options.wording, kicker };
+    this.#runDeps = {
+      repositories,
+      database,
+      guilds,
+      memberRoles,
+      pacer,
+      tuning: this.#tuning,
+      now: this.#now,
+      wording: options.wording,
+      kicker,
+      ...(options.groupMemberships && { groupMemberships: options.groupMemberships }),
+    };
     this.#joinDeps = {
       repositories,
       contexts,

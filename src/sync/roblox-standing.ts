@@ -34,12 +34,15 @@ export function linkedAccountOfRow(row: LinkedAccountRow): LinkedAccount {
  */
 export function robloxStandingOf(member: GroupMember, ladder: RankLadder): RobloxMembership {
   let best: Rank | undefined;
+  // Every role held, with its rank number from the ladder (which holds every role but Guest), for range binds.
+  const roles: { roleId: number; rank: number }[] = [];
   for (const roleId of member.roleIds) {
     const rank = ladder.byRobloxRoleId(roleId);
     if (!rank) return { roleId: member.roleId, rank: ladder.byRobloxRoleId(member.roleId)?.robloxRank ?? 0 };
+    roles.push({ roleId, rank: rank.robloxRank });
     if (!best || rank.robloxRank > best.robloxRank) best = rank;
   }
-  return best ? { roleId: best.robloxRoleId, rank: best.robloxRank } : { roleId: member.roleId, rank: 0 };
+  return best ? { roleId: best.robloxRoleId, rank: best.robloxRank, roles } : { roleId: member.roleId, rank: 0 };
 }
 
 /** Each user's standing in the guild's group, null when they are not in it; requests are counted in `tally`. */

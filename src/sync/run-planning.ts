@@ -12,6 +12,7 @@ import type { RobloxMembership } from "../ranks/ladder.ts";
 import type { RankLookupPlan } from "../roblox/planner.ts";
 import type { RequestTally } from "../roblox/transport.ts";
 import type { GuildContext } from "../services/guild-context.ts";
+import type { GroupMembershipsPort, GroupRoleHoldings } from "./group-memberships.ts";
 import type { ActiveRun } from "./active-run.ts";
 import { addCounts, emptyCounts, type QueuedChange } from "./run-state.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
@@ -26,6 +27,8 @@ import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, s
 
 export interface PlanningDeps {
   repositories: Repositories;
+  /** Other Roblox groups' memberships, for range binds on them; without it those binds neither give nor take. */
+  groupMemberships?: GroupMembershipsPort;
   /** For the transaction that keeps a slice of the plan and its progress together. */
   database: Transactions;
   tuning: Pick<BulkSyncTuning, "sliceSize" | "updatesKept">;
@@ -59,8 +62,15 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
   if (lookup && lookup.strategy !== "linked-users" && accounts.length > 0) {
     const result = await context.roblox.readLinkedRanks(context.groupId, accounts.map((a) => a.robloxUserId), { plan: lookup });
     run.robloxRequests += result.requests;
-    everyone = new Map(accounts.map((a) => [a.robloxUserId, result.ranks.get(a.robloxUserId) ?? null]));
+    everyone = new Map(
+      accounts.map((a) => {
+        const rank = result.ranks.get(a.robloxUserId);
+        const held = result.held.get(a.robloxUserId);
+        return [a.robloxUserId, rank ? { ...rank, ...(held && { roles: held }) } : null];
+      }),
+    );
   }
+  const otherGroups = await readOtherGroups(run, deps, context, accounts);
 
   for (let start = 0; start < accounts.length; start += sliceSize) {
     if (run.halted) return;
@@ -85,6 +95,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
       ladder: context.ladder,
       discordMemberRoles: live.rolesOf(sliceIds),
       ...(template !== null && { nicknames: { template, members: live.namesOf(sliceIds) } }),
+      ...(otherGroups && { otherGroups }),
       pendingRobloxWrites: pendingWrites,
       options,
       ...bindInputsOf(context),
@@ -144,6 +155,23 @@ function withoutNick(item: SyncItem): SyncItem {
   const { nick: _dropped, ...rest } = item;
   const nothingLeft = rest.kind === "update" && rest.nextRoleIds === null && rest.storedRankChange === null;
   return nothingLeft ? { ...rest, kind: "in-sync" } : rest;
+}
+
+/**
+ * The linked users' roles in every other group a range bind names, read once for the run (the
+ * cheapest way: see group-memberships.ts). A failed read fails the run: never "not in the group".
+ */
+async function readOtherGroups(
+  run: ActiveRun,
+  deps: PlanningDeps,
+  context: GuildContext,
+  accounts: readonly LinkedAccount[],
+): Promise<GroupRoleHoldings | undefined> {
+  const groupIds = context.binds.rangeGroupIds().filter((groupId) => groupId !== context.groupId);
+  if (groupIds.length === 0 || accounts.length === 0 || !deps.groupMemberships) return undefined;
+  const result = await deps.groupMemberships.read(run.guildId, { groupIds, robloxUserIds: accounts.map((account) => account.robloxUserId) });
+  run.robloxRequests += result.requests;
+  return result.holdings;
 }
 
 function heldRow(item: SyncItem, note: string | null): SyncRunItemInput {
