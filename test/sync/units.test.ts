@@ -30,7 +30,16 @@ describe("robloxStandingOf", () => {
 
   test("the highest ladder role a multi-role member holds is their rank", () => {
     const member = { userId: 1, roleId: RANKS.enlist.robloxRoleId, roleIds: [RANKS.enlist.robloxRoleId, RANKS.sergeant.robloxRoleId, RANKS.soldier.robloxRoleId] };
-    expect(robloxStandingOf(member, ladder)).toEqual({ roleId: RANKS.sergeant.robloxRoleId, rank: RANKS.sergeant.robloxRank });
+    expect(robloxStandingOf(member, ladder)).toEqual({
+      roleId: RANKS.sergeant.robloxRoleId,
+      rank: RANKS.sergeant.robloxRank,
+      // Every role held comes along with its rank number, for range binds.
+      roles: [
+        { roleId: RANKS.enlist.robloxRoleId, rank: RANKS.enlist.robloxRank },
+        { roleId: RANKS.sergeant.robloxRoleId, rank: RANKS.sergeant.robloxRank },
+        { roleId: RANKS.soldier.robloxRoleId, rank: RANKS.soldier.robloxRank },
+      ],
+    });
   });
 
   test("a role the ladder does not know leaves Roblox's own pick, which the planner then leaves alone", () => {

@@ -59,6 +59,8 @@ export interface World {
   readonly mismatched: Set<string>;
   /** The ally group (`WorldSpec.ally`), or null. */
   readonly allyGroupId: number | null;
+  /** With an ally group: the Discord role a range bind gives its members (ranks 1-253), and the guild's verified role is set. */
+  readonly allyRoleId: string | null;
   close(): Promise<void>;
 }
 
@@ -153,6 +155,7 @@ export async function createWorld(spec: WorldSpec): Promise<World> {
   });
 
   if (spec.ally) seedAlly(roblox, spec.ally, linked);
+  const allyRoleId = spec.ally ? discord.createRole(guild.id, { name: "Ally" }).id : null;
 
   return {
     discord,
@@ -160,6 +163,7 @@ export async function createWorld(spec: WorldSpec): Promise<World> {
     guildId: guild.id,
     groupId: GROUP_ID,
     allyGroupId: spec.ally ? ALLY_GROUP_ID : null,
+    allyRoleId,
     apiKey,
     ownerId: guild.ownerId,
     rankRoles,
@@ -192,6 +196,11 @@ function seedAlly(roblox: RobloxEmulator, ally: NonNullable<WorldSpec["ally"]>, 
 export function seedDatabase(database: Db, repositories: Repositories, world: World): void {
   atomically(database, () => {
     repositories.guilds.upsert(world.guildId, { robloxGroupId: world.groupId });
+    if (world.allyGroupId !== null && world.allyRoleId !== null) {
+      // The binds a community with an ally sets up: a range on the ally group, and its verified role.
+      repositories.guilds.upsert(world.guildId, { verifiedRoleId: world.verifiedRoleId });
+      repositories.binds.add(world.guildId, { kind: "range", groupId: world.allyGroupId, minRank: 1, maxRank: 253 }, [world.allyRoleId]);
+    }
     const { ladder } = repositories.ranks.replace(
       world.guildId,
       world.ladder.map((rank) => ({ name: rank.name, robloxRoleId: rank.robloxRoleId, robloxRank: rank.robloxRank, discordRoleId: rank.discordRoleId })),
