@@ -127,6 +127,29 @@ describe("group lock: kick", () => {
     }
   }, 60_000);
 
+  test("mode off touches nothing; remove-roles takes the bound roles and kicks nobody", async () => {
+    const env = await setup();
+    try {
+      const { world, bot } = env;
+      const [a] = world.linked;
+      world.roblox.removeMember(world.groupId, a!.robloxUserId);
+      const before = world.discord.memberRoleIds(world.guildId, a!.discordId);
+      bot.repositories.guilds.upsert(world.guildId, { groupLockMode: "off" });
+      const off = await sync(world, bot);
+      expect(off).toContain(`Left the Roblox group, roles kept (policy: flag): 1 (${a!.robloxUsername})`);
+      expect(world.discord.memberRoleIds(world.guildId, a!.discordId)).toEqual(before!);
+
+      bot.repositories.guilds.upsert(world.guildId, { groupLockMode: "remove-roles" });
+      const removed = await sync(world, bot);
+      expect(removed).toContain("Left the Roblox group, rank roles removed: 1");
+      expect(world.discord.memberRoleIds(world.guildId, a!.discordId)).toEqual([world.verifiedRoleId]);
+      expect(kicks(world)).toEqual([]);
+      expect(world.discord.dmMessages(a!.discordId)).toEqual([]);
+    } finally {
+      await env.close();
+    }
+  }, 60_000);
+
   test("a burst of kicks is held for an admin like a burst of stripped ranks; a dry run says who would go; Apply kicks them", async () => {
     const env = await setup();
     try {
