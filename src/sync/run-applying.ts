@@ -18,8 +18,8 @@ import type { RequestPacer } from "./pacer.ts";
 import { changesOf, type UpdateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
 import { rankLabelOf } from "./run-report.ts";
-import type { QueuedChange } from "./run-state.ts";
 import type { GroupLockKicker } from "../services/group-lock.ts";
+import { kickMember } from "./run-kicks.ts";
 import { groupLockOf } from "./sync-context.ts";
 
 /** What saving the applied marks needs. */
@@ -143,64 +143,6 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
     }
   }
   flushMarks(run, deps);
-}
-
-/**
- * Kicks a member gone from the Roblox group, checked against the hierarchy as it is now. False when
- * the kick is not possible any more (owner, above the bot, no Kick Members): the caller takes
- * their bound roles instead, as planned. The kick's own audit row is written by the kicker.
- */
-async function kickMember(
-  run: ActiveRun,
-  deps: ApplyingDeps,
-  { context, hierarchy, live, kicks }: { context: GuildContext; hierarchy: LiveHierarchy; live: LiveMemberRoles; kicks: { refused: boolean } },
-  change: QueuedChange,
-): Promise<boolean> {
-  const roles = live.get(change.discordId);
-  const buffered = run.buffered;
-  if (roles === undefined) {
-    buffered.skipped++;
-    buffered.breakdown.leftGuild++;
-    run.mark({ discordId: change.discordId, status: "skipped", error: "not in the server" });
-    return true;
-  }
-  const problem = kicks.refused ? "missing-permission" : hierarchy.kickProblem(change.discordId, roles);
-  if (problem !== null) {
-    // Counted when planned; a kick that became impossible since then is only reported.
-    run.problems.add(deps.wording.kickSkipped(problem));
-    if (change.removeRoleIds.length > 0) return false;
-    buffered.skipped++;
-    buffered.breakdown.notAttempted++;
-    run.mark({ discordId: change.discordId, status: "skipped", error: deps.wording.kickSkipped(problem) });
-    return true;
-  }
-  const target = { discordId: change.discordId, robloxUserId: change.robloxUserId ?? 0, robloxUsername: change.robloxUsername };
-  const outcome = await deps.kicker!.kick(run.guildId, context.groupId, target, { actorId: run.actorId ?? "system", pacer: deps.pacer, trigger: `sync run #${run.runId}` });
-  switch (outcome.kind) {
-    case "kicked": {
-      live.delete(change.discordId);
-      run.countChange(deps.now());
-      buffered.updated++;
-      buffered.breakdown.leftGroupKicked++;
-      const entry: UpdateListEntry = { robloxUsername: change.robloxUsername, discordId: change.discordId, from: rankLabelOf(context.ladder, change.fromRankId), to: null, kicked: true };
-      run.keepUpdate(entry, deps.tuning.updatesKept);
-      run.hooks.onUpdate?.(entry);
-      run.mark({ discordId: change.discordId, status: "done", error: null });
-      return true;
-    }
-    case "left-guild":
-      buffered.skipped++;
-      buffered.breakdown.leftGuild++;
-      live.delete(change.discordId);
-      run.mark({ discordId: change.discordId, status: "skipped", error: "not in the server" });
-      return true;
-    case "forbidden":
-    case "failed":
-      if (outcome.kind === "forbidden") kicks.refused = true;
-      buffered.errors++;
-      run.mark({ discordId: change.discordId, status: "failed", error: outcome.message });
-      return true;
-  }
 }
 
 /** Saves applied marks, their audit rows and the counts in one transaction. */

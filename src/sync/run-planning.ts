@@ -21,7 +21,8 @@ import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
 import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
-import { COUNTED_ONLY, GROUP_LOCK_KICK } from "./run-guard.ts";
+import { COUNTED_ONLY } from "./run-guard.ts";
+import { storeKick } from "./run-kicks.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
 import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
@@ -104,50 +105,6 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
   }
   run.planningFinished();
   if (!run.dryRun) deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-}
-
-/**
- * A member the group lock kicks: stored like a left-group role change (target rank none, the bound
- * roles to take if the kick turns out impossible by then), which is how the applier knows it.
- */
-function storeKick(
-  run: ActiveRun,
-  deps: PlanningDeps,
-  item: SyncItem,
-  held: boolean,
-  delta: ReturnType<typeof emptyCounts>,
-  rows: SyncRunItemInput[],
-  queued: QueuedChange[],
-): void {
-  const row: SyncRunItemInput = {
-    discordId: item.discordId,
-    robloxUserId: item.robloxUserId,
-    fromRankId: item.fromRank?.id ?? null,
-    toRankId: null,
-    addRoles: [],
-    removeRoles: item.removeRoleIds,
-  };
-  if (run.dryRun) {
-    delta.updated++;
-    delta.breakdown.leftGroupKicked++;
-    run.keepUpdate({ ...updateListEntry(item), kicked: true }, deps.tuning.updatesKept);
-    return;
-  }
-  if (held) {
-    // The note tells the guard's release to queue it even when no role is to be taken.
-    rows.push({ ...row, status: "held", error: GROUP_LOCK_KICK });
-    return;
-  }
-  rows.push(row);
-  queued.push({
-    discordId: item.discordId,
-    addRoleIds: [],
-    removeRoleIds: item.removeRoleIds,
-    robloxUserId: item.robloxUserId,
-    robloxUsername: item.robloxUsername,
-    fromRankId: row.fromRankId ?? null,
-    toRankId: null,
-  });
 }
 
 /** The item without its nickname change; "in-sync" when nothing else was to change. */
