@@ -43,6 +43,7 @@ import { discordRunWording } from "./discord/views/sync-run.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { GroupLockKicker } from "./services/group-lock.ts";
+import { BindService } from "./services/binds.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -189,7 +190,16 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
     linking: linkingCommands(linking),
-    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, audit, ladderImport }),
+    ladderAndSettings: featureCommands({
+      config,
+      repositories,
+      guilds,
+      contexts,
+      secrets,
+      audit,
+      ladderImport,
+      binds: new BindService({ binds: repositories.binds, ranks: repositories.ranks, guilds: repositories.guilds, discord: guilds, contexts, audit }),
+    }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync }),
   };

@@ -60,7 +60,8 @@ describe("/binds add-rank-role", () => {
     expect(stored[0]).toMatchObject({ kind: "rank", origin: { kind: "stored", rankRole: false } });
     const audit = world.repositories.audit.listLatest(guild.id, { limit: 1, action: "binds.add" })[0]!;
     expect(audit).toMatchObject({ actorId: guild.ownerId, before: null, after: { kind: "rank", rank: "Sergeant", roleIds: [extra] } });
-    expect(audit.detail).toBe(`Bind added: rank **Sergeant (Rank 20)** gives role ${extra}`);
+    const sergeantRank = world.repositories.ranks.list(guild.id).find((rank) => rank.name === "Sergeant")!;
+    expect(audit.detail).toBe(`Bind #${stored[0]!.origin.id} (rank #${sergeantRank.id}) gives role ${extra}`);
 
     // The same rank gives the same role again: nothing changes.
     const again = await binds(guild.id, guild.ownerId, "add-rank-role", str("rank", "Sergeant"), role("role", extra));

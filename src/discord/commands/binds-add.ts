@@ -1,8 +1,7 @@
-/** `/binds add-rank-role` and `/binds add-range`: every check before anything is stored, then one audited change. */
-import { RobloxError } from "../../roblox/errors.ts";
-import { rangeProblem, sameCondition, type BindCondition } from "../../ranks/binds.ts";
-import { bindWording, describeCondition } from "../views/binds.ts";
-import { requireBindableRole } from "./bind-checks.ts";
+/** `/binds add-rank-role` and `/binds add-range`: the bind service checks and stores; this words the outcome. */
+import type { AddBindOutcome } from "../../services/binds.ts";
+import { bindWording, describeCondition, rangeWording } from "../views/binds.ts";
+import { rememberResolvedRole, wordRoleRefusal } from "./bind-checks.ts";
 import type { BindsCommandDependencies } from "./binds.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import type { CommandOptions } from "./options.ts";
@@ -12,28 +11,16 @@ import type { CommandContext } from "./types.ts";
 
 export async function addRankRole(deps: BindsCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions): Promise<void> {
   const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
-  const ladder = storedLadder(deps, guildId);
-  const rank = resolveRankOption(ladder, options.string("rank"));
+  const rank = resolveRankOption(storedLadder(deps, guildId), options.string("rank"));
   const roleId = options.snowflake("role");
   if (!roleId) throw new CommandRefusedError(bindWording.pickRole);
-  await requireBindableRole(deps, interaction, { guildId, roleId, actor, authority: { ownerId, adminRoleIds }, ladder, rank, what: "bind" });
-
-  const condition: BindCondition = { kind: "rank", rankId: rank.id };
-  const existing = deps.repositories.binds.list(guildId).filter((bind) => sameCondition(bind, condition));
-  if (existing.some((bind) => bind.roleIds.includes(roleId))) {
-    await respond.reply({ content: bindWording.alreadyRankRole(rank, roleId), allowed_mentions: { parse: [] } });
-    return;
-  }
-  const { bind, created } = deps.repositories.binds.add(guildId, condition, [roleId]);
-  const described = describeCondition(bind, new Map([[rank.id, rank]]), undefined);
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "binds.add",
-    before: null,
-    after: { bindId: bind.origin.id, kind: "rank", rankId: rank.id, rank: rank.name, roleIds: bind.roleIds },
-    detail: bindWording.auditAdded(described, roleId),
+  await rememberResolvedRole(deps, interaction, guildId, roleId);
+  const outcome = await deps.binds.addRankRole({ guildId, actor, authority: { ownerId, adminRoleIds } }, rank, roleId);
+  const content = wordAddOutcome(outcome, interaction, {
+    added: (merged) => bindWording.addedRankRole(rank, roleId, merged),
+    already: () => bindWording.alreadyRankRole(rank, roleId),
   });
-  await respond.reply({ content: bindWording.addedRankRole(rank, roleId, !created), allowed_mentions: { parse: [] } });
+  await respond.reply({ content, allowed_mentions: { parse: [] } });
 }
 
 export async function addRange(deps: BindsCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions): Promise<void> {
@@ -42,48 +29,44 @@ export async function addRange(deps: BindsCommandDependencies, { interaction, re
   const minRank = options.integer("min-rank");
   const maxRank = options.integer("max-rank");
   const roleId = options.snowflake("role");
-  if (groupId === undefined || !Number.isSafeInteger(groupId) || groupId < 1) throw new CommandRefusedError(bindWording.badGroupId);
+  if (groupId === undefined) throw new CommandRefusedError(bindWording.badGroupId);
   if (minRank === undefined || maxRank === undefined) throw new CommandRefusedError(bindWording.rangeNotInteger);
-  const problem = rangeProblem(minRank, maxRank);
-  if (problem === "not-integer") throw new CommandRefusedError(bindWording.rangeNotInteger);
-  if (problem === "out-of-range") throw new CommandRefusedError(bindWording.rangeOutOfBounds);
-  if (problem === "min-above-max") throw new CommandRefusedError(bindWording.rangeReversed(minRank, maxRank));
   if (!roleId) throw new CommandRefusedError(bindWording.pickRole);
-
-  const settings = deps.repositories.guilds.get(guildId);
-  const ownGroupId = deps.contexts.groupIdOf(guildId, settings);
-  const ladder = storedLadder(deps, guildId);
-  // A range in the guild's own group gives a rank's worth of roles: it obeys the rank ceiling at its top.
-  const rank = groupId === ownGroupId ? { robloxRank: maxRank } : undefined;
-  await requireBindableRole(deps, interaction, { guildId, roleId, actor, authority: { ownerId, adminRoleIds }, ladder, rank, what: "bind" });
+  await rememberResolvedRole(deps, interaction, guildId, roleId);
+  // Asking Roblox whether the group exists may take a moment.
   await respond.defer();
-  await requireRobloxGroup(deps, guildId, groupId);
-
-  const condition: BindCondition = { kind: "range", groupId, minRank, maxRank };
-  const described = describeCondition({ ...condition, origin: { kind: "stored", id: 0, rankRole: false }, roleIds: [roleId] }, new Map(), ownGroupId);
-  if (deps.repositories.binds.list(guildId).some((bind) => sameCondition(bind, condition) && bind.roleIds.includes(roleId))) {
-    await respond.reply({ content: bindWording.alreadyRange(described, roleId), allowed_mentions: { parse: [] } });
-    return;
-  }
-  const { bind } = deps.repositories.binds.add(guildId, condition, [roleId]);
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "binds.add",
-    before: null,
-    after: { bindId: bind.origin.id, kind: "range", groupId, minRank, maxRank, roleIds: bind.roleIds },
-    detail: bindWording.auditAdded(described, roleId),
+  const outcome = await deps.binds.addRange({ guildId, actor, authority: { ownerId, adminRoleIds } }, { groupId, minRank, maxRank }, roleId);
+  const described = () => {
+    const overview = deps.binds.overview(guildId);
+    return describeCondition({ kind: "range", groupId, minRank, maxRank, origin: { kind: "stored", id: 0, rankRole: false }, roleIds: [roleId] }, overview.ranks, overview.ownGroupId);
+  };
+  const content = wordAddOutcome(outcome, interaction, {
+    added: () => bindWording.addedRange(described(), roleId),
+    already: () => bindWording.alreadyRange(described(), roleId),
   });
-  await respond.reply({ content: bindWording.addedRange(described, roleId), allowed_mentions: { parse: [] } });
+  await respond.reply({ content, allowed_mentions: { parse: [] } });
 }
 
-/** The group must exist on Roblox (and be readable with the guild's credentials): a typo binds nothing. */
-async function requireRobloxGroup(deps: BindsCommandDependencies, guildId: string, groupId: number): Promise<void> {
-  const access = await deps.contexts.accessFor(guildId, deps.repositories.guilds.get(guildId));
-  try {
-    await access.read.getGroup(groupId);
-  } catch (error) {
-    if (error instanceof RobloxError && error.kind === "group_not_found") throw new CommandRefusedError(bindWording.unknownGroup(groupId));
-    if (error instanceof RobloxError && error.kind === "missing_permission") throw new CommandRefusedError(bindWording.unreadableGroup(groupId));
-    throw error;
+/** The reply for an added or existing bind; every refusal as a CommandRefusedError (nothing was stored). */
+function wordAddOutcome(
+  outcome: AddBindOutcome,
+  interaction: CommandContext["interaction"],
+  words: { added(merged: boolean): string; already(): string },
+): string {
+  switch (outcome.kind) {
+    case "added":
+      return words.added(outcome.merged);
+    case "already":
+      return words.already();
+    case "role-refused":
+      throw new CommandRefusedError(wordRoleRefusal(outcome.refusal, interaction, outcome.roleId, "bind"));
+    case "bad-range":
+      throw new CommandRefusedError(rangeWording(outcome.problem, outcome.minRank, outcome.maxRank));
+    case "bad-group-id":
+      throw new CommandRefusedError(bindWording.badGroupId);
+    case "unknown-group":
+      throw new CommandRefusedError(bindWording.unknownGroup(outcome.groupId));
+    case "unreadable-group":
+      throw new CommandRefusedError(bindWording.unreadableGroup(outcome.groupId));
   }
 }

@@ -5,9 +5,8 @@
  */
 import { ApplicationCommandOptionType } from "discord-api-types/v10";
 import { MAX_ROBLOX_RANK, MIN_ROBLOX_RANK } from "../../ranks/binds.ts";
-import type { AuditTrail } from "../../services/audit-trail.ts";
+import type { BindService } from "../../services/binds.ts";
 import { NotRankAdminError } from "../../services/admin-gate.ts";
-import type { GuildContexts } from "../../services/guild-context.ts";
 import type { BindCheckDependencies } from "./bind-checks.ts";
 import { addRange, addRankRole } from "./binds-add.ts";
 import { listBinds } from "./binds-list.ts";
@@ -21,9 +20,8 @@ import type { SlashCommand } from "./types.ts";
 
 export type BindsCommandDependencies = AdminCheckDependencies &
   BindCheckDependencies & {
-    repositories: SomeRepositories<"guilds" | "ranks" | "binds">;
-    contexts: Pick<GuildContexts, "groupIdOf" | "accessFor">;
-    audit: Pick<AuditTrail, "record">;
+    repositories: SomeRepositories<"guilds" | "ranks">;
+    binds: Pick<BindService, "addRankRole" | "addRange" | "remove" | "stored" | "overview">;
   };
 
 const rankNumber = (name: string, description: string) => ({

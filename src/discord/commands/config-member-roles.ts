@@ -5,12 +5,11 @@
  */
 import { ApplicationCommandOptionType, type APIApplicationCommandSubcommandOption } from "discord-api-types/v10";
 import { memberRoleSettingWording } from "../views/binds.ts";
-import { requireBindableRole } from "./bind-checks.ts";
+import { rememberResolvedRole, wordRoleRefusal } from "./bind-checks.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
 import { changeSetting } from "./config-settings.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import type { CommandOptions } from "./options.ts";
-import { storedLadder } from "./ranks.ts";
 import type { CommandContext } from "./types.ts";
 
 export const VERIFIED_ROLE_SUBCOMMAND = "verified-role";
@@ -44,8 +43,9 @@ export async function setMemberRoleSetting(
   if (roleId) {
     // One role for both would be given and taken on every sync.
     if (deps.repositories.guilds.get(guildId)?.[otherKey] === roleId) throw new CommandRefusedError(memberRoleSettingWording.sameAsOther(roleId));
-    const ladder = storedLadder(deps, guildId);
-    await requireBindableRole(deps, interaction, { guildId, roleId, actor, authority: { ownerId, adminRoleIds }, ladder, what: `make the ${which} role` });
+    await rememberResolvedRole(deps, interaction, guildId, roleId);
+    const refusal = await deps.binds.roleRefusal({ guildId, actor, authority: { ownerId, adminRoleIds } }, roleId);
+    if (refusal) throw new CommandRefusedError(wordRoleRefusal(refusal, interaction, roleId, `make the ${which} role`));
   }
   changeSetting(deps, guildId, actor.userId, key, roleId, wording.audit(roleId));
   await respond.reply({ content: roleId ? wording.set(roleId) : wording.unset, allowed_mentions: { parse: [] } });

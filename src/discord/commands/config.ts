@@ -8,6 +8,8 @@ import { GROUP_LOCK_SUBCOMMAND, groupLockSubcommand, setGroupLock } from "./conf
 import { NICKNAME_SUBCOMMAND, nicknameSubcommand, setNicknameTemplate } from "./config-nickname.ts";
 import type { SecretBox } from "../../security/secrets.ts";
 import type { AuditTrail } from "../../services/audit-trail.ts";
+import type { BindService } from "../../services/binds.ts";
+import type { DiscordGuilds } from "../guilds.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
 import type { AdminCheckDependencies, DefaultSyncPeriod, SomeRepositories } from "./dependencies.ts";
 import type { BindCheckDependencies } from "./bind-checks.ts";
@@ -33,6 +35,9 @@ export type ConfigCommandDependencies = AdminCheckDependencies &
     contexts: Pick<GuildContexts, "groupIdOf" | "isHome" | "accessFor" | "checkApiKey">;
     secrets: Pick<SecretBox, "available" | "encrypt">;
     audit: Pick<AuditTrail, "record">;
+    binds: Pick<BindService, "roleRefusal">;
+    /** Whether the bot holds Kick Members / Manage Nicknames, for the group lock's and nickname's warnings. */
+    guilds: Pick<DiscordGuilds, "botStanding">;
   };
 
 export function configCommand(deps: ConfigCommandDependencies): SlashCommand {

@@ -3,7 +3,7 @@
  * autocomplete labels, and the verified/unverified role replies of `/config`.
  */
 import type { APIEmbed } from "discord-api-types/v10";
-import type { Bind } from "../../ranks/binds.ts";
+import type { Bind, RangeProblem } from "../../ranks/binds.ts";
 import { formatRank, type Rank } from "../../ranks/ladder.ts";
 import { escapeMarkdown, truncate } from "./markdown.ts";
 
@@ -93,8 +93,6 @@ export const bindWording = {
   addedRange: (condition: string, roleId: string) => `Anyone with ${condition} now holds <@&${roleId}>. Members' roles follow at the next /sync.`,
   alreadyRange: (condition: string, roleId: string) => `A bind already gives <@&${roleId}> for ${condition}. Nothing was changed.`,
   rangeNotInteger: "The rank numbers must be whole numbers from 0 to 255. Nothing was changed.",
-  rangeOutOfBounds: "Roblox rank numbers run from 0 (not in the group) to 255 (owner): min-rank and max-rank must lie between them. Nothing was changed.",
-  rangeReversed: (min: number, max: number) => `min-rank (${min}) is above max-rank (${max}). Nothing was changed.`,
   badGroupId: "The group id is the whole number in the group's address: roblox.com/communities/<id>/... Nothing was changed.",
   unknownGroup: (groupId: number) => `No Roblox group with id ${groupId} was found. The id is the number in the group's address: roblox.com/communities/<id>/... Nothing was changed.`,
   unreadableGroup: (groupId: number) => `The Roblox credentials in use can't read group ${groupId}, so it can't be bound. Nothing was changed.`,
@@ -103,9 +101,19 @@ export const bindWording = {
   unknownBind: (typed: string) => `This server has no bind ${escapeMarkdown(typed)}. Run /binds list to see the binds and their #numbers. Nothing was changed.`,
   removed: (condition: string, roleIds: readonly string[]) =>
     `Removed the bind for ${condition} (${roleIds.map((id) => `<@&${id}>`).join(", ")}). rankbridge stops giving or taking a role no other bind gives; members keep what they hold now.`,
-  auditAdded: (condition: string, roleId: string) => `Bind added: ${condition} gives role ${roleId}`,
-  auditRemoved: (condition: string, roleIds: readonly string[]) => `Bind removed: ${condition} gave roles ${roleIds.join(", ")}`,
 };
+
+/** Why a range cannot be a bind. */
+export function rangeWording(problem: RangeProblem, minRank: number, maxRank: number): string {
+  switch (problem) {
+    case "not-integer":
+      return bindWording.rangeNotInteger;
+    case "out-of-range":
+      return "Roblox rank numbers run from 0 (not in the group) to 255 (owner): min-rank and max-rank must lie between them. Nothing was changed.";
+    case "min-above-max":
+      return `min-rank (${minRank}) is above max-rank (${maxRank}). Nothing was changed.`;
+  }
+}
 
 /** `/config verified-role` and `/config unverified-role`. */
 export const memberRoleSettingWording = {
