@@ -6,7 +6,7 @@ import type { LinkedAccountRow } from "../db/repositories/members.ts";
 import type { Member } from "../db/schema.ts";
 import type { Rank, RankLadder, RobloxMembership, RobloxUserId } from "../ranks/ladder.ts";
 import type { RequestTally } from "../roblox/transport.ts";
-import type { GroupMember } from "../roblox/types.ts";
+import type { GroupMember, MemberRank } from "../roblox/types.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { LinkedAccount } from "./planner.ts";
 
@@ -43,6 +43,23 @@ export function robloxStandingOf(member: GroupMember, ladder: RankLadder): Roblo
     if (!best || rank.robloxRank > best.robloxRank) best = rank;
   }
   return best ? { roleId: best.robloxRoleId, rank: best.robloxRank, roles } : { roleId: member.roleId, rank: 0 };
+}
+
+/**
+ * The same from every role a member holds with its rank (the other-groups port's answer, highest
+ * first); null when they hold none (not in the group).
+ */
+export function standingFromHeld(held: readonly MemberRank[], ladder: RankLadder): RobloxMembership | null {
+  const top = held[0];
+  if (!top) return null;
+  let best: Rank | undefined;
+  for (const role of held) {
+    const rank = ladder.byRobloxRoleId(role.roleId);
+    // A role the ladder does not know might be the highest: the planner leaves the member alone.
+    if (!rank) return { roleId: top.roleId, rank: top.rank, roles: held };
+    if (!best || rank.robloxRank > best.robloxRank) best = rank;
+  }
+  return { roleId: best!.robloxRoleId, rank: best!.robloxRank, roles: held };
 }
 
 /** Each user's standing in the guild's group, null when they are not in it; requests are counted in `tally`. */

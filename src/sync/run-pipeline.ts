@@ -16,7 +16,7 @@ import { nicknameTemplateOf } from "./sync-context.ts";
 import { linkedAccountOfRow } from "./roblox-standing.ts";
 import { applyRun, type ApplyingDeps } from "./run-applying.ts";
 import { settleGuard } from "./run-guard.ts";
-import { planRun, type PlanningDeps } from "./run-planning.ts";
+import { planRun, readsGroupsTogether, type PlanningDeps } from "./run-planning.ts";
 
 export type PipelineDeps = PlanningDeps &
   ApplyingDeps & {
@@ -90,7 +90,7 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
 
   const tally: RequestTally = { requests: 0 };
   let lookup: RankLookupPlan | null = null;
-  if (remaining.length > 0) {
+  if (remaining.length > 0 && !readsGroupsTogether(deps, context)) {
     try {
       lookup = await context.roblox.planLinkedRankLookup(context.groupId, remaining.length, [], tally);
     } finally {

@@ -23,7 +23,7 @@ import { updateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
 import { COUNTED_ONLY } from "./run-guard.ts";
 import { storeKick } from "./run-kicks.ts";
-import { readRobloxStandings } from "./roblox-standing.ts";
+import { readRobloxStandings, standingFromHeld } from "./roblox-standing.ts";
 import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
 export interface PlanningDeps {
@@ -57,10 +57,14 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
   const template = nicknameTemplateOf(context.settings);
   const accounts = inputs.remaining;
 
+  // Range binds on other groups: every group (the guild's own included) is read in one plan, the
+  // cheapest for all of them together (a shared pass reads each user's groups at once).
+  const groups = await readGroups(run, deps, context, accounts);
+  const otherGroups = groups?.holdings;
   // The roster strategies read everything before anything can be planned; the linked-users one
   // goes slice by slice, so applying starts after the first slice.
-  let everyone: Map<number, RobloxMembership | null> | undefined;
-  if (lookup && lookup.strategy !== "linked-users" && accounts.length > 0) {
+  let everyone: Map<number, RobloxMembership | null> | undefined = groups?.own;
+  if (!everyone && lookup && lookup.strategy !== "linked-users" && accounts.length > 0) {
     const result = await context.roblox.readLinkedRanks(context.groupId, accounts.map((a) => a.robloxUserId), { plan: lookup });
     run.robloxRequests += result.requests;
     everyone = new Map(
@@ -71,7 +75,6 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
       }),
     );
   }
-  const otherGroups = await readOtherGroups(run, deps, context, accounts);
 
   for (let start = 0; start < accounts.length; start += sliceSize) {
     if (run.halted) return;
@@ -114,21 +117,36 @@ function withoutNick(item: SyncItem): SyncItem {
   return nothingLeft ? { ...rest, kind: "in-sync" } : rest;
 }
 
+function otherGroupIdsOf(context: Pick<GuildContext, "binds" | "groupId">): number[] {
+  return context.binds.rangeGroupIds().filter((groupId) => groupId !== context.groupId);
+}
+
+/** Whether the run reads the guild's group together with other groups (then no rank lookup of its own is planned). */
+export function readsGroupsTogether(deps: Pick<PlanningDeps, "groupMemberships">, context: Pick<GuildContext, "binds" | "groupId">): boolean {
+  return deps.groupMemberships !== undefined && otherGroupIdsOf(context).length > 0;
+}
+
 /**
- * The linked users' roles in every other group a range bind names, read once for the run (the
- * cheapest way: see group-memberships.ts). A failed read fails the run: never "not in the group".
+ * When range binds name other groups: the linked users' roles in those groups and in the guild's
+ * own, read once for the run in one plan (see group-memberships.ts), and the own group's answer as
+ * the planner's memberships. A failed read fails the run: never "not in the group".
  */
-async function readOtherGroups(
+async function readGroups(
   run: ActiveRun,
   deps: PlanningDeps,
   context: GuildContext,
   accounts: readonly LinkedAccount[],
-): Promise<GroupRoleHoldings | undefined> {
-  const groupIds = context.binds.rangeGroupIds().filter((groupId) => groupId !== context.groupId);
-  if (groupIds.length === 0 || accounts.length === 0 || !deps.groupMemberships) return undefined;
-  const result = await deps.groupMemberships.read(run.guildId, { groupIds, robloxUserIds: accounts.map((account) => account.robloxUserId) });
+): Promise<{ holdings: GroupRoleHoldings; own: Map<number, RobloxMembership | null> } | undefined> {
+  const others = otherGroupIdsOf(context);
+  if (!readsGroupsTogether(deps, context) || accounts.length === 0 || !deps.groupMemberships) return undefined;
+  const robloxUserIds = accounts.map((account) => account.robloxUserId);
+  const result = await deps.groupMemberships.read(run.guildId, { groupIds: [context.groupId, ...others], robloxUserIds });
   run.robloxRequests += result.requests;
-  return result.holdings;
+  // Saved with the progress, for the logs: one shared pass over the linked users, or each group's own read.
+  run.strategy = result.plan.sharedRequests > 0 ? "groups-shared-pass" : "groups-each";
+  const ownGroup = result.holdings.get(context.groupId);
+  const own = new Map(robloxUserIds.map((userId) => [userId, standingFromHeld(ownGroup?.get(userId) ?? [], context.ladder)]));
+  return { holdings: result.holdings, own };
 }
 
 function heldRow(item: SyncItem, note: string | null): SyncRunItemInput {
