@@ -16,6 +16,7 @@ import type { AuditTrail } from "./audit-trail.ts";
 import { RobloxSignIn, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
+import type { GroupMembershipsPort } from "../sync/group-memberships.ts";
 import { describeRoles, LinkRoles, roleOutcome } from "./link-roles.ts";
 import { LinkRecorder, linkSnapshot, tryAgainLaterOnTransientFailure } from "./link-recorder.ts";
 import type { LinkCompleted, OAuthPendingLink, PhraseChallenge, UnlinkCompleted } from "./linking-types.ts";
@@ -56,6 +57,8 @@ export interface LinkingServiceOptions {
   /** For the phrase; a cryptographic source by default, since the phrase is a secret until used. */
   random?: RandomSource;
   challengeTtlMs?: number;
+  /** Other groups' memberships for range binds (src/sync/group-memberships.ts). */
+  groupMemberships?: GroupMembershipsPort;
 }
 
 const cryptoRandom: RandomSource = () => crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32;
@@ -82,7 +85,12 @@ export class LinkingService {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? cryptoRandom;
     this.#ttlMs = options.challengeTtlMs ?? LINK_CHALLENGE_TTL_MS;
-    this.#roles = new LinkRoles({ guilds: options.guilds, contexts: options.contexts, logger: this.#logger });
+    this.#roles = new LinkRoles({
+      guilds: options.guilds,
+      contexts: options.contexts,
+      logger: this.#logger,
+      ...(options.groupMemberships && { groupMemberships: options.groupMemberships }),
+    });
     this.#recorder = new LinkRecorder({
       repositories: options.repositories,
       audit: options.audit,

@@ -133,6 +133,7 @@ export class BulkSync {
       audit,
       logger,
       observeMemberRoles: (guildId, userId, roleIds) => this.observeMemberUpdate(guildId, userId, roleIds),
+      ...(options.groupMemberships && { groupMemberships: options.groupMemberships }),
     };
     this.#bookkeeping = new RunBookkeeping({
       messages: options.messages,
