@@ -118,12 +118,17 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     logger,
     now,
   });
+  // Other groups' memberships for binds (issue 11), through each guild's own Roblox access.
+  const groupMemberships = new GroupMembershipReader(async (guildId) =>
+    scopedToGuild((await contexts.accessFor(guildId, repositories.guilds.get(guildId))).read, guildId),
+  );
   const linking = new LinkingService({
     repositories,
     contexts,
     guilds,
     audit,
     logger,
+    groupMemberships,
     oauth: config.robloxOAuth && { ...config.robloxOAuth, urlTemplate: config.robloxApiUrl },
     now,
     random,
@@ -141,12 +146,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     now,
     random,
   });
-  const rankChanges = new RankChangeService({ repositories, guilds, contexts, audit, logger, robloxWrites: pendingWrites });
-  const memberSync = new MemberSyncService({ repositories, guilds, contexts, audit, logger });
-  // Other groups' memberships for binds (issue 11), through each guild's own Roblox access.
-  const groupMemberships = new GroupMembershipReader(async (guildId) =>
-    scopedToGuild((await contexts.accessFor(guildId, repositories.guilds.get(guildId))).read, guildId),
-  );
+  const rankChanges = new RankChangeService({ repositories, guilds, contexts, audit, logger, robloxWrites: pendingWrites, groupMemberships });
+  const memberSync = new MemberSyncService({ repositories, guilds, contexts, audit, logger, groupMemberships });
   const bulkSync = new BulkSync({
     repositories,
     database: database.db,

@@ -12,13 +12,16 @@ export const NICKNAME_OFF = "off";
 export const NICKNAME_PLACEHOLDERS = ["roblox-username", "display-name", "roblox-id", "rank", "rank-number", "discord-name"] as const;
 export type NicknamePlaceholder = (typeof NICKNAME_PLACEHOLDERS)[number];
 
+/** Roblox's name for rank 0 (not in the group): what `{rank}` shows for a member with no rank. */
+export const GUEST_ROLE_NAME = "Guest";
+
 /** What a template can name about a linked member. */
 export interface NicknameFacts {
   readonly robloxUsername: string;
   /** Roblox display name; the username stands in when it is not known. */
   readonly displayName?: string | null;
   readonly robloxUserId: number;
-  /** The member's ladder rank (name and Roblox rank number); null when they hold none. */
+  /** The member's ladder rank (name and Roblox rank number); null when they hold none (shown as Guest, rank 0). */
   readonly rank: { readonly name: string; readonly robloxRank: number } | null;
   /** Their Discord global name or username. */
   readonly discordName: string;
@@ -48,7 +51,7 @@ function placeholderValue(placeholder: NicknamePlaceholder, facts: NicknameFacts
     case "roblox-id":
       return String(facts.robloxUserId);
     case "rank":
-      return facts.rank?.name ?? "";
+      return facts.rank?.name ?? GUEST_ROLE_NAME;
     case "rank-number":
       return String(facts.rank?.robloxRank ?? 0);
     case "discord-name":

@@ -11,8 +11,13 @@ import { renderNickname, type NicknameFacts } from "./nickname.ts";
 /** What the Discord step needs beyond the ladder; absent: the ladder's own rank roles only, no nickname. */
 export interface RankChangeBinds {
   readonly binds: BindSet;
-  /** The guild's group; range binds on other groups are not read by a rank change, so they neither give nor take. */
+  /** The guild's group. */
   readonly robloxGroupId: RobloxGroupId;
+  /** The member's roles in other groups range binds name; a group not here (or unknown) neither gives nor takes. */
+  readonly otherGroups?: {
+    readonly groups: ReadonlyMap<RobloxGroupId, readonly HeldRobloxRole[]>;
+    readonly unknownGroupIds: ReadonlySet<RobloxGroupId>;
+  };
   readonly nickname?: {
     readonly template: string;
     readonly facts: Omit<NicknameFacts, "rank">;
@@ -43,8 +48,14 @@ function standingAt(ladder: RankLadder, to: Rank, membership: RobloxMembership |
   // Roles outside the ladder (Roblox's several roles per member) are untouched by a rank change.
   for (const role of membership?.roles ?? []) if (!ladder.byRobloxRoleId(role.roleId)) held.push(role);
   if (context) groups.set(context.robloxGroupId, held);
-  const others = context ? context.binds.rangeGroupIds().filter((groupId) => groupId !== context.robloxGroupId) : [];
-  return { linked: true, rankIds, groups, unknownGroupIds: new Set(others) };
+  const unknownGroupIds = new Set<RobloxGroupId>();
+  for (const groupId of context ? context.binds.rangeGroupIds() : []) {
+    if (groupId === context?.robloxGroupId) continue;
+    const roles = context?.otherGroups?.groups.get(groupId);
+    if (roles) groups.set(groupId, roles);
+    else unknownGroupIds.add(groupId);
+  }
+  return { linked: true, rankIds, groups, unknownGroupIds };
 }
 
 export function planDiscordStep(

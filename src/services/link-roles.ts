@@ -10,7 +10,9 @@ import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { Rank } from "../ranks/ladder.ts";
 import { renderNickname } from "../ranks/nickname.ts";
 import { nicknameTemplateOf } from "../sync/sync-context.ts";
+import type { GroupMembershipsPort } from "../sync/group-memberships.ts";
 import type { GuildContext, GuildContexts } from "./guild-context.ts";
+import { otherGroupsOfMember } from "./other-groups.ts";
 import type { RoleUpdate } from "./linking-types.ts";
 import { MemberRoleEditor, type MemberNow, type MemberRolesWriter } from "./member-role-editor.ts";
 import type { BotStanding } from "../ranks/hierarchy.ts";
@@ -22,6 +24,8 @@ export interface LinkRolesOptions {
   };
   contexts: Pick<GuildContexts, "resolve">;
   logger: Logger;
+  /** Other groups' memberships for range binds; without it those binds neither give nor take on link. */
+  groupMemberships?: GroupMembershipsPort;
 }
 
 /** Who the member is in Roblox, as the link just proved. */
@@ -43,13 +47,12 @@ export class LinkRoles {
   async applyLinked(context: GuildContext, discordId: string, linked: LinkedStanding, reason: string, knownRoleIds?: readonly string[]): Promise<RoleUpdate> {
     // Rank binds follow the ladder rank; ranges read every role held (Roblox's base role included).
     const rankIds = linked.rank ? [linked.rank.id] : [];
-    const otherGroups = context.binds.rangeGroupIds().filter((groupId) => groupId !== context.groupId);
+    const other = await otherGroupsOfMember(this.options.groupMemberships, context, linked.robloxUserId, this.options.logger);
     const standing: MemberStanding = {
       linked: true,
       rankIds,
-      groups: new Map([[context.groupId, linked.groupRoles]]),
-      // Other groups are read by the sync; until then their binds neither give nor take.
-      unknownGroupIds: new Set(otherGroups),
+      groups: new Map([...other.groups, [context.groupId, linked.groupRoles]]),
+      unknownGroupIds: other.unknownGroupIds,
     };
     const template = nicknameTemplateOf(context.settings);
     const plan: EditPlan = (now) => {

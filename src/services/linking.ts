@@ -17,6 +17,7 @@ import { RobloxSignIn, type OAuthStart, type RobloxOAuthSettings } from "./roblo
 import type { GuildContexts } from "./guild-context.ts";
 import { AccountAgeGate } from "./account-age-gate.ts";
 import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
+import type { GroupMembershipsPort } from "../sync/group-memberships.ts";
 import { describeRoles, LinkRoles, roleOutcome } from "./link-roles.ts";
 import { LinkRecorder, linkSnapshot, tryAgainLaterOnTransientFailure } from "./link-recorder.ts";
 import type { LinkCompleted, OAuthPendingLink, PhraseChallenge, UnlinkCompleted } from "./linking-types.ts";
@@ -57,6 +58,8 @@ export interface LinkingServiceOptions {
   /** For the phrase; a cryptographic source by default, since the phrase is a secret until used. */
   random?: RandomSource;
   challengeTtlMs?: number;
+  /** Other groups' memberships for range binds (src/sync/group-memberships.ts). */
+  groupMemberships?: GroupMembershipsPort;
 }
 
 const cryptoRandom: RandomSource = () => crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32;
@@ -85,7 +88,12 @@ export class LinkingService {
     this.#random = options.random ?? cryptoRandom;
     this.#ttlMs = options.challengeTtlMs ?? LINK_CHALLENGE_TTL_MS;
     this.#ageGate = new AccountAgeGate(options.audit, this.#now);
-    this.#roles = new LinkRoles({ guilds: options.guilds, contexts: options.contexts, logger: this.#logger });
+    this.#roles = new LinkRoles({
+      guilds: options.guilds,
+      contexts: options.contexts,
+      logger: this.#logger,
+      ...(options.groupMemberships && { groupMemberships: options.groupMemberships }),
+    });
     this.#recorder = new LinkRecorder({
       repositories: options.repositories,
       audit: options.audit,

@@ -12,7 +12,9 @@ import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
 import type { Membership } from "../roblox/types.ts";
 import { planSync, type SyncInput, type SyncItem } from "../sync/planner.ts";
 import { groupLockOf, nicknameTemplateOf } from "../sync/sync-context.ts";
+import type { GroupMembershipsPort } from "../sync/group-memberships.ts";
 import type { GuildMemberView } from "./discord-port.ts";
+import { asPlannerGroups, otherGroupsOfMember } from "./other-groups.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { MemberRoleEditor } from "./member-role-editor.ts";
@@ -79,6 +81,8 @@ export interface MemberSyncServiceOptions {
   contexts: Pick<GuildContexts, "resolve">;
   audit: Pick<AuditTrail, "record">;
   logger: Logger;
+  /** Other groups' memberships for range binds (src/sync/group-memberships.ts). */
+  groupMemberships?: GroupMembershipsPort;
 }
 
 export class MemberSyncService {
@@ -97,11 +101,16 @@ export class MemberSyncService {
     const robloxUserId = link.robloxUserId;
     const robloxUsername = link.robloxUsername ?? String(robloxUserId);
 
-    const [discordMember, membership] = await Promise.all([guilds.member(guildId, discordId), roblox.getMembership(groupId, robloxUserId)]);
+    const [discordMember, membership, other] = await Promise.all([
+      guilds.member(guildId, discordId),
+      roblox.getMembership(groupId, robloxUserId),
+      otherGroupsOfMember(this.options.groupMemberships, context, robloxUserId, this.options.logger),
+    ]);
     const pendingWrite = repositories.pendingWrites.getForUser(guildId, robloxUserId) ?? null;
 
     const plan = planSync({
-      robloxMemberships: new Map([[robloxUserId, membership ? { roleId: membership.roleId, rank: membership.rank } : null]]),
+      robloxMemberships: new Map([[robloxUserId, membership ? { roleId: membership.roleId, rank: membership.rank, roles: membership.roles } : null]]),
+      otherGroups: asPlannerGroups(robloxUserId, other),
       links: [{ discordId, robloxUserId, robloxUsername, storedRankId: link.rankId }],
       ladder,
       discordMemberRoles: new Map(discordMember ? [[discordId, discordMember.roleIds]] : []),

@@ -12,7 +12,9 @@ import { requireRankAdmin } from "./admin-gate.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { RankChangeBinds } from "../ranks/rank-change-discord.ts";
 import { nicknameTemplateOf } from "../sync/sync-context.ts";
+import type { GroupMembershipsPort } from "../sync/group-memberships.ts";
 import type { GuildMemberView } from "./discord-port.ts";
+import { otherGroupsOfMember } from "./other-groups.ts";
 import {
   AlreadyAtBottomRankError,
   AlreadyAtTopRankError,
@@ -60,6 +62,8 @@ export interface RankChangeServiceOptions {
   logger: Logger;
   /** Where a failed Roblox write goes to be retried (the PendingWriteWorker). */
   robloxWrites: RobloxWriteQueue;
+  /** Other groups' memberships for range binds (src/sync/group-memberships.ts). */
+  groupMemberships?: GroupMembershipsPort;
 }
 
 const AUDIT_ACTION: Record<RankChangeKind, AuditAction> = { promote: "rank.promote", demote: "rank.demote", set: "rank.set" };
@@ -117,6 +121,7 @@ export class RankChangeService {
     const discordMember = await guilds.member(guildId, targetDiscordId);
     const pending = repositories.pendingWrites.getForUser(guildId, robloxUserId);
     const robloxMembership = await this.#readMembership(roblox, groupId, robloxUserId, guildId, ladder);
+    const otherGroups = await otherGroupsOfMember(this.#options.groupMemberships, context, robloxUserId, logger);
 
     const plan = refusingLadderErrors(() =>
       planRankChange({
@@ -131,6 +136,7 @@ export class RankChangeService {
         binds: {
           binds: context.binds,
           robloxGroupId: groupId,
+          otherGroups,
           ...nicknameOf(context.settings, discordMember, { robloxUsername: link.robloxUsername ?? String(robloxUserId), robloxUserId }),
         },
       }),

@@ -139,6 +139,7 @@ export class BulkSync {
       logger,
       observeMemberRoles: (guildId, userId, roleIds) => this.observeMemberUpdate(guildId, userId, roleIds),
       kicker,
+      ...(options.groupMemberships && { groupMemberships: options.groupMemberships }),
     };
     this.#bookkeeping = new RunBookkeeping({
       messages: options.messages,

@@ -14,6 +14,8 @@ import type { RequestTally } from "../roblox/transport.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import { guildBinds, type GuildContext, type GuildContexts } from "../services/guild-context.ts";
 import { MemberRoleEditor, type MemberEditOutcome } from "../services/member-role-editor.ts";
+import { asPlannerGroups, otherGroupsOfMember } from "../services/other-groups.ts";
+import type { GroupMembershipsPort } from "./group-memberships.ts";
 import type { RequestPacer } from "./pacer.ts";
 import { planSync, type SyncInput } from "./planner.ts";
 import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
@@ -44,6 +46,8 @@ export interface MemberJoinDeps {
   metrics: Metrics;
   audit: AuditTrail;
   logger: Logger;
+  /** Other groups' memberships for range binds; without it those binds neither give nor take on join. */
+  groupMemberships?: GroupMembershipsPort;
   /** Tells a bulk run going in the guild about the member's roles, so it does not write back stale ones. */
   observeMemberRoles: (guildId: string, userId: string, roleIds: readonly string[]) => void;
   /** Group lock "kick": a linked member who joins while not in the group is told why and removed. */
@@ -66,7 +70,10 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
   if (context.settings?.syncPausedReason) return { kind: "paused" };
 
   const tally: RequestTally = { requests: 0 };
-  const memberships = await readRobloxStandings(context, [link.robloxUserId], tally);
+  const [memberships, other] = await Promise.all([
+    readRobloxStandings(context, [link.robloxUserId], tally),
+    otherGroupsOfMember(deps.groupMemberships, context, link.robloxUserId, logger),
+  ]);
   const plan = planSync({
     robloxMemberships: memberships,
     links: [link],
@@ -76,6 +83,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     options: syncOptionsOf(context, "member"),
     ...bindInputsOf(context),
     ...nicknamesOf(context.settings, member),
+    otherGroups: asPlannerGroups(link.robloxUserId, other),
   });
   const item = plan.items[0];
   if (!item) return { kind: "in-sync" };

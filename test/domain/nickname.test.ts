@@ -24,9 +24,9 @@ describe("nickname templates", () => {
     expect(renderNickname("{ Roblox-Username }", facts)).toBe("builderman");
   });
 
-  test("no display name known: the username stands in; no rank: empty name and rank number 0", () => {
+  test("no display name known: the username stands in; no rank: Roblox's Guest, rank number 0", () => {
     expect(renderNickname("{display-name}", { ...facts, displayName: null })).toBe("builderman");
-    expect(renderNickname("[{rank}|{rank-number}] {roblox-username}", { ...facts, rank: null })).toBe("[|0] builderman");
+    expect(renderNickname("[{rank}|{rank-number}] {roblox-username}", { ...facts, rank: null })).toBe("[Guest|0] builderman");
   });
 
   test("off, empty or unset templates give no nickname; unknown placeholders stay as written and are listed", () => {

@@ -7,21 +7,36 @@ import { createWorld, expectRequestsMatchSpecs, GROUP_ID, LADDER, replyOf, ROBLO
 
 /**
  * Binds end to end, against both emulators over real sockets: a guild with a verified role, the
- * nickname template `[{rank}] {roblox-username}` and a rank that gives two roles. After each
- * change (link, promote, a rank changed on Roblox then synced) the member's roles and nickname in
- * the Discord emulator are what the binds say, set in one member edit.
+ * nickname template `[{rank}] {roblox-username}`, a range bind on an ally group and a rank that
+ * gives two roles. After each change (link, promote, a rank changed on Roblox then synced, leaving
+ * the group with group lock on) the member's roles and nickname in the Discord emulator are what
+ * the binds say, set in one member edit.
  *
- * `expectedRoles` is the test's own reading of the binds it set up; a new kind of bind (a range on
- * an ally group, group lock) is one more line there and one more step below.
+ * `expectedRoles` is the test's own reading of the binds it set up; a new kind of bind is one more
+ * line there and one more step below.
  */
 let discord: DiscordEmulator;
 let roblox: RobloxEmulator;
 let world: World;
 
+const ALLY_GROUP_ID = 5_120_777;
+const ALLY_ROLE = { guest: ALLY_GROUP_ID * 10, friend: ALLY_GROUP_ID * 10 + 1, owner: ALLY_GROUP_ID * 10 + 9 };
+
 beforeAll(async () => {
   discord = await startDiscordEmulator();
   roblox = await startRobloxEmulator();
   seedRoblox(roblox);
+  roblox.addUser({ id: 61_999_999, name: "AllyFounder" });
+  roblox.createGroup({
+    id: ALLY_GROUP_ID,
+    name: "Allied Navy",
+    ownerId: 61_999_999,
+    roles: [
+      { id: ALLY_ROLE.guest, name: "Guest", rank: 0 },
+      { id: ALLY_ROLE.friend, name: "Friend", rank: 10 },
+      { id: ALLY_ROLE.owner, name: "Owner", rank: 255 },
+    ],
+  });
 });
 afterAll(async () => {
   await discord.close();
@@ -36,6 +51,7 @@ const TEMPLATE = "[{rank}] {roblox-username}";
 interface Setup {
   verifiedRoleId: string;
   ncoRoleId: string;
+  allyRoleId: string;
 }
 
 async function setUp(options: { manageNicknames?: boolean } = {}): Promise<Setup> {
@@ -49,15 +65,20 @@ async function setUp(options: { manageNicknames?: boolean } = {}): Promise<Setup
   const verifiedRoleId = discord.createRole(guildId, { name: "Verified" }).id;
   const ncoRoleId = discord.createRole(guildId, { name: "NCO" }).id;
   repositories.guilds.upsert(guildId, { verifiedRoleId, nicknameTemplate: TEMPLATE });
+  const allyRoleId = discord.createRole(guildId, { name: "Ally" }).id;
   // Corporal gives two roles: its own and NCO.
   repositories.binds.add(guildId, { kind: "rank", rankId: world.rankIdOf("corporal") }, [ncoRoleId]);
-  return { verifiedRoleId, ncoRoleId };
+  // Anyone ranked in the ally group holds Ally.
+  repositories.binds.add(guildId, { kind: "range", groupId: ALLY_GROUP_ID, minRank: 1, maxRank: 255 }, [allyRoleId]);
+  return { verifiedRoleId, ncoRoleId, allyRoleId };
 }
 
-/** What the binds of `setUp` give a linked member at `rank`, beside the roles no bind manages. */
-function expectedRoles(setup: Setup, rank: RankKey, unmanaged: string[]): string[] {
-  const roles = [...unmanaged, setup.verifiedRoleId, world.rankRole[rank]];
+/** What the binds of `setUp` give a linked member at `rank` (null: not in the group), beside the roles no bind manages. */
+function expectedRoles(setup: Setup, rank: RankKey | null, unmanaged: string[], inAlly = false): string[] {
+  const roles = [...unmanaged, setup.verifiedRoleId];
+  if (rank) roles.push(world.rankRole[rank]);
   if (rank === "corporal") roles.push(setup.ncoRoleId);
+  if (inAlly) roles.push(setup.allyRoleId);
   return roles.sort();
 }
 
@@ -71,12 +92,13 @@ function memberEditsSince(mark: number, discordId: string) {
 }
 
 describe("binds, verified role and nickname template end to end", () => {
-  test("link, promote, and a rank changed on Roblox: each leaves exactly what the binds say, in one member edit", async () => {
+  test("link, promote, a rank changed on Roblox, leaving the group with group lock on: each leaves exactly what the binds say, in one member edit", async () => {
     const setup = await setUp();
     const robloxUserId = 61_000_001;
     const robloxUsername = "Binds_Trooper";
     roblox.addUser({ id: robloxUserId, name: robloxUsername });
     roblox.setMembership(GROUP_ID, robloxUserId, ROBLOX_ROLE.private);
+    roblox.setMembership(ALLY_GROUP_ID, robloxUserId, ALLY_ROLE.friend);
     // Holds a role no bind manages and, stale, another rank's role.
     const memberId = discord.addMember(world.guildId, { username: "trooper", roles: [world.otherRoleId, world.rankRole.sergeant] }).user!.id;
 
@@ -88,7 +110,7 @@ describe("binds, verified role and nickname template end to end", () => {
     const confirmed = await world.press(memberId, reply, "link-roblox:confirm");
     expect(confirmed.callbacks.length).toBeGreaterThan(0);
     expect(world.repositories.members.get(world.guildId, memberId)?.robloxUserId).toBe(robloxUserId);
-    expect(memberState(memberId)).toEqual({ roles: expectedRoles(setup, "private", [world.otherRoleId]), nick: `[${LADDER.private.name}] ${robloxUsername}` });
+    expect(memberState(memberId)).toEqual({ roles: expectedRoles(setup, "private", [world.otherRoleId], true), nick: `[${LADDER.private.name}] ${robloxUsername}` });
     const linkEdits = memberEditsSince(mark, memberId);
     expect(linkEdits).toHaveLength(1);
     expect(linkEdits[0]!.body).toMatchObject({ nick: `[Private] ${robloxUsername}` });
@@ -99,12 +121,14 @@ describe("binds, verified role and nickname template end to end", () => {
     mark = discord.requests.length;
     const promoted = await world.command(admin, "promote", { member: memberId });
     expect(textOf(replyOf(promoted))).toContain("Corporal");
-    expect(memberState(memberId)).toEqual({ roles: expectedRoles(setup, "corporal", [world.otherRoleId]), nick: `[Corporal] ${robloxUsername}` });
+    expect(memberState(memberId)).toEqual({ roles: expectedRoles(setup, "corporal", [world.otherRoleId], true), nick: `[Corporal] ${robloxUsername}` });
     expect(memberEditsSince(mark, memberId)).toHaveLength(1);
     expect(world.robloxRankOf(robloxUserId)).toBe(LADDER.corporal.robloxRank);
 
-    // Changed on Roblox to Sergeant, then synced: NCO goes with Corporal, in one edit again.
+    // Changed on Roblox to Sergeant, and out of the ally group, then synced: NCO goes with Corporal
+    // and Ally with the ally group, in one edit again.
     roblox.setMembership(GROUP_ID, robloxUserId, ROBLOX_ROLE.sergeant);
+    roblox.removeMember(ALLY_GROUP_ID, robloxUserId);
     mark = discord.requests.length;
     const synced = await world.memberSync.syncMember(world.guildId, memberId);
     expect(synced.discordChange).toBe("updated");
@@ -115,6 +139,15 @@ describe("binds, verified role and nickname template end to end", () => {
     mark = discord.requests.length;
     expect((await world.memberSync.syncMember(world.guildId, memberId)).discordChange).toBe("unchanged");
     expect(memberEditsSince(mark, memberId)).toHaveLength(0);
+
+    // Leaves the Roblox group with group lock "remove-roles": the rank's roles go, the verified role
+    // stays (still linked), the nickname shows Roblox's Guest; one edit.
+    world.repositories.guilds.upsert(world.guildId, { groupLockMode: "remove-roles" });
+    roblox.removeMember(GROUP_ID, robloxUserId);
+    mark = discord.requests.length;
+    expect((await world.memberSync.syncMember(world.guildId, memberId)).discordChange).toBe("updated");
+    expect(memberState(memberId)).toEqual({ roles: expectedRoles(setup, null, [world.otherRoleId]), nick: `[Guest] ${robloxUsername}` });
+    expect(memberEditsSince(mark, memberId)).toHaveLength(1);
     expectRequestsMatchSpecs(world);
   });
 
