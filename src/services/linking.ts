@@ -132,7 +132,6 @@ export class LinkingService {
     const context = await this.#contexts.resolve(guildId);
     // Two reads, each shared with other members' lookups of the same moment (batched requests).
     const waitMs = () => context.roblox.lookupWaitMs("username") + context.roblox.lookupWaitMs("membership");
-    const gated = this.#ageGate.isOn(context);
     const { user, membership } = await noticeLongWaits(waitMs, options.onWait, async () => {
       const found = await tryAgainLaterOnTransientFailure(() => context.roblox.usersByUsernames([name]));
       const user = found.get(name.toLowerCase());
@@ -140,11 +139,7 @@ export class LinkingService {
         throw new LinkingError("unknown-username", { robloxUsername: name });
       }
       // With an age gate the profile is read now too, so a young account learns its date before editing its About.
-      const [membership, profile] = await Promise.all([
-        this.#recorder.membership(context, user.id),
-        gated ? tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(user.id)) : undefined,
-      ]);
-      if (profile) this.#ageGate.require(context, discordId, user, profile.createdMs);
+      const [membership] = await Promise.all([this.#recorder.membership(context, user.id), this.#ageGate.requireReading(context, discordId, user)]);
       return { user, membership };
     });
     if (!membership) throw new NotInGroupError(context.groupId, user.name);
