@@ -42,6 +42,8 @@ import { DiscordSyncMessages } from "./discord/sync-messages.ts";
 import { discordRunWording } from "./discord/views/sync-run.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
+import { GroupLockKicker } from "./services/group-lock.ts";
+import { BindService } from "./services/binds.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -159,6 +161,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     metrics,
     logger,
     alerts: new SyncAlerts({ logger, fetch: options.alertFetch }),
+    kicker: new GroupLockKicker({ writer: guilds, audit, logger: logger.child({ component: "group-lock" }) }),
     ownsGuild: shards.owns,
     ...options.bulkSync,
     now,
@@ -188,7 +191,16 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
     linking: linkingCommands(linking),
-    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, audit, ladderImport }),
+    ladderAndSettings: featureCommands({
+      config,
+      repositories,
+      guilds,
+      contexts,
+      secrets,
+      audit,
+      ladderImport,
+      binds: new BindService({ binds: repositories.binds, ranks: repositories.ranks, guilds: repositories.guilds, discord: guilds, contexts, audit }),
+    }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync }),
   };

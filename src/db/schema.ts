@@ -50,9 +50,12 @@ export const AUDIT_ACTIONS = [
   "ranks.bind",
   "ranks.unbind",
   "ranks.edit",
+  "binds.add",
+  "binds.remove",
   "roblox.write",
   "sync.member",
   "sync.run",
+  "member.kick",
   "config",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

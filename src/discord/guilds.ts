@@ -6,6 +6,8 @@ import type { MemberWrite, MemberWriteFailure, MemberWriteResult } from "../serv
 import type { GuildBotStanding, GuildMemberView, GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
 import type { RankChangeDm } from "../ranks/promotion.ts";
 import { renderRankChangeDm } from "./views/rank-change-dm.ts";
+import type { GroupLockDm } from "../services/group-lock.ts";
+import { renderGroupLockDm } from "./views/group-lock.ts";
 import {
   asMember,
   asRole,
@@ -197,6 +199,21 @@ export class DiscordGuilds implements SyncGuilds {
     } catch (error) {
       return { ok: false, ...classifyMemberWriteFailure(error) };
     }
+  }
+
+  /** The group lock's kick: DELETE /guilds/{guild}/members/{user}, Discord's refusal classified instead of thrown. */
+  async kickMember(guildId: string, userId: string, reason: string): Promise<MemberWriteResult> {
+    try {
+      await this.api.guilds.removeMember(guildId, userId, { reason });
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, ...classifyMemberWriteFailure(error) };
+    }
+  }
+
+  /** The group lock's DM before a kick, worded by its view. */
+  sendGroupLockDm(userId: string, dm: GroupLockDm): Promise<boolean> {
+    return this.sendDirectMessage(userId, renderGroupLockDm(dm));
   }
 
   /** The rank-change service's DM, worded by its view. */

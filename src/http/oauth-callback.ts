@@ -15,6 +15,8 @@ const STATUS_BY_REASON: Partial<Record<LinkingErrorReason, ContentfulStatusCode>
   "oauth-other-browser": 403,
   "oauth-confirmation-invalid": 403,
   "not-in-group": 403,
+  "account-too-young": 403,
+  "account-age-unknown": 502,
   "roblox-unavailable": 502,
   "oauth-not-configured": 404,
 };

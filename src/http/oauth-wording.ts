@@ -6,6 +6,9 @@ import { robloxGroupUrl } from "../services/linking.ts";
 import { GroupNotConfiguredError } from "../services/guild-context.ts";
 import { LinkingError } from "../services/linking-errors.ts";
 import { userMessageOf } from "../errors/user-message.ts";
+import { formatUtcDateTime } from "../lib/dates.ts";
+
+const days = (count: number | undefined) => (count === 1 ? "1 day" : `${count ?? 0} days`);
 
 export function linkingErrorPageText({ reason, facts }: LinkingError): string {
   switch (reason) {
@@ -36,6 +39,14 @@ export function linkingErrorPageText({ reason, facts }: LinkingError): string {
         `The Roblox account ${facts.robloxUsername} isn't in this server's Roblox group yet. ` +
         `Join it at ${robloxGroupUrl(facts.groupId ?? 0)}, then try linking again.`
       );
+    case "account-too-young":
+      return (
+        `This server only links Roblox accounts at least ${days(facts.minAccountAgeDays)} old, and this one is newer. Nothing was linked. ` +
+        // Rounded up to the minute, so the time shown is never too early.
+        `You can link it from ${formatUtcDateTime(Math.ceil((facts.eligibleAtMs ?? 0) / 60_000) * 60_000)}.`
+      );
+    case "account-age-unknown":
+      return `This server only links Roblox accounts at least ${days(facts.minAccountAgeDays)} old, and Roblox didn't say when this one was made. Nothing was linked; try again in a few minutes.`;
     case "account-taken":
       return "That Roblox account was linked to someone else just now. Try again.";
     default:

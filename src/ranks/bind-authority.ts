@@ -47,8 +47,12 @@ export interface BindRequest {
   readonly guild: GuildAuthority;
   /** The ladder as stored before this bind: the actor's own rank is read from it. */
   readonly ladder: RankLadder;
-  /** The rank to bind; on import, a Roblox role not on the stored ladder yet (ranks compare by Roblox rank number). */
-  readonly rank: Rank | Pick<Rank, "robloxRank">;
+  /**
+   * The rank to bind; on import, a Roblox role not on the stored ladder yet (ranks compare by Roblox
+   * rank number); for a range bind on the guild's own group, its top rank number. Absent for binds
+   * that give no rank (verified/unverified roles, ranges in another group): then only the role is judged.
+   */
+  readonly rank?: Rank | Pick<Rank, "robloxRank">;
   readonly role: GuildRole;
   readonly guildRoles: Iterable<GuildRole>;
 }
@@ -61,6 +65,7 @@ export function decideBind({ actor, guild, ladder, rank, role, guildRoles }: Bin
 
   const actorTopRole = highestRole(actor.roleIds, guildRoles);
   if (!actorTopRole || compareRolePositions(actorTopRole, role) <= 0) return deny({ reason: "role-not-below-actor", actorTopRole });
+  if (!rank) return { allowed: true };
   const rankDenial = rankDenialFor(actor, ladder, rank);
   return rankDenial ? deny(rankDenial) : { allowed: true };
 }
@@ -69,13 +74,13 @@ export function decideBind({ actor, guild, ladder, rank, role, guildRoles }: Bin
  * The rank half of the rule alone, for a role that does not exist yet (`/ranks import
  * create-missing-roles` makes it at the bottom, where any Manage Roles holder could take it).
  */
-export function decideRankBind(request: Pick<BindRequest, "actor" | "guild" | "ladder" | "rank">): BindDecision {
+export function decideRankBind(request: Pick<BindRequest, "actor" | "guild" | "ladder"> & Required<Pick<BindRequest, "rank">>): BindDecision {
   if (exemptionOf(request.actor, request.guild) !== null) return { allowed: true };
   const rankDenial = rankDenialFor(request.actor, request.ladder, request.rank);
   return rankDenial ? deny(rankDenial) : { allowed: true };
 }
 
-function rankDenialFor(actor: Actor, ladder: RankLadder, rank: BindRequest["rank"]): BindDenial | null {
+function rankDenialFor(actor: Actor, ladder: RankLadder, rank: NonNullable<BindRequest["rank"]>): BindDenial | null {
   const ownRank = ladder.actorRank(actor.roleIds);
   if (!ownRank) return { reason: "actor-unranked" };
   const onLadder = "id" in rank && ladder.byId(rank.id) !== undefined;

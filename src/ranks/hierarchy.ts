@@ -6,9 +6,13 @@
 import type { DiscordRoleId } from "./ladder.ts";
 import type { NicknameSkipReason } from "./nickname.ts";
 
+/** Why a member is not kicked by the group lock: the same rule Discord applies to nicknames. */
+export type KickSkipReason = "missing-permission" | "guild-owner" | "above-bot";
+
 /** The permission bits rankbridge reasons about (Discord's values). */
 export const DiscordPermission = {
   Administrator: 1n << 3n,
+  KickMembers: 1n << 1n,
   ManageNicknames: 1n << 27n,
   ManageRoles: 1n << 28n,
 } as const;
@@ -97,6 +101,7 @@ export class RoleHierarchy {
   private readonly canManageRoles: boolean;
   private readonly verdictCache = new Map<DiscordRoleId, RoleProblem | null>();
   private readonly canManageNicknames: boolean;
+  private readonly canKickMembers: boolean;
   private readonly ownerId: string | undefined;
 
   constructor(standing: BotStanding) {
@@ -109,6 +114,7 @@ export class RoleHierarchy {
     this.botTopRole = top;
     this.canManageRoles = hasPermission(standing.botPermissions, DiscordPermission.ManageRoles);
     this.canManageNicknames = hasPermission(standing.botPermissions, DiscordPermission.ManageNicknames);
+    this.canKickMembers = hasPermission(standing.botPermissions, DiscordPermission.KickMembers);
     this.ownerId = standing.ownerId;
   }
 
@@ -118,6 +124,20 @@ export class RoleHierarchy {
    */
   nicknameProblem(userId: string, memberRoleIds: readonly DiscordRoleId[]): NicknameSkipReason | null {
     if (!this.canManageNicknames) return "missing-permission";
+    return this.#memberOutranksBot(userId, memberRoleIds);
+  }
+
+  /**
+   * Why the bot may not kick this member (group lock, checked before any request): no Kick Members,
+   * the guild owner (or an owner we do not know), or a member whose top role is not below the bot's.
+   */
+  kickProblem(userId: string, memberRoleIds: readonly DiscordRoleId[]): KickSkipReason | null {
+    if (!this.canKickMembers) return "missing-permission";
+    return this.#memberOutranksBot(userId, memberRoleIds);
+  }
+
+  /** Discord's rule for acting on a member: never the owner, only members strictly below the bot's highest role. */
+  #memberOutranksBot(userId: string, memberRoleIds: readonly DiscordRoleId[]): "guild-owner" | "above-bot" | null {
     if (this.ownerId === undefined || userId === this.ownerId) return "guild-owner";
     if (!this.botTopRole) return "above-bot";
     for (const roleId of memberRoleIds) {

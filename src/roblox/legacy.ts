@@ -135,7 +135,7 @@ export class LegacyApi implements RobloxReadApi {
       },
       wire.legacyUser,
     );
-    return { id: user.id, name: user.name, displayName: user.displayName ?? user.name, about: user.description ?? "" };
+    return { id: user.id, name: user.name, displayName: user.displayName ?? user.name, about: user.description ?? "", createdMs: user.created };
   }
 
   /** Unknown names are left out of the answer (Roblox also matches previous usernames). */

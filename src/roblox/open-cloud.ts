@@ -128,7 +128,7 @@ export class OpenCloudApi implements RobloxReadApi {
       },
       wire.cloudUser,
     );
-    return { id: Number(user.id), name: user.name, displayName: user.displayName ?? user.name, about: user.about ?? "" };
+    return { id: Number(user.id), name: user.name, displayName: user.displayName ?? user.name, about: user.about ?? "", createdMs: user.createTime };
   }
 
   /** `:assignRole`: no-op on the server when the member already holds the role. */

@@ -71,6 +71,11 @@ export interface RobloxUser {
 export interface RobloxUserProfile extends RobloxUser {
   /** The profile's About text (Open Cloud `about`, legacy `description`). */
   about: string;
+  /**
+   * When the account was made (Open Cloud `createTime`, legacy `created`), epoch ms; null when the
+   * answer leaves it out (neither document marks it required), so a gate that needs it can refuse.
+   */
+  createdMs: number | null;
 }
 
 export interface SetRankResult {

@@ -6,6 +6,12 @@ import { z } from "zod";
  */
 
 const optionalString = z.string().nullish();
+/** A date-time both documents may leave out; present, it must parse. */
+const optionalTimestamp = z
+  .string()
+  .refine((text) => !Number.isNaN(Date.parse(text)), "expected a date-time")
+  .nullish()
+  .transform((text) => (text ? Date.parse(text) : null));
 /** Open Cloud says "empty or omitted" at the end of pages; some answers use null. */
 const pageToken = z.string().nullish().transform((token) => (token ? token : null));
 
@@ -59,6 +65,7 @@ export const cloudUser = z.object({
   name: z.string(),
   displayName: optionalString,
   about: optionalString,
+  createTime: optionalTimestamp,
 });
 
 // Legacy web APIs (groups.roblox.com, users.roblox.com)
@@ -113,6 +120,7 @@ export const legacyUser = z.object({
   name: z.string(),
   displayName: optionalString,
   description: optionalString,
+  created: optionalTimestamp,
 });
 
 export const legacyAuthenticatedUser = z.object({

@@ -3,6 +3,10 @@ export type LinkingErrorReason =
   | "invalid-username"
   | "unknown-username"
   | "not-in-group"
+  /** The Roblox account is younger than the guild's minimum account age (`eligibleAtMs` says when it may link). */
+  | "account-too-young"
+  /** The guild has a minimum account age and Roblox did not say when the account was made. */
+  | "account-age-unknown"
   | "roblox-unavailable"
   | "no-challenge"
   | "challenge-expired"
@@ -46,6 +50,10 @@ export interface LinkingErrorFacts {
   readonly phraseHint?: string;
   /** phrase-*: the account is linked to another member here. */
   readonly linkedToAnother?: boolean;
+  /** account-too-young, account-age-unknown: the guild's minimum, in days. */
+  readonly minAccountAgeDays?: number;
+  /** account-too-young: when the account is old enough to link (epoch ms). */
+  readonly eligibleAtMs?: number;
   /** roblox-unavailable (lookup): the Roblox error's own sentence. */
   readonly causeMessage?: string;
 }

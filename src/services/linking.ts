@@ -15,6 +15,7 @@ import type { RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { RobloxSignIn, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContexts } from "./guild-context.ts";
+import { AccountAgeGate } from "./account-age-gate.ts";
 import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
 import type { GroupMembershipsPort } from "../sync/group-memberships.ts";
 import { describeRoles, LinkRoles, roleOutcome } from "./link-roles.ts";
@@ -75,6 +76,7 @@ export class LinkingService {
   readonly #ttlMs: number;
   readonly #roles: LinkRoles;
   readonly #recorder: LinkRecorder;
+  readonly #ageGate: AccountAgeGate;
 
   constructor(options: LinkingServiceOptions) {
     this.#repositories = options.repositories;
@@ -85,6 +87,7 @@ export class LinkingService {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? cryptoRandom;
     this.#ttlMs = options.challengeTtlMs ?? LINK_CHALLENGE_TTL_MS;
+    this.#ageGate = new AccountAgeGate(options.audit, this.#now);
     this.#roles = new LinkRoles({
       guilds: options.guilds,
       contexts: options.contexts,
@@ -135,7 +138,9 @@ export class LinkingService {
       if (!user) {
         throw new LinkingError("unknown-username", { robloxUsername: name });
       }
-      return { user, membership: await this.#recorder.membership(context, user.id) };
+      // With an age gate the profile is read now too, so a young account learns its date before editing its About.
+      const [membership] = await Promise.all([this.#recorder.membership(context, user.id), this.#ageGate.requireReading(context, discordId, user)]);
+      return { user, membership };
     });
     if (!membership) throw new NotInGroupError(context.groupId, user.name);
 
@@ -195,6 +200,8 @@ export class LinkingService {
         this.#recorder.membership(context, robloxUserId),
       ]),
     );
+    // Checked again at the link itself: the gate may have been set since /link-roblox.
+    this.#ageGate.require(context, discordId, profile, profile.createdMs);
     const check = checkProfileForPhrase(profile.about, challenge.phrase);
     if (check.status !== "found") {
       const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
@@ -238,6 +245,8 @@ export class LinkingService {
       const context = await this.#contexts.resolve(guildId);
       return (await tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(robloxUserId))).name;
     });
+    // Refused before the confirmation page, so nobody is asked to confirm a link that cannot be made.
+    await this.#ageGate.requireReading(await this.#contexts.resolve(proof.guildId), proof.discordId, { id: proof.robloxUserId, name: proof.robloxUsername });
     const [guild, member] = await Promise.all([this.#guilds.guild(proof.guildId), this.#guilds.member(proof.guildId, proof.discordId)]);
     return {
       ...proof,
@@ -254,6 +263,8 @@ export class LinkingService {
   async confirmOAuth(params: { state?: string; csrfToken?: string }, browserNonce: string | undefined): Promise<LinkCompleted> {
     const proof = this.#requireOAuth().confirm(params, browserNonce);
     const context = await this.#contexts.resolve(proof.guildId);
+    // Checked again at the link itself: the gate may have been set since the sign-in.
+    await this.#ageGate.requireReading(context, proof.discordId, { id: proof.robloxUserId, name: proof.robloxUsername });
     return this.#recorder.complete(context, proof.discordId, { robloxUserId: proof.robloxUserId, robloxUsername: proof.robloxUsername, method: "oauth" });
   }
 

@@ -54,6 +54,7 @@ import { RunBookkeeping } from "./run-bookkeeping.ts";
 import { RunExecutor } from "./run-execution.ts";
 import type { PipelineDeps } from "./run-pipeline.ts";
 import type { RunWording } from "./run-report.ts";
+import type { GroupLockKicker } from "../services/group-lock.ts";
 import { resolveSyncContext, SyncNotPossibleError } from "./sync-context.ts";
 
 export {
@@ -90,6 +91,8 @@ export interface BulkSyncOptions {
   alerts?: SyncAlerts;
   /** Shared by every guild's run; default 40 Discord requests a second. */
   pacer?: RequestPacer;
+  /** Group lock "kick" (design §3.1): DMs and removes linked members gone from the group, in runs and on join. */
+  kicker?: GroupLockKicker;
   /** Guilds on this process's shards; others are left to their own process. Default: all. */
   ownsGuild?: (guildId: string) => boolean;
   tuning?: Partial<BulkSyncTuning>;
@@ -113,6 +116,7 @@ export class BulkSync {
     const pacer = options.pacer ?? new RequestPacer(DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND);
     this.#now = options.now ?? Date.now;
     const { repositories, database, guilds, memberRoles, contexts, metrics, audit, logger, alerts } = options;
+    const { kicker } = options;
     this.#runDeps = {
       repositories,
       database,
@@ -122,6 +126,7 @@ export class BulkSync {
       tuning: this.#tuning,
       now: this.#now,
       wording: options.wording,
+      kicker,
       ...(options.groupMemberships && { groupMemberships: options.groupMemberships }),
     };
     this.#joinDeps = {
@@ -133,6 +138,7 @@ export class BulkSync {
       audit,
       logger,
       observeMemberRoles: (guildId, userId, roleIds) => this.observeMemberUpdate(guildId, userId, roleIds),
+      kicker,
       ...(options.groupMemberships && { groupMemberships: options.groupMemberships }),
     };
     this.#bookkeeping = new RunBookkeeping({

@@ -8,7 +8,7 @@
  */
 import type { GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
 import type { NicknameSkipReason } from "../ranks/nickname.ts";
-import { permissionsFromRoles, RoleHierarchy, type RoleChangeCheck, type RoleProblem } from "../ranks/hierarchy.ts";
+import { permissionsFromRoles, RoleHierarchy, type KickSkipReason, type RoleChangeCheck, type RoleProblem } from "../ranks/hierarchy.ts";
 
 export interface RoleChange {
   readonly addRoleIds?: Iterable<string>;
@@ -47,6 +47,11 @@ export class LiveHierarchy {
   /** Whether this member's nickname may be set now (the owner, members above the bot and a missing Manage Nicknames are not). */
   nicknameProblem(userId: string, memberRoleIds: readonly string[]): NicknameSkipReason | null {
     return this.#hierarchy.nicknameProblem(userId, memberRoleIds);
+  }
+
+  /** Whether this member may be kicked now (group lock): the owner, members above the bot and a missing Kick Members are not. */
+  kickProblem(userId: string, memberRoleIds: readonly string[]): KickSkipReason | null {
+    return this.#hierarchy.kickProblem(userId, memberRoleIds);
   }
 
   /** GUILD_ROLE_UPDATE / GUILD_ROLE_DELETE / GUILD_UPDATE: the cached guild already holds the change. */

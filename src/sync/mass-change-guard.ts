@@ -42,13 +42,16 @@ export function massChangeThresholdOf(settings: { massChangePercent: number | nu
  * group (whatever the left-group policy does about it: they still show or store a rank), or the
  * plan takes bound rank roles away and leaves them none. A promotion or demotion swaps one rank role
  * for another and does not count; nor does removing a second, stray rank role from a member who
- * keeps the right one; nor a member long gone with nothing left to take.
+ * keeps the right one; nor a member long gone with nothing left to take, unless the group lock
+ * kicks them: a burst of kicks waits for an admin like a burst of stripped ranks.
  */
 export function isStrippingChange(
   item: Pick<SyncItem, "kind" | "removeRoleIds" | "nextRoleIds" | "fromRank" | "storedRankChange">,
   isBound: (roleId: DiscordRoleId) => boolean,
+  /** The group lock will kick this member (left the group, still in the server): a kick always counts. */
+  kicked = false,
 ): boolean {
-  if (item.kind === "left-group") return item.fromRank !== null || item.storedRankChange !== null || item.nextRoleIds !== null;
+  if (item.kind === "left-group") return kicked || item.fromRank !== null || item.storedRankChange !== null || item.nextRoleIds !== null;
   if (item.nextRoleIds === null || !item.removeRoleIds.some(isBound)) return false;
   return !item.nextRoleIds.some(isBound);
 }

@@ -7,7 +7,9 @@ import { UNLINKED_STANDING } from "../ranks/binds.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { RoleHierarchy } from "../ranks/hierarchy.ts";
+import { RoleHierarchy, type KickSkipReason } from "../ranks/hierarchy.ts";
+import type { GroupLockKicker } from "../services/group-lock.ts";
+import type { LinkedAccount } from "./planner.ts";
 import type { RequestTally } from "../roblox/transport.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import { guildBinds, type GuildContext, type GuildContexts } from "../services/guild-context.ts";
@@ -17,7 +19,7 @@ import type { GroupMembershipsPort } from "./group-memberships.ts";
 import type { RequestPacer } from "./pacer.ts";
 import { planSync, type SyncInput } from "./planner.ts";
 import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
-import { bindInputsOf, nicknameTemplateOf, pendingRobloxWritesOf, resolveSyncContext, SyncNotPossibleError, syncOptionsOf } from "./sync-context.ts";
+import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, resolveSyncContext, SyncNotPossibleError, syncOptionsOf } from "./sync-context.ts";
 
 export interface MemberJoinInput {
   userId: string;
@@ -30,6 +32,8 @@ export interface MemberJoinInput {
 export type MemberJoinOutcome =
   | { readonly kind: "not-linked" | "not-configured" | "paused" | "in-sync" }
   | { readonly kind: "updated"; readonly from: string | null; readonly to: string | null }
+  /** Group lock "kick": not in the Roblox group, removed from the server (after a DM when they accept them). */
+  | { readonly kind: "kicked"; readonly dmSent: boolean }
   | { readonly kind: "not-attempted"; readonly problems: readonly string[] }
   | { readonly kind: "failed"; readonly message: string };
 
@@ -46,6 +50,8 @@ export interface MemberJoinDeps {
   groupMemberships?: GroupMembershipsPort;
   /** Tells a bulk run going in the guild about the member's roles, so it does not write back stale ones. */
   observeMemberRoles: (guildId: string, userId: string, roleIds: readonly string[]) => void;
+  /** Group lock "kick": a linked member who joins while not in the group is told why and removed. */
+  kicker?: Pick<GroupLockKicker, "kick">;
 }
 
 export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, member: MemberJoinInput): Promise<MemberJoinOutcome> {
@@ -82,12 +88,20 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
   const item = plan.items[0];
   if (!item) return { kind: "in-sync" };
   if (item.storedRankChange) repositories.members.setStoredRank(guildId, item.discordId, item.storedRankChange.toRankId);
-  if (!item.nextRoleIds && item.nick === undefined) return { kind: "in-sync" };
+  // Group lock "kick": a member gone from the group is removed, whatever roles they hold.
+  const kicking = item.kind === "left-group" && deps.kicker !== undefined && groupLockOf(context.settings) === "kick";
+  if (!kicking && !item.nextRoleIds && item.nick === undefined) return { kind: "in-sync" };
 
   const standing = await deps.guilds.botStanding(guildId);
+  const hierarchy = new RoleHierarchy(standing);
+  if (kicking) {
+    const kicked = await kickJoined(deps, context, link, member, hierarchy.kickProblem(member.userId, member.roleIds));
+    if (kicked) return kicked;
+    if (!item.nextRoleIds && item.nick === undefined) return { kind: "in-sync" };
+  }
   const applier = new MemberRoleEditor({
     writer: deps.guilds,
-    hierarchy: new RoleHierarchy(standing),
+    hierarchy,
     pacer: deps.pacer,
     auditReason: "rankbridge: rank role for a linked member who joined",
   });
@@ -110,6 +124,33 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
   });
   logger.info({ guildId, userId: member.userId, outcome: result.kind }, "linked member joined");
   return result;
+}
+
+/**
+ * Group lock "kick" for a linked member who joined while not in the group: DM and kick (audited by
+ * the kicker). Undefined when the kick is not possible (`problem`): their roles are set as planned.
+ */
+async function kickJoined(
+  deps: MemberJoinDeps,
+  context: GuildContext,
+  link: LinkedAccount,
+  member: MemberJoinInput,
+  problem: KickSkipReason | null,
+): Promise<MemberJoinOutcome | undefined> {
+  if (problem !== null) {
+    deps.logger.info({ guildId: context.guildId, userId: member.userId, problem }, "group lock: a member who joined can't be kicked");
+    return undefined;
+  }
+  const outcome = await deps.kicker!.kick(context.guildId, context.groupId, link, { actorId: "system", pacer: deps.pacer, trigger: "joined the server" });
+  deps.metrics.syncMembers.inc({ outcome: `join_kick_${outcome.kind.replaceAll("-", "_")}` });
+  switch (outcome.kind) {
+    case "kicked":
+      return { kind: "kicked", dmSent: outcome.dmSent };
+    case "left-guild":
+      return { kind: "in-sync" };
+    default:
+      return { kind: "failed", message: outcome.message };
+  }
 }
 
 /** The planner's nickname input for the one member who joined, when the guild has a template on. */

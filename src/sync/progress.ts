@@ -2,7 +2,7 @@
  * How far a bulk sync run is: the share done, the time left, and the entries of the "who changed"
  * list. Numbers only; the Discord view (src/discord/views/sync-run.ts) words them.
  */
-import type { DiscordUserId, Rank } from "../ranks/ladder.ts";
+import type { DiscordRoleId, DiscordUserId, Rank } from "../ranks/ladder.ts";
 import type { SyncItem } from "./planner.ts";
 
 export interface SyncProgress {
@@ -50,15 +50,38 @@ export interface UpdateListEntry {
   /** Rank labels; null shows as "no rank". */
   readonly from: string | null;
   readonly to: string | null;
+  /** Removed from the server by the group lock (not in the Roblox group). */
+  readonly kicked?: true;
+  /** Discord roles given and taken (absent when none), so a dry run shows every role a bind changes. */
+  readonly added?: readonly DiscordRoleId[];
+  readonly removed?: readonly DiscordRoleId[];
+  /** The nickname set (null: cleared); absent when it stays as it is. */
+  readonly nick?: string | null;
 }
 
-/** The list entry for a planned sync item. */
-export function updateListEntry(item: Pick<SyncItem, "robloxUsername" | "discordId" | "fromRank" | "toRank">): UpdateListEntry {
+/** The list entry for a planned sync item: its rank, and the roles and nickname its one request changes. */
+export function updateListEntry(
+  item: Pick<SyncItem, "robloxUsername" | "discordId" | "fromRank" | "toRank"> & Partial<Pick<SyncItem, "addRoleIds" | "removeRoleIds" | "nick">>,
+): UpdateListEntry {
   return {
     robloxUsername: item.robloxUsername,
     discordId: item.discordId,
     from: rankLabel(item.fromRank),
     to: rankLabel(item.toRank),
+    ...changesOf(item.addRoleIds ?? [], item.removeRoleIds ?? [], item.nick),
+  };
+}
+
+/** The role and nickname part of a list entry, left out where nothing changes (entries are kept in the run's progress). */
+export function changesOf(
+  added: readonly DiscordRoleId[],
+  removed: readonly DiscordRoleId[],
+  nick: string | null | undefined,
+): Pick<UpdateListEntry, "added" | "removed" | "nick"> {
+  return {
+    ...(added.length > 0 && { added: [...added] }),
+    ...(removed.length > 0 && { removed: [...removed] }),
+    ...(nick !== undefined && { nick }),
   };
 }
 

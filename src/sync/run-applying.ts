@@ -15,9 +15,12 @@ import { MemberRoleEditor } from "../services/member-role-editor.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import type { RequestPacer } from "./pacer.ts";
-import type { UpdateListEntry } from "./progress.ts";
+import { changesOf, type UpdateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
 import { rankLabelOf } from "./run-report.ts";
+import type { GroupLockKicker } from "../services/group-lock.ts";
+import { kickMember } from "./run-kicks.ts";
+import { groupLockOf } from "./sync-context.ts";
 
 /** What saving the applied marks needs. */
 export interface MarkDeps {
@@ -32,7 +35,9 @@ export interface ApplyingDeps extends MarkDeps {
   /** Shared by every guild's run. */
   pacer: RequestPacer;
   tuning: Pick<BulkSyncTuning, "forbiddenStreakToPause" | "markBatchSize" | "markIntervalMs" | "updatesKept">;
-  wording: Pick<RunWording, "forbiddenPause">;
+  wording: Pick<RunWording, "forbiddenPause" | "kickSkipped">;
+  /** Group lock "kick": DMs and removes a member gone from the group (absent: role changes only). */
+  kicker?: Pick<GroupLockKicker, "kick">;
 }
 
 export interface ApplyingInputs {
@@ -55,12 +60,20 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
   run.applier = applier;
   let forbiddenStreak = 0;
   const live = await liveRoles;
+  const kicking = deps.kicker !== undefined && groupLockOf(context.settings) === "kick";
+  // After one refused kick (a 403 the pre-check did not foresee) no other is tried this run.
+  const kicks = { refused: false };
 
   for (;;) {
     if (run.halted) break;
     const change = await run.queue.next();
     if (!change) {
       if (run.queue.closed || run.halted) break;
+      continue;
+    }
+    // A left-group change (no target rank) under group lock "kick": the member is removed instead.
+    if (kicking && change.toRankId === null && (await kickMember(run, deps, { context, hierarchy, live, kicks }, change))) {
+      if (run.unsavedMarks >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) flushMarks(run, deps);
       continue;
     }
     const roleIds = live.get(change.discordId);
@@ -84,7 +97,10 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         }
         buffered.updated++;
         if (change.toRankId === null) buffered.breakdown.leftGroupRemoved++;
-        const entry: UpdateListEntry = { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to };
+        const entry: UpdateListEntry =
+          outcome.kind === "updated"
+            ? { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to, ...changesOf(outcome.added, outcome.removed, outcome.nickname?.kind === "set" ? outcome.nickname.nick : undefined) }
+            : { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to };
         run.keepUpdate(entry, tuning.updatesKept);
         audit = { change, from, to };
         run.hooks.onUpdate?.(entry);

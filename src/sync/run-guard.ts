@@ -26,6 +26,9 @@ export interface GuardDeps {
  */
 export const COUNTED_ONLY = "counted by the mass-change guard only: left the Roblox group, roles kept (policy: flag)";
 
+/** The note on a held group-lock kick: released, it is queued even with no role to take (the applier kicks it). */
+export const GROUP_LOCK_KICK = "held by the mass-change guard: group lock kick";
+
 /** Names shown to the admin who decides. */
 const SAMPLE_SIZE = 10;
 
@@ -70,7 +73,9 @@ function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, link
       }
       // The rank the plan gives them (none, for members gone from the group) is stored only now.
       repositories.members.setStoredRank(run.guildId, row.discordId, row.toRankId);
-      if (row.addRoles.length === 0 && row.removeRoles.length === 0) settled.push({ discordId: row.discordId, status: "done", error: null });
+      // A group-lock kick is queued even with no role to take: the kick is the change.
+      const kick = row.error === GROUP_LOCK_KICK;
+      if (row.addRoles.length === 0 && row.removeRoles.length === 0 && !kick) settled.push({ discordId: row.discordId, status: "done", error: null });
       else queued.push(row);
     }
     if (settled.length > 0) repositories.syncRuns.markItems(run.guildId, run.runId, settled);

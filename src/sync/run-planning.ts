@@ -20,7 +20,9 @@ import type { LiveMemberRoles } from "./member-roles.ts";
 import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
 import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
+import type { RunWording } from "./run-report.ts";
 import { COUNTED_ONLY } from "./run-guard.ts";
+import { storeKick } from "./run-kicks.ts";
 import { readRobloxStandings, standingFromHeld } from "./roblox-standing.ts";
 import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
@@ -31,6 +33,7 @@ export interface PlanningDeps {
   /** For the transaction that keeps a slice of the plan and its progress together. */
   database: Transactions;
   tuning: Pick<BulkSyncTuning, "sliceSize" | "updatesKept">;
+  wording: Pick<RunWording, "kickSkipped">;
 }
 
 export interface PlanningInputs {
@@ -101,7 +104,7 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
       options,
       ...bindInputsOf(context),
     });
-    storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut);
+    storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut, (discordId) => live.get(discordId));
   }
   run.planningFinished();
   if (!run.dryRun) deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
@@ -170,8 +173,13 @@ function storeSlice(
   slice: readonly LinkedAccount[],
   items: readonly SyncItem[],
   filteredOut: number,
+  /** A member's Discord roles now; undefined when they are not in the server. */
+  rolesOf: (discordId: string) => readonly string[] | undefined,
 ): void {
   const delta = emptyCounts();
+  // Group lock "kick": members gone from the group who are still in the server are removed from it
+  // (by the applier, which knows a left-group change by its null target rank).
+  const kicking = groupLockOf(context.settings) === "kick";
   delta.skipped += filteredOut;
   delta.breakdown.filteredOut += filteredOut;
   const rows: SyncRunItemInput[] = [];
@@ -187,7 +195,11 @@ function storeSlice(
     const nickProblem = planned.nick !== undefined ? hierarchy.nicknameProblem(planned.discordId, planned.nextRoleIds ?? []) : null;
     if (nickProblem) delta.breakdown.nicknameSkipped++;
     const item = nickProblem ? withoutNick(planned) : planned;
-    const stripping = isStrippingChange(item, isBound);
+    // Only a member still in the server can be kicked, and only when Discord would allow it.
+    const memberRoles = kicking && item.kind === "left-group" ? rolesOf(item.discordId) : undefined;
+    const kickProblem = memberRoles !== undefined ? hierarchy.kickProblem(item.discordId, memberRoles) : null;
+    const kick = memberRoles !== undefined && kickProblem === null;
+    const stripping = isStrippingChange(item, isBound, kick);
     const held = holding && stripping;
     if (run.dryRun && stripping && run.dryRunStripping++ < 10) run.dryRunStrippingNames.push(item.robloxUsername);
     if (item.storedRankChange && !held) {
@@ -212,6 +224,15 @@ function storeSlice(
         delta.breakdown.duplicateLink++;
         continue;
       case "left-group":
+        if (kick) {
+          storeKick(run, deps, item, held, delta, rows, queued);
+          continue;
+        }
+        if (kickProblem !== null) {
+          // Not kickable (the owner, above the bot, no Kick Members): their bound roles go instead.
+          run.problems.add(deps.wording.kickSkipped(kickProblem));
+          delta.breakdown.kickSkipped++;
+        }
         if (!item.nextRoleIds && item.nick === undefined) {
           // Flagged for an admin's review only while they still show a rank; otherwise nothing is left to review.
           if (groupLockOf(context.settings) === "off" && item.fromRank !== null) {

@@ -3,6 +3,7 @@
  * update, and the words a run needs from its view (RunWording: the Discord one is
  * src/discord/views/sync-run.ts). Delivery lives in reporter.ts.
  */
+import type { KickSkipReason } from "../ranks/hierarchy.ts";
 import type { RankLadder } from "../ranks/ladder.ts";
 import type { UpdateListEntry } from "./progress.ts";
 import type { HeldPlan } from "./run-state.ts";
@@ -17,6 +18,10 @@ export interface RunBreakdown {
   leftGroupFlagged: number;
   /** Left the Roblox group; rank roles removed (policy "remove"). Counted in `updated` too. */
   leftGroupRemoved: number;
+  /** Left the Roblox group; removed from the server (group lock "kick"). Counted in `updated` too. */
+  leftGroupKicked: number;
+  /** Left the Roblox group; group lock "kick", but the bot may not kick them (their bound roles are taken instead). */
+  kickSkipped: number;
   /** Linked but not in this Discord server. */
   notInGuild: number;
   /** Their Roblox role is not on the rank ladder (not imported yet). */
@@ -38,6 +43,8 @@ export const emptyBreakdown = (): RunBreakdown => ({
   notAttempted: 0,
   leftGroupFlagged: 0,
   leftGroupRemoved: 0,
+  leftGroupKicked: 0,
+  kickSkipped: 0,
   notInGuild: 0,
   unrankedRole: 0,
   robloxUnknown: 0,
@@ -115,6 +122,8 @@ export interface RunWording {
   heldRunButtons(runId: number): MessageComponents;
   /** Why a run paused after `streak` refused role changes in a row (Discord's `message`), and the fix. */
   forbiddenPause(streak: number, message: string): string;
+  /** Why the group lock could not kick a member (their bound roles are taken instead), and the fix. */
+  kickSkipped(reason: KickSkipReason): string;
   /** Why a sync cannot start, and how to fix it (`home`: the operator's default group could apply). */
   notPossible(reason: SyncNotPossibleReason, home: boolean): string;
 }

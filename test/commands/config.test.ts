@@ -65,7 +65,7 @@ describe("/config show", () => {
     expect(set.text).not.toContain("the bot's default)\nRoblox API key");
     expect(set.text).toContain(`Admin role: <@&${staff.id}>`);
     expect(set.text).toContain("Sync interval: 2h\n");
-    expect(set.text).toContain("Members who leave the group: flag");
+    expect(set.text).toContain("Group lock: off (from the left-group policy)");
   });
 
   test("is refused to a member without Manage Roles", async () => {

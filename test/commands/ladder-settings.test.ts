@@ -47,9 +47,9 @@ async function importLadder(guildId: string, ownerId: string, createMissingRoles
 describe("command definitions", () => {
   test("are accepted by Discord's command registration and match the spec", async () => {
     const definitions = world.commands.map((command) => command.definition);
-    expect(definitions.map((d) => d.name)).toEqual(["ranks", "list-ranks", "config", "points", "audit"]);
+    expect(definitions.map((d) => d.name)).toEqual(["ranks", "list-ranks", "config", "points", "audit", "binds"]);
     await world.api.applicationCommands.bulkOverwriteGlobalCommands(world.discord.applicationId, definitions);
-    expect(world.discord.commands.global.map((c) => c.name).sort()).toEqual(["audit", "config", "list-ranks", "points", "ranks"]);
+    expect(world.discord.commands.global.map((c) => c.name).sort()).toEqual(["audit", "binds", "config", "list-ranks", "points", "ranks"]);
 
     const registration = world.discord.requests.filter((r) => r.method === "PUT" && r.path.endsWith("/commands"));
     expect(registration).toHaveLength(1);
@@ -61,7 +61,7 @@ describe("command definitions", () => {
 
     const byName = new Map(definitions.map((d) => [d.name, d]));
     const registered = new Map(world.discord.commands.global.map((c) => [c.name, c]));
-    for (const admin of ["ranks", "config", "audit"]) {
+    for (const admin of ["ranks", "config", "audit", "binds"]) {
       expect(byName.get(admin)!.default_member_permissions as unknown).toBe(MANAGE_ROLES);
       expect(registered.get(admin)!.default_member_permissions).toBe(String(MANAGE_ROLES));
     }

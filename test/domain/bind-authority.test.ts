@@ -43,6 +43,18 @@ describe("binds under the ceiling (design §10)", () => {
     expect(bind({ ...sergeant, roleIds: [] }, RANKS.soldier, ROLE.booster)).toMatchObject({ denial: { reason: "role-not-below-actor", actorTopRole: null } });
   });
 
+  test("a bind that gives no rank (verified role, another group's range) is judged on its role alone", () => {
+    const unranked: Actor = { ...sergeant, roleIds: [STAFF] };
+    const roleOnly = (actor: Actor, roleId: string) => decideBind({ actor, guild, ladder, role: roleOf(roleId), guildRoles: roles });
+    expect(roleOnly(unranked, ROLE.booster)).toEqual({ allowed: true });
+    expect(roleOnly({ ...sergeant, roleIds: [ROLE.sergeant] }, ROLE.commander)).toMatchObject({ denial: { reason: "role-not-below-actor" } });
+    expect(roleOnly(unranked, ROLE.member)).toMatchObject({ denial: { reason: "privileged-role" } });
+    // A range in the guild's own group is judged by its top rank number, as a Roblox role would be.
+    expect(decideBind({ actor: sergeant, guild, ladder, rank: { robloxRank: RANKS.sergeant.robloxRank }, role: roleOf(ROLE.booster), guildRoles: roles })).toMatchObject({
+      denial: { reason: "rank-not-below-actor" },
+    });
+  });
+
   test("an actor without a rank binds no rank", () => {
     expect(bind({ ...sergeant, roleIds: [STAFF] }, RANKS.enlist, ROLE.booster)).toMatchObject({ denial: { reason: "actor-unranked" } });
   });

@@ -146,3 +146,24 @@ describe("checking a role change before sending it", () => {
     expect(hierarchy.problemWith(soldier.id)).toBeNull();
   });
 });
+
+describe("who the group lock may kick (Discord's rule, checked before any request)", () => {
+  const OWNER = "1100000000000000099";
+  const kicker = (permissions: bigint) => new RoleHierarchy(standing({ botPermissions: permissions, ownerId: OWNER }));
+  const canKick = DiscordPermission.ManageRoles | DiscordPermission.KickMembers;
+
+  test("a member whose highest role is below the bot's, with Kick Members: allowed", () => {
+    expect(kicker(canKick).kickProblem("1100000000000000050", [soldier.id])).toBeNull();
+    expect(kicker(canKick).kickProblem("1100000000000000050", [])).toBeNull();
+  });
+
+  test("never the owner, never a member at or above the bot, never without Kick Members (Administrator grants it)", () => {
+    expect(kicker(canKick).kickProblem(OWNER, [])).toBe("guild-owner");
+    expect(kicker(canKick).kickProblem("1100000000000000050", [soldier.id, sergeant.id])).toBe("above-bot");
+    expect(kicker(canKick).kickProblem("1100000000000000050", [bot.id])).toBe("above-bot");
+    expect(kicker(DiscordPermission.ManageRoles).kickProblem("1100000000000000050", [soldier.id])).toBe("missing-permission");
+    expect(kicker(DiscordPermission.Administrator).kickProblem("1100000000000000050", [soldier.id])).toBeNull();
+    // An owner the bot does not know is treated as anyone might be the owner: no kick.
+    expect(new RoleHierarchy(standing({ botPermissions: canKick })).kickProblem("1100000000000000050", [soldier.id])).toBe("guild-owner");
+  });
+});

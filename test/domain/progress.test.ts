@@ -122,7 +122,25 @@ describe("the update list", () => {
       pendingRobloxWrites: new Map(),
       options: { leftGroupPolicy: "remove" },
     });
-    expect(renderUpdateList(plan.changes.map(updateListEntry))).toBe("Player7 (<@190000000000000007>): E0 | Enlist → E1 | Soldier");
+    expect(renderUpdateList(plan.changes.map(updateListEntry))).toBe(
+      `Player7 (<@190000000000000007>): E0 | Enlist → E1 | Soldier · +<@&${ROLE.soldier}> −<@&${ROLE.enlist}>`,
+    );
+  });
+
+  test("role changes that keep the rank (a verified role, an ally range) and the nickname are shown too", () => {
+    expect(
+      renderUpdateList([
+        { robloxUsername: "Ally_1", from: "E1 | Soldier", to: "E1 | Soldier", added: ["1187654321098765499"], nick: "[E1 | Soldier] Ally_1" },
+        { robloxUsername: "Quiet", from: "E1 | Soldier", to: "E1 | Soldier", nick: null },
+        { robloxUsername: "Leaver", from: "E1 | Soldier", to: null, kicked: true },
+      ]),
+    ).toBe(
+      [
+        "Ally\\_1: E1 | Soldier · +<@&1187654321098765499> · nickname “[E1 | Soldier] Ally\\_1”",
+        "Quiet: E1 | Soldier · nickname cleared",
+        "Leaver: E1 | Soldier → removed from the server (not in the Roblox group)",
+      ].join("\n"),
+    );
   });
 });
 

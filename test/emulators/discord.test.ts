@@ -622,6 +622,51 @@ describe("REST", () => {
     expect(emu.dmMessages(closed!)).toEqual([]);
   });
 
+  test("kick: KICK_MEMBERS and the hierarchy first (50013, never the owner), then 204, GUILD_MEMBER_REMOVE and the reason in the audit log", async () => {
+    const emu = await emulator({ rateLimits: { defaultBucket: { limit: 100, windowMs: 1000 } } });
+    const g = emu.createGuild({ name: "G" });
+    const below = emu.createRole(g.id, { name: "Below" });
+    const above = emu.createRole(g.id, { name: "Above", position: emu.role(g.id, g.botRoleId)!.position + 1 });
+    const [plain, high, other] = emu.addMembers(g.id, 3);
+    emu.setMemberRoles(g.id, plain!, [below.id]);
+    emu.setMemberRoles(g.id, high!, [above.id]);
+    const { gw } = await ready(emu);
+    const kick = (userId: string, reason?: string) =>
+      api(emu, `/guilds/${g.id}/members/${userId}`, { method: "DELETE", headers: reason === undefined ? {} : { "X-Audit-Log-Reason": reason } });
+    const missing = { message: "Missing Permissions", code: 50013 };
+
+    // The default bot role has no KICK_MEMBERS.
+    const noPermission = await kick(plain!);
+    expect(noPermission.status).toBe(403);
+    expect(await noPermission.json()).toEqual(missing);
+    emu.updateRole(g.id, g.botRoleId, { permissions: (1n << 1n) | (1n << 28n) });
+    for (const target of [high!, g.ownerId, emu.botUserId]) {
+      const refused = await kick(target);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toEqual(missing);
+    }
+    const unknown = await kick(emu.createUser({}).id);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ message: "Unknown Member", code: 10007 });
+
+    const kicked = await kick(plain!, encodeURIComponent("rankbridge: left the Roblox group (group lock: kick)"));
+    expect(kicked.status).toBe(204);
+    expect(emu.member(g.id, plain!)).toBeUndefined();
+    const removed = await gw.next((p) => p.t === "GUILD_MEMBER_REMOVE");
+    expect(removed.d).toMatchObject({ guild_id: g.id, user: { id: plain } });
+    expect(emu.auditLog(g.id)).toEqual([
+      { id: expect.any(String), actionType: 20, userId: emu.botUserId, targetId: plain!, reason: "rankbridge: left the Roblox group (group lock: kick)" },
+    ]);
+    // A reason longer than 512 characters is a form error, and nobody is kicked.
+    const tooLong = await kick(other!, "x".repeat(513));
+    expect(tooLong.status).toBe(400);
+    expect((await tooLong.json()).code).toBe(50035);
+    expect(emu.member(g.id, other!)).toBeDefined();
+    // 401, 403 and 429 count toward Discord's invalid-request limit; 404 and 400 do not.
+    expect(emu.invalidRequests).toBe(4);
+    gw.ws.close();
+  });
+
   test("failNext injects responses, setLatency delays them, requests are recorded decoded", async () => {
     const emu = await emulator();
     emu.failNext({ method: "GET", pathIncludes: "/users/@me" }, { status: 502, body: { message: "upstream" } }, 2);

@@ -123,10 +123,16 @@ describe("users", () => {
     rbx.renameUser(USERS.bob.id, "Bob");
   });
 
-  test("the profile's About text: Open Cloud `about` with a key, legacy `description` without", async () => {
+  test("the profile's About text and creation date: Open Cloud `about`/`createTime` with a key, legacy `description`/`created` without", async () => {
     const fromCloud = await openCloud.getUserProfile(USERS.alice.id);
     const fromLegacy = await cookie.getUserProfile(USERS.alice.id);
-    expect(fromCloud).toEqual({ id: USERS.alice.id, name: "Alice", displayName: "Alice", about: USERS.alice.description });
+    expect(fromCloud).toEqual({
+      id: USERS.alice.id,
+      name: "Alice",
+      displayName: "Alice",
+      about: USERS.alice.description,
+      createdMs: Date.parse(USERS.alice.created),
+    });
     expect(fromLegacy).toEqual(fromCloud);
     expect(services()).toEqual(["apis", "users"]);
   });

@@ -18,7 +18,7 @@ export const OTHER_GROUP_ID = 8;
 export const USERS = {
   owner: { id: 1, name: "GroupOwner" },
   bot: { id: 2, name: "RankBot" },
-  alice: { id: 10, name: "Alice", description: "Proof: `amber-falcon-42` (for the Discord link)" },
+  alice: { id: 10, name: "Alice", description: "Proof: `amber-falcon-42` (for the Discord link)", created: "2021-04-03T08:09:10.123Z" },
   bob: { id: 11, name: "Bob" },
   carol: { id: 12, name: "Carol" },
 } as const;

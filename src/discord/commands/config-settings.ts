@@ -151,6 +151,10 @@ export async function setLeftGroupPolicy(deps: ConfigCommandDependencies, { inte
   const policy = options.string("policy");
   if (!isLeftGroupPolicy(policy)) throw new CommandRefusedError(`The policy must be one of: ${LEFT_GROUP_POLICIES.join(", ")}.`);
   changeSetting(deps, guildId, actor.userId, "leftGroupPolicy", policy, `Left-group policy set to ${policy}`, "remove");
+  // The older name of the group lock: a mode chosen with /config group-lock would otherwise outrank it.
+  if (deps.repositories.guilds.get(guildId)?.groupLockMode != null) {
+    changeSetting(deps, guildId, actor.userId, "groupLockMode", null, "Group lock follows the left-group policy again");
+  }
   await respond.reply({ content: `Policy set to **${policy}**: ${LEFT_GROUP_EXPLANATIONS[policy]}.` });
 }
 

@@ -4,13 +4,15 @@ import { storedBindsToReview } from "../../services/bind-review.ts";
 import type { RobloxAccess } from "../../services/roblox-access.ts";
 import { formatDuration } from "../../sync/schedule.ts";
 import { massChangeField } from "./config-mass-change.ts";
+import { groupLockWording, minAccountAgeWording, nicknameWording } from "../views/gates.ts";
+import { memberRoleSettingWording } from "../views/binds.ts";
+import { groupLockOf, nicknameTemplateOf } from "../../sync/sync-context.ts";
 import { describeBindsToReview } from "./bind-wording.ts";
 import { requireAdmin } from "./guards.ts";
 import { LADDER_COLOUR } from "./list-ranks.ts";
 import type { CommandContext } from "./types.ts";
 import { escapeMarkdown, truncate } from "../views/markdown.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
-import { LEFT_GROUP_EXPLANATIONS } from "./config-settings.ts";
 
 export async function showSettings(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext) {
   const { guildId } = await requireAdmin(interaction, deps);
@@ -35,10 +37,12 @@ export async function showSettings(deps: ConfigCommandDependencies, { interactio
       name: "Sync interval",
       value: `${formatDuration(syncIntervalMs)}${settings?.syncIntervalMs ? "" : " (the bot's default)"}`,
       inline: true },
-    {
-      name: "Members who leave the group",
-      value: `${settings?.leftGroupPolicy ?? "remove"}: ${LEFT_GROUP_EXPLANATIONS[settings?.leftGroupPolicy ?? "remove"]}` },
+    groupLockWording.field(groupLockOf(settings), settings?.groupLockMode != null),
     massChangeField(settings),
+    minAccountAgeWording.field(settings?.minAccountAgeDays ?? 0),
+    memberRoleSettingWording.verified.field(settings?.verifiedRoleId ?? null),
+    memberRoleSettingWording.unverified.field(settings?.unverifiedRoleId ?? null),
+    nicknameWording.field(nicknameTemplateOf(settings)),
     {
       name: "Background sync covers",
       value: filter?.length

@@ -1,12 +1,25 @@
-/** `/config`: the definition of its nine subcommands and which handler answers each. */
+/** `/config`: the definition of its subcommands and which handler answers each. */
 import { ApplicationCommandOptionType, ChannelType } from "discord-api-types/v10";
 import { LEFT_GROUP_POLICIES } from "../../db/schema.ts";
 import { API_KEY_ACTION, askForApiKey, clearApiKey, storeApiKey } from "./config-api-key.ts";
 import { MASS_CHANGE_SUBCOMMAND, massChangeSubcommand, setMassChangeThreshold } from "./config-mass-change.ts";
+import { MIN_ACCOUNT_AGE_SUBCOMMAND, minAccountAgeSubcommand, setMinAccountAge } from "./config-account-age.ts";
+import { GROUP_LOCK_SUBCOMMAND, groupLockSubcommand, setGroupLock } from "./config-group-lock.ts";
+import { NICKNAME_SUBCOMMAND, nicknameSubcommand, setNicknameTemplate } from "./config-nickname.ts";
 import type { SecretBox } from "../../security/secrets.ts";
 import type { AuditTrail } from "../../services/audit-trail.ts";
+import type { BindService } from "../../services/binds.ts";
+import type { DiscordGuilds } from "../guilds.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
 import type { AdminCheckDependencies, DefaultSyncPeriod, SomeRepositories } from "./dependencies.ts";
+import type { BindCheckDependencies } from "./bind-checks.ts";
+import {
+  setMemberRoleSetting,
+  UNVERIFIED_ROLE_SUBCOMMAND,
+  unverifiedRoleSubcommand,
+  VERIFIED_ROLE_SUBCOMMAND,
+  verifiedRoleSubcommand,
+} from "./config-member-roles.ts";
 import { CommandRefusedError } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
@@ -16,11 +29,15 @@ import { changeSetting, setAdminRole, setGroup, setLeftGroupPolicy, setLogChanne
 
 /** `/config`'s subcommands: the guild's settings, its Roblox access and API key, all audited. */
 export type ConfigCommandDependencies = AdminCheckDependencies &
+  BindCheckDependencies &
   DefaultSyncPeriod & {
     repositories: SomeRepositories<"guilds" | "ranks">;
     contexts: Pick<GuildContexts, "groupIdOf" | "isHome" | "accessFor" | "checkApiKey">;
     secrets: Pick<SecretBox, "available" | "encrypt">;
     audit: Pick<AuditTrail, "record">;
+    binds: Pick<BindService, "roleRefusal">;
+    /** Whether the bot holds Kick Members / Manage Nicknames, for the group lock's and nickname's warnings. */
+    guilds: Pick<DiscordGuilds, "botStanding">;
   };
 
 export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
@@ -99,6 +116,11 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
               max_length: 1_000 },
           ] },
         massChangeSubcommand,
+        minAccountAgeSubcommand,
+        verifiedRoleSubcommand,
+        unverifiedRoleSubcommand,
+        nicknameSubcommand,
+        groupLockSubcommand,
         {
           type: ApplicationCommandOptionType.Subcommand,
           name: "api-key",
@@ -128,6 +150,16 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
           return setSyncRanks(deps, context, options);
         case MASS_CHANGE_SUBCOMMAND:
           return setMassChangeThreshold(deps, context, options, changeSetting);
+        case MIN_ACCOUNT_AGE_SUBCOMMAND:
+          return setMinAccountAge(deps, context, options);
+        case VERIFIED_ROLE_SUBCOMMAND:
+          return setMemberRoleSetting(deps, context, options, "verified");
+        case UNVERIFIED_ROLE_SUBCOMMAND:
+          return setMemberRoleSetting(deps, context, options, "unverified");
+        case NICKNAME_SUBCOMMAND:
+          return setNicknameTemplate(deps, context, options);
+        case GROUP_LOCK_SUBCOMMAND:
+          return setGroupLock(deps, context, options);
         case "api-key":
           return askForApiKey(deps, context);
         case "api-key-clear":

@@ -1,4 +1,5 @@
 import { type AuditCommandDependencies, auditCommand } from "./audit.ts";
+import { type BindsCommandDependencies, bindsCommand } from "./binds.ts";
 import { type ConfigCommandDependencies, configCommand } from "./config.ts";
 import { type ListRanksDependencies, listRanksCommand } from "./list-ranks.ts";
 import { type PointsDependencies, pointsCommand } from "./points.ts";
@@ -10,9 +11,10 @@ export type LadderAndSettingsDependencies = RanksDependencies &
   ListRanksDependencies &
   ConfigCommandDependencies &
   PointsDependencies &
-  AuditCommandDependencies;
+  AuditCommandDependencies &
+  BindsCommandDependencies;
 
-/** The ladder and settings commands (/ranks, /list-ranks, /config, /points, /audit), wired in one line. */
+/** The ladder and settings commands (/ranks, /list-ranks, /config, /points, /audit, /binds), wired in one line. */
 export function featureCommands(deps: LadderAndSettingsDependencies): SlashCommand[] {
-  return [ranksCommand(deps), listRanksCommand(deps), configCommand(deps), pointsCommand(deps), auditCommand(deps)];
+  return [ranksCommand(deps), listRanksCommand(deps), configCommand(deps), pointsCommand(deps), auditCommand(deps), bindsCommand(deps)];
 }

@@ -5,6 +5,10 @@ import type { LinkingError } from "../../services/linking-errors.ts";
 const TAKEN_NOTE =
   " This Roblox account is linked to another Discord account here; only the account's owner can move the link, by adding the phrase.";
 
+function days(count: number | undefined): string {
+  return count === 1 ? "1 day" : `${count ?? 0} days`;
+}
+
 export function describeLinkingError({ reason, facts }: LinkingError): string {
   switch (reason) {
     case "invalid-username":
@@ -19,6 +23,16 @@ export function describeLinkingError({ reason, facts }: LinkingError): string {
         `The Roblox account **${facts.robloxUsername}** isn't in this server's Roblox group yet. ` +
         `Join it at ${robloxGroupUrl(facts.groupId ?? 0)}, then try linking again.`
       );
+    case "account-too-young": {
+      // Discord shows <t:…> in the reader's own time zone; rounded up so "from" is never early.
+      const at = Math.ceil((facts.eligibleAtMs ?? 0) / 1000);
+      return (
+        `This server only links Roblox accounts at least ${days(facts.minAccountAgeDays)} old, and this one is newer. ` +
+        `You can link it from <t:${at}:f> (<t:${at}:R>).`
+      );
+    }
+    case "account-age-unknown":
+      return `This server only links Roblox accounts at least ${days(facts.minAccountAgeDays)} old, and Roblox didn't say when this one was made. Try again in a few minutes.`;
     case "challenge-expired":
       return "Your linking phrase has expired. Run `/link-roblox` again for a new one.";
     case "no-challenge":

@@ -88,7 +88,13 @@ function moreLine(hidden: number): string {
 
 function renderUpdateLine(entry: UpdateListEntry): string {
   const who = escapeMarkdown(entry.robloxUsername) + (entry.discordId ? ` (<@${entry.discordId}>)` : "");
-  return `${who}: ${escapeMarkdown(entry.from ?? "no rank")} → ${escapeMarkdown(entry.to ?? "no rank")}`;
+  if (entry.kicked) return `${who}: ${escapeMarkdown(entry.from ?? "no rank")} → removed from the server (not in the Roblox group)`;
+  const rank = entry.from === entry.to && (entry.added || entry.removed || entry.nick !== undefined)
+    ? escapeMarkdown(entry.to ?? "no rank")
+    : `${escapeMarkdown(entry.from ?? "no rank")} → ${escapeMarkdown(entry.to ?? "no rank")}`;
+  const roles = [...(entry.added ?? []).map((id) => `+<@&${id}>`), ...(entry.removed ?? []).map((id) => `−<@&${id}>`)].join(" ");
+  const nick = entry.nick === undefined ? "" : entry.nick === null ? "nickname cleared" : `nickname “${escapeMarkdown(entry.nick)}”`;
+  return [`${who}: ${rank}`, roles, nick].filter(Boolean).join(" · ");
 }
 
 
@@ -162,16 +168,18 @@ function detailLines(view: RunView): string[] {
   const b = view.breakdown;
   const count = (n: number) => n.toLocaleString("en-US");
   const lines: string[] = [];
-  if (b.notAttempted > 0) {
-    lines.push(`Not attempted (the bot may not change their roles): ${count(b.notAttempted)}`);
-    for (const problem of view.problems.slice(0, 3)) lines.push(`  → ${problem}`);
-  }
+  if (b.notAttempted > 0) lines.push(`Not attempted (the bot may not change their roles): ${count(b.notAttempted)}`);
+  if (b.kickSkipped > 0) lines.push(`Not in the Roblox group, but the group lock could not remove them from this server: ${count(b.kickSkipped)}`);
+  if (b.notAttempted > 0 || b.kickSkipped > 0) for (const problem of view.problems.slice(0, 3)) lines.push(`  → ${problem}`);
   if (b.leftGroupFlagged > 0) {
     const names = view.flaggedNames.map(escapeMarkdown).join(", ");
     const more = b.leftGroupFlagged > view.flaggedNames.length ? ", …" : "";
     lines.push(`Left the Roblox group, roles kept (policy: flag): ${count(b.leftGroupFlagged)}${names ? ` (${names}${more})` : ""}`);
   }
   if (b.leftGroupRemoved > 0) lines.push(`Left the Roblox group, rank roles removed: ${count(b.leftGroupRemoved)}`);
+  if (b.leftGroupKicked > 0) {
+    lines.push(`Not in the Roblox group, ${view.dryRun ? "would be removed" : "removed"} from this server (group lock: kick): ${count(b.leftGroupKicked)}`);
+  }
   if (b.notInGuild > 0) lines.push(`Linked but not in this server: ${count(b.notInGuild)}`);
   if (b.leftGuild > 0) lines.push(`Left this server during the sync: ${count(b.leftGuild)}`);
   if (b.unrankedRole > 0) lines.push(`Roblox role not on the rank ladder (run /ranks import): ${count(b.unrankedRole)}`);
@@ -241,6 +249,12 @@ export const discordRunWording: RunWording = {
   heldPauseReason,
   heldRunButtons,
   notPossible: syncNotPossibleSentence,
+  kickSkipped: (reason) =>
+    ({
+      "missing-permission": "The group lock can't kick: give rankbridge's role the Kick Members permission (their bound roles were taken instead).",
+      "guild-owner": "The group lock never kicks the server owner (their bound roles were taken instead).",
+      "above-bot": "The group lock can't kick members whose highest role is at or above rankbridge's; move its role higher (their bound roles were taken instead).",
+    })[reason],
   forbiddenPause: (streak, message) =>
     `Discord refused ${streak} role changes in a row for missing permissions (${message}). ` +
     "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.",

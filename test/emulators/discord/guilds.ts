@@ -1,6 +1,6 @@
 // Guild, role and member REST routes, with Discord's permission and hierarchy checks
 // (docs: resources/guild, topics/permissions).
-import { PermissionFlagsBits } from "discord-api-types/v10";
+import { AuditLogEvent, PermissionFlagsBits } from "discord-api-types/v10";
 import { Errors, FieldMsg, FormErrors, HttpError } from "./errors.ts";
 import { basePermissions, canManageRole, hasPermission, highestRole, outranksMember } from "./permissions.ts";
 import type { RouteDef, RouteRequest, RouteResult } from "./router.ts";
@@ -275,6 +275,20 @@ export function guildRoutes(state: DiscordState, opts: GuildRouteOptions): Route
     "memberPatch",
   );
 
+  // Kick (docs: resources/guild#remove-guild-member): KICK_MEMBERS, and the target strictly below
+  // the bot's highest role; the owner can never be kicked. 204 on success; the member's
+  // GUILD_MEMBER_REMOVE follows and the reason goes to the guild's audit log (MEMBER_KICK).
+  r("DELETE", "/guilds/:guild_id/members/:user_id", (req) => {
+    const g = guildOf(req);
+    const member = memberOf(g, req.params.user_id!);
+    requirePerm(g, PermissionFlagsBits.KickMembers);
+    if (member.userId === g.ownerId || member.userId === bot() || !outranksMember(g, bot(), member.userId)) throw Errors.missingPermissions();
+    const reason = auditLogReason(req.headers);
+    state.removeMember(g, member.userId);
+    state.recordAuditLog(g, { actionType: AuditLogEvent.MemberKick, userId: bot(), targetId: member.userId, reason });
+    return { status: 204 };
+  });
+
   const roleChange = (add: boolean) => (req: RouteRequest): RouteResult => {
     const g = guildOf(req);
     const member = memberOf(g, req.params.user_id!);
@@ -289,4 +303,23 @@ export function guildRoutes(state: DiscordState, opts: GuildRouteOptions): Route
   r("DELETE", "/guilds/:guild_id/members/:user_id/roles/:role_id", roleChange(false), "memberRole");
 
   return routes;
+}
+
+/**
+ * The `X-Audit-Log-Reason` header: URL-encoded UTF-8, at most 512 characters once decoded (docs:
+ * resources/audit-log). A value that does not decode or is longer is refused as a form error.
+ */
+export function auditLogReason(headers: Headers): string | null {
+  const raw = headers.get("x-audit-log-reason");
+  if (raw === null) return null;
+  const errors = new FormErrors();
+  let reason = "";
+  try {
+    reason = decodeURIComponent(raw);
+  } catch {
+    errors.add(["audit_log_reason"], "BASE_TYPE_BAD_ENCODING", "Could not decode the reason.");
+  }
+  if ([...reason].length > 512) errors.add(["audit_log_reason"], ...FieldMsg.maxLength(512));
+  errors.throwIfAny();
+  return reason;
 }

@@ -26,7 +26,7 @@
  *             addMembers (bulk, silent), removeMember, setMemberRoles, setDmsDisabled,
  *             setPrivilegedIntents. Helpers that change members/roles emit the matching gateway events.
  *   Reading:  guild (ids + memberCount), roles, role, roleByName, member, members, memberRoleIds, user, channelMessages,
- *             dmMessages, commands {global, guild}, commandWrites, requests, requestsTo, invalidRequests
+ *             dmMessages, auditLog (kicks with their reason), commands {global, guild}, commandWrites, requests, requestsTo, invalidRequests
  *   Interactions: injectInteraction(input) -> { id, token, delivered, payload, callbacks, messages,
  *             waitForCallback(ms), waitForMessage(pred, ms) }; setInteractionWindows
  *   Gateway:  gateway.{identifies, resumes, memberRequests, connections(), closeShard(id, code, reason?),
@@ -37,7 +37,7 @@
  *
  * Behaviour: see the per-file headers (gateway.ts, rest.ts, ratelimit.ts, guilds.ts, permissions.ts,
  * commands.ts, interactions.ts, messages.ts). Not modelled: channel permission overwrites, presences,
- * voice, audit logs, ETF encoding, zstd compression, heartbeat timeouts, the 200 command creates/day.
+ * voice, reading audit logs over REST, ETF encoding, zstd compression, heartbeat timeouts, the 200 command creates/day.
  *
  * Where the docs are silent we chose: adding/removing a managed role -> 403 50013; an unknown role in
  * PATCH member `roles` -> 404 10011; assigning @everyone -> 400 50028; op 8 for all members without the
@@ -64,7 +64,7 @@ import { messageRoutes } from "./messages.ts";
 import { RateLimiter } from "./ratelimit.ts";
 import { RestServer } from "./rest.ts";
 import type { RouteDef } from "./router.ts";
-import { DiscordState, roleJSON, type GuildRec } from "./state.ts";
+import { DiscordState, roleJSON, type AuditLogRec, type GuildRec } from "./state.ts";
 import type {
   ConnectionInfo,
   DiscordEmulatorOptions,
@@ -117,6 +117,8 @@ export interface DiscordEmulator {
   user(userId: string): APIUser | undefined;
   channelMessages(channelId: string): APIMessage[];
   dmMessages(userId: string): APIMessage[];
+  /** The guild's audit log entries written through the API (kicks, with the X-Audit-Log-Reason), oldest first. */
+  auditLog(guildId: string): AuditLogRec[];
 
   injectInteraction(input: InjectInteractionInput): InjectedInteraction;
   setInteractionWindows(windows: { ackWindowMs?: number; tokenTtlMs?: number }): void;
@@ -327,6 +329,7 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
       const u = state.users.get(userId);
       return u ? state.userJSON(u) : undefined;
     },
+    auditLog: (guildId) => guildOf(guildId).auditLog.map((entry) => ({ ...entry })),
     channelMessages: (channelId) => [...(state.channels.get(channelId)?.messages.values() ?? [])],
     dmMessages: (userId) => {
       const id = state.dmByUser.get(userId);

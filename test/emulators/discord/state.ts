@@ -68,6 +68,18 @@ export interface GuildRec {
   joinedAt: string;
   /** Member ids sorted numerically; rebuilt lazily after joins/leaves (REST paging uses it). */
   sortedMemberIds: string[] | null;
+  /** Oldest first. */
+  auditLog: AuditLogRec[];
+}
+
+/** One entry of a guild's audit log (docs: resources/audit-log); only what the bot's actions write. */
+export interface AuditLogRec {
+  id: string;
+  actionType: number;
+  /** Who acted. */
+  userId: string;
+  targetId: string;
+  reason: string | null;
 }
 
 export interface StateEvent {
@@ -159,6 +171,7 @@ export class DiscordState {
       botRoleId: "",
       joinedAt: now,
       sortedMemberIds: null,
+      auditLog: [],
     };
     // @everyone shares the guild id and sits at position 0.
     guild.roles.set(id, this.roleRec(id, "@everyone", 0, DEFAULT_EVERYONE_PERMISSIONS));
@@ -270,6 +283,12 @@ export class DiscordState {
     guild.sortedMemberIds = null;
     this.emit(guild.id, GatewayDispatchEvents.GuildMemberRemove, { guild_id: guild.id, user: this.userJSON(this.user(userId)) }, GatewayIntentBits.GuildMembers);
     return true;
+  }
+
+  recordAuditLog(guild: GuildRec, entry: Omit<AuditLogRec, "id">): AuditLogRec {
+    const rec = { id: this.ids.next(), ...entry };
+    guild.auditLog.push(rec);
+    return rec;
   }
 
   /** Replaces a member's roles; emits GUILD_MEMBER_UPDATE when something changed. */

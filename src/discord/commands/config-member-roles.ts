@@ -1,0 +1,52 @@
+/**
+ * `/config verified-role` and `/config unverified-role` (design §3.1): the role linked members hold
+ * and the role members who are not linked hold. Leaving the role out unsets it. A new role passes the
+ * same checks as any bind (bind-checks.ts); every change is audited (changeSetting).
+ */
+import { ApplicationCommandOptionType, type APIApplicationCommandSubcommandOption } from "discord-api-types/v10";
+import { memberRoleSettingWording } from "../views/binds.ts";
+import { rememberResolvedRole, wordRoleRefusal } from "./bind-checks.ts";
+import type { ConfigCommandDependencies } from "./config.ts";
+import { changeSetting } from "./config-settings.ts";
+import { CommandRefusedError, requireAdmin } from "./guards.ts";
+import type { CommandOptions } from "./options.ts";
+import type { CommandContext } from "./types.ts";
+
+export const VERIFIED_ROLE_SUBCOMMAND = "verified-role";
+export const UNVERIFIED_ROLE_SUBCOMMAND = "unverified-role";
+
+const subcommand = (name: string, description: string, roleDescription: string): APIApplicationCommandSubcommandOption => ({
+  type: ApplicationCommandOptionType.Subcommand,
+  name,
+  description,
+  options: [{ type: ApplicationCommandOptionType.Role, name: "role", description: roleDescription }],
+});
+
+export const verifiedRoleSubcommand = subcommand(VERIFIED_ROLE_SUBCOMMAND, "The role every linked member holds", "The verified role; leave empty to have none");
+export const unverifiedRoleSubcommand = subcommand(
+  UNVERIFIED_ROLE_SUBCOMMAND,
+  "The role members hold until they link",
+  "The unverified role; leave empty to have none",
+);
+
+export async function setMemberRoleSetting(
+  deps: ConfigCommandDependencies,
+  { interaction, respond }: CommandContext,
+  options: CommandOptions,
+  which: "verified" | "unverified",
+): Promise<void> {
+  const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
+  const wording = memberRoleSettingWording[which];
+  const key = which === "verified" ? "verifiedRoleId" : "unverifiedRoleId";
+  const otherKey = which === "verified" ? "unverifiedRoleId" : "verifiedRoleId";
+  const roleId = options.snowflake("role") ?? null;
+  if (roleId) {
+    // One role for both would be given and taken on every sync.
+    if (deps.repositories.guilds.get(guildId)?.[otherKey] === roleId) throw new CommandRefusedError(memberRoleSettingWording.sameAsOther(roleId));
+    await rememberResolvedRole(deps, interaction, guildId, roleId);
+    const refusal = await deps.binds.roleRefusal({ guildId, actor, authority: { ownerId, adminRoleIds } }, roleId);
+    if (refusal) throw new CommandRefusedError(wordRoleRefusal(refusal, interaction, roleId, `make the ${which} role`));
+  }
+  changeSetting(deps, guildId, actor.userId, key, roleId, wording.audit(roleId));
+  await respond.reply({ content: roleId ? wording.set(roleId) : wording.unset, allowed_mentions: { parse: [] } });
+}
