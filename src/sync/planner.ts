@@ -3,8 +3,9 @@
  * stored ranks. It decides; the applier acts. One item per linked member, carrying the member's
  * complete next role set so the applier can send a single PATCH per member.
  *
- * It runs once per member of a possibly huge guild, so the per-member path avoids allocating
- * anything for members who are already in sync.
+ * It runs once per member of a possibly huge guild, so the per-member path allocates little for
+ * members who are already in sync. (A little over 300 lines: the plan's types and its one pass are
+ * read together; the member's standing for the binds is in planner-standing.ts.)
  */
 import type {
   DiscordRoleId,

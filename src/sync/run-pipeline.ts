@@ -16,7 +16,8 @@ import { nicknameTemplateOf } from "./sync-context.ts";
 import { linkedAccountOfRow } from "./roblox-standing.ts";
 import { applyRun, type ApplyingDeps } from "./run-applying.ts";
 import { settleGuard } from "./run-guard.ts";
-import { planRun, readsGroupsTogether, type PlanningDeps } from "./run-planning.ts";
+import { readsGroupsTogether } from "./run-groups.ts";
+import { planRun, type PlanningDeps } from "./run-planning.ts";
 
 export type PipelineDeps = PlanningDeps &
   ApplyingDeps & {

@@ -12,7 +12,7 @@ import type { RobloxMembership } from "../ranks/ladder.ts";
 import type { RankLookupPlan } from "../roblox/planner.ts";
 import type { RequestTally } from "../roblox/transport.ts";
 import type { GuildContext } from "../services/guild-context.ts";
-import type { GroupMembershipsPort, GroupRoleHoldings } from "./group-memberships.ts";
+import type { GroupMembershipsPort } from "./group-memberships.ts";
 import type { ActiveRun } from "./active-run.ts";
 import { addCounts, emptyCounts, type QueuedChange } from "./run-state.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
@@ -23,7 +23,8 @@ import { updateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
 import { COUNTED_ONLY } from "./run-guard.ts";
 import { storeKick } from "./run-kicks.ts";
-import { readRobloxStandings, standingFromHeld } from "./roblox-standing.ts";
+import { readRobloxStandings } from "./roblox-standing.ts";
+import { readGroups } from "./run-groups.ts";
 import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
 
 export interface PlanningDeps {
@@ -115,38 +116,6 @@ function withoutNick(item: SyncItem): SyncItem {
   const { nick: _dropped, ...rest } = item;
   const nothingLeft = rest.kind === "update" && rest.nextRoleIds === null && rest.storedRankChange === null;
   return nothingLeft ? { ...rest, kind: "in-sync" } : rest;
-}
-
-function otherGroupIdsOf(context: Pick<GuildContext, "binds" | "groupId">): number[] {
-  return context.binds.rangeGroupIds().filter((groupId) => groupId !== context.groupId);
-}
-
-/** Whether the run reads the guild's group together with other groups (then no rank lookup of its own is planned). */
-export function readsGroupsTogether(deps: Pick<PlanningDeps, "groupMemberships">, context: Pick<GuildContext, "binds" | "groupId">): boolean {
-  return deps.groupMemberships !== undefined && otherGroupIdsOf(context).length > 0;
-}
-
-/**
- * When range binds name other groups: the linked users' roles in those groups and in the guild's
- * own, read once for the run in one plan (see group-memberships.ts), and the own group's answer as
- * the planner's memberships. A failed read fails the run: never "not in the group".
- */
-async function readGroups(
-  run: ActiveRun,
-  deps: PlanningDeps,
-  context: GuildContext,
-  accounts: readonly LinkedAccount[],
-): Promise<{ holdings: GroupRoleHoldings; own: Map<number, RobloxMembership | null> } | undefined> {
-  const others = otherGroupIdsOf(context);
-  if (!readsGroupsTogether(deps, context) || accounts.length === 0 || !deps.groupMemberships) return undefined;
-  const robloxUserIds = accounts.map((account) => account.robloxUserId);
-  const result = await deps.groupMemberships.read(run.guildId, { groupIds: [context.groupId, ...others], robloxUserIds });
-  run.robloxRequests += result.requests;
-  // Saved with the progress, for the logs: one shared pass over the linked users, or each group's own read.
-  run.strategy = result.plan.sharedRequests > 0 ? "groups-shared-pass" : "groups-each";
-  const ownGroup = result.holdings.get(context.groupId);
-  const own = new Map(robloxUserIds.map((userId) => [userId, standingFromHeld(ownGroup?.get(userId) ?? [], context.ladder)]));
-  return { holdings: result.holdings, own };
 }
 
 function heldRow(item: SyncItem, note: string | null): SyncRunItemInput {
