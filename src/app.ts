@@ -38,7 +38,7 @@ import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
 import { DiscordSyncMessages } from "./discord/sync-messages.ts";
-import { discordRunWording } from "./discord/views/sync-run.ts";
+import { discordRunWording } from "./discord/views/run-wording.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LadderImportService } from "./services/ladder-import.ts";

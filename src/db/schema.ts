@@ -194,7 +194,13 @@ export const auditLog = sqliteTable(
     after: text("after", { mode: "json" }).$type<unknown>(),
     reason: text("reason"),
     outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull().default("ok"),
+    /** Free text; rows written before `note` existed carry their words here. */
     detail: text("detail"),
+    /**
+     * What happened, as a kind and its facts (src/services/audit-notes.ts AuditNote); the views word
+     * it, so the record holds no wording.
+     */
+    note: text("note", { mode: "json" }).$type<unknown>(),
     createdAt: createdAt(),
   },
   (t) => [

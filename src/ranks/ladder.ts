@@ -96,11 +96,11 @@ export class AmbiguousRankError extends Error {
 }
 
 /** "E1 | Soldier (Rank 3)": the one way a rank is shown to people. */
-export function formatRank(rank: Rank): string {
+export function formatRank(rank: Pick<Rank, "name" | "robloxRank">): string {
   return `${rank.name} (Rank ${rank.robloxRank})`;
 }
 
-export function formatRankOrNone(rank: Rank | null): string {
+export function formatRankOrNone(rank: Pick<Rank, "name" | "robloxRank"> | null): string {
   return rank ? formatRank(rank) : "no rank";
 }
 

@@ -159,7 +159,7 @@ export class LadderImportService {
       before: ladderSnapshot(previous),
       after: ladderSnapshot(ladder.ladder),
       outcome: creationFailure ? "partial" : "ok",
-      detail: `Imported ${ladder.ladder.length} ranks from Roblox group ${groupId}${createdRoleIds.length ? `; created ${createdRoleIds.length} roles` : ""}`,
+      note: { kind: "ladder-imported", rankCount: ladder.ladder.length, groupId, createdRoleCount: createdRoleIds.length },
     });
     const warning = bindingWarning(ladder.ladder, standing, new Set(createdRoleIds));
     return { groupId, ladder, createdRoleIds, creationFailure, notCreated, skipped, ...(warning ? { warning } : {}) };

@@ -9,7 +9,7 @@ import { isRobloxError } from "../roblox/errors.ts";
 import type { Membership, RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContext } from "./guild-context.ts";
-import { describeRoles, roleOutcome, type LinkRoles } from "./link-roles.ts";
+import { roleOutcome, type LinkRoles } from "./link-roles.ts";
 import { LinkingError, NotInGroupError } from "./linking-errors.ts";
 import type { LinkCompleted } from "./linking-types.ts";
 
@@ -61,15 +61,16 @@ export class LinkRecorder {
       before: linked.previous?.robloxUserId != null ? linkSnapshot(linked.previous) : null,
       after: { ...linkSnapshot(linked.member), rankId: rank?.id ?? null },
       outcome: roleOutcome(roles),
-      detail: [
-        `verified by ${proven.method}`,
-        `Roblox role ${membership.roleName} (rank ${membership.rank})`,
-        tookOverFrom ? `moved from <@${tookOverFrom.discordId}>` : undefined,
-        describeRoles(roles),
-      ]
-        .filter(Boolean)
-        .join("; "),
-      summary: `<@${discordId}> linked to Roblox ${proven.robloxUsername}`,
+      note: {
+        kind: "linked",
+        discordId,
+        robloxUsername: proven.robloxUsername,
+        method: proven.method,
+        robloxRoleName: membership.roleName,
+        robloxRank: membership.rank,
+        movedFrom: tookOverFrom?.discordId ?? null,
+        roles,
+      },
     });
     this.options.logger.info(
       { guildId, discordId, robloxUserId: proven.robloxUserId, method: proven.method, rankId: rank?.id ?? null, roles: roles.status },
@@ -104,10 +105,8 @@ export class LinkRecorder {
       targetRobloxUserId: previous.robloxUserId,
       before: linkSnapshot(previous),
       after: null,
-      reason: `<@${newDiscordId}> proved ownership of Roblox ${proven.robloxUsername} (${proven.method})`,
       outcome: roleOutcome(roles),
-      detail: describeRoles(roles),
-      summary: `Roblox ${proven.robloxUsername} moved from <@${previous.discordId}> to <@${newDiscordId}>`,
+      note: { kind: "link-moved", robloxUsername: proven.robloxUsername, method: proven.method, fromDiscordId: previous.discordId, toDiscordId: newDiscordId, roles },
     });
   }
 

@@ -16,7 +16,7 @@ import type { AuditTrail } from "./audit-trail.ts";
 import { RobloxSignIn, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
-import { describeRoles, LinkRoles, roleOutcome } from "./link-roles.ts";
+import { LinkRoles, roleOutcome } from "./link-roles.ts";
 import { LinkRecorder, linkSnapshot, tryAgainLaterOnTransientFailure } from "./link-recorder.ts";
 import type { LinkCompleted, OAuthPendingLink, PhraseChallenge, UnlinkCompleted } from "./linking-types.ts";
 
@@ -269,8 +269,7 @@ export class LinkingService {
       before: linkSnapshot(previous),
       after: null,
       outcome: roleOutcome(roles),
-      detail: describeRoles(roles),
-      summary: `<@${discordId}> unlinked from Roblox ${previous.robloxUsername ?? previous.robloxUserId}`,
+      note: { kind: "unlinked", discordId, robloxUser: previous.robloxUsername ?? String(previous.robloxUserId), roles },
     });
     return { robloxUserId: previous.robloxUserId, robloxUsername: previous.robloxUsername ?? String(previous.robloxUserId), roles };
   }

@@ -8,21 +8,20 @@ import type { Repositories } from "../db/index.ts";
 import type { AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
-import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
+import type { Rank } from "../ranks/ladder.ts";
 import type { Membership } from "../roblox/types.ts";
 import { planSync, type SyncItem } from "../sync/planner.ts";
+import { notedRankOrNone, type MemberSyncProblem } from "./audit-notes.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { MemberRoleEditor } from "./member-role-editor.ts";
 import type { RankChangeDiscord } from "./rank-changes.ts";
 
-/** The member has no Roblox account linked, so there is nothing to sync them to. */
+/** The member has no Roblox account linked, so there is nothing to sync them to (the view words it). */
 export class MemberNotLinkedError extends Error {
   override readonly name = "MemberNotLinkedError";
-  readonly userMessage: string;
   constructor(readonly discordId: string) {
     super(`member ${discordId} has no linked Roblox account`);
-    this.userMessage = `<@${discordId}> has not linked a Roblox account. They must run /link-roblox first.`;
   }
 }
 
@@ -61,8 +60,8 @@ export interface MemberSyncResult extends MemberRankInspection {
   dryRun: boolean;
   discordChange: ChangeStatus;
   storedChange: ChangeStatus;
-  /** Why the Discord change was blocked or failed, written for the admin. */
-  problems: string[];
+  /** Why the Discord change was blocked or failed (src/discord/views/member-sync.ts words them). */
+  problems: MemberSyncProblem[];
   /** Discord rank and stored rank before and after (after = before on a dry run or failure). */
   before: { discordRank: Rank | null; storedRank: Rank | null };
   after: { discordRank: Rank | null; storedRank: Rank | null };
@@ -138,7 +137,7 @@ export class MemberSyncService {
     const { plan } = inspection;
     const before = { discordRank: inspection.discordRank, storedRank: inspection.storedRank };
     const after = { ...before };
-    const problems: string[] = [];
+    const problems: MemberSyncProblem[] = [];
     let discordChange: ChangeStatus = inspection.displayName === null ? "not-in-guild" : "unchanged";
     let storedChange: ChangeStatus = "unchanged";
     const log = this.options.logger.child({ guildId, discordId, robloxUserId: inspection.robloxUserId });
@@ -158,14 +157,14 @@ export class MemberSyncService {
         );
         if (edited.kind === "not-attempted") {
           discordChange = "blocked";
-          problems.push(...new Set(edited.problems.map((problem) => problem.message)));
+          problems.push(...edited.problems.map((problem) => ({ kind: "role" as const, problem })));
         } else if (edited.kind === "updated" || edited.kind === "already-applied") {
           discordChange = "updated";
           after.discordRank = plan.toRank?.discordRoleId ? plan.toRank : null;
         } else {
           log.warn({ err: edited.error }, "could not update the member's Discord roles during sync");
           discordChange = "failed";
-          problems.push(`Discord refused the role change: ${edited.error instanceof Error ? edited.error.message : String(edited.error)}`);
+          problems.push({ kind: "discord-refused", discordError: edited.error instanceof Error ? edited.error.message : String(edited.error) });
         }
       }
     }
@@ -180,7 +179,7 @@ export class MemberSyncService {
         } catch (error) {
           log.error({ err: error }, "could not store the synced rank");
           storedChange = "failed";
-          problems.push("The stored rank could not be saved; the error is logged.");
+          problems.push({ kind: "stored-rank-not-saved" });
         }
       }
     }
@@ -203,8 +202,12 @@ export class MemberSyncService {
           removeRoleIds: plan.removeRoleIds,
         },
         outcome,
-        detail: problems.join("\n") || null,
-        summary: `Discord: ${formatRankOrNone(before.discordRank)} → ${formatRankOrNone(after.discordRank)}; stored: ${formatRankOrNone(before.storedRank)} → ${formatRankOrNone(after.storedRank)}`,
+        note: {
+          kind: "member-synced",
+          discord: { from: notedRankOrNone(before.discordRank), to: notedRankOrNone(after.discordRank) },
+          stored: { from: notedRankOrNone(before.storedRank), to: notedRankOrNone(after.storedRank) },
+          problems,
+        },
       });
     }
     return { ...inspection, dryRun, discordChange, storedChange, problems, before, after, outcome };

@@ -37,9 +37,9 @@ export function isPermanentRobloxFailure(error: unknown): boolean {
   return isRobloxError(error) && PERMANENT_FAILURES.has(error.kind);
 }
 
-/** A sentence for people (the typed error's own), or a generic one for unexpected errors. */
-export function describeFailure(error: unknown): string {
-  return userMessageOf(error) ?? "Roblox could not be reached or answered unexpectedly.";
+/** The Roblox client's own words for a failure, or null for an unexpected error (the view words that case). */
+export function robloxErrorText(error: unknown): string | null {
+  return userMessageOf(error) ?? null;
 }
 
 /** For the `last_error` column and logs: kind and technical message, never credentials. */
@@ -250,7 +250,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
           before: { attempts: tries - 1, lastError: write.lastError },
           after: { robloxRoleId: write.targetRobloxRoleId, robloxRank: write.targetRank },
           outcome: "failed",
-          detail: `Gave up setting Roblox rank ${write.targetRank} after ${tries} tries: ${describeFailure(error)} Fix that, then run /sync or the rank command again.`,
+          note: { kind: "roblox-write-abandoned", targetRank: write.targetRank, tries, robloxError: robloxErrorText(error) },
         });
         return "abandoned";
       }
@@ -274,7 +274,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
       before: { attempts: tries - 1, lastError: write.lastError },
       after: { robloxRoleId: write.targetRobloxRoleId, robloxRank: write.targetRank },
       outcome: "ok",
-      detail: `Queued Roblox rank change to rank ${write.targetRank} landed after ${tries} tries.`,
+      note: { kind: "roblox-write-landed", targetRank: write.targetRank, tries },
     });
     return "landed";
   }

@@ -2,7 +2,7 @@
 import type { PendingRobloxWrite } from "../db/schema.ts";
 import type { GuildMemberView } from "./discord-port.ts";
 import type { RankChangeDenial } from "../ranks/authority.ts";
-import type { BotStanding } from "../ranks/hierarchy.ts";
+import type { BotStanding, RoleProblem } from "../ranks/hierarchy.ts";
 import type { Rank, RankId } from "../ranks/ladder.ts";
 import type { OverallOutcome, PointsShortfall, RankChangeDm, RankChangeIntent, RankDirection, RankSource, StepOutcome } from "../ranks/promotion.ts";
 import type { MemberRolesWriter } from "./member-role-editor.ts";
@@ -41,8 +41,8 @@ export interface RankChangeRefusalFacts {
   readonly memberId?: string;
   /** target-changed: the rank the member would now move to. */
   readonly nextRank?: Rank;
-  /** discord-hierarchy: what the bot may not touch, one fix each. */
-  readonly problems?: readonly string[];
+  /** discord-hierarchy: what the bot may not touch (the view words one fix each). */
+  readonly problems?: readonly RoleProblem[];
   /** rank-rules, unknown-rank, the authority denials: the domain's own explanation. */
   readonly rule?: string;
   /** unknown-rank from typed text: point at the rank list. */
@@ -71,8 +71,8 @@ export interface RankChangeSubject {
 }
 
 export interface RobloxStepFailure {
-  /** What went wrong, for people. */
-  message: string;
+  /** The Roblox client's words for what went wrong; null when it had none (the view words that case). */
+  robloxError: string | null;
   /** The write waits in the retry queue; absent when no retry can help. */
   queued: PendingRobloxWrite | null;
 }

@@ -15,8 +15,6 @@ import {
   AlreadyAtTopRankError,
   AmbiguousRankError,
   EmptyLadderError,
-  formatRank,
-  formatRankOrNone,
   RankNotInLadderError,
   UnknownRankError,
   type RankLadder,
@@ -47,7 +45,7 @@ import {
   type RobloxWriter,
 } from "./rank-change-types.ts";
 import { applyRankChangeSteps } from "./rank-change-steps.ts";
-import { renderOutcomeLines } from "./rank-change-record.ts";
+import { notedRank, notedRankOrNone } from "./audit-notes.ts";
 
 export interface RankChangeServiceOptions {
   repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;
@@ -160,7 +158,7 @@ export class RankChangeService {
       if (!check.ok) {
         throw new RankChangeRefusedError("discord-hierarchy", {
           memberId: targetDiscordId,
-          problems: [...new Set(check.problems.map((problem) => problem.message))],
+          problems: check.problems,
         });
       }
     }
@@ -215,8 +213,7 @@ export class RankChangeService {
       },
       reason,
       outcome: outcome satisfies AuditOutcome,
-      detail: renderOutcomeLines(steps).join("\n"),
-      summary: `${formatRankOrNone(plan.from.rank)} → ${formatRank(plan.to)}\n${renderOutcomeLines(steps).join("\n")}`,
+      note: { kind: "rank-change", from: notedRankOrNone(plan.from.rank), to: notedRank(plan.to), steps },
     });
     return {
       status: "done",

@@ -129,6 +129,7 @@ export class BulkSync {
       logger,
       alerts,
       failedRunsToAlert: this.#tuning.failedRunsToAlert,
+      wording: options.wording,
     });
     this.#executor = new RunExecutor({
       pipeline: this.#runDeps,

@@ -8,6 +8,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { RequestTally } from "../roblox/transport.ts";
+import type { MemberJoinOutcome as MemberJoinRolesOutcome } from "../services/audit-notes.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext, GuildContexts } from "../services/guild-context.ts";
 import { MemberRoleEditor, type MemberEditOutcome } from "../services/member-role-editor.ts";
@@ -21,11 +22,8 @@ export interface MemberJoinInput {
   roleIds: readonly string[];
 }
 
-export type MemberJoinOutcome =
-  | { readonly kind: "not-linked" | "not-configured" | "paused" | "in-sync" }
-  | { readonly kind: "updated"; readonly from: string | null; readonly to: string | null }
-  | { readonly kind: "not-attempted"; readonly problems: readonly string[] }
-  | { readonly kind: "failed"; readonly message: string };
+/** How a join went: the roles-set outcomes (as audited) or why nothing was tried. */
+export type MemberJoinOutcome = { readonly kind: "not-linked" | "not-configured" | "paused" } | MemberJoinRolesOutcome;
 
 export interface MemberJoinDeps {
   repositories: Repositories;
@@ -91,14 +89,13 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     before: { rank: from },
     after: { rank: to },
     outcome: result.kind === "updated" ? "ok" : "failed",
-    detail: `joined the server: ${describeJoin(result)}`,
-    summary: `${link.robloxUsername} (<@${item.discordId}>) joined: ${describeJoin(result)}`,
+    note: { kind: "member-joined", robloxUsername: link.robloxUsername, discordId: item.discordId, result },
   });
   logger.info({ guildId, userId: member.userId, outcome: result.kind }, "linked member joined");
   return result;
 }
 
-function joinResult(outcome: MemberEditOutcome, from: string | null, to: string | null): MemberJoinOutcome {
+function joinResult(outcome: MemberEditOutcome, from: string | null, to: string | null): MemberJoinRolesOutcome {
   switch (outcome.kind) {
     case "updated":
       return { kind: "updated", from, to };
@@ -106,22 +103,9 @@ function joinResult(outcome: MemberEditOutcome, from: string | null, to: string 
     case "left-guild":
       return { kind: "in-sync" };
     case "not-attempted":
-      return { kind: "not-attempted", problems: outcome.problems.map((problem) => problem.message) };
+      return { kind: "not-attempted", problems: outcome.problems };
     case "forbidden":
     case "failed":
-      return { kind: "failed", message: outcome.message };
-  }
-}
-
-function describeJoin(result: MemberJoinOutcome): string {
-  switch (result.kind) {
-    case "updated":
-      return `rank role set (${result.from ?? "no rank"} → ${result.to ?? "no rank"})`;
-    case "not-attempted":
-      return `not attempted: ${result.problems.join(" ")}`;
-    case "failed":
-      return `failed: ${result.message}`;
-    default:
-      return result.kind;
+      return { kind: "failed", discordError: outcome.message };
   }
 }

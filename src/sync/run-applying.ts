@@ -18,6 +18,7 @@ import type { RequestPacer } from "./pacer.ts";
 import type { UpdateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
 import { rankLabelOf } from "./run-report.ts";
+import type { AuditNote } from "../services/audit-notes.ts";
 
 /** What saving the applied marks needs. */
 export interface MarkDeps {
@@ -32,7 +33,7 @@ export interface ApplyingDeps extends MarkDeps {
   /** Shared by every guild's run. */
   pacer: RequestPacer;
   tuning: Pick<BulkSyncTuning, "forbiddenStreakToPause" | "markBatchSize" | "markIntervalMs" | "updatesKept">;
-  wording: Pick<RunWording, "forbiddenPause">;
+  wording: Pick<RunWording, "forbiddenPause" | "roleProblem">;
 }
 
 export interface ApplyingInputs {
@@ -87,13 +88,15 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         run.hooks.onUpdate?.(entry);
         break;
       }
-      case "not-attempted":
+      case "not-attempted": {
         status = "skipped";
-        error = outcome.problems.map((problem) => problem.message).join(" ");
+        const fixes = outcome.problems.map((problem) => deps.wording.roleProblem(problem));
+        error = fixes.join(" ");
         buffered.skipped++;
         buffered.breakdown.notAttempted++;
-        for (const problem of outcome.problems) run.problems.add(problem.message);
+        for (const fix of fixes) run.problems.add(fix);
         break;
+      }
       case "left-guild":
         status = "skipped";
         error = "not in the server";
@@ -141,7 +144,7 @@ export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
         targetRobloxUserId: change.robloxUserId,
         before: { rank: from },
         after: { rank: to },
-        detail: `rank sync run #${run.runId}`,
+        note: { kind: "sync-run-update", runId: run.runId } satisfies AuditNote,
       });
     }
     run.commitBuffered();

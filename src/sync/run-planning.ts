@@ -19,6 +19,7 @@ import type { LiveMemberRoles } from "./member-roles.ts";
 import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
 import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
+import type { RunWording } from "./run-report.ts";
 import { COUNTED_ONLY } from "./run-guard.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
 import { pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
@@ -28,6 +29,7 @@ export interface PlanningDeps {
   /** For the transaction that keeps a slice of the plan and its progress together. */
   database: Transactions;
   tuning: Pick<BulkSyncTuning, "sliceSize" | "updatesKept">;
+  wording: Pick<RunWording, "roleProblem">;
 }
 
 export interface PlanningInputs {
@@ -185,8 +187,9 @@ function storeSlice(
     if (!check.ok) {
       delta.skipped++;
       delta.breakdown.notAttempted++;
-      for (const problem of check.problems) run.problems.add(problem.message);
-      rows.push({ ...row, status: "skipped", error: check.problems.map((problem) => problem.message).join(" ") });
+      const fixes = check.problems.map((problem) => deps.wording.roleProblem(problem));
+      for (const fix of fixes) run.problems.add(fix);
+      rows.push({ ...row, status: "skipped", error: fixes.join(" ") });
       continue;
     }
     if (run.dryRun) {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { formatMemberSyncReply } from "../../src/discord/views/member-sync.ts";
+import { describeMemberSyncProblems, formatMemberSyncReply } from "../../src/discord/views/member-sync.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createWorld, expectRequestsMatchSpecs, fieldOf, GROUP_ID, replyOf, seedRoblox, type World } from "./world.ts";
@@ -210,7 +210,7 @@ describe("syncMember", () => {
     const result = await world.memberSync.syncMember(world.guildId, member.discordId);
 
     expect(result.discordChange).toBe("blocked");
-    expect(result.problems).toEqual(['Move the rankbridge role above "Sergeant" in Server Settings → Roles.']);
+    expect(describeMemberSyncProblems(result.problems)).toEqual(['Move the rankbridge role above "Sergeant" in Server Settings → Roles.']);
     expect(result.storedChange).toBe("updated");
     expect(result.outcome).toBe("partial");
     expect(world.memberPatches()).toEqual([]);

@@ -15,7 +15,7 @@ function recordingWriter(answer: MemberWriteResult = { ok: true }) {
 }
 
 const allowAll = { check: () => ({ ok: true as const }) };
-const problem: RoleProblem = { kind: "above-bot", roleId: "rank-2", roleName: "Sergeant", message: "Move the rankbridge role above it." };
+const problem: RoleProblem = { kind: "above-bot", roleId: "rank-2", roleName: "Sergeant", botRoleName: "rankbridge" };
 
 describe("the one member-role editor", () => {
   test("sends the member's whole role set once: their other roles kept, the edit applied", async () => {

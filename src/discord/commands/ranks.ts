@@ -9,6 +9,7 @@ import type { DiscordGuilds } from "../guilds.ts";
 import type { SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
 import { escapeMarkdown } from "../views/markdown.ts";
+import { describeRoleProblem } from "../views/role-problems.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { rankChoices, resolveRankOption } from "./rank-autocomplete.ts";
@@ -141,7 +142,7 @@ async function bindRank(deps: RanksDependencies, { interaction, respond }: Comma
   if (resolvedRole) deps.guilds.rememberRole(guildId, resolvedRole);
   const standing = await deps.guilds.botStanding(guildId);
   const problem = new RoleHierarchy(standing).problemWith(roleId);
-  if (problem) throw new CommandRefusedError(`Can't bind **${escapeMarkdown(rank.name)}** to <@&${roleId}>: ${problem.message}`);
+  if (problem) throw new CommandRefusedError(`Can't bind **${escapeMarkdown(rank.name)}** to <@&${roleId}>: ${describeRoleProblem(problem)}`);
   // Design §10: binds obey the ceiling, or a bind would lift its author (or a friend) above their rank.
   const role = [...standing.guildRoles].find((candidate) => candidate.id === roleId);
   if (role) {

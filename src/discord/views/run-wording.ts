@@ -1,0 +1,21 @@
+/** The words a bulk sync run needs (src/sync/run-report.ts RunWording), for the composition root to give it. */
+import type { RunWording } from "../../sync/run-report.ts";
+import { describeError, syncNotPossibleSentence } from "./errors.ts";
+import { describeRoleProblem } from "./role-problems.ts";
+import { renderSyncAlert } from "./sync-alerts.ts";
+import { heldPauseReason, heldRunButtons, renderRunProgress, renderRunSummary } from "./sync-run.ts";
+
+export const discordRunWording: RunWording = {
+  progress: renderRunProgress,
+  summary: renderRunSummary,
+  heldPauseReason,
+  heldRunButtons,
+  notPossible: syncNotPossibleSentence,
+  forbiddenPause: (streak, message) =>
+    `Discord refused ${streak} role changes in a row for missing permissions (${message}). ` +
+    "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.",
+  roleProblem: describeRoleProblem,
+  // A typed error's own sentence, else the developer's message: a run's error is shown to admins as it is.
+  runError: (error) => describeError(error) ?? (error instanceof Error ? error.message : String(error)),
+  alert: renderSyncAlert,
+};
