@@ -47,28 +47,28 @@ export class InvalidLadderError extends Error {
 export class RankNotInLadderError extends Error {
   override readonly name = "RankNotInLadderError";
   constructor(readonly rankId: RankId) {
-    super(`Rank #${rankId} is not on the rank ladder (it may have been removed). Run /list-ranks to see the current ranks.`);
+    super(`rank #${rankId} is not on the rank ladder`);
   }
 }
 
 export class EmptyLadderError extends Error {
   override readonly name = "EmptyLadderError";
   constructor() {
-    super("No ranks are set up yet. An admin can run /ranks import to read them from the Roblox group.");
+    super("the rank ladder is empty");
   }
 }
 
 export class AlreadyAtTopRankError extends Error {
   override readonly name = "AlreadyAtTopRankError";
   constructor(readonly rank: Rank) {
-    super(`${formatRank(rank)} is already the highest rank.`);
+    super(`rank #${rank.id} is the top of the ladder`);
   }
 }
 
 export class AlreadyAtBottomRankError extends Error {
   override readonly name = "AlreadyAtBottomRankError";
   constructor(readonly rank: Rank) {
-    super(`${formatRank(rank)} is already the lowest rank.`);
+    super(`rank #${rank.id} is the bottom of the ladder`);
   }
 }
 
@@ -79,8 +79,7 @@ export class UnknownRankError extends Error {
     /** Closest rank names, best first; empty when nothing is close. */
     readonly suggestions: readonly Rank[],
   ) {
-    const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((rank) => `"${rank.name}"`).join(", ")}?` : "";
-    super(`No rank is called ${quotedInput(query)}.${hint}`);
+    super(`no rank is called ${quotedInput(query)}`);
   }
 }
 
@@ -91,7 +90,7 @@ export class AmbiguousRankError extends Error {
     readonly query: string,
     readonly candidates: readonly Rank[],
   ) {
-    super(`${quotedInput(query)} matches several ranks: ${candidates.map(formatRank).join(", ")}. Use the full name.`);
+    super(`${quotedInput(query)} matches ${candidates.length} ranks`);
   }
 }
 

@@ -23,7 +23,7 @@ export type RankChangeIntent = { readonly kind: "promote" } | { readonly kind: "
 export class NotRankedError extends Error {
   override readonly name = "NotRankedError";
   constructor() {
-    super("This member has no rank to demote from.");
+    super("the member holds no rank to demote from");
   }
 }
 

@@ -36,6 +36,7 @@ import type { RobloxWriteQueue } from "./pending-writes.ts";
 export * from "./rank-change-types.ts";
 import {
   RankChangeRefusedError,
+  type LadderRefusal,
   type RankChangeDiscord,
   type RankChangeKind,
   type RankChangeOptions,
@@ -59,8 +60,9 @@ export interface RankChangeServiceOptions {
 
 const AUDIT_ACTION: Record<RankChangeKind, AuditAction> = { promote: "rank.promote", demote: "rank.demote", set: "rank.set" };
 
-/** Domain errors whose message is already written for the admin. */
+/** The ladder's refusals of a planned change (the view words them). */
 const LADDER_REFUSALS = [AlreadyAtTopRankError, AlreadyAtBottomRankError, NotRankedError, EmptyLadderError, RankNotInLadderError];
+const isLadderRefusal = (error: unknown): error is LadderRefusal => LADDER_REFUSALS.some((type) => error instanceof type);
 
 export class RankChangeService {
   readonly #options: RankChangeServiceOptions;
@@ -133,7 +135,7 @@ export class RankChangeService {
       target: { userId: targetDiscordId, currentRank: plan.from.rank },
       toRank: plan.to,
     });
-    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, { rule: decision.message });
+    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, { denial: decision });
 
     if (options.expectedTargetRankId !== undefined && options.expectedTargetRankId !== plan.to.id) {
       throw new RankChangeRefusedError("target-changed", { memberId: targetDiscordId, nextRank: plan.to });
@@ -264,17 +266,17 @@ export class RankChangeService {
 
 function resolveIntent(ladder: RankLadder, requested: RankChangeRequestIntent): RankChangeIntent {
   if (requested.kind !== "set") return requested;
-  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", { rule: new EmptyLadderError().message });
+  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", { ladderError: new EmptyLadderError() });
   if (typeof requested.rank === "number") {
     const rank = ladder.byId(requested.rank);
-    if (!rank) throw new RankChangeRefusedError("unknown-rank", { rule: new RankNotInLadderError(requested.rank).message });
+    if (!rank) throw new RankChangeRefusedError("unknown-rank", { ladderError: new RankNotInLadderError(requested.rank) });
     return { kind: "set", rank };
   }
   try {
     return { kind: "set", rank: ladder.resolveName(requested.rank) };
   } catch (error) {
     if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) {
-      throw new RankChangeRefusedError("unknown-rank", { rule: error.message, suggestList: true });
+      throw new RankChangeRefusedError("unknown-rank", { ladderError: error, suggestList: true });
     }
     throw error;
   }
@@ -284,7 +286,7 @@ function refusingLadderErrors<T>(plan: () => T): T {
   try {
     return plan();
   } catch (error) {
-    if (LADDER_REFUSALS.some((type) => error instanceof type)) throw new RankChangeRefusedError("rank-rules", { rule: (error as Error).message });
+    if (isLadderRefusal(error)) throw new RankChangeRefusedError("rank-rules", { ladderError: error });
     throw error;
   }
 }

@@ -10,6 +10,7 @@ import {
   formatRank,
 } from "../../src/ranks/ladder.ts";
 import { GUEST, RANKS, ROLE, militaryLadder, rank } from "./fixtures.ts";
+import { describeLadderError } from "../../src/discord/views/rank-rules.ts";
 
 const ladder = militaryLadder();
 
@@ -95,13 +96,13 @@ describe("moving along the ladder", () => {
     const error = catchError(() => ladder.nextAbove(RANKS.owner));
     expect(error).toBeInstanceOf(AlreadyAtTopRankError);
     expect((error as AlreadyAtTopRankError).rank.id).toBe(RANKS.owner.id);
-    expect(error?.message).toBe("Owner (Rank 255) is already the highest rank.");
+    expect(describeLadderError(error)).toBe("Owner (Rank 255) is already the highest rank.");
   });
 
   test("the bottom rank has nothing below it", () => {
     const error = catchError(() => ladder.nextBelow(RANKS.enlist));
     expect(error).toBeInstanceOf(AlreadyAtBottomRankError);
-    expect(error?.message).toContain("E0 | Enlist (Rank 1)");
+    expect(describeLadderError(error)).toContain("E0 | Enlist (Rank 1)");
   });
 
   test("a rank from elsewhere is refused rather than guessed", () => {
@@ -145,7 +146,7 @@ describe("finding a rank by name", () => {
     expect(error).toBeInstanceOf(UnknownRankError);
     const unknown = error as UnknownRankError;
     expect(unknown.suggestions.map((r) => r.id)).toContain(RANKS.sergeant.id);
-    expect(unknown.message).toContain('Did you mean "E5 | Sergeant"');
+    expect(describeLadderError(unknown)).toContain('Did you mean "E5 | Sergeant"');
     expect(unknown.query).toBe("Sargeant");
   });
 
@@ -154,10 +155,13 @@ describe("finding a rank by name", () => {
     const error = catchError(() => ladder.resolveName(typed)) as UnknownRankError;
     expect(error).toBeInstanceOf(UnknownRankError);
     expect(error.query).toBe(typed);
+    const refusal = describeLadderError(error)!;
+    expect(refusal.length).toBeLessThan(300);
+    expect(refusal).toStartWith('No rank is called "@everyone xxxx');
+    expect(refusal).toContain("…");
+    expect(refusal).not.toContain("\u0000");
+    // The developer's message (for logs) is bounded the same way.
     expect(error.message.length).toBeLessThan(300);
-    expect(error.message).toStartWith('No rank is called "@everyone xxxx');
-    expect(error.message).toContain("…");
-    expect(error.message).not.toContain("\u0000");
   });
 
   test("a fragment is suggested, not silently accepted", () => {
@@ -168,7 +172,7 @@ describe("finding a rank by name", () => {
   test("nonsense gets no suggestions", () => {
     const error = catchError(() => ladder.resolveName("zzzzzzzz")) as UnknownRankError;
     expect(error.suggestions).toEqual([]);
-    expect(error.message).toBe('No rank is called "zzzzzzzz".');
+    expect(describeLadderError(error)).toBe('No rank is called "zzzzzzzz".');
   });
 
   test("blank input is unknown", () => {

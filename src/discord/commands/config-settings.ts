@@ -15,6 +15,7 @@ import { storedLadder } from "./ranks.ts";
 import type { CommandContext } from "./types.ts";
 import { escapeMarkdown, truncate } from "../views/markdown.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
+import { describeLadderError } from "../views/rank-rules.ts";
 
 /** Shorter periods would spend the rate limits on little but re-checking unchanged members. */
 export const MIN_SYNC_INTERVAL_MS = 15 * 60_000;
@@ -173,7 +174,7 @@ export async function setSyncRanks(deps: ConfigCommandDependencies, { interactio
         const rank = ladder.resolveName(part);
         chosen.set(rank.id, rank.name);
       } catch (error) {
-        if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) problems.push(error.message);
+        if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) problems.push(describeLadderError(error) ?? error.message);
         else throw error;
       }
     }

@@ -7,6 +7,7 @@ import { formatRank, formatRankOrNone, type Rank, type RankId } from "../../rank
 import type { OverallOutcome } from "../../ranks/promotion.ts";
 import { renderOutcomeLines, robloxFailureText } from "./rank-change-steps.ts";
 import { describeRoleProblems } from "./role-problems.ts";
+import { describeLadderError, describeRankChangeDenial } from "./rank-rules.ts";
 import type { RankChangeKind, RankChangeRefusedError, RankChangeResult, RankChangeSubject } from "../../services/rank-changes.ts";
 import { escapeMarkdown } from "./markdown.ts";
 
@@ -123,9 +124,12 @@ export function describeRankChangeRefusal({ reason, facts }: RankChangeRefusedEr
       const fixes = describeRoleProblems(facts.problems ?? []).map((problem) => `• ${problem}`).join("\n");
       return `Nothing was changed: rankbridge cannot change <@${facts.memberId}>'s Discord roles yet.\n${fixes}\nThen run the command again.`;
     }
-    case "unknown-rank":
-      return facts.suggestList ? `${facts.rule} Pick a rank from the list, or run /list-ranks to see them all.` : (facts.rule ?? "That rank is not on the ladder.");
+    case "unknown-rank": {
+      const rule = describeLadderError(facts.ladderError);
+      return facts.suggestList ? `${rule} Pick a rank from the list, or run /list-ranks to see them all.` : (rule ?? "That rank is not on the ladder.");
+    }
     default:
-      return facts.rule ?? "This rank change is not allowed.";
+      if (facts.denial) return describeRankChangeDenial(facts.denial);
+      return describeLadderError(facts.ladderError) ?? "This rank change is not allowed.";
   }
 }
