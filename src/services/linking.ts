@@ -191,7 +191,6 @@ export class LinkingService {
     if (check.status !== "found") {
       const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
       throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", {
-        phraseHint: check.message,
         linkedToAnother: holder !== undefined && holder.discordId !== discordId,
       });
     }
