@@ -57,7 +57,9 @@ export type AuditNote =
       readonly problems: readonly MemberSyncProblem[];
     }
   | { readonly kind: "member-joined"; readonly robloxUsername: string; readonly discordId: string; readonly result: MemberJoinOutcome }
-  | { readonly kind: "sync-run-update"; readonly runId: number };
+  | { readonly kind: "sync-run-update"; readonly runId: number }
+  /** An admin's Apply or Cancel on a run the mass-change guard held. */
+  | { readonly kind: "held-run-decided"; readonly runId: number; readonly decision: "apply" | "cancel" };
 
 /** What stopped a one-member sync from finishing (the view says how to fix each). */
 export type MemberSyncProblem =

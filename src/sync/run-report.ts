@@ -100,12 +100,23 @@ export function rankLabelOf(ladder: RankLadder, rankId: number | null): string |
   return rank ? rank.name : `rank #${rankId}`;
 }
 
+/** How a run was closed other than by running to its end. */
+export type RunRecordNote =
+  | { readonly kind: "interrupted" }
+  /** A paused run that a new /sync replaced; `previousError`: why it had paused. */
+  | { readonly kind: "replaced"; readonly previousError: string | null }
+  | { readonly kind: "held-cancelled"; readonly cancelled: number };
+
 /** What a run says, worded by the view the composition root gives it. */
 export interface RunWording {
   /** The in-flight reply. */
   progress(view: RunView): string;
   /** The end-of-run reply. */
   summary(view: RunView): string;
+  /** Under the first progress message in a channel: the summary follows there. */
+  summaryComesHere(): string;
+  /** The /sync reply once its token can no longer be edited: where the report goes on. */
+  movedToChannel(channelId: string): string;
   /** The held-run reason kept on the guild (shown while background syncs wait). */
   heldPauseReason(runId: number, hold: HeldPlan): string;
   /** Apply / Cancel under a held run. */
@@ -118,6 +129,8 @@ export interface RunWording {
   roleProblem(problem: RoleProblem): string;
   /** What stopped a run, for its summary and the record. */
   runError(error: unknown): string;
+  /** Why a run ended the way its record says, kept in its `error` column (shown by /sync-status). */
+  runRecord(note: RunRecordNote): string;
   /** The alert a guild's webhook gets. */
   alert(guildId: string, facts: SyncAlertFacts): string;
 }

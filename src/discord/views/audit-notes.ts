@@ -22,6 +22,7 @@ const NOTE_KINDS: ReadonlySet<AuditNoteKind> = new Set<AuditNoteKind>([
   "member-synced",
   "member-joined",
   "sync-run-update",
+  "held-run-decided",
 ]);
 
 /** The stored note, when it is one this version knows (a row from a newer version shows none). */
@@ -61,6 +62,8 @@ export function auditNoteDetail(note: AuditNote): string | null {
       return `joined the server: ${describeJoin(note.result)}`;
     case "sync-run-update":
       return `rank sync run #${note.runId}`;
+    case "held-run-decided":
+      return note.decision === "cancel" ? `held changes of run #${note.runId} cancelled` : `held changes of run #${note.runId} applied by an admin`;
   }
 }
 

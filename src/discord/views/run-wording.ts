@@ -8,6 +8,9 @@ import { heldPauseReason, heldRunButtons, renderRunProgress, renderRunSummary } 
 export const discordRunWording: RunWording = {
   progress: renderRunProgress,
   summary: renderRunSummary,
+  summaryComesHere: () => "_The summary will be posted here when the sync ends._",
+  movedToChannel: (channelId) =>
+    `This sync runs longer than an interaction reply can be updated (15 minutes); progress continues in <#${channelId}>.`,
   heldPauseReason,
   heldRunButtons,
   notPossible: syncNotPossibleSentence,
@@ -18,4 +21,14 @@ export const discordRunWording: RunWording = {
   // A typed error's own sentence, else the developer's message: a run's error is shown to admins as it is.
   runError: (error) => describeError(error) ?? (error instanceof Error ? error.message : String(error)),
   alert: renderSyncAlert,
+  runRecord: (note) => {
+    switch (note.kind) {
+      case "interrupted":
+        return "interrupted by a restart";
+      case "replaced":
+        return `replaced by a new /sync: ${note.previousError ?? "paused"}`;
+      case "held-cancelled":
+        return `${note.cancelled} held changes cancelled by an admin`;
+    }
+  },
 };
