@@ -39,8 +39,18 @@ export interface RobloxMembership {
 /** The Roblox rank number of the Guest role (non-members); never part of the ladder. */
 export const GUEST_ROBLOX_RANK = 0;
 
+/** Which rule of the ladder its rows break (src/discord/views/rank-rules.ts explains each). */
+export type LadderDefect =
+  | { readonly kind: "roblox-rank-out-of-range"; readonly rankName: string; readonly robloxRank: number }
+  | { readonly kind: "duplicate-rank-id"; readonly rankId: RankId }
+  | { readonly kind: "duplicate-roblox-role"; readonly robloxRoleId: RobloxRoleId }
+  | { readonly kind: "duplicate-discord-role"; readonly discordRoleId: DiscordRoleId };
+
 export class InvalidLadderError extends Error {
   override readonly name = "InvalidLadderError";
+  constructor(readonly defect: LadderDefect) {
+    super(`invalid rank ladder: ${defect.kind}`);
+  }
 }
 
 /** A rank that is not (or no longer) on this ladder was passed in. */
@@ -124,13 +134,13 @@ export class RankLadder {
 
     ranks.forEach((rank, level) => {
       if (!Number.isInteger(rank.robloxRank) || rank.robloxRank < 1 || rank.robloxRank > 255) {
-        throw new InvalidLadderError(`Rank "${rank.name}" has Roblox rank ${rank.robloxRank}; Roblox ranks run from 1 to 255.`);
+        throw new InvalidLadderError({ kind: "roblox-rank-out-of-range", rankName: rank.name, robloxRank: rank.robloxRank });
       }
-      addUnique(this.levelById, rank.id, level, () => `Rank id ${rank.id} appears twice.`);
-      addUnique(this.levelByRobloxRoleId, rank.robloxRoleId, level, () => `Roblox role ${rank.robloxRoleId} is used by two ranks.`);
+      addUnique(this.levelById, rank.id, level, { kind: "duplicate-rank-id", rankId: rank.id });
+      addUnique(this.levelByRobloxRoleId, rank.robloxRoleId, level, { kind: "duplicate-roblox-role", robloxRoleId: rank.robloxRoleId });
       if (rank.discordRoleId !== null) {
         // One Discord role for two ranks would make "which rank does this member hold?" unanswerable.
-        addUnique(this.levelByDiscordRoleId, rank.discordRoleId, level, () => `Discord role ${rank.discordRoleId} is bound to two ranks.`);
+        addUnique(this.levelByDiscordRoleId, rank.discordRoleId, level, { kind: "duplicate-discord-role", discordRoleId: rank.discordRoleId });
       }
       // Roblox rank numbers are normally unique; if not, the lowest rung with that number wins.
       if (!this.levelByRobloxRank.has(rank.robloxRank)) this.levelByRobloxRank.set(rank.robloxRank, level);
@@ -299,7 +309,7 @@ export class RankLadder {
   }
 }
 
-function addUnique<K>(map: Map<K, number>, key: K, level: number, describe: () => string): void {
-  if (map.has(key)) throw new InvalidLadderError(describe());
+function addUnique<K>(map: Map<K, number>, key: K, level: number, defect: LadderDefect): void {
+  if (map.has(key)) throw new InvalidLadderError(defect);
   map.set(key, level);
 }

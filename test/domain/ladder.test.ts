@@ -10,7 +10,7 @@ import {
   formatRank,
 } from "../../src/ranks/ladder.ts";
 import { GUEST, RANKS, ROLE, militaryLadder, rank } from "./fixtures.ts";
-import { describeLadderError } from "../../src/discord/views/rank-rules.ts";
+import { describeLadderDefect, describeLadderError } from "../../src/discord/views/rank-rules.ts";
 
 const ladder = militaryLadder();
 
@@ -43,7 +43,10 @@ describe("building a ladder", () => {
   });
 
   test("rejects a Discord role bound to two ranks", () => {
-    expect(() => new RankLadder([RANKS.enlist, { ...RANKS.soldier, discordRoleId: ROLE.enlist }])).toThrow(InvalidLadderError);
+    const error = catchError(() => new RankLadder([RANKS.enlist, { ...RANKS.soldier, discordRoleId: ROLE.enlist }]));
+    expect(error).toBeInstanceOf(InvalidLadderError);
+    expect((error as InvalidLadderError).defect).toEqual({ kind: "duplicate-discord-role", discordRoleId: ROLE.enlist });
+    expect(describeLadderDefect((error as InvalidLadderError).defect)).toBe(`Discord role ${ROLE.enlist} is bound to two ranks.`);
   });
 
   test("rejects a Roblox role used twice and a repeated rank id", () => {
@@ -52,7 +55,9 @@ describe("building a ladder", () => {
   });
 
   test("rejects Roblox rank numbers outside 1-255", () => {
-    expect(() => new RankLadder([{ ...RANKS.enlist, robloxRank: 256 }])).toThrow(/1 to 255/);
+    const error = catchError(() => new RankLadder([{ ...RANKS.enlist, robloxRank: 256 }]));
+    expect(error).toBeInstanceOf(InvalidLadderError);
+    expect(describeLadderDefect((error as InvalidLadderError).defect)).toMatch(/1 to 255/);
     expect(() => new RankLadder([{ ...RANKS.enlist, robloxRank: -1 }])).toThrow(InvalidLadderError);
   });
 

@@ -16,6 +16,7 @@ import { rankChoices, resolveRankOption } from "./rank-autocomplete.ts";
 import { MAX_RANK_NAME_LENGTH, nameKey } from "../../services/ladder-import.ts";
 import { importLadder, type RanksImportDependencies } from "./ranks-import.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
+import { describeLadderDefect } from "../views/rank-rules.ts";
 
 const rankOption = (description: string): APIApplicationCommandStringOption => ({
   type: ApplicationCommandOptionType.String,
@@ -122,7 +123,7 @@ export function storedLadder(deps: { repositories: SomeRepositories<"ranks"> }, 
     return new RankLadder(deps.repositories.ranks.list(guildId));
   } catch (error) {
     if (error instanceof InvalidLadderError) {
-      throw new CommandRefusedError(`The rank ladder is inconsistent: ${error.message} Run /ranks import to rebuild it.`);
+      throw new CommandRefusedError(`The rank ladder is inconsistent: ${describeLadderDefect(error.defect)} Run /ranks import to rebuild it.`);
     }
     throw error;
   }

@@ -11,6 +11,7 @@ import {
   AmbiguousRankError,
   EmptyLadderError,
   formatRank,
+  type LadderDefect,
   RankNotInLadderError,
   UnknownRankError,
 } from "../../ranks/ladder.ts";
@@ -35,6 +36,20 @@ export function describeLadderError(error: unknown): string | undefined {
     return `${quotedInput(error.query)} matches several ranks: ${error.candidates.map(formatRank).join(", ")}. Use the full name.`;
   }
   return undefined;
+}
+
+/** What is wrong with a stored ladder, in a sentence. */
+export function describeLadderDefect(defect: LadderDefect): string {
+  switch (defect.kind) {
+    case "roblox-rank-out-of-range":
+      return `Rank "${defect.rankName}" has Roblox rank ${defect.robloxRank}; Roblox ranks run from 1 to 255.`;
+    case "duplicate-rank-id":
+      return `Rank id ${defect.rankId} appears twice.`;
+    case "duplicate-roblox-role":
+      return `Roblox role ${defect.robloxRoleId} is used by two ranks.`;
+    case "duplicate-discord-role":
+      return `Discord role ${defect.discordRoleId} is bound to two ranks.`;
+  }
 }
 
 /** Why the actor may not make this rank change. */
