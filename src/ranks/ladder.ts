@@ -3,7 +3,15 @@
  * Discord role. Everything that asks "which rank is this?" goes through here, so the ordering
  * rules live in one place.
  */
-import { quotedInput } from "../lib/quoted-input.ts";
+import {
+  AlreadyAtBottomRankError,
+  AlreadyAtTopRankError,
+  AmbiguousRankError,
+  InvalidLadderError,
+  type LadderDefect,
+  RankNotInLadderError,
+  UnknownRankError,
+} from "./ladder-errors.ts";
 import { closeness, compact, nameParts, normaliseName, stripRankSuffix } from "./rank-names.ts";
 
 /** Database id of a rank row. */
@@ -39,70 +47,16 @@ export interface RobloxMembership {
 /** The Roblox rank number of the Guest role (non-members); never part of the ladder. */
 export const GUEST_ROBLOX_RANK = 0;
 
-/** Which rule of the ladder its rows break (src/discord/views/rank-rules.ts explains each). */
-export type LadderDefect =
-  | { readonly kind: "roblox-rank-out-of-range"; readonly rankName: string; readonly robloxRank: number }
-  | { readonly kind: "duplicate-rank-id"; readonly rankId: RankId }
-  | { readonly kind: "duplicate-roblox-role"; readonly robloxRoleId: RobloxRoleId }
-  | { readonly kind: "duplicate-discord-role"; readonly discordRoleId: DiscordRoleId };
-
-export class InvalidLadderError extends Error {
-  override readonly name = "InvalidLadderError";
-  constructor(readonly defect: LadderDefect) {
-    super(`invalid rank ladder: ${defect.kind}`);
-  }
-}
-
-/** A rank that is not (or no longer) on this ladder was passed in. */
-export class RankNotInLadderError extends Error {
-  override readonly name = "RankNotInLadderError";
-  constructor(readonly rankId: RankId) {
-    super(`rank #${rankId} is not on the rank ladder`);
-  }
-}
-
-export class EmptyLadderError extends Error {
-  override readonly name = "EmptyLadderError";
-  constructor() {
-    super("the rank ladder is empty");
-  }
-}
-
-export class AlreadyAtTopRankError extends Error {
-  override readonly name = "AlreadyAtTopRankError";
-  constructor(readonly rank: Rank) {
-    super(`rank #${rank.id} is the top of the ladder`);
-  }
-}
-
-export class AlreadyAtBottomRankError extends Error {
-  override readonly name = "AlreadyAtBottomRankError";
-  constructor(readonly rank: Rank) {
-    super(`rank #${rank.id} is the bottom of the ladder`);
-  }
-}
-
-export class UnknownRankError extends Error {
-  override readonly name = "UnknownRankError";
-  constructor(
-    readonly query: string,
-    /** Closest rank names, best first; empty when nothing is close. */
-    readonly suggestions: readonly Rank[],
-  ) {
-    super(`no rank is called ${quotedInput(query)}`);
-  }
-}
-
-/** The input names more than one rank (e.g. "Soldier" when two ranks end in "| Soldier"). */
-export class AmbiguousRankError extends Error {
-  override readonly name = "AmbiguousRankError";
-  constructor(
-    readonly query: string,
-    readonly candidates: readonly Rank[],
-  ) {
-    super(`${quotedInput(query)} matches ${candidates.length} ranks`);
-  }
-}
+export {
+  AlreadyAtBottomRankError,
+  AlreadyAtTopRankError,
+  AmbiguousRankError,
+  EmptyLadderError,
+  InvalidLadderError,
+  type LadderDefect,
+  RankNotInLadderError,
+  UnknownRankError,
+} from "./ladder-errors.ts";
 
 /** "E1 | Soldier (Rank 3)": the one way a rank is shown to people. */
 export function formatRank(rank: Pick<Rank, "name" | "robloxRank">): string {
