@@ -50,7 +50,7 @@ export class LinkRecorder {
 
     const rank = context.ladder.byRobloxRoleId(membership.roleId) ?? null;
     members.setStoredRank(guildId, discordId, rank?.id ?? null);
-    const roles = await this.options.roles.setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`, known.memberRoleIds);
+    const roles = await this.options.roles.setRankRole(guildId, discordId, rank, context.ladder, { kind: "linked", robloxUsername: proven.robloxUsername }, known.memberRoleIds);
 
     if (tookOverFrom) await this.#recordTakeover(guildId, discordId, tookOverFrom, proven);
     this.options.audit.record(guildId, {
@@ -97,7 +97,7 @@ export class LinkRecorder {
     previous: Member,
     proven: { robloxUsername: string; method: VerificationMethod },
   ): Promise<void> {
-    const roles = await this.options.roles.removeRankRoles(guildId, previous.discordId, `Roblox ${proven.robloxUsername} was linked to another account`);
+    const roles = await this.options.roles.removeRankRoles(guildId, previous.discordId, { kind: "link-moved", robloxUsername: proven.robloxUsername });
     this.options.audit.record(guildId, {
       actorId: newDiscordId,
       action: "unlink",

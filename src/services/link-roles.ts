@@ -7,7 +7,7 @@ import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { Rank, RankLadder } from "../ranks/ladder.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import type { RoleUpdate } from "./linking-types.ts";
-import { MemberRoleEditor, type MemberRolesWriter } from "./member-role-editor.ts";
+import { MemberRoleEditor, type MemberRolesWriter, type RoleEditReason } from "./member-role-editor.ts";
 import type { BotStanding } from "../ranks/hierarchy.ts";
 
 export interface LinkRolesOptions {
@@ -28,7 +28,7 @@ export class LinkRoles {
     discordId: string,
     rank: Rank | null,
     ladder: RankLadder,
-    reason: string,
+    reason: RoleEditReason,
     knownRoleIds?: readonly string[],
   ): Promise<RoleUpdate> {
     if (!rank) return { status: "skipped", reason: "rank-not-on-ladder" };
@@ -40,7 +40,7 @@ export class LinkRoles {
     return this.#changeRoles(guildId, discordId, reason, plan, knownRoleIds);
   }
 
-  async removeRankRoles(guildId: string, discordId: string, reason: string): Promise<RoleUpdate> {
+  async removeRankRoles(guildId: string, discordId: string, reason: RoleEditReason): Promise<RoleUpdate> {
     let bound: ReadonlySet<string>;
     try {
       bound = (await this.options.contexts.resolve(guildId)).ladder.boundDiscordRoleIds();
@@ -55,7 +55,7 @@ export class LinkRoles {
   async #changeRoles(
     guildId: string,
     discordId: string,
-    reason: string,
+    reason: RoleEditReason,
     plan: (held: string[]) => { add: string[]; remove: string[] },
     knownRoleIds?: readonly string[],
   ): Promise<RoleUpdate> {
@@ -67,7 +67,7 @@ export class LinkRoles {
       const editor = new MemberRoleEditor({
         writer: this.options.guilds,
         hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
-        auditReason: `rankbridge: ${reason}`,
+        auditReason: reason,
       });
       const edited = await editor.edit(guildId, { discordId, addRoleIds: add, removeRoleIds: remove }, member.roleIds);
       switch (edited.kind) {

@@ -259,7 +259,7 @@ export class LinkingService {
     if (!previous || previous.robloxUserId === null) {
       throw new LinkingError("not-linked");
     }
-    const roles = await this.#roles.removeRankRoles(guildId, discordId, "unlinked from Roblox");
+    const roles = await this.#roles.removeRankRoles(guildId, discordId, { kind: "unlinked" });
     this.#audit.record(guildId, {
       actorId: discordId,
       action: "unlink",

@@ -148,7 +148,7 @@ export class MemberSyncService {
         const editor = new MemberRoleEditor({
           writer: this.options.guilds,
           hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
-          auditReason: `sync${options.actorId ? ` by ${options.actorId}` : ""}`,
+          auditReason: { kind: "member-sync", actorId: options.actorId ?? null },
         });
         const edited = await editor.edit(
           guildId,

@@ -51,7 +51,7 @@ export async function applyRankChangeSteps(
     }
 
     if (plan.discord.action === "update" && context.hierarchy) {
-      const auditReason = `${plan.intent} by ${context.actor.userId}${context.reason ? `: ${context.reason}` : ""}`.slice(0, 400);
+      const auditReason = { kind: "rank-change", intent: plan.intent, actorId: context.actor.userId, reason: context.reason } as const;
       const editor = new MemberRoleEditor({ writer: guilds, hierarchy: context.hierarchy, auditReason });
       const edited = await editor.edit(
         guildId,

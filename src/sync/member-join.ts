@@ -73,7 +73,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     writer: deps.guilds,
     hierarchy: new RoleHierarchy(standing),
     pacer: deps.pacer,
-    auditReason: "rankbridge: rank role for a linked member who joined",
+    auditReason: { kind: "member-joined" },
   });
   const outcome = await applier.edit(guildId, item, member.roleIds);
   const from = item.fromRank?.name ?? null;

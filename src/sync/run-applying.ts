@@ -51,7 +51,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
     writer: deps.guilds,
     hierarchy,
     pacer: deps.pacer,
-    auditReason: `rankbridge rank sync (run #${run.runId})`,
+    auditReason: { kind: "bulk-sync", runId: run.runId },
   });
   run.applier = applier;
   let forbiddenStreak = 0;
