@@ -5,7 +5,10 @@ import type { AuditPost } from "../../services/audit-trail.ts";
 import { auditEntryDetail, auditEntryReason, auditNoteOf, auditNoteSummary } from "./audit-notes.ts";
 import { OUTCOME_COLOURS } from "./rank-change.ts";
 
-export function auditEntryMessage(entry: AuditPost, now: Date = new Date()): RESTPostAPIChannelMessageJSONBody {
+/** The entry as posted, or as read back from the log (its note then unchecked JSON). */
+type ShownAuditEntry = Omit<AuditPost, "note"> & { readonly note?: unknown };
+
+export function auditEntryMessage(entry: ShownAuditEntry, now: Date = new Date()): RESTPostAPIChannelMessageJSONBody {
   const outcome = entry.outcome ?? "ok";
   const note = auditNoteOf(entry.note);
   const reason = auditEntryReason(entry);
