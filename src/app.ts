@@ -34,6 +34,7 @@ import { connectDiscord, startUp } from "./lifecycle/startup.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { RobloxClient } from "./roblox/client.ts";
+import { RobloxUrls } from "./roblox/urls.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
@@ -120,7 +121,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     guilds,
     audit,
     logger,
-    oauth: config.robloxOAuth && { ...config.robloxOAuth, urlTemplate: config.robloxApiUrl },
+    oauth: config.robloxOAuth && { ...config.robloxOAuth, apisBase: new RobloxUrls(config.robloxApiUrl).base("apis") },
     now,
     random,
   });

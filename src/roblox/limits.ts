@@ -1,5 +1,6 @@
 import Bottleneck from "bottleneck";
-import { currentGuild, FairQueue } from "./fair-share.ts";
+import { currentGuild } from "../services/guild-scope.ts";
+import { FairQueue } from "./fair-share.ts";
 import { LearnedRate, type HeaderlessAnswer } from "./learned-rate.ts";
 
 /** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */

@@ -5,13 +5,12 @@
 import type { Repositories } from "../db/index.ts";
 import type { Member, VerificationMethod } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
-import { isRobloxError } from "../roblox/errors.ts";
-import type { Membership, RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContext } from "./guild-context.ts";
 import { describeRoles, roleOutcome, type LinkRoles } from "./link-roles.ts";
 import { LinkingError, NotInGroupError } from "./linking-errors.ts";
 import type { LinkCompleted } from "./linking-types.ts";
+import { isRobloxError, type Membership, type RobloxUserId } from "./roblox-port.ts";
 
 export interface LinkRecorderOptions {
   repositories: Pick<Repositories, "members">;

@@ -11,7 +11,6 @@ import type { GuildDirectory } from "./discord-port.ts";
 import type { MemberRolesWriter } from "./member-role-editor.ts";
 import type { Logger } from "../observability/logger.ts";
 import { checkProfileForPhrase, generateLinkPhrase, type RandomSource } from "../ranks/link-phrase.ts";
-import type { RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { RobloxSignIn, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContexts } from "./guild-context.ts";
@@ -37,6 +36,7 @@ export const robloxProfileUrl = (userId: RobloxUserId) => `https://www.roblox.co
 export const robloxGroupUrl = (groupId: number) => `https://www.roblox.com/communities/${groupId}`;
 
 import { LinkingError, NotInGroupError } from "./linking-errors.ts";
+import { type RobloxUserId } from "./roblox-port.ts";
 export { LinkingError, NotInGroupError, type LinkingErrorReason } from "./linking-errors.ts";
 
 

@@ -9,12 +9,12 @@ import type { AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
-import type { Membership } from "../roblox/types.ts";
 import { planSync, type SyncItem } from "../sync/planner.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { MemberRoleEditor } from "./member-role-editor.ts";
 import type { RankChangeDiscord } from "./rank-changes.ts";
+import { type Membership } from "./roblox-port.ts";
 
 /** The member has no Roblox account linked, so there is nothing to sync them to. */
 export class MemberNotLinkedError extends Error {

@@ -7,7 +7,6 @@ import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
-import type { RequestTally } from "../roblox/transport.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext, GuildContexts } from "../services/guild-context.ts";
 import { MemberRoleEditor, type MemberEditOutcome } from "../services/member-role-editor.ts";
@@ -15,6 +14,7 @@ import type { RequestPacer } from "./pacer.ts";
 import { planSync } from "./planner.ts";
 import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
 import { pendingRobloxWritesOf, resolveSyncContext, SyncNotPossibleError, syncOptionsOf } from "./sync-context.ts";
+import { type RequestTally } from "../services/roblox-port.ts";
 
 export interface MemberJoinInput {
   userId: string;

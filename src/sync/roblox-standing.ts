@@ -5,10 +5,9 @@
 import type { LinkedAccountRow } from "../db/repositories/members.ts";
 import type { Member } from "../db/schema.ts";
 import type { Rank, RankLadder, RobloxMembership, RobloxUserId } from "../ranks/ladder.ts";
-import type { RequestTally } from "../roblox/transport.ts";
-import type { GroupMember } from "../roblox/types.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { LinkedAccount } from "./planner.ts";
+import { type GroupMember, type RequestTally } from "../services/roblox-port.ts";
 
 /** The planner's view of a stored member; undefined while no Roblox account is linked. */
 export function linkedAccountOf(member: Member): LinkedAccount | undefined {
