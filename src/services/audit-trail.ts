@@ -1,5 +1,4 @@
-import type { Repositories } from "../db/index.ts";
-import type { AuditInput } from "../db/repositories/audit.ts";
+import type { AuditInput, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 
 /** One audit entry as a log channel shows it: the row and the summary written for people. */

@@ -1,4 +1,4 @@
-import type { Repositories, GuildSettings } from "../db/index.ts";
+import type { GuildSettings, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RankLadder } from "../ranks/ladder.ts";
 import { scopedToGuild } from "./guild-scope.ts";

@@ -2,8 +2,7 @@
  * The shared end of both proofs (profile phrase, "Sign in with Roblox"): store the link (moving it
  * from another member when the prover owns the account), set the rank roles, audit it.
  */
-import type { Repositories } from "../db/index.ts";
-import type { Member, VerificationMethod } from "../db/schema.ts";
+import type { Member, Repositories, VerificationMethod } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContext } from "./guild-context.ts";

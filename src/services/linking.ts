@@ -6,7 +6,7 @@
  * browser and confirmed on a page: roblox-sign-in.ts). Either proof
  * ends in the same `completeLink`: membership check, link row, stored rank, Discord rank role, audit.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "./storage-port.ts";
 import type { GuildDirectory } from "./discord-port.ts";
 import type { MemberRolesWriter } from "./member-role-editor.ts";
 import type { Logger } from "../observability/logger.ts";

@@ -4,8 +4,7 @@
  * Roblox reports, so its target counts instead (design §6.4: a pending write is never reverted).
  * The decision is the bulk sync's own pure planner run on a single link, so both agree.
  */
-import type { Repositories } from "../db/index.ts";
-import type { AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
+import type { AuditOutcome, PendingRobloxWrite, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";

@@ -3,8 +3,7 @@
  * lives in the `pending_roblox_writes` table, so a restart picks up where the last process left
  * off; while a write waits, sync treats its target as the member's Roblox rank.
  */
-import type { Repositories } from "../db/index.ts";
-import type { EpochMs, PendingRobloxWrite } from "../db/schema.ts";
+import type { EpochMs, PendingRobloxWrite, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { AuditTrail } from "./audit-trail.ts";

@@ -8,8 +8,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import type { Repositories } from "../db/index.ts";
-import type { LinkChallenge } from "../db/schema.ts";
+import type { LinkChallenge, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { LinkingError } from "./linking-errors.ts";
 import { type RobloxUserId } from "./roblox-port.ts";

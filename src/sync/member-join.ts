@@ -2,7 +2,7 @@
  * GUILD_MEMBER_ADD: a linked member who joins gets their rank role at once, from one Roblox lookup,
  * with the same plan and hierarchy rules as a bulk run. Audited and counted like a bulk change.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";

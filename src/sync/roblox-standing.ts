@@ -2,8 +2,7 @@
  * The Roblox side of a sync: who a linked member is in Roblox, and the rank they hold in the group
  * as the planner reads it. Shared by bulk runs and the sync of a member who joins.
  */
-import type { LinkedAccountRow } from "../db/repositories/members.ts";
-import type { Member } from "../db/schema.ts";
+import type { LinkedAccountRow, Member } from "../services/storage-port.ts";
 import type { Rank, RankLadder, RobloxMembership, RobloxUserId } from "../ranks/ladder.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { LinkedAccount } from "./planner.ts";

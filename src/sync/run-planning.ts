@@ -4,9 +4,8 @@
  * plan (items, stored ranks, cursor) in one transaction before its changes are queued for the
  * applier. Nothing is applied that a restart would not find.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories, SyncRunItemInput } from "../services/storage-port.ts";
 import { atomically, type Transactions } from "./transactions.ts";
-import type { SyncRunItemInput } from "../db/repositories/syncRuns.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { RobloxMembership } from "../ranks/ladder.ts";
 import type { GuildContext } from "../services/guild-context.ts";

@@ -4,8 +4,7 @@
  * restart, and waits. It probes Roblox with capped exponential back-off and carries on by itself
  * once Roblox answers again; /sync-status and the alerts say it is waiting.
  */
-import type { Repositories } from "../db/index.ts";
-import type { SyncRun } from "../db/schema.ts";
+import type { Repositories, SyncRun } from "../services/storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
