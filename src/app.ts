@@ -42,6 +42,10 @@ import { DiscordSyncMessages } from "./discord/sync-messages.ts";
 import { discordRunWording } from "./discord/views/sync-run.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
+import { GuildSettingsService } from "./services/guild-settings.ts";
+import { Points } from "./services/points.ts";
+import { RankBinds } from "./services/rank-binds.ts";
+import { RankEdits } from "./services/rank-edits.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -177,11 +181,15 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     discord: discordLadderImport(client.api, guilds),
     audit,
   });
+  const rankBinds = new RankBinds({ ranks: repositories.ranks, discord: guilds, audit });
+  const rankEdits = new RankEdits({ ranks: repositories.ranks, audit });
+  const points = new Points({ members: repositories.members, ranks: repositories.ranks, audit });
+  const settings = new GuildSettingsService({ guilds: repositories.guilds, secrets, audit });
   // Each command's own dependency type says what it may use; it is given no more.
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
     linking: linkingCommands(linking),
-    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, audit, ladderImport }),
+    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, ladderImport, rankBinds, rankEdits, points, settings }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync }),
   };

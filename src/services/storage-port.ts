@@ -6,7 +6,8 @@
  */
 export type { Repositories } from "../db/index.ts";
 export type { AuditInput } from "../db/repositories/audit.ts";
-export type { LinkedAccountRow } from "../db/repositories/members.ts";
+export type { GuildSettingsPatch } from "../db/repositories/guilds.ts";
+export type { LinkedAccountRow, PointsChange } from "../db/repositories/members.ts";
 export type { LadderEntry, LadderReplaceResult } from "../db/repositories/ranks.ts";
 export type { SyncItemUpdate, SyncProgressPatch, SyncRunItemInput } from "../db/repositories/syncRuns.ts";
 export type {
