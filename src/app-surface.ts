@@ -1,12 +1,11 @@
 /**
  * What `createRankbridge` (src/app.ts) takes and returns: the options tests and benchmarks vary, the
- * process's surface, and the parts harnesses seed or observe. Kept apart so the composition root
+ * process's surface, and the parts harnesses drive or observe. Kept apart so the composition root
  * is only composition.
  */
 import type { API } from "@discordjs/core";
 import type { APIInteraction } from "discord-api-types/v10";
 import type { Hono } from "hono";
-import type { DatabaseHandle, Repositories } from "./db/index.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import type { Gateway } from "./discord/gateway.ts";
 import type { DiscordGuilds } from "./discord/guilds.ts";
@@ -15,7 +14,6 @@ import type { DiscordRestOptions } from "./discord/rest.ts";
 import type { HttpServer } from "./http/server.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import type { RobloxClient, RobloxClientOptions } from "./roblox/client.ts";
-import type { SecretBox } from "./security/secrets.ts";
 import type { LinkingService } from "./services/linking.ts";
 import type { MemberSyncService } from "./services/member-sync.ts";
 import type { PendingWriteWorker, PendingWriteWorkerOptions } from "./services/pending-writes.ts";
@@ -85,19 +83,16 @@ export interface Rankbridge {
   /** The slash commands, feature by feature, as they are registered with Discord. */
   readonly commands: CommandsByFeature;
   /**
-   * The composed parts that the harnesses and benchmarks seed or observe where neither Discord nor
-   * Roblox (the emulators) can show the state: the database, the metrics registry, the caches. The
-   * process itself never reads this.
+   * Test-only surface: what the harnesses drive or observe that neither the emulators nor the
+   * database file show (the process itself never reads it). Rows are not here: harnesses seed and
+   * read them through their own connection to the bot's database file (test/support/bot-database.ts).
    */
   readonly parts: RankbridgeParts;
 }
 
 export interface RankbridgeParts {
-  readonly database: DatabaseHandle;
-  readonly repositories: Repositories;
   readonly metrics: Metrics;
-  readonly secrets: SecretBox;
-  /** The gateway connection; a harness without one emits dispatches on its manager. */
+  /** The gateway connection; a harness without one emits what the connection would deliver on its manager. */
   readonly gateway: Gateway;
   /** The REST API through the one rate-limit authority for the bot token. */
   readonly api: API;
@@ -105,6 +100,8 @@ export interface RankbridgeParts {
   readonly roblox: RobloxClient;
   readonly guilds: DiscordGuilds;
   readonly memberSnapshots: MemberSnapshots;
+  // The services that tests drive directly where no command reaches the case (a one-member sync's
+  // dry run, the pending-write worker's single pass, a run resumed at start-up).
   readonly linking: LinkingService;
   readonly rankChanges: RankChangeService;
   readonly memberSync: MemberSyncService;

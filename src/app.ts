@@ -270,10 +270,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     },
     commands: commandsByFeature,
     parts: {
-      database,
-      repositories,
       metrics,
-      secrets,
       gateway,
       api: client.api,
       roblox,

@@ -10,6 +10,7 @@ import {
 import { startDiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
 import { defaultRoles, startRobloxEmulator } from "../emulators/roblox/index.ts";
 import type { RankbridgeOptions } from "../../src/app.ts";
+import { SecretBox } from "../../src/security/secrets.ts";
 import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
 
 export const ENCRYPTION_KEY_HEX = "11".repeat(32);
@@ -20,7 +21,7 @@ export const GROUP_OWNER_USER_ID = 1;
 
 /**
  * The ladder and settings commands as the bot runs them: the bot as the real process composes it
- * (src/app.ts) on an in-memory database, with REST to the Discord emulator and Roblox clients on the
+ * (src/app.ts) on a temporary database file (seeded and read through the harness's own connection), with REST to the Discord emulator and Roblox clients on the
  * Roblox emulator, all over real sockets. Interactions are made by the Discord emulator and handed
  * to the router directly (no gateway connection), so each test controls exactly when a command runs.
  */
@@ -49,9 +50,10 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
   });
   const { bot } = inProcess;
   inProcess.standIn(discord.botUserId);
-  const { repositories, secrets, api } = bot.parts;
-  // What the tests read beside the commands: the ladder (for autocomplete) and the secret box.
-  const deps = { repositories, secrets };
+  const { repositories, database } = inProcess.storage;
+  // What the tests read beside the commands: the ladder (for autocomplete) and a secret box with the
+  // bot's ENCRYPTION_KEY, which opens what the bot sealed.
+  const deps = { repositories, secrets: new SecretBox(inProcess.config.encryptionKey) };
   const commands = bot.commands.ladderAndSettings;
 
   /**
@@ -82,8 +84,9 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
     commands,
     /** Every slash command the bot registers. */
     allCommands: Object.values(bot.commands).flat(),
-    database: bot.parts.database,
-    api,
+    database,
+    /** The bot's REST client, for registering the command definitions as the process does. */
+    api: bot.parts.api,
     logLines: inProcess.logText,
     run,
     command,

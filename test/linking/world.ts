@@ -1,7 +1,7 @@
 /**
  * The bot as the real process composes it (src/app.ts), against both emulators over real sockets,
  * for the linking feature: a Roblox group whose ranks are named like a military RP group
- * ("E1 | Soldier"), a Discord guild with a role per rank, an in-memory database, and the
+ * ("E1 | Soldier"), a Discord guild with a role per rank, a temporary database file (seeded through the harness's own connection), and the
  * interaction router driving the commands.
  */
 import { expect } from "bun:test";
@@ -143,7 +143,8 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   inProcess.standIn(discord.botUserId);
   if (publicUrl) app = bot.httpApp;
 
-  const { repositories, linking, api } = bot.parts;
+  const { linking, api } = bot.parts;
+  const { repositories } = inProcess.storage;
   repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
   repositories.ranks.replace(guild.id, [
     { name: "E0 | Recruit", robloxRoleId: ROLE.recruit, robloxRank: 1, discordRoleId: rankRole.recruit },

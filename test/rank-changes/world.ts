@@ -1,7 +1,7 @@
 /**
  * The bot as the real process composes it (src/app.ts), against both emulators over real sockets,
  * for the rank-change feature: a Roblox group with a small military ladder, a Discord guild with a
- * role per rank, an in-memory database, the three services, and the interaction router driving the
+ * role per rank, a temporary database file (seeded through the harness's own connection), the three services, and the interaction router driving the
  * commands.
  *
  * Each test builds its own world (guild, database, services) on emulators shared by the file, so
@@ -147,7 +147,8 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   });
   // No gateway: the tests start the worker themselves, and it must consider this guild its own.
   inProcess.standIn(discord.botUserId);
-  const { repositories, rankChanges, memberSync, metrics, pendingWrites: worker } = inProcess.bot.parts;
+  const { rankChanges, memberSync, metrics, pendingWrites: worker } = inProcess.bot.parts;
+  const { repositories } = inProcess.storage;
   const logs = inProcess.logs;
   repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
   repositories.ranks.replace(guild.id, [

@@ -131,8 +131,9 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
   return {
     bulkSync: bot.parts.bulkSync,
     scheduler: bot.parts.scheduler,
-    repositories: bot.parts.repositories,
-    database: bot.parts.database,
+    // The harness's own connection to the bot's database file.
+    repositories: inProcess.storage.repositories,
+    database: inProcess.storage.database,
     metrics: bot.parts.metrics,
     guilds: bot.parts.guilds,
     roblox: bot.parts.roblox,
