@@ -5,7 +5,10 @@ import {
   type APIApplicationCommandInteractionDataBasicOption,
   type APIApplicationCommandInteractionDataOption,
   type APIEmbed,
+  type APIGuild,
   type APIInteraction,
+  GatewayDispatchEvents,
+  type GatewayGuildMemberUpdateDispatchData,
 } from "discord-api-types/v10";
 import { startDiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
 import { defaultRoles, startRobloxEmulator } from "../emulators/roblox/index.ts";
@@ -57,11 +60,30 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
   const commands = bot.commands.ladderAndSettings;
 
   /**
-   * Runs one interaction to completion. The guild snapshot is re-read first, standing in for the
-   * gateway's role events that keep it current in the real process.
+   * What a connected shard would have told the bot about the guild since the last command: the
+   * guild with its owner and roles (GUILD_UPDATE) and the bot's own roles (GUILD_MEMBER_UPDATE),
+   * delivered through the app's gateway handlers as in the real process.
    */
+  function guildEvents(guildId: string): void {
+    const guild = discord.guild(guildId);
+    if (!guild) return;
+    inProcess.dispatch({
+      t: GatewayDispatchEvents.GuildUpdate,
+      d: { id: guild.id, name: guild.name, owner_id: guild.ownerId, roles: discord.roles(guildId) } as APIGuild,
+    });
+    const botRoles = discord.memberRoleIds(guildId, discord.botUserId);
+    const botUser = discord.user(discord.botUserId);
+    if (botRoles && botUser) {
+      inProcess.dispatch({
+        t: GatewayDispatchEvents.GuildMemberUpdate,
+        d: { guild_id: guildId, user: botUser, roles: botRoles } as GatewayGuildMemberUpdateDispatchData,
+      });
+    }
+  }
+
+  /** Runs one interaction to completion, after the gateway events that keep the bot's view of the guild current. */
   async function run(input: InjectInteractionInput): Promise<InjectedInteraction> {
-    bot.parts.guilds.forget(input.guildId);
+    guildEvents(input.guildId);
     const injected = discord.injectInteraction(input);
     await inProcess.handle(injected.payload as APIInteraction);
     return injected;
