@@ -14,7 +14,6 @@ import type { DiscordRestOptions } from "./discord/rest.ts";
 import type { HttpServer } from "./http/server.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import type { RobloxClient, RobloxClientOptions } from "./roblox/client.ts";
-import type { LinkingService } from "./services/linking.ts";
 import type { MemberSyncService } from "./services/member-sync.ts";
 import type { PendingWriteWorker, PendingWriteWorkerOptions } from "./services/pending-writes.ts";
 import type { RankChangeService } from "./services/rank-changes.ts";
@@ -102,7 +101,6 @@ export interface RankbridgeParts {
   readonly memberSnapshots: MemberSnapshots;
   // The services that tests drive directly where no command reaches the case (a one-member sync's
   // dry run, the pending-write worker's single pass, a run resumed at start-up).
-  readonly linking: LinkingService;
   readonly rankChanges: RankChangeService;
   readonly memberSync: MemberSyncService;
   readonly pendingWrites: PendingWriteWorker;
