@@ -16,7 +16,6 @@ import type { Metrics } from "./observability/metrics.ts";
 import type { RobloxClient, RobloxClientOptions } from "./roblox/client.ts";
 import type { MemberSyncService } from "./services/member-sync.ts";
 import type { PendingWriteWorker, PendingWriteWorkerOptions } from "./services/pending-writes.ts";
-import type { RankChangeService } from "./services/rank-changes.ts";
 import type { SyncAlertsOptions } from "./sync/alerts.ts";
 import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
@@ -90,18 +89,22 @@ export interface Rankbridge {
 }
 
 export interface RankbridgeParts {
+  /** Gauges a test reads between steps, and a second worker built in a test shares (GET /metrics serves the same registry). */
   readonly metrics: Metrics;
-  /** The gateway connection; a harness without one emits what the connection would deliver on its manager. */
+  /** The gateway manager: a harness without a connection delivers on it what a shard would. */
   readonly gateway: Gateway;
-  /** The REST API through the one rate-limit authority for the bot token. */
+  /** The bot's REST client: registering the command definitions, and the sync benchmark's member-by-member baseline. */
   readonly api: API;
-  /** The process-wide Roblox client (ROBLOX_API_KEY or ROBLOX_COOKIE). */
+  /** The process-wide Roblox client (ROBLOX_API_KEY or ROBLOX_COOKIE), for that baseline: the same limits as the bot's. */
   readonly roblox: RobloxClient;
+  /** The bot's view of guilds and members, watched where only it shows that a gateway event arrived. */
   readonly guilds: DiscordGuilds;
   readonly memberSnapshots: MemberSnapshots;
-  // The services that tests drive directly where no command reaches the case (a one-member sync's
-  // dry run, the pending-write worker's single pass, a run resumed at start-up).
-  readonly rankChanges: RankChangeService;
+  /**
+   * Services tests call directly where a command's reply would hide what they assert: a one-member
+   * sync's result, the retry worker's start, stop and single pass, a run started, resumed, held or
+   * decided, and the schedule.
+   */
   readonly memberSync: MemberSyncService;
   readonly pendingWrites: PendingWriteWorker;
   readonly bulkSync: BulkSync;

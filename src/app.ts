@@ -276,7 +276,6 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       roblox,
       guilds,
       memberSnapshots,
-      rankChanges,
       memberSync,
       pendingWrites,
       bulkSync,

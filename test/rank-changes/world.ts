@@ -19,7 +19,6 @@ import type { Repositories } from "../../src/db/index.ts";
 import type { Metrics } from "../../src/observability/metrics.ts";
 import type { MemberSyncService } from "../../src/services/member-sync.ts";
 import type { PendingWriteWorker, PendingWriteWorkerOptions } from "../../src/services/pending-writes.ts";
-import type { RankChangeService } from "../../src/services/rank-changes.ts";
 import type { DiscordEmulator, InjectedInteraction } from "../emulators/discord/index.ts";
 import type { NewRole, RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createInProcessBot, emulatorEnv, type LogLine } from "../support/in-process-bot.ts";
@@ -91,7 +90,6 @@ export interface World {
   /** Gives Manage Roles: what makes someone a rank admin. */
   staffRoleId: string;
   repositories: Repositories;
-  rankChanges: RankChangeService;
   memberSync: MemberSyncService;
   worker: PendingWriteWorker;
   metrics: Metrics;
@@ -147,7 +145,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   });
   // No gateway: the tests start the worker themselves, and it must consider this guild its own.
   inProcess.standIn(discord.botUserId);
-  const { rankChanges, memberSync, metrics, pendingWrites: worker } = inProcess.bot.parts;
+  const { memberSync, metrics, pendingWrites: worker } = inProcess.bot.parts;
   const { repositories } = inProcess.storage;
   const logs = inProcess.logs;
   repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
@@ -189,7 +187,6 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     otherRoleId,
     staffRoleId,
     repositories,
-    rankChanges,
     memberSync,
     worker,
     metrics,
