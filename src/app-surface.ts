@@ -20,6 +20,7 @@ import type { SyncAlertsOptions } from "./sync/alerts.ts";
 import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
+import type { GroupMembershipsPort } from "./sync/group-memberships.ts";
 
 /**
  * What tests and benchmarks vary; production passes only `onFatal`. A field left out keeps the
@@ -109,4 +110,6 @@ export interface RankbridgeParts {
   readonly pendingWrites: PendingWriteWorker;
   readonly bulkSync: BulkSync;
   readonly scheduler: SyncScheduler;
+  /** Roles linked users hold in any Roblox groups (the guild's own and others), for binds. */
+  readonly groupMemberships: GroupMembershipsPort;
 }

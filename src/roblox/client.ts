@@ -6,13 +6,15 @@ import { type AuditLogQuery, AuditLogApi } from "./audit-log.ts";
 import type { AuditLogPage } from "./audit-log-schema.ts";
 import { RobloxBatchLoaders } from "./batching.ts";
 import { chunks, mapConcurrently } from "./concurrency.ts";
-import { GroupRoleCache, highestRole } from "./group-roles.ts";
+import { GroupRoleCache } from "./group-roles.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
 import { readLinkedRanks } from "./linked-ranks.ts";
 import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
 import { OpenCloudApi } from "./open-cloud.ts";
+import { planGroupHoldings, readGroupHoldings, type GroupHoldingsDeps, type GroupHoldingsOptions, type GroupHoldingsRead } from "./group-holdings.ts";
+import { planRankLookup, type GroupsLookupPlan, type RankLookupPlan } from "./planner.ts";
+import { highestRole, rolesHeld } from "./member-roles.ts";
 import { writeRank } from "./rank-write.ts";
-import { planRankLookup, type RankLookupPlan } from "./planner.ts";
 import { MEMBERSHIP_BATCH_SIZE, type RobloxReadApi } from "./read-api.ts";
 import { RobloxTransport, type RequestTally, type RetryOptions } from "./transport.ts";
 import type {
@@ -25,6 +27,7 @@ import type {
   RobloxUserId,
   RobloxUserProfile,
   RosterPage,
+  SetRankOptions,
   SetRankResult,
 } from "./types.ts";
 import { RobloxUrls } from "./urls.ts";
@@ -47,8 +50,9 @@ export interface RobloxClientOptions {
   retry?: RetryOptions;
   rateLimits?: RateLimitOptions;
   /**
-   * How Open Cloud rank writes are sent: `assign-role` (`:assignRole` the target, then
-   * `:unassignRole` the member's other non-base roles) or the deprecated single-role `patch`.
+   * How Open Cloud rank writes are sent: `assign-role` (`:assignRole` the new rank, `:unassignRole`
+   * the old; see `setRank`) or the deprecated single-role `patch`, which is then used only where the
+   * member holds no role it could take away.
    */
   openCloudRankWrite?: "assign-role" | "patch";
   /** How long a group's role list is reused for rank lookups (default 60 s). */
@@ -63,7 +67,9 @@ export interface RobloxClientOptions {
  * The Roblox client every feature reads groups, users and ranks and writes ranks through; one per
  * set of credentials (rate limits are counted per API key owner). Picks the API family from the
  * credentials it is given (Open Cloud with a key, legacy with a cookie or anonymously) and hides
- * the difference. Implements the application's Roblox ports (src/services/roblox-port.ts).
+ * the difference. Implements the application's Roblox ports (src/services/roblox-port.ts); the rank
+ * write, the role cache and the linked-rank lookup are beside it (rank-write.ts, group-roles.ts,
+ * linked-ranks.ts).
  */
 export class RobloxClient implements RobloxRankWriter {
   readonly auth: RobloxAuthKind;
@@ -126,7 +132,7 @@ export class RobloxClient implements RobloxRankWriter {
     if (!member) return null;
     const roles = await this.roles.covering(groupId, member.roleIds, tally);
     const highest = highestRole(member, roles);
-    return { ...member, roleId: highest.id, rank: highest.rank, roleName: highest.name };
+    return { ...member, roleId: highest.id, rank: highest.rank, roleName: highest.name, roles: rolesHeld(member, roles) };
   }
 
   /**
@@ -186,15 +192,24 @@ export class RobloxClient implements RobloxRankWriter {
   }
 
   /**
-   * Puts the member in exactly `roleId` (rank-write.ts). Sends nothing and returns `{changed:false}`
-   * when the member already holds it (and, on Open Cloud, no other non-base role).
+   * Moves the member's rank to `roleId` and leaves their other roles alone.
+   *
+   * On Open Cloud a member may hold several roles and their rank is the highest one. Roblox
+   * documents the PATCH of a membership as deprecated ("Use AssignGroupRole and UnassignGroupRole
+   * instead") and does not say what it does to a member with several roles, so a rank change is
+   * `:assignRole` the new rank, then `:unassignRole` the old rank role and any ladder role ranked
+   * above the new rank (it would otherwise still be their rank). Roles off the ladder and ladder
+   * roles below the new rank stay. Assigning first means the member never drops to the base role
+   * in between. Nothing is sent (`changed:false`) when there is nothing to change.
+   *
+   * The legacy hosts show and set one role only: there it is their PATCH, as before (rank-write.ts).
    */
-  setRank(groupId: number, userId: RobloxUserId, roleId: number, tally?: RequestTally): Promise<SetRankResult> {
+  setRank(groupId: number, userId: RobloxUserId, roleId: number, options: SetRankOptions = {}): Promise<SetRankResult> {
     if (this.auth === "none") {
       return Promise.reject(new RobloxNoCredentialsError("no ROBLOX_API_KEY or ROBLOX_COOKIE configured: cannot write ranks"));
     }
-    const writer = { reads: this.reads, roles: this.roles, legacy: this.legacy, openCloud: this.openCloud, mode: this.rankWrite };
-    return writeRank(writer, groupId, userId, roleId, tally);
+    const apis = { reads: this.reads, roles: this.roles, legacy: this.legacy, openCloud: this.openCloud, mode: this.rankWrite };
+    return writeRank(apis, groupId, userId, roleId, options);
   }
 
   /**
@@ -233,6 +248,37 @@ export class RobloxClient implements RobloxRankWriter {
       rolesCovering: this.roles.covering.bind(this.roles),
     };
     return readLinkedRanks(source, groupId, linkedUserIds, options);
+  }
+
+  /**
+   * Every role the linked users hold in each of `groupIds` (the guild's own group and the other
+   * groups its binds name), read the cheapest way (group-holdings.ts), under the same rate limits
+   * as every other read of this client.
+   */
+  readGroupRoleHoldings(groupIds: readonly number[], linkedUserIds: readonly RobloxUserId[], options?: GroupHoldingsOptions): Promise<GroupHoldingsRead> {
+    return readGroupHoldings(this.holdingsDeps, groupIds, linkedUserIds, options);
+  }
+
+  /** The plan `readGroupRoleHoldings` would follow (one group request per group), for a dry run to show. */
+  planGroupRoleHoldings(
+    groupIds: readonly number[],
+    linkedCount: number,
+    options: Omit<GroupHoldingsOptions, "plan"> = {},
+    tally: RequestTally = { requests: 0 },
+  ): Promise<GroupsLookupPlan> {
+    return planGroupHoldings(this.holdingsDeps, groupIds, linkedCount, options, tally);
+  }
+
+  private get holdingsDeps(): GroupHoldingsDeps {
+    return {
+      reads: this.reads,
+      getGroup: (groupId, tally) => this.getGroup(groupId, tally),
+      rolesFor: (groupId, tally) => this.roles.kept(groupId, tally),
+      rolesCovering: (groupId, roleIds, tally) => this.roles.covering(groupId, roleIds, tally),
+      pages: (fetchPage) => this.pages(fetchPage, null),
+      mapConcurrently: (items, map) => mapConcurrently(items, this.batchConcurrency, map),
+      membershipReadsPerMinute: () => this.membershipReadsPerMinute(),
+    };
   }
 
   /** The cookie's account (cookie auth only). */

@@ -3,9 +3,8 @@
  * and listed again when a member holds a role the kept list does not know (roles were added since).
  */
 import { RobloxRoleNotFoundError } from "./errors.ts";
-import { RobloxMalformedAnswerError } from "./schemas.ts";
 import type { RequestTally } from "./transport.ts";
-import type { GroupMember, GroupRole } from "./types.ts";
+import type { GroupRole } from "./types.ts";
 
 export class GroupRoleCache {
   readonly #byGroup = new Map<number, { roles: GroupRole[]; fetchedAt: number }>();
@@ -46,16 +45,4 @@ export class GroupRoleCache {
     if (cached && Date.now() - cached.fetchedAt < this.ttlMs) return { roles: cached.roles, fresh: false };
     return { roles: await this.list(groupId, tally), fresh: true };
   }
-}
-
-/** The member's highest-ranked role (Open Cloud: rank = the highest of the roles held). */
-export function highestRole(member: GroupMember, roles: GroupRole[]): GroupRole {
-  // A rank guessed from a partial role list could demote someone (their base role would look
-  // highest): every role they hold must be listed, or the answer is asked for again later.
-  const missing = [member.roleId, ...member.roleIds].find((id) => !roles.some((role) => role.id === id));
-  if (missing !== undefined) {
-    throw new RobloxMalformedAnswerError("list roles", "groupRoles", `lacks role ${missing}, which user ${member.userId} holds`);
-  }
-  const held = roles.filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId);
-  return held.reduce((best, role) => (role.rank > best.rank ? role : best));
 }

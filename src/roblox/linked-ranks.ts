@@ -5,7 +5,7 @@
  */
 import type { LinkedRanks } from "../services/roblox-port.ts";
 import { mapConcurrently } from "./concurrency.ts";
-import { highestRole } from "./group-roles.ts";
+import { highestRole, rolesHeld } from "./member-roles.ts";
 import type { RankLookupPlan } from "./planner.ts";
 import type { RequestTally } from "./transport.ts";
 import type { GroupMember, GroupRole, MemberRank, RobloxUserId, RosterPage } from "./types.ts";
@@ -50,13 +50,21 @@ export async function readLinkedRanks(
   }
 
   const ranks = new Map<RobloxUserId, MemberRank>();
-  if (members.length === 0) return { ranks, requests: tally.requests, plan };
+  const held = new Map<RobloxUserId, MemberRank[]>();
+  if (members.length === 0) return { ranks, held, requests: tally.requests, plan };
   const roles = await source.rolesCovering(groupId, members.flatMap((member) => member.roleIds), tally);
+  // A member of several bound roles shows up once per role: their roles are the union.
+  const roleIdsOf = new Map<RobloxUserId, Set<number>>();
   for (const member of members) {
-    const role = highestRole(member, roles);
-    const known = ranks.get(member.userId);
-    // A member of several bound roles shows up once per role: keep the highest.
-    if (!known || role.rank > known.rank) ranks.set(member.userId, { roleId: role.id, rank: role.rank });
+    const known = roleIdsOf.get(member.userId) ?? new Set<number>();
+    for (const id of [member.roleId, ...member.roleIds]) known.add(id);
+    roleIdsOf.set(member.userId, known);
   }
-  return { ranks, requests: tally.requests, plan };
+  for (const [userId, roleIds] of roleIdsOf) {
+    const member = { userId, roleId: [...roleIds][0]!, roleIds: [...roleIds] };
+    const role = highestRole(member, roles);
+    ranks.set(userId, { roleId: role.id, rank: role.rank });
+    held.set(userId, rolesHeld(member, roles));
+  }
+  return { ranks, held, requests: tally.requests, plan };
 }

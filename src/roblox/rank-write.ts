@@ -1,15 +1,17 @@
 /**
- * Putting a member in exactly one role: the checks Roblox would refuse anyway (Guest, Owner, not a
- * member), then the legacy single-role write or Open Cloud's assign-then-unassign (or the
- * deprecated `patch`), sending nothing when the member already holds exactly that role.
+ * Moving a member's rank to one role while leaving their other roles alone: the checks Roblox would
+ * refuse anyway (Guest, Owner, not a member), then on Open Cloud `:assignRole` the new rank and
+ * `:unassignRole` the old rank role and any ladder role above the new rank (member-roles.ts says
+ * which), or the deprecated PATCH where it can lose no role; on the legacy hosts their single-role
+ * PATCH. Nothing is sent when there is nothing to change.
  */
 import { RobloxCannotChangeOwnerRankError, RobloxNotInGroupError, RobloxRoleNotAssignableError, RobloxSameRoleError } from "./errors.ts";
-import { highestRole, type GroupRoleCache } from "./group-roles.ts";
+import type { GroupRoleCache } from "./group-roles.ts";
 import type { LegacyApi } from "./legacy.ts";
+import { highestRole, rankChangeFor } from "./member-roles.ts";
 import type { OpenCloudApi } from "./open-cloud.ts";
 import type { RobloxReadApi } from "./read-api.ts";
-import type { RequestTally } from "./transport.ts";
-import type { RobloxUserId, SetRankResult } from "./types.ts";
+import type { RobloxUserId, SetRankOptions, SetRankResult } from "./types.ts";
 
 /** The highest rank, held only by the group's owner; rank 0 is Guest (non-members). */
 const OWNER_RANK = 255;
@@ -25,7 +27,8 @@ export interface RankWriteApis {
   mode: "assign-role" | "patch";
 }
 
-export async function writeRank(apis: RankWriteApis, groupId: number, userId: RobloxUserId, roleId: number, tally?: RequestTally): Promise<SetRankResult> {
+export async function writeRank(apis: RankWriteApis, groupId: number, userId: RobloxUserId, roleId: number, options: SetRankOptions = {}): Promise<SetRankResult> {
+  const { tally } = options;
   const target = await apis.roles.find(groupId, roleId, tally);
   if (target.rank === GUEST_RANK || target.rank === OWNER_RANK) {
     throw new RobloxRoleNotAssignableError(`role ${roleId} (${target.name}) is Guest or Owner`);
@@ -33,41 +36,37 @@ export async function writeRank(apis: RankWriteApis, groupId: number, userId: Ro
   const member = await apis.reads.getMember(groupId, userId, tally);
   if (!member) throw new RobloxNotInGroupError(`user ${userId} is not in group ${groupId}`);
   const roles = await apis.roles.covering(groupId, member.roleIds, tally);
-  const previous = highestRole(member, roles);
-  if (previous.rank === OWNER_RANK) {
+  if (highestRole(member, roles).rank === OWNER_RANK) {
     throw new RobloxCannotChangeOwnerRankError(`user ${userId} owns group ${groupId}`);
   }
-  const unchanged = { changed: false, previousRoleId: previous.id, roleId };
-  const changed = { changed: true, previousRoleId: previous.id, roleId };
+  const change = rankChangeFor(member, roles, target, options.ladderRoleIds);
+  const result = (changed: boolean, unassignedRoleIds: number[] = []): SetRankResult => ({
+    changed,
+    previousRoleId: change.previous.id,
+    roleId,
+    unassignedRoleIds,
+  });
 
   const { openCloud, legacy } = apis;
   if (!openCloud) {
-    if (previous.id === roleId) return unchanged;
+    if (highestRole(member, roles).id === roleId) return result(false);
     try {
       await legacy.setRole(groupId, userId, roleId, tally);
     } catch (error) {
       // Someone else set it between our read and our write.
-      if (error instanceof RobloxSameRoleError) return unchanged;
+      if (error instanceof RobloxSameRoleError) return result(false);
       throw error;
     }
-    return changed;
+    return result(true);
   }
 
-  const baseIds = new Set(roles.filter((role) => role.isBase).map((role) => role.id));
-  const extraRoles = member.roleIds.filter((id) => !baseIds.has(id));
-  const wanted = target.isBase ? [] : [target.id];
-  if (extraRoles.length === wanted.length && extraRoles.every((id) => wanted.includes(id))) return unchanged;
-
-  if (apis.mode === "patch") {
+  if (!change.assign && change.unassign.length === 0) return result(false);
+  // The deprecated PATCH (opt-in) only where it can lose no role: the member keeps nothing but the base role.
+  if (apis.mode === "patch" && change.kept.length === 0) {
     await openCloud.patchRole(groupId, userId, roleId, tally);
-    return changed;
+    return result(true, change.unassign);
   }
-  // Assign first so the member never drops to the base role in between.
-  if (!target.isBase && !member.roleIds.includes(target.id)) {
-    await openCloud.assignRole(groupId, userId, target.id, tally);
-  }
-  for (const id of extraRoles) {
-    if (id !== target.id) await openCloud.unassignRole(groupId, userId, id, tally);
-  }
-  return changed;
+  if (change.assign) await openCloud.assignRole(groupId, userId, target.id, tally);
+  for (const id of change.unassign) await openCloud.unassignRole(groupId, userId, id, tally);
+  return result(true, change.unassign);
 }

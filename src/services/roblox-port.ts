@@ -8,6 +8,7 @@
  * shapes (users, roles, memberships) are the adapter's, re-exported as types only (the one place
  * the application names src/roblox; scripts/check-layers.ts enforces it).
  */
+import type { GroupHoldingsOptions, GroupHoldingsRead } from "../roblox/group-holdings.ts";
 import type { RankLookupPlan } from "../roblox/planner.ts";
 import type { RequestTally } from "../roblox/transport.ts";
 import type {
@@ -19,27 +20,34 @@ import type {
   RobloxUser,
   RobloxUserId,
   RobloxUserProfile,
+  SetRankOptions,
   SetRankResult,
 } from "../roblox/types.ts";
 
-export type { RankLookupPlan } from "../roblox/planner.ts";
+export type { GroupHoldingsOptions, GroupHoldingsRead } from "../roblox/group-holdings.ts";
+export type { GroupsLookupPlan, RankLookupPlan } from "../roblox/planner.ts";
 export type { RequestTally } from "../roblox/transport.ts";
 export type {
   GroupInfo,
   GroupMember,
   GroupRole,
+  GroupRoleHoldings,
   MemberRank,
   Membership,
   RobloxUser,
   RobloxUserId,
   RobloxUserProfile,
+  SetRankOptions,
   SetRankResult,
 } from "../roblox/types.ts";
 
 /** Linked members' ranks as one plan read them. */
 export interface LinkedRanks {
+  /** Linked users found in the group (for `bound-roles`: found in one of the bound roles). */
   ranks: Map<RobloxUserId, MemberRank>;
-  /** HTTP requests the read took. */
+  /** The same users: every role each holds with its rank, highest first (legacy hosts: the highest only). */
+  held: Map<RobloxUserId, MemberRank[]>;
+  /** HTTP requests the read took, retries and the planning reads included. */
   requests: number;
   plan: RankLookupPlan;
 }
@@ -58,6 +66,11 @@ export interface RobloxReader {
   /** The cheapest way to learn linked members' ranks. */
   planLinkedRankLookup(groupId: number, linkedCount: number, boundRoleIds?: number[], tally?: RequestTally): Promise<RankLookupPlan>;
   readLinkedRanks(groupId: number, linkedUserIds: RobloxUserId[], options?: { boundRoleIds?: number[]; plan?: RankLookupPlan }): Promise<LinkedRanks>;
+  /**
+   * Every role the linked users hold in each of `groupIds` (the guild's own group and the other
+   * groups its binds name), read the cheapest way.
+   */
+  readGroupRoleHoldings(groupIds: readonly number[], linkedUserIds: readonly RobloxUserId[], options?: GroupHoldingsOptions): Promise<GroupHoldingsRead>;
   /** How long a lookup asked now would wait for its rate limit, in ms. */
   lookupWaitMs(lookup: "username" | "membership" | "profile"): number;
   /** The longest any request already waiting for a rate limit still has to wait, in ms. */
@@ -66,8 +79,8 @@ export interface RobloxReader {
 
 /** A credential that may change ranks: reads, and the one write. */
 export interface RobloxRankWriter extends RobloxReader {
-  /** Puts the member in exactly `roleId`; `{changed:false}` when nothing needed sending. */
-  setRank(groupId: number, userId: RobloxUserId, roleId: number, tally?: RequestTally): Promise<SetRankResult>;
+  /** Moves the member's ladder rank to `roleId`, keeping their other roles; `{changed:false}` when nothing needed sending. */
+  setRank(groupId: number, userId: RobloxUserId, roleId: number, options?: SetRankOptions): Promise<SetRankResult>;
   /**
    * Asks Roblox, without changing anything, whether this credential may write ranks in the group
    * (the start-up check's probe); each reason it may not is passed to `problem`.
