@@ -9,7 +9,7 @@ import { chunks, mapConcurrently } from "./concurrency.ts";
 import { GroupRoleCache } from "./group-roles.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
 import { readLinkedRanks } from "./linked-ranks.ts";
-import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
+import { RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
 import { OpenCloudApi } from "./open-cloud.ts";
 import { planGroupHoldings, readGroupHoldings, type GroupHoldingsDeps, type GroupHoldingsOptions, type GroupHoldingsRead } from "./group-holdings.ts";
 import { planRankLookup, type GroupsLookupPlan, type RankLookupPlan } from "./planner.ts";
@@ -67,9 +67,12 @@ export interface RobloxClientOptions {
  * The Roblox client every feature reads groups, users and ranks and writes ranks through; one per
  * set of credentials (rate limits are counted per API key owner). Picks the API family from the
  * credentials it is given (Open Cloud with a key, legacy with a cookie or anonymously) and hides
- * the difference. Implements the application's Roblox ports (src/services/roblox-port.ts); the rank
- * write, the role cache and the linked-rank lookup are beside it (rank-write.ts, group-roles.ts,
- * linked-ranks.ts).
+ * the difference. Implements the application's Roblox ports (src/services/roblox-port.ts).
+ *
+ * Over 300 lines on purpose: it is the one surface callers see, and each method is a few lines
+ * handing the work to the file that does it (rank-write.ts, group-roles.ts, linked-ranks.ts,
+ * group-holdings.ts, batching.ts, limits.ts); split up, callers would hold several clients that
+ * must share one set of limiters and caches.
  */
 export class RobloxClient implements RobloxRankWriter {
   readonly auth: RobloxAuthKind;
@@ -192,17 +195,8 @@ export class RobloxClient implements RobloxRankWriter {
   }
 
   /**
-   * Moves the member's rank to `roleId` and leaves their other roles alone.
-   *
-   * On Open Cloud a member may hold several roles and their rank is the highest one. Roblox
-   * documents the PATCH of a membership as deprecated ("Use AssignGroupRole and UnassignGroupRole
-   * instead") and does not say what it does to a member with several roles, so a rank change is
-   * `:assignRole` the new rank, then `:unassignRole` the old rank role and any ladder role ranked
-   * above the new rank (it would otherwise still be their rank). Roles off the ladder and ladder
-   * roles below the new rank stay. Assigning first means the member never drops to the base role
-   * in between. Nothing is sent (`changed:false`) when there is nothing to change.
-   *
-   * The legacy hosts show and set one role only: there it is their PATCH, as before (rank-write.ts).
+   * Moves the member's rank to `roleId` and leaves their other roles alone (rank-write.ts says how,
+   * on Open Cloud and on the legacy hosts). Nothing is sent (`changed:false`) when nothing changes.
    */
   setRank(groupId: number, userId: RobloxUserId, roleId: number, options: SetRankOptions = {}): Promise<SetRankResult> {
     if (this.auth === "none") {
@@ -321,9 +315,7 @@ export class RobloxClient implements RobloxRankWriter {
 
   /** Per minute, the budget of each class whose host sends no rate-limit headers, as learned so far. */
   learnedRates(): Array<{ api: ApiClass; perMinute: number }> {
-    return API_CLASSES.map((api) => this.limits.for(api).state())
-      .filter((state) => state.learned)
-      .map((state) => ({ api: state.api, perMinute: (state.limit * 60_000) / state.windowMs }));
+    return this.limits.learnedRates();
   }
 
   /** How long a lookup asked now would wait for its rate limit, in ms (by the API class it goes to). */
@@ -336,7 +328,7 @@ export class RobloxClient implements RobloxRankWriter {
 
   /** The longest any request already waiting for a rate limit still has to wait, in ms. */
   queuedWaitMs(): number {
-    return Math.max(...API_CLASSES.map((api) => this.limits.for(api).queueWaitMs()));
+    return this.limits.queuedWaitMs();
   }
 
   /** Stops the limiters' timers; pending requests are dropped. */
@@ -344,10 +336,9 @@ export class RobloxClient implements RobloxRankWriter {
     await this.limits.stop();
   }
 
-  /** The rate membership reads may use, as the limiter currently knows it (headers win over the documented limit). */
+  /** The rate membership reads may use, as the limiter currently knows it. */
   private membershipReadsPerMinute(): number {
-    const { limit, windowMs } = this.limits.for(this.reads.family === "open-cloud" ? "groups.memberships" : "legacy").state();
-    return (limit * 60_000) / windowMs;
+    return this.limits.perMinute(this.reads.family === "open-cloud" ? "groups.memberships" : "legacy");
   }
 
   private async *pages(fetchPage: (token: string | null) => Promise<RosterPage>, first: string | null): AsyncGenerator<RosterPage> {

@@ -276,6 +276,24 @@ export class RobloxRateLimits {
     return this.limiters[api];
   }
 
+  /** Per minute, the budget of each class whose host sends no rate-limit headers, as learned so far. */
+  learnedRates(): Array<{ api: ApiClass; perMinute: number }> {
+    return API_CLASSES.map((api) => this.for(api).state())
+      .filter((state) => state.learned)
+      .map((state) => ({ api: state.api, perMinute: (state.limit * 60_000) / state.windowMs }));
+  }
+
+  /** The longest any request already waiting for a rate limit still has to wait, in ms. */
+  queuedWaitMs(): number {
+    return Math.max(...API_CLASSES.map((api) => this.for(api).queueWaitMs()));
+  }
+
+  /** The rate one class may use, per minute, as the limiter currently knows it (headers win over the documented limit). */
+  perMinute(api: ApiClass): number {
+    const { limit, windowMs } = this.for(api).state();
+    return (limit * 60_000) / windowMs;
+  }
+
   async stop(): Promise<void> {
     await Promise.all(Object.values(this.limiters).map((limiter) => limiter.stop()));
   }

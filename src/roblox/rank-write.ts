@@ -1,9 +1,14 @@
 /**
- * Moving a member's rank to one role while leaving their other roles alone: the checks Roblox would
- * refuse anyway (Guest, Owner, not a member), then on Open Cloud `:assignRole` the new rank and
- * `:unassignRole` the old rank role and any ladder role above the new rank (member-roles.ts says
- * which), or the deprecated PATCH where it can lose no role; on the legacy hosts their single-role
- * PATCH. Nothing is sent when there is nothing to change.
+ * Moving a member's rank to one role while leaving their other roles alone.
+ *
+ * On Open Cloud a member may hold several roles and their rank is the highest one. Roblox documents
+ * the PATCH of a membership as deprecated ("Use AssignGroupRole and UnassignGroupRole instead") and
+ * does not say what it does to a member with several roles, so a rank change is `:assignRole` the
+ * new rank, then `:unassignRole` the old rank role and any ladder role ranked above the new rank (it
+ * would otherwise still be their rank; member-roles.ts decides which). Roles off the ladder and
+ * ladder roles below the new rank stay. Assigning first means the member never drops to the base
+ * role in between. The legacy hosts show and set one role only: there it is their PATCH. Nothing is
+ * sent when there is nothing to change; Guest, Owner and non-members are refused before anything is.
  */
 import { RobloxCannotChangeOwnerRankError, RobloxNotInGroupError, RobloxRoleNotAssignableError, RobloxSameRoleError } from "./errors.ts";
 import type { GroupRoleCache } from "./group-roles.ts";
