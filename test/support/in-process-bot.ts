@@ -75,7 +75,7 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
     },
   });
   const temporary = env.DATABASE_PATH ? undefined : temporaryDatabasePath();
-  const config = loadConfig({ DATABASE_PATH: temporary?.path, HTTP_HOST: "127.0.0.1", HTTP_PORT: "0", ...env });
+  const config = loadConfig({ HTTP_HOST: "127.0.0.1", HTTP_PORT: "0", ...env, DATABASE_PATH: env.DATABASE_PATH ?? temporary?.path });
   const bot = createRankbridge(config, logger, options);
   // Opened after the bot, which created and migrated the file.
   const storage = openBotDatabase(config.databasePath);
