@@ -129,11 +129,15 @@ function explainedLadder<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof InvalidLadderError) {
-      throw new CommandRefusedError(`The rank ladder is inconsistent: ${error.message} Run /ranks import to rebuild it.`);
-    }
-    throw error;
+    return ladderRefusal(error);
   }
+}
+
+function ladderRefusal(error: unknown): never {
+  if (error instanceof InvalidLadderError) {
+    throw new CommandRefusedError(`The rank ladder is inconsistent: ${error.message} Run /ranks import to rebuild it.`);
+  }
+  throw error;
 }
 
 async function bindRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
@@ -148,7 +152,7 @@ async function bindRank(deps: RanksDependencies, { interaction, respond }: Comma
   const resolvedRole = interaction.data.resolved?.roles?.[roleId];
   if (resolvedRole) deps.guilds.rememberRole(guildId, resolvedRole);
 
-  const outcome = await explainedLadder(() => deps.rankBinds.bind({ guildId, actor, authority: { ownerId, adminRoleIds }, rank, roleId }));
+  const outcome = await deps.rankBinds.bind({ guildId, actor, authority: { ownerId, adminRoleIds }, rank, roleId }).catch(ladderRefusal);
   switch (outcome.kind) {
     case "rank-gone":
       throw new CommandRefusedError(RANK_GONE);
