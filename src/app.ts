@@ -34,7 +34,8 @@ import { connectDiscord, startUp } from "./lifecycle/startup.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { RobloxClient } from "./roblox/client.ts";
-import { scopedToGuild } from "./roblox/fair-share.ts";
+import { RobloxUrls } from "./roblox/urls.ts";
+import { scopedToGuild } from "./services/guild-scope.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
@@ -42,6 +43,10 @@ import { DiscordSyncMessages } from "./discord/sync-messages.ts";
 import { discordRunWording } from "./discord/views/run-wording.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
+import { GuildSettingsService } from "./services/guild-settings.ts";
+import { Points } from "./services/points.ts";
+import { RankBinds } from "./services/rank-binds.ts";
+import { RankEdits } from "./services/rank-edits.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -122,7 +127,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     guilds,
     audit,
     logger,
-    oauth: config.robloxOAuth && { ...config.robloxOAuth, urlTemplate: config.robloxApiUrl },
+    oauth: config.robloxOAuth && { ...config.robloxOAuth, apisBase: new RobloxUrls(config.robloxApiUrl).base("apis") },
     now,
     random,
   });
@@ -182,11 +187,15 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     discord: discordLadderImport(client.api, guilds),
     audit,
   });
+  const rankBinds = new RankBinds({ ranks: repositories.ranks, discord: guilds, audit });
+  const rankEdits = new RankEdits({ ranks: repositories.ranks, audit });
+  const points = new Points({ members: repositories.members, ranks: repositories.ranks, audit });
+  const settings = new GuildSettingsService({ guilds: repositories.guilds, secrets, audit });
   // Each command's own dependency type says what it may use; it is given no more.
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
     linking: linkingCommands(linking),
-    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, audit, ladderImport }),
+    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, ladderImport, rankBinds, rankEdits, points, settings }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync }),
   };
@@ -267,17 +276,12 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     },
     commands: commandsByFeature,
     parts: {
-      database,
-      repositories,
       metrics,
-      secrets,
       gateway,
       api: client.api,
       roblox,
       guilds,
       memberSnapshots,
-      linking,
-      rankChanges,
       memberSync,
       pendingWrites,
       bulkSync,

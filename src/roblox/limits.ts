@@ -1,6 +1,8 @@
 import Bottleneck from "bottleneck";
-import { currentGuild, FairQueue } from "./fair-share.ts";
+import { currentGuild } from "../services/guild-scope.ts";
+import { FairQueue } from "./fair-share.ts";
 import { LearnedRate, type HeaderlessAnswer } from "./learned-rate.ts";
+import type { RateLimitHeaders } from "./rate-limit-headers.ts";
 
 /** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */
 export const API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "groups.auditLog", "legacy"] as const;
@@ -20,51 +22,6 @@ export const DOCUMENTED_PER_MINUTE: Record<ApiClass, number> = {
   "groups.auditLog": 100,
   legacy: 120,
 };
-
-export interface RateLimitHeaders {
-  /** Requests allowed per window (first value of `x-ratelimit-limit`). */
-  limit?: number;
-  /** Window length from the `w=` parameter of `x-ratelimit-limit`, in ms. */
-  windowMs?: number;
-  remaining?: number;
-  /** `x-ratelimit-reset`: time until the window resets, in ms. */
-  resetMs?: number;
-  /** Whether the reset was given in whole seconds, i.e. is rounded. */
-  resetIsRounded?: boolean;
-}
-
-function finiteNumber(value: string | null | undefined): number | undefined {
-  if (value === null || value === undefined || value.trim() === "") return undefined;
-  const number = Number(value);
-  return Number.isFinite(number) && number >= 0 ? number : undefined;
-}
-
-/** Parses `x-ratelimit-limit: 1000, 1000;w=60`, `x-ratelimit-remaining: 998`, `x-ratelimit-reset: 20`. */
-export function parseRateLimitHeaders(headers: Headers): RateLimitHeaders {
-  const limitHeader = headers.get("x-ratelimit-limit");
-  const first = limitHeader?.split(",")[0];
-  const limit = finiteNumber(first?.split(";")[0]);
-  const window = limitHeader?.match(/;\s*w=([\d.]+)/)?.[1];
-  const windowSeconds = finiteNumber(window);
-  const resetHeader = headers.get("x-ratelimit-reset");
-  const resetSeconds = finiteNumber(resetHeader);
-  return {
-    limit: limit && limit > 0 ? limit : undefined,
-    windowMs: windowSeconds ? windowSeconds * 1000 : undefined,
-    remaining: finiteNumber(headers.get("x-ratelimit-remaining")),
-    resetMs: resetSeconds === undefined ? undefined : resetSeconds * 1000,
-    resetIsRounded: resetHeader ? !resetHeader.includes(".") : undefined,
-  };
-}
-
-/** `retry-after` as seconds or an HTTP date, in ms from `now`. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const seconds = finiteNumber(value);
-  if (seconds !== undefined) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
 
 export interface ApiRateLimiterOptions {
   perMinute: number;
@@ -317,6 +274,24 @@ export class RobloxRateLimits {
 
   for(api: ApiClass): ApiRateLimiter {
     return this.limiters[api];
+  }
+
+  /** Per minute, the budget of each class whose host sends no rate-limit headers, as learned so far. */
+  learnedRates(): Array<{ api: ApiClass; perMinute: number }> {
+    return API_CLASSES.map((api) => this.for(api).state())
+      .filter((state) => state.learned)
+      .map((state) => ({ api: state.api, perMinute: (state.limit * 60_000) / state.windowMs }));
+  }
+
+  /** The longest any request already waiting for a rate limit still has to wait, in ms. */
+  queuedWaitMs(): number {
+    return Math.max(...API_CLASSES.map((api) => this.for(api).queueWaitMs()));
+  }
+
+  /** The rate one class may use, per minute, as the limiter currently knows it (headers win over the documented limit). */
+  perMinute(api: ApiClass): number {
+    const { limit, windowMs } = this.for(api).state();
+    return (limit * 60_000) / windowMs;
   }
 
   async stop(): Promise<void> {

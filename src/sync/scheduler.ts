@@ -3,7 +3,7 @@
  * its own `syncIntervalMs`), jittered so guilds sharing a period do not all hit the rate limits in
  * the same minute. At most one run per guild at a time; guilds that are paused or not set up wait.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { BackgroundHooks, BackgroundSyncResult } from "./bulk-sync.ts";
 import { updateLogLine } from "./run-report.ts";
