@@ -3,6 +3,7 @@
  * process's surface, and the parts harnesses seed or observe. Kept apart so the composition root
  * is only composition.
  */
+import type { Cluster } from "./cluster/index.ts";
 import type { API } from "@discordjs/core";
 import type { APIInteraction } from "discord-api-types/v10";
 import type { Hono } from "hono";
@@ -111,4 +112,6 @@ export interface RankbridgeParts {
   readonly pendingWrites: PendingWriteWorker;
   readonly bulkSync: BulkSync;
   readonly scheduler: SyncScheduler;
+  /** What the processes share (REDIS_URL): leases for work that runs once, the Roblox budgets. */
+  readonly cluster: Cluster;
 }

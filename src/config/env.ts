@@ -28,6 +28,15 @@ const integerString = (what: string, min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be between ${min} and ${max} (${what})`);
 
+function redisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
 function httpUrl(value: string): boolean {
   try {
     const url = new URL(value);
@@ -96,6 +105,13 @@ const environmentSchema = z
     PUBLIC_URL: optionalString.refine((v) => v === undefined || httpUrl(v), "must be an http(s) URL"),
     DATABASE_PATH: optionalString.default("./data/rankbridge.sqlite"),
     ENCRYPTION_KEY: optionalString,
+    REDIS_URL: optionalString.refine(
+      (v) => v === undefined || redisUrl(v),
+      "must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0",
+    ),
+    REDIS_PREFIX: optionalString
+      .default("rankbridge:")
+      .refine((v) => v !== undefined && /^[\x21-\x7e]{1,64}$/.test(v), "must be 1-64 printable characters without spaces, e.g. rankbridge:"),
     HTTP_HOST: optionalString.default("0.0.0.0"),
     HTTP_PORT: optionalString.default("8080").pipe(integerString("a TCP port", 0, 65_535)),
     SYNC_INTERVAL: optionalString.default("6h"),
@@ -173,6 +189,9 @@ const environmentSchema = z
         : undefined,
     databasePath: e.DATABASE_PATH!,
     encryptionKey: e.ENCRYPTION_KEY === undefined ? undefined : parseEncryptionKey(e.ENCRYPTION_KEY),
+    /** What the processes of one bot share (design §8); unset: this process keeps it all in memory. */
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX!,
     httpHost: e.HTTP_HOST!,
     httpPort: e.HTTP_PORT,
     syncIntervalMs: parseDuration(e.SYNC_INTERVAL!),
@@ -188,7 +207,20 @@ export type Config = z.output<typeof environmentSchema>;
 export const SECRET_VARIABLES = ["DISCORD_TOKEN", "ROBLOX_API_KEY", "ROBLOX_COOKIE", "ROBLOX_OAUTH_CLIENT_SECRET", "ENCRYPTION_KEY"] as const;
 
 export function secretValues(env: Record<string, string | undefined>): string[] {
-  return SECRET_VARIABLES.map((name) => env[name]?.trim()).filter((value): value is string => !!value);
+  const values = SECRET_VARIABLES.map((name) => env[name]?.trim());
+  // REDIS_URL is logged (without its password); the password alone is the secret.
+  values.push(redisPassword(env.REDIS_URL));
+  return values.filter((value): value is string => !!value);
+}
+
+function redisPassword(url: string | undefined): string | undefined {
+  if (!url?.trim()) return undefined;
+  try {
+    const password = new URL(url.trim()).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ConfigProblem {

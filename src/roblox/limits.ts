@@ -78,6 +78,16 @@ export interface ApiRateLimiterOptions {
    * budget from clean answers and 429s (learned-rate.ts).
    */
   learn?: boolean;
+  /** The budget shared with the other processes of the bot (REDIS_URL); none: this process alone. */
+  shared?: SharedBudget;
+}
+
+/**
+ * A budget other processes spend too (src/cluster/roblox-budget.ts): `take` resolves when one
+ * request of the class may go within the limit of every process together.
+ */
+export interface SharedBudget {
+  take(api: ApiClass, limit: number, windowMs: number): Promise<void>;
 }
 
 /**
@@ -111,6 +121,9 @@ export class ApiRateLimiter {
   /** Learns the budget of a host without headers; undefined where headers tell it. */
   private readonly learned: LearnedRate | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly shared: SharedBudget | undefined;
+  /** Rejects at stop(): a job waiting for the shared budget is dropped like one waiting here. */
+  private readonly stopped = Promise.withResolvers<never>();
 
   constructor(
     readonly api: ApiClass,
@@ -123,6 +136,7 @@ export class ApiRateLimiter {
     this.learned = options.learn ? new LearnedRate({ initial: (options.perMinute * this.windowMs) / 60_000 }) : undefined;
     this.limit = this.learned?.limit ?? (options.perMinute * this.windowMs) / 60_000;
     this.available = 1;
+    this.shared = options.shared;
     this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent ?? 8, reservoir: this.available });
   }
 
@@ -139,6 +153,8 @@ export class ApiRateLimiter {
   private run<T>(attempt: () => Promise<T>, started?: () => void): Promise<T> {
     return this.bottleneck.schedule(async () => {
       started?.();
+      // The cluster's budget first: the local window below counts only what this process knows.
+      if (this.shared) await Promise.race([this.shared.take(this.api, this.limit, this.windowMs), this.stopped.promise]);
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
       if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
@@ -237,7 +253,10 @@ export class ApiRateLimiter {
     clearTimeout(this.refillTimer);
     this.refillTimer = undefined;
     // Requests still in the guilds' queues are dropped with those in the bottleneck, with its error.
-    this.fair?.drop(new Bottleneck.BottleneckError("This job has been dropped by Bottleneck"));
+    const dropped = new Bottleneck.BottleneckError("This job has been dropped by Bottleneck");
+    this.fair?.drop(dropped);
+    this.stopped.promise.catch(() => undefined);
+    this.stopped.reject(dropped);
     this.stopping ??= this.bottleneck.stop({ dropWaitingJobs: true });
     await this.stopping;
   }
@@ -292,6 +311,8 @@ export interface RateLimitOptions {
   windowMs?: Partial<Record<ApiClass, number>>;
   maxConcurrent?: number;
   fairShare?: boolean;
+  /** The budget shared across processes (REDIS_URL), per credential. */
+  shared?: SharedBudget;
 }
 
 /** Classes whose hosts send no rate-limit headers, so their budget is learned (the legacy web APIs). */
@@ -310,6 +331,7 @@ export class RobloxRateLimits {
         maxConcurrent: options.maxConcurrent,
         fairShare: options.fairShare,
         learn: LEARNED_CLASSES.has(api),
+        shared: options.shared,
       }),
     ]);
     this.limiters = Object.fromEntries(entries) as Record<ApiClass, ApiRateLimiter>;
