@@ -52,8 +52,8 @@ export function createCluster(config: { redisUrl: string | undefined; redisPrefi
     },
     robloxBudget(credentials) {
       const id = credentialId(credentials);
-      let budget = budgets.get(id);
-      if (!budget) budgets.set(id, (budget = new RedisRobloxBudget(redis, id)));
+      const budget = budgets.get(id) ?? new RedisRobloxBudget(redis, id);
+      budgets.set(id, budget);
       return budget;
     },
     leases: new RedisLeases(redis),
