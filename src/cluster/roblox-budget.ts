@@ -1,17 +1,23 @@
 /**
  * One Roblox budget per credential for every process of the bot (design §8): Roblox counts requests
  * per API key owner (or per cookie's account), not per process. Each request first takes a point
- * from a fixed window in Redis (rate-limiter-flexible's RateLimiterRedis, one atomic Lua script per
- * request); when the window is spent it waits for the next (RateLimiterQueue). The process's own
- * limiter (src/roblox/limits.ts: bottleneck, fair share between guilds, the server's headers) still
- * orders and paces the requests locally; this only keeps the processes together under one limit.
- * Why this and not bottleneck's own Redis clustering: docs/cluster.md.
+ * from a counter in Redis (rate-limiter-flexible's RateLimiterRedis: one atomic Lua script per
+ * request) for the server's current window; when that window is spent it waits for the next. The
+ * process's own limiter (src/roblox/limits.ts: bottleneck, fair share between guilds, the server's
+ * headers) still orders and paces requests locally; this only keeps the processes under one limit.
+ * Why this and not bottleneck's Redis clustering: docs/cluster.md.
  *
- * Redis down: each process falls back to a window of its own (the insurance limiter), so requests
+ * The counter is keyed by the server's window, not one that starts at our first request
+ * (RateLimiterQueue's): Roblox's windows are fixed, and a counter that resets in the middle of the
+ * server's window would let a second budget through in it. The window's phase comes from the
+ * server's `x-ratelimit-reset`; a host without headers is counted in windows aligned to the clock.
+ *
+ * Redis down: each process falls back to a counter of its own (the insurance limiter), so requests
  * still go out at once, paced by the server's headers, instead of waiting for Redis.
  */
 import { createHash } from "node:crypto";
-import { RateLimiterMemory, RateLimiterQueue, RateLimiterRedis } from "rate-limiter-flexible";
+import { setTimeout as sleep } from "node:timers/promises";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { ApiClass, SharedBudget } from "../roblox/limits.ts";
 import type { SharedRedis } from "./redis.ts";
 
@@ -21,44 +27,60 @@ export function credentialId(credentials: { apiKey?: string; cookie?: string }):
   return createHash("sha256").update(secret).digest("hex").slice(0, 20);
 }
 
-interface Window {
-  limit: number;
-  windowSeconds: number;
-  queue: RateLimiterQueue;
+/** The end of the window that holds `now`: windows of `windowMs` ending at `phaseMs` modulo `windowMs`. */
+export function windowEndAfter(now: number, windowMs: number, phaseMs: number): number {
+  const offset = (((phaseMs - now) % windowMs) + windowMs) % windowMs;
+  return now + (offset === 0 ? windowMs : offset);
 }
 
+/** Waiting for the next window starts a little after its end: clocks and the server's rounding differ by a few ms. */
+const AFTER_WINDOW_MS = 5;
+
 export class RedisRobloxBudget implements SharedBudget {
-  readonly #windows = new Map<ApiClass, Window>();
+  readonly #limiters = new Map<string, RateLimiterRedis>();
 
   constructor(
     private readonly redis: SharedRedis,
     private readonly credential: string,
   ) {}
 
-  async take(api: ApiClass, limit: number, windowMs: number): Promise<void> {
-    await this.#window(api, limit, windowMs).queue.removeTokens(1);
+  async take(api: ApiClass, limit: number, windowMs: number, serverWindowEndsAt?: number): Promise<void> {
+    const limiter = this.#limiter(api, limit, windowMs);
+    for (;;) {
+      const now = Date.now();
+      const endsAt = windowEndAfter(now, windowMs, serverWindowEndsAt ?? 0);
+      // Named by its end, rounded to whole windows: processes a few ms apart name the same window.
+      const window = Math.round(endsAt / windowMs);
+      try {
+        await limiter.consume(`${window}`);
+        return;
+      } catch (refusal) {
+        if (!(refusal instanceof RateLimiterRes)) throw refusal;
+        await sleep(endsAt - now + AFTER_WINDOW_MS);
+      }
+    }
   }
 
-  /** The window of a class, made again when the server's headers changed its limit or length. */
-  #window(api: ApiClass, limit: number, windowMs: number): Window {
+  /** One limiter per class and limit; the limit changes only when the server's headers change it. */
+  #limiter(api: ApiClass, limit: number, windowMs: number): RateLimiterRedis {
     const points = Math.max(1, Math.floor(limit));
-    // Redis expires keys in whole seconds here: a window rounded up never lets more through.
-    const windowSeconds = Math.max(1, Math.ceil(windowMs / 1000));
-    const current = this.#windows.get(api);
-    if (current && current.limit === points && current.windowSeconds === windowSeconds) return current;
-    // One key per credential and class, whatever limit each process believes: one budget, not several.
+    // Expiry in whole seconds, at least a window: a key outlives its window, never the reverse.
+    const duration = Math.max(1, Math.ceil(windowMs / 1000) + 1);
+    const id = `${api}:${points}:${duration}`;
+    const existing = this.#limiters.get(id);
+    if (existing) return existing;
+    // One counter per credential, class and window, whatever limit each process believes.
     const keyPrefix = this.redis.key(`roblox:${this.credential}:${api}`);
     const limiter = new RateLimiterRedis({
       storeClient: this.redis.client,
       keyPrefix,
       points,
-      duration: windowSeconds,
+      duration,
       // Not connected: use the insurance at once rather than wait for the offline queue.
       rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: windowSeconds }),
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration }),
     });
-    const window = { limit: points, windowSeconds, queue: new RateLimiterQueue(limiter) };
-    this.#windows.set(api, window);
-    return window;
+    this.#limiters.set(id, limiter);
+    return limiter;
   }
 }

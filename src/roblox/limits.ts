@@ -87,7 +87,8 @@ export interface ApiRateLimiterOptions {
  * request of the class may go within the limit of every process together.
  */
 export interface SharedBudget {
-  take(api: ApiClass, limit: number, windowMs: number): Promise<void>;
+  /** `serverWindowEndsAt`: when a window of the server ended or ends (its phase); unknown: clock-aligned windows. */
+  take(api: ApiClass, limit: number, windowMs: number, serverWindowEndsAt?: number): Promise<void>;
 }
 
 /**
@@ -122,6 +123,8 @@ export class ApiRateLimiter {
   private readonly learned: LearnedRate | undefined;
   private stopping: Promise<void> | undefined;
   private readonly shared: SharedBudget | undefined;
+  /** The end of a window the server reported (`x-ratelimit-reset`): the phase of its fixed windows. */
+  private serverWindowEnd: number | undefined;
   /** Rejects at stop(): a job waiting for the shared budget is dropped like one waiting here. */
   private readonly stopped = Promise.withResolvers<never>();
 
@@ -154,7 +157,7 @@ export class ApiRateLimiter {
     return this.bottleneck.schedule(async () => {
       started?.();
       // The cluster's budget first: the local window below counts only what this process knows.
-      if (this.shared) await Promise.race([this.shared.take(this.api, this.limit, this.windowMs), this.stopped.promise]);
+      if (this.shared) await Promise.race([this.shared.take(this.api, this.limit, this.windowMs, this.serverWindowEnd), this.stopped.promise]);
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
       if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
@@ -207,6 +210,7 @@ export class ApiRateLimiter {
       const predicted = this.previousWindowEnd + periods * this.windowMs;
       if (predicted < endsAt && predicted > endsAt - 1000) endsAt = predicted;
     }
+    this.serverWindowEnd = endsAt;
     this.armRefill(endsAt);
   }
 
