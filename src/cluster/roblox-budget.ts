@@ -33,22 +33,38 @@ export function windowEndAfter(now: number, windowMs: number, phaseMs: number): 
   return now + (offset === 0 ? windowMs : offset);
 }
 
-/** Waiting for the next window starts a little after its end: clocks and the server's rounding differ by a few ms. */
-const AFTER_WINDOW_MS = 5;
+/**
+ * No point is handed out this close to a window's end, nor this soon after it: a request granted
+ * just before the end may reach Roblox just after it and count in the next window, whose points
+ * Redis has handed out again. A twentieth of the window, at most 250 ms (0.4% of a 60 s window).
+ */
+export function guardMs(windowMs: number): number {
+  return Math.min(250, Math.floor(windowMs / 20));
+}
 
 export class RedisRobloxBudget implements SharedBudget {
   readonly #limiters = new Map<string, RateLimiterRedis>();
+  /** The last server window end this process shared, per class. */
+  readonly #sharedPhase = new Map<ApiClass, number>();
 
   constructor(
     private readonly redis: SharedRedis,
     private readonly credential: string,
   ) {}
 
-  async take(api: ApiClass, limit: number, windowMs: number, serverWindowEndsAt?: number): Promise<void> {
+  async take(api: ApiClass, limit: number, windowMs: number, serverWindowEnd: () => number | undefined): Promise<void> {
     const limiter = this.#limiter(api, limit, windowMs);
+    const guard = guardMs(windowMs);
     for (;;) {
+      // Asked again on every turn: a request that waited may have heard the server's phase meanwhile.
+      const phase = await this.#phase(api, serverWindowEnd());
       const now = Date.now();
-      const endsAt = windowEndAfter(now, windowMs, serverWindowEndsAt ?? 0);
+      const endsAt = windowEndAfter(now, windowMs, phase);
+      const startedAt = endsAt - windowMs;
+      if (endsAt - now < guard || now - startedAt < guard) {
+        await sleep(endsAt - now < guard ? endsAt - now + guard : startedAt + guard - now);
+        continue;
+      }
       // Named by its end, rounded to whole windows: processes a few ms apart name the same window.
       const window = Math.round(endsAt / windowMs);
       try {
@@ -56,9 +72,29 @@ export class RedisRobloxBudget implements SharedBudget {
         return;
       } catch (refusal) {
         if (!(refusal instanceof RateLimiterRes)) throw refusal;
-        await sleep(endsAt - now + AFTER_WINDOW_MS);
+        await sleep(endsAt - now + guard);
       }
     }
+  }
+
+  /**
+   * The phase of the server's windows: what this process heard from the server, shared through
+   * Redis for the processes that have not heard yet (their first requests then count in the same
+   * window as everyone's). Unknown anywhere: windows aligned to the clock.
+   */
+  async #phase(api: ApiClass, serverWindowEndsAt: number | undefined): Promise<number> {
+    const key = this.redis.key(`roblox:${this.credential}:${api}:phase`);
+    if (!this.redis.ready()) return serverWindowEndsAt ?? 0;
+    try {
+      if (serverWindowEndsAt === undefined) return Number(await this.redis.client.get(key)) || 0;
+      if (this.#sharedPhase.get(api) !== serverWindowEndsAt) {
+        this.#sharedPhase.set(api, serverWindowEndsAt);
+        await this.redis.client.set(key, String(serverWindowEndsAt), "PX", 24 * 3_600_000);
+      }
+    } catch {
+      // Redis away: this process's own knowledge is all there is.
+    }
+    return serverWindowEndsAt ?? 0;
   }
 
   /** One limiter per class and limit; the limit changes only when the server's headers change it. */

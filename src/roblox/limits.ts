@@ -87,8 +87,8 @@ export interface ApiRateLimiterOptions {
  * request of the class may go within the limit of every process together.
  */
 export interface SharedBudget {
-  /** `serverWindowEndsAt`: when a window of the server ended or ends (its phase); unknown: clock-aligned windows. */
-  take(api: ApiClass, limit: number, windowMs: number, serverWindowEndsAt?: number): Promise<void>;
+  /** `serverWindowEnd`: when a window of the server ended or ends (its phase), as known at each ask; unknown: clock-aligned windows. */
+  take(api: ApiClass, limit: number, windowMs: number, serverWindowEnd: () => number | undefined): Promise<void>;
 }
 
 /**
@@ -157,7 +157,7 @@ export class ApiRateLimiter {
     return this.bottleneck.schedule(async () => {
       started?.();
       // The cluster's budget first: the local window below counts only what this process knows.
-      if (this.shared) await Promise.race([this.shared.take(this.api, this.limit, this.windowMs, this.serverWindowEnd), this.stopped.promise]);
+      if (this.shared) await Promise.race([this.shared.take(this.api, this.limit, this.windowMs, () => this.serverWindowEnd), this.stopped.promise]);
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
       if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
