@@ -87,7 +87,10 @@ export class RedisGatewaySessions implements GatewaySessionStore {
   }
 
   async #read(shardId: number): Promise<SessionInfo | null> {
-    if (!this.redis.ready()) return null;
+    if (!(await this.redis.readyWithin(READ_TIMEOUT_MS))) {
+      this.logger.warn({ shard: shardId }, "redis unavailable; the shard identifies anew instead of resuming");
+      return null;
+    }
     try {
       const text = await withTimeout(this.redis.client.get(this.#key(shardId)), READ_TIMEOUT_MS);
       return text ? parseSession(text, shardId) : null;

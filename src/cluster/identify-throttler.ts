@@ -17,6 +17,8 @@ import type { SharedRedis } from "./redis.ts";
  * second process's IDENTIFY must not reach Discord sooner than 5 s after the first's.
  */
 export const IDENTIFY_WINDOW_MS = 5_250;
+/** How long a first IDENTIFY waits for the Redis connection being made at start before pacing alone. */
+const READY_WAIT_MS = 2_000;
 
 export class RedisIdentifyThrottler implements IIdentifyThrottler {
   readonly #localUntil = new Map<number, number>();
@@ -42,7 +44,7 @@ export class RedisIdentifyThrottler implements IIdentifyThrottler {
 
   /** 0 when the bucket was taken, else how long to wait before trying again. */
   async #tryTake(key: string, bucket: number): Promise<number> {
-    if (this.redis.ready()) {
+    if (await this.redis.readyWithin(READY_WAIT_MS)) {
       try {
         const taken = await this.redis.client.set(key, this.#owner, "PX", this.windowMs, "NX");
         if (taken === "OK") {

@@ -21,6 +21,11 @@ export interface SharedRedis {
   key(name: string): string;
   /** Connected and answering commands. */
   ready(): boolean;
+  /**
+   * Whether Redis is ready within `ms`: at start the connection is still being made when the
+   * shards first ask for their sessions, and an answer a moment later beats a needless IDENTIFY.
+   */
+  readyWithin(ms: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -70,6 +75,19 @@ export function openRedis(url: string, prefix: string, logger: Logger): SharedRe
     client,
     key: (name) => `${prefix}${name}`,
     ready: () => client.status === "ready",
+    readyWithin(ms) {
+      if (client.status === "ready") return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = (ready: boolean) => {
+          clearTimeout(timer);
+          client.off("ready", onReady);
+          resolve(ready);
+        };
+        const onReady = () => done(true);
+        const timer = setTimeout(() => done(client.status === "ready"), ms);
+        client.on("ready", onReady);
+      });
+    },
     close() {
       closing ??= client.quit().then(
         () => undefined,
