@@ -25,11 +25,11 @@ describe.skipIf(skipWithoutRedis)("processes sharing Redis", () => {
   let discord: DiscordEmulator;
   let redis: PrivateRedis;
   let bots: BotProcess[] = [];
+  const created: string[] = [];
 
   beforeAll(async () => {
     discord = await startDiscordEmulator({ recommendedShards: 2, maxConcurrency: 1, heartbeatIntervalMs: 1_000 });
     // Guilds on both shards, so each process has guilds to serve.
-    const created: string[] = [];
     for (let i = 0; i < 64 && (created.length < 4 || new Set(created.map(shardOf)).size < 2); i++) {
       created.push(discord.createGuild({ name: `Guild ${i}` }).id);
     }
@@ -116,6 +116,10 @@ describe.skipIf(skipWithoutRedis)("processes sharing Redis", () => {
     expect(down.body.redis).toEqual({ ok: false });
     expect(down.body.shards.every((s) => s.ready)).toBe(true);
     await bot.waitForLog((line) => String(line.msg).startsWith("redis connection lost"));
+    // Commands are still answered within Discord's 3 s while Redis is away.
+    const guildId = created.find((id) => shardOf(id) === 0)!;
+    const ping = discord.injectInteraction({ guildId, userId: discord.guild(guildId)!.ownerId, commandName: "ping" });
+    expect(JSON.stringify((await ping.waitForCallback(3_000)).body)).toContain("Pong from shard 0");
     await Bun.sleep(2_000);
     expect(alive(bot)).toBe(true);
 

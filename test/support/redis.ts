@@ -48,7 +48,7 @@ async function ensureRedis(): Promise<boolean> {
 
 /** Resolved once per test file: whether the Redis tests run here. */
 export const redisAvailable: boolean = await ensureRedis();
-export const redisMissingReason = `no Redis at ${REDIS_TEST_URL} and no redis-server to start (CI runs these)`;
+export const redisMissingReason = `no Redis at ${REDIS_TEST_URL}, and none could be started here (CI runs these)`;
 /** For `test.skipIf` / `describe.skipIf`: in CI never true (ensureRedis threw instead). */
 export const skipWithoutRedis = !redisAvailable;
 if (skipWithoutRedis) console.warn(`skipping Redis tests: ${redisMissingReason}`);
