@@ -25,6 +25,7 @@ import type { SyncAlertsOptions } from "./sync/alerts.ts";
 import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
+import type { GroupMembershipsPort } from "./sync/group-memberships.ts";
 
 /**
  * What tests and benchmarks vary; production passes only `onFatal`. A field left out keeps the
@@ -114,4 +115,6 @@ export interface RankbridgeParts {
   readonly scheduler: SyncScheduler;
   /** What the processes share (REDIS_URL): leases for work that runs once, the Roblox budgets. */
   readonly cluster: Cluster;
+  /** Roles linked users hold in any Roblox groups (the guild's own and others), for binds. */
+  readonly groupMemberships: GroupMembershipsPort;
 }

@@ -35,6 +35,7 @@ import { connectDiscord, startUp } from "./lifecycle/startup.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { RobloxClient } from "./roblox/client.ts";
+import { scopedToGuild } from "./roblox/fair-share.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
@@ -49,6 +50,7 @@ import { PendingWriteWorker } from "./services/pending-writes.ts";
 import { RankChangeService } from "./services/rank-changes.ts";
 import { SyncAlerts } from "./sync/alerts.ts";
 import { BulkSync } from "./sync/bulk-sync.ts";
+import { GroupMembershipReader } from "./sync/group-memberships.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
 import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { SyncScheduler } from "./sync/scheduler.ts";
@@ -145,6 +147,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   });
   const rankChanges = new RankChangeService({ repositories, guilds, contexts, audit, logger, robloxWrites: pendingWrites });
   const memberSync = new MemberSyncService({ repositories, guilds, contexts, audit, logger });
+  // Other groups' memberships for binds (issue 11), through each guild's own Roblox access.
+  const groupMemberships = new GroupMembershipReader(async (guildId) =>
+    scopedToGuild((await contexts.accessFor(guildId, repositories.guilds.get(guildId))).read, guildId),
+  );
   const bulkSync = new BulkSync({
     repositories,
     database: database.db,
@@ -285,6 +291,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       bulkSync,
       scheduler,
       cluster,
+      groupMemberships,
     },
   };
 }

@@ -46,6 +46,37 @@ function httpUrl(value: string): boolean {
   }
 }
 
+/**
+ * What is wrong with a DATABASE_URL, or undefined when it is a usable PostgreSQL URL. Never quotes
+ * the URL: it may carry a password.
+ */
+export function postgresUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be a URL such as postgres://rankbridge@db.example:5432/rankbridge";
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    return `must start with postgres:// or postgresql:// (it starts with ${url.protocol}//); unset it to keep SQLite at DATABASE_PATH`;
+  }
+  // A Unix socket is given as ?host=/run/postgresql with no host in the authority.
+  if (!url.hostname && !url.searchParams.get("host")) return "must name the server, e.g. postgres://rankbridge@db.example:5432/rankbridge";
+  if (url.pathname.replace(/^\//, "") === "") return "must name the database after the host, e.g. postgres://rankbridge@db.example:5432/rankbridge";
+  return undefined;
+}
+
+/** The password in a DATABASE_URL, as written and decoded, so the logger can remove it. */
+function urlPasswords(value: string | undefined): string[] {
+  if (!value) return [];
+  try {
+    const password = new URL(value.trim()).password;
+    return password ? [...new Set([password, decodeURIComponent(password)])] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** `0-3`, `0,2,4` or a mix (`0-1,4`) → sorted unique shard ids. */
 export function parseShardIds(value: string): number[] | undefined {
   const ids = new Set<number>();
@@ -104,6 +135,7 @@ const environmentSchema = z
     ROBLOX_OAUTH_CLIENT_SECRET: optionalString,
     PUBLIC_URL: optionalString.refine((v) => v === undefined || httpUrl(v), "must be an http(s) URL"),
     DATABASE_PATH: optionalString.default("./data/rankbridge.sqlite"),
+    DATABASE_URL: optionalString,
     ENCRYPTION_KEY: optionalString,
     REDIS_URL: optionalString.refine(
       (v) => v === undefined || redisUrl(v),
@@ -148,6 +180,9 @@ const environmentSchema = z
       problem("PUBLIC_URL", "is required with ROBLOX_OAUTH_CLIENT_ID: the OAuth callback is served under it");
     }
 
+    const databaseUrlProblem = env.DATABASE_URL === undefined ? undefined : postgresUrlProblem(env.DATABASE_URL);
+    if (databaseUrlProblem) problem("DATABASE_URL", databaseUrlProblem);
+
     if (env.ENCRYPTION_KEY !== undefined && !parseEncryptionKey(env.ENCRYPTION_KEY))
       problem("ENCRYPTION_KEY", "must be 32 bytes written as 64 hex characters or as base64");
 
@@ -188,6 +223,8 @@ const environmentSchema = z
         ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, publicUrl: e.PUBLIC_URL }
         : undefined,
     databasePath: e.DATABASE_PATH!,
+    /** PostgreSQL (design §8); undefined: SQLite at databasePath. */
+    databaseUrl: e.DATABASE_URL,
     encryptionKey: e.ENCRYPTION_KEY === undefined ? undefined : parseEncryptionKey(e.ENCRYPTION_KEY),
     /** What the processes of one bot share (design §8); unset: this process keeps it all in memory. */
     redisUrl: e.REDIS_URL,
@@ -207,20 +244,9 @@ export type Config = z.output<typeof environmentSchema>;
 export const SECRET_VARIABLES = ["DISCORD_TOKEN", "ROBLOX_API_KEY", "ROBLOX_COOKIE", "ROBLOX_OAUTH_CLIENT_SECRET", "ENCRYPTION_KEY"] as const;
 
 export function secretValues(env: Record<string, string | undefined>): string[] {
-  const values = SECRET_VARIABLES.map((name) => env[name]?.trim());
-  // REDIS_URL is logged (without its password); the password alone is the secret.
-  values.push(redisPassword(env.REDIS_URL));
-  return values.filter((value): value is string => !!value);
-}
-
-function redisPassword(url: string | undefined): string | undefined {
-  if (!url?.trim()) return undefined;
-  try {
-    const password = new URL(url.trim()).password;
-    return password ? decodeURIComponent(password) : undefined;
-  } catch {
-    return undefined;
-  }
+  const values = SECRET_VARIABLES.map((name) => env[name]?.trim()).filter((value): value is string => !!value);
+  // DATABASE_URL and REDIS_URL are logged without their passwords; the passwords alone are secrets.
+  return [...values, ...urlPasswords(env.DATABASE_URL), ...urlPasswords(env.REDIS_URL)];
 }
 
 export interface ConfigProblem {

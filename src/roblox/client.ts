@@ -14,9 +14,10 @@ import { RobloxBatchLoaders } from "./batching.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
 import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
 import { OpenCloudApi } from "./open-cloud.ts";
-import { planRankLookup, type RankLookupPlan } from "./planner.ts";
+import { planGroupHoldings, readGroupHoldings, type GroupHoldingsDeps, type GroupHoldingsOptions, type GroupHoldingsRead } from "./group-holdings.ts";
+import { planRankLookup, type GroupsLookupPlan, type RankLookupPlan } from "./planner.ts";
+import { highestRole, rankChangeFor, rolesHeld } from "./member-roles.ts";
 import { MEMBERSHIP_BATCH_SIZE, type RobloxReadApi } from "./read-api.ts";
-import { RobloxMalformedAnswerError } from "./schemas.ts";
 import { RobloxTransport, type RequestTally, type RetryOptions } from "./transport.ts";
 import type {
   GroupInfo,
@@ -29,6 +30,7 @@ import type {
   RobloxUserId,
   RobloxUserProfile,
   RosterPage,
+  SetRankOptions,
   SetRankResult,
 } from "./types.ts";
 import { RobloxUrls } from "./urls.ts";
@@ -51,8 +53,9 @@ export interface RobloxClientOptions {
   retry?: RetryOptions;
   rateLimits?: RateLimitOptions;
   /**
-   * How Open Cloud rank writes are sent: `assign-role` (`:assignRole` the target, then
-   * `:unassignRole` the member's other non-base roles) or the deprecated single-role `patch`.
+   * How Open Cloud rank writes are sent: `assign-role` (`:assignRole` the new rank, `:unassignRole`
+   * the old; see `setRank`) or the deprecated single-role `patch`, which is then used only where the
+   * member holds no role it could take away.
    */
   openCloudRankWrite?: "assign-role" | "patch";
   /** How long a group's role list is reused for rank lookups (default 60 s). */
@@ -66,6 +69,8 @@ export interface RobloxClientOptions {
 export interface LinkedRanks {
   /** Linked users found in the group (for `bound-roles`: found in one of the bound roles). */
   ranks: Map<RobloxUserId, MemberRank>;
+  /** The same users: every role each holds with its rank, highest first (legacy hosts: the highest only). */
+  held: Map<RobloxUserId, MemberRank[]>;
   /** HTTP requests sent, retries and the planning reads included. */
   requests: number;
   plan: RankLookupPlan;
@@ -141,7 +146,7 @@ export class RobloxClient {
     if (!member) return null;
     const roles = await this.rolesCovering(groupId, member.roleIds, tally);
     const highest = highestRole(member, roles);
-    return { ...member, roleId: highest.id, rank: highest.rank, roleName: highest.name };
+    return { ...member, roleId: highest.id, rank: highest.rank, roleName: highest.name, roles: rolesHeld(member, roles) };
   }
 
   /**
@@ -201,10 +206,20 @@ export class RobloxClient {
   }
 
   /**
-   * Puts the member in exactly `roleId`. Sends nothing and returns `{changed:false}` when the member
-   * already holds it (and, on Open Cloud, no other non-base role).
+   * Moves the member's rank to `roleId` and leaves their other roles alone.
+   *
+   * On Open Cloud a member may hold several roles and their rank is the highest one. Roblox
+   * documents the PATCH of a membership as deprecated ("Use AssignGroupRole and UnassignGroupRole
+   * instead") and does not say what it does to a member with several roles, so a rank change is
+   * `:assignRole` the new rank, then `:unassignRole` the old rank role and any ladder role ranked
+   * above the new rank (it would otherwise still be their rank). Roles off the ladder and ladder
+   * roles below the new rank stay. Assigning first means the member never drops to the base role
+   * in between. Nothing is sent (`changed:false`) when there is nothing to change.
+   *
+   * The legacy hosts show and set one role only: there it is their PATCH, as before.
    */
-  async setRank(groupId: number, userId: RobloxUserId, roleId: number, tally?: RequestTally): Promise<SetRankResult> {
+  async setRank(groupId: number, userId: RobloxUserId, roleId: number, options: SetRankOptions = {}): Promise<SetRankResult> {
+    const { tally } = options;
     if (this.auth === "none") {
       throw new RobloxNoCredentialsError("no ROBLOX_API_KEY or ROBLOX_COOKIE configured: cannot write ranks");
     }
@@ -215,42 +230,38 @@ export class RobloxClient {
     const member = await this.reads.getMember(groupId, userId, tally);
     if (!member) throw new RobloxNotInGroupError(`user ${userId} is not in group ${groupId}`);
     const roles = await this.rolesCovering(groupId, member.roleIds, tally);
-    const previous = highestRole(member, roles);
-    if (previous.rank === OWNER_RANK) {
+    if (highestRole(member, roles).rank === OWNER_RANK) {
       throw new RobloxCannotChangeOwnerRankError(`user ${userId} owns group ${groupId}`);
     }
-    const unchanged = { changed: false, previousRoleId: previous.id, roleId };
-    const changed = { changed: true, previousRoleId: previous.id, roleId };
+    const change = rankChangeFor(member, roles, target, options.ladderRoleIds);
+    const result = (changed: boolean, unassignedRoleIds: number[] = []): SetRankResult => ({
+      changed,
+      previousRoleId: change.previous.id,
+      roleId,
+      unassignedRoleIds,
+    });
 
     if (!this.openCloud) {
-      if (previous.id === roleId) return unchanged;
+      if (highestRole(member, roles).id === roleId) return result(false);
       try {
         await this.legacy.setRole(groupId, userId, roleId, tally);
       } catch (error) {
         // Someone else set it between our read and our write.
-        if (error instanceof RobloxSameRoleError) return unchanged;
+        if (error instanceof RobloxSameRoleError) return result(false);
         throw error;
       }
-      return changed;
+      return result(true);
     }
 
-    const baseIds = new Set(roles.filter((role) => role.isBase).map((role) => role.id));
-    const extraRoles = member.roleIds.filter((id) => !baseIds.has(id));
-    const wanted = target.isBase ? [] : [target.id];
-    if (extraRoles.length === wanted.length && extraRoles.every((id) => wanted.includes(id))) return unchanged;
-
-    if (this.rankWrite === "patch") {
+    if (!change.assign && change.unassign.length === 0) return result(false);
+    // The deprecated PATCH (opt-in) only where it can lose no role: the member keeps nothing but the base role.
+    if (this.rankWrite === "patch" && change.kept.length === 0) {
       await this.openCloud.patchRole(groupId, userId, roleId, tally);
-      return changed;
+      return result(true, change.unassign);
     }
-    // Assign first so the member never drops to the base role in between.
-    if (!target.isBase && !member.roleIds.includes(target.id)) {
-      await this.openCloud.assignRole(groupId, userId, target.id, tally);
-    }
-    for (const id of extraRoles) {
-      if (id !== target.id) await this.openCloud.unassignRole(groupId, userId, id, tally);
-    }
-    return changed;
+    if (change.assign) await this.openCloud.assignRole(groupId, userId, target.id, tally);
+    for (const id of change.unassign) await this.openCloud.unassignRole(groupId, userId, id, tally);
+    return result(true, change.unassign);
   }
 
   /**
@@ -307,15 +318,54 @@ export class RobloxClient {
     }
 
     const ranks = new Map<RobloxUserId, MemberRank>();
-    if (members.length === 0) return { ranks, requests: tally.requests, plan };
+    const held = new Map<RobloxUserId, MemberRank[]>();
+    if (members.length === 0) return { ranks, held, requests: tally.requests, plan };
     const roles = await this.rolesCovering(groupId, members.flatMap((member) => member.roleIds), tally);
+    // A member of several bound roles shows up once per role: their roles are the union.
+    const roleIdsOf = new Map<RobloxUserId, Set<number>>();
     for (const member of members) {
-      const role = highestRole(member, roles);
-      const known = ranks.get(member.userId);
-      // A member of several bound roles shows up once per role: keep the highest.
-      if (!known || role.rank > known.rank) ranks.set(member.userId, { roleId: role.id, rank: role.rank });
+      const known = roleIdsOf.get(member.userId) ?? new Set<number>();
+      for (const id of [member.roleId, ...member.roleIds]) known.add(id);
+      roleIdsOf.set(member.userId, known);
     }
-    return { ranks, requests: tally.requests, plan };
+    for (const [userId, roleIds] of roleIdsOf) {
+      const member = { userId, roleId: [...roleIds][0]!, roleIds: [...roleIds] };
+      const role = highestRole(member, roles);
+      ranks.set(userId, { roleId: role.id, rank: role.rank });
+      held.set(userId, rolesHeld(member, roles));
+    }
+    return { ranks, held, requests: tally.requests, plan };
+  }
+
+  /**
+   * Every role the linked users hold in each of `groupIds` (the guild's own group and the other
+   * groups its binds name), read the cheapest way (group-holdings.ts), under the same rate limits
+   * as every other read of this client.
+   */
+  readGroupRoleHoldings(groupIds: readonly number[], linkedUserIds: readonly RobloxUserId[], options?: GroupHoldingsOptions): Promise<GroupHoldingsRead> {
+    return readGroupHoldings(this.holdingsDeps, groupIds, linkedUserIds, options);
+  }
+
+  /** The plan `readGroupRoleHoldings` would follow (one group request per group), for a dry run to show. */
+  planGroupRoleHoldings(
+    groupIds: readonly number[],
+    linkedCount: number,
+    options: Omit<GroupHoldingsOptions, "plan"> = {},
+    tally: RequestTally = { requests: 0 },
+  ): Promise<GroupsLookupPlan> {
+    return planGroupHoldings(this.holdingsDeps, groupIds, linkedCount, options, tally);
+  }
+
+  private get holdingsDeps(): GroupHoldingsDeps {
+    return {
+      reads: this.reads,
+      getGroup: (groupId, tally) => this.getGroup(groupId, tally),
+      rolesFor: (groupId, tally) => this.rolesFor(groupId, tally),
+      rolesCovering: (groupId, roleIds, tally) => this.rolesCovering(groupId, roleIds, tally),
+      pages: (fetchPage) => this.pages(fetchPage, null),
+      mapConcurrently: (items, map) => mapConcurrently(items, this.batchConcurrency, map),
+      membershipReadsPerMinute: () => this.membershipReadsPerMinute(),
+    };
   }
 
   /** The cookie's account (cookie auth only). */
@@ -414,18 +464,6 @@ export class RobloxClient {
     if (!role) throw new RobloxRoleNotFoundError(`role ${roleId} does not exist in group ${groupId}`);
     return role;
   }
-}
-
-/** The member's highest-ranked role (Open Cloud: rank = the highest of the roles held). */
-function highestRole(member: GroupMember, roles: GroupRole[]): GroupRole {
-  // A rank guessed from a partial role list could demote someone (their base role would look
-  // highest): every role they hold must be listed, or the answer is asked for again later.
-  const missing = [member.roleId, ...member.roleIds].find((id) => !roles.some((role) => role.id === id));
-  if (missing !== undefined) {
-    throw new RobloxMalformedAnswerError("list roles", "groupRoles", `lacks role ${missing}, which user ${member.userId} holds`);
-  }
-  const held = roles.filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId);
-  return held.reduce((best, role) => (role.rank > best.rank ? role : best));
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

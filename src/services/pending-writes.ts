@@ -87,7 +87,7 @@ export interface QueuedRobloxWrite {
 }
 
 export interface PendingWriteWorkerOptions {
-  repositories: Pick<Repositories, "pendingWrites" | "guilds">;
+  repositories: Pick<Repositories, "pendingWrites" | "guilds" | "ranks">;
   /** Decides whose credential may write each guild's ranks (design §10). */
   contexts: Pick<GuildContexts, "accessFor">;
   audit: Pick<AuditTrail, "record">;
@@ -237,7 +237,9 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     const log = logger.child({ guildId, discordId: write.discordId, robloxUserId: write.robloxUserId, pendingWriteId: write.id });
     const tries = write.attempts + 2; // the failed direct write, the earlier retries, and this one
     try {
-      await roblox.setRank(write.groupId, write.robloxUserId, write.targetRobloxRoleId);
+      // The ladder as it is now: the write replaces the member's ladder rank and keeps their other roles.
+      const ladderRoleIds = repositories.ranks.list(guildId).map((rank) => rank.robloxRoleId);
+      await roblox.setRank(write.groupId, write.robloxUserId, write.targetRobloxRoleId, { ladderRoleIds });
     } catch (error) {
       if (isPermanentRobloxFailure(error)) {
         repositories.pendingWrites.delete(guildId, write.id);

@@ -33,6 +33,8 @@ export async function applyRankChangeSteps(
       /** The bot's standing the change was checked against (set when Discord roles change). */
       hierarchy: RoleHierarchy | undefined;
       heldRoleIds: readonly string[];
+      /** The Roblox roles of the guild's ladder: the write replaces the ladder rank and keeps other roles. */
+      ladderRoleIds: readonly number[];
     },
   ): Promise<{ steps: StepOutcome[]; robloxFailure: RobloxStepFailure | null }> {
     const { repositories, guilds, robloxWrites } = deps;
@@ -74,7 +76,9 @@ export async function applyRankChangeSteps(
 
     if (plan.roblox.action === "set-role" && context.writer) {
       try {
-        const result = await context.writer.setRank(context.groupId, member.robloxUserId, plan.roblox.roleId);
+        const result = await context.writer.setRank(context.groupId, member.robloxUserId, plan.roblox.roleId, {
+          ladderRoleIds: context.ladderRoleIds,
+        });
         // Any older queued write would now put back a rank nobody wants.
         robloxWrites.forget(guildId, member.robloxUserId);
         steps.push({ step: "roblox", status: "ok", detail: result.changed ? `set to ${to}` : `already ${to} in the group` });

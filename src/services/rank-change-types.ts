@@ -7,8 +7,14 @@ import type { Rank, RankId } from "../ranks/ladder.ts";
 import type { OverallOutcome, PointsShortfall, RankChangeDm, RankChangeIntent, RankDirection, RankSource, StepOutcome } from "../ranks/promotion.ts";
 import type { MemberRolesWriter } from "./member-role-editor.ts";
 
-/** The one Roblox call a rank change makes with the writer its guild's access allowed. */
-export type RobloxWriter = { setRank(groupId: number, userId: number, roleId: number): Promise<{ changed: boolean }> };
+/**
+ * The one Roblox call a rank change makes with the writer its guild's access allowed. `ladderRoleIds`
+ * (the Roblox roles of the guild's ladder) lets it replace the member's ladder rank and keep every
+ * other role they hold in the group (multi-role membership).
+ */
+export type RobloxWriter = {
+  setRank(groupId: number, userId: number, roleId: number, options?: { ladderRoleIds?: readonly number[] }): Promise<{ changed: boolean }>;
+};
 
 export type RankChangeKind = RankChangeIntent["kind"];
 

@@ -113,7 +113,7 @@ export class RankChangeService {
     const robloxUserId = link.robloxUserId;
     const discordMember = await guilds.member(guildId, targetDiscordId);
     const pending = repositories.pendingWrites.getForUser(guildId, robloxUserId);
-    const robloxMembership = await this.#readMembership(roblox, groupId, robloxUserId, guildId);
+    const robloxMembership = await this.#readMembership(roblox, groupId, robloxUserId, guildId, ladder);
 
     const plan = refusingLadderErrors(() =>
       planRankChange({
@@ -190,6 +190,7 @@ export class RankChangeService {
       log,
       hierarchy,
       heldRoleIds: discordMember?.roleIds ?? [],
+      ladderRoleIds: ladder.ranks.map((rank) => rank.robloxRoleId),
     });
     const steps = [...outcomesOfSkippedSteps(plan), ...applied.steps];
     const outcome = overallOutcome(steps);
@@ -234,15 +235,24 @@ export class RankChangeService {
     };
   }
 
-  /** Roblox is the truth the current rank is read from; when it cannot be read, the database and Discord stand in. */
+  /**
+   * Roblox is the truth the current rank is read from; when it cannot be read, the database and
+   * Discord stand in. A member may hold several roles in the group: their rank here is the highest
+   * one on the ladder (a role off the ladder, even a higher one, is not a rank to move from).
+   */
   async #readMembership(
-    roblox: { getMembership(groupId: number, userId: number): Promise<RobloxMembership | null> },
+    roblox: { getMembership(groupId: number, userId: number): Promise<(RobloxMembership & { roleIds?: readonly number[] }) | null> },
     groupId: number,
     robloxUserId: number,
     guildId: string,
+    ladder: RankLadder,
   ): Promise<RobloxMembership | null | undefined> {
     try {
-      return await roblox.getMembership(groupId, robloxUserId);
+      const membership = await roblox.getMembership(groupId, robloxUserId);
+      if (!membership) return null;
+      const ladderRanks = (membership.roleIds ?? [membership.roleId]).flatMap((id) => ladder.byRobloxRoleId(id) ?? []);
+      const top = ladderRanks.reduce<(typeof ladderRanks)[number] | undefined>((best, rank) => (!best || rank.robloxRank > best.robloxRank ? rank : best), undefined);
+      return top ? { roleId: top.robloxRoleId, rank: top.robloxRank } : { roleId: membership.roleId, rank: membership.rank };
     } catch (error) {
       this.#options.logger.warn({ err: error, guildId, robloxUserId }, "could not read the Roblox rank; planning from the stored rank");
       return undefined;

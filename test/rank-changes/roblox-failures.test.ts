@@ -139,6 +139,21 @@ describe("the Roblox step fails", () => {
     expect((await world.memberSync.inspect(world.guildId, member.discordId)).inSync).toBe(true);
   });
 
+  test("the retried write keeps a role off the ladder the member holds", async () => {
+    world = await createWorld(discord, roblox);
+    const admin = world.admin("colonel");
+    const member = world.linkedMember({ robloxRank: "private", points: 80 });
+    roblox.addRoleToMember(GROUP_ID, member.robloxUserId, ROBLOX_ROLE.eventHost);
+    roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 503, times: 1 });
+
+    expect(fieldOf(replyOf(await world.command(admin, "promote", { member: member.discordId })), "Steps")).toContain("❌ Roblox rank: not set yet");
+    world.worker.start();
+    await eventually(() => world.repositories.pendingWrites.countAll(), (count) => count === 0);
+    expect(roblox.membership(GROUP_ID, member.robloxUserId)!.roleIds.sort()).toEqual(
+      [ROBLOX_ROLE.recruit, ROBLOX_ROLE.corporal, ROBLOX_ROLE.eventHost].sort(),
+    );
+  });
+
   test("a failure no retry can fix is not queued, and the reply says what to fix", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");

@@ -42,6 +42,8 @@ export const ROBLOX_ROLE = {
   colonel: GROUP_ID * 10 + 2,
   rankingBot: GROUP_ID * 10 + 8,
   owner: GROUP_ID * 10 + 9,
+  /** A role of the group that is not on the ladder (multi-role groups: held beside a rank). */
+  eventHost: GROUP_ID * 10 + 4,
 } as const;
 
 export type RankKey = "recruit" | "private" | "corporal" | "sergeant" | "colonel";
@@ -58,6 +60,7 @@ export const LADDER: Record<RankKey, { name: string; robloxRank: number; points:
 const GROUP_ROLES: NewRole[] = [
   { id: ROBLOX_ROLE.guest, name: "Guest", rank: 0 },
   ...Object.entries(LADDER).map(([key, rank]) => ({ id: ROBLOX_ROLE[key as RankKey], name: rank.name, rank: rank.robloxRank })),
+  { id: ROBLOX_ROLE.eventHost, name: "Event Host", rank: 50 },
   { id: ROBLOX_ROLE.rankingBot, name: "Ranking Bot", rank: 254 },
   { id: ROBLOX_ROLE.owner, name: "Owner", rank: 255 },
 ];
