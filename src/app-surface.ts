@@ -3,6 +3,7 @@
  * process's surface, and the parts harnesses drive or observe. Kept apart so the composition root
  * is only composition.
  */
+import type { Cluster } from "./cluster/index.ts";
 import type { API } from "@discordjs/core";
 import type { APIInteraction } from "discord-api-types/v10";
 import type { Hono } from "hono";
@@ -110,6 +111,8 @@ export interface RankbridgeParts {
   readonly pendingWrites: PendingWriteWorker;
   readonly bulkSync: BulkSync;
   readonly scheduler: SyncScheduler;
+  /** What the processes share (REDIS_URL): leases for work that runs once, the Roblox budgets. */
+  readonly cluster: Cluster;
   /** Roles linked users hold in any Roblox groups (the guild's own and others), for binds. */
   readonly groupMemberships: GroupMembershipsPort;
 }

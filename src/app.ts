@@ -8,6 +8,7 @@
  * are `main.ts`'s business.
  */
 import { Client } from "@discordjs/core";
+import { createCluster } from "./cluster/index.ts";
 import type { Config } from "./config/env.ts";
 import { createRepositories, openDatabase } from "./db/index.ts";
 import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
@@ -71,6 +72,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const database = openDatabase(config.databasePath);
   const repositories = createRepositories(database.db);
   const secrets = new SecretBox(config.encryptionKey);
+  // What the processes of the bot share (REDIS_URL); in-process when unset.
+  const cluster = createCluster(config, logger);
 
   const rest = createDiscordRest({ apiUrl: config.discordApiUrl, token: config.discordToken!, metrics, logger, ...options.discordRest });
   const robloxClients: RobloxClient[] = [];
@@ -81,6 +84,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       metrics,
       logger: logger.child({ component: "roblox" }),
       ...options.roblox,
+      rateLimits: { ...options.roblox?.rateLimits, shared: cluster.robloxBudget(credentials) },
     });
     robloxClients.push(client);
     return client;
@@ -97,6 +101,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     metrics,
     logger,
     onFatal: (message, code) => options.onFatal?.(message, code),
+    sessions: cluster.gatewaySessions,
+    buildIdentifyThrottler: cluster.buildIdentifyThrottler,
   });
   const client = new Client({ rest, gateway: gateway.manager });
   // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member, and
@@ -175,6 +181,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     repositories,
     defaultIntervalMs: config.syncIntervalMs,
     ownsGuild: shards.owns,
+    leases: cluster.leases,
     logger,
     now,
     random,
@@ -215,6 +222,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const readiness = new Readiness({
     shardStates: () => gateway.shardStates(),
     database,
+    redis: cluster.redis,
     unusableGuildKeys: () => contexts.unusableKeyCount,
   });
   const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: oauthRoutes(linking) });
@@ -258,7 +266,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= shutDown(
-      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, database, logger },
+      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, cluster, database, logger },
       { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
     ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
@@ -286,6 +294,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       pendingWrites,
       bulkSync,
       scheduler,
+      cluster,
       groupMemberships,
     },
   };

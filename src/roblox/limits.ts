@@ -35,6 +35,17 @@ export interface ApiRateLimiterOptions {
    * budget from clean answers and 429s (learned-rate.ts).
    */
   learn?: boolean;
+  /** The budget shared with the other processes of the bot (REDIS_URL); none: this process alone. */
+  shared?: SharedBudget;
+}
+
+/**
+ * A budget other processes spend too (src/cluster/roblox-budget.ts): `take` resolves when one
+ * request of the class may go within the limit of every process together.
+ */
+export interface SharedBudget {
+  /** `serverWindowEnd`: when a window of the server ended or ends (its phase), as known at each ask; unknown: clock-aligned windows. */
+  take(api: ApiClass, limit: number, windowMs: number, serverWindowEnd: () => number | undefined): Promise<void>;
 }
 
 /**
@@ -68,6 +79,11 @@ export class ApiRateLimiter {
   /** Learns the budget of a host without headers; undefined where headers tell it. */
   private readonly learned: LearnedRate | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly shared: SharedBudget | undefined;
+  /** The end of a window the server reported (`x-ratelimit-reset`): the phase of its fixed windows. */
+  private serverWindowEnd: number | undefined;
+  /** Rejects at stop(): a job waiting for the shared budget is dropped like one waiting here. */
+  private readonly stopped = Promise.withResolvers<never>();
 
   constructor(
     readonly api: ApiClass,
@@ -80,6 +96,7 @@ export class ApiRateLimiter {
     this.learned = options.learn ? new LearnedRate({ initial: (options.perMinute * this.windowMs) / 60_000 }) : undefined;
     this.limit = this.learned?.limit ?? (options.perMinute * this.windowMs) / 60_000;
     this.available = 1;
+    this.shared = options.shared;
     this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent ?? 8, reservoir: this.available });
   }
 
@@ -96,6 +113,8 @@ export class ApiRateLimiter {
   private run<T>(attempt: () => Promise<T>, started?: () => void): Promise<T> {
     return this.bottleneck.schedule(async () => {
       started?.();
+      // The cluster's budget first: the local window below counts only what this process knows.
+      if (this.shared) await Promise.race([this.shared.take(this.api, this.limit, this.windowMs, () => this.serverWindowEnd), this.stopped.promise]);
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
       if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
@@ -148,6 +167,7 @@ export class ApiRateLimiter {
       const predicted = this.previousWindowEnd + periods * this.windowMs;
       if (predicted < endsAt && predicted > endsAt - 1000) endsAt = predicted;
     }
+    this.serverWindowEnd = endsAt;
     this.armRefill(endsAt);
   }
 
@@ -194,7 +214,10 @@ export class ApiRateLimiter {
     clearTimeout(this.refillTimer);
     this.refillTimer = undefined;
     // Requests still in the guilds' queues are dropped with those in the bottleneck, with its error.
-    this.fair?.drop(new Bottleneck.BottleneckError("This job has been dropped by Bottleneck"));
+    const dropped = new Bottleneck.BottleneckError("This job has been dropped by Bottleneck");
+    this.fair?.drop(dropped);
+    this.stopped.promise.catch(() => undefined);
+    this.stopped.reject(dropped);
     this.stopping ??= this.bottleneck.stop({ dropWaitingJobs: true });
     await this.stopping;
   }
@@ -249,6 +272,8 @@ export interface RateLimitOptions {
   windowMs?: Partial<Record<ApiClass, number>>;
   maxConcurrent?: number;
   fairShare?: boolean;
+  /** The budget shared across processes (REDIS_URL), per credential. */
+  shared?: SharedBudget;
 }
 
 /** Classes whose hosts send no rate-limit headers, so their budget is learned (the legacy web APIs). */
@@ -267,6 +292,7 @@ export class RobloxRateLimits {
         maxConcurrent: options.maxConcurrent,
         fairShare: options.fairShare,
         learn: LEARNED_CLASSES.has(api),
+        shared: options.shared,
       }),
     ]);
     this.limiters = Object.fromEntries(entries) as Record<ApiClass, ApiRateLimiter>;
