@@ -8,6 +8,7 @@
  * are `main.ts`'s business.
  */
 import { Client } from "@discordjs/core";
+import { createCluster } from "./cluster/index.ts";
 import type { Config } from "./config/env.ts";
 import { createRepositories, openDatabase } from "./db/index.ts";
 import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
@@ -34,16 +35,21 @@ import { connectDiscord, startUp } from "./lifecycle/startup.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { RobloxClient } from "./roblox/client.ts";
-import { scopedToGuild } from "./roblox/fair-share.ts";
+import { RobloxUrls } from "./roblox/urls.ts";
+import { scopedToGuild } from "./services/guild-scope.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
 import { DiscordSyncMessages } from "./discord/sync-messages.ts";
-import { discordRunWording } from "./discord/views/sync-run.ts";
+import { discordRunWording } from "./discord/views/run-wording.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { GroupLockKicker } from "./services/group-lock.ts";
 import { BindService } from "./services/binds.ts";
+import { GuildSettingsService } from "./services/guild-settings.ts";
+import { Points } from "./services/points.ts";
+import { RankBinds } from "./services/rank-binds.ts";
+import { RankEdits } from "./services/rank-edits.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -68,6 +74,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const database = openDatabase(config.databasePath);
   const repositories = createRepositories(database.db);
   const secrets = new SecretBox(config.encryptionKey);
+  // What the processes of the bot share (REDIS_URL); in-process when unset.
+  const cluster = createCluster(config, logger);
 
   const rest = createDiscordRest({ apiUrl: config.discordApiUrl, token: config.discordToken!, metrics, logger, ...options.discordRest });
   const robloxClients: RobloxClient[] = [];
@@ -78,6 +86,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       metrics,
       logger: logger.child({ component: "roblox" }),
       ...options.roblox,
+      rateLimits: { ...options.roblox?.rateLimits, shared: cluster.robloxBudget(credentials) },
     });
     robloxClients.push(client);
     return client;
@@ -94,6 +103,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     metrics,
     logger,
     onFatal: (message, code) => options.onFatal?.(message, code),
+    sessions: cluster.gatewaySessions,
+    buildIdentifyThrottler: cluster.buildIdentifyThrottler,
   });
   const client = new Client({ rest, gateway: gateway.manager });
   // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member, and
@@ -129,7 +140,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     audit,
     logger,
     groupMemberships,
-    oauth: config.robloxOAuth && { ...config.robloxOAuth, urlTemplate: config.robloxApiUrl },
+    oauth: config.robloxOAuth && { ...config.robloxOAuth, apisBase: new RobloxUrls(config.robloxApiUrl).base("apis") },
     now,
     random,
   });
@@ -175,6 +186,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     repositories,
     defaultIntervalMs: config.syncIntervalMs,
     ownsGuild: shards.owns,
+    leases: cluster.leases,
     logger,
     now,
     random,
@@ -187,6 +199,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     discord: discordLadderImport(client.api, guilds),
     audit,
   });
+  const rankBinds = new RankBinds({ ranks: repositories.ranks, discord: guilds, audit });
+  const rankEdits = new RankEdits({ ranks: repositories.ranks, audit });
+  const points = new Points({ members: repositories.members, ranks: repositories.ranks, audit });
+  const settings = new GuildSettingsService({ guilds: repositories.guilds, secrets, audit });
   // Each command's own dependency type says what it may use; it is given no more.
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
@@ -197,8 +213,11 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       guilds,
       contexts,
       secrets,
-      audit,
       ladderImport,
+      rankBinds,
+      rankEdits,
+      points,
+      settings,
       binds: new BindService({ binds: repositories.binds, ranks: repositories.ranks, guilds: repositories.guilds, discord: guilds, contexts, audit }),
     }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
@@ -220,6 +239,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const readiness = new Readiness({
     shardStates: () => gateway.shardStates(),
     database,
+    redis: cluster.redis,
     unusableGuildKeys: () => contexts.unusableKeyCount,
   });
   const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: oauthRoutes(linking) });
@@ -263,7 +283,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= shutDown(
-      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, database, logger },
+      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, cluster, database, logger },
       { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
     ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
@@ -281,21 +301,17 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     },
     commands: commandsByFeature,
     parts: {
-      database,
-      repositories,
       metrics,
-      secrets,
       gateway,
       api: client.api,
       roblox,
       guilds,
       memberSnapshots,
-      linking,
-      rankChanges,
       memberSync,
       pendingWrites,
       bulkSync,
       scheduler,
+      cluster,
       groupMemberships,
     },
   };

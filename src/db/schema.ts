@@ -4,6 +4,9 @@
  * they cross the JSON/log/metrics boundaries unchanged.
  *
  * After editing this file run `bun run db:generate` (drizzle-kit + scripts/embed-migrations.ts).
+ *
+ * Over 300 lines on purpose: drizzle-kit generates the migrations from this one schema-first
+ * module, and the tables' foreign keys and checks read best side by side.
  */
 import { sql } from "drizzle-orm";
 import {
@@ -263,7 +266,13 @@ export const auditLog = sqliteTable(
     after: text("after", { mode: "json" }).$type<unknown>(),
     reason: text("reason"),
     outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull().default("ok"),
+    /** Free text; rows written before `note` existed carry their words here. */
     detail: text("detail"),
+    /**
+     * What happened, as a kind and its facts (src/services/audit-notes.ts AuditNote); the views word
+     * it, so the record holds no wording.
+     */
+    note: text("note", { mode: "json" }).$type<unknown>(),
     createdAt: createdAt(),
   },
   (t) => [

@@ -2,10 +2,11 @@ import type { API } from "@discordjs/core";
 import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
-import type { MemberWrite, MemberWriteFailure, MemberWriteResult } from "../services/member-role-editor.ts";
+import type { MemberWrite, MemberWriteFailure, MemberWriteResult, RoleEditReason } from "../services/member-role-editor.ts";
 import type { GuildBotStanding, GuildMemberView, GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
 import type { RankChangeDm } from "../ranks/promotion.ts";
 import { renderRankChangeDm } from "./views/rank-change-dm.ts";
+import { roleEditAuditReason } from "./views/role-edit-reasons.ts";
 import type { GroupLockDm } from "../services/group-lock.ts";
 import { renderGroupLockDm } from "./views/group-lock.ts";
 import {
@@ -192,9 +193,9 @@ export class DiscordGuilds implements SyncGuilds {
   }
 
   /** The member editor's port: the same request, with Discord's refusal classified instead of thrown. */
-  async writeMember(guildId: string, userId: string, change: MemberWrite, reason: string): Promise<MemberWriteResult> {
+  async writeMember(guildId: string, userId: string, change: MemberWrite, reason: RoleEditReason): Promise<MemberWriteResult> {
     try {
-      await this.#editMember(guildId, userId, change, reason);
+      await this.#editMember(guildId, userId, change, roleEditAuditReason(reason));
       return { ok: true };
     } catch (error) {
       return { ok: false, ...classifyMemberWriteFailure(error) };

@@ -5,7 +5,7 @@
  */
 import { formatUtcDateTime } from "../lib/dates.ts";
 import { judgeAccountAge } from "../ranks/account-age.ts";
-import type { RobloxUserId } from "../roblox/types.ts";
+import type { RobloxUserId } from "./roblox-port.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContext } from "./guild-context.ts";
 import { tryAgainLaterOnTransientFailure } from "./link-recorder.ts";

@@ -12,9 +12,8 @@ import { BindSet, rangeProblem, sameCondition, settingBinds, type Bind, type Bin
 import { RoleHierarchy, type RoleProblem } from "../ranks/hierarchy.ts";
 import type { Rank } from "../ranks/ladder.ts";
 import { ladderOrEmpty } from "./bind-review.ts";
-import { isRobloxError } from "../roblox/errors.ts";
-import type { StoredBind } from "../db/repositories/binds.ts";
-import type { Repositories } from "../db/index.ts";
+import { isRobloxError } from "./roblox-port.ts";
+import type { Repositories, StoredBind } from "./storage-port.ts";
 import type { AdminAuthority } from "./admin-gate.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildBotStanding } from "./discord-port.ts";

@@ -71,7 +71,6 @@ export class GroupLockKicker {
       reason: `not in Roblox group ${groupId} (group lock: kick)`,
       outcome: outcome.kind === "kicked" ? "ok" : "failed",
       detail: `${context.trigger}: ${outcome.kind === "kicked" ? `removed from the server${dmSent ? " after a DM" : " (DMs closed)"}` : `not removed: ${outcome.message}`}`,
-      summary: `Roblox ${target.robloxUsername} (<@${target.discordId}>) ${outcome.kind === "kicked" ? "removed from the server: not in the Roblox group" : "could not be removed"}`,
     });
     logger.info({ guildId, discordId: target.discordId, outcome: outcome.kind, dmSent }, "group lock kick");
     return outcome;

@@ -2,17 +2,15 @@
  * The shared end of both proofs (profile phrase, "Sign in with Roblox"): store the link (moving it
  * from another member when the prover owns the account), set the rank roles, audit it.
  */
-import type { Repositories } from "../db/index.ts";
-import type { Member, VerificationMethod } from "../db/schema.ts";
+import type { Member, Repositories, VerificationMethod } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { HeldRobloxRole } from "../ranks/binds.ts";
-import { isRobloxError } from "../roblox/errors.ts";
-import type { Membership, RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContext } from "./guild-context.ts";
-import { describeRoles, roleOutcome, type LinkRoles } from "./link-roles.ts";
+import { roleOutcome, type LinkRoles } from "./link-roles.ts";
 import { LinkingError, NotInGroupError } from "./linking-errors.ts";
 import type { LinkCompleted } from "./linking-types.ts";
+import { isRobloxError, type Membership, type RobloxUserId } from "./roblox-port.ts";
 
 export interface LinkRecorderOptions {
   repositories: Pick<Repositories, "members">;
@@ -55,7 +53,7 @@ export class LinkRecorder {
       context,
       discordId,
       { robloxUserId: proven.robloxUserId, robloxUsername: proven.robloxUsername, rank, groupRoles: groupRolesOf(membership, context) },
-      `linked to Roblox ${proven.robloxUsername}`,
+      { kind: "linked", robloxUsername: proven.robloxUsername },
       known.memberRoleIds,
     );
 
@@ -68,15 +66,16 @@ export class LinkRecorder {
       before: linked.previous?.robloxUserId != null ? linkSnapshot(linked.previous) : null,
       after: { ...linkSnapshot(linked.member), rankId: rank?.id ?? null },
       outcome: roleOutcome(roles),
-      detail: [
-        `verified by ${proven.method}`,
-        `Roblox role ${membership.roleName} (rank ${membership.rank})`,
-        tookOverFrom ? `moved from <@${tookOverFrom.discordId}>` : undefined,
-        describeRoles(roles),
-      ]
-        .filter(Boolean)
-        .join("; "),
-      summary: `<@${discordId}> linked to Roblox ${proven.robloxUsername}`,
+      note: {
+        kind: "linked",
+        discordId,
+        robloxUsername: proven.robloxUsername,
+        method: proven.method,
+        robloxRoleName: membership.roleName,
+        robloxRank: membership.rank,
+        movedFrom: tookOverFrom?.discordId ?? null,
+        roles,
+      },
     });
     this.options.logger.info(
       { guildId, discordId, robloxUserId: proven.robloxUserId, method: proven.method, rankId: rank?.id ?? null, roles: roles.status },
@@ -103,7 +102,7 @@ export class LinkRecorder {
     previous: Member,
     proven: { robloxUsername: string; method: VerificationMethod },
   ): Promise<void> {
-    const roles = await this.options.roles.applyUnlinked(guildId, previous.discordId, `Roblox ${proven.robloxUsername} was linked to another account`);
+    const roles = await this.options.roles.applyUnlinked(guildId, previous.discordId, { kind: "link-moved", robloxUsername: proven.robloxUsername });
     this.options.audit.record(guildId, {
       actorId: newDiscordId,
       action: "unlink",
@@ -111,10 +110,8 @@ export class LinkRecorder {
       targetRobloxUserId: previous.robloxUserId,
       before: linkSnapshot(previous),
       after: null,
-      reason: `<@${newDiscordId}> proved ownership of Roblox ${proven.robloxUsername} (${proven.method})`,
       outcome: roleOutcome(roles),
-      detail: describeRoles(roles),
-      summary: `Roblox ${proven.robloxUsername} moved from <@${previous.discordId}> to <@${newDiscordId}>`,
+      note: { kind: "link-moved", robloxUsername: proven.robloxUsername, method: proven.method, fromDiscordId: previous.discordId, toDiscordId: newDiscordId, roles },
     });
   }
 

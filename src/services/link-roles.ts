@@ -14,7 +14,7 @@ import type { GroupMembershipsPort } from "../sync/group-memberships.ts";
 import type { GuildContext, GuildContexts } from "./guild-context.ts";
 import { otherGroupsOfMember } from "./other-groups.ts";
 import type { RoleUpdate } from "./linking-types.ts";
-import { MemberRoleEditor, type MemberNow, type MemberRolesWriter } from "./member-role-editor.ts";
+import { MemberRoleEditor, type MemberNow, type MemberRolesWriter, type RoleEditReason } from "./member-role-editor.ts";
 import type { BotStanding } from "../ranks/hierarchy.ts";
 
 export interface LinkRolesOptions {
@@ -44,7 +44,7 @@ export class LinkRoles {
   constructor(private readonly options: LinkRolesOptions) {}
 
   /** One request: the roles the binds give a linked member with this standing (others they manage removed), and the nickname. */
-  async applyLinked(context: GuildContext, discordId: string, linked: LinkedStanding, reason: string, knownRoleIds?: readonly string[]): Promise<RoleUpdate> {
+  async applyLinked(context: GuildContext, discordId: string, linked: LinkedStanding, reason: RoleEditReason, knownRoleIds?: readonly string[]): Promise<RoleUpdate> {
     // Rank binds follow the ladder rank; ranges read every role held (Roblox's base role included).
     const rankIds = linked.rank ? [linked.rank.id] : [];
     const other = await otherGroupsOfMember(this.options.groupMemberships, context, linked.robloxUserId, this.options.logger);
@@ -72,14 +72,14 @@ export class LinkRoles {
   }
 
   /** The roles of a member with no link: the unverified role, none of the linked-only ones. */
-  async applyUnlinked(guildId: string, discordId: string, reason: string): Promise<RoleUpdate> {
+  async applyUnlinked(guildId: string, discordId: string, reason: RoleEditReason): Promise<RoleUpdate> {
     let context: GuildContext;
     try {
       context = await this.options.contexts.resolve(guildId);
     } catch (error) {
       // No group configured any more: no ladder, and no bind that could have given a role.
       this.options.logger.debug({ err: error, guildId }, "no binds to apply on unlink");
-      return { status: "skipped", reason: "no rank ladder" };
+      return { status: "skipped", reason: "no-ladder" };
     }
     return this.#changeRoles(guildId, discordId, reason, (now) => {
       const changes = context.binds.changes(UNLINKED_STANDING, now.roleIds);
@@ -90,19 +90,19 @@ export class LinkRoles {
   async #changeRoles(
     guildId: string,
     discordId: string,
-    reason: string,
+    reason: RoleEditReason,
     plan: EditPlan,
     knownRoleIds?: readonly string[],
   ): Promise<RoleUpdate> {
     try {
       const member = knownRoleIds ? { roleIds: [...knownRoleIds] } : await this.options.guilds.member(guildId, discordId);
-      if (!member) return { status: "skipped", reason: "not a member of this server" };
+      if (!member) return { status: "skipped", reason: "not-in-guild" };
       const { add, remove, nick } = plan(member);
       if (add.length === 0 && remove.length === 0 && (nick === undefined || nick === member.nick)) return { status: "applied", added: [], removed: [] };
       const editor = new MemberRoleEditor({
         writer: this.options.guilds,
         hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
-        auditReason: `rankbridge: ${reason}`,
+        auditReason: reason,
       });
       const edited = await editor.edit(
         guildId,
@@ -115,38 +115,18 @@ export class LinkRoles {
         case "already-applied":
           return { status: "applied", added: [], removed: [], ...(edited.nickname && { nickname: edited.nickname }) };
         case "not-attempted":
-          return { status: "blocked", problems: edited.problems.map((problem) => problem.message) };
+          return { status: "blocked", problems: edited.problems };
         default:
           this.options.logger.warn({ err: edited.error, guildId, discordId }, "could not update rank roles");
-          return { status: "failed", reason: "Discord refused the role change" };
+          return { status: "failed", reason: "discord-refused" };
       }
     } catch (error) {
       this.options.logger.warn({ err: error, guildId, discordId }, "could not update rank roles");
-      return { status: "failed", reason: "Discord refused the role change" };
+      return { status: "failed", reason: "discord-refused" };
     }
   }
 }
 
 export function roleOutcome(roles: RoleUpdate): "ok" | "partial" {
   return roles.status === "blocked" || roles.status === "failed" ? "partial" : "ok";
-}
-
-export function describeRoles(roles: RoleUpdate): string {
-  switch (roles.status) {
-    case "applied": {
-      const rolePart =
-        roles.added.length + roles.removed.length === 0
-          ? "Discord roles already right"
-          : `Discord roles: ${[...roles.added.map((id) => `+<@&${id}>`), ...roles.removed.map((id) => `-<@&${id}>`)].join(" ")}`;
-      const nickname = roles.nickname;
-      if (!nickname) return rolePart;
-      return nickname.kind === "set" ? `${rolePart}; nickname: ${nickname.nick ?? "reset"}` : `${rolePart}; nickname not changed (${nickname.reason})`;
-    }
-    case "skipped":
-      return `Discord roles untouched: ${roles.reason}`;
-    case "blocked":
-      return `Discord roles not changed: ${roles.problems.join(" ")}`;
-    case "failed":
-      return `Discord roles not changed: ${roles.reason}`;
-  }
 }

@@ -43,9 +43,17 @@ export type MemberWriteFailure = {
 
 export type MemberWriteResult = { readonly ok: true } | ({ readonly ok: false } & MemberWriteFailure);
 
+/** Why the bot edits a member's roles, as the guild's Discord audit log is told (the adapter words it). */
+export type RoleEditReason =
+  | { readonly kind: "rank-change"; readonly intent: "promote" | "demote" | "set"; readonly actorId: string; readonly reason: string | null }
+  | { readonly kind: "linked" | "link-moved"; readonly robloxUsername: string }
+  | { readonly kind: "unlinked" | "member-joined" }
+  | { readonly kind: "member-sync"; readonly actorId: string | null }
+  | { readonly kind: "bulk-sync"; readonly runId: number };
+
 /** The port the Discord adapter implements: one member PATCH, and how it went (never throws for Discord's refusals). */
 export interface MemberRolesWriter {
-  writeMember(guildId: string, userId: string, change: MemberWrite, reason: string): Promise<MemberWriteResult>;
+  writeMember(guildId: string, userId: string, change: MemberWrite, reason: RoleEditReason): Promise<MemberWriteResult>;
 }
 
 /** The nickname part of an edit: changed, or skipped and why (it never blocks the roles). */
@@ -85,7 +93,7 @@ export interface MemberRoleEditorOptions {
   /** Waited on before each request (the bulk sync's shared pacer); none for one-off edits. */
   pacer?: { acquire(): Promise<void> };
   /** Shown in the guild's audit log. */
-  auditReason: string;
+  auditReason: RoleEditReason;
 }
 
 export class MemberRoleEditor {

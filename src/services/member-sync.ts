@@ -4,29 +4,27 @@
  * Roblox reports, so its target counts instead (design §6.4: a pending write is never reverted).
  * The decision is the bulk sync's own pure planner run on a single link, so both agree.
  */
-import type { Repositories } from "../db/index.ts";
-import type { AuditOutcome, GuildSettings, PendingRobloxWrite } from "../db/schema.ts";
+import type { AuditOutcome, GuildSettings, PendingRobloxWrite, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
-import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
-import type { Membership } from "../roblox/types.ts";
+import type { Rank } from "../ranks/ladder.ts";
 import { planSync, type SyncInput, type SyncItem } from "../sync/planner.ts";
 import { groupLockOf, nicknameTemplateOf } from "../sync/sync-context.ts";
 import type { GroupMembershipsPort } from "../sync/group-memberships.ts";
+import { notedRankOrNone, type MemberSyncProblem } from "./audit-notes.ts";
 import type { GuildMemberView } from "./discord-port.ts";
 import { asPlannerGroups, otherGroupsOfMember } from "./other-groups.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { MemberRoleEditor } from "./member-role-editor.ts";
 import type { RankChangeDiscord } from "./rank-changes.ts";
+import { type Membership } from "./roblox-port.ts";
 
-/** The member has no Roblox account linked, so there is nothing to sync them to. */
+/** The member has no Roblox account linked, so there is nothing to sync them to (the view words it). */
 export class MemberNotLinkedError extends Error {
   override readonly name = "MemberNotLinkedError";
-  readonly userMessage: string;
   constructor(readonly discordId: string) {
     super(`member ${discordId} has no linked Roblox account`);
-    this.userMessage = `<@${discordId}> has not linked a Roblox account. They must run /link-roblox first.`;
   }
 }
 
@@ -67,8 +65,8 @@ export interface MemberSyncResult extends MemberRankInspection {
   dryRun: boolean;
   discordChange: ChangeStatus;
   storedChange: ChangeStatus;
-  /** Why the Discord change was blocked or failed, written for the admin. */
-  problems: string[];
+  /** Why the Discord change was blocked or failed (src/discord/views/member-sync.ts words them). */
+  problems: MemberSyncProblem[];
   /** Discord rank and stored rank before and after (after = before on a dry run or failure). */
   before: { discordRank: Rank | null; storedRank: Rank | null };
   after: { discordRank: Rank | null; storedRank: Rank | null };
@@ -156,7 +154,7 @@ export class MemberSyncService {
     const { plan } = inspection;
     const before = { discordRank: inspection.discordRank, storedRank: inspection.storedRank };
     const after = { ...before };
-    const problems: string[] = [];
+    const problems: MemberSyncProblem[] = [];
     let discordChange: ChangeStatus = inspection.displayName === null ? "not-in-guild" : "unchanged";
     let storedChange: ChangeStatus = "unchanged";
     const log = this.options.logger.child({ guildId, discordId, robloxUserId: inspection.robloxUserId });
@@ -167,7 +165,7 @@ export class MemberSyncService {
         const editor = new MemberRoleEditor({
           writer: this.options.guilds,
           hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
-          auditReason: `sync${options.actorId ? ` by ${options.actorId}` : ""}`,
+          auditReason: { kind: "member-sync", actorId: options.actorId ?? null },
         });
         const edited = await editor.edit(
           guildId,
@@ -176,14 +174,14 @@ export class MemberSyncService {
         );
         if (edited.kind === "not-attempted") {
           discordChange = "blocked";
-          problems.push(...new Set(edited.problems.map((problem) => problem.message)));
+          problems.push(...edited.problems.map((problem) => ({ kind: "role" as const, problem })));
         } else if (edited.kind === "updated" || edited.kind === "already-applied") {
           discordChange = "updated";
           after.discordRank = plan.toRank?.discordRoleId ? plan.toRank : null;
         } else {
           log.warn({ err: edited.error }, "could not update the member's Discord roles during sync");
           discordChange = "failed";
-          problems.push(`Discord refused the role change: ${edited.error instanceof Error ? edited.error.message : String(edited.error)}`);
+          problems.push({ kind: "discord-refused", discordError: edited.error instanceof Error ? edited.error.message : String(edited.error) });
         }
       }
     }
@@ -198,7 +196,7 @@ export class MemberSyncService {
         } catch (error) {
           log.error({ err: error }, "could not store the synced rank");
           storedChange = "failed";
-          problems.push("The stored rank could not be saved; the error is logged.");
+          problems.push({ kind: "stored-rank-not-saved" });
         }
       }
     }
@@ -221,8 +219,12 @@ export class MemberSyncService {
           removeRoleIds: plan.removeRoleIds,
         },
         outcome,
-        detail: problems.join("\n") || null,
-        summary: `Discord: ${formatRankOrNone(before.discordRank)} → ${formatRankOrNone(after.discordRank)}; stored: ${formatRankOrNone(before.storedRank)} → ${formatRankOrNone(after.storedRank)}`,
+        note: {
+          kind: "member-synced",
+          discord: { from: notedRankOrNone(before.discordRank), to: notedRankOrNone(after.discordRank) },
+          stored: { from: notedRankOrNone(before.storedRank), to: notedRankOrNone(after.storedRank) },
+          problems,
+        },
       });
     }
     return { ...inspection, dryRun, discordChange, storedChange, problems, before, after, outcome };

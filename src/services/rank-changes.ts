@@ -4,8 +4,7 @@
  * says one failing step must not stop the others. The domain decides (src/ranks); this file only
  * gathers the facts, runs the steps through the injected adapters and records what happened.
  */
-import type { Repositories } from "../db/index.ts";
-import type { AuditAction, AuditOutcome, GuildSettings } from "../db/schema.ts";
+import type { AuditAction, AuditOutcome, GuildSettings, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { decideRankChange, type Actor } from "../ranks/authority.ts";
 import { requireRankAdmin } from "./admin-gate.ts";
@@ -20,8 +19,6 @@ import {
   AlreadyAtTopRankError,
   AmbiguousRankError,
   EmptyLadderError,
-  formatRank,
-  formatRankOrNone,
   RankNotInLadderError,
   UnknownRankError,
   type RankLadder,
@@ -43,6 +40,7 @@ import type { RobloxWriteQueue } from "./pending-writes.ts";
 export * from "./rank-change-types.ts";
 import {
   RankChangeRefusedError,
+  type LadderRefusal,
   type RankChangeDiscord,
   type RankChangeKind,
   type RankChangeOptions,
@@ -52,7 +50,7 @@ import {
   type RobloxWriter,
 } from "./rank-change-types.ts";
 import { applyRankChangeSteps } from "./rank-change-steps.ts";
-import { renderOutcomeLines } from "./rank-change-record.ts";
+import { notedRank, notedRankOrNone } from "./audit-notes.ts";
 
 export interface RankChangeServiceOptions {
   repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;
@@ -68,8 +66,9 @@ export interface RankChangeServiceOptions {
 
 const AUDIT_ACTION: Record<RankChangeKind, AuditAction> = { promote: "rank.promote", demote: "rank.demote", set: "rank.set" };
 
-/** Domain errors whose message is already written for the admin. */
+/** The ladder's refusals of a planned change (the view words them). */
 const LADDER_REFUSALS = [AlreadyAtTopRankError, AlreadyAtBottomRankError, NotRankedError, EmptyLadderError, RankNotInLadderError];
+const isLadderRefusal = (error: unknown): error is LadderRefusal => LADDER_REFUSALS.some((type) => error instanceof type);
 
 export class RankChangeService {
   readonly #options: RankChangeServiceOptions;
@@ -149,7 +148,7 @@ export class RankChangeService {
       target: { userId: targetDiscordId, currentRank: plan.from.rank },
       toRank: plan.to,
     });
-    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, { rule: decision.message });
+    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, { denial: decision });
 
     if (options.expectedTargetRankId !== undefined && options.expectedTargetRankId !== plan.to.id) {
       throw new RankChangeRefusedError("target-changed", { memberId: targetDiscordId, nextRank: plan.to });
@@ -174,7 +173,7 @@ export class RankChangeService {
       if (!check.ok) {
         throw new RankChangeRefusedError("discord-hierarchy", {
           memberId: targetDiscordId,
-          problems: [...new Set(check.problems.map((problem) => problem.message))],
+          problems: check.problems,
         });
       }
     }
@@ -231,8 +230,7 @@ export class RankChangeService {
       },
       reason,
       outcome: outcome satisfies AuditOutcome,
-      detail: renderOutcomeLines(steps).join("\n"),
-      summary: `${formatRankOrNone(plan.from.rank)} → ${formatRank(plan.to)}\n${renderOutcomeLines(steps).join("\n")}`,
+      note: { kind: "rank-change", from: notedRankOrNone(plan.from.rank), to: notedRank(plan.to), steps },
     });
     return {
       status: "done",
@@ -292,17 +290,17 @@ export class RankChangeService {
 
 function resolveIntent(ladder: RankLadder, requested: RankChangeRequestIntent): RankChangeIntent {
   if (requested.kind !== "set") return requested;
-  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", { rule: new EmptyLadderError().message });
+  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", { ladderError: new EmptyLadderError() });
   if (typeof requested.rank === "number") {
     const rank = ladder.byId(requested.rank);
-    if (!rank) throw new RankChangeRefusedError("unknown-rank", { rule: new RankNotInLadderError(requested.rank).message });
+    if (!rank) throw new RankChangeRefusedError("unknown-rank", { ladderError: new RankNotInLadderError(requested.rank) });
     return { kind: "set", rank };
   }
   try {
     return { kind: "set", rank: ladder.resolveName(requested.rank) };
   } catch (error) {
     if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) {
-      throw new RankChangeRefusedError("unknown-rank", { rule: error.message, suggestList: true });
+      throw new RankChangeRefusedError("unknown-rank", { ladderError: error, suggestList: true });
     }
     throw error;
   }
@@ -312,7 +310,7 @@ function refusingLadderErrors<T>(plan: () => T): T {
   try {
     return plan();
   } catch (error) {
-    if (LADDER_REFUSALS.some((type) => error instanceof type)) throw new RankChangeRefusedError("rank-rules", { rule: (error as Error).message });
+    if (isLadderRefusal(error)) throw new RankChangeRefusedError("rank-rules", { ladderError: error });
     throw error;
   }
 }

@@ -2,15 +2,15 @@
  * GUILD_MEMBER_ADD: a linked member who joins gets their rank role at once, from one Roblox lookup,
  * with the same plan and hierarchy rules as a bulk run. Audited and counted like a bulk change.
  */
-import type { GuildSettings, Repositories } from "../db/index.ts";
+import type { GuildSettings, Repositories } from "../services/storage-port.ts";
 import { UNLINKED_STANDING } from "../ranks/binds.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { RoleHierarchy, type KickSkipReason } from "../ranks/hierarchy.ts";
+import type { MemberJoinOutcome as MemberJoinRolesOutcome } from "../services/audit-notes.ts";
 import type { GroupLockKicker } from "../services/group-lock.ts";
 import type { LinkedAccount } from "./planner.ts";
-import type { RequestTally } from "../roblox/transport.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import { guildBinds, type GuildContext, type GuildContexts } from "../services/guild-context.ts";
 import { MemberRoleEditor, type MemberEditOutcome } from "../services/member-role-editor.ts";
@@ -20,6 +20,7 @@ import type { RequestPacer } from "./pacer.ts";
 import { planSync, type SyncInput } from "./planner.ts";
 import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
 import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, resolveSyncContext, SyncNotPossibleError, syncOptionsOf } from "./sync-context.ts";
+import { type RequestTally } from "../services/roblox-port.ts";
 
 export interface MemberJoinInput {
   userId: string;
@@ -29,13 +30,12 @@ export interface MemberJoinInput {
   accountName?: string;
 }
 
+/** How a join went: the roles-set outcomes (as audited), a group-lock kick, or why nothing was tried. */
 export type MemberJoinOutcome =
-  | { readonly kind: "not-linked" | "not-configured" | "paused" | "in-sync" }
-  | { readonly kind: "updated"; readonly from: string | null; readonly to: string | null }
+  | { readonly kind: "not-linked" | "not-configured" | "paused" }
   /** Group lock "kick": not in the Roblox group, removed from the server (after a DM when they accept them). */
   | { readonly kind: "kicked"; readonly dmSent: boolean }
-  | { readonly kind: "not-attempted"; readonly problems: readonly string[] }
-  | { readonly kind: "failed"; readonly message: string };
+  | MemberJoinRolesOutcome;
 
 export interface MemberJoinDeps {
   repositories: Repositories;
@@ -103,7 +103,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     writer: deps.guilds,
     hierarchy,
     pacer: deps.pacer,
-    auditReason: "rankbridge: rank role for a linked member who joined",
+    auditReason: { kind: "member-joined" },
   });
   const outcome = await applier.edit(guildId, item, { roleIds: member.roleIds, ...(member.nick !== undefined && { nick: member.nick }) });
   const from = item.fromRank?.name ?? null;
@@ -119,8 +119,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     before: { rank: from },
     after: { rank: to },
     outcome: result.kind === "updated" ? "ok" : "failed",
-    detail: `joined the server: ${describeJoin(result)}`,
-    summary: `${link.robloxUsername} (<@${item.discordId}>) joined: ${describeJoin(result)}`,
+    note: { kind: "member-joined", robloxUsername: link.robloxUsername, discordId: item.discordId, result },
   });
   logger.info({ guildId, userId: member.userId, outcome: result.kind }, "linked member joined");
   return result;
@@ -149,7 +148,7 @@ async function kickJoined(
     case "left-guild":
       return { kind: "in-sync" };
     default:
-      return { kind: "failed", message: outcome.message };
+      return { kind: "failed", discordError: outcome.message };
   }
 }
 
@@ -170,7 +169,7 @@ async function joinedUnlinked(deps: MemberJoinDeps, guildId: string, member: Mem
     writer: deps.guilds,
     hierarchy: new RoleHierarchy(await deps.guilds.botStanding(guildId)),
     pacer: deps.pacer,
-    auditReason: "rankbridge: roles for a member who joined without a linked account",
+    auditReason: { kind: "member-joined" },
   });
   const outcome = await editor.edit(guildId, { discordId: member.userId, addRoleIds: changes.add, removeRoleIds: changes.remove }, member.roleIds);
   if (outcome.kind === "updated") deps.observeMemberRoles(guildId, member.userId, outcome.roleIds);
@@ -179,7 +178,7 @@ async function joinedUnlinked(deps: MemberJoinDeps, guildId: string, member: Mem
   return result.kind === "in-sync" ? { kind: "not-linked" } : result;
 }
 
-function joinResult(outcome: MemberEditOutcome, from: string | null, to: string | null): MemberJoinOutcome {
+function joinResult(outcome: MemberEditOutcome, from: string | null, to: string | null): MemberJoinRolesOutcome {
   switch (outcome.kind) {
     case "updated":
       return { kind: "updated", from, to };
@@ -187,22 +186,9 @@ function joinResult(outcome: MemberEditOutcome, from: string | null, to: string 
     case "left-guild":
       return { kind: "in-sync" };
     case "not-attempted":
-      return { kind: "not-attempted", problems: outcome.problems.map((problem) => problem.message) };
+      return { kind: "not-attempted", problems: outcome.problems };
     case "forbidden":
     case "failed":
-      return { kind: "failed", message: outcome.message };
-  }
-}
-
-function describeJoin(result: MemberJoinOutcome): string {
-  switch (result.kind) {
-    case "updated":
-      return `rank role set (${result.from ?? "no rank"} → ${result.to ?? "no rank"})`;
-    case "not-attempted":
-      return `not attempted: ${result.problems.join(" ")}`;
-    case "failed":
-      return `failed: ${result.message}`;
-    default:
-      return result.kind;
+      return { kind: "failed", discordError: outcome.message };
   }
 }

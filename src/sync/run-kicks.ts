@@ -4,7 +4,7 @@
  * impossible), and the applying side kicks it through the GroupLockKicker, checked against the
  * hierarchy as it is then. Kept apart from run-planning.ts and run-applying.ts for size.
  */
-import type { SyncRunItemInput } from "../db/repositories/syncRuns.ts";
+import type { SyncRunItemInput } from "../services/storage-port.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";

@@ -69,6 +69,9 @@ describe("/promote", () => {
     expect(discord.memberRoleIds(world.guildId, member.discordId)!.sort()).toEqual([world.otherRoleId, world.rankRole.corporal].sort());
     expect(world.memberPatches()).toHaveLength(1);
     expect(world.memberPatches()[0]!.path).toEndWith(`/members/${member.discordId}`);
+    // The guild's Discord audit log says who asked and why (worded by the Discord adapter's view).
+    const patch = discord.requests.find((r) => r.method === "PATCH" && r.path.endsWith(`/members/${member.discordId}`))!;
+    expect(decodeURIComponent(patch.headers["x-audit-log-reason"]!)).toBe(`promote by ${admin}: Led the weekend patrol`);
     expect(roblox.membership(GROUP_ID, member.robloxUserId)).toMatchObject({ roleId: ROBLOX_ROLE.corporal, rank: 10 });
 
     const dm = discord.dmMessages(member.discordId);

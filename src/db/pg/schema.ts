@@ -191,6 +191,7 @@ export const auditLog = pgTable(
     reason: text("reason"),
     outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull().default("ok"),
     detail: text("detail"),
+    note: jsonb("note").$type<unknown>(),
     createdAt: createdAt(),
   },
   (t) => [

@@ -7,6 +7,7 @@ import type { APIChatInputApplicationCommandInteraction, APIRole } from "discord
 import type { BindRoleRefusal } from "../../services/binds.ts";
 import type { DiscordGuilds } from "../guilds.ts";
 import { describeRoleRefusal, type RoleRefusal } from "../views/binds.ts";
+import { describeRoleProblem } from "../views/role-problems.ts";
 import { describeBindDenial } from "./bind-wording.ts";
 
 export interface BindCheckDependencies {
@@ -29,7 +30,7 @@ export function wordRoleRefusal(refusal: BindRoleRefusal, interaction: APIChatIn
       : refusal.kind === "managed"
         ? { kind: "managed", what: managedKind(resolved) }
         : refusal.kind === "bot-cannot-manage"
-          ? { kind: "bot-problem", message: refusal.problem.message }
+          ? { kind: "bot-problem", message: describeRoleProblem(refusal.problem) }
           : { kind: "authority", message: describeBindDenial(refusal.denial, roleId) };
   return describeRoleRefusal(worded, roleId, what);
 }

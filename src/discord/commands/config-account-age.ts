@@ -1,12 +1,11 @@
 /**
  * `/config min-account-age days:<integer>` (design §3.1): Roblox accounts younger than this cannot
- * link here (the linking service applies it); 0 turns the gate off. Audited (changeSetting).
+ * link here (the linking service applies it); 0 turns the gate off. Audited (GuildSettingsService.change).
  */
 import { ApplicationCommandOptionType, type APIApplicationCommandSubcommandOption } from "discord-api-types/v10";
 import { isValidMinAccountAge, MAX_ACCOUNT_AGE_DAYS, MIN_ACCOUNT_AGE_DAYS } from "../../ranks/account-age.ts";
 import { minAccountAgeWording } from "../views/gates.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
-import { changeSetting } from "./config-settings.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import type { CommandOptions } from "./options.ts";
 import type { CommandContext } from "./types.ts";
@@ -34,6 +33,6 @@ export async function setMinAccountAge(deps: ConfigCommandDependencies, { intera
   // Discord enforces min/max on the option; a value that arrives outside them anyway is refused here.
   const days = options.integer("days");
   if (days === undefined || !isValidMinAccountAge(days)) throw new CommandRefusedError(minAccountAgeWording.invalid);
-  changeSetting(deps, guildId, actor.userId, "minAccountAgeDays", days, minAccountAgeWording.audit(days), 0);
+  deps.settings.change(guildId, actor.userId, "minAccountAgeDays", days, minAccountAgeWording.audit(days), 0);
   await respond.reply({ content: minAccountAgeWording.reply(days) });
 }

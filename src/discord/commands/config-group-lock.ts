@@ -8,7 +8,6 @@ import { GROUP_LOCK_MODES, type GroupLockMode } from "../../db/schema.ts";
 import { DiscordPermission, hasPermission } from "../../ranks/hierarchy.ts";
 import { groupLockWording } from "../views/gates.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
-import { changeSetting } from "./config-settings.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import type { CommandOptions } from "./options.ts";
 import type { CommandContext } from "./types.ts";
@@ -34,7 +33,7 @@ export async function setGroupLock(deps: ConfigCommandDependencies, { interactio
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const mode = options.string("mode");
   if (!isGroupLockMode(mode)) throw new CommandRefusedError(groupLockWording.invalid);
-  changeSetting(deps, guildId, actor.userId, "groupLockMode", mode, groupLockWording.audit(mode));
+  deps.settings.change(guildId, actor.userId, "groupLockMode", mode, groupLockWording.audit(mode));
   const canKick = mode === "kick" ? hasPermission((await deps.guilds.botStanding(guildId)).botPermissions, DiscordPermission.KickMembers) : true;
   await respond.reply({ content: groupLockWording.reply(mode, canKick) });
 }

@@ -1,13 +1,12 @@
 /**
  * `/config verified-role` and `/config unverified-role` (design §3.1): the role linked members hold
  * and the role members who are not linked hold. Leaving the role out unsets it. A new role passes the
- * same checks as any bind (bind-checks.ts); every change is audited (changeSetting).
+ * same checks as any bind (bind-checks.ts); every change is audited (GuildSettingsService.change).
  */
 import { ApplicationCommandOptionType, type APIApplicationCommandSubcommandOption } from "discord-api-types/v10";
 import { memberRoleSettingWording } from "../views/binds.ts";
 import { rememberResolvedRole, wordRoleRefusal } from "./bind-checks.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
-import { changeSetting } from "./config-settings.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import type { CommandOptions } from "./options.ts";
 import type { CommandContext } from "./types.ts";
@@ -47,6 +46,6 @@ export async function setMemberRoleSetting(
     const refusal = await deps.binds.roleRefusal({ guildId, actor, authority: { ownerId, adminRoleIds } }, roleId);
     if (refusal) throw new CommandRefusedError(wordRoleRefusal(refusal, interaction, roleId, `make the ${which} role`));
   }
-  changeSetting(deps, guildId, actor.userId, key, roleId, wording.audit(roleId));
+  deps.settings.change(guildId, actor.userId, key, roleId, wording.audit(roleId));
   await respond.reply({ content: roleId ? wording.set(roleId) : wording.unset, allowed_mentions: { parse: [] } });
 }

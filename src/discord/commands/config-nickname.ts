@@ -2,14 +2,13 @@
  * `/config nickname template:<string>` (design §3.1): linked members' nickname, from placeholders
  * (src/ranks/nickname.ts); "off" turns it off. Longer results are cut to 32 characters, never
  * refused; a placeholder rankbridge doesn't know is refused, since every member would show it as
- * typed. Audited (changeSetting).
+ * typed. Audited (GuildSettingsService.change).
  */
 import { ApplicationCommandOptionType, type APIApplicationCommandSubcommandOption } from "discord-api-types/v10";
 import { DiscordPermission, hasPermission } from "../../ranks/hierarchy.ts";
 import { NICKNAME_OFF, NICKNAME_PLACEHOLDERS, renderNickname, unknownPlaceholders } from "../../ranks/nickname.ts";
 import { nicknameWording } from "../views/gates.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
-import { changeSetting } from "./config-settings.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import type { CommandOptions } from "./options.ts";
 import type { CommandContext } from "./types.ts";
@@ -42,7 +41,7 @@ export async function setNicknameTemplate(deps: ConfigCommandDependencies, { int
     const unknown = unknownPlaceholders(template);
     if (unknown.length > 0) throw new CommandRefusedError(nicknameWording.unknownPlaceholders(unknown, NICKNAME_PLACEHOLDERS));
   }
-  changeSetting(deps, guildId, actor.userId, "nicknameTemplate", template, nicknameWording.audit(template));
+  deps.settings.change(guildId, actor.userId, "nicknameTemplate", template, nicknameWording.audit(template));
 
   const topRank = deps.repositories.ranks.list(guildId).at(-1);
   const example = renderNickname(template, {

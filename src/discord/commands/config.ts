@@ -7,8 +7,8 @@ import { MIN_ACCOUNT_AGE_SUBCOMMAND, minAccountAgeSubcommand, setMinAccountAge }
 import { GROUP_LOCK_SUBCOMMAND, groupLockSubcommand, setGroupLock } from "./config-group-lock.ts";
 import { NICKNAME_SUBCOMMAND, nicknameSubcommand, setNicknameTemplate } from "./config-nickname.ts";
 import type { SecretBox } from "../../security/secrets.ts";
-import type { AuditTrail } from "../../services/audit-trail.ts";
 import type { BindService } from "../../services/binds.ts";
+import type { GuildSettingsService } from "../../services/guild-settings.ts";
 import type { DiscordGuilds } from "../guilds.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
 import type { AdminCheckDependencies, DefaultSyncPeriod, SomeRepositories } from "./dependencies.ts";
@@ -25,7 +25,7 @@ import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { SlashCommand } from "./types.ts";
 import { showSettings } from "./config-show.ts";
-import { changeSetting, setAdminRole, setGroup, setLeftGroupPolicy, setLogChannel, setSyncInterval, setSyncRanks } from "./config-settings.ts";
+import { setAdminRole, setGroup, setLeftGroupPolicy, setLogChannel, setSyncInterval, setSyncRanks } from "./config-settings.ts";
 
 /** `/config`'s subcommands: the guild's settings, its Roblox access and API key, all audited. */
 export type ConfigCommandDependencies = AdminCheckDependencies &
@@ -33,8 +33,8 @@ export type ConfigCommandDependencies = AdminCheckDependencies &
   DefaultSyncPeriod & {
     repositories: SomeRepositories<"guilds" | "ranks">;
     contexts: Pick<GuildContexts, "groupIdOf" | "isHome" | "accessFor" | "checkApiKey">;
-    secrets: Pick<SecretBox, "available" | "encrypt">;
-    audit: Pick<AuditTrail, "record">;
+    secrets: Pick<SecretBox, "available">;
+    settings: Pick<GuildSettingsService, "change" | "storeApiKey" | "clearApiKey">;
     binds: Pick<BindService, "roleRefusal">;
     /** Whether the bot holds Kick Members / Manage Nicknames, for the group lock's and nickname's warnings. */
     guilds: Pick<DiscordGuilds, "botStanding">;
@@ -149,7 +149,7 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
         case "sync-ranks":
           return setSyncRanks(deps, context, options);
         case MASS_CHANGE_SUBCOMMAND:
-          return setMassChangeThreshold(deps, context, options, changeSetting);
+          return setMassChangeThreshold(deps, context, options);
         case MIN_ACCOUNT_AGE_SUBCOMMAND:
           return setMinAccountAge(deps, context, options);
         case VERIFIED_ROLE_SUBCOMMAND:

@@ -2,22 +2,28 @@
 import type { RESTPostAPIChannelMessageJSONBody } from "discord-api-types/v10";
 import type { AuditPost } from "../../services/audit-trail.ts";
 
+import { auditEntryDetail, auditEntryReason, auditNoteOf, auditNoteSummary } from "./audit-notes.ts";
 import { OUTCOME_COLOURS } from "./rank-change.ts";
 
-export function auditEntryMessage(entry: AuditPost, now: Date = new Date()): RESTPostAPIChannelMessageJSONBody {
+/** The entry as posted, or as read back from the log (its note then unchecked JSON). */
+type ShownAuditEntry = Omit<AuditPost, "note"> & { readonly note?: unknown };
+
+export function auditEntryMessage(entry: ShownAuditEntry, now: Date = new Date()): RESTPostAPIChannelMessageJSONBody {
   const outcome = entry.outcome ?? "ok";
+  const note = auditNoteOf(entry.note);
+  const reason = auditEntryReason(entry);
   return {
     allowed_mentions: { parse: [] },
     embeds: [
       {
         title: entry.action,
-        description: entry.summary ?? entry.detail ?? undefined,
+        description: (note ? auditNoteSummary(note) : null) ?? auditEntryDetail(entry) ?? undefined,
         color: OUTCOME_COLOURS[outcome],
         fields: [
           { name: "By", value: entry.actorId === "system" ? "rankbridge" : `<@${entry.actorId}>`, inline: true },
           ...(entry.targetDiscordId ? [{ name: "Member", value: `<@${entry.targetDiscordId}>`, inline: true }] : []),
           { name: "Outcome", value: outcome, inline: true },
-          ...(entry.reason ? [{ name: "Reason", value: entry.reason.slice(0, 1024) }] : []),
+          ...(reason ? [{ name: "Reason", value: reason.slice(0, 1024) }] : []),
         ],
         timestamp: now.toISOString(),
       },
