@@ -103,7 +103,8 @@ describe("the consent page", () => {
 
   test("an unregistered redirect_uri, an unknown client or an unknown scope is an error page, never a redirect", async () => {
     const { discord } = await setUp();
-    for (const extra of [{ redirect_uri: "https://attacker.invalid/cb" }, { client_id: "123456789012345678" }, { scope: "identify admin" }]) {
+    const refused: Record<string, string>[] = [{ redirect_uri: "https://attacker.invalid/cb" }, { client_id: "123456789012345678" }, { scope: "identify admin" }];
+    for (const extra of refused) {
       const response = await fetch(`${discord.webUrl}/oauth2/authorize?${authorizeQuery(discord, extra)}`, { redirect: "manual" });
       expect(response.status).toBe(400);
       expect(response.headers.get("location")).toBeNull();
