@@ -25,6 +25,7 @@ import { gatewayMemberRoles } from "./discord/member-chunks.ts";
 import { discordLadderImport } from "./discord/rank-roles.ts";
 import { createDiscordRest } from "./discord/rest.ts";
 import { createHttpApp } from "./http/app.ts";
+import { createDashboard } from "./http/dashboard/index.ts";
 import { oauthRoutes } from "./http/oauth-callback.ts";
 import type { HttpServer } from "./http/server.ts";
 import { Readiness } from "./lifecycle/readiness.ts";
@@ -41,6 +42,7 @@ import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
 import { DiscordSyncMessages } from "./discord/sync-messages.ts";
 import { discordRunWording } from "./discord/views/run-wording.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
+import { DashboardAccess } from "./services/dashboard-access.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
@@ -193,6 +195,18 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
   const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
 
+  // The web dashboard's admin rule (design §9): admin-gate's rule, from members' current roles.
+  const dashboardAccess = new DashboardAccess({ settings: repositories.guilds, guilds }, { now, memberTtlMs: options.dashboardMemberTtlMs });
+  const dashboard = createDashboard({
+    config,
+    api: client.api,
+    repositories,
+    access: dashboardAccess,
+    overview: { contexts, scheduler, guild: (guildId) => guilds.guild(guildId) },
+    logger: logger.child({ component: "dashboard" }),
+    now,
+  });
+
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,
@@ -200,6 +214,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     scheduler,
     reviewBinds: bindReviewLogger({ repositories, guilds, logger }),
     interactions: router,
+    dashboardAccess,
     logger,
   });
 
@@ -208,7 +223,14 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     database,
     unusableGuildKeys: () => contexts.unusableKeyCount,
   });
-  const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: oauthRoutes(linking) });
+  const httpApp = createHttpApp({
+    metrics,
+    readiness: () => readiness.report(),
+    routes: (app) => {
+      oauthRoutes(linking)(app);
+      dashboard?.(app);
+    },
+  });
   let http: HttpServer | undefined;
 
   const connect = () =>
@@ -283,6 +305,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       bulkSync,
       scheduler,
       groupMemberships,
+      dashboardAccess,
     },
   };
 }

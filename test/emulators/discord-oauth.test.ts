@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 const REDIRECT = "http://127.0.0.1:1/auth/discord/callback";
-const VERIFIER = "v".repeat(20) + "-verifier-of-forty-three-chars";
+const VERIFIER = `${"v".repeat(20)}-verifier-of-forty-three-chars`;
 const challengeOf = (verifier: string) => createHash("sha256").update(verifier).digest("base64url");
 
 async function setUp() {
