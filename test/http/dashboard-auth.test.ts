@@ -9,6 +9,7 @@ import { Browser } from "../support/browser.ts";
 import { seedCommunity, type Community } from "../support/community.ts";
 import { signIn, startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
 import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
+import { specProblems } from "../support/spec-check.ts";
 
 let discord: DiscordEmulator;
 let roblox: RobloxEmulator;
@@ -197,6 +198,12 @@ describe("changes need the session's CSRF token and the dashboard's origin", () 
     const replayed = await fetch(`${dashboard.publicUrl}/dashboard`, { redirect: "manual", headers: { cookie: `rankbridge_session=${stolenCookie}` } });
     expect(replayed.status).toBe(302);
     expect(replayed.headers.get("location")).toBe(`${dashboard.publicUrl}/auth/discord/login`);
+  });
+
+  test("what the bot sent Discord conforms to Discord's OpenAPI document (the token exchange is not in it)", () => {
+    expect(discord.requestsTo({ method: "GET", pathIncludes: "/users/@me/guilds" }).some((r) => r.headers.authorization?.startsWith("Bearer "))).toBe(true);
+    expect(discord.oauth.tokenRequests.some((r) => r.status === 200)).toBe(true);
+    expect(specProblems({ discord })).toEqual([]);
   });
 
   test("the client secret and the codes never reach the logs", () => {
