@@ -8,6 +8,7 @@
  * are `main.ts`'s business.
  */
 import { Client } from "@discordjs/core";
+import type { Hono } from "hono";
 import type { Config } from "./config/env.ts";
 import { createRepositories, openDatabase } from "./db/index.ts";
 import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
@@ -55,8 +56,6 @@ import { GroupMembershipReader } from "./sync/group-memberships.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
 import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { SyncScheduler } from "./sync/scheduler.ts";
-
-
 import type { CommandsByFeature, Rankbridge, RankbridgeOptions } from "./app-surface.ts";
 
 export type { CommandsByFeature, Rankbridge, RankbridgeOptions, RankbridgeParts } from "./app-surface.ts";
@@ -197,15 +196,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
 
   // The web dashboard's admin rule (design §9): admin-gate's rule, from members' current roles.
   const dashboardAccess = new DashboardAccess({ settings: repositories.guilds, guilds }, { now, memberTtlMs: options.dashboardMemberTtlMs });
-  const dashboard = createDashboard({
-    config,
-    api: client.api,
-    repositories,
-    access: dashboardAccess,
-    overview: { contexts, scheduler, guild: (guildId) => guilds.guild(guildId) },
-    logger: logger.child({ component: "dashboard" }),
-    now,
-  });
+  const overview = { contexts, scheduler, guild: (guildId: string) => guilds.guild(guildId) };
+  const dashboard = createDashboard({ config, api: client.api, repositories, access: dashboardAccess, overview, logger: logger.child({ component: "dashboard" }), now });
 
   wireGatewayEvents(client, {
     guilds,
@@ -223,14 +215,11 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     database,
     unusableGuildKeys: () => contexts.unusableKeyCount,
   });
-  const httpApp = createHttpApp({
-    metrics,
-    readiness: () => readiness.report(),
-    routes: (app) => {
-      oauthRoutes(linking)(app);
-      dashboard?.(app);
-    },
-  });
+  const mounts = [oauthRoutes(linking), dashboard];
+  const routes = (app: Hono) => {
+    for (const mount of mounts) mount?.(app);
+  };
+  const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes });
   let http: HttpServer | undefined;
 
   const connect = () =>
