@@ -8,7 +8,7 @@
  * are `main.ts`'s business.
  */
 import { Client } from "@discordjs/core";
-import type { Hono } from "hono";
+import { createCluster } from "./cluster/index.ts";
 import type { Config } from "./config/env.ts";
 import { createRepositories, openDatabase } from "./db/index.ts";
 import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
@@ -36,15 +36,19 @@ import { connectDiscord, startUp } from "./lifecycle/startup.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { RobloxClient } from "./roblox/client.ts";
-import { scopedToGuild } from "./roblox/fair-share.ts";
+import { RobloxUrls } from "./roblox/urls.ts";
+import { scopedToGuild } from "./services/guild-scope.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
 import { DiscordSyncMessages } from "./discord/sync-messages.ts";
 import { discordRunWording } from "./discord/views/run-wording.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
-import { DashboardAccess } from "./services/dashboard-access.ts";
 import { GuildContexts } from "./services/guild-context.ts";
+import { GuildSettingsService } from "./services/guild-settings.ts";
+import { Points } from "./services/points.ts";
+import { RankBinds } from "./services/rank-binds.ts";
+import { RankEdits } from "./services/rank-edits.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -67,6 +71,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const database = openDatabase(config.databasePath);
   const repositories = createRepositories(database.db);
   const secrets = new SecretBox(config.encryptionKey);
+  // What the processes of the bot share (REDIS_URL); in-process when unset.
+  const cluster = createCluster(config, logger);
 
   const rest = createDiscordRest({ apiUrl: config.discordApiUrl, token: config.discordToken!, metrics, logger, ...options.discordRest });
   const robloxClients: RobloxClient[] = [];
@@ -77,6 +83,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       metrics,
       logger: logger.child({ component: "roblox" }),
       ...options.roblox,
+      rateLimits: { ...options.roblox?.rateLimits, shared: cluster.robloxBudget(credentials) },
     });
     robloxClients.push(client);
     return client;
@@ -93,6 +100,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     metrics,
     logger,
     onFatal: (message, code) => options.onFatal?.(message, code),
+    sessions: cluster.gatewaySessions,
+    buildIdentifyThrottler: cluster.buildIdentifyThrottler,
   });
   const client = new Client({ rest, gateway: gateway.manager });
   // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member, and
@@ -123,7 +132,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     guilds,
     audit,
     logger,
-    oauth: config.robloxOAuth && { ...config.robloxOAuth, urlTemplate: config.robloxApiUrl },
+    oauth: config.robloxOAuth && { ...config.robloxOAuth, apisBase: new RobloxUrls(config.robloxApiUrl).base("apis") },
     now,
     random,
   });
@@ -171,6 +180,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     repositories,
     defaultIntervalMs: config.syncIntervalMs,
     ownsGuild: shards.owns,
+    leases: cluster.leases,
     logger,
     now,
     random,
@@ -183,22 +193,23 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     discord: discordLadderImport(client.api, guilds),
     audit,
   });
+  const rankBinds = new RankBinds({ ranks: repositories.ranks, discord: guilds, audit });
+  const rankEdits = new RankEdits({ ranks: repositories.ranks, audit });
+  const points = new Points({ members: repositories.members, ranks: repositories.ranks, audit });
+  const settings = new GuildSettingsService({ guilds: repositories.guilds, secrets, audit });
   // Each command's own dependency type says what it may use; it is given no more.
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
     linking: linkingCommands(linking),
-    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, audit, ladderImport }),
+    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, ladderImport, rankBinds, rankEdits, points, settings }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync }),
   };
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
   const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
 
-  // The web dashboard's admin rule (design §9): admin-gate's rule, from members' current roles.
-  const dashboardAccess = new DashboardAccess({ settings: repositories.guilds, guilds }, { now, memberTtlMs: options.dashboardMemberTtlMs });
-  const overview = { contexts, scheduler, guild: (guildId: string) => guilds.guild(guildId) };
-  const dashboard = createDashboard({ config, api: client.api, repositories, access: dashboardAccess, overview, logger: logger.child({ component: "dashboard" }), now });
-
+  // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
+  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,
@@ -206,20 +217,17 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     scheduler,
     reviewBinds: bindReviewLogger({ repositories, guilds, logger }),
     interactions: router,
-    dashboardAccess,
+    dashboardAccess: dashboard.access,
     logger,
   });
 
   const readiness = new Readiness({
     shardStates: () => gateway.shardStates(),
     database,
+    redis: cluster.redis,
     unusableGuildKeys: () => contexts.unusableKeyCount,
   });
-  const mounts = [oauthRoutes(linking), dashboard];
-  const routes = (app: Hono) => {
-    for (const mount of mounts) mount?.(app);
-  };
-  const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes });
+  const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: [oauthRoutes(linking), dashboard.routes] });
   let http: HttpServer | undefined;
 
   const connect = () =>
@@ -260,7 +268,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= shutDown(
-      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, database, logger },
+      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, cluster, database, logger },
       { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
     ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
@@ -278,23 +286,19 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     },
     commands: commandsByFeature,
     parts: {
-      database,
-      repositories,
       metrics,
-      secrets,
       gateway,
       api: client.api,
       roblox,
       guilds,
       memberSnapshots,
-      linking,
-      rankChanges,
       memberSync,
       pendingWrites,
       bulkSync,
       scheduler,
+      cluster,
       groupMemberships,
-      dashboardAccess,
+      dashboardAccess: dashboard.access,
     },
   };
 }

@@ -28,6 +28,15 @@ const integerString = (what: string, min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be between ${min} and ${max} (${what})`);
 
+function redisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
 function httpUrl(value: string): boolean {
   try {
     const url = new URL(value);
@@ -58,7 +67,7 @@ export function postgresUrlProblem(value: string): string | undefined {
 }
 
 /** The password in a DATABASE_URL, as written and decoded, so the logger can remove it. */
-function databaseUrlPasswords(value: string | undefined): string[] {
+function urlPasswords(value: string | undefined): string[] {
   if (!value) return [];
   try {
     const password = new URL(value.trim()).password;
@@ -133,6 +142,13 @@ const environmentSchema = z
     DATABASE_PATH: optionalString.default("./data/rankbridge.sqlite"),
     DATABASE_URL: optionalString,
     ENCRYPTION_KEY: optionalString,
+    REDIS_URL: optionalString.refine(
+      (v) => v === undefined || redisUrl(v),
+      "must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0",
+    ),
+    REDIS_PREFIX: optionalString
+      .default("rankbridge:")
+      .refine((v) => v !== undefined && /^[\x21-\x7e]{1,64}$/.test(v), "must be 1-64 printable characters without spaces, e.g. rankbridge:"),
     HTTP_HOST: optionalString.default("0.0.0.0"),
     HTTP_PORT: optionalString.default("8080").pipe(integerString("a TCP port", 0, 65_535)),
     SYNC_INTERVAL: optionalString.default("6h"),
@@ -235,6 +251,9 @@ const environmentSchema = z
     /** PostgreSQL (design §8); undefined: SQLite at databasePath. */
     databaseUrl: e.DATABASE_URL,
     encryptionKey: e.ENCRYPTION_KEY === undefined ? undefined : parseEncryptionKey(e.ENCRYPTION_KEY),
+    /** What the processes of one bot share (design §8); unset: this process keeps it all in memory. */
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX!,
     httpHost: e.HTTP_HOST!,
     httpPort: e.HTTP_PORT,
     syncIntervalMs: parseDuration(e.SYNC_INTERVAL!),
@@ -258,7 +277,8 @@ export const SECRET_VARIABLES = [
 
 export function secretValues(env: Record<string, string | undefined>): string[] {
   const values = SECRET_VARIABLES.map((name) => env[name]?.trim()).filter((value): value is string => !!value);
-  return [...values, ...databaseUrlPasswords(env.DATABASE_URL)];
+  // DATABASE_URL and REDIS_URL are logged without their passwords; the passwords alone are secrets.
+  return [...values, ...urlPasswords(env.DATABASE_URL), ...urlPasswords(env.REDIS_URL)];
 }
 
 export interface ConfigProblem {

@@ -5,6 +5,9 @@
  * they cross the JSON/log/metrics boundaries unchanged.
  *
  * After editing this file run `bun run db:generate` (drizzle-kit + scripts/embed-migrations.ts).
+ *
+ * Over 300 lines on purpose: drizzle-kit generates the migrations from this one schema-first
+ * module, and the tables' foreign keys and checks read best side by side.
  */
 import { sql } from "drizzle-orm";
 import {

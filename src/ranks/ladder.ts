@@ -2,6 +2,10 @@
  * The rank ladder: the group's Roblox roles (all but Guest) in order, each optionally bound to a
  * Discord role. Everything that asks "which rank is this?" goes through here, so the ordering
  * rules live in one place.
+ *
+ * About 300 lines on purpose: one class whose every lookup (by id, Roblox role, rank number,
+ * Discord role, typed name) reads the level maps its constructor builds and checks; the name
+ * matching itself is already apart in rank-names.ts.
  */
 import {
   AlreadyAtBottomRankError,

@@ -1,5 +1,4 @@
-import type { Repositories } from "../db/index.ts";
-import type { AuditInput } from "../db/repositories/audit.ts";
+import type { AuditInput, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AuditNote } from "./audit-notes.ts";
 

@@ -2,16 +2,14 @@
  * The shared end of both proofs (profile phrase, "Sign in with Roblox"): store the link (moving it
  * from another member when the prover owns the account), set the rank roles, audit it.
  */
-import type { Repositories } from "../db/index.ts";
-import type { Member, VerificationMethod } from "../db/schema.ts";
+import type { Member, Repositories, VerificationMethod } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
-import { isRobloxError } from "../roblox/errors.ts";
-import type { Membership, RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContext } from "./guild-context.ts";
 import { roleOutcome, type LinkRoles } from "./link-roles.ts";
 import { LinkingError, NotInGroupError } from "./linking-errors.ts";
 import type { LinkCompleted } from "./linking-types.ts";
+import { isRobloxError, type Membership, type RobloxUserId } from "./roblox-port.ts";
 
 export interface LinkRecorderOptions {
   repositories: Pick<Repositories, "members">;

@@ -1,9 +1,9 @@
 /** What linking hands back: a phrase challenge, a finished link or unlink, and what happened to the rank roles. */
-import type { VerificationMethod } from "../db/schema.ts";
+import type { VerificationMethod } from "./storage-port.ts";
 import type { RoleProblem } from "../ranks/hierarchy.ts";
 import type { Rank } from "../ranks/ladder.ts";
-import type { RobloxUserId } from "../roblox/types.ts";
 import type { OAuthProof } from "./roblox-sign-in.ts";
+import { type RobloxUserId } from "./roblox-port.ts";
 
 /** What happened to the member's Discord rank roles. */
 export type RoleUpdate =

@@ -6,12 +6,11 @@
  * browser and confirmed on a page: roblox-sign-in.ts). Either proof
  * ends in the same `completeLink`: membership check, link row, stored rank, Discord rank role, audit.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "./storage-port.ts";
 import type { GuildDirectory } from "./discord-port.ts";
 import type { MemberRolesWriter } from "./member-role-editor.ts";
 import type { Logger } from "../observability/logger.ts";
 import { checkProfileForPhrase, generateLinkPhrase, type RandomSource } from "../ranks/link-phrase.ts";
-import type { RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { RobloxSignIn, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContexts } from "./guild-context.ts";
@@ -37,6 +36,7 @@ export const robloxProfileUrl = (userId: RobloxUserId) => `https://www.roblox.co
 export const robloxGroupUrl = (groupId: number) => `https://www.roblox.com/communities/${groupId}`;
 
 import { LinkingError, NotInGroupError } from "./linking-errors.ts";
+import { type RobloxUserId } from "./roblox-port.ts";
 export { LinkingError, NotInGroupError, type LinkingErrorReason } from "./linking-errors.ts";
 
 

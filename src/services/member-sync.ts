@@ -4,18 +4,17 @@
  * Roblox reports, so its target counts instead (design §6.4: a pending write is never reverted).
  * The decision is the bulk sync's own pure planner run on a single link, so both agree.
  */
-import type { Repositories } from "../db/index.ts";
-import type { AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
+import type { AuditOutcome, PendingRobloxWrite, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { Rank } from "../ranks/ladder.ts";
-import type { Membership } from "../roblox/types.ts";
 import { planSync, type SyncItem } from "../sync/planner.ts";
 import { notedRankOrNone, type MemberSyncProblem } from "./audit-notes.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { MemberRoleEditor } from "./member-role-editor.ts";
 import type { RankChangeDiscord } from "./rank-changes.ts";
+import { type Membership } from "./roblox-port.ts";
 
 /** The member has no Roblox account linked, so there is nothing to sync them to (the view words it). */
 export class MemberNotLinkedError extends Error {

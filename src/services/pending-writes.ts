@@ -3,17 +3,15 @@
  * lives in the `pending_roblox_writes` table, so a restart picks up where the last process left
  * off; while a write waits, sync treats its target as the member's Roblox rank.
  */
-import type { Repositories } from "../db/index.ts";
-import type { EpochMs, PendingRobloxWrite } from "../db/schema.ts";
+import type { EpochMs, PendingRobloxWrite, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import type { RobloxClient } from "../roblox/client.ts";
-import { isRobloxError, type RobloxErrorKind } from "../roblox/errors.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import type { RobloxWriteAccess, RobloxWriteRefusal } from "./roblox-access.ts";
 import { userMessageOf } from "../errors/user-message.ts";
-import { scopedToGuild } from "../roblox/fair-share.ts";
+import { scopedToGuild } from "./guild-scope.ts";
+import { isRobloxError, type RobloxErrorKind, type RobloxRankWriter } from "./roblox-port.ts";
 
 /**
  * Failures no retry can fix: someone has to change something on Roblox (membership, the bot's
@@ -230,7 +228,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     return updated ? "rescheduled" : "superseded";
   }
 
-  async #attempt(guildId: string, write: PendingRobloxWrite, roblox: RobloxClient): Promise<"landed" | "rescheduled" | "abandoned" | "superseded"> {
+  async #attempt(guildId: string, write: PendingRobloxWrite, roblox: RobloxRankWriter): Promise<"landed" | "rescheduled" | "abandoned" | "superseded"> {
     const { repositories, audit, logger } = this.#options;
     // A newer rank change may have replaced or settled this write since it was listed.
     if (!repositories.pendingWrites.get(guildId, write.id)) return "superseded";

@@ -2,7 +2,7 @@
  * The four steps of a rank change (database, Discord roles, Roblox rank, DM), each run and reported
  * on its own: design §3 says one failing step must not stop the others.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Actor } from "../ranks/authority.ts";
 import type { RoleHierarchy } from "../ranks/hierarchy.ts";

@@ -1,5 +1,5 @@
 /** The vocabulary of a rank change: what is asked, what comes back, why it is refused, and the Discord port it needs. */
-import type { PendingRobloxWrite } from "../db/schema.ts";
+import type { PendingRobloxWrite } from "./storage-port.ts";
 import type { GuildMemberView } from "./discord-port.ts";
 import type { RankChangeDecision, RankChangeDenial } from "../ranks/authority.ts";
 import type { BotStanding, RoleProblem } from "../ranks/hierarchy.ts";

@@ -4,8 +4,7 @@
  * says one failing step must not stop the others. The domain decides (src/ranks); this file only
  * gathers the facts, runs the steps through the injected adapters and records what happened.
  */
-import type { Repositories } from "../db/index.ts";
-import type { AuditAction, AuditOutcome } from "../db/schema.ts";
+import type { AuditAction, AuditOutcome, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { decideRankChange, type Actor } from "../ranks/authority.ts";
 import { requireRankAdmin } from "./admin-gate.ts";

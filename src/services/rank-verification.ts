@@ -4,7 +4,7 @@
  * admin fixed the Discord role by hand), the stored rank is corrected and audited, and the answer
  * is still "in sync". A Discord/Roblox disagreement stays a mismatch whatever the stored rank says.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "./storage-port.ts";
 import type { Rank } from "../ranks/ladder.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { MemberRankInspection, MemberSyncService } from "./member-sync.ts";

@@ -22,9 +22,8 @@
  * starts or is found (manual, background, resumed, adopted orphan, held-run decision, gateway
  * events, stop) reads and changes that map; split up, each part would need the map's invariants.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories, SyncRun } from "../services/storage-port.ts";
 import type { Transactions } from "./transactions.ts";
-import type { SyncRun } from "../db/schema.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";

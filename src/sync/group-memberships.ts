@@ -6,9 +6,7 @@
  * `readGroupRoleHoldings`), and remembers per guild how many groups its linked users are in, so the
  * next plan prices the shared pass by what Roblox really answered.
  */
-import type { GroupHoldingsRead, GroupsLookupPlan } from "../roblox/index.ts";
-import type { GroupRoleHoldings, MemberRank, RobloxUserId } from "../roblox/types.ts";
-import type { RobloxReader } from "../services/roblox-access.ts";
+import type { GroupHoldingsRead, GroupRoleHoldings, GroupsLookupPlan, MemberRank, RobloxReader, RobloxUserId } from "../services/roblox-port.ts";
 
 export type { GroupRoleHoldings, MemberRank };
 

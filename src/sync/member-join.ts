@@ -2,12 +2,11 @@
  * GUILD_MEMBER_ADD: a linked member who joins gets their rank role at once, from one Roblox lookup,
  * with the same plan and hierarchy rules as a bulk run. Audited and counted like a bulk change.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
-import type { RequestTally } from "../roblox/transport.ts";
 import type { MemberJoinOutcome as MemberJoinRolesOutcome } from "../services/audit-notes.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext, GuildContexts } from "../services/guild-context.ts";
@@ -16,6 +15,7 @@ import type { RequestPacer } from "./pacer.ts";
 import { planSync } from "./planner.ts";
 import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
 import { pendingRobloxWritesOf, resolveSyncContext, SyncNotPossibleError, syncOptionsOf } from "./sync-context.ts";
+import { type RequestTally } from "../services/roblox-port.ts";
 
 export interface MemberJoinInput {
   userId: string;

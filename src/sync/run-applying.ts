@@ -3,9 +3,8 @@
  * marks each item, and saves the marks, their audit rows and the counts together in batches. A
  * streak of 403s pauses the run instead of spending the guild's invalid-request budget.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories, SyncItemUpdate } from "../services/storage-port.ts";
 import { atomically, type Transactions } from "./transactions.ts";
-import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { GuildContext } from "../services/guild-context.ts";

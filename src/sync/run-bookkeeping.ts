@@ -3,7 +3,7 @@
  * alerts (credentials rejected, a guild paused, runs failing again and again) to the guild's
  * webhook, or to the log when alerts are not set up.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";

@@ -2,7 +2,7 @@
  * The end of a run, once its pipeline returned: settle its state, persist it (finished, paused or
  * left for a restart), publish the summary (with Apply / Cancel for a held run) and book it.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";

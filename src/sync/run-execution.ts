@@ -3,7 +3,6 @@
  * (the run carries on as a resumed run), a failure or a shutdown told apart, then settling it.
  */
 import type { Logger } from "../observability/logger.ts";
-import { isRobloxError } from "../roblox/errors.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import { ActiveRun } from "./active-run.ts";
 import type { BulkSyncTuning, RunOutcome } from "./bulk-sync-types.ts";
@@ -13,6 +12,7 @@ import { settleRun, type RunEndingDeps } from "./run-ending.ts";
 import { runPipeline, type PipelineDeps } from "./run-pipeline.ts";
 import type { RunWording } from "./run-report.ts";
 import { isTransientRobloxFailure, waitToCarryOn } from "./run-waiting.ts";
+import { isRobloxError } from "../services/roblox-port.ts";
 
 export interface RunExecutorDeps {
   pipeline: PipelineDeps;

@@ -5,10 +5,8 @@
  * held ones together: under the threshold they are released and applied; over it the run ends
  * paused until an admin presses Apply (or runs /sync force:true) or Cancel.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories, SyncItemUpdate, SyncRun, SyncRunItem } from "../services/storage-port.ts";
 import { atomically, type Transactions } from "./transactions.ts";
-import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
-import type { SyncRun, SyncRunItem } from "../db/schema.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";

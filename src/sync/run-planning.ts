@@ -4,13 +4,10 @@
  * plan (items, stored ranks, cursor) in one transaction before its changes are queued for the
  * applier. Nothing is applied that a restart would not find.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories, SyncRunItemInput } from "../services/storage-port.ts";
 import { atomically, type Transactions } from "./transactions.ts";
-import type { SyncRunItemInput } from "../db/repositories/syncRuns.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { RobloxMembership } from "../ranks/ladder.ts";
-import type { RankLookupPlan } from "../roblox/planner.ts";
-import type { RequestTally } from "../roblox/transport.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import { addCounts, emptyCounts, type QueuedChange } from "./run-state.ts";
@@ -23,6 +20,7 @@ import type { RunWording } from "./run-report.ts";
 import { COUNTED_ONLY } from "./run-guard.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
 import { pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
+import { type RankLookupPlan, type RequestTally } from "../services/roblox-port.ts";
 
 export interface PlanningDeps {
   repositories: Repositories;

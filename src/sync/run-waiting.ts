@@ -4,14 +4,13 @@
  * restart, and waits. It probes Roblox with capped exponential back-off and carries on by itself
  * once Roblox answers again; /sync-status and the alerts say it is waiting.
  */
-import type { Repositories } from "../db/index.ts";
-import type { SyncRun } from "../db/schema.ts";
+import type { Repositories, SyncRun } from "../services/storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
-import { isRobloxError, type RobloxError } from "../roblox/errors.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import type { SyncAlertFacts } from "./alerts.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
+import { isRobloxError, type RobloxError } from "../services/roblox-port.ts";
 
 /** A failure that another try may not repeat: the run waits instead of failing. */
 export function isTransientRobloxFailure(error: unknown): error is RobloxError {

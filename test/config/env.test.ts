@@ -138,3 +138,31 @@ describe("configuration", () => {
     expect(secretValues({ DATABASE_URL: "postgres://bot@db.example/rankbridge" })).toEqual([]);
   });
 });
+
+describe("what processes share (REDIS_URL, REDIS_PREFIX)", () => {
+  test("unset: nothing is shared, and the prefix has its default", () => {
+    const config = loadConfig(valid);
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.redisPrefix).toBe("rankbridge:");
+  });
+
+  test("redis:// and rediss:// URLs are taken, with a prefix of the operator's", () => {
+    expect(loadConfig({ ...valid, REDIS_URL: "redis://127.0.0.1:6379/2" }).redisUrl).toBe("redis://127.0.0.1:6379/2");
+    const config = loadConfig({ ...valid, REDIS_URL: "rediss://user:pw@cache.internal:6380", REDIS_PREFIX: "bot-a:" });
+    expect(config.redisUrl).toBe("rediss://user:pw@cache.internal:6380");
+    expect(config.redisPrefix).toBe("bot-a:");
+  });
+
+  test.each([["http://127.0.0.1:6379"], ["127.0.0.1:6379"], ["redis://"]])("REDIS_URL %p is refused with the form it needs", (url) => {
+    expect(problemsOf({ ...valid, REDIS_URL: url })).toContain("REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0");
+  });
+
+  test("a REDIS_PREFIX with spaces is refused", () => {
+    expect(problemsOf({ ...valid, REDIS_PREFIX: "my bot:" })).toContain("REDIS_PREFIX must be 1-64 printable characters without spaces, e.g. rankbridge:");
+  });
+
+  test("the password in REDIS_URL is a secret the logs redact; the rest of the URL is not", () => {
+    expect(secretValues({ REDIS_URL: "redis://:s3cr%40t@cache:6379" })).toContain("s3cr@t");
+    expect(secretValues({ REDIS_URL: "redis://cache:6379" })).toEqual([]);
+  });
+});

@@ -7,7 +7,7 @@ import { LinkingError } from "../../src/services/linking-errors.ts";
 import { LogRedactor } from "../../src/observability/log-redaction.ts";
 import { AmbiguousRankError, formatRank, UnknownRankError } from "../../src/ranks/ladder.ts";
 import { checkProfileForPhrase, generateLinkPhrase } from "../../src/ranks/link-phrase.ts";
-import { parseRateLimitHeaders, parseRetryAfter } from "../../src/roblox/limits.ts";
+import { parseRateLimitHeaders, parseRetryAfter } from "../../src/roblox/rate-limit-headers.ts";
 import { DurationOutOfRangeError, InvalidDurationError, parseDuration } from "../../src/sync/schedule.ts";
 import { militaryLadder, RANKS } from "../domain/fixtures.ts";
 import { hostileString, unclearReason } from "./hostile-input.ts";
