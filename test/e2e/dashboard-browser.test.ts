@@ -70,6 +70,38 @@ async function signInAs(page: Page, userId: string, screenshot?: string): Promis
   await page.waitForURL(`${dashboard.publicUrl}/dashboard`);
 }
 
+/** The text and background colour (the first opaque one up the tree) of each element matching `selector`. */
+const COLOURS_SCRIPT = (selector: string) => `[...document.querySelectorAll(${JSON.stringify(selector)})].map((element) => {
+  let node = element;
+  let background = "rgb(255, 255, 255)";
+  while (node) {
+    const colour = getComputedStyle(node).backgroundColor;
+    if (colour && colour !== "transparent" && !colour.startsWith("rgba(0, 0, 0, 0")) { background = colour; break; }
+    node = node.parentElement;
+  }
+  return { text: (element.textContent || "").trim().slice(0, 40), colour: getComputedStyle(element).color, background };
+})`;
+
+/** WCAG 2 contrast ratio of two rgb() colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (colour: string) => {
+    const [r, g, bl] = colour.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((part) => {
+      const c = Number(part) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    }) as [number, number, number];
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+/** Every element of the selector has at least WCAG AA's 4.5:1 against its background. */
+async function expectReadable(page: Page, selector: string): Promise<void> {
+  const found = (await page.evaluate(COLOURS_SCRIPT(selector))) as { text: string; colour: string; background: string }[];
+  expect(found.length).toBeGreaterThan(0);
+  for (const element of found) expect({ ...element, readable: contrast(element.colour, element.background) >= 4.5 }).toMatchObject({ readable: true });
+}
+
 const guildUrl = () => `${dashboard.publicUrl}/dashboard/guilds/${community.guildId}`;
 
 describeWithChromium("the dashboard in Chromium", () => {
@@ -97,6 +129,8 @@ describeWithChromium("the dashboard in Chromium", () => {
     )) as { outline: string; width: string };
     expect(focused.outline).not.toBe("none");
     expect(focused.width).not.toBe("0px");
+    // Text, links, table cells and buttons keep WCAG AA contrast (4.5:1).
+    await expectReadable(page, "main p, main dt, main dd, main th, main td, a, button, header span");
     expect(cspErrors).toEqual([]);
     await context.close();
   }, 60_000);
@@ -192,6 +226,7 @@ describeWithChromium("the dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Log out" }).click();
     await page.waitForURL(`${dashboard.publicUrl}/dashboard/logged-out`);
     expect(await page.getByRole("link", { name: "Log in with Discord" }).isVisible()).toBe(true);
+    await expectReadable(page, "main p, a");
     await page.screenshot({ path: join(SCREENSHOTS, "logged-out.png") });
 
     // Someone who copied the cookie before logout: it opens nothing.
