@@ -22,6 +22,7 @@ import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
 import type { GroupMembershipsPort } from "./sync/group-memberships.ts";
+import type { DashboardAccess } from "./services/dashboard-access.ts";
 
 /**
  * What tests and benchmarks vary; production passes only `onFatal`. A field left out keeps the
@@ -46,6 +47,8 @@ export interface RankbridgeOptions {
   random?: () => number;
   /** Per-member and per-guild budgets of the link and lookup commands. */
   cooldowns?: CooldownLimits;
+  /** How long the dashboard reuses a member's roles (at most, and by default, 60 s). */
+  dashboardMemberTtlMs?: number;
 }
 
 /** The slash commands, feature by feature, in registration order. */
@@ -115,4 +118,6 @@ export interface RankbridgeParts {
   readonly cluster: Cluster;
   /** Roles linked users hold in any Roblox groups (the guild's own and others), for binds. */
   readonly groupMemberships: GroupMembershipsPort;
+  /** Who may manage which guild on the web dashboard. */
+  readonly dashboardAccess: DashboardAccess;
 }

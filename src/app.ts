@@ -26,6 +26,7 @@ import { gatewayMemberRoles } from "./discord/member-chunks.ts";
 import { discordLadderImport } from "./discord/rank-roles.ts";
 import { createDiscordRest } from "./discord/rest.ts";
 import { createHttpApp } from "./http/app.ts";
+import { createDashboard } from "./http/dashboard/index.ts";
 import { oauthRoutes } from "./http/oauth-callback.ts";
 import type { HttpServer } from "./http/server.ts";
 import { Readiness } from "./lifecycle/readiness.ts";
@@ -61,8 +62,6 @@ import { GroupMembershipReader } from "./sync/group-memberships.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
 import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { SyncScheduler } from "./sync/scheduler.ts";
-
-
 import type { CommandsByFeature, Rankbridge, RankbridgeOptions } from "./app-surface.ts";
 
 export type { CommandsByFeature, Rankbridge, RankbridgeOptions, RankbridgeParts } from "./app-surface.ts";
@@ -226,6 +225,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
   const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
 
+  // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
+  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,
@@ -233,6 +234,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     scheduler,
     reviewBinds: bindReviewLogger({ repositories, guilds, logger }),
     interactions: router,
+    dashboardAccess: dashboard.access,
     logger,
   });
 
@@ -242,7 +244,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     redis: cluster.redis,
     unusableGuildKeys: () => contexts.unusableKeyCount,
   });
-  const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: oauthRoutes(linking) });
+  const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: [oauthRoutes(linking), dashboard.routes] });
   let http: HttpServer | undefined;
 
   const connect = () =>
@@ -313,6 +315,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       scheduler,
       cluster,
       groupMemberships,
+      dashboardAccess: dashboard.access,
     },
   };
 }
