@@ -13,6 +13,8 @@ const drizzleDir = join(repoRoot, "drizzle");
 const APP_TABLES = [
   "audit_log",
   "binds",
+  "dashboard_sessions",
+  "dashboard_sign_ins",
   "guild_settings",
   "link_challenges",
   "members",
