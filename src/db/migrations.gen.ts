@@ -3,6 +3,7 @@ import journal from "../../drizzle/meta/_journal.json";
 import m0 from "../../drizzle/0000_init.sql" with { type: "text" };
 import m1 from "../../drizzle/0001_whole_infant_terrible.sql" with { type: "text" };
 import m2 from "../../drizzle/0002_supreme_blonde_phantom.sql" with { type: "text" };
+import m3 from "../../drizzle/0003_lively_black_bird.sql" with { type: "text" };
 
 export { journal };
 
@@ -11,4 +12,5 @@ export const migrationSql: Record<string, string> = {
   "0000_init": m0,
   "0001_whole_infant_terrible": m1,
   "0002_supreme_blonde_phantom": m2,
+  "0003_lively_black_bird": m3,
 };

@@ -1,5 +1,6 @@
 /**
- * The storage schema. Every row belongs to one Discord guild (`guild_id`), except `meta`.
+ * The storage schema. Every row belongs to one Discord guild (`guild_id`), except `meta` and
+ * `roblox_feed_cursors` (one per Roblox group: a group bound in several guilds is read once).
  * Timestamps are integer milliseconds since the epoch (`Date.now()`), kept as plain numbers so
  * they cross the JSON/log/metrics boundaries unchanged.
  *
@@ -281,6 +282,21 @@ export const pendingRobloxWrites = sqliteTable(
   ],
 );
 
+/**
+ * Where the change feed (design §3.2) stands in each Roblox group's audit log: the newest entry it
+ * has applied, as its time plus the keys of every entry at exactly that time (entries carry no id,
+ * and several may share a timestamp). A restart reads on from here: nothing missed, nothing applied
+ * twice.
+ */
+export const robloxFeedCursors = sqliteTable("roblox_feed_cursors", {
+  groupId: integer("group_id").primaryKey(),
+  /** `created` of the newest entry applied, epoch ms. */
+  newestCreatedAt: integer("newest_created_at").notNull(),
+  /** Keys (change-feed/entry-key.ts) of the entries created at `newestCreatedAt`. */
+  newestKeys: text("newest_keys", { mode: "json" }).$type<string[]>().notNull(),
+  updatedAt: updatedAt(),
+});
+
 export const meta = sqliteTable("meta", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
@@ -304,3 +320,4 @@ export type NewSyncRunItem = typeof syncRunItems.$inferInsert;
 export type PendingRobloxWrite = typeof pendingRobloxWrites.$inferSelect;
 export type NewPendingRobloxWrite = typeof pendingRobloxWrites.$inferInsert;
 export type MetaEntry = typeof meta.$inferSelect;
+export type RobloxFeedCursor = typeof robloxFeedCursors.$inferSelect;
