@@ -24,6 +24,7 @@ import type { SyncAlertsOptions } from "./sync/alerts.ts";
 import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
+import type { ChangeFeed } from "./sync/change-feed/feed.ts";
 
 /**
  * What tests and benchmarks vary; production passes only `onFatal`. A field left out keeps the
@@ -111,4 +112,6 @@ export interface RankbridgeParts {
   readonly pendingWrites: PendingWriteWorker;
   readonly bulkSync: BulkSync;
   readonly scheduler: SyncScheduler;
+  /** Undefined when ROBLOX_CHANGE_FEED_INTERVAL is off. */
+  readonly changeFeed: ChangeFeed | undefined;
 }

@@ -51,6 +51,9 @@ import { BulkSync } from "./sync/bulk-sync.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
 import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { SyncScheduler } from "./sync/scheduler.ts";
+import { ChangeFeed } from "./sync/change-feed/feed.ts";
+import { OwnWrites } from "./sync/change-feed/own-writes.ts";
+import { discordFeedWording, feedProblemLine } from "./discord/views/change-feed.ts";
 
 
 import type { CommandsByFeature, Rankbridge, RankbridgeOptions } from "./app-surface.ts";
@@ -67,11 +70,14 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
 
   const rest = createDiscordRest({ apiUrl: config.discordApiUrl, token: config.discordToken!, metrics, logger, ...options.discordRest });
   const robloxClients: RobloxClient[] = [];
+  // Every rank write any client sends, so the change feed does not echo our own writes back.
+  const ownWrites = new OwnWrites(now);
   const robloxClient = (credentials: { apiKey?: string; cookie?: string }) => {
     const client = new RobloxClient({
       ...credentials,
       urlTemplate: config.robloxApiUrl,
       metrics,
+      onRankWritten: ownWrites.record,
       logger: logger.child({ component: "roblox" }),
       ...options.roblox,
     });
@@ -169,6 +175,31 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     random,
   });
 
+  // Design §3.2: changes made on Roblox, read from each bound group's audit log every interval.
+  const changeFeed =
+    config.changeFeedIntervalMs === null
+      ? undefined
+      : new ChangeFeed({
+          intervalMs: config.changeFeedIntervalMs,
+          repositories,
+          contexts,
+          apply: { memberSync, memberRoles: memberSnapshots.port, wording: discordFeedWording },
+          ownWrites,
+          fullSync: (guildId, reason) => {
+            const log = logger.child({ guildId, component: "change-feed" });
+            log.info({ reason }, "change feed: starting a full sync of the server");
+            bulkSync
+              .runBackground(guildId)
+              .then((result) => log.info({ result: result.kind === "ran" ? result.outcome.state : result.reason }, "change feed: full sync finished"))
+              .catch((error: unknown) => log.error({ err: error }, "change feed: the full sync could not run"));
+          },
+          ownsGuild: shards.owns,
+          metrics,
+          logger: logger.child({ component: "change-feed" }),
+          now,
+        });
+  metrics.readChangeFeedFrom(() => changeFeed?.samples() ?? []);
+
   const ladderImport = new LadderImportService({
     settings: repositories.guilds,
     ranks: repositories.ranks,
@@ -182,7 +213,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     linking: linkingCommands(linking),
     ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, audit, ladderImport }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
-    sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync }),
+    sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync, changeFeed: changeFeed?.status }),
   };
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
   const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
@@ -192,6 +223,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     memberSnapshots,
     bulkSync,
     scheduler,
+    changeFeed,
     reviewBinds: bindReviewLogger({ repositories, guilds, logger }),
     interactions: router,
     logger,
@@ -201,6 +233,15 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     shardStates: () => gateway.shardStates(),
     database,
     unusableGuildKeys: () => contexts.unusableKeyCount,
+    changeFeed: () =>
+      changeFeed
+        ? {
+            enabled: true,
+            intervalMs: changeFeed.status.intervalMs,
+            groups: changeFeed.status.groups().length,
+            problems: changeFeed.status.groups().flatMap((state) => feedProblemLine(state) ?? []),
+          }
+        : { enabled: false, intervalMs: null, groups: 0, problems: [] },
   });
   const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: oauthRoutes(linking) });
   let http: HttpServer | undefined;
@@ -234,7 +275,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       roblox: { client: roblox, groupId: config.robloxGroupId },
       readiness,
       checkStoredKeys: () => contexts.checkStoredKeys(),
-      background: { pendingWrites, scheduler, resumeUnfinishedSyncs: () => bulkSync.resumeUnfinished() },
+      background: { pendingWrites, scheduler, changeFeed, resumeUnfinishedSyncs: () => bulkSync.resumeUnfinished() },
       metrics,
       logger,
     });
@@ -243,7 +284,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= shutDown(
-      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, database, logger },
+      { router, scheduler, bulkSync, pendingWrites, changeFeed, robloxClients, gateway, http, database, logger },
       { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
     ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
@@ -276,6 +317,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       pendingWrites,
       bulkSync,
       scheduler,
+      changeFeed,
     },
   };
 }

@@ -46,6 +46,8 @@ export const AUDIT_ACTIONS = [
   "roblox.write",
   "sync.member",
   "sync.run",
+  /** A change made on Roblox (read from the group's audit log) applied in Discord. */
+  "roblox.change",
   "config",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -61,6 +61,21 @@ export interface RobloxClientOptions {
   batchConcurrency?: number;
   metrics?: Metrics;
   logger?: Logger;
+  /**
+   * Told of every rank write this client sent (before it returns), so the change feed can tell
+   * the audit-log entries of our own writes from changes made by people on Roblox.
+   */
+  onRankWritten?: (write: RankWritten) => void;
+}
+
+/** A rank write this client sent: the member now holds `roleId` (and no other non-base role). */
+export interface RankWritten {
+  groupId: number;
+  userId: RobloxUserId;
+  roleId: number;
+  previousRoleId: number;
+  /** Epoch ms when the write was about to be sent. */
+  at: number;
 }
 
 export interface LinkedRanks {
@@ -90,8 +105,10 @@ export class RobloxClient {
   private readonly rolesCache = new Map<number, { roles: GroupRole[]; fetchedAt: number }>();
   /** Single lookups of concurrent commands, sent as batch requests (batching.ts). */
   private readonly batches: RobloxBatchLoaders;
+  private readonly onRankWritten: ((write: RankWritten) => void) | undefined;
 
   constructor(options: RobloxClientOptions = {}) {
+    this.onRankWritten = options.onRankWritten;
     this.auth = options.apiKey ? "api-key" : options.cookie ? "cookie" : "none";
     this.limits = new RobloxRateLimits(options.rateLimits);
     const transport = new RobloxTransport({
@@ -221,9 +238,12 @@ export class RobloxClient {
     }
     const unchanged = { changed: false, previousRoleId: previous.id, roleId };
     const changed = { changed: true, previousRoleId: previous.id, roleId };
+    // Announced before the requests: their audit entries may be read while the last one is in flight.
+    const announce = () => this.onRankWritten?.({ groupId, userId, roleId, previousRoleId: previous.id, at: Date.now() });
 
     if (!this.openCloud) {
       if (previous.id === roleId) return unchanged;
+      announce();
       try {
         await this.legacy.setRole(groupId, userId, roleId, tally);
       } catch (error) {
@@ -239,6 +259,7 @@ export class RobloxClient {
     const wanted = target.isBase ? [] : [target.id];
     if (extraRoles.length === wanted.length && extraRoles.every((id) => wanted.includes(id))) return unchanged;
 
+    announce();
     if (this.rankWrite === "patch") {
       await this.openCloud.patchRole(groupId, userId, roleId, tally);
       return changed;

@@ -5,14 +5,15 @@
  * The decision is the bulk sync's own pure planner run on a single link, so both agree.
  */
 import type { Repositories } from "../db/index.ts";
-import type { AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
+import type { AuditAction, AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
 import type { Membership } from "../roblox/types.ts";
 import { planSync, type SyncItem } from "../sync/planner.ts";
-import type { AuditTrail } from "./audit-trail.ts";
+import type { AuditPost, AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
+import type { GuildMemberView } from "./discord-port.ts";
 import { MemberRoleEditor } from "./member-role-editor.ts";
 import type { RankChangeDiscord } from "./rank-changes.ts";
 
@@ -77,14 +78,38 @@ export interface MemberSyncServiceOptions {
   logger: Logger;
 }
 
+/** The member's Roblox rank as far as it matters here; null when not in the group. */
+export type KnownMembership = Pick<Membership, "roleId" | "rank" | "roleName">;
+
+/**
+ * What a caller already knows, so nothing is read again: the change feed knows the Roblox
+ * standing from the audit-log entry and the Discord roles from the gateway.
+ */
+export interface KnownMemberFacts {
+  membership: KnownMembership | null;
+  /** Null when not in the server. */
+  discordMember: (Pick<GuildMemberView, "roleIds"> & Partial<GuildMemberView>) | null;
+}
+
+export interface MemberSyncOptions {
+  dryRun?: boolean;
+  actorId?: string;
+  /** Use these facts instead of reading Roblox and Discord. */
+  known?: KnownMemberFacts;
+  /** Shown in Discord's own audit log for the role edit (default "sync", with the actor). */
+  auditReason?: string;
+  /** How the change is recorded in rankbridge's audit trail (default: `sync.member` with a summary of ranks). */
+  record?: (result: MemberSyncResult) => Pick<AuditPost, "detail" | "summary"> & { action: AuditAction; after?: Record<string, unknown> };
+}
+
 export class MemberSyncService {
   constructor(private readonly options: MemberSyncServiceOptions) {}
 
   /**
-   * Reads the member's rank everywhere and plans their sync, changing nothing.
+   * Reads the member's rank everywhere (or takes what `known` says) and plans their sync, changing nothing.
    * @throws MemberNotLinkedError; Roblox errors (with `userMessage`) when Roblox cannot be read.
    */
-  async inspect(guildId: string, discordId: string): Promise<MemberRankInspection> {
+  async inspect(guildId: string, discordId: string, known?: KnownMemberFacts): Promise<MemberRankInspection> {
     const { repositories, guilds } = this.options;
     const { ladder, roblox, groupId, settings } = await this.options.contexts.resolve(guildId);
     const link = repositories.members.get(guildId, discordId);
@@ -92,7 +117,9 @@ export class MemberSyncService {
     const robloxUserId = link.robloxUserId;
     const robloxUsername = link.robloxUsername ?? String(robloxUserId);
 
-    const [discordMember, membership] = await Promise.all([guilds.member(guildId, discordId), roblox.getMembership(groupId, robloxUserId)]);
+    const [discordMember, membership] = known
+      ? [known.discordMember, known.membership]
+      : await Promise.all([guilds.member(guildId, discordId), roblox.getMembership(groupId, robloxUserId)]);
     const pendingWrite = repositories.pendingWrites.getForUser(guildId, robloxUserId) ?? null;
 
     const plan = planSync({
@@ -112,7 +139,7 @@ export class MemberSyncService {
     return {
       guildId,
       discordId,
-      displayName: discordMember?.displayName ?? null,
+      displayName: discordMember ? (discordMember.displayName ?? discordMember.username ?? "") : null,
       robloxUserId,
       robloxUsername,
       roblox: robloxStanding,
@@ -132,9 +159,9 @@ export class MemberSyncService {
    * target of their queued Roblox write). One role request at most, and none that the role
    * hierarchy would refuse.
    */
-  async syncMember(guildId: string, discordId: string, options: { dryRun?: boolean; actorId?: string } = {}): Promise<MemberSyncResult> {
+  async syncMember(guildId: string, discordId: string, options: MemberSyncOptions = {}): Promise<MemberSyncResult> {
     const dryRun = options.dryRun ?? false;
-    const inspection = await this.inspect(guildId, discordId);
+    const inspection = await this.inspect(guildId, discordId, options.known);
     const { plan } = inspection;
     const before = { discordRank: inspection.discordRank, storedRank: inspection.storedRank };
     const after = { ...before };
@@ -149,7 +176,7 @@ export class MemberSyncService {
         const editor = new MemberRoleEditor({
           writer: this.options.guilds,
           hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
-          auditReason: `sync${options.actorId ? ` by ${options.actorId}` : ""}`,
+          auditReason: options.auditReason ?? `sync${options.actorId ? ` by ${options.actorId}` : ""}`,
         });
         const edited = await editor.edit(
           guildId,
@@ -188,10 +215,12 @@ export class MemberSyncService {
     const failures = [discordChange, storedChange].filter((status) => status === "blocked" || status === "failed").length;
     const successes = [discordChange, storedChange].filter((status) => status === "updated").length;
     const outcome: AuditOutcome = failures === 0 ? "ok" : successes > 0 ? "partial" : "failed";
+    const result: MemberSyncResult = { ...inspection, dryRun, discordChange, storedChange, problems, before, after, outcome };
     if (!dryRun && (successes > 0 || failures > 0)) {
+      const recorded = options.record?.(result);
       this.options.audit.record(guildId, {
         actorId: options.actorId ?? "system",
-        action: "sync.member",
+        action: recorded?.action ?? "sync.member",
         targetDiscordId: discordId,
         targetRobloxUserId: inspection.robloxUserId,
         before: { discordRankId: before.discordRank?.id ?? null, storedRankId: before.storedRank?.id ?? null },
@@ -201,17 +230,20 @@ export class MemberSyncService {
           fromPendingWrite: plan.fromPendingWrite,
           addRoleIds: plan.addRoleIds,
           removeRoleIds: plan.removeRoleIds,
+          ...recorded?.after,
         },
         outcome,
-        detail: problems.join("\n") || null,
-        summary: `Discord: ${formatRankOrNone(before.discordRank)} → ${formatRankOrNone(after.discordRank)}; stored: ${formatRankOrNone(before.storedRank)} → ${formatRankOrNone(after.storedRank)}`,
+        detail: [recorded?.detail, problems.join("\n")].filter(Boolean).join("\n") || null,
+        summary:
+          recorded?.summary ??
+          `Discord: ${formatRankOrNone(before.discordRank)} → ${formatRankOrNone(after.discordRank)}; stored: ${formatRankOrNone(before.storedRank)} → ${formatRankOrNone(after.storedRank)}`,
       });
     }
-    return { ...inspection, dryRun, discordChange, storedChange, problems, before, after, outcome };
+    return result;
   }
 }
 
-function standingOf(membership: Membership | null, rankOf: (roleId: number) => Rank | null): RobloxStanding {
+function standingOf(membership: KnownMembership | null, rankOf: (roleId: number) => Rank | null): RobloxStanding {
   if (!membership) return { status: "not-in-group" };
   return { status: "member", roleId: membership.roleId, robloxRank: membership.rank, roleName: membership.roleName, rank: rankOf(membership.roleId) };
 }

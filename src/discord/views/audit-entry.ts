@@ -14,7 +14,7 @@ export function auditEntryMessage(entry: AuditPost, now: Date = new Date()): RES
         description: entry.summary ?? entry.detail ?? undefined,
         color: OUTCOME_COLOURS[outcome],
         fields: [
-          { name: "By", value: entry.actorId === "system" ? "rankbridge" : `<@${entry.actorId}>`, inline: true },
+          { name: "By", value: actorText(entry), inline: true },
           ...(entry.targetDiscordId ? [{ name: "Member", value: `<@${entry.targetDiscordId}>`, inline: true }] : []),
           { name: "Outcome", value: outcome, inline: true },
           ...(entry.reason ? [{ name: "Reason", value: entry.reason.slice(0, 1024) }] : []),
@@ -23,4 +23,12 @@ export function auditEntryMessage(entry: AuditPost, now: Date = new Date()): RES
       },
     ],
   };
+}
+
+/** A change read from the Roblox audit log is by whoever made it on Roblox; other system entries are rankbridge's. */
+function actorText(entry: AuditPost): string {
+  if (entry.actorId !== "system") return `<@${entry.actorId}>`;
+  if (entry.action !== "roblox.change") return "rankbridge";
+  const actorName = (entry.after as { roblox?: { actorName?: unknown } } | undefined)?.roblox?.actorName;
+  return typeof actorName === "string" ? `${actorName} (on Roblox)` : "Roblox";
 }
