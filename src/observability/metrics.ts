@@ -178,6 +178,11 @@ export function createMetrics() {
       labelNames: ["action"] as const,
       registers,
     }),
+    changeFeedOwnEntries: new Counter({
+      name: "rankbridge_change_feed_own_entries_total",
+      help: "Audit-log entries recognised as rankbridge's own rank writes, which the change feed does not echo back",
+      registers,
+    }),
     changeFeedDelay: new Histogram({
       name: "rankbridge_change_feed_apply_delay_seconds",
       help: "From a change's time in the Roblox audit log to its Discord role edit",

@@ -26,8 +26,8 @@ import type { RobloxReader } from "../../services/roblox-access.ts";
 import { applyToGuild, type FeedApplyDeps } from "./apply.ts";
 import { readNewEntries, type FeedCursor } from "./new-entries.ts";
 import type { OwnWrites } from "./own-writes.ts";
-import { entriesByMember } from "./standings.ts";
-import { FeedStatus, type FeedProblemKind, type GroupFeedState } from "./status.ts";
+import { entriesByMember, isMemberEntry } from "./standings.ts";
+import { FeedStatus, type FeedProblemKind } from "./status.ts";
 import { feedTopology, type GroupTopology } from "./topology.ts";
 
 /** Share of a credential's audit-log budget the feed plans to use; the rest is the start-up check's and headroom. */
@@ -48,7 +48,7 @@ export interface ChangeFeedOptions {
   fullSync: (guildId: string, reason: string) => void;
   /** Guilds on this process's shards. */
   ownsGuild: (guildId: string) => boolean;
-  metrics: Pick<Metrics, "changeFeedEntriesRead" | "changeFeedEntriesApplied" | "changeFeedErrors" | "changeFeedDelay">;
+  metrics: Pick<Metrics, "changeFeedEntriesRead" | "changeFeedEntriesApplied" | "changeFeedOwnEntries" | "changeFeedErrors" | "changeFeedDelay">;
   logger: Logger;
   now?: () => number;
 }
@@ -212,7 +212,10 @@ export class ChangeFeed {
   async #applyAll(topology: GroupTopology, entries: readonly AuditLogEntry[], startedAt: number): Promise<void> {
     const { groupId } = topology;
     const byMember = entriesByMember(entries);
-    const isOwn = (entry: AuditLogEntry) => this.#options.ownWrites.isOwn(groupId, entry);
+    // Decided once per entry (recognising one teaches the feed our actor id), whatever guilds follow.
+    const own = new Set(entries.filter((entry) => isMemberEntry(entry) && this.#options.ownWrites.isOwn(groupId, entry)));
+    if (own.size > 0) this.#options.metrics.changeFeedOwnEntries.inc(own.size);
+    const isOwn = (entry: AuditLogEntry) => own.has(entry);
     const deps: FeedApplyDeps = { ...this.#options.apply, repositories: this.#options.repositories, contexts: this.#options.contexts, logger: this.#options.logger };
     let failed = false;
     for (const guildId of topology.guildIds) {

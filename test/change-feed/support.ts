@@ -1,0 +1,108 @@
+/**
+ * The bot as src/app.ts composes it (in process, over real sockets) against a seeded pair of
+ * emulators, with the change feed on: SYNC_INTERVAL=1d and ROBLOX_CHANGE_FEED_INTERVAL=2s as the
+ * acceptance criteria say, the guild a home guild using the operator's key, a log channel, and an
+ * officer on Roblox (CaptainAmy, a Colonel) who changes ranks on the website.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInProcessBot, type InProcessBot } from "../support/in-process-bot.ts";
+import { eventually } from "../support/eventually.ts";
+import { createWorld, seedDatabase, type World } from "../sync/support/world.ts";
+
+export const CAPTAIN = { id: 5_000, name: "CaptainAmy" };
+/** A key the audit log accepts: the bot's Roblox account (Ranking Bot, may view the log) with `legacy-group:manage`. */
+export const FEED_KEY = "feed-key";
+export const BOT_ROBLOX_USER_ID = 77;
+
+export interface FeedWorld {
+  world: World;
+  logChannelId: string;
+  dataDir: string;
+  roleId(name: string): number;
+  close(): Promise<void>;
+}
+
+export async function createFeedWorld(): Promise<FeedWorld> {
+  const world = await createWorld({ groupSize: 60, guildSize: 40, linked: 24, mismatchedShare: 0, timeScale: 1, robloxWindowMs: 60_000 });
+  world.roblox.addApiKey(FEED_KEY, { ownerUserId: BOT_ROBLOX_USER_ID, scopes: ["group:read", "group:write", "legacy-group:manage"] });
+  world.roblox.addUser(CAPTAIN);
+  const colonel = world.ladder.find((rank) => rank.name === "Colonel")!;
+  world.roblox.setMembership(world.groupId, CAPTAIN.id, colonel.robloxRoleId);
+  const logChannelId = world.discord.createChannel(world.guildId, "rank-log").id;
+  const dataDir = mkdtempSync(join(tmpdir(), "rankbridge-feed-"));
+  return {
+    world,
+    logChannelId,
+    dataDir,
+    roleId: (name) => world.ladder.find((rank) => rank.name === name)!.robloxRoleId,
+    async close() {
+      await world.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface FeedBotOptions {
+  apiKey?: string;
+  /** Seed the ladder, links and stored ranks (the first start only; a restart finds them in the file). */
+  seed?: boolean;
+  env?: Record<string, string>;
+}
+
+/** Starts the whole bot (start(): HTTP, Discord, scheduler, pending writes, the feed) on the world's database file. */
+export async function startFeedBot(feed: FeedWorld, options: FeedBotOptions = {}): Promise<InProcessBot> {
+  const { world } = feed;
+  const bot = createInProcessBot({
+    env: {
+      DISCORD_TOKEN: world.discord.token,
+      DISCORD_API_URL: world.discord.restBase,
+      ROBLOX_API_URL: world.roblox.urlTemplate,
+      ROBLOX_API_KEY: options.apiKey ?? FEED_KEY,
+      ROBLOX_GROUP_ID: String(world.groupId),
+      HOME_GUILD_IDS: world.guildId,
+      DATABASE_PATH: join(feed.dataDir, "rankbridge.sqlite"),
+      SYNC_INTERVAL: "1d",
+      ROBLOX_CHANGE_FEED_INTERVAL: "2s",
+      ...options.env,
+    },
+    // Emulator reset times are exact; the first background sync of the day is pinned to 1.2 h away.
+    options: { discordRest: { offsetMs: 0 }, random: () => 0.5 },
+  });
+  const { repositories, database } = bot.bot.parts;
+  if (options.seed ?? true) {
+    seedDatabase(database.db, repositories, world);
+    repositories.guilds.upsert(world.guildId, { logChannelId: feed.logChannelId });
+  }
+  await bot.bot.start();
+  // The start-up check of the credentials reads memberships once; the tests count reads after it.
+  await eventually(
+    () => bot.logs.some((line) => line.msg === "Roblox credentials verified" || line.msg.startsWith("Roblox check failed")),
+    Boolean,
+    10_000,
+  );
+  return bot;
+}
+
+/** Resolves once the feed has read the group's log at least once since `after` (its place is then stored). */
+export async function feedPolled(bot: InProcessBot, groupId: number, after = 0, timeoutMs = 10_000): Promise<void> {
+  const polled = await eventually(
+    () => bot.bot.parts.changeFeed?.status.groups().find((state) => state.groupId === groupId)?.lastPollAt ?? 0,
+    (at) => at > after && bot.bot.parts.repositories.feedCursors.get(groupId) !== undefined,
+    timeoutMs,
+  );
+  if (!(polled > after)) throw new Error(`the change feed did not read group ${groupId} within ${timeoutMs} ms`);
+}
+
+/** Roblox requests that read members (roster pages, role member lists, membership lookups). */
+export function memberReads(world: World): string[] {
+  return world.roblox.requests
+    .map((request) => `${request.method} ${request.url}`)
+    .filter((line) => /\/memberships|\/v1\/groups\/\d+\/users|\/roles\/\d+\/users|\/membership\b|\/users\/\d+\/groups/.test(line));
+}
+
+/** PATCHes of one member's roles the bot sent. */
+export function roleEditsOf(world: World, discordId: string): number {
+  return world.discord.requests.filter((request) => request.method === "PATCH" && request.path.endsWith(`/members/${discordId}`)).length;
+}
