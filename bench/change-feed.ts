@@ -53,7 +53,8 @@ interface Change {
 function botFor(env: Record<string, string>, dataDir: string): InProcessBot {
   return createInProcessBot({
     env: { DATABASE_PATH: join(dataDir, "rankbridge.sqlite"), SYNC_INTERVAL: "6h", ...env },
-    logLevel: "warn",
+    logLevel: process.env.BENCH_LOG_LEVEL ?? "warn",
+    echoLogs: process.env.BENCH_LOG_LEVEL !== undefined,
     // Pins the first background sync of each guild to 18 minutes away, outside the measured minutes.
     options: { random: () => 0.5 },
   });
@@ -84,6 +85,8 @@ async function delays(discord: Awaited<ReturnType<typeof startDiscordEmulator>>,
   await eventually(() => changes.every((change) => delayOf(change) !== undefined), Boolean, timeoutMs, 200);
   return changes.map((change) => (delayOf(change) ?? Number.NaN) - change.at);
 }
+
+const progress = (message: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -124,8 +127,10 @@ async function oneGroup(): Promise<string[]> {
   );
   seedDatabase(bot.bot.parts.database.db, bot.bot.parts.repositories, world);
   try {
+    progress("one group: starting the bot");
     await bot.bot.start();
     await feedStarted(bot, 1);
+    progress("one group: the feed has started; changes over the next minute");
     await Bun.sleep(1_000); // the start-up check's reads are done
 
     // Members below the officer's rank, each changed once, spread evenly over the minute.
@@ -232,8 +237,10 @@ async function manyGuilds(guildCount: number): Promise<string> {
     }
   }
   try {
+    progress(`${guildCount} guilds: starting the bot`);
     await bot.bot.start();
     await feedStarted(bot, guildCount);
+    progress(`${guildCount} guilds: every group read once; changes over the next minute`);
     await Bun.sleep(1_000);
     const from = roblox.requests.length;
     const start = Date.now() + 500;
@@ -249,6 +256,12 @@ async function manyGuilds(guildCount: number): Promise<string> {
     }));
     await makeChanges(roblox, plan);
     const measured = await delays(discord, changes, 180_000);
+    const missing = changes.filter((_, index) => Number.isNaN(measured[index]));
+    if (missing.length > 0) progress(`${missing.length} changes never reached Discord: ${JSON.stringify(missing.slice(0, 3))}`);
+    // Requests a minute are counted over a whole window of steady polling, whatever the delays were.
+    const windowEnd = start + 75_000;
+    if (Date.now() < windowEnd) await Bun.sleep(windowEnd - Date.now());
+    progress(`${guildCount} guilds: done`);
     const requests = roblox.requests.slice(from);
     const perMinute = maxPerMinute(requests.filter((request) => request.path.endsWith("/audit-log")).map((request) => request.at));
     const limited = requests.filter((request) => request.status === 429).length;
