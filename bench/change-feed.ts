@@ -17,8 +17,9 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { tempDir } from "../test/db/helpers.ts";
-import { startDiscordEmulator } from "../test/emulators/discord/index.ts";
-import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../test/emulators/roblox/index.ts";
+import type { DiscordEmulator } from "../test/emulators/discord/index.ts";
+import type { RobloxEmulator } from "../test/emulators/roblox/index.ts";
+import { BOT_ROBLOX_USER_ID, CAPTAIN, createManyGroupsWorld, FEED_KEY } from "../test/change-feed/support.ts";
 import { createInProcessBot, type InProcessBot } from "../test/support/in-process-bot.ts";
 import { eventually } from "../test/support/eventually.ts";
 import { createWorld, seedDatabase } from "../test/sync/support/world.ts";
@@ -38,9 +39,6 @@ const { values: args } = parseArgs({
 
 const INTERVAL_S = 15;
 const AUDIT_LOG_LIMIT_PER_MINUTE = 100;
-const CAPTAIN = { id: 5_000, name: "CaptainAmy" };
-const BOT_ROBLOX_USER_ID = 77;
-const FEED_KEY = "bench-feed-key";
 /** Officers (Colonel, rank 200) change ranks below their own: these, in turn. */
 const TARGET_RANKS = ["Sergeant", "Captain", "Corporal", "Major"];
 
@@ -79,7 +77,7 @@ async function makeChanges(roblox: RobloxEmulator, plan: { at: number; apply: ()
 }
 
 /** From each change to the first PATCH of the member's roles after it, in ms. */
-async function delays(discord: Awaited<ReturnType<typeof startDiscordEmulator>>, changes: Change[], timeoutMs: number): Promise<number[]> {
+async function delays(discord: DiscordEmulator, changes: Change[], timeoutMs: number): Promise<number[]> {
   const delayOf = (change: Change) =>
     discord.requests.find((request) => request.method === "PATCH" && request.at >= change.at && request.path.endsWith(`/guilds/${change.guildId}/members/${change.discordId}`))?.at;
   await eventually(() => changes.every((change) => delayOf(change) !== undefined), Boolean, timeoutMs, 200);
@@ -193,49 +191,11 @@ async function oneGroup(): Promise<string[]> {
 
 /** `guildCount` guilds, each bound to a group of its own, every group read with the operator's one key. */
 async function manyGuilds(guildCount: number): Promise<string> {
-  const roblox = await startRobloxEmulator({ rateLimits: { windowMs: 60_000 } });
-  const discord = await startDiscordEmulator({ heartbeatIntervalMs: 5_000 });
-  roblox.addUser({ id: 1, name: "GroupOwner" });
-  roblox.addUser({ id: BOT_ROBLOX_USER_ID, name: "RankBridgeBot" });
-  roblox.addUser(CAPTAIN);
-  roblox.addApiKey(FEED_KEY, { ownerUserId: BOT_ROBLOX_USER_ID, scopes: ["group:read", "group:write", "legacy-group:manage"] });
+  const many = await createManyGroupsWorld(guildCount);
+  const { roblox, discord, guilds } = many;
   const dir = tempDir("rankbridge-bench-feed-");
-  const guilds: { guildId: string; groupId: number; members: { discordId: string; robloxUserId: number }[]; roles: ReturnType<typeof defaultRoles>; discordRoles: Map<number, string> }[] = [];
-  for (let index = 0; index < guildCount; index++) {
-    const groupId = 6_000_000 + index;
-    const roles = defaultRoles(groupId);
-    roblox.createGroup({ id: groupId, name: `Company ${index + 1}`, ownerId: 1, roles });
-    roblox.setMembership(groupId, BOT_ROBLOX_USER_ID, groupId * 1000 + 2);
-    roblox.setMembership(groupId, CAPTAIN.id, groupId * 1000 + 14);
-    const ids = roblox.bulkSeed(groupId, 40, { roles: [groupId * 1000 + 5, groupId * 1000 + 7] });
-    const guild = discord.createGuild({ name: `Company ${index + 1}` });
-    const discordRoles = new Map(roles.filter((role) => role.rank > 0 && role.rank < 254).map((role) => [role.id, discord.createRole(guild.id, { name: role.name }).id]));
-    const discordIds = discord.addMembers(guild.id, 10, { roles: (i) => [discordRoles.get(roblox.membership(groupId, ids[i]!)!.roleId)!] });
-    guilds.push({ guildId: guild.id, groupId, roles, discordRoles, members: discordIds.map((discordId, i) => ({ discordId, robloxUserId: ids[i]! })) });
-  }
-  const bot = botFor(
-    {
-      DISCORD_TOKEN: discord.token,
-      DISCORD_API_URL: discord.restBase,
-      ROBLOX_API_URL: roblox.urlTemplate,
-      ROBLOX_API_KEY: FEED_KEY,
-      HOME_GUILD_IDS: guilds.map((guild) => guild.guildId).join(","),
-    },
-    dir.dir,
-  );
-  const { repositories } = bot.bot.parts;
-  for (const guild of guilds) {
-    repositories.guilds.upsert(guild.guildId, { robloxGroupId: guild.groupId });
-    const { ladder } = repositories.ranks.replace(
-      guild.guildId,
-      guild.roles.filter((role) => role.rank > 0).sort((a, b) => a.rank - b.rank).map((role) => ({ name: role.name, robloxRoleId: role.id, robloxRank: role.rank, discordRoleId: guild.discordRoles.get(role.id) ?? null })),
-    );
-    for (const member of guild.members) {
-      repositories.members.link(guild.guildId, member.discordId, { robloxUserId: member.robloxUserId, robloxUsername: `Player${member.robloxUserId}`, verifiedBy: "profile-phrase" });
-      const rankId = ladder.find((rank) => rank.robloxRoleId === roblox.membership(guild.groupId, member.robloxUserId)!.roleId)?.id ?? null;
-      repositories.members.setStoredRank(guild.guildId, member.discordId, rankId);
-    }
-  }
+  const bot = botFor(many.env, dir.dir);
+  many.seed(bot.bot.parts.repositories);
   try {
     progress(`${guildCount} guilds: starting the bot`);
     await bot.bot.start();
@@ -269,7 +229,7 @@ async function manyGuilds(guildCount: number): Promise<string> {
     return `| ${guildCount} guild${guildCount === 1 ? "" : "s"}, ${guildCount} group${guildCount === 1 ? "" : "s"}, one key | ${perMinute} | ${limited} | ${seconds(percentile(measured, 50))} / ${seconds(percentile(measured, 99))} | ${pass ? "pass" : "FAIL"} |`;
   } finally {
     await bot.close();
-    await Promise.allSettled([roblox.close(), discord.close()]);
+    await many.close();
     dir.cleanup();
   }
 }

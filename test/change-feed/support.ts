@@ -7,6 +7,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Repositories } from "../../src/db/index.ts";
+import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
+import { defaultRoles, startRobloxEmulator, type RobloxApiClass, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createInProcessBot, type InProcessBot } from "../support/in-process-bot.ts";
 import { eventually } from "../support/eventually.ts";
 import { createWorld, seedDatabase, type World } from "../sync/support/world.ts";
@@ -105,4 +108,78 @@ export function memberReads(world: World): string[] {
 /** PATCHes of one member's roles the bot sent. */
 export function roleEditsOf(world: World, discordId: string): number {
   return world.discord.requests.filter((request) => request.method === "PATCH" && request.path.endsWith(`/members/${discordId}`)).length;
+}
+
+export interface ManyGroupsWorld {
+  roblox: RobloxEmulator;
+  discord: DiscordEmulator;
+  /** One guild per group, each a home guild read with the operator's one key (FEED_KEY). */
+  guilds: { guildId: string; groupId: number; members: { discordId: string; robloxUserId: number }[]; discordRoles: Map<number, string> }[];
+  /** The environment that points a bot at this world. */
+  env: Record<string, string>;
+  /** Ladder, links and stored ranks of every guild. */
+  seed(repositories: Repositories): void;
+  close(): Promise<void>;
+}
+
+/**
+ * `count` guilds, each bound to a Roblox group of its own (40 members, 10 of them linked, ranked
+ * Private or Corporal), all read with one API key: what the feed's spacing of polls on one
+ * credential is for. `robloxLimits` narrows the emulator's windows (e.g. the audit log's).
+ */
+export async function createManyGroupsWorld(
+  count: number,
+  robloxLimits: { windowMs?: number; perMinute?: Partial<Record<RobloxApiClass, number>> } = {},
+): Promise<ManyGroupsWorld> {
+  const roblox = await startRobloxEmulator({ rateLimits: { windowMs: robloxLimits.windowMs ?? 60_000, ...(robloxLimits.perMinute ? { perMinute: robloxLimits.perMinute } : {}) } });
+  const discord = await startDiscordEmulator({ heartbeatIntervalMs: 5_000 });
+  roblox.addUser({ id: 1, name: "GroupOwner" });
+  roblox.addUser({ id: BOT_ROBLOX_USER_ID, name: "RankBridgeBot" });
+  roblox.addUser(CAPTAIN);
+  roblox.addApiKey(FEED_KEY, { ownerUserId: BOT_ROBLOX_USER_ID, scopes: ["group:read", "group:write", "legacy-group:manage"] });
+  const guilds: ManyGroupsWorld["guilds"] = [];
+  const ladders = new Map<string, ReturnType<typeof defaultRoles>>();
+  for (let index = 0; index < count; index++) {
+    const groupId = 6_000_000 + index;
+    const roles = defaultRoles(groupId);
+    roblox.createGroup({ id: groupId, name: `Company ${index + 1}`, ownerId: 1, roles });
+    roblox.setMembership(groupId, BOT_ROBLOX_USER_ID, groupId * 1000 + 2);
+    roblox.setMembership(groupId, CAPTAIN.id, groupId * 1000 + 14);
+    const ids = roblox.bulkSeed(groupId, 40, { roles: [groupId * 1000 + 5, groupId * 1000 + 7] });
+    const guild = discord.createGuild({ name: `Company ${index + 1}` });
+    const discordRoles = new Map(roles.filter((role) => role.rank > 0 && role.rank < 254).map((role) => [role.id, discord.createRole(guild.id, { name: role.name }).id]));
+    const discordIds = discord.addMembers(guild.id, 10, { roles: (i) => [discordRoles.get(roblox.membership(groupId, ids[i]!)!.roleId)!] });
+    guilds.push({ guildId: guild.id, groupId, discordRoles, members: discordIds.map((discordId, i) => ({ discordId, robloxUserId: ids[i]! })) });
+    ladders.set(guild.id, roles);
+  }
+  return {
+    roblox,
+    discord,
+    guilds,
+    env: {
+      DISCORD_TOKEN: discord.token,
+      DISCORD_API_URL: discord.restBase,
+      ROBLOX_API_URL: roblox.urlTemplate,
+      ROBLOX_API_KEY: FEED_KEY,
+      HOME_GUILD_IDS: guilds.map((guild) => guild.guildId).join(","),
+    },
+    seed(repositories) {
+      for (const guild of guilds) {
+        repositories.guilds.upsert(guild.guildId, { robloxGroupId: guild.groupId });
+        const ranks = ladders.get(guild.guildId)!.filter((role) => role.rank > 0).sort((a, b) => a.rank - b.rank);
+        const { ladder } = repositories.ranks.replace(
+          guild.guildId,
+          ranks.map((role) => ({ name: role.name, robloxRoleId: role.id, robloxRank: role.rank, discordRoleId: guild.discordRoles.get(role.id) ?? null })),
+        );
+        for (const member of guild.members) {
+          repositories.members.link(guild.guildId, member.discordId, { robloxUserId: member.robloxUserId, robloxUsername: `Player${member.robloxUserId}`, verifiedBy: "profile-phrase" });
+          const rankId = ladder.find((rank) => rank.robloxRoleId === roblox.membership(guild.groupId, member.robloxUserId)!.roleId)?.id ?? null;
+          repositories.members.setStoredRank(guild.guildId, member.discordId, rankId);
+        }
+      }
+    },
+    async close() {
+      await Promise.allSettled([roblox.close(), discord.close()]);
+    },
+  };
 }

@@ -132,7 +132,8 @@ export class ChangeFeed {
       const reader = group.topology.reader;
       if (group.busy || !reader || reader.auth !== "api-key") continue;
       const at = Math.max(group.dueAt, this.#nextSlot.get(reader) ?? 0);
-      if (!best || at < best.at) best = { group, at };
+      // When the credential's budget is what waits, the group waiting longest goes first (round robin, none starves).
+      if (!best || at < best.at || (at === best.at && group.dueAt < best.group.dueAt)) best = { group, at };
     }
     return best;
   }
