@@ -18,7 +18,6 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { tempDir } from "../test/db/helpers.ts";
 import type { DiscordEmulator } from "../test/emulators/discord/index.ts";
-import type { RobloxEmulator } from "../test/emulators/roblox/index.ts";
 import { BOT_ROBLOX_USER_ID, CAPTAIN, createManyGroupsWorld, FEED_KEY } from "../test/change-feed/support.ts";
 import { createInProcessBot, type InProcessBot } from "../test/support/in-process-bot.ts";
 import { eventually } from "../test/support/eventually.ts";
@@ -68,7 +67,7 @@ async function feedStarted(bot: InProcessBot, groups: number): Promise<void> {
 }
 
 /** Makes each change at its time on the Roblox website; resolves when the last is made. */
-async function makeChanges(roblox: RobloxEmulator, plan: { at: number; apply: () => void }[]): Promise<void> {
+async function makeChanges(plan: { at: number; apply: () => void }[]): Promise<void> {
   for (const step of plan) {
     const wait = step.at - Date.now();
     if (wait > 0) await Bun.sleep(wait);
@@ -148,7 +147,7 @@ async function oneGroup(): Promise<string[]> {
       };
     });
     const robloxBefore = world.roblox.requests.length;
-    await makeChanges(world.roblox, plan);
+    await makeChanges(plan);
     const measured = await delays(world.discord, changes, 4 * INTERVAL_S * 1000);
     await Bun.sleep(INTERVAL_S * 1000); // one more interval, so the requests of a quiet feed are counted too
     const feedRequests = world.roblox.requests.slice(robloxBefore);
@@ -214,7 +213,7 @@ async function manyGuilds(guildCount: number): Promise<string> {
         changes.push({ discordId: member.discordId, guildId: guild.guildId, at: Date.now() });
       },
     }));
-    await makeChanges(roblox, plan);
+    await makeChanges(plan);
     const measured = await delays(discord, changes, 180_000);
     const missing = changes.filter((_, index) => Number.isNaN(measured[index]));
     if (missing.length > 0) progress(`${missing.length} changes never reached Discord: ${JSON.stringify(missing.slice(0, 3))}`);
