@@ -4,6 +4,7 @@
  *   bun bench/bulk-sync.ts                      # 100,000-member group, 20,000 linked, 10% changed
  *   bun bench/bulk-sync.ts --peer-members 2000  # time the member-by-member comparison on a sample
  *   bun bench/bulk-sync.ts --write-docs         # also replace the "Bulk sync" section of docs/benchmarks.md
+ *   bun bench/bulk-sync.ts --ally-size 30000    # the world also has an ally group (half the linked members in it)
  *
  * Both emulators run here at their realistic limits with every window divided by --scale (20):
  * Discord's member PATCH bucket 10/s per guild and global 50/s, Roblox's 300 membership reads a
@@ -12,7 +13,7 @@
  * is the slowest API's, since the sync reads Roblox while it writes Discord.
  */
 import { parseArgs } from "node:util";
-import { planRankLookup } from "../src/roblox/planner.ts";
+import { planGroupsLookup, planRankLookup } from "../src/roblox/planner.ts";
 import { disagreements, type World, type WorldSpec } from "../test/sync/support/world.ts";
 import { freshWorld, machine, n, robloxFloorMs as robloxFloor, runChild, seconds, writeDocsSection } from "./child.ts";
 
@@ -26,6 +27,8 @@ const { values: args } = parseArgs({
     "peer-members": { type: "string" },
     "skip-peer": { type: "boolean", default: false },
     "write-docs": { type: "boolean", default: false },
+    "ally-size": { type: "string", default: "0" },
+    "ally-linked-share": { type: "string", default: "0.5" },
   },
 });
 
@@ -43,7 +46,14 @@ const spec: WorldSpec = {
   mismatchedShare: Number(args.changed),
   timeScale: TIME_SCALE,
   robloxWindowMs: ROBLOX_WINDOW_MS,
+  ...(Number(args["ally-size"]) > 0 ? { ally: { groupSize: Number(args["ally-size"]), linkedShare: Number(args["ally-linked-share"]) } } : {}),
 };
+
+if (spec.ally) {
+  // What reading both groups for binds costs (src/roblox/group-holdings.ts), for comparing with the run.
+  const both = planGroupsLookup({ groups: [{ groupId: 1, memberCount: spec.groupSize }, { groupId: 2, memberCount: spec.ally.groupSize }], linkedCount: spec.linked });
+  process.stderr.write(`ally group: ${spec.ally.groupSize.toLocaleString()} members; reading both groups costs ${both.requests} membership requests (shared pass ${both.alternatives.sharedPass}, per group ${both.alternatives.perGroup})\n`);
+}
 
 interface Measured {
   label: string;

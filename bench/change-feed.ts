@@ -17,6 +17,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { tempDir } from "../test/db/helpers.ts";
+import { openBotDatabase } from "../test/support/bot-database.ts";
 import type { DiscordEmulator } from "../test/emulators/discord/index.ts";
 import { BOT_ROBLOX_USER_ID, CAPTAIN, createManyGroupsWorld, FEED_KEY } from "../test/change-feed/support.ts";
 import { createInProcessBot, type InProcessBot } from "../test/support/in-process-bot.ts";
@@ -122,7 +123,9 @@ async function oneGroup(): Promise<string[]> {
     },
     dir.dir,
   );
-  seedDatabase(bot.bot.parts.database.db, bot.bot.parts.repositories, world);
+  const own = openBotDatabase(join(dir.dir, "rankbridge.sqlite"));
+  seedDatabase(own.database.db, own.repositories, world);
+  own.close();
   try {
     progress("one group: starting the bot");
     await bot.bot.start();
@@ -194,7 +197,9 @@ async function manyGuilds(guildCount: number): Promise<string> {
   const { roblox, discord, guilds } = many;
   const dir = tempDir("rankbridge-bench-feed-");
   const bot = botFor(many.env, dir.dir);
-  many.seed(bot.bot.parts.repositories);
+  const own = openBotDatabase(join(dir.dir, "rankbridge.sqlite"));
+  many.seed(own.repositories);
+  own.close();
   try {
     progress(`${guildCount} guilds: starting the bot`);
     await bot.bot.start();

@@ -21,7 +21,7 @@
  */
 import { parseArgs } from "node:util";
 import { RobloxClient } from "../src/roblox/client.ts";
-import { scopedToGuild } from "../src/roblox/fair-share.ts";
+import { scopedToGuild } from "../src/services/guild-scope.ts";
 import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../test/emulators/roblox/index.ts";
 
 const BURST_GROUP = 6_100;

@@ -6,9 +6,9 @@
  *   bun scripts/check-layers.ts DIR checks DIR/src (the test plants a back-import in a copy)
  *
  * Exits 1 on a violation not in KNOWN_VIOLATIONS, and also on a known one that no longer occurs
- * (so the list only shrinks). A small script rather than dependency-cruiser: the rules are five,
- * and type-only imports need a rule of their own (the application may name a database row's type,
- * not call the database), which a regex over import statements decides exactly.
+ * (so the list only shrinks). A small script rather than dependency-cruiser: the rules are few,
+ * and type-only imports need a rule of their own (a port module may re-export an adapter's data
+ * shapes as types, never call the adapter), which a regex over import statements decides exactly.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
@@ -17,6 +17,12 @@ export type Layer = "lib" | "domain" | "application" | "adapter" | "composition"
 
 /** The pure part of the bulk sync: planning, progress, schedule, the mass-change rule, the compact member state. */
 const DOMAIN_SYNC_FILES = new Set(["src/sync/planner.ts", "src/sync/progress.ts", "src/sync/schedule.ts", "src/sync/mass-change-guard.ts", "src/sync/compact-roles.ts"]);
+
+/**
+ * The application's port modules: the only application files that name the Roblox and database
+ * adapters, and then only as types they re-export (row shapes, Roblox data shapes).
+ */
+export const PORT_FILES = new Set(["src/services/roblox-port.ts", "src/services/storage-port.ts", "src/services/discord-port.ts"]);
 
 export function layerOf(file: string): Layer {
   if (file.startsWith("src/lib/")) return "lib";
@@ -88,7 +94,10 @@ export function ruleBroken({ from, target, typeOnly }: Import): string | null {
       return destination === "domain" || destination === "lib" ? null : "the domain imports only the domain";
     case "application":
       if (target.startsWith("src/discord/") || target.startsWith("src/http/")) return "the application layer never imports the Discord or HTTP adapters";
-      if (target.startsWith("src/db/") && !typeOnly) return "the application layer uses the database through the ports it is given (type imports only)";
+      if (target.startsWith("src/db/") || target.startsWith("src/roblox/")) {
+        if (!PORT_FILES.has(from)) return "the application layer names the database and Roblox only through its ports (src/services/storage-port.ts, roblox-port.ts)";
+        if (!typeOnly) return "a port module re-exports adapter types only; the adapter implements the port";
+      }
       if (destination === "composition") return "the application layer never imports the composition root";
       return null;
     case "adapter":

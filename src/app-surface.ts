@@ -1,12 +1,12 @@
 /**
  * What `createRankbridge` (src/app.ts) takes and returns: the options tests and benchmarks vary, the
- * process's surface, and the parts harnesses seed or observe. Kept apart so the composition root
+ * process's surface, and the parts harnesses drive or observe. Kept apart so the composition root
  * is only composition.
  */
+import type { Cluster } from "./cluster/index.ts";
 import type { API } from "@discordjs/core";
 import type { APIInteraction } from "discord-api-types/v10";
 import type { Hono } from "hono";
-import type { DatabaseHandle, Repositories } from "./db/index.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import type { Gateway } from "./discord/gateway.ts";
 import type { DiscordGuilds } from "./discord/guilds.ts";
@@ -15,16 +15,14 @@ import type { DiscordRestOptions } from "./discord/rest.ts";
 import type { HttpServer } from "./http/server.ts";
 import type { Metrics } from "./observability/metrics.ts";
 import type { RobloxClient, RobloxClientOptions } from "./roblox/client.ts";
-import type { SecretBox } from "./security/secrets.ts";
-import type { LinkingService } from "./services/linking.ts";
 import type { MemberSyncService } from "./services/member-sync.ts";
 import type { PendingWriteWorker, PendingWriteWorkerOptions } from "./services/pending-writes.ts";
-import type { RankChangeService } from "./services/rank-changes.ts";
 import type { SyncAlertsOptions } from "./sync/alerts.ts";
 import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
 import type { ChangeFeed } from "./sync/change-feed/feed.ts";
+import type { GroupMembershipsPort } from "./sync/group-memberships.ts";
 
 /**
  * What tests and benchmarks vary; production passes only `onFatal`. A field left out keeps the
@@ -86,32 +84,38 @@ export interface Rankbridge {
   /** The slash commands, feature by feature, as they are registered with Discord. */
   readonly commands: CommandsByFeature;
   /**
-   * The composed parts that the harnesses and benchmarks seed or observe where neither Discord nor
-   * Roblox (the emulators) can show the state: the database, the metrics registry, the caches. The
-   * process itself never reads this.
+   * Test-only surface: what the harnesses drive or observe that neither the emulators nor the
+   * database file show (the process itself never reads it). Rows are not here: harnesses seed and
+   * read them through their own connection to the bot's database file (test/support/bot-database.ts).
    */
   readonly parts: RankbridgeParts;
 }
 
 export interface RankbridgeParts {
-  readonly database: DatabaseHandle;
-  readonly repositories: Repositories;
+  /** Gauges a test reads between steps, and a second worker built in a test shares (GET /metrics serves the same registry). */
   readonly metrics: Metrics;
-  readonly secrets: SecretBox;
-  /** The gateway connection; a harness without one emits dispatches on its manager. */
+  /** The gateway manager: a harness without a connection delivers on it what a shard would. */
   readonly gateway: Gateway;
-  /** The REST API through the one rate-limit authority for the bot token. */
+  /** The bot's REST client: registering the command definitions, and the sync benchmark's member-by-member baseline. */
   readonly api: API;
-  /** The process-wide Roblox client (ROBLOX_API_KEY or ROBLOX_COOKIE). */
+  /** The process-wide Roblox client (ROBLOX_API_KEY or ROBLOX_COOKIE), for that baseline: the same limits as the bot's. */
   readonly roblox: RobloxClient;
+  /** The bot's view of guilds and members, watched where only it shows that a gateway event arrived. */
   readonly guilds: DiscordGuilds;
   readonly memberSnapshots: MemberSnapshots;
-  readonly linking: LinkingService;
-  readonly rankChanges: RankChangeService;
+  /**
+   * Services tests call directly where a command's reply would hide what they assert: a one-member
+   * sync's result, the retry worker's start, stop and single pass, a run started, resumed, held or
+   * decided, and the schedule.
+   */
   readonly memberSync: MemberSyncService;
   readonly pendingWrites: PendingWriteWorker;
   readonly bulkSync: BulkSync;
   readonly scheduler: SyncScheduler;
+  /** What the processes share (REDIS_URL): leases for work that runs once, the Roblox budgets. */
+  readonly cluster: Cluster;
+  /** Roles linked users hold in any Roblox groups (the guild's own and others), for binds. */
+  readonly groupMemberships: GroupMembershipsPort;
   /** Undefined when ROBLOX_CHANGE_FEED_INTERVAL is off. */
   readonly changeFeed: ChangeFeed | undefined;
 }

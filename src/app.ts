@@ -8,6 +8,7 @@
  * are `main.ts`'s business.
  */
 import { Client } from "@discordjs/core";
+import { createCluster } from "./cluster/index.ts";
 import type { Config } from "./config/env.ts";
 import { createRepositories, openDatabase } from "./db/index.ts";
 import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
@@ -34,13 +35,19 @@ import { connectDiscord, startUp } from "./lifecycle/startup.ts";
 import type { Logger } from "./observability/logger.ts";
 import { createMetrics } from "./observability/metrics.ts";
 import { RobloxClient } from "./roblox/client.ts";
+import { RobloxUrls } from "./roblox/urls.ts";
+import { scopedToGuild } from "./services/guild-scope.ts";
 import { SecretBox } from "./security/secrets.ts";
 import { AuditTrail } from "./services/audit-trail.ts";
 import { DiscordAuditLogChannel } from "./discord/audit-log-channel.ts";
 import { DiscordSyncMessages } from "./discord/sync-messages.ts";
-import { discordRunWording } from "./discord/views/sync-run.ts";
+import { discordRunWording } from "./discord/views/run-wording.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
+import { GuildSettingsService } from "./services/guild-settings.ts";
+import { Points } from "./services/points.ts";
+import { RankBinds } from "./services/rank-binds.ts";
+import { RankEdits } from "./services/rank-edits.ts";
 import { LadderImportService } from "./services/ladder-import.ts";
 import { LinkingService } from "./services/linking.ts";
 import { MemberSyncService } from "./services/member-sync.ts";
@@ -48,12 +55,13 @@ import { PendingWriteWorker } from "./services/pending-writes.ts";
 import { RankChangeService } from "./services/rank-changes.ts";
 import { SyncAlerts } from "./sync/alerts.ts";
 import { BulkSync } from "./sync/bulk-sync.ts";
+import { GroupMembershipReader } from "./sync/group-memberships.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
 import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { SyncScheduler } from "./sync/scheduler.ts";
 import { ChangeFeed } from "./sync/change-feed/feed.ts";
 import { OwnWrites } from "./sync/change-feed/own-writes.ts";
-import { discordFeedWording, feedProblemLine } from "./discord/views/change-feed.ts";
+import { feedProblemLine } from "./discord/views/change-feed.ts";
 
 
 import type { CommandsByFeature, Rankbridge, RankbridgeOptions } from "./app-surface.ts";
@@ -67,6 +75,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const database = openDatabase(config.databasePath);
   const repositories = createRepositories(database.db);
   const secrets = new SecretBox(config.encryptionKey);
+  // What the processes of the bot share (REDIS_URL); in-process when unset.
+  const cluster = createCluster(config, logger);
 
   const rest = createDiscordRest({ apiUrl: config.discordApiUrl, token: config.discordToken!, metrics, logger, ...options.discordRest });
   const robloxClients: RobloxClient[] = [];
@@ -80,6 +90,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       onRankWritten: ownWrites.record,
       logger: logger.child({ component: "roblox" }),
       ...options.roblox,
+      rateLimits: { ...options.roblox?.rateLimits, shared: cluster.robloxBudget(credentials) },
     });
     robloxClients.push(client);
     return client;
@@ -96,6 +107,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     metrics,
     logger,
     onFatal: (message, code) => options.onFatal?.(message, code),
+    sessions: cluster.gatewaySessions,
+    buildIdentifyThrottler: cluster.buildIdentifyThrottler,
   });
   const client = new Client({ rest, gateway: gateway.manager });
   // Members' roles come from gateway member chunks (1000 a chunk), not a REST call per member, and
@@ -126,7 +139,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     guilds,
     audit,
     logger,
-    oauth: config.robloxOAuth && { ...config.robloxOAuth, urlTemplate: config.robloxApiUrl },
+    oauth: config.robloxOAuth && { ...config.robloxOAuth, apisBase: new RobloxUrls(config.robloxApiUrl).base("apis") },
     now,
     random,
   });
@@ -145,6 +158,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   });
   const rankChanges = new RankChangeService({ repositories, guilds, contexts, audit, logger, robloxWrites: pendingWrites });
   const memberSync = new MemberSyncService({ repositories, guilds, contexts, audit, logger });
+  // Other groups' memberships for binds (issue 11), through each guild's own Roblox access.
+  const groupMemberships = new GroupMembershipReader(async (guildId) =>
+    scopedToGuild((await contexts.accessFor(guildId, repositories.guilds.get(guildId))).read, guildId),
+  );
   const bulkSync = new BulkSync({
     repositories,
     database: database.db,
@@ -170,6 +187,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     repositories,
     defaultIntervalMs: config.syncIntervalMs,
     ownsGuild: shards.owns,
+    leases: cluster.leases,
     logger,
     now,
     random,
@@ -183,7 +201,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
           intervalMs: config.changeFeedIntervalMs,
           repositories,
           contexts,
-          apply: { memberSync, memberRoles: memberSnapshots.port, wording: discordFeedWording },
+          apply: { memberSync, memberRoles: memberSnapshots.port },
           ownWrites,
           fullSync: (guildId, reason) => {
             const log = logger.child({ guildId, component: "change-feed" });
@@ -207,11 +225,15 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     discord: discordLadderImport(client.api, guilds),
     audit,
   });
+  const rankBinds = new RankBinds({ ranks: repositories.ranks, discord: guilds, audit });
+  const rankEdits = new RankEdits({ ranks: repositories.ranks, audit });
+  const points = new Points({ members: repositories.members, ranks: repositories.ranks, audit });
+  const settings = new GuildSettingsService({ guilds: repositories.guilds, secrets, audit });
   // Each command's own dependency type says what it may use; it is given no more.
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
     linking: linkingCommands(linking),
-    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, audit, ladderImport }),
+    ladderAndSettings: featureCommands({ config, repositories, guilds, contexts, secrets, ladderImport, rankBinds, rankEdits, points, settings }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync, changeFeed: changeFeed?.status }),
   };
@@ -232,6 +254,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const readiness = new Readiness({
     shardStates: () => gateway.shardStates(),
     database,
+    redis: cluster.redis,
     unusableGuildKeys: () => contexts.unusableKeyCount,
     changeFeed: () =>
       changeFeed
@@ -284,7 +307,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= shutDown(
-      { router, scheduler, bulkSync, pendingWrites, changeFeed, robloxClients, gateway, http, database, logger },
+      { router, scheduler, bulkSync, pendingWrites, changeFeed, robloxClients, gateway, http, cluster, database, logger },
       { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
     ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
@@ -302,21 +325,18 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     },
     commands: commandsByFeature,
     parts: {
-      database,
-      repositories,
       metrics,
-      secrets,
       gateway,
       api: client.api,
       roblox,
       guilds,
       memberSnapshots,
-      linking,
-      rankChanges,
       memberSync,
       pendingWrites,
       bulkSync,
       scheduler,
+      cluster,
+      groupMemberships,
       changeFeed,
     },
   };

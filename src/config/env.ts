@@ -30,12 +30,52 @@ const integerString = (what: string, min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be between ${min} and ${max} (${what})`);
 
+function redisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
 function httpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === "http:" || url.protocol === "https:";
   } catch {
     return false;
+  }
+}
+
+/**
+ * What is wrong with a DATABASE_URL, or undefined when it is a usable PostgreSQL URL. Never quotes
+ * the URL: it may carry a password.
+ */
+export function postgresUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be a URL such as postgres://rankbridge@db.example:5432/rankbridge";
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    return `must start with postgres:// or postgresql:// (it starts with ${url.protocol}//); unset it to keep SQLite at DATABASE_PATH`;
+  }
+  // A Unix socket is given as ?host=/run/postgresql with no host in the authority.
+  if (!url.hostname && !url.searchParams.get("host")) return "must name the server, e.g. postgres://rankbridge@db.example:5432/rankbridge";
+  if (url.pathname.replace(/^\//, "") === "") return "must name the database after the host, e.g. postgres://rankbridge@db.example:5432/rankbridge";
+  return undefined;
+}
+
+/** The password in a DATABASE_URL, as written and decoded, so the logger can remove it. */
+function urlPasswords(value: string | undefined): string[] {
+  if (!value) return [];
+  try {
+    const password = new URL(value.trim()).password;
+    return password ? [...new Set([password, decodeURIComponent(password)])] : [];
+  } catch {
+    return [];
   }
 }
 
@@ -97,7 +137,15 @@ const environmentSchema = z
     ROBLOX_OAUTH_CLIENT_SECRET: optionalString,
     PUBLIC_URL: optionalString.refine((v) => v === undefined || httpUrl(v), "must be an http(s) URL"),
     DATABASE_PATH: optionalString.default("./data/rankbridge.sqlite"),
+    DATABASE_URL: optionalString,
     ENCRYPTION_KEY: optionalString,
+    REDIS_URL: optionalString.refine(
+      (v) => v === undefined || redisUrl(v),
+      "must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0",
+    ),
+    REDIS_PREFIX: optionalString
+      .default("rankbridge:")
+      .refine((v) => v !== undefined && /^[\x21-\x7e]{1,64}$/.test(v), "must be 1-64 printable characters without spaces, e.g. rankbridge:"),
     HTTP_HOST: optionalString.default("0.0.0.0"),
     HTTP_PORT: optionalString.default("8080").pipe(integerString("a TCP port", 0, 65_535)),
     SYNC_INTERVAL: optionalString.default("6h"),
@@ -134,6 +182,9 @@ const environmentSchema = z
     } else if (env.ROBLOX_OAUTH_CLIENT_ID && !env.PUBLIC_URL) {
       problem("PUBLIC_URL", "is required with ROBLOX_OAUTH_CLIENT_ID: the OAuth callback is served under it");
     }
+
+    const databaseUrlProblem = env.DATABASE_URL === undefined ? undefined : postgresUrlProblem(env.DATABASE_URL);
+    if (databaseUrlProblem) problem("DATABASE_URL", databaseUrlProblem);
 
     if (env.ENCRYPTION_KEY !== undefined && !parseEncryptionKey(env.ENCRYPTION_KEY))
       problem("ENCRYPTION_KEY", "must be 32 bytes written as 64 hex characters or as base64");
@@ -183,7 +234,12 @@ const environmentSchema = z
         ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, publicUrl: e.PUBLIC_URL }
         : undefined,
     databasePath: e.DATABASE_PATH!,
+    /** PostgreSQL (design §8); undefined: SQLite at databasePath. */
+    databaseUrl: e.DATABASE_URL,
     encryptionKey: e.ENCRYPTION_KEY === undefined ? undefined : parseEncryptionKey(e.ENCRYPTION_KEY),
+    /** What the processes of one bot share (design §8); unset: this process keeps it all in memory. */
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX!,
     httpHost: e.HTTP_HOST!,
     httpPort: e.HTTP_PORT,
     syncIntervalMs: parseDuration(e.SYNC_INTERVAL!),
@@ -201,7 +257,9 @@ export type Config = z.output<typeof environmentSchema>;
 export const SECRET_VARIABLES = ["DISCORD_TOKEN", "ROBLOX_API_KEY", "ROBLOX_COOKIE", "ROBLOX_OAUTH_CLIENT_SECRET", "ENCRYPTION_KEY"] as const;
 
 export function secretValues(env: Record<string, string | undefined>): string[] {
-  return SECRET_VARIABLES.map((name) => env[name]?.trim()).filter((value): value is string => !!value);
+  const values = SECRET_VARIABLES.map((name) => env[name]?.trim()).filter((value): value is string => !!value);
+  // DATABASE_URL and REDIS_URL are logged without their passwords; the passwords alone are secrets.
+  return [...values, ...urlPasswords(env.DATABASE_URL), ...urlPasswords(env.REDIS_URL)];
 }
 
 export interface ConfigProblem {

@@ -14,10 +14,19 @@ interface JournalEntry {
  * migrated by either path is recognised by the other.
  */
 export function embeddedMigrations(): MigrationMeta[] {
-  return (journal.entries as JournalEntry[]).map((entry) => {
-    const text = migrationSql[entry.tag];
+  return migrationsFrom(journal, migrationSql, "db:generate");
+}
+
+/** A generated migrations module (journal + SQL by tag) as drizzle's migrators take it; either dialect. */
+export function migrationsFrom(
+  generatedJournal: { entries: unknown[] },
+  sqlByTag: Record<string, string>,
+  generateScript: string,
+): MigrationMeta[] {
+  return (generatedJournal.entries as JournalEntry[]).map((entry) => {
+    const text = sqlByTag[entry.tag];
     if (text === undefined) {
-      throw new Error(`migration ${entry.tag} is in the journal but not embedded; run \`bun run db:generate\``);
+      throw new Error(`migration ${entry.tag} is in the journal but not embedded; run \`bun run ${generateScript}\``);
     }
     return {
       sql: text.split("--> statement-breakpoint"),

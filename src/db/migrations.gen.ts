@@ -3,7 +3,8 @@ import journal from "../../drizzle/meta/_journal.json";
 import m0 from "../../drizzle/0000_init.sql" with { type: "text" };
 import m1 from "../../drizzle/0001_whole_infant_terrible.sql" with { type: "text" };
 import m2 from "../../drizzle/0002_supreme_blonde_phantom.sql" with { type: "text" };
-import m3 from "../../drizzle/0003_lively_black_bird.sql" with { type: "text" };
+import m3 from "../../drizzle/0003_round_meggan.sql" with { type: "text" };
+import m4 from "../../drizzle/0004_complete_living_mummy.sql" with { type: "text" };
 
 export { journal };
 
@@ -12,5 +13,6 @@ export const migrationSql: Record<string, string> = {
   "0000_init": m0,
   "0001_whole_infant_terrible": m1,
   "0002_supreme_blonde_phantom": m2,
-  "0003_lively_black_bird": m3,
+  "0003_round_meggan": m3,
+  "0004_complete_living_mummy": m4,
 };

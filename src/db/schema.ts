@@ -5,6 +5,9 @@
  * they cross the JSON/log/metrics boundaries unchanged.
  *
  * After editing this file run `bun run db:generate` (drizzle-kit + scripts/embed-migrations.ts).
+ *
+ * Over 300 lines on purpose: drizzle-kit generates the migrations from this one schema-first
+ * module, and the tables' foreign keys and checks read best side by side.
  */
 import { sql } from "drizzle-orm";
 import {
@@ -197,7 +200,13 @@ export const auditLog = sqliteTable(
     after: text("after", { mode: "json" }).$type<unknown>(),
     reason: text("reason"),
     outcome: text("outcome", { enum: AUDIT_OUTCOMES }).notNull().default("ok"),
+    /** Free text; rows written before `note` existed carry their words here. */
     detail: text("detail"),
+    /**
+     * What happened, as a kind and its facts (src/services/audit-notes.ts AuditNote); the views word
+     * it, so the record holds no wording.
+     */
+    note: text("note", { mode: "json" }).$type<unknown>(),
     createdAt: createdAt(),
   },
   (t) => [
@@ -290,14 +299,19 @@ export const pendingRobloxWrites = sqliteTable(
  * and several may share a timestamp). A restart reads on from here: nothing missed, nothing applied
  * twice.
  */
-export const robloxFeedCursors = sqliteTable("roblox_feed_cursors", {
-  groupId: integer("group_id").primaryKey(),
-  /** `created` of the newest entry applied, epoch ms. */
-  newestCreatedAt: integer("newest_created_at").notNull(),
-  /** Keys (change-feed/entry-key.ts) of the entries created at `newestCreatedAt`. */
-  newestKeys: text("newest_keys", { mode: "json" }).$type<string[]>().notNull(),
-  updatedAt: updatedAt(),
-});
+export const robloxFeedCursors = sqliteTable(
+  "roblox_feed_cursors",
+  {
+    // Roblox's group id: always given, never a rowid (a table-level key keeps it required on insert, as in PostgreSQL).
+    groupId: integer("group_id").notNull(),
+    /** `created` of the newest entry applied, epoch ms. */
+    newestCreatedAt: integer("newest_created_at").notNull(),
+    /** Keys (sync/change-feed/new-entries.ts, entryKey) of the entries created at `newestCreatedAt`. */
+    newestKeys: text("newest_keys", { mode: "json" }).$type<string[]>().notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId] })],
+);
 
 export const meta = sqliteTable("meta", {
   key: text("key").primaryKey(),

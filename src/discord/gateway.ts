@@ -1,5 +1,8 @@
 import type { REST } from "@discordjs/rest";
 import {
+  CloseCodes,
+  type IIdentifyThrottler,
+  type SessionInfo,
   SimpleShardingStrategy,
   WebSocketManager,
   WebSocketShardEvents,
@@ -37,6 +40,20 @@ export interface GatewayOptions {
   logger: Logger;
   /** Called once when a close code means the process must stop. */
   onFatal: (message: string, code: number) => void;
+  /**
+   * Sessions shared with the process that replaces this one (REDIS_URL): the replacement RESUMEs.
+   * Unset: @discordjs/ws keeps them in memory, and a stop ends them.
+   */
+  sessions?: SharedSessionStore;
+  /** IDENTIFY pacing shared by every process of the bot; unset: this process alone. */
+  buildIdentifyThrottler?: (manager: WebSocketManager) => Promise<IIdentifyThrottler>;
+}
+
+export interface SharedSessionStore {
+  retrieveSessionInfo(shardId: number): Promise<SessionInfo | null>;
+  updateSessionInfo(shardId: number, info: SessionInfo | null): Promise<void>;
+  /** From now on sessions are kept for the next process, never cleared. */
+  keepForReplacement(): Promise<void>;
 }
 
 export interface Gateway {
@@ -64,6 +81,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     rest: options.rest,
     shardCount: options.shardCount ?? null,
     shardIds: options.shardIds ?? null,
+    ...(options.sessions && {
+      retrieveSessionInfo: (shardId: number) => options.sessions!.retrieveSessionInfo(shardId),
+      updateSessionInfo: (shardId: number, info: SessionInfo | null) => options.sessions!.updateSessionInfo(shardId, info),
+    }),
+    ...(options.buildIdentifyThrottler && { buildIdentifyThrottler: options.buildIdentifyThrottler }),
     buildStrategy: (m) =>
       options.strategy === "workers"
         ? new WorkerShardingStrategy(m, { shardsPerWorker: 1 })
@@ -113,7 +135,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     latencyMs: (shardId) => latencies.get(shardId),
     async destroy(reason) {
       destroying = true;
-      await manager.destroy({ reason });
+      if (!options.sessions) {
+        await manager.destroy({ reason });
+        return;
+      }
+      // Close 1000 would end the sessions at Discord; a resumable close keeps them, and the shared
+      // store keeps them for the process that replaces this one (a rolling restart RESUMEs).
+      await options.sessions.keepForReplacement();
+      await manager.destroy({ reason, code: CloseCodes.Resuming });
     },
     async shardStates() {
       const ids = connected ? await manager.getShardIds() : [...(options.shardIds ?? [])];

@@ -2,10 +2,11 @@ import type { API } from "@discordjs/core";
 import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
-import type { MemberWriteFailure, MemberWriteResult } from "../services/member-role-editor.ts";
+import type { MemberWriteFailure, MemberWriteResult, RoleEditReason } from "../services/member-role-editor.ts";
 import type { GuildBotStanding, GuildMemberView, GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
 import type { RankChangeDm } from "../ranks/promotion.ts";
 import { renderRankChangeDm } from "./views/rank-change-dm.ts";
+import { roleEditAuditReason } from "./views/role-edit-reasons.ts";
 import {
   asMember,
   asRole,
@@ -175,9 +176,9 @@ export class DiscordGuilds implements SyncGuilds {
   }
 
   /** The member-role editor's port: the same request, with Discord's refusal classified instead of thrown. */
-  async writeMemberRoles(guildId: string, userId: string, roleIds: string[], reason: string): Promise<MemberWriteResult> {
+  async writeMemberRoles(guildId: string, userId: string, roleIds: string[], reason: RoleEditReason): Promise<MemberWriteResult> {
     try {
-      await this.setMemberRoles(guildId, userId, roleIds, reason);
+      await this.setMemberRoles(guildId, userId, roleIds, roleEditAuditReason(reason));
       return { ok: true };
     } catch (error) {
       return { ok: false, ...classifyMemberWriteFailure(error) };

@@ -1,6 +1,8 @@
 /**
- * Errors written for the person in Discord carry a `userMessage` (the typed errors of every layer:
- * Roblox, linking, rank changes, sync, command refusals). Anything else is logged, not shown.
+ * The adapters' typed errors that are written for a person carry a `userMessage` (Roblox, Discord's
+ * answers, the secret box, command refusals). The domain's and the application's errors carry a
+ * reason and facts instead, which src/discord/views/errors.ts and src/http/oauth-wording.ts word.
+ * Anything else is logged, not shown.
  */
 export interface UserFacing {
   readonly userMessage: string;

@@ -6,6 +6,8 @@ export interface ReadinessReport {
   ready: boolean;
   shards: { id: number; status: string; ready: boolean }[];
   database: { ok: boolean };
+  /** Present when REDIS_URL is set: the state the processes share. */
+  redis?: { ok: boolean };
   /** Start-up verification of the Roblox credentials; informative, it does not block readiness. */
   roblox?: unknown;
 }

@@ -12,7 +12,9 @@
  *    longer send anything.
  * 4. The Roblox clients' queues are dropped, so nothing waits on a rate limit any more; the bulk
  *    run, if it was waiting, now records where it stood.
- * 5. Shards, the HTTP server and the database are closed.
+ * 5. Shards, the HTTP server, the shared state (Redis) and the database are closed. With REDIS_URL
+ *    the shards close with a resumable code and their sessions stay in Redis, so the process that
+ *    replaces this one RESUMEs them (a rolling restart costs no IDENTIFY).
  *
  * Steps after the grace each have a small budget of their own, so the whole takes at most the
  * grace plus `AFTER_GRACE_BUDGET_MS`.
@@ -20,7 +22,7 @@
 import type { Logger } from "../observability/logger.ts";
 
 /** Budgets of the steps after the grace; their sum is `AFTER_GRACE_BUDGET_MS`. */
-const STEP_BUDGET_MS = { answer: 600, dropQueues: 200, settleSync: 400, shards: 400, http: 200 } as const;
+const STEP_BUDGET_MS = { answer: 600, dropQueues: 200, settleSync: 400, shards: 400, http: 200, shared: 200 } as const;
 export const AFTER_GRACE_BUDGET_MS = Object.values(STEP_BUDGET_MS).reduce((sum, ms) => sum + ms, 0);
 
 export interface ShutdownParts {
@@ -33,6 +35,8 @@ export interface ShutdownParts {
   robloxClients: readonly { close(): Promise<void> }[];
   gateway: { destroy(reason: string): Promise<void> };
   http: { stop(): Promise<void> } | undefined;
+  /** What the processes share (Redis): pending session writes flushed, connection closed. */
+  cluster: { close(): Promise<void> };
   database: { close(): void };
   logger: Logger;
 }
@@ -69,6 +73,7 @@ export async function shutDown(parts: ShutdownParts, options: ShutdownOptions): 
   await within(STEP_BUDGET_MS.settleSync, parts.bulkSync.stop(STEP_BUDGET_MS.settleSync));
   await within(STEP_BUDGET_MS.shards, parts.gateway.destroy(options.reason));
   if (parts.http) await within(STEP_BUDGET_MS.http, parts.http.stop());
+  await within(STEP_BUDGET_MS.shared, parts.cluster.close());
   parts.database.close();
   logger.info({ ms: Date.now() - started }, "shutdown complete");
 }

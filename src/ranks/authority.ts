@@ -4,7 +4,7 @@
  * them. The guild owner and Administrators are exempt, as they are in Discord itself.
  */
 import { DiscordPermission, hasPermission } from "./hierarchy.ts";
-import { formatRank, type DiscordRoleId, type DiscordUserId, type Rank, type RankLadder } from "./ladder.ts";
+import type { DiscordRoleId, DiscordUserId, Rank, RankLadder } from "./ladder.ts";
 
 /** The member running the command, as the interaction reports them. */
 export interface Actor {
@@ -49,9 +49,12 @@ export type RankChangeDenial =
   | "rank-at-or-above-own"
   | "target-outranks-actor";
 
+/** A denial names the ranks its explanation needs (src/discord/views/rank-rules.ts words it). */
 export type RankChangeDecision =
   | { readonly allowed: true; readonly exemption: Exemption | null }
-  | { readonly allowed: false; readonly reason: RankChangeDenial; readonly message: string };
+  | { readonly allowed: false; readonly reason: Exclude<RankChangeDenial, "rank-at-or-above-own" | "target-outranks-actor"> }
+  | { readonly allowed: false; readonly reason: "rank-at-or-above-own"; readonly ownRank: Rank; readonly toRank: Rank }
+  | { readonly allowed: false; readonly reason: "target-outranks-actor"; readonly ownRank: Rank; readonly targetRank: Rank };
 
 export interface RankChangeRequest {
   readonly actor: Actor;
@@ -71,35 +74,26 @@ export function decideRankChange(request: RankChangeRequest): RankChangeDecision
   if (exemption) return { allowed: true, exemption };
 
   if (!isRankAdmin(actor, guild)) {
-    return deny("not-admin", "You need the Manage Roles permission or a rankbridge admin role to change ranks.");
+    return { allowed: false, reason: "not-admin" };
   }
   if (target.userId === guild.ownerId) {
-    return deny("target-is-owner", "The server owner's rank can only be changed by the owner or an Administrator.");
+    return { allowed: false, reason: "target-is-owner" };
   }
   if (target.userId === actor.userId) {
-    return deny("own-rank", "You can't change your own rank. Ask someone above you.");
+    return { allowed: false, reason: "own-rank" };
   }
 
   const ownRank = ladder.actorRank(actor.roleIds);
   if (!ownRank) {
-    return deny("actor-unranked", "You don't hold a rank role, so there is no rank below yours to give. Ask someone with a higher rank.");
+    return { allowed: false, reason: "actor-unranked" };
   }
   const ownLevel = ladder.levelOf(ownRank);
   if (ladder.levelOf(toRank) >= ownLevel) {
-    return deny(
-      "rank-at-or-above-own",
-      `You can only give ranks below your own (${formatRank(ownRank)}); ${formatRank(toRank)} is not below it.`,
-    );
+    return { allowed: false, reason: "rank-at-or-above-own", ownRank, toRank };
   }
   if (target.currentRank && ladder.levelOf(target.currentRank) >= ownLevel) {
-    return deny(
-      "target-outranks-actor",
-      `This member holds ${formatRank(target.currentRank)}, which is not below your rank (${formatRank(ownRank)}).`,
-    );
+    return { allowed: false, reason: "target-outranks-actor", ownRank, targetRank: target.currentRank };
   }
   return { allowed: true, exemption: null };
 }
 
-function deny(reason: RankChangeDenial, message: string): RankChangeDecision {
-  return { allowed: false, reason, message };
-}

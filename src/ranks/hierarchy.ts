@@ -53,22 +53,35 @@ export function permissionsFromRoles(
   return permissions;
 }
 
-export type RoleProblemKind = "above-bot" | "managed" | "unknown-role" | "missing-permission";
+export type RoleProblemKind = RoleProblem["kind"];
 
+/** Why the bot may not give or take a role; src/discord/views/role-problems.ts says how to fix each. */
 export type RoleProblem =
   | {
-      readonly kind: "above-bot" | "managed" | "unknown-role";
+      readonly kind: "unknown-role" | "managed";
       readonly roleId: DiscordRoleId;
       /** The role's name, or its id when the guild no longer has it. */
       readonly roleName: string;
-      readonly message: string;
+    }
+  | {
+      readonly kind: "above-bot";
+      readonly roleId: DiscordRoleId;
+      readonly roleName: string;
+      /** The bot's highest role, which must be moved above this one; null when it has none of its own. */
+      readonly botRoleName: string | null;
+    }
+  | {
+      /** Discord answered 403 although the roles allowed the change; `discordError` is its own words. */
+      readonly kind: "refused-by-discord";
+      readonly roleId: DiscordRoleId;
+      readonly roleName: string;
+      readonly discordError: string;
     }
   | {
       /** Applies to every role at once, so it names none. */
       readonly kind: "missing-permission";
       readonly roleId: null;
       readonly roleName: null;
-      readonly message: string;
     };
 
 export type RoleChangeCheck = { readonly ok: true } | { readonly ok: false; readonly problems: readonly RoleProblem[] };
@@ -81,7 +94,6 @@ export interface BotStanding {
   readonly botPermissions: bigint;
 }
 
-const ROLES_SETTINGS = "Server Settings → Roles";
 
 /**
  * What the bot may do to roles in one guild. Built once per guild (per sync run), then asked per
@@ -134,7 +146,6 @@ export class RoleHierarchy {
         kind: "unknown-role",
         roleId,
         roleName: roleId,
-        message: `The Discord role ${roleId} no longer exists. Bind the rank to an existing role (or run /ranks import).`,
       };
     }
     if (role.managed) {
@@ -142,18 +153,11 @@ export class RoleHierarchy {
         kind: "managed",
         roleId,
         roleName: role.name,
-        message: `"${role.name}" is managed by an integration and cannot be given or taken by bots. Bind the rank to a normal role.`,
       };
     }
     // A bot may only manage roles strictly below its own highest role.
     if (!this.botTopRole || compareRolePositions(this.botTopRole, role) <= 0) {
-      const botRoleName = this.botTopRole?.name ?? "rankbridge";
-      return {
-        kind: "above-bot",
-        roleId,
-        roleName: role.name,
-        message: `Move the ${botRoleName} role above "${role.name}" in ${ROLES_SETTINGS}.`,
-      };
+      return { kind: "above-bot", roleId, roleName: role.name, botRoleName: this.botTopRole?.name ?? null };
     }
     return null;
   }
@@ -172,6 +176,5 @@ function missingPermissionProblem(): RoleProblem {
     kind: "missing-permission",
     roleId: null,
     roleName: null,
-    message: `rankbridge needs the Manage Roles permission. Grant it to its role in ${ROLES_SETTINGS}.`,
   };
 }

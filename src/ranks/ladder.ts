@@ -2,8 +2,20 @@
  * The rank ladder: the group's Roblox roles (all but Guest) in order, each optionally bound to a
  * Discord role. Everything that asks "which rank is this?" goes through here, so the ordering
  * rules live in one place.
+ *
+ * About 300 lines on purpose: one class whose every lookup (by id, Roblox role, rank number,
+ * Discord role, typed name) reads the level maps its constructor builds and checks; the name
+ * matching itself is already apart in rank-names.ts.
  */
-import { quotedInput } from "../lib/quoted-input.ts";
+import {
+  AlreadyAtBottomRankError,
+  AlreadyAtTopRankError,
+  AmbiguousRankError,
+  InvalidLadderError,
+  type LadderDefect,
+  RankNotInLadderError,
+  UnknownRankError,
+} from "./ladder-errors.ts";
 import { closeness, compact, nameParts, normaliseName, stripRankSuffix } from "./rank-names.ts";
 
 /** Database id of a rank row. */
@@ -39,68 +51,23 @@ export interface RobloxMembership {
 /** The Roblox rank number of the Guest role (non-members); never part of the ladder. */
 export const GUEST_ROBLOX_RANK = 0;
 
-export class InvalidLadderError extends Error {
-  override readonly name = "InvalidLadderError";
-}
-
-/** A rank that is not (or no longer) on this ladder was passed in. */
-export class RankNotInLadderError extends Error {
-  override readonly name = "RankNotInLadderError";
-  constructor(readonly rankId: RankId) {
-    super(`Rank #${rankId} is not on the rank ladder (it may have been removed). Run /list-ranks to see the current ranks.`);
-  }
-}
-
-export class EmptyLadderError extends Error {
-  override readonly name = "EmptyLadderError";
-  constructor() {
-    super("No ranks are set up yet. An admin can run /ranks import to read them from the Roblox group.");
-  }
-}
-
-export class AlreadyAtTopRankError extends Error {
-  override readonly name = "AlreadyAtTopRankError";
-  constructor(readonly rank: Rank) {
-    super(`${formatRank(rank)} is already the highest rank.`);
-  }
-}
-
-export class AlreadyAtBottomRankError extends Error {
-  override readonly name = "AlreadyAtBottomRankError";
-  constructor(readonly rank: Rank) {
-    super(`${formatRank(rank)} is already the lowest rank.`);
-  }
-}
-
-export class UnknownRankError extends Error {
-  override readonly name = "UnknownRankError";
-  constructor(
-    readonly query: string,
-    /** Closest rank names, best first; empty when nothing is close. */
-    readonly suggestions: readonly Rank[],
-  ) {
-    const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((rank) => `"${rank.name}"`).join(", ")}?` : "";
-    super(`No rank is called ${quotedInput(query)}.${hint}`);
-  }
-}
-
-/** The input names more than one rank (e.g. "Soldier" when two ranks end in "| Soldier"). */
-export class AmbiguousRankError extends Error {
-  override readonly name = "AmbiguousRankError";
-  constructor(
-    readonly query: string,
-    readonly candidates: readonly Rank[],
-  ) {
-    super(`${quotedInput(query)} matches several ranks: ${candidates.map(formatRank).join(", ")}. Use the full name.`);
-  }
-}
+export {
+  AlreadyAtBottomRankError,
+  AlreadyAtTopRankError,
+  AmbiguousRankError,
+  EmptyLadderError,
+  InvalidLadderError,
+  type LadderDefect,
+  RankNotInLadderError,
+  UnknownRankError,
+} from "./ladder-errors.ts";
 
 /** "E1 | Soldier (Rank 3)": the one way a rank is shown to people. */
-export function formatRank(rank: Rank): string {
+export function formatRank(rank: Pick<Rank, "name" | "robloxRank">): string {
   return `${rank.name} (Rank ${rank.robloxRank})`;
 }
 
-export function formatRankOrNone(rank: Rank | null): string {
+export function formatRankOrNone(rank: Pick<Rank, "name" | "robloxRank"> | null): string {
   return rank ? formatRank(rank) : "no rank";
 }
 
@@ -125,13 +92,13 @@ export class RankLadder {
 
     ranks.forEach((rank, level) => {
       if (!Number.isInteger(rank.robloxRank) || rank.robloxRank < 1 || rank.robloxRank > 255) {
-        throw new InvalidLadderError(`Rank "${rank.name}" has Roblox rank ${rank.robloxRank}; Roblox ranks run from 1 to 255.`);
+        throw new InvalidLadderError({ kind: "roblox-rank-out-of-range", rankName: rank.name, robloxRank: rank.robloxRank });
       }
-      addUnique(this.levelById, rank.id, level, () => `Rank id ${rank.id} appears twice.`);
-      addUnique(this.levelByRobloxRoleId, rank.robloxRoleId, level, () => `Roblox role ${rank.robloxRoleId} is used by two ranks.`);
+      addUnique(this.levelById, rank.id, level, { kind: "duplicate-rank-id", rankId: rank.id });
+      addUnique(this.levelByRobloxRoleId, rank.robloxRoleId, level, { kind: "duplicate-roblox-role", robloxRoleId: rank.robloxRoleId });
       if (rank.discordRoleId !== null) {
         // One Discord role for two ranks would make "which rank does this member hold?" unanswerable.
-        addUnique(this.levelByDiscordRoleId, rank.discordRoleId, level, () => `Discord role ${rank.discordRoleId} is bound to two ranks.`);
+        addUnique(this.levelByDiscordRoleId, rank.discordRoleId, level, { kind: "duplicate-discord-role", discordRoleId: rank.discordRoleId });
       }
       // Roblox rank numbers are normally unique; if not, the lowest rung with that number wins.
       if (!this.levelByRobloxRank.has(rank.robloxRank)) this.levelByRobloxRank.set(rank.robloxRank, level);
@@ -300,7 +267,7 @@ export class RankLadder {
   }
 }
 
-function addUnique<K>(map: Map<K, number>, key: K, level: number, describe: () => string): void {
-  if (map.has(key)) throw new InvalidLadderError(describe());
+function addUnique<K>(map: Map<K, number>, key: K, level: number, defect: LadderDefect): void {
+  if (map.has(key)) throw new InvalidLadderError(defect);
   map.set(key, level);
 }

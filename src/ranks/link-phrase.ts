@@ -62,16 +62,8 @@ function pick<T>(choices: ArrayLike<T>, random: RandomSource): T {
 export type PhraseCheck =
   | { readonly status: "found" }
   /** The phrase is there but Roblox's filter hid part of it: a new phrase is needed. */
-  | { readonly status: "filtered"; readonly message: string }
-  | { readonly status: "missing"; readonly message: string };
-
-const FILTERED_MESSAGE =
-  "Roblox's text filter hid part of the phrase in your About (it shows as ###), so it can't be checked. " +
-  "Get a new phrase, put it in your About, save, and confirm again.";
-
-const MISSING_MESSAGE =
-  "The phrase isn't in your Roblox profile's About yet. Paste it exactly, save, and confirm again. " +
-  "Roblox can take a minute to show the change. If Roblox shows it as ###, get a new phrase.";
+  | { readonly status: "filtered" }
+  | { readonly status: "missing" };
 
 /**
  * Looks for `phrase` (a LinkPhrase text) in a profile's About text. Case, line breaks and runs of
@@ -83,9 +75,9 @@ export function checkProfileForPhrase(aboutText: string | null | undefined, phra
   const about = normalise(aboutText ?? "");
   if (containsAsWords(about, body)) return { status: "found" };
   if (about.includes("#") && hasFilteredCopy(about, body)) {
-    return { status: "filtered", message: FILTERED_MESSAGE };
+    return { status: "filtered" };
   }
-  return { status: "missing", message: MISSING_MESSAGE };
+  return { status: "missing" };
 }
 
 function phraseBody(phrase: string): string {

@@ -5,7 +5,6 @@
  */
 import {
   EmptyLadderError,
-  formatRank,
   type DiscordRoleId,
   type Rank,
   type RankId,
@@ -23,7 +22,7 @@ export type RankChangeIntent = { readonly kind: "promote" } | { readonly kind: "
 export class NotRankedError extends Error {
   override readonly name = "NotRankedError";
   constructor() {
-    super("This member has no rank to demote from.");
+    super("the member holds no rank to demote from");
   }
 }
 
@@ -212,67 +211,12 @@ function planRobloxStep(state: MemberRankState, to: Rank): RobloxStep {
   return { action: "set-role", roleId: to.robloxRoleId, fromRoleId: pending ?? membership?.roleId ?? null };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Results
-
-export type StepName = "database" | "discord" | "roblox" | "dm";
-export type StepStatus = "ok" | "skipped" | "warning" | "failed";
-
-export interface StepOutcome {
-  readonly step: StepName;
-  readonly status: StepStatus;
-  readonly detail: string;
-}
-
-export type OverallOutcome = "ok" | "partial" | "failed";
-
-export const STEP_ORDER: readonly StepName[] = ["database", "discord", "roblox", "dm"];
-
-/**
- * ok: nothing failed or needs attention. failed: something failed and nothing was done.
- * partial: anything in between (some steps done, or a warning the admin should read).
- */
-export function overallOutcome(outcomes: readonly StepOutcome[]): OverallOutcome {
-  const anyFailed = outcomes.some((outcome) => outcome.status === "failed");
-  const anyDone = outcomes.some((outcome) => outcome.status === "ok");
-  const anyWarning = outcomes.some((outcome) => outcome.status === "warning");
-  if (anyFailed && !anyDone) return "failed";
-  if (anyFailed || anyWarning) return "partial";
-  return "ok";
-}
-
-/**
- * Outcomes for the steps the plan decided not to run, so the applier only reports what it ran.
- * A skip that leaves things out of agreement is a warning, not a quiet skip.
- */
-export function outcomesOfSkippedSteps(plan: RankChangePlan): StepOutcome[] {
-  const to = formatRank(plan.to);
-  const outcomes: StepOutcome[] = [];
-  if (plan.database.action === "skip") outcomes.push({ step: "database", status: "skipped", detail: `already recorded as ${to}` });
-
-  if (plan.discord.action === "skip") {
-    const detail = {
-      "already-matching": { status: "skipped", detail: `already has the role for ${to}` },
-      "target-role-unbound": { status: "warning", detail: `${to} has no Discord role bound, so no role was given` },
-      "not-in-guild": { status: "warning", detail: "the member is not in this server" },
-    } as const satisfies Record<typeof plan.discord.reason, { status: StepStatus; detail: string }>;
-    outcomes.push({ step: "discord", ...detail[plan.discord.reason] });
-  }
-
-  if (plan.roblox.action === "skip") {
-    const detail = {
-      "already-at-rank": { status: "skipped", detail: `already ${to} in the group` },
-      "already-pending": { status: "skipped", detail: `a change to ${to} is already queued` },
-      "not-in-group": { status: "warning", detail: "not in the Roblox group, so the rank could not be set" },
-      "owner-role": { status: "warning", detail: `${to} is the group's Owner role; only an ownership transfer on Roblox can give it` },
-      "member-is-owner": { status: "warning", detail: "the member owns the Roblox group; their rank cannot be changed" },
-    } as const satisfies Record<typeof plan.roblox.reason, { status: StepStatus; detail: string }>;
-    outcomes.push({ step: "roblox", ...detail[plan.roblox.reason] });
-  }
-
-  if (plan.dm.action === "skip") {
-    const detail = plan.dm.reason === "rank-unchanged" ? "not sent: the rank did not change" : "not sent: the member is not in this server";
-    outcomes.push({ step: "dm", status: "skipped", detail });
-  }
-  return outcomes;
-}
+export {
+  outcomesOfSkippedSteps,
+  overallOutcome,
+  type OverallOutcome,
+  STEP_ORDER,
+  type StepName,
+  type StepOutcome,
+  type StepStatus,
+} from "./step-outcomes.ts";

@@ -1,43 +1,42 @@
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import {
-  RobloxCannotChangeOwnerRankError,
-  RobloxNoCredentialsError,
-  RobloxNotInGroupError,
-  RobloxRoleNotAssignableError,
-  RobloxRoleNotFoundError,
-  RobloxSameRoleError,
-} from "./errors.ts";
+import type { LinkedRanks, RobloxRankWriter } from "../services/roblox-port.ts";
+import { RobloxNoCredentialsError } from "./errors.ts";
 import { type AuditLogQuery, AuditLogApi } from "./audit-log.ts";
 import type { AuditLogPage } from "./audit-log-schema.ts";
 import { RobloxBatchLoaders } from "./batching.ts";
+import { chunks, mapConcurrently } from "./concurrency.ts";
+import { GroupRoleCache } from "./group-roles.ts";
 import { LegacyApi, USERNAMES_BATCH_SIZE } from "./legacy.ts";
-import { API_CLASSES, RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
+import { readLinkedRanks } from "./linked-ranks.ts";
+import { RobloxRateLimits, type ApiClass, type RateLimitOptions } from "./limits.ts";
 import { OpenCloudApi } from "./open-cloud.ts";
-import { planRankLookup, type RankLookupPlan } from "./planner.ts";
+import { planGroupHoldings, readGroupHoldings, type GroupHoldingsDeps, type GroupHoldingsOptions, type GroupHoldingsRead } from "./group-holdings.ts";
+import { planRankLookup, type GroupsLookupPlan, type RankLookupPlan } from "./planner.ts";
+import { highestRole, rolesHeld } from "./member-roles.ts";
+import { writeRank } from "./rank-write.ts";
 import { MEMBERSHIP_BATCH_SIZE, type RobloxReadApi } from "./read-api.ts";
-import { RobloxMalformedAnswerError } from "./schemas.ts";
 import { RobloxTransport, type RequestTally, type RetryOptions } from "./transport.ts";
 import type {
   GroupInfo,
   GroupMember,
   GroupRole,
-  MemberRank,
   Membership,
   RobloxAuthKind,
   RobloxUser,
   RobloxUserId,
   RobloxUserProfile,
   RosterPage,
+  SetRankOptions,
   SetRankResult,
 } from "./types.ts";
 import { RobloxUrls } from "./urls.ts";
+import { checkApiKeyWrite } from "./verify.ts";
 
-/** The highest rank, held only by the group's owner; rank 0 is Guest (non-members). */
-const OWNER_RANK = 255;
+export type { LinkedRanks } from "../services/roblox-port.ts";
+
 /** One username request every 1.5 s at most while lookups keep coming (batching.ts explains why). */
 const USERNAMES_MIN_INTERVAL_MS = 1_500;
-const GUEST_RANK = 0;
 
 export interface RobloxClientOptions {
   /** Open Cloud API key (`ROBLOX_API_KEY`); preferred for everything. */
@@ -51,8 +50,9 @@ export interface RobloxClientOptions {
   retry?: RetryOptions;
   rateLimits?: RateLimitOptions;
   /**
-   * How Open Cloud rank writes are sent: `assign-role` (`:assignRole` the target, then
-   * `:unassignRole` the member's other non-base roles) or the deprecated single-role `patch`.
+   * How Open Cloud rank writes are sent: `assign-role` (`:assignRole` the new rank, `:unassignRole`
+   * the old; see `setRank`) or the deprecated single-role `patch`, which is then used only where the
+   * member holds no role it could take away.
    */
   openCloudRankWrite?: "assign-role" | "patch";
   /** How long a group's role list is reused for rank lookups (default 60 s). */
@@ -62,13 +62,13 @@ export interface RobloxClientOptions {
   metrics?: Metrics;
   logger?: Logger;
   /**
-   * Told of every rank write this client sent (before it returns), so the change feed can tell
-   * the audit-log entries of our own writes from changes made by people on Roblox.
+   * Told of every rank write this client sends (before its requests go), so the change feed can
+   * tell the audit-log entries of our own writes from changes made by people on Roblox.
    */
   onRankWritten?: (write: RankWritten) => void;
 }
 
-/** A rank write this client sent: the member now holds `roleId` (and no other non-base role). */
+/** A rank write this client sent: the member's rank moves from `previousRoleId` to `roleId`. */
 export interface RankWritten {
   groupId: number;
   userId: RobloxUserId;
@@ -78,21 +78,18 @@ export interface RankWritten {
   at: number;
 }
 
-export interface LinkedRanks {
-  /** Linked users found in the group (for `bound-roles`: found in one of the bound roles). */
-  ranks: Map<RobloxUserId, MemberRank>;
-  /** HTTP requests sent, retries and the planning reads included. */
-  requests: number;
-  plan: RankLookupPlan;
-}
-
 /**
  * The Roblox client every feature reads groups, users and ranks and writes ranks through; one per
  * set of credentials (rate limits are counted per API key owner). Picks the API family from the
  * credentials it is given (Open Cloud with a key, legacy with a cookie or anonymously) and hides
- * the difference.
+ * the difference. Implements the application's Roblox ports (src/services/roblox-port.ts).
+ *
+ * Over 300 lines on purpose: it is the one surface callers see, and each method is a few lines
+ * handing the work to the file that does it (rank-write.ts, group-roles.ts, linked-ranks.ts,
+ * group-holdings.ts, batching.ts, limits.ts); split up, callers would hold several clients that
+ * must share one set of limiters and caches.
  */
-export class RobloxClient {
+export class RobloxClient implements RobloxRankWriter {
   readonly auth: RobloxAuthKind;
   private readonly limits: RobloxRateLimits;
   private readonly legacy: LegacyApi;
@@ -100,11 +97,11 @@ export class RobloxClient {
   private readonly auditLog: AuditLogApi | undefined;
   private readonly reads: RobloxReadApi;
   private readonly rankWrite: "assign-role" | "patch";
-  private readonly rolesCacheTtlMs: number;
+  private readonly roles: GroupRoleCache;
   private readonly batchConcurrency: number;
-  private readonly rolesCache = new Map<number, { roles: GroupRole[]; fetchedAt: number }>();
   /** Single lookups of concurrent commands, sent as batch requests (batching.ts). */
   private readonly batches: RobloxBatchLoaders;
+
   private readonly onRankWritten: ((write: RankWritten) => void) | undefined;
 
   constructor(options: RobloxClientOptions = {}) {
@@ -125,7 +122,7 @@ export class RobloxClient {
     this.auditLog = this.auth === "api-key" ? new AuditLogApi(transport) : undefined;
     this.reads = this.openCloud ?? this.legacy;
     this.rankWrite = options.openCloudRankWrite ?? "assign-role";
-    this.rolesCacheTtlMs = options.rolesCacheTtlMs ?? 60_000;
+    this.roles = new GroupRoleCache((groupId, tally) => this.reads.listRoles(groupId, tally), options.rolesCacheTtlMs ?? 60_000);
     this.batchConcurrency = options.batchConcurrency ?? 4;
     this.batches = new RobloxBatchLoaders(
       {
@@ -141,10 +138,8 @@ export class RobloxClient {
   }
 
   /** Every role of the group, lowest rank first (Guest included). Always asks Roblox. */
-  async listRoles(groupId: number, tally?: RequestTally): Promise<GroupRole[]> {
-    const roles = await this.reads.listRoles(groupId, tally);
-    this.rolesCache.set(groupId, { roles, fetchedAt: Date.now() });
-    return roles;
+  listRoles(groupId: number, tally?: RequestTally): Promise<GroupRole[]> {
+    return this.roles.list(groupId, tally);
   }
 
   /**
@@ -156,9 +151,9 @@ export class RobloxClient {
     const member =
       this.reads.family === "open-cloud" ? await this.batches.membership(groupId, userId) : await this.reads.getMember(groupId, userId, tally);
     if (!member) return null;
-    const roles = await this.rolesCovering(groupId, member.roleIds, tally);
+    const roles = await this.roles.covering(groupId, member.roleIds, tally);
     const highest = highestRole(member, roles);
-    return { ...member, roleId: highest.id, rank: highest.rank, roleName: highest.name };
+    return { ...member, roleId: highest.id, rank: highest.rank, roleName: highest.name, roles: rolesHeld(member, roles) };
   }
 
   /**
@@ -218,60 +213,23 @@ export class RobloxClient {
   }
 
   /**
-   * Puts the member in exactly `roleId`. Sends nothing and returns `{changed:false}` when the member
-   * already holds it (and, on Open Cloud, no other non-base role).
+   * Moves the member's rank to `roleId` and leaves their other roles alone (rank-write.ts says how,
+   * on Open Cloud and on the legacy hosts). Nothing is sent (`changed:false`) when nothing changes.
    */
-  async setRank(groupId: number, userId: RobloxUserId, roleId: number, tally?: RequestTally): Promise<SetRankResult> {
+  setRank(groupId: number, userId: RobloxUserId, roleId: number, options: SetRankOptions = {}): Promise<SetRankResult> {
     if (this.auth === "none") {
-      throw new RobloxNoCredentialsError("no ROBLOX_API_KEY or ROBLOX_COOKIE configured: cannot write ranks");
+      return Promise.reject(new RobloxNoCredentialsError("no ROBLOX_API_KEY or ROBLOX_COOKIE configured: cannot write ranks"));
     }
-    const target = await this.findRole(groupId, roleId, tally);
-    if (target.rank === GUEST_RANK || target.rank === OWNER_RANK) {
-      throw new RobloxRoleNotAssignableError(`role ${roleId} (${target.name}) is Guest or Owner`);
-    }
-    const member = await this.reads.getMember(groupId, userId, tally);
-    if (!member) throw new RobloxNotInGroupError(`user ${userId} is not in group ${groupId}`);
-    const roles = await this.rolesCovering(groupId, member.roleIds, tally);
-    const previous = highestRole(member, roles);
-    if (previous.rank === OWNER_RANK) {
-      throw new RobloxCannotChangeOwnerRankError(`user ${userId} owns group ${groupId}`);
-    }
-    const unchanged = { changed: false, previousRoleId: previous.id, roleId };
-    const changed = { changed: true, previousRoleId: previous.id, roleId };
-    // Announced before the requests: their audit entries may be read while the last one is in flight.
-    const announce = () => this.onRankWritten?.({ groupId, userId, roleId, previousRoleId: previous.id, at: Date.now() });
-
-    if (!this.openCloud) {
-      if (previous.id === roleId) return unchanged;
-      announce();
-      try {
-        await this.legacy.setRole(groupId, userId, roleId, tally);
-      } catch (error) {
-        // Someone else set it between our read and our write.
-        if (error instanceof RobloxSameRoleError) return unchanged;
-        throw error;
-      }
-      return changed;
-    }
-
-    const baseIds = new Set(roles.filter((role) => role.isBase).map((role) => role.id));
-    const extraRoles = member.roleIds.filter((id) => !baseIds.has(id));
-    const wanted = target.isBase ? [] : [target.id];
-    if (extraRoles.length === wanted.length && extraRoles.every((id) => wanted.includes(id))) return unchanged;
-
-    announce();
-    if (this.rankWrite === "patch") {
-      await this.openCloud.patchRole(groupId, userId, roleId, tally);
-      return changed;
-    }
-    // Assign first so the member never drops to the base role in between.
-    if (!target.isBase && !member.roleIds.includes(target.id)) {
-      await this.openCloud.assignRole(groupId, userId, target.id, tally);
-    }
-    for (const id of extraRoles) {
-      if (id !== target.id) await this.openCloud.unassignRole(groupId, userId, id, tally);
-    }
-    return changed;
+    const onRankWritten = this.onRankWritten;
+    const apis = {
+      reads: this.reads,
+      roles: this.roles,
+      legacy: this.legacy,
+      openCloud: this.openCloud,
+      mode: this.rankWrite,
+      ...(onRankWritten ? { announce: (previousRoleId: number) => onRankWritten({ groupId, userId, roleId, previousRoleId, at: Date.now() }) } : {}),
+    };
+    return writeRank(apis, groupId, userId, roleId, options);
   }
 
   /**
@@ -285,7 +243,7 @@ export class RobloxClient {
     tally?: RequestTally,
   ): Promise<RankLookupPlan> {
     const group = await this.getGroup(groupId, tally);
-    const roles = boundRoleIds.length > 0 ? await this.rolesFor(groupId, tally) : [];
+    const roles = boundRoleIds.length > 0 ? await this.roles.kept(groupId, tally) : [];
     const bound = new Set(boundRoleIds);
     return planRankLookup({
       memberCount: group.memberCount,
@@ -299,44 +257,48 @@ export class RobloxClient {
     });
   }
 
-  /** Runs a rank-lookup plan (planning first when none is given) for the linked users. */
-  async readLinkedRanks(
-    groupId: number,
-    linkedUserIds: RobloxUserId[],
-    options: { boundRoleIds?: number[]; plan?: RankLookupPlan } = {},
-  ): Promise<LinkedRanks> {
-    const tally: RequestTally = { requests: 0 };
-    const linked = new Set(linkedUserIds);
-    const plan = options.plan ?? (await this.planLinkedRankLookup(groupId, linked.size, options.boundRoleIds, tally));
-    const members: GroupMember[] = [];
+  /** Runs a rank-lookup plan (planning first when none is given) for the linked users (linked-ranks.ts). */
+  readLinkedRanks(groupId: number, linkedUserIds: RobloxUserId[], options: { boundRoleIds?: number[]; plan?: RankLookupPlan } = {}): Promise<LinkedRanks> {
+    const source = {
+      batchConcurrency: this.batchConcurrency,
+      planLinkedRankLookup: this.planLinkedRankLookup.bind(this),
+      membershipsOf: this.membershipsOf.bind(this),
+      roster: this.roster.bind(this),
+      roleMembers: this.roleMembers.bind(this),
+      rolesCovering: this.roles.covering.bind(this.roles),
+    };
+    return readLinkedRanks(source, groupId, linkedUserIds, options);
+  }
 
-    if (plan.strategy === "linked-users") {
-      members.push(...(await this.membershipsOf(groupId, [...linked], tally)).values());
-    } else if (plan.strategy === "roster") {
-      for await (const page of this.roster(groupId, { tally })) {
-        members.push(...page.members.filter((member) => linked.has(member.userId)));
-      }
-    } else {
-      const perRole = await mapConcurrently(plan.boundRoleIds, this.batchConcurrency, async (roleId) => {
-        const found: GroupMember[] = [];
-        for await (const page of this.roleMembers(groupId, roleId, { tally })) {
-          found.push(...page.members.filter((member) => linked.has(member.userId)));
-        }
-        return found;
-      });
-      members.push(...perRole.flat());
-    }
+  /**
+   * Every role the linked users hold in each of `groupIds` (the guild's own group and the other
+   * groups its binds name), read the cheapest way (group-holdings.ts), under the same rate limits
+   * as every other read of this client.
+   */
+  readGroupRoleHoldings(groupIds: readonly number[], linkedUserIds: readonly RobloxUserId[], options?: GroupHoldingsOptions): Promise<GroupHoldingsRead> {
+    return readGroupHoldings(this.holdingsDeps, groupIds, linkedUserIds, options);
+  }
 
-    const ranks = new Map<RobloxUserId, MemberRank>();
-    if (members.length === 0) return { ranks, requests: tally.requests, plan };
-    const roles = await this.rolesCovering(groupId, members.flatMap((member) => member.roleIds), tally);
-    for (const member of members) {
-      const role = highestRole(member, roles);
-      const known = ranks.get(member.userId);
-      // A member of several bound roles shows up once per role: keep the highest.
-      if (!known || role.rank > known.rank) ranks.set(member.userId, { roleId: role.id, rank: role.rank });
-    }
-    return { ranks, requests: tally.requests, plan };
+  /** The plan `readGroupRoleHoldings` would follow (one group request per group), for a dry run to show. */
+  planGroupRoleHoldings(
+    groupIds: readonly number[],
+    linkedCount: number,
+    options: Omit<GroupHoldingsOptions, "plan"> = {},
+    tally: RequestTally = { requests: 0 },
+  ): Promise<GroupsLookupPlan> {
+    return planGroupHoldings(this.holdingsDeps, groupIds, linkedCount, options, tally);
+  }
+
+  private get holdingsDeps(): GroupHoldingsDeps {
+    return {
+      reads: this.reads,
+      getGroup: (groupId, tally) => this.getGroup(groupId, tally),
+      rolesFor: (groupId, tally) => this.roles.kept(groupId, tally),
+      rolesCovering: (groupId, roleIds, tally) => this.roles.covering(groupId, roleIds, tally),
+      pages: (fetchPage) => this.pages(fetchPage, null),
+      mapConcurrently: (items, map) => mapConcurrently(items, this.batchConcurrency, map),
+      membershipReadsPerMinute: () => this.membershipReadsPerMinute(),
+    };
   }
 
   /** The cookie's account (cookie auth only). */
@@ -362,21 +324,29 @@ export class RobloxClient {
     return this.auditLog.readPage(groupId, query, tally);
   }
 
+  /** Whether this credential may write ranks in the group, asked without changing anything (verify.ts). */
+  probeRankWrite(groupId: number, roles: GroupRole[], problem: (setting: string, message: string) => void): Promise<boolean> {
+    return checkApiKeyWrite(this, groupId, roles, problem);
+  }
+
   /** Open Cloud write calls, for the start-up check's side-effect-free probe. Undefined without a key. */
   get openCloudApi(): OpenCloudApi | undefined {
     return this.openCloud;
   }
 
   /** The limiter's current view of one API class (limit, window, requests left). */
+  /** Audit-log requests a minute this credential may send (the change feed spaces its polls to it). */
+  auditLogPerMinute(): number {
+    return this.limits.perMinute("groups.auditLog");
+  }
+
   rateLimitState(api: ApiClass) {
     return this.limits.for(api).state();
   }
 
   /** Per minute, the budget of each class whose host sends no rate-limit headers, as learned so far. */
   learnedRates(): Array<{ api: ApiClass; perMinute: number }> {
-    return API_CLASSES.map((api) => this.limits.for(api).state())
-      .filter((state) => state.learned)
-      .map((state) => ({ api: state.api, perMinute: (state.limit * 60_000) / state.windowMs }));
+    return this.limits.learnedRates();
   }
 
   /** How long a lookup asked now would wait for its rate limit, in ms (by the API class it goes to). */
@@ -389,7 +359,7 @@ export class RobloxClient {
 
   /** The longest any request already waiting for a rate limit still has to wait, in ms. */
   queuedWaitMs(): number {
-    return Math.max(...API_CLASSES.map((api) => this.limits.for(api).queueWaitMs()));
+    return this.limits.queuedWaitMs();
   }
 
   /** Stops the limiters' timers; pending requests are dropped. */
@@ -397,10 +367,9 @@ export class RobloxClient {
     await this.limits.stop();
   }
 
-  /** The rate membership reads may use, as the limiter currently knows it (headers win over the documented limit). */
+  /** The rate membership reads may use, as the limiter currently knows it. */
   private membershipReadsPerMinute(): number {
-    const { limit, windowMs } = this.limits.for(this.reads.family === "open-cloud" ? "groups.memberships" : "legacy").state();
-    return (limit * 60_000) / windowMs;
+    return this.limits.perMinute(this.reads.family === "open-cloud" ? "groups.memberships" : "legacy");
   }
 
   private async *pages(fetchPage: (token: string | null) => Promise<RosterPage>, first: string | null): AsyncGenerator<RosterPage> {
@@ -411,59 +380,4 @@ export class RobloxClient {
       token = page.nextPageToken;
     } while (token);
   }
-
-  private async rolesFor(groupId: number, tally?: RequestTally): Promise<GroupRole[]> {
-    return (await this.cachedRoles(groupId, tally)).roles;
-  }
-
-  private async cachedRoles(groupId: number, tally?: RequestTally): Promise<{ roles: GroupRole[]; fresh: boolean }> {
-    const cached = this.rolesCache.get(groupId);
-    if (cached && Date.now() - cached.fetchedAt < this.rolesCacheTtlMs) return { roles: cached.roles, fresh: false };
-    return { roles: await this.listRoles(groupId, tally), fresh: true };
-  }
-
-  /** The cached roles, refreshed once when some role id is unknown (roles were added since). */
-  private async rolesCovering(groupId: number, roleIds: number[], tally?: RequestTally): Promise<GroupRole[]> {
-    const { roles, fresh } = await this.cachedRoles(groupId, tally);
-    const known = new Set(roles.map((role) => role.id));
-    if (fresh || roleIds.every((id) => known.has(id))) return roles;
-    return this.listRoles(groupId, tally);
-  }
-
-  private async findRole(groupId: number, roleId: number, tally?: RequestTally): Promise<GroupRole> {
-    const role = (await this.rolesCovering(groupId, [roleId], tally)).find((candidate) => candidate.id === roleId);
-    if (!role) throw new RobloxRoleNotFoundError(`role ${roleId} does not exist in group ${groupId}`);
-    return role;
-  }
-}
-
-/** The member's highest-ranked role (Open Cloud: rank = the highest of the roles held). */
-function highestRole(member: GroupMember, roles: GroupRole[]): GroupRole {
-  // A rank guessed from a partial role list could demote someone (their base role would look
-  // highest): every role they hold must be listed, or the answer is asked for again later.
-  const missing = [member.roleId, ...member.roleIds].find((id) => !roles.some((role) => role.id === id));
-  if (missing !== undefined) {
-    throw new RobloxMalformedAnswerError("list roles", "groupRoles", `lacks role ${missing}, which user ${member.userId} holds`);
-  }
-  const held = roles.filter((role) => member.roleIds.includes(role.id) || role.id === member.roleId);
-  return held.reduce((best, role) => (role.rank > best.rank ? role : best));
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
-  return result;
-}
-
-async function mapConcurrently<T, R>(items: T[], concurrency: number, map: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await map(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
 }

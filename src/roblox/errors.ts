@@ -4,52 +4,11 @@
  * `userMessage` sentence that can be shown to a Discord user as is.
  */
 
-export type RobloxErrorKind =
-  | "user_not_found"
-  | "not_in_group"
-  | "role_not_found"
-  | "role_not_assignable"
-  | "group_not_found"
-  | "missing_permission"
-  | "cannot_change_own_rank"
-  | "cannot_change_owner_rank"
-  | "same_role"
-  | "rate_limited"
-  | "service_unavailable"
-  | "invalid_credentials"
-  | "no_credentials"
-  | "network"
-  | "timeout"
-  | "invalid_request"
-  | "unexpected_response";
+import { RobloxError, type RobloxErrorDetails, type RobloxErrorKind } from "../services/roblox-port.ts";
 
-export interface RobloxErrorDetails {
-  /** HTTP status of the response that caused the error; absent for network failures and local checks. */
-  status?: number;
-  /** The API's own error code: a number for legacy BEDEV1 and gateway bodies, a string for Open Cloud v2. */
-  code?: number | string;
-  /** The API's message, verbatim (for logs, not for users). */
-  apiMessage?: string;
-  cause?: unknown;
-}
-
-export abstract class RobloxError extends Error {
-  abstract readonly kind: RobloxErrorKind;
-  abstract readonly userMessage: string;
-  /** Whether the same request may succeed later without anyone changing anything. */
-  readonly retryable: boolean = false;
-  readonly status: number | undefined;
-  readonly code: number | string | undefined;
-  readonly apiMessage: string | undefined;
-
-  constructor(message: string, details: RobloxErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = new.target.name;
-    this.status = details.status;
-    this.code = details.code;
-    this.apiMessage = details.apiMessage;
-  }
-}
+// The base and the kinds are the application's port vocabulary (src/services/roblox-port.ts); this
+// adapter raises one subclass per kind, each with the sentence a Discord user can be shown.
+export { isRobloxError, RobloxError, type RobloxErrorDetails, type RobloxErrorKind } from "../services/roblox-port.ts";
 
 export class RobloxUserNotFoundError extends RobloxError {
   readonly kind = "user_not_found";
@@ -170,7 +129,3 @@ export const errorClassByKind: Record<RobloxErrorKind, ErrorClass> = {
   invalid_request: RobloxInvalidRequestError,
   unexpected_response: RobloxUnexpectedResponseError,
 };
-
-export function isRobloxError(error: unknown): error is RobloxError {
-  return error instanceof RobloxError;
-}

@@ -4,59 +4,10 @@
  * one request at a time to the credential's shared limiter, so a guild's burst queues behind its
  * own earlier requests, never in front of another guild's next one.
  *
- * Which guild a request is for comes from the async context (`runForGuild`, or a client from
- * `scopedToGuild`), so the Roblox client's callers do not pass a guild key by hand. Work outside any
- * guild (start-up checks, background tasks not tied to one) shares one queue of its own.
+ * Which guild a request is for comes from the application's guild scope (src/services/guild-scope.ts:
+ * `currentGuild`), so the Roblox client's callers do not pass a guild key by hand. Work outside any
+ * guild shares one queue of its own.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
-
-/** The queue of requests made outside any guild's scope. */
-export const UNSCOPED = "";
-
-const guildScope = new AsyncLocalStorage<string>();
-
-/** The guild the current async context works for, or `UNSCOPED`. */
-export function currentGuild(): string {
-  return guildScope.getStore() ?? UNSCOPED;
-}
-
-/** Runs `work` (and everything it awaits) as work for `guildId`. */
-export function runForGuild<T>(guildId: string, work: () => T): T {
-  return guildScope.run(guildId, work);
-}
-
-/**
- * A view of `client` whose every call (async generators' steps included) runs as work for
- * `guildId`; it shares the client's limiters, caches and credentials.
- */
-export function scopedToGuild<Client extends object>(client: Client, guildId: string): Client {
-  return new Proxy(client, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        const result = runForGuild(guildId, () => (value as (...a: unknown[]) => unknown).apply(target, args));
-        return isAsyncGenerator(result) ? scopedGenerator(result, guildId) : result;
-      };
-    },
-  });
-}
-
-/** An async generator's body runs on each `next()`, in the caller's context: each step is scoped. */
-function scopedGenerator<T>(generator: AsyncGenerator<T>, guildId: string): AsyncGenerator<T> {
-  const scoped: AsyncGenerator<T> = {
-    next: (...args) => runForGuild(guildId, () => generator.next(...args)),
-    return: (value) => runForGuild(guildId, () => generator.return(value)),
-    throw: (error) => runForGuild(guildId, () => generator.throw(error)),
-    [Symbol.asyncIterator]: () => scoped,
-    [Symbol.asyncDispose]: () => runForGuild(guildId, () => generator[Symbol.asyncDispose]()),
-  };
-  return scoped;
-}
-
-function isAsyncGenerator(value: unknown): value is AsyncGenerator<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as AsyncGenerator<unknown>).next === "function" && Symbol.asyncIterator in value;
-}
 
 /** Hands a job to the shared limiter; calls `started` when the limiter starts running it. */
 export type Admit<T> = (started: () => void) => Promise<T>;

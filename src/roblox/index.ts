@@ -11,8 +11,14 @@ export type { AuditActionType, AuditLogEntry, AuditLogPage, AuditMembershipActio
 export { RobloxClient, type LinkedRanks, type RobloxClientOptions } from "./client.ts";
 export * from "./errors.ts";
 export { API_CLASSES, DOCUMENTED_PER_MINUTE, type ApiClass, type RateLimitOptions } from "./limits.ts";
+export type { GroupHoldingsOptions, GroupHoldingsRead } from "./group-holdings.ts";
 export {
+  planGroupsLookup,
   planRankLookup,
+  type GroupLookupChoice,
+  type GroupLookupInput,
+  type GroupsLookupInput,
+  type GroupsLookupPlan,
   type BoundRoleCount,
   type RankLookupInput,
   type RankLookupOption,

@@ -1,5 +1,5 @@
 import { RobloxUserNotFoundError } from "./errors.ts";
-import { markBaseRole, MEMBERSHIP_BATCH_SIZE, ROSTER_PAGE_SIZE, type RobloxReadApi } from "./read-api.ts";
+import { type GroupMembership, markBaseRole, MEMBERSHIP_BATCH_SIZE, ROSTER_PAGE_SIZE, type RobloxReadApi } from "./read-api.ts";
 import type { RequestAuth, RequestTally, RobloxTransport } from "./transport.ts";
 import type { GroupInfo, GroupMember, GroupRole, RobloxUser, RobloxUserId, RobloxUserProfile, RosterPage } from "./types.ts";
 import { requireRoles } from "./schemas.ts";
@@ -41,6 +41,25 @@ export class LegacyApi implements RobloxReadApi {
 
   async getMember(groupId: number, userId: RobloxUserId, tally?: RequestTally): Promise<GroupMember | null> {
     // Not in the group: simply absent from the user's groups.
+    const found = (await this.groupsOf(userId, tally)).find((membership) => membership.groupId === groupId);
+    return found ? { userId, roleId: found.roleId, roleIds: found.roleIds } : null;
+  }
+
+  /** One request per user, each listing every group of that user (the highest role only); deleted accounts are in none. */
+  async groupMembershipsAmong(userIds: RobloxUserId[], tally?: RequestTally): Promise<GroupMembership[]> {
+    const perUser = await Promise.all(
+      userIds.map((userId) =>
+        this.groupsOf(userId, tally).catch((error: unknown) => {
+          if (error instanceof RobloxUserNotFoundError) return [];
+          throw error;
+        }),
+      ),
+    );
+    return perUser.flat();
+  }
+
+  /** `/v2/users/{id}/groups/roles`: every group of the user with the highest role held (legacy shows one). */
+  private async groupsOf(userId: RobloxUserId, tally?: RequestTally): Promise<GroupMembership[]> {
     const { data } = await this.transport.request(
       {
         api: "legacy",
@@ -55,8 +74,7 @@ export class LegacyApi implements RobloxReadApi {
       },
       wire.legacyUserGroupRoles,
     );
-    const entry = data.find((item) => item.group.id === groupId);
-    return entry ? { userId, roleId: entry.role.id, roleIds: [entry.role.id] } : null;
+    return data.map((item) => ({ groupId: item.group.id, userId, roleId: item.role.id, roleIds: [item.role.id] }));
   }
 
   async rosterPage(groupId: number, pageToken: string | null, tally?: RequestTally): Promise<RosterPage> {

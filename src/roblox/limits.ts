@@ -1,6 +1,8 @@
 import Bottleneck from "bottleneck";
-import { currentGuild, FairQueue } from "./fair-share.ts";
+import { currentGuild } from "../services/guild-scope.ts";
+import { FairQueue } from "./fair-share.ts";
 import { LearnedRate, type HeaderlessAnswer } from "./learned-rate.ts";
+import type { RateLimitHeaders } from "./rate-limit-headers.ts";
 
 /** Roblox counts requests per API class; each gets its own limiter. Legacy hosts share one. */
 export const API_CLASSES = ["groups.get", "groups.roles", "groups.memberships", "groups.write", "users.get", "groups.auditLog", "legacy"] as const;
@@ -21,51 +23,6 @@ export const DOCUMENTED_PER_MINUTE: Record<ApiClass, number> = {
   legacy: 120,
 };
 
-export interface RateLimitHeaders {
-  /** Requests allowed per window (first value of `x-ratelimit-limit`). */
-  limit?: number;
-  /** Window length from the `w=` parameter of `x-ratelimit-limit`, in ms. */
-  windowMs?: number;
-  remaining?: number;
-  /** `x-ratelimit-reset`: time until the window resets, in ms. */
-  resetMs?: number;
-  /** Whether the reset was given in whole seconds, i.e. is rounded. */
-  resetIsRounded?: boolean;
-}
-
-function finiteNumber(value: string | null | undefined): number | undefined {
-  if (value === null || value === undefined || value.trim() === "") return undefined;
-  const number = Number(value);
-  return Number.isFinite(number) && number >= 0 ? number : undefined;
-}
-
-/** Parses `x-ratelimit-limit: 1000, 1000;w=60`, `x-ratelimit-remaining: 998`, `x-ratelimit-reset: 20`. */
-export function parseRateLimitHeaders(headers: Headers): RateLimitHeaders {
-  const limitHeader = headers.get("x-ratelimit-limit");
-  const first = limitHeader?.split(",")[0];
-  const limit = finiteNumber(first?.split(";")[0]);
-  const window = limitHeader?.match(/;\s*w=([\d.]+)/)?.[1];
-  const windowSeconds = finiteNumber(window);
-  const resetHeader = headers.get("x-ratelimit-reset");
-  const resetSeconds = finiteNumber(resetHeader);
-  return {
-    limit: limit && limit > 0 ? limit : undefined,
-    windowMs: windowSeconds ? windowSeconds * 1000 : undefined,
-    remaining: finiteNumber(headers.get("x-ratelimit-remaining")),
-    resetMs: resetSeconds === undefined ? undefined : resetSeconds * 1000,
-    resetIsRounded: resetHeader ? !resetHeader.includes(".") : undefined,
-  };
-}
-
-/** `retry-after` as seconds or an HTTP date, in ms from `now`. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const seconds = finiteNumber(value);
-  if (seconds !== undefined) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 export interface ApiRateLimiterOptions {
   perMinute: number;
   /** Window assumed until the server's headers say otherwise. */
@@ -78,6 +35,17 @@ export interface ApiRateLimiterOptions {
    * budget from clean answers and 429s (learned-rate.ts).
    */
   learn?: boolean;
+  /** The budget shared with the other processes of the bot (REDIS_URL); none: this process alone. */
+  shared?: SharedBudget;
+}
+
+/**
+ * A budget other processes spend too (src/cluster/roblox-budget.ts): `take` resolves when one
+ * request of the class may go within the limit of every process together.
+ */
+export interface SharedBudget {
+  /** `serverWindowEnd`: when a window of the server ended or ends (its phase), as known at each ask; unknown: clock-aligned windows. */
+  take(api: ApiClass, limit: number, windowMs: number, serverWindowEnd: () => number | undefined): Promise<void>;
 }
 
 /**
@@ -111,6 +79,11 @@ export class ApiRateLimiter {
   /** Learns the budget of a host without headers; undefined where headers tell it. */
   private readonly learned: LearnedRate | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly shared: SharedBudget | undefined;
+  /** The end of a window the server reported (`x-ratelimit-reset`): the phase of its fixed windows. */
+  private serverWindowEnd: number | undefined;
+  /** Rejects at stop(): a job waiting for the shared budget is dropped like one waiting here. */
+  private readonly stopped = Promise.withResolvers<never>();
 
   constructor(
     readonly api: ApiClass,
@@ -123,6 +96,7 @@ export class ApiRateLimiter {
     this.learned = options.learn ? new LearnedRate({ initial: (options.perMinute * this.windowMs) / 60_000 }) : undefined;
     this.limit = this.learned?.limit ?? (options.perMinute * this.windowMs) / 60_000;
     this.available = 1;
+    this.shared = options.shared;
     this.bottleneck = new Bottleneck({ maxConcurrent: options.maxConcurrent ?? 8, reservoir: this.available });
   }
 
@@ -139,6 +113,8 @@ export class ApiRateLimiter {
   private run<T>(attempt: () => Promise<T>, started?: () => void): Promise<T> {
     return this.bottleneck.schedule(async () => {
       started?.();
+      // The cluster's budget first: the local window below counts only what this process knows.
+      if (this.shared) await Promise.race([this.shared.take(this.api, this.limit, this.windowMs, () => this.serverWindowEnd), this.stopped.promise]);
       const now = Date.now();
       // No word from the server yet: count a window from our first request in it.
       if (this.windowEndsAt === undefined) this.armRefill(now + this.windowMs);
@@ -191,6 +167,7 @@ export class ApiRateLimiter {
       const predicted = this.previousWindowEnd + periods * this.windowMs;
       if (predicted < endsAt && predicted > endsAt - 1000) endsAt = predicted;
     }
+    this.serverWindowEnd = endsAt;
     this.armRefill(endsAt);
   }
 
@@ -237,7 +214,10 @@ export class ApiRateLimiter {
     clearTimeout(this.refillTimer);
     this.refillTimer = undefined;
     // Requests still in the guilds' queues are dropped with those in the bottleneck, with its error.
-    this.fair?.drop(new Bottleneck.BottleneckError("This job has been dropped by Bottleneck"));
+    const dropped = new Bottleneck.BottleneckError("This job has been dropped by Bottleneck");
+    this.fair?.drop(dropped);
+    this.stopped.promise.catch(() => undefined);
+    this.stopped.reject(dropped);
     this.stopping ??= this.bottleneck.stop({ dropWaitingJobs: true });
     await this.stopping;
   }
@@ -292,6 +272,8 @@ export interface RateLimitOptions {
   windowMs?: Partial<Record<ApiClass, number>>;
   maxConcurrent?: number;
   fairShare?: boolean;
+  /** The budget shared across processes (REDIS_URL), per credential. */
+  shared?: SharedBudget;
 }
 
 /** Classes whose hosts send no rate-limit headers, so their budget is learned (the legacy web APIs). */
@@ -310,6 +292,7 @@ export class RobloxRateLimits {
         maxConcurrent: options.maxConcurrent,
         fairShare: options.fairShare,
         learn: LEARNED_CLASSES.has(api),
+        shared: options.shared,
       }),
     ]);
     this.limiters = Object.fromEntries(entries) as Record<ApiClass, ApiRateLimiter>;
@@ -317,6 +300,24 @@ export class RobloxRateLimits {
 
   for(api: ApiClass): ApiRateLimiter {
     return this.limiters[api];
+  }
+
+  /** Per minute, the budget of each class whose host sends no rate-limit headers, as learned so far. */
+  learnedRates(): Array<{ api: ApiClass; perMinute: number }> {
+    return API_CLASSES.map((api) => this.for(api).state())
+      .filter((state) => state.learned)
+      .map((state) => ({ api: state.api, perMinute: (state.limit * 60_000) / state.windowMs }));
+  }
+
+  /** The longest any request already waiting for a rate limit still has to wait, in ms. */
+  queuedWaitMs(): number {
+    return Math.max(...API_CLASSES.map((api) => this.for(api).queueWaitMs()));
+  }
+
+  /** The rate one class may use, per minute, as the limiter currently knows it (headers win over the documented limit). */
+  perMinute(api: ApiClass): number {
+    const { limit, windowMs } = this.for(api).state();
+    return (limit * 60_000) / windowMs;
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
 import { RobloxUnexpectedResponseError } from "./errors.ts";
 import { requireRoles } from "./schemas.ts";
-import { markBaseRole, MEMBERSHIP_BATCH_SIZE, ROLES_PAGE_SIZE, ROSTER_PAGE_SIZE, type RobloxReadApi } from "./read-api.ts";
+import { type GroupMembership, markBaseRole, MEMBERSHIP_BATCH_SIZE, ROLES_PAGE_SIZE, ROSTER_PAGE_SIZE, type RobloxReadApi } from "./read-api.ts";
 import type { RequestTally, RobloxTransport } from "./transport.ts";
 import type { GroupInfo, GroupMember, GroupRole, RobloxUserId, RobloxUserProfile, RosterPage } from "./types.ts";
 import { membershipId, rolePath, userPath } from "./urls.ts";
@@ -99,6 +99,22 @@ export class OpenCloudApi implements RobloxReadApi {
     return members;
   }
 
+  async groupMembershipsAmong(userIds: RobloxUserId[], tally?: RequestTally): Promise<GroupMembership[]> {
+    if (userIds.length === 0) return [];
+    if (userIds.length > MEMBERSHIP_BATCH_SIZE) {
+      throw new RangeError(`at most ${MEMBERSHIP_BATCH_SIZE} users per membership batch, got ${userIds.length}`);
+    }
+    const filter = `user in [${userIds.map((id) => `'${userPath(id)}'`).join(", ")}]`;
+    const found: GroupMembership[] = [];
+    let pageToken: string | null = null;
+    do {
+      const page = await this.listMemberships("-", filter, pageToken, tally, ROSTER_PAGE_SIZE);
+      found.push(...page.members);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return found;
+  }
+
   async getUserProfile(userId: RobloxUserId, tally?: RequestTally): Promise<RobloxUserProfile> {
     const user = await this.transport.request(
       {
@@ -175,7 +191,7 @@ export class OpenCloudApi implements RobloxReadApi {
     tally: RequestTally | undefined,
     maxPageSize = ROSTER_PAGE_SIZE,
     keepGroupId?: number,
-  ): Promise<RosterPage> {
+  ): Promise<{ members: GroupMembership[]; nextPageToken: string | null }> {
     const page = await this.transport.request(
       {
         api: "groups.memberships",
@@ -197,10 +213,14 @@ export class OpenCloudApi implements RobloxReadApi {
   }
 }
 
-function toGroupMember(membership: z.output<typeof wire.cloudMembership>): GroupMember {
+function toGroupMember(membership: z.output<typeof wire.cloudMembership>): GroupMembership {
   const roleId = idFromPath(membership.role);
-  const roleIds = membership.roles?.length ? membership.roles.map(idFromPath) : [roleId];
-  return { userId: idFromPath(membership.user), roleId, roleIds };
+  const roleIds = membership.roles.map(idFromPath);
+  if (!roleIds.includes(roleId)) roleIds.push(roleId);
+  // `groups/{id}/memberships/{id}`: the group a wildcard answer's membership is in.
+  const groupId = Number(/^groups\/(\d+)\//.exec(membership.path)?.[1]);
+  if (!Number.isSafeInteger(groupId)) throw new RobloxUnexpectedResponseError(`not a membership path: ${membership.path}`);
+  return { groupId, userId: idFromPath(membership.user), roleId, roleIds };
 }
 
 /** The trailing numeric id of a resource path such as `users/123` or `groups/7/roles/99`. */

@@ -73,3 +73,87 @@ export function planRankLookup(input: RankLookupInput): RankLookupPlan {
   const chosen = options[0]!;
   return { ...chosen, options, boundRoleIds: bound.map((role) => role.roleId) };
 }
+
+/** One group to read for the linked users: its member count and, optionally, its bound roles. */
+export interface GroupLookupInput {
+  groupId: number;
+  memberCount: number;
+  /** As in `RankLookupInput`: the roles some bind reads, with member counts; omit to rule the strategy out. */
+  boundRoles?: BoundRoleCount[];
+}
+
+export interface GroupsLookupInput {
+  groups: GroupLookupInput[];
+  linkedCount: number;
+  /**
+   * How many groups a linked user is in on average, counting every group (Roblox answers a batch
+   * with all of them): the pages a batch takes. Default 1, the least; pass what an earlier read
+   * saw (`GroupHoldingsRead.observedMembershipsPerUser`).
+   */
+  membershipsPerUser?: number;
+  family?: ApiFamily;
+  perMinute?: number;
+}
+
+export interface GroupLookupChoice {
+  groupId: number;
+  /** `linked-users` means: answered by the shared pass over the linked users. */
+  strategy: RankLookupStrategy;
+  /** Requests of this group's own reads (0 for `linked-users`: the shared pass is counted once). */
+  requests: number;
+  boundRoleIds: number[];
+}
+
+export interface GroupsLookupPlan {
+  /** One choice per group, in the order asked. */
+  groups: GroupLookupChoice[];
+  /** Requests of the shared pass over the linked users (0 when no group uses it). */
+  sharedRequests: number;
+  requests: number;
+  estimatedSeconds: number;
+  /** The two plans weighed: every group on its own cheapest read, or one shared pass for all. */
+  alternatives: { perGroup: number; sharedPass: number };
+  /** Each group's own cheapest read: the plan without the shared pass, to fall back on when the pass proves dearer. */
+  perGroupReads: GroupLookupChoice[];
+}
+
+/**
+ * The cheapest reads for several groups at once (the guild's own and other groups that binds
+ * name). One pass over the linked users, 50 a `groups/-/memberships` request, answers for every
+ * group they are in, so it is paid once for all the groups or not at all: the choice is that pass
+ * for every group, or each group on its own cheapest of roster and bound roles. Pure.
+ */
+export function planGroupsLookup(input: GroupsLookupInput): GroupsLookupPlan {
+  const family = input.family ?? "open-cloud";
+  const perMinute = input.perMinute ?? DOCUMENTED_PER_MINUTE[family === "open-cloud" ? "groups.memberships" : "legacy"];
+  const linked = Math.max(0, input.linkedCount);
+  const perUser = Math.max(1, input.membershipsPerUser ?? 1);
+  let sharedPass = 0;
+  if (family === "legacy") {
+    sharedPass = linked; // one request per user, each listing all of the user's groups
+  } else {
+    for (let left = linked; left > 0; left -= MEMBERSHIP_BATCH_SIZE) {
+      sharedPass += pages(Math.min(left, MEMBERSHIP_BATCH_SIZE) * perUser, ROSTER_PAGE_SIZE);
+    }
+  }
+  const own = input.groups.map((group) => {
+    const plan = planRankLookup({ memberCount: group.memberCount, linkedCount: 0, boundRoles: group.boundRoles, family, perMinute });
+    // The group's own cheapest read other than the linked users (planned apart from the shared pass).
+    const best = plan.options.find((option) => option.strategy !== "linked-users")!;
+    return { groupId: group.groupId, strategy: best.strategy, requests: best.requests, boundRoleIds: best.strategy === "bound-roles" ? plan.boundRoleIds : [] };
+  });
+  const perGroup = own.reduce((sum, group) => sum + group.requests, 0);
+  const useShared = input.groups.length > 0 && linked > 0 && sharedPass < perGroup;
+  const groups: GroupLookupChoice[] = useShared
+    ? own.map((group) => ({ groupId: group.groupId, strategy: "linked-users", requests: 0, boundRoleIds: [] }))
+    : own;
+  const requests = useShared ? sharedPass : linked === 0 ? 0 : perGroup;
+  return {
+    groups: linked === 0 ? groups.map((group) => ({ ...group, requests: 0 })) : groups,
+    sharedRequests: useShared ? sharedPass : 0,
+    requests,
+    estimatedSeconds: Math.round((requests / perMinute) * 60 * 1000) / 1000,
+    alternatives: { perGroup, sharedPass },
+    perGroupReads: own,
+  };
+}

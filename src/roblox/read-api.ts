@@ -1,6 +1,9 @@
 import type { RequestTally } from "./transport.ts";
 import type { GroupInfo, GroupMember, GroupRole, RobloxUserId, RobloxUserProfile, RosterPage } from "./types.ts";
 
+/** A membership with the group it is in (answers that cover several groups). */
+export type GroupMembership = GroupMember & { groupId: number };
+
 export type ApiFamily = "open-cloud" | "legacy";
 
 /** Page sizes are the maximum each endpoint allows: fewer requests for the same data. */
@@ -19,6 +22,12 @@ export interface RobloxReadApi {
   roleMembersPage(groupId: number, roleId: number, pageToken: string | null, tally?: RequestTally): Promise<RosterPage>;
   /** The members of the group among at most `MEMBERSHIP_BATCH_SIZE` users; non-members are left out. */
   membersAmong(groupId: number, userIds: RobloxUserId[], tally?: RequestTally): Promise<GroupMember[]>;
+  /**
+   * Every group membership of at most `MEMBERSHIP_BATCH_SIZE` users, whatever the group: Open Cloud
+   * answers `groups/-/memberships` with all of them (more pages when the users are in many groups);
+   * the legacy hosts take one request per user, each listing all of that user's groups.
+   */
+  groupMembershipsAmong(userIds: RobloxUserId[], tally?: RequestTally): Promise<GroupMembership[]>;
   getUserProfile(userId: RobloxUserId, tally?: RequestTally): Promise<RobloxUserProfile>;
   /** Legacy hosts have no batch lookup: there `membersAmong` costs one request per user. */
   readonly family: ApiFamily;

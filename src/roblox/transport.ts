@@ -8,7 +8,8 @@ import {
   RobloxTimeoutError,
   type RobloxError,
 } from "./errors.ts";
-import { parseRateLimitHeaders, parseRetryAfter, type ApiClass, type RobloxRateLimits } from "./limits.ts";
+import type { ApiClass, RobloxRateLimits } from "./limits.ts";
+import { parseRateLimitHeaders, parseRetryAfter } from "./rate-limit-headers.ts";
 import { parseAnswer, RobloxMalformedAnswerError } from "./schemas.ts";
 import type { RobloxService, RobloxUrls } from "./urls.ts";
 

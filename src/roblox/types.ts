@@ -1,4 +1,5 @@
 /** What the rest of the bot sees of Roblox: plain data, the same whichever API answered. */
+import type { RequestTally } from "./transport.ts";
 
 export type RobloxUserId = number;
 
@@ -45,7 +46,15 @@ export interface MemberRank {
 
 export interface Membership extends GroupMember, MemberRank {
   roleName: string;
+  /** Every role the member holds with its rank, highest first (the first is `roleId`/`rank`). */
+  roles: MemberRank[];
 }
+
+/**
+ * Per Roblox group id, per linked user, every role held with its rank (highest first). A user
+ * absent from a group's map is not in that group (rank 0, Guest).
+ */
+export type GroupRoleHoldings = Map<number, Map<RobloxUserId, MemberRank[]>>;
 
 export interface RosterPage {
   members: GroupMember[];
@@ -65,8 +74,21 @@ export interface RobloxUserProfile extends RobloxUser {
 }
 
 export interface SetRankResult {
-  /** False when the member already held exactly that role and nothing was sent. */
+  /** False when the member already held that rank and nothing was sent. */
   changed: boolean;
+  /** The role that was the member's (ladder) rank before. */
   previousRoleId: number;
   roleId: number;
+  /** Roles taken away (Open Cloud): the old rank role and ladder roles above the new rank. Other roles are kept. */
+  unassignedRoleIds: number[];
+}
+
+export interface SetRankOptions {
+  /**
+   * The Roblox role ids of the guild's rank ladder. A rank change replaces the member's ladder rank
+   * and leaves every other role they hold alone; without it, every role of the group counts as a
+   * rank. Ignored on the legacy hosts, which show and set one role only.
+   */
+  ladderRoleIds?: readonly number[];
+  tally?: RequestTally;
 }

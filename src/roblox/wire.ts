@@ -37,11 +37,16 @@ export const cloudRolesPage = z.object({
 const userPath = z.string().regex(/^users\/\d+$/, "expected users/{id}");
 const rolePath = z.string().regex(/^groups\/\d+\/roles\/\d+$/, "expected groups/{id}/roles/{id}");
 
+/**
+ * Since multi-role membership (2026-03-31) `role` is only the highest role held and `roles` is
+ * every role held ("always contains the complete set"). Both are required: a membership without
+ * `roles`, or with none, is a broken answer, never "holds no other role".
+ */
 export const cloudMembership = z.object({
   path: z.string(),
   user: userPath,
   role: rolePath,
-  roles: z.array(rolePath).nullish(),
+  roles: z.array(rolePath).min(1, "is an empty list (a member always holds the base role)"),
 });
 
 export const cloudMembershipsPage = z.object({

@@ -1,9 +1,9 @@
-import type { Repositories } from "../db/index.ts";
-import type { AuditInput } from "../db/repositories/audit.ts";
+import type { AuditInput, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { AuditNote } from "./audit-notes.ts";
 
-/** One audit entry as a log channel shows it: the row and the summary written for people. */
-export type AuditPost = AuditInput & { summary?: string };
+/** One audit entry: the row, with what happened as a typed note (the views word it). */
+export type AuditPost = Omit<AuditInput, "note"> & { note?: AuditNote };
 
 /** Where a guild's audit log channel is posted to (the Discord adapter renders and sends it). */
 export interface AuditLogChannel {
@@ -22,8 +22,7 @@ export class AuditTrail {
   ) {}
 
   record(guildId: string, entry: AuditPost): number {
-    const { summary: _summary, ...row } = entry;
-    const id = this.repositories.audit.append(guildId, row);
+    const id = this.repositories.audit.append(guildId, entry);
     const channelId = this.repositories.guilds.get(guildId)?.logChannelId;
     if (channelId) void this.#post(channelId, guildId, entry);
     return id;

@@ -3,7 +3,7 @@
  * someone who may no longer make them) are reported, never deleted: by `/config show`, and in the
  * log when a guild arrives at start-up.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "./storage-port.ts";
 import type { GuildDirectory } from "./discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { bindsToReview, type BindToReview } from "../ranks/bind-authority.ts";

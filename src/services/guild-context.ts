@@ -1,11 +1,11 @@
-import type { Repositories, GuildSettings } from "../db/index.ts";
+import type { GuildSettings, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RankLadder } from "../ranks/ladder.ts";
-import type { RobloxClient } from "../roblox/client.ts";
-import { scopedToGuild } from "../roblox/fair-share.ts";
+import { scopedToGuild } from "./guild-scope.ts";
 import type { SecretBox } from "../security/secrets.ts";
 import { GuildKeyChecks, type GuildKeyCheck } from "./guild-key-check.ts";
 import { decideRobloxAccess, type RobloxAccess, type RobloxReader } from "./roblox-access.ts";
+import type { RobloxRankWriter } from "./roblox-port.ts";
 
 /** The guild has no Roblox group (src/discord/views/errors.ts says how to set one). */
 export class GroupNotConfiguredError extends Error {
@@ -37,9 +37,9 @@ export interface GuildContextOptions {
   defaultGroupId: number | undefined;
   /** The operator's guilds (HOME_GUILD_IDS); all others are visiting guilds. */
   homeGuildIds: ReadonlySet<string>;
-  defaultRoblox: RobloxClient;
+  defaultRoblox: RobloxRankWriter;
   /** Builds a client for a guild's own API key (its own rate limits: limits are per key owner). */
-  robloxForApiKey: (apiKey: string) => RobloxClient;
+  robloxForApiKey: (apiKey: string) => RobloxRankWriter;
   secrets: SecretBox;
   logger: Logger;
   now?: () => number;
@@ -47,7 +47,7 @@ export interface GuildContextOptions {
 
 /** Resolves guild contexts and decides, in one place, whose Roblox credential acts for a guild (design §10). */
 export class GuildContexts {
-  readonly #clientsByKey = new Map<string, RobloxClient>();
+  readonly #clientsByKey = new Map<string, RobloxRankWriter>();
   readonly #keyChecks: GuildKeyChecks;
   /** Guilds whose stored key failed to decrypt, so /readyz can count them without decrypting every key. */
   readonly #unusableKeys = new Set<string>();
@@ -111,7 +111,7 @@ export class GuildContexts {
   async #storedKey(
     guildId: string,
     settings: GuildSettings | undefined,
-  ): Promise<{ storedKey: "none" | "usable" | "unusable"; client: RobloxClient | undefined }> {
+  ): Promise<{ storedKey: "none" | "usable" | "unusable"; client: RobloxRankWriter | undefined }> {
     const sealed = settings?.robloxApiKeyEncrypted;
     if (!sealed) {
       this.#unusableKeys.delete(guildId);
@@ -134,7 +134,7 @@ export class GuildContexts {
     }
   }
 
-  #clientFor(apiKey: string): RobloxClient {
+  #clientFor(apiKey: string): RobloxRankWriter {
     let client = this.#clientsByKey.get(apiKey);
     if (!client) {
       client = this.options.robloxForApiKey(apiKey);

@@ -1,14 +1,12 @@
 /**
  * Asks Roblox what a guild's own API key may do in a group, without changing anything: the reads
- * of the start-up check (group, roles) and its no-op write probe (`checkApiKeyWrite`). Used when a
+ * of the start-up check (group, roles) and its no-op write probe (`probeRankWrite`). Used when a
  * key is stored and, cached, before a rank write with it (design §10: a visiting guild writes only
  * with a key whose owner Roblox confirms may manage that group).
  */
 import type { Logger } from "../observability/logger.ts";
-import type { RobloxClient } from "../roblox/client.ts";
-import { RobloxError, type RobloxErrorKind } from "../roblox/errors.ts";
-import { checkApiKeyWrite } from "../roblox/verify.ts";
 import type { KeyWriteCheck } from "./roblox-access.ts";
+import { RobloxError, type RobloxErrorKind, type RobloxRankWriter } from "./roblox-port.ts";
 
 export type GuildKeyCheck =
   | { readonly readable: true; readonly groupName: string; readonly write: KeyWriteCheck }
@@ -24,18 +22,18 @@ const CONFIRMED_TTL_MS = 10 * 60_000;
 const REFUSED_TTL_MS = 60_000;
 
 export class GuildKeyChecks {
-  readonly #cache = new WeakMap<RobloxClient, Map<number, { check: KeyWriteCheck; at: number }>>();
+  readonly #cache = new WeakMap<RobloxRankWriter, Map<number, { check: KeyWriteCheck; at: number }>>();
 
   constructor(private readonly options: { logger: Logger; now?: () => number }) {}
 
   /** Reads the group with the key, then probes rank writes. Never throws for Roblox failures. */
-  async check(client: RobloxClient, groupId: number): Promise<GuildKeyCheck> {
+  async check(client: RobloxRankWriter, groupId: number): Promise<GuildKeyCheck> {
     let groupName: string;
     try {
       groupName = (await client.getGroup(groupId)).name;
       const roles = await client.listRoles(groupId);
       const problems: string[] = [];
-      const canWrite = await checkApiKeyWrite(client, groupId, roles, (_setting, message) => problems.push(message));
+      const canWrite = await client.probeRankWrite(groupId, roles, (_setting, message) => problems.push(message));
       const write: KeyWriteCheck = canWrite ? { canWrite: true } : { canWrite: false, unavailable: false, detail: problems[0] ?? null };
       this.#remember(client, groupId, write);
       return { readable: true, groupName, write };
@@ -46,7 +44,7 @@ export class GuildKeyChecks {
   }
 
   /** Whether the key may write ranks in the group, from the cache when it is fresh. */
-  async confirmWrite(client: RobloxClient, groupId: number): Promise<KeyWriteCheck> {
+  async confirmWrite(client: RobloxRankWriter, groupId: number): Promise<KeyWriteCheck> {
     const now = this.#now();
     const cached = this.#cache.get(client)?.get(groupId);
     if (cached && now - cached.at < (cached.check.canWrite ? CONFIRMED_TTL_MS : REFUSED_TTL_MS)) return cached.check;
@@ -63,11 +61,11 @@ export class GuildKeyChecks {
   }
 
   /** Forgets what was learnt about a key (a new key was stored, or the old one removed). */
-  forget(client: RobloxClient): void {
+  forget(client: RobloxRankWriter): void {
     this.#cache.delete(client);
   }
 
-  #remember(client: RobloxClient, groupId: number, check: KeyWriteCheck): void {
+  #remember(client: RobloxRankWriter, groupId: number, check: KeyWriteCheck): void {
     let byGroup = this.#cache.get(client);
     if (!byGroup) {
       byGroup = new Map();

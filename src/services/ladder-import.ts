@@ -5,17 +5,16 @@
  * the actor's own, roles below their highest role) and never give a role with server-wide
  * permissions; those are returned as skipped. No wording here: the command words the result.
  */
-import type { LadderEntry, LadderReplaceResult } from "../db/repositories/ranks.ts";
-import type { GuildSettings } from "../db/schema.ts";
+import type { GuildSettings, LadderEntry, LadderReplaceResult } from "./storage-port.ts";
 import type { Actor } from "../ranks/authority.ts";
 import { decideBind, decideRankBind, privilegedPermissionsOf, type BindDenial } from "../ranks/bind-authority.ts";
 import { DiscordPermission, hasPermission, type BotStanding, type GuildRole } from "../ranks/hierarchy.ts";
 import { GUEST_ROBLOX_RANK, type Rank } from "../ranks/ladder.ts";
-import type { GroupRole } from "../roblox/types.ts";
 import { bindingWarning, chooseBindings, type BindingWarning, type SkippedBind } from "../ranks/binding.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { ladderOrEmpty } from "./bind-review.ts";
 import { GroupNotConfiguredError, type GuildContexts } from "./guild-context.ts";
+import { type GroupRole } from "./roblox-port.ts";
 
 export { nameKey, type BindingWarning, type SkippedBind } from "../ranks/binding.ts";
 
@@ -159,7 +158,7 @@ export class LadderImportService {
       before: ladderSnapshot(previous),
       after: ladderSnapshot(ladder.ladder),
       outcome: creationFailure ? "partial" : "ok",
-      detail: `Imported ${ladder.ladder.length} ranks from Roblox group ${groupId}${createdRoleIds.length ? `; created ${createdRoleIds.length} roles` : ""}`,
+      note: { kind: "ladder-imported", rankCount: ladder.ladder.length, groupId, createdRoleCount: createdRoleIds.length },
     });
     const warning = bindingWarning(ladder.ladder, standing, new Set(createdRoleIds));
     return { groupId, ladder, createdRoleIds, creationFailure, notCreated, skipped, ...(warning ? { warning } : {}) };

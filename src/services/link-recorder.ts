@@ -2,16 +2,14 @@
  * The shared end of both proofs (profile phrase, "Sign in with Roblox"): store the link (moving it
  * from another member when the prover owns the account), set the rank roles, audit it.
  */
-import type { Repositories } from "../db/index.ts";
-import type { Member, VerificationMethod } from "../db/schema.ts";
+import type { Member, Repositories, VerificationMethod } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
-import { isRobloxError } from "../roblox/errors.ts";
-import type { Membership, RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContext } from "./guild-context.ts";
-import { describeRoles, roleOutcome, type LinkRoles } from "./link-roles.ts";
+import { roleOutcome, type LinkRoles } from "./link-roles.ts";
 import { LinkingError, NotInGroupError } from "./linking-errors.ts";
 import type { LinkCompleted } from "./linking-types.ts";
+import { isRobloxError, type Membership, type RobloxUserId } from "./roblox-port.ts";
 
 export interface LinkRecorderOptions {
   repositories: Pick<Repositories, "members">;
@@ -50,7 +48,7 @@ export class LinkRecorder {
 
     const rank = context.ladder.byRobloxRoleId(membership.roleId) ?? null;
     members.setStoredRank(guildId, discordId, rank?.id ?? null);
-    const roles = await this.options.roles.setRankRole(guildId, discordId, rank, context.ladder, `linked to Roblox ${proven.robloxUsername}`, known.memberRoleIds);
+    const roles = await this.options.roles.setRankRole(guildId, discordId, rank, context.ladder, { kind: "linked", robloxUsername: proven.robloxUsername }, known.memberRoleIds);
 
     if (tookOverFrom) await this.#recordTakeover(guildId, discordId, tookOverFrom, proven);
     this.options.audit.record(guildId, {
@@ -61,15 +59,16 @@ export class LinkRecorder {
       before: linked.previous?.robloxUserId != null ? linkSnapshot(linked.previous) : null,
       after: { ...linkSnapshot(linked.member), rankId: rank?.id ?? null },
       outcome: roleOutcome(roles),
-      detail: [
-        `verified by ${proven.method}`,
-        `Roblox role ${membership.roleName} (rank ${membership.rank})`,
-        tookOverFrom ? `moved from <@${tookOverFrom.discordId}>` : undefined,
-        describeRoles(roles),
-      ]
-        .filter(Boolean)
-        .join("; "),
-      summary: `<@${discordId}> linked to Roblox ${proven.robloxUsername}`,
+      note: {
+        kind: "linked",
+        discordId,
+        robloxUsername: proven.robloxUsername,
+        method: proven.method,
+        robloxRoleName: membership.roleName,
+        robloxRank: membership.rank,
+        movedFrom: tookOverFrom?.discordId ?? null,
+        roles,
+      },
     });
     this.options.logger.info(
       { guildId, discordId, robloxUserId: proven.robloxUserId, method: proven.method, rankId: rank?.id ?? null, roles: roles.status },
@@ -96,7 +95,7 @@ export class LinkRecorder {
     previous: Member,
     proven: { robloxUsername: string; method: VerificationMethod },
   ): Promise<void> {
-    const roles = await this.options.roles.removeRankRoles(guildId, previous.discordId, `Roblox ${proven.robloxUsername} was linked to another account`);
+    const roles = await this.options.roles.removeRankRoles(guildId, previous.discordId, { kind: "link-moved", robloxUsername: proven.robloxUsername });
     this.options.audit.record(guildId, {
       actorId: newDiscordId,
       action: "unlink",
@@ -104,10 +103,8 @@ export class LinkRecorder {
       targetRobloxUserId: previous.robloxUserId,
       before: linkSnapshot(previous),
       after: null,
-      reason: `<@${newDiscordId}> proved ownership of Roblox ${proven.robloxUsername} (${proven.method})`,
       outcome: roleOutcome(roles),
-      detail: describeRoles(roles),
-      summary: `Roblox ${proven.robloxUsername} moved from <@${previous.discordId}> to <@${newDiscordId}>`,
+      note: { kind: "link-moved", robloxUsername: proven.robloxUsername, method: proven.method, fromDiscordId: previous.discordId, toDiscordId: newDiscordId, roles },
     });
   }
 

@@ -7,7 +7,7 @@ import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { Rank, RankLadder } from "../ranks/ladder.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import type { RoleUpdate } from "./linking-types.ts";
-import { MemberRoleEditor, type MemberRolesWriter } from "./member-role-editor.ts";
+import { MemberRoleEditor, type MemberRolesWriter, type RoleEditReason } from "./member-role-editor.ts";
 import type { BotStanding } from "../ranks/hierarchy.ts";
 
 export interface LinkRolesOptions {
@@ -28,10 +28,10 @@ export class LinkRoles {
     discordId: string,
     rank: Rank | null,
     ladder: RankLadder,
-    reason: string,
+    reason: RoleEditReason,
     knownRoleIds?: readonly string[],
   ): Promise<RoleUpdate> {
-    if (!rank) return { status: "skipped", reason: "the member's Roblox role isn't on this server's rank ladder" };
+    if (!rank) return { status: "skipped", reason: "rank-not-on-ladder" };
     const bound = ladder.boundDiscordRoleIds();
     const plan = (held: string[]) => ({
       add: rank.discordRoleId !== null && !held.includes(rank.discordRoleId) ? [rank.discordRoleId] : [],
@@ -40,14 +40,14 @@ export class LinkRoles {
     return this.#changeRoles(guildId, discordId, reason, plan, knownRoleIds);
   }
 
-  async removeRankRoles(guildId: string, discordId: string, reason: string): Promise<RoleUpdate> {
+  async removeRankRoles(guildId: string, discordId: string, reason: RoleEditReason): Promise<RoleUpdate> {
     let bound: ReadonlySet<string>;
     try {
       bound = (await this.options.contexts.resolve(guildId)).ladder.boundDiscordRoleIds();
     } catch (error) {
       // No group configured any more: there is no ladder, so no rank role to take.
       this.options.logger.debug({ err: error, guildId }, "no ladder to remove rank roles by");
-      return { status: "skipped", reason: "no rank ladder" };
+      return { status: "skipped", reason: "no-ladder" };
     }
     return this.#changeRoles(guildId, discordId, reason, (held) => ({ add: [], remove: held.filter((id) => bound.has(id)) }));
   }
@@ -55,19 +55,19 @@ export class LinkRoles {
   async #changeRoles(
     guildId: string,
     discordId: string,
-    reason: string,
+    reason: RoleEditReason,
     plan: (held: string[]) => { add: string[]; remove: string[] },
     knownRoleIds?: readonly string[],
   ): Promise<RoleUpdate> {
     try {
       const member = knownRoleIds ? { roleIds: [...knownRoleIds] } : await this.options.guilds.member(guildId, discordId);
-      if (!member) return { status: "skipped", reason: "not a member of this server" };
+      if (!member) return { status: "skipped", reason: "not-in-guild" };
       const { add, remove } = plan(member.roleIds);
       if (add.length === 0 && remove.length === 0) return { status: "applied", added: [], removed: [] };
       const editor = new MemberRoleEditor({
         writer: this.options.guilds,
         hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
-        auditReason: `rankbridge: ${reason}`,
+        auditReason: reason,
       });
       const edited = await editor.edit(guildId, { discordId, addRoleIds: add, removeRoleIds: remove }, member.roleIds);
       switch (edited.kind) {
@@ -76,33 +76,18 @@ export class LinkRoles {
         case "already-applied":
           return { status: "applied", added: [], removed: [] };
         case "not-attempted":
-          return { status: "blocked", problems: edited.problems.map((problem) => problem.message) };
+          return { status: "blocked", problems: edited.problems };
         default:
           this.options.logger.warn({ err: edited.error, guildId, discordId }, "could not update rank roles");
-          return { status: "failed", reason: "Discord refused the role change" };
+          return { status: "failed", reason: "discord-refused" };
       }
     } catch (error) {
       this.options.logger.warn({ err: error, guildId, discordId }, "could not update rank roles");
-      return { status: "failed", reason: "Discord refused the role change" };
+      return { status: "failed", reason: "discord-refused" };
     }
   }
 }
 
 export function roleOutcome(roles: RoleUpdate): "ok" | "partial" {
   return roles.status === "blocked" || roles.status === "failed" ? "partial" : "ok";
-}
-
-export function describeRoles(roles: RoleUpdate): string {
-  switch (roles.status) {
-    case "applied":
-      return roles.added.length + roles.removed.length === 0
-        ? "Discord roles already right"
-        : `Discord roles: ${[...roles.added.map((id) => `+<@&${id}>`), ...roles.removed.map((id) => `-<@&${id}>`)].join(" ")}`;
-    case "skipped":
-      return `Discord roles untouched: ${roles.reason}`;
-    case "blocked":
-      return `Discord roles not changed: ${roles.problems.join(" ")}`;
-    case "failed":
-      return `Discord roles not changed: ${roles.reason}`;
-  }
 }

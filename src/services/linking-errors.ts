@@ -42,8 +42,6 @@ export interface LinkingErrorFacts {
   readonly robloxUsername?: string;
   /** not-in-group: the group to join. */
   readonly groupId?: number;
-  /** phrase-missing, phrase-filtered: what the profile check found, as the domain words it. */
-  readonly phraseHint?: string;
   /** phrase-*: the account is linked to another member here. */
   readonly linkedToAnother?: boolean;
   /** roblox-unavailable (lookup): the Roblox error's own sentence. */

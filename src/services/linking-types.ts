@@ -1,18 +1,22 @@
 /** What linking hands back: a phrase challenge, a finished link or unlink, and what happened to the rank roles. */
-import type { VerificationMethod } from "../db/schema.ts";
+import type { VerificationMethod } from "./storage-port.ts";
+import type { RoleProblem } from "../ranks/hierarchy.ts";
 import type { Rank } from "../ranks/ladder.ts";
-import type { RobloxUserId } from "../roblox/types.ts";
 import type { OAuthProof } from "./roblox-sign-in.ts";
+import { type RobloxUserId } from "./roblox-port.ts";
 
 /** What happened to the member's Discord rank roles. */
 export type RoleUpdate =
   /** Sent in one request (or nothing needed when both lists are empty). */
   | { readonly status: "applied"; readonly added: readonly string[]; readonly removed: readonly string[] }
-  /** Nothing to do or nothing possible: not in the server, rank not on the ladder. */
-  | { readonly status: "skipped"; readonly reason: string }
+  /** Nothing to do or nothing possible (src/discord/views/link-roles.ts words the reason). */
+  | { readonly status: "skipped"; readonly reason: RoleUpdateSkip }
   /** The hierarchy pre-check found roles the bot may not touch; no request was sent. */
-  | { readonly status: "blocked"; readonly problems: readonly string[] }
-  | { readonly status: "failed"; readonly reason: string };
+  | { readonly status: "blocked"; readonly problems: readonly RoleProblem[] }
+  | { readonly status: "failed"; readonly reason: "discord-refused" };
+
+/** rank-not-on-ladder: the member's Roblox role is not a rank here; no-ladder: no group configured any more. */
+export type RoleUpdateSkip = "rank-not-on-ladder" | "no-ladder" | "not-in-guild";
 
 export interface PhraseChallenge {
   readonly robloxUserId: RobloxUserId;

@@ -6,17 +6,16 @@
  * browser and confirmed on a page: roblox-sign-in.ts). Either proof
  * ends in the same `completeLink`: membership check, link row, stored rank, Discord rank role, audit.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "./storage-port.ts";
 import type { GuildDirectory } from "./discord-port.ts";
 import type { MemberRolesWriter } from "./member-role-editor.ts";
 import type { Logger } from "../observability/logger.ts";
 import { checkProfileForPhrase, generateLinkPhrase, type RandomSource } from "../ranks/link-phrase.ts";
-import type { RobloxUserId } from "../roblox/types.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import { RobloxSignIn, type OAuthStart, type RobloxOAuthSettings } from "./roblox-sign-in.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import { noticeLongWaits, type WaitListener } from "./rate-limit-wait.ts";
-import { describeRoles, LinkRoles, roleOutcome } from "./link-roles.ts";
+import { LinkRoles, roleOutcome } from "./link-roles.ts";
 import { LinkRecorder, linkSnapshot, tryAgainLaterOnTransientFailure } from "./link-recorder.ts";
 import type { LinkCompleted, OAuthPendingLink, PhraseChallenge, UnlinkCompleted } from "./linking-types.ts";
 
@@ -37,6 +36,7 @@ export const robloxProfileUrl = (userId: RobloxUserId) => `https://www.roblox.co
 export const robloxGroupUrl = (groupId: number) => `https://www.roblox.com/communities/${groupId}`;
 
 import { LinkingError, NotInGroupError } from "./linking-errors.ts";
+import { type RobloxUserId } from "./roblox-port.ts";
 export { LinkingError, NotInGroupError, type LinkingErrorReason } from "./linking-errors.ts";
 
 
@@ -191,7 +191,6 @@ export class LinkingService {
     if (check.status !== "found") {
       const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
       throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", {
-        phraseHint: check.message,
         linkedToAnother: holder !== undefined && holder.discordId !== discordId,
       });
     }
@@ -260,7 +259,7 @@ export class LinkingService {
     if (!previous || previous.robloxUserId === null) {
       throw new LinkingError("not-linked");
     }
-    const roles = await this.#roles.removeRankRoles(guildId, discordId, "unlinked from Roblox");
+    const roles = await this.#roles.removeRankRoles(guildId, discordId, { kind: "unlinked" });
     this.#audit.record(guildId, {
       actorId: discordId,
       action: "unlink",
@@ -269,8 +268,7 @@ export class LinkingService {
       before: linkSnapshot(previous),
       after: null,
       outcome: roleOutcome(roles),
-      detail: describeRoles(roles),
-      summary: `<@${discordId}> unlinked from Roblox ${previous.robloxUsername ?? previous.robloxUserId}`,
+      note: { kind: "unlinked", discordId, robloxUser: previous.robloxUsername ?? String(previous.robloxUserId), roles },
     });
     return { robloxUserId: previous.robloxUserId, robloxUsername: previous.robloxUsername ?? String(previous.robloxUserId), roles };
   }

@@ -28,9 +28,19 @@ export type MemberWriteFailure = {
 
 export type MemberWriteResult = { readonly ok: true } | ({ readonly ok: false } & MemberWriteFailure);
 
+/** Why the bot edits a member's roles, as the guild's Discord audit log is told (the adapter words it). */
+export type RoleEditReason =
+  | { readonly kind: "rank-change"; readonly intent: "promote" | "demote" | "set"; readonly actorId: string; readonly reason: string | null }
+  | { readonly kind: "linked" | "link-moved"; readonly robloxUsername: string }
+  | { readonly kind: "unlinked" | "member-joined" }
+  | { readonly kind: "member-sync"; readonly actorId: string | null }
+  | { readonly kind: "bulk-sync"; readonly runId: number }
+  /** A change made on Roblox, read from the group's audit log (the change feed); `actorName`: who made it. */
+  | { readonly kind: "roblox-change"; readonly actorName: string | null };
+
 /** The port the Discord adapter implements: replace a member's roles, and say how it went (never throws for Discord's refusals). */
 export interface MemberRolesWriter {
-  writeMemberRoles(guildId: string, userId: string, roleIds: string[], reason: string): Promise<MemberWriteResult>;
+  writeMemberRoles(guildId: string, userId: string, roleIds: string[], reason: RoleEditReason): Promise<MemberWriteResult>;
 }
 
 export type MemberEditOutcome =
@@ -61,7 +71,7 @@ export interface MemberRoleEditorOptions {
   /** Waited on before each request (the bulk sync's shared pacer); none for one-off edits. */
   pacer?: { acquire(): Promise<void> };
   /** Shown in the guild's audit log. */
-  auditReason: string;
+  auditReason: RoleEditReason;
 }
 
 export class MemberRoleEditor {

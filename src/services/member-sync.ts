@@ -4,26 +4,24 @@
  * Roblox reports, so its target counts instead (design §6.4: a pending write is never reverted).
  * The decision is the bulk sync's own pure planner run on a single link, so both agree.
  */
-import type { Repositories } from "../db/index.ts";
-import type { AuditAction, AuditOutcome, PendingRobloxWrite } from "../db/schema.ts";
+import type { AuditAction, AuditOutcome, PendingRobloxWrite, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
-import { formatRankOrNone, type Rank } from "../ranks/ladder.ts";
-import type { Membership } from "../roblox/types.ts";
+import type { Rank } from "../ranks/ladder.ts";
 import { planSync, type SyncItem } from "../sync/planner.ts";
-import type { AuditPost, AuditTrail } from "./audit-trail.ts";
+import { notedRankOrNone, type AuditNote, type MemberSyncProblem } from "./audit-notes.ts";
+import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import type { GuildMemberView } from "./discord-port.ts";
-import { MemberRoleEditor } from "./member-role-editor.ts";
+import { MemberRoleEditor, type RoleEditReason } from "./member-role-editor.ts";
 import type { RankChangeDiscord } from "./rank-changes.ts";
+import { type Membership } from "./roblox-port.ts";
 
-/** The member has no Roblox account linked, so there is nothing to sync them to. */
+/** The member has no Roblox account linked, so there is nothing to sync them to (the view words it). */
 export class MemberNotLinkedError extends Error {
   override readonly name = "MemberNotLinkedError";
-  readonly userMessage: string;
   constructor(readonly discordId: string) {
     super(`member ${discordId} has no linked Roblox account`);
-    this.userMessage = `<@${discordId}> has not linked a Roblox account. They must run /link-roblox first.`;
   }
 }
 
@@ -62,8 +60,8 @@ export interface MemberSyncResult extends MemberRankInspection {
   dryRun: boolean;
   discordChange: ChangeStatus;
   storedChange: ChangeStatus;
-  /** Why the Discord change was blocked or failed, written for the admin. */
-  problems: string[];
+  /** Why the Discord change was blocked or failed (src/discord/views/member-sync.ts words them). */
+  problems: MemberSyncProblem[];
   /** Discord rank and stored rank before and after (after = before on a dry run or failure). */
   before: { discordRank: Rank | null; storedRank: Rank | null };
   after: { discordRank: Rank | null; storedRank: Rank | null };
@@ -96,17 +94,17 @@ export interface MemberSyncOptions {
   actorId?: string;
   /** Use these facts instead of reading Roblox and Discord. */
   known?: KnownMemberFacts;
-  /** Shown in Discord's own audit log for the role edit (default "sync", with the actor). */
-  auditReason?: string;
-  /** How the change is recorded in rankbridge's audit trail (default: `sync.member` with a summary of ranks). */
-  record?: (result: MemberSyncResult) => Pick<AuditPost, "detail" | "summary"> & { action: AuditAction; after?: Record<string, unknown> };
+  /** Why, in Discord's own audit log for the role edit (default: a member sync, by the actor). */
+  auditReason?: RoleEditReason;
+  /** How the change is recorded in rankbridge's audit trail (default: `sync.member` with the ranks before and after). */
+  record?: (result: MemberSyncResult) => { action: AuditAction; note: AuditNote; after?: Record<string, unknown> };
 }
 
 export class MemberSyncService {
   constructor(private readonly options: MemberSyncServiceOptions) {}
 
   /**
-   * Reads the member's rank everywhere (or takes what `known` says) and plans their sync, changing nothing.
+   * Reads the member's rank everywhere and plans their sync, changing nothing.
    * @throws MemberNotLinkedError; Roblox errors (with `userMessage`) when Roblox cannot be read.
    */
   async inspect(guildId: string, discordId: string, known?: KnownMemberFacts): Promise<MemberRankInspection> {
@@ -165,7 +163,7 @@ export class MemberSyncService {
     const { plan } = inspection;
     const before = { discordRank: inspection.discordRank, storedRank: inspection.storedRank };
     const after = { ...before };
-    const problems: string[] = [];
+    const problems: MemberSyncProblem[] = [];
     let discordChange: ChangeStatus = inspection.displayName === null ? "not-in-guild" : "unchanged";
     let storedChange: ChangeStatus = "unchanged";
     const log = this.options.logger.child({ guildId, discordId, robloxUserId: inspection.robloxUserId });
@@ -176,7 +174,7 @@ export class MemberSyncService {
         const editor = new MemberRoleEditor({
           writer: this.options.guilds,
           hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
-          auditReason: options.auditReason ?? `sync${options.actorId ? ` by ${options.actorId}` : ""}`,
+          auditReason: options.auditReason ?? { kind: "member-sync", actorId: options.actorId ?? null },
         });
         const edited = await editor.edit(
           guildId,
@@ -185,14 +183,14 @@ export class MemberSyncService {
         );
         if (edited.kind === "not-attempted") {
           discordChange = "blocked";
-          problems.push(...new Set(edited.problems.map((problem) => problem.message)));
+          problems.push(...edited.problems.map((problem) => ({ kind: "role" as const, problem })));
         } else if (edited.kind === "updated" || edited.kind === "already-applied") {
           discordChange = "updated";
           after.discordRank = plan.toRank?.discordRoleId ? plan.toRank : null;
         } else {
           log.warn({ err: edited.error }, "could not update the member's Discord roles during sync");
           discordChange = "failed";
-          problems.push(`Discord refused the role change: ${edited.error instanceof Error ? edited.error.message : String(edited.error)}`);
+          problems.push({ kind: "discord-refused", discordError: edited.error instanceof Error ? edited.error.message : String(edited.error) });
         }
       }
     }
@@ -207,7 +205,7 @@ export class MemberSyncService {
         } catch (error) {
           log.error({ err: error }, "could not store the synced rank");
           storedChange = "failed";
-          problems.push("The stored rank could not be saved; the error is logged.");
+          problems.push({ kind: "stored-rank-not-saved" });
         }
       }
     }
@@ -233,10 +231,12 @@ export class MemberSyncService {
           ...recorded?.after,
         },
         outcome,
-        detail: [recorded?.detail, problems.join("\n")].filter(Boolean).join("\n") || null,
-        summary:
-          recorded?.summary ??
-          `Discord: ${formatRankOrNone(before.discordRank)} → ${formatRankOrNone(after.discordRank)}; stored: ${formatRankOrNone(before.storedRank)} → ${formatRankOrNone(after.storedRank)}`,
+        note: recorded?.note ?? {
+          kind: "member-synced",
+          discord: { from: notedRankOrNone(before.discordRank), to: notedRankOrNone(after.discordRank) },
+          stored: { from: notedRankOrNone(before.storedRank), to: notedRankOrNone(after.storedRank) },
+          problems,
+        },
       });
     }
     return result;

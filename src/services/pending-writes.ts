@@ -3,17 +3,15 @@
  * lives in the `pending_roblox_writes` table, so a restart picks up where the last process left
  * off; while a write waits, sync treats its target as the member's Roblox rank.
  */
-import type { Repositories } from "../db/index.ts";
-import type { EpochMs, PendingRobloxWrite } from "../db/schema.ts";
+import type { EpochMs, PendingRobloxWrite, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import type { RobloxClient } from "../roblox/client.ts";
-import { isRobloxError, type RobloxErrorKind } from "../roblox/errors.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import type { RobloxWriteAccess, RobloxWriteRefusal } from "./roblox-access.ts";
 import { userMessageOf } from "../errors/user-message.ts";
-import { scopedToGuild } from "../roblox/fair-share.ts";
+import { scopedToGuild } from "./guild-scope.ts";
+import { isRobloxError, type RobloxErrorKind, type RobloxRankWriter } from "./roblox-port.ts";
 
 /**
  * Failures no retry can fix: someone has to change something on Roblox (membership, the bot's
@@ -37,9 +35,9 @@ export function isPermanentRobloxFailure(error: unknown): boolean {
   return isRobloxError(error) && PERMANENT_FAILURES.has(error.kind);
 }
 
-/** A sentence for people (the typed error's own), or a generic one for unexpected errors. */
-export function describeFailure(error: unknown): string {
-  return userMessageOf(error) ?? "Roblox could not be reached or answered unexpectedly.";
+/** The Roblox client's own words for a failure, or null for an unexpected error (the view words that case). */
+export function robloxErrorText(error: unknown): string | null {
+  return userMessageOf(error) ?? null;
 }
 
 /** For the `last_error` column and logs: kind and technical message, never credentials. */
@@ -87,7 +85,7 @@ export interface QueuedRobloxWrite {
 }
 
 export interface PendingWriteWorkerOptions {
-  repositories: Pick<Repositories, "pendingWrites" | "guilds">;
+  repositories: Pick<Repositories, "pendingWrites" | "guilds" | "ranks">;
   /** Decides whose credential may write each guild's ranks (design §10). */
   contexts: Pick<GuildContexts, "accessFor">;
   audit: Pick<AuditTrail, "record">;
@@ -230,14 +228,16 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     return updated ? "rescheduled" : "superseded";
   }
 
-  async #attempt(guildId: string, write: PendingRobloxWrite, roblox: RobloxClient): Promise<"landed" | "rescheduled" | "abandoned" | "superseded"> {
+  async #attempt(guildId: string, write: PendingRobloxWrite, roblox: RobloxRankWriter): Promise<"landed" | "rescheduled" | "abandoned" | "superseded"> {
     const { repositories, audit, logger } = this.#options;
     // A newer rank change may have replaced or settled this write since it was listed.
     if (!repositories.pendingWrites.get(guildId, write.id)) return "superseded";
     const log = logger.child({ guildId, discordId: write.discordId, robloxUserId: write.robloxUserId, pendingWriteId: write.id });
     const tries = write.attempts + 2; // the failed direct write, the earlier retries, and this one
     try {
-      await roblox.setRank(write.groupId, write.robloxUserId, write.targetRobloxRoleId);
+      // The ladder as it is now: the write replaces the member's ladder rank and keeps their other roles.
+      const ladderRoleIds = repositories.ranks.list(guildId).map((rank) => rank.robloxRoleId);
+      await roblox.setRank(write.groupId, write.robloxUserId, write.targetRobloxRoleId, { ladderRoleIds });
     } catch (error) {
       if (isPermanentRobloxFailure(error)) {
         repositories.pendingWrites.delete(guildId, write.id);
@@ -250,7 +250,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
           before: { attempts: tries - 1, lastError: write.lastError },
           after: { robloxRoleId: write.targetRobloxRoleId, robloxRank: write.targetRank },
           outcome: "failed",
-          detail: `Gave up setting Roblox rank ${write.targetRank} after ${tries} tries: ${describeFailure(error)} Fix that, then run /sync or the rank command again.`,
+          note: { kind: "roblox-write-abandoned", targetRank: write.targetRank, tries, robloxError: robloxErrorText(error) },
         });
         return "abandoned";
       }
@@ -274,7 +274,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
       before: { attempts: tries - 1, lastError: write.lastError },
       after: { robloxRoleId: write.targetRobloxRoleId, robloxRank: write.targetRank },
       outcome: "ok",
-      detail: `Queued Roblox rank change to rank ${write.targetRank} landed after ${tries} tries.`,
+      note: { kind: "roblox-write-landed", targetRank: write.targetRank, tries },
     });
     return "landed";
   }

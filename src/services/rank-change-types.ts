@@ -1,14 +1,30 @@
 /** The vocabulary of a rank change: what is asked, what comes back, why it is refused, and the Discord port it needs. */
-import type { PendingRobloxWrite } from "../db/schema.ts";
+import type { PendingRobloxWrite } from "./storage-port.ts";
 import type { GuildMemberView } from "./discord-port.ts";
-import type { RankChangeDenial } from "../ranks/authority.ts";
-import type { BotStanding } from "../ranks/hierarchy.ts";
-import type { Rank, RankId } from "../ranks/ladder.ts";
+import type { RankChangeDecision, RankChangeDenial } from "../ranks/authority.ts";
+import type { BotStanding, RoleProblem } from "../ranks/hierarchy.ts";
+import type {
+  AlreadyAtBottomRankError,
+  AlreadyAtTopRankError,
+  AmbiguousRankError,
+  EmptyLadderError,
+  Rank,
+  RankId,
+  RankNotInLadderError,
+  UnknownRankError,
+} from "../ranks/ladder.ts";
+import type { NotRankedError } from "../ranks/promotion.ts";
 import type { OverallOutcome, PointsShortfall, RankChangeDm, RankChangeIntent, RankDirection, RankSource, StepOutcome } from "../ranks/promotion.ts";
 import type { MemberRolesWriter } from "./member-role-editor.ts";
 
-/** The one Roblox call a rank change makes with the writer its guild's access allowed. */
-export type RobloxWriter = { setRank(groupId: number, userId: number, roleId: number): Promise<{ changed: boolean }> };
+/**
+ * The one Roblox call a rank change makes with the writer its guild's access allowed. `ladderRoleIds`
+ * (the Roblox roles of the guild's ladder) lets it replace the member's ladder rank and keep every
+ * other role they hold in the group (multi-role membership).
+ */
+export type RobloxWriter = {
+  setRank(groupId: number, userId: number, roleId: number, options?: { ladderRoleIds?: readonly number[] }): Promise<{ changed: boolean }>;
+};
 
 export type RankChangeKind = RankChangeIntent["kind"];
 
@@ -41,13 +57,25 @@ export interface RankChangeRefusalFacts {
   readonly memberId?: string;
   /** target-changed: the rank the member would now move to. */
   readonly nextRank?: Rank;
-  /** discord-hierarchy: what the bot may not touch, one fix each. */
-  readonly problems?: readonly string[];
-  /** rank-rules, unknown-rank, the authority denials: the domain's own explanation. */
-  readonly rule?: string;
+  /** discord-hierarchy: what the bot may not touch (the view words one fix each). */
+  readonly problems?: readonly RoleProblem[];
+  /** rank-rules, unknown-rank: the ladder's typed refusal. */
+  readonly ladderError?: LadderRefusal;
+  /** The authority denials: the domain's decision, with the ranks it names. */
+  readonly denial?: Extract<RankChangeDecision, { allowed: false }>;
   /** unknown-rank from typed text: point at the rank list. */
   readonly suggestList?: boolean;
 }
+
+/** The ladder's refusals of a rank change (top, bottom, unranked, empty, unknown or ambiguous rank). */
+export type LadderRefusal =
+  | AlreadyAtTopRankError
+  | AlreadyAtBottomRankError
+  | NotRankedError
+  | EmptyLadderError
+  | RankNotInLadderError
+  | UnknownRankError
+  | AmbiguousRankError;
 
 /** The change was not made at all; `reason` and `facts` say why (src/discord/views/rank-change.ts words it). */
 export class RankChangeRefusedError extends Error {
@@ -71,8 +99,8 @@ export interface RankChangeSubject {
 }
 
 export interface RobloxStepFailure {
-  /** What went wrong, for people. */
-  message: string;
+  /** The Roblox client's words for what went wrong; null when it had none (the view words that case). */
+  robloxError: string | null;
   /** The write waits in the retry queue; absent when no retry can help. */
   queued: PendingRobloxWrite | null;
 }

@@ -4,8 +4,7 @@
  * says one failing step must not stop the others. The domain decides (src/ranks); this file only
  * gathers the facts, runs the steps through the injected adapters and records what happened.
  */
-import type { Repositories } from "../db/index.ts";
-import type { AuditAction, AuditOutcome } from "../db/schema.ts";
+import type { AuditAction, AuditOutcome, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { decideRankChange, type Actor } from "../ranks/authority.ts";
 import { requireRankAdmin } from "./admin-gate.ts";
@@ -15,8 +14,6 @@ import {
   AlreadyAtTopRankError,
   AmbiguousRankError,
   EmptyLadderError,
-  formatRank,
-  formatRankOrNone,
   RankNotInLadderError,
   UnknownRankError,
   type RankLadder,
@@ -38,6 +35,7 @@ import type { RobloxWriteQueue } from "./pending-writes.ts";
 export * from "./rank-change-types.ts";
 import {
   RankChangeRefusedError,
+  type LadderRefusal,
   type RankChangeDiscord,
   type RankChangeKind,
   type RankChangeOptions,
@@ -47,7 +45,7 @@ import {
   type RobloxWriter,
 } from "./rank-change-types.ts";
 import { applyRankChangeSteps } from "./rank-change-steps.ts";
-import { renderOutcomeLines } from "./rank-change-record.ts";
+import { notedRank, notedRankOrNone } from "./audit-notes.ts";
 
 export interface RankChangeServiceOptions {
   repositories: Pick<Repositories, "guilds" | "members" | "pendingWrites">;
@@ -61,8 +59,9 @@ export interface RankChangeServiceOptions {
 
 const AUDIT_ACTION: Record<RankChangeKind, AuditAction> = { promote: "rank.promote", demote: "rank.demote", set: "rank.set" };
 
-/** Domain errors whose message is already written for the admin. */
+/** The ladder's refusals of a planned change (the view words them). */
 const LADDER_REFUSALS = [AlreadyAtTopRankError, AlreadyAtBottomRankError, NotRankedError, EmptyLadderError, RankNotInLadderError];
+const isLadderRefusal = (error: unknown): error is LadderRefusal => LADDER_REFUSALS.some((type) => error instanceof type);
 
 export class RankChangeService {
   readonly #options: RankChangeServiceOptions;
@@ -113,7 +112,7 @@ export class RankChangeService {
     const robloxUserId = link.robloxUserId;
     const discordMember = await guilds.member(guildId, targetDiscordId);
     const pending = repositories.pendingWrites.getForUser(guildId, robloxUserId);
-    const robloxMembership = await this.#readMembership(roblox, groupId, robloxUserId, guildId);
+    const robloxMembership = await this.#readMembership(roblox, groupId, robloxUserId, guildId, ladder);
 
     const plan = refusingLadderErrors(() =>
       planRankChange({
@@ -135,7 +134,7 @@ export class RankChangeService {
       target: { userId: targetDiscordId, currentRank: plan.from.rank },
       toRank: plan.to,
     });
-    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, { rule: decision.message });
+    if (!decision.allowed) throw new RankChangeRefusedError(decision.reason, { denial: decision });
 
     if (options.expectedTargetRankId !== undefined && options.expectedTargetRankId !== plan.to.id) {
       throw new RankChangeRefusedError("target-changed", { memberId: targetDiscordId, nextRank: plan.to });
@@ -160,7 +159,7 @@ export class RankChangeService {
       if (!check.ok) {
         throw new RankChangeRefusedError("discord-hierarchy", {
           memberId: targetDiscordId,
-          problems: [...new Set(check.problems.map((problem) => problem.message))],
+          problems: check.problems,
         });
       }
     }
@@ -190,6 +189,7 @@ export class RankChangeService {
       log,
       hierarchy,
       heldRoleIds: discordMember?.roleIds ?? [],
+      ladderRoleIds: ladder.ranks.map((rank) => rank.robloxRoleId),
     });
     const steps = [...outcomesOfSkippedSteps(plan), ...applied.steps];
     const outcome = overallOutcome(steps);
@@ -215,8 +215,7 @@ export class RankChangeService {
       },
       reason,
       outcome: outcome satisfies AuditOutcome,
-      detail: renderOutcomeLines(steps).join("\n"),
-      summary: `${formatRankOrNone(plan.from.rank)} → ${formatRank(plan.to)}\n${renderOutcomeLines(steps).join("\n")}`,
+      note: { kind: "rank-change", from: notedRankOrNone(plan.from.rank), to: notedRank(plan.to), steps },
     });
     return {
       status: "done",
@@ -234,15 +233,24 @@ export class RankChangeService {
     };
   }
 
-  /** Roblox is the truth the current rank is read from; when it cannot be read, the database and Discord stand in. */
+  /**
+   * Roblox is the truth the current rank is read from; when it cannot be read, the database and
+   * Discord stand in. A member may hold several roles in the group: their rank here is the highest
+   * one on the ladder (a role off the ladder, even a higher one, is not a rank to move from).
+   */
   async #readMembership(
-    roblox: { getMembership(groupId: number, userId: number): Promise<RobloxMembership | null> },
+    roblox: { getMembership(groupId: number, userId: number): Promise<(RobloxMembership & { roleIds?: readonly number[] }) | null> },
     groupId: number,
     robloxUserId: number,
     guildId: string,
+    ladder: RankLadder,
   ): Promise<RobloxMembership | null | undefined> {
     try {
-      return await roblox.getMembership(groupId, robloxUserId);
+      const membership = await roblox.getMembership(groupId, robloxUserId);
+      if (!membership) return null;
+      const ladderRanks = (membership.roleIds ?? [membership.roleId]).flatMap((id) => ladder.byRobloxRoleId(id) ?? []);
+      const top = ladderRanks.reduce<(typeof ladderRanks)[number] | undefined>((best, rank) => (!best || rank.robloxRank > best.robloxRank ? rank : best), undefined);
+      return top ? { roleId: top.robloxRoleId, rank: top.robloxRank } : { roleId: membership.roleId, rank: membership.rank };
     } catch (error) {
       this.#options.logger.warn({ err: error, guildId, robloxUserId }, "could not read the Roblox rank; planning from the stored rank");
       return undefined;
@@ -267,17 +275,17 @@ export class RankChangeService {
 
 function resolveIntent(ladder: RankLadder, requested: RankChangeRequestIntent): RankChangeIntent {
   if (requested.kind !== "set") return requested;
-  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", { rule: new EmptyLadderError().message });
+  if (ladder.isEmpty) throw new RankChangeRefusedError("rank-rules", { ladderError: new EmptyLadderError() });
   if (typeof requested.rank === "number") {
     const rank = ladder.byId(requested.rank);
-    if (!rank) throw new RankChangeRefusedError("unknown-rank", { rule: new RankNotInLadderError(requested.rank).message });
+    if (!rank) throw new RankChangeRefusedError("unknown-rank", { ladderError: new RankNotInLadderError(requested.rank) });
     return { kind: "set", rank };
   }
   try {
     return { kind: "set", rank: ladder.resolveName(requested.rank) };
   } catch (error) {
     if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) {
-      throw new RankChangeRefusedError("unknown-rank", { rule: error.message, suggestList: true });
+      throw new RankChangeRefusedError("unknown-rank", { ladderError: error, suggestList: true });
     }
     throw error;
   }
@@ -287,7 +295,7 @@ function refusingLadderErrors<T>(plan: () => T): T {
   try {
     return plan();
   } catch (error) {
-    if (LADDER_REFUSALS.some((type) => error instanceof type)) throw new RankChangeRefusedError("rank-rules", { rule: (error as Error).message });
+    if (isLadderRefusal(error)) throw new RankChangeRefusedError("rank-rules", { ladderError: error });
     throw error;
   }
 }

@@ -4,11 +4,11 @@
  * admin fixed the Discord role by hand), the stored rank is corrected and audited, and the answer
  * is still "in sync". A Discord/Roblox disagreement stays a mismatch whatever the stored rank says.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "./storage-port.ts";
 import type { Rank } from "../ranks/ladder.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { MemberRankInspection, MemberSyncService } from "./member-sync.ts";
-import { formatRankOrNone } from "../ranks/ladder.ts";
+import { notedRankOrNone } from "./audit-notes.ts";
 
 export interface RankVerification extends MemberRankInspection {
   /** The stale stored rank this check replaced with the one Discord and Roblox agree on. */
@@ -45,8 +45,7 @@ export async function verifyMemberRank(
     before: { storedRankId: plan.storedRankChange.fromRankId },
     after: { storedRankId: plan.storedRankChange.toRankId },
     outcome: "ok",
-    detail: "stored rank corrected by /verify-rank: Discord and Roblox agreed",
-    summary: `stored rank: ${formatRankOrNone(from)} → ${formatRankOrNone(to)} (Discord and Roblox agreed)`,
+    note: { kind: "stored-rank-corrected", from: notedRankOrNone(from), to: notedRankOrNone(to) },
   });
   const robloxAgrees =
     !inspection.pendingWrite || (inspection.roblox.status === "member" && inspection.roblox.roleId === inspection.pendingWrite.targetRobloxRoleId);

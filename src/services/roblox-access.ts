@@ -13,10 +13,9 @@
  *
  * No wording here: refusals are typed; Discord-facing code says what to do.
  */
-import type { RobloxClient } from "../roblox/client.ts";
+import type { RobloxAuditLogReader, RobloxRankWriter, RobloxReader } from "./roblox-port.ts";
 
-/** Everything of a Roblox client but its ways to change a group: what a read-only path gets. */
-export type RobloxReader = Omit<RobloxClient, "setRank" | "openCloudApi">;
+export type { RobloxReader } from "./roblox-port.ts";
 
 /** Which credential a client acts with. */
 export type CredentialOwner = "operator" | "guild-key";
@@ -35,7 +34,7 @@ export type RobloxWriteRefusal =
   | { readonly kind: "check-unavailable"; readonly groupId: number; readonly detail: string | null };
 
 export type RobloxWriteAccess =
-  | { readonly allowed: true; readonly client: RobloxClient; readonly credential: CredentialOwner }
+  | { readonly allowed: true; readonly client: RobloxRankWriter; readonly credential: CredentialOwner }
   | { readonly allowed: false; readonly refusal: RobloxWriteRefusal };
 
 /** The decision for one guild, resolved once per command or run. */
@@ -46,6 +45,8 @@ export interface RobloxAccess {
   /** Whose credential `read` uses. */
   readonly readCredential: CredentialOwner;
   readonly read: RobloxReader;
+  /** The same credential as `read`, for the group audit log (the change feed decides whether it may use it). */
+  readonly auditLog: RobloxAuditLogReader;
   /**
    * May this guild change ranks in `groupId`, and with which client? Sends no write: a guild key is
    * confirmed with reads and a no-op probe (cached), so a refusal comes before any write is sent.
@@ -69,12 +70,12 @@ export type KeyWriteCheck =
 export interface AccessInputs {
   guildId: string;
   home: boolean;
-  operator: RobloxClient;
+  operator: RobloxRankWriter;
   /** The guild's own client when it stored a key that decrypts. */
-  guildKey: RobloxClient | undefined;
+  guildKey: RobloxRankWriter | undefined;
   storedKey: StoredKeyState;
   /** Confirms (with a cache) that a guild key may write ranks in a group. */
-  confirmWrite: (client: RobloxClient, groupId: number) => Promise<KeyWriteCheck>;
+  confirmWrite: (client: RobloxRankWriter, groupId: number) => Promise<KeyWriteCheck>;
 }
 
 /** The one place where the rules above become a value. */
@@ -87,6 +88,7 @@ export function decideRobloxAccess(inputs: AccessInputs): RobloxAccess {
     storedKey,
     readCredential: guildKey ? "guild-key" : "operator",
     read,
+    auditLog: read,
     async writer(groupId) {
       if (storedKey === "unusable") return refuse({ kind: "stored-key-unusable", groupId });
       if (guildKey) {

@@ -8,12 +8,10 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import type { Repositories } from "../db/index.ts";
-import type { LinkChallenge } from "../db/schema.ts";
+import type { LinkChallenge, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { RobloxUserId } from "../roblox/types.ts";
-import { RobloxUrls } from "../roblox/urls.ts";
 import { LinkingError } from "./linking-errors.ts";
+import { type RobloxUserId } from "./roblox-port.ts";
 
 const OAUTH_SCOPE = "openid profile";
 const OAUTH_TIMEOUT_MS = 10_000;
@@ -23,8 +21,8 @@ export interface RobloxOAuthSettings {
   clientSecret: string;
   /** Where the HTTP server is reachable from browsers; the callback is `${publicUrl}/oauth/callback`. */
   publicUrl: string;
-  /** `ROBLOX_API_URL`; the OAuth endpoints live on the `apis` service. */
-  urlTemplate?: string;
+  /** The `apis` service's base URL (from `ROBLOX_API_URL`), where the OAuth endpoints live. */
+  apisBase: string;
 }
 
 export interface OAuthStart {
@@ -52,7 +50,7 @@ const userInfoSchema = z.object({
 });
 
 export class RobloxSignIn {
-  readonly #settings: RobloxOAuthSettings & { publicUrl: string; apisBase: string };
+  readonly #settings: RobloxOAuthSettings;
   readonly #challenges: Repositories["linkChallenges"];
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -68,7 +66,6 @@ export class RobloxSignIn {
     this.#settings = {
       ...options.settings,
       publicUrl: options.settings.publicUrl.replace(/\/+$/, ""),
-      apisBase: new RobloxUrls(options.settings.urlTemplate).base("apis"),
     };
     this.#challenges = options.challenges;
     this.#logger = options.logger;

@@ -8,8 +8,7 @@
  * files that drive a run (run-pipeline, run-planning, run-applying, run-guard, run-waiting,
  * run-ending) say what happened and this class keeps the state consistent.
  */
-import type { SyncItemUpdate, SyncProgressPatch } from "../db/repositories/syncRuns.ts";
-import type { SyncRun, SyncTrigger } from "../db/schema.ts";
+import type { SyncItemUpdate, SyncProgressPatch, SyncRun, SyncTrigger } from "../services/storage-port.ts";
 import type { MemberRoleEditor } from "../services/member-role-editor.ts";
 import type { BackgroundHooks, RunOutcome } from "./bulk-sync-types.ts";
 import { ChangeQueue } from "./change-queue.ts";

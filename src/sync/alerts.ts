@@ -3,14 +3,27 @@
  * to the guild's optional alert webhook as `{ content }`, the shape a Discord webhook takes. An
  * alert that cannot be delivered is logged and dropped: it must never break the sync it reports.
  */
+import type { HeldPlan } from "./run-state.ts";
 import type { Logger } from "../observability/logger.ts";
 
-export type AlertKind = "credentials-rejected" | "guild-paused" | "repeated-failures" | "mass-change-held" | "roblox-unavailable" | "roblox-back";
+/** What an alert reports, with the facts its words need (src/discord/views/sync-alerts.ts words it). */
+export type SyncAlertFacts =
+  /** `robloxError`: the Roblox client's words for the refusal. */
+  | { readonly kind: "credentials-rejected"; readonly robloxError: string }
+  /** `reason`: the pause reason kept on the guild. */
+  | { readonly kind: "guild-paused"; readonly reason: string }
+  | { readonly kind: "mass-change-held"; readonly reason: string; readonly hold: HeldPlan }
+  | { readonly kind: "repeated-failures"; readonly failedRuns: number; readonly latestError: string | null }
+  | { readonly kind: "roblox-unavailable"; readonly runId: number; readonly waitingReason: string | null }
+  | { readonly kind: "roblox-back"; readonly runId: number };
 
+export type AlertKind = SyncAlertFacts["kind"];
+
+/** An alert as sent: its kind (for logs) and the content its view wrote. */
 export interface SyncAlert {
   guildId: string;
   kind: AlertKind;
-  message: string;
+  content: string;
 }
 
 export interface SyncAlertsOptions {
@@ -34,9 +47,9 @@ export class SyncAlerts {
   /** True when the webhook accepted it; false when there is none or it failed. */
   async send(webhookUrl: string | null | undefined, alert: SyncAlert): Promise<boolean> {
     const log = this.options.logger.child({ guildId: alert.guildId, alert: alert.kind });
-    log.warn(alert.message);
+    log.warn(alert.content);
     if (!webhookUrl) return false;
-    const content = `⚠️ rankbridge (server ${alert.guildId}): ${alert.message}`.slice(0, MAX_CONTENT);
+    const content = alert.content.slice(0, MAX_CONTENT);
     try {
       const response = await this.#fetch(webhookUrl, {
         method: "POST",

@@ -3,7 +3,7 @@
  * asks for, and what a run ends with. Shared by the orchestrator (bulk-sync.ts), the parts of a
  * run and the callers (the scheduler, the commands), which import them through bulk-sync.ts.
  */
-import type { SyncTrigger } from "../db/schema.ts";
+import type { SyncTrigger } from "../services/storage-port.ts";
 import type { CollectMemberRolesOptions } from "./member-roles.ts";
 import type { UpdateListEntry } from "./progress.ts";
 import type { ReplyTarget } from "./reporter.ts";

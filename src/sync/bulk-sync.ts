@@ -22,9 +22,8 @@
  * starts or is found (manual, background, resumed, adopted orphan, held-run decision, gateway
  * events, stop) reads and changes that map; split up, each part would need the map's invariants.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories, SyncRun } from "../services/storage-port.ts";
 import type { Transactions } from "./transactions.ts";
-import type { SyncRun } from "../db/schema.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -129,6 +128,7 @@ export class BulkSync {
       logger,
       alerts,
       failedRunsToAlert: this.#tuning.failedRunsToAlert,
+      wording: options.wording,
     });
     this.#executor = new RunExecutor({
       pipeline: this.#runDeps,
@@ -166,7 +166,8 @@ export class BulkSync {
       const unfinished = repositories.syncRuns.findUnfinished(guildId);
       if (unfinished?.status === "paused") {
         // The admin asks again after a pause: the old plan is stale, a new run replaces it.
-        repositories.syncRuns.finish(guildId, unfinished.id, { status: "failed", error: `replaced by a new /sync: ${unfinished.error ?? "paused"}` });
+        const error = this.options.wording.runRecord({ kind: "replaced", previousError: unfinished.error });
+        repositories.syncRuns.finish(guildId, unfinished.id, { status: "failed", error });
       }
       if (context.settings?.syncPausedReason) repositories.guilds.upsert(guildId, { syncPausedReason: null });
     }
@@ -335,7 +336,7 @@ export class BulkSync {
 
   /** A dry run changed nothing: one a restart interrupted has nothing to carry on, and is closed. */
   #closeInterruptedDryRun(row: SyncRun): void {
-    this.options.repositories.syncRuns.finish(row.guildId, row.id, { status: "failed", error: "interrupted by a restart" });
+    this.options.repositories.syncRuns.finish(row.guildId, row.id, { status: "failed", error: this.options.wording.runRecord({ kind: "interrupted" }) });
   }
 
   #launch(row: SyncRun, context: GuildContext, how: Omit<RunSetup, "reporter">): ActiveRun {
@@ -345,6 +346,7 @@ export class BulkSync {
       tokenTtlMs: this.#tuning.interactionTokenTtlMs,
       tokenMarginMs: this.#tuning.tokenMarginMs,
       now: this.#now,
+      wording: this.options.wording,
     });
     const run = new ActiveRun(row, { ...how, reporter }, this.#now());
     this.#active.set(row.guildId, run);
@@ -377,7 +379,7 @@ export class BulkSync {
    * very guild can be decided (the run id alone opens nothing in another guild).
    */
   async decideHeld(guildId: string, runId: number, decision: "apply" | "cancel", actorId: string, reply?: ReplyTarget): Promise<HeldRunDecision> {
-    const deps = { repositories: this.options.repositories, audit: this.options.audit };
+    const deps = { repositories: this.options.repositories, audit: this.options.audit, wording: this.options.wording };
     if (!heldRunOf(deps.repositories, guildId, runId)) return { kind: "gone", runId };
     if (this.#active.has(guildId)) return { kind: "busy", runId };
     if (decision === "cancel") return { kind: "cancelled", runId, cancelled: cancelHeldRun(deps, guildId, runId, actorId) };

@@ -59,7 +59,7 @@ export class LiveHierarchy {
    * Discord answered 403 to `change`: reads the roles again (one request each for the roles and
    * the bot's member), and when they still allow the change, blocks its roles for the run.
    */
-  async refused(change: RoleChange, message: string): Promise<void> {
+  async refused(change: RoleChange, discordError: string): Promise<void> {
     this.refusals++;
     try {
       await this.guilds.refreshRoles(this.#guild.id);
@@ -77,12 +77,7 @@ export class LiveHierarchy {
     if (!this.#hierarchy.check(change).ok) return;
     for (const roleId of [...(change.addRoleIds ?? []), ...(change.removeRoleIds ?? [])]) {
       const role = this.#guild.roles.get(roleId);
-      this.#refused.set(roleId, {
-        kind: "above-bot",
-        roleId,
-        roleName: role?.name ?? roleId,
-        message: `Discord refused a change of "${role?.name ?? roleId}" (${message}). Check the role order and rankbridge's permissions in Server Settings → Roles, then run /sync again.`,
-      });
+      this.#refused.set(roleId, { kind: "refused-by-discord", roleId, roleName: role?.name ?? roleId, discordError });
     }
   }
 

@@ -2,12 +2,12 @@
  * GUILD_MEMBER_ADD: a linked member who joins gets their rank role at once, from one Roblox lookup,
  * with the same plan and hierarchy rules as a bulk run. Audited and counted like a bulk change.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
-import type { RequestTally } from "../roblox/transport.ts";
+import type { MemberJoinOutcome as MemberJoinRolesOutcome } from "../services/audit-notes.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext, GuildContexts } from "../services/guild-context.ts";
 import { MemberRoleEditor, type MemberEditOutcome } from "../services/member-role-editor.ts";
@@ -15,17 +15,15 @@ import type { RequestPacer } from "./pacer.ts";
 import { planSync } from "./planner.ts";
 import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
 import { pendingRobloxWritesOf, resolveSyncContext, SyncNotPossibleError, syncOptionsOf } from "./sync-context.ts";
+import { type RequestTally } from "../services/roblox-port.ts";
 
 export interface MemberJoinInput {
   userId: string;
   roleIds: readonly string[];
 }
 
-export type MemberJoinOutcome =
-  | { readonly kind: "not-linked" | "not-configured" | "paused" | "in-sync" }
-  | { readonly kind: "updated"; readonly from: string | null; readonly to: string | null }
-  | { readonly kind: "not-attempted"; readonly problems: readonly string[] }
-  | { readonly kind: "failed"; readonly message: string };
+/** How a join went: the roles-set outcomes (as audited) or why nothing was tried. */
+export type MemberJoinOutcome = { readonly kind: "not-linked" | "not-configured" | "paused" } | MemberJoinRolesOutcome;
 
 export interface MemberJoinDeps {
   repositories: Repositories;
@@ -75,7 +73,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     writer: deps.guilds,
     hierarchy: new RoleHierarchy(standing),
     pacer: deps.pacer,
-    auditReason: "rankbridge: rank role for a linked member who joined",
+    auditReason: { kind: "member-joined" },
   });
   const outcome = await applier.edit(guildId, item, member.roleIds);
   const from = item.fromRank?.name ?? null;
@@ -91,14 +89,13 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     before: { rank: from },
     after: { rank: to },
     outcome: result.kind === "updated" ? "ok" : "failed",
-    detail: `joined the server: ${describeJoin(result)}`,
-    summary: `${link.robloxUsername} (<@${item.discordId}>) joined: ${describeJoin(result)}`,
+    note: { kind: "member-joined", robloxUsername: link.robloxUsername, discordId: item.discordId, result },
   });
   logger.info({ guildId, userId: member.userId, outcome: result.kind }, "linked member joined");
   return result;
 }
 
-function joinResult(outcome: MemberEditOutcome, from: string | null, to: string | null): MemberJoinOutcome {
+function joinResult(outcome: MemberEditOutcome, from: string | null, to: string | null): MemberJoinRolesOutcome {
   switch (outcome.kind) {
     case "updated":
       return { kind: "updated", from, to };
@@ -106,22 +103,9 @@ function joinResult(outcome: MemberEditOutcome, from: string | null, to: string 
     case "left-guild":
       return { kind: "in-sync" };
     case "not-attempted":
-      return { kind: "not-attempted", problems: outcome.problems.map((problem) => problem.message) };
+      return { kind: "not-attempted", problems: outcome.problems };
     case "forbidden":
     case "failed":
-      return { kind: "failed", message: outcome.message };
-  }
-}
-
-function describeJoin(result: MemberJoinOutcome): string {
-  switch (result.kind) {
-    case "updated":
-      return `rank role set (${result.from ?? "no rank"} → ${result.to ?? "no rank"})`;
-    case "not-attempted":
-      return `not attempted: ${result.problems.join(" ")}`;
-    case "failed":
-      return `failed: ${result.message}`;
-    default:
-      return result.kind;
+      return { kind: "failed", discordError: outcome.message };
   }
 }

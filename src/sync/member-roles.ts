@@ -16,10 +16,9 @@ export type MemberRolesChunk = readonly { readonly userId: string; readonly role
  */
 export type MemberRolesPort = (guildId: string, wanted?: ReadonlySet<string>) => AsyncIterable<MemberRolesChunk>;
 
-/** The gateway kept refusing the member request (RATE_LIMITED) after every wait. */
+/** The gateway kept refusing the member request (RATE_LIMITED) after every wait (the view words it). */
 export class MemberListUnavailableError extends Error {
   override readonly name = "MemberListUnavailableError";
-  readonly userMessage = "Discord would not send the member list right now (rate limited). Try again in a minute.";
   constructor(
     readonly guildId: string,
     readonly attempts: number,

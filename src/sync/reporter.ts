@@ -7,6 +7,7 @@
  */
 import type { Logger } from "../observability/logger.ts";
 import type { MessageComponents, SyncMessages } from "./sync-messages.ts";
+import type { RunWording } from "./run-report.ts";
 
 export type { MessageComponents } from "./sync-messages.ts";
 
@@ -28,6 +29,7 @@ export interface RunReporterOptions {
   /** Switch to the channel this long before the token expires, so the last edit is not lost. */
   tokenMarginMs: number;
   now: () => number;
+  wording: Pick<RunWording, "summaryComesHere" | "movedToChannel">;
 }
 
 interface TargetState {
@@ -98,7 +100,7 @@ export class RunReporter {
       postedToChannel.add(channelId);
       if (!this.#announcedChannels.has(channelId)) {
         this.#announcedChannels.add(channelId);
-        await this.#postInChannel(state, final ? text : `${text}\n_The summary will be posted here when the sync ends._`, final ? components : undefined);
+        await this.#postInChannel(state, final ? text : `${text}\n${this.options.wording.summaryComesHere()}`, final ? components : undefined);
       } else if (final) {
         await this.#postInChannel(state, text, components);
       }
@@ -131,7 +133,7 @@ export class RunReporter {
     if (!channelId || !this.#tokenAlive(state.target)) return;
     this.requestsSent++;
     const delivery = await this.options.messages.editReply(state.target, {
-      content: `This sync runs longer than an interaction reply can be updated (15 minutes); progress continues in <#${channelId}>.`,
+      content: this.options.wording.movedToChannel(channelId),
     });
     if (!delivery.ok) this.options.logger.debug({ err: delivery.error }, "could not point the /sync reply at the channel");
   }

@@ -2,13 +2,11 @@
  * The Roblox side of a sync: who a linked member is in Roblox, and the rank they hold in the group
  * as the planner reads it. Shared by bulk runs and the sync of a member who joins.
  */
-import type { LinkedAccountRow } from "../db/repositories/members.ts";
-import type { Member } from "../db/schema.ts";
+import type { LinkedAccountRow, Member } from "../services/storage-port.ts";
 import type { Rank, RankLadder, RobloxMembership, RobloxUserId } from "../ranks/ladder.ts";
-import type { RequestTally } from "../roblox/transport.ts";
-import type { GroupMember } from "../roblox/types.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { LinkedAccount } from "./planner.ts";
+import { type GroupMember, type RequestTally } from "../services/roblox-port.ts";
 
 /** The planner's view of a stored member; undefined while no Roblox account is linked. */
 export function linkedAccountOf(member: Member): LinkedAccount | undefined {

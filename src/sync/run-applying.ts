@@ -3,9 +3,8 @@
  * marks each item, and saves the marks, their audit rows and the counts together in batches. A
  * streak of 403s pauses the run instead of spending the guild's invalid-request budget.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories, SyncItemUpdate } from "../services/storage-port.ts";
 import { atomically, type Transactions } from "./transactions.ts";
-import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { GuildContext } from "../services/guild-context.ts";
@@ -18,6 +17,7 @@ import type { RequestPacer } from "./pacer.ts";
 import type { UpdateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
 import { rankLabelOf } from "./run-report.ts";
+import type { AuditNote } from "../services/audit-notes.ts";
 
 /** What saving the applied marks needs. */
 export interface MarkDeps {
@@ -32,7 +32,7 @@ export interface ApplyingDeps extends MarkDeps {
   /** Shared by every guild's run. */
   pacer: RequestPacer;
   tuning: Pick<BulkSyncTuning, "forbiddenStreakToPause" | "markBatchSize" | "markIntervalMs" | "updatesKept">;
-  wording: Pick<RunWording, "forbiddenPause">;
+  wording: Pick<RunWording, "forbiddenPause" | "roleProblem">;
 }
 
 export interface ApplyingInputs {
@@ -50,7 +50,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
     writer: deps.guilds,
     hierarchy,
     pacer: deps.pacer,
-    auditReason: `rankbridge rank sync (run #${run.runId})`,
+    auditReason: { kind: "bulk-sync", runId: run.runId },
   });
   run.applier = applier;
   let forbiddenStreak = 0;
@@ -87,13 +87,15 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
         run.hooks.onUpdate?.(entry);
         break;
       }
-      case "not-attempted":
+      case "not-attempted": {
         status = "skipped";
-        error = outcome.problems.map((problem) => problem.message).join(" ");
+        const fixes = outcome.problems.map((problem) => deps.wording.roleProblem(problem));
+        error = fixes.join(" ");
         buffered.skipped++;
         buffered.breakdown.notAttempted++;
-        for (const problem of outcome.problems) run.problems.add(problem.message);
+        for (const fix of fixes) run.problems.add(fix);
         break;
+      }
       case "left-guild":
         status = "skipped";
         error = "not in the server";
@@ -141,7 +143,7 @@ export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
         targetRobloxUserId: change.robloxUserId,
         before: { rank: from },
         after: { rank: to },
-        detail: `rank sync run #${run.runId}`,
+        note: { kind: "sync-run-update", runId: run.runId } satisfies AuditNote,
       });
     }
     run.commitBuffered();

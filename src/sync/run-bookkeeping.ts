@@ -3,14 +3,15 @@
  * alerts (credentials rejected, a guild paused, runs failing again and again) to the guild's
  * webhook, or to the log when alerts are not set up.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { ActiveRun } from "./active-run.ts";
 import type { Counts } from "./run-state.ts";
-import type { AlertKind, SyncAlerts } from "./alerts.ts";
+import type { SyncAlertFacts, SyncAlerts } from "./alerts.ts";
 import type { RunOutcome } from "./bulk-sync-types.ts";
+import type { RunWording } from "./run-report.ts";
 import type { MessageComponents, SyncMessages } from "./sync-messages.ts";
 
 export interface RunBookkeepingOptions {
@@ -23,6 +24,8 @@ export interface RunBookkeepingOptions {
   alerts?: SyncAlerts;
   /** Consecutive failed runs of a guild that raise an alert. */
   failedRunsToAlert: number;
+  /** Words the alerts. */
+  wording: Pick<RunWording, "alert">;
 }
 
 /** Where this process's part of the run began: what it added is measured from here. */
@@ -44,15 +47,16 @@ export class RunBookkeeping {
     if (run.state === "failed") this.#alertOnRepeatedFailures(run);
   }
 
-  async alert(guildId: string, kind: AlertKind, message: string): Promise<void> {
+  async alert(guildId: string, facts: SyncAlertFacts): Promise<void> {
     const alerts = this.options.alerts;
+    const content = this.options.wording.alert(guildId, facts);
     if (!alerts) {
-      this.options.logger.warn({ guildId, alert: kind }, message);
+      this.options.logger.warn({ guildId, alert: facts.kind }, content);
       return;
     }
     // Settings are read again: the run may have changed them (pausing) since the context was resolved.
     const url = this.options.repositories.guilds.get(guildId)?.alertWebhookUrl ?? null;
-    await alerts.send(url, { guildId, kind, message });
+    await alerts.send(url, { guildId, kind: facts.kind, content });
   }
 
   /** A held scheduled run's summary and buttons, where the guild's admins read the log. */
@@ -101,7 +105,6 @@ export class RunBookkeeping {
         flagged: run.flaggedNames,
       },
       detail: text,
-      summary: text,
     });
   }
 
@@ -109,7 +112,7 @@ export class RunBookkeeping {
     const needed = this.options.failedRunsToAlert;
     const latest = this.options.repositories.syncRuns.listLatest(run.guildId, needed * 2).filter((row) => !row.dryRun).slice(0, needed);
     if (latest.length === needed && latest.every((row) => row.status === "failed")) {
-      void this.alert(run.guildId, "repeated-failures", `the last ${needed} rank syncs failed; the latest: ${run.error ?? "unknown error"}`);
+      void this.alert(run.guildId, { kind: "repeated-failures", failedRuns: needed, latestError: run.error });
     }
   }
 }

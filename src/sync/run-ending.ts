@@ -2,7 +2,7 @@
  * The end of a run, once its pipeline returned: settle its state, persist it (finished, paused or
  * left for a restart), publish the summary (with Apply / Cancel for a held run) and book it.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
@@ -31,7 +31,7 @@ export async function settleRun(run: ActiveRun, context: GuildContext, deps: Run
   // A dry run's hold only tells what a real run would do.
   run.settle((hold) => deps.wording.heldPauseReason(run.runId, hold));
   if (run.waitStepMs !== undefined && run.state === "done") {
-    void deps.bookkeeping.alert(run.guildId, "roblox-back", `Roblox answers again: rank sync run #${run.runId} carried on and completed.`);
+    void deps.bookkeeping.alert(run.guildId, { kind: "roblox-back", runId: run.runId });
   }
   flushMarks(run, deps);
 
@@ -41,8 +41,8 @@ export async function settleRun(run: ActiveRun, context: GuildContext, deps: Run
     repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
     repositories.syncRuns.pause(run.guildId, run.runId, reason);
     repositories.guilds.upsert(run.guildId, { syncPausedReason: reason });
-    if (run.hold) void deps.bookkeeping.alert(context.guildId, "mass-change-held", `Rank sync held: ${reason}. ${deps.wording.heldPlan(run.hold)}`);
-    else void deps.bookkeeping.alert(context.guildId, "guild-paused", `Rank sync paused: ${reason}`);
+    if (run.hold) void deps.bookkeeping.alert(context.guildId, { kind: "mass-change-held", reason, hold: run.hold });
+    else void deps.bookkeeping.alert(context.guildId, { kind: "guild-paused", reason });
   } else if (run.state === "stopped") {
     repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
   } else {

@@ -3,9 +3,7 @@
  * (the run carries on as a resumed run), a failure or a shutdown told apart, then settling it.
  */
 import type { Logger } from "../observability/logger.ts";
-import { isRobloxError } from "../roblox/errors.ts";
 import type { GuildContext } from "../services/guild-context.ts";
-import { userMessageOf } from "../errors/user-message.ts";
 import { ActiveRun } from "./active-run.ts";
 import type { BulkSyncTuning, RunOutcome } from "./bulk-sync-types.ts";
 import { flushMarks } from "./run-applying.ts";
@@ -14,6 +12,7 @@ import { settleRun, type RunEndingDeps } from "./run-ending.ts";
 import { runPipeline, type PipelineDeps } from "./run-pipeline.ts";
 import type { RunWording } from "./run-report.ts";
 import { isTransientRobloxFailure, waitToCarryOn } from "./run-waiting.ts";
+import { isRobloxError } from "../services/roblox-port.ts";
 
 export interface RunExecutorDeps {
   pipeline: PipelineDeps;
@@ -49,10 +48,10 @@ export class RunExecutor {
       } else if (isTransientRobloxFailure(error) && !run.dryRun) {
         waitFor = error;
       } else {
-        run.endAs("failed", describeError(error));
+        run.endAs("failed", this.deps.wording.runError(error));
         log.error({ err: error }, "sync run failed");
         if (isRobloxError(error) && error.kind === "invalid_credentials") {
-          void this.deps.bookkeeping.alert(context.guildId, "credentials-rejected", `Roblox rejected the bot's credentials during a sync: ${error.userMessage}`);
+          void this.deps.bookkeeping.alert(context.guildId, { kind: "credentials-rejected", robloxError: error.userMessage });
         }
       }
     } finally {
@@ -77,7 +76,7 @@ export class RunExecutor {
       repositories: this.deps.pipeline.repositories,
       tuning: this.deps.tuning,
       log,
-      alert: (kind, message) => void this.deps.bookkeeping.alert(run.guildId, kind, message),
+      alert: (facts) => void this.deps.bookkeeping.alert(run.guildId, facts),
       publish: () => void run.reporter.publish(this.deps.wording.progress(run.view(this.deps.now())), { force: true }),
     });
     if (!resume) return undefined;
@@ -91,7 +90,7 @@ export class RunExecutor {
   /** The run's own bookkeeping failed (e.g. the database went away): report it, never throw. */
   crashed(run: ActiveRun, error: unknown): RunOutcome {
     this.deps.logger.error({ err: error, guildId: run.guildId, runId: run.runId }, "sync run crashed");
-    return run.outcome({ state: "failed", counts: run.counts(), nowMs: this.deps.now(), error: describeError(error), summary: "" });
+    return run.outcome({ state: "failed", counts: run.counts(), nowMs: this.deps.now(), error: this.deps.wording.runError(error), summary: "" });
   }
 
   async #publishProgress(run: ActiveRun, context: GuildContext): Promise<void> {
@@ -99,8 +98,4 @@ export class RunExecutor {
     // A run held up by a Roblox rate limit says so rather than sitting still.
     await run.reporter.publish(this.deps.wording.progress({ ...run.view(this.deps.now()), robloxWaitMs: context.roblox.queuedWaitMs() }));
   }
-}
-
-export function describeError(error: unknown): string {
-  return userMessageOf(error) ?? (error instanceof Error ? error.message : String(error));
 }

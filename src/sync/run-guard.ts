@@ -5,15 +5,14 @@
  * held ones together: under the threshold they are released and applied; over it the run ends
  * paused until an admin presses Apply (or runs /sync force:true) or Cancel.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories, SyncItemUpdate, SyncRun, SyncRunItem } from "../services/storage-port.ts";
 import { atomically, type Transactions } from "./transactions.ts";
-import type { SyncItemUpdate } from "../db/repositories/syncRuns.ts";
-import type { SyncRun, SyncRunItem } from "../db/schema.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import { isHeldProgress, type HeldPlan } from "./run-state.ts";
 import { judgeMassChange, massChangeThresholdOf, type MassChangeVerdict } from "./mass-change-guard.ts";
+import type { RunWording } from "./run-report.ts";
 
 export interface GuardDeps {
   repositories: Repositories;
@@ -94,6 +93,7 @@ function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, link
 export interface HeldDecisionDeps {
   repositories: Repositories;
   audit: AuditTrail;
+  wording: Pick<RunWording, "runRecord">;
 }
 
 /** The run, when it is this guild's and still held for a decision. */
@@ -103,11 +103,11 @@ export function heldRunOf(repositories: Repositories, guildId: string, runId: nu
 }
 
 /** Cancel: the held changes are dropped (their members keep their roles), the run closes. */
-export function cancelHeldRun({ repositories, audit }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): number {
+export function cancelHeldRun({ repositories, audit, wording }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): number {
   const cancelled = repositories.syncRuns.settleHeldItems(guildId, runId, "skipped", "cancelled by an admin (mass-change guard)").length;
-  repositories.syncRuns.finish(guildId, runId, { status: "done", error: `${cancelled} held changes cancelled by an admin` });
+  repositories.syncRuns.finish(guildId, runId, { status: "done", error: wording.runRecord({ kind: "held-cancelled", cancelled }) });
   repositories.guilds.upsert(guildId, { syncPausedReason: null });
-  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "cancel", cancelled }, detail: `held changes of run #${runId} cancelled` });
+  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "cancel", cancelled }, note: { kind: "held-run-decided", runId, decision: "cancel" } });
   return cancelled;
 }
 
@@ -116,6 +116,6 @@ export function approveHeldRun({ repositories, audit }: HeldDecisionDeps, guildI
   const resumed = repositories.syncRuns.resume(guildId, runId);
   if (!resumed?.ok) return undefined;
   repositories.guilds.upsert(guildId, { syncPausedReason: null });
-  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "apply" }, detail: `held changes of run #${runId} applied by an admin` });
+  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "apply" }, note: { kind: "held-run-decided", runId, decision: "apply" } });
   return resumed.run;
 }

@@ -5,8 +5,6 @@
  * whatever was planned and stored is still applied first.
  */
 import type { Logger } from "../observability/logger.ts";
-import type { RankLookupPlan } from "../roblox/planner.ts";
-import type { RequestTally } from "../roblox/transport.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
@@ -16,6 +14,7 @@ import { linkedAccountOfRow } from "./roblox-standing.ts";
 import { applyRun, type ApplyingDeps } from "./run-applying.ts";
 import { settleGuard } from "./run-guard.ts";
 import { planRun, type PlanningDeps } from "./run-planning.ts";
+import { type RankLookupPlan, type RequestTally } from "../services/roblox-port.ts";
 
 export type PipelineDeps = PlanningDeps &
   ApplyingDeps & {

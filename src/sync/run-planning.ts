@@ -4,13 +4,10 @@
  * plan (items, stored ranks, cursor) in one transaction before its changes are queued for the
  * applier. Nothing is applied that a restart would not find.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories, SyncRunItemInput } from "../services/storage-port.ts";
 import { atomically, type Transactions } from "./transactions.ts";
-import type { SyncRunItemInput } from "../db/repositories/syncRuns.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { RobloxMembership } from "../ranks/ladder.ts";
-import type { RankLookupPlan } from "../roblox/planner.ts";
-import type { RequestTally } from "../roblox/transport.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
 import { addCounts, emptyCounts, type QueuedChange } from "./run-state.ts";
@@ -19,15 +16,18 @@ import type { LiveMemberRoles } from "./member-roles.ts";
 import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
 import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
+import type { RunWording } from "./run-report.ts";
 import { COUNTED_ONLY } from "./run-guard.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
 import { pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
+import { type RankLookupPlan, type RequestTally } from "../services/roblox-port.ts";
 
 export interface PlanningDeps {
   repositories: Repositories;
   /** For the transaction that keeps a slice of the plan and its progress together. */
   database: Transactions;
   tuning: Pick<BulkSyncTuning, "sliceSize" | "updatesKept">;
+  wording: Pick<RunWording, "roleProblem">;
 }
 
 export interface PlanningInputs {
@@ -185,8 +185,9 @@ function storeSlice(
     if (!check.ok) {
       delta.skipped++;
       delta.breakdown.notAttempted++;
-      for (const problem of check.problems) run.problems.add(problem.message);
-      rows.push({ ...row, status: "skipped", error: check.problems.map((problem) => problem.message).join(" ") });
+      const fixes = check.problems.map((problem) => deps.wording.roleProblem(problem));
+      for (const fix of fixes) run.problems.add(fix);
+      rows.push({ ...row, status: "skipped", error: fixes.join(" ") });
       continue;
     }
     if (run.dryRun) {

@@ -3,7 +3,9 @@
  * update, and the words a run needs from its view (RunWording: the Discord one is
  * src/discord/views/sync-run.ts). Delivery lives in reporter.ts.
  */
+import type { RoleProblem } from "../ranks/hierarchy.ts";
 import type { RankLadder } from "../ranks/ladder.ts";
+import type { SyncAlertFacts } from "./alerts.ts";
 import type { UpdateListEntry } from "./progress.ts";
 import type { HeldPlan } from "./run-state.ts";
 import type { MessageComponents } from "./sync-messages.ts";
@@ -98,14 +100,23 @@ export function rankLabelOf(ladder: RankLadder, rankId: number | null): string |
   return rank ? rank.name : `rank #${rankId}`;
 }
 
+/** How a run was closed other than by running to its end. */
+export type RunRecordNote =
+  | { readonly kind: "interrupted" }
+  /** A paused run that a new /sync replaced; `previousError`: why it had paused. */
+  | { readonly kind: "replaced"; readonly previousError: string | null }
+  | { readonly kind: "held-cancelled"; readonly cancelled: number };
+
 /** What a run says, worded by the view the composition root gives it. */
 export interface RunWording {
   /** The in-flight reply. */
   progress(view: RunView): string;
   /** The end-of-run reply. */
   summary(view: RunView): string;
-  /** Why the mass-change guard held a run (for the alert). */
-  heldPlan(hold: HeldPlan, dryRun?: boolean): string;
+  /** Under the first progress message in a channel: the summary follows there. */
+  summaryComesHere(): string;
+  /** The /sync reply once its token can no longer be edited: where the report goes on. */
+  movedToChannel(channelId: string): string;
   /** The held-run reason kept on the guild (shown while background syncs wait). */
   heldPauseReason(runId: number, hold: HeldPlan): string;
   /** Apply / Cancel under a held run. */
@@ -114,4 +125,12 @@ export interface RunWording {
   forbiddenPause(streak: number, message: string): string;
   /** Why a sync cannot start, and how to fix it (`home`: the operator's default group could apply). */
   notPossible(reason: SyncNotPossibleReason, home: boolean): string;
+  /** How to fix what stops the bot changing a role (kept in the run's problems and item rows). */
+  roleProblem(problem: RoleProblem): string;
+  /** What stopped a run, for its summary and the record. */
+  runError(error: unknown): string;
+  /** Why a run ended the way its record says, kept in its `error` column (shown by /sync-status). */
+  runRecord(note: RunRecordNote): string;
+  /** The alert a guild's webhook gets. */
+  alert(guildId: string, facts: SyncAlertFacts): string;
 }

@@ -4,14 +4,13 @@
  * restart, and waits. It probes Roblox with capped exponential back-off and carries on by itself
  * once Roblox answers again; /sync-status and the alerts say it is waiting.
  */
-import type { Repositories } from "../db/index.ts";
-import type { SyncRun } from "../db/schema.ts";
+import type { Repositories, SyncRun } from "../services/storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
-import { isRobloxError, type RobloxError } from "../roblox/errors.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
-import type { AlertKind } from "./alerts.ts";
+import type { SyncAlertFacts } from "./alerts.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
+import { isRobloxError, type RobloxError } from "../services/roblox-port.ts";
 
 /** A failure that another try may not repeat: the run waits instead of failing. */
 export function isTransientRobloxFailure(error: unknown): error is RobloxError {
@@ -22,7 +21,7 @@ export interface WaitDeps {
   repositories: Repositories;
   tuning: Pick<BulkSyncTuning, "waitBaseMs" | "waitMaxMs">;
   log: Logger;
-  alert: (kind: AlertKind, message: string) => void;
+  alert: (facts: SyncAlertFacts) => void;
   /** Shows the run's progress (with why it waits) to whoever follows it. */
   publish: () => void;
 }
@@ -43,10 +42,7 @@ export async function waitToCarryOn(
   run.waitFor(error instanceof Error ? error.message : String(error));
   deps.log.warn({ err: error }, "sync run waits for Roblox to answer again");
   if (run.waitStepMs === undefined) {
-    deps.alert(
-      "roblox-unavailable",
-      `Rank sync run #${run.runId} is waiting: Roblox keeps failing (${run.waitingReason}). It carries on by itself when Roblox answers again.`,
-    );
+    deps.alert({ kind: "roblox-unavailable", runId: run.runId, waitingReason: run.waitingReason });
   }
   deps.publish();
   const waited = await waitForRoblox(run, context, run.waitStepMs ?? deps.tuning.waitBaseMs, deps.tuning.waitMaxMs);

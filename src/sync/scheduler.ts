@@ -3,7 +3,7 @@
  * its own `syncIntervalMs`), jittered so guilds sharing a period do not all hit the rate limits in
  * the same minute. At most one run per guild at a time; guilds that are paused or not set up wait.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { BackgroundHooks, BackgroundSyncResult } from "./bulk-sync.ts";
 import { updateLogLine } from "./run-report.ts";
@@ -24,6 +24,18 @@ export function guildOnShards(shardIds: readonly number[] | undefined, shardCoun
   return (guildId) => owned.has(Number((BigInt(guildId) >> 22n) % BigInt(shardCount)));
 }
 
+/**
+ * Leases for work that runs once in the cluster (src/cluster/leases.ts). The shard decides which
+ * process schedules a guild; the lease covers the moments two processes both think they hold it
+ * (a rolling restart with the old process still finishing).
+ */
+export interface SchedulerLeases {
+  acquire(name: string, ttlMs: number): Promise<{ renew(): Promise<boolean>; release(): Promise<void> } | undefined>;
+}
+
+/** A scheduled run's lease lives this long without renewal; it is renewed every third of it. */
+const LEASE_TTL_MS = 60_000;
+
 /** setTimeout takes at most a signed 32-bit delay; longer waits are re-armed on the way. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -35,6 +47,8 @@ export interface SyncSchedulerOptions {
   /** Whether the guild is on one of this process's shards. */
   ownsGuild: (guildId: string) => boolean;
   logger: Logger;
+  /** Unset: this process alone decides (one process, or shard ownership is enough). */
+  leases?: SchedulerLeases;
   random?: RandomSource;
   now?: () => number;
 }
@@ -145,6 +159,14 @@ export class SyncScheduler {
     }
     schedule.running = true;
     const log = this.options.logger.child({ guildId });
+    const lease = await this.#lease(guildId, log);
+    if (lease === "held") {
+      schedule.running = false;
+      log.info("scheduled sync skipped: another process holds the guild's lease");
+      if (this.#guilds.get(guildId) === schedule) this.#schedule(guildId, startedAt);
+      return;
+    }
+    const renewal = lease && setInterval(() => void lease.renew().catch(() => false), LEASE_TTL_MS / 3);
     try {
       const result = await this.options.bulkSync.runBackground(guildId, {
         onStart: () => log.info(AUTOMATIC_SYNC_STARTED),
@@ -163,7 +185,21 @@ export class SyncScheduler {
       log.error({ err: error }, "automatic sync could not run");
     } finally {
       schedule.running = false;
+      clearInterval(renewal);
+      await lease?.release().catch(() => undefined);
     }
     if (this.#guilds.get(guildId) === schedule) this.#schedule(guildId, startedAt);
+  }
+
+  /** The guild's run lease; "held" when another process has it; undefined without leases or when they cannot be asked. */
+  async #lease(guildId: string, log: Logger): Promise<Awaited<ReturnType<SchedulerLeases["acquire"]>> | "held"> {
+    if (!this.options.leases) return undefined;
+    try {
+      return (await this.options.leases.acquire(`sync:guild:${guildId}`, LEASE_TTL_MS)) ?? "held";
+    } catch (error) {
+      // Redis away: the shard alone decides, as in one process; the run is not put off for it.
+      log.warn({ err: error }, "could not take the scheduled sync's lease; running on shard ownership alone");
+      return undefined;
+    }
   }
 }

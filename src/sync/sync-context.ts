@@ -3,7 +3,7 @@
  * group and a rank ladder (or a `SyncNotPossibleError` saying how to fix it), the planner options
  * its settings imply, and the Roblox writes still pending there.
  */
-import type { Repositories } from "../db/index.ts";
+import type { Repositories } from "../services/storage-port.ts";
 import type { RobloxRoleId, RobloxUserId } from "../ranks/ladder.ts";
 import { GroupNotConfiguredError, type GuildContext, type GuildContexts } from "../services/guild-context.ts";
 import type { SyncOptions } from "./planner.ts";

@@ -45,6 +45,25 @@ describe("import direction", () => {
     expect(checkLayers(dir).violations.map((v) => v.target)).toEqual(["src/http/oauth-callback.ts", "hono", "src/db/index.ts"]);
   });
 
+  test("a service or the sync naming the Roblox client or a database module, even as a type, fails the check", () => {
+    const service = plant("src/services/audit-trail.ts", 'import type { RobloxClient } from "../roblox/client.ts";\nimport type { Member } from "../db/schema.ts";');
+    expect(checkLayers(service).violations.map((v) => v.target)).toEqual(["src/roblox/client.ts", "src/db/schema.ts"]);
+    const sync = plant("src/sync/scheduler.ts", 'import { isRobloxError } from "../roblox/errors.ts";');
+    expect(checkLayers(sync).violations).toEqual([
+      {
+        from: "src/sync/scheduler.ts",
+        target: "src/roblox/errors.ts",
+        rule: "the application layer names the database and Roblox only through its ports (src/services/storage-port.ts, roblox-port.ts)",
+      },
+    ]);
+  });
+
+  test("a port module may re-export adapter types, never import adapter code", () => {
+    expect(checkLayers(plant("src/services/roblox-port.ts", 'export type { RobloxAuthKind } from "../roblox/types.ts";')).violations).toEqual([]);
+    const runtime = checkLayers(plant("src/services/roblox-port.ts", 'export { RobloxClient } from "../roblox/client.ts";'));
+    expect(runtime.violations.map((v) => v.rule)).toEqual(["a port module re-exports adapter types only; the adapter implements the port"]);
+  });
+
   test("an adapter importing the composition root fails the check", () => {
     const report = checkLayers(plant("src/discord/guilds.ts", 'import { createRankbridge } from "../app.ts";'));
     expect(report.violations.map((v) => `${v.from} → ${v.target}`)).toEqual(["src/discord/guilds.ts → src/app.ts"]);

@@ -7,12 +7,11 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { eventually } from "../support/eventually.ts";
 import { checkExposition } from "../support/exposition.ts";
-import type { InProcessBot } from "../support/in-process-bot.ts";
 import { readable, runCommand } from "../support/discord-user.ts";
-import { CAPTAIN, createFeedWorld, feedPolled, memberReads, roleEditsOf, startFeedBot, type FeedWorld } from "./support.ts";
+import { CAPTAIN, createFeedWorld, type FeedBot, feedPolled, memberReads, roleEditsOf, startFeedBot, type FeedWorld } from "./support.ts";
 
 let feed: FeedWorld;
-let bot: InProcessBot | undefined;
+let bot: FeedBot | undefined;
 
 beforeEach(async () => {
   feed = await createFeedWorld();
@@ -63,7 +62,7 @@ describe("the Roblox change feed", () => {
     expect(roleEditsOf(world, member.discordId) - editsBefore).toBe(1);
     expect(world.discord.memberRoleIds(world.guildId, member.discordId)).toContain(world.verifiedRoleId);
 
-    const { repositories } = bot.bot.parts;
+    const { repositories } = bot;
     const captainRank = repositories.ranks.list(world.guildId).find((rank) => rank.robloxRoleId === captain)!;
     expect(repositories.members.get(world.guildId, member.discordId)?.rankId).toBe(captainRank.id);
     const line = `Roblox: ${before.name} → Captain by ${CAPTAIN.name} on the website`;
@@ -99,9 +98,9 @@ describe("the Roblox change feed", () => {
     expect(await rankShown(member.discordId, null, removedAt)).toBeLessThan(5_000);
     // Roles no bind manages stay.
     expect(world.discord.memberRoleIds(world.guildId, member.discordId)).toContain(world.verifiedRoleId);
-    expect(bot.bot.parts.repositories.members.get(world.guildId, member.discordId)?.rankId).toBeNull();
+    expect(bot.repositories.members.get(world.guildId, member.discordId)?.rankId).toBeNull();
     expect(memberReads(world)).toEqual([]);
-    const entries = bot.bot.parts.repositories.audit.listLatest(world.guildId, { action: "roblox.change" });
+    const entries = bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" });
     expect(entries.map((entry) => entry.detail)).toEqual([`Roblox: ${world.ladder.find((r) => r.robloxRoleId === member.robloxRoleId)!.name} → removed from the group by ${CAPTAIN.name} on the website`]);
   }, 30_000);
 
@@ -114,7 +113,7 @@ describe("the Roblox change feed", () => {
     world.roblox.changeRankAsUser(CAPTAIN.id, world.groupId, first.robloxUserId, major);
     await rankShown(first.discordId, major, Date.now());
     await eventually(
-      () => bot!.bot.parts.repositories.audit.listLatest(world.guildId, { action: "roblox.change" }).length,
+      () => bot!.repositories.audit.listLatest(world.guildId, { action: "roblox.change" }).length,
       (count) => count === 1,
     );
     const stoppedAt = Date.now();
@@ -131,7 +130,7 @@ describe("the Roblox change feed", () => {
     bot = await startFeedBot(feed, { seed: false });
     await rankShown(second.discordId, sergeant, restartedAt, 10_000);
     await feedPolled(bot, world.groupId, Date.now());
-    const entries = bot.bot.parts.repositories.audit.listLatest(world.guildId, { action: "roblox.change" });
+    const entries = bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" });
     expect(entries.map((entry) => entry.targetDiscordId).sort()).toEqual([first.discordId, second.discordId].sort());
     expect(roleEditsOf(world, first.discordId)).toBe(firstEdits);
     expect(bot.bot.parts.metrics.registry.getSingleMetric("rankbridge_change_feed_entries_applied_total")).toBeDefined();
@@ -152,7 +151,8 @@ describe("the Roblox change feed", () => {
     // Two more polls after the write's entries were logged.
     await feedPolled(bot, world.groupId, Date.now());
     await feedPolled(bot, world.groupId, Date.now());
-    const { repositories, metrics } = bot.bot.parts;
+    const { repositories } = bot;
+    const { metrics } = bot.bot.parts;
     expect(repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
     expect(roleEditsOf(world, member.discordId)).toBe(editsAfterPromote);
     expect((await metrics.changeFeedEntriesRead.get()).values.reduce((sum, value) => sum + value.value, 0)).toBe(ownEntries.length);
@@ -185,7 +185,7 @@ describe("the Roblox change feed", () => {
 
     // The problem is answered with a whole-roster sync, and the background schedule is kept.
     const runs = await eventually(
-      () => bot!.bot.parts.repositories.syncRuns.listLatest(world.guildId, 5),
+      () => bot!.repositories.syncRuns.listLatest(world.guildId, 5),
       (list) => list.some((run) => run.trigger === "background" && run.status === "done"),
       15_000,
     );

@@ -5,14 +5,16 @@
  * mass-change threshold is held for an admin like a bulk sync.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { parseEncryptionKey } from "../../src/config/env.ts";
+import { SecretBox } from "../../src/security/secrets.ts";
 import { defaultRoles } from "../emulators/roblox/index.ts";
 import { runCommand } from "../support/discord-user.ts";
 import { eventually } from "../support/eventually.ts";
-import type { InProcessBot } from "../support/in-process-bot.ts";
-import { BOT_ROBLOX_USER_ID, CAPTAIN, createFeedWorld, FEED_KEY, feedPolled, startFeedBot, type FeedWorld } from "./support.ts";
+import { BOT_ROBLOX_USER_ID, CAPTAIN, createFeedWorld, type FeedBot, FEED_KEY, feedPolled, startFeedBot, type FeedWorld } from "./support.ts";
 
+const ENCRYPTION_KEY = "ab".repeat(32);
 let feed: FeedWorld;
-let bot: InProcessBot | undefined;
+let bot: FeedBot | undefined;
 
 beforeEach(async () => {
   feed = await createFeedWorld();
@@ -36,7 +38,7 @@ describe("one feed per Roblox group", () => {
     world.discord.addMember(second.id, { id: member.discordId, roles: [secondRoles.get(member.robloxRoleId)!] });
 
     bot = await startFeedBot(feed, { env: { HOME_GUILD_IDS: `${world.guildId},${second.id}` } });
-    const { repositories } = bot.bot.parts;
+    const { repositories } = bot;
     repositories.guilds.upsert(second.id, { robloxGroupId: world.groupId });
     repositories.ranks.replace(
       second.id,
@@ -77,8 +79,10 @@ describe("one feed per Roblox group", () => {
     world.roblox.addApiKey("navy-key", { ownerUserId: navyOwner, scopes: ["group:read", "group:write", "legacy-group:manage"] });
     const visiting = world.discord.createGuild({ name: "Navy" });
 
-    bot = await startFeedBot(feed, { env: { ENCRYPTION_KEY: "ab".repeat(32) } });
-    const { repositories, secrets } = bot.bot.parts;
+    bot = await startFeedBot(feed, { env: { ENCRYPTION_KEY } });
+    const { repositories } = bot;
+    // The operator's tool on the same file and ENCRYPTION_KEY (as /config api-key stores it).
+    const secrets = new SecretBox(parseEncryptionKey(ENCRYPTION_KEY));
     repositories.guilds.upsert(visiting.id, { robloxGroupId: navyId });
     await eventually(() => bot!.bot.parts.changeFeed!.status.forGuild(visiting.id)?.problem?.kind, (kind) => kind === "no-credential", 8_000);
     await Bun.sleep(2_500);
@@ -103,7 +107,7 @@ describe("one feed per Roblox group", () => {
     for (const member of leaving) world.roblox.leaveGroupAsUser(member.robloxUserId, world.groupId);
 
     const held = await eventually(
-      () => bot!.bot.parts.repositories.syncRuns.listLatest(world.guildId, 5).find((run) => run.status === "paused"),
+      () => bot!.repositories.syncRuns.listLatest(world.guildId, 5).find((run) => run.status === "paused"),
       (run) => run !== undefined,
       15_000,
     );
@@ -112,6 +116,6 @@ describe("one feed per Roblox group", () => {
     for (const member of leaving) {
       expect(world.discord.memberRoleIds(world.guildId, member.discordId)).toContain(world.rankRoles.get(member.robloxRoleId)!);
     }
-    expect(bot.bot.parts.repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
+    expect(bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
   }, 40_000);
 });

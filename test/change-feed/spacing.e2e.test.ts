@@ -8,6 +8,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { tempDir } from "../db/helpers.ts";
 import { eventually } from "../support/eventually.ts";
+import { openBotDatabase } from "../support/bot-database.ts";
 import { createInProcessBot, type InProcessBot } from "../support/in-process-bot.ts";
 import { CAPTAIN, createManyGroupsWorld, type ManyGroupsWorld } from "./support.ts";
 
@@ -27,7 +28,9 @@ test("8 groups on one key every 2 s: polls spaced under the key's audit-log limi
     env: { ...world.env, DATABASE_PATH: `${dir.dir}/rankbridge.sqlite`, SYNC_INTERVAL: "1d", ROBLOX_CHANGE_FEED_INTERVAL: "2s" },
     options: { discordRest: { offsetMs: 0 }, random: () => 0.5 },
   });
-  world.seed(bot.bot.parts.repositories);
+  const own = openBotDatabase(`${dir.dir}/rankbridge.sqlite`);
+  world.seed(own.repositories);
+  own.close();
   await bot.bot.start();
   const feed = bot.bot.parts.changeFeed!;
   await eventually(() => feed.status.groups().filter((group) => group.lastPollAt !== null).length, (count) => count === 8, 15_000);

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Repositories } from "../../src/db/index.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { defaultRoles, startRobloxEmulator, type RobloxApiClass, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import { openBotDatabase } from "../support/bot-database.ts";
 import { createInProcessBot, type InProcessBot } from "../support/in-process-bot.ts";
 import { eventually } from "../support/eventually.ts";
 import { createWorld, seedDatabase, type World } from "../sync/support/world.ts";
@@ -54,8 +55,11 @@ export interface FeedBotOptions {
   env?: Record<string, string>;
 }
 
+/** The bot, and the test's own connection to its database file (test/support/bot-database.ts). */
+export type FeedBot = InProcessBot & { readonly repositories: Repositories };
+
 /** Starts the whole bot (start(): HTTP, Discord, scheduler, pending writes, the feed) on the world's database file. */
-export async function startFeedBot(feed: FeedWorld, options: FeedBotOptions = {}): Promise<InProcessBot> {
+export async function startFeedBot(feed: FeedWorld, options: FeedBotOptions = {}): Promise<FeedBot> {
   const { world } = feed;
   const bot = createInProcessBot({
     env: {
@@ -73,7 +77,9 @@ export async function startFeedBot(feed: FeedWorld, options: FeedBotOptions = {}
     // Emulator reset times are exact; the first background sync of the day is pinned to 1.2 h away.
     options: { discordRest: { offsetMs: 0 }, random: () => 0.5 },
   });
-  const { repositories, database } = bot.bot.parts;
+  // The bot has created and migrated the file; the test seeds and reads it beside the bot.
+  const own = openBotDatabase(join(feed.dataDir, "rankbridge.sqlite"));
+  const { repositories, database } = own;
   if (options.seed ?? true) {
     seedDatabase(database.db, repositories, world);
     repositories.guilds.upsert(world.guildId, { logChannelId: feed.logChannelId });
@@ -85,14 +91,21 @@ export async function startFeedBot(feed: FeedWorld, options: FeedBotOptions = {}
     Boolean,
     10_000,
   );
-  return bot;
+  const close = bot.close;
+  return Object.assign(bot, {
+    repositories,
+    close: async () => {
+      await close();
+      own.close();
+    },
+  });
 }
 
 /** Resolves once the feed has read the group's log at least once since `after` (its place is then stored). */
-export async function feedPolled(bot: InProcessBot, groupId: number, after = 0, timeoutMs = 10_000): Promise<void> {
+export async function feedPolled(bot: FeedBot, groupId: number, after = 0, timeoutMs = 10_000): Promise<void> {
   const polled = await eventually(
     () => bot.bot.parts.changeFeed?.status.groups().find((state) => state.groupId === groupId)?.lastPollAt ?? 0,
-    (at) => at > after && bot.bot.parts.repositories.feedCursors.get(groupId) !== undefined,
+    (at) => at > after && bot.repositories.feedCursors.get(groupId) !== undefined,
     timeoutMs,
   );
   if (!(polled > after)) throw new Error(`the change feed did not read group ${groupId} within ${timeoutMs} ms`);

@@ -5,11 +5,15 @@ import {
   type APIApplicationCommandInteractionDataBasicOption,
   type APIApplicationCommandInteractionDataOption,
   type APIEmbed,
+  type APIGuild,
   type APIInteraction,
+  GatewayDispatchEvents,
+  type GatewayGuildMemberUpdateDispatchData,
 } from "discord-api-types/v10";
 import { startDiscordEmulator, type InjectedInteraction, type InjectInteractionInput } from "../emulators/discord/index.ts";
 import { defaultRoles, startRobloxEmulator } from "../emulators/roblox/index.ts";
 import type { RankbridgeOptions } from "../../src/app.ts";
+import { SecretBox } from "../../src/security/secrets.ts";
 import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
 
 export const ENCRYPTION_KEY_HEX = "11".repeat(32);
@@ -20,7 +24,7 @@ export const GROUP_OWNER_USER_ID = 1;
 
 /**
  * The ladder and settings commands as the bot runs them: the bot as the real process composes it
- * (src/app.ts) on an in-memory database, with REST to the Discord emulator and Roblox clients on the
+ * (src/app.ts) on a temporary database file (seeded and read through the harness's own connection), with REST to the Discord emulator and Roblox clients on the
  * Roblox emulator, all over real sockets. Interactions are made by the Discord emulator and handed
  * to the router directly (no gateway connection), so each test controls exactly when a command runs.
  */
@@ -49,17 +53,37 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
   });
   const { bot } = inProcess;
   inProcess.standIn(discord.botUserId);
-  const { repositories, secrets, api } = bot.parts;
-  // What the tests read beside the commands: the ladder (for autocomplete) and the secret box.
-  const deps = { repositories, secrets };
+  const { repositories, database } = inProcess.storage;
+  // What the tests read beside the commands: the ladder (for autocomplete) and a secret box with the
+  // bot's ENCRYPTION_KEY, which opens what the bot sealed.
+  const deps = { repositories, secrets: new SecretBox(inProcess.config.encryptionKey) };
   const commands = bot.commands.ladderAndSettings;
 
   /**
-   * Runs one interaction to completion. The guild snapshot is re-read first, standing in for the
-   * gateway's role events that keep it current in the real process.
+   * What a connected shard would have told the bot about the guild since the last command: the
+   * guild with its owner and roles (GUILD_UPDATE) and the bot's own roles (GUILD_MEMBER_UPDATE),
+   * delivered through the app's gateway handlers as in the real process.
    */
+  function guildEvents(guildId: string): void {
+    const guild = discord.guild(guildId);
+    if (!guild) return;
+    inProcess.dispatch({
+      t: GatewayDispatchEvents.GuildUpdate,
+      d: { id: guild.id, name: guild.name, owner_id: guild.ownerId, roles: discord.roles(guildId) } as APIGuild,
+    });
+    const botRoles = discord.memberRoleIds(guildId, discord.botUserId);
+    const botUser = discord.user(discord.botUserId);
+    if (botRoles && botUser) {
+      inProcess.dispatch({
+        t: GatewayDispatchEvents.GuildMemberUpdate,
+        d: { guild_id: guildId, user: botUser, roles: botRoles } as GatewayGuildMemberUpdateDispatchData,
+      });
+    }
+  }
+
+  /** Runs one interaction to completion, after the gateway events that keep the bot's view of the guild current. */
   async function run(input: InjectInteractionInput): Promise<InjectedInteraction> {
-    bot.parts.guilds.forget(input.guildId);
+    guildEvents(input.guildId);
     const injected = discord.injectInteraction(input);
     await inProcess.handle(injected.payload as APIInteraction);
     return injected;
@@ -82,8 +106,9 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
     commands,
     /** Every slash command the bot registers. */
     allCommands: Object.values(bot.commands).flat(),
-    database: bot.parts.database,
-    api,
+    database,
+    /** The bot's REST client, for registering the command definitions as the process does. */
+    api: bot.parts.api,
     logLines: inProcess.logText,
     run,
     command,

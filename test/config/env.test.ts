@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig, parseShardIds } from "../../src/config/env.ts";
+import { ConfigError, loadConfig, parseShardIds, secretValues } from "../../src/config/env.ts";
 
 const valid = { DISCORD_TOKEN: "token" };
 
@@ -101,5 +101,56 @@ describe("configuration", () => {
       expect(String((error as Error).message)).not.toContain("leaky-secret");
       expect(String((error as Error).message)).not.toContain("super-secret-token");
     }
+  });
+
+  test("DATABASE_URL (design §8): unset keeps SQLite; postgres:// or postgresql:// with a host and a database", () => {
+    expect(loadConfig(valid).databaseUrl).toBeUndefined();
+    expect(loadConfig({ ...valid, DATABASE_URL: "  " }).databaseUrl).toBeUndefined();
+    expect(loadConfig({ ...valid, DATABASE_URL: "postgres://rankbridge@db.example:5432/rankbridge" }).databaseUrl).toBe("postgres://rankbridge@db.example:5432/rankbridge");
+    expect(loadConfig({ ...valid, DATABASE_URL: "postgresql://u:p@10.0.0.5/bot?sslmode=require" }).databaseUrl).toBe("postgresql://u:p@10.0.0.5/bot?sslmode=require");
+    expect(loadConfig({ ...valid, DATABASE_URL: "postgres:///bot?host=/run/postgresql" }).databaseUrl).toBe("postgres:///bot?host=/run/postgresql");
+
+    expect(problemsOf({ ...valid, DATABASE_URL: "db.example:5432" })).toEqual([
+      "DATABASE_URL must start with postgres:// or postgresql:// (it starts with db.example://); unset it to keep SQLite at DATABASE_PATH",
+    ]);
+    expect(problemsOf({ ...valid, DATABASE_URL: "not a url" })).toEqual(["DATABASE_URL must be a URL such as postgres://rankbridge@db.example:5432/rankbridge"]);
+    expect(problemsOf({ ...valid, DATABASE_URL: "sqlite:///data/bot.sqlite" })[0]).toStartWith("DATABASE_URL must start with postgres:// or postgresql://");
+    expect(problemsOf({ ...valid, DATABASE_URL: "postgres://db.example:5432" })).toEqual([
+      "DATABASE_URL must name the database after the host, e.g. postgres://rankbridge@db.example:5432/rankbridge",
+    ]);
+    expect(problemsOf({ ...valid, DATABASE_URL: "postgres:///bot" })).toEqual(["DATABASE_URL must name the server, e.g. postgres://rankbridge@db.example:5432/rankbridge"]);
+  });
+
+  test("the password in DATABASE_URL is a secret the logger removes, written or decoded", () => {
+    expect(secretValues({ DATABASE_URL: "postgres://bot:s3cret%2Fpass@db.example/rankbridge" })).toEqual(["s3cret%2Fpass", "s3cret/pass"]);
+    expect(secretValues({ DATABASE_URL: "postgres://bot@db.example/rankbridge" })).toEqual([]);
+  });
+});
+
+describe("what processes share (REDIS_URL, REDIS_PREFIX)", () => {
+  test("unset: nothing is shared, and the prefix has its default", () => {
+    const config = loadConfig(valid);
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.redisPrefix).toBe("rankbridge:");
+  });
+
+  test("redis:// and rediss:// URLs are taken, with a prefix of the operator's", () => {
+    expect(loadConfig({ ...valid, REDIS_URL: "redis://127.0.0.1:6379/2" }).redisUrl).toBe("redis://127.0.0.1:6379/2");
+    const config = loadConfig({ ...valid, REDIS_URL: "rediss://user:pw@cache.internal:6380", REDIS_PREFIX: "bot-a:" });
+    expect(config.redisUrl).toBe("rediss://user:pw@cache.internal:6380");
+    expect(config.redisPrefix).toBe("bot-a:");
+  });
+
+  test.each([["http://127.0.0.1:6379"], ["127.0.0.1:6379"], ["redis://"]])("REDIS_URL %p is refused with the form it needs", (url) => {
+    expect(problemsOf({ ...valid, REDIS_URL: url })).toContain("REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0");
+  });
+
+  test("a REDIS_PREFIX with spaces is refused", () => {
+    expect(problemsOf({ ...valid, REDIS_PREFIX: "my bot:" })).toContain("REDIS_PREFIX must be 1-64 printable characters without spaces, e.g. rankbridge:");
+  });
+
+  test("the password in REDIS_URL is a secret the logs redact; the rest of the URL is not", () => {
+    expect(secretValues({ REDIS_URL: "redis://:s3cr%40t@cache:6379" })).toContain("s3cr@t");
+    expect(secretValues({ REDIS_URL: "redis://cache:6379" })).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { decideRankChange, exemptionOf, isRankAdmin, type Actor, type GuildAutho
 import { DiscordPermission } from "../../src/ranks/hierarchy.ts";
 import type { Rank } from "../../src/ranks/ladder.ts";
 import { RANKS, ROLE, militaryLadder } from "./fixtures.ts";
+import { describeRankChangeDenial } from "../../src/discord/views/rank-rules.ts";
 
 const ladder = militaryLadder();
 const OWNER_ID = "190000000000000001";
@@ -69,7 +70,7 @@ describe("deciding a rank change", () => {
   test("the rank given must be strictly below the actor's own", () => {
     const equal = decideRankChange(request(actor([ROLE.sergeant]), RANKS.sergeant));
     expect(equal).toMatchObject({ allowed: false, reason: "rank-at-or-above-own" });
-    if (!equal.allowed) expect(equal.message).toContain("E5 | Sergeant (Rank 10)");
+    if (!equal.allowed) expect(describeRankChangeDenial(equal)).toContain("E5 | Sergeant (Rank 10)");
     expect(decideRankChange(request(actor([ROLE.sergeant]), RANKS.commander))).toMatchObject({ reason: "rank-at-or-above-own" });
   });
 

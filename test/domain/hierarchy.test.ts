@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { describeRoleProblem } from "../../src/discord/views/role-problems.ts";
 import {
   DiscordPermission,
   RoleHierarchy,
@@ -63,14 +64,9 @@ describe("checking a role change before sending it", () => {
     const result = checkRoleChange(standing(), { addRoleIds: [soldier.id, sergeant.id] });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.problems).toEqual([
-      {
-        kind: "above-bot",
-        roleId: sergeant.id,
-        roleName: "E5 | Sergeant",
-        message: 'Move the rankbridge role above "E5 | Sergeant" in Server Settings → Roles.',
-      },
-    ]);
+    expect(result.problems).toMatchObject([{ kind: "above-bot", roleId: sergeant.id, roleName: "E5 | Sergeant" }]);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems.map(describeRoleProblem)).toEqual(['Move the rankbridge role above "E5 | Sergeant" in Server Settings → Roles.']);
   });
 
   test("removing a role above the bot fails the same way", () => {
@@ -95,7 +91,8 @@ describe("checking a role change before sending it", () => {
   test("the bot's highest role is not below itself, even when it is an ordinary role", () => {
     const staff = role("1100000000000000051", "Staff", 7);
     const result = checkRoleChange(standing({ botRoleIds: [bot.id, staff.id], guildRoles: [...guildRoles, staff] }), { addRoleIds: [staff.id, sergeant.id] });
-    expect(result).toMatchObject({ ok: false, problems: [{ kind: "above-bot", roleId: staff.id, message: 'Move the Staff role above "Staff" in Server Settings → Roles.' }] });
+    expect(result).toMatchObject({ ok: false, problems: [{ kind: "above-bot", roleId: staff.id, botRoleName: "Staff" }] });
+    if (!result.ok) expect(describeRoleProblem(result.problems[0]!)).toBe('Move the Staff role above "Staff" in Server Settings → Roles.');
   });
 
   test("integration-managed roles are refused", () => {
@@ -129,13 +126,14 @@ describe("checking a role change before sending it", () => {
   test("a bot with no roles sits at the bottom and can manage nothing", () => {
     const result = checkRoleChange(standing({ botRoleIds: [] }), { addRoleIds: [soldier.id] });
     expect(result).toMatchObject({ ok: false, problems: [{ kind: "above-bot" }] });
-    if (!result.ok) expect(result.problems[0]?.message).toContain("Move the rankbridge role above");
+    if (!result.ok) expect(describeRoleProblem(result.problems[0]!)).toContain("Move the rankbridge role above");
   });
 
   test("the bot's highest role names the fix", () => {
     const helper = role("1100000000000000050", "Bots", 4);
     const result = checkRoleChange(standing({ botRoleIds: [helper.id, bot.id], guildRoles: [...guildRoles, helper] }), { addRoleIds: [sergeant.id] });
-    expect(result).toMatchObject({ ok: false, problems: [{ message: 'Move the rankbridge role above "E5 | Sergeant" in Server Settings → Roles.' }] });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems.map(describeRoleProblem)).toEqual(['Move the rankbridge role above "E5 | Sergeant" in Server Settings → Roles.']);
   });
 
   test("reports every problem role once", () => {

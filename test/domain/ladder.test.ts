@@ -10,6 +10,7 @@ import {
   formatRank,
 } from "../../src/ranks/ladder.ts";
 import { GUEST, RANKS, ROLE, militaryLadder, rank } from "./fixtures.ts";
+import { describeLadderDefect, describeLadderError } from "../../src/discord/views/rank-rules.ts";
 
 const ladder = militaryLadder();
 
@@ -42,7 +43,10 @@ describe("building a ladder", () => {
   });
 
   test("rejects a Discord role bound to two ranks", () => {
-    expect(() => new RankLadder([RANKS.enlist, { ...RANKS.soldier, discordRoleId: ROLE.enlist }])).toThrow(InvalidLadderError);
+    const error = catchError(() => new RankLadder([RANKS.enlist, { ...RANKS.soldier, discordRoleId: ROLE.enlist }]));
+    expect(error).toBeInstanceOf(InvalidLadderError);
+    expect((error as InvalidLadderError).defect).toEqual({ kind: "duplicate-discord-role", discordRoleId: ROLE.enlist });
+    expect(describeLadderDefect((error as InvalidLadderError).defect)).toBe(`Discord role ${ROLE.enlist} is bound to two ranks.`);
   });
 
   test("rejects a Roblox role used twice and a repeated rank id", () => {
@@ -51,7 +55,9 @@ describe("building a ladder", () => {
   });
 
   test("rejects Roblox rank numbers outside 1-255", () => {
-    expect(() => new RankLadder([{ ...RANKS.enlist, robloxRank: 256 }])).toThrow(/1 to 255/);
+    const error = catchError(() => new RankLadder([{ ...RANKS.enlist, robloxRank: 256 }]));
+    expect(error).toBeInstanceOf(InvalidLadderError);
+    expect(describeLadderDefect((error as InvalidLadderError).defect)).toMatch(/1 to 255/);
     expect(() => new RankLadder([{ ...RANKS.enlist, robloxRank: -1 }])).toThrow(InvalidLadderError);
   });
 
@@ -95,13 +101,13 @@ describe("moving along the ladder", () => {
     const error = catchError(() => ladder.nextAbove(RANKS.owner));
     expect(error).toBeInstanceOf(AlreadyAtTopRankError);
     expect((error as AlreadyAtTopRankError).rank.id).toBe(RANKS.owner.id);
-    expect(error?.message).toBe("Owner (Rank 255) is already the highest rank.");
+    expect(describeLadderError(error)).toBe("Owner (Rank 255) is already the highest rank.");
   });
 
   test("the bottom rank has nothing below it", () => {
     const error = catchError(() => ladder.nextBelow(RANKS.enlist));
     expect(error).toBeInstanceOf(AlreadyAtBottomRankError);
-    expect(error?.message).toContain("E0 | Enlist (Rank 1)");
+    expect(describeLadderError(error)).toContain("E0 | Enlist (Rank 1)");
   });
 
   test("a rank from elsewhere is refused rather than guessed", () => {
@@ -145,7 +151,7 @@ describe("finding a rank by name", () => {
     expect(error).toBeInstanceOf(UnknownRankError);
     const unknown = error as UnknownRankError;
     expect(unknown.suggestions.map((r) => r.id)).toContain(RANKS.sergeant.id);
-    expect(unknown.message).toContain('Did you mean "E5 | Sergeant"');
+    expect(describeLadderError(unknown)).toContain('Did you mean "E5 | Sergeant"');
     expect(unknown.query).toBe("Sargeant");
   });
 
@@ -154,10 +160,13 @@ describe("finding a rank by name", () => {
     const error = catchError(() => ladder.resolveName(typed)) as UnknownRankError;
     expect(error).toBeInstanceOf(UnknownRankError);
     expect(error.query).toBe(typed);
+    const refusal = describeLadderError(error)!;
+    expect(refusal.length).toBeLessThan(300);
+    expect(refusal).toStartWith('No rank is called "@everyone xxxx');
+    expect(refusal).toContain("…");
+    expect(refusal).not.toContain("\u0000");
+    // The developer's message (for logs) is bounded the same way.
     expect(error.message.length).toBeLessThan(300);
-    expect(error.message).toStartWith('No rank is called "@everyone xxxx');
-    expect(error.message).toContain("…");
-    expect(error.message).not.toContain("\u0000");
   });
 
   test("a fragment is suggested, not silently accepted", () => {
@@ -168,7 +177,7 @@ describe("finding a rank by name", () => {
   test("nonsense gets no suggestions", () => {
     const error = catchError(() => ladder.resolveName("zzzzzzzz")) as UnknownRankError;
     expect(error.suggestions).toEqual([]);
-    expect(error.message).toBe('No rank is called "zzzzzzzz".');
+    expect(describeLadderError(error)).toBe('No rank is called "zzzzzzzz".');
   });
 
   test("blank input is unknown", () => {

@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { CODE_ALPHABET, PHRASE_PREFIX, PHRASE_WORDS, checkProfileForPhrase, generateLinkPhrase } from "../../src/ranks/link-phrase.ts";
+import { CODE_ALPHABET, PHRASE_PREFIX, PHRASE_WORDS, checkProfileForPhrase, generateLinkPhrase, type PhraseCheck } from "../../src/ranks/link-phrase.ts";
+import { describeLinkingError } from "../../src/discord/views/linking-errors.ts";
+import { LinkingError } from "../../src/services/linking-errors.ts";
+
+/** What the member reads in Discord for a check that found no phrase. */
+const hintFor = (result: PhraseCheck) =>
+  result.status === "found" ? "" : describeLinkingError(new LinkingError(result.status === "filtered" ? "phrase-filtered" : "phrase-missing"));
 
 /** Plays back fixed values, so the picked words are known. */
 function sequence(...values: number[]): () => number {
@@ -76,14 +82,14 @@ describe("checking the profile", () => {
   test("an empty About is missing, with advice", () => {
     const result = checkProfileForPhrase(null, phrase);
     expect(result.status).toBe("missing");
-    if (result.status === "missing") expect(result.message).toContain("About");
+    expect(hintFor(result)).toContain("About");
     expect(checkProfileForPhrase("", phrase).status).toBe("missing");
   });
 
   test("a filtered phrase does not match, and the message asks for a new phrase", () => {
     const result = checkProfileForPhrase("rankbridge: amber ###### river otter 7Q2K", phrase);
     expect(result.status).toBe("filtered");
-    if (result.status === "filtered") expect(result.message).toContain("new phrase");
+    expect(hintFor(result)).toContain("new phrase");
   });
 
   test("a filtered span that swallows spaces is still recognised", () => {
@@ -93,7 +99,7 @@ describe("checking the profile", () => {
   test("a decorative run of '#'s is not taken for a filtered phrase", () => {
     const result = checkProfileForPhrase("######################################", phrase);
     expect(result.status).toBe("missing");
-    if (result.status === "missing") expect(result.message).toContain("get a new phrase");
+    expect(hintFor(result)).toContain("get a new phrase");
   });
 
   test("a short run standing for a word, or a word partly hidden, counts as filtered", () => {

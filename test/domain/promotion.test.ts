@@ -13,7 +13,7 @@ import {
   type StepOutcome,
 } from "../../src/ranks/promotion.ts";
 import { renderRankChangeDm } from "../../src/discord/views/rank-change-dm.ts";
-import { renderOutcomeLines, summarizeOutcomes } from "../../src/services/rank-change-record.ts";
+import { renderOutcomeLines, summarizeOutcomes } from "../../src/discord/views/rank-change-steps.ts";
 import { RANKS, ROLE, militaryLadder, rank } from "./fixtures.ts";
 
 const ladder = militaryLadder();
@@ -230,43 +230,54 @@ describe("points", () => {
 });
 
 describe("reporting outcomes", () => {
-  const ok = (step: StepOutcome["step"]): StepOutcome => ({ step, status: "ok", detail: "done" });
+  const to = RANKS.corporal;
+  const done = {
+    database: { step: "database", status: "ok", code: "recorded", to },
+    discord: { step: "discord", status: "ok", code: "roles-given", roleId: ROLE.corporal, removedRoleIds: [] },
+    roblox: { step: "roblox", status: "ok", code: "set", to },
+    dm: { step: "dm", status: "ok", code: "sent" },
+  } as const satisfies Record<StepOutcome["step"], StepOutcome>;
+  const ok = (step: StepOutcome["step"]): StepOutcome => done[step];
+  const robloxFailed: StepOutcome = { step: "roblox", status: "failed", code: "write-failed", robloxError: "Roblox refused the change (403).", queued: false };
 
   test("all done is ok; skips count as done", () => {
-    expect(overallOutcome([ok("database"), ok("discord"), { step: "roblox", status: "skipped", detail: "already" }])).toBe("ok");
+    expect(overallOutcome([ok("database"), ok("discord"), { step: "roblox", status: "skipped", code: "already-at-rank", to }])).toBe("ok");
     expect(overallOutcome([])).toBe("ok");
   });
 
   test("one failed step among done ones is partial", () => {
-    expect(overallOutcome([ok("database"), ok("discord"), { step: "roblox", status: "failed", detail: "403" }])).toBe("partial");
+    expect(overallOutcome([ok("database"), ok("discord"), robloxFailed])).toBe("partial");
   });
 
   test("a warning alone makes it partial", () => {
-    expect(overallOutcome([ok("database"), { step: "dm", status: "warning", detail: "DMs closed" }])).toBe("partial");
+    expect(overallOutcome([ok("database"), { step: "dm", status: "warning", code: "dms-closed" }])).toBe("partial");
   });
 
   test("failures with nothing done is failed", () => {
-    expect(overallOutcome([{ step: "database", status: "failed", detail: "x" }, { step: "discord", status: "skipped", detail: "y" }])).toBe("failed");
+    expect(overallOutcome([{ step: "database", status: "failed", code: "save-failed" }, { step: "discord", status: "skipped", code: "already-matching", to }])).toBe("failed");
   });
 
-  test("renders one line per step in step order with its icon", () => {
+  test("the view renders one line per step in step order with its icon", () => {
     const lines = renderOutcomeLines([
-      { step: "dm", status: "warning", detail: "their DMs are closed" },
-      { step: "roblox", status: "failed", detail: "Roblox refused the change (403)" },
-      { step: "database", status: "ok", detail: "E1 | Soldier → E2 | Corporal" },
-      { step: "discord", status: "skipped", detail: "already right" },
+      { step: "dm", status: "warning", code: "dms-closed" },
+      robloxFailed,
+      ok("database"),
+      { step: "discord", status: "skipped", code: "already-matching", to },
     ]);
     expect(lines).toEqual([
-      "✅ Database: E1 | Soldier → E2 | Corporal",
-      "➖ Discord roles: already right",
-      "❌ Roblox rank: Roblox refused the change (403)",
-      "⚠️ Direct message: their DMs are closed",
+      "✅ Database: recorded E2 | Corporal (Rank 5)",
+      "➖ Discord roles: already has the role for E2 | Corporal (Rank 5)",
+      "❌ Roblox rank: not set: Roblox refused the change (403).",
+      "⚠️ Direct message: not delivered: the member does not accept direct messages from this server",
     ]);
   });
 
-  test("summarizeOutcomes joins the lines and gives the overall outcome", () => {
-    const summary = summarizeOutcomes([ok("database"), { step: "roblox", status: "failed", detail: "timeout" }]);
-    expect(summary).toEqual({ overall: "partial", text: "✅ Database: done\n❌ Roblox rank: timeout" });
+  test("summarizeOutcomes joins the view's lines and gives the overall outcome", () => {
+    const summary = summarizeOutcomes([ok("database"), { step: "roblox", status: "failed", code: "write-failed", robloxError: null, queued: true }]);
+    expect(summary).toEqual({
+      overall: "partial",
+      text: "✅ Database: recorded E2 | Corporal (Rank 5)\n❌ Roblox rank: not set yet: Roblox could not be reached or answered unexpectedly. It is queued and retried automatically.",
+    });
   });
 
   test("skipped plan steps become outcomes, warnings where things stay out of agreement", () => {

@@ -33,4 +33,19 @@ describe("bun start with a bad environment", () => {
     expect(exitCode).not.toBe(0);
     expect(lines.filter((l) => l.includes("SHARD_IDS"))).toEqual(["  SHARD_IDS shard ids must be below SHARD_COUNT (2); got 0-3"]);
   });
+
+  test("DATABASE_URL: not a PostgreSQL URL, and never echoed (it may hold a password)", async () => {
+    const { exitCode, lines } = await startAndFail({ DISCORD_TOKEN: "t", DATABASE_URL: "mysql://rankbridge:hunter22@db.example/rankbridge" });
+    expect(exitCode).toBe(78);
+    expect(lines.filter((l) => l.includes("DATABASE_URL"))).toEqual([
+      "  DATABASE_URL must start with postgres:// or postgresql:// (it starts with mysql://); unset it to keep SQLite at DATABASE_PATH",
+    ]);
+    expect(bot!.stderr).not.toContain("hunter22");
+  });
+
+  test("DATABASE_URL: a valid one is refused until the PostgreSQL store is wired in, rather than silently ignored", async () => {
+    const { exitCode, lines } = await startAndFail({ DISCORD_TOKEN: "t", DATABASE_URL: "postgres://rankbridge@127.0.0.1:5432/rankbridge" });
+    expect(exitCode).toBe(78);
+    expect(lines).toContain("  DATABASE_URL is not supported by this build yet (SQLite only); unset it to keep the data in SQLite at DATABASE_PATH");
+  });
 });

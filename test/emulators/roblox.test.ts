@@ -590,6 +590,40 @@ describe("legacy groups: CSRF exchange and rank change", () => {
     expect((await call(rbx, "groups", "/v1/groups/abc")).status).toBe(404);
   });
 
+  test("a member with several roles: legacy interfaces show the highest only, role lists and Open Cloud show them all", async () => {
+    const rbx = await world();
+    rbx.createGroup({ id: 9, name: "Allies", ownerId: USER.owner, roles: defaultRoles(9) });
+    rbx.setMembership(9, USER.alice, 9005);
+    rbx.addRoleToMember(G, USER.alice, ROLE.captain); // Alice: recruit (base) + private + captain
+    const cookie = { headers: { cookie: ".ROBLOSECURITY=bot-cookie" } };
+
+    // DevForum (multi-role): "we'll continue to expose the highest-ranked role in most legacy interfaces".
+    const v2 = await call(rbx, "groups", `/v2/users/${USER.alice}/groups/roles`);
+    expect(v2.body.data.map((entry: { group: { id: number }; role: { id: number } }) => [entry.group.id, entry.role.id])).toEqual([
+      [G, ROLE.captain],
+      [9, 9005],
+    ]);
+    const v1 = await call(rbx, "groups", `/v1/users/${USER.alice}/groups/roles`);
+    expect(v1.body.data.find((entry: { group: { id: number } }) => entry.group.id === G).role).toMatchObject({ id: ROLE.captain, rank: 120 });
+    const roster = await call(rbx, "groups", `/v1/groups/${G}/users?limit=100`, cookie);
+    expect(roster.body.data.filter((entry: { user: { userId: number } }) => entry.user.userId === USER.alice).map((entry: { role: { id: number } }) => entry.role.id)).toEqual([
+      ROLE.captain,
+    ]);
+    // A role's member list holds everyone holding that role, the highest or not.
+    const privates = await call(rbx, "groups", `/v1/groups/${G}/roles/${ROLE.private}/users?limit=100`);
+    expect(privates.body.data.map((user: { userId: number }) => user.userId)).toContain(USER.alice);
+
+    // Open Cloud: groups/- answers every group of the users asked, each membership with all its roles.
+    const across = await call(rbx, "apis", `/cloud/v2/groups/-/memberships?maxPageSize=100&filter=${encodeURIComponent(`user in ['users/${USER.alice}', 'users/${USER.bob}']`)}`, {
+      headers: { "x-api-key": "read-key" },
+    });
+    const alice = across.body.groupMemberships.filter((m: { user: string }) => m.user === `users/${USER.alice}`);
+    expect(alice.map((m: { path: string; role: string; roles: string[] }) => [m.path.split("/")[1], m.role, m.roles.length])).toEqual([
+      [String(G), `groups/${G}/roles/${ROLE.captain}`, 3],
+      ["9", "groups/9/roles/9005", 2],
+    ]);
+  });
+
   test("legacy cursor paging: limit enum, Asc/Desc, previous cursors, invalid cursor code 36", async () => {
     const rbx = await world();
     rbx.addUser({ id: 600, name: "CursorOwner" });

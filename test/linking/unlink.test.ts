@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { MessageFlags } from "discord-api-types/v10";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
-import { createWorld, expectRequestsMatchSpecs, replyOf, ROLE, robloxPlayer, seedRoblox, type World } from "./world.ts";
+import { createWorld, expectRequestsMatchSpecs, phraseOf, replyOf, ROLE, robloxPlayer, seedRoblox, usernameOption, type World } from "./world.ts";
 
 describe("/unlink", () => {
   let discord: DiscordEmulator;
@@ -20,13 +20,13 @@ describe("/unlink", () => {
     await world?.close();
   });
 
-  /** A member linked the ordinary way (phrase in the About), holding the soldier role afterwards. */
+  /** A member linked the ordinary way (/link-roblox, phrase in the About, Confirm), holding the soldier role afterwards. */
   async function linkedMember(w: World, extraRoleIds: string[] = []) {
     const player = robloxPlayer(roblox, { roleId: ROLE.soldier });
     const memberId = w.addMember(extraRoleIds);
-    const challenge = await w.linking.start(w.guildId, memberId, player.name);
-    roblox.setUserDescription(player.id, challenge.phrase);
-    await w.linking.confirm(w.guildId, memberId);
+    const reply = replyOf(await w.command(memberId, "link-roblox", usernameOption(player.name)));
+    roblox.setUserDescription(player.id, phraseOf(reply));
+    await (await w.pressConfirm(memberId, reply)).waitForCallback();
     expect(discord.memberRoleIds(w.guildId, memberId)).toContain(w.rankRole.soldier);
     return { player, memberId };
   }

@@ -1,7 +1,7 @@
 /**
  * The bot as the real process composes it (src/app.ts), against both emulators over real sockets,
  * for the linking feature: a Roblox group whose ranks are named like a military RP group
- * ("E1 | Soldier"), a Discord guild with a role per rank, an in-memory database, and the
+ * ("E1 | Soldier"), a Discord guild with a role per rank, a temporary database file (seeded through the harness's own connection), and the
  * interaction router driving the commands.
  */
 import { expect } from "bun:test";
@@ -12,7 +12,6 @@ import type { RankbridgeOptions } from "../../src/app.ts";
 import type { Repositories } from "../../src/db/index.ts";
 import type { SlashCommand } from "../../src/discord/commands/types.ts";
 import type { RateLimitOptions } from "../../src/roblox/limits.ts";
-import type { LinkingService } from "../../src/services/linking.ts";
 import type { DiscordEmulator, InjectedInteraction } from "../emulators/discord/index.ts";
 import type { NewRole, RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
@@ -72,8 +71,8 @@ export interface World {
   rankRole: { recruit: string; soldier: string; corporal: string };
   /** A role outside the ladder that linking must never touch. */
   otherRoleId: string;
+  /** The harness's own connection to the bot's database file. */
   repositories: Repositories;
-  linking: LinkingService;
   /** The linking commands, as the bot registers them. */
   commands: SlashCommand[];
   api: API;
@@ -143,7 +142,8 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   inProcess.standIn(discord.botUserId);
   if (publicUrl) app = bot.httpApp;
 
-  const { repositories, linking, api } = bot.parts;
+  const { api } = bot.parts;
+  const { repositories } = inProcess.storage;
   repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
   repositories.ranks.replace(guild.id, [
     { name: "E0 | Recruit", robloxRoleId: ROLE.recruit, robloxRank: 1, discordRoleId: rankRole.recruit },
@@ -162,7 +162,6 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     rankRole,
     otherRoleId,
     repositories,
-    linking,
     commands,
     api,
     clock,

@@ -1,10 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { describeLinkingError } from "../../src/discord/views/linking-errors.ts";
+import { describeLadderError } from "../../src/discord/views/rank-rules.ts";
 import { quotedInput } from "../../src/lib/quoted-input.ts";
+import { LinkingError } from "../../src/services/linking-errors.ts";
 import { LogRedactor } from "../../src/observability/log-redaction.ts";
 import { AmbiguousRankError, formatRank, UnknownRankError } from "../../src/ranks/ladder.ts";
 import { checkProfileForPhrase, generateLinkPhrase } from "../../src/ranks/link-phrase.ts";
-import { parseRateLimitHeaders, parseRetryAfter } from "../../src/roblox/limits.ts";
+import { parseRateLimitHeaders, parseRetryAfter } from "../../src/roblox/rate-limit-headers.ts";
 import { DurationOutOfRangeError, InvalidDurationError, parseDuration } from "../../src/sync/schedule.ts";
 import { militaryLadder, RANKS } from "../domain/fixtures.ts";
 import { hostileString, unclearReason } from "./hostile-input.ts";
@@ -63,7 +66,10 @@ describe("rank names (/set-rank, /ranks bind and edit, /config sync-ranks)", () 
           expect(names).toContain(rank.name);
         } catch (error) {
           if (!(error instanceof UnknownRankError || error instanceof AmbiguousRankError)) throw error;
-          expect(unclearReason(error.message, [input])).toBeNull();
+          // What the admin reads is the view's sentence; the error's own message is for logs.
+          const refusal = describeLadderError(error)!;
+          expect(unclearReason(refusal, [input])).toBeNull();
+          expect(refusal.length).toBeLessThan(400);
           expect(error.message.length).toBeLessThan(400);
         }
         expect(ladder.suggest(input).length).toBeLessThanOrEqual(3);
@@ -97,7 +103,10 @@ describe("the link phrase in a Roblox About", () => {
       fc.property(fc.oneof(hostileString(1_000), fc.string({ unit: fc.constantFrom("#", " ", "a", "\n"), maxLength: 1_000 })), phraseArb, (about, phrase) => {
         const check = checkProfileForPhrase(about, phrase);
         expect(["found", "filtered", "missing"]).toContain(check.status);
-        if (check.status !== "found") expect(unclearReason(check.message)).toBeNull();
+        if (check.status !== "found") {
+          const hint = describeLinkingError(new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing"));
+          expect(unclearReason(hint)).toBeNull();
+        }
       }),
       { numRuns: RUNS },
     );

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { InteractionResponseType, MessageFlags } from "discord-api-types/v10";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
-import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import { membershipId, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import {
   buttonsOf,
   createWorld,
@@ -69,6 +69,9 @@ describe("/promote", () => {
     expect(discord.memberRoleIds(world.guildId, member.discordId)!.sort()).toEqual([world.otherRoleId, world.rankRole.corporal].sort());
     expect(world.memberPatches()).toHaveLength(1);
     expect(world.memberPatches()[0]!.path).toEndWith(`/members/${member.discordId}`);
+    // The guild's Discord audit log says who asked and why (worded by the Discord adapter's view).
+    const patch = discord.requests.find((r) => r.method === "PATCH" && r.path.endsWith(`/members/${member.discordId}`))!;
+    expect(decodeURIComponent(patch.headers["x-audit-log-reason"]!)).toBe(`promote by ${admin}: Led the weekend patrol`);
     expect(roblox.membership(GROUP_ID, member.robloxUserId)).toMatchObject({ roleId: ROBLOX_ROLE.corporal, rank: 10 });
 
     const dm = discord.dmMessages(member.discordId);
@@ -197,6 +200,45 @@ describe("/set-rank confirmation", () => {
       actorId: admin,
       reason: "Field promotion",
     });
+  });
+});
+
+describe("a member holding a Roblox role off the ladder (multi-role groups)", () => {
+  test("/promote moves the ladder rank and the member keeps the other role, even one ranked above", async () => {
+    world = await createWorld(discord, roblox);
+    const admin = world.admin("colonel");
+    // Nothing stored or in Discord: the rank to move from can only come from Roblox's roles[].
+    const member = world.linkedMember({ robloxRank: "private", discordRank: null, storedRank: null, points: 60 });
+    roblox.addRoleToMember(GROUP_ID, member.robloxUserId, ROBLOX_ROLE.eventHost);
+
+    const reply = replyOf(await world.command(admin, "promote", { member: member.discordId }));
+
+    expect(fieldOf(reply, "Rank")).toBe("Private (Rank 2) → **Corporal (Rank 10)**");
+    expect(fieldOf(reply, "Steps")).toContain("✅ Roblox rank: set to Corporal (Rank 10)");
+    expect(roblox.membership(GROUP_ID, member.robloxUserId)!.roleIds.sort()).toEqual(
+      [ROBLOX_ROLE.recruit, ROBLOX_ROLE.corporal, ROBLOX_ROLE.eventHost].sort(),
+    );
+    const writes = roblox.requests.filter((r) => r.method !== "GET" && r.path.includes(`/memberships/${membershipId(member.robloxUserId)}:`));
+    expect(writes.map((r) => [r.path.split(":")[1], (r.body as { role: string }).role])).toEqual([
+      ["assignRole", `groups/${GROUP_ID}/roles/${ROBLOX_ROLE.corporal}`],
+      ["unassignRole", `groups/${GROUP_ID}/roles/${ROBLOX_ROLE.private}`],
+    ]);
+    expect(world.storedRankOf(member.discordId)).toBe("corporal");
+  });
+
+  test("/demote takes the old rank role and keeps the other role", async () => {
+    world = await createWorld(discord, roblox);
+    const admin = world.admin("colonel");
+    const member = world.linkedMember({ robloxRank: "sergeant" });
+    roblox.addRoleToMember(GROUP_ID, member.robloxUserId, ROBLOX_ROLE.eventHost);
+
+    const reply = replyOf(await world.command(admin, "demote", { member: member.discordId }));
+
+    expect(fieldOf(reply, "Rank")).toBe("Sergeant (Rank 20) → **Corporal (Rank 10)**");
+    expect(roblox.membership(GROUP_ID, member.robloxUserId)!.roleIds.sort()).toEqual(
+      [ROBLOX_ROLE.recruit, ROBLOX_ROLE.corporal, ROBLOX_ROLE.eventHost].sort(),
+    );
+    expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.corporal]);
   });
 });
 

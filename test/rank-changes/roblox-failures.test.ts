@@ -6,6 +6,7 @@ import { RobloxClient } from "../../src/roblox/client.ts";
 import { PendingWriteWorker, retryDelayMs } from "../../src/services/pending-writes.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { membershipId, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import { auditEntryDetail } from "../../src/discord/views/audit-notes.ts";
 import {
   API_KEY,
   createWorld,
@@ -133,10 +134,25 @@ describe("the Roblox step fails", () => {
     const landed = world.repositories.audit.listLatest(world.guildId, { action: "roblox.write" });
     expect(landed).toHaveLength(1);
     expect(landed[0]).toMatchObject({ actorId: "system", outcome: "ok", targetDiscordId: member.discordId });
-    expect(landed[0]!.detail).toContain("after 4 tries");
+    expect(auditEntryDetail(landed[0]!)).toContain("after 4 tries");
     // Still agreed everywhere afterwards.
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.corporal]);
     expect((await world.memberSync.inspect(world.guildId, member.discordId)).inSync).toBe(true);
+  });
+
+  test("the retried write keeps a role off the ladder the member holds", async () => {
+    world = await createWorld(discord, roblox);
+    const admin = world.admin("colonel");
+    const member = world.linkedMember({ robloxRank: "private", points: 80 });
+    roblox.addRoleToMember(GROUP_ID, member.robloxUserId, ROBLOX_ROLE.eventHost);
+    roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 503, times: 1 });
+
+    expect(fieldOf(replyOf(await world.command(admin, "promote", { member: member.discordId })), "Steps")).toContain("❌ Roblox rank: not set yet");
+    world.worker.start();
+    await eventually(() => world.repositories.pendingWrites.countAll(), (count) => count === 0);
+    expect(roblox.membership(GROUP_ID, member.robloxUserId)!.roleIds.sort()).toEqual(
+      [ROBLOX_ROLE.recruit, ROBLOX_ROLE.corporal, ROBLOX_ROLE.eventHost].sort(),
+    );
   });
 
   test("a failure no retry can fix is not queued, and the reply says what to fix", async () => {
@@ -170,7 +186,7 @@ describe("the retry worker", () => {
     expect(world.repositories.pendingWrites.countAll()).toBe(0);
     const [gaveUp] = world.repositories.audit.listLatest(world.guildId, { action: "roblox.write" });
     expect(gaveUp).toMatchObject({ actorId: "system", outcome: "failed", targetDiscordId: member.discordId });
-    expect(gaveUp!.detail).toContain("Gave up setting Roblox rank 10 after 2 tries: That Roblox account isn't a member of the group.");
+    expect(auditEntryDetail(gaveUp!)).toContain("Gave up setting Roblox rank 10 after 2 tries: That Roblox account isn't a member of the group.");
     expect(roblox.membership(GROUP_ID, member.robloxUserId)).toBeUndefined();
   });
 

@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { formatMemberSyncReply } from "../../src/discord/views/member-sync.ts";
+import { describeMemberSyncProblems, formatMemberSyncReply } from "../../src/discord/views/member-sync.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createWorld, expectRequestsMatchSpecs, fieldOf, GROUP_ID, replyOf, seedRoblox, type World } from "./world.ts";
+import { MemberNotLinkedError } from "../../src/services/member-sync.ts";
+import { describeError } from "../../src/discord/views/errors.ts";
 
 /** /verify-rank shows the three ranks side by side; syncMember (for /sync member:) brings them together. */
 let discord: DiscordEmulator;
@@ -210,7 +212,7 @@ describe("syncMember", () => {
     const result = await world.memberSync.syncMember(world.guildId, member.discordId);
 
     expect(result.discordChange).toBe("blocked");
-    expect(result.problems).toEqual(['Move the rankbridge role above "Sergeant" in Server Settings → Roles.']);
+    expect(describeMemberSyncProblems(result.problems)).toEqual(['Move the rankbridge role above "Sergeant" in Server Settings → Roles.']);
     expect(result.storedChange).toBe("updated");
     expect(result.outcome).toBe("partial");
     expect(world.memberPatches()).toEqual([]);
@@ -224,8 +226,8 @@ describe("syncMember", () => {
     world = await createWorld(discord, roblox);
     const unlinked = discord.addMember(world.guildId, { username: "drifter" }).user!.id;
 
-    await expect(world.memberSync.syncMember(world.guildId, unlinked)).rejects.toMatchObject({
-      userMessage: `<@${unlinked}> has not linked a Roblox account. They must run /link-roblox first.`,
-    });
+    const refused = await world.memberSync.syncMember(world.guildId, unlinked).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(MemberNotLinkedError);
+    expect(describeError(refused)).toBe(`<@${unlinked}> has not linked a Roblox account. They must run /link-roblox first.`);
   });
 });

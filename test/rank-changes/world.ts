@@ -1,7 +1,7 @@
 /**
  * The bot as the real process composes it (src/app.ts), against both emulators over real sockets,
  * for the rank-change feature: a Roblox group with a small military ladder, a Discord guild with a
- * role per rank, an in-memory database, the three services, and the interaction router driving the
+ * role per rank, a temporary database file (seeded through the harness's own connection), the three services, and the interaction router driving the
  * commands.
  *
  * Each test builds its own world (guild, database, services) on emulators shared by the file, so
@@ -19,7 +19,6 @@ import type { Repositories } from "../../src/db/index.ts";
 import type { Metrics } from "../../src/observability/metrics.ts";
 import type { MemberSyncService } from "../../src/services/member-sync.ts";
 import type { PendingWriteWorker, PendingWriteWorkerOptions } from "../../src/services/pending-writes.ts";
-import type { RankChangeService } from "../../src/services/rank-changes.ts";
 import type { DiscordEmulator, InjectedInteraction } from "../emulators/discord/index.ts";
 import type { NewRole, RobloxEmulator } from "../emulators/roblox/index.ts";
 import { createInProcessBot, emulatorEnv, type LogLine } from "../support/in-process-bot.ts";
@@ -42,6 +41,8 @@ export const ROBLOX_ROLE = {
   colonel: GROUP_ID * 10 + 2,
   rankingBot: GROUP_ID * 10 + 8,
   owner: GROUP_ID * 10 + 9,
+  /** A role of the group that is not on the ladder (multi-role groups: held beside a rank). */
+  eventHost: GROUP_ID * 10 + 4,
 } as const;
 
 export type RankKey = "recruit" | "private" | "corporal" | "sergeant" | "colonel";
@@ -58,6 +59,7 @@ export const LADDER: Record<RankKey, { name: string; robloxRank: number; points:
 const GROUP_ROLES: NewRole[] = [
   { id: ROBLOX_ROLE.guest, name: "Guest", rank: 0 },
   ...Object.entries(LADDER).map(([key, rank]) => ({ id: ROBLOX_ROLE[key as RankKey], name: rank.name, rank: rank.robloxRank })),
+  { id: ROBLOX_ROLE.eventHost, name: "Event Host", rank: 50 },
   { id: ROBLOX_ROLE.rankingBot, name: "Ranking Bot", rank: 254 },
   { id: ROBLOX_ROLE.owner, name: "Owner", rank: 255 },
 ];
@@ -91,7 +93,6 @@ export interface World {
   /** Gives Manage Roles: what makes someone a rank admin. */
   staffRoleId: string;
   repositories: Repositories;
-  rankChanges: RankChangeService;
   memberSync: MemberSyncService;
   worker: PendingWriteWorker;
   metrics: Metrics;
@@ -147,7 +148,8 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   });
   // No gateway: the tests start the worker themselves, and it must consider this guild its own.
   inProcess.standIn(discord.botUserId);
-  const { repositories, rankChanges, memberSync, metrics, pendingWrites: worker } = inProcess.bot.parts;
+  const { memberSync, metrics, pendingWrites: worker } = inProcess.bot.parts;
+  const { repositories } = inProcess.storage;
   const logs = inProcess.logs;
   repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
   repositories.ranks.replace(guild.id, [
@@ -188,7 +190,6 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     otherRoleId,
     staffRoleId,
     repositories,
-    rankChanges,
     memberSync,
     worker,
     metrics,

@@ -149,6 +149,7 @@ describe("every documented error maps to its typed error and user-facing sentenc
       changed: false,
       previousRoleId: ROLE.corporal,
       roleId: ROLE.sergeant,
+      unassignedRoleIds: [],
     });
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { currentGuild, FairQueue, runForGuild, scopedToGuild, UNSCOPED } from "../../src/roblox/fair-share.ts";
+import { FairQueue } from "../../src/roblox/fair-share.ts";
+import { currentGuild, runForGuild, scopedToGuild, UNSCOPED } from "../../src/services/guild-scope.ts";
 import { clientFor, expectRequestsMatchSpec, GROUP_ID, KEYS, OTHER_GROUP_ID, startWorld, USERS, type RobloxEmulator } from "./world.ts";
 
 /** A limiter stand-in that starts jobs only when told to, recording the order it was handed them. */

@@ -90,10 +90,14 @@ describe("a user's membership and rank", () => {
     const membership = await openCloud.getMembership(GROUP_ID, USERS.bob.id);
     expect(membership).toMatchObject({ userId: USERS.bob.id, roleId: ROLE.captain, rank: 120, roleName: "Captain" });
     expect(membership?.roleIds.sort()).toEqual([ROLE.recruit, ROLE.corporal, ROLE.captain].sort());
+    // Every role held, with its rank, highest first.
+    expect(membership?.roles.map((role) => role.roleId)).toEqual([ROLE.captain, ROLE.corporal, ROLE.recruit]);
+    expect(membership?.roles[0]).toEqual({ roleId: ROLE.captain, rank: 120 });
     // A lone lookup goes out as a one-user batch, so concurrent ones can share it.
     expect(requestsTo(rbx, "/memberships")[0]?.query.filter).toBe(`user in ['users/${USERS.bob.id}']`);
 
-    expect(await cookie.getMembership(GROUP_ID, USERS.bob.id)).toMatchObject({ roleId: ROLE.captain, rank: 120 });
+    // The legacy hosts show the highest role only (DevForum: "the highest-ranked role in most legacy interfaces").
+    expect(await cookie.getMembership(GROUP_ID, USERS.bob.id)).toMatchObject({ roleId: ROLE.captain, rank: 120, roles: [{ roleId: ROLE.captain, rank: 120 }] });
     rbx.setMembership(GROUP_ID, USERS.bob.id, ROLE.corporal);
   });
 
@@ -180,20 +184,39 @@ describe("rosters, batches and role members", () => {
 describe("setting a member's rank", () => {
   const member = () => seeded[0]!;
 
-  test("Open Cloud: assign the target, then unassign the previous non-base roles", async () => {
+  test("Open Cloud: assign the target, then unassign the old rank role; a lower role stays", async () => {
     rbx.setMembership(GROUP_ID, member(), ROLE.private);
     rbx.addRoleToMember(GROUP_ID, member(), ROLE.corporal);
     const result = await openCloud.setRank(GROUP_ID, member(), ROLE.sergeant);
-    expect(result).toEqual({ changed: true, previousRoleId: ROLE.corporal, roleId: ROLE.sergeant });
-    expect(rbx.membership(GROUP_ID, member())?.roleIds.sort()).toEqual([ROLE.recruit, ROLE.sergeant].sort());
+    expect(result).toEqual({ changed: true, previousRoleId: ROLE.corporal, roleId: ROLE.sergeant, unassignedRoleIds: [ROLE.corporal] });
+    expect(rbx.membership(GROUP_ID, member())?.roleIds.sort()).toEqual([ROLE.recruit, ROLE.private, ROLE.sergeant].sort());
 
     const writes = rbx.requests.filter((request) => request.method === "POST");
     expect(writes.map((request) => [request.path.split(":")[1], (request.body as { role: string }).role])).toEqual([
       ["assignRole", `groups/${GROUP_ID}/roles/${ROLE.sergeant}`],
-      ["unassignRole", `groups/${GROUP_ID}/roles/${ROLE.private}`],
       ["unassignRole", `groups/${GROUP_ID}/roles/${ROLE.corporal}`],
     ]);
     expect(writes[0]?.path).toContain(`/memberships/${membershipId(member())}:`);
+  });
+
+  test("Open Cloud with the ladder: a role off the ladder is kept, even above the new rank", async () => {
+    const ladder = [ROLE.private, ROLE.corporal, ROLE.sergeant];
+    rbx.setMembership(GROUP_ID, member(), ROLE.private);
+    rbx.addRoleToMember(GROUP_ID, member(), ROLE.captain); // not on this ladder: say, an event-host role
+    const up = await openCloud.setRank(GROUP_ID, member(), ROLE.corporal, { ladderRoleIds: ladder });
+    expect(up).toEqual({ changed: true, previousRoleId: ROLE.private, roleId: ROLE.corporal, unassignedRoleIds: [ROLE.private] });
+    expect(rbx.membership(GROUP_ID, member())?.roleIds.sort()).toEqual([ROLE.recruit, ROLE.corporal, ROLE.captain].sort());
+    expect(await openCloud.setRank(GROUP_ID, member(), ROLE.corporal, { ladderRoleIds: ladder })).toMatchObject({ changed: false });
+  });
+
+  test("Open Cloud demotion: ladder roles above the new rank go (they would still be the rank), lower ones stay", async () => {
+    rbx.setMembership(GROUP_ID, member(), ROLE.private);
+    rbx.addRoleToMember(GROUP_ID, member(), ROLE.sergeant);
+    rbx.addRoleToMember(GROUP_ID, member(), ROLE.captain);
+    const down = await openCloud.setRank(GROUP_ID, member(), ROLE.corporal);
+    expect(down.unassignedRoleIds.sort()).toEqual([ROLE.sergeant, ROLE.captain].sort());
+    expect(rbx.membership(GROUP_ID, member())?.roleIds.sort()).toEqual([ROLE.recruit, ROLE.private, ROLE.corporal].sort());
+    expect(rbx.membership(GROUP_ID, member())?.roleId).toBe(ROLE.corporal);
   });
 
   test("Open Cloud: down to the base role only unassigns", async () => {
@@ -211,6 +234,7 @@ describe("setting a member's rank", () => {
       changed: false,
       previousRoleId: ROLE.corporal,
       roleId: ROLE.corporal,
+      unassignedRoleIds: [],
     });
     expect(await cookie.setRank(GROUP_ID, member(), ROLE.corporal)).toMatchObject({ changed: false });
     expect(rbx.requests.filter((request) => request.method !== "GET")).toEqual([]);
@@ -226,12 +250,23 @@ describe("setting a member's rank", () => {
     await patching.close();
   });
 
+  test("the deprecated PATCH is not used where it would take a role the member keeps", async () => {
+    const patching = clientFor(rbx, { apiKey: KEYS.good, openCloudRankWrite: "patch" });
+    rbx.setMembership(GROUP_ID, member(), ROLE.private);
+    rbx.addRoleToMember(GROUP_ID, member(), ROLE.captain);
+    await patching.setRank(GROUP_ID, member(), ROLE.corporal, { ladderRoleIds: [ROLE.private, ROLE.corporal] });
+    expect(rbx.requests.filter((request) => request.method === "PATCH")).toEqual([]);
+    expect(rbx.membership(GROUP_ID, member())?.roleIds.sort()).toEqual([ROLE.recruit, ROLE.corporal, ROLE.captain].sort());
+    await patching.close();
+  });
+
   test("legacy: PATCH {roleId} with the cookie; reads stay on the legacy hosts", async () => {
     rbx.setMembership(GROUP_ID, member(), ROLE.private);
     expect(await cookie.setRank(GROUP_ID, member(), ROLE.sergeant)).toEqual({
       changed: true,
       previousRoleId: ROLE.private,
       roleId: ROLE.sergeant,
+      unassignedRoleIds: [],
     });
     expect(rbx.membership(GROUP_ID, member())?.roleId).toBe(ROLE.sergeant);
     expect(services()).toEqual(["groups"]);

@@ -1,7 +1,53 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { RobloxClient } from "../../src/roblox/client.ts";
-import { planRankLookup, type RankLookupStrategy } from "../../src/roblox/planner.ts";
+import { planGroupsLookup, planRankLookup, type RankLookupStrategy } from "../../src/roblox/planner.ts";
 import { BOT_COOKIE, clientFor, expectRequestsMatchSpec, GROUP_ID, KEYS, ROLE, startWorld, type RobloxEmulator } from "./world.ts";
+
+describe("planGroupsLookup (pure): several groups, one shared pass or each group's own read", () => {
+  test("one pass over the linked users answers every group: paid once, chosen when cheaper than the groups' own reads", () => {
+    const plan = planGroupsLookup({ groups: [{ groupId: 1, memberCount: 100_000 }, { groupId: 2, memberCount: 20_000 }], linkedCount: 120 });
+    expect(plan.sharedRequests).toBe(3);
+    expect(plan.requests).toBe(3);
+    expect(plan.alternatives).toEqual({ perGroup: 1000 + 200, sharedPass: 3 });
+    expect(plan.groups.map((group) => [group.groupId, group.strategy, group.requests])).toEqual([
+      [1, "linked-users", 0],
+      [2, "linked-users", 0],
+    ]);
+  });
+
+  test("each group its cheapest own read (roster or bound roles) when their sum is below the pass", () => {
+    const plan = planGroupsLookup({
+      groups: [
+        { groupId: 1, memberCount: 900 },
+        { groupId: 2, memberCount: 80_000, boundRoles: [{ roleId: 21, memberCount: 120 }] },
+      ],
+      linkedCount: 1_000,
+    });
+    expect(plan.groups.map((group) => [group.groupId, group.strategy, group.requests, group.boundRoleIds])).toEqual([
+      [1, "roster", 9, []],
+      [2, "bound-roles", 2, [21]],
+    ]);
+    expect(plan).toMatchObject({ sharedRequests: 0, requests: 11, alternatives: { perGroup: 11, sharedPass: 20 } });
+  });
+
+  test("users in many groups make each batch take more pages: the pass is priced by that", () => {
+    const input = { groups: [{ groupId: 1, memberCount: 500 }, { groupId: 2, memberCount: 400 }], linkedCount: 120 };
+    expect(planGroupsLookup(input)).toMatchObject({ sharedRequests: 3, alternatives: { perGroup: 9, sharedPass: 3 } });
+    // 50 users x 8 groups = 400 memberships = 4 pages a full batch; the last batch of 20: 160 = 2 pages.
+    const crowded = planGroupsLookup({ ...input, membershipsPerUser: 8 });
+    expect(crowded.alternatives.sharedPass).toBe(4 + 4 + 2);
+    expect(crowded.groups.map((group) => group.strategy)).toEqual(["roster", "roster"]);
+    expect(crowded.requests).toBe(9);
+  });
+
+  test("legacy hosts: one request per user, each listing all of that user's groups; nothing linked costs nothing", () => {
+    expect(planGroupsLookup({ groups: [{ groupId: 1, memberCount: 50_000 }, { groupId: 2, memberCount: 50_000 }], linkedCount: 40, family: "legacy" })).toMatchObject({
+      sharedRequests: 40,
+      requests: 40,
+    });
+    expect(planGroupsLookup({ groups: [{ groupId: 1, memberCount: 50_000 }], linkedCount: 0 })).toMatchObject({ requests: 0, sharedRequests: 0 });
+  });
+});
 
 describe("planRankLookup (pure)", () => {
   test("chooses the cheapest strategy and says how many requests and how long", () => {
@@ -112,6 +158,12 @@ describe("readLinkedRanks runs the chosen strategy against Roblox", () => {
     expect(result.plan.strategy).toBe("bound-roles");
     expect(result.plan.requests).toBe(result.plan.options[0]!.requests);
     expect(result.ranks.get(bothRoles)).toEqual({ roleId: ROLE.captain, rank: 120 });
+    // Every role held, merged from both lists, highest first.
+    expect(result.held.get(bothRoles)).toEqual([
+      { roleId: ROLE.captain, rank: 120 },
+      { roleId: ROLE.sergeant, rank: 20 },
+      { roleId: ROLE.recruit, rank: 1 },
+    ]);
     expect(result.ranks).toEqual(truth(sergeants));
     expect(rbx.requests.filter((request) => request.query.filter?.startsWith("role =="))).toHaveLength(result.plan.requests);
     rbx.setMembership(GROUP_ID, bothRoles, ROLE.sergeant);

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { parseRateLimitHeaders, parseRetryAfter } from "../../src/roblox/limits.ts";
+import { parseRateLimitHeaders, parseRetryAfter } from "../../src/roblox/rate-limit-headers.ts";
 import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { clientFor, expectRequestsMatchSpec } from "./world.ts";
 

@@ -124,7 +124,7 @@ describe("X-CSRF-TOKEN exchange (cookie writes)", () => {
   test("the first write gets a 403 with a token and the retry with it succeeds", async () => {
     const client = clientFor(rbx, { cookie: BOT_COOKIE });
     const result = await client.setRank(GROUP_ID, USERS.alice.id, ROLE.privateFirstClass);
-    expect(result).toEqual({ changed: true, previousRoleId: ROLE.private, roleId: ROLE.privateFirstClass });
+    expect(result).toEqual({ changed: true, previousRoleId: ROLE.private, roleId: ROLE.privateFirstClass, unassignedRoleIds: [] });
     expect(rbx.membership(GROUP_ID, USERS.alice.id)?.roleId).toBe(ROLE.privateFirstClass);
 
     const writes = requestsTo(rbx, `/v1/groups/${GROUP_ID}/users/${USERS.alice.id}`, "PATCH");

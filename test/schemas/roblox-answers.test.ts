@@ -17,6 +17,7 @@ const ENDPOINTS: { method: string; path: string; schema: z.ZodType }[] = [
   { method: "GET", path: "/cloud/v2/groups/{group_id}/roles", schema: wire.cloudRolesPage },
   { method: "GET", path: "/cloud/v2/groups/{group_id}/memberships", schema: wire.cloudMembershipsPage },
   { method: "POST", path: "/cloud/v2/groups/{group_id}/memberships/{membership_id}:assignRole", schema: wire.cloudMembership },
+  { method: "POST", path: "/cloud/v2/groups/{group_id}/memberships/{membership_id}:unassignRole", schema: wire.cloudMembership },
   { method: "PATCH", path: "/cloud/v2/groups/{group_id}/memberships/{membership_id}", schema: wire.cloudMembership },
   { method: "GET", path: "/cloud/v2/users/{user_id}", schema: wire.cloudUser },
   { method: "GET", path: "/v1/groups/{groupId}", schema: wire.legacyGroup },
@@ -69,6 +70,15 @@ describe("Roblox answers are parsed at the edge", () => {
     expect(error).toBeInstanceOf(RobloxMalformedAnswerError);
     expect((error as RobloxMalformedAnswerError).field).toBeNull();
     expect((error as RobloxMalformedAnswerError).message).toContain("GET apis/x: HTTP 200 body is not JSON");
+  });
+
+  test("a membership's roles[] is required and never empty: missing or [] is an error, not 'holds no other role'", () => {
+    const membership = { path: "groups/7/memberships/NQ", user: "users/5", role: "groups/7/roles/9" };
+    const missing = caught(() => parseAnswer("GET m", 200, JSON.stringify({ groupMemberships: [membership] }), wire.cloudMembershipsPage));
+    expect((missing as RobloxMalformedAnswerError).field).toBe("groupMemberships.0.roles");
+    const empty = caught(() => parseAnswer("GET m", 200, JSON.stringify({ groupMemberships: [{ ...membership, roles: [] }] }), wire.cloudMembershipsPage));
+    expect((empty as RobloxMalformedAnswerError).field).toBe("groupMemberships.0.roles");
+    expect((empty as RobloxMalformedAnswerError).retryable).toBe(true);
   });
 
   test("a mistyped field is named too (a role path that is not one)", () => {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { RobloxClient } from "../../src/roblox/client.ts";
 import { decideRobloxAccess, type AccessInputs, type KeyWriteCheck } from "../../src/services/roblox-access.ts";
+import type { RobloxRankWriter } from "../../src/services/roblox-port.ts";
 
 /** The decision of design §10 on its own: no request is sent (clients are never called, only handed out). */
 const operator = new RobloxClient({ apiKey: "operator-key", urlTemplate: "http://127.0.0.1:9/{service}" });
@@ -9,8 +10,8 @@ afterAll(async () => {
   await operator.close();
   await guildKey.close();
 });
-const confirmations: [RobloxClient, number][] = [];
-const confirming = (check: KeyWriteCheck) => async (client: RobloxClient, groupId: number) => {
+const confirmations: [RobloxRankWriter, number][] = [];
+const confirming = (check: KeyWriteCheck) => async (client: RobloxRankWriter, groupId: number) => {
   confirmations.push([client, groupId]);
   return check;
 };

@@ -37,6 +37,9 @@ export class BotProcess {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "rankbridge-test-"));
     const child = Bun.spawn(options.command ?? ["bun", "run", "start"], {
       cwd: PROJECT_ROOT,
+      // Its own process group, so cleanup() can SIGKILL `bun run` and the bot it started together:
+      // SIGKILL is not forwarded, and a bot left running would keep its gateway sessions open.
+      detached: true,
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
@@ -111,8 +114,13 @@ export class BotProcess {
     return this.exited;
   }
 
+  /** SIGTERM goes to `bun run` alone (it forwards it once); a second one would skip the bot's graceful shutdown. */
   cleanup(): void {
-    if (this.process.exitCode === null) this.process.kill("SIGKILL");
+    try {
+      process.kill(-this.process.pid, "SIGKILL");
+    } catch {
+      // The group is gone already: every process in it has exited.
+    }
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

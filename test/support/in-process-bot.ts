@@ -2,13 +2,15 @@
  * The bot as src/app.ts composes it for the real process, run inside the test process against the
  * emulators: configured from an environment as an operator would write it, with its logs captured.
  * A harness that does not connect a gateway uses `standIn` and `dispatch` for what the connection
- * would have told the bot, and `handle` to run an interaction as INTERACTION_CREATE would.
+ * would have told the bot, and `handle` to run an interaction as INTERACTION_CREATE would. Rows are
+ * seeded and read through `storage`, the harness's own connection to the bot's database file.
  */
 import { WebSocketShardEvents } from "@discordjs/ws";
 import { type ApplicationFlags, GatewayDispatchEvents, GatewayOpcodes, type APIInteraction, type APIRole, type GatewayDispatchPayload } from "discord-api-types/v10";
 import { createRankbridge, type Rankbridge, type RankbridgeOptions } from "../../src/app.ts";
 import { loadConfig, secretValues, type Config } from "../../src/config/env.ts";
 import { createLogger, type Logger } from "../../src/observability/logger.ts";
+import { openBotDatabase, temporaryDatabasePath, type BotDatabase } from "./bot-database.ts";
 
 export interface LogLine {
   level: number;
@@ -17,7 +19,7 @@ export interface LogLine {
 }
 
 export interface InProcessBotOptions {
-  /** The environment as an operator sets it; the database is in memory and HTTP on a free local port unless given. */
+  /** The environment as an operator sets it; the database is a new temporary file and HTTP on a free local port unless given. */
   env: Record<string, string | undefined>;
   logLevel?: string;
   /** Also print each log line (a child process whose output is read by its parent). */
@@ -29,6 +31,8 @@ export interface InProcessBot {
   readonly bot: Rankbridge;
   readonly config: Config;
   readonly logger: Logger;
+  /** The harness's own connection to the database file the bot opened. */
+  readonly storage: BotDatabase;
   /** Every log line, parsed, oldest first. */
   readonly logs: LogLine[];
   /** The same lines as they were written. */
@@ -70,8 +74,11 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
       },
     },
   });
-  const config = loadConfig({ DATABASE_PATH: ":memory:", HTTP_HOST: "127.0.0.1", HTTP_PORT: "0", ...env });
+  const temporary = env.DATABASE_PATH ? undefined : temporaryDatabasePath();
+  const config = loadConfig({ HTTP_HOST: "127.0.0.1", HTTP_PORT: "0", ...env, DATABASE_PATH: env.DATABASE_PATH ?? temporary?.path });
   const bot = createRankbridge(config, logger, options);
+  // Opened after the bot, which created and migrated the file.
+  const storage = openBotDatabase(config.databasePath);
 
   const dispatch = (payload: Omit<GatewayDispatchPayload, "op" | "s">, shardId = 0) => {
     bot.parts.gateway.manager.emit(WebSocketShardEvents.Dispatch, { op: GatewayOpcodes.Dispatch, s: 0, ...payload } as GatewayDispatchPayload, shardId);
@@ -82,6 +89,7 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
     bot,
     config,
     logger,
+    storage,
     logs,
     logText,
     standIn(botUserId) {
@@ -102,6 +110,8 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
       closing ??= (async () => {
         // Stopping also closes the Roblox clients' limiters.
         await bot.stop("test finished");
+        storage.close();
+        temporary?.remove();
       })();
       return closing;
     },

@@ -391,7 +391,7 @@ describe("status, single members and metrics", () => {
       expect(fields.get("Pending Roblox writes")).toContain("1 waiting");
       expect(fields.get("Recent failures")).toContain("#2");
 
-      const metrics = await bot.metrics.registry.metrics();
+      const metrics = await bot.metricsText();
       expect(metrics).toContain('rankbridge_sync_runs_total{trigger="manual",outcome="done"} 2');
       expect(metrics).toContain('rankbridge_sync_members_total{outcome="updated"} 20');
       expect(metrics).toMatch(/rankbridge_sync_members_total\{outcome="error"\} 1\b/);

@@ -9,6 +9,7 @@ import { REST } from "@discordjs/rest";
 import { DiscordGuilds } from "../../src/discord/guilds.ts";
 import { LiveHierarchy } from "../../src/sync/live-hierarchy.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
+import { describeRoleProblem } from "../../src/discord/views/role-problems.ts";
 
 let discord: DiscordEmulator;
 let api: API;
@@ -53,7 +54,7 @@ describe("LiveHierarchy", () => {
     await hierarchy.refused({ addRoleIds: [rankA.id], removeRoleIds: [] }, "Missing Permissions (50013)");
     const verdict = hierarchy.check({ addRoleIds: [rankA.id] });
     expect(verdict.ok).toBe(false);
-    if (!verdict.ok) expect(verdict.problems[0]!.message).toContain('Discord refused a change of "Rank A"');
+    if (!verdict.ok) expect(describeRoleProblem(verdict.problems[0]!)).toContain('Discord refused a change of "Rank A"');
     expect(hierarchy.check({ removeRoleIds: [rankB.id] }).ok).toBe(true);
     expect(roleReads(guild.id)).toHaveLength(1);
   });

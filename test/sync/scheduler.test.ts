@@ -1,3 +1,4 @@
+import { LocalLeases } from "../../src/cluster/leases.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { BackgroundHooks, BackgroundSyncResult, RunOutcome } from "../../src/sync/bulk-sync.ts";
@@ -138,6 +139,31 @@ describe("scheduling rules", () => {
     // A run longer than the interval is never overlapped by the next one.
     expect(sync.maxRunning).toBe(1);
     expect(sync.calls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test("two schedulers that both think they hold a guild (a rolling restart): its lease lets one run at a time", async () => {
+    const leases = new LocalLeases();
+    const sync = fakeSync(150);
+    const make = () =>
+      new SyncScheduler({
+        bulkSync: sync,
+        repositories: memoryDb().repos,
+        defaultIntervalMs: 100,
+        ownsGuild: () => true,
+        leases,
+        logger: createLogger({ level: "silent" }),
+        random: () => 0.5,
+      });
+    const [old, replacement] = [make(), make()];
+    for (const scheduler of [old, replacement]) {
+      scheduler.addGuild("900000000000000004");
+      scheduler.start();
+    }
+    await Bun.sleep(700);
+    old.stop();
+    replacement.stop();
+    expect(sync.calls.length).toBeGreaterThanOrEqual(2);
+    expect(sync.maxRunning).toBe(1);
   });
 
   test("a guild's own interval overrides SYNC_INTERVAL", () => {

@@ -22,6 +22,8 @@ export interface AuditInput {
   /** Defaults to "ok". "partial" when some steps of a rank change failed. */
   outcome?: AuditOutcome;
   detail?: string | null;
+  /** What happened as data (an AuditNote); the views word it. */
+  note?: unknown;
   createdAt?: EpochMs;
 }
 
@@ -44,6 +46,7 @@ export function createAuditRepository(db: Db, options?: RepositoryOptions) {
       reason: p("reason"),
       outcome: p("outcome"),
       detail: p("detail"),
+      note: rawParam("note"),
       createdAt: p("createdAt"),
     })
     .returning({ id: auditLog.id })
@@ -69,6 +72,7 @@ export function createAuditRepository(db: Db, options?: RepositoryOptions) {
       reason: entry.reason ?? null,
       outcome: entry.outcome ?? "ok",
       detail: entry.detail ?? null,
+      note: toJson(entry.note),
       createdAt: entry.createdAt ?? now(),
     })!.id;
   }

@@ -1,16 +1,11 @@
-import { and, asc, count, desc, eq, gt, inArray, notInArray, sql, type SQLWrapper } from "drizzle-orm";
+/** A guild's bulk-sync runs: start, progress, pause and resume, finish, history. Their items: syncRunItems.ts. */
+import { and, desc, eq, inArray, notInArray } from "drizzle-orm";
 import type { Db } from "../client.ts";
-import {
-  syncRunItems,
-  syncRuns,
-  type SyncItemStatus,
-  type SyncRun,
-  type SyncRunItem,
-  type SyncRunProgress,
-  type SyncTrigger,
-  SYNC_ITEM_STATUSES,
-} from "../schema.ts";
-import { atomically, clockOf, normalizeLimit, p, rawParam, runCounting, type RepositoryOptions } from "./common.ts";
+import { syncRuns, type SyncRun, type SyncRunProgress, type SyncTrigger } from "../schema.ts";
+import { atomically, clockOf, normalizeLimit, p, runCounting, type RepositoryOptions } from "./common.ts";
+import { createSyncRunItemRepository } from "./syncRunItems.ts";
+
+export type { SyncItemCounts, SyncItemUpdate, SyncRunItemInput } from "./syncRunItems.ts";
 
 export interface StartSyncRunInput {
   trigger: SyncTrigger;
@@ -42,86 +37,15 @@ export type SyncProgressPatch = Partial<SyncCounts> & { progress?: SyncRunProgre
 
 export type FinishedSyncStatus = "done" | "failed";
 
-/** One planned change for one member. */
-export interface SyncRunItemInput {
-  discordId: string;
-  robloxUserId?: number | null;
-  fromRankId?: number | null;
-  toRankId?: number | null;
-  addRoles?: readonly string[];
-  removeRoles?: readonly string[];
-  status?: SyncItemStatus;
-  error?: string | null;
-}
-
-export interface SyncItemUpdate {
-  discordId: string;
-  status: Exclude<SyncItemStatus, "pending">;
-  error?: string | null;
-}
-
-export type SyncItemCounts = Record<SyncItemStatus, number>;
-
 export type SyncRunRepository = ReturnType<typeof createSyncRunRepository>;
 
 export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
   const now = clockOf(options);
 
-  // Item rows carry no guild id; every item statement is limited to runs of the given guild.
-  const runOfGuild = (runId: number | SQLWrapper, guildId: string | SQLWrapper) =>
-    inArray(
-      syncRunItems.runId,
-      db
-        .select({ id: syncRuns.id })
-        .from(syncRuns)
-        .where(and(eq(syncRuns.id, runId), eq(syncRuns.guildId, guildId))),
-    );
-
   const getStmt = db
     .select()
     .from(syncRuns)
     .where(and(eq(syncRuns.guildId, p("guildId")), eq(syncRuns.id, p("runId"))))
-    .prepare();
-  const insertItemStmt = db
-    .insert(syncRunItems)
-    .values({
-      runId: p("runId"),
-      discordId: p("discordId"),
-      seq: p("seq"),
-      robloxUserId: p("robloxUserId"),
-      fromRankId: p("fromRankId"),
-      toRankId: p("toRankId"),
-      addRoles: rawParam("addRoles"),
-      removeRoles: rawParam("removeRoles"),
-      status: p("status"),
-      error: p("error"),
-    })
-    .prepare();
-  const markItemStmt = db
-    .update(syncRunItems)
-    .set({ status: sql`${p("status")}`, error: sql`${p("error")}` })
-    .where(
-      and(
-        eq(syncRunItems.runId, p("runId")),
-        eq(syncRunItems.discordId, p("discordId")),
-        runOfGuild(p("runId"), p("guildId")),
-      ),
-    )
-    .returning({ discordId: syncRunItems.discordId })
-    .prepare();
-  const pendingStmt = db
-    .select()
-    .from(syncRunItems)
-    .where(
-      and(
-        eq(syncRunItems.runId, p("runId")),
-        eq(syncRunItems.status, "pending"),
-        gt(syncRunItems.seq, p("afterSeq")),
-        runOfGuild(p("runId"), p("guildId")),
-      ),
-    )
-    .orderBy(asc(syncRunItems.seq))
-    .limit(p("limit"))
     .prepare();
 
   function get(guildId: string, runId: number): SyncRun | undefined {
@@ -265,91 +189,6 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
     );
   }
 
-  /**
-   * Stores planned items in one transaction, continuing the run's `seq`. Throws if the run is not
-   * this guild's, or if a discord id repeats (the whole batch is then rolled back).
-   */
-  function insertItems(guildId: string, runId: number, items: readonly SyncRunItemInput[]): number {
-    return atomically(db, () => {
-      if (!get(guildId, runId)) throw new Error(`sync run ${runId} does not exist in guild ${guildId}`);
-      const last = db
-        .select({ seq: sql<number | null>`max(${syncRunItems.seq})` })
-        .from(syncRunItems)
-        .where(eq(syncRunItems.runId, runId))
-        .get();
-      let seq = (last?.seq ?? -1) + 1;
-      for (const item of items) {
-        insertItemStmt.run({
-          runId,
-          discordId: item.discordId,
-          seq: seq++,
-          robloxUserId: item.robloxUserId ?? null,
-          fromRankId: item.fromRankId ?? null,
-          toRankId: item.toRankId ?? null,
-          addRoles: JSON.stringify(item.addRoles ?? []),
-          removeRoles: JSON.stringify(item.removeRoles ?? []),
-          status: item.status ?? "pending",
-          error: item.error ?? null,
-        });
-      }
-      return items.length;
-    });
-  }
-
-  function markItem(guildId: string, runId: number, update: SyncItemUpdate): boolean {
-    return (
-      markItemStmt.get({ guildId, runId, discordId: update.discordId, status: update.status, error: update.error ?? null }) !==
-      undefined
-    );
-  }
-
-  /** Marks many items in one transaction; returns how many existed. */
-  function markItems(guildId: string, runId: number, updates: readonly SyncItemUpdate[]): number {
-    return atomically(db, () => updates.reduce((n, u) => n + (markItem(guildId, runId, u) ? 1 : 0), 0));
-  }
-
-  /** Pending items in plan order; page with `afterSeq` = the last item's seq. */
-  function listPendingItems(guildId: string, runId: number, page: { afterSeq?: number; limit?: number } = {}): SyncRunItem[] {
-    return pendingStmt.all({ guildId, runId, afterSeq: page.afterSeq ?? -1, limit: normalizeLimit(page.limit, 500, 50_000) });
-  }
-
-  /**
-   * Items the mass-change guard held, in plan order (the first `limit`). Only the run's own guild
-   * can see them, as every item read here.
-   */
-  function listHeldItems(guildId: string, runId: number, limit?: number): SyncRunItem[] {
-    return db
-      .select()
-      .from(syncRunItems)
-      .where(and(eq(syncRunItems.runId, runId), eq(syncRunItems.status, "held"), runOfGuild(runId, guildId)))
-      .orderBy(asc(syncRunItems.seq))
-      .limit(normalizeLimit(limit, 50_000, 1_000_000))
-      .all();
-  }
-
-  /** Held items become pending (to be applied) or skipped (an admin cancelled); returns them. */
-  function settleHeldItems(guildId: string, runId: number, to: "pending" | "skipped", error: string | null = null): SyncRunItem[] {
-    return db
-      .update(syncRunItems)
-      .set({ status: to, error })
-      .where(and(eq(syncRunItems.runId, runId), eq(syncRunItems.status, "held"), runOfGuild(runId, guildId)))
-      .returning()
-      .all()
-      .sort((a, b) => a.seq - b.seq);
-  }
-
-  function countItems(guildId: string, runId: number): SyncItemCounts {
-    const counts = Object.fromEntries(SYNC_ITEM_STATUSES.map((s) => [s, 0])) as SyncItemCounts;
-    const rows = db
-      .select({ status: syncRunItems.status, n: count() })
-      .from(syncRunItems)
-      .where(and(eq(syncRunItems.runId, runId), runOfGuild(runId, guildId)))
-      .groupBy(syncRunItems.status)
-      .all();
-    for (const r of rows) counts[r.status] = r.n;
-    return counts;
-  }
-
   return {
     get,
     findRunning,
@@ -362,12 +201,7 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
     finish,
     listLatest,
     pruneHistory,
-    insertItems,
-    markItem,
-    markItems,
-    listPendingItems,
-    listHeldItems,
-    settleHeldItems,
-    countItems,
+    // A run's items are its own rows (syncRunItems.ts); one repository, so callers see one run.
+    ...createSyncRunItemRepository(db, get),
   };
 }

@@ -8,6 +8,7 @@ import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { describeMember } from "./points.ts";
 import type { SlashCommand } from "./types.ts";
 import { escapeMarkdown } from "../views/markdown.ts";
+import { auditEntryDetail, auditEntryReason } from "../views/audit-notes.ts";
 
 const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 25;
@@ -81,8 +82,10 @@ export function auditLine(entry: AuditEntry): string {
   const by = entry.actorId === "system" ? "rankbridge" : `<@${entry.actorId}>`;
   const change = describeChange(entry.before, entry.after);
   const outcome = entry.outcome === "ok" ? "" : ` **(${entry.outcome})**`;
-  const reason = entry.reason ? ` · "${escapeMarkdown(preview(entry.reason))}"` : "";
-  const detail = !change && entry.detail ? ` · ${escapeMarkdown(preview(entry.detail))}` : "";
+  const givenReason = auditEntryReason(entry);
+  const reason = givenReason ? ` · "${escapeMarkdown(preview(givenReason))}"` : "";
+  const detailText = change ? null : auditEntryDetail(entry);
+  const detail = detailText ? ` · ${escapeMarkdown(preview(detailText))}` : "";
   return `${when} \`${entry.action}\`${outcome} by ${by}${change ? ` · ${change}` : ""}${detail}${reason}`;
 }
 

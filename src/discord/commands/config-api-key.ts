@@ -64,15 +64,7 @@ export async function storeApiKey(deps: ConfigCommandDependencies, { interaction
 
   const check = await deps.contexts.checkApiKey(apiKey, groupId);
   if (!check.readable) throw new CommandRefusedError(readRefusal(check, groupId));
-  const sealed = await deps.secrets.encrypt(apiKey, `guild:${guildId}`);
-  deps.repositories.guilds.upsert(guildId, { robloxApiKeyEncrypted: sealed });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { robloxApiKey: settings?.robloxApiKeyEncrypted ? "set" : "not set" },
-    after: { robloxApiKey: "set", canWriteRanks: check.write.canWrite },
-    detail: `Roblox API key stored for group ${groupId}`,
-  });
+  await deps.settings.storeApiKey({ guildId, actorId: actor.userId, apiKey, groupId, canWriteRanks: check.write.canWrite });
   await respond.reply({
     content:
       `API key saved (encrypted). rankbridge now uses it for **${escapeMarkdown(check.groupName)}** (${groupId}).` +
@@ -111,9 +103,8 @@ function submittedText(interaction: APIModalSubmitInteraction, customId: string)
 
 export async function clearApiKey(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const settings = deps.repositories.guilds.get(guildId);
   const home = deps.contexts.isHome(guildId);
-  if (!settings?.robloxApiKeyEncrypted) {
+  if (!deps.settings.clearApiKey(guildId, actor.userId)) {
     await respond.reply({
       content: home
         ? "This server has no API key of its own; rankbridge already uses the bot's credentials."
@@ -121,14 +112,6 @@ export async function clearApiKey(deps: ConfigCommandDependencies, { interaction
     });
     return;
   }
-  deps.repositories.guilds.upsert(guildId, { robloxApiKeyEncrypted: null });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "config",
-    before: { robloxApiKey: "set" },
-    after: { robloxApiKey: "not set" },
-    detail: "Roblox API key removed",
-  });
   await respond.reply({
     content: home
       ? "API key removed. rankbridge uses the bot's own Roblox credentials for this server again."

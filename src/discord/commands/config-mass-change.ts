@@ -43,21 +43,18 @@ export function massChangeField(settings: { massChangePercent: number | null; ma
   return { name: "Mass-change check", value: `held above ${threshold.percent}% and ${threshold.members} members${own ? "" : " (default)"}`, inline: true };
 }
 
-type ChangeSetting = (deps: ConfigCommandDependencies, guildId: string, actorId: string, key: "massChangePercent" | "massChangeMembers", value: number | null, detail: string) => void;
-
 export async function setMassChangeThreshold(
   deps: ConfigCommandDependencies,
   { interaction, respond }: CommandContext,
   options: CommandOptions,
-  changeSetting: ChangeSetting,
 ): Promise<void> {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const percent = options.integer("percent");
   const members = options.integer("members");
   // Neither given: back to the defaults.
   const reset = percent === undefined && members === undefined;
-  if (reset || percent !== undefined) changeSetting(deps, guildId, actor.userId, "massChangePercent", percent ?? null, `Mass-change threshold: ${percent ?? "default"} %`);
-  if (reset || members !== undefined) changeSetting(deps, guildId, actor.userId, "massChangeMembers", members ?? null, `Mass-change threshold: ${members ?? "default"} members`);
+  if (reset || percent !== undefined) deps.settings.change(guildId, actor.userId, "massChangePercent", percent ?? null, `Mass-change threshold: ${percent ?? "default"} %`);
+  if (reset || members !== undefined) deps.settings.change(guildId, actor.userId, "massChangeMembers", members ?? null, `Mass-change threshold: ${members ?? "default"} members`);
   const threshold = massChangeThresholdOf(deps.repositories.guilds.get(guildId));
   await respond.reply({
     content:

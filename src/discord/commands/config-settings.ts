@@ -1,8 +1,7 @@
-/** The `/config` subcommands that change one setting each; every change is audited (changeSetting). */
+/** The `/config` subcommands that change one setting each; GuildSettingsService stores and audits each change. */
 import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
-import { LEFT_GROUP_POLICIES, type GuildSettings, type LeftGroupPolicy } from "../../db/schema.ts";
-import type { GuildSettingsPatch } from "../../db/repositories/guilds.ts";
+import { LEFT_GROUP_POLICIES, type LeftGroupPolicy } from "../../db/schema.ts";
 import { DiscordPermission, hasPermission } from "../../ranks/hierarchy.ts";
 import { AmbiguousRankError, UnknownRankError } from "../../ranks/ladder.ts";
 import { RobloxError } from "../../roblox/errors.ts";
@@ -15,6 +14,7 @@ import { storedLadder } from "./ranks.ts";
 import type { CommandContext } from "./types.ts";
 import { escapeMarkdown, truncate } from "../views/markdown.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
+import { describeLadderError } from "../views/rank-rules.ts";
 
 /** Shorter periods would spend the rate limits on little but re-checking unchanged members. */
 export const MIN_SYNC_INTERVAL_MS = 15 * 60_000;
@@ -55,7 +55,7 @@ export async function setGroup(deps: ConfigCommandDependencies, { interaction, r
   }
 
   const previousGroupId = deps.contexts.groupIdOf(guildId, settings);
-  changeSetting(deps, guildId, actor.userId, "robloxGroupId", groupId, `Roblox group set to ${groupId} (${groupName})`);
+  deps.settings.change(guildId, actor.userId, "robloxGroupId", groupId, `Roblox group set to ${groupId} (${groupName})`);
 
   const ladderSize = deps.repositories.ranks.list(guildId).length;
   const next =
@@ -82,7 +82,7 @@ export async function setAdminRole(deps: ConfigCommandDependencies, { interactio
   }
   const roleId = options.snowflake("role") ?? null;
   if (roleId === guildId) throw new CommandRefusedError("@everyone can't be the admin role: it would make every member an admin.");
-  changeSetting(deps, guildId, actor.userId, "adminRoleId", roleId, roleId ? `Admin role set to ${roleId}` : "Admin role removed");
+  deps.settings.change(guildId, actor.userId, "adminRoleId", roleId, roleId ? `Admin role set to ${roleId}` : "Admin role removed");
   await respond.reply({
     content: roleId
       ? `Members with <@&${roleId}> can now use rankbridge's admin commands (as can Manage Roles holders).`
@@ -118,7 +118,7 @@ export async function setLogChannel(deps: ConfigCommandDependencies, { interacti
       throw error;
     }
   }
-  changeSetting(deps, guildId, actor.userId, "logChannelId", channelId, channelId ? `Log channel set to ${channelId}` : "Log channel removed");
+  deps.settings.change(guildId, actor.userId, "logChannelId", channelId, channelId ? `Log channel set to ${channelId}` : "Log channel removed");
   await respond.reply({
     content: channelId ? `Rank changes will be logged in <#${channelId}>.` : "Rank changes are no longer posted to a channel (they are still kept; see /audit)." });
 }
@@ -138,7 +138,7 @@ export async function setSyncInterval(deps: ConfigCommandDependencies, { interac
     }
   }
   const detail = `Sync interval set to ${intervalMs === null ? "the default" : formatDuration(intervalMs)}`;
-  changeSetting(deps, guildId, actor.userId, "syncIntervalMs", intervalMs, detail);
+  deps.settings.change(guildId, actor.userId, "syncIntervalMs", intervalMs, detail);
   await respond.reply({
     content:
       intervalMs === null
@@ -150,7 +150,7 @@ export async function setLeftGroupPolicy(deps: ConfigCommandDependencies, { inte
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const policy = options.string("policy");
   if (!isLeftGroupPolicy(policy)) throw new CommandRefusedError(`The policy must be one of: ${LEFT_GROUP_POLICIES.join(", ")}.`);
-  changeSetting(deps, guildId, actor.userId, "leftGroupPolicy", policy, `Left-group policy set to ${policy}`, "remove");
+  deps.settings.change(guildId, actor.userId, "leftGroupPolicy", policy, `Left-group policy set to ${policy}`, "remove");
   await respond.reply({ content: `Policy set to **${policy}**: ${LEFT_GROUP_EXPLANATIONS[policy]}.` });
 }
 
@@ -173,7 +173,7 @@ export async function setSyncRanks(deps: ConfigCommandDependencies, { interactio
         const rank = ladder.resolveName(part);
         chosen.set(rank.id, rank.name);
       } catch (error) {
-        if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) problems.push(error.message);
+        if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) problems.push(describeLadderError(error) ?? error.message);
         else throw error;
       }
     }
@@ -182,28 +182,10 @@ export async function setSyncRanks(deps: ConfigCommandDependencies, { interactio
     names = [...chosen.values()];
   }
   const detail = rankIds ? `Background sync limited to ${names.join(", ")}` : "Background sync covers every rank";
-  changeSetting(deps, guildId, actor.userId, "syncRankFilter", rankIds, detail);
+  deps.settings.change(guildId, actor.userId, "syncRankFilter", rankIds, detail);
   await respond.reply({
     content: truncate(
       rankIds ? `The background sync now covers only: ${names.map((name) => `**${escapeMarkdown(name)}**`).join(", ")}.` : "The background sync covers every rank.",
       2_000,
     ) });
-}
-
-/**
- * Changes one guild setting and audits the change with its value before and after: every
- * `/config` subcommand ends here, so no setting changes without an audit row.
- */
-export function changeSetting<K extends keyof GuildSettingsPatch>(
-  deps: ConfigCommandDependencies,
-  guildId: string,
-  actorId: string,
-  key: K,
-  value: GuildSettingsPatch[K],
-  detail: string,
-  fallback: GuildSettingsPatch[K] | null = null,
-): void {
-  const before = deps.repositories.guilds.get(guildId)?.[key as keyof GuildSettings] ?? fallback;
-  deps.repositories.guilds.upsert(guildId, { [key]: value } as GuildSettingsPatch);
-  deps.audit.record(guildId, { actorId, action: "config", before: { [key]: before }, after: { [key]: value }, detail });
 }

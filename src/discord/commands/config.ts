@@ -4,7 +4,7 @@ import { LEFT_GROUP_POLICIES } from "../../db/schema.ts";
 import { API_KEY_ACTION, askForApiKey, clearApiKey, storeApiKey } from "./config-api-key.ts";
 import { MASS_CHANGE_SUBCOMMAND, massChangeSubcommand, setMassChangeThreshold } from "./config-mass-change.ts";
 import type { SecretBox } from "../../security/secrets.ts";
-import type { AuditTrail } from "../../services/audit-trail.ts";
+import type { GuildSettingsService } from "../../services/guild-settings.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
 import type { AdminCheckDependencies, DefaultSyncPeriod, SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError } from "./guards.ts";
@@ -12,15 +12,15 @@ import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { SlashCommand } from "./types.ts";
 import { showSettings } from "./config-show.ts";
-import { changeSetting, setAdminRole, setGroup, setLeftGroupPolicy, setLogChannel, setSyncInterval, setSyncRanks } from "./config-settings.ts";
+import { setAdminRole, setGroup, setLeftGroupPolicy, setLogChannel, setSyncInterval, setSyncRanks } from "./config-settings.ts";
 
 /** `/config`'s subcommands: the guild's settings, its Roblox access and API key, all audited. */
 export type ConfigCommandDependencies = AdminCheckDependencies &
   DefaultSyncPeriod & {
     repositories: SomeRepositories<"guilds" | "ranks">;
     contexts: Pick<GuildContexts, "groupIdOf" | "isHome" | "accessFor" | "checkApiKey">;
-    secrets: Pick<SecretBox, "available" | "encrypt">;
-    audit: Pick<AuditTrail, "record">;
+    secrets: Pick<SecretBox, "available">;
+    settings: Pick<GuildSettingsService, "change" | "storeApiKey" | "clearApiKey">;
   };
 
 export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
@@ -127,7 +127,7 @@ export function configCommand(deps: ConfigCommandDependencies): SlashCommand {
         case "sync-ranks":
           return setSyncRanks(deps, context, options);
         case MASS_CHANGE_SUBCOMMAND:
-          return setMassChangeThreshold(deps, context, options, changeSetting);
+          return setMassChangeThreshold(deps, context, options);
         case "api-key":
           return askForApiKey(deps, context);
         case "api-key-clear":

@@ -21,6 +21,7 @@ import { requireGuild } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import type { SlashCommand } from "./types.ts";
 import { describeError } from "../views/errors.ts";
+import { roleUpdateFixes, roleUpdateReason } from "../views/link-roles.ts";
 
 export const LINK_ROBLOX = "link-roblox";
 export const CONFIRM_ACTION = "confirm";
@@ -160,10 +161,10 @@ function rolesLine(roles: RoleUpdate, rank: Rank | null): string {
       return given + removed;
     }
     case "skipped":
-      return `No rank role change: ${roles.reason}.`;
+      return `No rank role change: ${roleUpdateReason(roles)}.`;
     case "blocked":
-      return `The rank role couldn't be set. An admin needs to fix this: ${roles.problems.join(" ")}`;
+      return `The rank role couldn't be set. An admin needs to fix this: ${roleUpdateFixes(roles)}`;
     case "failed":
-      return `The rank role couldn't be set (${roles.reason}). The next sync will try again.`;
+      return `The rank role couldn't be set (${roleUpdateReason(roles)}). The next sync will try again.`;
   }
 }

@@ -6,8 +6,8 @@ import {
 import { MAX_POINTS, type PointsChange } from "../../db/repositories/members.ts";
 import type { Member } from "../../db/schema.ts";
 import { formatRank } from "../../ranks/ladder.ts";
-import type { AuditTrail } from "../../services/audit-trail.ts";
-import type { AdminCheckDependencies, SomeRepositories } from "./dependencies.ts";
+import type { Points } from "../../services/points.ts";
+import type { AdminCheckDependencies } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
 import { CommandOptions } from "./options.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
@@ -39,10 +39,9 @@ function changeSubcommand(op: PointsOperation, description: string): APIApplicat
  * `/points add|remove|set|show`. No `default_member_permissions`: `show` is for everyone about
  * themselves, so the admin check for the rest happens here.
  */
-/** `/points` reads and changes a member's points and audits the change. */
+/** `/points`: the admin check's reads and the points service (src/services/points.ts), which changes, audits and reads. */
 export interface PointsDependencies extends AdminCheckDependencies {
-  repositories: SomeRepositories<"guilds" | "members" | "ranks">;
-  audit: Pick<AuditTrail, "record">;
+  points: Pick<Points, "change" | "standing">;
 }
 
 export function pointsCommand(deps: PointsDependencies): SlashCommand {
@@ -105,22 +104,8 @@ async function changePoints(deps: PointsDependencies, { interaction, respond }: 
   const amount = validatedAmount(op, options.integer("amount"));
   const reason = options.string("reason")?.trim().slice(0, MAX_REASON_LENGTH) || null;
 
-  const stored = deps.repositories.members.get(guildId, target.user.id);
-  const before = stored?.points ?? 0;
-  const after = deps.repositories.members.changePoints(guildId, target.user.id, { op, amount });
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: `points.${op}`,
-    targetDiscordId: target.user.id,
-    targetRobloxUserId: stored?.robloxUserId ?? null,
-    before: { points: before },
-    after: { points: after },
-    reason,
-    detail: `${PAST_TENSE[op]} ${amount} points: ${before} → ${after}`,
-  });
-
-  const expected = op === "add" ? before + amount : op === "remove" ? before - amount : amount;
-  const clamped = expected !== after ? ` (points stay between 0 and ${MAX_POINTS_TEXT})` : "";
+  const { member: stored, before, after, exact } = deps.points.change({ guildId, actor, targetId: target.user.id, op, amount, reason });
+  const clamped = exact ? "" : ` (points stay between 0 and ${MAX_POINTS_TEXT})`;
   const what = op === "set" ? `Set the points of ${describeMember(target.user.id, stored)} to ${after}` : `${PAST_TENSE[op]} ${amount} point${amount === 1 ? "" : "s"} ${op === "add" ? "to" : "from"} ${describeMember(target.user.id, stored)}`;
   await respond.reply({
     content: `${what}: ${before} → **${after}**${clamped}.`,
@@ -134,13 +119,7 @@ async function showPoints(deps: PointsDependencies, { interaction, respond }: Co
   const targetId = target?.user.id ?? member.user.id;
   if (targetId !== member.user.id) await requireAdmin(interaction, deps);
 
-  const stored = deps.repositories.members.get(guildId, targetId);
-  const points = stored?.points ?? 0;
-  const ranks = deps.repositories.ranks.list(guildId);
-  const current = stored?.rankId ? ranks.find((rank) => rank.id === stored.rankId) : undefined;
-  const currentLevel = current ? ranks.indexOf(current) : -1;
-  // The next rank up that has a points requirement the member has not reached.
-  const next = ranks.slice(currentLevel + 1).find((rank) => rank.pointsRequired > points);
+  const { member: stored, points, rank: current, next } = deps.points.standing(guildId, targetId);
 
   const lines = [`${describeMember(targetId, stored)} has **${points}** point${points === 1 ? "" : "s"}.`];
   if (current) lines.push(`Rank: ${escapeMarkdown(formatRank(current))}.`);

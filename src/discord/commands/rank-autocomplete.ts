@@ -9,6 +9,7 @@ import {
 } from "../../ranks/ladder.ts";
 import { CommandRefusedError } from "./guards.ts";
 import { truncate } from "../views/markdown.ts";
+import { describeLadderError, NO_RANKS_YET } from "../views/rank-rules.ts";
 
 /** Discord's limits for autocomplete answers. */
 const MAX_CHOICES = 25;
@@ -47,14 +48,14 @@ export function rankChoices(
  */
 export function resolveRankOption(ladder: RankLadder, typed: string | undefined): Rank {
   if (ladder.isEmpty) {
-    throw new CommandRefusedError("No ranks are set up yet. An admin can run /ranks import to read them from the Roblox group.");
+    throw new CommandRefusedError(NO_RANKS_YET);
   }
   if (!typed || typed.trim() === "") throw new CommandRefusedError("Pick a rank from the list.");
   try {
     return ladder.resolveName(typed);
   } catch (error) {
     if (error instanceof UnknownRankError || error instanceof AmbiguousRankError) {
-      throw new CommandRefusedError(`${error.message} Run /list-ranks to see the ranks.`);
+      throw new CommandRefusedError(`${describeLadderError(error)} Run /list-ranks to see the ranks.`);
     }
     throw error;
   }

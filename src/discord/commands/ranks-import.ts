@@ -20,6 +20,7 @@ import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import { groupFooter, ladderEmbed } from "./list-ranks.ts";
 import type { CommandContext } from "./types.ts";
 import { escapeMarkdown, truncate } from "../views/markdown.ts";
+import { describeRoleProblem } from "../views/role-problems.ts";
 
 const ROLES_SETTINGS = "Server Settings → Roles";
 
@@ -101,7 +102,7 @@ function creationFailureNote({ roleName, error }: NonNullable<LadderImportResult
 
 /** Roles the bot cannot give yet, with the fix. */
 function warningNote(warning: BindingWarning): string {
-  if (warning.kind === "problem") return warning.problem.message;
+  if (warning.kind === "problem") return describeRoleProblem(warning.problem);
   const roles = warning.roleIds.map((id) => `<@&${id}>`);
   return `rankbridge can't give ${roles.join(" ")} yet: move rankbridge's role above ${roles.length === 1 ? "it" : "them"} in ${ROLES_SETTINGS}.`;
 }

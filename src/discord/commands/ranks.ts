@@ -1,20 +1,21 @@
 import { ApplicationCommandOptionType, type APIApplicationCommandStringOption } from "discord-api-types/v10";
 import { MAX_POINTS } from "../../db/repositories/members.ts";
-import { decideBind } from "../../ranks/bind-authority.ts";
-import { RoleHierarchy } from "../../ranks/hierarchy.ts";
 import { formatRank, InvalidLadderError, RankLadder } from "../../ranks/ladder.ts";
+import type { RankBinds } from "../../services/rank-binds.ts";
+import type { RankEdits } from "../../services/rank-edits.ts";
 import { describeBindDenial } from "./bind-wording.ts";
-import type { AuditTrail } from "../../services/audit-trail.ts";
 import type { DiscordGuilds } from "../guilds.ts";
 import type { SomeRepositories } from "./dependencies.ts";
 import { CommandRefusedError, requireAdmin, requireGuild } from "./guards.ts";
 import { escapeMarkdown } from "../views/markdown.ts";
+import { describeRoleProblem } from "../views/role-problems.ts";
 import { CommandOptions } from "./options.ts";
 import { MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import { rankChoices, resolveRankOption } from "./rank-autocomplete.ts";
-import { MAX_RANK_NAME_LENGTH, nameKey } from "../../services/ladder-import.ts";
+import { MAX_RANK_NAME_LENGTH } from "../../services/ladder-import.ts";
 import { importLadder, type RanksImportDependencies } from "./ranks-import.ts";
 import type { CommandContext, SlashCommand } from "./types.ts";
+import { describeLadderDefect } from "../views/rank-rules.ts";
 
 const rankOption = (description: string): APIApplicationCommandStringOption => ({
   type: ApplicationCommandOptionType.String,
@@ -24,12 +25,18 @@ const rankOption = (description: string): APIApplicationCommandStringOption => (
   autocomplete: true,
 });
 
-/** `/ranks import|bind|unbind|edit`: builds the ladder from Roblox and ties ranks to Discord roles. */
-/** `/ranks`: binds, edits and the import, on the stored ladder, each checked and audited. */
+const RANK_GONE = "That rank was removed meanwhile. Run /list-ranks to see the ranks.";
+
+/**
+ * `/ranks import|bind|unbind|edit`: parses the options and words the outcome; the services
+ * (src/services/rank-binds.ts, rank-edits.ts, ladder-import.ts) check, store and audit.
+ */
 export type RanksDependencies = RanksImportDependencies & {
+  /** The admin check's reads and the autocomplete's ladder. */
   repositories: SomeRepositories<"guilds" | "ranks">;
-  guilds: Pick<DiscordGuilds, "guild" | "botStanding" | "rememberRole">;
-  audit: Pick<AuditTrail, "record">;
+  guilds: Pick<DiscordGuilds, "guild" | "rememberRole">;
+  rankBinds: Pick<RankBinds, "ladder" | "bind" | "unbind">;
+  rankEdits: Pick<RankEdits, "edit">;
 };
 
 export function ranksCommand(deps: RanksDependencies): SlashCommand {
@@ -117,20 +124,27 @@ export function ranksCommand(deps: RanksDependencies): SlashCommand {
 
 /** The stored ladder; a ladder that breaks the ladder's rules is explained, not crashed on. */
 export function storedLadder(deps: { repositories: SomeRepositories<"ranks"> }, guildId: string): RankLadder {
+  return explainedLadder(() => new RankLadder(deps.repositories.ranks.list(guildId)));
+}
+
+function explainedLadder<T>(read: () => T): T {
   try {
-    return new RankLadder(deps.repositories.ranks.list(guildId));
+    return read();
   } catch (error) {
-    if (error instanceof InvalidLadderError) {
-      throw new CommandRefusedError(`The rank ladder is inconsistent: ${error.message} Run /ranks import to rebuild it.`);
-    }
-    throw error;
+    return ladderRefusal(error);
   }
+}
+
+function ladderRefusal(error: unknown): never {
+  if (error instanceof InvalidLadderError) {
+    throw new CommandRefusedError(`The rank ladder is inconsistent: ${describeLadderDefect(error.defect)} Run /ranks import to rebuild it.`);
+  }
+  throw error;
 }
 
 async function bindRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
-  const ladder = storedLadder(deps, guildId);
-  const rank = resolveRankOption(ladder, options.string("rank"));
+  const rank = resolveRankOption(explainedLadder(() => deps.rankBinds.ladder(guildId)), options.string("rank"));
   const roleId = options.snowflake("role");
   if (!roleId) throw new CommandRefusedError("Pick the Discord role to bind.");
   if (roleId === guildId) throw new CommandRefusedError("@everyone can't mirror a rank: every member has it. Pick another role.");
@@ -139,69 +153,53 @@ async function bindRank(deps: RanksDependencies, { interaction, respond }: Comma
   await deps.guilds.guild(guildId);
   const resolvedRole = interaction.data.resolved?.roles?.[roleId];
   if (resolvedRole) deps.guilds.rememberRole(guildId, resolvedRole);
-  const standing = await deps.guilds.botStanding(guildId);
-  const problem = new RoleHierarchy(standing).problemWith(roleId);
-  if (problem) throw new CommandRefusedError(`Can't bind **${escapeMarkdown(rank.name)}** to <@&${roleId}>: ${problem.message}`);
-  // Design §10: binds obey the ceiling, or a bind would lift its author (or a friend) above their rank.
-  const role = [...standing.guildRoles].find((candidate) => candidate.id === roleId);
-  if (role) {
-    const decision = decideBind({ actor, guild: { ownerId, adminRoleIds }, ladder, rank, role, guildRoles: standing.guildRoles });
-    if (!decision.allowed) {
-      throw new CommandRefusedError(`Can't bind **${escapeMarkdown(rank.name)}** to <@&${roleId}>: ${describeBindDenial(decision.denial, roleId)}`);
+
+  const outcome = await deps.rankBinds.bind({ guildId, actor, authority: { ownerId, adminRoleIds }, rank, roleId }).catch(ladderRefusal);
+  switch (outcome.kind) {
+    case "rank-gone":
+      throw new CommandRefusedError(RANK_GONE);
+    case "bot-cannot-manage":
+      throw new CommandRefusedError(`Can't bind **${escapeMarkdown(outcome.rank.name)}** to <@&${roleId}>: ${describeRoleProblem(outcome.problem)}`);
+    case "denied":
+      throw new CommandRefusedError(`Can't bind **${escapeMarkdown(outcome.rank.name)}** to <@&${roleId}>: ${describeBindDenial(outcome.denial, roleId)}`);
+    case "role-taken":
+      throw new CommandRefusedError(
+        `<@&${roleId}> already mirrors **${escapeMarkdown(formatRank(outcome.holder))}**; one role can mirror only one rank. Run /ranks unbind for that rank first.`,
+      );
+    case "already-bound":
+      await respond.reply({ content: `**${escapeMarkdown(formatRank(outcome.rank))}** is already bound to <@&${roleId}>.`, allowed_mentions: { parse: [] } });
+      return;
+    case "bound": {
+      const replaced = outcome.previousRoleId ? ` (was <@&${outcome.previousRoleId}>)` : "";
+      await respond.reply({
+        content: `**${escapeMarkdown(formatRank(outcome.rank))}** is now mirrored by <@&${roleId}>${replaced}. Members' roles follow at the next /sync.`,
+        allowed_mentions: { parse: [] },
+      });
     }
   }
-
-  const holder = ladder.byDiscordRoleId(roleId);
-  if (holder && holder.id !== rank.id) {
-    throw new CommandRefusedError(
-      `<@&${roleId}> already mirrors **${escapeMarkdown(formatRank(holder))}**; one role can mirror only one rank. Run /ranks unbind for that rank first.`,
-    );
-  }
-  if (rank.discordRoleId === roleId) {
-    await respond.reply({ content: `**${escapeMarkdown(formatRank(rank))}** is already bound to <@&${roleId}>.`, allowed_mentions: { parse: [] } });
-    return;
-  }
-
-  deps.repositories.ranks.bind(guildId, rank.id, roleId);
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "ranks.bind",
-    before: { rank: rank.name, discordRoleId: rank.discordRoleId },
-    after: { rank: rank.name, discordRoleId: roleId },
-    detail: `${formatRank(rank)} bound to role ${roleId}`,
-  });
-  const replaced = rank.discordRoleId ? ` (was <@&${rank.discordRoleId}>)` : "";
-  await respond.reply({
-    content: `**${escapeMarkdown(formatRank(rank))}** is now mirrored by <@&${roleId}>${replaced}. Members' roles follow at the next /sync.`,
-    allowed_mentions: { parse: [] },
-  });
 }
 
 async function unbindRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const rank = resolveRankOption(storedLadder(deps, guildId), options.string("rank"));
-  if (!rank.discordRoleId) {
-    await respond.reply({ content: `**${escapeMarkdown(formatRank(rank))}** is not bound to a Discord role.` });
-    return;
+  const rank = resolveRankOption(explainedLadder(() => deps.rankBinds.ladder(guildId)), options.string("rank"));
+  const outcome = explainedLadder(() => deps.rankBinds.unbind(guildId, actor, rank));
+  switch (outcome.kind) {
+    case "rank-gone":
+      throw new CommandRefusedError(RANK_GONE);
+    case "not-bound":
+      await respond.reply({ content: `**${escapeMarkdown(formatRank(outcome.rank))}** is not bound to a Discord role.` });
+      return;
+    case "unbound":
+      await respond.reply({
+        content: `**${escapeMarkdown(formatRank(outcome.rank))}** is no longer bound. rankbridge will stop giving or removing <@&${outcome.roleId}>; members keep it for now.`,
+        allowed_mentions: { parse: [] },
+      });
   }
-  deps.repositories.ranks.unbind(guildId, rank.id);
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "ranks.unbind",
-    before: { rank: rank.name, discordRoleId: rank.discordRoleId },
-    after: { rank: rank.name, discordRoleId: null },
-    detail: `${formatRank(rank)} unbound from role ${rank.discordRoleId}`,
-  });
-  await respond.reply({
-    content: `**${escapeMarkdown(formatRank(rank))}** is no longer bound. rankbridge will stop giving or removing <@&${rank.discordRoleId}>; members keep it for now.`,
-    allowed_mentions: { parse: [] },
-  });
 }
 
 async function editRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const ladder = storedLadder(deps, guildId);
-  const rank = resolveRankOption(ladder, options.string("rank"));
+  const rank = resolveRankOption(explainedLadder(() => deps.rankBinds.ladder(guildId)), options.string("rank"));
   const pointsRequired = options.integer("points-required");
   const rawName = options.string("name");
   if (pointsRequired === undefined && rawName === undefined) {
@@ -211,23 +209,16 @@ async function editRank(deps: RanksDependencies, { interaction, respond }: Comma
     throw new CommandRefusedError(`points-required must be a whole number from 0 to ${MAX_POINTS.toLocaleString("en-US")}.`);
   }
   const name = rawName?.replace(/\s+/g, " ").trim();
-  if (name !== undefined) {
-    if (name.length === 0 || name.length > MAX_RANK_NAME_LENGTH) {
-      throw new CommandRefusedError(`A rank name must be 1 to ${MAX_RANK_NAME_LENGTH} characters.`);
-    }
-    const clash = ladder.ranks.find((other) => other.id !== rank.id && nameKey(other.name) === nameKey(name));
-    if (clash) throw new CommandRefusedError(`Another rank is already called **${escapeMarkdown(clash.name)}**; rank names must differ.`);
+  if (name !== undefined && (name.length === 0 || name.length > MAX_RANK_NAME_LENGTH)) {
+    throw new CommandRefusedError(`A rank name must be 1 to ${MAX_RANK_NAME_LENGTH} characters.`);
   }
 
-  const updated = deps.repositories.ranks.edit(guildId, rank.id, { name, pointsRequired });
-  if (!updated) throw new CommandRefusedError("That rank was removed meanwhile. Run /list-ranks to see the ranks.");
-  deps.audit.record(guildId, {
-    actorId: actor.userId,
-    action: "ranks.edit",
-    before: { name: rank.name, pointsRequired: rank.pointsRequired },
-    after: { name: updated.name, pointsRequired: updated.pointsRequired },
-    detail: `Edited ${formatRank(rank)}`,
-  });
+  const outcome = explainedLadder(() => deps.rankEdits.edit({ guildId, actor, rank, name, pointsRequired }));
+  if (outcome.kind === "name-taken") {
+    throw new CommandRefusedError(`Another rank is already called **${escapeMarkdown(outcome.clash.name)}**; rank names must differ.`);
+  }
+  if (outcome.kind === "rank-gone") throw new CommandRefusedError(RANK_GONE);
+  const { after: updated } = outcome;
   const changes = [
     ...(name !== undefined && name !== rank.name ? [`renamed to **${escapeMarkdown(updated.name)}** (a later /ranks import restores the Roblox name)`] : []),
     ...(pointsRequired !== undefined ? [`needs ${updated.pointsRequired} points`] : []),
@@ -236,8 +227,3 @@ async function editRank(deps: RanksDependencies, { interaction, respond }: Comma
     content: `**${escapeMarkdown(formatRank(rank))}** ${changes.length ? changes.join(", and ") : "is unchanged"}.`,
   });
 }
-
-
-
-
-

@@ -2,6 +2,7 @@ import { InteractionContextType } from "discord-api-types/v10";
 import type { LinkingService, RoleUpdate } from "../../services/linking.ts";
 import { requireGuild } from "./guards.ts";
 import type { SlashCommand } from "./types.ts";
+import { roleUpdateFixes, roleUpdateReason } from "../views/link-roles.ts";
 
 /**
  * `/unlink`: removes the member's link and takes their rank roles, which only the link justified
@@ -36,10 +37,10 @@ function removedRolesLine(roles: RoleUpdate): string {
     case "applied":
       return roles.removed.length > 0 ? `Rank roles removed: ${roles.removed.map((id) => `<@&${id}>`).join(", ")}.` : "You had no rank roles to remove.";
     case "skipped":
-      return `Rank roles untouched: ${roles.reason}.`;
+      return `Rank roles untouched: ${roleUpdateReason(roles)}.`;
     case "blocked":
-      return `Your rank roles couldn't be removed. An admin needs to fix this: ${roles.problems.join(" ")}`;
+      return `Your rank roles couldn't be removed. An admin needs to fix this: ${roleUpdateFixes(roles)}`;
     case "failed":
-      return `Your rank roles couldn't be removed (${roles.reason}). An admin can remove them.`;
+      return `Your rank roles couldn't be removed (${roleUpdateReason(roles)}). An admin can remove them.`;
   }
 }

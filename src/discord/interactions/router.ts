@@ -11,7 +11,7 @@ import type { SlashCommand } from "../commands/types.ts";
 import { InteractionResponder } from "./responder.ts";
 import { describeError } from "../views/errors.ts";
 import { cooldownMessage, Cooldowns } from "./cooldowns.ts";
-import { runForGuild, UNSCOPED } from "../../roblox/fair-share.ts";
+import { runForGuild, UNSCOPED } from "../../services/guild-scope.ts";
 
 /** What a member is told when the bot stops before (or instead of) running their command. */
 export const RESTARTING_MESSAGE = "rankbridge is restarting; run the command again in a minute.";

@@ -1,33 +1,9 @@
 /**
- * How the change feed's work reads (design §3.2): the audit-trail and log-channel line of a change
- * made on Roblox, naming who made it, and the feed's state in `/sync-status`.
+ * How the change feed's state reads (design §3.2) in `/sync-status` and `/readyz`. The line of a
+ * change made on Roblox is an audit note's (audit-notes.ts, robloxChangeLine).
  */
-import type { FeedWording, RobloxChangeWords } from "../../sync/change-feed/apply.ts";
 import type { GroupFeedState } from "../../sync/change-feed/status.ts";
 import { formatDuration } from "../../lib/duration.ts";
-
-const rank = (name: string | null) => name ?? "no rank";
-
-function changeLine(change: RobloxChangeWords): string {
-  const by = change.actorName && !change.bySelf ? ` by ${change.actorName}` : "";
-  switch (change.action) {
-    case "JoinGroup":
-      return `Roblox: joined the group as ${rank(change.to)}`;
-    case "LeaveGroup":
-      return change.bySelf || !change.actorName ? `Roblox: left the group (was ${rank(change.from)})` : `Roblox: ${rank(change.from)} → left the group${by}`;
-    case "RemoveMember":
-      return `Roblox: ${rank(change.from)} → removed from the group${by} on the website`;
-    case "BanMember":
-      return `Roblox: ${rank(change.from)} → banned from the group${by} on the website`;
-    default:
-      return `Roblox: ${rank(change.from)} → ${rank(change.to)}${by} on the website`;
-  }
-}
-
-export const discordFeedWording: FeedWording = {
-  change: changeLine,
-  roleEditReason: (actorName) => `rankbridge: rank changed on Roblox${actorName ? ` by ${actorName}` : ""}`,
-};
 
 const relative = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;
 

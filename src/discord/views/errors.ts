@@ -1,12 +1,15 @@
 /**
  * The sentence a Discord user reads for a refusal. Typed errors of the services carry a reason
  * (and the facts the sentence needs); this view turns them into words. Errors of the adapters
- * (Roblox, the secret box, Discord's own answers) still carry their `userMessage`.
+ * (Roblox, the secret box, Discord's own answers) still carry their `userMessage`; the domain and
+ * the application carry none.
  */
 import { userMessageOf } from "../../errors/user-message.ts";
 import { NotRankAdminError } from "../../services/admin-gate.ts";
 import { GroupNotConfiguredError } from "../../services/guild-context.ts";
 import { SyncNotPossibleError, type SyncNotPossibleReason } from "../../sync/sync-context.ts";
+import { MemberListUnavailableError } from "../../sync/member-roles.ts";
+import { MemberNotLinkedError } from "../../services/member-sync.ts";
 import { LinkingError } from "../../services/linking-errors.ts";
 import { describeLinkingError } from "./linking-errors.ts";
 import { RankChangeRefusedError } from "../../services/rank-changes.ts";
@@ -44,5 +47,7 @@ export function describeError(error: unknown): string | undefined {
   if (error instanceof SyncNotPossibleError) return syncNotPossibleSentence(error.reason, error.home);
   if (error instanceof LinkingError) return describeLinkingError(error);
   if (error instanceof RankChangeRefusedError) return describeRankChangeRefusal(error);
+  if (error instanceof MemberNotLinkedError) return `<@${error.discordId}> has not linked a Roblox account. They must run /link-roblox first.`;
+  if (error instanceof MemberListUnavailableError) return "Discord would not send the member list right now (rate limited). Try again in a minute.";
   return userMessageOf(error);
 }

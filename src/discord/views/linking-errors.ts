@@ -2,6 +2,16 @@
 import { robloxGroupUrl } from "../../services/linking.ts";
 import type { LinkingError } from "../../services/linking-errors.ts";
 
+/** What the profile check found (src/ranks/link-phrase.ts) and what to do about it. */
+export const PHRASE_HINT = {
+  "phrase-filtered":
+    "Roblox's text filter hid part of the phrase in your About (it shows as ###), so it can't be checked. " +
+    "Get a new phrase, put it in your About, save, and confirm again.",
+  "phrase-missing":
+    "The phrase isn't in your Roblox profile's About yet. Paste it exactly, save, and confirm again. " +
+    "Roblox can take a minute to show the change. If Roblox shows it as ###, get a new phrase.",
+} as const;
+
 const TAKEN_NOTE =
   " This Roblox account is linked to another Discord account here; only the account's owner can move the link, by adding the phrase.";
 
@@ -25,7 +35,7 @@ export function describeLinkingError({ reason, facts }: LinkingError): string {
       return "There's no linking in progress for you. Start with `/link-roblox`.";
     case "phrase-missing":
     case "phrase-filtered":
-      return `${facts.phraseHint ?? ""}${facts.linkedToAnother ? TAKEN_NOTE : ""}`;
+      return `${PHRASE_HINT[reason]}${facts.linkedToAnother ? TAKEN_NOTE : ""}`;
     case "not-linked":
       return "Your Discord account isn't linked to a Roblox account in this server.";
     case "account-taken":

@@ -5,6 +5,8 @@ import type { SyncItemKind } from "../../sync/planner.ts";
 import type { ChangeStatus, MemberSyncResult, RobloxStanding } from "../../services/member-sync.ts";
 import { escapeMarkdown } from "./markdown.ts";
 import { describeSubject, OUTCOME_COLOURS } from "./rank-change.ts";
+import type { MemberSyncProblem } from "../../services/audit-notes.ts";
+import { describeRoleProblem } from "./role-problems.ts";
 
 /** "Sergeant (Rank 20)", or the Roblox role's own name when it is not on the ladder. */
 export function describeRobloxStanding(standing: RobloxStanding): string {
@@ -66,7 +68,7 @@ export function formatMemberSyncReply(result: MemberSyncResult): APIInteractionR
   }
   const note = KIND_NOTES[result.plan.kind];
   if (note) fields.push({ name: "Note", value: note });
-  if (result.problems.length > 0) fields.push({ name: "What to fix", value: result.problems.map((problem) => `• ${problem}`).join("\n").slice(0, 1024) });
+  if (result.problems.length > 0) fields.push({ name: "What to fix", value: describeMemberSyncProblems(result.problems).map((problem) => `• ${problem}`).join("\n").slice(0, 1024) });
   return {
     allowed_mentions: { parse: [] },
     embeds: [{ title, description: describeSubject(result), color: colour, fields }],
@@ -76,4 +78,20 @@ export function formatMemberSyncReply(result: MemberSyncResult): APIInteractionR
 function arrow(status: ChangeStatus, target: Rank | null): string {
   if (status !== "updated" && status !== "would-update" && status !== "blocked" && status !== "failed") return "";
   return ` → ${escapeMarkdown(formatRankOrNone(target))}`;
+}
+
+/** What stopped a one-member sync, one fix each (a fix several roles share once). */
+export function describeMemberSyncProblems(problems: readonly MemberSyncProblem[]): string[] {
+  return [...new Set(problems.map(describeMemberSyncProblem))];
+}
+
+function describeMemberSyncProblem(problem: MemberSyncProblem): string {
+  switch (problem.kind) {
+    case "role":
+      return describeRoleProblem(problem.problem);
+    case "discord-refused":
+      return `Discord refused the role change: ${problem.discordError}`;
+    case "stored-rank-not-saved":
+      return "The stored rank could not be saved; the error is logged.";
+  }
 }

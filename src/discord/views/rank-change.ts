@@ -5,7 +5,9 @@
 import type { APIEmbed, APIInteractionResponseCallbackData } from "discord-api-types/v10";
 import { formatRank, formatRankOrNone, type Rank, type RankId } from "../../ranks/ladder.ts";
 import type { OverallOutcome } from "../../ranks/promotion.ts";
-import { renderOutcomeLines } from "../../services/rank-change-record.ts";
+import { renderOutcomeLines, robloxFailureText } from "./rank-change-steps.ts";
+import { describeRoleProblems } from "./role-problems.ts";
+import { describeLadderError, describeRankChangeDenial } from "./rank-rules.ts";
 import type { RankChangeKind, RankChangeRefusedError, RankChangeResult, RankChangeSubject } from "../../services/rank-changes.ts";
 import { escapeMarkdown } from "./markdown.ts";
 
@@ -35,8 +37,8 @@ export function formatRankChangeReply(result: Extract<RankChangeResult, { status
     fields.push({
       name: "What to do",
       value: (result.robloxFailure.queued
-        ? `Roblox still shows the old rank. The change is queued and retried automatically (see /sync-status); sync will not undo it meanwhile. If it keeps failing: ${result.robloxFailure.message}`
-        : `Roblox still shows the old rank and no retry can fix it: ${result.robloxFailure.message} Fix that, then run the command again; until then /sync will follow Roblox.`
+        ? `Roblox still shows the old rank. The change is queued and retried automatically (see /sync-status); sync will not undo it meanwhile. If it keeps failing: ${robloxFailureText(result.robloxFailure.robloxError)}`
+        : `Roblox still shows the old rank and no retry can fix it: ${robloxFailureText(result.robloxFailure.robloxError)} Fix that, then run the command again; until then /sync will follow Roblox.`
       ).slice(0, 1024),
     });
   }
@@ -119,12 +121,15 @@ export function describeRankChangeRefusal({ reason, facts }: RankChangeRefusedEr
     case "target-changed":
       return `<@${facts.memberId}>'s rank changed since you were asked to confirm; the next rank is now ${facts.nextRank ? formatRank(facts.nextRank) : "different"}. Run the command again.`;
     case "discord-hierarchy": {
-      const fixes = (facts.problems ?? []).map((problem) => `• ${problem}`).join("\n");
+      const fixes = describeRoleProblems(facts.problems ?? []).map((problem) => `• ${problem}`).join("\n");
       return `Nothing was changed: rankbridge cannot change <@${facts.memberId}>'s Discord roles yet.\n${fixes}\nThen run the command again.`;
     }
-    case "unknown-rank":
-      return facts.suggestList ? `${facts.rule} Pick a rank from the list, or run /list-ranks to see them all.` : (facts.rule ?? "That rank is not on the ladder.");
+    case "unknown-rank": {
+      const rule = describeLadderError(facts.ladderError);
+      return facts.suggestList ? `${rule} Pick a rank from the list, or run /list-ranks to see them all.` : (rule ?? "That rank is not on the ladder.");
+    }
     default:
-      return facts.rule ?? "This rank change is not allowed.";
+      if (facts.denial) return describeRankChangeDenial(facts.denial);
+      return describeLadderError(facts.ladderError) ?? "This rank change is not allowed.";
   }
 }

@@ -6,10 +6,9 @@
 import { ButtonStyle, ComponentType } from "discord-api-types/v10";
 import type { HeldPlan } from "../../sync/run-state.ts";
 import { estimateRemainingMs, progressFraction, type SyncProgress, type UpdateListEntry } from "../../sync/progress.ts";
-import { processedOf, type RunView, type RunWording } from "../../sync/run-report.ts";
+import { processedOf, type RunView } from "../../sync/run-report.ts";
 import { formatDuration } from "../../sync/schedule.ts";
 import type { MessageComponents } from "../../sync/sync-messages.ts";
-import { syncNotPossibleSentence } from "./errors.ts";
 import { escapeMarkdown } from "./markdown.ts";
 
 const FILLED = "▰";
@@ -231,16 +230,3 @@ export function decodeHeldRunButton(action: string): HeldRunButton | null {
   if ((verb !== "apply" && verb !== "cancel") || !Number.isSafeInteger(runId)) return null;
   return { verb, runId };
 }
-
-/** The words a bulk sync run needs, for the composition root to give it. */
-export const discordRunWording: RunWording = {
-  progress: renderRunProgress,
-  summary: renderRunSummary,
-  heldPlan: renderHeldPlan,
-  heldPauseReason,
-  heldRunButtons,
-  notPossible: syncNotPossibleSentence,
-  forbiddenPause: (streak, message) =>
-    `Discord refused ${streak} role changes in a row for missing permissions (${message}). ` +
-    "Check that rankbridge has Manage Roles and that its role is above every rank role (Server Settings → Roles), then run /sync again.",
-};

@@ -6,12 +6,11 @@
  * write keeps its target (the planner's rule); leaves beyond the guild's mass-change threshold are
  * held for an admin, like a bulk sync's.
  */
-import type { Repositories } from "../../db/index.ts";
+import type { Repositories } from "../../services/storage-port.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { RankLadder, RobloxUserId } from "../../ranks/ladder.ts";
-import type { AuditMembershipAction } from "../../roblox/audit-log-schema.ts";
-import type { RequestTally } from "../../roblox/transport.ts";
-import type { GroupMember } from "../../roblox/types.ts";
+import type { GroupMember, RequestTally } from "../../services/roblox-port.ts";
+import type { AuditNote } from "../../services/audit-notes.ts";
 import type { GuildContext, GuildContexts } from "../../services/guild-context.ts";
 import type { KnownMembership, MemberSyncResult, MemberSyncService } from "../../services/member-sync.ts";
 import { judgeMassChange, massChangeThresholdOf, type MassChangeVerdict } from "../mass-change-guard.ts";
@@ -20,33 +19,12 @@ import { robloxStandingOf } from "../roblox-standing.ts";
 import { resolveSyncContext, SyncNotPossibleError } from "../sync-context.ts";
 import { foldMember, type MemberChange, type MemberEntry } from "./standings.ts";
 
-/** What a change from Roblox looks like in the audit trail and the log channel (src/discord/views/change-feed.ts). */
-export interface FeedWording {
-  /** e.g. "Roblox: Sergeant → Lieutenant by CaptainAmy on the website". */
-  change(change: RobloxChangeWords): string;
-  /** Shown in Discord's own audit log for the role edit. */
-  roleEditReason(actorName: string | null): string;
-}
-
-export interface RobloxChangeWords {
-  action: AuditMembershipAction;
-  robloxUsername: string;
-  /** Rank names before and after; null: none (not in the group, or no rank). */
-  from: string | null;
-  to: string | null;
-  /** Who did it on Roblox; null when Roblox names nobody. */
-  actorName: string | null;
-  /** The member did it themselves (joined, left). */
-  bySelf: boolean;
-}
-
 export interface FeedApplyDeps {
   repositories: Pick<Repositories, "members">;
   contexts: GuildContexts;
   memberSync: Pick<MemberSyncService, "syncMember">;
   /** Members' roles from the gateway (snapshot or op 8 by user ids): no REST request. */
   memberRoles: MemberRolesPort;
-  wording: FeedWording;
   logger: Logger;
 }
 
@@ -119,24 +97,12 @@ export async function applyToGuild(
     const actorName = last.actor?.username ?? null;
     const result = await deps.memberSync.syncMember(guildId, discordId, {
       known: { membership: knownMembership(change.standing.membership, ladder, change), discordMember: roleIds ? { roleIds: [...roleIds] } : null },
-      auditReason: deps.wording.roleEditReason(actorName),
-      record: (result) => {
-        const words = deps.wording.change(describe(change, result, actorName));
-        return {
-          action: "roblox.change",
-          detail: words,
-          summary: words,
-          after: {
-            roblox: {
-              action: last.robloxActionType,
-              actorUserId: last.actor?.userId ?? null,
-              actorName,
-              createdAt: last.created.getTime(),
-              entries: change.entries.length,
-            },
-          },
-        };
-      },
+      auditReason: { kind: "roblox-change", actorName },
+      record: (synced) => ({
+        action: "roblox.change",
+        note: robloxChangeNote(change, synced, actorName),
+        after: { roblox: { action: last.robloxActionType, actorUserId: last.actor?.userId ?? null, createdAt: last.created.getTime(), entries: change.entries.length } },
+      }),
     });
     applied.push({ discordId, change, result });
   }
@@ -176,17 +142,20 @@ function knownMembership(membership: { roleId: number; rank: number } | null, la
   return { ...membership, roleName: ladder.byRobloxRoleId(membership.roleId)?.name ?? named ?? String(membership.roleId) };
 }
 
-function describe(change: MemberChange, result: MemberSyncResult, actorName: string | null): RobloxChangeWords {
+/** What the audit trail keeps of the change (src/discord/views/audit-notes.ts words it). */
+function robloxChangeNote(change: MemberChange, result: MemberSyncResult, actorName: string | null): AuditNote {
   const last = change.entries.at(-1)!;
   const first = change.entries[0]!;
-  const before = first.oldRole?.name ?? result.before.storedRank?.name ?? result.before.discordRank?.name ?? null;
   const inGroup = change.standing.kind === "known" && change.standing.membership !== null;
   return {
+    kind: "roblox-change",
     action: last.actionType,
     robloxUsername: result.robloxUsername,
-    from: before,
+    from: first.oldRole?.name ?? result.before.storedRank?.name ?? result.before.discordRank?.name ?? null,
     to: inGroup ? (result.plan.toRank?.name ?? (result.roblox.status === "member" ? result.roblox.roleName : null)) : null,
     actorName,
+    actorUserId: last.actor?.userId ?? null,
     bySelf: last.actor?.userId === change.robloxUserId,
+    problems: result.problems,
   };
 }

@@ -14,15 +14,11 @@
  * answered with a full sync of the guilds concerned, a warning, and a line in /sync-status and
  * /readyz (which stays 200: the bot still works without the feed).
  */
-import type { Repositories } from "../../db/index.ts";
+import type { Repositories } from "../../services/storage-port.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { ChangeFeedSample, Metrics } from "../../observability/metrics.ts";
-import { RobloxAuditLogForbiddenError } from "../../roblox/audit-log.ts";
-import type { AuditLogEntry } from "../../roblox/audit-log-schema.ts";
-import { isRobloxError } from "../../roblox/errors.ts";
-import type { RequestTally } from "../../roblox/transport.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
-import type { RobloxReader } from "../../services/roblox-access.ts";
+import { type AuditLogEntry, isRobloxError, type RequestTally, type RobloxAuditLogReader } from "../../services/roblox-port.ts";
 import { applyToGuild, type FeedApplyDeps } from "./apply.ts";
 import { readNewEntries, type FeedCursor } from "./new-entries.ts";
 import type { OwnWrites } from "./own-writes.ts";
@@ -67,8 +63,8 @@ export class ChangeFeed {
   readonly #guildIds = new Set<string>();
   readonly #groups = new Map<number, GroupFeed>();
   /** Per credential: when its next audit-log request may go. */
-  readonly #nextSlot = new Map<RobloxReader, number>();
-  readonly #refused = new Map<number, Set<RobloxReader>>();
+  readonly #nextSlot = new Map<RobloxAuditLogReader, number>();
+  readonly #refused = new Map<number, Set<RobloxAuditLogReader>>();
   #topologyDueAt = 0;
   #running = false;
   #loop: Promise<void> | undefined;
@@ -247,8 +243,9 @@ export class ChangeFeed {
   #readFailed(group: GroupFeed, error: unknown): void {
     const { topology } = group;
     const reader = topology.reader!;
-    if (error instanceof RobloxAuditLogForbiddenError) {
-      const refused = this.#refused.get(topology.groupId) ?? new Set<RobloxReader>();
+    // A 403 on the log (code 23): the key lacks the scope or its owner the group permission; the error names both.
+    if (isRobloxError(error) && error.kind === "missing_permission" && error.status === 403) {
+      const refused = this.#refused.get(topology.groupId) ?? new Set<RobloxAuditLogReader>();
       refused.add(reader);
       this.#refused.set(topology.groupId, refused);
       group.dueAt = this.#now() + Math.max(this.#options.intervalMs, REFUSED_RETRY_MS);
@@ -257,7 +254,7 @@ export class ChangeFeed {
       this.#problem(topology, "forbidden", error.userMessage);
       return;
     }
-    if (isRobloxError(error) && (error.kind === "missing_permission" || error.kind === "invalid_request" || error.kind === "group_not_found")) {
+    if (isRobloxError(error) && (error.kind === "missing_permission" || error.kind === "invalid_request" || error.kind === "group_not_found" || error.kind === "no_credentials")) {
       group.dueAt = this.#now() + Math.max(this.#options.intervalMs, REFUSED_RETRY_MS);
       this.#problem(topology, "unavailable", error.message);
       return;
@@ -295,10 +292,8 @@ export class ChangeFeed {
   }
 
   /** Time between two audit-log requests on one credential: its budget (headers win over the documented 100/min), shared. */
-  #spacingMs(reader: RobloxReader): number {
-    const { limit, windowMs } = reader.rateLimitState("groups.auditLog");
-    const perMinute = (limit * 60_000) / windowMs;
-    return 60_000 / Math.max(1, perMinute * BUDGET_SHARE);
+  #spacingMs(reader: RobloxAuditLogReader): number {
+    return 60_000 / Math.max(1, reader.auditLogPerMinute() * BUDGET_SHARE);
   }
 
   #sleep(ms: number): Promise<void> {

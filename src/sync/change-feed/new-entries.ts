@@ -8,7 +8,7 @@
  * older than the cursor are no longer returned, so some between may have been dropped), or more
  * changed than a poll reads. The caller answers a gap with a whole-roster sync.
  */
-import type { AuditLogEntry, AuditLogPage } from "../../roblox/audit-log-schema.ts";
+import type { AuditLogEntry, AuditLogPage } from "../../services/roblox-port.ts";
 
 export interface FeedCursor {
   /** `created` of the newest entry applied, epoch ms. */

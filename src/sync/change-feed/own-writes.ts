@@ -4,8 +4,7 @@
  * entry that matches a recent one (same group and member, the role we gave or one we took away) is
  * ours. Its actor is then known to be our credential's user, whose later entries are ours too.
  */
-import type { AuditLogEntry } from "../../roblox/audit-log-schema.ts";
-import type { RankWritten } from "../../roblox/client.ts";
+import type { AuditLogEntry, RankWritten } from "../../services/roblox-port.ts";
 
 /** How long after a write its entries are expected in the log. */
 const MATCH_WINDOW_MS = 10 * 60_000;

@@ -7,7 +7,7 @@
  * membership read. Pure.
  */
 import type { RankLadder, RobloxMembership, RobloxRoleId, RobloxUserId } from "../../ranks/ladder.ts";
-import type { AuditLogEntry, AuditMembershipAction } from "../../roblox/audit-log-schema.ts";
+import type { AuditLogEntry, AuditMembershipAction } from "../../services/roblox-port.ts";
 
 export type FedStanding =
   /** `membership` null: no longer in the group. */

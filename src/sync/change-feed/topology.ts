@@ -5,16 +5,17 @@
  * stored key. The operator's credential never reads a group only visiting guilds chose, and a key
  * that cannot read the log (403) is passed over for another bound guild's key when there is one.
  */
-import type { Repositories } from "../../db/index.ts";
+import type { Repositories } from "../../services/storage-port.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
-import type { CredentialOwner, RobloxReader } from "../../services/roblox-access.ts";
+import type { CredentialOwner } from "../../services/roblox-access.ts";
+import type { RobloxAuditLogReader } from "../../services/roblox-port.ts";
 
 export interface GroupTopology {
   readonly groupId: number;
   /** Guilds of this process bound to the group, in id order. */
   readonly guildIds: readonly string[];
   /** The credential that reads its log; null when no bound guild may use one for it. */
-  readonly reader: RobloxReader | null;
+  readonly reader: RobloxAuditLogReader | null;
   readonly credential: CredentialOwner | null;
 }
 
@@ -22,11 +23,11 @@ export interface TopologyInputs {
   repositories: Pick<Repositories, "guilds">;
   contexts: Pick<GuildContexts, "groupIdOf" | "accessFor">;
   /** Readers known to be refused this group's log: tried last. */
-  refused: (groupId: number, reader: RobloxReader) => boolean;
+  refused: (groupId: number, reader: RobloxAuditLogReader) => boolean;
 }
 
 export async function feedTopology(inputs: TopologyInputs, guildIds: Iterable<string>): Promise<Map<number, GroupTopology>> {
-  const byGroup = new Map<number, { guildIds: string[]; candidates: { reader: RobloxReader; credential: CredentialOwner }[] }>();
+  const byGroup = new Map<number, { guildIds: string[]; candidates: { reader: RobloxAuditLogReader; credential: CredentialOwner }[] }>();
   for (const guildId of [...guildIds].sort()) {
     const settings = inputs.repositories.guilds.get(guildId);
     const groupId = inputs.contexts.groupIdOf(guildId, settings);
@@ -38,7 +39,7 @@ export async function feedTopology(inputs: TopologyInputs, guildIds: Iterable<st
     // A visiting guild without a usable key of its own reads public data through the operator's
     // credential; its group's log is not read with it.
     if (!access.home && access.readCredential !== "guild-key") continue;
-    if (!group.candidates.some((candidate) => candidate.reader === access.read)) group.candidates.push({ reader: access.read, credential: access.readCredential });
+    if (!group.candidates.some((candidate) => candidate.reader === access.auditLog)) group.candidates.push({ reader: access.auditLog, credential: access.readCredential });
   }
 
   const topology = new Map<number, GroupTopology>();

@@ -8,7 +8,6 @@ import { WebSocketShardEvents } from "@discordjs/ws";
 import type { DatabaseHandle, Repositories } from "../../../src/db/index.ts";
 import type { DiscordGuilds } from "../../../src/discord/guilds.ts";
 import type { Logger } from "../../../src/observability/logger.ts";
-import type { Metrics } from "../../../src/observability/metrics.ts";
 import type { RobloxClient } from "../../../src/roblox/client.ts";
 import type { ApiClass } from "../../../src/roblox/limits.ts";
 import type { RetryOptions } from "../../../src/roblox/transport.ts";
@@ -70,7 +69,8 @@ export interface SyncBot {
   readonly scheduler: SyncScheduler;
   readonly repositories: Repositories;
   readonly database: DatabaseHandle;
-  readonly metrics: Metrics;
+  /** What GET /metrics answers: the bot's metrics as a scraper reads them. */
+  metricsText(): Promise<string>;
   readonly guilds: DiscordGuilds;
   readonly roblox: RobloxClient;
   readonly api: API;
@@ -131,9 +131,10 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
   return {
     bulkSync: bot.parts.bulkSync,
     scheduler: bot.parts.scheduler,
-    repositories: bot.parts.repositories,
-    database: bot.parts.database,
-    metrics: bot.parts.metrics,
+    // The harness's own connection to the bot's database file.
+    repositories: inProcess.storage.repositories,
+    database: inProcess.storage.database,
+    metricsText: async () => (await bot.httpApp.request("/metrics")).text(),
     guilds: bot.parts.guilds,
     roblox: bot.parts.roblox,
     api: bot.parts.api,

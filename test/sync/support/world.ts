@@ -27,6 +27,11 @@ export interface WorldSpec {
   /** The Discord emulator's pace for all-members chunks (default: as fast as the bot reads). */
   memberChunksPerSecond?: number;
   recordRobloxRequests?: boolean;
+  /**
+   * Another Roblox group (an ally a range bind names): `groupSize` members, of whom the first
+   * `linkedShare` of the linked members, spread over its ranks. Absent: no such group.
+   */
+  ally?: { groupSize: number; linkedShare: number };
 }
 
 export interface LinkedMember {
@@ -52,10 +57,13 @@ export interface World {
   readonly linked: LinkedMember[];
   /** Discord ids of linked members seeded with a wrong rank. */
   readonly mismatched: Set<string>;
+  /** The ally group (`WorldSpec.ally`), or null. */
+  readonly allyGroupId: number | null;
   close(): Promise<void>;
 }
 
 export const GROUP_ID = 4_200_017;
+export const ALLY_GROUP_ID = 4_200_018;
 const BOT_ROBLOX_USER_ID = 77;
 
 /** Deterministic, so a failing run can be reproduced. */
@@ -144,11 +152,14 @@ export async function createWorld(spec: WorldSpec): Promise<World> {
     roles: (index) => (index % 4 === 0 ? [shownRoleIds[index % shownRoleIds.length]!] : []),
   });
 
+  if (spec.ally) seedAlly(roblox, spec.ally, linked);
+
   return {
     discord,
     roblox,
     guildId: guild.id,
     groupId: GROUP_ID,
+    allyGroupId: spec.ally ? ALLY_GROUP_ID : null,
     apiKey,
     ownerId: guild.ownerId,
     rankRoles,
@@ -160,6 +171,18 @@ export async function createWorld(spec: WorldSpec): Promise<World> {
       await Promise.allSettled([discord.close(), roblox.close()]);
     },
   };
+}
+
+/** The ally group: the first share of the linked members over its ranks below the bot's, then strangers up to its size. */
+function seedAlly(roblox: RobloxEmulator, ally: NonNullable<WorldSpec["ally"]>, linked: LinkedMember[]): void {
+  const roles = defaultRoles(ALLY_GROUP_ID);
+  roblox.createGroup({ id: ALLY_GROUP_ID, name: "Allied Navy", ownerId: 1, roles });
+  const ranks = roles.filter((role) => role.rank > 0 && role.rank < 254);
+  const members = linked.slice(0, Math.round(linked.length * ally.linkedShare));
+  members.forEach((member, index) => {
+    roblox.setMembership(ALLY_GROUP_ID, member.robloxUserId, ranks[index % ranks.length]!.id);
+  });
+  roblox.bulkSeed(ALLY_GROUP_ID, Math.max(0, ally.groupSize - members.length - 1));
 }
 
 /**
