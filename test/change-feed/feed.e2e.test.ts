@@ -5,6 +5,7 @@
  * within 5 s through the group's audit log, with no roster or membership read, attributed to them.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { auditEntryDetail } from "../../src/discord/views/audit-notes.ts";
 import { eventually } from "../support/eventually.ts";
 import { checkExposition } from "../support/exposition.ts";
 import { readable, runCommand } from "../support/discord-user.ts";
@@ -67,8 +68,10 @@ describe("the Roblox change feed", () => {
     expect(repositories.members.get(world.guildId, member.discordId)?.rankId).toBe(captainRank.id);
     const line = `Roblox: ${before.name} → Captain by ${CAPTAIN.name} on the website`;
     const [entry] = repositories.audit.listForMember(world.guildId, member.discordId, 5);
-    expect(entry).toMatchObject({ action: "roblox.change", actorId: "system", outcome: "ok", detail: line, targetRobloxUserId: member.robloxUserId });
-    expect(entry?.after).toMatchObject({ roblox: { action: "ChangeRank", actorUserId: CAPTAIN.id, actorName: CAPTAIN.name } });
+    expect(entry).toMatchObject({ action: "roblox.change", actorId: "system", outcome: "ok", targetRobloxUserId: member.robloxUserId });
+    expect(entry?.note).toMatchObject({ kind: "roblox-change", action: "ChangeRank", actorName: CAPTAIN.name, actorUserId: CAPTAIN.id, from: before.name, to: "Captain" });
+    // /audit shows the same line.
+    expect(auditEntryDetail(entry!)).toBe(line);
     // The log channel names who did it on Roblox.
     const posted = await eventually(
       () => world.discord.channelMessages(feed.logChannelId).map((message) => readable(message)),
@@ -101,7 +104,7 @@ describe("the Roblox change feed", () => {
     expect(bot.repositories.members.get(world.guildId, member.discordId)?.rankId).toBeNull();
     expect(memberReads(world)).toEqual([]);
     const entries = bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" });
-    expect(entries.map((entry) => entry.detail)).toEqual([`Roblox: ${world.ladder.find((r) => r.robloxRoleId === member.robloxRoleId)!.name} → removed from the group by ${CAPTAIN.name} on the website`]);
+    expect(entries.map((entry) => auditEntryDetail(entry))).toEqual([`Roblox: ${world.ladder.find((r) => r.robloxRoleId === member.robloxRoleId)!.name} → removed from the group by ${CAPTAIN.name} on the website`]);
   }, 30_000);
 
   test("restart between two changes: the second is applied after the restart, the first is not applied again", async () => {
