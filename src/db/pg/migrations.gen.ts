@@ -2,7 +2,7 @@
 import journal from "../../../drizzle-pg/meta/_journal.json";
 import m0 from "../../../drizzle-pg/0000_init.sql" with { type: "text" };
 import m1 from "../../../drizzle-pg/0001_luxuriant_havok.sql" with { type: "text" };
-import m2 from "../../../drizzle-pg/0002_cold_red_ghost.sql" with { type: "text" };
+import m2 from "../../../drizzle-pg/0002_ambitious_whiplash.sql" with { type: "text" };
 
 export { journal };
 
@@ -10,5 +10,5 @@ export { journal };
 export const migrationSql: Record<string, string> = {
   "0000_init": m0,
   "0001_luxuriant_havok": m1,
-  "0002_cold_red_ghost": m2,
+  "0002_ambitious_whiplash": m2,
 };
