@@ -79,6 +79,10 @@ describe("the Roblox change feed", () => {
     );
     expect(posted.find((text) => text.includes(line))).toContain(`By: ${CAPTAIN.name} (on Roblox)`);
 
+    // /sync-status shows the feed at work for the server's group.
+    const status = await runCommand(world.discord, world.guildId, world.ownerId, "sync-status");
+    expect(status.text).toMatch(new RegExp(`Roblox change feed: Every 2s \\(group ${world.groupId}\\): last read <t:\\d+:R>; up to date to \\d+s ago`));
+
     const metrics = await (await fetch(`${bot.bot.http!.url}/metrics`)).text();
     expect(checkExposition(metrics).problems).toEqual([]);
     expect(metrics).toContain('rankbridge_change_feed_entries_read_total{action="ChangeRank"} 1');
@@ -139,6 +143,35 @@ describe("the Roblox change feed", () => {
     expect(bot.bot.parts.metrics.registry.getSingleMetric("rankbridge_change_feed_entries_applied_total")).toBeDefined();
     expect((await bot.bot.parts.metrics.changeFeedEntriesRead.get()).values.reduce((sum, value) => sum + value.value, 0)).toBe(1);
   }, 45_000);
+
+  test("a member whose Roblox write is still pending is not reverted by a change read from the log", async () => {
+    const { world } = feed;
+    bot = await startFeedBot(feed);
+    await feedPolled(bot, world.groupId);
+    const member = world.linked[12]!;
+    const captain = feed.roleId("Captain");
+    const captainRank = bot.repositories.ranks.list(world.guildId).find((rank) => rank.robloxRoleId === captain)!;
+    // An admin's promotion to Captain whose Roblox write failed: Discord and the stored rank already say Captain.
+    world.discord.setMemberRoles(world.guildId, member.discordId, [world.verifiedRoleId, world.rankRoles.get(captain)!]);
+    bot.repositories.members.setStoredRank(world.guildId, member.discordId, captainRank.id);
+    bot.repositories.pendingWrites.enqueue(world.guildId, {
+      discordId: member.discordId,
+      robloxUserId: member.robloxUserId,
+      groupId: world.groupId,
+      targetRobloxRoleId: captain,
+      targetRank: captainRank.robloxRank,
+      nextAttemptAt: Date.now() + 3_600_000,
+    });
+
+    const sergeant = feed.roleId("Sergeant");
+    world.roblox.changeRankAsUser(CAPTAIN.id, world.groupId, member.robloxUserId, sergeant === member.robloxRoleId ? feed.roleId("Corporal") : sergeant);
+    await feedPolled(bot, world.groupId, Date.now());
+    await feedPolled(bot, world.groupId, Date.now());
+    expect((await bot.bot.parts.metrics.changeFeedEntriesRead.get()).values.reduce((sum, value) => sum + value.value, 0)).toBe(1);
+    expect(world.discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.verifiedRoleId, world.rankRoles.get(captain)!]);
+    expect(bot.repositories.members.get(world.guildId, member.discordId)?.rankId).toBe(captainRank.id);
+    expect(bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
+  }, 30_000);
 
   test("the bot's own /promote is not echoed back from the audit log", async () => {
     const { world } = feed;
