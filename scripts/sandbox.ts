@@ -10,6 +10,8 @@ import { ApplicationCommandOptionType, type APIApplicationCommandInteractionData
 import { startDiscordEmulator } from "../test/emulators/discord/index.ts";
 import { defaultRoles, startRobloxEmulator } from "../test/emulators/roblox/index.ts";
 import { seedCommunity } from "../test/support/community.ts";
+import { Browser } from "../test/support/browser.ts";
+import { freePort, signIn } from "../test/support/dashboard.ts";
 import { linkByPhrase, runCommand } from "../test/support/discord-user.ts";
 
 const root = join(import.meta.dir, "..");
@@ -26,7 +28,11 @@ say(`Discord emulator   ${discord.restBase}  (gateway ${discord.gatewayUrl})`);
 say(`Roblox emulator    ${roblox.urlTemplate}`);
 say(`Seeded server "${community.groupName}" (${community.guildId}) and Roblox group ${community.groupId} with ${community.players.length} players`);
 
-const httpPort = process.env.HTTP_PORT ?? "8080";
+// The dashboard's redirect URI must be known before the bot starts, so "any free port" is chosen here.
+const httpPort = process.env.HTTP_PORT === "0" ? String(freePort()) : (process.env.HTTP_PORT ?? "8080");
+const publicUrl = `http://127.0.0.1:${httpPort}`;
+// As an operator registers it in the developer portal (docs/dashboard.md).
+discord.oauth.addRedirectUri(`${publicUrl}/auth/discord/callback`);
 const bot = Bun.spawn(["bun", "src/main.ts"], {
   cwd: root,
   env: {
@@ -42,6 +48,10 @@ const bot = Bun.spawn(["bun", "src/main.ts"], {
     DATABASE_PATH: join(dataDir, "rankbridge.sqlite"),
     HTTP_HOST: "127.0.0.1",
     HTTP_PORT: httpPort,
+    // The web dashboard (design §9), signing in through the emulator's consent page.
+    PUBLIC_URL: publicUrl,
+    DISCORD_WEB_URL: discord.webUrl,
+    DISCORD_CLIENT_SECRET: discord.oauth.clientSecret,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
   },
   stdout: "pipe",
@@ -122,6 +132,7 @@ try {
   await waitUntil(() => healthUrl !== undefined, 15_000, "the bot's HTTP server");
   await waitUntil(async () => (await fetch(`${healthUrl}/readyz`)).status === 200, 30_000, "every shard to be ready");
   say(`\nrankbridge is ready. Health ${healthUrl}/healthz · readiness ${healthUrl}/readyz · metrics ${healthUrl}/metrics`);
+  say(`Dashboard ${publicUrl}/dashboard: "Log in with Discord" opens the emulator's consent page; pick an account there.`);
 
   const admin = community.adminDiscordId;
   const player = community.players[0]!;
@@ -153,7 +164,18 @@ try {
   await run("/sync (the whole server)", admin, "sync");
   await run("/sync-status", admin, "sync-status");
 
-  say(`\nTour done. The bot keeps running: health ${healthUrl}/healthz, metrics ${healthUrl}/metrics. Press Ctrl-C to stop.`);
+  // The officer signs in to the web dashboard as a browser would (the emulator's consent page).
+  const browser = new Browser();
+  const signedIn = await signIn(browser, publicUrl, admin);
+  const guilds = signedIn.status === 302 ? await (await browser.get(`${publicUrl}/dashboard`)).text() : "";
+  say(`\n> the officer signs in to the dashboard`);
+  say(
+    guilds.includes(`/dashboard/guilds/${community.guildId}`)
+      ? `  | Signed in to the dashboard; it lists "${community.groupName}": ${publicUrl}/dashboard/guilds/${community.guildId}`
+      : `  | Dashboard sign-in failed (callback answered ${signedIn.status})`,
+  );
+
+  say(`\nTour done. The bot keeps running: dashboard ${publicUrl}/dashboard, health ${healthUrl}/healthz, metrics ${healthUrl}/metrics. Press Ctrl-C to stop.`);
   if (process.env.SANDBOX_EXIT_AFTER_TOUR === "1") await stop(0);
 } catch (error) {
   say(`Sandbox tour failed: ${(error as Error).message}`);

@@ -23,6 +23,7 @@ import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
 import type { ChangeFeed } from "./sync/change-feed/feed.ts";
 import type { GroupMembershipsPort } from "./sync/group-memberships.ts";
+import type { DashboardAccess } from "./services/dashboard-access.ts";
 
 /**
  * What tests and benchmarks vary; production passes only `onFatal`. A field left out keeps the
@@ -47,6 +48,8 @@ export interface RankbridgeOptions {
   random?: () => number;
   /** Per-member and per-guild budgets of the link and lookup commands. */
   cooldowns?: CooldownLimits;
+  /** How long the dashboard reuses a member's roles (at most, and by default, 60 s). */
+  dashboardMemberTtlMs?: number;
 }
 
 /** The slash commands, feature by feature, in registration order. */
@@ -118,4 +121,6 @@ export interface RankbridgeParts {
   readonly groupMemberships: GroupMembershipsPort;
   /** Undefined when ROBLOX_CHANGE_FEED_INTERVAL is off. */
   readonly changeFeed: ChangeFeed | undefined;
+  /** Who may manage which guild on the web dashboard. */
+  readonly dashboardAccess: DashboardAccess;
 }

@@ -26,6 +26,7 @@ import { gatewayMemberRoles } from "./discord/member-chunks.ts";
 import { discordLadderImport } from "./discord/rank-roles.ts";
 import { createDiscordRest } from "./discord/rest.ts";
 import { createHttpApp } from "./http/app.ts";
+import { createDashboard } from "./http/dashboard/index.ts";
 import { oauthRoutes } from "./http/oauth-callback.ts";
 import type { HttpServer } from "./http/server.ts";
 import { Readiness } from "./lifecycle/readiness.ts";
@@ -59,11 +60,8 @@ import { GroupMembershipReader } from "./sync/group-memberships.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
 import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { SyncScheduler } from "./sync/scheduler.ts";
-import { ChangeFeed } from "./sync/change-feed/feed.ts";
 import { OwnWrites } from "./sync/change-feed/own-writes.ts";
-import { feedProblemLine } from "./discord/views/change-feed.ts";
-
-
+import { composeChangeFeed } from "./lifecycle/change-feed.ts";
 import type { CommandsByFeature, Rankbridge, RankbridgeOptions } from "./app-surface.ts";
 
 export type { CommandsByFeature, Rankbridge, RankbridgeOptions, RankbridgeParts } from "./app-surface.ts";
@@ -194,30 +192,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   });
 
   // Design §3.2: changes made on Roblox, read from each bound group's audit log every interval.
-  const changeFeed =
-    config.changeFeedIntervalMs === null
-      ? undefined
-      : new ChangeFeed({
-          intervalMs: config.changeFeedIntervalMs,
-          repositories,
-          contexts,
-          apply: { memberSync, memberRoles: memberSnapshots.port },
-          ownWrites,
-          fullSync: (guildId, reason) => {
-            const log = logger.child({ guildId, component: "change-feed" });
-            log.info({ reason }, "change feed: starting a full sync of the server");
-            bulkSync
-              .runBackground(guildId)
-              .then((result) => log.info({ result: result.kind === "ran" ? result.outcome.state : result.reason }, "change feed: full sync finished"))
-              .catch((error: unknown) => log.error({ err: error }, "change feed: the full sync could not run"));
-          },
-          ownsGuild: shards.owns,
-          metrics,
-          logger: logger.child({ component: "change-feed" }),
-          now,
-        });
-  metrics.readChangeFeedFrom(() => changeFeed?.samples() ?? []);
-
+  const { feed: changeFeed, readiness: changeFeedReadiness } = composeChangeFeed({
+    ...{ intervalMs: config.changeFeedIntervalMs, repositories, contexts, ownWrites, bulkSync, ownsGuild: shards.owns, metrics, logger, now },
+    apply: { memberSync, memberRoles: memberSnapshots.port },
+  });
   const ladderImport = new LadderImportService({
     settings: repositories.guilds,
     ranks: repositories.ranks,
@@ -240,6 +218,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
   const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
 
+  // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
+  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,
@@ -248,6 +228,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     changeFeed,
     reviewBinds: bindReviewLogger({ repositories, guilds, logger }),
     interactions: router,
+    dashboardAccess: dashboard.access,
     logger,
   });
 
@@ -256,17 +237,9 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     database,
     redis: cluster.redis,
     unusableGuildKeys: () => contexts.unusableKeyCount,
-    changeFeed: () =>
-      changeFeed
-        ? {
-            enabled: true,
-            intervalMs: changeFeed.status.intervalMs,
-            groups: changeFeed.status.groups().length,
-            problems: changeFeed.status.groups().flatMap((state) => feedProblemLine(state) ?? []),
-          }
-        : { enabled: false, intervalMs: null, groups: 0, problems: [] },
+    changeFeed: changeFeedReadiness,
   });
-  const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: oauthRoutes(linking) });
+  const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: [oauthRoutes(linking), dashboard.routes] });
   let http: HttpServer | undefined;
 
   const connect = () =>
@@ -338,6 +311,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       cluster,
       groupMemberships,
       changeFeed,
+      dashboardAccess: dashboard.access,
     },
   };
 }

@@ -133,6 +133,11 @@ const environmentSchema = z
     ROBLOX_API_KEY: optionalString,
     ROBLOX_COOKIE: optionalString,
     ROBLOX_API_URL: optionalString.default("https://{service}.roblox.com"),
+    DISCORD_CLIENT_ID: optionalString.refine((v) => v === undefined || SNOWFLAKE.test(v), "must be an application id (17-20 digits), from the developer portal's OAuth2 page"),
+    DISCORD_CLIENT_SECRET: optionalString,
+    DISCORD_WEB_URL: optionalString
+      .default("https://discord.com")
+      .refine((v) => v === undefined || httpUrl(v), "must be an http(s) URL, e.g. https://discord.com"),
     ROBLOX_OAUTH_CLIENT_ID: optionalString,
     ROBLOX_OAUTH_CLIENT_SECRET: optionalString,
     PUBLIC_URL: optionalString.refine((v) => v === undefined || httpUrl(v), "must be an http(s) URL"),
@@ -173,14 +178,21 @@ const environmentSchema = z
       problem("ROBLOX_API_URL", `is not a valid http(s) URL template: ${template}`);
     }
 
-    const oauth = [env.ROBLOX_OAUTH_CLIENT_ID, env.ROBLOX_OAUTH_CLIENT_SECRET, env.PUBLIC_URL];
-    if (oauth.some((v) => v !== undefined) && (!env.ROBLOX_OAUTH_CLIENT_ID || !env.ROBLOX_OAUTH_CLIENT_SECRET)) {
+    // PUBLIC_URL alone says nothing about Roblox: the dashboard (design §9) uses it too.
+    if ((env.ROBLOX_OAUTH_CLIENT_ID !== undefined || env.ROBLOX_OAUTH_CLIENT_SECRET !== undefined) && (!env.ROBLOX_OAUTH_CLIENT_ID || !env.ROBLOX_OAUTH_CLIENT_SECRET)) {
       problem(
         env.ROBLOX_OAUTH_CLIENT_ID ? "ROBLOX_OAUTH_CLIENT_SECRET" : "ROBLOX_OAUTH_CLIENT_ID",
         "Sign in with Roblox needs ROBLOX_OAUTH_CLIENT_ID, ROBLOX_OAUTH_CLIENT_SECRET and PUBLIC_URL together",
       );
     } else if (env.ROBLOX_OAUTH_CLIENT_ID && !env.PUBLIC_URL) {
       problem("PUBLIC_URL", "is required with ROBLOX_OAUTH_CLIENT_ID: the OAuth callback is served under it");
+    }
+
+    if (env.DISCORD_CLIENT_SECRET && !env.PUBLIC_URL) {
+      problem("PUBLIC_URL", "is required with DISCORD_CLIENT_SECRET: the dashboard's sign-in callback is served under it ({PUBLIC_URL}/auth/discord/callback)");
+    }
+    if (env.DISCORD_CLIENT_ID && !env.DISCORD_CLIENT_SECRET) {
+      problem("DISCORD_CLIENT_SECRET", "is required with DISCORD_CLIENT_ID: the dashboard signs people in with both (unset DISCORD_CLIENT_ID to run without a dashboard)");
     }
 
     const databaseUrlProblem = env.DATABASE_URL === undefined ? undefined : postgresUrlProblem(env.DATABASE_URL);
@@ -233,6 +245,19 @@ const environmentSchema = z
       e.ROBLOX_OAUTH_CLIENT_ID && e.ROBLOX_OAUTH_CLIENT_SECRET && e.PUBLIC_URL
         ? { clientId: e.ROBLOX_OAUTH_CLIENT_ID, clientSecret: e.ROBLOX_OAUTH_CLIENT_SECRET, publicUrl: e.PUBLIC_URL }
         : undefined,
+    /**
+     * The web dashboard (design §9): on when DISCORD_CLIENT_SECRET and PUBLIC_URL are set. Without a
+     * DISCORD_CLIENT_ID the bot's application id is asked of Discord at start.
+     */
+    dashboard:
+      e.DISCORD_CLIENT_SECRET && e.PUBLIC_URL
+        ? {
+            clientId: e.DISCORD_CLIENT_ID,
+            clientSecret: e.DISCORD_CLIENT_SECRET,
+            webUrl: e.DISCORD_WEB_URL!.replace(/\/+$/, ""),
+            publicUrl: e.PUBLIC_URL.replace(/\/+$/, ""),
+          }
+        : undefined,
     databasePath: e.DATABASE_PATH!,
     /** PostgreSQL (design §8); undefined: SQLite at databasePath. */
     databaseUrl: e.DATABASE_URL,
@@ -254,7 +279,14 @@ const environmentSchema = z
 export type Config = z.output<typeof environmentSchema>;
 
 /** Settings whose values are secrets: the logger removes their text wherever it appears (design §10). */
-export const SECRET_VARIABLES = ["DISCORD_TOKEN", "ROBLOX_API_KEY", "ROBLOX_COOKIE", "ROBLOX_OAUTH_CLIENT_SECRET", "ENCRYPTION_KEY"] as const;
+export const SECRET_VARIABLES = [
+  "DISCORD_TOKEN",
+  "DISCORD_CLIENT_SECRET",
+  "ROBLOX_API_KEY",
+  "ROBLOX_COOKIE",
+  "ROBLOX_OAUTH_CLIENT_SECRET",
+  "ENCRYPTION_KEY",
+] as const;
 
 export function secretValues(env: Record<string, string | undefined>): string[] {
   const values = SECRET_VARIABLES.map((name) => env[name]?.trim()).filter((value): value is string => !!value);

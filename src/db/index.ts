@@ -3,6 +3,7 @@ import type { Db } from "./client.ts";
 import { createAuditRepository } from "./repositories/audit.ts";
 import type { RepositoryOptions } from "./repositories/common.ts";
 import { createFeedCursorRepository } from "./repositories/feedCursors.ts";
+import { createDashboardRepository } from "./repositories/dashboard.ts";
 import { createGuildRepository } from "./repositories/guilds.ts";
 import { createLinkChallengeRepository } from "./repositories/linkChallenges.ts";
 import { createMemberRepository } from "./repositories/members.ts";
@@ -28,5 +29,6 @@ export function createRepositories(db: Db, options?: RepositoryOptions) {
     pendingWrites: createPendingWriteRepository(db, options),
     meta: createMetaRepository(db, options),
     feedCursors: createFeedCursorRepository(db, options),
+    dashboard: createDashboardRepository(db, options),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * The storage schema. Every row belongs to one Discord guild (`guild_id`), except `meta` and
+ * The storage schema. Every row belongs to one Discord guild (`guild_id`), except `meta`, the
+ * dashboard's sign-ins and sessions (which belong to a browser and a Discord user), and
  * `roblox_feed_cursors` (one per Roblox group: a group bound in several guilds is read once).
  * Timestamps are integer milliseconds since the epoch (`Date.now()`), kept as plain numbers so
  * they cross the JSON/log/metrics boundaries unchanged.
@@ -319,6 +320,46 @@ export const meta = sqliteTable("meta", {
   updatedAt: updatedAt(),
 });
 
+/**
+ * Web dashboard sign-ins in flight (design §9): one row per "Log in with Discord" click, spent by its
+ * callback. Like `dashboard_sessions` it belongs to a browser, not to a guild. Secrets are kept as
+ * SHA-256 hashes where only a match is needed (the state, the browser's nonce); the PKCE verifier
+ * must be sent to Discord, so it is kept as is, for ten minutes at most.
+ */
+export const dashboardSignIns = sqliteTable(
+  "dashboard_sign_ins",
+  {
+    stateHash: text("state_hash").primaryKey(),
+    /** SHA-256 of the nonce in the cookie of the browser that started the sign-in. */
+    browserBinding: text("browser_binding").notNull(),
+    pkceVerifier: text("pkce_verifier").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("dashboard_sign_ins_expires_idx").on(t.expiresAt)],
+);
+
+/**
+ * Signed-in dashboard users. The cookie holds a random token; only its SHA-256 is stored, so a copy
+ * of the database signs no one in. `guildIds` are the guilds Discord listed at sign-in (to know
+ * which to offer); whether the person may manage one is decided again on every request.
+ */
+export const dashboardSessions = sqliteTable(
+  "dashboard_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    discordUserId: text("discord_user_id").notNull(),
+    username: text("username").notNull(),
+    displayName: text("display_name"),
+    guildIds: text("guild_ids", { mode: "json" }).$type<string[]>().notNull(),
+    /** The per-session token every form carries (CSRF). */
+    csrfToken: text("csrf_token").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("dashboard_sessions_user_idx").on(t.discordUserId), index("dashboard_sessions_expires_idx").on(t.expiresAt)],
+);
+
 export type GuildSettings = typeof guildSettings.$inferSelect;
 export type NewGuildSettings = typeof guildSettings.$inferInsert;
 export type Rank = typeof ranks.$inferSelect;
@@ -337,3 +378,5 @@ export type PendingRobloxWrite = typeof pendingRobloxWrites.$inferSelect;
 export type NewPendingRobloxWrite = typeof pendingRobloxWrites.$inferInsert;
 export type MetaEntry = typeof meta.$inferSelect;
 export type RobloxFeedCursor = typeof robloxFeedCursors.$inferSelect;
+export type DashboardSignIn = typeof dashboardSignIns.$inferSelect;
+export type DashboardSession = typeof dashboardSessions.$inferSelect;

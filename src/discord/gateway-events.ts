@@ -8,6 +8,7 @@ import type { BulkSync } from "../sync/bulk-sync.ts";
 import type { MemberSnapshots } from "../sync/member-snapshots.ts";
 import type { SyncScheduler } from "../sync/scheduler.ts";
 import type { ChangeFeed } from "../sync/change-feed/feed.ts";
+import type { DashboardAccess } from "../services/dashboard-access.ts";
 import type { DiscordGuilds } from "./guilds.ts";
 import type { InteractionRouter } from "./interactions/router.ts";
 
@@ -22,6 +23,8 @@ export interface GatewayEventTargets {
   /** Design §10: binds of privileged roles made before the rule are logged for review, not deleted. */
   reviewBinds(guildId: string): Promise<unknown>;
   interactions: Pick<InteractionRouter, "handle">;
+  /** The web dashboard's view of members' roles (design §9): a member event makes it current at once. */
+  dashboardAccess?: Pick<DashboardAccess, "observeMember">;
   logger: Logger;
 }
 
@@ -54,17 +57,20 @@ export function wireGatewayEvents(client: Client, targets: GatewayEventTargets):
     targets.changeFeed?.removeGuild(data.id);
   });
   client.on(GatewayDispatchEvents.GuildMemberAdd, ({ data }) => {
+    targets.dashboardAccess?.observeMember(data.guild_id, data.user.id, data.roles);
     memberSnapshots.observeAdd(data.guild_id, data.user.id, data.roles);
     bulkSync
       .onMemberJoin(data.guild_id, { userId: data.user.id, roleIds: data.roles })
       .catch((error) => logger.warn({ err: error, guildId: data.guild_id }, "could not give a joining member their rank"));
   });
   client.on(GatewayDispatchEvents.GuildMemberUpdate, ({ data }) => {
+    targets.dashboardAccess?.observeMember(data.guild_id, data.user.id, data.roles);
     guilds.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
     memberSnapshots.observeUpdate(data.guild_id, data.user.id, data.roles);
     bulkSync.observeMemberUpdate(data.guild_id, data.user.id, data.roles);
   });
   client.on(GatewayDispatchEvents.GuildMemberRemove, ({ data }) => {
+    targets.dashboardAccess?.observeMember(data.guild_id, data.user.id, null);
     memberSnapshots.observeRemove(data.guild_id, data.user.id);
     bulkSync.observeMemberRemove(data.guild_id, data.user.id);
   });

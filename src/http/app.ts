@@ -15,8 +15,8 @@ export interface ReadinessReport {
 export interface HttpAppDependencies {
   metrics: Metrics;
   readiness: () => Promise<ReadinessReport> | ReadinessReport;
-  /** Extra routes (the OAuth callback) mounted by the features that own them. */
-  routes?: (app: Hono) => void;
+  /** Extra routes mounted by the features that own them (the OAuth callback, the dashboard); undefined entries are features turned off. */
+  routes?: ReadonlyArray<((app: Hono) => void) | undefined>;
 }
 
 export function createHttpApp({ metrics, readiness, routes }: HttpAppDependencies): Hono {
@@ -34,6 +34,6 @@ export function createHttpApp({ metrics, readiness, routes }: HttpAppDependencie
     return c.body(await metrics.registry.metrics());
   });
 
-  routes?.(app);
+  for (const mount of routes ?? []) mount?.(app);
   return app;
 }

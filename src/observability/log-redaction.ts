@@ -28,6 +28,8 @@ const SECRET_KEYS = new Set(
     "xCsrfToken",
     "clientSecret",
     "codeVerifier",
+    "csrfToken",
+    "sessionToken",
     "secret",
     "password",
     "encryptionKey",

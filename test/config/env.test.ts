@@ -93,6 +93,29 @@ describe("configuration", () => {
     expect(config.robloxOAuth?.publicUrl).toBe("https://bot.example.com");
   });
 
+  test("the dashboard (design §9): on with DISCORD_CLIENT_SECRET and PUBLIC_URL; each problem said clearly", () => {
+    expect(loadConfig(valid).dashboard).toBeUndefined();
+    // PUBLIC_URL alone is neither the dashboard nor Sign in with Roblox, and not an error.
+    expect(loadConfig({ ...valid, PUBLIC_URL: "https://bot.example.com" }).dashboard).toBeUndefined();
+    expect(loadConfig({ ...valid, DISCORD_CLIENT_SECRET: "s", PUBLIC_URL: "https://bot.example.com/" }).dashboard).toEqual({
+      clientId: undefined,
+      clientSecret: "s",
+      webUrl: "https://discord.com",
+      publicUrl: "https://bot.example.com",
+    });
+    const custom = loadConfig({ ...valid, DISCORD_CLIENT_SECRET: "s", DISCORD_CLIENT_ID: "123456789012345678", DISCORD_WEB_URL: "http://127.0.0.1:9/", PUBLIC_URL: "http://127.0.0.1:8080" });
+    expect(custom.dashboard).toMatchObject({ clientId: "123456789012345678", webUrl: "http://127.0.0.1:9" });
+
+    expect(problemsOf({ ...valid, DISCORD_CLIENT_SECRET: "s" })).toEqual([
+      "PUBLIC_URL is required with DISCORD_CLIENT_SECRET: the dashboard's sign-in callback is served under it ({PUBLIC_URL}/auth/discord/callback)",
+    ]);
+    expect(problemsOf({ ...valid, DISCORD_CLIENT_ID: "123456789012345678", PUBLIC_URL: "https://b.example" })[0]).toStartWith("DISCORD_CLIENT_SECRET is required");
+    expect(problemsOf({ ...valid, DISCORD_CLIENT_ID: "my-app", DISCORD_CLIENT_SECRET: "s", PUBLIC_URL: "https://b.example" })[0]).toStartWith("DISCORD_CLIENT_ID must be an application id");
+    expect(problemsOf({ ...valid, DISCORD_WEB_URL: "discord.com" })[0]).toStartWith("DISCORD_WEB_URL must be an http(s) URL");
+    // The client secret is one of the values the logger removes.
+    expect(secretValues({ DISCORD_CLIENT_SECRET: "dashboard-secret" })).toContain("dashboard-secret");
+  });
+
   test("the error message never contains a secret's value", () => {
     try {
       loadConfig({ DISCORD_TOKEN: "super-secret-token", ENCRYPTION_KEY: "leaky-secret", ROBLOX_API_URL: "x" });

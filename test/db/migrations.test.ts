@@ -12,6 +12,8 @@ import { repoRoot, tempDir } from "./helpers.ts";
 const drizzleDir = join(repoRoot, "drizzle");
 const APP_TABLES = [
   "audit_log",
+  "dashboard_sessions",
+  "dashboard_sign_ins",
   "guild_settings",
   "link_challenges",
   "members",

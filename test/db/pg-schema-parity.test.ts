@@ -154,6 +154,8 @@ const rowTypesAgree: { [K in SqliteTableKey]: RowsAgree<K> } = {
   syncRunItems: true,
   pendingRobloxWrites: true,
   meta: true,
+  dashboardSignIns: true,
+  dashboardSessions: true,
 };
 
 test("the row types agree (checked by the type checker)", () => {

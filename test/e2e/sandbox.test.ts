@@ -19,6 +19,8 @@ test("the sandbox starts the bot, tours the commands and stops cleanly", async (
   expect(output).toContain("Legionnaire2 (<@");
   expect(output).toContain("Synced: 1 · Already in sync:");
   expect(output).toContain("Rank sync status");
+  expect(output).toMatch(/Dashboard http:\/\/127\.0\.0\.1:\d+\/dashboard/);
+  expect(output).toContain('Signed in to the dashboard; it lists "Sandbox Legion"');
   expect(output).not.toContain("skipping /");
   expect(output).toContain("Sandbox stopped (bot exit code 0).");
 }, 120_000);

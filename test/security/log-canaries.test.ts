@@ -29,6 +29,8 @@ const CANARIES = {
   webhookToken: canary("webhook-token"),
   unreachableWebhookToken: canary("unreachable-webhook-token"),
   oauthCode: canary("oauth-code"),
+  dashboardClientSecret: canary("dashboard-client-secret"),
+  dashboardCode: canary("dashboard-code"),
 };
 const OAUTH_CLIENT_ID = "7290610397987934999";
 /** Only registered with Roblox's emulator: the code exchange fails before any browser would get there. */
@@ -76,6 +78,9 @@ beforeAll(async () => {
       ROBLOX_OAUTH_CLIENT_ID: OAUTH_CLIENT_ID,
       ROBLOX_OAUTH_CLIENT_SECRET: CANARIES.oauthClientSecret,
       PUBLIC_URL,
+      // The dashboard (design §9), with a client secret Discord does not know: its code exchange is refused.
+      DISCORD_CLIENT_SECRET: CANARIES.dashboardClientSecret,
+      DISCORD_WEB_URL: discord.webUrl,
       LOG_LEVEL: "trace",
     },
     { dataDir },
@@ -125,6 +130,13 @@ test("no line the bot writes carries a secret, at trace level, through every pat
   const callback = await browser.get(`${botUrl}/oauth/callback?code=${CANARIES.oauthCode}&state=${encodeURIComponent(state)}`);
   expect(callback.status).toBeGreaterThanOrEqual(400);
 
+  // Sign in to the dashboard: Discord refuses the client secret at the code exchange (401 invalid_client).
+  const login = await new Browser().get(`${botUrl}/auth/discord/login`);
+  const dashboardState = new URL(login.headers.get("location")!).searchParams.get("state")!;
+  const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+  const refused = await fetch(`${botUrl}/auth/discord/callback?code=${CANARIES.dashboardCode}&state=${dashboardState}`, { headers: { cookie } });
+  expect(refused.status).toBe(502);
+
   // A ladder and a linked member in both servers, then every credential revoked: each sync is
   // refused by Roblox (401) and alerts through a webhook that fails.
   const recruit = defaultRoles(GROUP_ID).find((role) => role.rank === 1)!;
@@ -145,6 +157,7 @@ test("no line the bot writes carries a secret, at trace level, through every pat
   // The paths above logged their errors, with what an operator needs...
   expect(loggedWith(/Unknown interaction/)).toBeGreaterThan(0);
   expect(loggedWith(/Roblox OAuth endpoint refused/)).toBe(1);
+  expect(loggedWith(/dashboard sign-in: Discord refused or failed/)).toBe(1);
   expect(loggedWith(/"status":401/)).toBeGreaterThan(0);
   // ...and no line carries a secret.
   const written = [...bot.logs.map((line) => JSON.stringify(line)), bot.stderr];

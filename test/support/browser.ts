@@ -10,10 +10,11 @@ export class Browser {
     return this.#send(new URL(url), { method: "GET" });
   }
 
-  async post(url: string | URL, form: Record<string, string>): Promise<Response> {
+  /** Posts a form; `headers` adds what a real browser would send too (its `Origin`). */
+  async post(url: string | URL, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
     return this.#send(new URL(url), {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
       body: new URLSearchParams(form).toString(),
     });
   }

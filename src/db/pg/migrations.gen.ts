@@ -2,7 +2,8 @@
 import journal from "../../../drizzle-pg/meta/_journal.json";
 import m0 from "../../../drizzle-pg/0000_init.sql" with { type: "text" };
 import m1 from "../../../drizzle-pg/0001_luxuriant_havok.sql" with { type: "text" };
-import m2 from "../../../drizzle-pg/0002_ambitious_whiplash.sql" with { type: "text" };
+import m2 from "../../../drizzle-pg/0002_kind_flatman.sql" with { type: "text" };
+import m3 from "../../../drizzle-pg/0003_spooky_fantastic_four.sql" with { type: "text" };
 
 export { journal };
 
@@ -10,5 +11,6 @@ export { journal };
 export const migrationSql: Record<string, string> = {
   "0000_init": m0,
   "0001_luxuriant_havok": m1,
-  "0002_ambitious_whiplash": m2,
+  "0002_kind_flatman": m2,
+  "0003_spooky_fantastic_four": m3,
 };

@@ -250,3 +250,30 @@ export const robloxFeedCursors = pgTable(
   },
   (t) => [primaryKey({ columns: [t.groupId] })],
 );
+
+export const dashboardSignIns = pgTable(
+  "dashboard_sign_ins",
+  {
+    stateHash: text("state_hash").primaryKey(),
+    browserBinding: text("browser_binding").notNull(),
+    pkceVerifier: text("pkce_verifier").notNull(),
+    expiresAt: int("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("dashboard_sign_ins_expires_idx").on(t.expiresAt)],
+);
+
+export const dashboardSessions = pgTable(
+  "dashboard_sessions",
+  {
+    idHash: text("id_hash").primaryKey(),
+    discordUserId: text("discord_user_id").notNull(),
+    username: text("username").notNull(),
+    displayName: text("display_name"),
+    guildIds: jsonb("guild_ids").$type<string[]>().notNull(),
+    csrfToken: text("csrf_token").notNull(),
+    expiresAt: int("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("dashboard_sessions_user_idx").on(t.discordUserId), index("dashboard_sessions_expires_idx").on(t.expiresAt)],
+);

@@ -12,6 +12,9 @@
  *   await i.waitForCallback(); await i.waitForMessage((msg) => msg.content.includes("done"), 5000);
  *   await emu.close();
  *
+ * OAuth2 (oauth.ts): the consent page at {webUrl}/oauth2/authorize lists the emulator's users to pick
+ * from; oauth.{clientId, clientSecret, addRedirectUri, tokenRequests}.
+ *
  * Options (DiscordEmulatorOptions, see types.ts): port (0), token (unique per emulator),
  * recommendedShards (1), maxConcurrency (1), sessionStartRemaining (1000), heartbeatIntervalMs (41250),
  * rateLimits { globalPerSecond 50, memberRoleBucket 10/1000ms per guild, memberPatchBucket 10/1000ms per
@@ -78,6 +81,7 @@ import type {
   RecordedRequest,
   ResumeRecord,
 } from "./types.ts";
+import { OAuthServer } from "./oauth.ts";
 import { userRoutes, type PrivilegedIntents } from "./users.ts";
 
 export type * from "./types.ts";
@@ -85,6 +89,17 @@ export { DISCORD_EPOCH, shardForGuild, snowflakeTimestamp } from "./snowflake.ts
 
 export interface DiscordEmulator {
   readonly restBase: string;
+  /** The browser-facing origin (`DISCORD_WEB_URL`): the OAuth2 consent page is `{webUrl}/oauth2/authorize`. */
+  readonly webUrl: string;
+  /** The application's OAuth2 client, as the developer portal's OAuth2 page shows it. */
+  readonly oauth: {
+    readonly clientId: string;
+    readonly clientSecret: string;
+    /** Registers a redirect URI (the portal's "Redirects" list); authorize refuses any other. */
+    addRedirectUri(uri: string): void;
+    /** Every POST /oauth2/token, with its status and RFC 6749 error code. */
+    readonly tokenRequests: readonly { grantType: string | undefined; status: number; error?: string }[];
+  };
   readonly gatewayUrl: string;
   readonly token: string;
   readonly applicationId: string;
@@ -186,8 +201,10 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
     { ackWindowMs: options.interactionAckWindowMs ?? 3000, tokenTtlMs: options.interactionTokenTtlMs ?? 15 * 60_000 },
     (guildId, t, d, intent) => gateway.dispatchToGuild(guildId, t, d, intent),
   );
+  const oauth = new OAuthServer(state);
   const rest = new RestServer(limiter, {
     token,
+    bearer: (accessToken) => oauth.bearer(accessToken),
     latencyMs: options.latencyMs ?? 0,
     recordRequests: options.recordRequests ?? true,
     buckets: {
@@ -209,7 +226,15 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
   ];
   rest.addRoutes([
     ...gatewayRoutes,
-    ...userRoutes(state, () => privileged),
+    ...userRoutes(state, () => privileged, () => [...oauth.redirectUris]),
+    {
+      method: "POST",
+      pattern: "/oauth2/token",
+      auth: "none",
+      bucket: "default",
+      global: false,
+      handler: (req) => oauth.token(formFields(req.body), req.headers.get("authorization")),
+    },
     ...guildRoutes(state, { guildMembersIntent: () => privileged.guildMembers }),
     ...commandRoutes(state, commands),
     ...messageRoutes(state),
@@ -222,6 +247,8 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
     fetch(req, srv) {
       const { pathname } = new URL(req.url);
       if (pathname === "/gateway" || pathname === "/gateway/") return gateway.upgrade(req, srv);
+      // The browser side of OAuth2 lives on the web origin (DISCORD_WEB_URL), not under /api.
+      if (pathname === "/oauth2/authorize") return oauth.handleAuthorize(req);
       return rest.handle(req);
     },
     websocket: gateway.websocket,
@@ -246,6 +273,17 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
 
   return {
     restBase: `${urls.http}/api`,
+    webUrl: urls.http,
+    oauth: {
+      get clientId() {
+        return oauth.clientId;
+      },
+      clientSecret: oauth.clientSecret,
+      addRedirectUri: (uri) => void oauth.redirectUris.add(uri),
+      get tokenRequests() {
+        return oauth.tokenRequests;
+      },
+    },
     gatewayUrl: urls.ws,
     token,
     applicationId: state.applicationId,
@@ -404,4 +442,11 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
       await server.stop(true);
     },
   };
+}
+
+/** The urlencoded body as the REST server parsed it: string fields only. */
+function formFields(body: unknown): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (body && typeof body === "object") for (const [name, value] of Object.entries(body)) if (typeof value === "string") fields[name] = value;
+  return fields;
 }

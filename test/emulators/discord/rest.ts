@@ -3,7 +3,7 @@
 import { seededRandom } from "../seeded-random.ts";
 import { Errors, HttpError } from "./errors.ts";
 import { type RateLimiter, bucket429, bucketHeaders, global429, type BucketResult } from "./ratelimit.ts";
-import { Router, type RouteDef, type RouteMatch } from "./router.ts";
+import { Router, type RouteDef, type RouteMatch, type RouteRequest } from "./router.ts";
 import type { BucketConfig, FailMatch, FailResponse, RecordedRequest } from "./types.ts";
 
 export interface RestOptions {
@@ -11,6 +11,8 @@ export interface RestOptions {
   latencyMs: number;
   recordRequests: boolean;
   buckets: { memberRole: BucketConfig; memberPatch: BucketConfig; default: BucketConfig };
+  /** A user's OAuth2 access token's grant, or undefined when the token is unknown or expired. */
+  bearer?: (token: string) => { userId: string; scopes: readonly string[] } | undefined;
 }
 
 interface FailRule {
@@ -118,7 +120,14 @@ export class RestServer {
       parseError = e instanceof HttpError ? e : Errors.invalidJson();
     }
 
-    if (def.auth === "bot" && auth !== `Bot ${this.opts.token}`) return { outcome: errorOutcome(Errors.unauthorized()), match, body: parsed.json };
+    let caller: RouteRequest["caller"];
+    if (def.auth !== "none") {
+      const bearer = def.auth === "bot-or-bearer" ? /^Bearer (\S+)$/.exec(auth ?? "") : null;
+      const grant = bearer ? this.opts.bearer?.(bearer[1]!) : undefined;
+      if (grant) caller = { kind: "bearer", userId: grant.userId, scopes: grant.scopes };
+      else if (auth === `Bot ${this.opts.token}`) caller = { kind: "bot" };
+      else return { outcome: errorOutcome(Errors.unauthorized()), match, body: parsed.json };
+    }
 
     const now = Date.now();
     const rlHeaders: Record<string, string> = {};
@@ -148,7 +157,7 @@ export class RestServer {
     if (parseError) return { outcome: { ...errorOutcome(parseError), headers: { ...rlHeaders } }, match, body: parsed.json };
 
     try {
-      const result = await def.handler({ params: match.params, query: url.searchParams, body: parsed.json, headers: req.headers, files: parsed.files });
+      const result = await def.handler({ params: match.params, query: url.searchParams, body: parsed.json, headers: req.headers, files: parsed.files, caller });
       return { outcome: { status: result.status, body: result.body, headers: { ...rlHeaders, ...(result.headers ?? {}) } }, match, body: parsed.json };
     } catch (e) {
       if (e instanceof HttpError) return { outcome: { ...errorOutcome(e), headers: { ...rlHeaders, ...e.headers } }, match, body: parsed.json };
@@ -177,9 +186,13 @@ function errorOutcome(e: HttpError): Outcome {
   return { status: e.status, body: e.body, headers: { ...e.headers } };
 }
 
-/** JSON bodies, or multipart bodies whose `payload_json` part carries the JSON (file uploads). */
+/**
+ * JSON bodies, multipart bodies whose `payload_json` part carries the JSON (file uploads), or an
+ * urlencoded form (the OAuth2 token exchange) as an object of its fields.
+ */
 async function readBody(req: Request): Promise<{ json?: unknown; files: string[] }> {
   const type = req.headers.get("content-type") ?? "";
+  if (type.startsWith("application/x-www-form-urlencoded")) return { json: Object.fromEntries(new URLSearchParams(await req.text())), files: [] };
   if (type.startsWith("multipart/form-data")) {
     const form = await req.formData();
     const files: string[] = [];

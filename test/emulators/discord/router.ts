@@ -10,6 +10,8 @@ export interface RouteRequest {
   headers: Headers;
   /** Names of multipart file parts, if any. */
   files: string[];
+  /** Who called: the bot token, or a user's OAuth2 bearer token with its scopes. */
+  caller?: { kind: "bot" } | { kind: "bearer"; userId: string; scopes: readonly string[] };
 }
 
 export interface RouteResult {
@@ -21,8 +23,12 @@ export interface RouteResult {
 export interface RouteDef {
   method: string;
   pattern: string;
-  /** "bot": needs Authorization: Bot <token>. "none": interaction callback and webhook-token routes. */
-  auth: "bot" | "none";
+  /**
+   * "bot": needs Authorization: Bot <token>. "bot-or-bearer": the bot token or a user's OAuth2
+   * `Bearer` token (the handler checks the scope). "none": interaction callback, webhook-token
+   * routes and the OAuth2 token exchange.
+   */
+  auth: "bot" | "bot-or-bearer" | "none";
   bucket: BucketKind;
   /** Counts toward the global per-token limit (interaction endpoints don't). */
   global: boolean;

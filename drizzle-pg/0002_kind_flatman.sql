@@ -1,0 +1,22 @@
+CREATE TABLE "dashboard_sessions" (
+	"id_hash" text PRIMARY KEY NOT NULL,
+	"discord_user_id" text NOT NULL,
+	"username" text NOT NULL,
+	"display_name" text,
+	"guild_ids" jsonb NOT NULL,
+	"csrf_token" text NOT NULL,
+	"expires_at" bigint NOT NULL,
+	"created_at" bigint DEFAULT (extract(epoch from clock_timestamp()) * 1000)::bigint NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "dashboard_sign_ins" (
+	"state_hash" text PRIMARY KEY NOT NULL,
+	"browser_binding" text NOT NULL,
+	"pkce_verifier" text NOT NULL,
+	"expires_at" bigint NOT NULL,
+	"created_at" bigint DEFAULT (extract(epoch from clock_timestamp()) * 1000)::bigint NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX "dashboard_sessions_user_idx" ON "dashboard_sessions" USING btree ("discord_user_id");--> statement-breakpoint
+CREATE INDEX "dashboard_sessions_expires_idx" ON "dashboard_sessions" USING btree ("expires_at");--> statement-breakpoint
+CREATE INDEX "dashboard_sign_ins_expires_idx" ON "dashboard_sign_ins" USING btree ("expires_at");

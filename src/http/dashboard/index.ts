@@ -1,0 +1,69 @@
+/**
+ * Builds the web dashboard (design §9) from the process's parts: the sign-in, the admin rule, the
+ * overview. The routes are undefined when the dashboard is not configured (then no route exists and
+ * every one answers 404).
+ */
+import type { API } from "@discordjs/core";
+import type { Hono } from "hono";
+import type { Config } from "../../config/env.ts";
+import type { Repositories } from "../../db/index.ts";
+import { lazyOAuthClient } from "../../discord/oauth.ts";
+import type { Logger } from "../../observability/logger.ts";
+import { DashboardAccess, type DashboardAccessSources } from "../../services/dashboard-access.ts";
+import { guildOverview, type OverviewSources } from "./overview.ts";
+import { dashboardRoutes } from "./routes.tsx";
+import { DashboardSignIn } from "./sign-in.ts";
+
+export interface DashboardParts {
+  config: Config;
+  api: API;
+  repositories: Repositories;
+  /** The gateway-kept guilds and member reads the admin rule decides from. */
+  guilds: DashboardAccessSources["guilds"];
+  overview: Omit<OverviewSources, "repositories" | "defaultSyncIntervalMs" | "guild">;
+  logger: Logger;
+  now?: () => number;
+  /** How long a member's roles are reused (at most 60 s). */
+  memberTtlMs?: number;
+}
+
+export interface Dashboard {
+  /** Who may manage which guild; kept current by gateway member events. */
+  access: DashboardAccess;
+  /** The routes to mount; undefined when the dashboard is off. */
+  routes: ((app: Hono) => void) | undefined;
+}
+
+export function createDashboard(parts: DashboardParts): Dashboard {
+  const { config } = parts;
+  const access = new DashboardAccess({ settings: parts.repositories.guilds, guilds: parts.guilds }, { now: parts.now, memberTtlMs: parts.memberTtlMs });
+  return { access, routes: config.dashboard && dashboardRoutesFor(parts, access, config.dashboard) };
+}
+
+function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dashboard: NonNullable<Config["dashboard"]>): (app: Hono) => void {
+  const config = { ...parts.config, dashboard };
+  const { publicUrl } = config.dashboard;
+  const discord = lazyOAuthClient(
+    {
+      clientId: config.dashboard.clientId,
+      clientSecret: config.dashboard.clientSecret,
+      webUrl: config.dashboard.webUrl,
+      apiUrl: config.discordApiUrl,
+      redirectUri: `${publicUrl}/auth/discord/callback`,
+    },
+    async () => (await parts.api.oauth2.getCurrentBotApplicationInformation()).id,
+  );
+  const overviewSources: OverviewSources = {
+    ...parts.overview,
+    guild: (guildId) => parts.guilds.guild(guildId),
+    repositories: parts.repositories,
+    defaultSyncIntervalMs: config.syncIntervalMs,
+  };
+  return dashboardRoutes({
+    signIn: new DashboardSignIn({ repository: parts.repositories.dashboard, discord, now: parts.now }),
+    access,
+    overview: (guildId) => guildOverview(overviewSources, guildId),
+    publicUrl,
+    logger: parts.logger,
+  });
+}
