@@ -22,7 +22,8 @@ mkdirSync(dataDir, { recursive: true });
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const discord = await startDiscordEmulator({ recommendedShards: 2, maxConcurrency: 2, heartbeatIntervalMs: 5_000 });
 const roblox = await startRobloxEmulator();
-const community = seedCommunity(discord, roblox);
+// The key may read the group's audit log, so rank changes made on the emulated website reach Discord through the change feed.
+const community = seedCommunity(discord, roblox, { apiKeyScopes: ["group:read", "group:write", "legacy-group:manage"] });
 say(`Discord emulator   ${discord.restBase}  (gateway ${discord.gatewayUrl})`);
 say(`Roblox emulator    ${roblox.urlTemplate}`);
 say(`Seeded server "${community.groupName}" (${community.guildId}) and Roblox group ${community.groupId} with ${community.players.length} players`);

@@ -21,6 +21,7 @@ import type { SyncAlertsOptions } from "./sync/alerts.ts";
 import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
+import type { ChangeFeed } from "./sync/change-feed/feed.ts";
 import type { GroupMembershipsPort } from "./sync/group-memberships.ts";
 import type { DashboardAccess } from "./services/dashboard-access.ts";
 
@@ -118,6 +119,8 @@ export interface RankbridgeParts {
   readonly cluster: Cluster;
   /** Roles linked users hold in any Roblox groups (the guild's own and others), for binds. */
   readonly groupMemberships: GroupMembershipsPort;
+  /** Undefined when ROBLOX_CHANGE_FEED_INTERVAL is off. */
+  readonly changeFeed: ChangeFeed | undefined;
   /** Who may manage which guild on the web dashboard. */
   readonly dashboardAccess: DashboardAccess;
 }

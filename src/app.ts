@@ -62,6 +62,8 @@ import { GroupMembershipReader } from "./sync/group-memberships.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
 import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { SyncScheduler } from "./sync/scheduler.ts";
+import { OwnWrites } from "./sync/change-feed/own-writes.ts";
+import { composeChangeFeed } from "./lifecycle/change-feed.ts";
 import type { CommandsByFeature, Rankbridge, RankbridgeOptions } from "./app-surface.ts";
 
 export type { CommandsByFeature, Rankbridge, RankbridgeOptions, RankbridgeParts } from "./app-surface.ts";
@@ -78,11 +80,14 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
 
   const rest = createDiscordRest({ apiUrl: config.discordApiUrl, token: config.discordToken!, metrics, logger, ...options.discordRest });
   const robloxClients: RobloxClient[] = [];
+  // Every rank write any client sends, so the change feed does not echo our own writes back.
+  const ownWrites = new OwnWrites(now);
   const robloxClient = (credentials: { apiKey?: string; cookie?: string }) => {
     const client = new RobloxClient({
       ...credentials,
       urlTemplate: config.robloxApiUrl,
       metrics,
+      onRankWritten: ownWrites.record,
       logger: logger.child({ component: "roblox" }),
       ...options.roblox,
       rateLimits: { ...options.roblox?.rateLimits, shared: cluster.robloxBudget(credentials) },
@@ -191,6 +196,11 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     random,
   });
 
+  // Design §3.2: changes made on Roblox, read from each bound group's audit log every interval.
+  const { feed: changeFeed, readiness: changeFeedReadiness } = composeChangeFeed({
+    ...{ intervalMs: config.changeFeedIntervalMs, repositories, contexts, ownWrites, bulkSync, ownsGuild: shards.owns, metrics, logger, now },
+    apply: { memberSync, memberRoles: memberSnapshots.port },
+  });
   const ladderImport = new LadderImportService({
     settings: repositories.guilds,
     ranks: repositories.ranks,
@@ -220,7 +230,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       binds: new BindService({ binds: repositories.binds, ranks: repositories.ranks, guilds: repositories.guilds, discord: guilds, contexts, audit }),
     }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
-    sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync }),
+    sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync, changeFeed: changeFeed?.status }),
   };
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
   const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
@@ -232,6 +242,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     memberSnapshots,
     bulkSync,
     scheduler,
+    changeFeed,
     reviewBinds: bindReviewLogger({ repositories, guilds, logger }),
     interactions: router,
     dashboardAccess: dashboard.access,
@@ -243,6 +254,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     database,
     redis: cluster.redis,
     unusableGuildKeys: () => contexts.unusableKeyCount,
+    changeFeed: changeFeedReadiness,
   });
   const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: [oauthRoutes(linking), dashboard.routes] });
   let http: HttpServer | undefined;
@@ -276,7 +288,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       roblox: { client: roblox, groupId: config.robloxGroupId },
       readiness,
       checkStoredKeys: () => contexts.checkStoredKeys(),
-      background: { pendingWrites, scheduler, resumeUnfinishedSyncs: () => bulkSync.resumeUnfinished() },
+      background: { pendingWrites, scheduler, changeFeed, resumeUnfinishedSyncs: () => bulkSync.resumeUnfinished() },
       metrics,
       logger,
     });
@@ -285,7 +297,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= shutDown(
-      { router, scheduler, bulkSync, pendingWrites, robloxClients, gateway, http, cluster, database, logger },
+      { router, scheduler, bulkSync, pendingWrites, changeFeed, robloxClients, gateway, http, cluster, database, logger },
       { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
     ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
@@ -315,6 +327,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       scheduler,
       cluster,
       groupMemberships,
+      changeFeed,
       dashboardAccess: dashboard.access,
     },
   };

@@ -10,6 +10,8 @@ const SNOWFLAKE = /^\d{17,20}$/;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 const SHARDING_STRATEGIES = ["simple", "workers"] as const;
 const ROBLOX_SERVICES = ["apis", "users", "groups", "thumbnails", "auth"] as const;
+/** Below a second the feed would only queue on the audit log's 100-a-minute limit. */
+const MIN_CHANGE_FEED_INTERVAL_MS = 1_000;
 
 function isOneOf(values: readonly string[], value: string | undefined): boolean {
   return value !== undefined && values.includes(value);
@@ -152,6 +154,7 @@ const environmentSchema = z
     HTTP_HOST: optionalString.default("0.0.0.0"),
     HTTP_PORT: optionalString.default("8080").pipe(integerString("a TCP port", 0, 65_535)),
     SYNC_INTERVAL: optionalString.default("6h"),
+    ROBLOX_CHANGE_FEED_INTERVAL: optionalString.default("15s"),
     SHUTDOWN_GRACE: optionalString.default("8s"),
     LOG_LEVEL: optionalString.default("info").refine((v) => isOneOf(LOG_LEVELS, v), `must be one of ${LOG_LEVELS.join(", ")}`),
   })
@@ -202,6 +205,14 @@ const environmentSchema = z
       parseDuration(env.SYNC_INTERVAL ?? "");
     } catch {
       problem("SYNC_INTERVAL", "must be a duration such as 45s, 30m, 6h or 1d");
+    }
+
+    if (env.ROBLOX_CHANGE_FEED_INTERVAL?.trim().toLowerCase() !== "off") {
+      try {
+        parseDuration(env.ROBLOX_CHANGE_FEED_INTERVAL ?? "", { min: MIN_CHANGE_FEED_INTERVAL_MS });
+      } catch {
+        problem("ROBLOX_CHANGE_FEED_INTERVAL", "must be a duration of at least 1s such as 2s, 15s or 1m, or `off`");
+      }
     }
 
     try {
@@ -257,6 +268,8 @@ const environmentSchema = z
     httpHost: e.HTTP_HOST!,
     httpPort: e.HTTP_PORT,
     syncIntervalMs: parseDuration(e.SYNC_INTERVAL!),
+    /** How often each group's audit log is read for changes (design §3.2); null: the feed is off. */
+    changeFeedIntervalMs: e.ROBLOX_CHANGE_FEED_INTERVAL!.trim().toLowerCase() === "off" ? null : parseDuration(e.ROBLOX_CHANGE_FEED_INTERVAL!),
     /** SIGTERM: how long in-flight work may take before waiting interactions are told to retry. */
     shutdownGraceMs: parseDuration(e.SHUTDOWN_GRACE!),
     logLevel: e.LOG_LEVEL as (typeof LOG_LEVELS)[number],

@@ -3,6 +3,7 @@ import type { Db } from "./client.ts";
 import { createAuditRepository } from "./repositories/audit.ts";
 import { createBindRepository } from "./repositories/binds.ts";
 import type { RepositoryOptions } from "./repositories/common.ts";
+import { createFeedCursorRepository } from "./repositories/feedCursors.ts";
 import { createDashboardRepository } from "./repositories/dashboard.ts";
 import { createGuildRepository } from "./repositories/guilds.ts";
 import { createLinkChallengeRepository } from "./repositories/linkChallenges.ts";
@@ -29,6 +30,7 @@ export function createRepositories(db: Db, options?: RepositoryOptions) {
     syncRuns: createSyncRunRepository(db, options),
     pendingWrites: createPendingWriteRepository(db, options),
     meta: createMetaRepository(db, options),
+    feedCursors: createFeedCursorRepository(db, options),
     dashboard: createDashboardRepository(db, options),
   };
 }

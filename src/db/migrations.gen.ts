@@ -5,7 +5,8 @@ import m1 from "../../drizzle/0001_whole_infant_terrible.sql" with { type: "text
 import m2 from "../../drizzle/0002_supreme_blonde_phantom.sql" with { type: "text" };
 import m3 from "../../drizzle/0003_round_meggan.sql" with { type: "text" };
 import m4 from "../../drizzle/0004_stale_khan.sql" with { type: "text" };
-import m5 from "../../drizzle/0005_binds.sql" with { type: "text" };
+import m5 from "../../drizzle/0005_pink_jubilee.sql" with { type: "text" };
+import m6 from "../../drizzle/0006_binds.sql" with { type: "text" };
 
 export { journal };
 
@@ -16,5 +17,6 @@ export const migrationSql: Record<string, string> = {
   "0002_supreme_blonde_phantom": m2,
   "0003_round_meggan": m3,
   "0004_stale_khan": m4,
-  "0005_binds": m5,
+  "0005_pink_jubilee": m5,
+  "0006_binds": m6,
 };

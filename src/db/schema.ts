@@ -1,6 +1,7 @@
 /**
- * The storage schema. Every row belongs to one Discord guild (`guild_id`), except `meta` and the
- * dashboard's sign-ins and sessions (which belong to a browser and a Discord user).
+ * The storage schema. Every row belongs to one Discord guild (`guild_id`), except `meta`, the
+ * dashboard's sign-ins and sessions (which belong to a browser and a Discord user), and
+ * `roblox_feed_cursors` (one per Roblox group: a group bound in several guilds is read once).
  * Timestamps are integer milliseconds since the epoch (`Date.now()`), kept as plain numbers so
  * they cross the JSON/log/metrics boundaries unchanged.
  *
@@ -60,6 +61,8 @@ export const AUDIT_ACTIONS = [
   "sync.member",
   "sync.run",
   "member.kick",
+  /** A change made on Roblox (read from the group's audit log) applied in Discord. */
+  "roblox.change",
   "config",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -362,6 +365,26 @@ export const pendingRobloxWrites = sqliteTable(
   ],
 );
 
+/**
+ * Where the change feed (design §3.2) stands in each Roblox group's audit log: the newest entry it
+ * has applied, as its time plus the keys of every entry at exactly that time (entries carry no id,
+ * and several may share a timestamp). A restart reads on from here: nothing missed, nothing applied
+ * twice.
+ */
+export const robloxFeedCursors = sqliteTable(
+  "roblox_feed_cursors",
+  {
+    // Roblox's group id: always given, never a rowid (a table-level key keeps it required on insert, as in PostgreSQL).
+    groupId: integer("group_id").notNull(),
+    /** `created` of the newest entry applied, epoch ms. */
+    newestCreatedAt: integer("newest_created_at").notNull(),
+    /** Keys (sync/change-feed/new-entries.ts, entryKey) of the entries created at `newestCreatedAt`. */
+    newestKeys: text("newest_keys", { mode: "json" }).$type<string[]>().notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId] })],
+);
+
 export const meta = sqliteTable("meta", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
@@ -428,5 +451,6 @@ export type NewSyncRunItem = typeof syncRunItems.$inferInsert;
 export type PendingRobloxWrite = typeof pendingRobloxWrites.$inferSelect;
 export type NewPendingRobloxWrite = typeof pendingRobloxWrites.$inferInsert;
 export type MetaEntry = typeof meta.$inferSelect;
+export type RobloxFeedCursor = typeof robloxFeedCursors.$inferSelect;
 export type DashboardSignIn = typeof dashboardSignIns.$inferSelect;
 export type DashboardSession = typeof dashboardSessions.$inferSelect;

@@ -7,6 +7,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { BulkSync } from "../sync/bulk-sync.ts";
 import type { MemberSnapshots } from "../sync/member-snapshots.ts";
 import type { SyncScheduler } from "../sync/scheduler.ts";
+import type { ChangeFeed } from "../sync/change-feed/feed.ts";
 import type { DashboardAccess } from "../services/dashboard-access.ts";
 import type { DiscordGuilds } from "./guilds.ts";
 import type { InteractionRouter } from "./interactions/router.ts";
@@ -17,6 +18,8 @@ export interface GatewayEventTargets {
   memberSnapshots: Pick<MemberSnapshots, "invalidateAll" | "invalidate" | "observeAdd" | "observeUpdate" | "observeRemove">;
   bulkSync: Pick<BulkSync, "observeRolesChanged" | "observeMemberUpdate" | "observeMemberRemove" | "onMemberJoin">;
   scheduler: Pick<SyncScheduler, "addGuild" | "removeGuild">;
+  /** The Roblox change feed reads the groups of the guilds on our shards; absent when it is off. */
+  changeFeed?: Pick<ChangeFeed, "addGuild" | "removeGuild">;
   /** Design §10: binds of privileged roles made before the rule are logged for review, not deleted. */
   reviewBinds(guildId: string): Promise<unknown>;
   interactions: Pick<InteractionRouter, "handle">;
@@ -38,6 +41,7 @@ export function wireGatewayEvents(client: Client, targets: GatewayEventTargets):
     // A new session (after op 9) brings the roles as they are now: a running sync follows them.
     bulkSync.observeRolesChanged(data.id);
     scheduler.addGuild(data.id);
+    targets.changeFeed?.addGuild(data.id);
     void targets.reviewBinds(data.id);
   });
   client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => {
@@ -50,6 +54,7 @@ export function wireGatewayEvents(client: Client, targets: GatewayEventTargets):
     if (data.unavailable) return; // an outage, not a removal: the guild comes back with GUILD_CREATE
     guilds.forget(data.id);
     scheduler.removeGuild(data.id);
+    targets.changeFeed?.removeGuild(data.id);
   });
   client.on(GatewayDispatchEvents.GuildMemberAdd, ({ data }) => {
     targets.dashboardAccess?.observeMember(data.guild_id, data.user.id, data.roles);

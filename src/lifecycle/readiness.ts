@@ -13,6 +13,17 @@ export interface ReadinessSources {
   redis?: { ready(): boolean };
   /** Guilds whose stored Roblox key cannot be used: an error for those guilds, not for the process. */
   unusableGuildKeys(): number;
+  /** The Roblox change feed's state: reported, never blocking (the periodic sync still runs without it). */
+  changeFeed?: () => ChangeFeedReadiness;
+}
+
+export interface ChangeFeedReadiness {
+  enabled: boolean;
+  intervalMs: number | null;
+  /** Groups whose audit log the feed reads. */
+  groups: number;
+  /** One line per group whose log cannot be read, saying what to grant. */
+  problems: string[];
 }
 
 export class Readiness {
@@ -25,7 +36,7 @@ export class Readiness {
     this.#roblox = report;
   }
 
-  async report(): Promise<ReadinessReport & { guildCredentials: { unusable: number } }> {
+  async report(): Promise<ReadinessReport & { guildCredentials: { unusable: number }; changeFeed?: ChangeFeedReadiness }> {
     const shards = await this.sources.shardStates();
     const databaseOk = this.sources.database.ping();
     const redisOk = this.sources.redis?.ready();
@@ -36,6 +47,7 @@ export class Readiness {
       ...(redisOk !== undefined && { redis: { ok: redisOk } }),
       roblox: this.#roblox,
       guildCredentials: { unusable: this.sources.unusableGuildKeys() },
+      ...(this.sources.changeFeed ? { changeFeed: this.sources.changeFeed() } : {}),
     };
   }
 }

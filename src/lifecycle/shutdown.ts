@@ -6,7 +6,8 @@
  * 1. Stop taking work: new interactions are told the bot is restarting; no new scheduled sync.
  * 2. Grace (SHUTDOWN_GRACE, default 8 s): commands in flight may finish; the bulk sync is asked to
  *    stop after its current request (it stays "running" in the database and resumes at the next
- *    start); the pending-write worker finishes its attempt (queued writes stay in the database).
+ *    start); the pending-write worker finishes its attempt (queued writes stay in the database);
+ *    the change feed polls no more and finishes the edits it started (its cursor is in the database).
  * 3. Every interaction still waiting is answered with the restart message, and its handler can no
  *    longer send anything.
  * 4. The Roblox clients' queues are dropped, so nothing waits on a rate limit any more; the bulk
@@ -29,6 +30,8 @@ export interface ShutdownParts {
   scheduler: { stop(): void };
   bulkSync: { stop(budgetMs: number): Promise<void> };
   pendingWrites: { stop(): Promise<void> };
+  /** The Roblox change feed: stops polling; edits in flight finish and its cursor is saved. */
+  changeFeed?: { stop(): Promise<void> } | undefined;
   robloxClients: readonly { close(): Promise<void> }[];
   gateway: { destroy(reason: string): Promise<void> };
   http: { stop(): Promise<void> } | undefined;
@@ -54,7 +57,12 @@ export async function shutDown(parts: ShutdownParts, options: ShutdownOptions): 
   parts.scheduler.stop();
   const settled = await within(
     options.graceMs,
-    Promise.allSettled([parts.router.drain(), parts.bulkSync.stop(options.graceMs), parts.pendingWrites.stop()]),
+    Promise.allSettled([
+      parts.router.drain(),
+      parts.bulkSync.stop(options.graceMs),
+      parts.pendingWrites.stop(),
+      parts.changeFeed?.stop() ?? Promise.resolve(),
+    ]),
   );
   if (!settled) logger.warn({ graceMs: options.graceMs }, "work still running at the end of the shutdown grace");
 

@@ -63,7 +63,13 @@ export interface StartupParts {
   /** Design §10: a guild whose stored key cannot be used is reported (logs, /readyz) before anyone runs a command. */
   checkStoredKeys(): Promise<unknown>;
   /** Work a previous process left; started once the shards are connected. */
-  background: { pendingWrites: { start(): void }; scheduler: { start(): void }; resumeUnfinishedSyncs(): Promise<unknown> };
+  background: {
+    pendingWrites: { start(): void };
+    scheduler: { start(): void };
+    /** Absent when ROBLOX_CHANGE_FEED_INTERVAL is off. */
+    changeFeed?: { start(): void };
+    resumeUnfinishedSyncs(): Promise<unknown>;
+  };
   metrics: Metrics;
   logger: Logger;
 }
@@ -84,5 +90,6 @@ export async function startUp(parts: StartupParts): Promise<void> {
   await parts.connectDiscord();
   parts.background.pendingWrites.start();
   parts.background.scheduler.start();
+  parts.background.changeFeed?.start();
   void parts.background.resumeUnfinishedSyncs().catch((error) => logger.error({ err: error }, "could not resume unfinished syncs"));
 }

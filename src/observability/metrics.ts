@@ -13,6 +13,13 @@ export interface MemberStateSample {
   approximateBytes: number;
 }
 
+/** One group's change feed, for /metrics (src/sync/change-feed/feed.ts). */
+export interface ChangeFeedSample {
+  groupId: number;
+  /** Every entry created before this (epoch ms) has been read and applied; null before the first complete poll. */
+  caughtUpTo: number | null;
+}
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -26,6 +33,7 @@ export function createMetrics() {
   const learnedRateSources: Array<() => Array<{ api: string; perMinute: number }>> = [];
   // Read at scrape time: the member state changes with every chunk and event, so it is not pushed.
   let memberState: () => readonly MemberStateSample[] = () => [];
+  let changeFeed: () => readonly ChangeFeedSample[] = () => [];
 
   return {
     registry,
@@ -139,6 +147,52 @@ export function createMetrics() {
     pendingRobloxWrites: new Gauge({
       name: "rankbridge_pending_roblox_writes",
       help: "Roblox rank writes waiting to be retried",
+      registers,
+    }),
+    changeFeedLag: new Gauge({
+      name: "rankbridge_change_feed_lag_seconds",
+      help: "Per Roblox group: seconds since the time up to which every audit-log entry has been read and applied (now minus the last complete poll's start)",
+      labelNames: ["group"] as const,
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const { groupId, caughtUpTo } of changeFeed()) {
+          if (caughtUpTo !== null) this.set({ group: String(groupId) }, Math.max(0, (now - caughtUpTo) / 1000));
+        }
+      },
+    }),
+    /** Where the change-feed lag is read from (wired in app.ts). */
+    readChangeFeedFrom(source: () => readonly ChangeFeedSample[]): void {
+      changeFeed = source;
+    },
+    changeFeedEntriesRead: new Counter({
+      name: "rankbridge_change_feed_entries_read_total",
+      help: "Roblox group audit-log entries read by the change feed, by action type (other: types it does not act on)",
+      labelNames: ["action"] as const,
+      registers,
+    }),
+    changeFeedEntriesApplied: new Counter({
+      name: "rankbridge_change_feed_entries_applied_total",
+      help: "Changes read from a Roblox group audit log that changed a member's Discord roles or stored rank, by action type",
+      labelNames: ["action"] as const,
+      registers,
+    }),
+    changeFeedOwnEntries: new Counter({
+      name: "rankbridge_change_feed_own_entries_total",
+      help: "Audit-log entries recognised as rankbridge's own rank writes, which the change feed does not echo back",
+      registers,
+    }),
+    changeFeedDelay: new Histogram({
+      name: "rankbridge_change_feed_apply_delay_seconds",
+      help: "From a change's time in the Roblox audit log to its Discord role edit",
+      buckets: [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300],
+      registers,
+    }),
+    changeFeedErrors: new Counter({
+      name: "rankbridge_change_feed_errors_total",
+      help: "Change-feed problems by kind: forbidden (the key may not read the log), unavailable, no_api_key, gap, roblox (a failed read), apply",
+      labelNames: ["kind"] as const,
       registers,
     }),
   };

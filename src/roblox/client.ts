@@ -61,6 +61,21 @@ export interface RobloxClientOptions {
   batchConcurrency?: number;
   metrics?: Metrics;
   logger?: Logger;
+  /**
+   * Told of every rank write this client sends (before its requests go), so the change feed can
+   * tell the audit-log entries of our own writes from changes made by people on Roblox.
+   */
+  onRankWritten?: (write: RankWritten) => void;
+}
+
+/** A rank write this client sent: the member's rank moves from `previousRoleId` to `roleId`. */
+export interface RankWritten {
+  groupId: number;
+  userId: RobloxUserId;
+  roleId: number;
+  previousRoleId: number;
+  /** Epoch ms when the write was about to be sent. */
+  at: number;
 }
 
 /**
@@ -87,7 +102,10 @@ export class RobloxClient implements RobloxRankWriter {
   /** Single lookups of concurrent commands, sent as batch requests (batching.ts). */
   private readonly batches: RobloxBatchLoaders;
 
+  private readonly onRankWritten: ((write: RankWritten) => void) | undefined;
+
   constructor(options: RobloxClientOptions = {}) {
+    this.onRankWritten = options.onRankWritten;
     this.auth = options.apiKey ? "api-key" : options.cookie ? "cookie" : "none";
     this.limits = new RobloxRateLimits(options.rateLimits);
     const transport = new RobloxTransport({
@@ -202,7 +220,15 @@ export class RobloxClient implements RobloxRankWriter {
     if (this.auth === "none") {
       return Promise.reject(new RobloxNoCredentialsError("no ROBLOX_API_KEY or ROBLOX_COOKIE configured: cannot write ranks"));
     }
-    const apis = { reads: this.reads, roles: this.roles, legacy: this.legacy, openCloud: this.openCloud, mode: this.rankWrite };
+    const onRankWritten = this.onRankWritten;
+    const apis = {
+      reads: this.reads,
+      roles: this.roles,
+      legacy: this.legacy,
+      openCloud: this.openCloud,
+      mode: this.rankWrite,
+      ...(onRankWritten ? { announce: (previousRoleId: number) => onRankWritten({ groupId, userId, roleId, previousRoleId, at: Date.now() }) } : {}),
+    };
     return writeRank(apis, groupId, userId, roleId, options);
   }
 
@@ -309,6 +335,11 @@ export class RobloxClient implements RobloxRankWriter {
   }
 
   /** The limiter's current view of one API class (limit, window, requests left). */
+  /** Audit-log requests a minute this credential may send (the change feed spaces its polls to it). */
+  auditLogPerMinute(): number {
+    return this.limits.perMinute("groups.auditLog");
+  }
+
   rateLimitState(api: ApiClass) {
     return this.limits.for(api).state();
   }

@@ -30,6 +30,8 @@ export interface RankWriteApis {
   openCloud: OpenCloudApi | undefined;
   /** How Open Cloud writes are sent (RobloxClientOptions.openCloudRankWrite). */
   mode: "assign-role" | "patch";
+  /** Told just before a write is sent (RobloxClientOptions.onRankWritten): its audit entries may be read while it is in flight. */
+  announce?: (previousRoleId: number) => void;
 }
 
 export async function writeRank(apis: RankWriteApis, groupId: number, userId: RobloxUserId, roleId: number, options: SetRankOptions = {}): Promise<SetRankResult> {
@@ -55,6 +57,7 @@ export async function writeRank(apis: RankWriteApis, groupId: number, userId: Ro
   const { openCloud, legacy } = apis;
   if (!openCloud) {
     if (highestRole(member, roles).id === roleId) return result(false);
+    apis.announce?.(change.previous.id);
     try {
       await legacy.setRole(groupId, userId, roleId, tally);
     } catch (error) {
@@ -66,6 +69,7 @@ export async function writeRank(apis: RankWriteApis, groupId: number, userId: Ro
   }
 
   if (!change.assign && change.unassign.length === 0) return result(false);
+  apis.announce?.(change.previous.id);
   // The deprecated PATCH (opt-in) only where it can lose no role: the member keeps nothing but the base role.
   if (apis.mode === "patch" && change.kept.length === 0) {
     await openCloud.patchRole(groupId, userId, roleId, tally);

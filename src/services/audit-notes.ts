@@ -58,6 +58,22 @@ export type AuditNote =
     }
   | { readonly kind: "member-joined"; readonly robloxUsername: string; readonly discordId: string; readonly result: MemberJoinOutcome }
   | { readonly kind: "sync-run-update"; readonly runId: number }
+  /** A change made on Roblox (read from the group's audit log by the change feed) applied here. */
+  | {
+      readonly kind: "roblox-change";
+      /** Roblox's action type of the last entry (ChangeRank, AssignRole, LeaveGroup, ...). */
+      readonly action: RobloxChangeAction;
+      readonly robloxUsername: string;
+      /** Rank names before and after; null: none (not in the group, or no rank). */
+      readonly from: string | null;
+      readonly to: string | null;
+      /** Who made it on Roblox; null when Roblox names nobody. */
+      readonly actorName: string | null;
+      readonly actorUserId: number | null;
+      /** The member did it themselves (joined, left). */
+      readonly bySelf: boolean;
+      readonly problems: readonly MemberSyncProblem[];
+    }
   /** An admin's Apply or Cancel on a run the mass-change guard held. */
   | { readonly kind: "held-run-decided"; readonly runId: number; readonly decision: "apply" | "cancel" };
 
@@ -68,3 +84,6 @@ export type MemberSyncProblem =
   | { readonly kind: "stored-rank-not-saved" };
 
 export type AuditNoteKind = AuditNote["kind"];
+
+/** The Roblox audit-log actions the change feed acts on. */
+export type RobloxChangeAction = "ChangeRank" | "AssignRole" | "UnassignRole" | "JoinGroup" | "LeaveGroup" | "RemoveMember" | "BanMember";

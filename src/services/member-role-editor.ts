@@ -49,7 +49,9 @@ export type RoleEditReason =
   | { readonly kind: "linked" | "link-moved"; readonly robloxUsername: string }
   | { readonly kind: "unlinked" | "member-joined" }
   | { readonly kind: "member-sync"; readonly actorId: string | null }
-  | { readonly kind: "bulk-sync"; readonly runId: number };
+  | { readonly kind: "bulk-sync"; readonly runId: number }
+  /** A change made on Roblox, read from the group's audit log (the change feed); `actorName`: who made it. */
+  | { readonly kind: "roblox-change"; readonly actorName: string | null };
 
 /** The port the Discord adapter implements: one member PATCH, and how it went (never throws for Discord's refusals). */
 export interface MemberRolesWriter {

@@ -4,19 +4,19 @@
  * Roblox reports, so its target counts instead (design §6.4: a pending write is never reverted).
  * The decision is the bulk sync's own pure planner run on a single link, so both agree.
  */
-import type { AuditOutcome, GuildSettings, PendingRobloxWrite, Repositories } from "./storage-port.ts";
+import type { AuditAction, AuditOutcome, GuildSettings, PendingRobloxWrite, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { Rank } from "../ranks/ladder.ts";
 import { planSync, type SyncInput, type SyncItem } from "../sync/planner.ts";
 import { groupLockOf, nicknameTemplateOf } from "../sync/sync-context.ts";
 import type { GroupMembershipsPort } from "../sync/group-memberships.ts";
-import { notedRankOrNone, type MemberSyncProblem } from "./audit-notes.ts";
-import type { GuildMemberView } from "./discord-port.ts";
+import { notedRankOrNone, type AuditNote, type MemberSyncProblem } from "./audit-notes.ts";
 import { asPlannerGroups, otherGroupsOfMember } from "./other-groups.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
-import { MemberRoleEditor } from "./member-role-editor.ts";
+import type { GuildMemberView } from "./discord-port.ts";
+import { MemberRoleEditor, type RoleEditReason } from "./member-role-editor.ts";
 import type { RankChangeDiscord } from "./rank-changes.ts";
 import { type Membership } from "./roblox-port.ts";
 
@@ -83,6 +83,30 @@ export interface MemberSyncServiceOptions {
   groupMemberships?: GroupMembershipsPort;
 }
 
+/** The member's Roblox rank as far as it matters here; null when not in the group. */
+export type KnownMembership = Pick<Membership, "roleId" | "rank" | "roleName">;
+
+/**
+ * What a caller already knows, so nothing is read again: the change feed knows the Roblox
+ * standing from the audit-log entry and the Discord roles from the gateway.
+ */
+export interface KnownMemberFacts {
+  membership: KnownMembership | null;
+  /** Null when not in the server. */
+  discordMember: (Pick<GuildMemberView, "roleIds"> & Partial<GuildMemberView>) | null;
+}
+
+export interface MemberSyncOptions {
+  dryRun?: boolean;
+  actorId?: string;
+  /** Use these facts instead of reading Roblox and Discord. */
+  known?: KnownMemberFacts;
+  /** Why, in Discord's own audit log for the role edit (default: a member sync, by the actor). */
+  auditReason?: RoleEditReason;
+  /** How the change is recorded in rankbridge's audit trail (default: `sync.member` with the ranks before and after). */
+  record?: (result: MemberSyncResult) => { action: AuditAction; note: AuditNote; after?: Record<string, unknown> };
+}
+
 export class MemberSyncService {
   constructor(private readonly options: MemberSyncServiceOptions) {}
 
@@ -90,7 +114,7 @@ export class MemberSyncService {
    * Reads the member's rank everywhere and plans their sync, changing nothing.
    * @throws MemberNotLinkedError; Roblox errors (with `userMessage`) when Roblox cannot be read.
    */
-  async inspect(guildId: string, discordId: string): Promise<MemberRankInspection> {
+  async inspect(guildId: string, discordId: string, known?: KnownMemberFacts): Promise<MemberRankInspection> {
     const { repositories, guilds } = this.options;
     const context = await this.options.contexts.resolve(guildId);
     const { ladder, roblox, groupId, settings } = context;
@@ -99,15 +123,14 @@ export class MemberSyncService {
     const robloxUserId = link.robloxUserId;
     const robloxUsername = link.robloxUsername ?? String(robloxUserId);
 
-    const [discordMember, membership, other] = await Promise.all([
-      guilds.member(guildId, discordId),
-      roblox.getMembership(groupId, robloxUserId),
+    const [[discordMember, membership], other] = await Promise.all([
+      known ? [known.discordMember, known.membership] : Promise.all([guilds.member(guildId, discordId), roblox.getMembership(groupId, robloxUserId)]),
       otherGroupsOfMember(this.options.groupMemberships, context, robloxUserId, this.options.logger),
     ]);
     const pendingWrite = repositories.pendingWrites.getForUser(guildId, robloxUserId) ?? null;
 
     const plan = planSync({
-      robloxMemberships: new Map([[robloxUserId, membership ? { roleId: membership.roleId, rank: membership.rank, roles: membership.roles } : null]]),
+      robloxMemberships: new Map([[robloxUserId, membership ? { roleId: membership.roleId, rank: membership.rank, ...("roles" in membership && { roles: (membership as { roles: Membership["roles"] }).roles }) } : null]]),
       otherGroups: asPlannerGroups(robloxUserId, other),
       links: [{ discordId, robloxUserId, robloxUsername, storedRankId: link.rankId }],
       ladder,
@@ -116,7 +139,7 @@ export class MemberSyncService {
       options: { leftGroupPolicy: groupLockOf(settings) === "off" ? "flag" : "remove" },
       binds: context.binds,
       robloxGroupId: groupId,
-      ...nicknameInput(settings, discordMember),
+      ...nicknameInput(settings, discordId, discordMember),
     }).items[0]!;
 
     const robloxStanding = standingOf(membership, (roleId) => ladder.byRobloxRoleId(roleId) ?? null);
@@ -127,7 +150,7 @@ export class MemberSyncService {
     return {
       guildId,
       discordId,
-      displayName: discordMember?.displayName ?? null,
+      displayName: discordMember ? (discordMember.displayName ?? discordMember.username ?? "") : null,
       robloxUserId,
       robloxUsername,
       roblox: robloxStanding,
@@ -148,9 +171,9 @@ export class MemberSyncService {
    * target of their queued Roblox write). One role request at most, and none that the role
    * hierarchy would refuse.
    */
-  async syncMember(guildId: string, discordId: string, options: { dryRun?: boolean; actorId?: string } = {}): Promise<MemberSyncResult> {
+  async syncMember(guildId: string, discordId: string, options: MemberSyncOptions = {}): Promise<MemberSyncResult> {
     const dryRun = options.dryRun ?? false;
-    const inspection = await this.inspect(guildId, discordId);
+    const inspection = await this.inspect(guildId, discordId, options.known);
     const { plan } = inspection;
     const before = { discordRank: inspection.discordRank, storedRank: inspection.storedRank };
     const after = { ...before };
@@ -165,12 +188,14 @@ export class MemberSyncService {
         const editor = new MemberRoleEditor({
           writer: this.options.guilds,
           hierarchy: new RoleHierarchy(await this.options.guilds.botStanding(guildId)),
-          auditReason: { kind: "member-sync", actorId: options.actorId ?? null },
+          auditReason: options.auditReason ?? { kind: "member-sync", actorId: options.actorId ?? null },
         });
         const edited = await editor.edit(
           guildId,
           { discordId, addRoleIds: plan.addRoleIds, removeRoleIds: plan.removeRoleIds, ...(plan.nick !== undefined && { nick: plan.nick }) },
-          inspection.discordRoleIds ? { roleIds: inspection.discordRoleIds, nick: inspection.discordNick ?? null } : undefined,
+          inspection.discordRoleIds
+            ? { roleIds: inspection.discordRoleIds, ...(inspection.discordNick !== undefined && { nick: inspection.discordNick }) }
+            : undefined,
         );
         if (edited.kind === "not-attempted") {
           discordChange = "blocked";
@@ -204,10 +229,12 @@ export class MemberSyncService {
     const failures = [discordChange, storedChange].filter((status) => status === "blocked" || status === "failed").length;
     const successes = [discordChange, storedChange].filter((status) => status === "updated").length;
     const outcome: AuditOutcome = failures === 0 ? "ok" : successes > 0 ? "partial" : "failed";
+    const result: MemberSyncResult = { ...inspection, dryRun, discordChange, storedChange, problems, before, after, outcome };
     if (!dryRun && (successes > 0 || failures > 0)) {
+      const recorded = options.record?.(result);
       this.options.audit.record(guildId, {
         actorId: options.actorId ?? "system",
-        action: "sync.member",
+        action: recorded?.action ?? "sync.member",
         targetDiscordId: discordId,
         targetRobloxUserId: inspection.robloxUserId,
         before: { discordRankId: before.discordRank?.id ?? null, storedRankId: before.storedRank?.id ?? null },
@@ -217,9 +244,10 @@ export class MemberSyncService {
           fromPendingWrite: plan.fromPendingWrite,
           addRoleIds: plan.addRoleIds,
           removeRoleIds: plan.removeRoleIds,
+          ...recorded?.after,
         },
         outcome,
-        note: {
+        note: recorded?.note ?? {
           kind: "member-synced",
           discord: { from: notedRankOrNone(before.discordRank), to: notedRankOrNone(after.discordRank) },
           stored: { from: notedRankOrNone(before.storedRank), to: notedRankOrNone(after.storedRank) },
@@ -227,18 +255,25 @@ export class MemberSyncService {
         },
       });
     }
-    return { ...inspection, dryRun, discordChange, storedChange, problems, before, after, outcome };
+    return result;
   }
 }
 
-/** The planner's nickname input for one member, when the guild has a template on and the member is here. */
-function nicknameInput(settings: GuildSettings | undefined, member: GuildMemberView | null): Pick<SyncInput, "nicknames"> {
+/**
+ * The planner's nickname input for one member, when the guild has a template on and the member is
+ * here with their nickname and name known (facts handed in by the change feed may lack them).
+ */
+function nicknameInput(
+  settings: GuildSettings | undefined,
+  discordId: string,
+  member: { nick?: string | null; accountName?: string } | null,
+): Pick<SyncInput, "nicknames"> {
   const template = nicknameTemplateOf(settings);
-  if (template === null || !member) return {};
-  return { nicknames: { template, members: new Map([[member.userId, { nick: member.nick, discordName: member.accountName }]]) } };
+  if (template === null || !member || member.nick === undefined || member.accountName === undefined) return {};
+  return { nicknames: { template, members: new Map([[discordId, { nick: member.nick, discordName: member.accountName }]]) } };
 }
 
-function standingOf(membership: Membership | null, rankOf: (roleId: number) => Rank | null): RobloxStanding {
+function standingOf(membership: KnownMembership | null, rankOf: (roleId: number) => Rank | null): RobloxStanding {
   if (!membership) return { status: "not-in-group" };
   return { status: "member", roleId: membership.roleId, robloxRank: membership.rank, roleName: membership.roleName, rank: rankOf(membership.roleId) };
 }

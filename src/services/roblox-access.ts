@@ -13,7 +13,7 @@
  *
  * No wording here: refusals are typed; Discord-facing code says what to do.
  */
-import type { RobloxRankWriter, RobloxReader } from "./roblox-port.ts";
+import type { RobloxAuditLogReader, RobloxRankWriter, RobloxReader } from "./roblox-port.ts";
 
 export type { RobloxReader } from "./roblox-port.ts";
 
@@ -45,6 +45,8 @@ export interface RobloxAccess {
   /** Whose credential `read` uses. */
   readonly readCredential: CredentialOwner;
   readonly read: RobloxReader;
+  /** The same credential as `read`, for the group audit log (the change feed decides whether it may use it). */
+  readonly auditLog: RobloxAuditLogReader;
   /**
    * May this guild change ranks in `groupId`, and with which client? Sends no write: a guild key is
    * confirmed with reads and a no-op probe (cached), so a refusal comes before any write is sent.
@@ -86,6 +88,7 @@ export function decideRobloxAccess(inputs: AccessInputs): RobloxAccess {
     storedKey,
     readCredential: guildKey ? "guild-key" : "operator",
     read,
+    auditLog: read,
     async writer(groupId) {
       if (storedKey === "unusable") return refuse({ kind: "stored-key-unusable", groupId });
       if (guildKey) {

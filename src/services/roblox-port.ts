@@ -9,6 +9,8 @@
  * the application names src/roblox; scripts/check-layers.ts enforces it).
  */
 import type { GroupHoldingsOptions, GroupHoldingsRead } from "../roblox/group-holdings.ts";
+import type { AuditLogQuery } from "../roblox/audit-log.ts";
+import type { AuditLogPage } from "../roblox/audit-log-schema.ts";
 import type { RankLookupPlan } from "../roblox/planner.ts";
 import type { RequestTally } from "../roblox/transport.ts";
 import type {
@@ -27,6 +29,9 @@ import type {
 export type { GroupHoldingsOptions, GroupHoldingsRead } from "../roblox/group-holdings.ts";
 export type { GroupsLookupPlan, RankLookupPlan } from "../roblox/planner.ts";
 export type { RequestTally } from "../roblox/transport.ts";
+export type { AuditLogQuery } from "../roblox/audit-log.ts";
+export type { AuditLogEntry, AuditLogPage, AuditMembershipAction } from "../roblox/audit-log-schema.ts";
+export type { RankWritten } from "../roblox/client.ts";
 export type {
   GroupInfo,
   GroupMember,
@@ -77,8 +82,20 @@ export interface RobloxReader {
   queuedWaitMs(): number;
 }
 
-/** A credential that may change ranks: reads, and the one write. */
-export interface RobloxRankWriter extends RobloxReader {
+/**
+ * A credential's view of groups' audit logs, the change feed's source (design §3.2): Open Cloud
+ * only (`auth` "api-key"), 100 requests a minute per key owner, shared by every group it reads.
+ */
+export interface RobloxAuditLogReader {
+  readonly auth: "api-key" | "cookie" | "none";
+  /** One page, newest first unless asked otherwise; a 403 is a RobloxAuditLogForbiddenError naming what to grant. */
+  readAuditLog(groupId: number, query?: AuditLogQuery, tally?: RequestTally): Promise<AuditLogPage>;
+  /** Audit-log requests a minute this credential may send, as its limiter knows it (headers win over the documented limit). */
+  auditLogPerMinute(): number;
+}
+
+/** A credential that may change ranks: reads, the audit log, and the one write. */
+export interface RobloxRankWriter extends RobloxReader, RobloxAuditLogReader {
   /** Moves the member's ladder rank to `roleId`, keeping their other roles; `{changed:false}` when nothing needed sending. */
   setRank(groupId: number, userId: RobloxUserId, roleId: number, options?: SetRankOptions): Promise<SetRankResult>;
   /**

@@ -37,6 +37,17 @@ describe("configuration", () => {
     expect(problemsOf({ ...valid, HOME_GUILD_IDS: "12345, abc" })).toEqual(["HOME_GUILD_IDS must be guild ids (17-20 digits) separated by commas"]);
   });
 
+  test("ROBLOX_CHANGE_FEED_INTERVAL: 15s by default, a duration of at least 1s, or off (design §3.2)", () => {
+    expect(loadConfig(valid).changeFeedIntervalMs).toBe(15_000);
+    expect(loadConfig({ ...valid, ROBLOX_CHANGE_FEED_INTERVAL: "2s" }).changeFeedIntervalMs).toBe(2_000);
+    expect(loadConfig({ ...valid, ROBLOX_CHANGE_FEED_INTERVAL: " OFF " }).changeFeedIntervalMs).toBeNull();
+    for (const bad of ["often", "0s", "15"]) {
+      expect(problemsOf({ ...valid, ROBLOX_CHANGE_FEED_INTERVAL: bad })).toEqual([
+        "ROBLOX_CHANGE_FEED_INTERVAL must be a duration of at least 1s such as 2s, 15s or 1m, or `off`",
+      ]);
+    }
+  });
+
   test("shard ids accept ranges and lists", () => {
     expect(parseShardIds("0-3")).toEqual([0, 1, 2, 3]);
     expect(parseShardIds("0,2,4")).toEqual([0, 2, 4]);

@@ -32,7 +32,7 @@ test("a compiled binary migrates a fresh database without drizzle/ on disk", () 
       expect(run.stderr.toString()).toBe("");
       expect(run.exitCode).toBe(0);
       const out = JSON.parse(run.stdout.toString()) as SmokeOutput;
-      expect(out.tables).toBe(12);
+      expect(out.tables).toBe(13);
       expect(out.tableNames).toContain("sync_run_items");
       expect(out.migrations).toEqual(embeddedMigrations().map((m) => m.hash));
       expect(out.journalMode).toBe("wal");

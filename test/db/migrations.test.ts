@@ -21,6 +21,7 @@ const APP_TABLES = [
   "meta",
   "pending_roblox_writes",
   "ranks",
+  "roblox_feed_cursors",
   "sync_run_items",
   "sync_runs",
 ];

@@ -149,6 +149,7 @@ const rowTypesAgree: { [K in SqliteTableKey]: RowsAgree<K> } = {
   binds: true,
   members: true,
   linkChallenges: true,
+  robloxFeedCursors: true,
   auditLog: true,
   syncRuns: true,
   syncRunItems: true,

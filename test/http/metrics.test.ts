@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createHttpApp } from "../../src/http/app.ts";
-import { createMetrics, type MemberStateSample } from "../../src/observability/metrics.ts";
+import { type ChangeFeedSample, createMetrics, type MemberStateSample } from "../../src/observability/metrics.ts";
 import { checkExposition, promtoolCheck } from "../support/exposition.ts";
 
 function appWith(ready: boolean) {
@@ -90,5 +90,41 @@ describe("/healthz and /readyz", () => {
     expect(notReady.status).toBe(503);
     expect(await notReady.json()).toMatchObject({ ready: false, shards: [{ id: 0, ready: false }] });
     expect((await appWith(true).app.request("/readyz")).status).toBe(200);
+  });
+});
+
+describe("change feed series", () => {
+  test("lag per group read at scrape time, entries read and applied by action, errors by kind, the apply delay: valid exposition", async () => {
+    const { app, metrics } = appWith(true);
+    let samples: ChangeFeedSample[] = [
+      { groupId: 7, caughtUpTo: Date.now() - 4_000 },
+      { groupId: 8, caughtUpTo: null },
+    ];
+    metrics.readChangeFeedFrom(() => samples);
+    metrics.changeFeedEntriesRead.inc({ action: "ChangeRank" }, 3);
+    metrics.changeFeedEntriesRead.inc({ action: "other" });
+    metrics.changeFeedEntriesApplied.inc({ action: "ChangeRank" }, 2);
+    metrics.changeFeedOwnEntries.inc(2);
+    metrics.changeFeedErrors.inc({ kind: "forbidden" });
+    metrics.changeFeedDelay.observe(3.2);
+
+    const text = await (await app.request("/metrics")).text();
+    const scraped = checkExposition(text);
+    expect(scraped.problems).toEqual([]);
+    const lag = scraped.samples.filter((s) => s.name === "rankbridge_change_feed_lag_seconds");
+    // A group not yet read completely has no lag to show.
+    expect(lag.map((s) => s.labels.group)).toEqual(["7"]);
+    expect(lag[0]!.value).toBeGreaterThanOrEqual(4);
+    expect(lag[0]!.value).toBeLessThan(10);
+    expect(scraped.samples.find((s) => s.name === "rankbridge_change_feed_entries_applied_total")).toMatchObject({ labels: { action: "ChangeRank" }, value: 2 });
+    expect(scraped.samples.find((s) => s.name === "rankbridge_change_feed_errors_total")).toMatchObject({ labels: { kind: "forbidden" }, value: 1 });
+    expect(scraped.samples.find((s) => s.name === "rankbridge_change_feed_apply_delay_seconds_count")?.value).toBe(1);
+    const promtool = await promtoolCheck(text);
+    if (promtool) expect(promtool).toEqual({ exitCode: 0, output: "" });
+
+    // A group the feed no longer reads disappears from the next scrape.
+    samples = [];
+    const after = checkExposition(await (await app.request("/metrics")).text());
+    expect(after.samples.filter((s) => s.name === "rankbridge_change_feed_lag_seconds")).toEqual([]);
   });
 });

@@ -24,6 +24,8 @@ export interface CommunityOptions {
   groupName?: string;
   players?: number;
   apiKey?: string;
+  /** Scopes of the API key (default `group:read` and `group:write`; add `legacy-group:manage` for the change feed). */
+  apiKeyScopes?: string[];
   /** Prefix of the Roblox usernames (Roblox names are unique across groups): `Legion` by default. */
   namePrefix?: string;
 }
@@ -42,7 +44,7 @@ export function seedCommunity(discord: DiscordEmulator, roblox: RobloxEmulator, 
   roblox.addUser({ id: rankingBotId, name: `${prefix}RankingBot` });
   const rankingBotRole = roles.find((r) => r.name === "Ranking Bot")!;
   roblox.setMembership(groupId, rankingBotId, rankingBotRole.id);
-  roblox.addApiKey(apiKey, { ownerUserId: rankingBotId, scopes: ["group:read", "group:write"] });
+  roblox.addApiKey(apiKey, { ownerUserId: rankingBotId, scopes: options.apiKeyScopes ?? ["group:read", "group:write"] });
 
   const guild = discord.createGuild({ name: groupName });
   const rankRoles = new Map<string, string>();

@@ -3,7 +3,8 @@ import journal from "../../../drizzle-pg/meta/_journal.json";
 import m0 from "../../../drizzle-pg/0000_init.sql" with { type: "text" };
 import m1 from "../../../drizzle-pg/0001_luxuriant_havok.sql" with { type: "text" };
 import m2 from "../../../drizzle-pg/0002_kind_flatman.sql" with { type: "text" };
-import m3 from "../../../drizzle-pg/0003_binds.sql" with { type: "text" };
+import m3 from "../../../drizzle-pg/0003_spooky_fantastic_four.sql" with { type: "text" };
+import m4 from "../../../drizzle-pg/0004_binds.sql" with { type: "text" };
 
 export { journal };
 
@@ -12,5 +13,6 @@ export const migrationSql: Record<string, string> = {
   "0000_init": m0,
   "0001_luxuriant_havok": m1,
   "0002_kind_flatman": m2,
-  "0003_binds": m3,
+  "0003_spooky_fantastic_four": m3,
+  "0004_binds": m4,
 };

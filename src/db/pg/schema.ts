@@ -279,6 +279,17 @@ export const meta = pgTable("meta", {
   updatedAt: updatedAt(),
 });
 
+export const robloxFeedCursors = pgTable(
+  "roblox_feed_cursors",
+  {
+    groupId: int("group_id").notNull(),
+    newestCreatedAt: int("newest_created_at").notNull(),
+    newestKeys: jsonb("newest_keys").$type<string[]>().notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId] })],
+);
+
 export const dashboardSignIns = pgTable(
   "dashboard_sign_ins",
   {

@@ -17,5 +17,5 @@ export interface AdminCheckDependencies {
 
 /** The bot's default background sync period, which a guild's own setting overrides. */
 export interface DefaultSyncPeriod {
-  config: Pick<Config, "syncIntervalMs">;
+  config: Pick<Config, "syncIntervalMs"> & Partial<Pick<Config, "changeFeedIntervalMs">>;
 }

@@ -1,6 +1,7 @@
 import type { MemberSyncService } from "../../services/member-sync.ts";
 import type { BulkSync } from "../../sync/bulk-sync.ts";
 import type { SyncScheduler } from "../../sync/scheduler.ts";
+import type { FeedStatus } from "../../sync/change-feed/status.ts";
 import { type SyncStatusDependencies, syncStatusCommand } from "./sync-status.ts";
 import { type SyncCommandDependencies, syncCommand } from "./sync.ts";
 import type { SlashCommand } from "./types.ts";
@@ -9,6 +10,8 @@ export interface SyncServices {
   bulkSync: BulkSync;
   scheduler: SyncScheduler;
   memberSync: Pick<MemberSyncService, "syncMember">;
+  /** The Roblox change feed's state; undefined when it is off. */
+  changeFeed?: FeedStatus | undefined;
 }
 
 /** `/sync` and `/sync-status`, for the command list in `app.ts`. */

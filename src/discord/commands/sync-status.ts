@@ -8,6 +8,8 @@ import { requireAdmin } from "./guards.ts";
 import { GUILD_ONLY, MANAGE_ROLES_PERMISSION } from "./permissions.ts";
 import type { SlashCommand } from "./types.ts";
 import { truncate } from "../views/markdown.ts";
+import { feedStatusText } from "../views/change-feed.ts";
+import type { FeedStatus } from "../../sync/change-feed/status.ts";
 
 const COLOUR = { ok: 0x2ecc71, warning: 0xf1c40f, paused: 0xe74c3c } as const;
 const RUNS_SHOWN = 5;
@@ -19,6 +21,8 @@ export type SyncStatusDependencies = AdminCheckDependencies & DefaultSyncPeriod 
 export interface SyncStatusServices {
   bulkSync: Pick<BulkSync, "progressText">;
   scheduler: Pick<SyncScheduler, "nextRunFor">;
+  /** The Roblox change feed's state (design §3.2); undefined when it is off. */
+  changeFeed?: Pick<FeedStatus, "forGuild" | "intervalMs"> | undefined;
 }
 
 const STATUS_ICONS: Record<SyncRun["status"], string> = { running: "⏳", done: "✅", failed: "❌", paused: "⏸️" };
@@ -61,6 +65,9 @@ export function syncStatusEmbed(
     : `Every ${formatDuration(intervalMs)}${next ? `; next ${relative(next.getTime())}` : "; next run not scheduled yet"}`;
   fields.push({ name: "Background sync", value: truncate(schedule, 1024) });
 
+  const feed = feedStatusText(services.changeFeed?.forGuild(guildId), services.changeFeed?.intervalMs ?? null, now);
+  fields.push({ name: "Roblox change feed", value: truncate(feed.text, 1024) });
+
   const progress = services.bulkSync.progressText(guildId);
   if (progress) fields.push({ name: "Running now", value: truncate(progress, 1024) });
 
@@ -87,7 +94,7 @@ export function syncStatusEmbed(
     });
   }
 
-  const colour = settings?.syncPausedReason ? COLOUR.paused : failures.length > 0 || pending.length > 0 ? COLOUR.warning : COLOUR.ok;
+  const colour = settings?.syncPausedReason ? COLOUR.paused : failures.length > 0 || pending.length > 0 || feed.problem ? COLOUR.warning : COLOUR.ok;
   return { title: "Rank sync status", color: colour, fields };
 }
 

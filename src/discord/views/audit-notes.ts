@@ -23,6 +23,7 @@ const NOTE_KINDS: ReadonlySet<AuditNoteKind> = new Set<AuditNoteKind>([
   "member-joined",
   "sync-run-update",
   "held-run-decided",
+  "roblox-change",
 ]);
 
 /** The stored note, when it is one this version knows (a row from a newer version shows none). */
@@ -64,6 +65,8 @@ export function auditNoteDetail(note: AuditNote): string | null {
       return `rank sync run #${note.runId}`;
     case "held-run-decided":
       return note.decision === "cancel" ? `held changes of run #${note.runId} cancelled` : `held changes of run #${note.runId} applied by an admin`;
+    case "roblox-change":
+      return [robloxChangeLine(note), ...describeMemberSyncProblems(note.problems)].join("\n");
   }
 }
 
@@ -106,6 +109,25 @@ export function auditEntryReason(entry: { readonly reason?: string | null; reado
   if (entry.reason) return entry.reason;
   const note = auditNoteOf(entry.note);
   return note ? auditNoteReason(note) : null;
+}
+
+const rankOrNone = (name: string | null) => name ?? "no rank";
+
+/** "Roblox: Sergeant → Lieutenant by CaptainAmy on the website": a change made on Roblox, and who made it. */
+export function robloxChangeLine(note: Extract<AuditNote, { kind: "roblox-change" }>): string {
+  const by = note.actorName && !note.bySelf ? ` by ${note.actorName}` : "";
+  switch (note.action) {
+    case "JoinGroup":
+      return `Roblox: joined the group as ${rankOrNone(note.to)}`;
+    case "LeaveGroup":
+      return `Roblox: left the group (was ${rankOrNone(note.from)})`;
+    case "RemoveMember":
+      return `Roblox: ${rankOrNone(note.from)} → removed from the group${by} on the website`;
+    case "BanMember":
+      return `Roblox: ${rankOrNone(note.from)} → banned from the group${by} on the website`;
+    default:
+      return `Roblox: ${rankOrNone(note.from)} → ${rankOrNone(note.to)}${by} on the website`;
+  }
 }
 
 function describeJoin(result: MemberJoinOutcome): string {

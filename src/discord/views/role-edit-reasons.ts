@@ -20,5 +20,7 @@ export function roleEditAuditReason(reason: RoleEditReason): string {
       return "rankbridge: rank role for a linked member who joined";
     case "bulk-sync":
       return `rankbridge rank sync (run #${reason.runId})`;
+    case "roblox-change":
+      return `rankbridge: rank changed on Roblox${reason.actorName ? ` by ${reason.actorName}` : ""}`;
   }
 }
