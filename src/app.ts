@@ -165,7 +165,6 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const memberSync = new MemberSyncService({ repositories, guilds, contexts, audit, logger, groupMemberships });
   const bulkSync = new BulkSync({
     repositories,
-    database: database.db,
     contexts,
     guilds,
     messages: new DiscordSyncMessages(client.api),

@@ -23,7 +23,6 @@
  * events, stop) reads and changes that map; split up, each part would need the map's invariants.
  */
 import type { Repositories, SyncRun } from "../services/storage-port.ts";
-import type { Transactions } from "./transactions.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -73,8 +72,6 @@ export { SyncNotPossibleError } from "./sync-context.ts";
 
 export interface BulkSyncOptions {
   repositories: Repositories;
-  /** For the transactions that keep a slice of the plan and its progress together. */
-  database: Transactions;
   contexts: GuildContexts;
   guilds: SyncGuilds;
   /** Where reports and held-run notices are shown (the Discord adapter, src/discord/sync-messages.ts). */
@@ -114,11 +111,10 @@ export class BulkSync {
     if (this.#tuning.sliceSize % 50 !== 0) throw new RangeError("sliceSize must be a multiple of 50 (the Roblox batch size)");
     const pacer = options.pacer ?? new RequestPacer(DEFAULT_SYNC_DISCORD_REQUESTS_PER_SECOND);
     this.#now = options.now ?? Date.now;
-    const { repositories, database, guilds, memberRoles, contexts, metrics, audit, logger, alerts } = options;
+    const { repositories, guilds, memberRoles, contexts, metrics, audit, logger, alerts } = options;
     const { kicker } = options;
     this.#runDeps = {
       repositories,
-      database,
       guilds,
       memberRoles,
       pacer,

@@ -4,7 +4,6 @@
  * streak of 403s pauses the run instead of spending the guild's invalid-request budget.
  */
 import type { Repositories, SyncItemUpdate } from "../services/storage-port.ts";
-import { atomically, type Transactions } from "./transactions.ts";
 import type { SyncGuilds } from "../services/discord-port.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { GuildContext } from "../services/guild-context.ts";
@@ -25,8 +24,6 @@ import { groupLockOf } from "./sync-context.ts";
 /** What saving the applied marks needs. */
 export interface MarkDeps {
   repositories: Repositories;
-  /** For the transaction that keeps marks, audit rows and counts together. */
-  database: Transactions;
   now: () => number;
 }
 
@@ -151,21 +148,15 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
 export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
   const { marks, audits } = run.takeMarks(deps.now());
   if (run.dryRun || (marks.length === 0 && audits.length === 0)) return;
-  const { repositories, database } = deps;
-  atomically(database, () => {
-    repositories.syncRuns.markItems(run.guildId, run.runId, marks);
-    for (const { change, from, to } of audits) {
-      repositories.audit.append(run.guildId, {
-        actorId: run.actorId ?? "system",
-        action: "sync.member",
-        targetDiscordId: change.discordId,
-        targetRobloxUserId: change.robloxUserId,
-        before: { rank: from },
-        after: { rank: to },
-        note: { kind: "sync-run-update", runId: run.runId } satisfies AuditNote,
-      });
-    }
-    run.commitBuffered();
-    repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-  });
+  run.commitBuffered();
+  const auditRows = audits.map(({ change, from, to }) => ({
+    actorId: run.actorId ?? "system",
+    action: "sync.member" as const,
+    targetDiscordId: change.discordId,
+    targetRobloxUserId: change.robloxUserId,
+    before: { rank: from },
+    after: { rank: to },
+    note: { kind: "sync-run-update", runId: run.runId } satisfies AuditNote,
+  }));
+  deps.repositories.syncRuns.saveMarks(run.guildId, run.runId, marks, auditRows, run.progressPatch());
 }

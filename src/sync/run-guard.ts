@@ -6,7 +6,6 @@
  * paused until an admin presses Apply (or runs /sync force:true) or Cancel.
  */
 import type { Repositories, SyncItemUpdate, SyncRun, SyncRunItem } from "../services/storage-port.ts";
-import { atomically, type Transactions } from "./transactions.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";
@@ -16,7 +15,6 @@ import type { RunWording } from "./run-report.ts";
 
 export interface GuardDeps {
   repositories: Repositories;
-  database: Transactions;
 }
 
 /**
@@ -59,26 +57,16 @@ function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
 }
 
 /** Held changes become ordinary pending ones: stored ranks written, Discord changes queued. */
-function releaseHeld(run: ActiveRun, { repositories, database }: GuardDeps, links: readonly LinkedNames[]): void {
+function releaseHeld(run: ActiveRun, { repositories }: GuardDeps, links: readonly LinkedNames[]): void {
   const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername]));
-  const released = atomically(database, () => {
-    const rows = repositories.syncRuns.settleHeldItems(run.guildId, run.runId, "pending");
-    const settled: SyncItemUpdate[] = [];
-    const queued: SyncRunItem[] = [];
-    for (const row of rows) {
-      if (row.error === COUNTED_ONLY) {
-        settled.push({ discordId: row.discordId, status: "skipped", error: row.error });
-        continue;
-      }
-      // The rank the plan gives them (none, for members gone from the group) is stored only now.
-      repositories.members.setStoredRank(run.guildId, row.discordId, row.toRankId);
-      // A group-lock kick is queued even with no role to take: the kick is the change.
-      const kick = row.error === GROUP_LOCK_KICK;
-      if (row.addRoles.length === 0 && row.removeRoles.length === 0 && !kick) settled.push({ discordId: row.discordId, status: "done", error: null });
-      else queued.push(row);
-    }
-    if (settled.length > 0) repositories.syncRuns.markItems(run.guildId, run.runId, settled);
-    return queued;
+  const released = repositories.syncRuns.releaseHeld(run.guildId, run.runId, (row) => {
+    // Counted only: nothing to apply and no rank to store.
+    if (row.error === COUNTED_ONLY) return { storeRank: false, settle: { discordId: row.discordId, status: "skipped", error: row.error } };
+    // The rank the plan gives them (none, for members gone from the group) is stored only now.
+    // A group-lock kick is queued even with no role to take: the kick is the change.
+    const kick = row.error === GROUP_LOCK_KICK;
+    if (row.addRoles.length === 0 && row.removeRoles.length === 0 && !kick) return { storeRank: true, settle: { discordId: row.discordId, status: "done", error: null } };
+    return { storeRank: true };
   });
   run.openGuard();
   for (const row of released) {

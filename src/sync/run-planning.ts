@@ -5,7 +5,6 @@
  * applier. Nothing is applied that a restart would not find.
  */
 import type { Repositories, SyncRunItemInput } from "../services/storage-port.ts";
-import { atomically, type Transactions } from "./transactions.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { RobloxMembership } from "../ranks/ladder.ts";
 import type { GuildContext } from "../services/guild-context.ts";
@@ -29,8 +28,6 @@ export interface PlanningDeps {
   repositories: Repositories;
   /** Other Roblox groups' memberships, for range binds on them; without it those binds neither give nor take. */
   groupMemberships?: GroupMembershipsPort;
-  /** For the transaction that keeps a slice of the plan and its progress together. */
-  database: Transactions;
   tuning: Pick<BulkSyncTuning, "sliceSize" | "updatesKept">;
   wording: Pick<RunWording, "roleProblem" | "kickSkipped">;
 }
@@ -272,12 +269,7 @@ function storeSlice(
     advance();
     return;
   }
-  const { repositories, database } = deps;
-  atomically(database, () => {
-    if (rows.length > 0) repositories.syncRuns.insertItems(run.guildId, run.runId, rows);
-    for (const stored of storedRanks) repositories.members.setStoredRank(run.guildId, stored.discordId, stored.rankId);
-    advance();
-    repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-  });
+  advance();
+  deps.repositories.syncRuns.savePlanSlice(run.guildId, run.runId, rows, storedRanks, run.progressPatch());
   for (const change of queued) run.queue.push(change);
 }

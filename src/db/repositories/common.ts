@@ -50,3 +50,29 @@ export function normalizeLimit(limit: number | undefined, fallback: number, max 
   assertInteger("limit", limit);
   return clamp(limit, 1, max);
 }
+
+/**
+ * A repository as the application sees it: every method answers a promise, whichever store is
+ * behind it (SQLite answers at once, PostgreSQL over the network). Each method is one atomic unit.
+ */
+export type Promised<R> = {
+  [K in keyof R]: R[K] extends (...args: infer A) => infer T ? (...args: A) => Promise<Awaited<T>> : R[K];
+};
+
+/** A synchronous (SQLite) repository behind the async port: a throw becomes a rejected promise. */
+export function promised<R extends object>(repository: R): Promised<R> {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(repository)) {
+    wrapped[name] =
+      typeof member === "function"
+        ? (...args: unknown[]) => {
+            try {
+              return Promise.resolve(member(...args));
+            } catch (err) {
+              return Promise.reject(err);
+            }
+          }
+        : member;
+  }
+  return wrapped as Promised<R>;
+}
