@@ -91,7 +91,7 @@ async function measure(label: string, plan: (world: World, startedAt: number) =>
     const database = openDatabase(databasePath);
     let held = 0;
     try {
-      held = createRepositories(database.db).syncRuns.countItems(world.guildId, outcome.runId).held;
+      held = (await createRepositories(database.db).syncRuns.countItems(world.guildId, outcome.runId)).held;
     } finally {
       database.close();
     }

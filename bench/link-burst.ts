@@ -74,8 +74,8 @@ async function seed(databasePath: string): Promise<World> {
 
   const database = openDatabase(databasePath);
   const repositories = createRepositories(database.db);
-  repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
-  repositories.ranks.replace(guild.id, ladder);
+  await repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
+  await repositories.ranks.replace(guild.id, ladder);
   database.close();
 
   const players = robloxIds.map((robloxUserId, index) => ({ robloxUserId, name: `Recruit${robloxUserId}`, discordId: discordIds[index]! }));

@@ -135,7 +135,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   });
   // Other groups' memberships for binds (issue 11), through each guild's own Roblox access.
   const groupMemberships = new GroupMembershipReader(async (guildId) =>
-    scopedToGuild((await contexts.accessFor(guildId, repositories.guilds.get(guildId))).read, guildId),
+    scopedToGuild((await contexts.accessFor(guildId, await repositories.guilds.get(guildId))).read, guildId),
   );
   const linking = new LinkingService({
     repositories,

@@ -40,7 +40,8 @@ export function wireGatewayEvents(client: Client, targets: GatewayEventTargets):
     guilds.remember(data);
     // A new session (after op 9) brings the roles as they are now: a running sync follows them.
     bulkSync.observeRolesChanged(data.id);
-    scheduler.addGuild(data.id);
+    // Scheduling reads the guild's last run: with the database away it is left for the next start of the scheduler.
+    scheduler.addGuild(data.id).catch((error: unknown) => logger.error({ err: error, guildId: data.id }, "could not schedule the guild's sync"));
     targets.changeFeed?.addGuild(data.id);
     void targets.reviewBinds(data.id);
   });

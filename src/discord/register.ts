@@ -4,8 +4,8 @@ import type { Logger } from "../observability/logger.ts";
 
 /** Where the last registered command set's hash is kept (the `meta` table in production). */
 export interface KeyValueStore {
-  get(key: string): string | undefined;
-  set(key: string, value: string): void;
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
 }
 
 export interface RegisterCommandsOptions {
@@ -32,14 +32,14 @@ export async function registerCommands(options: RegisterCommandsOptions): Promis
   const key = `commands:${applicationId}:${scope}`;
   const hash = hashCommandDefinitions(definitions);
 
-  if (store.get(key) === hash) {
+  if (await store.get(key) === hash) {
     logger.info({ scope, commands: definitions.length }, "slash commands unchanged");
     return "unchanged";
   }
   const body = [...definitions];
   if (devGuildId) await api.applicationCommands.bulkOverwriteGuildCommands(applicationId, devGuildId, body);
   else await api.applicationCommands.bulkOverwriteGlobalCommands(applicationId, body);
-  store.set(key, hash);
+  await store.set(key, hash);
   logger.info({ scope, commands: definitions.length }, "slash commands registered");
   return "registered";
 }

@@ -51,9 +51,9 @@ export function oauthRoutes(linking: LinkingService): (app: Hono) => void {
   };
 
   return (app) => {
-    app.get("/oauth/start", (c) => {
+    app.get("/oauth/start", async (c) => {
       try {
-        const { authorizeUrl, browserNonce } = linking.beginOAuth(c.req.query("state"), getCookie(c, cookieName));
+        const { authorizeUrl, browserNonce } = await linking.beginOAuth(c.req.query("state"), getCookie(c, cookieName));
         setCookie(c, cookieName, browserNonce, {
           httpOnly: true,
           secure,

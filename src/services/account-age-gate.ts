@@ -30,11 +30,11 @@ export class AccountAgeGate {
   }
 
   /** @throws LinkingError (account-too-young, account-age-unknown) */
-  require(context: GatedContext, discordId: string, account: AccountToLink, createdMs: number | null): void {
+  async require(context: GatedContext, discordId: string, account: AccountToLink, createdMs: number | null): Promise<void> {
     const verdict = judgeAccountAge(createdMs, context.settings?.minAccountAgeDays, this.now());
     if (verdict.allowed) return;
     const eligibleAtMs = verdict.reason === "too-young" ? verdict.eligibleAtMs : undefined;
-    this.audit.record(context.guildId, {
+    await this.audit.record(context.guildId, {
       actorId: discordId,
       action: "link",
       targetDiscordId: discordId,
@@ -56,6 +56,6 @@ export class AccountAgeGate {
   async requireReading(context: GatedContext & Pick<GuildContext, "roblox">, discordId: string, account: AccountToLink): Promise<void> {
     if (!this.isOn(context)) return;
     const profile = await tryAgainLaterOnTransientFailure(() => context.roblox.getUserProfile(account.id));
-    this.require(context, discordId, account, profile.createdMs);
+    await this.require(context, discordId, account, profile.createdMs);
   }
 }

@@ -20,7 +20,7 @@ export class NotRankAdminError extends Error {
 
 /** What the gate reads: the guild's settings (its admin role) and its owner. */
 export interface AdminGateSources {
-  settings: { get(guildId: string): { adminRoleId: string | null } | undefined | null };
+  settings: { get(guildId: string): Promise<{ adminRoleId: string | null } | undefined | null> };
   guilds: { guild(guildId: string): Promise<{ ownerId: string }> };
 }
 
@@ -31,7 +31,7 @@ export interface AdminAuthority {
 
 /** @throws NotRankAdminError unless `actor` may run admin commands in `guildId`. */
 export async function requireRankAdmin(sources: AdminGateSources, guildId: string, actor: Actor): Promise<AdminAuthority> {
-  const adminRoleId = sources.settings.get(guildId)?.adminRoleId;
+  const adminRoleId = (await sources.settings.get(guildId))?.adminRoleId;
   const adminRoleIds = adminRoleId ? [adminRoleId] : [];
   const { ownerId } = await sources.guilds.guild(guildId);
   const authority: GuildAuthority = { ownerId, adminRoleIds };

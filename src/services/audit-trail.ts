@@ -21,9 +21,9 @@ export class AuditTrail {
     private readonly logger: Logger,
   ) {}
 
-  record(guildId: string, entry: AuditPost): number {
-    const id = this.repositories.audit.append(guildId, entry);
-    const channelId = this.repositories.guilds.get(guildId)?.logChannelId;
+  async record(guildId: string, entry: AuditPost): Promise<number> {
+    const id = await this.repositories.audit.append(guildId, entry);
+    const channelId = (await this.repositories.guilds.get(guildId))?.logChannelId;
     if (channelId) void this.#post(channelId, guildId, entry);
     return id;
   }

@@ -24,7 +24,7 @@ export async function storedBindsToReview(
   guildId: string,
 ): Promise<BindToReview[]> {
   const guild = await deps.guilds.guild(guildId);
-  return bindsToReview(ladderOrEmpty(deps.repositories.ranks.list(guildId)), guild.roles.values());
+  return bindsToReview(ladderOrEmpty(await deps.repositories.ranks.list(guildId)), guild.roles.values());
 }
 
 /** Warns once per guild and process about binds to review; never throws. */

@@ -77,7 +77,7 @@ export class BindService {
     if (problem) return { kind: "bot-cannot-manage", problem };
     const role = standing.guildRoles.find((candidate) => candidate.id === roleId)!;
     // A broken ladder has no ranks to bind by; a bind that gives none is still judged on its role.
-    const ladder = ladderOrEmpty(this.ports.ranks.list(guildId));
+    const ladder = ladderOrEmpty(await this.ports.ranks.list(guildId));
     const decision = decideBind({ actor, guild: authority, ladder, rank, role, guildRoles: standing.guildRoles });
     return decision.allowed ? null : { kind: "denied", denial: decision.denial };
   }
@@ -86,7 +86,7 @@ export class BindService {
   async addRankRole(request: BindActor, rank: Rank, roleId: string): Promise<AddBindOutcome> {
     const refusal = await this.roleRefusal(request, roleId, rank);
     if (refusal) return { kind: "role-refused", roleId, refusal };
-    return this.#add(request, { kind: "rank", rankId: rank.id }, roleId, { rank: rank.name });
+    return await this.#add(request, { kind: "rank", rankId: rank.id }, roleId, { rank: rank.name });
   }
 
   /** `/binds add-range`: members whose rank number in `groupId` lies in min..max hold `roleId`. */
@@ -95,7 +95,7 @@ export class BindService {
     if (!Number.isSafeInteger(groupId) || groupId < 1) return { kind: "bad-group-id" };
     const problem = rangeProblem(minRank, maxRank);
     if (problem) return { kind: "bad-range", problem, minRank, maxRank };
-    const settings = this.ports.guilds.get(request.guildId);
+    const settings = await this.ports.guilds.get(request.guildId);
     // A range in the guild's own group gives a rank's worth of roles: it obeys the rank ceiling at its top.
     const ownGroup = groupId === this.ports.contexts.groupIdOf(request.guildId, settings);
     const refusal = await this.roleRefusal(request, roleId, ownGroup ? { robloxRank: maxRank } : undefined);
@@ -109,15 +109,15 @@ export class BindService {
       if (isRobloxError(error) && error.kind === "missing_permission") return { kind: "unreadable-group", groupId };
       throw error;
     }
-    return this.#add(request, { kind: "range", groupId, minRank, maxRank }, roleId, {});
+    return await this.#add(request, { kind: "range", groupId, minRank, maxRank }, roleId, {});
   }
 
   /** `/binds remove`: one stored bind of this guild; the roles it gave are left on their holders. */
-  remove(request: BindActor, bindId: number): RemoveBindOutcome {
-    const bind = this.ports.binds.get(request.guildId, bindId);
+  async remove(request: BindActor, bindId: number): Promise<RemoveBindOutcome> {
+    const bind = await this.ports.binds.get(request.guildId, bindId);
     if (!bind) return { kind: "unknown" };
-    this.ports.binds.remove(request.guildId, bindId);
-    this.ports.audit.record(request.guildId, {
+    await this.ports.binds.remove(request.guildId, bindId);
+    await this.ports.audit.record(request.guildId, {
       actorId: request.actor.userId,
       action: "binds.remove",
       before: { bindId, ...conditionFields(bind), roleIds: bind.roleIds, rankRole: bind.origin.rankRole },
@@ -128,29 +128,29 @@ export class BindService {
   }
 
   /** The guild's stored binds, oldest first (for autocomplete). */
-  stored(guildId: string): StoredBind[] {
-    return this.ports.binds.list(guildId);
+  async stored(guildId: string): Promise<StoredBind[]> {
+    return await this.ports.binds.list(guildId);
   }
 
   /** Every managed role and the binds it comes from: stored binds and the verified/unverified settings. */
-  overview(guildId: string): BindOverview {
-    const settings = this.ports.guilds.get(guildId);
+  async overview(guildId: string): Promise<BindOverview> {
+    const settings = await this.ports.guilds.get(guildId);
     const binds = new BindSet([
-      ...this.ports.binds.list(guildId),
+      ...await this.ports.binds.list(guildId),
       ...settingBinds({ verifiedRoleId: settings?.verifiedRoleId ?? null, unverifiedRoleId: settings?.unverifiedRoleId ?? null }),
     ]);
     return {
       byRole: binds.byRole(),
-      ranks: new Map(this.ports.ranks.list(guildId).map((rank) => [rank.id, rank])),
+      ranks: new Map((await this.ports.ranks.list(guildId)).map((rank) => [rank.id, rank])),
       ownGroupId: this.ports.contexts.groupIdOf(guildId, settings),
     };
   }
 
-  #add(request: BindActor, condition: BindCondition, roleId: string, names: { rank?: string }): AddBindOutcome {
-    const existing = this.ports.binds.list(request.guildId).find((bind) => sameCondition(bind, condition) && bind.roleIds.includes(roleId));
+  async #add(request: BindActor, condition: BindCondition, roleId: string, names: { rank?: string }): Promise<AddBindOutcome> {
+    const existing = (await this.ports.binds.list(request.guildId)).find((bind) => sameCondition(bind, condition) && bind.roleIds.includes(roleId));
     if (existing) return { kind: "already", bind: existing, roleId };
-    const { bind, created } = this.ports.binds.add(request.guildId, condition, [roleId]);
-    this.ports.audit.record(request.guildId, {
+    const { bind, created } = await this.ports.binds.add(request.guildId, condition, [roleId]);
+    await this.ports.audit.record(request.guildId, {
       actorId: request.actor.userId,
       action: "binds.add",
       before: null,

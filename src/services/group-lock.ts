@@ -61,7 +61,7 @@ export class GroupLockKicker {
     const written = await writer.kickMember(guildId, target.discordId, reason);
     const outcome: KickOutcome = written.ok ? { kind: "kicked", dmSent } : written.kind === "left-guild" ? { kind: "left-guild" } : { kind: written.kind, message: written.message };
     if (outcome.kind === "left-guild") return outcome;
-    this.options.audit.record(guildId, {
+    await this.options.audit.record(guildId, {
       actorId: context.actorId,
       action: "member.kick",
       targetDiscordId: target.discordId,

@@ -70,12 +70,12 @@ export class GuildContexts {
 
   async resolve(guildId: string): Promise<GuildContext> {
     const { repositories } = this.options;
-    const settings = repositories.guilds.get(guildId);
+    const settings = await repositories.guilds.get(guildId);
     const groupId = this.groupIdOf(guildId, settings);
     if (!groupId) throw new GroupNotConfiguredError(guildId, this.isHome(guildId));
     const access = await this.accessFor(guildId, settings);
-    const ladder = new RankLadder(repositories.ranks.list(guildId));
-    return { guildId, settings, groupId, roblox: scopedToGuild(access.read, guildId), access, ladder, binds: guildBinds(repositories, guildId, settings) };
+    const ladder = new RankLadder(await repositories.ranks.list(guildId));
+    return { guildId, settings, groupId, roblox: scopedToGuild(access.read, guildId), access, ladder, binds: await guildBinds(repositories, guildId, settings) };
   }
 
   /** The access decision alone (for paths that must not validate the ladder, or have no group yet). */
@@ -108,7 +108,7 @@ export class GuildContexts {
    * before anyone runs a command. Returns the guild ids whose key is unusable.
    */
   async checkStoredKeys(): Promise<string[]> {
-    for (const settings of this.options.repositories.guilds.listWithApiKey()) await this.#storedKey(settings.guildId, settings);
+    for (const settings of await this.options.repositories.guilds.listWithApiKey()) await this.#storedKey(settings.guildId, settings);
     return [...this.#unusableKeys];
   }
 
@@ -149,9 +149,9 @@ export class GuildContexts {
 }
 
 /** The guild's binds as the resolver reads them. */
-export function guildBinds(repositories: Pick<Repositories, "binds">, guildId: string, settings: GuildSettings | undefined): BindSet {
+export async function guildBinds(repositories: Pick<Repositories, "binds">, guildId: string, settings: GuildSettings | undefined): Promise<BindSet> {
   return new BindSet([
-    ...repositories.binds.list(guildId),
+    ...await repositories.binds.list(guildId),
     ...settingBinds({ verifiedRoleId: settings?.verifiedRoleId ?? null, unverifiedRoleId: settings?.unverifiedRoleId ?? null }),
   ]);
 }

@@ -20,26 +20,26 @@ export class GuildSettingsService {
    * Sets one setting and audits it. `fallback` is what the audit shows as the old value when the
    * guild never set it (the setting's default).
    */
-  change<K extends keyof GuildSettingsPatch>(
+  async change<K extends keyof GuildSettingsPatch>(
     guildId: string,
     actorId: string,
     key: K,
     value: GuildSettingsPatch[K],
     detail: string,
     fallback: GuildSettingsPatch[K] | null = null,
-  ): void {
-    const before = this.ports.guilds.get(guildId)?.[key as keyof GuildSettings] ?? fallback;
-    this.ports.guilds.upsert(guildId, { [key]: value } as GuildSettingsPatch);
-    this.ports.audit.record(guildId, { actorId, action: "config", before: { [key]: before }, after: { [key]: value }, detail });
+  ): Promise<void> {
+    const before = (await this.ports.guilds.get(guildId))?.[key as keyof GuildSettings] ?? fallback;
+    await this.ports.guilds.upsert(guildId, { [key]: value } as GuildSettingsPatch);
+    await this.ports.audit.record(guildId, { actorId, action: "config", before: { [key]: before }, after: { [key]: value }, detail });
   }
 
   /** Seals and stores the guild's own API key (already checked with Roblox for `groupId`). */
   async storeApiKey(request: { guildId: string; actorId: string; apiKey: string; groupId: number; canWriteRanks: boolean }): Promise<void> {
     const { guildId, actorId, groupId } = request;
-    const hadKey = Boolean(this.ports.guilds.get(guildId)?.robloxApiKeyEncrypted);
+    const hadKey = Boolean((await this.ports.guilds.get(guildId))?.robloxApiKeyEncrypted);
     const sealed = await this.ports.secrets.encrypt(request.apiKey, `guild:${guildId}`);
-    this.ports.guilds.upsert(guildId, { robloxApiKeyEncrypted: sealed });
-    this.ports.audit.record(guildId, {
+    await this.ports.guilds.upsert(guildId, { robloxApiKeyEncrypted: sealed });
+    await this.ports.audit.record(guildId, {
       actorId,
       action: "config",
       before: { robloxApiKey: hadKey ? "set" : "not set" },
@@ -49,10 +49,10 @@ export class GuildSettingsService {
   }
 
   /** Forgets the guild's own API key; false when it had none. */
-  clearApiKey(guildId: string, actorId: string): boolean {
-    if (!this.ports.guilds.get(guildId)?.robloxApiKeyEncrypted) return false;
-    this.ports.guilds.upsert(guildId, { robloxApiKeyEncrypted: null });
-    this.ports.audit.record(guildId, {
+  async clearApiKey(guildId: string, actorId: string): Promise<boolean> {
+    if (!(await this.ports.guilds.get(guildId))?.robloxApiKeyEncrypted) return false;
+    await this.ports.guilds.upsert(guildId, { robloxApiKeyEncrypted: null });
+    await this.ports.audit.record(guildId, {
       actorId,
       action: "config",
       before: { robloxApiKey: "set" },

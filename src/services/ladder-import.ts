@@ -57,8 +57,8 @@ export interface LadderImportDiscord {
 }
 
 export interface LadderImportPorts {
-  settings: { get(guildId: string): GuildSettings | undefined };
-  ranks: { list(guildId: string): Rank[]; replace(guildId: string, entries: readonly LadderEntry[]): LadderReplaceResult };
+  settings: { get(guildId: string): Promise<GuildSettings | undefined> };
+  ranks: { list(guildId: string): Promise<Rank[]>; replace(guildId: string, entries: readonly LadderEntry[]): Promise<LadderReplaceResult> };
   contexts: Pick<GuildContexts, "groupIdOf" | "isHome" | "accessFor">;
   discord: LadderImportDiscord;
   audit: Pick<AuditTrail, "record">;
@@ -96,7 +96,7 @@ export class LadderImportService {
     const { guildId, actor, ownerId, adminRoleIds, createMissingRoles } = request;
     const { contexts, discord } = this.ports;
     // Not contexts.resolve(): that validates the stored ladder, and a broken ladder is what an import repairs.
-    const settings = this.ports.settings.get(guildId);
+    const settings = await this.ports.settings.get(guildId);
     const groupId = contexts.groupIdOf(guildId, settings);
     if (!groupId) throw new GroupNotConfiguredError(guildId, contexts.isHome(guildId));
     const roblox = (await contexts.accessFor(guildId, settings)).read;
@@ -108,7 +108,7 @@ export class LadderImportService {
       .sort((a, b) => a.rank - b.rank || a.id - b.id);
     if (robloxRoles.length === 0) throw new EmptyGroupError(groupId);
 
-    const previous = this.ports.ranks.list(guildId);
+    const previous = await this.ports.ranks.list(guildId);
     // The actor's own rank comes from the ladder before the import; a broken one counts as empty.
     const previousLadder = ladderOrEmpty(previous);
     const guild = { ownerId, adminRoleIds };
@@ -151,8 +151,8 @@ export class LadderImportService {
       robloxRank: role.rank,
       discordRoleId: bindings.get(role.id) ?? null,
     }));
-    const ladder = this.ports.ranks.replace(guildId, entries);
-    this.ports.audit.record(guildId, {
+    const ladder = await this.ports.ranks.replace(guildId, entries);
+    await this.ports.audit.record(guildId, {
       actorId: actor.userId,
       action: "ranks.import",
       before: ladderSnapshot(previous),

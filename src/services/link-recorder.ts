@@ -36,19 +36,19 @@ export class LinkRecorder {
 
     const members = this.options.repositories.members;
     const input = { robloxUserId: proven.robloxUserId, robloxUsername: proven.robloxUsername, verifiedBy: proven.method, verifiedAt: this.options.now() };
-    let linked = members.link(guildId, discordId, input);
+    let linked = await members.link(guildId, discordId, input);
     let tookOverFrom: Member | undefined;
     if (!linked.ok) {
       // Both ways of getting here carry proof of ownership, so the link moves to the prover.
-      tookOverFrom = members.unlink(guildId, linked.linkedTo);
-      linked = members.link(guildId, discordId, input);
+      tookOverFrom = await members.unlink(guildId, linked.linkedTo);
+      linked = await members.link(guildId, discordId, input);
       if (!linked.ok) {
         throw new LinkingError("account-taken");
       }
     }
 
     const rank = context.ladder.byRobloxRoleId(membership.roleId) ?? null;
-    members.setStoredRank(guildId, discordId, rank?.id ?? null);
+    await members.setStoredRank(guildId, discordId, rank?.id ?? null);
     const roles = await this.options.roles.applyLinked(
       context,
       discordId,
@@ -58,7 +58,7 @@ export class LinkRecorder {
     );
 
     if (tookOverFrom) await this.#recordTakeover(guildId, discordId, tookOverFrom, proven);
-    this.options.audit.record(guildId, {
+    await this.options.audit.record(guildId, {
       actorId: discordId,
       action: "link",
       targetDiscordId: discordId,
@@ -103,7 +103,7 @@ export class LinkRecorder {
     proven: { robloxUsername: string; method: VerificationMethod },
   ): Promise<void> {
     const roles = await this.options.roles.applyUnlinked(guildId, previous.discordId, { kind: "link-moved", robloxUsername: proven.robloxUsername });
-    this.options.audit.record(guildId, {
+    await this.options.audit.record(guildId, {
       actorId: newDiscordId,
       action: "unlink",
       targetDiscordId: previous.discordId,

@@ -146,15 +146,15 @@ export class LinkingService {
 
     const phrase = generateLinkPhrase(this.#random);
     const now = this.#now();
-    this.#repositories.linkChallenges.deleteExpired(now - EXPIRED_CHALLENGE_RETENTION_MS);
-    const challenge = this.#repositories.linkChallenges.put(guildId, discordId, {
+    await this.#repositories.linkChallenges.deleteExpired(now - EXPIRED_CHALLENGE_RETENTION_MS);
+    const challenge = await this.#repositories.linkChallenges.put(guildId, discordId, {
       kind: "phrase",
       robloxUserId: user.id,
       robloxUsername: user.name,
       phrase: phrase.text,
       expiresAt: now + this.#ttlMs,
     });
-    const holder = this.#repositories.members.findByRobloxUserId(guildId, user.id);
+    const holder = await this.#repositories.members.findByRobloxUserId(guildId, user.id);
     return {
       robloxUserId: user.id,
       robloxUsername: user.name,
@@ -181,10 +181,10 @@ export class LinkingService {
     } = {},
   ): Promise<LinkCompleted> {
     const now = this.#now();
-    const challenge = this.#repositories.linkChallenges.get(guildId, discordId, "phrase", now);
+    const challenge = await this.#repositories.linkChallenges.get(guildId, discordId, "phrase", now);
     if (!challenge || challenge.robloxUserId === null || challenge.phrase === null) {
       // Read again ignoring expiry, only to say which of the two it is.
-      const stale = this.#repositories.linkChallenges.get(guildId, discordId, "phrase", 0);
+      const stale = await this.#repositories.linkChallenges.get(guildId, discordId, "phrase", 0);
       throw stale
         ? new LinkingError("challenge-expired")
         : new LinkingError("no-challenge");
@@ -201,10 +201,10 @@ export class LinkingService {
       ]),
     );
     // Checked again at the link itself: the gate may have been set since /link-roblox.
-    this.#ageGate.require(context, discordId, profile, profile.createdMs);
+    await this.#ageGate.require(context, discordId, profile, profile.createdMs);
     const check = checkProfileForPhrase(profile.about, challenge.phrase);
     if (check.status !== "found") {
-      const holder = this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
+      const holder = await this.#repositories.members.findByRobloxUserId(guildId, challenge.robloxUserId);
       throw new LinkingError(check.status === "filtered" ? "phrase-filtered" : "phrase-missing", {
         linkedToAnother: holder !== undefined && holder.discordId !== discordId,
       });
@@ -215,7 +215,7 @@ export class LinkingService {
       { robloxUserId: profile.id, robloxUsername: profile.name, method: "profile-phrase" },
       { membership, memberRoleIds: options.memberRoleIds },
     );
-    this.#repositories.linkChallenges.delete(guildId, discordId, "phrase");
+    await this.#repositories.linkChallenges.delete(guildId, discordId, "phrase");
     return result;
   }
 
@@ -225,14 +225,14 @@ export class LinkingService {
    * A "Sign in with Roblox" for this member: the URL of the bot's own start page (design §10).
    * @throws LinkingError (oauth-not-configured)
    */
-  startOAuth(guildId: string, discordId: string): OAuthStart {
-    this.#repositories.linkChallenges.deleteExpired(this.#now() - EXPIRED_CHALLENGE_RETENTION_MS);
-    return this.#requireOAuth().start(guildId, discordId);
+  async startOAuth(guildId: string, discordId: string): Promise<OAuthStart> {
+    await this.#repositories.linkChallenges.deleteExpired(this.#now() - EXPIRED_CHALLENGE_RETENTION_MS);
+    return await this.#requireOAuth().start(guildId, discordId);
   }
 
   /** `GET /oauth/start`: binds the sign-in to this browser; see RobloxSignIn.begin. */
-  beginOAuth(state: string | undefined, browserNonce: string | undefined): { authorizeUrl: string; browserNonce: string } {
-    return this.#requireOAuth().begin(state, browserNonce);
+  async beginOAuth(state: string | undefined, browserNonce: string | undefined): Promise<{ authorizeUrl: string; browserNonce: string }> {
+    return await this.#requireOAuth().begin(state, browserNonce);
   }
 
   /**
@@ -260,7 +260,7 @@ export class LinkingService {
    * @throws LinkingError (see RobloxSignIn.confirm, and not-in-group), typed Roblox errors
    */
   async confirmOAuth(params: { state?: string; csrfToken?: string }, browserNonce: string | undefined): Promise<LinkCompleted> {
-    const proof = this.#requireOAuth().confirm(params, browserNonce);
+    const proof = await this.#requireOAuth().confirm(params, browserNonce);
     const context = await this.#contexts.resolve(proof.guildId);
     // Checked again at the link itself: the gate may have been set since the sign-in.
     await this.#ageGate.requireReading(context, proof.discordId, { id: proof.robloxUserId, name: proof.robloxUsername });
@@ -274,12 +274,12 @@ export class LinkingService {
    * @throws LinkingError (not-linked)
    */
   async unlink(guildId: string, discordId: string): Promise<UnlinkCompleted> {
-    const previous = this.#repositories.members.unlink(guildId, discordId);
+    const previous = await this.#repositories.members.unlink(guildId, discordId);
     if (!previous || previous.robloxUserId === null) {
       throw new LinkingError("not-linked");
     }
     const roles = await this.#roles.applyUnlinked(guildId, discordId, { kind: "unlinked" });
-    this.#audit.record(guildId, {
+    await this.#audit.record(guildId, {
       actorId: discordId,
       action: "unlink",
       targetDiscordId: discordId,

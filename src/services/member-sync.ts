@@ -118,7 +118,7 @@ export class MemberSyncService {
     const { repositories, guilds } = this.options;
     const context = await this.options.contexts.resolve(guildId);
     const { ladder, roblox, groupId, settings } = context;
-    const link = repositories.members.get(guildId, discordId);
+    const link = await repositories.members.get(guildId, discordId);
     if (!link || link.robloxUserId === null) throw new MemberNotLinkedError(discordId);
     const robloxUserId = link.robloxUserId;
     const robloxUsername = link.robloxUsername ?? String(robloxUserId);
@@ -127,7 +127,7 @@ export class MemberSyncService {
       known ? [known.discordMember, known.membership] : Promise.all([guilds.member(guildId, discordId), roblox.getMembership(groupId, robloxUserId)]),
       otherGroupsOfMember(this.options.groupMemberships, context, robloxUserId, this.options.logger),
     ]);
-    const pendingWrite = repositories.pendingWrites.getForUser(guildId, robloxUserId) ?? null;
+    const pendingWrite = await repositories.pendingWrites.getForUser(guildId, robloxUserId) ?? null;
 
     const plan = planSync({
       robloxMemberships: new Map([[robloxUserId, membership ? { roleId: membership.roleId, rank: membership.rank, ...("roles" in membership && { roles: (membership as { roles: Membership["roles"] }).roles }) } : null]]),
@@ -215,7 +215,7 @@ export class MemberSyncService {
       if (dryRun) storedChange = "would-update";
       else {
         try {
-          this.options.repositories.members.setStoredRank(guildId, discordId, plan.storedRankChange.toRankId);
+          await this.options.repositories.members.setStoredRank(guildId, discordId, plan.storedRankChange.toRankId);
           storedChange = "updated";
           after.storedRank = plan.toRank;
         } catch (error) {
@@ -232,7 +232,7 @@ export class MemberSyncService {
     const result: MemberSyncResult = { ...inspection, dryRun, discordChange, storedChange, problems, before, after, outcome };
     if (!dryRun && (successes > 0 || failures > 0)) {
       const recorded = options.record?.(result);
-      this.options.audit.record(guildId, {
+      await this.options.audit.record(guildId, {
         actorId: options.actorId ?? "system",
         action: recorded?.action ?? "sync.member",
         targetDiscordId: discordId,

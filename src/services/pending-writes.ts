@@ -68,12 +68,12 @@ export function retryDelayMs(failures: number, backoff: RetryBackoff, random: ()
 /** What the rank-change service needs of the queue; the worker implements it. */
 export interface RobloxWriteQueue {
   /** Stores a write that just failed, replacing the user's older one; returns the stored row. */
-  queue(guildId: string, write: QueuedRobloxWrite, error: unknown): PendingRobloxWrite;
+  queue(guildId: string, write: QueuedRobloxWrite, error: unknown): Promise<PendingRobloxWrite>;
   /**
    * No queued write for this user may run any more: a newer direct write landed, or the newest
    * target can never be written. Otherwise the retry would put back an older rank.
    */
-  forget(guildId: string, robloxUserId: number): void;
+  forget(guildId: string, robloxUserId: number): Promise<void>;
 }
 
 export interface QueuedRobloxWrite {
@@ -131,11 +131,11 @@ export class PendingWriteWorker implements RobloxWriteQueue {
   }
 
   /** Starts polling; the first poll runs at once, so writes left by a previous process resume. */
-  start(): void {
+  async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
     this.#stopping = false;
-    this.updateGauge();
+    await this.updateGauge();
     this.#schedule(0);
   }
 
@@ -148,22 +148,22 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     await this.#running?.catch(() => undefined);
   }
 
-  queue(guildId: string, write: QueuedRobloxWrite, error: unknown): PendingRobloxWrite {
-    const { write: stored } = this.#options.repositories.pendingWrites.enqueue(guildId, {
+  async queue(guildId: string, write: QueuedRobloxWrite, error: unknown): Promise<PendingRobloxWrite> {
+    const { write: stored } = await this.#options.repositories.pendingWrites.enqueue(guildId, {
       ...write,
       nextAttemptAt: this.#now() + retryDelayMs(1, this.#backoff, this.#options.random),
       lastError: technicalDescription(error),
     });
-    this.updateGauge();
+    await this.updateGauge();
     return stored;
   }
 
-  forget(guildId: string, robloxUserId: number): void {
-    if (this.#options.repositories.pendingWrites.removeForUser(guildId, robloxUserId)) this.updateGauge();
+  async forget(guildId: string, robloxUserId: number): Promise<void> {
+    if (await this.#options.repositories.pendingWrites.removeForUser(guildId, robloxUserId)) await this.updateGauge();
   }
 
-  updateGauge(): void {
-    this.#options.metrics.pendingRobloxWrites.set(this.#options.repositories.pendingWrites.countAll());
+  async updateGauge(): Promise<void> {
+    this.#options.metrics.pendingRobloxWrites.set(await this.#options.repositories.pendingWrites.countAll());
   }
 
   /** One pass over every due write. Concurrent callers share the pass in progress. */
@@ -171,7 +171,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     if (this.#running) return this.#running;
     const run = this.#runDue().finally(() => {
       this.#running = undefined;
-      this.updateGauge();
+      return this.updateGauge();
     });
     this.#running = run;
     return run;
@@ -190,11 +190,11 @@ export class PendingWriteWorker implements RobloxWriteQueue {
   async #runDue(): Promise<RetryRunSummary> {
     const { repositories, ownsGuild } = this.#options;
     const summary: RetryRunSummary = { attempted: 0, landed: 0, rescheduled: 0, abandoned: 0 };
-    const guildIds = repositories.pendingWrites.guildsWithDue(this.#now()).filter((id) => !ownsGuild || ownsGuild(id));
+    const guildIds = (await repositories.pendingWrites.guildsWithDue(this.#now())).filter((id) => !ownsGuild || ownsGuild(id));
     for (const guildId of guildIds) {
-      const access = await this.#options.contexts.accessFor(guildId, repositories.guilds.get(guildId));
+      const access = await this.#options.contexts.accessFor(guildId, await repositories.guilds.get(guildId));
       const writers = new Map<number, RobloxWriteAccess>();
-      for (const write of repositories.pendingWrites.listDue(guildId, this.#now(), this.#options.batchSize ?? 50)) {
+      for (const write of await repositories.pendingWrites.listDue(guildId, this.#now(), this.#options.batchSize ?? 50)) {
         // stop() lets the attempt in flight finish but starts no new one.
         if (this.#stopping) return summary;
         let writer = writers.get(write.groupId);
@@ -202,7 +202,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
           writer = await access.writer(write.groupId);
           writers.set(write.groupId, writer);
         }
-        const result = writer.allowed ? await this.#attempt(guildId, write, scopedToGuild(writer.client, guildId)) : this.#refused(guildId, write, writer.refusal);
+        const result = writer.allowed ? await this.#attempt(guildId, write, scopedToGuild(writer.client, guildId)) : await this.#refused(guildId, write, writer.refusal);
         if (result === "superseded") continue;
         summary.attempted++;
         summary[result]++;
@@ -215,9 +215,9 @@ export class PendingWriteWorker implements RobloxWriteQueue {
    * The guild may not write with any credential right now (design §10): nothing is sent, and the
    * write waits for an admin to store a usable key rather than being lost.
    */
-  #refused(guildId: string, write: PendingRobloxWrite, refusal: RobloxWriteRefusal): "rescheduled" | "superseded" {
+  async #refused(guildId: string, write: PendingRobloxWrite, refusal: RobloxWriteRefusal): Promise<"rescheduled" | "superseded"> {
     const delay = retryDelayMs(write.attempts + 2, this.#backoff, this.#options.random);
-    const updated = this.#options.repositories.pendingWrites.markAttempt(guildId, write.id, {
+    const updated = await this.#options.repositories.pendingWrites.markAttempt(guildId, write.id, {
       error: `not sent: ${refusal.kind}`,
       nextAttemptAt: this.#now() + delay,
     });
@@ -231,18 +231,18 @@ export class PendingWriteWorker implements RobloxWriteQueue {
   async #attempt(guildId: string, write: PendingRobloxWrite, roblox: RobloxRankWriter): Promise<"landed" | "rescheduled" | "abandoned" | "superseded"> {
     const { repositories, audit, logger } = this.#options;
     // A newer rank change may have replaced or settled this write since it was listed.
-    if (!repositories.pendingWrites.get(guildId, write.id)) return "superseded";
+    if (!await repositories.pendingWrites.get(guildId, write.id)) return "superseded";
     const log = logger.child({ guildId, discordId: write.discordId, robloxUserId: write.robloxUserId, pendingWriteId: write.id });
     const tries = write.attempts + 2; // the failed direct write, the earlier retries, and this one
     try {
       // The ladder as it is now: the write replaces the member's ladder rank and keeps their other roles.
-      const ladderRoleIds = repositories.ranks.list(guildId).map((rank) => rank.robloxRoleId);
+      const ladderRoleIds = (await repositories.ranks.list(guildId)).map((rank) => rank.robloxRoleId);
       await roblox.setRank(write.groupId, write.robloxUserId, write.targetRobloxRoleId, { ladderRoleIds });
     } catch (error) {
       if (isPermanentRobloxFailure(error)) {
-        repositories.pendingWrites.delete(guildId, write.id);
+        await repositories.pendingWrites.delete(guildId, write.id);
         log.warn({ err: error }, "DESYNC persists: gave up a queued Roblox rank write that can never succeed");
-        audit.record(guildId, {
+        await audit.record(guildId, {
           actorId: "system",
           action: "roblox.write",
           targetDiscordId: write.discordId,
@@ -255,7 +255,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
         return "abandoned";
       }
       const delay = retryDelayMs(tries, this.#backoff, this.#options.random);
-      const updated = repositories.pendingWrites.markAttempt(guildId, write.id, {
+      const updated = await repositories.pendingWrites.markAttempt(guildId, write.id, {
         error: technicalDescription(error),
         nextAttemptAt: this.#now() + delay,
       });
@@ -264,9 +264,9 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     }
 
     // Deleting by id: if a newer write replaced this row meanwhile, that one stays queued.
-    repositories.pendingWrites.delete(guildId, write.id);
+    await repositories.pendingWrites.delete(guildId, write.id);
     log.info({ tries }, "queued Roblox rank write landed");
-    audit.record(guildId, {
+    await audit.record(guildId, {
       actorId: "system",
       action: "roblox.write",
       targetDiscordId: write.discordId,

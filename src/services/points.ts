@@ -46,11 +46,11 @@ const PAST_TENSE: Record<PointsChange["op"], string> = { add: "Added", remove: "
 export class Points {
   constructor(private readonly ports: PointsPorts) {}
 
-  change({ guildId, actor, targetId, op, amount, reason }: PointsChangeRequest): PointsChangeResult {
-    const member = this.ports.members.get(guildId, targetId);
+  async change({ guildId, actor, targetId, op, amount, reason }: PointsChangeRequest): Promise<PointsChangeResult> {
+    const member = await this.ports.members.get(guildId, targetId);
     const before = member?.points ?? 0;
-    const after = this.ports.members.changePoints(guildId, targetId, { op, amount });
-    this.ports.audit.record(guildId, {
+    const after = await this.ports.members.changePoints(guildId, targetId, { op, amount });
+    await this.ports.audit.record(guildId, {
       actorId: actor.userId,
       action: `points.${op}`,
       targetDiscordId: targetId,
@@ -64,10 +64,10 @@ export class Points {
     return { member, before, after, exact: expected === after };
   }
 
-  standing(guildId: string, targetId: string): PointsStanding {
-    const member = this.ports.members.get(guildId, targetId);
+  async standing(guildId: string, targetId: string): Promise<PointsStanding> {
+    const member = await this.ports.members.get(guildId, targetId);
     const points = member?.points ?? 0;
-    const ranks = this.ports.ranks.list(guildId);
+    const ranks = await this.ports.ranks.list(guildId);
     const rank = member?.rankId ? ranks.find((candidate) => candidate.id === member.rankId) : undefined;
     const level = rank ? ranks.indexOf(rank) : -1;
     const next = ranks.slice(level + 1).find((candidate) => candidate.pointsRequired > points);

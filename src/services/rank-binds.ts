@@ -48,13 +48,13 @@ export class RankBinds {
   constructor(private readonly ports: RankBindPorts) {}
 
   /** The stored ladder. @throws InvalidLadderError when it breaks the ladder's rules. */
-  ladder(guildId: string): RankLadder {
-    return new RankLadder(this.ports.ranks.list(guildId));
+  async ladder(guildId: string): Promise<RankLadder> {
+    return new RankLadder(await this.ports.ranks.list(guildId));
   }
 
   async bind({ guildId, actor, authority, rank: picked, roleId }: RankBindRequest): Promise<RankBindOutcome> {
     const standing = await this.ports.discord.botStanding(guildId);
-    const ladder = this.ladder(guildId);
+    const ladder = await this.ladder(guildId);
     const rank = ladder.byId(picked.id);
     if (!rank) return { kind: "rank-gone" };
     const problem = new RoleHierarchy(standing).problemWith(roleId);
@@ -68,8 +68,8 @@ export class RankBinds {
     if (holder && holder.id !== rank.id) return { kind: "role-taken", roleId, holder };
     if (rank.discordRoleId === roleId) return { kind: "already-bound", rank, roleId };
 
-    this.ports.ranks.bind(guildId, rank.id, roleId);
-    this.ports.audit.record(guildId, {
+    await this.ports.ranks.bind(guildId, rank.id, roleId);
+    await this.ports.audit.record(guildId, {
       actorId: actor.userId,
       action: "ranks.bind",
       before: { rank: rank.name, discordRoleId: rank.discordRoleId },
@@ -79,12 +79,12 @@ export class RankBinds {
     return { kind: "bound", rank, roleId, previousRoleId: rank.discordRoleId };
   }
 
-  unbind(guildId: string, actor: Actor, picked: Rank): RankUnbindOutcome {
-    const rank = this.ladder(guildId).byId(picked.id);
+  async unbind(guildId: string, actor: Actor, picked: Rank): Promise<RankUnbindOutcome> {
+    const rank = (await this.ladder(guildId)).byId(picked.id);
     if (!rank) return { kind: "rank-gone" };
     if (!rank.discordRoleId) return { kind: "not-bound", rank };
-    this.ports.ranks.unbind(guildId, rank.id);
-    this.ports.audit.record(guildId, {
+    await this.ports.ranks.unbind(guildId, rank.id);
+    await this.ports.audit.record(guildId, {
       actorId: actor.userId,
       action: "ranks.unbind",
       before: { rank: rank.name, discordRoleId: rank.discordRoleId },

@@ -45,7 +45,7 @@ export async function applyRankChangeSteps(
 
     if (plan.database.action === "write") {
       try {
-        const stored = repositories.members.setStoredRank(guildId, member.discordId, plan.to.id);
+        const stored = await repositories.members.setStoredRank(guildId, member.discordId, plan.to.id);
         steps.push(stored ? { step: "database", status: "ok", code: "recorded", to } : { step: "database", status: "failed", code: "record-gone" });
       } catch (error) {
         log.error({ err: error }, "could not store the new rank");
@@ -91,14 +91,14 @@ export async function applyRankChangeSteps(
           ladderRoleIds: context.ladderRoleIds,
         });
         // Any older queued write would now put back a rank nobody wants.
-        robloxWrites.forget(guildId, member.robloxUserId);
+        await robloxWrites.forget(guildId, member.robloxUserId);
         steps.push({ step: "roblox", status: "ok", code: result.changed ? "set" : "already-set", to });
       } catch (error) {
         const robloxError = robloxErrorText(error);
         const permanent = isPermanentRobloxFailure(error);
         const queued = permanent
           ? null
-          : robloxWrites.queue(
+          : await robloxWrites.queue(
               guildId,
               {
                 discordId: member.discordId,
@@ -109,7 +109,7 @@ export async function applyRankChangeSteps(
               },
               error,
             );
-        if (permanent) robloxWrites.forget(guildId, member.robloxUserId);
+        if (permanent) await robloxWrites.forget(guildId, member.robloxUserId);
         log.warn(
           { err: error, targetRobloxRoleId: plan.to.robloxRoleId, pendingWriteId: queued?.id ?? null },
           `DESYNC: Roblox rank write failed; Discord and the database say ${plan.to.name}, Roblox does not${queued ? " (queued for retry)" : " (not retried)"}`,

@@ -112,13 +112,13 @@ export class RankChangeService {
     const intent = resolveIntent(ladder, requested);
     const reason = options.reason?.trim() || null;
 
-    const link = repositories.members.get(guildId, targetDiscordId);
+    const link = await repositories.members.get(guildId, targetDiscordId);
     if (!link || link.robloxUserId === null || !link.robloxUsername) {
       throw new RankChangeRefusedError("not-linked", { memberId: targetDiscordId });
     }
     const robloxUserId = link.robloxUserId;
     const discordMember = await guilds.member(guildId, targetDiscordId);
-    const pending = repositories.pendingWrites.getForUser(guildId, robloxUserId);
+    const pending = await repositories.pendingWrites.getForUser(guildId, robloxUserId);
     const robloxMembership = await this.#readMembership(roblox, groupId, robloxUserId, guildId, ladder);
     const otherGroups = await otherGroupsOfMember(this.#options.groupMemberships, context, robloxUserId, logger);
 
@@ -208,7 +208,7 @@ export class RankChangeService {
     });
     const steps = [...outcomesOfSkippedSteps(plan), ...applied.steps];
     const outcome = overallOutcome(steps);
-    const auditId = this.#options.audit.record(guildId, {
+    const auditId = await this.#options.audit.record(guildId, {
       actorId: actor.userId,
       action: AUDIT_ACTION[intent.kind],
       targetDiscordId,

@@ -32,16 +32,16 @@ export type RankEditOutcome =
 export class RankEdits {
   constructor(private readonly ports: RankEditPorts) {}
 
-  edit({ guildId, actor, rank, name, pointsRequired }: RankEditRequest): RankEditOutcome {
+  async edit({ guildId, actor, rank, name, pointsRequired }: RankEditRequest): Promise<RankEditOutcome> {
     // @throws InvalidLadderError when the stored ladder breaks the ladder's rules.
-    const ladder = new RankLadder(this.ports.ranks.list(guildId));
+    const ladder = new RankLadder(await this.ports.ranks.list(guildId));
     if (name !== undefined) {
       const clash = ladder.ranks.find((other) => other.id !== rank.id && nameKey(other.name) === nameKey(name));
       if (clash) return { kind: "name-taken", clash };
     }
-    const updated = this.ports.ranks.edit(guildId, rank.id, { name, pointsRequired });
+    const updated = await this.ports.ranks.edit(guildId, rank.id, { name, pointsRequired });
     if (!updated) return { kind: "rank-gone" };
-    this.ports.audit.record(guildId, {
+    await this.ports.audit.record(guildId, {
       actorId: actor.userId,
       action: "ranks.edit",
       before: { name: rank.name, pointsRequired: rank.pointsRequired },

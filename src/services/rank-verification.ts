@@ -36,8 +36,8 @@ export async function verifyMemberRank(
 
   const from = inspection.storedRank;
   const to = plan.toRank;
-  options.repositories.members.setStoredRank(guildId, discordId, plan.storedRankChange.toRankId);
-  options.audit.record(guildId, {
+  await options.repositories.members.setStoredRank(guildId, discordId, plan.storedRankChange.toRankId);
+  await options.audit.record(guildId, {
     actorId,
     action: "sync.member",
     targetDiscordId: discordId,

@@ -79,9 +79,9 @@ export class RobloxSignIn {
   }
 
   /** A new sign-in for this member; the returned URL is the bot's own start page. */
-  start(guildId: string, discordId: string): OAuthStart {
+  async start(guildId: string, discordId: string): Promise<OAuthStart> {
     const state = randomBytes(32).toString("base64url");
-    const challenge = this.#challenges.put(guildId, discordId, {
+    const challenge = await this.#challenges.put(guildId, discordId, {
       kind: "oauth",
       oauthState: state,
       pkceVerifier: randomBytes(48).toString("base64url"),
@@ -95,11 +95,11 @@ export class RobloxSignIn {
    * Roblox's authorize URL. `browserNonce` is the cookie's value when the browser has one.
    * @throws LinkingError (oauth-state-unknown, oauth-state-expired, oauth-other-browser)
    */
-  begin(state: string | undefined, browserNonce: string | undefined): { authorizeUrl: string; browserNonce: string } {
-    const challenge = this.#challenge(state);
+  async begin(state: string | undefined, browserNonce: string | undefined): Promise<{ authorizeUrl: string; browserNonce: string }> {
+    const challenge = await this.#challenge(state);
     const nonce = browserNonce && browserNonce.length >= 32 ? browserNonce : randomBytes(32).toString("base64url");
     const binding = bindingOf(nonce);
-    const bound = this.#challenges.bindBrowser(challenge.oauthState!, binding, this.#now()) || sameSecret(challenge.browserBinding, binding);
+    const bound = await this.#challenges.bindBrowser(challenge.oauthState!, binding, this.#now()) || sameSecret(challenge.browserBinding, binding);
     if (!bound) throw otherBrowser();
     const url = new URL(`${this.#settings.apisBase}/oauth/v1/authorize`);
     url.search = new URLSearchParams({
@@ -125,7 +125,7 @@ export class RobloxSignIn {
     /** The account's name when Roblox's userinfo leaves it out (scope without `profile`). */
     usernameOf: (guildId: string, robloxUserId: RobloxUserId) => Promise<string>,
   ): Promise<OAuthProof> {
-    let challenge = this.#challenge(params.state);
+    let challenge = await this.#challenge(params.state);
     this.#requireBrowser(challenge, browserNonce);
     if (challenge.robloxUserId === null) {
       if (params.error) {
@@ -135,7 +135,7 @@ export class RobloxSignIn {
       if (!params.code) throw new LinkingError("oauth-rejected", { step: "missing-code" });
       const signedIn = await this.#whoSignedIn(params.code, challenge.pkceVerifier!);
       const proven = { ...signedIn, robloxUsername: signedIn.robloxUsername || (await usernameOf(challenge.guildId, signedIn.robloxUserId)) };
-      this.#challenges.recordOAuthProof(challenge.oauthState!, proven);
+      await this.#challenges.recordOAuthProof(challenge.oauthState!, proven);
       challenge = { ...challenge, ...proven };
     }
     return this.#proofOf(challenge, browserNonce!);
@@ -145,8 +145,8 @@ export class RobloxSignIn {
    * `POST /oauth/confirm`: the person confirmed on the page; the challenge is used up.
    * @throws LinkingError (oauth-state-unknown, oauth-state-expired, oauth-other-browser, oauth-confirmation-invalid)
    */
-  confirm(params: { state?: string; csrfToken?: string }, browserNonce: string | undefined): OAuthProof {
-    const challenge = this.#challenge(params.state);
+  async confirm(params: { state?: string; csrfToken?: string }, browserNonce: string | undefined): Promise<OAuthProof> {
+    const challenge = await this.#challenge(params.state);
     this.#requireBrowser(challenge, browserNonce);
     if (challenge.robloxUserId === null || !challenge.robloxUsername) {
       throw new LinkingError("oauth-confirmation-invalid", { step: "no-proof" });
@@ -156,14 +156,14 @@ export class RobloxSignIn {
       throw new LinkingError("oauth-confirmation-invalid", { step: "csrf" });
     }
     // One use only: a replayed confirmation must not link anyone.
-    this.#challenges.delete(challenge.guildId, challenge.discordId, "oauth");
+    await this.#challenges.delete(challenge.guildId, challenge.discordId, "oauth");
     return proof;
   }
 
-  #challenge(state: string | undefined): LinkChallenge {
-    const challenge = state ? this.#challenges.findByOAuthState(state, this.#now()) : undefined;
+  async #challenge(state: string | undefined): Promise<LinkChallenge> {
+    const challenge = state ? await this.#challenges.findByOAuthState(state, this.#now()) : undefined;
     if (challenge && challenge.pkceVerifier !== null) return challenge;
-    const stale = state ? this.#challenges.findByOAuthState(state, 0) : undefined;
+    const stale = state ? await this.#challenges.findByOAuthState(state, 0) : undefined;
     throw stale
       ? new LinkingError("oauth-state-expired")
       : new LinkingError("oauth-state-unknown");

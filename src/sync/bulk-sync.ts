@@ -179,30 +179,30 @@ export class BulkSync {
 
     const { repositories } = this.options;
     if (!request.dryRun) {
-      const unfinished = repositories.syncRuns.findUnfinished(guildId);
+      const unfinished = await repositories.syncRuns.findUnfinished(guildId);
       if (unfinished?.status === "paused") {
         // The admin asks again after a pause: the old plan is stale, a new run replaces it.
         const error = this.options.wording.runRecord({ kind: "replaced", previousError: unfinished.error });
-        repositories.syncRuns.finish(guildId, unfinished.id, { status: "failed", error });
+        await repositories.syncRuns.finish(guildId, unfinished.id, { status: "failed", error });
       }
-      if (context.settings?.syncPausedReason) repositories.guilds.upsert(guildId, { syncPausedReason: null });
+      if (context.settings?.syncPausedReason) await repositories.guilds.upsert(guildId, { syncPausedReason: null });
     }
 
-    const start = () =>
-      repositories.syncRuns.start(guildId, {
+    const start = async () =>
+      await repositories.syncRuns.start(guildId, {
         trigger: "manual",
         dryRun: request.dryRun,
         interactionAppId: request.reply.applicationId,
         interactionToken: request.reply.token,
         channelId: request.reply.channelId,
       });
-    let started = start();
+    let started = await start();
     if (!started.ok) {
       const again = this.#attach(guildId, request.reply);
       if (again) return again;
-      const orphan = this.#adoptOrphan(started.run, context, request.actorId, {});
+      const orphan = await this.#adoptOrphan(started.run, context, request.actorId, {});
       if (orphan) return this.#attachTo(orphan, request.reply);
-      started = start();
+      started = await start();
       if (!started.ok) throw new SyncNotPossibleError("starting");
     }
     const run = this.#launch(started.run, context, { resumed: false, actorId: request.actorId, hooks: {}, openGuard: request.force === true });
@@ -225,10 +225,10 @@ export class BulkSync {
     }
     if (context.settings?.syncPausedReason) return { kind: "skipped", reason: "paused" };
     if (this.#active.has(guildId)) return { kind: "skipped", reason: "already-running" };
-    const started = this.options.repositories.syncRuns.start(guildId, { trigger: "background" });
+    const started = await this.options.repositories.syncRuns.start(guildId, { trigger: "background" });
     if (!started.ok) {
       // A run left "running" by a crash that nobody resumed: carry it on instead of waiting forever.
-      const orphan = this.#adoptOrphan(started.run, context, null, hooks);
+      const orphan = await this.#adoptOrphan(started.run, context, null, hooks);
       return orphan ? { kind: "ran", outcome: await orphan.finished } : { kind: "skipped", reason: "already-running" };
     }
     const run = this.#launch(started.run, context, { resumed: false, actorId: null, hooks });
@@ -239,10 +239,10 @@ export class BulkSync {
    * A run the database says is running while no run of this process is: left over from a crash.
    * A real run is carried on; a dry run changed nothing and is closed. Undefined when closed.
    */
-  #adoptOrphan(row: SyncRun, context: GuildContext, actorId: string | null, hooks: BackgroundHooks): ActiveRun | undefined {
+  async #adoptOrphan(row: SyncRun, context: GuildContext, actorId: string | null, hooks: BackgroundHooks): Promise<ActiveRun | undefined> {
     if (this.#active.has(row.guildId)) return this.#active.get(row.guildId);
     if (row.dryRun) {
-      this.#closeInterruptedDryRun(row);
+      await this.#closeInterruptedDryRun(row);
       return undefined;
     }
     this.options.logger.info({ guildId: row.guildId, runId: row.id }, "carrying on a sync run a restart left unfinished");
@@ -257,13 +257,13 @@ export class BulkSync {
     const { repositories, logger } = this.options;
     const resumed: { guildId: string; runId: number; finished: Promise<RunOutcome> }[] = [];
     if (this.#stopping) return resumed;
-    for (const guildId of repositories.syncRuns.guildsWithUnfinishedRuns()) {
+    for (const guildId of await repositories.syncRuns.guildsWithUnfinishedRuns()) {
       if (!this.#owns(guildId)) continue;
       if (this.#active.has(guildId)) continue;
-      const row = repositories.syncRuns.findUnfinished(guildId);
+      const row = await repositories.syncRuns.findUnfinished(guildId);
       if (row?.status !== "running") continue;
       if (row.dryRun) {
-        this.#closeInterruptedDryRun(row);
+        await this.#closeInterruptedDryRun(row);
         continue;
       }
       let context: GuildContext;
@@ -271,7 +271,7 @@ export class BulkSync {
         context = await resolveSyncContext(this.options.contexts, guildId);
       } catch (error) {
         const message = error instanceof SyncNotPossibleError ? this.options.wording.notPossible(error.reason, error.home) : String(error);
-        repositories.syncRuns.finish(guildId, row.id, { status: "failed", error: message });
+        await repositories.syncRuns.finish(guildId, row.id, { status: "failed", error: message });
         continue;
       }
       // A background tick may have adopted it while the context was being resolved.
@@ -354,8 +354,8 @@ export class BulkSync {
   }
 
   /** A dry run changed nothing: one a restart interrupted has nothing to carry on, and is closed. */
-  #closeInterruptedDryRun(row: SyncRun): void {
-    this.options.repositories.syncRuns.finish(row.guildId, row.id, { status: "failed", error: this.options.wording.runRecord({ kind: "interrupted" }) });
+  async #closeInterruptedDryRun(row: SyncRun): Promise<void> {
+    await this.options.repositories.syncRuns.finish(row.guildId, row.id, { status: "failed", error: this.options.wording.runRecord({ kind: "interrupted" }) });
   }
 
   #launch(row: SyncRun, context: GuildContext, how: Omit<RunSetup, "reporter">): ActiveRun {
@@ -399,11 +399,11 @@ export class BulkSync {
    */
   async decideHeld(guildId: string, runId: number, decision: "apply" | "cancel", actorId: string, reply?: ReplyTarget): Promise<HeldRunDecision> {
     const deps = { repositories: this.options.repositories, audit: this.options.audit, wording: this.options.wording };
-    if (!heldRunOf(deps.repositories, guildId, runId)) return { kind: "gone", runId };
+    if (!await heldRunOf(deps.repositories, guildId, runId)) return { kind: "gone", runId };
     if (this.#active.has(guildId)) return { kind: "busy", runId };
-    if (decision === "cancel") return { kind: "cancelled", runId, cancelled: cancelHeldRun(deps, guildId, runId, actorId) };
+    if (decision === "cancel") return { kind: "cancelled", runId, cancelled: await cancelHeldRun(deps, guildId, runId, actorId) };
     const context = await resolveSyncContext(this.options.contexts, guildId);
-    const row = approveHeldRun(deps, guildId, runId, actorId);
+    const row = await approveHeldRun(deps, guildId, runId, actorId);
     if (!row) return { kind: "busy", runId };
     const run = this.#launch(row, context, { resumed: true, actorId, hooks: {}, openGuard: true });
     if (reply) run.reporter.addTarget(reply);

@@ -57,7 +57,7 @@ export interface MemberJoinDeps {
 export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, member: MemberJoinInput): Promise<MemberJoinOutcome> {
   const { repositories, metrics, logger } = deps;
   deps.observeMemberRoles(guildId, member.userId, member.roleIds);
-  const stored = repositories.members.get(guildId, member.userId);
+  const stored = await repositories.members.get(guildId, member.userId);
   const link = stored && linkedAccountOf(stored);
   if (!link) return joinedUnlinked(deps, guildId, member);
   let context: GuildContext;
@@ -79,7 +79,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
     links: [link],
     ladder: context.ladder,
     discordMemberRoles: new Map([[member.userId, member.roleIds]]),
-    pendingRobloxWrites: pendingRobloxWritesOf(repositories, guildId),
+    pendingRobloxWrites: await pendingRobloxWritesOf(repositories, guildId),
     options: syncOptionsOf(context, "member"),
     ...bindInputsOf(context),
     ...nicknamesOf(context.settings, member),
@@ -87,7 +87,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
   });
   const item = plan.items[0];
   if (!item) return { kind: "in-sync" };
-  if (item.storedRankChange) repositories.members.setStoredRank(guildId, item.discordId, item.storedRankChange.toRankId);
+  if (item.storedRankChange) await repositories.members.setStoredRank(guildId, item.discordId, item.storedRankChange.toRankId);
   // Group lock "kick": a member gone from the group is removed, whatever roles they hold.
   const kicking = item.kind === "left-group" && deps.kicker !== undefined && groupLockOf(context.settings) === "kick";
   if (!kicking && !item.nextRoleIds && item.nick === undefined) return { kind: "in-sync" };
@@ -111,7 +111,7 @@ export async function syncJoinedMember(deps: MemberJoinDeps, guildId: string, me
   const result = joinResult(outcome, from, to);
   metrics.syncMembers.inc({ outcome: `join_${result.kind.replaceAll("-", "_")}` });
   if (outcome.kind === "updated") deps.observeMemberRoles(guildId, member.userId, outcome.roleIds);
-  deps.audit.record(guildId, {
+  await deps.audit.record(guildId, {
     actorId: "system",
     action: "sync.member",
     targetDiscordId: item.discordId,
@@ -161,8 +161,8 @@ function nicknamesOf(settings: GuildSettings | undefined, member: MemberJoinInpu
 
 /** A member with no link joined: the unverified role (and no linked-only role), in one request when anything changes. */
 async function joinedUnlinked(deps: MemberJoinDeps, guildId: string, member: MemberJoinInput): Promise<MemberJoinOutcome> {
-  const settings = deps.repositories.guilds.get(guildId);
-  const binds = guildBinds(deps.repositories, guildId, settings);
+  const settings = await deps.repositories.guilds.get(guildId);
+  const binds = await guildBinds(deps.repositories, guildId, settings);
   const changes = binds.changes(UNLINKED_STANDING, member.roleIds);
   if (changes.add.length === 0 && changes.remove.length === 0) return { kind: "not-linked" };
   const editor = new MemberRoleEditor({

@@ -70,7 +70,7 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
     }
     // A left-group change (no target rank) under group lock "kick": the member is removed instead.
     if (kicking && change.toRankId === null && (await kickMember(run, deps, { context, hierarchy, live, kicks }, change))) {
-      if (run.unsavedMarks >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) flushMarks(run, deps);
+      if (run.unsavedMarks >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) await flushMarks(run, deps);
       continue;
     }
     const roleIds = live.get(change.discordId);
@@ -138,14 +138,14 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
     }
     run.mark({ discordId: change.discordId, status, error }, audit);
     if (run.unsavedMarks >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) {
-      flushMarks(run, deps);
+      await flushMarks(run, deps);
     }
   }
-  flushMarks(run, deps);
+  await flushMarks(run, deps);
 }
 
 /** Saves applied marks, their audit rows and the counts in one transaction. */
-export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
+export async function flushMarks(run: ActiveRun, deps: MarkDeps): Promise<void> {
   const { marks, audits } = run.takeMarks(deps.now());
   if (run.dryRun || (marks.length === 0 && audits.length === 0)) return;
   run.commitBuffered();
@@ -158,5 +158,5 @@ export function flushMarks(run: ActiveRun, deps: MarkDeps): void {
     after: { rank: to },
     note: { kind: "sync-run-update", runId: run.runId } satisfies AuditNote,
   }));
-  deps.repositories.syncRuns.saveMarks(run.guildId, run.runId, marks, auditRows, run.progressPatch());
+  await deps.repositories.syncRuns.saveMarks(run.guildId, run.runId, marks, auditRows, run.progressPatch());
 }

@@ -41,10 +41,10 @@ export class RunBookkeeping {
   constructor(private readonly options: RunBookkeepingOptions) {}
 
   /** A run ended here (or stopped for a restart): its metrics, its audit entry, and an alert if it keeps failing. */
-  runEnded(run: ActiveRun, outcome: RunOutcome, start: RunStart, seconds: number): void {
-    this.#recordMetrics(run, start, outcome, seconds);
-    if (run.state !== "stopped") this.#recordAudit(run, outcome);
-    if (run.state === "failed") this.#alertOnRepeatedFailures(run);
+  async runEnded(run: ActiveRun, outcome: RunOutcome, start: RunStart, seconds: number): Promise<void> {
+    await this.#recordMetrics(run, start, outcome, seconds);
+    if (run.state !== "stopped") await this.#recordAudit(run, outcome);
+    if (run.state === "failed") await this.#alertOnRepeatedFailures(run);
   }
 
   async alert(guildId: string, facts: SyncAlertFacts): Promise<void> {
@@ -55,19 +55,19 @@ export class RunBookkeeping {
       return;
     }
     // Settings are read again: the run may have changed them (pausing) since the context was resolved.
-    const url = this.options.repositories.guilds.get(guildId)?.alertWebhookUrl ?? null;
+    const url = (await this.options.repositories.guilds.get(guildId))?.alertWebhookUrl ?? null;
     await alerts.send(url, { guildId, kind: facts.kind, content });
   }
 
   /** A held scheduled run's summary and buttons, where the guild's admins read the log. */
   async postToLogChannel(guildId: string, content: string, components: MessageComponents): Promise<void> {
-    const channelId = this.options.repositories.guilds.get(guildId)?.logChannelId;
+    const channelId = (await this.options.repositories.guilds.get(guildId))?.logChannelId;
     if (!channelId) return;
     const delivery = await this.options.messages.postInChannel(channelId, { content: content.slice(0, 2000), components });
     if (!delivery.ok) this.options.logger.warn({ err: delivery.error, guildId, channelId }, "could not post the held sync to the log channel");
   }
 
-  #recordMetrics(run: ActiveRun, start: RunStart, after: Pick<RunOutcome, "updated" | "inSync" | "errors" | "skipped">, seconds: number): void {
+  async #recordMetrics(run: ActiveRun, start: RunStart, after: Pick<RunOutcome, "updated" | "inSync" | "errors" | "skipped">, seconds: number): Promise<void> {
     const { metrics, repositories } = this.options;
     const before = start.counts;
     metrics.syncRuns.inc({ trigger: metricTrigger(run), outcome: run.dryRun ? "dry_run" : run.state });
@@ -83,13 +83,13 @@ export class RunBookkeeping {
     }
     metrics.syncRequests.inc({ api: "roblox" }, Math.max(0, run.robloxRequests - start.requests.roblox));
     metrics.syncRequests.inc({ api: "discord" }, Math.max(0, run.discordRequests - start.requests.discord));
-    metrics.pendingRobloxWrites.set(repositories.pendingWrites.countAll());
+    metrics.pendingRobloxWrites.set(await repositories.pendingWrites.countAll());
   }
 
-  #recordAudit(run: ActiveRun, outcome: RunOutcome): void {
+  async #recordAudit(run: ActiveRun, outcome: RunOutcome): Promise<void> {
     const auditOutcome = run.state === "done" ? (outcome.errors > 0 ? "partial" : "ok") : "failed";
     const text = outcome.summary.length > 1500 ? `${outcome.summary.slice(0, 1499)}…` : outcome.summary;
-    this.options.audit.record(run.guildId, {
+    await this.options.audit.record(run.guildId, {
       actorId: run.actorId ?? "system",
       action: "sync.run",
       outcome: auditOutcome,
@@ -108,9 +108,9 @@ export class RunBookkeeping {
     });
   }
 
-  #alertOnRepeatedFailures(run: ActiveRun): void {
+  async #alertOnRepeatedFailures(run: ActiveRun): Promise<void> {
     const needed = this.options.failedRunsToAlert;
-    const latest = this.options.repositories.syncRuns.listLatest(run.guildId, needed * 2).filter((row) => !row.dryRun).slice(0, needed);
+    const latest = (await this.options.repositories.syncRuns.listLatest(run.guildId, needed * 2)).filter((row) => !row.dryRun).slice(0, needed);
     if (latest.length === needed && latest.every((row) => row.status === "failed")) {
       void this.alert(run.guildId, { kind: "repeated-failures", failedRuns: needed, latestError: run.error });
     }

@@ -33,20 +33,20 @@ export async function settleRun(run: ActiveRun, context: GuildContext, deps: Run
   if (run.waitStepMs !== undefined && run.state === "done") {
     void deps.bookkeeping.alert(run.guildId, { kind: "roblox-back", runId: run.runId });
   }
-  flushMarks(run, deps);
+  await flushMarks(run, deps);
 
   const final = run.counts();
   if (run.state === "paused") {
     const reason = run.error!;
-    repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
-    repositories.syncRuns.pause(run.guildId, run.runId, reason);
-    repositories.guilds.upsert(run.guildId, { syncPausedReason: reason });
+    await repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
+    await repositories.syncRuns.pause(run.guildId, run.runId, reason);
+    await repositories.guilds.upsert(run.guildId, { syncPausedReason: reason });
     if (run.hold) void deps.bookkeeping.alert(context.guildId, { kind: "mass-change-held", reason, hold: run.hold });
     else void deps.bookkeeping.alert(context.guildId, { kind: "guild-paused", reason });
   } else if (run.state === "stopped") {
-    repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
+    await repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
   } else {
-    repositories.syncRuns.finish(run.guildId, run.runId, { status: run.state === "done" ? "done" : "failed", error: run.error, ...run.progressPatch() });
+    await repositories.syncRuns.finish(run.guildId, run.runId, { status: run.state === "done" ? "done" : "failed", error: run.error, ...run.progressPatch() });
   }
 
   const now = deps.now();
@@ -58,10 +58,10 @@ export async function settleRun(run: ActiveRun, context: GuildContext, deps: Run
   if (buttons && !run.reporter.hasTargets) await deps.bookkeeping.postToLogChannel(run.guildId, summary, buttons);
   await run.reporter.flush();
   // The final edits themselves were Discord requests of this run.
-  repositories.syncRuns.updateProgress(run.guildId, run.runId, { discordRequests: run.discordRequests });
+  await repositories.syncRuns.updateProgress(run.guildId, run.runId, { discordRequests: run.discordRequests });
 
   const outcome = run.outcome({ state: run.state, counts: final, nowMs: now, error: run.error, summary });
-  deps.bookkeeping.runEnded(run, outcome, { counts: start.counts, requests: start.requests }, (now - began) / 1000);
+  await deps.bookkeeping.runEnded(run, outcome, { counts: start.counts, requests: start.requests }, (now - began) / 1000);
   log.info(
     { state: run.state, updated: final.updated, inSync: final.inSync, errors: final.errors, skipped: final.skipped, robloxRequests: run.robloxRequests, discordRequests: run.discordRequests, ms: now - began },
     "sync run ended",

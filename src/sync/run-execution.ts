@@ -71,7 +71,7 @@ export class RunExecutor {
    * meanwhile (the run stays resumable).
    */
   async #waitForRoblox(run: ActiveRun, context: GuildContext, error: unknown, log: Logger): Promise<RunOutcome | undefined> {
-    flushMarks(run, this.deps.pipeline);
+    await flushMarks(run, this.deps.pipeline);
     const resume = await waitToCarryOn(run, context, error, {
       repositories: this.deps.pipeline.repositories,
       tuning: this.deps.tuning,

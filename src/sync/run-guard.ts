@@ -33,7 +33,7 @@ const SAMPLE_SIZE = 10;
 type LinkedNames = { readonly discordId: string; readonly robloxUsername: string | null };
 
 /** Judges what the run held; releases it into the queue, or holds the run. */
-export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildContext, links: readonly LinkedNames[]): void {
+export async function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildContext, links: readonly LinkedNames[]): Promise<void> {
   if (run.dryRun) {
     // Nothing is applied; the report says whether a real run would wait for an admin.
     const verdict = judgeMassChange(run.dryRunStripping, links.length, massChangeThresholdOf(context.settings));
@@ -41,7 +41,7 @@ export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildConte
     return;
   }
   const { repositories } = deps;
-  const held = repositories.syncRuns.listHeldItems(run.guildId, run.runId);
+  const held = await repositories.syncRuns.listHeldItems(run.guildId, run.runId);
   if (held.length === 0) return;
   const verdict = judgeMassChange(held.length, links.length, massChangeThresholdOf(context.settings));
   if (verdict.held && !run.guardOpen) {
@@ -49,7 +49,7 @@ export function settleGuard(run: ActiveRun, deps: GuardDeps, context: GuildConte
     run.holdFor(heldPlanOf(verdict, held.slice(0, SAMPLE_SIZE).map((item) => nameOf.get(item.discordId) ?? item.discordId)));
     return;
   }
-  releaseHeld(run, deps, links);
+  await releaseHeld(run, deps, links);
 }
 
 function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
@@ -57,9 +57,9 @@ function heldPlanOf(verdict: MassChangeVerdict, sample: string[]): HeldPlan {
 }
 
 /** Held changes become ordinary pending ones: stored ranks written, Discord changes queued. */
-function releaseHeld(run: ActiveRun, { repositories }: GuardDeps, links: readonly LinkedNames[]): void {
+async function releaseHeld(run: ActiveRun, { repositories }: GuardDeps, links: readonly LinkedNames[]): Promise<void> {
   const nameOf = new Map(links.map((link) => [link.discordId, link.robloxUsername]));
-  const released = repositories.syncRuns.releaseHeld(run.guildId, run.runId, (row) => {
+  const released = await repositories.syncRuns.releaseHeld(run.guildId, run.runId, (row) => {
     // Counted only: nothing to apply and no rank to store.
     if (row.error === COUNTED_ONLY) return { storeRank: false, settle: { discordId: row.discordId, status: "skipped", error: row.error } };
     // The rank the plan gives them (none, for members gone from the group) is stored only now.
@@ -91,25 +91,25 @@ export interface HeldDecisionDeps {
 }
 
 /** The run, when it is this guild's and still held for a decision. */
-export function heldRunOf(repositories: Repositories, guildId: string, runId: number): SyncRun | undefined {
-  const row = repositories.syncRuns.get(guildId, runId);
+export async function heldRunOf(repositories: Repositories, guildId: string, runId: number): Promise<SyncRun | undefined> {
+  const row = await repositories.syncRuns.get(guildId, runId);
   return row && row.status === "paused" && !row.dryRun && isHeldProgress(row.progress) ? row : undefined;
 }
 
 /** Cancel: the held changes are dropped (their members keep their roles), the run closes. */
-export function cancelHeldRun({ repositories, audit, wording }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): number {
-  const cancelled = repositories.syncRuns.settleHeldItems(guildId, runId, "skipped", "cancelled by an admin (mass-change guard)").length;
-  repositories.syncRuns.finish(guildId, runId, { status: "done", error: wording.runRecord({ kind: "held-cancelled", cancelled }) });
-  repositories.guilds.upsert(guildId, { syncPausedReason: null });
-  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "cancel", cancelled }, note: { kind: "held-run-decided", runId, decision: "cancel" } });
+export async function cancelHeldRun({ repositories, audit, wording }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): Promise<number> {
+  const cancelled = (await repositories.syncRuns.settleHeldItems(guildId, runId, "skipped", "cancelled by an admin (mass-change guard)")).length;
+  await repositories.syncRuns.finish(guildId, runId, { status: "done", error: wording.runRecord({ kind: "held-cancelled", cancelled }) });
+  await repositories.guilds.upsert(guildId, { syncPausedReason: null });
+  await audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "cancel", cancelled }, note: { kind: "held-run-decided", runId, decision: "cancel" } });
   return cancelled;
 }
 
 /** Apply: the run is set running again (to be launched with the guard open); undefined when another run is. */
-export function approveHeldRun({ repositories, audit }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): SyncRun | undefined {
-  const resumed = repositories.syncRuns.resume(guildId, runId);
+export async function approveHeldRun({ repositories, audit }: HeldDecisionDeps, guildId: string, runId: number, actorId: string): Promise<SyncRun | undefined> {
+  const resumed = await repositories.syncRuns.resume(guildId, runId);
   if (!resumed?.ok) return undefined;
-  repositories.guilds.upsert(guildId, { syncPausedReason: null });
-  audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "apply" }, note: { kind: "held-run-decided", runId, decision: "apply" } });
+  await repositories.guilds.upsert(guildId, { syncPausedReason: null });
+  await audit.record(guildId, { actorId, action: "sync.run", outcome: "ok", after: { runId, decision: "apply" }, note: { kind: "held-run-decided", runId, decision: "apply" } });
   return resumed.run;
 }

@@ -30,10 +30,10 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
   const { guildId } = run;
 
   // Only the columns the plan needs: a large guild has tens of thousands of links.
-  const links = repositories.members.listLinkedAccounts(guildId).map(linkedAccountOfRow);
+  const links = (await repositories.members.listLinkedAccounts(guildId)).map(linkedAccountOfRow);
   const remaining = run.planningDone ? [] : run.cursor === null ? links : links.filter((link) => link.discordId > run.cursor!);
   run.total = run.planned + remaining.length;
-  if (!run.dryRun) repositories.syncRuns.updateProgress(guildId, run.runId, { total: run.total });
+  if (!run.dryRun) await repositories.syncRuns.updateProgress(guildId, run.runId, { total: run.total });
 
   // Only the members a decision can touch are held: the linked ones and those with a pending change.
   const wanted = new Set(links.map((link) => link.discordId));
@@ -43,7 +43,7 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
     const linkByDiscordId = new Map(links.map((link) => [link.discordId, link]));
     let afterSeq = -1;
     for (;;) {
-      const page = repositories.syncRuns.listPendingItems(guildId, run.runId, { afterSeq, limit: 5000 });
+      const page = await repositories.syncRuns.listPendingItems(guildId, run.runId, { afterSeq, limit: 5000 });
       if (page.length === 0) break;
       for (const item of page) {
         const link = linkByDiscordId.get(item.discordId);
@@ -109,7 +109,7 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
   try {
     await planRun(run, deps, { context, hierarchy, remaining, lookup, liveRoles });
     // Only a fully planned run is judged: the guard needs every member's change at once.
-    if (run.planningDone && !run.halted) settleGuard(run, deps, context, links);
+    if (run.planningDone && !run.halted) await settleGuard(run, deps, context, links);
   } catch (error) {
     run.recordFailure(error);
   } finally {

@@ -48,7 +48,7 @@ export interface PlanningInputs {
 export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: PlanningInputs): Promise<void> {
   const { context, lookup } = inputs;
   const sliceSize = deps.tuning.sliceSize;
-  const pendingWrites = pendingRobloxWritesOf(deps.repositories, run.guildId);
+  const pendingWrites = await pendingRobloxWritesOf(deps.repositories, run.guildId);
   const options = syncOptionsOf(context, "bulk");
   const template = nicknameTemplateOf(context.settings);
   const accounts = inputs.remaining;
@@ -100,10 +100,10 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
       options,
       ...bindInputsOf(context),
     });
-    storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut, (discordId) => live.get(discordId));
+    await storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut, (discordId) => live.get(discordId));
   }
   run.planningFinished();
-  if (!run.dryRun) deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
+  if (!run.dryRun) await deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
 }
 
 /** The item without its nickname change; "in-sync" when nothing else was to change. */
@@ -130,7 +130,7 @@ function heldRow(item: SyncItem, note: string | null): SyncRunItemInput {
  * Counts a planned slice, stores its changes, stored ranks and the cursor in one transaction, and
  * only then queues its changes: nothing is applied that a restart would not find.
  */
-function storeSlice(
+async function storeSlice(
   run: ActiveRun,
   deps: PlanningDeps,
   { context, hierarchy }: Pick<PlanningInputs, "context" | "hierarchy">,
@@ -139,7 +139,7 @@ function storeSlice(
   filteredOut: number,
   /** A member's Discord roles now; undefined when they are not in the server. */
   rolesOf: (discordId: string) => readonly string[] | undefined,
-): void {
+): Promise<void> {
   const delta = emptyCounts();
   // Group lock "kick": members gone from the group who are still in the server are removed from it
   // (by the applier, which knows a left-group change by its null target rank).
@@ -270,6 +270,6 @@ function storeSlice(
     return;
   }
   advance();
-  deps.repositories.syncRuns.savePlanSlice(run.guildId, run.runId, rows, storedRanks, run.progressPatch());
+  await deps.repositories.syncRuns.savePlanSlice(run.guildId, run.runId, rows, storedRanks, run.progressPatch());
   for (const change of queued) run.queue.push(change);
 }

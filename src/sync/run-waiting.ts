@@ -38,7 +38,7 @@ export async function waitToCarryOn(
   error: unknown,
   deps: WaitDeps,
 ): Promise<{ row: SyncRun; nextStepMs: number } | undefined> {
-  deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
+  await deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());
   run.waitFor(error instanceof Error ? error.message : String(error));
   deps.log.warn({ err: error }, "sync run waits for Roblox to answer again");
   if (run.waitStepMs === undefined) {
@@ -47,7 +47,7 @@ export async function waitToCarryOn(
   deps.publish();
   const waited = await waitForRoblox(run, context, run.waitStepMs ?? deps.tuning.waitBaseMs, deps.tuning.waitMaxMs);
   if (waited.outcome === "stopped") return undefined;
-  const row = deps.repositories.syncRuns.get(run.guildId, run.runId);
+  const row = await deps.repositories.syncRuns.get(run.guildId, run.runId);
   return row && row.status === "running" ? { row, nextStepMs: waited.nextStepMs } : undefined;
 }
 

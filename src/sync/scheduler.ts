@@ -71,10 +71,10 @@ export class SyncScheduler {
   }
 
   /** GUILD_CREATE: the guild is available on one of our shards. */
-  addGuild(guildId: string): void {
+  async addGuild(guildId: string): Promise<void> {
     if (this.#guilds.has(guildId)) return;
     this.#guilds.set(guildId, { dueAt: undefined, timer: undefined, running: false });
-    if (this.#started) this.#schedule(guildId);
+    if (this.#started) await this.#schedule(guildId);
   }
 
   /** GUILD_DELETE (left or unavailable). */
@@ -85,16 +85,16 @@ export class SyncScheduler {
   }
 
   /** After a settings change (interval): works out the guild's next run again. */
-  reschedule(guildId: string): void {
+  async reschedule(guildId: string): Promise<void> {
     const schedule = this.#guilds.get(guildId);
     if (!schedule || schedule.running || !this.#started) return;
-    this.#schedule(guildId);
+    await this.#schedule(guildId);
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    for (const guildId of this.#guilds.keys()) this.#schedule(guildId);
+    for (const guildId of this.#guilds.keys()) await this.#schedule(guildId);
   }
 
   /** Stops scheduling; runs already going are stopped by BulkSync.stop(). */
@@ -118,21 +118,23 @@ export class SyncScheduler {
     return this.#guilds.has(guildId) && this.options.ownsGuild(guildId);
   }
 
-  #intervalFor(guildId: string): number {
-    return this.options.repositories.guilds.get(guildId)?.syncIntervalMs ?? this.options.defaultIntervalMs;
+  async #intervalFor(guildId: string): Promise<number> {
+    return (await this.options.repositories.guilds.get(guildId))?.syncIntervalMs ?? this.options.defaultIntervalMs;
   }
 
-  #lastRunAt(guildId: string): Date | null {
-    const last = this.options.repositories.syncRuns.listLatest(guildId, 5).find((run) => !run.dryRun);
+  async #lastRunAt(guildId: string): Promise<Date | null> {
+    const last = (await this.options.repositories.syncRuns.listLatest(guildId, 5)).find((run) => !run.dryRun);
     return last ? new Date(last.startedAt) : null;
   }
 
-  #schedule(guildId: string, lastRunAt: Date | null = this.#lastRunAt(guildId)): void {
+  /** `lastRunAt` undefined: read from the stored runs. */
+  async #schedule(guildId: string, knownLastRunAt?: Date | null): Promise<void> {
+    const lastRunAt = knownLastRunAt === undefined ? await this.#lastRunAt(guildId) : knownLastRunAt;
     const schedule = this.#guilds.get(guildId);
     if (!schedule || !this.#started) return;
     if (schedule.timer) clearTimeout(schedule.timer);
     const now = this.#now();
-    const due = nextRunAt({ lastRunAt, now: new Date(now), intervalMs: this.#intervalFor(guildId), random: this.#random }).getTime();
+    const due = nextRunAt({ lastRunAt, now: new Date(now), intervalMs: await this.#intervalFor(guildId), random: this.#random }).getTime();
     schedule.dueAt = due;
     this.#arm(guildId, schedule, due);
   }
@@ -154,7 +156,7 @@ export class SyncScheduler {
     schedule.dueAt = undefined;
     const startedAt = new Date(this.#now());
     if (!this.options.ownsGuild(guildId)) {
-      this.#schedule(guildId, startedAt);
+      await this.#schedule(guildId, startedAt);
       return;
     }
     schedule.running = true;
@@ -163,7 +165,7 @@ export class SyncScheduler {
     if (lease === "held") {
       schedule.running = false;
       log.info("scheduled sync skipped: another process holds the guild's lease");
-      if (this.#guilds.get(guildId) === schedule) this.#schedule(guildId, startedAt);
+      if (this.#guilds.get(guildId) === schedule) await this.#schedule(guildId, startedAt);
       return;
     }
     const renewal = lease && setInterval(() => void lease.renew().catch(() => false), LEASE_TTL_MS / 3);
@@ -188,7 +190,7 @@ export class SyncScheduler {
       clearInterval(renewal);
       await lease?.release().catch(() => undefined);
     }
-    if (this.#guilds.get(guildId) === schedule) this.#schedule(guildId, startedAt);
+    if (this.#guilds.get(guildId) === schedule) await this.#schedule(guildId, startedAt);
   }
 
   /** The guild's run lease; "held" when another process has it; undefined without leases or when they cannot be asked. */

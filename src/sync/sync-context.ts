@@ -69,6 +69,6 @@ export function syncOptionsOf(context: GuildContext, scope: "bulk" | "member"): 
 }
 
 /** Roblox writes queued but not through yet, by user: their target role, not Roblox's stale answer, is the truth. */
-export function pendingRobloxWritesOf(repositories: Pick<Repositories, "pendingWrites">, guildId: string): Map<RobloxUserId, RobloxRoleId> {
-  return new Map(repositories.pendingWrites.list(guildId).map((write) => [write.robloxUserId, write.targetRobloxRoleId]));
+export async function pendingRobloxWritesOf(repositories: Pick<Repositories, "pendingWrites">, guildId: string): Promise<Map<RobloxUserId, RobloxRoleId>> {
+  return new Map((await repositories.pendingWrites.list(guildId)).map((write) => [write.robloxUserId, write.targetRobloxRoleId]));
 }

@@ -64,10 +64,10 @@ describe("the Roblox change feed", () => {
     expect(world.discord.memberRoleIds(world.guildId, member.discordId)).toContain(world.verifiedRoleId);
 
     const { repositories } = bot;
-    const captainRank = repositories.ranks.list(world.guildId).find((rank) => rank.robloxRoleId === captain)!;
-    expect(repositories.members.get(world.guildId, member.discordId)?.rankId).toBe(captainRank.id);
+    const captainRank = (await repositories.ranks.list(world.guildId)).find((rank) => rank.robloxRoleId === captain)!;
+    expect((await repositories.members.get(world.guildId, member.discordId))?.rankId).toBe(captainRank.id);
     const line = `Roblox: ${before.name} → Captain by ${CAPTAIN.name} on the website`;
-    const [entry] = repositories.audit.listForMember(world.guildId, member.discordId, 5);
+    const [entry] = await repositories.audit.listForMember(world.guildId, member.discordId, 5);
     expect(entry).toMatchObject({ action: "roblox.change", actorId: "system", outcome: "ok", targetRobloxUserId: member.robloxUserId });
     expect(entry?.note).toMatchObject({ kind: "roblox-change", action: "ChangeRank", actorName: CAPTAIN.name, actorUserId: CAPTAIN.id, from: before.name, to: "Captain" });
     // /audit shows the same line.
@@ -105,9 +105,9 @@ describe("the Roblox change feed", () => {
     expect(await rankShown(member.discordId, null, removedAt)).toBeLessThan(5_000);
     // Roles no bind manages stay.
     expect(world.discord.memberRoleIds(world.guildId, member.discordId)).toContain(world.verifiedRoleId);
-    expect(bot.repositories.members.get(world.guildId, member.discordId)?.rankId).toBeNull();
+    expect((await bot.repositories.members.get(world.guildId, member.discordId))?.rankId).toBeNull();
     expect(memberReads(world)).toEqual([]);
-    const entries = bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" });
+    const entries = await bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" });
     expect(entries.map((entry) => auditEntryDetail(entry))).toEqual([`Roblox: ${world.ladder.find((r) => r.robloxRoleId === member.robloxRoleId)!.name} → removed from the group by ${CAPTAIN.name} on the website`]);
   }, 30_000);
 
@@ -120,7 +120,7 @@ describe("the Roblox change feed", () => {
     world.roblox.changeRankAsUser(CAPTAIN.id, world.groupId, first.robloxUserId, major);
     await rankShown(first.discordId, major, Date.now());
     await eventually(
-      () => bot!.repositories.audit.listLatest(world.guildId, { action: "roblox.change" }).length,
+      async () => (await bot!.repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).length,
       (count) => count === 1,
     );
     const stoppedAt = Date.now();
@@ -137,7 +137,7 @@ describe("the Roblox change feed", () => {
     bot = await startFeedBot(feed, { seed: false });
     await rankShown(second.discordId, sergeant, restartedAt, 10_000);
     await feedPolled(bot, world.groupId, Date.now());
-    const entries = bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" });
+    const entries = await bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" });
     expect(entries.map((entry) => entry.targetDiscordId).sort()).toEqual([first.discordId, second.discordId].sort());
     expect(roleEditsOf(world, first.discordId)).toBe(firstEdits);
     expect(bot.bot.parts.metrics.registry.getSingleMetric("rankbridge_change_feed_entries_applied_total")).toBeDefined();
@@ -150,11 +150,11 @@ describe("the Roblox change feed", () => {
     await feedPolled(bot, world.groupId);
     const member = world.linked[12]!;
     const captain = feed.roleId("Captain");
-    const captainRank = bot.repositories.ranks.list(world.guildId).find((rank) => rank.robloxRoleId === captain)!;
+    const captainRank = (await bot.repositories.ranks.list(world.guildId)).find((rank) => rank.robloxRoleId === captain)!;
     // An admin's promotion to Captain whose Roblox write failed: Discord and the stored rank already say Captain.
     world.discord.setMemberRoles(world.guildId, member.discordId, [world.verifiedRoleId, world.rankRoles.get(captain)!]);
-    bot.repositories.members.setStoredRank(world.guildId, member.discordId, captainRank.id);
-    bot.repositories.pendingWrites.enqueue(world.guildId, {
+    await bot.repositories.members.setStoredRank(world.guildId, member.discordId, captainRank.id);
+    await bot.repositories.pendingWrites.enqueue(world.guildId, {
       discordId: member.discordId,
       robloxUserId: member.robloxUserId,
       groupId: world.groupId,
@@ -169,8 +169,8 @@ describe("the Roblox change feed", () => {
     await feedPolled(bot, world.groupId, Date.now());
     expect((await bot.bot.parts.metrics.changeFeedEntriesRead.get()).values.reduce((sum, value) => sum + value.value, 0)).toBe(1);
     expect(world.discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.verifiedRoleId, world.rankRoles.get(captain)!]);
-    expect(bot.repositories.members.get(world.guildId, member.discordId)?.rankId).toBe(captainRank.id);
-    expect(bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
+    expect((await bot.repositories.members.get(world.guildId, member.discordId))?.rankId).toBe(captainRank.id);
+    expect(await bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
   }, 30_000);
 
   test("the bot's own /promote is not echoed back from the audit log", async () => {
@@ -189,7 +189,7 @@ describe("the Roblox change feed", () => {
     await feedPolled(bot, world.groupId, Date.now());
     const { repositories } = bot;
     const { metrics } = bot.bot.parts;
-    expect(repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
+    expect(await repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
     expect(roleEditsOf(world, member.discordId)).toBe(editsAfterPromote);
     expect((await metrics.changeFeedEntriesRead.get()).values.reduce((sum, value) => sum + value.value, 0)).toBe(ownEntries.length);
     expect((await metrics.changeFeedEntriesApplied.get()).values).toEqual([]);
@@ -221,7 +221,7 @@ describe("the Roblox change feed", () => {
 
     // The problem is answered with a whole-roster sync, and the background schedule is kept.
     const runs = await eventually(
-      () => bot!.repositories.syncRuns.listLatest(world.guildId, 5),
+      async () => await bot!.repositories.syncRuns.listLatest(world.guildId, 5),
       (list) => list.some((run) => run.trigger === "background" && run.status === "done"),
       15_000,
     );

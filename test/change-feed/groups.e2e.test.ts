@@ -39,12 +39,12 @@ describe("one feed per Roblox group", () => {
 
     bot = await startFeedBot(feed, { env: { HOME_GUILD_IDS: `${world.guildId},${second.id}` } });
     const { repositories } = bot;
-    repositories.guilds.upsert(second.id, { robloxGroupId: world.groupId });
-    repositories.ranks.replace(
+    await repositories.guilds.upsert(second.id, { robloxGroupId: world.groupId });
+    await repositories.ranks.replace(
       second.id,
       world.ladder.map((rank) => ({ name: rank.name, robloxRoleId: rank.robloxRoleId, robloxRank: rank.robloxRank, discordRoleId: secondRoles.get(rank.robloxRoleId) ?? null })),
     );
-    repositories.members.link(second.id, member.discordId, { robloxUserId: member.robloxUserId, robloxUsername: member.robloxUsername, verifiedBy: "profile-phrase" });
+    await repositories.members.link(second.id, member.discordId, { robloxUserId: member.robloxUserId, robloxUsername: member.robloxUsername, verifiedBy: "profile-phrase" });
     await feedPolled(bot, world.groupId);
     await eventually(() => bot!.bot.parts.changeFeed!.status.forGuild(second.id)?.guildIds.length ?? 0, (n) => n === 2);
 
@@ -63,7 +63,7 @@ describe("one feed per Roblox group", () => {
     expect(auditReads(feed, world.groupId).length).toBeLessThanOrEqual(Math.floor(elapsedS / 2) + 1);
     expect(auditReads(feed, world.groupId).length).toBeGreaterThanOrEqual(2);
     for (const guildId of [world.guildId, second.id]) {
-      expect(repositories.audit.listLatest(guildId, { action: "roblox.change" }).map((entry) => entry.targetDiscordId)).toEqual([member.discordId]);
+      expect((await repositories.audit.listLatest(guildId, { action: "roblox.change" })).map((entry) => entry.targetDiscordId)).toEqual([member.discordId]);
     }
   }, 40_000);
 
@@ -83,7 +83,7 @@ describe("one feed per Roblox group", () => {
     const { repositories } = bot;
     // The operator's tool on the same file and ENCRYPTION_KEY (as /config api-key stores it).
     const secrets = new SecretBox(parseEncryptionKey(ENCRYPTION_KEY));
-    repositories.guilds.upsert(visiting.id, { robloxGroupId: navyId });
+    await repositories.guilds.upsert(visiting.id, { robloxGroupId: navyId });
     await eventually(() => bot!.bot.parts.changeFeed!.status.forGuild(visiting.id)?.problem?.kind, (kind) => kind === "no-credential", 8_000);
     await Bun.sleep(2_500);
     expect(auditReads(feed, navyId)).toEqual([]);
@@ -91,7 +91,7 @@ describe("one feed per Roblox group", () => {
     expect(status.text).toContain("only with the API key the server stored");
 
     // The guild stores its own key: the feed reads Navy's log with it.
-    repositories.guilds.upsert(visiting.id, { robloxApiKeyEncrypted: await secrets.encrypt("navy-key", `guild:${visiting.id}`) });
+    await repositories.guilds.upsert(visiting.id, { robloxApiKeyEncrypted: await secrets.encrypt("navy-key", `guild:${visiting.id}`) });
     const reads = await eventually(() => auditReads(feed, navyId), (list) => list.length > 0, 8_000);
     expect(reads.every((request) => request.headers["x-api-key"] === "navy-key")).toBe(true);
     // The home group is still read with the operator's key.
@@ -107,7 +107,7 @@ describe("one feed per Roblox group", () => {
     for (const member of leaving) world.roblox.leaveGroupAsUser(member.robloxUserId, world.groupId);
 
     const held = await eventually(
-      () => bot!.repositories.syncRuns.listLatest(world.guildId, 5).find((run) => run.status === "paused"),
+      async () => (await bot!.repositories.syncRuns.listLatest(world.guildId, 5)).find((run) => run.status === "paused"),
       (run) => run !== undefined,
       15_000,
     );
@@ -116,6 +116,6 @@ describe("one feed per Roblox group", () => {
     for (const member of leaving) {
       expect(world.discord.memberRoleIds(world.guildId, member.discordId)).toContain(world.rankRoles.get(member.robloxRoleId)!);
     }
-    expect(bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
+    expect(await bot.repositories.audit.listLatest(world.guildId, { action: "roblox.change" })).toEqual([]);
   }, 40_000);
 });

@@ -81,8 +81,8 @@ export async function startFeedBot(feed: FeedWorld, options: FeedBotOptions = {}
   const own = openBotDatabase(join(feed.dataDir, "rankbridge.sqlite"));
   const { repositories, database } = own;
   if (options.seed ?? true) {
-    seedDatabase(database.db, repositories, world);
-    repositories.guilds.upsert(world.guildId, { logChannelId: feed.logChannelId });
+    await seedDatabase(database.db, repositories, world);
+    await repositories.guilds.upsert(world.guildId, { logChannelId: feed.logChannelId });
   }
   await bot.bot.start();
   // The start-up check of the credentials reads memberships once; the tests count reads after it.
@@ -104,11 +104,14 @@ export async function startFeedBot(feed: FeedWorld, options: FeedBotOptions = {}
 /** Resolves once the feed has read the group's log at least once since `after` (its place is then stored). */
 export async function feedPolled(bot: FeedBot, groupId: number, after = 0, timeoutMs = 10_000): Promise<void> {
   const polled = await eventually(
-    () => bot.bot.parts.changeFeed?.status.groups().find((state) => state.groupId === groupId)?.lastPollAt ?? 0,
-    (at) => at > after && bot.repositories.feedCursors.get(groupId) !== undefined,
+    async () => ({
+      at: bot.bot.parts.changeFeed?.status.groups().find((state) => state.groupId === groupId)?.lastPollAt ?? 0,
+      stored: (await bot.repositories.feedCursors.get(groupId)) !== undefined,
+    }),
+    ({ at, stored }) => at > after && stored,
     timeoutMs,
   );
-  if (!(polled > after)) throw new Error(`the change feed did not read group ${groupId} within ${timeoutMs} ms`);
+  if (!(polled.at > after)) throw new Error(`the change feed did not read group ${groupId} within ${timeoutMs} ms`);
 }
 
 /** Roblox requests that read members (roster pages, role member lists, membership lookups). */
@@ -176,18 +179,18 @@ export async function createManyGroupsWorld(
       ROBLOX_API_KEY: FEED_KEY,
       HOME_GUILD_IDS: guilds.map((guild) => guild.guildId).join(","),
     },
-    seed(repositories) {
+    async seed(repositories) {
       for (const guild of guilds) {
-        repositories.guilds.upsert(guild.guildId, { robloxGroupId: guild.groupId });
+        await repositories.guilds.upsert(guild.guildId, { robloxGroupId: guild.groupId });
         const ranks = ladders.get(guild.guildId)!.filter((role) => role.rank > 0).sort((a, b) => a.rank - b.rank);
-        const { ladder } = repositories.ranks.replace(
+        const { ladder } = await repositories.ranks.replace(
           guild.guildId,
           ranks.map((role) => ({ name: role.name, robloxRoleId: role.id, robloxRank: role.rank, discordRoleId: guild.discordRoles.get(role.id) ?? null })),
         );
         for (const member of guild.members) {
-          repositories.members.link(guild.guildId, member.discordId, { robloxUserId: member.robloxUserId, robloxUsername: `Player${member.robloxUserId}`, verifiedBy: "profile-phrase" });
+          await repositories.members.link(guild.guildId, member.discordId, { robloxUserId: member.robloxUserId, robloxUsername: `Player${member.robloxUserId}`, verifiedBy: "profile-phrase" });
           const rankId = ladder.find((rank) => rank.robloxRoleId === roblox.membership(guild.groupId, member.robloxUserId)!.roleId)?.id ?? null;
-          repositories.members.setStoredRank(guild.guildId, member.discordId, rankId);
+          await repositories.members.setStoredRank(guild.guildId, member.discordId, rankId);
         }
       }
     },

@@ -17,16 +17,16 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 /** A guild with a four-rank ladder, each rank bound to its own role (all below the bot). */
-function newGuild() {
+async function newGuild() {
   const guild = world.discord.createGuild({ name: `Binds ${Math.random().toString(36).slice(2, 8)}` });
-  world.repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP });
+  await world.repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP });
   const rankRole = {
     captain: world.discord.createRole(guild.id, { name: "Captain" }).id,
     sergeant: world.discord.createRole(guild.id, { name: "Sergeant" }).id,
     corporal: world.discord.createRole(guild.id, { name: "Corporal" }).id,
     recruit: world.discord.createRole(guild.id, { name: "Recruit" }).id,
   };
-  world.repositories.ranks.replace(guild.id, [
+  await world.repositories.ranks.replace(guild.id, [
     { name: "Recruit", robloxRoleId: GROUP * 1000 + 3, robloxRank: 1, discordRoleId: rankRole.recruit },
     { name: "Corporal", robloxRoleId: GROUP * 1000 + 7, robloxRank: 10, discordRoleId: rankRole.corporal },
     { name: "Sergeant", robloxRoleId: GROUP * 1000 + 8, robloxRank: 20, discordRoleId: rankRole.sergeant },
@@ -42,35 +42,35 @@ async function binds(guildId: string, userId: string, subcommand: string, ...opt
 }
 
 /** Everything a refused command must leave as it was. */
-function snapshot(guildId: string) {
+async function snapshot(guildId: string) {
   return {
-    binds: world.repositories.binds.list(guildId),
-    audit: world.repositories.audit.listLatest(guildId, { limit: 50 }).length,
+    binds: await world.repositories.binds.list(guildId),
+    audit: (await world.repositories.audit.listLatest(guildId, { limit: 50 })).length,
     writes: discordWrites(world).filter((request) => request.path.includes(guildId)).length,
   };
 }
 
 describe("/binds add-rank-role", () => {
   test("a rank gives a second role; audited; /binds list shows each role with the binds it comes from", async () => {
-    const { guild, rankRole, extra } = newGuild();
+    const { guild, rankRole, extra } = await newGuild();
     const added = await binds(guild.id, guild.ownerId, "add-rank-role", str("rank", "sergeant"), role("role", extra));
     expect(added.content).toBe(`**Sergeant (Rank 20)** now also gives <@&${extra}>. Members' roles follow at the next /sync.`);
-    const stored = world.repositories.binds.list(guild.id).filter((bind) => bind.roleIds.includes(extra));
+    const stored = (await world.repositories.binds.list(guild.id)).filter((bind) => bind.roleIds.includes(extra));
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ kind: "rank", origin: { kind: "stored", rankRole: false } });
-    const audit = world.repositories.audit.listLatest(guild.id, { limit: 1, action: "binds.add" })[0]!;
+    const audit = (await world.repositories.audit.listLatest(guild.id, { limit: 1, action: "binds.add" }))[0]!;
     expect(audit).toMatchObject({ actorId: guild.ownerId, before: null, after: { kind: "rank", rank: "Sergeant", roleIds: [extra] } });
-    const sergeantRank = world.repositories.ranks.list(guild.id).find((rank) => rank.name === "Sergeant")!;
+    const sergeantRank = (await world.repositories.ranks.list(guild.id)).find((rank) => rank.name === "Sergeant")!;
     expect(audit.detail).toBe(`Bind #${stored[0]!.origin.id} (rank #${sergeantRank.id}) gives role ${extra}`);
 
     // The same rank gives the same role again: nothing changes.
     const again = await binds(guild.id, guild.ownerId, "add-rank-role", str("rank", "Sergeant"), role("role", extra));
     expect(again.content).toBe(`**Sergeant (Rank 20)** already gives <@&${extra}>. Nothing was changed.`);
-    expect(world.repositories.binds.list(guild.id).filter((bind) => bind.roleIds.includes(extra))).toHaveLength(1);
+    expect((await world.repositories.binds.list(guild.id)).filter((bind) => bind.roleIds.includes(extra))).toHaveLength(1);
     // A second rank may give the same extra role.
     await binds(guild.id, guild.ownerId, "add-rank-role", str("rank", "Captain"), role("role", extra));
 
-    world.repositories.guilds.upsert(guild.id, { verifiedRoleId: world.discord.createRole(guild.id, { name: "Verified" }).id });
+    await world.repositories.guilds.upsert(guild.id, { verifiedRoleId: world.discord.createRole(guild.id, { name: "Verified" }).id });
     const list = await binds(guild.id, guild.ownerId, "list");
     const lines = list.embeds[0]!.description!.split("\n");
     const squadLine = lines.find((line) => line.startsWith(`<@&${extra}>`))!;
@@ -82,7 +82,7 @@ describe("/binds add-rank-role", () => {
   });
 
   test("autocomplete offers the ladder's ranks to admins, and nothing to other members", async () => {
-    const { guild } = newGuild();
+    const { guild } = await newGuild();
     const ask = async (userId: string, typed: string) => {
       const injected = await world.run({
         guildId: guild.id,
@@ -103,11 +103,11 @@ describe("/binds add-rank-role", () => {
 
 describe("refusals change nothing", () => {
   test("@everyone, a managed role, a role above the bot, an unknown rank", async () => {
-    const { guild } = newGuild();
+    const { guild } = await newGuild();
     const managed = world.discord.createRole(guild.id, { name: "Twitch Subscriber", managed: true }).id;
     const botRole = world.discord.guild(guild.id)!.botRoleId;
     const above = world.discord.createRole(guild.id, { name: "High Council", position: world.discord.role(guild.id, botRole)!.position + 1 }).id;
-    const before = snapshot(guild.id);
+    const before = await snapshot(guild.id);
 
     const everyone = await binds(guild.id, guild.ownerId, "add-rank-role", str("rank", "Corporal"), role("role", guild.id));
     expect(everyone.content).toBe("@everyone can't be given by a bind: every member has it. Pick another role. Nothing was changed.");
@@ -121,12 +121,12 @@ describe("refusals change nothing", () => {
     expect(tooHigh.content).toBe(`Can't bind <@&${above}>: Move the rankbridge role above "High Council" in Server Settings → Roles. Nothing was changed.`);
     const unknown = await binds(guild.id, guild.ownerId, "add-rank-role", str("rank", "Admiral"), role("role", managed));
     expect(unknown.content).toContain('No rank is called "Admiral"');
-    expect(snapshot(guild.id)).toEqual(before);
+    expect(await snapshot(guild.id)).toEqual(before);
   });
 
   test("ranges outside 0-255, min above max, a group id that is not a positive integer or does not exist", async () => {
-    const { guild, ally } = newGuild();
-    const before = snapshot(guild.id);
+    const { guild, ally } = await newGuild();
+    const before = await snapshot(guild.id);
     const range = (group: number, min: number, max: number) =>
       binds(guild.id, guild.ownerId, "add-range", int("group", group), int("min-rank", min), int("max-rank", max), role("role", ally));
 
@@ -140,16 +140,16 @@ describe("refusals change nothing", () => {
     expect((await range(424_242, 1, 5)).content).toBe(
       "No Roblox group with id 424242 was found. The id is the number in the group's address: roblox.com/communities/<id>/... Nothing was changed.",
     );
-    expect(snapshot(guild.id)).toEqual(before);
+    expect(await snapshot(guild.id)).toEqual(before);
   });
 
   test("the actor's ceiling: roles at or above their highest role, ranks at or above theirs, privileged roles", async () => {
-    const { guild, rankRole, extra } = newGuild();
+    const { guild, rankRole, extra } = await newGuild();
     const staff = world.discord.createRole(guild.id, { name: "Staff", permissions: MANAGE_ROLES, position: world.discord.role(guild.id, rankRole.sergeant)!.position + 1 }).id;
     const moderators = world.discord.createRole(guild.id, { name: "Moderators", permissions: 1n << 1n }).id; // Kick Members
     // A sergeant with Manage Roles through Staff, which sits just above the Sergeant role.
     const sergeant = world.discord.addMember(guild.id, { username: "sarge", roles: [staff, rankRole.sergeant] }).user.id;
-    const before = snapshot(guild.id);
+    const before = await snapshot(guild.id);
 
     const aboveActor = await binds(guild.id, sergeant, "add-rank-role", str("rank", "Recruit"), role("role", rankRole.captain));
     expect(aboveActor.content).toBe(`Can't bind <@&${rankRole.captain}>: you can only bind roles below your own highest role (Staff), and <@&${rankRole.captain}> is not below it. Nothing was changed.`);
@@ -166,7 +166,7 @@ describe("refusals change nothing", () => {
     expect((await binds(guild.id, plain, "add-rank-role", str("rank", "Recruit"), role("role", extra))).content).toBe(
       "You need the Manage Roles permission to use this command.",
     );
-    expect(snapshot(guild.id)).toEqual(before);
+    expect(await snapshot(guild.id)).toEqual(before);
 
     // Below both ceilings it works, and a range in another group is judged on its role alone.
     expect((await binds(guild.id, sergeant, "add-rank-role", str("rank", "Corporal"), role("role", extra))).content).toContain("now also gives");
@@ -178,19 +178,19 @@ describe("refusals change nothing", () => {
 
 describe("/binds add-range", () => {
   test("a range on an ally group and a guest range on the own group; both listed, audited", async () => {
-    const { guild, ally, extra } = newGuild();
+    const { guild, ally, extra } = await newGuild();
     const added = await binds(guild.id, guild.ownerId, "add-range", int("group", ALLY), int("min-rank", 1), int("max-rank", 255), role("role", ally));
     expect(added.content).toBe(`Anyone with rank numbers 1–255 in group ${ALLY} now holds <@&${ally}>. Members' roles follow at the next /sync.`);
     const guests = await binds(guild.id, guild.ownerId, "add-range", int("group", GROUP), int("min-rank", 0), int("max-rank", 0), role("role", extra));
     expect(guests.content).toBe(
       `Anyone with rank number 0 in this server's group (${GROUP}) (0: not in the group) now holds <@&${extra}>. Members' roles follow at the next /sync.`,
     );
-    const ranges = world.repositories.binds.list(guild.id).filter((bind) => bind.kind === "range");
+    const ranges = (await world.repositories.binds.list(guild.id)).filter((bind) => bind.kind === "range");
     expect(ranges.map((bind) => bind.kind === "range" && [bind.groupId, bind.minRank, bind.maxRank, bind.roleIds])).toEqual([
       [ALLY, 1, 255, [ally]],
       [GROUP, 0, 0, [extra]],
     ]);
-    expect(world.repositories.audit.listLatest(guild.id, { limit: 5, action: "binds.add" }).map((row) => row.after)).toEqual([
+    expect((await world.repositories.audit.listLatest(guild.id, { limit: 5, action: "binds.add" })).map((row) => row.after)).toEqual([
       { bindId: ranges[1]!.origin.id, kind: "range", groupId: GROUP, minRank: 0, maxRank: 0, roleIds: [extra] },
       { bindId: ranges[0]!.origin.id, kind: "range", groupId: ALLY, minRank: 1, maxRank: 255, roleIds: [ally] },
     ]);
@@ -203,34 +203,34 @@ describe("/binds add-range", () => {
 
 describe("/binds remove", () => {
   test("autocomplete lists this guild's binds by #number; removing one is audited and leaves members' roles alone", async () => {
-    const { guild, extra, ally, rankRole } = newGuild();
-    const other = newGuild();
+    const { guild, extra, ally, rankRole } = await newGuild();
+    const other = await newGuild();
     await binds(guild.id, guild.ownerId, "add-rank-role", str("rank", "Corporal"), role("role", extra));
     await binds(guild.id, guild.ownerId, "add-range", int("group", ALLY), int("min-rank", 1), int("max-rank", 255), role("role", ally));
     const holder = world.discord.addMember(guild.id, { username: "holder", roles: [extra, rankRole.corporal] }).user.id;
-    const extraBind = world.repositories.binds.list(guild.id).find((bind) => bind.roleIds.includes(extra))!;
+    const extraBind = (await world.repositories.binds.list(guild.id)).find((bind) => bind.roleIds.includes(extra))!;
 
     const injected = await world.run({ guildId: guild.id, userId: guild.ownerId, type: AUTOCOMPLETE, commandName: "binds", options: [sub("remove", str("bind", "squad", true))] });
     expect(injected.callbacks[0]!.data.choices).toEqual([{ name: `#${extraBind.origin.id} rank Corporal (Rank 10) → @Squad Leader`, value: String(extraBind.origin.id) }]);
     const all = await world.run({ guildId: guild.id, userId: guild.ownerId, type: AUTOCOMPLETE, commandName: "binds", options: [sub("remove", str("bind", "", true))] });
-    expect((all.callbacks[0]!.data.choices as unknown[]).length).toBe(world.repositories.binds.list(guild.id).length);
+    expect((all.callbacks[0]!.data.choices as unknown[]).length).toBe((await world.repositories.binds.list(guild.id)).length);
 
     // Another guild's bind id names nothing here.
-    const foreign = world.repositories.binds.list(other.guild.id)[0]!.origin.id;
-    const before = snapshot(guild.id);
+    const foreign = (await world.repositories.binds.list(other.guild.id))[0]!.origin.id;
+    const before = await snapshot(guild.id);
     expect((await binds(guild.id, guild.ownerId, "remove", str("bind", String(foreign)))).content).toBe(
       `This server has no bind ${foreign}. Run /binds list to see the binds and their #numbers. Nothing was changed.`,
     );
     expect((await binds(guild.id, guild.ownerId, "remove", str("bind", "the squad one"))).content).toContain("This server has no bind the squad one.");
-    expect(snapshot(guild.id)).toEqual(before);
-    expect(world.repositories.binds.list(other.guild.id).some((bind) => bind.origin.id === foreign)).toBe(true);
+    expect(await snapshot(guild.id)).toEqual(before);
+    expect((await world.repositories.binds.list(other.guild.id)).some((bind) => bind.origin.id === foreign)).toBe(true);
 
     const removed = await binds(guild.id, guild.ownerId, "remove", str("bind", `#${extraBind.origin.id}`));
     expect(removed.content).toBe(
       `Removed the bind for rank **Corporal (Rank 10)** (<@&${extra}>). rankbridge stops giving or taking a role no other bind gives; members keep what they hold now.`,
     );
-    expect(world.repositories.binds.get(guild.id, extraBind.origin.id)).toBeUndefined();
-    expect(world.repositories.audit.listLatest(guild.id, { limit: 1, action: "binds.remove" })[0]).toMatchObject({
+    expect(await world.repositories.binds.get(guild.id, extraBind.origin.id)).toBeUndefined();
+    expect((await world.repositories.audit.listLatest(guild.id, { limit: 1, action: "binds.remove" }))[0]).toMatchObject({
       actorId: guild.ownerId,
       before: { bindId: extraBind.origin.id, kind: "rank", roleIds: [extra] },
       after: null,

@@ -7,7 +7,7 @@ let world: CommandWorld;
 beforeAll(async () => {
   world = await startCommandWorld({ homeGuild: true });
   world.seedGroup(4_500);
-  world.repositories.guilds.upsert(world.homeGuild!.id, { robloxGroupId: 4_500 });
+  await world.repositories.guilds.upsert(world.homeGuild!.id, { robloxGroupId: 4_500 });
 });
 afterAll(async () => {
   await world.close();
@@ -19,7 +19,7 @@ test("an admin's 11th lookup within a minute gets the cooldown reply and reaches
   expect(answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("import")])).text).toContain("Imported");
   world.roblox.addUser({ id: 45_000_001, name: "LookedUp" });
   world.roblox.setMembership(4_500, 45_000_001, 4_500 * 1000 + 3);
-  world.repositories.members.link(guild.id, target, { robloxUserId: 45_000_001, robloxUsername: "LookedUp", verifiedBy: "oauth" });
+  await world.repositories.members.link(guild.id, target, { robloxUserId: 45_000_001, robloxUsername: "LookedUp", verifiedBy: "oauth" });
   world.roblox.requests.length = 0;
   const answers: string[] = [];
   for (let attempt = 0; attempt < 10; attempt++) answers.push(answerOf(await world.command(guild.id, guild.ownerId, "verify-rank", [user("member", target)])).text);

@@ -30,9 +30,9 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 /** A fresh guild mirroring `groupId`, so tests don't see each other's ladders. */
-function newGuild(groupId: number | null = GROUP) {
+async function newGuild(groupId: number | null = GROUP) {
   const guild = world.discord.createGuild({ name: `Guild ${Math.random().toString(36).slice(2, 8)}` });
-  if (groupId !== null) world.repositories.guilds.upsert(guild.id, { robloxGroupId: groupId });
+  if (groupId !== null) await world.repositories.guilds.upsert(guild.id, { robloxGroupId: groupId });
   return guild;
 }
 
@@ -74,7 +74,7 @@ describe("command definitions", () => {
 
 describe("/ranks import", () => {
   test("reads every Roblox role but Guest, binds same-named Discord roles case-insensitively, lists the rest as not bound", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const recruit = world.discord.createRole(guild.id, { name: "RECRUIT" });
     const sergeant = world.discord.createRole(guild.id, { name: "  sergeant " });
     world.discord.createRole(guild.id, { name: "Sergeant Major" });
@@ -82,7 +82,7 @@ describe("/ranks import", () => {
     const answer = await importLadder(guild.id, guild.ownerId);
     expect(answer.ephemeral).toBe(true);
 
-    const ladder = world.repositories.ranks.list(guild.id);
+    const ladder = await world.repositories.ranks.list(guild.id);
     expect(ladder.map((rank) => rank.name)).toEqual([
       "Recruit", "Private", "Private First Class", "Corporal", "Sergeant", "Staff Sergeant", "Second Lieutenant",
       "First Lieutenant", "Captain", "Major", "Colonel", "General", "Ranking Bot", "Owner",
@@ -95,23 +95,23 @@ describe("/ranks import", () => {
     expect(answer.text).toContain(`**Corporal** · Roblox rank 10 (role ${GROUP * 1000 + 7}) · not bound`);
     expect(answer.text).toContain("12 ranks not bound to a Discord role");
 
-    const [entry] = world.repositories.audit.listLatest(guild.id, { action: "ranks.import" });
+    const [entry] = await world.repositories.audit.listLatest(guild.id, { action: "ranks.import" });
     expect(entry).toMatchObject({ actorId: guild.ownerId, outcome: "ok" });
     expect((entry!.after as unknown[]).length).toBe(14);
   });
 
   test("keeps a manual binding on re-import, warns about roles above the bot, and reports removed ranks", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const nco = world.discord.createRole(guild.id, { name: "NCO" });
     const general = world.discord.createRole(guild.id, { name: "General", position: 999 }); // above the bot's role
     await importLadder(guild.id, guild.ownerId);
     await world.command(guild.id, guild.ownerId, "ranks", [sub("bind", str("rank", "Corporal"), role("role", nco.id))]);
     // A rank whose Roblox role has since been deleted from the group.
-    const current = world.repositories.ranks.list(guild.id).map(({ name, robloxRoleId, robloxRank }) => ({ name, robloxRoleId, robloxRank }));
-    world.repositories.ranks.replace(guild.id, [...current, { name: "Retired", robloxRoleId: 99_999, robloxRank: 40 }]);
+    const current = (await world.repositories.ranks.list(guild.id)).map(({ name, robloxRoleId, robloxRank }) => ({ name, robloxRoleId, robloxRank }));
+    await world.repositories.ranks.replace(guild.id, [...current, { name: "Retired", robloxRoleId: 99_999, robloxRank: 40 }]);
 
     const answer = await importLadder(guild.id, guild.ownerId);
-    const ladder = world.repositories.ranks.list(guild.id);
+    const ladder = await world.repositories.ranks.list(guild.id);
     expect(ladder.find((rank) => rank.name === "Corporal")!.discordRoleId).toBe(nco.id);
     expect(ladder.find((rank) => rank.name === "General")!.discordRoleId).toBe(general.id);
     expect(answer.text).toContain(`rankbridge can't give <@&${general.id}> yet: move rankbridge's role above it in Server Settings → Roles.`);
@@ -121,12 +121,12 @@ describe("/ranks import", () => {
   });
 
   test("create-missing-roles creates a role for each unbound rank below the bot's role, in ladder order", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const sergeant = world.discord.createRole(guild.id, { name: "Sergeant" });
     const before = world.discord.requests.length;
 
     const answer = await importLadder(guild.id, guild.ownerId, true);
-    const ladder = world.repositories.ranks.list(guild.id);
+    const ladder = await world.repositories.ranks.list(guild.id);
     expect(ladder.every((rank) => rank.discordRoleId !== null)).toBe(true);
     expect(ladder.find((rank) => rank.name === "Sergeant")!.discordRoleId).toBe(sergeant.id);
 
@@ -147,7 +147,7 @@ describe("/ranks import", () => {
   });
 
   test("create-missing-roles without the bot's Manage Roles says what to fix and changes nothing", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     world.discord.updateRole(guild.id, guild.botRoleId, { permissions: 0n });
     const invalidBefore = world.discord.invalidRequests;
     const writesBefore = discordWrites(world).length;
@@ -156,47 +156,47 @@ describe("/ranks import", () => {
     expect(answer.content).toBe(
       "rankbridge needs the Manage Roles permission to create roles. Grant it to its role in Server Settings → Roles, then run /ranks import again.",
     );
-    expect(world.repositories.ranks.list(guild.id)).toEqual([]);
+    expect(await world.repositories.ranks.list(guild.id)).toEqual([]);
     expect(discordWrites(world).length).toBe(writesBefore);
     expect(world.discord.invalidRequests).toBe(invalidBefore);
   });
 
   test("without a Roblox group says how to set one", async () => {
-    const guild = newGuild(null);
+    const guild = await newGuild(null);
     const answer = await importLadder(guild.id, guild.ownerId);
     expect(answer.content).toContain("/config group");
-    expect(world.repositories.ranks.list(guild.id)).toEqual([]);
+    expect(await world.repositories.ranks.list(guild.id)).toEqual([]);
   });
 });
 
 describe("/ranks bind, unbind, edit", () => {
   test("bind and unbind a rank, each audited", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     await importLadder(guild.id, guild.ownerId);
     const nco = world.discord.createRole(guild.id, { name: "NCO" });
 
     const bound = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("bind", str("rank", "corporal"), role("role", nco.id))]));
     expect(bound.content).toContain(`**Corporal (Rank 10)** is now mirrored by <@&${nco.id}>`);
-    expect(world.repositories.ranks.findByName(guild.id, "Corporal")!.discordRoleId).toBe(nco.id);
+    expect((await world.repositories.ranks.findByName(guild.id, "Corporal"))!.discordRoleId).toBe(nco.id);
 
     // One role mirrors one rank.
     const twice = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("bind", str("rank", "Sergeant"), role("role", nco.id))]));
     expect(twice.content).toContain("already mirrors **Corporal (Rank 10)**");
-    expect(world.repositories.ranks.findByName(guild.id, "Sergeant")!.discordRoleId).toBeNull();
+    expect((await world.repositories.ranks.findByName(guild.id, "Sergeant"))!.discordRoleId).toBeNull();
 
     const unbound = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("unbind", str("rank", "Corporal (Rank 10)"))]));
     expect(unbound.content).toContain("**Corporal (Rank 10)** is no longer bound");
-    expect(world.repositories.ranks.findByName(guild.id, "Corporal")!.discordRoleId).toBeNull();
+    expect((await world.repositories.ranks.findByName(guild.id, "Corporal"))!.discordRoleId).toBeNull();
 
-    const actions = world.repositories.audit.listLatest(guild.id).map((entry) => entry.action);
+    const actions = (await world.repositories.audit.listLatest(guild.id)).map((entry) => entry.action);
     expect(actions.slice(0, 2)).toEqual(["ranks.unbind", "ranks.bind"]);
-    const bindEntry = world.repositories.audit.listLatest(guild.id, { action: "ranks.bind" })[0]!;
+    const bindEntry = (await world.repositories.audit.listLatest(guild.id, { action: "ranks.bind" }))[0]!;
     expect(bindEntry.before).toEqual({ rank: "Corporal", discordRoleId: null });
     expect(bindEntry.after).toEqual({ rank: "Corporal", discordRoleId: nco.id });
   });
 
   test("a role above the bot's is refused with the fix, before any request that Discord would refuse", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     await importLadder(guild.id, guild.ownerId);
     const high = world.discord.createRole(guild.id, { name: "High Command", position: 999 });
     const invalidBefore = world.discord.invalidRequests;
@@ -204,8 +204,8 @@ describe("/ranks bind, unbind, edit", () => {
 
     const answer = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("bind", str("rank", "Major"), role("role", high.id))]));
     expect(answer.content).toBe(`Can't bind **Major** to <@&${high.id}>: Move the rankbridge role above "High Command" in Server Settings → Roles.`);
-    expect(world.repositories.ranks.findByName(guild.id, "Major")!.discordRoleId).toBeNull();
-    expect(world.repositories.audit.listLatest(guild.id, { action: "ranks.bind" })).toEqual([]);
+    expect((await world.repositories.ranks.findByName(guild.id, "Major"))!.discordRoleId).toBeNull();
+    expect(await world.repositories.audit.listLatest(guild.id, { action: "ranks.bind" })).toEqual([]);
 
     const sent = world.discord.requests.slice(requestsBefore);
     expect(sent.filter((r) => r.status === 403)).toEqual([]);
@@ -214,7 +214,7 @@ describe("/ranks bind, unbind, edit", () => {
   });
 
   test("a managed role and @everyone are refused", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     await importLadder(guild.id, guild.ownerId);
     const managed = world.discord.createRole(guild.id, { name: "Server Booster", managed: true });
 
@@ -222,38 +222,38 @@ describe("/ranks bind, unbind, edit", () => {
     expect(answer.content).toContain('"Server Booster" is managed by an integration');
     const everyone = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("bind", str("rank", "Major"), role("role", guild.id))]));
     expect(everyone.content).toContain("@everyone can't mirror a rank");
-    expect(world.repositories.ranks.findByName(guild.id, "Major")!.discordRoleId).toBeNull();
+    expect((await world.repositories.ranks.findByName(guild.id, "Major"))!.discordRoleId).toBeNull();
   });
 
   test("a rank name typed past autocomplete that matches nothing is refused with suggestions", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     await importLadder(guild.id, guild.ownerId);
     const nco = world.discord.createRole(guild.id, { name: "NCO" });
     const answer = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("bind", str("rank", "Sergant"), role("role", nco.id))]));
     expect(answer.content).toContain('No rank is called "Sergant". Did you mean "Sergeant"');
-    expect(world.repositories.ranks.list(guild.id).some((rank) => rank.discordRoleId === nco.id)).toBe(false);
+    expect((await world.repositories.ranks.list(guild.id)).some((rank) => rank.discordRoleId === nco.id)).toBe(false);
   });
 
   test("edit sets points required and a display name; a clashing name is refused", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     await importLadder(guild.id, guild.ownerId);
     const answer = answerOf(
       await world.command(guild.id, guild.ownerId, "ranks", [sub("edit", str("rank", "Private"), int("points-required", 50), str("name", "Pvt"))]),
     );
     expect(answer.content).toContain("renamed to **Pvt**");
     expect(answer.content).toContain("needs 50 points");
-    expect(world.repositories.ranks.findByName(guild.id, "Pvt")).toMatchObject({ pointsRequired: 50, robloxRank: 2 });
-    expect(world.repositories.audit.listLatest(guild.id, { action: "ranks.edit" })[0]!.after).toEqual({ name: "Pvt", pointsRequired: 50 });
+    expect(await world.repositories.ranks.findByName(guild.id, "Pvt")).toMatchObject({ pointsRequired: 50, robloxRank: 2 });
+    expect((await world.repositories.audit.listLatest(guild.id, { action: "ranks.edit" }))[0]!.after).toEqual({ name: "Pvt", pointsRequired: 50 });
 
     const clash = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("edit", str("rank", "Pvt"), str("name", "MAJOR"))]));
     expect(clash.content).toContain("Another rank is already called **Major**");
     const negative = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("edit", str("rank", "Pvt"), int("points-required", -5))]));
     expect(negative.content).toContain("points-required must be a whole number from 0 to 1,000,000,000");
-    expect(world.repositories.ranks.findByName(guild.id, "Pvt")!.pointsRequired).toBe(50);
+    expect((await world.repositories.ranks.findByName(guild.id, "Pvt"))!.pointsRequired).toBe(50);
   });
 
   test("a member without Manage Roles is refused and nothing changes; the configured admin role is enough", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     await importLadder(guild.id, guild.ownerId);
     const staff = world.discord.createRole(guild.id, { name: "Staff" });
     // The helper holds a rank above the one they bind, and a role above the role (design §10:
@@ -262,27 +262,27 @@ describe("/ranks bind, unbind, edit", () => {
     const nco = world.discord.createRole(guild.id, { name: "NCO" });
     await world.command(guild.id, guild.ownerId, "ranks", [sub("bind", str("rank", "Sergeant"), role("role", sergeant.id))]);
     const memberId = world.discord.addMember(guild.id, { username: "helper", roles: [staff.id, sergeant.id] }).user.id;
-    const auditBefore = world.repositories.audit.listLatest(guild.id).length;
+    const auditBefore = (await world.repositories.audit.listLatest(guild.id)).length;
 
     const refused = answerOf(await world.command(guild.id, memberId, "ranks", [sub("bind", str("rank", "Corporal"), role("role", nco.id))]));
     expect(refused.content).toBe("You need the Manage Roles permission to use this command.");
     expect(refused.ephemeral).toBe(true);
-    expect(world.repositories.ranks.findByName(guild.id, "Corporal")!.discordRoleId).toBeNull();
-    expect(world.repositories.audit.listLatest(guild.id).length).toBe(auditBefore);
+    expect((await world.repositories.ranks.findByName(guild.id, "Corporal"))!.discordRoleId).toBeNull();
+    expect((await world.repositories.audit.listLatest(guild.id)).length).toBe(auditBefore);
 
     const reimport = answerOf(await world.command(guild.id, memberId, "ranks", [sub("import")]));
     expect(reimport.content).toContain("You need the Manage Roles permission");
 
-    world.repositories.guilds.upsert(guild.id, { adminRoleId: staff.id });
+    await world.repositories.guilds.upsert(guild.id, { adminRoleId: staff.id });
     const allowed = answerOf(await world.command(guild.id, memberId, "ranks", [sub("bind", str("rank", "Corporal"), role("role", nco.id))]));
     expect(allowed.content).toContain("is now mirrored by");
-    expect(world.repositories.ranks.findByName(guild.id, "Corporal")!.discordRoleId).toBe(nco.id);
+    expect((await world.repositories.ranks.findByName(guild.id, "Corporal"))!.discordRoleId).toBe(nco.id);
   });
 });
 
 describe("rank autocomplete", () => {
   test("offers ladder ranks containing the typed text, prefix matches first", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     await importLadder(guild.id, guild.ownerId);
     const interaction = await world.run({
       guildId: guild.id,
@@ -299,25 +299,25 @@ describe("rank autocomplete", () => {
     ]);
   });
 
-  test("answers at most 25 choices and nothing for a guild without a ladder", () => {
-    const guildId = newGuild().id;
-    world.repositories.ranks.replace(
+  test("answers at most 25 choices and nothing for a guild without a ladder", async () => {
+    const guildId = (await newGuild()).id;
+    await world.repositories.ranks.replace(
       guildId,
       Array.from({ length: 30 }, (_, index) => ({ name: `Tier ${index + 1}`, robloxRoleId: 5_000 + index, robloxRank: index + 1 })),
     );
-    const all = rankChoices(world.deps, guildId, "");
+    const all = await rankChoices(world.deps, guildId, "");
     expect(all).toHaveLength(25);
     expect(all[0]).toEqual({ name: "Tier 30 (Rank 30)", value: "Tier 30" });
-    expect(rankChoices(world.deps, guildId, "tier 1").map((choice) => choice.value)).toEqual([
+    expect((await rankChoices(world.deps, guildId, "tier 1")).map((choice) => choice.value)).toEqual([
       "Tier 19", "Tier 18", "Tier 17", "Tier 16", "Tier 15", "Tier 14", "Tier 13", "Tier 12", "Tier 11", "Tier 10", "Tier 1",
     ]);
-    expect(rankChoices(world.deps, newGuild().id, "a")).toEqual([]);
+    expect(await rankChoices(world.deps, (await newGuild()).id, "a")).toEqual([]);
   });
 });
 
 describe("/list-ranks", () => {
   test("hints at /ranks import when the ladder is empty, then shows it to anyone", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const memberId = plainMember(guild.id);
     const empty = answerOf(await world.command(guild.id, memberId, "list-ranks"));
     expect(empty.content).toContain("An admin can run /ranks import");
@@ -334,13 +334,13 @@ describe("/list-ranks", () => {
 
 describe("two guilds", () => {
   test("keep their own group, ladder and bindings", async () => {
-    const army = newGuild(GROUP);
-    const navy = newGuild(OTHER_GROUP);
+    const army = await newGuild(GROUP);
+    const navy = await newGuild(OTHER_GROUP);
     const armySergeant = world.discord.createRole(army.id, { name: "Sergeant" });
     world.discord.createRole(navy.id, { name: "Sergeant" });
 
     await importLadder(army.id, army.ownerId);
-    expect(world.repositories.ranks.list(navy.id)).toEqual([]);
+    expect(await world.repositories.ranks.list(navy.id)).toEqual([]);
     const navyList = answerOf(await world.command(navy.id, navy.ownerId, "list-ranks"));
     expect(navyList.content).toContain("An admin can run /ranks import");
 
@@ -355,16 +355,16 @@ describe("two guilds", () => {
         { id: 9003, name: "Airman", rank: 1 },
       ],
     });
-    world.repositories.guilds.upsert(navy.id, { robloxGroupId: 9 });
+    await world.repositories.guilds.upsert(navy.id, { robloxGroupId: 9 });
     await importLadder(navy.id, navy.ownerId);
-    expect(world.repositories.ranks.list(navy.id).map((rank) => rank.name)).toEqual(["Airman", "Owner"]);
-    expect(world.repositories.ranks.findByName(army.id, "Sergeant")!.discordRoleId).toBe(armySergeant.id);
-    expect(world.repositories.ranks.list(army.id)).toHaveLength(14);
+    expect((await world.repositories.ranks.list(navy.id)).map((rank) => rank.name)).toEqual(["Airman", "Owner"]);
+    expect((await world.repositories.ranks.findByName(army.id, "Sergeant"))!.discordRoleId).toBe(armySergeant.id);
+    expect(await world.repositories.ranks.list(army.id)).toHaveLength(14);
 
     // A rank of one guild can't be named from the other.
     const crossed = answerOf(await world.command(navy.id, navy.ownerId, "ranks", [sub("unbind", str("rank", "Sergeant"))]));
     expect(crossed.content).toContain('No rank is called "Sergeant"');
-    expect(rankChoices(world.deps, navy.id, "serg")).toEqual([]);
+    expect(await rankChoices(world.deps, navy.id, "serg")).toEqual([]);
   });
 });
 

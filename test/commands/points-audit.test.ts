@@ -12,9 +12,9 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-function newGuild() {
+async function newGuild() {
   const guild = world.discord.createGuild({ name: `Guild ${Math.random().toString(36).slice(2, 8)}` });
-  world.repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP });
+  await world.repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP });
   return guild;
 }
 
@@ -26,25 +26,25 @@ async function points(guildId: string, actorId: string, op: string, ...options: 
   return answerOf(await world.command(guildId, actorId, "points", [sub(op, ...options)]));
 }
 
-const pointsOf = (guildId: string, userId: string) => world.repositories.members.get(guildId, userId)?.points ?? 0;
+const pointsOf = async (guildId: string, userId: string) => (await world.repositories.members.get(guildId, userId))?.points ?? 0;
 
 describe("/points add, remove, set", () => {
   test("change a member's balance, clamp at zero, and audit before and after with the reason", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const trooper = addMember(guild.id, "trooper");
 
     const added = await points(guild.id, guild.ownerId, "add", user("member", trooper), int("amount", 5), str("reason", "won the tournament"));
     expect(added.content).toBe(`Added 5 points to <@${trooper}> (no Roblox account linked): 0 → **5**.`);
-    expect(pointsOf(guild.id, trooper)).toBe(5);
+    expect(await pointsOf(guild.id, trooper)).toBe(5);
 
     const removed = await points(guild.id, guild.ownerId, "remove", user("member", trooper), int("amount", 8));
     expect(removed.content).toBe(`Removed 8 points from <@${trooper}> (no Roblox account linked): 5 → **0** (points stay between 0 and 1,000,000,000).`);
-    expect(pointsOf(guild.id, trooper)).toBe(0);
+    expect(await pointsOf(guild.id, trooper)).toBe(0);
 
     const set = await points(guild.id, guild.ownerId, "set", user("member", trooper), int("amount", 1_000_000_000));
     expect(set.content).toContain("to 1000000000: 0 → **1000000000**");
 
-    const entries = world.repositories.audit.listForMember(guild.id, trooper);
+    const entries = await world.repositories.audit.listForMember(guild.id, trooper);
     expect(entries.map((e) => [e.action, e.before, e.after, e.reason])).toEqual([
       ["points.set", { points: 0 }, { points: 1_000_000_000 }, null],
       ["points.remove", { points: 5 }, { points: 0 }, null],
@@ -54,16 +54,16 @@ describe("/points add, remove, set", () => {
   });
 
   test("replies name the Roblox account of a linked member", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const builder = addMember(guild.id, "builder");
-    world.repositories.members.link(guild.id, builder, { robloxUserId: 4242, robloxUsername: "Sky_Builder", verifiedBy: "profile-phrase" });
+    await world.repositories.members.link(guild.id, builder, { robloxUserId: 4242, robloxUsername: "Sky_Builder", verifiedBy: "profile-phrase" });
     const answer = await points(guild.id, guild.ownerId, "add", user("member", builder), int("amount", 1));
     expect(answer.content).toBe(`Added 1 point to <@${builder}> (Roblox: **Sky\\_Builder**): 0 → **1**.`);
-    expect(world.repositories.audit.listForMember(guild.id, builder)[0]!.targetRobloxUserId).toBe(4242);
+    expect((await world.repositories.audit.listForMember(guild.id, builder))[0]!.targetRobloxUserId).toBe(4242);
   });
 
   test("odd amounts sent past Discord's own checks are refused and change nothing", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const scout = addMember(guild.id, "scout");
     await points(guild.id, guild.ownerId, "set", user("member", scout), int("amount", 10));
 
@@ -73,42 +73,42 @@ describe("/points add, remove, set", () => {
     }
     const missing = answerOf(await world.command(guild.id, guild.ownerId, "points", [sub("add", user("member", scout))]));
     expect(missing.content).toContain("The amount must be a whole number");
-    expect(pointsOf(guild.id, scout)).toBe(10);
-    expect(world.repositories.audit.listForMember(guild.id, scout)).toHaveLength(1);
+    expect(await pointsOf(guild.id, scout)).toBe(10);
+    expect(await world.repositories.audit.listForMember(guild.id, scout)).toHaveLength(1);
   });
 
   test("bots and people outside the server are refused", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const bot = world.discord.addMember(guild.id, { username: "otherbot", bot: true }).user.id;
     expect((await points(guild.id, guild.ownerId, "add", user("member", bot), int("amount", 3))).content).toBe("Bots don't collect points.");
     const stranger = world.discord.createUser({ username: "stranger" }).id;
     expect((await points(guild.id, guild.ownerId, "add", user("member", stranger), int("amount", 3))).content).toBe(
       `<@${stranger}> isn't a member of this server.`,
     );
-    expect(world.repositories.members.get(guild.id, bot)).toBeUndefined();
-    expect(world.repositories.members.get(guild.id, stranger)).toBeUndefined();
+    expect(await world.repositories.members.get(guild.id, bot)).toBeUndefined();
+    expect(await world.repositories.members.get(guild.id, stranger)).toBeUndefined();
   });
 
   test("a member without Manage Roles can't change points", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const cadet = addMember(guild.id, "cadet");
     const answer = await points(guild.id, cadet, "add", user("member", cadet), int("amount", 100));
     expect(answer.content).toBe("You need the Manage Roles permission to use this command.");
-    expect(pointsOf(guild.id, cadet)).toBe(0);
-    expect(world.repositories.audit.listForMember(guild.id, cadet)).toEqual([]);
+    expect(await pointsOf(guild.id, cadet)).toBe(0);
+    expect(await world.repositories.audit.listForMember(guild.id, cadet)).toEqual([]);
   });
 });
 
 describe("/points show", () => {
   test("anyone sees their own balance and the next rank's requirement; others' balances need admin", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     await world.command(guild.id, guild.ownerId, "ranks", [sub("import")]);
     await world.command(guild.id, guild.ownerId, "ranks", [sub("edit", str("rank", "Private"), int("points-required", 40))]);
     const ranger = addMember(guild.id, "ranger");
     const medic = addMember(guild.id, "medic");
-    const recruit = world.repositories.ranks.findByName(guild.id, "Recruit")!;
-    world.repositories.members.link(guild.id, ranger, { robloxUserId: 5151, robloxUsername: "RangerOne", verifiedBy: "oauth" });
-    world.repositories.members.setStoredRank(guild.id, ranger, recruit.id);
+    const recruit = (await world.repositories.ranks.findByName(guild.id, "Recruit"))!;
+    await world.repositories.members.link(guild.id, ranger, { robloxUserId: 5151, robloxUsername: "RangerOne", verifiedBy: "oauth" });
+    await world.repositories.members.setStoredRank(guild.id, ranger, recruit.id);
     await points(guild.id, guild.ownerId, "add", user("member", ranger), int("amount", 15));
 
     const own = await points(guild.id, ranger, "show");
@@ -127,11 +127,11 @@ describe("/points show", () => {
 
 describe("/audit", () => {
   test("lists a member's latest entries compactly with relative times, newest first, up to the limit", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const pilot = addMember(guild.id, "pilot");
     await points(guild.id, guild.ownerId, "add", user("member", pilot), int("amount", 7), str("reason", "event host"));
     await points(guild.id, guild.ownerId, "remove", user("member", pilot), int("amount", 2));
-    world.repositories.audit.append(guild.id, {
+    await world.repositories.audit.append(guild.id, {
       actorId: "system",
       action: "sync.member",
       targetDiscordId: pilot,
@@ -158,7 +158,7 @@ describe("/audit", () => {
   });
 
   test("says when nothing is recorded, and is refused to non-admins", async () => {
-    const guild = newGuild();
+    const guild = await newGuild();
     const gunner = addMember(guild.id, "gunner");
     const empty = answerOf(await world.command(guild.id, guild.ownerId, "audit", [user("member", gunner)]));
     expect(empty.content).toBe(`Nothing is recorded about <@${gunner}> (no Roblox account linked) yet.`);
@@ -169,21 +169,21 @@ describe("/audit", () => {
 
 describe("two guilds", () => {
   test("keep separate balances and audit trails for the same person", async () => {
-    const first = newGuild();
-    const second = newGuild();
+    const first = await newGuild();
+    const second = await newGuild();
     const sapper = world.discord.createUser({ username: "sapper" }).id;
     world.discord.addMember(first.id, { id: sapper });
     world.discord.addMember(second.id, { id: sapper });
 
     await points(first.id, first.ownerId, "add", user("member", sapper), int("amount", 30));
-    expect(pointsOf(first.id, sapper)).toBe(30);
+    expect(await pointsOf(first.id, sapper)).toBe(30);
     expect((await points(second.id, sapper, "show")).content).toContain("has **0** points");
     const secondAudit = answerOf(await world.command(second.id, second.ownerId, "audit", [user("member", sapper)]));
     expect(secondAudit.content).toContain("Nothing is recorded");
 
     await points(second.id, second.ownerId, "set", user("member", sapper), int("amount", 2));
-    expect(pointsOf(first.id, sapper)).toBe(30);
-    expect(pointsOf(second.id, sapper)).toBe(2);
+    expect(await pointsOf(first.id, sapper)).toBe(30);
+    expect(await pointsOf(second.id, sapper)).toBe(2);
   });
 });
 

@@ -21,57 +21,57 @@ const ladder = [
 ];
 
 describe("bind repository", () => {
-  test("a rank's own role is its rank bind; adding under the same condition merges roles", () => {
+  test("a rank's own role is its rank bind; adding under the same condition merges roles", async () => {
     const { repos } = memoryDb();
-    const [recruit, , officer] = repos.ranks.replace(G1, ladder).ladder;
-    expect(repos.binds.list(G1).map((bind) => [bind.kind, bind.roleIds, bind.origin.rankRole])).toEqual([
+    const [recruit, , officer] = (await repos.ranks.replace(G1, ladder)).ladder;
+    expect((await repos.binds.list(G1)).map((bind) => [bind.kind, bind.roleIds, bind.origin.rankRole])).toEqual([
       ["rank", [ROLE.recruit], true],
       ["rank", [ROLE.officer], true],
     ]);
-    const first = repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.extra]);
+    const first = await repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.extra]);
     expect(first.created).toBe(true);
-    const again = repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.ally, ROLE.extra]);
+    const again = await repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.ally, ROLE.extra]);
     expect(again).toMatchObject({ created: false, bind: { origin: { id: first.bind.origin.id }, roleIds: [ROLE.extra, ROLE.ally] } });
     // The rank's own role is untouched by the extra binds.
-    expect(repos.ranks.get(G1, officer!.id)!.discordRoleId).toBe(ROLE.officer);
-    expect(repos.binds.rankRoles(G1)).toEqual(new Map([[recruit!.id, ROLE.recruit], [officer!.id, ROLE.officer]]));
+    expect((await repos.ranks.get(G1, officer!.id))!.discordRoleId).toBe(ROLE.officer);
+    expect(await repos.binds.rankRoles(G1)).toEqual(new Map([[recruit!.id, ROLE.recruit], [officer!.id, ROLE.officer]]));
 
-    const range = repos.binds.add(G1, { kind: "range", groupId: 77, minRank: 0, maxRank: 0 }, [ROLE.ally]).bind;
+    const range = (await repos.binds.add(G1, { kind: "range", groupId: 77, minRank: 0, maxRank: 0 }, [ROLE.ally])).bind;
     expect(range).toMatchObject({ kind: "range", groupId: 77, minRank: 0, maxRank: 0, roleIds: [ROLE.ally] });
-    expect(repos.binds.get(G1, range.origin.id)).toEqual(range);
-    expect(repos.binds.remove(G1, range.origin.id)).toEqual(range);
-    expect(repos.binds.get(G1, range.origin.id)).toBeUndefined();
+    expect(await repos.binds.get(G1, range.origin.id)).toEqual(range);
+    expect(await repos.binds.remove(G1, range.origin.id)).toEqual(range);
+    expect(await repos.binds.get(G1, range.origin.id)).toBeUndefined();
   });
 
-  test("one guild never reads, removes or binds to another guild's binds or ranks", () => {
+  test("one guild never reads, removes or binds to another guild's binds or ranks", async () => {
     const { repos } = memoryDb();
-    const g1Officer = repos.ranks.replace(G1, ladder).ladder[2]!;
-    repos.ranks.replace(G2, [{ name: "Member", robloxRoleId: 1, robloxRank: 1, discordRoleId: ROLE.extra }]);
-    const linked = repos.binds.add(G1, { kind: "linked" }, [ROLE.ally]).bind;
+    const g1Officer = (await repos.ranks.replace(G1, ladder)).ladder[2]!;
+    await repos.ranks.replace(G2, [{ name: "Member", robloxRoleId: 1, robloxRank: 1, discordRoleId: ROLE.extra }]);
+    const linked = (await repos.binds.add(G1, { kind: "linked" }, [ROLE.ally])).bind;
 
-    expect(repos.binds.list(G2).map((bind) => bind.roleIds)).toEqual([[ROLE.extra]]);
-    expect(repos.binds.get(G2, linked.origin.id)).toBeUndefined();
-    expect(repos.binds.remove(G2, linked.origin.id)).toBeUndefined();
-    expect(repos.binds.get(G1, linked.origin.id)).toEqual(linked);
-    expect(() => repos.binds.add(G2, { kind: "rank", rankId: g1Officer.id }, [ROLE.ally])).toThrow(BindRankNotFoundError);
+    expect((await repos.binds.list(G2)).map((bind) => bind.roleIds)).toEqual([[ROLE.extra]]);
+    expect(await repos.binds.get(G2, linked.origin.id)).toBeUndefined();
+    expect(await repos.binds.remove(G2, linked.origin.id)).toBeUndefined();
+    expect(await repos.binds.get(G1, linked.origin.id)).toEqual(linked);
+    expect(async () => await repos.binds.add(G2, { kind: "rank", rankId: g1Officer.id }, [ROLE.ally])).toThrow(BindRankNotFoundError);
     // Forgetting a role in G2 leaves G1's binds alone.
-    repos.binds.forgetRole(G2, ROLE.ally);
-    expect(repos.binds.get(G1, linked.origin.id)).toEqual(linked);
-    repos.guilds.purge(G2);
-    expect(repos.binds.list(G2)).toEqual([]);
-    expect(repos.binds.list(G1)).toHaveLength(3);
+    await repos.binds.forgetRole(G2, ROLE.ally);
+    expect(await repos.binds.get(G1, linked.origin.id)).toEqual(linked);
+    await repos.guilds.purge(G2);
+    expect(await repos.binds.list(G2)).toEqual([]);
+    expect(await repos.binds.list(G1)).toHaveLength(3);
   });
 
-  test("a deleted Discord role leaves every bind; binds left with no role go; the database refuses impossible binds", () => {
+  test("a deleted Discord role leaves every bind; binds left with no role go; the database refuses impossible binds", async () => {
     const { repos, handle } = memoryDb();
-    const [recruit, , officer] = repos.ranks.replace(G1, ladder).ladder;
-    repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.recruit, ROLE.extra]);
-    const range = repos.binds.add(G1, { kind: "range", groupId: 5, minRank: 1, maxRank: 255 }, [ROLE.recruit]).bind;
+    const [recruit, , officer] = (await repos.ranks.replace(G1, ladder)).ladder;
+    await repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.recruit, ROLE.extra]);
+    const range = (await repos.binds.add(G1, { kind: "range", groupId: 5, minRank: 1, maxRank: 255 }, [ROLE.recruit])).bind;
 
-    expect(repos.ranks.unbindDiscordRole(G1, ROLE.recruit).map((rank) => rank.id)).toEqual([recruit!.id]);
-    expect(repos.ranks.get(G1, recruit!.id)!.discordRoleId).toBeNull();
-    expect(repos.binds.get(G1, range.origin.id)).toBeUndefined();
-    expect(repos.binds.list(G1).map((bind) => bind.roleIds)).toEqual([[ROLE.officer], [ROLE.extra]]);
+    expect((await repos.ranks.unbindDiscordRole(G1, ROLE.recruit)).map((rank) => rank.id)).toEqual([recruit!.id]);
+    expect((await repos.ranks.get(G1, recruit!.id))!.discordRoleId).toBeNull();
+    expect(await repos.binds.get(G1, range.origin.id)).toBeUndefined();
+    expect((await repos.binds.list(G1)).map((bind) => bind.roleIds)).toEqual([[ROLE.officer], [ROLE.extra]]);
 
     const insert = (kind: string, rankId: number | null, groupId: number | null, min: number | null, max: number | null) =>
       handle.sqlite.run("INSERT INTO binds (guild_id, kind, rank_id, group_id, min_rank, max_rank, role_ids) VALUES (?, ?, ?, ?, ?, ?, '[]')", [
@@ -88,19 +88,19 @@ describe("bind repository", () => {
     expect(() => insert("linked", officer!.id, null, null, null)).toThrow(/CHECK/);
   });
 
-  test("re-importing the ladder keeps extra rank binds; a removed rank takes its binds along", () => {
+  test("re-importing the ladder keeps extra rank binds; a removed rank takes its binds along", async () => {
     const { repos } = memoryDb();
-    const officer = repos.ranks.replace(G1, ladder).ladder[2]!;
-    repos.binds.add(G1, { kind: "rank", rankId: officer.id }, [ROLE.extra]);
-    repos.ranks.replace(G1, [ladder[0]!, { ...ladder[2]!, discordRoleId: undefined }]);
-    expect(repos.binds.list(G1).map((bind) => bind.roleIds)).toEqual([[ROLE.recruit], [ROLE.officer], [ROLE.extra]]);
-    repos.ranks.replace(G1, [ladder[0]!]);
-    expect(repos.binds.list(G1).map((bind) => bind.roleIds)).toEqual([[ROLE.recruit]]);
+    const officer = (await repos.ranks.replace(G1, ladder)).ladder[2]!;
+    await repos.binds.add(G1, { kind: "rank", rankId: officer.id }, [ROLE.extra]);
+    await repos.ranks.replace(G1, [ladder[0]!, { ...ladder[2]!, discordRoleId: undefined }]);
+    expect((await repos.binds.list(G1)).map((bind) => bind.roleIds)).toEqual([[ROLE.recruit], [ROLE.officer], [ROLE.extra]]);
+    await repos.ranks.replace(G1, [ladder[0]!]);
+    expect((await repos.binds.list(G1)).map((bind) => bind.roleIds)).toEqual([[ROLE.recruit]]);
   });
 });
 
 describe("binds migration", () => {
-  test("a database at the previous migration with a ladder gives the same wanted roles after migrating", () => {
+  test("a database at the previous migration with a ladder gives the same wanted roles after migrating", async () => {
     const t = tempDir();
     try {
       const path = join(t.dir, "old.sqlite");
@@ -124,23 +124,27 @@ describe("binds migration", () => {
       try {
         const repos = createRepositories(migrated.db);
         expect(
-          [G1, G2].flatMap((guildId) =>
-            repos.ranks.list(guildId).map((rank) => ({ guild_id: guildId, roblox_role_id: rank.robloxRoleId, discord_role_id: rank.discordRoleId })),
-          ),
+          (
+            await Promise.all(
+              [G1, G2].map(async (guildId) =>
+                (await repos.ranks.list(guildId)).map((rank) => ({ guild_id: guildId, roblox_role_id: rank.robloxRoleId, discord_role_id: rank.discordRoleId })),
+              ),
+            )
+          ).flat(),
         ).toEqual(oldRoles as never);
 
         // What the old planner wanted (the rank's one role) is what the binds want now, for every rank.
-        const rankLadder = new RankLadder(repos.ranks.list(G1));
-        const bindSet = new BindSet(repos.binds.list(G1));
+        const rankLadder = new RankLadder(await repos.ranks.list(G1));
+        const bindSet = new BindSet(await repos.binds.list(G1));
         for (const rank of rankLadder.ranks) {
           const standing: MemberStanding = { linked: true, rankIds: [rank.id], groups: new Map() };
           expect([...bindSet.wanted(standing)]).toEqual(rank.discordRoleId ? [rank.discordRoleId] : []);
         }
         expect([...bindSet.managedRoleIds].sort()).toEqual([...rankLadder.boundDiscordRoleIds()].sort());
-        expect(new BindSet(repos.binds.list(G2)).managedRoleIds).toEqual(new Set([ROLE.extra]));
+        expect(new BindSet(await repos.binds.list(G2)).managedRoleIds).toEqual(new Set([ROLE.extra]));
         // Settings added by the migration start empty/off.
         migrated.sqlite.run("INSERT INTO guild_settings (guild_id) VALUES (?)", [G1]);
-        expect(repos.guilds.get(G1)).toMatchObject({ verifiedRoleId: null, unverifiedRoleId: null, nicknameTemplate: null, groupLockMode: null, minAccountAgeDays: 0 });
+        expect(await repos.guilds.get(G1)).toMatchObject({ verifiedRoleId: null, unverifiedRoleId: null, nicknameTemplate: null, groupLockMode: null, minAccountAgeDays: 0 });
       } finally {
         migrated.close();
       }

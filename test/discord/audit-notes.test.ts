@@ -14,15 +14,15 @@ const GUILD = "1100000000000000001";
 const MEMBER = "1100000000000000002";
 const corporal = { id: 3, name: "Corporal", robloxRank: 10 };
 
-function stored(entry: { detail?: string; note?: AuditNote; reason?: string }) {
+async function stored(entry: { detail?: string; note?: AuditNote; reason?: string }) {
   const { repos } = memoryDb();
-  repos.audit.append(GUILD, { actorId: "system", action: "roblox.write", targetDiscordId: MEMBER, ...entry });
-  return repos.audit.listForMember(GUILD, MEMBER)[0]!;
+  await repos.audit.append(GUILD, { actorId: "system", action: "roblox.write", targetDiscordId: MEMBER, ...entry });
+  return (await repos.audit.listForMember(GUILD, MEMBER))[0]!;
 }
 
 describe("audit notes", () => {
-  test("a note is stored as data and worded by the view", () => {
-    const row = stored({ note: { kind: "roblox-write-abandoned", targetRank: 10, tries: 2, robloxError: "That Roblox account isn't a member of the group." } });
+  test("a note is stored as data and worded by the view", async () => {
+    const row = await stored({ note: { kind: "roblox-write-abandoned", targetRank: 10, tries: 2, robloxError: "That Roblox account isn't a member of the group." } });
     expect(row.detail).toBeNull();
     expect(row.note).toEqual({ kind: "roblox-write-abandoned", targetRank: 10, tries: 2, robloxError: "That Roblox account isn't a member of the group." });
     const sentence = "Gave up setting Roblox rank 10 after 2 tries: That Roblox account isn't a member of the group. Fix that, then run /sync or the rank command again.";
@@ -31,14 +31,14 @@ describe("audit notes", () => {
     expect(auditEntryMessage(row).embeds![0]!.description).toBe(sentence);
   });
 
-  test("a row from before notes shows its own text, in /audit and in the log channel", () => {
-    const row = stored({ detail: "Queued Roblox rank change to rank 10 landed after 4 tries." });
+  test("a row from before notes shows its own text, in /audit and in the log channel", async () => {
+    const row = await stored({ detail: "Queued Roblox rank change to rank 10 landed after 4 tries." });
     expect(row.note).toBeNull();
     expect(auditLine(row)).toContain("Queued Roblox rank change to rank 10 landed after 4 tries.");
     expect(auditEntryMessage(row).embeds![0]!.description).toBe("Queued Roblox rank change to rank 10 landed after 4 tries.");
   });
 
-  test("a rank change's note gives the log channel the move and one line per step", () => {
+  test("a rank change's note gives the log channel the move and one line per step", async () => {
     const note: AuditNote = {
       kind: "rank-change",
       from: null,
@@ -48,14 +48,14 @@ describe("audit notes", () => {
         { step: "database", status: "ok", code: "recorded", to: { ...corporal, position: 3, robloxRoleId: 1, discordRoleId: null, pointsRequired: 0 } },
       ],
     };
-    const row = stored({ note });
+    const row = await stored({ note });
     expect(auditEntryMessage(row).embeds![0]!.description).toBe(
       "no rank → Corporal (Rank 10)\n✅ Database: recorded Corporal (Rank 10)\n⚠️ Direct message: not delivered: the member does not accept direct messages from this server",
     );
   });
 
-  test("a moved link's note supplies the reason nobody typed", () => {
-    const row = stored({
+  test("a moved link's note supplies the reason nobody typed", async () => {
+    const row = await stored({
       note: { kind: "link-moved", robloxUsername: "Player1", method: "profile-phrase", fromDiscordId: MEMBER, toDiscordId: "1100000000000000003", roles: { status: "applied", added: [], removed: [] } },
     });
     expect(row.reason).toBeNull();

@@ -64,12 +64,12 @@ async function setUp(options: { manageNicknames?: boolean } = {}): Promise<Setup
   }
   const verifiedRoleId = discord.createRole(guildId, { name: "Verified" }).id;
   const ncoRoleId = discord.createRole(guildId, { name: "NCO" }).id;
-  repositories.guilds.upsert(guildId, { verifiedRoleId, nicknameTemplate: TEMPLATE });
+  await repositories.guilds.upsert(guildId, { verifiedRoleId, nicknameTemplate: TEMPLATE });
   const allyRoleId = discord.createRole(guildId, { name: "Ally" }).id;
   // Corporal gives two roles: its own and NCO.
-  repositories.binds.add(guildId, { kind: "rank", rankId: world.rankIdOf("corporal") }, [ncoRoleId]);
+  await repositories.binds.add(guildId, { kind: "rank", rankId: world.rankIdOf("corporal") }, [ncoRoleId]);
   // Anyone ranked in the ally group holds Ally.
-  repositories.binds.add(guildId, { kind: "range", groupId: ALLY_GROUP_ID, minRank: 1, maxRank: 255 }, [allyRoleId]);
+  await repositories.binds.add(guildId, { kind: "range", groupId: ALLY_GROUP_ID, minRank: 1, maxRank: 255 }, [allyRoleId]);
   return { verifiedRoleId, ncoRoleId, allyRoleId };
 }
 
@@ -109,14 +109,14 @@ describe("binds, verified role and nickname template end to end", () => {
     roblox.setUserDescription(robloxUserId, phraseOf(reply));
     const confirmed = await world.press(memberId, reply, "link-roblox:confirm");
     expect(confirmed.callbacks.length).toBeGreaterThan(0);
-    expect(world.repositories.members.get(world.guildId, memberId)?.robloxUserId).toBe(robloxUserId);
+    expect((await world.repositories.members.get(world.guildId, memberId))?.robloxUserId).toBe(robloxUserId);
     expect(memberState(memberId)).toEqual({ roles: expectedRoles(setup, "private", [world.otherRoleId], true), nick: `[${LADDER.private.name}] ${robloxUsername}` });
     const linkEdits = memberEditsSince(mark, memberId);
     expect(linkEdits).toHaveLength(1);
     expect(linkEdits[0]!.body).toMatchObject({ nick: `[Private] ${robloxUsername}` });
 
     // Promote to Corporal: its two roles, the verified role kept, the nickname follows the rank.
-    world.repositories.members.changePoints(world.guildId, memberId, { op: "set", amount: 60 });
+    await world.repositories.members.changePoints(world.guildId, memberId, { op: "set", amount: 60 });
     const admin = world.admin("colonel");
     mark = discord.requests.length;
     const promoted = await world.command(admin, "promote", { member: memberId });
@@ -142,7 +142,7 @@ describe("binds, verified role and nickname template end to end", () => {
 
     // Leaves the Roblox group with group lock "remove-roles": the rank's roles go, the verified role
     // stays (still linked), the nickname shows Roblox's Guest; one edit.
-    world.repositories.guilds.upsert(world.guildId, { groupLockMode: "remove-roles" });
+    await world.repositories.guilds.upsert(world.guildId, { groupLockMode: "remove-roles" });
     roblox.removeMember(GROUP_ID, robloxUserId);
     mark = discord.requests.length;
     expect((await world.memberSync.syncMember(world.guildId, memberId)).discordChange).toBe("updated");
@@ -154,12 +154,12 @@ describe("binds, verified role and nickname template end to end", () => {
   test("unlink leaves the unverified role and none the link gave; the nickname is left as it is", async () => {
     const setup = await setUp();
     const unverifiedRoleId = discord.createRole(world.guildId, { name: "Unverified" }).id;
-    world.repositories.guilds.upsert(world.guildId, { unverifiedRoleId });
-    const member = world.linkedMember({ robloxRank: "corporal", extraRoleIds: [world.otherRoleId, setup.verifiedRoleId, setup.ncoRoleId] });
+    await world.repositories.guilds.upsert(world.guildId, { unverifiedRoleId });
+    const member = await world.linkedMember({ robloxRank: "corporal", extraRoleIds: [world.otherRoleId, setup.verifiedRoleId, setup.ncoRoleId] });
 
     const mark = discord.requests.length;
     await world.command(member.discordId, "unlink");
-    expect(world.repositories.members.get(world.guildId, member.discordId)?.robloxUserId ?? null).toBeNull();
+    expect((await world.repositories.members.get(world.guildId, member.discordId))?.robloxUserId ?? null).toBeNull();
     expect(memberState(member.discordId).roles).toEqual([world.otherRoleId, unverifiedRoleId].sort());
     expect(memberEditsSince(mark, member.discordId)).toHaveLength(1);
   });
@@ -170,7 +170,7 @@ describe("binds, verified role and nickname template end to end", () => {
     roblox.addUser({ id: robloxUserId, name: "Owner_Trooper" });
     roblox.setMembership(GROUP_ID, robloxUserId, ROBLOX_ROLE.corporal);
     const ownerId = world.ownerId;
-    world.repositories.members.link(world.guildId, ownerId, { robloxUserId, robloxUsername: "Owner_Trooper", verifiedBy: "profile-phrase" });
+    await world.repositories.members.link(world.guildId, ownerId, { robloxUserId, robloxUsername: "Owner_Trooper", verifiedBy: "profile-phrase" });
 
     const invalidBefore = discord.invalidRequests;
     const mark = discord.requests.length;
@@ -185,7 +185,7 @@ describe("binds, verified role and nickname template end to end", () => {
 
   test("without Manage Nicknames the nickname is not attempted and the roles still go, in one edit", async () => {
     const setup = await setUp({ manageNicknames: false });
-    const member = world.linkedMember({ robloxRank: "private", extraRoleIds: [world.otherRoleId] });
+    const member = await world.linkedMember({ robloxRank: "private", extraRoleIds: [world.otherRoleId] });
     const invalidBefore = discord.invalidRequests;
     const mark = discord.requests.length;
     await world.memberSync.syncMember(world.guildId, member.discordId);

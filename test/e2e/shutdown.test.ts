@@ -30,7 +30,7 @@ beforeAll(async () => {
   });
   dir = tempDir("rankbridge-shutdown-");
   const database = openDatabase(join(dir.dir, "rankbridge.sqlite"));
-  seedDatabase(database.db, createRepositories(database.db), world);
+  await seedDatabase(database.db, createRepositories(database.db), world);
   database.close();
 }, 60_000);
 
@@ -102,7 +102,7 @@ test("SIGTERM with 20 links queued on a rate limit and a bulk sync running: exit
 
   // The run was put back: still "running" in the database, to resume.
   const database = openDatabase(join(dir.dir, "rankbridge.sqlite"));
-  const [interrupted] = createRepositories(database.db).syncRuns.listLatest(world.guildId, 1);
+  const [interrupted] = await createRepositories(database.db).syncRuns.listLatest(world.guildId, 1);
   database.close();
   expect(interrupted).toMatchObject({ status: "running", trigger: "manual" });
 
@@ -113,7 +113,7 @@ test("SIGTERM with 20 links queued on a rate limit and a bulk sync running: exit
   expect(await second.stop("SIGTERM")).toBe(0);
 
   const after = openDatabase(join(dir.dir, "rankbridge.sqlite"));
-  const run = createRepositories(after.db).syncRuns.get(world.guildId, interrupted!.id);
+  const run = await createRepositories(after.db).syncRuns.get(world.guildId, interrupted!.id);
   after.close();
   expect(run).toMatchObject({ status: "done", updated: wrong, errors: 0 });
   // Nobody edited twice, nobody left out.
@@ -130,7 +130,7 @@ test("SIGTERM during a Roblox outage (requests hang): exit 0 within 10 s, and th
   const outageDir = tempDir("rankbridge-shutdown-outage-");
   try {
     const database = openDatabase(join(outageDir.dir, "rankbridge.sqlite"));
-    seedDatabase(database.db, createRepositories(database.db), world);
+    await seedDatabase(database.db, createRepositories(database.db), world);
     database.close();
     const bot = startBot(outageDir.dir);
     await ready(bot);

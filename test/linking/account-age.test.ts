@@ -47,14 +47,14 @@ describe("minimum Roblox account age when linking", () => {
   async function fresh(minAccountAgeDays: number, oauth = false): Promise<World> {
     world = await createWorld(discord, roblox, { oauth });
     world.clock.now = NOW;
-    world.repositories.guilds.upsert(world.guildId, { minAccountAgeDays });
+    await world.repositories.guilds.upsert(world.guildId, { minAccountAgeDays });
     discord.resetCounters();
     roblox.requests.length = 0;
     return world;
   }
 
-  const linkAudit = (w: World, memberId: string) =>
-    w.repositories.audit.listForMember(w.guildId, memberId).map((entry) => ({ action: entry.action, outcome: entry.outcome, detail: entry.detail }));
+  const linkAudit = async (w: World, memberId: string) =>
+    (await w.repositories.audit.listForMember(w.guildId, memberId)).map((entry) => ({ action: entry.action, outcome: entry.outcome, detail: entry.detail }));
   const memberWrites = (w: World) => discord.requests.filter((r) => r.method !== "GET" && r.path.includes(`/guilds/${w.guildId}/members/`));
 
   test("a young account is told the date it can link, gets no phrase, and nothing changes; once old enough it links", async () => {
@@ -67,12 +67,12 @@ describe("minimum Roblox account age when linking", () => {
       `This server only links Roblox accounts at least 30 days old, and this one is newer. You can link it from <t:${ELIGIBLE_UNIX}:f> (<t:${ELIGIBLE_UNIX}:R>).`,
     );
     expect(buttonsOf(refused)).toEqual([]);
-    expect(w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    expect(await w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
     expect(discord.memberRoleIds(w.guildId, memberId)).toEqual([w.otherRoleId]);
     expect(memberWrites(w)).toEqual([]);
     // The refusal is audited with the account and the date, in words the log channel can show.
-    expect(linkAudit(w, memberId)).toEqual([
+    expect(await linkAudit(w, memberId)).toEqual([
       { action: "link", outcome: "failed", detail: `refused: Roblox ${player.name} is younger than 30 days; it may link from 26 December 2026, 09:30 UTC` },
     ]);
     // The date came from the profile read (Open Cloud `createTime`), beside the username and membership reads.
@@ -86,7 +86,7 @@ describe("minimum Roblox account age when linking", () => {
     roblox.setUserDescription(player.id, phraseOf(started));
     await w.pressConfirm(memberId, started);
     expect(textOf(w.messageNow(started.id))).toContain("Your current Roblox rank: E1 | Soldier (Rank 3)");
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId).toBe(player.id);
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId).toBe(player.id);
     expect(discord.memberRoleIds(w.guildId, memberId)?.sort()).toEqual([w.otherRoleId, w.rankRole.soldier].sort());
     expectRequestsMatchSpecs(w);
   });
@@ -99,13 +99,13 @@ describe("minimum Roblox account age when linking", () => {
     // No gate: no profile read at /link-roblox (the phrase path reads it only at the confirm).
     expect(roblox.requests.filter((r) => r.path.startsWith("/cloud/v2/users/"))).toEqual([]);
 
-    w.repositories.guilds.upsert(w.guildId, { minAccountAgeDays: 30 });
+    await w.repositories.guilds.upsert(w.guildId, { minAccountAgeDays: 30 });
     roblox.setUserDescription(player.id, phraseOf(started));
     await w.pressConfirm(memberId, started);
     expect(textOf(w.messageNow(started.id))).toContain(`You can link it from <t:${ELIGIBLE_UNIX}:f>`);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
     expect(memberWrites(w)).toEqual([]);
-    expect(linkAudit(w, memberId).map((entry) => entry.outcome)).toEqual(["failed"]);
+    expect((await linkAudit(w, memberId)).map((entry) => entry.outcome)).toEqual(["failed"]);
   });
 
   test("an account old enough links as before; with the gate off young accounts link too", async () => {
@@ -115,15 +115,15 @@ describe("minimum Roblox account age when linking", () => {
     const started = replyOf(await w.command(memberId, "link-roblox", usernameOption(veteran.name)));
     roblox.setUserDescription(veteran.id, phraseOf(started));
     await w.pressConfirm(memberId, started);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId).toBe(veteran.id);
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId).toBe(veteran.id);
 
-    w.repositories.guilds.upsert(w.guildId, { minAccountAgeDays: 0 });
+    await w.repositories.guilds.upsert(w.guildId, { minAccountAgeDays: 0 });
     const newcomer = robloxPlayer(roblox, { roleId: ROLE.soldier, created: new Date(NOW - 60_000).toISOString() });
     const otherId = w.addMember();
     const second = replyOf(await w.command(otherId, "link-roblox", usernameOption(newcomer.name)));
     roblox.setUserDescription(newcomer.id, phraseOf(second));
     await w.pressConfirm(otherId, second);
-    expect(w.repositories.members.get(w.guildId, otherId)?.robloxUserId).toBe(newcomer.id);
+    expect((await w.repositories.members.get(w.guildId, otherId))?.robloxUserId).toBe(newcomer.id);
   });
 
   test("Roblox leaves the creation date out: refused (never guessed old enough), with a try-again message", async () => {
@@ -135,7 +135,7 @@ describe("minimum Roblox account age when linking", () => {
     expect(reply.content).toBe(
       "This server only links Roblox accounts at least 7 days old, and Roblox didn't say when this one was made. Try again in a few minutes.",
     );
-    expect(w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
+    expect(await w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
   });
 
   describe("Sign in with Roblox", () => {
@@ -157,7 +157,7 @@ describe("minimum Roblox account age when linking", () => {
       const player = robloxPlayer(roblox, { roleId: ROLE.soldier, created: YOUNG_CREATED });
       const memberId = w.addMember();
       const reply = replyOf(await w.command(memberId, "link-roblox", usernameOption(player.name)));
-      w.repositories.guilds.upsert(w.guildId, { minAccountAgeDays: 30 });
+      await w.repositories.guilds.upsert(w.guildId, { minAccountAgeDays: 30 });
       const start = new URL(buttonsOf(reply).find((button) => button.label === "Sign in with Roblox")!.url!);
       roblox.oauthApprove(player.id);
       const browser = new Browser();
@@ -168,9 +168,9 @@ describe("minimum Roblox account age when linking", () => {
       expect(html).toContain("This server only links Roblox accounts at least 30 days old, and this one is newer. Nothing was linked.");
       expect(html).toContain("You can link it from 26 December 2026, 09:30 UTC.");
       expect(html).not.toContain("<form");
-      expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+      expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
       expect(memberWrites(w)).toEqual([]);
-      expect(linkAudit(w, memberId).map((entry) => [entry.action, entry.outcome])).toEqual([["link", "failed"]]);
+      expect((await linkAudit(w, memberId)).map((entry) => [entry.action, entry.outcome])).toEqual([["link", "failed"]]);
     });
 
     test("a gate set between the sign-in and the confirmation holds at the confirmation", async () => {
@@ -181,11 +181,11 @@ describe("minimum Roblox account age when linking", () => {
       expect(response.status).toBe(200);
       expect(html).toContain(`You signed in to Roblox as ${player.name}.`);
 
-      w.repositories.guilds.upsert(w.guildId, { minAccountAgeDays: 30 });
+      await w.repositories.guilds.upsert(w.guildId, { minAccountAgeDays: 30 });
       const confirmed = await browser.post(`${w.http!.url}/oauth/confirm`, formFields(html));
       expect(confirmed.status).toBe(403);
       expect(await confirmed.text()).toContain("You can link it from 26 December 2026, 09:30 UTC.");
-      expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+      expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
       expect(memberWrites(w)).toEqual([]);
     });
 
@@ -196,7 +196,7 @@ describe("minimum Roblox account age when linking", () => {
       const { browser, html } = await signInAs(w, memberId, player);
       const confirmed = await browser.post(`${w.http!.url}/oauth/confirm`, formFields(html));
       expect(confirmed.status).toBe(200);
-      expect(w.repositories.members.get(w.guildId, memberId)).toMatchObject({ robloxUserId: player.id, verifiedBy: "oauth" });
+      expect(await w.repositories.members.get(w.guildId, memberId)).toMatchObject({ robloxUserId: player.id, verifiedBy: "oauth" });
       expect(discord.memberRoleIds(w.guildId, memberId)).toEqual([w.rankRole.corporal]);
     });
   });

@@ -83,7 +83,7 @@ describe("Sign in with Roblox", () => {
     // The button leads to the bot's own start page, never straight to Roblox (design §10).
     const start = await signInUrl(w, memberId, player.name);
     expect(`${start.origin}${start.pathname}`).toBe(`${w.http.url}/oauth/start`);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
 
     roblox.oauthApprove(player.id);
     const { authorize, callbackUrl, response, html, browser } = await signIn(start);
@@ -109,7 +109,7 @@ describe("Sign in with Roblox", () => {
     expect(response.headers.get("x-frame-options")).toBe("DENY");
     expect(html).toContain(`You signed in to Roblox as ${player.name}.`);
     expect(html).toContain(`in the server &#34;${discord.guild(w.guildId)?.name ?? ""}`);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
 
     const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
     expect(new URL(action!, callbackUrl).toString()).toBe(`${w.http.url}/oauth/confirm`);
@@ -118,13 +118,13 @@ describe("Sign in with Roblox", () => {
     expect(confirmed.html).toContain("Linked! You can close this tab and return to Discord.");
     expect(confirmed.html).toContain("E2 | Corporal (Rank 10)");
 
-    expect(w.repositories.members.get(w.guildId, memberId)).toMatchObject({
+    expect(await w.repositories.members.get(w.guildId, memberId)).toMatchObject({
       robloxUserId: player.id,
       robloxUsername: player.name,
       verifiedBy: "oauth",
     });
     expect(discord.memberRoleIds(w.guildId, memberId)).toEqual([w.rankRole.corporal]);
-    expect(w.repositories.audit.listForMember(w.guildId, memberId).map((e) => [e.action, e.outcome])).toEqual([["link", "ok"]]);
+    expect((await w.repositories.audit.listForMember(w.guildId, memberId)).map((e) => [e.action, e.outcome])).toEqual([["link", "ok"]]);
 
     // client_secret_post with the PKCE verifier whose S256 hash was sent to authorize.
     const [token] = tokenRequests();
@@ -163,7 +163,7 @@ describe("Sign in with Roblox", () => {
     expect(forgedStart.status).toBe(400);
 
     expect(tokenRequests()).toHaveLength(0);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
   });
 
   test("an expired sign-in, a cancelled one, and an account outside the group each get their own page", async () => {
@@ -190,7 +190,7 @@ describe("Sign in with Roblox", () => {
     expect(expired.status).toBe(410);
     expect(await expired.text()).toContain("expired");
 
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
     expect(discord.memberRoleIds(w.guildId, memberId)).toEqual([]);
   });
 });

@@ -61,7 +61,7 @@ describe("/link-roblox with the profile phrase", () => {
     const buttons = buttonsOf(reply);
     expect(buttons.map((b) => b.custom_id ?? b.url)).toEqual(["link-roblox:confirm"]);
     // Nothing is linked before the proof.
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
 
     roblox.setUserDescription(player.id, `Hello!\n${phrase}\nSee you in game.`);
     const confirmed = await w.pressConfirm(memberId, reply);
@@ -77,11 +77,11 @@ describe("/link-roblox with the profile phrase", () => {
     // One request set the roles: add and remove together.
     expect(discord.requestsTo({ method: "PATCH", pathIncludes: `/guilds/${w.guildId}/members/${memberId}` })).toHaveLength(1);
 
-    const member = w.repositories.members.get(w.guildId, memberId)!;
+    const member = (await w.repositories.members.get(w.guildId, memberId))!;
     expect(member).toMatchObject({ robloxUserId: player.id, robloxUsername: player.name, verifiedBy: "profile-phrase" });
-    expect(w.repositories.ranks.get(w.guildId, member.rankId!)?.robloxRoleId).toBe(ROLE.soldier);
-    expect(w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
-    const audit = w.repositories.audit.listForMember(w.guildId, memberId);
+    expect((await w.repositories.ranks.get(w.guildId, member.rankId!))?.robloxRoleId).toBe(ROLE.soldier);
+    expect(await w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
+    const audit = await w.repositories.audit.listForMember(w.guildId, memberId);
     expect(audit.map((e) => [e.action, e.outcome, e.targetRobloxUserId])).toEqual([["link", "ok", player.id]]);
 
     expectRequestsMatchSpecs(w);
@@ -105,8 +105,8 @@ describe("/link-roblox with the profile phrase", () => {
     expect(text).toContain('Move the rankbridge role above "E1 | Soldier"');
     expect(discord.requestsTo({ method: "PATCH", pathIncludes: "/members/" })).toHaveLength(0);
     expect(discord.invalidRequests).toBe(0);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId).toBe(player.id);
-    expect(w.repositories.audit.listForMember(w.guildId, memberId)[0]?.outcome).toBe("partial");
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId).toBe(player.id);
+    expect((await w.repositories.audit.listForMember(w.guildId, memberId))[0]?.outcome).toBe("partial");
   });
 
   test("unknown username: says so, and no phrase is handed out", async () => {
@@ -115,7 +115,7 @@ describe("/link-roblox with the profile phrase", () => {
     const reply = replyOf(await w.command(memberId, "link-roblox", usernameOption("NobodyHasThisName")));
     expect(reply.content).toContain("No Roblox account is called **NobodyHasThisName**");
     expect(reply.flags! & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
-    expect(w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
+    expect(await w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
     expect(roblox.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /v1/usernames/users"]);
   });
 
@@ -126,7 +126,7 @@ describe("/link-roblox with the profile phrase", () => {
     const reply = replyOf(await w.command(memberId, "link-roblox", usernameOption(outsider.name)));
     expect(reply.content).toContain(`https://www.roblox.com/communities/${GROUP_ID}`);
     expect(reply.content).toContain("isn't in this server's Roblox group");
-    expect(w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
+    expect(await w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
   });
 
   test("the rank cannot be fetched (503 until the retries run out): try again later", async () => {
@@ -140,7 +140,7 @@ describe("/link-roblox with the profile phrase", () => {
     expect(reply.content).toContain("Try again");
     expect(roblox.failures.pending).toBe(0);
     expect(roblox.requests.filter((r) => r.injected)).toHaveLength(MAX_RETRIES + 1);
-    expect(w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
+    expect(await w.repositories.linkChallenges.get(w.guildId, memberId, "phrase")).toBeUndefined();
   });
 
   test("200-character and emoji usernames get a clear message and no Roblox request", async () => {
@@ -167,7 +167,7 @@ describe("/link-roblox with the profile phrase", () => {
     const updated = w.messageNow(reply.id);
     expect(textOf(updated)).toContain("Your linking phrase has expired");
     expect(updated.components ?? []).toEqual([]);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
     expect(discord.memberRoleIds(w.guildId, memberId)).toEqual([]);
   });
 
@@ -184,7 +184,7 @@ describe("/link-roblox with the profile phrase", () => {
     expect(textOf(updated)).toContain("The phrase isn't in your Roblox profile's About yet");
     expect(textOf(updated)).toContain(phraseOf(reply)); // the instructions are still there
     expect(buttonsOf(updated).map((b) => b.custom_id)).toEqual(["link-roblox:confirm"]);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId ?? null).toBeNull();
     expect(discord.requestsTo({ method: "PATCH", pathIncludes: "/members/" })).toHaveLength(0);
 
     // A second try after adding it works from the same message.
@@ -201,7 +201,7 @@ describe("/link-roblox with the profile phrase", () => {
     // The owner leaves their (used) phrase in the About.
     roblox.setUserDescription(player.id, phraseOf(ownerReply));
     await w.pressConfirm(ownerId, ownerReply);
-    expect(w.repositories.members.get(w.guildId, ownerId)?.robloxUserId).toBe(player.id);
+    expect((await w.repositories.members.get(w.guildId, ownerId))?.robloxUserId).toBe(player.id);
     expect(discord.memberRoleIds(w.guildId, ownerId)).toEqual([w.rankRole.corporal]);
 
     const intruderId = w.addMember();
@@ -212,19 +212,19 @@ describe("/link-roblox with the profile phrase", () => {
     const refused = textOf(w.messageNow(intruderReply.id));
     expect(refused).toContain("The phrase isn't in your Roblox profile's About yet");
     expect(refused).toContain("only the account's owner can move the link");
-    expect(w.repositories.members.get(w.guildId, ownerId)?.robloxUserId).toBe(player.id);
-    expect(w.repositories.members.get(w.guildId, intruderId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, ownerId))?.robloxUserId).toBe(player.id);
+    expect((await w.repositories.members.get(w.guildId, intruderId))?.robloxUserId ?? null).toBeNull();
     expect(discord.memberRoleIds(w.guildId, intruderId)).toEqual([]);
 
     // The real owner of the Roblox account on a new Discord account: the new phrase is the proof.
     roblox.setUserDescription(player.id, phraseOf(intruderReply));
     await w.pressConfirm(intruderId, intruderReply);
     expect(textOf(w.messageNow(intruderReply.id))).toContain(`The link was moved from <@${ownerId}>`);
-    expect(w.repositories.members.get(w.guildId, intruderId)?.robloxUserId).toBe(player.id);
-    expect(w.repositories.members.get(w.guildId, ownerId)?.robloxUserId ?? null).toBeNull();
+    expect((await w.repositories.members.get(w.guildId, intruderId))?.robloxUserId).toBe(player.id);
+    expect((await w.repositories.members.get(w.guildId, ownerId))?.robloxUserId ?? null).toBeNull();
     expect(discord.memberRoleIds(w.guildId, intruderId)).toEqual([w.rankRole.corporal]);
     expect(discord.memberRoleIds(w.guildId, ownerId)).toEqual([]);
-    const previousHolderAudit = w.repositories.audit.listForMember(w.guildId, ownerId);
+    const previousHolderAudit = await w.repositories.audit.listForMember(w.guildId, ownerId);
     expect(previousHolderAudit[0]).toMatchObject({ action: "unlink", actorId: intruderId });
     expect(auditEntryReason(previousHolderAudit[0]!)).toContain("proved ownership");
   });

@@ -43,10 +43,10 @@ describe("/unlink", () => {
     expect(reply.content).toContain(`Rank roles removed: <@&${w.rankRole.soldier}>`);
 
     expect(discord.memberRoleIds(w.guildId, memberId)).toEqual([w.otherRoleId]);
-    const member = w.repositories.members.get(w.guildId, memberId)!;
+    const member = (await w.repositories.members.get(w.guildId, memberId))!;
     expect(member.robloxUserId).toBeNull();
     expect(member.rankId).toBeNull();
-    expect(w.repositories.audit.listForMember(w.guildId, memberId).map((e) => e.action)).toEqual(["unlink", "link"]);
+    expect((await w.repositories.audit.listForMember(w.guildId, memberId)).map((e) => e.action)).toEqual(["unlink", "link"]);
     expectRequestsMatchSpecs(w);
 
     const again = replyOf(await w.command(memberId, "unlink"));
@@ -65,7 +65,7 @@ describe("/unlink", () => {
     expect(reply.content).toContain('Move the rankbridge role above "E1 | Soldier"');
     expect(discord.requestsTo({ method: "PATCH", pathIncludes: "/members/" })).toHaveLength(0);
     expect(discord.invalidRequests).toBe(0);
-    expect(w.repositories.members.get(w.guildId, memberId)?.robloxUserId).toBeNull();
-    expect(w.repositories.audit.listForMember(w.guildId, memberId)[0]).toMatchObject({ action: "unlink", outcome: "partial" });
+    expect((await w.repositories.members.get(w.guildId, memberId))?.robloxUserId).toBeNull();
+    expect((await w.repositories.audit.listForMember(w.guildId, memberId))[0]).toMatchObject({ action: "unlink", outcome: "partial" });
   });
 });

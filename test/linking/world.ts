@@ -144,8 +144,8 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
 
   const { api } = bot.parts;
   const { repositories } = inProcess.storage;
-  repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
-  repositories.ranks.replace(guild.id, [
+  await repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
+  await repositories.ranks.replace(guild.id, [
     { name: "E0 | Recruit", robloxRoleId: ROLE.recruit, robloxRank: 1, discordRoleId: rankRole.recruit },
     { name: "E1 | Soldier", robloxRoleId: ROLE.soldier, robloxRank: 3, discordRoleId: rankRole.soldier },
     { name: "E2 | Corporal", robloxRoleId: ROLE.corporal, robloxRank: 10, discordRoleId: rankRole.corporal },

@@ -32,11 +32,11 @@ beforeAll(async () => {
   world = await startCommandWorld({ homeGuild: true, cooldowns: { link: { member: unlimited, guild: unlimited }, lookup: { member: unlimited, guild: unlimited } } });
   world.seedGroup(GROUP);
   guild = world.homeGuild!;
-  world.repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP });
+  await world.repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP });
   memberId = world.discord.addMember(guild.id, { username: "plain-member" }).user.id;
   const imported = answerOf(await world.command(guild.id, guild.ownerId, "ranks", [sub("import")]));
   expect(imported.text).toContain("Imported");
-  const ranks = world.repositories.ranks.list(guild.id);
+  const ranks = await world.repositories.ranks.list(guild.id);
   const roles = world.discord.roles(guild.id);
   context = {
     userIds: [guild.ownerId, memberId, world.discord.botUserId],

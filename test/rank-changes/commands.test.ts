@@ -41,7 +41,7 @@ describe("/promote", () => {
   test("moves the member one rank up in the database, Discord, Roblox and tells them by DM", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private", extraRoleIds: [world.otherRoleId], points: 60 });
+    const member = await world.linkedMember({ robloxRank: "private", extraRoleIds: [world.otherRoleId], points: 60 });
 
     const interaction = await world.command(admin, "promote", { member: member.discordId, reason: "Led the weekend patrol" });
 
@@ -65,7 +65,7 @@ describe("/promote", () => {
     ]);
 
     // The three places agree, in one role request.
-    expect(world.storedRankOf(member.discordId)).toBe("corporal");
+    expect(await world.storedRankOf(member.discordId)).toBe("corporal");
     expect(discord.memberRoleIds(world.guildId, member.discordId)!.sort()).toEqual([world.otherRoleId, world.rankRole.corporal].sort());
     expect(world.memberPatches()).toHaveLength(1);
     expect(world.memberPatches()[0]!.path).toEndWith(`/members/${member.discordId}`);
@@ -79,7 +79,7 @@ describe("/promote", () => {
     expect(dm[0]!.content).toContain("You were promoted to **Corporal (Rank 10)** in Regiment HQ (was Private (Rank 2))");
     expect(dm[0]!.content).toContain("Reason: Led the weekend patrol");
 
-    const [audit] = world.repositories.audit.listForMember(world.guildId, member.discordId);
+    const [audit] = await world.repositories.audit.listForMember(world.guildId, member.discordId);
     expect(audit).toMatchObject({ action: "rank.promote", actorId: admin, outcome: "ok", reason: "Led the weekend patrol", targetRobloxUserId: member.robloxUserId });
     expect(audit!.before).toMatchObject({ rank: "Private", robloxRoleId: ROBLOX_ROLE.private });
     expect(audit!.after).toMatchObject({ rank: "Corporal", robloxRoleId: ROBLOX_ROLE.corporal });
@@ -90,7 +90,7 @@ describe("/promote", () => {
   test("a member who does not accept DMs is still promoted; the DM step is a warning, not a failure", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "recruit" });
+    const member = await world.linkedMember({ robloxRank: "recruit" });
     discord.setDmsDisabled(member.discordId);
 
     const reply = replyOf(await world.command(admin, "promote", { member: member.discordId }));
@@ -101,14 +101,14 @@ describe("/promote", () => {
     expect(fieldOf(reply, "Steps")).not.toContain("❌");
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.private.robloxRank);
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.private]);
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)[0]!.outcome).toBe("partial");
+    expect((await world.repositories.audit.listForMember(world.guildId, member.discordId))[0]!.outcome).toBe("partial");
   });
 
   test("below the points requirement asks the same admin to confirm, and acts only when they press Confirm", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
     const otherAdmin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "corporal", points: 40 });
+    const member = await world.linkedMember({ robloxRank: "corporal", points: 40 });
 
     const asked = replyOf(await world.command(admin, "promote", { member: member.discordId, reason: "Covering for a sergeant" }));
     expect(asked.embeds[0]!.title).toBe("Not Enough Points");
@@ -118,7 +118,7 @@ describe("/promote", () => {
     // Nothing has happened yet.
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.corporal.robloxRank);
     expect(world.memberPatches()).toHaveLength(0);
-    expect(world.storedRankOf(member.discordId)).toBe("corporal");
+    expect(await world.storedRankOf(member.discordId)).toBe("corporal");
 
     const stranger = await world.press(otherAdmin, asked, confirmId);
     expect(textOf(replyOf(stranger))).toContain("Only the admin who ran /promote can answer this.");
@@ -134,8 +134,8 @@ describe("/promote", () => {
     expect(buttonsOf(result)).toEqual([]);
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.sergeant.robloxRank);
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.sergeant]);
-    expect(world.storedRankOf(member.discordId)).toBe("sergeant");
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)[0]).toMatchObject({
+    expect(await world.storedRankOf(member.discordId)).toBe("sergeant");
+    expect((await world.repositories.audit.listForMember(world.guildId, member.discordId))[0]).toMatchObject({
       action: "rank.promote",
       reason: "Covering for a sergeant",
     });
@@ -144,7 +144,7 @@ describe("/promote", () => {
   test("Cancel on the points confirmation changes nothing", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "corporal", points: 0 });
+    const member = await world.linkedMember({ robloxRank: "corporal", points: 0 });
     const asked = replyOf(await world.command(admin, "promote", { member: member.discordId }));
 
     await world.press(admin, asked, "promote:cancel");
@@ -154,17 +154,17 @@ describe("/promote", () => {
     expect(buttonsOf(now)).toEqual([]);
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.corporal.robloxRank);
     expect(world.memberPatches()).toHaveLength(0);
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)).toEqual([]);
+    expect(await world.repositories.audit.listForMember(world.guildId, member.discordId)).toEqual([]);
   });
   test("a confirmation pressed after the member's rank moved is refused, and its buttons go away", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private", points: 0 });
+    const member = await world.linkedMember({ robloxRank: "private", points: 0 });
     const asked = replyOf(await world.command(admin, "promote", { member: member.discordId }));
     const confirmId = `promote:confirm:${member.discordId}:${world.rankIdOf("corporal")}`;
     expect(buttonsOf(asked)[0]!.custom_id).toBe(confirmId);
     // Meanwhile they earn the points and the owner makes them Corporal: "one rank up" now means Sergeant.
-    world.repositories.members.changePoints(world.guildId, member.discordId, { op: "set", amount: 50 });
+    await world.repositories.members.changePoints(world.guildId, member.discordId, { op: "set", amount: 50 });
     await world.command(world.ownerId, "set-rank", { member: member.discordId, rank: "Corporal" });
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.corporal.robloxRank);
 
@@ -184,7 +184,7 @@ describe("/set-rank confirmation", () => {
   test("a rank above what the member's points allow is confirmed the same way", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private", points: 10 });
+    const member = await world.linkedMember({ robloxRank: "private", points: 10 });
 
     const asked = replyOf(await world.command(admin, "set-rank", { member: member.discordId, rank: "Sergeant", reason: "Field promotion" }));
     const confirmId = `set-rank:confirm:${member.discordId}:${world.rankIdOf("sergeant")}`;
@@ -195,7 +195,7 @@ describe("/set-rank confirmation", () => {
 
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.sergeant.robloxRank);
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.sergeant]);
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)[0]).toMatchObject({
+    expect((await world.repositories.audit.listForMember(world.guildId, member.discordId))[0]).toMatchObject({
       action: "rank.set",
       actorId: admin,
       reason: "Field promotion",
@@ -208,7 +208,7 @@ describe("a member holding a Roblox role off the ladder (multi-role groups)", ()
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
     // Nothing stored or in Discord: the rank to move from can only come from Roblox's roles[].
-    const member = world.linkedMember({ robloxRank: "private", discordRank: null, storedRank: null, points: 60 });
+    const member = await world.linkedMember({ robloxRank: "private", discordRank: null, storedRank: null, points: 60 });
     roblox.addRoleToMember(GROUP_ID, member.robloxUserId, ROBLOX_ROLE.eventHost);
 
     const reply = replyOf(await world.command(admin, "promote", { member: member.discordId }));
@@ -223,13 +223,13 @@ describe("a member holding a Roblox role off the ladder (multi-role groups)", ()
       ["assignRole", `groups/${GROUP_ID}/roles/${ROBLOX_ROLE.corporal}`],
       ["unassignRole", `groups/${GROUP_ID}/roles/${ROBLOX_ROLE.private}`],
     ]);
-    expect(world.storedRankOf(member.discordId)).toBe("corporal");
+    expect(await world.storedRankOf(member.discordId)).toBe("corporal");
   });
 
   test("/demote takes the old rank role and keeps the other role", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "sergeant" });
+    const member = await world.linkedMember({ robloxRank: "sergeant" });
     roblox.addRoleToMember(GROUP_ID, member.robloxUserId, ROBLOX_ROLE.eventHost);
 
     const reply = replyOf(await world.command(admin, "demote", { member: member.discordId }));
@@ -246,7 +246,7 @@ describe("/demote", () => {
   test("moves the member one rank down everywhere, points notwithstanding", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "sergeant", points: 0 });
+    const member = await world.linkedMember({ robloxRank: "sergeant", points: 0 });
 
     const reply = replyOf(await world.command(admin, "demote", { member: member.discordId, reason: "Missed three drills" }));
 
@@ -254,15 +254,15 @@ describe("/demote", () => {
     expect(fieldOf(reply, "Rank")).toBe("Sergeant (Rank 20) → **Corporal (Rank 10)**");
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.corporal.robloxRank);
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.corporal]);
-    expect(world.storedRankOf(member.discordId)).toBe("corporal");
+    expect(await world.storedRankOf(member.discordId)).toBe("corporal");
     expect(discord.dmMessages(member.discordId)[0]!.content).toContain("You were demoted to **Corporal (Rank 10)**");
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)[0]).toMatchObject({ action: "rank.demote", outcome: "ok" });
+    expect((await world.repositories.audit.listForMember(world.guildId, member.discordId))[0]).toMatchObject({ action: "rank.demote", outcome: "ok" });
   });
 
   test("down to the group's base role, which Roblox gives by removing the other roles", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private" });
+    const member = await world.linkedMember({ robloxRank: "private" });
 
     const reply = replyOf(await world.command(admin, "demote", { member: member.discordId }));
 
@@ -274,7 +274,7 @@ describe("/demote", () => {
   test("at the bottom of the ladder there is nothing to demote to, and nothing is sent", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "recruit" });
+    const member = await world.linkedMember({ robloxRank: "recruit" });
 
     const reply = replyOf(await world.command(admin, "demote", { member: member.discordId }));
 
@@ -288,7 +288,7 @@ describe("/set-rank", () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
     // Holds two rank roles in Discord; the database is behind.
-    const member = world.linkedMember({ robloxRank: "recruit", discordRank: "recruit", storedRank: null, points: 500, extraRoleIds: [] });
+    const member = await world.linkedMember({ robloxRank: "recruit", discordRank: "recruit", storedRank: null, points: 500, extraRoleIds: [] });
     discord.setMemberRoles(world.guildId, member.discordId, [world.rankRole.recruit, world.rankRole.private]);
 
     const reply = replyOf(await world.command(admin, "set-rank", { member: member.discordId, rank: "sergeant" }));
@@ -297,15 +297,15 @@ describe("/set-rank", () => {
     expect(fieldOf(reply, "Rank")).toBe("Recruit (Rank 1) → **Sergeant (Rank 20)**");
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.sergeant.robloxRank);
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.sergeant]);
-    expect(world.storedRankOf(member.discordId)).toBe("sergeant");
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)[0]).toMatchObject({ action: "rank.set", outcome: "ok" });
+    expect(await world.storedRankOf(member.discordId)).toBe("sergeant");
+    expect((await world.repositories.audit.listForMember(world.guildId, member.discordId))[0]).toMatchObject({ action: "rank.set", outcome: "ok" });
     expectRequestsMatchSpecs(world);
   });
 
   test("a rank typed past the autocomplete that matches none is refused with suggestions, and nothing is sent", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private" });
+    const member = await world.linkedMember({ robloxRank: "private" });
     const robloxWritesBefore = roblox.requests.filter((r) => r.method === "POST").length;
 
     const reply = replyOf(await world.command(admin, "set-rank", { member: member.discordId, rank: "Sergant" }));
@@ -314,13 +314,13 @@ describe("/set-rank", () => {
     expect((reply.flags ?? 0) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
     expect(world.memberPatches()).toHaveLength(0);
     expect(roblox.requests.filter((r) => r.method === "POST").length).toBe(robloxWritesBefore);
-    expect(world.storedRankOf(member.discordId)).toBe("private");
+    expect(await world.storedRankOf(member.discordId)).toBe("private");
   });
 
   test("autocomplete offers the ladder's ranks matching what was typed", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private" });
+    const member = await world.linkedMember({ robloxRank: "private" });
 
     const interaction = await world.autocomplete(admin, "set-rank", { member: member.discordId, rank: "co" }, "rank");
 
@@ -336,7 +336,7 @@ describe("/set-rank", () => {
   test("setting the rank the member already holds everywhere changes nothing and says so", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "corporal" });
+    const member = await world.linkedMember({ robloxRank: "corporal" });
 
     const reply = replyOf(await world.command(admin, "set-rank", { member: member.discordId, rank: "Corporal" }));
 

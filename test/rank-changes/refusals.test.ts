@@ -23,13 +23,13 @@ afterEach(async () => {
 });
 
 /** Nothing changed anywhere: no role request, no Roblox write, no DM, no audit row. */
-function expectNothingChanged(member: { discordId: string; robloxUserId: number }, robloxRank: number, robloxPostsBefore: number) {
+async function expectNothingChanged(member: { discordId: string; robloxUserId: number }, robloxRank: number, robloxPostsBefore: number) {
   expect(world.memberPatches()).toEqual([]);
   expect(roblox.requests.filter((r) => r.method === "POST" || r.method === "PATCH").length).toBe(robloxPostsBefore);
   expect(world.robloxRankOf(member.robloxUserId)).toBe(robloxRank);
   expect(discord.dmMessages(member.discordId)).toEqual([]);
-  expect(world.repositories.audit.listForMember(world.guildId, member.discordId)).toEqual([]);
-  expect(world.repositories.pendingWrites.countAll()).toBe(0);
+  expect(await world.repositories.audit.listForMember(world.guildId, member.discordId)).toEqual([]);
+  expect(await world.repositories.pendingWrites.countAll()).toBe(0);
 }
 
 const robloxWrites = () => roblox.requests.filter((r) => r.method === "POST" || r.method === "PATCH").length;
@@ -37,7 +37,7 @@ const robloxWrites = () => roblox.requests.filter((r) => r.method === "POST" || 
 describe("who may change ranks", () => {
   test("a member without Manage Roles or the admin role is refused and nothing changes", async () => {
     world = await createWorld(discord, roblox);
-    const member = world.linkedMember({ robloxRank: "private" });
+    const member = await world.linkedMember({ robloxRank: "private" });
     // Holds a high rank role, but no permission: rank alone does not make an admin.
     const nobody = discord.addMember(world.guildId, { username: "keen-recruit", roles: [world.rankRole.colonel] }).user!.id;
     const writes = robloxWrites();
@@ -52,16 +52,16 @@ describe("who may change ranks", () => {
     const verify = replyOf(await world.command(nobody, "verify-rank", { member: member.discordId }));
     expect(verify.content).toBe("You need the Manage Roles permission to use this command.");
 
-    expectNothingChanged(member, LADDER.private.robloxRank, writes);
-    expect(world.storedRankOf(member.discordId)).toBe("private");
+    await expectNothingChanged(member, LADDER.private.robloxRank, writes);
+    expect(await world.storedRankOf(member.discordId)).toBe("private");
   });
 
   test("the server's configured admin role counts as admin", async () => {
     world = await createWorld(discord, roblox);
     const adminRole = discord.createRole(world.guildId, { name: "Rank Officers" }).id;
-    world.repositories.guilds.upsert(world.guildId, { adminRoleId: adminRole });
+    await world.repositories.guilds.upsert(world.guildId, { adminRoleId: adminRole });
     const officer = discord.addMember(world.guildId, { username: "officer", roles: [adminRole, world.rankRole.colonel] }).user!.id;
-    const member = world.linkedMember({ robloxRank: "private", points: 50 });
+    const member = await world.linkedMember({ robloxRank: "private", points: 50 });
 
     const reply = replyOf(await world.command(officer, "promote", { member: member.discordId }));
 
@@ -72,8 +72,8 @@ describe("who may change ranks", () => {
   test("an admin cannot give a rank at or above their own, nor touch someone at their rank", async () => {
     world = await createWorld(discord, roblox);
     const sergeantAdmin = world.admin("sergeant");
-    const corporal = world.linkedMember({ robloxRank: "corporal", points: 1_000 });
-    const peer = world.linkedMember({ robloxRank: "sergeant" });
+    const corporal = await world.linkedMember({ robloxRank: "corporal", points: 1_000 });
+    const peer = await world.linkedMember({ robloxRank: "sergeant" });
     const writes = robloxWrites();
 
     // Corporal → Sergeant would be the admin's own rank.
@@ -84,14 +84,14 @@ describe("who may change ranks", () => {
     const demotePeer = replyOf(await world.command(sergeantAdmin, "demote", { member: peer.discordId }));
     expect(demotePeer.content).toBe("This member holds Sergeant (Rank 20), which is not below your rank (Sergeant (Rank 20)).");
 
-    expectNothingChanged(corporal, LADDER.corporal.robloxRank, writes);
-    expectNothingChanged(peer, LADDER.sergeant.robloxRank, writes);
+    await expectNothingChanged(corporal, LADDER.corporal.robloxRank, writes);
+    await expectNothingChanged(peer, LADDER.sergeant.robloxRank, writes);
   });
 
   test("an admin without a rank role has nothing below them to give, while the owner is exempt", async () => {
     world = await createWorld(discord, roblox);
     const unranked = world.admin(null);
-    const member = world.linkedMember({ robloxRank: "private" });
+    const member = await world.linkedMember({ robloxRank: "private" });
 
     const refused = replyOf(await world.command(unranked, "promote", { member: member.discordId }));
     expect(refused.content).toContain("You don't hold a rank role");
@@ -107,7 +107,7 @@ describe("who may change ranks", () => {
     world = await createWorld(discord, roblox);
     const adminRole = discord.createRole(world.guildId, { name: "Server Admin", permissions: PermissionFlagsBits.Administrator }).id;
     const administrator = discord.addMember(world.guildId, { username: "server-admin", roles: [adminRole] }).user!.id;
-    const member = world.linkedMember({ robloxRank: "sergeant" });
+    const member = await world.linkedMember({ robloxRank: "sergeant" });
 
     const reply = replyOf(await world.command(administrator, "promote", { member: member.discordId }));
 
@@ -132,7 +132,7 @@ describe("members who cannot be ranked", () => {
 
   test("the group's Owner role cannot be given by a rank write: the Roblox step is a warning and nothing is sent to Roblox", async () => {
     world = await createWorld(discord, roblox);
-    const member = world.linkedMember({ robloxRank: "colonel" });
+    const member = await world.linkedMember({ robloxRank: "colonel" });
     const writes = robloxWrites();
 
     const reply = replyOf(await world.command(world.ownerId, "set-rank", { member: member.discordId, rank: "Owner" }));
@@ -149,7 +149,7 @@ describe("the Discord role hierarchy is checked before any request", () => {
   test("a rank role above the bot's highest role: the reply says which role to move, and no request is sent", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "corporal", points: 500 });
+    const member = await world.linkedMember({ robloxRank: "corporal", points: 500 });
     // Sergeant's role now sits above the bot's own role.
     const top = discord.roles(world.guildId).length;
     discord.updateRole(world.guildId, world.rankRole.sergeant, { position: top });
@@ -165,14 +165,14 @@ describe("the Discord role hierarchy is checked before any request", () => {
     );
     expect(discord.invalidRequests).toBe(invalidBefore);
     expect(discord.requests.filter((r) => r.status === 403)).toEqual([]);
-    expectNothingChanged(member, LADDER.corporal.robloxRank, writes);
-    expect(world.storedRankOf(member.discordId)).toBe("corporal");
+    await expectNothingChanged(member, LADDER.corporal.robloxRank, writes);
+    expect(await world.storedRankOf(member.discordId)).toBe("corporal");
   });
 
   test("the bot without Manage Roles is told to get it, before any request", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private" });
+    const member = await world.linkedMember({ robloxRank: "private" });
     const botRole = discord.roles(world.guildId).find((role) => role.managed && role.name === "rankbridge")!;
     discord.updateRole(world.guildId, botRole.id, { permissions: PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages });
 

@@ -51,7 +51,7 @@ describe("the Roblox step fails", () => {
   test("the other steps still happen; the reply says so and what to do; DESYNC is logged; a pending write is stored", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private", points: 80 });
+    const member = await world.linkedMember({ robloxRank: "private", points: 80 });
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 503, times: 1 });
 
     const reply = replyOf(await world.command(admin, "promote", { member: member.discordId }));
@@ -67,7 +67,7 @@ describe("the Roblox step fails", () => {
     expect(fieldOf(reply, "What to do")).toStartWith("Roblox still shows the old rank. The change is queued and retried automatically");
 
     // The steps that could happen did.
-    expect(world.storedRankOf(member.discordId)).toBe("corporal");
+    expect(await world.storedRankOf(member.discordId)).toBe("corporal");
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.corporal]);
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.private.robloxRank);
 
@@ -77,7 +77,7 @@ describe("the Roblox step fails", () => {
     expect(desync).toMatchObject({ guildId: world.guildId, discordId: member.discordId, robloxUserId: member.robloxUserId });
     expect(JSON.stringify(desync!.err)).toContain("service_unavailable");
 
-    const pending = world.repositories.pendingWrites.getForUser(world.guildId, member.robloxUserId);
+    const pending = await world.repositories.pendingWrites.getForUser(world.guildId, member.robloxUserId);
     expect(pending).toMatchObject({
       discordId: member.discordId,
       groupId: GROUP_ID,
@@ -87,7 +87,7 @@ describe("the Roblox step fails", () => {
     });
     expect(pending!.lastError).toContain("service_unavailable");
     expect(await gauge(world)).toBe(1);
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)[0]).toMatchObject({
+    expect((await world.repositories.audit.listForMember(world.guildId, member.discordId))[0]).toMatchObject({
       action: "rank.promote",
       outcome: "partial",
       after: expect.objectContaining({ pendingWriteId: pending!.id }),
@@ -97,14 +97,14 @@ describe("the Roblox step fails", () => {
   test("a write that fails 3 times and then succeeds: reported, retried until it lands, and a sync in between does not revert the member", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private", points: 80 });
+    const member = await world.linkedMember({ robloxRank: "private", points: 80 });
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 503, times: 3 });
     const assignsBefore = assignRequests(member.robloxUserId).length;
 
     // Failure 1: the promotion's own write.
     const reply = replyOf(await world.command(admin, "promote", { member: member.discordId }));
     expect(fieldOf(reply, "Steps")).toContain("❌ Roblox rank: not set yet");
-    expect(world.repositories.pendingWrites.count(world.guildId)).toBe(1);
+    expect(await world.repositories.pendingWrites.count(world.guildId)).toBe(1);
 
     // A sync now reads Roblox's stale "Private", but the queued write is the truth: nothing is reverted.
     const patchesBefore = world.memberPatches().length;
@@ -115,7 +115,7 @@ describe("the Roblox step fails", () => {
     expect(synced.storedChange).toBe("unchanged");
     expect(world.memberPatches().length).toBe(patchesBefore);
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.corporal]);
-    expect(world.storedRankOf(member.discordId)).toBe("corporal");
+    expect(await world.storedRankOf(member.discordId)).toBe("corporal");
     // /verify-rank tells the admin the change is queued rather than suggesting a sync.
     const embed = verifyRankEmbed(await world.memberSync.inspect(world.guildId, member.discordId));
     expect(embed.title).toBe("Rank Mismatch Detected");
@@ -123,15 +123,15 @@ describe("the Roblox step fails", () => {
     expect(embed.fields!.find((f) => f.name === "Suggested action")!.value).toStartWith("Nothing to do: Roblox will catch up");
 
     // Failures 2 and 3 go to the worker, then the write lands.
-    world.worker.start();
-    await eventually(() => world.repositories.pendingWrites.countAll(), (count) => count === 0);
-    expect(world.repositories.pendingWrites.countAll()).toBe(0);
+    await world.worker.start();
+    await eventually(async () => await world.repositories.pendingWrites.countAll(), (count) => count === 0);
+    expect(await world.repositories.pendingWrites.countAll()).toBe(0);
     expect(roblox.membership(GROUP_ID, member.robloxUserId)).toMatchObject({ roleId: ROBLOX_ROLE.corporal, rank: LADDER.corporal.robloxRank });
     expect(assignRequests(member.robloxUserId).length - assignsBefore).toBe(4);
     expect(world.logs.filter((line) => line.msg === "queued Roblox rank write failed again; will retry")).toHaveLength(2);
     expect(await gauge(world)).toBe(0);
 
-    const landed = world.repositories.audit.listLatest(world.guildId, { action: "roblox.write" });
+    const landed = await world.repositories.audit.listLatest(world.guildId, { action: "roblox.write" });
     expect(landed).toHaveLength(1);
     expect(landed[0]).toMatchObject({ actorId: "system", outcome: "ok", targetDiscordId: member.discordId });
     expect(auditEntryDetail(landed[0]!)).toContain("after 4 tries");
@@ -143,13 +143,13 @@ describe("the Roblox step fails", () => {
   test("the retried write keeps a role off the ladder the member holds", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private", points: 80 });
+    const member = await world.linkedMember({ robloxRank: "private", points: 80 });
     roblox.addRoleToMember(GROUP_ID, member.robloxUserId, ROBLOX_ROLE.eventHost);
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 503, times: 1 });
 
     expect(fieldOf(replyOf(await world.command(admin, "promote", { member: member.discordId })), "Steps")).toContain("❌ Roblox rank: not set yet");
-    world.worker.start();
-    await eventually(() => world.repositories.pendingWrites.countAll(), (count) => count === 0);
+    await world.worker.start();
+    await eventually(async () => await world.repositories.pendingWrites.countAll(), (count) => count === 0);
     expect(roblox.membership(GROUP_ID, member.robloxUserId)!.roleIds.sort()).toEqual(
       [ROBLOX_ROLE.recruit, ROBLOX_ROLE.corporal, ROBLOX_ROLE.eventHost].sort(),
     );
@@ -158,7 +158,7 @@ describe("the Roblox step fails", () => {
   test("a failure no retry can fix is not queued, and the reply says what to fix", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private", points: 80 });
+    const member = await world.linkedMember({ robloxRank: "private", points: 80 });
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 403, times: 1 });
 
     const reply = replyOf(await world.command(admin, "promote", { member: member.discordId }));
@@ -166,7 +166,7 @@ describe("the Roblox step fails", () => {
     expect(fieldOf(reply, "Steps")).toContain("❌ Roblox rank: not set: The bot's Roblox account isn't allowed to do that");
     expect(fieldOf(reply, "What to do")).toContain("no retry can fix it");
     expect(world.logs.some((line) => line.msg.startsWith("DESYNC") && line.msg.includes("not retried"))).toBe(true);
-    expect(world.repositories.pendingWrites.countAll()).toBe(0);
+    expect(await world.repositories.pendingWrites.countAll()).toBe(0);
   });
 });
 
@@ -174,17 +174,17 @@ describe("the retry worker", () => {
   test("gives up on a member who left the group, with an audit entry saying why", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private", points: 80 });
+    const member = await world.linkedMember({ robloxRank: "private", points: 80 });
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 503, times: 1 });
     await world.command(admin, "promote", { member: member.discordId });
-    expect(world.repositories.pendingWrites.countAll()).toBe(1);
+    expect(await world.repositories.pendingWrites.countAll()).toBe(1);
     roblox.removeMember(GROUP_ID, member.robloxUserId);
 
-    world.worker.start();
-    await eventually(() => world.repositories.pendingWrites.countAll(), (count) => count === 0);
+    await world.worker.start();
+    await eventually(async () => await world.repositories.pendingWrites.countAll(), (count) => count === 0);
 
-    expect(world.repositories.pendingWrites.countAll()).toBe(0);
-    const [gaveUp] = world.repositories.audit.listLatest(world.guildId, { action: "roblox.write" });
+    expect(await world.repositories.pendingWrites.countAll()).toBe(0);
+    const [gaveUp] = await world.repositories.audit.listLatest(world.guildId, { action: "roblox.write" });
     expect(gaveUp).toMatchObject({ actorId: "system", outcome: "failed", targetDiscordId: member.discordId });
     expect(auditEntryDetail(gaveUp!)).toContain("Gave up setting Roblox rank 10 after 2 tries: That Roblox account isn't a member of the group.");
     expect(roblox.membership(GROUP_ID, member.robloxUserId)).toBeUndefined();
@@ -193,18 +193,18 @@ describe("the retry worker", () => {
   test("picks up writes left by a previous process, and a newer direct write cancels an older queued one", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const left = world.linkedMember({ robloxRank: "private", points: 80 });
-    const overtaken = world.linkedMember({ robloxRank: "private", points: 500 });
+    const left = await world.linkedMember({ robloxRank: "private", points: 80 });
+    const overtaken = await world.linkedMember({ robloxRank: "private", points: 500 });
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 503, times: 2 });
     await world.command(admin, "promote", { member: left.discordId });
     await world.command(admin, "promote", { member: overtaken.discordId });
-    expect(world.repositories.pendingWrites.countAll()).toBe(2);
+    expect(await world.repositories.pendingWrites.countAll()).toBe(2);
 
     // The admin promotes again and this time Roblox answers: the queued Corporal write must not undo Sergeant.
     const again = replyOf(await world.command(admin, "promote", { member: overtaken.discordId }));
     expect(fieldOf(again, "Rank")).toBe("Corporal (Rank 10) → **Sergeant (Rank 20)**");
     expect(fieldOf(again, "Steps")).toContain("✅ Roblox rank: set to Sergeant (Rank 20)");
-    expect(world.repositories.pendingWrites.getForUser(world.guildId, overtaken.robloxUserId)).toBeUndefined();
+    expect(await world.repositories.pendingWrites.getForUser(world.guildId, overtaken.robloxUserId)).toBeUndefined();
 
     // A new worker with its own client on the same database, as after a restart (the world's own never started).
     const freshClient = new RobloxClient({ apiKey: API_KEY, urlTemplate: roblox.urlTemplate, retry: { maxRetries: 0 } });
@@ -215,7 +215,7 @@ describe("the retry worker", () => {
         accessFor: async (guildId) =>
           decideRobloxAccess({ guildId, home: true, operator: freshClient, guildKey: undefined, storedKey: "none", confirmWrite: async () => ({ canWrite: true }) }),
       },
-      audit: { record: (guildId, entry) => world.repositories.audit.append(guildId, entry) },
+      audit: { record: async (guildId, entry) => await world.repositories.audit.append(guildId, entry) },
       logger: createLogger({ level: "silent" }),
       metrics: world.metrics,
       backoff: { baseMs: 10, maxMs: 10, jitterRatio: 0 },
@@ -225,7 +225,7 @@ describe("the retry worker", () => {
     expect(summary).toEqual({ attempted: 1, landed: 1, rescheduled: 0, abandoned: 0 });
     expect(world.robloxRankOf(left.robloxUserId)).toBe(LADDER.corporal.robloxRank);
     expect(world.robloxRankOf(overtaken.robloxUserId)).toBe(LADDER.sergeant.robloxRank);
-    expect(world.repositories.pendingWrites.countAll()).toBe(0);
+    expect(await world.repositories.pendingWrites.countAll()).toBe(0);
     await restarted.stop();
     await freshClient.close();
   });
@@ -233,19 +233,19 @@ describe("the retry worker", () => {
   test("stop() waits for the attempt in flight instead of cutting it off", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private", points: 80 });
+    const member = await world.linkedMember({ robloxRank: "private", points: 80 });
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 503, times: 1 });
     await world.command(admin, "promote", { member: member.discordId });
     await Bun.sleep(20); // due
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, delayMs: 250, times: 1 });
 
-    world.worker.start();
+    await world.worker.start();
     await eventually(() => roblox.failures.pending, (pending) => pending === 0, 2_000);
     expect(roblox.failures.pending).toBe(0); // the slow write is under way
-    expect(world.repositories.pendingWrites.countAll()).toBe(1);
+    expect(await world.repositories.pendingWrites.countAll()).toBe(1);
     await world.worker.stop();
 
-    expect(world.repositories.pendingWrites.countAll()).toBe(0);
+    expect(await world.repositories.pendingWrites.countAll()).toBe(0);
     expect(world.robloxRankOf(member.robloxUserId)).toBe(LADDER.corporal.robloxRank);
   });
 

@@ -31,7 +31,7 @@ describe("/verify-rank", () => {
   test("a member whose ranks agree: Ranks In Sync, green, naming the Discord member and the Roblox username", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "sergeant", extraRoleIds: [world.otherRoleId] });
+    const member = await world.linkedMember({ robloxRank: "sergeant", extraRoleIds: [world.otherRoleId] });
 
     const reply = replyOf(await world.command(admin, "verify-rank", { member: member.discordId }));
 
@@ -52,7 +52,7 @@ describe("/verify-rank", () => {
   test("a member promoted on Roblox only: Rank Mismatch Detected, orange, suggesting /sync for that member; nothing is changed", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "corporal", discordRank: "private", storedRank: "private" });
+    const member = await world.linkedMember({ robloxRank: "corporal", discordRank: "private", storedRank: "private" });
 
     const reply = replyOf(await world.command(admin, "verify-rank", { member: member.discordId }));
 
@@ -66,13 +66,13 @@ describe("/verify-rank", () => {
     expect(fieldOf(reply, "Suggested action")).toContain(`<@${member.discordId}>`);
     expect(fieldOf(reply, "Suggested action")).toContain("to set them to Corporal (Rank 10), which follows their Roblox rank");
     expect(world.memberPatches()).toEqual([]);
-    expect(world.storedRankOf(member.discordId)).toBe("private");
+    expect(await world.storedRankOf(member.discordId)).toBe("private");
   });
 
   test("a Discord role fixed by hand (Discord and Roblox Sergeant, stored Corporal): Ranks In Sync, the stored rank corrected, audited and noted", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "sergeant", discordRank: "sergeant", storedRank: "corporal" });
+    const member = await world.linkedMember({ robloxRank: "sergeant", discordRank: "sergeant", storedRank: "corporal" });
 
     const reply = replyOf(await world.command(admin, "verify-rank", { member: member.discordId }));
 
@@ -83,9 +83,9 @@ describe("/verify-rank", () => {
     expect(fieldOf(reply, "Stored rank")).toBe("Sergeant (Rank 20)");
     expect(fieldOf(reply, "Note")).toBe("The stored rank was Corporal (Rank 10); it now matches Discord and Roblox.");
     expect(fieldOf(reply, "Suggested action")).toBeUndefined();
-    expect(world.storedRankOf(member.discordId)).toBe("sergeant");
+    expect(await world.storedRankOf(member.discordId)).toBe("sergeant");
     expect(world.memberPatches()).toEqual([]);
-    const [entry] = world.repositories.audit.listForMember(world.guildId, member.discordId);
+    const [entry] = await world.repositories.audit.listForMember(world.guildId, member.discordId);
     expect(entry).toMatchObject({ action: "sync.member", actorId: admin, outcome: "ok" });
 
     // The correction is made once: the next check has nothing to note.
@@ -97,7 +97,7 @@ describe("/verify-rank", () => {
   test("Discord differs from Roblox while the stored rank matches Discord: still a mismatch showing both ranks; nothing stored changes", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "sergeant", discordRank: "corporal", storedRank: "sergeant" });
+    const member = await world.linkedMember({ robloxRank: "sergeant", discordRank: "corporal", storedRank: "sergeant" });
 
     const reply = replyOf(await world.command(admin, "verify-rank", { member: member.discordId }));
 
@@ -105,14 +105,14 @@ describe("/verify-rank", () => {
     expect(fieldOf(reply, "Discord rank")).toBe("Corporal (Rank 10)");
     expect(fieldOf(reply, "Roblox rank")).toBe("Sergeant (Rank 20)");
     expect(fieldOf(reply, "Note")).toBeUndefined();
-    expect(world.storedRankOf(member.discordId)).toBe("sergeant");
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)).toEqual([]);
+    expect(await world.storedRankOf(member.discordId)).toBe("sergeant");
+    expect(await world.repositories.audit.listForMember(world.guildId, member.discordId)).toEqual([]);
   });
 
   test("holding two rank roles is a mismatch even when the highest one is right", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "corporal" });
+    const member = await world.linkedMember({ robloxRank: "corporal" });
     discord.setMemberRoles(world.guildId, member.discordId, [world.rankRole.corporal, world.rankRole.recruit]);
 
     const reply = replyOf(await world.command(admin, "verify-rank", { member: member.discordId }));
@@ -124,7 +124,7 @@ describe("/verify-rank", () => {
   test("a member who left the Roblox group is reported as such", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "private" });
+    const member = await world.linkedMember({ robloxRank: "private" });
     roblox.removeMember(GROUP_ID, member.robloxUserId);
 
     const reply = replyOf(await world.command(admin, "verify-rank", { member: member.discordId }));
@@ -139,14 +139,14 @@ describe("syncMember", () => {
   test("a dry run reports the change and sends nothing; the real run applies it in one request and audits it", async () => {
     world = await createWorld(discord, roblox);
     const admin = world.admin("colonel");
-    const member = world.linkedMember({ robloxRank: "corporal", discordRank: "private", storedRank: "recruit", extraRoleIds: [world.otherRoleId] });
+    const member = await world.linkedMember({ robloxRank: "corporal", discordRank: "private", storedRank: "recruit", extraRoleIds: [world.otherRoleId] });
 
     const preview = await world.memberSync.syncMember(world.guildId, member.discordId, { dryRun: true, actorId: admin });
     expect(preview).toMatchObject({ dryRun: true, discordChange: "would-update", storedChange: "would-update", inSync: false });
     expect(formatMemberSyncReply(preview).embeds![0]!.title).toBe("Sync Preview: Changes Needed");
     expect(world.memberPatches()).toEqual([]);
-    expect(world.storedRankOf(member.discordId)).toBe("recruit");
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)).toEqual([]);
+    expect(await world.storedRankOf(member.discordId)).toBe("recruit");
+    expect(await world.repositories.audit.listForMember(world.guildId, member.discordId)).toEqual([]);
 
     const result = await world.memberSync.syncMember(world.guildId, member.discordId, { actorId: admin });
     expect(result).toMatchObject({ dryRun: false, discordChange: "updated", storedChange: "updated", outcome: "ok" });
@@ -156,8 +156,8 @@ describe("syncMember", () => {
     expect(result.after.storedRank?.name).toBe("Corporal");
     expect(discord.memberRoleIds(world.guildId, member.discordId)!.sort()).toEqual([world.otherRoleId, world.rankRole.corporal].sort());
     expect(world.memberPatches()).toHaveLength(1);
-    expect(world.storedRankOf(member.discordId)).toBe("corporal");
-    expect(world.repositories.audit.listForMember(world.guildId, member.discordId)[0]).toMatchObject({
+    expect(await world.storedRankOf(member.discordId)).toBe("corporal");
+    expect((await world.repositories.audit.listForMember(world.guildId, member.discordId))[0]).toMatchObject({
       action: "sync.member",
       actorId: admin,
       outcome: "ok",
@@ -181,31 +181,31 @@ describe("syncMember", () => {
 
   test("without a queued write, sync follows Roblox down as well", async () => {
     world = await createWorld(discord, roblox);
-    const member = world.linkedMember({ robloxRank: "private", discordRank: "sergeant", storedRank: "sergeant" });
+    const member = await world.linkedMember({ robloxRank: "private", discordRank: "sergeant", storedRank: "sergeant" });
 
     const result = await world.memberSync.syncMember(world.guildId, member.discordId);
 
     expect(result.discordChange).toBe("updated");
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.rankRole.private]);
-    expect(world.storedRankOf(member.discordId)).toBe("private");
+    expect(await world.storedRankOf(member.discordId)).toBe("private");
   });
 
   test("a member who left the group loses their rank roles and stored rank (default policy), keeping other roles", async () => {
     world = await createWorld(discord, roblox);
-    const member = world.linkedMember({ robloxRank: "corporal", extraRoleIds: [world.otherRoleId] });
+    const member = await world.linkedMember({ robloxRank: "corporal", extraRoleIds: [world.otherRoleId] });
     roblox.removeMember(GROUP_ID, member.robloxUserId);
 
     const result = await world.memberSync.syncMember(world.guildId, member.discordId);
 
     expect(result).toMatchObject({ discordChange: "updated", storedChange: "updated" });
     expect(discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.otherRoleId]);
-    expect(world.storedRankOf(member.discordId)).toBeNull();
+    expect(await world.storedRankOf(member.discordId)).toBeNull();
     expect(formatMemberSyncReply(result).embeds![0]!.fields!.find((f) => f.name === "Note")!.value).toBe("They are not in the Roblox group.");
   });
 
   test("a rank role above the bot's role: the Discord change is blocked with the fix, no request is sent, the stored rank still follows", async () => {
     world = await createWorld(discord, roblox);
-    const member = world.linkedMember({ robloxRank: "sergeant", discordRank: "corporal", storedRank: "corporal" });
+    const member = await world.linkedMember({ robloxRank: "sergeant", discordRank: "corporal", storedRank: "corporal" });
     discord.updateRole(world.guildId, world.rankRole.sergeant, { position: discord.roles(world.guildId).length });
     const invalidBefore = discord.invalidRequests;
 

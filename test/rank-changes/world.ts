@@ -98,7 +98,7 @@ export interface World {
   metrics: Metrics;
   logs: LogLine[];
   /** A linked member: Discord member with `discordRank`'s role (if any), Roblox member at `robloxRank` (null: not in the group). */
-  linkedMember(options: { robloxRank?: RankKey | null; discordRank?: RankKey | null; storedRank?: RankKey | null; points?: number; extraRoleIds?: string[] }): Member;
+  linkedMember(options: { robloxRank?: RankKey | null; discordRank?: RankKey | null; storedRank?: RankKey | null; points?: number; extraRoleIds?: string[] }): Promise<Member>;
   /** A rank admin: Manage Roles through the staff role, holding `rank`'s role. */
   admin(rank: RankKey | null): string;
   /** Runs a slash command through the router; resolves when the handler finished. */
@@ -107,7 +107,7 @@ export interface World {
   /** Presses a button with `customId` on `message`. */
   press(userId: string, message: APIMessage, customId: string): Promise<InjectedInteraction>;
   rankIdOf(rank: RankKey): number;
-  storedRankOf(discordId: string): RankKey | null;
+  storedRankOf(discordId: string): Promise<RankKey | null>;
   robloxRankOf(robloxUserId: number): number | undefined;
   /** Requests the Discord emulator received for this guild's member roles. */
   memberPatches(): { path: string; body: unknown; status: number }[];
@@ -151,8 +151,8 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
   const { memberSync, metrics, pendingWrites: worker } = inProcess.bot.parts;
   const { repositories } = inProcess.storage;
   const logs = inProcess.logs;
-  repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
-  repositories.ranks.replace(guild.id, [
+  await repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP_ID });
+  await repositories.ranks.replace(guild.id, [
     ...(Object.keys(LADDER) as RankKey[]).map((key) => ({
       name: LADDER[key].name,
       robloxRoleId: ROBLOX_ROLE[key],
@@ -164,7 +164,9 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     { name: "Owner", robloxRoleId: ROBLOX_ROLE.owner, robloxRank: 255, discordRoleId: null },
   ]);
 
-  const rankIdOf = (rank: RankKey) => repositories.ranks.findByRobloxRoleId(guild.id, ROBLOX_ROLE[rank])!.id;
+  // Rank ids never change after the import: read them once.
+  const ladder = await repositories.ranks.list(guild.id);
+  const rankIdOf = (rank: RankKey) => ladder.find((stored) => stored.robloxRoleId === ROBLOX_ROLE[rank])!.id;
   const rankKeyOfId = (rankId: number | null): RankKey | null =>
     rankId === null ? null : ((Object.keys(LADDER) as RankKey[]).find((key) => rankIdOf(key) === rankId) ?? null);
 
@@ -194,17 +196,17 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
     worker,
     metrics,
     logs,
-    linkedMember({ robloxRank = "private", discordRank = robloxRank, storedRank = robloxRank, points = 0, extraRoleIds = [] }) {
+    async linkedMember({ robloxRank = "private", discordRank = robloxRank, storedRank = robloxRank, points = 0, extraRoleIds = [] }) {
       const robloxUserId = nextRobloxUserId++;
       const robloxUsername = `Trooper_${robloxUserId}`;
       roblox.addUser({ id: robloxUserId, name: robloxUsername });
       if (robloxRank) roblox.setMembership(GROUP_ID, robloxUserId, ROBLOX_ROLE[robloxRank]);
       const roles = [...(discordRank ? [rankRole[discordRank]] : []), ...extraRoleIds];
       const discordId = discord.addMember(guild.id, { username: robloxUsername.toLowerCase(), roles }).user!.id;
-      const linked = repositories.members.link(guild.id, discordId, { robloxUserId, robloxUsername, verifiedBy: "profile-phrase" });
+      const linked = await repositories.members.link(guild.id, discordId, { robloxUserId, robloxUsername, verifiedBy: "profile-phrase" });
       if (!linked.ok) throw new Error("link failed");
-      if (storedRank) repositories.members.setStoredRank(guild.id, discordId, rankIdOf(storedRank));
-      if (points > 0) repositories.members.changePoints(guild.id, discordId, { op: "set", amount: points });
+      if (storedRank) await repositories.members.setStoredRank(guild.id, discordId, rankIdOf(storedRank));
+      if (points > 0) await repositories.members.changePoints(guild.id, discordId, { op: "set", amount: points });
       return { discordId, robloxUserId, robloxUsername };
     },
     admin(rank) {
@@ -235,7 +237,7 @@ export async function createWorld(discord: DiscordEmulator, roblox: RobloxEmulat
         }),
       ),
     rankIdOf,
-    storedRankOf: (discordId) => rankKeyOfId(repositories.members.get(guild.id, discordId)?.rankId ?? null),
+    storedRankOf: async (discordId) => rankKeyOfId((await repositories.members.get(guild.id, discordId))?.rankId ?? null),
     robloxRankOf: (robloxUserId) => roblox.membership(GROUP_ID, robloxUserId)?.rank,
     memberPatches: () =>
       discord.requests

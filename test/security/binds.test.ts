@@ -23,7 +23,7 @@ afterAll(() => world.close());
 /** The home guild gets a fresh ladder per test: the owner imports, then binds what the test needs. */
 async function freshGuild() {
   const guild = world.discord.createGuild({ name: `Legion ${Math.random().toString(36).slice(2, 8)}` });
-  world.repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP });
+  await world.repositories.guilds.upsert(guild.id, { robloxGroupId: GROUP });
   await world.command(guild.id, guild.ownerId, "ranks", [sub("import")]);
   return guild;
 }
@@ -46,13 +46,13 @@ describe("binds under the ceiling", () => {
 
     const climb = await bind(guild.id, officer, "Colonel", officerClub.id);
     expect(climb.content).toBe(`Can't bind **Colonel** to <@&${officerClub.id}>: you can only bind ranks below your own (Sergeant (Rank 20)).`);
-    expect(world.repositories.ranks.findByName(guild.id, "Colonel")!.discordRoleId).toBeNull();
+    expect((await world.repositories.ranks.findByName(guild.id, "Colonel"))!.discordRoleId).toBeNull();
 
     // With the bind refused, the officer's rank is still Sergeant: Major is above it.
     const friend = world.discord.addMember(guild.id, { username: "friend" }).user.id;
     world.roblox.addUser({ id: 6_100_001, name: "OfficersFriend" });
     world.roblox.setMembership(GROUP, 6_100_001, ROLE(3));
-    world.repositories.members.link(guild.id, friend, { robloxUserId: 6_100_001, robloxUsername: "OfficersFriend", verifiedBy: "profile-phrase" });
+    await world.repositories.members.link(guild.id, friend, { robloxUserId: 6_100_001, robloxUsername: "OfficersFriend", verifiedBy: "profile-phrase" });
     const major = answerOf(await world.command(guild.id, officer, "set-rank", [user("member", friend), str("rank", "Major")]));
     expect(major.content).toContain("You can only give ranks below your own (Sergeant (Rank 20))");
     expect(world.roblox.membership(GROUP, 6_100_001)?.roleId).toBe(ROLE(3));
@@ -70,7 +70,7 @@ describe("binds under the ceiling", () => {
     const sergeant = world.discord.createRole(guild.id, { name: "Sgt" });
     const admins = world.discord.createRole(guild.id, { name: "Admins", permissions: PermissionFlagsBits.Administrator });
     const kickers = world.discord.createRole(guild.id, { name: "Kickers", permissions: PermissionFlagsBits.KickMembers });
-    world.repositories.guilds.upsert(guild.id, { adminRoleId: staff.id });
+    await world.repositories.guilds.upsert(guild.id, { adminRoleId: staff.id });
     await bind(guild.id, guild.ownerId, "Sergeant", sergeant.id);
     const helper = world.discord.addMember(guild.id, { username: "helper", roles: [staff.id, sergeant.id] }).user.id;
 
@@ -80,7 +80,7 @@ describe("binds under the ceiling", () => {
     );
     const kick = await bind(guild.id, helper, "Private", kickers.id);
     expect(kick.content).toContain("grants Kick Members, so only the server owner or an Administrator may bind it");
-    expect(world.repositories.ranks.findByName(guild.id, "Private")!.discordRoleId).toBeNull();
+    expect((await world.repositories.ranks.findByName(guild.id, "Private"))!.discordRoleId).toBeNull();
 
     // The owner may (it is their server), and the bind is then shown for review.
     expect((await bind(guild.id, guild.ownerId, "Private", kickers.id)).content).toContain("is now mirrored by");
@@ -98,7 +98,7 @@ describe("binds under the ceiling", () => {
       roles: defaultRoles(renamedGroup).map((r) => (r.name === "Major" ? { ...r, name: "Moderators" } : r)),
     });
     const guild = world.discord.createGuild({ name: "Renamed" });
-    world.repositories.guilds.upsert(guild.id, { robloxGroupId: renamedGroup });
+    await world.repositories.guilds.upsert(guild.id, { robloxGroupId: renamedGroup });
     const moderators = world.discord.createRole(guild.id, { name: "Moderators", permissions: PermissionFlagsBits.BanMembers });
     const corporals = world.discord.createRole(guild.id, { name: "Corporal" });
 
@@ -106,8 +106,8 @@ describe("binds under the ceiling", () => {
     expect(imported.content).toContain(
       `Not bound by name: **Moderators** → <@&${moderators.id}>: <@&${moderators.id}> grants Ban Members, so only the server owner or an Administrator may bind it to a rank.`,
     );
-    expect(world.repositories.ranks.findByName(guild.id, "Moderators")!.discordRoleId).toBeNull();
-    expect(world.repositories.ranks.findByName(guild.id, "Corporal")!.discordRoleId).toBe(corporals.id);
+    expect((await world.repositories.ranks.findByName(guild.id, "Moderators"))!.discordRoleId).toBeNull();
+    expect((await world.repositories.ranks.findByName(guild.id, "Corporal"))!.discordRoleId).toBe(corporals.id);
   });
 
   test("/ranks import create-missing-roles by an officer creates roles only for ranks below their own (a new role sits where they could take it)", async () => {
@@ -120,7 +120,7 @@ describe("binds under the ceiling", () => {
     const imported = answerOf(await world.command(guild.id, officer, "ranks", [sub("import", bool("create-missing-roles", true))]));
     expect(imported.content).toContain("No role created for **Staff Sergeant**, **Second Lieutenant**");
     expect(imported.content).toContain("**Colonel**, **General**, **Ranking Bot**, **Owner**: you can only bind ranks below your own.");
-    const boundRanks = world.repositories.ranks.list(guild.id).filter((rank) => rank.discordRoleId !== null).map((rank) => rank.name);
+    const boundRanks = (await world.repositories.ranks.list(guild.id)).filter((rank) => rank.discordRoleId !== null).map((rank) => rank.name);
     expect(boundRanks.sort()).toEqual(["Corporal", "Private", "Private First Class", "Recruit", "Sergeant"]);
     expect(world.discord.roles(guild.id).map((r) => r.name)).not.toContain("Colonel");
   });
@@ -128,8 +128,8 @@ describe("binds under the ceiling", () => {
   test("binds made before the rule are logged when the guild arrives at start-up, not deleted", async () => {
     const guild = await freshGuild();
     const admins = world.discord.createRole(guild.id, { name: "Old Admins", permissions: PermissionFlagsBits.Administrator });
-    const major = world.repositories.ranks.findByName(guild.id, "Major")!;
-    world.repositories.ranks.bind(guild.id, major.id, admins.id); // as an older version let an admin do
+    const major = (await world.repositories.ranks.findByName(guild.id, "Major"))!;
+    await world.repositories.ranks.bind(guild.id, major.id, admins.id); // as an older version let an admin do
 
     world.dispatch({
       t: GatewayDispatchEvents.GuildCreate,
@@ -144,6 +144,6 @@ describe("binds under the ceiling", () => {
       guildId: guild.id,
       binds: [{ rankId: major.id, rank: "Major", roleId: admins.id, permissions: ["Administrator"] }],
     });
-    expect(world.repositories.ranks.findByName(guild.id, "Major")!.discordRoleId).toBe(admins.id);
+    expect((await world.repositories.ranks.findByName(guild.id, "Major"))!.discordRoleId).toBe(admins.id);
   });
 });

@@ -44,7 +44,7 @@ function world(options: { adminRoleId?: string | null; everyonePermissions?: big
   let memberReads = 0;
   const access = new DashboardAccess(
     {
-      settings: { get: () => ({ adminRoleId: options.adminRoleId === undefined ? ADMIN_ROLE : options.adminRoleId }) },
+      settings: { get: async () => ({ adminRoleId: options.adminRoleId === undefined ? ADMIN_ROLE : options.adminRoleId }) },
       guilds: {
         cached: (id) => (id === GUILD ? guild : undefined),
         guild: async (id) => {
@@ -164,7 +164,7 @@ describe("how current the member's roles are", () => {
     let clock = 0;
     const access = new DashboardAccess(
       {
-        settings: { get: () => ({ adminRoleId: null }) },
+        settings: { get: async () => ({ adminRoleId: null }) },
         guilds: {
           cached: () => w.guild,
           guild: async () => w.guild,

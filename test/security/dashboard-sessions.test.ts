@@ -40,7 +40,7 @@ describe("dashboard sign-ins and sessions", () => {
     const sessions = database.db.select().from(dashboardSessions).all();
     expect(sessions).toHaveLength(1);
     expect(JSON.stringify(sessions)).not.toContain(sessionToken);
-    expect(signIn.session(sessionToken)?.discordUserId).toBe("100000000000000002");
+    expect((await signIn.session(sessionToken))?.discordUserId).toBe("100000000000000002");
   });
 
   test("PKCE: the challenge sent to Discord is the S256 of the verifier later exchanged with the code", async () => {
@@ -68,14 +68,14 @@ describe("dashboard sign-ins and sessions", () => {
     const begun = await signIn.begin();
     const { sessionToken } = await signIn.complete({ state: stateOf(begun.authorizeUrl), code: "c" }, begun.browserNonce);
     advance(SESSION_TTL_MS - 1);
-    expect(signIn.session(sessionToken)).toBeDefined();
+    expect(await signIn.session(sessionToken)).toBeDefined();
     advance(1);
-    expect(signIn.session(sessionToken)).toBeUndefined();
+    expect(await signIn.session(sessionToken)).toBeUndefined();
 
     const again = await signIn.begin();
     const other = await signIn.complete({ state: stateOf(again.authorizeUrl), code: "c" }, again.browserNonce);
-    signIn.end(other.sessionToken);
-    expect(signIn.session(other.sessionToken)).toBeUndefined();
+    await signIn.end(other.sessionToken);
+    expect(await signIn.session(other.sessionToken)).toBeUndefined();
   });
 
   test("a form's CSRF token must be the session's own", async () => {

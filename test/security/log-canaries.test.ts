@@ -60,8 +60,8 @@ beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "rankbridge-canaries-"));
   const database = openDatabase(join(dataDir, "rankbridge.sqlite"));
   const repositories = createRepositories(database.db);
-  repositories.guilds.upsert(guilds[0]!.id, { alertWebhookUrl: `${discord.restBase}/webhooks/4242/${CANARIES.webhookToken}` });
-  repositories.guilds.upsert(guilds[1]!.id, { alertWebhookUrl: `http://127.0.0.1:9/api/webhooks/4343/${CANARIES.unreachableWebhookToken}` });
+  await repositories.guilds.upsert(guilds[0]!.id, { alertWebhookUrl: `${discord.restBase}/webhooks/4242/${CANARIES.webhookToken}` });
+  await repositories.guilds.upsert(guilds[1]!.id, { alertWebhookUrl: `http://127.0.0.1:9/api/webhooks/4343/${CANARIES.unreachableWebhookToken}` });
   database.close();
 
   bot = BotProcess.start(

@@ -34,11 +34,11 @@ async function scene() {
   const victim = w.addMember();
   // The victim's Roblox account, linked to the victim already (the attack would move it).
   const victimRoblox = robloxPlayer(roblox, { roleId: ROLE.corporal });
-  w.repositories.members.link(w.guildId, victim, { robloxUserId: victimRoblox.id, robloxUsername: victimRoblox.name, verifiedBy: "oauth" });
+  await w.repositories.members.link(w.guildId, victim, { robloxUserId: victimRoblox.id, robloxUsername: victimRoblox.name, verifiedBy: "oauth" });
   const reply = replyOf(await w.command(attacker, "link-roblox", usernameOption(robloxPlayer(roblox).name)));
   const start = new URL(buttonsOf(reply)[0]!.url!);
   const tokenRequests = () => roblox.requests.filter((r) => r.method === "POST" && r.path === "/oauth/v1/token");
-  const linkOf = (discordId: string) => w.repositories.members.get(w.guildId, discordId)?.robloxUserId ?? null;
+  const linkOf = async (discordId: string) => (await w.repositories.members.get(w.guildId, discordId))?.robloxUserId ?? null;
   return { w, attacker, victim, victimRoblox, start, tokenRequests, linkOf };
 }
 
@@ -59,9 +59,9 @@ describe("Sign in with Roblox is bound to the browser", () => {
     expect(await landed.text()).toContain("This sign-in was started in another browser, so nothing was linked.");
 
     expect(tokenRequests()).toHaveLength(0); // the code was never even exchanged
-    expect(linkOf(attacker)).toBeNull();
-    expect(linkOf(victim)).toBe(victimRoblox.id);
-    expect(w.repositories.audit.listForMember(w.guildId, attacker)).toHaveLength(0);
+    expect(await linkOf(attacker)).toBeNull();
+    expect(await linkOf(victim)).toBe(victimRoblox.id);
+    expect(await w.repositories.audit.listForMember(w.guildId, attacker)).toHaveLength(0);
   });
 
   test("the attacker's start link opened by the victim names the attacker's account, and without the victim's confirmation nothing is linked", async () => {
@@ -75,7 +75,7 @@ describe("Sign in with Roblox is bound to the browser", () => {
     const attackerUser = discord.user(attacker)!;
     expect(html).toContain(`to the Discord account ${attackerUser.global_name ?? attackerUser.username} (@${attackerUser.username})`);
     expect(html).toContain("Only confirm if that Discord account is yours.");
-    expect(linkOf(attacker)).toBeNull();
+    expect(await linkOf(attacker)).toBeNull();
 
     // The attacker can't take the sign-in back to their own browser now, nor confirm it there.
     const attackerBrowser = new Browser();
@@ -87,8 +87,8 @@ describe("Sign in with Roblox is bound to the browser", () => {
     expect(noToken.status).toBe(403);
     expect(await noToken.text()).toContain("didn&#39;t come from the sign-in page");
 
-    expect(linkOf(attacker)).toBeNull();
-    expect(linkOf(victim)).toBe(victimRoblox.id);
+    expect(await linkOf(attacker)).toBeNull();
+    expect(await linkOf(victim)).toBe(victimRoblox.id);
   });
 
   test("a confirmation without the sign-in cookie (a cross-site form post) links nothing", async () => {
@@ -104,6 +104,6 @@ describe("Sign in with Roblox is bound to the browser", () => {
       body: new URLSearchParams(formFields(html)).toString(),
     });
     expect(crossSite.status).toBe(403);
-    expect(linkOf(attacker)).toBeNull();
+    expect(await linkOf(attacker)).toBeNull();
   });
 });

@@ -25,8 +25,8 @@ afterAll(() => world.close());
 /** Requests that would change anything on Roblox (the operator's group above all). */
 const robloxWrites = () => world.roblox.requests.filter((request) => request.method !== "GET");
 
-function linkOwner(guildId: string, discordId: string) {
-  const linked = world.repositories.members.link(guildId, discordId, {
+async function linkOwner(guildId: string, discordId: string) {
+  const linked = await world.repositories.members.link(guildId, discordId, {
     robloxUserId: ATTACKER_ROBLOX.id,
     robloxUsername: ATTACKER_ROBLOX.name,
     verifiedBy: "profile-phrase",
@@ -39,7 +39,7 @@ describe("a visiting server and the operator's key", () => {
     const visiting = world.discord.createGuild({ name: "Groupless Server" });
     const noGroup = answerOf(await world.command(visiting.id, visiting.ownerId, "ranks", [sub("import")]));
     expect(noGroup.content).toBe("This server has no Roblox group yet. An admin can set one with `/config group`.");
-    expect(world.repositories.ranks.list(visiting.id)).toHaveLength(0);
+    expect(await world.repositories.ranks.list(visiting.id)).toHaveLength(0);
     const shown = answerOf(await world.command(visiting.id, visiting.ownerId, "config", [sub("show")]));
     expect(shown.text).toContain("Roblox group: not set: use /config group");
   });
@@ -52,16 +52,16 @@ describe("a visiting server and the operator's key", () => {
     const chosen = answerOf(await world.command(visiting.id, owner, "config", [sub("group", int("group-id", OPERATOR_GROUP))]));
     expect(chosen.content).toContain(`Roblox group set to **Operator's Regiment** (${OPERATOR_GROUP}).`);
     await world.command(visiting.id, owner, "ranks", [sub("import")]);
-    expect(world.repositories.ranks.list(visiting.id).length).toBeGreaterThan(10);
-    linkOwner(visiting.id, owner);
+    expect((await world.repositories.ranks.list(visiting.id)).length).toBeGreaterThan(10);
+    await linkOwner(visiting.id, owner);
 
     // ...but the operator's key writes nothing for it.
     const before = robloxWrites().length;
     const attempt = answerOf(await world.command(visiting.id, owner, "set-rank", [user("member", owner), str("rank", "General")]));
     expect(robloxWrites()).toHaveLength(before);
     expect(world.roblox.membership(OPERATOR_GROUP, ATTACKER_ROBLOX.id)?.roleId).toBe(RECRUIT_ROLE);
-    expect(world.repositories.members.get(visiting.id, owner)?.rankId ?? null).toBeNull();
-    expect(world.repositories.pendingWrites.countAll()).toBe(0);
+    expect((await world.repositories.members.get(visiting.id, owner))?.rankId ?? null).toBeNull();
+    expect(await world.repositories.pendingWrites.countAll()).toBe(0);
     // The refusal says how to add a key, here and already when the group was chosen.
     expect(attempt.content).toStartWith("Nothing was changed: rankbridge changes Roblox ranks for this server only with a Roblox API key the server stored itself");
     expect(attempt.content).toContain("`/config api-key`");
@@ -74,7 +74,7 @@ describe("a visiting server and the operator's key", () => {
     await world.command(home.id, home.ownerId, "ranks", [sub("import")]);
     world.roblox.addUser({ id: 4_100_002, name: "HomeRecruit" });
     world.roblox.setMembership(OPERATOR_GROUP, 4_100_002, RECRUIT_ROLE);
-    world.repositories.members.link(home.id, officer.user.id, { robloxUserId: 4_100_002, robloxUsername: "HomeRecruit", verifiedBy: "profile-phrase" });
+    await world.repositories.members.link(home.id, officer.user.id, { robloxUserId: 4_100_002, robloxUsername: "HomeRecruit", verifiedBy: "profile-phrase" });
 
     const done = answerOf(await world.command(home.id, home.ownerId, "set-rank", [user("member", officer.user.id), str("rank", "Corporal")]));
     expect(done.text).toContain("✅ Roblox rank: set to Corporal");
@@ -85,8 +85,8 @@ describe("a visiting server and the operator's key", () => {
 describe("queued Roblox writes", () => {
   test("a visiting server's queued write (say, left from before an upgrade) is not sent with the operator's key; it waits, not lost", async () => {
     const visiting = world.discord.createGuild({ name: "Queued Server" });
-    world.repositories.guilds.upsert(visiting.id, { robloxGroupId: OPERATOR_GROUP });
-    world.repositories.pendingWrites.enqueue(visiting.id, {
+    await world.repositories.guilds.upsert(visiting.id, { robloxGroupId: OPERATOR_GROUP });
+    await world.repositories.pendingWrites.enqueue(visiting.id, {
       discordId: visiting.ownerId,
       robloxUserId: ATTACKER_ROBLOX.id,
       groupId: OPERATOR_GROUP,
@@ -100,8 +100,8 @@ describe("queued Roblox writes", () => {
     expect(summary).toMatchObject({ rescheduled: 1, landed: 0 });
     expect(robloxWrites()).toHaveLength(before);
     expect(world.roblox.membership(OPERATOR_GROUP, ATTACKER_ROBLOX.id)?.roleId).toBe(RECRUIT_ROLE);
-    expect(world.repositories.pendingWrites.getForUser(visiting.id, ATTACKER_ROBLOX.id)?.lastError).toBe("not sent: visiting-without-key");
-    world.repositories.pendingWrites.removeForUser(visiting.id, ATTACKER_ROBLOX.id);
+    expect((await world.repositories.pendingWrites.getForUser(visiting.id, ATTACKER_ROBLOX.id))?.lastError).toBe("not sent: visiting-without-key");
+    await world.repositories.pendingWrites.removeForUser(visiting.id, ATTACKER_ROBLOX.id);
   });
 });
 
@@ -109,12 +109,12 @@ describe("a visiting server with its own key", () => {
   test("writes with its own key once Roblox confirms the key's owner may change ranks; a key that can't is refused before any write", async () => {
     const visiting = world.discord.createGuild({ name: "Allied Server" });
     const owner = visiting.ownerId;
-    world.repositories.guilds.upsert(visiting.id, { robloxGroupId: OPERATOR_GROUP });
+    await world.repositories.guilds.upsert(visiting.id, { robloxGroupId: OPERATOR_GROUP });
     await world.command(visiting.id, owner, "ranks", [sub("import")]);
     const member = world.discord.addMember(visiting.id, { username: "ally" });
     world.roblox.addUser({ id: 4_100_003, name: "AllyRecruit" });
     world.roblox.setMembership(OPERATOR_GROUP, 4_100_003, RECRUIT_ROLE);
-    world.repositories.members.link(visiting.id, member.user.id, { robloxUserId: 4_100_003, robloxUsername: "AllyRecruit", verifiedBy: "profile-phrase" });
+    await world.repositories.members.link(visiting.id, member.user.id, { robloxUserId: 4_100_003, robloxUsername: "AllyRecruit", verifiedBy: "profile-phrase" });
 
     // A key whose owner holds a role without "Change rank": stored with a warning, and no write is sent with it.
     world.roblox.addUser({ id: 4_100_010, name: "PlainMember" });
@@ -155,12 +155,12 @@ describe("a stored key that can't be decrypted", () => {
     const member = world.discord.addMember(home.id, { username: "sealed" });
     world.roblox.addUser({ id: 4_100_020, name: "SealedRecruit" });
     world.roblox.setMembership(OPERATOR_GROUP, 4_100_020, RECRUIT_ROLE);
-    world.repositories.members.link(home.id, member.user.id, { robloxUserId: 4_100_020, robloxUsername: "SealedRecruit", verifiedBy: "profile-phrase" });
+    await world.repositories.members.link(home.id, member.user.id, { robloxUserId: 4_100_020, robloxUsername: "SealedRecruit", verifiedBy: "profile-phrase" });
     await world.command(home.id, home.ownerId, "ranks", [sub("import")]);
     // Sealed for another guild: the guild id is bound into the ciphertext, so it can't be opened here.
     const stolen = `stolen-${crypto.randomUUID()}`;
     const sealedElsewhere = await world.deps.secrets.encrypt(stolen, "guild:some-other-guild");
-    world.repositories.guilds.upsert(home.id, { robloxApiKeyEncrypted: sealedElsewhere });
+    await world.repositories.guilds.upsert(home.id, { robloxApiKeyEncrypted: sealedElsewhere });
 
     // No fall-back to the operator's key, though this is a home server.
     const before = robloxWrites().length;
@@ -179,7 +179,7 @@ describe("a stored key that can't be decrypted", () => {
     expect(world.logLines.join("")).not.toContain(stolen);
 
     // Storing the key again clears the error.
-    world.repositories.guilds.upsert(home.id, { robloxApiKeyEncrypted: null });
+    await world.repositories.guilds.upsert(home.id, { robloxApiKeyEncrypted: null });
     await world.command(home.id, home.ownerId, "config", [sub("show")]);
     expect(await (await world.bot.httpApp.request("/readyz")).json()).toMatchObject({ guildCredentials: { unusable: 0 } });
   });

@@ -30,7 +30,7 @@ async function setup(spec: Partial<WorldSpec> = {}, botOptions: Partial<SyncBotO
     ...botOptions,
     tuning: { progressIntervalMs: 100, ...botOptions.tuning },
   });
-  seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.database.db, bot.repositories, world);
   await bot.guildReady(world.guildId);
   return {
     world,
@@ -137,7 +137,7 @@ describe("members who vanish and guilds that refuse", () => {
     const env = await setup();
     try {
       const { world, bot } = env;
-      bot.repositories.guilds.upsert(world.guildId, { alertWebhookUrl: hook.url });
+      await bot.repositories.guilds.upsert(world.guildId, { alertWebhookUrl: hook.url });
       world.discord.failNext({ method: "PATCH", pathIncludes: "/members/" }, { status: 403, body: { code: 50013, message: "Missing Permissions" } }, 3);
 
       const paused = await slashSync(env);
@@ -145,9 +145,9 @@ describe("members who vanish and guilds that refuse", () => {
       expect(paused.content).toContain("Manage Roles");
       // Paused after the third refusal instead of working through the guild.
       expect(memberPatches(world)).toHaveLength(3);
-      const run = bot.repositories.syncRuns.listLatest(world.guildId, 1)[0]!;
+      const run = (await bot.repositories.syncRuns.listLatest(world.guildId, 1))[0]!;
       expect(run.status).toBe("paused");
-      expect(bot.repositories.guilds.get(world.guildId)!.syncPausedReason).toContain("missing permissions");
+      expect((await bot.repositories.guilds.get(world.guildId))!.syncPausedReason).toContain("missing permissions");
       while (hook.received.length === 0) await Bun.sleep(5);
       expect(hook.received[0]!.content).toContain("Rank sync paused");
       expect(await bot.bulkSync.runBackground(world.guildId)).toEqual({ kind: "skipped", reason: "paused" });
@@ -156,8 +156,8 @@ describe("members who vanish and guilds that refuse", () => {
       const fixed = await slashSync(env);
       expect(fixed.content).toStartWith("**Rank sync complete**");
       expect(disagreements(world)).toHaveLength(0);
-      expect(bot.repositories.guilds.get(world.guildId)!.syncPausedReason).toBeNull();
-      expect(bot.repositories.syncRuns.get(world.guildId, run.id)!.status).toBe("failed");
+      expect((await bot.repositories.guilds.get(world.guildId))!.syncPausedReason).toBeNull();
+      expect((await bot.repositories.syncRuns.get(world.guildId, run.id))!.status).toBe("failed");
     } finally {
       await env.close();
       hook.stop();
@@ -169,7 +169,7 @@ describe("members who vanish and guilds that refuse", () => {
     const env = await setup();
     try {
       const { world, bot } = env;
-      bot.repositories.guilds.upsert(world.guildId, { alertWebhookUrl: hook.url });
+      await bot.repositories.guilds.upsert(world.guildId, { alertWebhookUrl: hook.url });
       world.roblox.removeApiKey(world.apiKey);
       const reply = await slashSync(env);
       expect(reply.content).toStartWith("**Rank sync failed**");
@@ -217,7 +217,7 @@ describe("long runs and overlapping commands", () => {
       expect(ours[1]!.content).toContain("Synced: 30 · Already in sync: 70 · Errors: 0");
       expect(first.messages[0]!.content).toContain(`progress continues in <#${channelId}>`);
       // One run, not two.
-      expect(bot.repositories.syncRuns.listLatest(world.guildId, 5)).toHaveLength(1);
+      expect(await bot.repositories.syncRuns.listLatest(world.guildId, 5)).toHaveLength(1);
       expect(disagreements(world)).toHaveLength(0);
       expect(requestsBreakingSpecs(world)).toEqual([]);
     } finally {
@@ -237,9 +237,9 @@ describe("shutdown", () => {
       await bot.bulkSync.stop();
       const stopped = await running;
       expect(stopped.kind === "ran" && stopped.outcome.state).toBe("stopped");
-      const row = bot.repositories.syncRuns.listLatest(world.guildId, 1)[0]!;
+      const row = (await bot.repositories.syncRuns.listLatest(world.guildId, 1))[0]!;
       expect(row.status).toBe("running");
-      const items = bot.repositories.syncRuns.countItems(world.guildId, row.id);
+      const items = await bot.repositories.syncRuns.countItems(world.guildId, row.id);
       expect(items.done).toBe(row.updated);
       expect(items.pending).toBe(30 - row.updated);
       await bot.close();
@@ -272,7 +272,7 @@ describe("joins, departures and filters", () => {
       const { world, bot } = env;
       const robloxUserId = world.roblox.bulkSeed(world.groupId, 1, { roles: [world.groupId * 1000 + 12] })[0]!;
       const user = world.discord.createUser({ username: "newcomer" });
-      bot.repositories.members.link(world.guildId, user.id, { robloxUserId, robloxUsername: `Player${robloxUserId}`, verifiedBy: "oauth" });
+      await bot.repositories.members.link(world.guildId, user.id, { robloxUserId, robloxUsername: `Player${robloxUserId}`, verifiedBy: "oauth" });
       world.roblox.resetCounts();
       world.discord.addMember(world.guildId, { id: user.id });
       const captain = world.rankRoles.get(world.groupId * 1000 + 12)!;
@@ -280,8 +280,8 @@ describe("joins, departures and filters", () => {
       while (!world.discord.memberRoleIds(world.guildId, user.id)?.includes(captain) && Date.now() < deadline) await Bun.sleep(5);
       expect(world.discord.memberRoleIds(world.guildId, user.id)).toEqual([captain]);
       expect(world.roblox.counts().total).toBe(1);
-      const stored = bot.repositories.members.get(world.guildId, user.id)!;
-      expect(bot.repositories.ranks.get(world.guildId, stored.rankId!)!.robloxRoleId).toBe(world.groupId * 1000 + 12);
+      const stored = (await bot.repositories.members.get(world.guildId, user.id))!;
+      expect((await bot.repositories.ranks.get(world.guildId, stored.rankId!))!.robloxRoleId).toBe(world.groupId * 1000 + 12);
     } finally {
       await env.close();
     }
@@ -298,17 +298,17 @@ describe("joins, departures and filters", () => {
       expect(removed.content).toContain("Left the Roblox group, rank roles removed: 2");
       for (const member of [a!, b!]) {
         expect(world.discord.memberRoleIds(world.guildId, member.discordId)).toEqual([world.verifiedRoleId]);
-        expect(bot.repositories.members.get(world.guildId, member.discordId)!.rankId).toBeNull();
+        expect((await bot.repositories.members.get(world.guildId, member.discordId))!.rankId).toBeNull();
       }
 
-      bot.repositories.guilds.upsert(world.guildId, { leftGroupPolicy: "flag" });
+      await bot.repositories.guilds.upsert(world.guildId, { leftGroupPolicy: "flag" });
       const before = world.discord.memberRoleIds(world.guildId, c!.discordId);
       world.roblox.removeMember(world.groupId, c!.robloxUserId);
       const flagged = await slashSync(env);
       // The two whose roles were already removed have nothing left to review.
       expect(flagged.content).toContain(`Left the Roblox group, roles kept (policy: flag): 1 (${c!.robloxUsername})`);
       expect(world.discord.memberRoleIds(world.guildId, c!.discordId)).toEqual(before!);
-      const audit = bot.repositories.audit.listLatest(world.guildId, { action: "sync.run", limit: 1 })[0]!;
+      const audit = (await bot.repositories.audit.listLatest(world.guildId, { action: "sync.run", limit: 1 }))[0]!;
       expect(audit.after).toMatchObject({ leftGroupFlagged: 1, flagged: [c!.robloxUsername] });
     } finally {
       await env.close();
@@ -320,8 +320,8 @@ describe("joins, departures and filters", () => {
     try {
       const { world, bot } = env;
       const recruitRole = world.groupId * 1000 + 3;
-      const recruit = bot.repositories.ranks.list(world.guildId).find((rank) => rank.robloxRoleId === recruitRole)!;
-      bot.repositories.guilds.upsert(world.guildId, { syncRankFilter: [recruit.id] });
+      const recruit = (await bot.repositories.ranks.list(world.guildId)).find((rank) => rank.robloxRoleId === recruitRole)!;
+      await bot.repositories.guilds.upsert(world.guildId, { syncRankFilter: [recruit.id] });
       const reply = await slashSync(env);
       expect(reply.content).toContain("Outside this server's rank filter:");
       const recruitDiscord = world.rankRoles.get(recruitRole)!;
@@ -370,7 +370,7 @@ describe("status, single members and metrics", () => {
       world.discord.failNext({ method: "PATCH", pathIncludes: "/members/" }, { status: 500, body: { code: 0, message: "oops" } }, 20);
       world.discord.setMemberRoles(world.guildId, world.linked[0]!.discordId, [world.verifiedRoleId]);
       await slashSync(env);
-      bot.repositories.pendingWrites.enqueue(world.guildId, {
+      await bot.repositories.pendingWrites.enqueue(world.guildId, {
         discordId: world.linked[1]!.discordId,
         robloxUserId: world.linked[1]!.robloxUserId,
         groupId: world.groupId,
@@ -378,7 +378,7 @@ describe("status, single members and metrics", () => {
         targetRank: 10,
         lastError: "Roblox is having trouble right now.",
       });
-      bot.scheduler.start();
+      await bot.scheduler.start();
 
       const status = world.discord.injectInteraction({ guildId: world.guildId, userId: world.ownerId, commandName: "sync-status" });
       await status.waitForCallback(5_000);

@@ -55,19 +55,19 @@ beforeAll(async () => {
   const dir = tempDir("rankbridge-binds-bulk-");
   cleanup = dir.cleanup;
   bot = await startSyncBot({ ...endpointsOf(world), databasePath: join(dir.dir, "rankbridge.sqlite"), timeScale: TIME_SCALE });
-  seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.database.db, bot.repositories, world);
   // The rank most linked members hold gives a second role.
   const counts = new Map<number, number>();
   for (const member of world.linked) counts.set(member.robloxRoleId, (counts.get(member.robloxRoleId) ?? 0) + 1);
   extraRankRobloxRoleId = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
-  const extraRank = bot.repositories.ranks.findByRobloxRoleId(world.guildId, extraRankRobloxRoleId)!;
-  bot.repositories.binds.add(world.guildId, { kind: "rank", rankId: extraRank.id }, [extraRoleId]);
-  bot.repositories.binds.add(world.guildId, { kind: "range", groupId: ALLY_GROUP_ID, minRank: 1, maxRank: 255 }, [allyRoleId]);
-  bot.repositories.guilds.upsert(world.guildId, { verifiedRoleId: world.verifiedRoleId, nicknameTemplate: TEMPLATE });
+  const extraRank = (await bot.repositories.ranks.findByRobloxRoleId(world.guildId, extraRankRobloxRoleId))!;
+  await bot.repositories.binds.add(world.guildId, { kind: "rank", rankId: extraRank.id }, [extraRoleId]);
+  await bot.repositories.binds.add(world.guildId, { kind: "range", groupId: ALLY_GROUP_ID, minRank: 1, maxRank: 255 }, [allyRoleId]);
+  await bot.repositories.guilds.upsert(world.guildId, { verifiedRoleId: world.verifiedRoleId, nicknameTemplate: TEMPLATE });
   // The owner is linked too: their roles follow, their nickname is never attempted.
   const owner = world.linked[0]!;
-  bot.repositories.members.unlink(world.guildId, owner.discordId);
-  bot.repositories.members.link(world.guildId, world.ownerId, { robloxUserId: owner.robloxUserId, robloxUsername: owner.robloxUsername, verifiedBy: "profile-phrase" });
+  await bot.repositories.members.unlink(world.guildId, owner.discordId);
+  await bot.repositories.members.link(world.guildId, world.ownerId, { robloxUserId: owner.robloxUserId, robloxUsername: owner.robloxUsername, verifiedBy: "profile-phrase" });
   await bot.guildReady(world.guildId);
 }, 60_000);
 
@@ -133,12 +133,12 @@ describe("whole-server sync with binds and a nickname template", () => {
 
   test("a member who joins unlinked gets the unverified role; a linked one their binds and nickname, in one request each", async () => {
     const unverifiedRoleId = world.discord.createRole(world.guildId, { name: "Unverified" }).id;
-    bot.repositories.guilds.upsert(world.guildId, { unverifiedRoleId });
+    await bot.repositories.guilds.upsert(world.guildId, { unverifiedRoleId });
     const stranger = world.discord.createUser({ username: "stranger" });
     const recruitRoleId = extraRankRobloxRoleId;
     const robloxUserId = world.roblox.bulkSeed(world.groupId, 1, { roles: [recruitRoleId] })[0]!;
     const newcomer = world.discord.createUser({ username: "newcomer" });
-    bot.repositories.members.link(world.guildId, newcomer.id, { robloxUserId, robloxUsername: `Player${robloxUserId}`, verifiedBy: "oauth" });
+    await bot.repositories.members.link(world.guildId, newcomer.id, { robloxUserId, robloxUsername: `Player${robloxUserId}`, verifiedBy: "oauth" });
     world.discord.resetCounters();
 
     world.discord.addMember(world.guildId, { id: stranger.id });

@@ -25,7 +25,7 @@ beforeAll(async () => {
     timeScale: TIME_SCALE,
     tuning: { progressIntervalMs: 200 },
   });
-  seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.database.db, bot.repositories, world);
   await bot.guildReady(world.guildId);
 }, 60_000);
 
@@ -53,7 +53,7 @@ describe("/sync over a whole guild", () => {
     expect(reply.content).toContain("... and ");
     expect(patchesOfMembers()).toHaveLength(0);
     expect(disagreements(world)).toHaveLength(300);
-    const run = bot.repositories.syncRuns.listLatest(world.guildId, 1)[0]!;
+    const run = (await bot.repositories.syncRuns.listLatest(world.guildId, 1))[0]!;
     expect(run).toMatchObject({ dryRun: true, status: "done", updated: 300 });
     expect(requestsBreakingSpecs(world)).toEqual([]);
   }, 60_000);
@@ -93,16 +93,16 @@ describe("/sync over a whole guild", () => {
     const edits = world.discord.requests.filter((r) => r.method === "PATCH" && r.path.includes("/messages/@original"));
     expect(edits.length).toBeGreaterThanOrEqual(2);
 
-    const run = bot.repositories.syncRuns.listLatest(world.guildId, 1)[0]!;
+    const run = (await bot.repositories.syncRuns.listLatest(world.guildId, 1))[0]!;
     expect(run).toMatchObject({ status: "done", trigger: "manual", dryRun: false, total: 2_000, updated: 300, inSync: 1_700, errors: 0 });
     expect(run.robloxRequests).toBe(counts.total);
     expect(run.discordRequests).toBeGreaterThanOrEqual(300);
-    expect(bot.repositories.syncRuns.countItems(world.guildId, run.id)).toMatchObject({ pending: 0, done: 300 });
+    expect(await bot.repositories.syncRuns.countItems(world.guildId, run.id)).toMatchObject({ pending: 0, done: 300 });
 
     // Stored ranks now follow Roblox for everyone.
-    const ranks = new Map(bot.repositories.ranks.list(world.guildId).map((rank) => [rank.id, rank.robloxRoleId]));
+    const ranks = new Map((await bot.repositories.ranks.list(world.guildId)).map((rank) => [rank.id, rank.robloxRoleId]));
     for (const member of world.linked) {
-      const stored = bot.repositories.members.get(world.guildId, member.discordId)!;
+      const stored = (await bot.repositories.members.get(world.guildId, member.discordId))!;
       expect(ranks.get(stored.rankId!)).toBe(member.robloxRoleId);
     }
     // Every request either emulator saw conforms to Discord's and Roblox's OpenAPI documents.

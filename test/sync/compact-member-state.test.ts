@@ -142,7 +142,7 @@ describe("reconciled from the compact state (emulators, 1,500-member guild strea
       timeScale: TIME_SCALE,
       logLevel: "debug",
     });
-    seedDatabase(bot.database.db, bot.repositories, world);
+    await seedDatabase(bot.database.db, bot.repositories, world);
     await bot.guildReady(world.guildId);
   }, 60_000);
 
@@ -161,7 +161,7 @@ describe("reconciled from the compact state (emulators, 1,500-member guild strea
   const inSyncMember = (skip: readonly string[] = []) =>
     world.linked.find((m) => !skip.includes(m.discordId) && !disagreements(world).some((d) => d.discordId === m.discordId))!.discordId;
 
-  const linkedIds = () => bot.repositories.members.listLinked(world.guildId).map((member) => member.discordId);
+  const linkedIds = async () => (await bot.repositories.members.listLinked(world.guildId)).map((member) => member.discordId);
 
   /** A fresh state from `/sync dry-run:true` (one all-members request), as an admin would build it. */
   async function buildState(): Promise<void> {
@@ -179,7 +179,7 @@ describe("reconciled from the compact state (emulators, 1,500-member guild strea
     while (bot.bulkSync.isRunning(world.guildId)) await Bun.sleep(5);
     expect(world.discord.gateway.memberRequests.map((r) => [r.userIds, r.rateLimited])).toEqual([[undefined, false]]);
     // Only the linked members in the guild are held, not the 1,500 the chunks carried.
-    const linkedInGuild = linkedIds().filter((id) => world.discord.memberRoleIds(world.guildId, id)).length;
+    const linkedInGuild = (await linkedIds()).filter((id) => world.discord.memberRoleIds(world.guildId, id)).length;
     expect(bot.memberSnapshots.sizes()).toEqual([{ guildId: world.guildId, members: linkedInGuild, approximateBytes: expect.any(Number) }]);
     world.discord.resetCounters();
   }
@@ -197,7 +197,7 @@ describe("reconciled from the compact state (emulators, 1,500-member guild strea
     const rank = world.ladder.find((r) => r.discordRoleId !== null && r.robloxRank > 1)!;
     world.roblox.addUser({ id: robloxUserId, name: "Latecomer" });
     world.roblox.setMembership(world.groupId, robloxUserId, rank.robloxRoleId);
-    bot.repositories.members.link(world.guildId, latecomer, { robloxUserId, robloxUsername: "Latecomer", verifiedBy: "profile-phrase" });
+    await bot.repositories.members.link(world.guildId, latecomer, { robloxUserId, robloxUsername: "Latecomer", verifiedBy: "profile-phrase" });
     const expected = new Set([latecomer, ...disagreements(world).map((m) => m.discordId)]);
 
     const outcome = await runSync();
@@ -221,7 +221,7 @@ describe("reconciled from the compact state (emulators, 1,500-member guild strea
     expect(expected.has(brokenByHand)).toBe(true);
 
     const outcome = await runSync();
-    expect(outcome).toMatchObject({ state: "done", errors: 0, updated: expected.size, inSync: linkedIds().length - expected.size });
+    expect(outcome).toMatchObject({ state: "done", errors: 0, updated: expected.size, inSync: (await linkedIds()).length - expected.size });
     expect(patchedIds()).toEqual(expected);
     expect(world.discord.gateway.memberRequests).toHaveLength(0);
     expect(disagreements(world)).toHaveLength(0);
@@ -245,7 +245,7 @@ describe("reconciled from the compact state (emulators, 1,500-member guild strea
     expect(expected.has(rejoiner)).toBe(false);
 
     const outcome = await runSync();
-    expect(outcome).toMatchObject({ state: "done", errors: 0, updated: expected.size, inSync: linkedIds().length - 1 - expected.size });
+    expect(outcome).toMatchObject({ state: "done", errors: 0, updated: expected.size, inSync: (await linkedIds()).length - 1 - expected.size });
     // The state heard both: the leaver is known to be gone (no request that must fail with 10007),
     // the rejoiner's roles are the ones the join left them with (nothing sent again).
     expect(outcome.breakdown).toMatchObject({ notInGuild: 1, leftGuild: 0 });

@@ -25,8 +25,8 @@ beforeAll(async () => {
   const dir = tempDir("rankbridge-dry-run-changes-");
   cleanup = dir.cleanup;
   bot = await startSyncBot({ ...endpointsOf(world), databasePath: join(dir.dir, "rankbridge.sqlite"), timeScale: TIME_SCALE, tuning: { progressIntervalMs: 100 } });
-  seedDatabase(bot.database.db, bot.repositories, world);
-  bot.repositories.guilds.upsert(world.guildId, { nicknameTemplate: "[{rank}] {roblox-username}" });
+  await seedDatabase(bot.database.db, bot.repositories, world);
+  await bot.repositories.guilds.upsert(world.guildId, { nicknameTemplate: "[{rank}] {roblox-username}" });
   await bot.guildReady(world.guildId);
 }, 60_000);
 
@@ -45,7 +45,7 @@ describe("/sync dry-run:true", () => {
     await eventually(() => bot.bulkSync.isRunning(world.guildId), (running) => !running, 30_000);
     const reply = readable(await command.interaction.waitForMessage((m) => readable(m).includes("Dry run"), 10_000));
 
-    const ladder = bot.repositories.ranks.list(world.guildId);
+    const ladder = await bot.repositories.ranks.list(world.guildId);
     const rankName = (robloxRoleId: number) => ladder.find((rank) => rank.robloxRoleId === robloxRoleId)!.name;
     for (const member of world.linked) {
       const line = reply.split("\n").find((text) => text.includes(`(<@${member.discordId}>)`));

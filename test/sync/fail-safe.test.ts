@@ -33,7 +33,7 @@ async function setup(spec: Partial<WorldSpec> = {}, botOptions: Partial<SyncBotO
     ...botOptions,
     tuning: { progressIntervalMs: 100, waitBaseMs: 50, waitMaxMs: 200, ...botOptions.tuning },
   });
-  seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.database.db, bot.repositories, world);
   await bot.guildReady(world.guildId);
   return {
     world,
@@ -72,7 +72,7 @@ describe("fail safe", () => {
     });
     try {
       const { world, bot } = env;
-      bot.repositories.guilds.upsert(world.guildId, { alertWebhookUrl: "https://discord.com/api/webhooks/1/alert-token" });
+      await bot.repositories.guilds.upsert(world.guildId, { alertWebhookUrl: "https://discord.com/api/webhooks/1/alert-token" });
       const before = rolesNow(world);
       // Every memberships read answers 200 without its list until the fault is lifted.
       world.roblox.failures.inject({ method: "GET", pathIncludes: "/memberships", mangle: { dropField: "groupMemberships" }, times: Infinity });
@@ -197,10 +197,10 @@ describe("the mass-change guard", () => {
       expect(outcome.outcome.summary).toContain("Press **Apply**");
       expect(strippedMembers(world, before)).toEqual([]);
       // Stored ranks are untouched too.
-      const stored = bot.repositories.members.listLinked(world.guildId).filter((member) => member.rankId !== null).length;
+      const stored = (await bot.repositories.members.listLinked(world.guildId)).filter((member) => member.rankId !== null).length;
       expect(stored).toBeGreaterThan(0);
       // Background syncs wait for the admin.
-      expect(bot.repositories.guilds.get(world.guildId)?.syncPausedReason).toContain("an admin must Apply or Cancel");
+      expect((await bot.repositories.guilds.get(world.guildId))?.syncPausedReason).toContain("an admin must Apply or Cancel");
       expect((await bot.bulkSync.runBackground(world.guildId)).kind).toBe("skipped");
 
       // Another guild's admin cannot answer it: the run id opens nothing elsewhere.
@@ -209,7 +209,7 @@ describe("the mass-change guard", () => {
       const cancelled = await bot.bulkSync.decideHeld(world.guildId, outcome.outcome.runId, "cancel", world.ownerId);
       expect(cancelled.kind).toBe("cancelled");
       expect(strippedMembers(world, before)).toEqual([]);
-      expect(bot.repositories.guilds.get(world.guildId)?.syncPausedReason).toBeNull();
+      expect((await bot.repositories.guilds.get(world.guildId))?.syncPausedReason).toBeNull();
       expect((await bot.bulkSync.decideHeld(world.guildId, outcome.outcome.runId, "apply", world.ownerId)).kind).toBe("gone");
     } finally {
       await env.close();
@@ -250,12 +250,12 @@ describe("the mass-change guard", () => {
       for (const member of gone) {
         world.roblox.removeMember(world.groupId, member.robloxUserId);
         world.discord.setMemberRoles(world.guildId, member.discordId, [world.verifiedRoleId]);
-        bot.repositories.members.setStoredRank(world.guildId, member.discordId, null);
+        await bot.repositories.members.setStoredRank(world.guildId, member.discordId, null);
       }
       const outcome = await bot.bulkSync.runBackground(world.guildId);
       if (outcome.kind !== "ran") throw new Error("expected a run");
       expect(outcome.outcome.state).toBe("done");
-      expect(bot.repositories.guilds.get(world.guildId)?.syncPausedReason ?? null).toBeNull();
+      expect((await bot.repositories.guilds.get(world.guildId))?.syncPausedReason ?? null).toBeNull();
     } finally {
       await env.close();
     }

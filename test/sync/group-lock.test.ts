@@ -22,8 +22,8 @@ async function setup(options: { kickPermission?: boolean; linked?: number } = {}
   const world = await createWorld({ groupSize: 300, guildSize: 130, linked: options.linked ?? 100, mismatchedShare: 0, timeScale, robloxWindowMs: 60_000 * timeScale });
   const dir = tempDir("rankbridge-group-lock-");
   const bot = await startSyncBot({ ...endpointsOf(world), databasePath: join(dir.dir, "rankbridge.sqlite"), timeScale, tuning: { progressIntervalMs: 100 } });
-  seedDatabase(bot.database.db, bot.repositories, world);
-  bot.repositories.guilds.upsert(world.guildId, { groupLockMode: "kick" });
+  await seedDatabase(bot.database.db, bot.repositories, world);
+  await bot.repositories.guilds.upsert(world.guildId, { groupLockMode: "kick" });
   const botRoleId = world.discord.guild(world.guildId)!.botRoleId;
   if (options.kickPermission !== false) world.discord.updateRole(world.guildId, botRoleId, { permissions: DEFAULT_BOT_PERMISSIONS | KICK_MEMBERS });
   await bot.guildReady(world.guildId);
@@ -62,7 +62,7 @@ describe("group lock: kick", () => {
       // The guild owner is linked too, to an account outside the group: never kicked.
       const ownerAccount = world.roblox.bulkSeed(world.groupId, 1)[0]!;
       world.roblox.removeMember(world.groupId, ownerAccount);
-      bot.repositories.members.link(world.guildId, world.ownerId, { robloxUserId: ownerAccount, robloxUsername: `Player${ownerAccount}`, verifiedBy: "oauth" });
+      await bot.repositories.members.link(world.guildId, world.ownerId, { robloxUserId: ownerAccount, robloxUsername: `Player${ownerAccount}`, verifiedBy: "oauth" });
       world.discord.resetCounters();
 
       const report = await sync(world, bot);
@@ -94,7 +94,7 @@ describe("group lock: kick", () => {
       expect(world.discord.auditLog(world.guildId).map((entry) => [entry.actionType, entry.targetId, entry.reason])).toEqual(
         [a!, c!].map((member) => [20, member.discordId, `rankbridge group lock: Roblox ${member.robloxUsername} is not in group ${world.groupId}`]),
       );
-      const audit = bot.repositories.audit.listLatest(world.guildId, { action: "member.kick", limit: 10 });
+      const audit = await bot.repositories.audit.listLatest(world.guildId, { action: "member.kick", limit: 10 });
       expect(audit.map((row) => [row.targetDiscordId, row.outcome, row.after]).sort()).toEqual(
         [a!, c!].map((member) => [member.discordId, "ok", { kicked: true, dmSent: true }]).sort(),
       );
@@ -134,12 +134,12 @@ describe("group lock: kick", () => {
       const [a] = world.linked;
       world.roblox.removeMember(world.groupId, a!.robloxUserId);
       const before = world.discord.memberRoleIds(world.guildId, a!.discordId);
-      bot.repositories.guilds.upsert(world.guildId, { groupLockMode: "off" });
+      await bot.repositories.guilds.upsert(world.guildId, { groupLockMode: "off" });
       const off = await sync(world, bot);
       expect(off).toContain(`Left the Roblox group, roles kept (policy: flag): 1 (${a!.robloxUsername})`);
       expect(world.discord.memberRoleIds(world.guildId, a!.discordId)).toEqual(before!);
 
-      bot.repositories.guilds.upsert(world.guildId, { groupLockMode: "remove-roles" });
+      await bot.repositories.guilds.upsert(world.guildId, { groupLockMode: "remove-roles" });
       const removed = await sync(world, bot);
       expect(removed).toContain("Left the Roblox group, rank roles removed: 1");
       expect(world.discord.memberRoleIds(world.guildId, a!.discordId)).toEqual([world.verifiedRoleId]);
@@ -178,7 +178,7 @@ describe("group lock: kick", () => {
       await eventually(() => kicks(world).length, (sent) => sent === 15, 20_000);
       await eventually(() => bot.bulkSync.isRunning(world.guildId), (running) => !running, 30_000);
       expect(leavers.every((member) => world.discord.member(world.guildId, member.discordId) === undefined)).toBe(true);
-      expect(bot.repositories.audit.listLatest(world.guildId, { action: "member.kick", limit: 50 })).toHaveLength(15);
+      expect(await bot.repositories.audit.listLatest(world.guildId, { action: "member.kick", limit: 50 })).toHaveLength(15);
     } finally {
       await env.close();
     }
@@ -191,16 +191,16 @@ describe("group lock: kick", () => {
       const outsider = world.discord.createUser({ username: "outsider" });
       const robloxUserId = world.roblox.bulkSeed(world.groupId, 1, { roles: [world.groupId * 1000 + 12] })[0]!;
       world.roblox.removeMember(world.groupId, robloxUserId);
-      bot.repositories.members.link(world.guildId, outsider.id, { robloxUserId, robloxUsername: `Player${robloxUserId}`, verifiedBy: "oauth" });
+      await bot.repositories.members.link(world.guildId, outsider.id, { robloxUserId, robloxUsername: `Player${robloxUserId}`, verifiedBy: "oauth" });
       world.discord.addMember(world.guildId, { id: outsider.id });
       await eventually(() => world.discord.member(world.guildId, outsider.id), (member) => member === undefined, 5_000);
       expect(world.discord.dmMessages(outsider.id)[0]?.content).toContain("rejoin the group at");
-      const [row] = bot.repositories.audit.listLatest(world.guildId, { action: "member.kick", limit: 1 });
+      const [row] = await bot.repositories.audit.listLatest(world.guildId, { action: "member.kick", limit: 1 });
       expect(row).toMatchObject({ actorId: "system", targetDiscordId: outsider.id, outcome: "ok", detail: "joined the server: removed from the server after a DM" });
 
       const insider = world.discord.createUser({ username: "insider" });
       const memberId = world.roblox.bulkSeed(world.groupId, 1, { roles: [world.groupId * 1000 + 12] })[0]!;
-      bot.repositories.members.link(world.guildId, insider.id, { robloxUserId: memberId, robloxUsername: `Player${memberId}`, verifiedBy: "oauth" });
+      await bot.repositories.members.link(world.guildId, insider.id, { robloxUserId: memberId, robloxUsername: `Player${memberId}`, verifiedBy: "oauth" });
       world.discord.addMember(world.guildId, { id: insider.id });
       const captain = world.rankRoles.get(world.groupId * 1000 + 12)!;
       await eventually(() => world.discord.memberRoleIds(world.guildId, insider.id) ?? [], (roles) => roles.includes(captain), 5_000);

@@ -22,7 +22,7 @@ async function setup(): Promise<{ world: World; bot: SyncBot; leavers: World["li
     timeScale,
     tuning: { progressIntervalMs: 100 },
   });
-  seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.database.db, bot.repositories, world);
   await bot.guildReady(world.guildId);
   // 30 of 100 linked members, each showing a rank today, are gone from the group: over the default 10% and 10.
   const leavers = world.linked.filter((member) => !world.mismatched.has(member.discordId)).slice(0, 30);
@@ -80,7 +80,7 @@ describe("a held sync in Discord", () => {
       await eventually(() => ranked(world, leavers).length, (left) => left === 0, 20_000);
       await untilIdle(bot, world.guildId);
       expect(ranked(world, leavers)).toEqual([]);
-      expect(bot.repositories.guilds.get(world.guildId)?.syncPausedReason).toBeNull();
+      expect((await bot.repositories.guilds.get(world.guildId))?.syncPausedReason).toBeNull();
     } finally {
       await env.close();
     }
@@ -96,7 +96,7 @@ describe("a held sync in Discord", () => {
       expect(readable(dry)).toContain("A real sync would take the rank roles from, or count as gone from the Roblox group, 30 of 100 linked members");
       expect(dry.components ?? []).toEqual([]);
       expect(ranked(world, leavers)).toHaveLength(leavers.length);
-      expect(bot.repositories.guilds.get(world.guildId)?.syncPausedReason ?? null).toBeNull();
+      expect((await bot.repositories.guilds.get(world.guildId))?.syncPausedReason ?? null).toBeNull();
     } finally {
       await env.close();
     }

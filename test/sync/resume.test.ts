@@ -30,7 +30,7 @@ beforeAll(async () => {
   dir = tempDir("rankbridge-sync-resume-");
   databasePath = join(dir.dir, "rankbridge.sqlite");
   const database = openDatabase(databasePath);
-  seedDatabase(database.db, createRepositories(database.db), world);
+  await seedDatabase(database.db, createRepositories(database.db), world);
   database.close();
 }, 60_000);
 
@@ -95,7 +95,7 @@ test("a run killed with SIGKILL finishes after a restart, with no member lost an
   // The killed process left its run "running", part of the plan stored, part still to plan.
   const database = openDatabase(databasePath);
   const repositories = createRepositories(database.db);
-  const [interrupted] = repositories.syncRuns.listLatest(world.guildId, 1);
+  const [interrupted] = await repositories.syncRuns.listLatest(world.guildId, 1);
   expect(interrupted).toMatchObject({ status: "running", trigger: "background" });
   const planned = (interrupted!.progress as { planned: number }).planned;
   expect(planned).toBeGreaterThan(0);
@@ -123,8 +123,8 @@ test("a run killed with SIGKILL finishes after a restart, with no member lost an
 
   const after = openDatabase(databasePath);
   const repos = createRepositories(after.db);
-  const run = repos.syncRuns.get(world.guildId, interrupted!.id)!;
+  const run = (await repos.syncRuns.get(world.guildId, interrupted!.id))!;
   expect(run).toMatchObject({ status: "done", updated: wrong, inSync: world.linked.length - wrong, errors: 0 });
-  expect(repos.syncRuns.countItems(world.guildId, run.id)).toMatchObject({ pending: 0, done: wrong });
+  expect(await repos.syncRuns.countItems(world.guildId, run.id)).toMatchObject({ pending: 0, done: wrong });
   after.close();
 }, 90_000);

@@ -26,9 +26,9 @@ describe("background sync against the emulators", () => {
       timeScale: TIME_SCALE,
       syncInterval: "2s",
     });
-    seedDatabase(bot.database.db, bot.repositories, world);
+    await seedDatabase(bot.database.db, bot.repositories, world);
     await bot.guildReady(world.guildId);
-    bot.scheduler.start();
+    await bot.scheduler.start();
   }, 60_000);
 
   afterAll(async () => {
@@ -68,7 +68,7 @@ describe("background sync against the emulators", () => {
     expect(messages).toContain(AUTOMATIC_SYNC_STARTED);
     expect(messages).toContain(`${member.robloxUsername}: ${from} → ${to}`);
     expect(messages).toContain("Automatic sync complete: 1 updated, 199 in sync, 0 errors");
-    const runs = bot.repositories.syncRuns.listLatest(world.guildId, 10);
+    const runs = await bot.repositories.syncRuns.listLatest(world.guildId, 10);
     expect(runs.every((run) => run.trigger === "background")).toBe(true);
     expect(bot.scheduler.nextRunFor(world.guildId)).toBeInstanceOf(Date);
   }, 30_000);
@@ -129,9 +129,9 @@ describe("scheduling rules", () => {
       logger: createLogger({ level: "silent" }),
       random: () => 0.5,
     });
-    scheduler.addGuild("900000000000000001");
-    scheduler.addGuild("900000000000000002");
-    scheduler.start();
+    await scheduler.addGuild("900000000000000001");
+    await scheduler.addGuild("900000000000000002");
+    await scheduler.start();
     await Bun.sleep(700);
     scheduler.stop();
     const guilds = new Set(sync.calls.map((call) => call.guildId));
@@ -156,8 +156,8 @@ describe("scheduling rules", () => {
       });
     const [old, replacement] = [make(), make()];
     for (const scheduler of [old, replacement]) {
-      scheduler.addGuild("900000000000000004");
-      scheduler.start();
+      await scheduler.addGuild("900000000000000004");
+      await scheduler.start();
     }
     await Bun.sleep(700);
     old.stop();
@@ -166,9 +166,9 @@ describe("scheduling rules", () => {
     expect(sync.maxRunning).toBe(1);
   });
 
-  test("a guild's own interval overrides SYNC_INTERVAL", () => {
+  test("a guild's own interval overrides SYNC_INTERVAL", async () => {
     const { repos } = memoryDb();
-    repos.guilds.upsert("900000000000000003", { syncIntervalMs: 3_600_000 });
+    await repos.guilds.upsert("900000000000000003", { syncIntervalMs: 3_600_000 });
     const now = Date.now();
     const scheduler = new SyncScheduler({
       bulkSync: fakeSync(0),
@@ -179,8 +179,8 @@ describe("scheduling rules", () => {
       random: () => 0.999,
       now: () => now,
     });
-    scheduler.addGuild("900000000000000003");
-    scheduler.start();
+    await scheduler.addGuild("900000000000000003");
+    await scheduler.start();
     // Never ran: due within the first tenth of its own interval (6 min), not of the default (6 s).
     const due = scheduler.nextRunFor("900000000000000003")!.getTime() - now;
     scheduler.stop();

@@ -50,8 +50,8 @@ export function auditCommand(deps: AuditCommandDependencies): SlashCommand {
         throw new CommandRefusedError(`The limit must be a whole number from 1 to ${MAX_LIMIT}.`);
       }
 
-      const stored = deps.repositories.members.get(guildId, target.user.id);
-      const entries = deps.repositories.audit.listForMember(guildId, target.user.id, requested);
+      const stored = await deps.repositories.members.get(guildId, target.user.id);
+      const entries = await deps.repositories.audit.listForMember(guildId, target.user.id, requested);
       const who = describeMember(target.user.id, stored);
       if (entries.length === 0) {
         await respond.reply({ content: `Nothing is recorded about ${who} yet.`, allowed_mentions: { parse: [] } });

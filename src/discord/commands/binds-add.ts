@@ -11,12 +11,12 @@ import type { CommandContext } from "./types.ts";
 
 export async function addRankRole(deps: BindsCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions): Promise<void> {
   const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
-  const rank = resolveRankOption(storedLadder(deps, guildId), options.string("rank"));
+  const rank = resolveRankOption((await storedLadder(deps, guildId)), options.string("rank"));
   const roleId = options.snowflake("role");
   if (!roleId) throw new CommandRefusedError(bindWording.pickRole);
   await rememberResolvedRole(deps, interaction, guildId, roleId);
   const outcome = await deps.binds.addRankRole({ guildId, actor, authority: { ownerId, adminRoleIds } }, rank, roleId);
-  const content = wordAddOutcome(outcome, interaction, {
+  const content = await wordAddOutcome(outcome, interaction, {
     added: (merged) => bindWording.addedRankRole(rank, roleId, merged),
     already: () => bindWording.alreadyRankRole(rank, roleId),
   });
@@ -36,28 +36,28 @@ export async function addRange(deps: BindsCommandDependencies, { interaction, re
   // Asking Roblox whether the group exists may take a moment.
   await respond.defer();
   const outcome = await deps.binds.addRange({ guildId, actor, authority: { ownerId, adminRoleIds } }, { groupId, minRank, maxRank }, roleId);
-  const described = () => {
-    const overview = deps.binds.overview(guildId);
+  const described = async () => {
+    const overview = await deps.binds.overview(guildId);
     return describeCondition({ kind: "range", groupId, minRank, maxRank, origin: { kind: "stored", id: 0, rankRole: false }, roleIds: [roleId] }, overview.ranks, overview.ownGroupId);
   };
-  const content = wordAddOutcome(outcome, interaction, {
-    added: () => bindWording.addedRange(described(), roleId),
-    already: () => bindWording.alreadyRange(described(), roleId),
+  const content = await wordAddOutcome(outcome, interaction, {
+    added: async () => bindWording.addedRange(await described(), roleId),
+    already: async () => bindWording.alreadyRange(await described(), roleId),
   });
   await respond.reply({ content, allowed_mentions: { parse: [] } });
 }
 
 /** The reply for an added or existing bind; every refusal as a CommandRefusedError (nothing was stored). */
-function wordAddOutcome(
+async function wordAddOutcome(
   outcome: AddBindOutcome,
   interaction: CommandContext["interaction"],
-  words: { added(merged: boolean): string; already(): string },
-): string {
+  words: { added(merged: boolean): string | Promise<string>; already(): string | Promise<string> },
+): Promise<string> {
   switch (outcome.kind) {
     case "added":
-      return words.added(outcome.merged);
+      return await words.added(outcome.merged);
     case "already":
-      return words.already();
+      return await words.already();
     case "role-refused":
       throw new CommandRefusedError(wordRoleRefusal(outcome.refusal, interaction, outcome.roleId, "bind"));
     case "bad-range":

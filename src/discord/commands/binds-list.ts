@@ -6,6 +6,6 @@ import type { CommandContext } from "./types.ts";
 
 export async function listBinds(deps: BindsCommandDependencies, { interaction, respond }: CommandContext): Promise<void> {
   const { guildId } = await requireAdmin(interaction, deps);
-  const { byRole, ranks, ownGroupId } = deps.binds.overview(guildId);
+  const { byRole, ranks, ownGroupId } = await deps.binds.overview(guildId);
   await respond.reply({ embeds: [renderBindList(byRole, ranks, ownGroupId)], allowed_mentions: { parse: [] } });
 }

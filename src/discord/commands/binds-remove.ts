@@ -11,11 +11,11 @@ const MAX_CHOICES = 25;
 
 /** Stored binds whose label contains what was typed; the value is the bind's id. */
 export async function bindChoices(deps: BindsCommandDependencies, guildId: string, typed: string): Promise<APIApplicationCommandOptionChoice<string>[]> {
-  const { ranks, ownGroupId } = deps.binds.overview(guildId);
+  const { ranks, ownGroupId } = await deps.binds.overview(guildId);
   const roleNames = new Map([...(await deps.guilds.guild(guildId)).roles.values()].map((role) => [role.id, role.name]));
   const query = typed.trim().toLowerCase();
-  return deps.binds
-    .stored(guildId)
+  return (await deps.binds
+    .stored(guildId))
     .map((bind) => ({ name: bindChoiceLabel(bind, ranks, ownGroupId, roleNames), value: String(bind.origin.id) }))
     .filter((choice) => query === "" || choice.name.toLowerCase().includes(query))
     .slice(0, MAX_CHOICES);
@@ -27,8 +27,8 @@ export async function removeBind(deps: BindsCommandDependencies, { interaction, 
   if (typed === "") throw new CommandRefusedError(bindWording.pickBind);
   // A picked choice is the id; a value typed past autocomplete may be "#12".
   const id = /^#?(\d{1,15})$/.exec(typed)?.[1];
-  const { ranks, ownGroupId } = deps.binds.overview(guildId);
-  const outcome = id === undefined ? ({ kind: "unknown" } as const) : deps.binds.remove({ guildId, actor, authority: { ownerId, adminRoleIds } }, Number(id));
+  const { ranks, ownGroupId } = await deps.binds.overview(guildId);
+  const outcome = id === undefined ? ({ kind: "unknown" } as const) : await deps.binds.remove({ guildId, actor, authority: { ownerId, adminRoleIds } }, Number(id));
   if (outcome.kind === "unknown") throw new CommandRefusedError(bindWording.unknownBind(typed));
   const { bind } = outcome;
   await respond.reply({ content: bindWording.removed(describeCondition(bind, ranks, ownGroupId), bind.roleIds), allowed_mentions: { parse: [] } });

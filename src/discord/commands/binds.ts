@@ -101,7 +101,7 @@ export function bindsCommand(deps: BindsCommandDependencies): SlashCommand {
       if (!admin) return [];
       const { guildId } = admin;
       const focused = new CommandOptions(interaction.data).focused();
-      if (focused?.name === "rank") return rankChoices(deps, guildId, focused.value);
+      if (focused?.name === "rank") return await rankChoices(deps, guildId, focused.value);
       if (focused?.name === "bind") return bindChoices(deps, guildId, focused.value);
       return [];
     },

@@ -33,6 +33,6 @@ export async function setMinAccountAge(deps: ConfigCommandDependencies, { intera
   // Discord enforces min/max on the option; a value that arrives outside them anyway is refused here.
   const days = options.integer("days");
   if (days === undefined || !isValidMinAccountAge(days)) throw new CommandRefusedError(minAccountAgeWording.invalid);
-  deps.settings.change(guildId, actor.userId, "minAccountAgeDays", days, minAccountAgeWording.audit(days), 0);
+  await deps.settings.change(guildId, actor.userId, "minAccountAgeDays", days, minAccountAgeWording.audit(days), 0);
   await respond.reply({ content: minAccountAgeWording.reply(days) });
 }

@@ -23,7 +23,7 @@ export async function askForApiKey(deps: ConfigCommandDependencies, { interactio
   const { guildId } = await requireAdmin(interaction, deps);
   // Refuse before the admin pastes a key that could not be kept.
   if (!deps.secrets.available) throw new SecretsUnavailableError();
-  const groupId = deps.contexts.groupIdOf(guildId, deps.repositories.guilds.get(guildId));
+  const groupId = deps.contexts.groupIdOf(guildId, await deps.repositories.guilds.get(guildId));
   if (!groupId) throw new CommandRefusedError(NEEDS_GROUP);
   await respond.showModal({
     custom_id: `config:${API_KEY_ACTION}`,
@@ -57,7 +57,7 @@ export async function storeApiKey(deps: ConfigCommandDependencies, { interaction
       "That isn't a Roblox API key: a key is one line of letters, digits and symbols, without spaces. Copy it again from Creator Dashboard → API Keys.",
     );
   }
-  const settings = deps.repositories.guilds.get(guildId);
+  const settings = await deps.repositories.guilds.get(guildId);
   const groupId = deps.contexts.groupIdOf(guildId, settings);
   if (!groupId) throw new CommandRefusedError(NEEDS_GROUP);
   await respond.defer();
@@ -104,7 +104,7 @@ function submittedText(interaction: APIModalSubmitInteraction, customId: string)
 export async function clearApiKey(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const home = deps.contexts.isHome(guildId);
-  if (!deps.settings.clearApiKey(guildId, actor.userId)) {
+  if (!await deps.settings.clearApiKey(guildId, actor.userId)) {
     await respond.reply({
       content: home
         ? "This server has no API key of its own; rankbridge already uses the bot's credentials."

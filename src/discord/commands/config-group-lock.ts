@@ -33,7 +33,7 @@ export async function setGroupLock(deps: ConfigCommandDependencies, { interactio
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const mode = options.string("mode");
   if (!isGroupLockMode(mode)) throw new CommandRefusedError(groupLockWording.invalid);
-  deps.settings.change(guildId, actor.userId, "groupLockMode", mode, groupLockWording.audit(mode));
+  await deps.settings.change(guildId, actor.userId, "groupLockMode", mode, groupLockWording.audit(mode));
   const canKick = mode === "kick" ? hasPermission((await deps.guilds.botStanding(guildId)).botPermissions, DiscordPermission.KickMembers) : true;
   await respond.reply({ content: groupLockWording.reply(mode, canKick) });
 }

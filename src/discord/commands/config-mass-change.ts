@@ -53,9 +53,9 @@ export async function setMassChangeThreshold(
   const members = options.integer("members");
   // Neither given: back to the defaults.
   const reset = percent === undefined && members === undefined;
-  if (reset || percent !== undefined) deps.settings.change(guildId, actor.userId, "massChangePercent", percent ?? null, `Mass-change threshold: ${percent ?? "default"} %`);
-  if (reset || members !== undefined) deps.settings.change(guildId, actor.userId, "massChangeMembers", members ?? null, `Mass-change threshold: ${members ?? "default"} members`);
-  const threshold = massChangeThresholdOf(deps.repositories.guilds.get(guildId));
+  if (reset || percent !== undefined) await deps.settings.change(guildId, actor.userId, "massChangePercent", percent ?? null, `Mass-change threshold: ${percent ?? "default"} %`);
+  if (reset || members !== undefined) await deps.settings.change(guildId, actor.userId, "massChangeMembers", members ?? null, `Mass-change threshold: ${members ?? "default"} members`);
+  const threshold = massChangeThresholdOf(await deps.repositories.guilds.get(guildId));
   await respond.reply({
     content:
       `A sync now waits for an admin's confirmation when it would take the rank roles from (or count as gone from the group) ` +

@@ -41,11 +41,11 @@ export async function setMemberRoleSetting(
   const roleId = options.snowflake("role") ?? null;
   if (roleId) {
     // One role for both would be given and taken on every sync.
-    if (deps.repositories.guilds.get(guildId)?.[otherKey] === roleId) throw new CommandRefusedError(memberRoleSettingWording.sameAsOther(roleId));
+    if ((await deps.repositories.guilds.get(guildId))?.[otherKey] === roleId) throw new CommandRefusedError(memberRoleSettingWording.sameAsOther(roleId));
     await rememberResolvedRole(deps, interaction, guildId, roleId);
     const refusal = await deps.binds.roleRefusal({ guildId, actor, authority: { ownerId, adminRoleIds } }, roleId);
     if (refusal) throw new CommandRefusedError(wordRoleRefusal(refusal, interaction, roleId, `make the ${which} role`));
   }
-  deps.settings.change(guildId, actor.userId, key, roleId, wording.audit(roleId));
+  await deps.settings.change(guildId, actor.userId, key, roleId, wording.audit(roleId));
   await respond.reply({ content: roleId ? wording.set(roleId) : wording.unset, allowed_mentions: { parse: [] } });
 }

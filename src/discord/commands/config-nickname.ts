@@ -41,9 +41,9 @@ export async function setNicknameTemplate(deps: ConfigCommandDependencies, { int
     const unknown = unknownPlaceholders(template);
     if (unknown.length > 0) throw new CommandRefusedError(nicknameWording.unknownPlaceholders(unknown, NICKNAME_PLACEHOLDERS));
   }
-  deps.settings.change(guildId, actor.userId, "nicknameTemplate", template, nicknameWording.audit(template));
+  await deps.settings.change(guildId, actor.userId, "nicknameTemplate", template, nicknameWording.audit(template));
 
-  const topRank = deps.repositories.ranks.list(guildId).at(-1);
+  const topRank = (await deps.repositories.ranks.list(guildId)).at(-1);
   const example = renderNickname(template, {
     robloxUsername: "builderman",
     displayName: "Builder",

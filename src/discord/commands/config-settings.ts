@@ -33,7 +33,7 @@ export async function setGroup(deps: ConfigCommandDependencies, { interaction, r
     throw new CommandRefusedError("The group id is the whole number in the group's address: roblox.com/communities/<id>/...");
   }
   await respond.defer();
-  const settings = deps.repositories.guilds.get(guildId);
+  const settings = await deps.repositories.guilds.get(guildId);
   const access = await deps.contexts.accessFor(guildId, settings);
   let groupName: string;
   try {
@@ -55,9 +55,9 @@ export async function setGroup(deps: ConfigCommandDependencies, { interaction, r
   }
 
   const previousGroupId = deps.contexts.groupIdOf(guildId, settings);
-  deps.settings.change(guildId, actor.userId, "robloxGroupId", groupId, `Roblox group set to ${groupId} (${groupName})`);
+  await deps.settings.change(guildId, actor.userId, "robloxGroupId", groupId, `Roblox group set to ${groupId} (${groupName})`);
 
-  const ladderSize = deps.repositories.ranks.list(guildId).length;
+  const ladderSize = (await deps.repositories.ranks.list(guildId)).length;
   const next =
     previousGroupId !== groupId && ladderSize > 0
       ? `\n⚠️ The rank ladder still holds the ranks of the previous group (${previousGroupId}). Run /ranks import to replace them with this group's ranks.`
@@ -82,7 +82,7 @@ export async function setAdminRole(deps: ConfigCommandDependencies, { interactio
   }
   const roleId = options.snowflake("role") ?? null;
   if (roleId === guildId) throw new CommandRefusedError("@everyone can't be the admin role: it would make every member an admin.");
-  deps.settings.change(guildId, actor.userId, "adminRoleId", roleId, roleId ? `Admin role set to ${roleId}` : "Admin role removed");
+  await deps.settings.change(guildId, actor.userId, "adminRoleId", roleId, roleId ? `Admin role set to ${roleId}` : "Admin role removed");
   await respond.reply({
     content: roleId
       ? `Members with <@&${roleId}> can now use rankbridge's admin commands (as can Manage Roles holders).`
@@ -118,7 +118,7 @@ export async function setLogChannel(deps: ConfigCommandDependencies, { interacti
       throw error;
     }
   }
-  deps.settings.change(guildId, actor.userId, "logChannelId", channelId, channelId ? `Log channel set to ${channelId}` : "Log channel removed");
+  await deps.settings.change(guildId, actor.userId, "logChannelId", channelId, channelId ? `Log channel set to ${channelId}` : "Log channel removed");
   await respond.reply({
     content: channelId ? `Rank changes will be logged in <#${channelId}>.` : "Rank changes are no longer posted to a channel (they are still kept; see /audit)." });
 }
@@ -138,7 +138,7 @@ export async function setSyncInterval(deps: ConfigCommandDependencies, { interac
     }
   }
   const detail = `Sync interval set to ${intervalMs === null ? "the default" : formatDuration(intervalMs)}`;
-  deps.settings.change(guildId, actor.userId, "syncIntervalMs", intervalMs, detail);
+  await deps.settings.change(guildId, actor.userId, "syncIntervalMs", intervalMs, detail);
   await respond.reply({
     content:
       intervalMs === null
@@ -150,10 +150,10 @@ export async function setLeftGroupPolicy(deps: ConfigCommandDependencies, { inte
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const policy = options.string("policy");
   if (!isLeftGroupPolicy(policy)) throw new CommandRefusedError(`The policy must be one of: ${LEFT_GROUP_POLICIES.join(", ")}.`);
-  deps.settings.change(guildId, actor.userId, "leftGroupPolicy", policy, `Left-group policy set to ${policy}`, "remove");
+  await deps.settings.change(guildId, actor.userId, "leftGroupPolicy", policy, `Left-group policy set to ${policy}`, "remove");
   // The older name of the group lock: a mode chosen with /config group-lock would otherwise outrank it.
-  if (deps.repositories.guilds.get(guildId)?.groupLockMode != null) {
-    deps.settings.change(guildId, actor.userId, "groupLockMode", null, "Group lock follows the left-group policy again");
+  if ((await deps.repositories.guilds.get(guildId))?.groupLockMode != null) {
+    await deps.settings.change(guildId, actor.userId, "groupLockMode", null, "Group lock follows the left-group policy again");
   }
   await respond.reply({ content: `Policy set to **${policy}**: ${LEFT_GROUP_EXPLANATIONS[policy]}.` });
 }
@@ -168,7 +168,7 @@ export async function setSyncRanks(deps: ConfigCommandDependencies, { interactio
   let rankIds: number[] | null = null;
   let names: string[] = [];
   if (!ALL_RANKS_WORDS.has(input.toLowerCase()) && input !== "") {
-    const ladder = storedLadder(deps, guildId);
+    const ladder = (await storedLadder(deps, guildId));
     if (ladder.isEmpty) throw new CommandRefusedError("No ranks are set up yet. Run /ranks import first.");
     const problems: string[] = [];
     const chosen = new Map<number, string>();
@@ -186,7 +186,7 @@ export async function setSyncRanks(deps: ConfigCommandDependencies, { interactio
     names = [...chosen.values()];
   }
   const detail = rankIds ? `Background sync limited to ${names.join(", ")}` : "Background sync covers every rank";
-  deps.settings.change(guildId, actor.userId, "syncRankFilter", rankIds, detail);
+  await deps.settings.change(guildId, actor.userId, "syncRankFilter", rankIds, detail);
   await respond.reply({
     content: truncate(
       rankIds ? `The background sync now covers only: ${names.map((name) => `**${escapeMarkdown(name)}**`).join(", ")}.` : "The background sync covers every rank.",

@@ -16,10 +16,10 @@ import type { ConfigCommandDependencies } from "./config.ts";
 
 export async function showSettings(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext) {
   const { guildId } = await requireAdmin(interaction, deps);
-  const settings = deps.repositories.guilds.get(guildId);
+  const settings = await deps.repositories.guilds.get(guildId);
   const groupId = deps.contexts.groupIdOf(guildId, settings);
   const access = await deps.contexts.accessFor(guildId, settings);
-  const ranks = deps.repositories.ranks.list(guildId);
+  const ranks = await deps.repositories.ranks.list(guildId);
   const rankNames = new Map(ranks.map((rank) => [rank.id, rank.name]));
   const syncIntervalMs = settings?.syncIntervalMs ?? deps.config.syncIntervalMs;
   const filter = settings?.syncRankFilter ?? null;

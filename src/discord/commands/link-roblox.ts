@@ -55,7 +55,7 @@ export function linkRobloxCommand({ linking }: { linking: LinkingService }): Sla
       const { guildId, member } = requireGuild(interaction);
       const username = new CommandOptions(interaction.data).string("username") ?? "";
       const challenge = await linking.start(guildId, member.user.id, username, { onWait: (ms) => void respond.progress(waitNote(ms)) });
-      const signIn = linking.oauthAvailable ? linking.startOAuth(guildId, member.user.id) : undefined;
+      const signIn = linking.oauthAvailable ? await linking.startOAuth(guildId, member.user.id) : undefined;
       await respond.reply({
         embeds: [phraseEmbed(challenge, signIn !== undefined)],
         components: [buttonsRow(signIn?.url)],

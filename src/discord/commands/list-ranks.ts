@@ -52,8 +52,8 @@ export interface ListRanksDependencies extends GroupFooterDependencies {
   repositories: SomeRepositories<"guilds" | "ranks">;
 }
 
-export function groupFooter(deps: GroupFooterDependencies, guildId: string): string | undefined {
-  const groupId = deps.contexts.groupIdOf(guildId, deps.repositories.guilds.get(guildId));
+export async function groupFooter(deps: GroupFooterDependencies, guildId: string): Promise<string | undefined> {
+  const groupId = deps.contexts.groupIdOf(guildId, await deps.repositories.guilds.get(guildId));
   return groupId ? `Roblox group ${groupId} · lowest rank first` : "lowest rank first";
 }
 
@@ -68,13 +68,13 @@ export function listRanksCommand(deps: ListRanksDependencies): SlashCommand {
     ephemeral: true,
     async execute({ interaction, respond }) {
       const { guildId } = requireGuild(interaction);
-      const ranks = deps.repositories.ranks.list(guildId);
+      const ranks = await deps.repositories.ranks.list(guildId);
       if (ranks.length === 0) {
         await respond.reply({ content: EMPTY_LADDER_HINT });
         return;
       }
       await respond.reply({
-        embeds: [ladderEmbed("Rank ladder", ranks, groupFooter(deps, guildId))],
+        embeds: [ladderEmbed("Rank ladder", ranks, await groupFooter(deps, guildId))],
         allowed_mentions: { parse: [] },
       });
     },

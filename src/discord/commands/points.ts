@@ -104,7 +104,7 @@ async function changePoints(deps: PointsDependencies, { interaction, respond }: 
   const amount = validatedAmount(op, options.integer("amount"));
   const reason = options.string("reason")?.trim().slice(0, MAX_REASON_LENGTH) || null;
 
-  const { member: stored, before, after, exact } = deps.points.change({ guildId, actor, targetId: target.user.id, op, amount, reason });
+  const { member: stored, before, after, exact } = await deps.points.change({ guildId, actor, targetId: target.user.id, op, amount, reason });
   const clamped = exact ? "" : ` (points stay between 0 and ${MAX_POINTS_TEXT})`;
   const what = op === "set" ? `Set the points of ${describeMember(target.user.id, stored)} to ${after}` : `${PAST_TENSE[op]} ${amount} point${amount === 1 ? "" : "s"} ${op === "add" ? "to" : "from"} ${describeMember(target.user.id, stored)}`;
   await respond.reply({
@@ -119,7 +119,7 @@ async function showPoints(deps: PointsDependencies, { interaction, respond }: Co
   const targetId = target?.user.id ?? member.user.id;
   if (targetId !== member.user.id) await requireAdmin(interaction, deps);
 
-  const { member: stored, points, rank: current, next } = deps.points.standing(guildId, targetId);
+  const { member: stored, points, rank: current, next } = await deps.points.standing(guildId, targetId);
 
   const lines = [`${describeMember(targetId, stored)} has **${points}** point${points === 1 ? "" : "s"}.`];
   if (current) lines.push(`Rank: ${escapeMarkdown(formatRank(current))}.`);

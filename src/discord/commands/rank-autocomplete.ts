@@ -20,14 +20,14 @@ const MAX_CHOICE_TEXT = 100;
  * names starting with it first, then highest rank first. The value is the rank's name, so a
  * value typed past autocomplete goes through the same `resolveRankOption` as a picked one.
  */
-export function rankChoices(
+export async function rankChoices(
   deps: { repositories: Pick<Repositories, "ranks"> },
   guildId: string,
   typed: string,
-): APIApplicationCommandOptionChoice<string>[] {
+): Promise<APIApplicationCommandOptionChoice<string>[]> {
   const query = typed.trim().toLowerCase();
   // Straight from storage, not RankLadder: autocomplete should still answer on a ladder that fails validation.
-  const ranks = deps.repositories.ranks.list(guildId);
+  const ranks = await deps.repositories.ranks.list(guildId);
   const scored: { rank: Rank; starts: boolean; order: number }[] = [];
   ranks.forEach((rank, order) => {
     const name = rank.name.toLowerCase();

@@ -71,7 +71,7 @@ export async function importLadder(deps: RanksImportDependencies, { interaction,
       ladderEmbed(
         `Imported ${result.ladder.length} rank${plural(result.ladder.length)}`,
         result.ladder,
-        groupFooter(deps, guildId),
+        await groupFooter(deps, guildId),
       ),
     ],
     allowed_mentions: { parse: [] },

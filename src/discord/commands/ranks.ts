@@ -117,19 +117,19 @@ export function ranksCommand(deps: RanksDependencies): SlashCommand {
     async autocomplete({ interaction }) {
       const { guildId } = requireGuild(interaction);
       const focused = new CommandOptions(interaction.data).focused();
-      return focused?.name === "rank" ? rankChoices(deps, guildId, focused.value) : [];
+      return focused?.name === "rank" ? await rankChoices(deps, guildId, focused.value) : [];
     },
   };
 }
 
 /** The stored ladder; a ladder that breaks the ladder's rules is explained, not crashed on. */
-export function storedLadder(deps: { repositories: SomeRepositories<"ranks"> }, guildId: string): RankLadder {
-  return explainedLadder(() => new RankLadder(deps.repositories.ranks.list(guildId)));
+export function storedLadder(deps: { repositories: SomeRepositories<"ranks"> }, guildId: string): Promise<RankLadder> {
+  return explainedLadder(async () => new RankLadder(await deps.repositories.ranks.list(guildId)));
 }
 
-function explainedLadder<T>(read: () => T): T {
+async function explainedLadder<T>(read: () => Promise<T>): Promise<T> {
   try {
-    return read();
+    return await read();
   } catch (error) {
     return ladderRefusal(error);
   }
@@ -144,7 +144,7 @@ function ladderRefusal(error: unknown): never {
 
 async function bindRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
-  const rank = resolveRankOption(explainedLadder(() => deps.rankBinds.ladder(guildId)), options.string("rank"));
+  const rank = resolveRankOption(await explainedLadder(async () => await deps.rankBinds.ladder(guildId)), options.string("rank"));
   const roleId = options.snowflake("role");
   if (!roleId) throw new CommandRefusedError("Pick the Discord role to bind.");
   if (roleId === guildId) throw new CommandRefusedError("@everyone can't mirror a rank: every member has it. Pick another role.");
@@ -181,8 +181,8 @@ async function bindRank(deps: RanksDependencies, { interaction, respond }: Comma
 
 async function unbindRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const rank = resolveRankOption(explainedLadder(() => deps.rankBinds.ladder(guildId)), options.string("rank"));
-  const outcome = explainedLadder(() => deps.rankBinds.unbind(guildId, actor, rank));
+  const rank = resolveRankOption(await explainedLadder(async () => await deps.rankBinds.ladder(guildId)), options.string("rank"));
+  const outcome = await explainedLadder(async () => await deps.rankBinds.unbind(guildId, actor, rank));
   switch (outcome.kind) {
     case "rank-gone":
       throw new CommandRefusedError(RANK_GONE);
@@ -199,7 +199,7 @@ async function unbindRank(deps: RanksDependencies, { interaction, respond }: Com
 
 async function editRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const rank = resolveRankOption(explainedLadder(() => deps.rankBinds.ladder(guildId)), options.string("rank"));
+  const rank = resolveRankOption(await explainedLadder(async () => await deps.rankBinds.ladder(guildId)), options.string("rank"));
   const pointsRequired = options.integer("points-required");
   const rawName = options.string("name");
   if (pointsRequired === undefined && rawName === undefined) {
@@ -213,7 +213,7 @@ async function editRank(deps: RanksDependencies, { interaction, respond }: Comma
     throw new CommandRefusedError(`A rank name must be 1 to ${MAX_RANK_NAME_LENGTH} characters.`);
   }
 
-  const outcome = explainedLadder(() => deps.rankEdits.edit({ guildId, actor, rank, name, pointsRequired }));
+  const outcome = await explainedLadder(async () => await deps.rankEdits.edit({ guildId, actor, rank, name, pointsRequired }));
   if (outcome.kind === "name-taken") {
     throw new CommandRefusedError(`Another rank is already called **${escapeMarkdown(outcome.clash.name)}**; rank names must differ.`);
   }

@@ -31,7 +31,7 @@ export function setRankCommand(deps: RankCommandDependencies): SlashCommand {
     async autocomplete({ interaction }) {
       const { guildId } = requireGuild(interaction);
       const focused = new CommandOptions(interaction.data).focused();
-      return focused?.name === "rank" ? rankChoices(deps, guildId, focused.value) : [];
+      return focused?.name === "rank" ? await rankChoices(deps, guildId, focused.value) : [];
     },
   };
 }

@@ -41,21 +41,21 @@ export function syncStatusCommand(deps: SyncStatusDependencies, services: SyncSt
     ephemeral: true,
     async execute({ interaction, respond }) {
       const { guildId } = await requireAdmin(interaction, deps);
-      const embed = syncStatusEmbed(guildId, deps.repositories, services, deps.config.syncIntervalMs, Date.now());
+      const embed = await syncStatusEmbed(guildId, deps.repositories, services, deps.config.syncIntervalMs, Date.now());
       await respond.reply({ allowed_mentions: { parse: [] }, embeds: [embed] });
     },
   };
 }
 
-export function syncStatusEmbed(
+export async function syncStatusEmbed(
   guildId: string,
   repositories: StatusRepositories,
   services: SyncStatusServices,
   defaultIntervalMs: number,
   now: number,
-): APIEmbed {
-  const settings = repositories.guilds.get(guildId);
-  const runs = repositories.syncRuns.listLatest(guildId, 20);
+): Promise<APIEmbed> {
+  const settings = await repositories.guilds.get(guildId);
+  const runs = await repositories.syncRuns.listLatest(guildId, 20);
   const fields: NonNullable<APIEmbed["fields"]> = [];
 
   const intervalMs = settings?.syncIntervalMs ?? defaultIntervalMs;
@@ -73,7 +73,7 @@ export function syncStatusEmbed(
 
   fields.push({ name: "Last runs", value: runs.length ? truncate(runs.slice(0, RUNS_SHOWN).map((run) => describeRun(run, now)).join("\n"), 1024) : "No sync has run yet." });
 
-  const pending = repositories.pendingWrites.list(guildId);
+  const pending = await repositories.pendingWrites.list(guildId);
   const pendingText =
     pending.length === 0
       ? "None"

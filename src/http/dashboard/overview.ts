@@ -32,8 +32,8 @@ export interface OverviewSources {
 export async function guildOverview(sources: OverviewSources, guildId: string): Promise<GuildOverview> {
   const { repositories } = sources;
   const guild = await sources.guild(guildId);
-  const settings = repositories.guilds.get(guildId);
-  const [lastRun] = repositories.syncRuns.listLatest(guildId, 1);
+  const settings = await repositories.guilds.get(guildId);
+  const [lastRun] = await repositories.syncRuns.listLatest(guildId, 1);
   return {
     guildName: guild.name,
     groupId: sources.contexts.groupIdOf(guildId, settings),
@@ -48,8 +48,8 @@ export async function guildOverview(sources: OverviewSources, guildId: string): 
       errors: lastRun.errors,
       dryRun: lastRun.dryRun,
     },
-    pendingWrites: repositories.pendingWrites.count(guildId),
-    ladder: repositories.ranks.list(guildId).map((rank) => ({
+    pendingWrites: await repositories.pendingWrites.count(guildId),
+    ladder: (await repositories.ranks.list(guildId)).map((rank) => ({
       name: rank.name,
       robloxRank: rank.robloxRank,
       discordRoleName: rank.discordRoleId ? (guild.roles.get(rank.discordRoleId)?.name ?? `deleted role ${rank.discordRoleId}`) : null,

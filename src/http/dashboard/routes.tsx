@@ -135,7 +135,7 @@ export function dashboardRoutes(deps: DashboardRouteDependencies): (app: Hono) =
 
   // Everything else under /dashboard and every POST needs a live session.
   const requireSession = async (c: Context<DashboardEnv>, next: () => Promise<void>) => {
-    const session = signIn.session(getCookie(c, sessionCookie));
+    const session = await signIn.session(getCookie(c, sessionCookie));
     if (!session) {
       if (c.req.method === "GET") return c.redirect(`${deps.publicUrl}/auth/discord/login`, 302);
       return page(c, refusedPage("You are not signed in, so nothing was changed."), 403);
@@ -148,8 +148,8 @@ export function dashboardRoutes(deps: DashboardRouteDependencies): (app: Hono) =
     await next();
   };
 
-  dashboard.post("/auth/logout", requireSession, (c) => {
-    signIn.end(getCookie(c, sessionCookie));
+  dashboard.post("/auth/logout", requireSession, async (c) => {
+    await signIn.end(getCookie(c, sessionCookie));
     deleteCookie(c, sessionCookie, cookieOptions);
     return c.redirect(`${deps.publicUrl}/dashboard/logged-out`, 303);
   });

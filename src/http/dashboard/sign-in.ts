@@ -4,7 +4,7 @@
  * and sessions kept server-side (the cookie carries a random token; the database its SHA-256).
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { DashboardRepository } from "../../db/repositories/dashboard.ts";
+import type { Repositories } from "../../db/index.ts";
 import type { DashboardSession } from "../../db/schema.ts";
 import type { DiscordIdentity } from "../../discord/oauth.ts";
 
@@ -39,7 +39,7 @@ export interface DiscordSignInPort {
 }
 
 export interface DashboardSignInOptions {
-  repository: DashboardRepository;
+  repository: Repositories["dashboard"];
   /** Built on first use: the client id may have to be asked of Discord. */
   discord: () => Promise<DiscordSignInPort>;
   now?: () => number;
@@ -68,8 +68,8 @@ export class DashboardSignIn {
     const browserNonce = token();
     const pkceVerifier = token();
     const now = this.#now();
-    this.options.repository.deleteExpired(now);
-    this.options.repository.putSignIn({ stateHash: hashOf(state), browserBinding: hashOf(browserNonce), pkceVerifier, expiresAt: now + SIGN_IN_TTL_MS });
+    await this.options.repository.deleteExpired(now);
+    await this.options.repository.putSignIn({ stateHash: hashOf(state), browserBinding: hashOf(browserNonce), pkceVerifier, expiresAt: now + SIGN_IN_TTL_MS });
     return { authorizeUrl: discord.authorizeUrl(state, hashOf(pkceVerifier)), browserNonce };
   }
 
@@ -79,7 +79,7 @@ export class DashboardSignIn {
    * @throws SignInError, DiscordOAuthError
    */
   async complete(query: { state?: string; code?: string; error?: string }, browserNonce: string | undefined): Promise<{ sessionToken: string; session: DashboardSession }> {
-    const signIn = query.state ? this.options.repository.takeSignIn(hashOf(query.state), this.#now()) : undefined;
+    const signIn = query.state ? await this.options.repository.takeSignIn(hashOf(query.state), this.#now()) : undefined;
     if (!signIn) throw new SignInError("state-unknown");
     if (!browserNonce || !sameText(hashOf(browserNonce), signIn.browserBinding)) throw new SignInError("other-browser");
     if (query.error) throw new SignInError("denied");
@@ -98,18 +98,18 @@ export class DashboardSignIn {
       csrfToken: token(),
       expiresAt: this.#now() + SESSION_TTL_MS,
     };
-    this.options.repository.putSession(session);
+    await this.options.repository.putSession(session);
     return { sessionToken, session: { ...session, createdAt: this.#now() } };
   }
 
   /** The live session behind a cookie token, or undefined. */
-  session(sessionToken: string | undefined): DashboardSession | undefined {
-    return sessionToken ? this.options.repository.session(hashOf(sessionToken), this.#now()) : undefined;
+  async session(sessionToken: string | undefined): Promise<DashboardSession | undefined> {
+    return sessionToken ? await this.options.repository.session(hashOf(sessionToken), this.#now()) : undefined;
   }
 
   /** Ends the session server-side: its cookie no longer signs anyone in, even if kept. */
-  end(sessionToken: string | undefined): void {
-    if (sessionToken) this.options.repository.deleteSession(hashOf(sessionToken));
+  async end(sessionToken: string | undefined): Promise<void> {
+    if (sessionToken) await this.options.repository.deleteSession(hashOf(sessionToken));
   }
 
   /** Whether a form's token is this session's. */

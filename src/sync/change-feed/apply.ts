@@ -67,7 +67,7 @@ export async function applyToGuild(
 
   const changes: { discordId: string; change: MemberChange }[] = [];
   for (const [robloxUserId, entries] of byMember) {
-    const link = deps.repositories.members.findByRobloxUserId(guildId, robloxUserId);
+    const link = await deps.repositories.members.findByRobloxUserId(guildId, robloxUserId);
     if (!link || link.robloxUserId === null) continue;
     const storedRoleId = link.rankId === null ? null : (ladder.byId(link.rankId)?.robloxRoleId ?? null);
     const change = foldMember(robloxUserId, entries, storedRoleId, ladder, isOwn);
@@ -82,7 +82,7 @@ export async function applyToGuild(
   const leaving = confirmed.filter(({ change }) => change.standing.kind === "known" && change.standing.membership === null);
   const policyRemoves = (context.settings?.leftGroupPolicy ?? "remove") === "remove";
   const verdict = policyRemoves
-    ? judgeMassChange(leaving.length, deps.repositories.members.countLinked(guildId), massChangeThresholdOf(context.settings))
+    ? judgeMassChange(leaving.length, await deps.repositories.members.countLinked(guildId), massChangeThresholdOf(context.settings))
     : null;
   const held = verdict?.held ? verdict : null;
   const toApply = held ? confirmed.filter((item) => !leaving.includes(item)) : confirmed;

@@ -165,7 +165,7 @@ export class ChangeFeed {
     const { groupId } = topology;
     const startedAt = this.#now();
     const tally: RequestTally = { requests: 0 };
-    const stored = this.#options.repositories.feedCursors.get(groupId);
+    const stored = await this.#options.repositories.feedCursors.get(groupId);
     const cursor: FeedCursor | null = stored ? { newestCreatedAt: stored.newestCreatedAt, newestKeys: stored.newestKeys } : null;
     group.dueAt = startedAt + this.#options.intervalMs;
     try {
@@ -177,12 +177,12 @@ export class ChangeFeed {
         this.#options.metrics.changeFeedErrors.inc({ kind: "gap" });
         this.#options.logger.warn({ groupId, reason: found.reason, guilds: topology.guildIds }, "change feed: gap in the group's audit log; running a full sync");
         this.#fullSyncAll(topology, `gap (${found.reason})`);
-        this.#saveCursor(groupId, found.cursor);
+        await this.#saveCursor(groupId, found.cursor);
         this.status.gap(groupId, found.reason, startedAt);
         return;
       }
       if (found.kind === "started" || found.entries.length === 0) {
-        this.#saveCursorIfMoved(groupId, cursor, found.cursor);
+        await this.#saveCursorIfMoved(groupId, cursor, found.cursor);
         this.status.polled(groupId, startedAt, null);
         return;
       }
@@ -191,7 +191,7 @@ export class ChangeFeed {
       // The cursor moves once the entries are applied: a process stopped before that reads them again
       // (applying twice changes nothing twice: a member already in line is left alone).
       const applying = this.#applyAll(topology, found.entries, startedAt)
-        .then(() => this.#saveCursor(groupId, found.cursor))
+        .then(async () => await this.#saveCursor(groupId, found.cursor))
         .catch((error: unknown) => this.#options.logger.error({ err: error, groupId }, "change feed: could not apply or record a poll"))
         .finally(() => {
         group.busy = false;
@@ -282,13 +282,13 @@ export class ChangeFeed {
     for (const guildId of topology.guildIds) if (this.#options.ownsGuild(guildId)) this.#options.fullSync(guildId, reason);
   }
 
-  #saveCursorIfMoved(groupId: number, before: FeedCursor | null, after: FeedCursor): void {
+  async #saveCursorIfMoved(groupId: number, before: FeedCursor | null, after: FeedCursor): Promise<void> {
     if (before && before.newestCreatedAt === after.newestCreatedAt && before.newestKeys.length === after.newestKeys.length) return;
-    this.#saveCursor(groupId, after);
+    await this.#saveCursor(groupId, after);
   }
 
-  #saveCursor(groupId: number, cursor: FeedCursor): void {
-    this.#options.repositories.feedCursors.save(groupId, { newestCreatedAt: cursor.newestCreatedAt, newestKeys: [...cursor.newestKeys] });
+  async #saveCursor(groupId: number, cursor: FeedCursor): Promise<void> {
+    await this.#options.repositories.feedCursors.save(groupId, { newestCreatedAt: cursor.newestCreatedAt, newestKeys: [...cursor.newestKeys] });
   }
 
   /** Time between two audit-log requests on one credential: its budget (headers win over the documented 100/min), shared. */

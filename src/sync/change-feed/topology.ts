@@ -29,7 +29,7 @@ export interface TopologyInputs {
 export async function feedTopology(inputs: TopologyInputs, guildIds: Iterable<string>): Promise<Map<number, GroupTopology>> {
   const byGroup = new Map<number, { guildIds: string[]; candidates: { reader: RobloxAuditLogReader; credential: CredentialOwner }[] }>();
   for (const guildId of [...guildIds].sort()) {
-    const settings = inputs.repositories.guilds.get(guildId);
+    const settings = await inputs.repositories.guilds.get(guildId);
     const groupId = inputs.contexts.groupIdOf(guildId, settings);
     if (groupId === undefined) continue;
     const group = byGroup.get(groupId) ?? { guildIds: [], candidates: [] };

@@ -126,7 +126,7 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
   // Only the Discord half of start(): the tests run, resume and schedule syncs themselves, and
   // count the Roblox requests a run makes (start() would also check the credentials).
   await bot.connect();
-  if (options.schedule) bot.parts.scheduler.start();
+  if (options.schedule) await bot.parts.scheduler.start();
 
   return {
     bulkSync: bot.parts.bulkSync,

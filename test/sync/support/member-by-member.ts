@@ -18,8 +18,8 @@ export interface MemberByMemberResult {
 }
 
 export async function memberByMemberSync(bot: SyncBot, guildId: string, groupId: number, limit = Number.POSITIVE_INFINITY): Promise<MemberByMemberResult> {
-  const ladder = new RankLadder(bot.repositories.ranks.list(guildId));
-  const links = bot.repositories.members.listLinked(guildId).slice(0, limit);
+  const ladder = new RankLadder(await bot.repositories.ranks.list(guildId));
+  const links = (await bot.repositories.members.listLinked(guildId)).slice(0, limit);
   const tally: RequestTally = { requests: 0 };
   const result: MemberByMemberResult = { members: links.length, updated: 0, inSync: 0, errors: 0, robloxRequests: 0, discordRequests: 0, roleRequests: 0 };
 

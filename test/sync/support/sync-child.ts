@@ -93,11 +93,11 @@ const result: ChildResult = {
 };
 const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
 // Less often: reading the member state's size and the run's row costs CPU the run is measured by.
-const sampler = setInterval(() => {
+const sampler = setInterval(async () => {
   const held = memberStateNow();
   if (held.members > result.memberState.members) result.memberState = held;
   if (result.planningCpuMs === undefined) {
-    const running = bot.repositories.syncRuns.findRunning(config.guildId);
+    const running = await bot.repositories.syncRuns.findRunning(config.guildId);
     if ((running?.progress as { planningDone?: boolean } | null)?.planningDone) result.planningCpuMs = cpuMs();
   }
 }, 200);
