@@ -58,7 +58,7 @@ describe("Discord answers are parsed at the edge", () => {
   }
 
   test("a member chunk whose member lacks roles is an error, not a member with no roles", () => {
-    const chunk = [{ user: { id: "123456789012345678" }, roles: ["223456789012345678"] }, { user: { id: "323456789012345678" } }];
+    const chunk = [{ user: { id: "123456789012345678", username: "amy" }, roles: ["223456789012345678"] }, { user: { id: "323456789012345678", username: "bo" } }];
     const error = caught(() => parseDiscord("gateway GUILD_MEMBERS_CHUNK", discordMemberChunk, chunk)) as DiscordMalformedAnswerError;
     expect(error).toBeInstanceOf(DiscordMalformedAnswerError);
     expect(error.field).toBe("1.roles");
