@@ -27,6 +27,24 @@ export interface AuditInput {
   createdAt?: EpochMs;
 }
 
+/** The row an entry becomes (both stores); JSON fields still as values. */
+export function auditRow(guildId: string, entry: AuditInput, now: () => EpochMs) {
+  return {
+    guildId,
+    actorId: entry.actorId,
+    action: entry.action,
+    targetDiscordId: entry.targetDiscordId ?? null,
+    targetRobloxUserId: entry.targetRobloxUserId ?? null,
+    before: entry.before ?? null,
+    after: entry.after ?? null,
+    reason: entry.reason ?? null,
+    outcome: entry.outcome ?? "ok",
+    detail: entry.detail ?? null,
+    note: entry.note ?? null,
+    createdAt: entry.createdAt ?? now(),
+  };
+}
+
 export type AuditRepository = ReturnType<typeof createAuditRepository>;
 
 export function createAuditRepository(db: Db, options?: RepositoryOptions) {
@@ -61,20 +79,8 @@ export function createAuditRepository(db: Db, options?: RepositoryOptions) {
 
   /** Appends an entry and returns its id. */
   function append(guildId: string, entry: AuditInput): number {
-    return appendStmt.get({
-      guildId,
-      actorId: entry.actorId,
-      action: entry.action,
-      targetDiscordId: entry.targetDiscordId ?? null,
-      targetRobloxUserId: entry.targetRobloxUserId ?? null,
-      before: toJson(entry.before),
-      after: toJson(entry.after),
-      reason: entry.reason ?? null,
-      outcome: entry.outcome ?? "ok",
-      detail: entry.detail ?? null,
-      note: toJson(entry.note),
-      createdAt: entry.createdAt ?? now(),
-    })!.id;
+    const row = auditRow(guildId, entry, now);
+    return appendStmt.get({ ...row, before: toJson(row.before), after: toJson(row.after), note: toJson(row.note) })!.id;
   }
 
   /** Latest entries about one member, newest first. */

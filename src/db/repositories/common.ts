@@ -43,6 +43,11 @@ export function assertInteger(name: string, value: number): void {
   if (!Number.isSafeInteger(value)) throw new RangeError(`${name} must be a safe integer, got ${value}`);
 }
 
+/** The patch without its undefined keys: drizzle would otherwise turn them into "set to default". */
+export function definedOnly<T extends object>(patch: T): T {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as T;
+}
+
 export const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
 export function normalizeLimit(limit: number | undefined, fallback: number, max = 1000): number {

@@ -12,7 +12,7 @@ import {
   type GuildSettings,
   type NewGuildSettings,
 } from "../schema.ts";
-import { atomically, clockOf, p, type RepositoryOptions } from "./common.ts";
+import { atomically, clockOf, definedOnly, p, type RepositoryOptions } from "./common.ts";
 
 /** Settable fields; `undefined` leaves a field as it is, `null` clears a nullable one. */
 export type GuildSettingsPatch = Partial<Omit<NewGuildSettings, "guildId" | "createdAt" | "updatedAt">>;
@@ -30,8 +30,7 @@ export function createGuildRepository(db: Db, options?: RepositoryOptions) {
   /** Inserts or patches the guild's settings and returns the stored row. */
   function upsert(guildId: string, patch: GuildSettingsPatch = {}): GuildSettings {
     const at = now();
-    // Drop undefined keys: drizzle would otherwise turn them into "set to default".
-    const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as GuildSettingsPatch;
+    const set = definedOnly(patch);
     return db
       .insert(guildSettings)
       .values({ ...set, guildId, createdAt: at, updatedAt: at })

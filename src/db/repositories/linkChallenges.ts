@@ -15,6 +15,20 @@ export interface LinkChallengeInput {
   expiresAt: EpochMs;
 }
 
+/** The columns a stored challenge takes (both stores). */
+export function challengeFields(input: LinkChallengeInput, at: EpochMs) {
+  return {
+    robloxUserId: input.robloxUserId ?? null,
+    robloxUsername: input.robloxUsername ?? null,
+    phrase: input.phrase ?? null,
+    oauthState: input.oauthState ?? null,
+    pkceVerifier: input.pkceVerifier ?? null,
+    browserBinding: null,
+    expiresAt: input.expiresAt,
+    createdAt: at,
+  };
+}
+
 export type LinkChallengeRepository = ReturnType<typeof createLinkChallengeRepository>;
 
 export function createLinkChallengeRepository(db: Db, options?: RepositoryOptions) {
@@ -24,16 +38,7 @@ export function createLinkChallengeRepository(db: Db, options?: RepositoryOption
 
   /** Stores a challenge, replacing the member's previous one of the same kind. */
   function put(guildId: string, discordId: string, input: LinkChallengeInput): LinkChallenge {
-    const fields = {
-      robloxUserId: input.robloxUserId ?? null,
-      robloxUsername: input.robloxUsername ?? null,
-      phrase: input.phrase ?? null,
-      oauthState: input.oauthState ?? null,
-      pkceVerifier: input.pkceVerifier ?? null,
-      browserBinding: null,
-      expiresAt: input.expiresAt,
-      createdAt: now(),
-    };
+    const fields = challengeFields(input, now());
     return db
       .insert(linkChallenges)
       .values({ guildId, discordId, kind: input.kind, ...fields })

@@ -34,6 +34,24 @@ export interface LinkedAccountRow {
   rankId: number | null;
 }
 
+/** The columns a link writes, and whether it clears the stored rank (a different account: it described the old one). */
+export function linkFieldsOf(input: LinkInput, previous: Member | undefined, at: EpochMs) {
+  const linkFields = { robloxUserId: input.robloxUserId, robloxUsername: input.robloxUsername, verifiedBy: input.verifiedBy, verifiedAt: input.verifiedAt ?? at };
+  const resetRank = previous?.robloxUserId !== input.robloxUserId ? { rankId: null, rankUpdatedAt: null } : {};
+  return { linkFields, resetRank };
+}
+
+/** What an unlink clears (points stay). */
+export const UNLINKED_FIELDS = { robloxUserId: null, robloxUsername: null, verifiedBy: null, verifiedAt: null, rankId: null, rankUpdatedAt: null } as const;
+
+/** A points change checked and clamped: the amount to apply, and the balance of a new row. */
+export function pointsOf(change: PointsChange): { amount: number; initial: number; max: number } {
+  assertInteger("amount", change.amount);
+  if (change.amount < 0) throw new RangeError(`amount must not be negative, got ${change.amount}`);
+  const amount = Math.min(change.amount, MAX_POINTS);
+  return { amount, initial: change.op === "remove" ? 0 : clamp(amount, 0, MAX_POINTS), max: MAX_POINTS };
+}
+
 export type MemberRepository = ReturnType<typeof createMemberRepository>;
 
 export function createMemberRepository(db: Db, options?: RepositoryOptions) {
@@ -106,13 +124,7 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
       }
       const previous = get(guildId, discordId);
       const at = now();
-      const linkFields = {
-        robloxUserId: input.robloxUserId,
-        robloxUsername: input.robloxUsername,
-        verifiedBy: input.verifiedBy,
-        verifiedAt: input.verifiedAt ?? at,
-      };
-      const resetRank = previous?.robloxUserId !== input.robloxUserId ? { rankId: null, rankUpdatedAt: null } : {};
+      const { linkFields, resetRank } = linkFieldsOf(input, previous, at);
       const member = db
         .insert(members)
         .values({ guildId, discordId, ...linkFields, createdAt: at, updatedAt: at })
@@ -135,15 +147,7 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
       const previous = get(guildId, discordId);
       if (!previous || previous.robloxUserId === null) return undefined;
       db.update(members)
-        .set({
-          robloxUserId: null,
-          robloxUsername: null,
-          verifiedBy: null,
-          verifiedAt: null,
-          rankId: null,
-          rankUpdatedAt: null,
-          updatedAt: now(),
-        })
+        .set({ ...UNLINKED_FIELDS, updatedAt: now() })
         .where(and(eq(members.guildId, guildId), eq(members.discordId, discordId)))
         .run();
       return previous;
@@ -187,15 +191,12 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
    * clamped to [0, MAX_POINTS]. The arithmetic happens in SQL, so concurrent changes don't lose updates.
    */
   function changePoints(guildId: string, discordId: string, change: PointsChange): number {
-    assertInteger("amount", change.amount);
-    if (change.amount < 0) throw new RangeError(`amount must not be negative, got ${change.amount}`);
-    const amount = Math.min(change.amount, MAX_POINTS);
+    const { amount, initial } = pointsOf(change);
     const at = now();
     const next =
       change.op === "set"
         ? sql`${amount}`
         : sql`max(0, min(${MAX_POINTS}, ${members.points} ${change.op === "add" ? sql`+` : sql`-`} ${amount}))`;
-    const initial = change.op === "remove" ? 0 : clamp(amount, 0, MAX_POINTS);
     return db
       .insert(members)
       .values({ guildId, discordId, points: initial, createdAt: at, updatedAt: at })

@@ -1,0 +1,36 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import { auditRow, type AuditRepository } from "../../repositories/audit.ts";
+import { clockOf, normalizeLimit, type Promised, type RepositoryOptions } from "../../repositories/common.ts";
+import { auditLog } from "../schema.ts";
+import type { PgExec } from "./common.ts";
+
+/** audit.ts over PostgreSQL. */
+export function createPgAuditRepository(db: PgExec, options?: RepositoryOptions): Promised<AuditRepository> {
+  const now = clockOf(options);
+  return {
+    async append(guildId, entry) {
+      const [row] = await db.insert(auditLog).values(auditRow(guildId, entry, now)).returning({ id: auditLog.id });
+      return row!.id;
+    },
+    listForMember(guildId, discordId, limit) {
+      return db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.guildId, guildId), eq(auditLog.targetDiscordId, discordId)))
+        .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
+        .limit(normalizeLimit(limit, 20));
+    },
+    listLatest(guildId, opts = {}) {
+      return db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.guildId, guildId), opts.action ? eq(auditLog.action, opts.action) : undefined))
+        .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
+        .limit(normalizeLimit(opts.limit, 50));
+    },
+    async pruneOlderThan(guildId, before) {
+      const gone = await db.delete(auditLog).where(and(eq(auditLog.guildId, guildId), lt(auditLog.createdAt, before))).returning({ id: auditLog.id });
+      return gone.length;
+    },
+  };
+}
