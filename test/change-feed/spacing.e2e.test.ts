@@ -29,7 +29,7 @@ test("8 groups on one key every 2 s: polls spaced under the key's audit-log limi
     options: { discordRest: { offsetMs: 0 }, random: () => 0.5 },
   });
   const own = openBotDatabase(`${dir.dir}/rankbridge.sqlite`);
-  world.seed(own.repositories);
+  await world.seed(own.repositories);
   own.close();
   await bot.bot.start();
   const feed = bot.bot.parts.changeFeed!;

@@ -134,7 +134,7 @@ export interface ManyGroupsWorld {
   /** The environment that points a bot at this world. */
   env: Record<string, string>;
   /** Ladder, links and stored ranks of every guild. */
-  seed(repositories: Repositories): void;
+  seed(repositories: Repositories): Promise<void>;
   close(): Promise<void>;
 }
 
