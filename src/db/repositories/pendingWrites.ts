@@ -22,6 +22,22 @@ export interface QueuedWrite {
   replaced: PendingRobloxWrite | undefined;
 }
 
+/** The row a queued write becomes (both stores). */
+export function pendingWriteRow(guildId: string, input: PendingWriteInput, at: EpochMs) {
+  return {
+    guildId,
+    discordId: input.discordId,
+    robloxUserId: input.robloxUserId,
+    groupId: input.groupId,
+    targetRobloxRoleId: input.targetRobloxRoleId,
+    targetRank: input.targetRank,
+    attempts: 0,
+    nextAttemptAt: input.nextAttemptAt ?? at,
+    lastError: input.lastError ?? null,
+    createdAt: at,
+  };
+}
+
 export type PendingWriteRepository = ReturnType<typeof createPendingWriteRepository>;
 
 export function createPendingWriteRepository(db: Db, options?: RepositoryOptions) {
@@ -58,18 +74,7 @@ export function createPendingWriteRepository(db: Db, options?: RepositoryOptions
       const at = now();
       const write = db
         .insert(pendingRobloxWrites)
-        .values({
-          guildId,
-          discordId: input.discordId,
-          robloxUserId: input.robloxUserId,
-          groupId: input.groupId,
-          targetRobloxRoleId: input.targetRobloxRoleId,
-          targetRank: input.targetRank,
-          attempts: 0,
-          nextAttemptAt: input.nextAttemptAt ?? at,
-          lastError: input.lastError ?? null,
-          createdAt: at,
-        })
+        .values(pendingWriteRow(guildId, input, at))
         .returning()
         .get();
       return { write, replaced };

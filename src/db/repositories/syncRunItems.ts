@@ -29,6 +29,30 @@ export interface SyncItemUpdate {
 
 export type SyncItemCounts = Record<SyncItemStatus, number>;
 
+/** The row a planned item becomes (both stores). */
+export function itemRow(runId: number, seq: number, item: SyncRunItemInput) {
+  return {
+    runId,
+    discordId: item.discordId,
+    seq,
+    robloxUserId: item.robloxUserId ?? null,
+    fromRankId: item.fromRankId ?? null,
+    toRankId: item.toRankId ?? null,
+    addRoles: [...(item.addRoles ?? [])],
+    removeRoles: [...(item.removeRoles ?? [])],
+    nick: item.nick ?? null,
+    status: item.status ?? "pending",
+    error: item.error ?? null,
+  };
+}
+
+/** Every status counted, zero for those absent (both stores). */
+export function itemCounts(rows: readonly { status: SyncItemStatus; n: number }[]): SyncItemCounts {
+  const counts = Object.fromEntries(SYNC_ITEM_STATUSES.map((s) => [s, 0])) as SyncItemCounts;
+  for (const r of rows) counts[r.status] = r.n;
+  return counts;
+}
+
 /** Built by the run repository (syncRuns.ts), which hands in its own read of a guild's run. */
 export function createSyncRunItemRepository(db: Db, get: (guildId: string, runId: number) => SyncRun | undefined) {
   const runOfGuild = (runId: number | SQLWrapper, guildId: string | SQLWrapper) =>
@@ -97,19 +121,8 @@ export function createSyncRunItemRepository(db: Db, get: (guildId: string, runId
         .get();
       let seq = (last?.seq ?? -1) + 1;
       for (const item of items) {
-        insertItemStmt.run({
-          runId,
-          discordId: item.discordId,
-          seq: seq++,
-          robloxUserId: item.robloxUserId ?? null,
-          fromRankId: item.fromRankId ?? null,
-          toRankId: item.toRankId ?? null,
-          addRoles: JSON.stringify(item.addRoles ?? []),
-          removeRoles: JSON.stringify(item.removeRoles ?? []),
-          nick: item.nick ?? null,
-          status: item.status ?? "pending",
-          error: item.error ?? null,
-        });
+        const row = itemRow(runId, seq++, item);
+        insertItemStmt.run({ ...row, addRoles: JSON.stringify(row.addRoles), removeRoles: JSON.stringify(row.removeRoles) });
       }
       return items.length;
     });
@@ -158,15 +171,13 @@ export function createSyncRunItemRepository(db: Db, get: (guildId: string, runId
   }
 
   function countItems(guildId: string, runId: number): SyncItemCounts {
-    const counts = Object.fromEntries(SYNC_ITEM_STATUSES.map((s) => [s, 0])) as SyncItemCounts;
     const rows = db
       .select({ status: syncRunItems.status, n: count() })
       .from(syncRunItems)
       .where(and(eq(syncRunItems.runId, runId), runOfGuild(runId, guildId)))
       .groupBy(syncRunItems.status)
       .all();
-    for (const r of rows) counts[r.status] = r.n;
-    return counts;
+    return itemCounts(rows);
   }
 
   return { insertItems, markItem, markItems, listPendingItems, listHeldItems, settleHeldItems, countItems };

@@ -1,8 +1,8 @@
 /** A guild's bulk-sync runs: start, progress, pause and resume, finish, history. Their items: syncRunItems.ts. */
 import { and, desc, eq, inArray, notInArray } from "drizzle-orm";
 import type { Db } from "../client.ts";
-import { syncRuns, type SyncRun, type SyncRunProgress, type SyncTrigger } from "../schema.ts";
-import { atomically, clockOf, normalizeLimit, p, runCounting, type RepositoryOptions } from "./common.ts";
+import { syncRuns, type EpochMs, type SyncRun, type SyncRunProgress, type SyncTrigger } from "../schema.ts";
+import { atomically, clockOf, definedOnly, normalizeLimit, p, runCounting, type RepositoryOptions } from "./common.ts";
 import { createSyncRunItemRepository } from "./syncRunItems.ts";
 
 export type { SyncItemCounts, SyncItemUpdate, SyncRunItemInput } from "./syncRunItems.ts";
@@ -36,6 +36,22 @@ export interface SyncCounts {
 export type SyncProgressPatch = Partial<SyncCounts> & { progress?: SyncRunProgress };
 
 export type FinishedSyncStatus = "done" | "failed";
+
+/** The row a started run becomes (both stores). */
+export function runRow(guildId: string, input: StartSyncRunInput, at: EpochMs) {
+  return {
+    guildId,
+    trigger: input.trigger,
+    status: "running" as const,
+    dryRun: input.dryRun ?? false,
+    startedAt: at,
+    total: input.total ?? 0,
+    progress: input.progress ?? null,
+    interactionAppId: input.interactionAppId ?? null,
+    interactionToken: input.interactionToken ?? null,
+    channelId: input.channelId ?? null,
+  };
+}
 
 export type SyncRunRepository = ReturnType<typeof createSyncRunRepository>;
 
@@ -90,18 +106,7 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
       if (running) return { ok: false, reason: "already-running", run: running };
       const run = db
         .insert(syncRuns)
-        .values({
-          guildId,
-          trigger: input.trigger,
-          status: "running",
-          dryRun: input.dryRun ?? false,
-          startedAt: now(),
-          total: input.total ?? 0,
-          progress: input.progress ?? null,
-          interactionAppId: input.interactionAppId ?? null,
-          interactionToken: input.interactionToken ?? null,
-          channelId: input.channelId ?? null,
-        })
+        .values(runRow(guildId, input, now()))
         .returning()
         .get();
       return { ok: true, run };
@@ -109,7 +114,7 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
   }
 
   function updateProgress(guildId: string, runId: number, patch: SyncProgressPatch): SyncRun | undefined {
-    const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as SyncProgressPatch;
+    const set = definedOnly(patch);
     if (Object.keys(set).length === 0) return get(guildId, runId);
     return db
       .update(syncRuns)
@@ -151,7 +156,7 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
     result: { status: FinishedSyncStatus; error?: string | null } & SyncProgressPatch,
   ): SyncRun | undefined {
     const { status, error, ...patch } = result;
-    const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as SyncProgressPatch;
+    const set = definedOnly(patch);
     return db
       .update(syncRuns)
       .set({ ...set, status, error: error ?? null, finishedAt: now(), interactionToken: null })

@@ -1,0 +1,59 @@
+import { and, asc, count, eq, lte, sql } from "drizzle-orm";
+import { assertInteger, clockOf, normalizeLimit, type Promised, type RepositoryOptions } from "../../repositories/common.ts";
+import { pendingWriteRow, type PendingWriteRepository } from "../../repositories/pendingWrites.ts";
+import { pendingRobloxWrites } from "../schema.ts";
+import { inTransaction, type PgExec } from "./common.ts";
+
+/** pendingWrites.ts over PostgreSQL. */
+export function createPgPendingWriteRepository(db: PgExec, options?: RepositoryOptions): Promised<PendingWriteRepository> {
+  const now = clockOf(options);
+  const scoped = (guildId: string, id: number) => and(eq(pendingRobloxWrites.guildId, guildId), eq(pendingRobloxWrites.id, id));
+  const ofUser = (guildId: string, robloxUserId: number) => and(eq(pendingRobloxWrites.guildId, guildId), eq(pendingRobloxWrites.robloxUserId, robloxUserId));
+  const first = async <T>(rows: Promise<T[]>) => (await rows)[0];
+
+  return {
+    enqueue(guildId, input) {
+      assertInteger("robloxUserId", input.robloxUserId);
+      return inTransaction(db, async (tx) => {
+        const [replaced] = await tx.delete(pendingRobloxWrites).where(ofUser(guildId, input.robloxUserId)).returning();
+        const [write] = await tx.insert(pendingRobloxWrites).values(pendingWriteRow(guildId, input, now())).returning();
+        return { write: write!, replaced };
+      });
+    },
+    get: (guildId, id) => first(db.select().from(pendingRobloxWrites).where(scoped(guildId, id))),
+    getForUser: (guildId, robloxUserId) => first(db.select().from(pendingRobloxWrites).where(ofUser(guildId, robloxUserId))),
+    list: (guildId) =>
+      db.select().from(pendingRobloxWrites).where(eq(pendingRobloxWrites.guildId, guildId)).orderBy(asc(pendingRobloxWrites.nextAttemptAt), asc(pendingRobloxWrites.id)),
+    listDue: (guildId, at = now(), limit) =>
+      db
+        .select()
+        .from(pendingRobloxWrites)
+        .where(and(eq(pendingRobloxWrites.guildId, guildId), lte(pendingRobloxWrites.nextAttemptAt, at)))
+        .orderBy(asc(pendingRobloxWrites.nextAttemptAt), asc(pendingRobloxWrites.id))
+        .limit(normalizeLimit(limit, 50)),
+    async guildsWithDue(at = now()) {
+      const rows = await db.selectDistinct({ guildId: pendingRobloxWrites.guildId }).from(pendingRobloxWrites).where(lte(pendingRobloxWrites.nextAttemptAt, at));
+      return rows.map((row) => row.guildId);
+    },
+    markAttempt: (guildId, id, attempt) =>
+      first(
+        db
+          .update(pendingRobloxWrites)
+          .set({ attempts: sql`${pendingRobloxWrites.attempts} + 1`, lastError: attempt.error, nextAttemptAt: attempt.nextAttemptAt })
+          .where(scoped(guildId, id))
+          .returning(),
+      ),
+    async delete(guildId, id) {
+      return (await db.delete(pendingRobloxWrites).where(scoped(guildId, id)).returning({ id: pendingRobloxWrites.id })).length > 0;
+    },
+    removeForUser: (guildId, robloxUserId) => first(db.delete(pendingRobloxWrites).where(ofUser(guildId, robloxUserId)).returning()),
+    async count(guildId) {
+      const [row] = await db.select({ n: count().mapWith(Number) }).from(pendingRobloxWrites).where(eq(pendingRobloxWrites.guildId, guildId));
+      return row!.n;
+    },
+    async countAll() {
+      const [row] = await db.select({ n: count().mapWith(Number) }).from(pendingRobloxWrites);
+      return row!.n;
+    },
+  };
+}
