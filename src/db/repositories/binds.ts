@@ -38,7 +38,7 @@ export function toStoredBind(row: BindRow): StoredBind {
   }
 }
 
-function conditionColumns(condition: BindCondition) {
+export function conditionColumns(condition: BindCondition) {
   return {
     kind: condition.kind,
     rankId: condition.kind === "rank" ? condition.rankId : null,
@@ -48,7 +48,7 @@ function conditionColumns(condition: BindCondition) {
   };
 }
 
-function sameConditionRow(row: BindRow, condition: BindCondition): boolean {
+export function sameConditionRow(row: BindRow, condition: BindCondition): boolean {
   const columns = conditionColumns(condition);
   return (
     row.kind === columns.kind && row.rankId === columns.rankId && row.groupId === columns.groupId && row.minRank === columns.minRank && row.maxRank === columns.maxRank

@@ -6,7 +6,7 @@ import { and, asc, eq, notInArray, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { ranks, type Rank } from "../schema.ts";
 import { createBindRepository } from "./binds.ts";
-import { assertInteger, atomically, clockOf, p, type RepositoryOptions } from "./common.ts";
+import { assertInteger, atomically, clockOf, definedOnly, p, type RepositoryOptions } from "./common.ts";
 
 /** The rank row with its own Discord role, read from its rank bind. */
 const rankColumns = {
@@ -50,6 +50,26 @@ export interface RankPatch {
   name?: string;
   pointsRequired?: number;
   discordRoleId?: string | null;
+}
+
+/** The Roblox role ids of a ladder being imported, once each; RangeError on a repeated role or a rank beyond 0-255. */
+export function checkedLadder(entries: readonly LadderEntry[]): Set<number> {
+  const seen = new Set<number>();
+  for (const e of entries) {
+    assertInteger("robloxRoleId", e.robloxRoleId);
+    if (seen.has(e.robloxRoleId)) throw new RangeError(`Roblox role ${e.robloxRoleId} appears twice in the ladder`);
+    seen.add(e.robloxRoleId);
+    if (!Number.isInteger(e.robloxRank) || e.robloxRank < 0 || e.robloxRank > 255) {
+      throw new RangeError(`Roblox rank of "${e.name}" must be 0-255, got ${e.robloxRank}`);
+    }
+  }
+  return seen;
+}
+
+/** A rank's patch split into its columns and its own role (both stores). */
+export function rankPatchOf(patch: RankPatch): { columns: Omit<RankPatch, "discordRoleId">; discordRoleId: string | null | undefined } {
+  const { discordRoleId, ...columns } = patch;
+  return { columns: definedOnly(columns), discordRoleId };
 }
 
 export type RankRepository = ReturnType<typeof createRankRepository>;
@@ -107,15 +127,7 @@ export function createRankRepository(db: Db, options?: RepositoryOptions) {
    * re-import; only ranks whose Roblox role is gone are deleted.
    */
   function replace(guildId: string, entries: readonly LadderEntry[]): LadderReplaceResult {
-    const seen = new Set<number>();
-    for (const e of entries) {
-      assertInteger("robloxRoleId", e.robloxRoleId);
-      if (seen.has(e.robloxRoleId)) throw new RangeError(`Roblox role ${e.robloxRoleId} appears twice in the ladder`);
-      seen.add(e.robloxRoleId);
-      if (!Number.isInteger(e.robloxRank) || e.robloxRank < 0 || e.robloxRank > 255) {
-        throw new RangeError(`Roblox rank of "${e.name}" must be 0-255, got ${e.robloxRank}`);
-      }
-    }
+    const seen = checkedLadder(entries);
 
     return atomically(db, () => {
       const before = new Map(list(guildId).map((r) => [r.robloxRoleId, r]));
@@ -162,8 +174,7 @@ export function createRankRepository(db: Db, options?: RepositoryOptions) {
   }
 
   function edit(guildId: string, rankId: number, patch: RankPatch): Rank | undefined {
-    const { discordRoleId, ...columns } = patch;
-    const set = Object.fromEntries(Object.entries(columns).filter(([, v]) => v !== undefined)) as Omit<RankPatch, "discordRoleId">;
+    const { columns: set, discordRoleId } = rankPatchOf(patch);
     return atomically(db, () => {
       const row = db
         .update(ranks)

@@ -35,7 +35,7 @@ export function createPgMemberRepository(db: PgExec, options?: RepositoryOptions
   return {
     get: (guildId, discordId) => get(guildId, discordId),
     findByRobloxUserId: (guildId, robloxUserId) => findByRobloxUserId(guildId, robloxUserId),
-    link(guildId, discordId, input) {
+    async link(guildId, discordId, input) {
       assertInteger("robloxUserId", input.robloxUserId);
       return inTransaction(db, async (tx): Promise<LinkResult> => {
         // Serialises links in the guild, as SQLite's write lock does: the check and the write are one step.

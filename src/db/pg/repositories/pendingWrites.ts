@@ -12,7 +12,7 @@ export function createPgPendingWriteRepository(db: PgExec, options?: RepositoryO
   const first = async <T>(rows: Promise<T[]>) => (await rows)[0];
 
   return {
-    enqueue(guildId, input) {
+    async enqueue(guildId, input) {
       assertInteger("robloxUserId", input.robloxUserId);
       return inTransaction(db, async (tx) => {
         const [replaced] = await tx.delete(pendingRobloxWrites).where(ofUser(guildId, input.robloxUserId)).returning();
