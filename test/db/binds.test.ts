@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { openDatabase } from "../../src/db/client.ts";
@@ -8,7 +8,8 @@ import { applyMigrations, embeddedMigrations } from "../../src/db/migrate.ts";
 import { BindRankNotFoundError } from "../../src/db/repositories/binds.ts";
 import { BindSet, type MemberStanding } from "../../src/ranks/binds.ts";
 import { RankLadder } from "../../src/ranks/ladder.ts";
-import { memoryDb, tempDir } from "./helpers.ts";
+import { tempDir } from "./helpers.ts";
+import { DIALECTS, storesOf } from "./dialects.ts";
 
 const G1 = "111111111111111111";
 const G2 = "222222222222222222";
@@ -20,82 +21,81 @@ const ladder = [
   { name: "Officer", robloxRoleId: 9003, robloxRank: 200, discordRoleId: ROLE.officer },
 ];
 
-describe("bind repository", () => {
-  test("a rank's own role is its rank bind; adding under the same condition merges roles", async () => {
-    const { repos } = memoryDb();
-    const [recruit, , officer] = (await repos.ranks.replace(G1, ladder)).ladder;
-    expect((await repos.binds.list(G1)).map((bind) => [bind.kind, bind.roleIds, bind.origin.rankRole])).toEqual([
-      ["rank", [ROLE.recruit], true],
-      ["rank", [ROLE.officer], true],
-    ]);
-    const first = await repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.extra]);
-    expect(first.created).toBe(true);
-    const again = await repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.ally, ROLE.extra]);
-    expect(again).toMatchObject({ created: false, bind: { origin: { id: first.bind.origin.id }, roleIds: [ROLE.extra, ROLE.ally] } });
-    // The rank's own role is untouched by the extra binds.
-    expect((await repos.ranks.get(G1, officer!.id))!.discordRoleId).toBe(ROLE.officer);
-    expect(await repos.binds.rankRoles(G1)).toEqual(new Map([[recruit!.id, ROLE.recruit], [officer!.id, ROLE.officer]]));
+describe.each(DIALECTS)("bind repository on %s", (_name, dialect) => {
+  const stores = storesOf(dialect);
+  afterEach(() => stores.closeAll());
 
-    const range = (await repos.binds.add(G1, { kind: "range", groupId: 77, minRank: 0, maxRank: 0 }, [ROLE.ally])).bind;
-    expect(range).toMatchObject({ kind: "range", groupId: 77, minRank: 0, maxRank: 0, roleIds: [ROLE.ally] });
-    expect(await repos.binds.get(G1, range.origin.id)).toEqual(range);
-    expect(await repos.binds.remove(G1, range.origin.id)).toEqual(range);
-    expect(await repos.binds.get(G1, range.origin.id)).toBeUndefined();
-  });
-
-  test("one guild never reads, removes or binds to another guild's binds or ranks", async () => {
-    const { repos } = memoryDb();
-    const g1Officer = (await repos.ranks.replace(G1, ladder)).ladder[2]!;
-    await repos.ranks.replace(G2, [{ name: "Member", robloxRoleId: 1, robloxRank: 1, discordRoleId: ROLE.extra }]);
-    const linked = (await repos.binds.add(G1, { kind: "linked" }, [ROLE.ally])).bind;
-
-    expect((await repos.binds.list(G2)).map((bind) => bind.roleIds)).toEqual([[ROLE.extra]]);
-    expect(await repos.binds.get(G2, linked.origin.id)).toBeUndefined();
-    expect(await repos.binds.remove(G2, linked.origin.id)).toBeUndefined();
-    expect(await repos.binds.get(G1, linked.origin.id)).toEqual(linked);
-    expect(async () => await repos.binds.add(G2, { kind: "rank", rankId: g1Officer.id }, [ROLE.ally])).toThrow(BindRankNotFoundError);
-    // Forgetting a role in G2 leaves G1's binds alone.
-    await repos.binds.forgetRole(G2, ROLE.ally);
-    expect(await repos.binds.get(G1, linked.origin.id)).toEqual(linked);
-    await repos.guilds.purge(G2);
-    expect(await repos.binds.list(G2)).toEqual([]);
-    expect(await repos.binds.list(G1)).toHaveLength(3);
-  });
-
-  test("a deleted Discord role leaves every bind; binds left with no role go; the database refuses impossible binds", async () => {
-    const { repos, handle } = memoryDb();
-    const [recruit, , officer] = (await repos.ranks.replace(G1, ladder)).ladder;
-    await repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.recruit, ROLE.extra]);
-    const range = (await repos.binds.add(G1, { kind: "range", groupId: 5, minRank: 1, maxRank: 255 }, [ROLE.recruit])).bind;
-
-    expect((await repos.ranks.unbindDiscordRole(G1, ROLE.recruit)).map((rank) => rank.id)).toEqual([recruit!.id]);
-    expect((await repos.ranks.get(G1, recruit!.id))!.discordRoleId).toBeNull();
-    expect(await repos.binds.get(G1, range.origin.id)).toBeUndefined();
-    expect((await repos.binds.list(G1)).map((bind) => bind.roleIds)).toEqual([[ROLE.officer], [ROLE.extra]]);
-
-    const insert = (kind: string, rankId: number | null, groupId: number | null, min: number | null, max: number | null) =>
-      handle.sqlite.run("INSERT INTO binds (guild_id, kind, rank_id, group_id, min_rank, max_rank, role_ids) VALUES (?, ?, ?, ?, ?, ?, '[]')", [
-        G1,
-        kind,
-        rankId,
-        groupId,
-        min,
-        max,
+  describe("bind repository", () => {
+    test("a rank's own role is its rank bind; adding under the same condition merges roles", async () => {
+      const { repos } = await stores.open();
+      const [recruit, , officer] = (await repos.ranks.replace(G1, ladder)).ladder;
+      expect((await repos.binds.list(G1)).map((bind) => [bind.kind, bind.roleIds, bind.origin.rankRole])).toEqual([
+        ["rank", [ROLE.recruit], true],
+        ["rank", [ROLE.officer], true],
       ]);
-    expect(() => insert("range", null, 5, 10, 2)).toThrow(/CHECK/);
-    expect(() => insert("range", null, 5, 0, 256)).toThrow(/CHECK/);
-    expect(() => insert("rank", null, null, null, null)).toThrow(/CHECK/);
-    expect(() => insert("linked", officer!.id, null, null, null)).toThrow(/CHECK/);
-  });
+      const first = await repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.extra]);
+      expect(first.created).toBe(true);
+      const again = await repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.ally, ROLE.extra]);
+      expect(again).toMatchObject({ created: false, bind: { origin: { id: first.bind.origin.id }, roleIds: [ROLE.extra, ROLE.ally] } });
+      // The rank's own role is untouched by the extra binds.
+      expect((await repos.ranks.get(G1, officer!.id))!.discordRoleId).toBe(ROLE.officer);
+      expect(await repos.binds.rankRoles(G1)).toEqual(new Map([[recruit!.id, ROLE.recruit], [officer!.id, ROLE.officer]]));
 
-  test("re-importing the ladder keeps extra rank binds; a removed rank takes its binds along", async () => {
-    const { repos } = memoryDb();
-    const officer = (await repos.ranks.replace(G1, ladder)).ladder[2]!;
-    await repos.binds.add(G1, { kind: "rank", rankId: officer.id }, [ROLE.extra]);
-    await repos.ranks.replace(G1, [ladder[0]!, { ...ladder[2]!, discordRoleId: undefined }]);
-    expect((await repos.binds.list(G1)).map((bind) => bind.roleIds)).toEqual([[ROLE.recruit], [ROLE.officer], [ROLE.extra]]);
-    await repos.ranks.replace(G1, [ladder[0]!]);
-    expect((await repos.binds.list(G1)).map((bind) => bind.roleIds)).toEqual([[ROLE.recruit]]);
+      const range = (await repos.binds.add(G1, { kind: "range", groupId: 77, minRank: 0, maxRank: 0 }, [ROLE.ally])).bind;
+      expect(range).toMatchObject({ kind: "range", groupId: 77, minRank: 0, maxRank: 0, roleIds: [ROLE.ally] });
+      expect(await repos.binds.get(G1, range.origin.id)).toEqual(range);
+      expect(await repos.binds.remove(G1, range.origin.id)).toEqual(range);
+      expect(await repos.binds.get(G1, range.origin.id)).toBeUndefined();
+    });
+
+    test("one guild never reads, removes or binds to another guild's binds or ranks", async () => {
+      const { repos } = await stores.open();
+      const g1Officer = (await repos.ranks.replace(G1, ladder)).ladder[2]!;
+      await repos.ranks.replace(G2, [{ name: "Member", robloxRoleId: 1, robloxRank: 1, discordRoleId: ROLE.extra }]);
+      const linked = (await repos.binds.add(G1, { kind: "linked" }, [ROLE.ally])).bind;
+
+      expect((await repos.binds.list(G2)).map((bind) => bind.roleIds)).toEqual([[ROLE.extra]]);
+      expect(await repos.binds.get(G2, linked.origin.id)).toBeUndefined();
+      expect(await repos.binds.remove(G2, linked.origin.id)).toBeUndefined();
+      expect(await repos.binds.get(G1, linked.origin.id)).toEqual(linked);
+      expect(async () => await repos.binds.add(G2, { kind: "rank", rankId: g1Officer.id }, [ROLE.ally])).toThrow(BindRankNotFoundError);
+      // Forgetting a role in G2 leaves G1's binds alone.
+      await repos.binds.forgetRole(G2, ROLE.ally);
+      expect(await repos.binds.get(G1, linked.origin.id)).toEqual(linked);
+      await repos.guilds.purge(G2);
+      expect(await repos.binds.list(G2)).toEqual([]);
+      expect(await repos.binds.list(G1)).toHaveLength(3);
+    });
+
+    test("a deleted Discord role leaves every bind; binds left with no role go; the database refuses impossible binds", async () => {
+      const { repos, rows } = await stores.open();
+      const [recruit, , officer] = (await repos.ranks.replace(G1, ladder)).ladder;
+      await repos.binds.add(G1, { kind: "rank", rankId: officer!.id }, [ROLE.recruit, ROLE.extra]);
+      const range = (await repos.binds.add(G1, { kind: "range", groupId: 5, minRank: 1, maxRank: 255 }, [ROLE.recruit])).bind;
+
+      expect((await repos.ranks.unbindDiscordRole(G1, ROLE.recruit)).map((rank) => rank.id)).toEqual([recruit!.id]);
+      expect((await repos.ranks.get(G1, recruit!.id))!.discordRoleId).toBeNull();
+      expect(await repos.binds.get(G1, range.origin.id)).toBeUndefined();
+      expect((await repos.binds.list(G1)).map((bind) => bind.roleIds)).toEqual([[ROLE.officer], [ROLE.extra]]);
+
+      const value = (v: number | null) => (v === null ? "NULL" : String(v));
+      const insert = (kind: string, rankId: number | null, groupId: number | null, min: number | null, max: number | null) =>
+        rows(`INSERT INTO binds (guild_id, kind, rank_id, group_id, min_rank, max_rank, role_ids) VALUES ('${G1}', '${kind}', ${[rankId, groupId, min, max].map(value).join(", ")}, '[]')`);
+      await expect(insert("range", null, 5, 10, 2)).rejects.toThrow(/CHECK|check constraint/);
+      await expect(insert("range", null, 5, 0, 256)).rejects.toThrow(/CHECK|check constraint/);
+      await expect(insert("rank", null, null, null, null)).rejects.toThrow(/CHECK|check constraint/);
+      await expect(insert("linked", officer!.id, null, null, null)).rejects.toThrow(/CHECK|check constraint/);
+    });
+
+    test("re-importing the ladder keeps extra rank binds; a removed rank takes its binds along", async () => {
+      const { repos } = await stores.open();
+      const officer = (await repos.ranks.replace(G1, ladder)).ladder[2]!;
+      await repos.binds.add(G1, { kind: "rank", rankId: officer.id }, [ROLE.extra]);
+      await repos.ranks.replace(G1, [ladder[0]!, { ...ladder[2]!, discordRoleId: undefined }]);
+      expect((await repos.binds.list(G1)).map((bind) => bind.roleIds)).toEqual([[ROLE.recruit], [ROLE.officer], [ROLE.extra]]);
+      await repos.ranks.replace(G1, [ladder[0]!]);
+      expect((await repos.binds.list(G1)).map((bind) => bind.roleIds)).toEqual([[ROLE.recruit]]);
+    });
   });
 });
 
