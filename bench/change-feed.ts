@@ -198,7 +198,7 @@ async function manyGuilds(guildCount: number): Promise<string> {
   const dir = tempDir("rankbridge-bench-feed-");
   const bot = botFor(many.env, dir.dir);
   const own = openBotDatabase(join(dir.dir, "rankbridge.sqlite"));
-  many.seed(own.repositories);
+  await many.seed(own.repositories);
   own.close();
   try {
     progress(`${guildCount} guilds: starting the bot`);

@@ -10,7 +10,7 @@
 import { Client } from "@discordjs/core";
 import { createCluster } from "./cluster/index.ts";
 import type { Config } from "./config/env.ts";
-import { createRepositories, openDatabase } from "./db/index.ts";
+import { openStore } from "./db/store.ts";
 import { featureCommands } from "./discord/commands/ladder-and-settings.ts";
 import { linkingCommands } from "./discord/commands/linking.ts";
 import { pingCommand } from "./discord/commands/ping.ts";
@@ -72,8 +72,9 @@ export type { CommandsByFeature, Rankbridge, RankbridgeOptions, RankbridgeParts 
 export function createRankbridge(config: Config, logger: Logger, options: RankbridgeOptions = {}): Rankbridge {
   const { now, random } = options;
   const metrics = createMetrics();
-  const database = openDatabase(config.databasePath);
-  const repositories = createRepositories(database.db);
+  // SQLite at DATABASE_PATH, or PostgreSQL at DATABASE_URL (connected and migrated at start).
+  const database = openStore(config, { onMigrationWait: () => logger.info("another process is migrating the database; waiting for it") });
+  const { repositories } = database;
   const secrets = new SecretBox(config.encryptionKey);
   // What the processes of the bot share (REDIS_URL); in-process when unset.
   const cluster = createCluster(config, logger);
@@ -275,6 +276,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     if (started) throw new Error("rankbridge was already started");
     started = true;
     await startUp({
+      prepareStore: () => database.prepare(),
       connectDiscord: connect,
       http: {
         app: httpApp,

@@ -50,14 +50,6 @@ if (import.meta.main) {
     printConfigProblems(error);
     process.exit(ExitCode.config);
   }
-  // The PostgreSQL store (src/db/pg) is built and tested but not wired in yet: refusing is safer than
-  // running on a SQLite file of its own while the operator believes the processes share a database.
-  if (config.databaseUrl !== undefined) {
-    printConfigProblems(
-      new ConfigError([{ variable: "DATABASE_URL", message: "is not supported by this build yet (SQLite only); unset it to keep the data in SQLite at DATABASE_PATH" }]),
-    );
-    process.exit(ExitCode.config);
-  }
   const logger = createLogger({ level: config.logLevel, secrets: secretValues(process.env) });
   // An unexpected error in one handler must not take the whole bot (every guild) down.
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));

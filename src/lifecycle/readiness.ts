@@ -8,7 +8,7 @@ import type { RobloxCredentialReport } from "../roblox/verify.ts";
 
 export interface ReadinessSources {
   shardStates(): Promise<{ id: number; status: string; ready: boolean }[]>;
-  database: { ping(): boolean };
+  database: { ping(): Promise<boolean> };
   /** The shared Redis (REDIS_URL); undefined when the process shares nothing. */
   redis?: { ready(): boolean };
   /** Guilds whose stored Roblox key cannot be used: an error for those guilds, not for the process. */
@@ -38,7 +38,7 @@ export class Readiness {
 
   async report(): Promise<ReadinessReport & { guildCredentials: { unusable: number }; changeFeed?: ChangeFeedReadiness }> {
     const shards = await this.sources.shardStates();
-    const databaseOk = this.sources.database.ping();
+    const databaseOk = await this.sources.database.ping();
     const redisOk = this.sources.redis?.ready();
     return {
       ready: shards.length > 0 && shards.every((s) => s.ready) && databaseOk && redisOk !== false,

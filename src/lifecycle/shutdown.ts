@@ -37,7 +37,7 @@ export interface ShutdownParts {
   http: { stop(): Promise<void> } | undefined;
   /** What the processes share (Redis): pending session writes flushed, connection closed. */
   cluster: { close(): Promise<void> };
-  database: { close(): void };
+  database: { close(): Promise<void> };
   logger: Logger;
 }
 
@@ -74,7 +74,7 @@ export async function shutDown(parts: ShutdownParts, options: ShutdownOptions): 
   await within(STEP_BUDGET_MS.shards, parts.gateway.destroy(options.reason));
   if (parts.http) await within(STEP_BUDGET_MS.http, parts.http.stop());
   await within(STEP_BUDGET_MS.shared, parts.cluster.close());
-  parts.database.close();
+  await parts.database.close();
   logger.info({ ms: Date.now() - started }, "shutdown complete");
 }
 

@@ -55,6 +55,8 @@ export async function connectDiscord(parts: DiscordConnection): Promise<void> {
 }
 
 export interface StartupParts {
+  /** The store made ready (PostgreSQL: connected and migrated) before anything reads it. */
+  prepareStore(): Promise<void>;
   connectDiscord(): Promise<void>;
   /** `listening` hears of the server as soon as it listens, so a stop during the rest of start-up closes it. */
   http: { app: Hono; host: string; port: number; listening(server: HttpServer): void };
@@ -77,6 +79,7 @@ export interface StartupParts {
 /** Brings the process up; rejects when it cannot (ConfigError, DiscordTokenRejectedError, ...). */
 export async function startUp(parts: StartupParts): Promise<void> {
   const { logger } = parts;
+  await parts.prepareStore();
   // Start-up check of the Roblox credentials: informative, it never blocks the bot (design: keep running with what works).
   void verifyRobloxCredentials(parts.roblox.client, parts.roblox.groupId, { logger, metrics: parts.metrics }).then((report) =>
     parts.readiness.recordRobloxCheck(report),

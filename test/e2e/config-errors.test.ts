@@ -43,9 +43,11 @@ describe("bun start with a bad environment", () => {
     expect(bot!.stderr).not.toContain("hunter22");
   });
 
-  test("DATABASE_URL: a valid one is refused until the PostgreSQL store is wired in, rather than silently ignored", async () => {
-    const { exitCode, lines } = await startAndFail({ DISCORD_TOKEN: "t", DATABASE_URL: "postgres://rankbridge@127.0.0.1:5432/rankbridge" });
-    expect(exitCode).toBe(78);
-    expect(lines).toContain("  DATABASE_URL is not supported by this build yet (SQLite only); unset it to keep the data in SQLite at DATABASE_PATH");
+  test("DATABASE_URL: a PostgreSQL server that cannot be reached ends the start with where it was (no password), not a hang", async () => {
+    const { exitCode } = await startAndFail({ DISCORD_TOKEN: "t", DATABASE_URL: "postgres://rankbridge:hunter22@127.0.0.1:1/rankbridge" });
+    expect(exitCode).toBe(1);
+    const output = JSON.stringify(bot!.logs) + bot!.stderr;
+    expect(output).toContain("cannot connect to the PostgreSQL database at postgres://rankbridge:***@127.0.0.1:1/rankbridge");
+    expect(output).not.toContain("hunter22");
   });
 });

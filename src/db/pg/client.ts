@@ -2,9 +2,6 @@
  * The PostgreSQL store of design §8 (DATABASE_URL), the counterpart of openDatabase (SQLite) in
  * src/db/client.ts. Driver: postgres-js through drizzle-orm/postgres-js; docs/cluster.md says why
  * (not drizzle-orm/bun-sql, not node-postgres).
- *
- * Not wired into the app yet: the repositories are synchronous over bun:sqlite, and the PostgreSQL
- * store needs them async. Until then this is opened by its tests only.
  */
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres, { type Sql } from "postgres";
@@ -58,11 +55,27 @@ export interface OpenPostgresOptions {
   onMigrationWait?: () => void;
 }
 
+/** A PostgreSQL store not yet connected: `prepare` connects and migrates; until then nothing is sent. */
+export interface PreparablePostgresHandle extends PostgresHandle {
+  /** Connects, checks the server answers, applies pending migrations under the lock. Throws PostgresOpenError. */
+  prepare(): Promise<void>;
+}
+
 /**
  * Connects, checks the server answers, and applies pending migrations under the migration lock.
  * Throws PostgresOpenError.
  */
 export async function openPostgres(url: string, options: OpenPostgresOptions = {}): Promise<PostgresHandle> {
+  const handle = createPostgres(url, options);
+  await handle.prepare();
+  return handle;
+}
+
+/**
+ * Builds the client without connecting (postgres-js connects on the first query, and reconnects by
+ * itself after the server went away). The composition root builds it synchronously and prepares it at start.
+ */
+export function createPostgres(url: string, options: OpenPostgresOptions = {}): PreparablePostgresHandle {
   const shownUrl = withoutPassword(url);
   const sql = postgres(url, {
     max: Math.max(2, options.maxConnections ?? 10),
@@ -73,23 +86,24 @@ export async function openPostgres(url: string, options: OpenPostgresOptions = {
   });
   const db = drizzle(sql, { schema }) as PgDb;
 
-  try {
-    await sql`SELECT 1`;
-  } catch (err) {
-    await sql.end({ timeout: 0 });
-    throw new PostgresOpenError(shownUrl, "connect", err);
-  }
-  try {
-    await applyPgMigrations(sql, db, { onWait: options.onMigrationWait });
-  } catch (err) {
-    await sql.end({ timeout: 0 });
-    throw new PostgresOpenError(shownUrl, "migrate", err);
-  }
-
   let closing: Promise<void> | undefined;
   return {
     db,
     sql,
+    async prepare() {
+      try {
+        await sql`SELECT 1`;
+      } catch (err) {
+        await sql.end({ timeout: 0 });
+        throw new PostgresOpenError(shownUrl, "connect", err);
+      }
+      try {
+        await applyPgMigrations(sql, db, { onWait: options.onMigrationWait });
+      } catch (err) {
+        await sql.end({ timeout: 0 });
+        throw new PostgresOpenError(shownUrl, "migrate", err);
+      }
+    },
     close() {
       closing ??= sql.end({ timeout: 5 });
       return closing;

@@ -4,6 +4,7 @@
  * (Roblox, the secret box, Discord's own answers) still carry their `userMessage`; the domain and
  * the application carry none.
  */
+import { StoreUnavailableError } from "../../services/storage-errors.ts";
 import { userMessageOf } from "../../errors/user-message.ts";
 import { NotRankAdminError } from "../../services/admin-gate.ts";
 import { GroupNotConfiguredError } from "../../services/guild-context.ts";
@@ -48,6 +49,7 @@ export function describeError(error: unknown): string | undefined {
   if (error instanceof LinkingError) return describeLinkingError(error);
   if (error instanceof RankChangeRefusedError) return describeRankChangeRefusal(error);
   if (error instanceof MemberNotLinkedError) return `<@${error.discordId}> has not linked a Roblox account. They must run /link-roblox first.`;
+  if (error instanceof StoreUnavailableError) return "The bot's database is temporarily unavailable. Nothing was changed; try again in a minute.";
   if (error instanceof MemberListUnavailableError) return "Discord would not send the member list right now (rate limited). Try again in a minute.";
   return userMessageOf(error);
 }
