@@ -124,7 +124,7 @@ async function oneGroup(): Promise<string[]> {
     dir.dir,
   );
   const own = openBotDatabase(join(dir.dir, "rankbridge.sqlite"));
-  await seedDatabase(own.database.db, own.repositories, world);
+  await seedDatabase(own.repositories, world);
   own.close();
   try {
     progress("one group: starting the bot");

@@ -49,7 +49,7 @@ export async function freshWorld(spec: WorldSpec): Promise<{ world: World; datab
   const dir = tempDir("rankbridge-bench-");
   const databasePath = join(dir.dir, "rankbridge.sqlite");
   const database = openDatabase(databasePath);
-  await seedDatabase(database.db, createRepositories(database.db), world);
+  await seedDatabase(createRepositories(database.db), world);
   database.close();
   world.discord.resetCounters();
   world.roblox.requests.length = 0;

@@ -81,7 +81,7 @@ export async function startFeedBot(feed: FeedWorld, options: FeedBotOptions = {}
   const own = openBotDatabase(join(feed.dataDir, "rankbridge.sqlite"));
   const { repositories, database } = own;
   if (options.seed ?? true) {
-    await seedDatabase(database.db, repositories, world);
+    await seedDatabase(repositories, world);
     await repositories.guilds.upsert(world.guildId, { logChannelId: feed.logChannelId });
   }
   await bot.bot.start();

@@ -30,7 +30,7 @@ beforeAll(async () => {
   });
   dir = tempDir("rankbridge-shutdown-");
   const database = openDatabase(join(dir.dir, "rankbridge.sqlite"));
-  await seedDatabase(database.db, createRepositories(database.db), world);
+  await seedDatabase(createRepositories(database.db), world);
   database.close();
 }, 60_000);
 
@@ -130,7 +130,7 @@ test("SIGTERM during a Roblox outage (requests hang): exit 0 within 10 s, and th
   const outageDir = tempDir("rankbridge-shutdown-outage-");
   try {
     const database = openDatabase(join(outageDir.dir, "rankbridge.sqlite"));
-    await seedDatabase(database.db, createRepositories(database.db), world);
+    await seedDatabase(createRepositories(database.db), world);
     database.close();
     const bot = startBot(outageDir.dir);
     await ready(bot);

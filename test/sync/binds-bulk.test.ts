@@ -55,7 +55,7 @@ beforeAll(async () => {
   const dir = tempDir("rankbridge-binds-bulk-");
   cleanup = dir.cleanup;
   bot = await startSyncBot({ ...endpointsOf(world), databasePath: join(dir.dir, "rankbridge.sqlite"), timeScale: TIME_SCALE });
-  await seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.repositories, world);
   // The rank most linked members hold gives a second role.
   const counts = new Map<number, number>();
   for (const member of world.linked) counts.set(member.robloxRoleId, (counts.get(member.robloxRoleId) ?? 0) + 1);

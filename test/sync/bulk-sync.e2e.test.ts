@@ -25,7 +25,7 @@ beforeAll(async () => {
     timeScale: TIME_SCALE,
     tuning: { progressIntervalMs: 200 },
   });
-  await seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.repositories, world);
   await bot.guildReady(world.guildId);
 }, 60_000);
 

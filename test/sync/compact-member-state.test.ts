@@ -142,7 +142,7 @@ describe("reconciled from the compact state (emulators, 1,500-member guild strea
       timeScale: TIME_SCALE,
       logLevel: "debug",
     });
-    await seedDatabase(bot.database.db, bot.repositories, world);
+    await seedDatabase(bot.repositories, world);
     await bot.guildReady(world.guildId);
   }, 60_000);
 

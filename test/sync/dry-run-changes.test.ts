@@ -25,7 +25,7 @@ beforeAll(async () => {
   const dir = tempDir("rankbridge-dry-run-changes-");
   cleanup = dir.cleanup;
   bot = await startSyncBot({ ...endpointsOf(world), databasePath: join(dir.dir, "rankbridge.sqlite"), timeScale: TIME_SCALE, tuning: { progressIntervalMs: 100 } });
-  await seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.repositories, world);
   await bot.repositories.guilds.upsert(world.guildId, { nicknameTemplate: "[{rank}] {roblox-username}" });
   await bot.guildReady(world.guildId);
 }, 60_000);

@@ -33,7 +33,7 @@ async function setup(spec: Partial<WorldSpec> = {}, botOptions: Partial<SyncBotO
     ...botOptions,
     tuning: { progressIntervalMs: 100, waitBaseMs: 50, waitMaxMs: 200, ...botOptions.tuning },
   });
-  await seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.repositories, world);
   await bot.guildReady(world.guildId);
   return {
     world,

@@ -22,7 +22,7 @@ async function setup(options: { kickPermission?: boolean; linked?: number } = {}
   const world = await createWorld({ groupSize: 300, guildSize: 130, linked: options.linked ?? 100, mismatchedShare: 0, timeScale, robloxWindowMs: 60_000 * timeScale });
   const dir = tempDir("rankbridge-group-lock-");
   const bot = await startSyncBot({ ...endpointsOf(world), databasePath: join(dir.dir, "rankbridge.sqlite"), timeScale, tuning: { progressIntervalMs: 100 } });
-  await seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.repositories, world);
   await bot.repositories.guilds.upsert(world.guildId, { groupLockMode: "kick" });
   const botRoleId = world.discord.guild(world.guildId)!.botRoleId;
   if (options.kickPermission !== false) world.discord.updateRole(world.guildId, botRoleId, { permissions: DEFAULT_BOT_PERMISSIONS | KICK_MEMBERS });

@@ -22,7 +22,7 @@ async function setup(): Promise<{ world: World; bot: SyncBot; leavers: World["li
     timeScale,
     tuning: { progressIntervalMs: 100 },
   });
-  await seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.repositories, world);
   await bot.guildReady(world.guildId);
   // 30 of 100 linked members, each showing a rank today, are gone from the group: over the default 10% and 10.
   const leavers = world.linked.filter((member) => !world.mismatched.has(member.discordId)).slice(0, 30);

@@ -280,7 +280,7 @@ describe("/sync dry-run:true, then /sync: the second run reuses the member list"
       logLevel: "debug",
       tuning: { progressIntervalMs: 200 },
     });
-    await seedDatabase(bot.database.db, bot.repositories, world);
+    await seedDatabase(bot.repositories, world);
     await bot.guildReady(world.guildId);
   }, 60_000);
 

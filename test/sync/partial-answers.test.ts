@@ -21,7 +21,7 @@ async function setup(spec: Partial<WorldSpec> = {}): Promise<{ world: World; bot
     robloxRetry: { baseDelayMs: 10, maxDelayMs: 40, maxRetries: 2 },
     tuning: { progressIntervalMs: 100, waitBaseMs: 50, waitMaxMs: 200 },
   });
-  await seedDatabase(bot.database.db, bot.repositories, world);
+  await seedDatabase(bot.repositories, world);
   await bot.guildReady(world.guildId);
   const rankRoleIds = new Set(world.rankRoles.values());
   // Linked members showing a rank role now.

@@ -30,7 +30,7 @@ beforeAll(async () => {
   dir = tempDir("rankbridge-sync-resume-");
   databasePath = join(dir.dir, "rankbridge.sqlite");
   const database = openDatabase(databasePath);
-  await seedDatabase(database.db, createRepositories(database.db), world);
+  await seedDatabase(createRepositories(database.db), world);
   database.close();
 }, 60_000);
 

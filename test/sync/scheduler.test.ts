@@ -26,7 +26,7 @@ describe("background sync against the emulators", () => {
       timeScale: TIME_SCALE,
       syncInterval: "2s",
     });
-    await seedDatabase(bot.database.db, bot.repositories, world);
+    await seedDatabase(bot.repositories, world);
     await bot.guildReady(world.guildId);
     await bot.scheduler.start();
   }, 60_000);

@@ -4,7 +4,6 @@
  * whose Discord rank disagrees with Roblox.
  */
 import type { Repositories } from "../../../src/db/index.ts";
-import { atomically, type Db } from "../../../src/db/index.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../../emulators/discord/index.ts";
 import { discordValidator, robloxValidator } from "../../support/openapi.ts";
 import { defaultRoles, startRobloxEmulator, type RobloxApiClass, type RobloxEmulator } from "../../emulators/roblox/index.ts";
@@ -193,30 +192,28 @@ function seedAlly(roblox: RobloxEmulator, ally: NonNullable<WorldSpec["ally"]>, 
  * The bot's database as it stands before the sync: the ladder bound to the Discord roles, every
  * link, and stored ranks that follow what Discord shows (so mismatched members are stale there too).
  */
-export async function seedDatabase(database: Db, repositories: Repositories, world: World): Promise<void> {
-  await atomically(database, async () => {
-    await repositories.guilds.upsert(world.guildId, { robloxGroupId: world.groupId });
-    if (world.allyGroupId !== null && world.allyRoleId !== null) {
-      // The binds a community with an ally sets up: a range on the ally group, and its verified role.
-      await repositories.guilds.upsert(world.guildId, { verifiedRoleId: world.verifiedRoleId });
-      await repositories.binds.add(world.guildId, { kind: "range", groupId: world.allyGroupId, minRank: 1, maxRank: 253 }, [world.allyRoleId]);
+export async function seedDatabase(repositories: Repositories, world: World): Promise<void> {
+  await repositories.guilds.upsert(world.guildId, { robloxGroupId: world.groupId });
+  if (world.allyGroupId !== null && world.allyRoleId !== null) {
+    // The binds a community with an ally sets up: a range on the ally group, and its verified role.
+    await repositories.guilds.upsert(world.guildId, { verifiedRoleId: world.verifiedRoleId });
+    await repositories.binds.add(world.guildId, { kind: "range", groupId: world.allyGroupId, minRank: 1, maxRank: 253 }, [world.allyRoleId]);
+  }
+  const { ladder } = await repositories.ranks.replace(
+    world.guildId,
+    world.ladder.map((rank) => ({ name: rank.name, robloxRoleId: rank.robloxRoleId, robloxRank: rank.robloxRank, discordRoleId: rank.discordRoleId })),
+  );
+  const rankIdByRoblox = new Map(ladder.map((rank) => [rank.robloxRoleId, rank.id]));
+  for (const member of world.linked) {
+    await repositories.members.link(world.guildId, member.discordId, {
+      robloxUserId: member.robloxUserId,
+      robloxUsername: member.robloxUsername,
+      verifiedBy: "profile-phrase",
+    });
+    if (!world.mismatched.has(member.discordId)) {
+      await repositories.members.setStoredRank(world.guildId, member.discordId, rankIdByRoblox.get(member.robloxRoleId) ?? null);
     }
-    const { ladder } = await repositories.ranks.replace(
-      world.guildId,
-      world.ladder.map((rank) => ({ name: rank.name, robloxRoleId: rank.robloxRoleId, robloxRank: rank.robloxRank, discordRoleId: rank.discordRoleId })),
-    );
-    const rankIdByRoblox = new Map(ladder.map((rank) => [rank.robloxRoleId, rank.id]));
-    for (const member of world.linked) {
-      await repositories.members.link(world.guildId, member.discordId, {
-        robloxUserId: member.robloxUserId,
-        robloxUsername: member.robloxUsername,
-        verifiedBy: "profile-phrase",
-      });
-      if (!world.mismatched.has(member.discordId)) {
-        await repositories.members.setStoredRank(world.guildId, member.discordId, rankIdByRoblox.get(member.robloxRoleId) ?? null);
-      }
-    }
-  });
+  }
 }
 
 /** Linked members whose Discord rank roles are not exactly their Roblox rank's role (plus Verified kept). */
