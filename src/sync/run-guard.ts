@@ -5,7 +5,7 @@
  * held ones together: under the threshold they are released and applied; over it the run ends
  * paused until an admin presses Apply (or runs /sync force:true) or Cancel.
  */
-import type { Repositories, SyncItemUpdate, SyncRun, SyncRunItem } from "../services/storage-port.ts";
+import type { Repositories, SyncRun } from "../services/storage-port.ts";
 import type { AuditTrail } from "../services/audit-trail.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { ActiveRun } from "./active-run.ts";

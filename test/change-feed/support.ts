@@ -79,7 +79,7 @@ export async function startFeedBot(feed: FeedWorld, options: FeedBotOptions = {}
   });
   // The bot has created and migrated the file; the test seeds and reads it beside the bot.
   const own = openBotDatabase(join(feed.dataDir, "rankbridge.sqlite"));
-  const { repositories, database } = own;
+  const { repositories } = own;
   if (options.seed ?? true) {
     await seedDatabase(repositories, world);
     await repositories.guilds.upsert(world.guildId, { logChannelId: feed.logChannelId });
