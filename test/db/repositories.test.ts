@@ -318,6 +318,42 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
       expect(async () => await repos.syncRuns.insertItems(G2, run.id, [{ discordId: "x" }])).toThrow(/does not exist in guild/);
     });
 
+    test("the sync's steps: a plan slice (items, stored ranks, progress), applied marks with their audit rows, held items released", async () => {
+      const { repos } = await stores.open();
+      const [recruit, , officer] = (await repos.ranks.replace(G1, ladder)).ladder;
+      const [otherGuildRank] = (await repos.ranks.replace(G2, ladder)).ladder;
+      for (const discordId of [ALICE, BOB]) await repos.members.link(G1, discordId, { robloxUserId: discordId === ALICE ? 1 : 2, robloxUsername: discordId, verifiedBy: "oauth" });
+      const run = (await repos.syncRuns.start(G1, { trigger: "manual" })).run;
+
+      await repos.syncRuns.savePlanSlice(
+        G1,
+        run.id,
+        [
+          { discordId: ALICE, toRankId: officer!.id, addRoles: ["r3"] },
+          { discordId: BOB, toRankId: recruit!.id, status: "held", addRoles: ["r1"] },
+        ],
+        // Another guild's rank is never stored on this guild's member.
+        [{ discordId: ALICE, rankId: officer!.id }, { discordId: BOB, rankId: otherGuildRank!.id }],
+        { total: 2, updated: 1 },
+      );
+      expect((await repos.members.get(G1, ALICE))!.rankId).toBe(officer!.id);
+      expect((await repos.members.get(G1, BOB))!.rankId).toBeNull();
+      expect(await repos.syncRuns.get(G1, run.id)).toMatchObject({ total: 2, updated: 1 });
+      expect(await repos.syncRuns.countItems(G1, run.id)).toMatchObject({ pending: 1, held: 1 });
+
+      await repos.syncRuns.saveMarks(G1, run.id, [{ discordId: ALICE, status: "done" }], [{ actorId: "system", action: "sync.member", targetDiscordId: ALICE }], { updated: 2 });
+      expect(await repos.syncRuns.countItems(G1, run.id)).toMatchObject({ pending: 0, done: 1, held: 1 });
+      expect((await repos.audit.listForMember(G1, ALICE)).map((entry) => entry.action)).toEqual(["sync.member"]);
+      expect((await repos.syncRuns.get(G1, run.id))!.updated).toBe(2);
+
+      // Another guild releases nothing of this run.
+      expect(await repos.syncRuns.releaseHeld(G2, run.id, () => ({ storeRank: true }))).toEqual([]);
+      const queued = await repos.syncRuns.releaseHeld(G1, run.id, () => ({ storeRank: true }));
+      expect(queued.map((item) => item.discordId)).toEqual([BOB]);
+      expect((await repos.members.get(G1, BOB))!.rankId).toBe(recruit!.id);
+      expect(await repos.syncRuns.countItems(G1, run.id)).toMatchObject({ pending: 1, done: 1, held: 0 });
+    });
+
     test("a duplicate discord id rolls back the whole batch", async () => {
       const { repos } = await stores.open();
       const run = (await repos.syncRuns.start(G1, { trigger: "manual" })).run;

@@ -105,3 +105,24 @@ export function createPgMemberRepository(db: PgExec, options?: RepositoryOptions
     setStoredRank: (guildId, discordId, rankId, at) => setStoredRank(guildId, discordId, rankId, at),
   };
 }
+
+/**
+ * Many members' stored ranks in one statement (a slice of a bulk sync), with setStoredRank's rule:
+ * a rank id that is not this guild's leaves the member as they were.
+ */
+export async function setStoredRanks(exec: PgExec, guildId: string, changes: readonly { discordId: string; rankId: number | null }[], at: EpochMs): Promise<void> {
+  // The last change of a member wins, as one update after another would.
+  const latest = [...new Map(changes.map((change) => [change.discordId, change.rankId])).entries()];
+  for (let i = 0; i < latest.length; i += 1000) {
+    const values = sql.join(
+      latest.slice(i, i + 1000).map(([discordId, rankId]) => sql`(${discordId}::text, ${rankId}::bigint)`),
+      sql`, `,
+    );
+    await exec.execute(sql`
+      update members as m set rank_id = v.rank_id, rank_updated_at = ${at}, updated_at = ${at}
+      from (values ${values}) as v(discord_id, rank_id)
+      where m.guild_id = ${guildId} and m.discord_id = v.discord_id
+        and (v.rank_id is null or exists (select 1 from ranks r where r.id = v.rank_id and r.guild_id = ${guildId}))`);
+  }
+}
+

@@ -8,7 +8,7 @@ import type { SyncRun, SyncRunItem } from "../../schema.ts";
 import { syncRunItems, syncRuns } from "../schema.ts";
 import { createPgAuditRepository } from "./audit.ts";
 import { inTransaction, type PgExec } from "./common.ts";
-import { createPgMemberRepository } from "./members.ts";
+import { setStoredRanks } from "./members.ts";
 
 type SyncSteps = ReturnType<typeof createSyncStepRepository>;
 
@@ -45,14 +45,22 @@ export function createPgSyncRunRepository(db: PgExec, options?: RepositoryOption
     return items.length;
   }
 
+  /** One statement per thousand marks; only items of this guild's run are touched. */
   async function markItems(guildId: string, runId: number, updates: readonly SyncItemUpdate[], exec: PgExec) {
+    if (updates.length === 0 || !(await get(guildId, runId, exec))) return 0;
+    // The last mark of an item wins, as one update after another would.
+    const latest = [...new Map(updates.map((update) => [update.discordId, update])).values()];
     let n = 0;
-    for (const update of updates) {
-      const rows = await exec
-        .update(syncRunItems)
-        .set({ status: update.status, error: update.error ?? null })
-        .where(and(eq(syncRunItems.runId, runId), eq(syncRunItems.discordId, update.discordId), runOfGuild(runId, guildId)))
-        .returning({ discordId: syncRunItems.discordId });
+    for (let i = 0; i < latest.length; i += 1000) {
+      const values = sql.join(
+        latest.slice(i, i + 1000).map((update) => sql`(${update.discordId}::text, ${update.status}::text, ${update.error ?? null}::text)`),
+        sql`, `,
+      );
+      const rows = await exec.execute(sql`
+        update sync_run_items as i set status = v.status, error = v.error
+        from (values ${values}) as v(discord_id, status, error)
+        where i.run_id = ${runId} and i.discord_id = v.discord_id
+        returning i.discord_id`);
       n += rows.length;
     }
     return n;
@@ -151,8 +159,7 @@ export function createPgSyncRunRepository(db: PgExec, options?: RepositoryOption
     savePlanSlice: (guildId, runId, items, storedRanks, progress) =>
       inTransaction(db, async (tx) => {
         await insertItems(guildId, runId, items, tx);
-        const members = createPgMemberRepository(tx, options);
-        for (const stored of storedRanks) await members.setStoredRank(guildId, stored.discordId, stored.rankId);
+        await setStoredRanks(tx, guildId, storedRanks, now());
         await updateProgress(guildId, runId, progress, tx);
       }),
     saveMarks: (guildId, runId, marks, audits, progress) =>
@@ -164,16 +171,17 @@ export function createPgSyncRunRepository(db: PgExec, options?: RepositoryOption
       }),
     releaseHeld: (guildId, runId, decide) =>
       inTransaction(db, async (tx) => {
-        const members = createPgMemberRepository(tx, options);
         const settled: SyncItemUpdate[] = [];
         const queued: SyncRunItem[] = [];
+        const storedRanks: { discordId: string; rankId: number | null }[] = [];
         for (const row of await settleHeldItems(guildId, runId, "pending", null, tx)) {
           const release = decide(row);
-          if (release.storeRank) await members.setStoredRank(guildId, row.discordId, row.toRankId);
+          if (release.storeRank) storedRanks.push({ discordId: row.discordId, rankId: row.toRankId });
           if (release.settle) settled.push(release.settle);
           else queued.push(row);
         }
-        if (settled.length > 0) await markItems(guildId, runId, settled, tx);
+        await setStoredRanks(tx, guildId, storedRanks, now());
+        await markItems(guildId, runId, settled, tx);
         return queued;
       }),
   };
