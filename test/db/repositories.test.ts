@@ -101,6 +101,8 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
       expect(await repos.members.get(G2, ALICE)).toMatchObject({ robloxUserId: 200, points: 0 });
       expect(await repos.members.findByRobloxUserId(G1, 200)).toBeUndefined();
       expect((await repos.members.findByRobloxUserId(G2, 200))!.discordId).toBe(ALICE);
+      expect((await repos.members.findByRobloxUserIds(G1, [100, 200, 300])).map((member) => member.discordId)).toEqual([ALICE]);
+      expect(await repos.members.findByRobloxUserIds(G1, [])).toEqual([]);
 
       await repos.members.unlink(G2, ALICE);
       expect((await repos.members.get(G1, ALICE))!.robloxUserId).toBe(100);

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNotNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { members, ranks, type EpochMs, type Member, type VerificationMethod } from "../schema.ts";
 import { assertInteger, atomically, clamp, clockOf, normalizeLimit, p, type RepositoryOptions } from "./common.ts";
@@ -110,6 +110,16 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
     return byRobloxStmt.get({ guildId, robloxUserId });
   }
 
+  /** The members linked to any of these Roblox accounts (one read for a batch, e.g. a poll of the change feed). */
+  function findByRobloxUserIds(guildId: string, robloxUserIds: readonly number[]): Member[] {
+    if (robloxUserIds.length === 0) return [];
+    return db
+      .select()
+      .from(members)
+      .where(and(eq(members.guildId, guildId), inArray(members.robloxUserId, [...robloxUserIds])))
+      .all();
+  }
+
   /**
    * Links the Discord member to a Roblox account. Refused if that account is linked to someone
    * else in this guild. Relinking to a different account clears the stored rank (it described
@@ -216,6 +226,7 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
   return {
     get,
     findByRobloxUserId,
+    findByRobloxUserIds,
     link,
     unlink,
     listLinked,

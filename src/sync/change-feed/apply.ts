@@ -66,8 +66,10 @@ export async function applyToGuild(
   const { ladder } = context;
 
   const changes: { discordId: string; change: MemberChange }[] = [];
+  // One read for every member the entries name.
+  const linkOf = new Map((await deps.repositories.members.findByRobloxUserIds(guildId, [...byMember.keys()])).map((link) => [link.robloxUserId, link]));
   for (const [robloxUserId, entries] of byMember) {
-    const link = await deps.repositories.members.findByRobloxUserId(guildId, robloxUserId);
+    const link = linkOf.get(robloxUserId);
     if (!link || link.robloxUserId === null) continue;
     const storedRoleId = link.rankId === null ? null : (ladder.byId(link.rankId)?.robloxRoleId ?? null);
     const change = foldMember(robloxUserId, entries, storedRoleId, ladder, isOwn);

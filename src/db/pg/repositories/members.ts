@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNotNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
 import { assertInteger, clockOf, normalizeLimit, type Promised, type RepositoryOptions } from "../../repositories/common.ts";
 import { linkFieldsOf, pointsOf, UNLINKED_FIELDS, type LinkResult, type MemberRepository } from "../../repositories/members.ts";
 import type { EpochMs, Member } from "../../schema.ts";
@@ -35,6 +35,10 @@ export function createPgMemberRepository(db: PgExec, options?: RepositoryOptions
   return {
     get: (guildId, discordId) => get(guildId, discordId),
     findByRobloxUserId: (guildId, robloxUserId) => findByRobloxUserId(guildId, robloxUserId),
+    async findByRobloxUserIds(guildId, robloxUserIds) {
+      if (robloxUserIds.length === 0) return [];
+      return db.select().from(members).where(and(eq(members.guildId, guildId), inArray(members.robloxUserId, [...robloxUserIds])));
+    },
     async link(guildId, discordId, input) {
       assertInteger("robloxUserId", input.robloxUserId);
       return inTransaction(db, async (tx): Promise<LinkResult> => {
