@@ -5,6 +5,8 @@
  *   bun bench/bulk-sync.ts --peer-members 2000  # time the member-by-member comparison on a sample
  *   bun bench/bulk-sync.ts --write-docs         # also replace the "Bulk sync" section of docs/benchmarks.md
  *   bun bench/bulk-sync.ts --ally-size 30000    # the world also has an ally group (half the linked members in it)
+ *   bun bench/bulk-sync.ts --skip-peer --database-url postgres://root@127.0.0.1:5432/test
+ *                                               # the bot on PostgreSQL (a database of its own on that server)
  *
  * Both emulators run here at their realistic limits with every window divided by --scale (20):
  * Discord's member PATCH bucket 10/s per guild and global 50/s, Roblox's 300 membership reads a
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
     "write-docs": { type: "boolean", default: false },
     "ally-size": { type: "string", default: "0" },
     "ally-linked-share": { type: "string", default: "0.5" },
+    "database-url": { type: "string" },
   },
 });
 
@@ -74,11 +77,11 @@ interface Measured {
 const robloxFloorMs = (world: World) => robloxFloor(world, ROBLOX_WINDOW_MS);
 
 async function benchBulk(): Promise<Measured> {
-  const { world, databasePath, cleanup } = await freshWorld(spec);
+  const { world, databasePath, databaseUrl, cleanup } = await freshWorld(spec, args["database-url"]);
   try {
     const wrong = disagreements(world).length;
     process.stderr.write(`bulk: ${spec.linked.toLocaleString()} linked, ${wrong.toLocaleString()} to change…\n`);
-    const result = await runChild(world, databasePath, "bulk", TIME_SCALE);
+    const result = await runChild(world, databasePath, "bulk", TIME_SCALE, databaseUrl ? { databaseUrl } : {});
     const outcome = result.outcomes![0]!;
     const requests = world.discord.requests;
     const patches = requests.filter((r) => r.method === "PATCH" && /\/guilds\/\d+\/members\/\d+$/.test(r.path)).length;
@@ -86,7 +89,7 @@ async function benchBulk(): Promise<Measured> {
     const roblox = world.roblox.counts();
     if (roblox.total !== plan.requests + 1) process.stderr.write(`note: Roblox saw ${roblox.total} requests, the plan said ${plan.requests} + 1\n`);
     return {
-      label: "rankbridge bulk sync",
+      label: databaseUrl ? "rankbridge bulk sync, PostgreSQL" : "rankbridge bulk sync",
       members: spec.linked,
       wallMs: outcome.durationMs,
       robloxRequests: roblox.total,

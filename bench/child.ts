@@ -7,7 +7,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, platform } from "node:os";
 import { join } from "node:path";
 import { createRepositories, openDatabase } from "../src/db/index.ts";
+import { openPostgres } from "../src/db/pg/client.ts";
+import { createPgRepositories } from "../src/db/pg/repositories/index.ts";
 import { tempDir } from "../test/db/helpers.ts";
+import { scratchDatabase } from "../test/db/pg-helpers.ts";
 import { PER_API_KEY_OWNER_PER_MINUTE, ROBLOX_API_CLASSES } from "../test/emulators/roblox/index.ts";
 import type { ChildConfig, ChildMode, ChildResult } from "../test/sync/support/sync-child.ts";
 import { createWorld, seedDatabase, type World, type WorldSpec } from "../test/sync/support/world.ts";
@@ -43,22 +46,37 @@ export async function runChild(world: World, databasePath: string, mode: ChildMo
   return JSON.parse(line.slice("RESULT ".length)) as ChildResult;
 }
 
-/** A seeded world and its database file, with the emulators' counters zeroed after seeding. */
-export async function freshWorld(spec: WorldSpec): Promise<{ world: World; databasePath: string; cleanup: () => Promise<void> }> {
+/**
+ * A seeded world and its database (a SQLite file; with `postgresServerUrl`, a new database on that
+ * server, dropped at cleanup), with the emulators' counters zeroed after seeding.
+ */
+export async function freshWorld(
+  spec: WorldSpec,
+  postgresServerUrl?: string,
+): Promise<{ world: World; databasePath: string; databaseUrl?: string; cleanup: () => Promise<void> }> {
   const world = await createWorld(spec);
   const dir = tempDir("rankbridge-bench-");
   const databasePath = join(dir.dir, "rankbridge.sqlite");
-  const database = openDatabase(databasePath);
-  await seedDatabase(createRepositories(database.db), world);
-  database.close();
+  const scratch = postgresServerUrl ? await scratchDatabase(postgresServerUrl) : undefined;
+  if (scratch) {
+    const handle = await openPostgres(scratch.url);
+    await seedDatabase(createPgRepositories(handle.db), world);
+    await handle.close();
+  } else {
+    const database = openDatabase(databasePath);
+    await seedDatabase(createRepositories(database.db), world);
+    database.close();
+  }
   world.discord.resetCounters();
   world.roblox.requests.length = 0;
   world.roblox.resetCounts();
   return {
     world,
     databasePath,
+    ...(scratch && { databaseUrl: scratch.url }),
     async cleanup() {
       await world.close();
+      await scratch?.drop();
       dir.cleanup();
     },
   };

@@ -259,8 +259,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const httpApp = createHttpApp({ metrics, readiness: () => readiness.report(), routes: [oauthRoutes(linking), dashboard.routes] });
   let http: HttpServer | undefined;
 
-  const connect = () =>
-    connectDiscord({
+  const connect = async () => {
+    // Command registration reads the store: it is ready first (a no-op after start's own call).
+    await database.prepare();
+    await connectDiscord({
       gateway,
       client,
       shards,
@@ -270,6 +272,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       commandStore: repositories.meta,
       logger,
     });
+  };
 
   let started = false;
   const start = async () => {

@@ -11,7 +11,7 @@ import { createPgRepositories } from "./pg/repositories/index.ts";
 export interface Store {
   readonly kind: "sqlite" | "postgres";
   readonly repositories: Repositories;
-  /** Ready for work: PostgreSQL connects and migrates (under the lock); SQLite was ready when opened. */
+  /** Ready for work: PostgreSQL connects and migrates (under the lock), once; SQLite was ready when opened. */
   prepare(): Promise<void>;
   /** true while the database answers (used by /readyz). */
   ping(): Promise<boolean>;
@@ -37,10 +37,11 @@ export function openStore(config: StoreConfig, options: { onMigrationWait?: () =
   }
   // A command waits at most this long for a connection before it is told the database is unavailable.
   const handle = createPostgres(config.databaseUrl, { connectTimeoutSeconds: 5, onMigrationWait: options.onMigrationWait });
+  let prepared: Promise<void> | undefined;
   return {
     kind: "postgres",
     repositories: unavailableWhenUnreachable(createPgRepositories(handle.db)),
-    prepare: () => handle.prepare(),
+    prepare: () => (prepared ??= handle.prepare()),
     ping: () => handle.ping(),
     close: () => handle.close(),
   };

@@ -53,7 +53,9 @@ export async function startCommandWorld(options: { encryptionKey?: boolean; defa
   });
   const { bot } = inProcess;
   inProcess.standIn(discord.botUserId);
-  const { repositories, database } = inProcess.storage;
+  const { repositories } = inProcess.storage;
+  // This world runs on SQLite (no DATABASE_URL).
+  const database = inProcess.storage.database!;
   // What the tests read beside the commands: the ladder (for autocomplete) and a secret box with the
   // bot's ENCRYPTION_KEY, which opens what the bot sealed.
   const deps = { repositories, secrets: new SecretBox(inProcess.config.encryptionKey) };

@@ -18,22 +18,22 @@ export interface ScratchDatabase {
 }
 
 /** A new, empty database on the test server; `drop` ends its connections and removes it. */
-export async function scratchDatabase(): Promise<ScratchDatabase> {
-  if (!TEST_DATABASE_URL) throw new Error("TEST_DATABASE_URL is not set");
+export async function scratchDatabase(serverUrl = TEST_DATABASE_URL): Promise<ScratchDatabase> {
+  if (!serverUrl) throw new Error("TEST_DATABASE_URL is not set");
   const name = `rankbridge_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`CREATE DATABASE "${name}"`);
   } finally {
     await admin.end();
   }
-  const url = new URL(TEST_DATABASE_URL);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
     async drop() {
-      const dropper = postgres(TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
+      const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} });
       try {
         await dropper.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {

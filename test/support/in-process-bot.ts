@@ -10,7 +10,7 @@ import { type ApplicationFlags, GatewayDispatchEvents, GatewayOpcodes, type APII
 import { createRankbridge, type Rankbridge, type RankbridgeOptions } from "../../src/app.ts";
 import { loadConfig, secretValues, type Config } from "../../src/config/env.ts";
 import { createLogger, type Logger } from "../../src/observability/logger.ts";
-import { openBotDatabase, temporaryDatabasePath, type BotDatabase } from "./bot-database.ts";
+import { openBotDatabase, openBotPostgres, temporaryDatabasePath, type BotDatabase } from "./bot-database.ts";
 
 export interface LogLine {
   level: number;
@@ -77,8 +77,8 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
   const temporary = env.DATABASE_PATH ? undefined : temporaryDatabasePath();
   const config = loadConfig({ HTTP_HOST: "127.0.0.1", HTTP_PORT: "0", ...env, DATABASE_PATH: env.DATABASE_PATH ?? temporary?.path });
   const bot = createRankbridge(config, logger, options);
-  // Opened after the bot, which created and migrated the file.
-  const storage = openBotDatabase(config.databasePath);
+  // Opened after the bot, which created and migrated the file (PostgreSQL: migrated when the bot starts or connects).
+  const storage = config.databaseUrl ? openBotPostgres(config.databaseUrl) : openBotDatabase(config.databasePath);
 
   const dispatch = (payload: Omit<GatewayDispatchPayload, "op" | "s">, shardId = 0) => {
     bot.parts.gateway.manager.emit(WebSocketShardEvents.Dispatch, { op: GatewayOpcodes.Dispatch, s: 0, ...payload } as GatewayDispatchPayload, shardId);
@@ -110,7 +110,7 @@ export function createInProcessBot({ env, logLevel = "info", echoLogs = false, o
       closing ??= (async () => {
         // Stopping also closes the Roblox clients' limiters.
         await bot.stop("test finished");
-        storage.close();
+        await storage.close();
         temporary?.remove();
       })();
       return closing;

@@ -41,6 +41,8 @@ export function endpointsOf(world: Pick<World, "discord" | "roblox" | "apiKey" |
 
 export interface SyncBotOptions extends BotEndpoints {
   databasePath: string;
+  /** PostgreSQL instead of the SQLite file (DATABASE_URL). */
+  databaseUrl?: string;
   /** Discord windows are multiplied by this in the emulator; the sync's own pacing follows. */
   timeScale: number;
   syncInterval?: string;
@@ -68,7 +70,7 @@ export interface SyncBot {
   readonly bulkSync: BulkSync;
   readonly scheduler: SyncScheduler;
   readonly repositories: Repositories;
-  readonly database: DatabaseHandle;
+  readonly database: DatabaseHandle | undefined;
   /** What GET /metrics answers: the bot's metrics as a scraper reads them. */
   metricsText(): Promise<string>;
   readonly guilds: DiscordGuilds;
@@ -92,6 +94,7 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
       ROBLOX_API_KEY: options.robloxApiKey,
       ROBLOX_GROUP_ID: String(options.groupId),
       DATABASE_PATH: options.databasePath,
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
       SYNC_INTERVAL: options.syncInterval ?? "6h",
     },
     logLevel: options.logLevel ?? "info",
@@ -133,6 +136,7 @@ export async function startSyncBot(options: SyncBotOptions): Promise<SyncBot> {
     scheduler: bot.parts.scheduler,
     // The harness's own connection to the bot's database file.
     repositories: inProcess.storage.repositories,
+    // Undefined when the bot runs on PostgreSQL (DATABASE_URL): the bench then reads through `repositories`.
     database: inProcess.storage.database,
     metricsText: async () => (await bot.httpApp.request("/metrics")).text(),
     guilds: bot.parts.guilds,

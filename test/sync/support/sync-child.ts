@@ -23,6 +23,8 @@ export interface ChildConfig extends BotEndpoints {
   mode: ChildMode;
   guildId: string;
   databasePath: string;
+  /** PostgreSQL instead of the SQLite file. */
+  databaseUrl?: string;
   timeScale: number;
   sliceSize?: number;
   robloxPerMinute?: Record<string, number>;
