@@ -455,6 +455,56 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
     });
   });
 
+  describe("OAuth challenges, feed cursors, dashboard sessions, stored keys", () => {
+    test("an OAuth challenge binds to the first browser only, then takes the proved account", async () => {
+      const { repos, clock } = await stores.open();
+      await repos.linkChallenges.put(G1, ALICE, { kind: "oauth", oauthState: "state-1", pkceVerifier: "v", expiresAt: clock.now + 60_000 });
+      expect(await repos.linkChallenges.bindBrowser("state-1", "browser-a")).toBe(true);
+      expect(await repos.linkChallenges.bindBrowser("state-1", "browser-b")).toBe(false);
+      await repos.linkChallenges.recordOAuthProof("state-1", { robloxUserId: 42, robloxUsername: "alice_rbx" });
+      expect(await repos.linkChallenges.findByOAuthState("state-1")).toMatchObject({ browserBinding: "browser-a", robloxUserId: 42, robloxUsername: "alice_rbx" });
+      clock.now += 60_000;
+      expect(await repos.linkChallenges.bindBrowser("state-1", "browser-c")).toBe(false);
+    });
+
+    test("a group's feed cursor is created on the first save and moved by the next; keys round-trip", async () => {
+      const { repos, clock } = await stores.open();
+      expect(await repos.feedCursors.get(7)).toBeUndefined();
+      await repos.feedCursors.save(7, { newestCreatedAt: 1_000, newestKeys: ["a", "b"] });
+      clock.now += 5;
+      await repos.feedCursors.save(7, { newestCreatedAt: 2_000, newestKeys: ["c"] });
+      expect(await repos.feedCursors.get(7)).toEqual({ groupId: 7, newestCreatedAt: 2_000, newestKeys: ["c"], updatedAt: clock.now });
+      expect(await repos.feedCursors.get(8)).toBeUndefined();
+    });
+
+    test("dashboard: a sign-in is taken once and only before it expires; sessions expire and are deleted", async () => {
+      const { repos, clock } = await stores.open();
+      await repos.dashboard.putSignIn({ stateHash: "s1", browserBinding: "b1", pkceVerifier: "v1", expiresAt: clock.now + 1_000 });
+      await repos.dashboard.putSignIn({ stateHash: "s2", browserBinding: "b2", pkceVerifier: "v2", expiresAt: clock.now + 1_000 });
+      expect(await repos.dashboard.takeSignIn("s1")).toMatchObject({ stateHash: "s1", pkceVerifier: "v1" });
+      expect(await repos.dashboard.takeSignIn("s1")).toBeUndefined();
+      const session = { idHash: "h1", discordUserId: ALICE, username: "alice", displayName: "Alice", guildIds: [G1, G2], csrfToken: "csrf", expiresAt: clock.now + 2_000 };
+      await repos.dashboard.putSession(session);
+      expect(await repos.dashboard.session("h1")).toEqual({ ...session, createdAt: clock.now });
+      clock.now += 1_500;
+      expect(await repos.dashboard.takeSignIn("s2")).toBeUndefined(); // expired: spent, not returned
+      expect(await repos.dashboard.deleteExpired()).toBe(0);
+      clock.now += 1_000;
+      expect(await repos.dashboard.session("h1")).toBeUndefined();
+      expect(await repos.dashboard.deleteExpired()).toBe(1);
+      await repos.dashboard.putSession({ ...session, idHash: "h2", expiresAt: clock.now + 1_000 });
+      expect(await repos.dashboard.deleteSession("h2")).toBe(true);
+      expect(await repos.dashboard.deleteSession("h2")).toBe(false);
+    });
+
+    test("guilds with a stored Roblox key of their own, and only those", async () => {
+      const { repos } = await stores.open();
+      await repos.guilds.upsert(G1, { robloxApiKeyEncrypted: "sealed" });
+      await repos.guilds.ensure(G2);
+      expect((await repos.guilds.listWithApiKey()).map((guild) => guild.guildId)).toEqual([G1]);
+    });
+  });
+
   describe("meta and guild purge", () => {
     test("meta get/set/delete", async () => {
       const { repos } = await stores.open();
