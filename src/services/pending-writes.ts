@@ -131,12 +131,12 @@ export class PendingWriteWorker implements RobloxWriteQueue {
   }
 
   /** Starts polling; the first poll runs at once, so writes left by a previous process resume. */
-  async start(): Promise<void> {
+  start(): void {
     if (this.#started) return;
     this.#started = true;
     this.#stopping = false;
-    await this.updateGauge();
     this.#schedule(0);
+    this.updateGauge().catch((error: unknown) => this.#options.logger.warn({ err: error }, "could not count the pending Roblox writes"));
   }
 
   /** Stops polling and waits for the attempt in flight, if any (no write is cut off mid-way). */

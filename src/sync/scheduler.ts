@@ -59,6 +59,9 @@ interface GuildSchedule {
   running: boolean;
 }
 
+/** How soon scheduling is tried again when the store could not be read. */
+const SCHEDULE_RETRY_MS = 60_000;
+
 export class SyncScheduler {
   readonly #guilds = new Map<string, GuildSchedule>();
   readonly #random: RandomSource;
@@ -129,12 +132,26 @@ export class SyncScheduler {
 
   /** `lastRunAt` undefined: read from the stored runs. */
   async #schedule(guildId: string, knownLastRunAt?: Date | null): Promise<void> {
-    const lastRunAt = knownLastRunAt === undefined ? await this.#lastRunAt(guildId) : knownLastRunAt;
+    let lastRunAt: Date | null;
+    let intervalMs: number;
+    try {
+      lastRunAt = knownLastRunAt === undefined ? await this.#lastRunAt(guildId) : knownLastRunAt;
+      intervalMs = await this.#intervalFor(guildId);
+    } catch (error) {
+      // The store is unreachable (e.g. PostgreSQL restarting): try again shortly, never give the guild up.
+      this.options.logger.warn({ err: error, guildId }, "could not schedule the guild's sync; trying again in a minute");
+      const schedule = this.#guilds.get(guildId);
+      if (!schedule || !this.#started) return;
+      if (schedule.timer) clearTimeout(schedule.timer);
+      schedule.timer = setTimeout(() => void this.#schedule(guildId, knownLastRunAt), SCHEDULE_RETRY_MS);
+      schedule.timer.unref?.();
+      return;
+    }
     const schedule = this.#guilds.get(guildId);
     if (!schedule || !this.#started) return;
     if (schedule.timer) clearTimeout(schedule.timer);
     const now = this.#now();
-    const due = nextRunAt({ lastRunAt, now: new Date(now), intervalMs: await this.#intervalFor(guildId), random: this.#random }).getTime();
+    const due = nextRunAt({ lastRunAt, now: new Date(now), intervalMs, random: this.#random }).getTime();
     schedule.dueAt = due;
     this.#arm(guildId, schedule, due);
   }

@@ -123,7 +123,7 @@ describe("the Roblox step fails", () => {
     expect(embed.fields!.find((f) => f.name === "Suggested action")!.value).toStartWith("Nothing to do: Roblox will catch up");
 
     // Failures 2 and 3 go to the worker, then the write lands.
-    await world.worker.start();
+    world.worker.start();
     await eventually(async () => await world.repositories.pendingWrites.countAll(), (count) => count === 0);
     expect(await world.repositories.pendingWrites.countAll()).toBe(0);
     expect(roblox.membership(GROUP_ID, member.robloxUserId)).toMatchObject({ roleId: ROBLOX_ROLE.corporal, rank: LADDER.corporal.robloxRank });
@@ -148,7 +148,7 @@ describe("the Roblox step fails", () => {
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, status: 503, times: 1 });
 
     expect(fieldOf(replyOf(await world.command(admin, "promote", { member: member.discordId })), "Steps")).toContain("❌ Roblox rank: not set yet");
-    await world.worker.start();
+    world.worker.start();
     await eventually(async () => await world.repositories.pendingWrites.countAll(), (count) => count === 0);
     expect(roblox.membership(GROUP_ID, member.robloxUserId)!.roleIds.sort()).toEqual(
       [ROBLOX_ROLE.recruit, ROBLOX_ROLE.corporal, ROBLOX_ROLE.eventHost].sort(),
@@ -180,7 +180,7 @@ describe("the retry worker", () => {
     expect(await world.repositories.pendingWrites.countAll()).toBe(1);
     roblox.removeMember(GROUP_ID, member.robloxUserId);
 
-    await world.worker.start();
+    world.worker.start();
     await eventually(async () => await world.repositories.pendingWrites.countAll(), (count) => count === 0);
 
     expect(await world.repositories.pendingWrites.countAll()).toBe(0);
@@ -239,7 +239,7 @@ describe("the retry worker", () => {
     await Bun.sleep(20); // due
     roblox.failures.inject({ method: "POST", pathIncludes: ASSIGN_ROLE, delayMs: 250, times: 1 });
 
-    await world.worker.start();
+    world.worker.start();
     await eventually(() => roblox.failures.pending, (pending) => pending === 0, 2_000);
     expect(roblox.failures.pending).toBe(0); // the slow write is under way
     expect(await world.repositories.pendingWrites.countAll()).toBe(1);

@@ -165,9 +165,16 @@ export class ChangeFeed {
     const { groupId } = topology;
     const startedAt = this.#now();
     const tally: RequestTally = { requests: 0 };
-    const stored = await this.#options.repositories.feedCursors.get(groupId);
-    const cursor: FeedCursor | null = stored ? { newestCreatedAt: stored.newestCreatedAt, newestKeys: stored.newestKeys } : null;
     group.dueAt = startedAt + this.#options.intervalMs;
+    let stored: Awaited<ReturnType<Repositories["feedCursors"]["get"]>>;
+    try {
+      stored = await this.#options.repositories.feedCursors.get(groupId);
+    } catch (error) {
+      // The store is unreachable (e.g. PostgreSQL restarting): the group is read at its next interval.
+      this.#options.logger.error({ err: error, groupId }, "change feed: could not read the group's place in its log");
+      return;
+    }
+    const cursor: FeedCursor | null = stored ? { newestCreatedAt: stored.newestCreatedAt, newestKeys: stored.newestKeys } : null;
     try {
       const found = await readNewEntries((pageCursor) => reader.readAuditLog(groupId, { cursor: pageCursor, limit: 100 }, tally), cursor, {
         maxPages: MAX_PAGES_PER_POLL,
