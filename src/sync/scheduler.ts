@@ -51,6 +51,8 @@ export interface SyncSchedulerOptions {
   leases?: SchedulerLeases;
   random?: RandomSource;
   now?: () => number;
+  /** How soon scheduling is tried again when the store could not be read (default a minute). */
+  retryMs?: number;
 }
 
 interface GuildSchedule {
@@ -58,9 +60,6 @@ interface GuildSchedule {
   timer: ReturnType<typeof setTimeout> | undefined;
   running: boolean;
 }
-
-/** How soon scheduling is tried again when the store could not be read. */
-const SCHEDULE_RETRY_MS = 60_000;
 
 export class SyncScheduler {
   readonly #guilds = new Map<string, GuildSchedule>();
@@ -143,7 +142,7 @@ export class SyncScheduler {
       const schedule = this.#guilds.get(guildId);
       if (!schedule || !this.#started) return;
       if (schedule.timer) clearTimeout(schedule.timer);
-      schedule.timer = setTimeout(() => void this.#schedule(guildId, knownLastRunAt), SCHEDULE_RETRY_MS);
+      schedule.timer = setTimeout(() => void this.#schedule(guildId, knownLastRunAt), this.options.retryMs ?? 60_000);
       schedule.timer.unref?.();
       return;
     }

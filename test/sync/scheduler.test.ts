@@ -6,6 +6,8 @@ import { emptyBreakdown } from "../../src/sync/run-report.ts";
 import { AUTOMATIC_SYNC_STARTED, SyncScheduler, guildOnShards } from "../../src/sync/scheduler.ts";
 import { shardForGuild } from "../emulators/discord/index.ts";
 import { createLogger } from "../../src/observability/logger.ts";
+import { StoreUnavailableError } from "../../src/services/storage-errors.ts";
+import { eventually } from "../support/eventually.ts";
 import { memoryDb, tempDir } from "../db/helpers.ts";
 import { endpointsOf, startSyncBot, type SyncBot } from "./support/bot.ts";
 import { createWorld, disagreements, seedDatabase, type World } from "./support/world.ts";
@@ -139,6 +141,31 @@ describe("scheduling rules", () => {
     // A run longer than the interval is never overlapped by the next one.
     expect(sync.maxRunning).toBe(1);
     expect(sync.calls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test("a store that cannot be read (PostgreSQL restarting) delays a guild's schedule; it is tried again, not given up", async () => {
+    const { repos } = memoryDb();
+    let failures = 2;
+    const guilds = {
+      ...repos.guilds,
+      get: (guildId: string) => (failures-- > 0 ? Promise.reject(new StoreUnavailableError(new Error("connect ECONNREFUSED"))) : repos.guilds.get(guildId)),
+    };
+    const sync = fakeSync(0);
+    const scheduler = new SyncScheduler({
+      bulkSync: sync,
+      repositories: { ...repos, guilds },
+      defaultIntervalMs: 100,
+      ownsGuild: () => true,
+      logger: createLogger({ level: "silent" }),
+      random: () => 0.5,
+      retryMs: 50,
+    });
+    await scheduler.addGuild("900000000000000005");
+    await scheduler.start();
+    expect(scheduler.nextRunFor("900000000000000005")).toBeUndefined();
+    await eventually(() => sync.calls.length, (calls) => calls > 0, 3_000);
+    scheduler.stop();
+    expect(failures).toBeLessThan(0);
   });
 
   test("two schedulers that both think they hold a guild (a rolling restart): its lease lets one run at a time", async () => {
