@@ -188,8 +188,8 @@ export class BulkSync {
       if (context.settings?.syncPausedReason) await repositories.guilds.upsert(guildId, { syncPausedReason: null });
     }
 
-    const start = async () =>
-      await repositories.syncRuns.start(guildId, {
+    const start = () =>
+      repositories.syncRuns.start(guildId, {
         trigger: "manual",
         dryRun: request.dryRun,
         interactionAppId: request.reply.applicationId,

@@ -11,7 +11,7 @@ import type { CommandContext } from "./types.ts";
 
 export async function addRankRole(deps: BindsCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions): Promise<void> {
   const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
-  const rank = resolveRankOption((await storedLadder(deps, guildId)), options.string("rank"));
+  const rank = resolveRankOption(await storedLadder(deps, guildId), options.string("rank"));
   const roleId = options.snowflake("role");
   if (!roleId) throw new CommandRefusedError(bindWording.pickRole);
   await rememberResolvedRole(deps, interaction, guildId, roleId);

@@ -168,7 +168,7 @@ export async function setSyncRanks(deps: ConfigCommandDependencies, { interactio
   let rankIds: number[] | null = null;
   let names: string[] = [];
   if (!ALL_RANKS_WORDS.has(input.toLowerCase()) && input !== "") {
-    const ladder = (await storedLadder(deps, guildId));
+    const ladder = await storedLadder(deps, guildId);
     if (ladder.isEmpty) throw new CommandRefusedError("No ranks are set up yet. Run /ranks import first.");
     const problems: string[] = [];
     const chosen = new Map<number, string>();

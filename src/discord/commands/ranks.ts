@@ -144,7 +144,7 @@ function ladderRefusal(error: unknown): never {
 
 async function bindRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
-  const rank = resolveRankOption(await explainedLadder(async () => await deps.rankBinds.ladder(guildId)), options.string("rank"));
+  const rank = resolveRankOption(await explainedLadder(() => deps.rankBinds.ladder(guildId)), options.string("rank"));
   const roleId = options.snowflake("role");
   if (!roleId) throw new CommandRefusedError("Pick the Discord role to bind.");
   if (roleId === guildId) throw new CommandRefusedError("@everyone can't mirror a rank: every member has it. Pick another role.");
@@ -181,8 +181,8 @@ async function bindRank(deps: RanksDependencies, { interaction, respond }: Comma
 
 async function unbindRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const rank = resolveRankOption(await explainedLadder(async () => await deps.rankBinds.ladder(guildId)), options.string("rank"));
-  const outcome = await explainedLadder(async () => await deps.rankBinds.unbind(guildId, actor, rank));
+  const rank = resolveRankOption(await explainedLadder(() => deps.rankBinds.ladder(guildId)), options.string("rank"));
+  const outcome = await explainedLadder(() => deps.rankBinds.unbind(guildId, actor, rank));
   switch (outcome.kind) {
     case "rank-gone":
       throw new CommandRefusedError(RANK_GONE);
@@ -199,7 +199,7 @@ async function unbindRank(deps: RanksDependencies, { interaction, respond }: Com
 
 async function editRank(deps: RanksDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const rank = resolveRankOption(await explainedLadder(async () => await deps.rankBinds.ladder(guildId)), options.string("rank"));
+  const rank = resolveRankOption(await explainedLadder(() => deps.rankBinds.ladder(guildId)), options.string("rank"));
   const pointsRequired = options.integer("points-required");
   const rawName = options.string("name");
   if (pointsRequired === undefined && rawName === undefined) {
@@ -213,7 +213,7 @@ async function editRank(deps: RanksDependencies, { interaction, respond }: Comma
     throw new CommandRefusedError(`A rank name must be 1 to ${MAX_RANK_NAME_LENGTH} characters.`);
   }
 
-  const outcome = await explainedLadder(async () => await deps.rankEdits.edit({ guildId, actor, rank, name, pointsRequired }));
+  const outcome = await explainedLadder(() => deps.rankEdits.edit({ guildId, actor, rank, name, pointsRequired }));
   if (outcome.kind === "name-taken") {
     throw new CommandRefusedError(`Another rank is already called **${escapeMarkdown(outcome.clash.name)}**; rank names must differ.`);
   }

@@ -198,7 +198,7 @@ export class ChangeFeed {
       // The cursor moves once the entries are applied: a process stopped before that reads them again
       // (applying twice changes nothing twice: a member already in line is left alone).
       const applying = this.#applyAll(topology, found.entries, startedAt)
-        .then(async () => await this.#saveCursor(groupId, found.cursor))
+        .then(() => this.#saveCursor(groupId, found.cursor))
         .catch((error: unknown) => this.#options.logger.error({ err: error, groupId }, "change feed: could not apply or record a poll"))
         .finally(() => {
         group.busy = false;
