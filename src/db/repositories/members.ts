@@ -9,6 +9,8 @@ export const MAX_POINTS = 1_000_000_000;
 export interface LinkInput {
   robloxUserId: number;
   robloxUsername: string;
+  /** Roblox display name (`{display-name}`); null or absent when the link's proof did not give it. */
+  robloxDisplayName?: string | null;
   verifiedBy: VerificationMethod;
   verifiedAt?: EpochMs;
 }
@@ -31,6 +33,7 @@ export interface LinkedAccountRow {
   discordId: string;
   robloxUserId: number;
   robloxUsername: string | null;
+  robloxDisplayName: string | null;
   rankId: number | null;
 }
 
@@ -56,7 +59,13 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
     .orderBy(asc(members.discordId))
     .prepare();
   const linkedAccountsStmt = db
-    .select({ discordId: members.discordId, robloxUserId: members.robloxUserId, robloxUsername: members.robloxUsername, rankId: members.rankId })
+    .select({
+      discordId: members.discordId,
+      robloxUserId: members.robloxUserId,
+      robloxUsername: members.robloxUsername,
+      robloxDisplayName: members.robloxDisplayName,
+      rankId: members.rankId,
+    })
     .from(members)
     .where(and(eq(members.guildId, p("guildId")), isNotNull(members.robloxUserId)))
     .orderBy(asc(members.discordId))
@@ -109,6 +118,7 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
       const linkFields = {
         robloxUserId: input.robloxUserId,
         robloxUsername: input.robloxUsername,
+        robloxDisplayName: input.robloxDisplayName ?? null,
         verifiedBy: input.verifiedBy,
         verifiedAt: input.verifiedAt ?? at,
       };
@@ -138,6 +148,7 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
         .set({
           robloxUserId: null,
           robloxUsername: null,
+          robloxDisplayName: null,
           verifiedBy: null,
           verifiedAt: null,
           rankId: null,
@@ -159,8 +170,8 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
   /** Every linked member's accounts and stored rank, in Discord-id order: four columns, not the row. */
   function listLinkedAccounts(guildId: string): LinkedAccountRow[] {
     // Rows as arrays: drizzle's per-row objects cost a 50,000-link guild about 20 MB more at once.
-    const rows = linkedAccountsStmt.values({ guildId }) as [string, number, string | null, number | null][];
-    return rows.map(([discordId, robloxUserId, robloxUsername, rankId]) => ({ discordId, robloxUserId, robloxUsername, rankId }));
+    const rows = linkedAccountsStmt.values({ guildId }) as [string, number, string | null, string | null, number | null][];
+    return rows.map(([discordId, robloxUserId, robloxUsername, robloxDisplayName, rankId]) => ({ discordId, robloxUserId, robloxUsername, robloxDisplayName, rankId }));
   }
 
   function countLinked(guildId: string): number {
