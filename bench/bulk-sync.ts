@@ -5,6 +5,7 @@
  *   bun bench/bulk-sync.ts --peer-members 2000  # time the member-by-member comparison on a sample
  *   bun bench/bulk-sync.ts --write-docs         # also replace the "Bulk sync" section of docs/benchmarks.md
  *   bun bench/bulk-sync.ts --ally-size 30000    # the world also has an ally group (half the linked members in it)
+ *   bun bench/bulk-sync.ts --unverified         # the guild has an unverified role: every unlinked member is given it
  *
  * Both emulators run here at their realistic limits with every window divided by --scale (20):
  * Discord's member PATCH bucket 10/s per guild and global 50/s, Roblox's 300 membership reads a
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     "write-docs": { type: "boolean", default: false },
     "ally-size": { type: "string", default: "0" },
     "ally-linked-share": { type: "string", default: "0.5" },
+    unverified: { type: "boolean", default: false },
   },
 });
 
@@ -47,6 +49,7 @@ const spec: WorldSpec = {
   timeScale: TIME_SCALE,
   robloxWindowMs: ROBLOX_WINDOW_MS,
   ...(Number(args["ally-size"]) > 0 ? { ally: { groupSize: Number(args["ally-size"]), linkedShare: Number(args["ally-linked-share"]) } } : {}),
+  ...(args.unverified ? { unverifiedRole: true } : {}),
 };
 
 if (spec.ally) {
@@ -77,7 +80,10 @@ async function benchBulk(): Promise<Measured> {
   const { world, databasePath, cleanup } = await freshWorld(spec);
   try {
     const wrong = disagreements(world).length;
-    process.stderr.write(`bulk: ${spec.linked.toLocaleString()} linked, ${wrong.toLocaleString()} to change…\n`);
+    // Unlinked members out of line with the unverified role (the bot itself is never given it).
+    const linkedIds = new Set(world.linked.map((member) => member.discordId));
+    const unlinkedToChange = world.unverifiedRoleId === null ? 0 : world.discord.members(world.guildId).filter((member) => !linkedIds.has(member.user!.id) && member.user!.id !== world.discord.botUserId && !member.roles.includes(world.unverifiedRoleId!)).length;
+    process.stderr.write(`bulk: ${spec.linked.toLocaleString()} linked, ${wrong.toLocaleString()} to change, ${unlinkedToChange.toLocaleString()} unlinked to change…\n`);
     const result = await runChild(world, databasePath, "bulk", TIME_SCALE);
     const outcome = result.outcomes![0]!;
     const requests = world.discord.requests;
@@ -85,6 +91,7 @@ async function benchBulk(): Promise<Measured> {
     const plan = planRankLookup({ memberCount: spec.groupSize, linkedCount: spec.linked });
     const roblox = world.roblox.counts();
     if (roblox.total !== plan.requests + 1) process.stderr.write(`note: Roblox saw ${roblox.total} requests, the plan said ${plan.requests} + 1\n`);
+    process.stderr.write(`member PATCHes: ${patches.toLocaleString()} for ${(wrong + unlinkedToChange).toLocaleString()} members to change (${wrong.toLocaleString()} linked, ${unlinkedToChange.toLocaleString()} unlinked)\n`);
     return {
       label: "rankbridge bulk sync",
       members: spec.linked,
