@@ -57,22 +57,30 @@ function expectedUnlinked(roles: readonly string[]): string[] {
 const needsChange = (roles: readonly string[]) => roles.includes(world.verifiedRoleId) || !roles.includes(unverifiedRoleId);
 
 describe("whole-server sync of members with no link", () => {
-  test("a dry run lists each unlinked member's role changes and sends nothing", async () => {
+  test("/sync dry-run:true lists unlinked members' role changes and counts them, and sends nothing", async () => {
     world.discord.resetCounters();
-    const started = await bot.bulkSync.startManual({
+    const interaction = world.discord.injectInteraction({
       guildId: world.guildId,
-      actorId: world.ownerId,
-      dryRun: true,
-      reply: { applicationId: "1", token: "dry-run-token", channelId: null, createdAtMs: Date.now() },
+      userId: world.ownerId,
+      commandName: "sync",
+      options: [{ type: 5, name: "dry-run", value: true }] as never,
     });
-    expect(started.kind).toBe("started");
-    if (started.kind !== "started") return;
-    const outcome = await started.finished;
-    expect(outcome.state).toBe("done");
+    await interaction.waitForCallback(5_000);
+    const reply = await interaction.waitForMessage((m) => /^\*\*Dry run/.test(m.content), 30_000);
+    while (bot.bulkSync.isRunning(world.guildId)) await Bun.sleep(5);
     expect(memberPatches()).toHaveLength(0);
-    const wrong = unlinked.filter((member) => needsChange(member.roles)).length;
-    expect(wrong).toBeGreaterThan(50);
-    expect(outcome.breakdown.unlinkedUpdated).toBe(wrong);
+    const wrong = unlinked.filter((member) => needsChange(member.roles));
+    expect(wrong.length).toBeGreaterThan(50);
+    expect(reply.content).toContain(`Members with no link to give the unverified role or take the verified one: ${wrong.length}`);
+    // Linked members' changes are listed first; the unlinked ones follow as the message has room.
+    const listed = [...reply.content.matchAll(/<@(\d+)>: not linked · ((?:[+−]<@&\d+> ?)+)/g)];
+    expect(listed.length).toBeGreaterThan(0);
+    for (const [, id, roles] of listed) {
+      const member = wrong.find((candidate) => candidate.id === id)!;
+      expect(member).toBeDefined();
+      const expected = [...(member.roles.includes(unverifiedRoleId) ? [] : [`+<@&${unverifiedRoleId}>`]), ...(member.roles.includes(world.verifiedRoleId) ? [`−<@&${world.verifiedRoleId}>`] : [])];
+      expect(roles!.trim().split(" ")).toEqual(expected);
+    }
   }, 60_000);
 
   test("a real run gives the unverified role and takes the verified one, one request per member that changes, rank roles untouched; a second run sends none", async () => {

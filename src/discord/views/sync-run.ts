@@ -190,7 +190,7 @@ function detailLines(view: RunView): string[] {
   if (b.duplicateLink > 0) lines.push(`Duplicate links skipped: ${count(b.duplicateLink)}`);
   if (b.filteredOut > 0) lines.push(`Outside this server's rank filter: ${count(b.filteredOut)}`);
   if (b.nicknameSkipped > 0) lines.push(`Nickname left as it is (server owner, above the bot, or no Manage Nicknames): ${count(b.nicknameSkipped)}`);
-  if (b.unlinkedUpdated > 0) lines.push(`Members with no link whose verified/unverified roles were set: ${count(b.unlinkedUpdated)}`);
+  if (b.unlinkedUpdated > 0) lines.push(`${view.dryRun ? "Members with no link to give the unverified role or take the verified one" : "Members with no link given the unverified role or relieved of the verified one"}: ${count(b.unlinkedUpdated)}`);
   if (b.storedRankUpdates > 0) lines.push(`${view.dryRun ? "Stored ranks to update" : "Stored ranks updated"}: ${count(b.storedRankUpdates)}`);
   return lines;
 }
