@@ -130,4 +130,22 @@ describe("whole-server sync of members with no link", () => {
     expect(targets).toEqual([strayed.id]);
     expect(world.discord.invalidRequests).toBe(invalidBefore);
   }, 60_000);
+
+  test("an unverified role above the bot: nothing is sent for unlinked members (no request that must fail), counted as not attempted", async () => {
+    while (bot.bulkSync.isRunning(world.guildId)) await Bun.sleep(10);
+    const botRoleId = world.discord.member(world.guildId, world.discord.botUserId)!.roles[0]!;
+    const stranger = unlinked.find((member) => !needsChange(member.roles))!;
+    world.discord.setMemberRoles(world.guildId, stranger.id, []);
+    world.discord.updateRole(world.guildId, unverifiedRoleId, { position: world.discord.role(world.guildId, botRoleId)!.position + 1 });
+    world.discord.resetCounters();
+    const invalidBefore = world.discord.invalidRequests;
+    const result = await bot.bulkSync.runBackground(world.guildId);
+    expect(result.kind).toBe("ran");
+    if (result.kind !== "ran") return;
+    expect(memberPatches()).toHaveLength(0);
+    expect(world.discord.invalidRequests).toBe(invalidBefore);
+    expect(world.discord.memberRoleIds(world.guildId, stranger.id)).toEqual([]);
+    expect(result.outcome.breakdown.notAttempted).toBeGreaterThan(0);
+    expect(result.outcome.breakdown.unlinkedUpdated).toBe(0);
+  }, 60_000);
 });
