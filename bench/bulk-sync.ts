@@ -7,6 +7,7 @@
  *   bun bench/bulk-sync.ts --ally-size 30000    # the world also has an ally group (half the linked members in it)
  *   bun bench/bulk-sync.ts --skip-peer --database-url postgres://root@127.0.0.1:5432/test
  *                                               # the bot on PostgreSQL (a database of its own on that server)
+ *   bun bench/bulk-sync.ts --unverified         # the guild has an unverified role: every unlinked member is given it
  *
  * Both emulators run here at their realistic limits with every window divided by --scale (20):
  * Discord's member PATCH bucket 10/s per guild and global 50/s, Roblox's 300 membership reads a
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     "ally-size": { type: "string", default: "0" },
     "ally-linked-share": { type: "string", default: "0.5" },
     "database-url": { type: "string" },
+    unverified: { type: "boolean", default: false },
   },
 });
 
@@ -50,6 +52,7 @@ const spec: WorldSpec = {
   timeScale: TIME_SCALE,
   robloxWindowMs: ROBLOX_WINDOW_MS,
   ...(Number(args["ally-size"]) > 0 ? { ally: { groupSize: Number(args["ally-size"]), linkedShare: Number(args["ally-linked-share"]) } } : {}),
+  ...(args.unverified ? { unverifiedRole: true } : {}),
 };
 
 if (spec.ally) {
@@ -80,7 +83,10 @@ async function benchBulk(): Promise<Measured> {
   const { world, databasePath, databaseUrl, cleanup } = await freshWorld(spec, args["database-url"]);
   try {
     const wrong = disagreements(world).length;
-    process.stderr.write(`bulk: ${spec.linked.toLocaleString()} linked, ${wrong.toLocaleString()} to change…\n`);
+    // Unlinked members out of line with the unverified role (the bot itself is never given it).
+    const linkedIds = new Set(world.linked.map((member) => member.discordId));
+    const unlinkedToChange = world.unverifiedRoleId === null ? 0 : world.discord.members(world.guildId).filter((member) => !linkedIds.has(member.user!.id) && member.user!.id !== world.discord.botUserId && !member.roles.includes(world.unverifiedRoleId!)).length;
+    process.stderr.write(`bulk: ${spec.linked.toLocaleString()} linked, ${wrong.toLocaleString()} to change, ${unlinkedToChange.toLocaleString()} unlinked to change…\n`);
     const result = await runChild(world, databasePath, "bulk", TIME_SCALE, databaseUrl ? { databaseUrl } : {});
     const outcome = result.outcomes![0]!;
     const requests = world.discord.requests;
@@ -88,6 +94,7 @@ async function benchBulk(): Promise<Measured> {
     const plan = planRankLookup({ memberCount: spec.groupSize, linkedCount: spec.linked });
     const roblox = world.roblox.counts();
     if (roblox.total !== plan.requests + 1) process.stderr.write(`note: Roblox saw ${roblox.total} requests, the plan said ${plan.requests} + 1\n`);
+    process.stderr.write(`member PATCHes: ${patches.toLocaleString()} for ${(wrong + unlinkedToChange).toLocaleString()} members to change (${wrong.toLocaleString()} linked, ${unlinkedToChange.toLocaleString()} unlinked)\n`);
     return {
       label: databaseUrl ? "rankbridge bulk sync, PostgreSQL" : "rankbridge bulk sync",
       members: spec.linked,

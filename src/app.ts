@@ -212,6 +212,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const rankEdits = new RankEdits({ ranks: repositories.ranks, audit });
   const points = new Points({ members: repositories.members, ranks: repositories.ranks, audit });
   const settings = new GuildSettingsService({ guilds: repositories.guilds, secrets, audit });
+  const bindService = new BindService({ binds: repositories.binds, ranks: repositories.ranks, guilds: repositories.guilds, discord: guilds, contexts, audit });
   // Each command's own dependency type says what it may use; it is given no more.
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
@@ -227,7 +228,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       rankEdits,
       points,
       settings,
-      binds: new BindService({ binds: repositories.binds, ranks: repositories.ranks, guilds: repositories.guilds, discord: guilds, contexts, audit }),
+      binds: bindService,
     }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync, changeFeed: changeFeed?.status }),
@@ -243,6 +244,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     bulkSync,
     scheduler,
     changeFeed,
+    roleDeleted: (guildId, roleId) => bindService.roleDeleted(guildId, roleId),
     reviewBinds: bindReviewLogger({ repositories, guilds, logger }),
     interactions: router,
     dashboardAccess: dashboard.access,

@@ -210,6 +210,8 @@ export const members = sqliteTable(
     discordId: text("discord_id").notNull(),
     robloxUserId: integer("roblox_user_id"),
     robloxUsername: text("roblox_username"),
+    /** Roblox display name as read when the link was made (`{display-name}`); null when not known. */
+    robloxDisplayName: text("roblox_display_name"),
     verifiedBy: text("verified_by", { enum: VERIFICATION_METHODS }),
     verifiedAt: integer("verified_at"),
     points: integer("points").notNull().default(0),
@@ -238,6 +240,8 @@ export const linkChallenges = sqliteTable(
     /** Known up front for a phrase challenge; set from the token for OAuth. */
     robloxUserId: integer("roblox_user_id"),
     robloxUsername: text("roblox_username"),
+    /** OAuth: the display name Sign in with Roblox gave, stored with the link once confirmed. */
+    robloxDisplayName: text("roblox_display_name"),
     phrase: text("phrase"),
     oauthState: text("oauth_state"),
     pkceVerifier: text("pkce_verifier"),

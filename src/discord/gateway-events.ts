@@ -20,6 +20,8 @@ export interface GatewayEventTargets {
   scheduler: Pick<SyncScheduler, "addGuild" | "removeGuild">;
   /** The Roblox change feed reads the groups of the guilds on our shards; absent when it is off. */
   changeFeed?: Pick<ChangeFeed, "addGuild" | "removeGuild">;
+  /** A role deleted in Discord leaves every bind (and the verified/unverified setting), audited. */
+  roleDeleted(guildId: string, roleId: string): unknown;
   /** Design §10: binds of privileged roles made before the rule are logged for review, not deleted. */
   reviewBinds(guildId: string): Promise<unknown>;
   interactions: Pick<InteractionRouter, "handle">;
@@ -89,6 +91,11 @@ export function wireGatewayEvents(client: Client, targets: GatewayEventTargets):
   });
   client.on(GatewayDispatchEvents.GuildRoleDelete, ({ data }) => {
     guilds.forgetRole(data.guild_id, data.role_id);
+    try {
+      targets.roleDeleted(data.guild_id, data.role_id);
+    } catch (error) {
+      logger.warn({ err: error, guildId: data.guild_id, roleId: data.role_id }, "could not remove a deleted role from the binds");
+    }
     bulkSync.observeRolesChanged(data.guild_id);
     // Discord takes the role off its members without a member event each.
     memberSnapshots.invalidate(data.guild_id);

@@ -38,22 +38,37 @@ function rolesOf(members: unknown): MemberRoleChunk {
   }));
 }
 
-/** The wanted members of a chunk, parsed; a member whose id cannot be read fails the whole chunk. */
-function wantedOf(members: unknown, wanted: ReadonlySet<string>): MemberRoleChunk {
+/** Members kept by their roles besides the wanted ones (the sync's MemberKeep). */
+interface KeepByRoles {
+  keep(roleIds: readonly string[]): boolean;
+}
+
+/**
+ * The wanted members of a chunk (and those `also` keeps by their roles), parsed; a member whose id
+ * or roles cannot be read fails the whole chunk.
+ */
+function wantedOf(members: unknown, wanted: ReadonlySet<string>, also?: KeepByRoles): MemberRoleChunk {
   if (!Array.isArray(members)) return rolesOf(members);
   const kept: unknown[] = [];
   for (const member of members) {
-    const id = (member as { user?: { id?: unknown } } | null)?.user?.id;
+    const raw = member as { user?: { id?: unknown }; roles?: unknown } | null;
+    const id = raw?.user?.id;
     // Whether they are wanted cannot be told: parsing the whole chunk names the fault.
     if (typeof id !== "string") return rolesOf(members);
     if (wanted.has(id)) kept.push(member);
+    else if (also) {
+      const roles = raw?.roles;
+      if (!Array.isArray(roles) || !roles.every((role) => typeof role === "string")) return rolesOf(members);
+      if (also.keep(roles)) kept.push(member);
+    }
   }
   return rolesOf(kept);
 }
 
 export function gatewayMemberRoles(client: Client) {
-  return async function* memberRoles(guildId: string, wanted?: ReadonlySet<string>): AsyncGenerator<MemberRoleChunk> {
-    if (wanted && wanted.size <= USER_IDS_PER_REQUEST * MAX_USER_ID_REQUESTS) {
+  return async function* memberRoles(guildId: string, wanted?: ReadonlySet<string>, also?: KeepByRoles): AsyncGenerator<MemberRoleChunk> {
+    // Members kept by their roles can be anyone: only the all-members request finds them.
+    if (wanted && !also && wanted.size <= USER_IDS_PER_REQUEST * MAX_USER_ID_REQUESTS) {
       const ids = [...wanted];
       for (let start = 0; start < ids.length; start += USER_IDS_PER_REQUEST) {
         const user_ids = ids.slice(start, start + USER_IDS_PER_REQUEST);
@@ -62,7 +77,7 @@ export function gatewayMemberRoles(client: Client) {
       return;
     }
     for await (const { members } of client.requestGuildMembersIterator({ guild_id: guildId, query: "", limit: 0 })) {
-      yield wanted ? wantedOf(members, wanted) : rolesOf(members);
+      yield wanted ? wantedOf(members, wanted, also) : rolesOf(members);
     }
   };
 }

@@ -165,6 +165,7 @@ export class BindSet {
   readonly binds: readonly Bind[];
   readonly #managed: ReadonlySet<DiscordRoleId>;
   readonly #byRole = new Map<DiscordRoleId, Bind[]>();
+  #presence: BindSet | null | undefined;
 
   constructor(binds: Iterable<Bind>) {
     this.binds = [...binds];
@@ -200,6 +201,20 @@ export class BindSet {
   /** Every managed role with the binds giving it, in first-bound order. */
   byRole(): ReadonlyMap<DiscordRoleId, readonly Bind[]> {
     return this.#byRole;
+  }
+
+  /**
+   * The binds on being linked at all (the verified and unverified roles, stored linked/unlinked
+   * binds) as a set of their own; null when there are none. A whole-guild sync brings members with
+   * no link in line with these alone: the rank roles an unlinked member holds are left to join and
+   * unlink, never stripped in bulk (they are no rank strip the mass-change guard would count).
+   */
+  presence(): BindSet | null {
+    if (this.#presence === undefined) {
+      const binds = this.binds.filter((bind) => bind.kind === "linked" || bind.kind === "unlinked");
+      this.#presence = binds.length > 0 ? new BindSet(binds) : null;
+    }
+    return this.#presence;
   }
 
   /** Roblox groups the range binds read (the guild's own group included when a range names it). */

@@ -20,9 +20,9 @@ import type { GuildBotStanding } from "./discord-port.ts";
 import type { GuildContexts } from "./guild-context.ts";
 
 export interface BindServicePorts {
-  binds: Pick<Repositories["binds"], "list" | "get" | "add" | "remove">;
+  binds: Pick<Repositories["binds"], "list" | "get" | "add" | "remove" | "forgetRole">;
   ranks: Pick<Repositories["ranks"], "list">;
-  guilds: Pick<Repositories["guilds"], "get">;
+  guilds: Pick<Repositories["guilds"], "get" | "upsert">;
   discord: { botStanding(guildId: string): Promise<GuildBotStanding> };
   contexts: Pick<GuildContexts, "groupIdOf" | "accessFor">;
   audit: Pick<AuditTrail, "record">;
@@ -125,6 +125,41 @@ export class BindService {
       detail: `Bind #${bindId} removed (${describeForAudit(bind)}; roles ${bind.roleIds.join(", ")})`,
     });
     return { kind: "removed", bind };
+  }
+
+  /**
+   * GUILD_ROLE_DELETE: the role is gone from Discord, so no bind may point at it. It leaves every
+   * bind that gave it (a bind left with no role is deleted) and the verified/unverified setting
+   * naming it; each change is audited with the system as actor. Returns the binds that gave it.
+   */
+  async roleDeleted(guildId: string, roleId: string): Promise<StoredBind[]> {
+    const affected = await this.ports.binds.forgetRole(guildId, roleId);
+    for (const bind of affected) {
+      const left = bind.roleIds.filter((id) => id !== roleId);
+      await this.ports.audit.record(guildId, {
+        actorId: "system",
+        action: "binds.remove",
+        before: { bindId: bind.origin.id, ...conditionFields(bind), roleIds: bind.roleIds, rankRole: bind.origin.rankRole },
+        after: left.length > 0 ? { bindId: bind.origin.id, ...conditionFields(bind), roleIds: left } : null,
+        detail:
+          left.length > 0
+            ? `Role ${roleId} was deleted in Discord: bind #${bind.origin.id} (${describeForAudit(bind)}) no longer gives it`
+            : `Role ${roleId} was deleted in Discord: bind #${bind.origin.id} (${describeForAudit(bind)}) removed, it gave no other role`,
+      });
+    }
+    const settings = await this.ports.guilds.get(guildId);
+    for (const setting of ["verifiedRoleId", "unverifiedRoleId"] as const) {
+      if (settings?.[setting] !== roleId) continue;
+      await this.ports.guilds.upsert(guildId, { [setting]: null });
+      await this.ports.audit.record(guildId, {
+        actorId: "system",
+        action: "config",
+        before: { [setting]: roleId },
+        after: { [setting]: null },
+        detail: `Role ${roleId} was deleted in Discord: the ${setting === "verifiedRoleId" ? "verified" : "unverified"} role is unset`,
+      });
+    }
+    return affected;
   }
 
   /** The guild's stored binds, oldest first (for autocomplete). */

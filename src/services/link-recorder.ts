@@ -26,7 +26,7 @@ export class LinkRecorder {
   async complete(
     context: GuildContext,
     discordId: string,
-    proven: { robloxUserId: RobloxUserId; robloxUsername: string; method: VerificationMethod },
+    proven: { robloxUserId: RobloxUserId; robloxUsername: string; robloxDisplayName?: string | null; method: VerificationMethod },
     /** Read already: the membership (beside the proof) and the member's Discord roles (from the interaction). */
     known: { membership?: Membership | null; memberRoleIds?: readonly string[] } = {},
   ): Promise<LinkCompleted> {
@@ -35,7 +35,13 @@ export class LinkRecorder {
     if (!membership) throw new NotInGroupError(context.groupId, proven.robloxUsername);
 
     const members = this.options.repositories.members;
-    const input = { robloxUserId: proven.robloxUserId, robloxUsername: proven.robloxUsername, verifiedBy: proven.method, verifiedAt: this.options.now() };
+    const input = {
+      robloxUserId: proven.robloxUserId,
+      robloxUsername: proven.robloxUsername,
+      robloxDisplayName: proven.robloxDisplayName ?? null,
+      verifiedBy: proven.method,
+      verifiedAt: this.options.now(),
+    };
     let linked = await members.link(guildId, discordId, input);
     let tookOverFrom: Member | undefined;
     if (!linked.ok) {
@@ -52,7 +58,13 @@ export class LinkRecorder {
     const roles = await this.options.roles.applyLinked(
       context,
       discordId,
-      { robloxUserId: proven.robloxUserId, robloxUsername: proven.robloxUsername, rank, groupRoles: groupRolesOf(membership, context) },
+      {
+        robloxUserId: proven.robloxUserId,
+        robloxUsername: proven.robloxUsername,
+        robloxDisplayName: proven.robloxDisplayName ?? null,
+        rank,
+        groupRoles: groupRolesOf(membership, context),
+      },
       { kind: "linked", robloxUsername: proven.robloxUsername },
       known.memberRoleIds,
     );
@@ -102,7 +114,7 @@ export class LinkRecorder {
     previous: Member,
     proven: { robloxUsername: string; method: VerificationMethod },
   ): Promise<void> {
-    const roles = await this.options.roles.applyUnlinked(guildId, previous.discordId, { kind: "link-moved", robloxUsername: proven.robloxUsername });
+    const roles = await this.options.roles.applyUnlinked(guildId, previous.discordId, { kind: "link-moved", robloxUsername: proven.robloxUsername }, previous);
     await this.options.audit.record(guildId, {
       actorId: newDiscordId,
       action: "unlink",

@@ -1,8 +1,8 @@
 /**
  * The roles (and nickname) a link justifies, as the guild's binds say: on link the matching binds'
  * roles (rank roles, verified role, ranges) and the template's nickname; on unlink the unlinked
- * binds' roles (the unverified role) and none of the linked ones. Through the one member editor,
- * in one request.
+ * binds' roles (the unverified role) and none of the linked ones, and the nickname the template
+ * gave for the old link reset. Through the one member editor, in one request.
  */
 import type { Logger } from "../observability/logger.ts";
 import { UNLINKED_STANDING, type HeldRobloxRole, type MemberStanding } from "../ranks/binds.ts";
@@ -32,6 +32,8 @@ export interface LinkRolesOptions {
 export interface LinkedStanding {
   readonly robloxUserId: number;
   readonly robloxUsername: string;
+  /** Their Roblox display name (`{display-name}`); the username stands in when null or absent. */
+  readonly robloxDisplayName?: string | null;
   /** Their ladder rank; null when their Roblox role is not on the ladder. */
   readonly rank: Rank | null;
   /** Every role they hold in the guild's group. */
@@ -60,6 +62,7 @@ export class LinkRoles {
       const nick = template
         ? renderNickname(template, {
             robloxUsername: linked.robloxUsername,
+            displayName: linked.robloxDisplayName ?? null,
             robloxUserId: linked.robloxUserId,
             rank: linked.rank,
             discordName: now.accountName ?? linked.robloxUsername,
@@ -71,8 +74,13 @@ export class LinkRoles {
     return this.#changeRoles(context.guildId, discordId, reason, plan, template ? undefined : knownRoleIds);
   }
 
-  /** The roles of a member with no link: the unverified role, none of the linked-only ones. */
-  async applyUnlinked(guildId: string, discordId: string, reason: RoleEditReason): Promise<RoleUpdate> {
+  /**
+   * The roles of a member with no link: the unverified role, none of the linked-only ones. With
+   * `previous` (the link just removed) and a template on, a nickname the bot set from the template
+   * for that link (the member's nickname is what it renders to) is reset in the same request; one
+   * they chose themselves is left. The owner's and a member above the bot's is never attempted.
+   */
+  async applyUnlinked(guildId: string, discordId: string, reason: RoleEditReason, previous?: PreviousLink): Promise<RoleUpdate> {
     let context: GuildContext;
     try {
       context = await this.options.contexts.resolve(guildId);
@@ -81,9 +89,11 @@ export class LinkRoles {
       this.options.logger.debug({ err: error, guildId }, "no binds to apply on unlink");
       return { status: "skipped", reason: "no-ladder" };
     }
+    const template = previous ? nicknameTemplateOf(context.settings) : null;
     return this.#changeRoles(guildId, discordId, reason, (now) => {
       const changes = context.binds.changes(UNLINKED_STANDING, now.roleIds);
-      return { add: [...changes.add], remove: [...changes.remove] };
+      const resetNick = template !== null && previous !== undefined && now.nick && now.nick === templateNick(context, template, previous, now.accountName);
+      return { add: [...changes.add], remove: [...changes.remove], ...(resetNick && { nick: null }) };
     });
   }
 
@@ -125,6 +135,27 @@ export class LinkRoles {
       return { status: "failed", reason: "discord-refused" };
     }
   }
+}
+
+/** The link an unlink just removed, as stored: what the template rendered from. */
+export interface PreviousLink {
+  readonly robloxUserId: number | null;
+  readonly robloxUsername: string | null;
+  readonly robloxDisplayName?: string | null;
+  readonly rankId: number | null;
+}
+
+/** The nickname the template gave the old link (its stored rank), or null when it cannot be told. */
+function templateNick(context: GuildContext, template: string, previous: PreviousLink, accountName: string | undefined): string | null {
+  if (previous.robloxUserId === null || accountName === undefined) return null;
+  const robloxUsername = previous.robloxUsername ?? String(previous.robloxUserId);
+  return renderNickname(template, {
+    robloxUsername,
+    displayName: previous.robloxDisplayName ?? null,
+    robloxUserId: previous.robloxUserId,
+    rank: previous.rankId !== null ? (context.ladder.byId(previous.rankId) ?? null) : null,
+    discordName: accountName,
+  });
 }
 
 export function roleOutcome(roles: RoleUpdate): "ok" | "partial" {

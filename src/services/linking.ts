@@ -212,7 +212,7 @@ export class LinkingService {
     const result = await this.#recorder.complete(
       context,
       discordId,
-      { robloxUserId: profile.id, robloxUsername: profile.name, method: "profile-phrase" },
+      { robloxUserId: profile.id, robloxUsername: profile.name, robloxDisplayName: profile.displayName, method: "profile-phrase" },
       { membership, memberRoleIds: options.memberRoleIds },
     );
     await this.#repositories.linkChallenges.delete(guildId, discordId, "phrase");
@@ -264,7 +264,12 @@ export class LinkingService {
     const context = await this.#contexts.resolve(proof.guildId);
     // Checked again at the link itself: the gate may have been set since the sign-in.
     await this.#ageGate.requireReading(context, proof.discordId, { id: proof.robloxUserId, name: proof.robloxUsername });
-    return this.#recorder.complete(context, proof.discordId, { robloxUserId: proof.robloxUserId, robloxUsername: proof.robloxUsername, method: "oauth" });
+    return this.#recorder.complete(context, proof.discordId, {
+      robloxUserId: proof.robloxUserId,
+      robloxUsername: proof.robloxUsername,
+      robloxDisplayName: proof.robloxDisplayName,
+      method: "oauth",
+    });
   }
 
   // ---- unlink -------------------------------------------------------------------------------
@@ -278,7 +283,7 @@ export class LinkingService {
     if (!previous || previous.robloxUserId === null) {
       throw new LinkingError("not-linked");
     }
-    const roles = await this.#roles.applyUnlinked(guildId, discordId, { kind: "unlinked" });
+    const roles = await this.#roles.applyUnlinked(guildId, discordId, { kind: "unlinked" }, previous);
     await this.#audit.record(guildId, {
       actorId: discordId,
       action: "unlink",

@@ -132,7 +132,7 @@ export class MemberSyncService {
     const plan = planSync({
       robloxMemberships: new Map([[robloxUserId, membership ? { roleId: membership.roleId, rank: membership.rank, ...("roles" in membership && { roles: (membership as { roles: Membership["roles"] }).roles }) } : null]]),
       otherGroups: asPlannerGroups(robloxUserId, other),
-      links: [{ discordId, robloxUserId, robloxUsername, storedRankId: link.rankId }],
+      links: [{ discordId, robloxUserId, robloxUsername, robloxDisplayName: link.robloxDisplayName, storedRankId: link.rankId }],
       ladder,
       discordMemberRoles: new Map(discordMember ? [[discordId, discordMember.roleIds]] : []),
       pendingRobloxWrites: new Map(pendingWrite ? [[robloxUserId, pendingWrite.targetRobloxRoleId]] : []),

@@ -136,7 +136,7 @@ export class RankChangeService {
           binds: context.binds,
           robloxGroupId: groupId,
           otherGroups,
-          ...nicknameOf(context.settings, discordMember, { robloxUsername: link.robloxUsername ?? String(robloxUserId), robloxUserId }),
+          ...nicknameOf(context.settings, discordMember, { robloxUsername: link.robloxUsername ?? String(robloxUserId), displayName: link.robloxDisplayName, robloxUserId }),
         },
       }),
     );
@@ -319,7 +319,7 @@ function refusingLadderErrors<T>(plan: () => T): T {
 function nicknameOf(
   settings: GuildSettings | undefined,
   member: GuildMemberView | null,
-  account: { robloxUsername: string; robloxUserId: number },
+  account: { robloxUsername: string; displayName: string | null; robloxUserId: number },
 ): Pick<RankChangeBinds, "nickname"> {
   const template = nicknameTemplateOf(settings);
   if (template === null || !member) return {};

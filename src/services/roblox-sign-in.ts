@@ -38,6 +38,8 @@ export interface OAuthProof {
   readonly discordId: string;
   readonly robloxUserId: RobloxUserId;
   readonly robloxUsername: string;
+  /** The display name Roblox's userinfo gave (`nickname`, else `name`); null when it gave none. */
+  readonly robloxDisplayName: string | null;
   /** For the confirmation form: only the browser holding the cookie can produce it. */
   readonly csrfToken: string;
   readonly expiresAt: number;
@@ -47,6 +49,9 @@ const tokenResponseSchema = z.object({ access_token: z.string().min(1), refresh_
 const userInfoSchema = z.object({
   sub: z.string().regex(/^\d{1,16}$/),
   preferred_username: z.string().optional(),
+  /** Roblox's userinfo gives the display name as `nickname` and `name` (scope `profile`). */
+  nickname: z.string().optional(),
+  name: z.string().optional(),
 });
 
 export class RobloxSignIn {
@@ -180,12 +185,13 @@ export class RobloxSignIn {
       discordId: challenge.discordId,
       robloxUserId: challenge.robloxUserId!,
       robloxUsername: challenge.robloxUsername!,
+      robloxDisplayName: challenge.robloxDisplayName,
       csrfToken: createHmac("sha256", browserNonce).update(`confirm:${challenge.oauthState}`).digest("base64url"),
       expiresAt: challenge.expiresAt,
     };
   }
 
-  async #whoSignedIn(code: string, verifier: string): Promise<{ robloxUserId: number; robloxUsername: string }> {
+  async #whoSignedIn(code: string, verifier: string): Promise<{ robloxUserId: number; robloxUsername: string; robloxDisplayName: string | null }> {
     const { apisBase, clientId, clientSecret } = this.#settings;
     const tokens = await this.#request(
       "token",
@@ -211,7 +217,11 @@ export class RobloxSignIn {
       userInfoSchema,
     );
     if (tokens.refresh_token) await this.#revoke(tokens.refresh_token);
-    return { robloxUserId: Number(userInfo.sub), robloxUsername: userInfo.preferred_username ?? "" };
+    return {
+      robloxUserId: Number(userInfo.sub),
+      robloxUsername: userInfo.preferred_username ?? "",
+      robloxDisplayName: userInfo.nickname || userInfo.name || null,
+    };
   }
 
   /** The OAuth endpoints answer in OAuth's own error shape, not Roblox's API shapes, hence not RobloxClient. */

@@ -284,7 +284,7 @@ export class BulkSync {
     return resumed;
   }
 
-  /** Member roles each running sync holds (linked members only), for /metrics. */
+  /** Member roles each running sync holds (linked members, and unlinked ones out of line with the verified/unverified roles), for /metrics. */
   memberStateSizes(): { guildId: string; members: number; approximateBytes: number }[] {
     return [...this.#active.values()].flatMap((run) =>
       run.live ? [{ guildId: run.guildId, members: run.live.size, approximateBytes: run.live.approximateBytes() }] : [],

@@ -20,7 +20,18 @@ export type MemberRolesChunk = readonly { readonly userId: string; readonly role
  * when `wanted` is absent); others may come along and are ignored. In `app.ts` this is the gateway
  * (src/discord/member-chunks.ts): op 8 by `user_ids` for a few members, else all members.
  */
-export type MemberRolesPort = (guildId: string, wanted?: ReadonlySet<string>) => AsyncIterable<MemberRolesChunk>;
+export type MemberRolesPort = (guildId: string, wanted?: ReadonlySet<string>, also?: MemberKeep) => AsyncIterable<MemberRolesChunk>;
+
+/**
+ * Members outside `wanted` a run still needs, told by their roles alone: members with no link who
+ * lack the unverified role or hold the verified role. With it the port reads every member (the
+ * all-members request) and keeps, besides the wanted ones, those `keep` accepts; everyone else is
+ * dropped as read. `key` names the rule (a snapshot kept under one rule serves only that rule).
+ */
+export interface MemberKeep {
+  readonly key: string;
+  keep(roleIds: readonly string[]): boolean;
+}
 
 /** The gateway kept refusing the member request (RATE_LIMITED) after every wait (the view words it). */
 export class MemberListUnavailableError extends Error {
@@ -43,6 +54,8 @@ export interface CollectMemberRolesOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told about each wait, for logs. */
   onRateLimited?: (waitMs: number, attempt: number) => void;
+  /** Members outside `wanted` kept for their roles (see MemberKeep). */
+  also?: MemberKeep;
   /** Filled with the wanted members' names (nickname templates need them); not kept when absent. */
   names?: Map<string, MemberName>;
 }
@@ -73,9 +86,9 @@ export async function collectMemberRoles(
   for (let attempt = 1; ; attempt++) {
     const roles = new CompactMemberRoles();
     try {
-      for await (const chunk of port(guildId, wanted)) {
+      for await (const chunk of port(guildId, wanted, options.also)) {
         for (const member of chunk) {
-          if (wanted && !wanted.has(member.userId)) continue;
+          if (wanted && !wanted.has(member.userId) && !options.also?.keep(member.roleIds)) continue;
           roles.set(member.userId, member.roleIds);
           if (options.names && member.name) options.names.set(member.userId, member.name);
         }
@@ -94,17 +107,20 @@ export async function collectMemberRoles(
 
 /**
  * The run's member roles as of the chunk read, with every later gateway update applied. A wanted
- * member missing from it is not in the guild; members outside `wanted` are never held.
+ * member missing from it is not in the guild; members outside `wanted` are held only while `also`
+ * keeps them (unlinked members a sync must bring in line).
  */
 export class LiveMemberRoles {
   readonly #roles: CompactMemberRoles;
   readonly #wanted: ReadonlySet<string> | undefined;
+  readonly #also: MemberKeep | undefined;
   /** Names as the member list gave them, updated by our own nickname edits; empty when no template needs them. */
   readonly #names: Map<string, MemberName>;
 
-  constructor(initial: CompactMemberRoles, wanted?: ReadonlySet<string>, names?: Map<string, MemberName>) {
+  constructor(initial: CompactMemberRoles, wanted?: ReadonlySet<string>, names?: Map<string, MemberName>, also?: MemberKeep) {
     this.#roles = initial;
     this.#wanted = wanted;
+    this.#also = also;
     this.#names = names ?? new Map();
   }
 
@@ -149,6 +165,15 @@ export class LiveMemberRoles {
   /** GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE, or our own successful edit. */
   set(userId: string, roleIds: readonly string[]): void {
     if (!this.#wanted || this.#wanted.has(userId)) this.#roles.set(userId, roleIds);
+    else if (this.#also?.keep(roleIds)) this.#roles.set(userId, roleIds);
+    // An unwanted member held before and in line now: their roles stay current, for the applier's check.
+    else if (this.#roles.has(userId)) this.#roles.set(userId, roleIds);
+  }
+
+  /** Members held who are not wanted (kept by `also`), with their roles: the unlinked members to bring in line. */
+  *unwanted(): Generator<[string, readonly string[]]> {
+    if (!this.#wanted) return;
+    for (const entry of this.#roles.entries()) if (!this.#wanted.has(entry[0])) yield entry;
   }
 
   /** GUILD_MEMBER_REMOVE. */

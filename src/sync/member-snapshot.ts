@@ -3,7 +3,7 @@
  * form, which members it covers, and what is in flight while it is being fetched or edited.
  */
 import { approximateIdSetBytes, CompactMemberRoles } from "./compact-roles.ts";
-import type { MemberName, MemberRolesChunk } from "./member-roles.ts";
+import type { MemberKeep, MemberName, MemberRolesChunk } from "./member-roles.ts";
 
 /** One of our own role edits while it is in flight. */
 export interface PendingEdit {
@@ -31,8 +31,20 @@ export class GuildMemberSnapshot {
   expiry: ReturnType<typeof setTimeout> | undefined;
   readonly edits = new Map<string, Set<PendingEdit>>();
 
-  constructor(coverage: ReadonlySet<string> | undefined) {
+  /**
+   * Members outside the coverage held for their roles (unlinked members out of line). With it the
+   * snapshot knows every member: one it does not hold is in line under this rule, or not in the guild.
+   */
+  readonly also: MemberKeep | undefined;
+
+  constructor(coverage: ReadonlySet<string> | undefined, also?: MemberKeep) {
     this.#coverage = coverage;
+    this.also = also;
+  }
+
+  /** Whether an event or edit of the member is applied (covered, or judged by `also`). */
+  tracks(userId: string): boolean {
+    return this.also !== undefined || this.covers(userId);
   }
 
   get fetching(): boolean {
@@ -55,7 +67,14 @@ export class GuildMemberSnapshot {
 
   /** A gateway event or our own edit, newest first-hand knowledge of the member. */
   apply(userId: string, roleIds: readonly string[] | null): void {
-    if (!this.covers(userId)) return; // never needed; fetched on its own if it ever is
+    if (!this.covers(userId)) {
+      if (!this.also) return; // never needed; fetched on its own if it ever is
+      // Held only while out of line: a member put in line (or gone) is dropped.
+      if (roleIds !== null && this.also.keep(roleIds)) this.roles.set(userId, roleIds);
+      else this.roles.delete(userId);
+      this.touched?.add(userId);
+      return;
+    }
     if (roleIds === null) {
       this.roles.delete(userId);
       this.names.delete(userId);
@@ -71,7 +90,7 @@ export class GuildMemberSnapshot {
 
   /** The chunk's covered members, recorded; what the run gets. */
   addChunk(chunk: MemberRolesChunk): MemberRolesChunk {
-    const kept = this.#coverage === undefined ? chunk : chunk.filter((member) => this.covers(member.userId));
+    const kept = this.#coverage === undefined ? chunk : chunk.filter((member) => this.covers(member.userId) || this.also?.keep(member.roleIds));
     for (const member of kept) {
       if (!this.touched?.has(member.userId)) this.roles.set(member.userId, member.roleIds);
       if (member.name) this.names.set(member.userId, member.name);

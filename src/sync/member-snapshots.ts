@@ -3,7 +3,8 @@
  * fetch, so a second bulk run soon after the first (`/sync dry-run:true`, then `/sync`) starts at
  * once instead of waiting out Discord's one-all-members-request-per-guild-per-30-s window.
  *
- * Only the members a run wanted (the linked ones) are held, in compact form (compact-roles.ts);
+ * Only the members a run wanted (the linked ones, and the unlinked ones its MemberKeep rule says are
+ * out of line with the verified/unverified roles) are held, in compact form (compact-roles.ts);
  * the chunks stream through and every other member is dropped as it is read. A member linked
  * after the snapshot was built is fetched on their own when a run wants them.
  *
@@ -13,7 +14,7 @@
  * (a deleted role). Expired snapshots are dropped by a timer, so a large guild's map is not kept.
  */
 import type { Logger } from "../observability/logger.ts";
-import type { MemberName, MemberRolesChunk, MemberRolesPort } from "./member-roles.ts";
+import type { MemberKeep, MemberName, MemberRolesChunk, MemberRolesPort } from "./member-roles.ts";
 import { GuildMemberSnapshot, type PendingEdit } from "./member-snapshot.ts";
 
 export const DEFAULT_MEMBER_SNAPSHOT_TTL_MS = 60_000;
@@ -62,7 +63,7 @@ export class MemberSnapshots {
     this.#ttlMs = options.ttlMs ?? DEFAULT_MEMBER_SNAPSHOT_TTL_MS;
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger;
-    this.port = (guildId, wanted) => this.#read(guildId, wanted);
+    this.port = (guildId, wanted, also) => this.#read(guildId, wanted, also);
   }
 
   /** Guilds whose snapshot (or fetch being recorded) is held in memory. */
@@ -108,7 +109,7 @@ export class MemberSnapshots {
   beginEdit(guildId: string, userId: string): (roleIds: readonly string[] | undefined, nick?: string | null) => void {
     const snapshot = this.#current(guildId);
     // A fetch starting after this point cannot tell our result from a newer event: the echo serves.
-    if (!snapshot?.covers(userId)) return () => {};
+    if (!snapshot?.tracks(userId)) return () => {};
     const edit: PendingEdit = { snapshot, overtaken: false };
     const pending = snapshot.edits.get(userId) ?? new Set<PendingEdit>();
     pending.add(edit);
@@ -153,23 +154,25 @@ export class MemberSnapshots {
     return snapshot;
   }
 
-  async *#read(guildId: string, wanted: ReadonlySet<string> | undefined): AsyncGenerator<MemberRolesChunk> {
+  async *#read(guildId: string, wanted: ReadonlySet<string> | undefined, also: MemberKeep | undefined): AsyncGenerator<MemberRolesChunk> {
     const snapshot = this.#current(guildId);
-    if (snapshot && !snapshot.fetching) {
+    // A snapshot kept under another rule for unlinked members does not know who this one needs.
+    const sameRule = snapshot?.also?.key === also?.key;
+    if (snapshot && !snapshot.fetching && sameRule) {
       if (await this.#fillInUncovered(guildId, snapshot, wanted)) {
         this.#logger?.debug({ guildId, members: snapshot.roles.size, ageMs: this.#now() - snapshot.completedAt! }, "member roles served from a snapshot");
         yield* this.#serve(snapshot, wanted);
         return;
       }
       this.invalidate(guildId);
-    } else if (snapshot) {
+    } else if (snapshot?.fetching) {
       // Another fetch of the guild is being recorded (only one run per guild, so rare): fetch alongside.
       this.#logger?.debug({ guildId }, "member roles fetched from the gateway while another fetch is recorded");
-      yield* this.fetchPort(guildId, wanted);
+      yield* this.fetchPort(guildId, wanted, also);
       return;
-    }
+    } else if (snapshot) this.invalidate(guildId);
     this.#logger?.debug({ guildId }, "member roles fetched from the gateway (no fresh snapshot)");
-    yield* this.#fetchAndRecord(guildId, wanted);
+    yield* this.#fetchAndRecord(guildId, wanted, also);
   }
 
   /**
@@ -202,10 +205,14 @@ export class MemberSnapshots {
     return this.#snapshots.get(guildId) === snapshot;
   }
 
-  /** The wanted members the snapshot holds, chunk by chunk; each chunk is copied as it is built. */
+  /**
+   * The wanted members the snapshot holds, then those its `also` rule holds, chunk by chunk; each
+   * chunk is copied as it is built.
+   */
   *#serve(snapshot: GuildMemberSnapshot, wanted: ReadonlySet<string> | undefined): Generator<MemberRolesChunk> {
     let chunk: { userId: string; roleIds: readonly string[]; name?: MemberName }[] = [];
-    for (const userId of wanted ?? [...snapshot.roles.keys()]) {
+    const also = wanted && snapshot.also ? [...snapshot.roles.keys()].filter((userId) => !wanted.has(userId)) : [];
+    for (const userId of wanted ? [...wanted, ...also] : [...snapshot.roles.keys()]) {
       const roleIds = snapshot.roles.get(userId);
       if (roleIds === undefined) continue; // not in the guild
       const name = snapshot.names.get(userId);
@@ -218,14 +225,17 @@ export class MemberSnapshots {
     if (chunk.length > 0) yield chunk;
   }
 
-  async *#fetchAndRecord(guildId: string, wanted: ReadonlySet<string> | undefined): AsyncGenerator<MemberRolesChunk> {
-    const snapshot = new GuildMemberSnapshot(wanted);
+  async *#fetchAndRecord(guildId: string, wanted: ReadonlySet<string> | undefined, also: MemberKeep | undefined): AsyncGenerator<MemberRolesChunk> {
+    const snapshot = new GuildMemberSnapshot(wanted, also);
     this.#snapshots.set(guildId, snapshot);
     let complete = false;
     try {
-      for await (const chunk of this.fetchPort(guildId, wanted)) {
+      for await (const chunk of this.fetchPort(guildId, wanted, also)) {
         // Only what a decision can need is passed on or kept; the chunk itself is dropped here.
-        const kept = this.#snapshots.get(guildId) === snapshot ? snapshot.addChunk(chunk) : chunk.filter((member) => !wanted || wanted.has(member.userId));
+        const kept =
+          this.#snapshots.get(guildId) === snapshot
+            ? snapshot.addChunk(chunk)
+            : chunk.filter((member) => !wanted || wanted.has(member.userId) || also?.keep(member.roleIds));
         if (kept.length > 0) yield kept;
       }
       complete = true;

@@ -55,6 +55,7 @@ export class StandingReader {
     if (!nicknames || !member) return undefined;
     const nick = renderNickname(nicknames.template, {
       robloxUsername: link.robloxUsername,
+      displayName: link.robloxDisplayName ?? null,
       robloxUserId: link.robloxUserId,
       rank: toRank,
       discordName: member.discordName,

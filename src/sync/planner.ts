@@ -24,6 +24,8 @@ export interface LinkedAccount {
   readonly discordId: DiscordUserId;
   readonly robloxUserId: RobloxUserId;
   readonly robloxUsername: string;
+  /** Roblox display name as stored at link (`{display-name}`); null or absent when not known. */
+  readonly robloxDisplayName?: string | null;
   readonly storedRankId: RankId | null;
 }
 

@@ -52,6 +52,8 @@ export interface UpdateListEntry {
   readonly to: string | null;
   /** Removed from the server by the group lock (not in the Roblox group). */
   readonly kicked?: true;
+  /** A member with no link (their verified/unverified roles brought in line); no Roblox name or rank. */
+  readonly unlinked?: true;
   /** Discord roles given and taken (absent when none), so a dry run shows every role a bind changes. */
   readonly added?: readonly DiscordRoleId[];
   readonly removed?: readonly DiscordRoleId[];

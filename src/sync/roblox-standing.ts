@@ -15,13 +15,20 @@ export function linkedAccountOf(member: Member): LinkedAccount | undefined {
     discordId: member.discordId,
     robloxUserId: member.robloxUserId,
     robloxUsername: member.robloxUsername ?? String(member.robloxUserId),
+    robloxDisplayName: member.robloxDisplayName ?? null,
     storedRankId: member.rankId,
   };
 }
 
 /** The same from the lean row bulk runs read (`listLinkedAccounts`). */
 export function linkedAccountOfRow(row: LinkedAccountRow): LinkedAccount {
-  return { discordId: row.discordId, robloxUserId: row.robloxUserId, robloxUsername: row.robloxUsername ?? String(row.robloxUserId), storedRankId: row.rankId };
+  return {
+    discordId: row.discordId,
+    robloxUserId: row.robloxUserId,
+    robloxUsername: row.robloxUsername ?? String(row.robloxUserId),
+    robloxDisplayName: row.robloxDisplayName,
+    storedRankId: row.rankId,
+  };
 }
 
 /**

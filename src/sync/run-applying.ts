@@ -69,7 +69,8 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
       continue;
     }
     // A left-group change (no target rank) under group lock "kick": the member is removed instead.
-    if (kicking && change.toRankId === null && (await kickMember(run, deps, { context, hierarchy, live, kicks }, change))) {
+    // (An unlinked member's change has no Roblox account and no rank either: never a kick.)
+    if (kicking && change.toRankId === null && change.robloxUserId !== null && (await kickMember(run, deps, { context, hierarchy, live, kicks }, change))) {
       if (run.unsavedMarks >= tuning.markBatchSize || deps.now() - run.lastFlushAt >= tuning.markIntervalMs) await flushMarks(run, deps);
       continue;
     }
@@ -93,11 +94,11 @@ export async function applyRun(run: ActiveRun, deps: ApplyingDeps, { context, hi
           forbiddenStreak = 0;
         }
         buffered.updated++;
-        if (change.toRankId === null) buffered.breakdown.leftGroupRemoved++;
+        if (change.robloxUserId === null) buffered.breakdown.unlinkedUpdated++;
+        else if (change.toRankId === null) buffered.breakdown.leftGroupRemoved++;
+        const who = { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to, ...(change.robloxUserId === null && { unlinked: true as const }) };
         const entry: UpdateListEntry =
-          outcome.kind === "updated"
-            ? { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to, ...changesOf(outcome.added, outcome.removed, outcome.nickname?.kind === "set" ? outcome.nickname.nick : undefined) }
-            : { robloxUsername: change.robloxUsername, discordId: change.discordId, from, to };
+          outcome.kind === "updated" ? { ...who, ...changesOf(outcome.added, outcome.removed, outcome.nickname?.kind === "set" ? outcome.nickname.nick : undefined) } : who;
         run.keepUpdate(entry, tuning.updatesKept);
         audit = { change, from, to };
         run.hooks.onUpdate?.(entry);

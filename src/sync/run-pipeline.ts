@@ -10,7 +10,7 @@ import type { ActiveRun } from "./active-run.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import { LiveHierarchy } from "./live-hierarchy.ts";
 import { collectMemberRoles, LiveMemberRoles, type MemberName, type MemberRolesPort } from "./member-roles.ts";
-import { nicknameTemplateOf } from "./sync-context.ts";
+import { nicknameTemplateOf, unlinkedKeepOf } from "./sync-context.ts";
 import { linkedAccountOfRow } from "./roblox-standing.ts";
 import { applyRun, type ApplyingDeps } from "./run-applying.ts";
 import { settleGuard } from "./run-guard.ts";
@@ -66,13 +66,16 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
   // Discord members and the Roblox lookup plan are independent: ask for both at once. Names are
   // kept only when a nickname template needs them.
   const names = nicknameTemplateOf(context.settings) !== null ? new Map<string, MemberName>() : undefined;
+  // Unlinked members out of line with the verified/unverified roles are held too (none without those roles).
+  const also = run.planningDone ? undefined : unlinkedKeepOf(context);
   const liveRoles = collectMemberRoles(deps.memberRoles, guildId, {
     ...deps.tuning.memberRequest,
     wanted,
+    ...(also && { also }),
     ...(names && { names }),
     onRateLimited: (waitMs, attempt) => log.info({ waitMs, attempt }, "the gateway asked to wait before sending the member list"),
   }).then((roles) => {
-    run.live = new LiveMemberRoles(roles, wanted, names);
+    run.live = new LiveMemberRoles(roles, wanted, names, also);
     for (const [userId, roleIds] of run.earlyUpdates) {
       if (roleIds === null) run.live.delete(userId);
       else run.live.set(userId, roleIds);
@@ -107,7 +110,7 @@ export async function runPipeline(run: ActiveRun, context: GuildContext, log: Lo
         run.recordFailure(error);
       });
   try {
-    await planRun(run, deps, { context, hierarchy, remaining, lookup, liveRoles });
+    await planRun(run, deps, { context, hierarchy, remaining, lookup, liveRoles, ...(also && { unlinked: { botUserId: guilds.botUserId } }) });
     // Only a fully planned run is judged: the guard needs every member's change at once.
     if (run.planningDone && !run.halted) await settleGuard(run, deps, context, links);
   } catch (error) {

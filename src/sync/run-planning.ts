@@ -14,6 +14,7 @@ import { addCounts, emptyCounts, type QueuedChange } from "./run-state.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
+import { planUnlinked, storeUnlinked } from "./run-unlinked.ts";
 import { isStrippingChange } from "./mass-change-guard.ts";
 import { updateListEntry } from "./progress.ts";
 import type { RunWording } from "./run-report.ts";
@@ -42,6 +43,11 @@ export interface PlanningInputs {
   lookup: RankLookupPlan | null;
   /** The guild's member roles, kept current by gateway events. */
   liveRoles: Promise<LiveMemberRoles>;
+  /**
+   * The live roles hold unlinked members out of line with the verified/unverified roles: plan them
+   * too, except the bot itself (no unverified role for the bot).
+   */
+  unlinked?: { readonly botUserId: string | undefined };
 }
 
 /** Plans what is left of the run, slice by slice, until done or the run halts. */
@@ -101,6 +107,11 @@ export async function planRun(run: ActiveRun, deps: PlanningDeps, inputs: Planni
       ...bindInputsOf(context),
     });
     await storeSlice(run, deps, inputs, slice, plan.items, plan.counts.filteredOut, (discordId) => live.get(discordId));
+  }
+  if (inputs.unlinked && !run.halted) {
+    const live = await inputs.liveRoles;
+    if (run.halted) return;
+    await storeUnlinked(run, deps, inputs, planUnlinked(context, live, inputs.unlinked.botUserId));
   }
   run.planningFinished();
   if (!run.dryRun) await deps.repositories.syncRuns.updateProgress(run.guildId, run.runId, run.progressPatch());

@@ -38,6 +38,8 @@ export interface RunBreakdown {
   storedRankUpdates: number;
   /** The nickname template's nickname was not set: the server owner, a member above the bot, or no Manage Nicknames. */
   nicknameSkipped: number;
+  /** Members with no link given the unverified role or relieved of the verified role. Counted in `updated` too. */
+  unlinkedUpdated: number;
 }
 
 export const emptyBreakdown = (): RunBreakdown => ({
@@ -54,6 +56,7 @@ export const emptyBreakdown = (): RunBreakdown => ({
   filteredOut: 0,
   storedRankUpdates: 0,
   nicknameSkipped: 0,
+  unlinkedUpdated: 0,
 });
 
 export type RunState = "running" | "done" | "failed" | "paused" | "stopped";

@@ -5,6 +5,8 @@
  */
 import type { GroupLockMode, GuildSettings, Repositories } from "../services/storage-port.ts";
 import { nicknameTemplateActive } from "../ranks/nickname.ts";
+import { UNLINKED_STANDING } from "../ranks/binds.ts";
+import type { MemberKeep } from "./member-roles.ts";
 import type { RobloxRoleId, RobloxUserId } from "../ranks/ladder.ts";
 import { GroupNotConfiguredError, type GuildContext, type GuildContexts } from "../services/guild-context.ts";
 import type { SyncInput, SyncOptions } from "./planner.ts";
@@ -71,4 +73,24 @@ export function syncOptionsOf(context: GuildContext, scope: "bulk" | "member"): 
 /** Roblox writes queued but not through yet, by user: their target role, not Roblox's stale answer, is the truth. */
 export async function pendingRobloxWritesOf(repositories: Pick<Repositories, "pendingWrites">, guildId: string): Promise<Map<RobloxUserId, RobloxRoleId>> {
   return new Map((await repositories.pendingWrites.list(guildId)).map((write) => [write.robloxUserId, write.targetRobloxRoleId]));
+}
+
+/**
+ * Which unlinked members a whole-guild run brings in line: those lacking a role the unlinked binds
+ * give (the unverified role) or holding one only linked binds give (the verified role). Undefined
+ * when the guild has neither (unlinked members are then neither read nor held), and for a
+ * rank-filtered run (an unlinked member has no rank to filter by).
+ */
+export function unlinkedKeepOf(context: Pick<GuildContext, "binds" | "settings">): MemberKeep | undefined {
+  const presence = context.binds.presence();
+  if (!presence) return undefined;
+  if ((context.settings?.syncRankFilter?.length ?? 0) > 0) return undefined;
+  const key = [...presence.byRole()].map(([roleId, binds]) => `${roleId}:${binds.map((bind) => bind.kind).sort().join("+")}`).sort().join(",");
+  return {
+    key,
+    keep: (roleIds) => {
+      const changes = presence.changes(UNLINKED_STANDING, roleIds);
+      return changes.add.length > 0 || changes.remove.length > 0;
+    },
+  };
 }

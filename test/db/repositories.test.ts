@@ -203,8 +203,8 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
       const rank = (await repos.ranks.replace(G1, [{ name: "Private", robloxRoleId: 11, robloxRank: 1, discordRoleId: null }])).ladder[0]!;
       await repos.members.setStoredRank(G1, BOB, rank.id);
       expect(await repos.members.listLinkedAccounts(G1)).toEqual([
-        { discordId: ALICE, robloxUserId: 2001, robloxUsername: "alice", rankId: null },
-        { discordId: BOB, robloxUserId: 2002, robloxUsername: "bob", rankId: rank.id },
+        { discordId: ALICE, robloxUserId: 2001, robloxUsername: "alice", robloxDisplayName: null, rankId: null },
+        { discordId: BOB, robloxUserId: 2002, robloxUsername: "bob", robloxDisplayName: null, rankId: rank.id },
       ]);
       expect(await repos.members.listLinkedAccounts("1")).toEqual([]);
     });

@@ -77,7 +77,7 @@ describe("Sign in with Roblox", () => {
 
   test("start → authorize → callback → confirmation page → linked, with PKCE and the rank role set", async () => {
     const w = await fresh();
-    const player = robloxPlayer(roblox, { roleId: ROLE.corporal });
+    const player = robloxPlayer(roblox, { roleId: ROLE.corporal, displayName: "Corporal Sunshine" });
     const memberId = w.addMember([w.rankRole.recruit]);
 
     // The button leads to the bot's own start page, never straight to Roblox (design §10).
@@ -121,6 +121,8 @@ describe("Sign in with Roblox", () => {
     expect(await w.repositories.members.get(w.guildId, memberId)).toMatchObject({
       robloxUserId: player.id,
       robloxUsername: player.name,
+      // Sign in with Roblox's userinfo gives the display name (nickname); stored for {display-name}.
+      robloxDisplayName: "Corporal Sunshine",
       verifiedBy: "oauth",
     });
     expect(discord.memberRoleIds(w.guildId, memberId)).toEqual([w.rankRole.corporal]);

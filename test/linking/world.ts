@@ -53,10 +53,10 @@ export function seedRoblox(roblox: RobloxEmulator): void {
 }
 
 /** A fresh Roblox account (ids and names never repeat across tests sharing an emulator). */
-export function robloxPlayer(roblox: RobloxEmulator, options: { roleId?: number | null; description?: string; created?: string } = {}) {
+export function robloxPlayer(roblox: RobloxEmulator, options: { roleId?: number | null; description?: string; created?: string; displayName?: string } = {}) {
   const id = nextRobloxUserId++;
   const name = `Trooper_${id}`;
-  roblox.addUser({ id, name, description: options.description ?? "I like trains.", created: options.created });
+  roblox.addUser({ id, name, description: options.description ?? "I like trains.", created: options.created, ...(options.displayName && { displayName: options.displayName }) });
   const roleId = options.roleId === undefined ? ROLE.soldier : options.roleId;
   if (roleId !== null) roblox.setMembership(GROUP_ID, id, roleId);
   return { id, name };

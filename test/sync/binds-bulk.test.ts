@@ -106,14 +106,18 @@ describe("whole-server sync with binds and a nickname template", () => {
     const ownerNow = world.discord.member(world.guildId, world.ownerId)!;
     expect([...ownerNow.roles].sort()).toEqual(expectedRoles(owner!));
     expect(ownerNow.nick ?? null).toBeNull();
-    // The unlinked member that used to be linked is not touched.
-    expect(world.discord.member(world.guildId, owner!.discordId)!.nick ?? null).toBeNull();
+    // The member whose link went to the owner is unlinked now: no nickname, and the verified role
+    // (the only change a sync makes to a member with no link) taken, in its own request.
+    const formerlyLinked = world.discord.member(world.guildId, owner!.discordId)!;
+    expect(formerlyLinked.nick ?? null).toBeNull();
+    expect(formerlyLinked.roles).not.toContain(world.verifiedRoleId);
+    expect(formerlyLinked.roles).toContain(world.rankRoles.get(owner!.robloxRoleId)!);
 
     // One PATCH per member, none twice; nicknames only where they may be set.
     const patches = memberPatches();
     const targets = patches.map((patch) => patch.path.split("/").at(-1));
     expect(new Set(targets).size).toBe(targets.length);
-    expect(patches.length).toBe(world.linked.length);
+    expect(patches.length).toBe(world.linked.length + 1);
     const ownerPatch = patches.find((patch) => patch.path.endsWith(`/members/${world.ownerId}`))!;
     expect(ownerPatch.body).not.toHaveProperty("nick");
     expect(world.discord.invalidRequests).toBe(invalidBefore);

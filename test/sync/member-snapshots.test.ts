@@ -43,6 +43,42 @@ function clock(start = 1_000_000) {
   return { time, now: () => time.now };
 }
 
+describe("MemberSnapshots with a rule for unlinked members (MemberKeep)", () => {
+  // Linked: a and b. Unlinked: c lacks the unverified role U, d holds it, e holds the verified role V too.
+  const members = { a: ["V"], b: [], c: [], d: ["U"], e: ["U", "V"] };
+  const rule = { key: "U:unlinked,V:linked", keep: (roleIds: readonly string[]) => !roleIds.includes("U") || roleIds.includes("V") };
+  const wanted = new Set(["a", "b"]);
+  const readKept = async (port: MemberRolesPort, also = rule) => Object.fromEntries(await collectMemberRoles(port, GUILD, { wanted, also }));
+
+  test("holds the wanted members and only the unlinked ones out of line; serves them again from the snapshot", async () => {
+    const gateway = fakeGateway(members);
+    const snapshots = new MemberSnapshots(gateway.port, { ttlMs: 60_000, now: clock().now });
+    expect(await readKept(snapshots.port)).toEqual({ a: ["V"], b: [], c: [], e: ["U", "V"] });
+    expect(snapshots.sizes()[0]!.members).toBe(4);
+    expect(await readKept(snapshots.port)).toEqual({ a: ["V"], b: [], c: [], e: ["U", "V"] });
+    expect(gateway.requests).toBe(1);
+  });
+
+  test("a member update brings an unlinked member out of line into the snapshot, and one put in line out of it", async () => {
+    const gateway = fakeGateway(members);
+    const snapshots = new MemberSnapshots(gateway.port, { ttlMs: 60_000, now: clock().now });
+    await readKept(snapshots.port);
+    snapshots.observeUpdate(GUILD, "d", []);
+    snapshots.observeUpdate(GUILD, "c", ["U"]);
+    expect(await readKept(snapshots.port)).toEqual({ a: ["V"], b: [], d: [], e: ["U", "V"] });
+    expect(gateway.requests).toBe(1);
+  });
+
+  test("a read under another rule (or none) is not served from the snapshot", async () => {
+    const gateway = fakeGateway(members);
+    const snapshots = new MemberSnapshots(gateway.port, { ttlMs: 60_000, now: clock().now });
+    await readKept(snapshots.port);
+    const other = { key: "U:unlinked", keep: (roleIds: readonly string[]) => !roleIds.includes("U") };
+    expect(await readKept(snapshots.port, other)).toEqual({ a: ["V"], b: [], c: [] });
+    expect(gateway.requests).toBe(2);
+  });
+});
+
 describe("MemberSnapshots", () => {
   test("a second read while the snapshot is fresh is served from it, without asking the gateway", async () => {
     const gateway = fakeGateway({ a: ["r1"], b: [], c: ["r2"] });

@@ -5,6 +5,7 @@ import m1 from "../../../drizzle-pg/0001_luxuriant_havok.sql" with { type: "text
 import m2 from "../../../drizzle-pg/0002_kind_flatman.sql" with { type: "text" };
 import m3 from "../../../drizzle-pg/0003_spooky_fantastic_four.sql" with { type: "text" };
 import m4 from "../../../drizzle-pg/0004_binds.sql" with { type: "text" };
+import m5 from "../../../drizzle-pg/0005_roblox_display_name.sql" with { type: "text" };
 
 export { journal };
 
@@ -15,4 +16,5 @@ export const migrationSql: Record<string, string> = {
   "0002_kind_flatman": m2,
   "0003_spooky_fantastic_four": m3,
   "0004_binds": m4,
+  "0005_roblox_display_name": m5,
 };

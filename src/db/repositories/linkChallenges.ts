@@ -84,7 +84,7 @@ export function createLinkChallengeRepository(db: Db, options?: RepositoryOption
   }
 
   /** Records the Roblox account the OAuth sign-in proved, awaiting the member's confirmation. */
-  function recordOAuthProof(state: string, proof: { robloxUserId: number; robloxUsername: string }): void {
+  function recordOAuthProof(state: string, proof: { robloxUserId: number; robloxUsername: string; robloxDisplayName?: string | null }): void {
     db.update(linkChallenges).set(proof).where(eq(linkChallenges.oauthState, state)).run();
   }
 

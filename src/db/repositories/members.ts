@@ -9,6 +9,8 @@ export const MAX_POINTS = 1_000_000_000;
 export interface LinkInput {
   robloxUserId: number;
   robloxUsername: string;
+  /** Roblox display name (`{display-name}`); null or absent when the link's proof did not give it. */
+  robloxDisplayName?: string | null;
   verifiedBy: VerificationMethod;
   verifiedAt?: EpochMs;
 }
@@ -31,18 +33,33 @@ export interface LinkedAccountRow {
   discordId: string;
   robloxUserId: number;
   robloxUsername: string | null;
+  robloxDisplayName: string | null;
   rankId: number | null;
 }
 
 /** The columns a link writes, and whether it clears the stored rank (a different account: it described the old one). */
 export function linkFieldsOf(input: LinkInput, previous: Member | undefined, at: EpochMs) {
-  const linkFields = { robloxUserId: input.robloxUserId, robloxUsername: input.robloxUsername, verifiedBy: input.verifiedBy, verifiedAt: input.verifiedAt ?? at };
+  const linkFields = {
+    robloxUserId: input.robloxUserId,
+    robloxUsername: input.robloxUsername,
+    robloxDisplayName: input.robloxDisplayName ?? null,
+    verifiedBy: input.verifiedBy,
+    verifiedAt: input.verifiedAt ?? at,
+  };
   const resetRank = previous?.robloxUserId !== input.robloxUserId ? { rankId: null, rankUpdatedAt: null } : {};
   return { linkFields, resetRank };
 }
 
 /** What an unlink clears (points stay). */
-export const UNLINKED_FIELDS = { robloxUserId: null, robloxUsername: null, verifiedBy: null, verifiedAt: null, rankId: null, rankUpdatedAt: null } as const;
+export const UNLINKED_FIELDS = {
+  robloxUserId: null,
+  robloxUsername: null,
+  robloxDisplayName: null,
+  verifiedBy: null,
+  verifiedAt: null,
+  rankId: null,
+  rankUpdatedAt: null,
+} as const;
 
 /** A points change checked and clamped: the amount to apply, and the balance of a new row. */
 export function pointsOf(change: PointsChange): { amount: number; initial: number; max: number } {
@@ -74,7 +91,13 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
     .orderBy(asc(members.discordId))
     .prepare();
   const linkedAccountsStmt = db
-    .select({ discordId: members.discordId, robloxUserId: members.robloxUserId, robloxUsername: members.robloxUsername, rankId: members.rankId })
+    .select({
+      discordId: members.discordId,
+      robloxUserId: members.robloxUserId,
+      robloxUsername: members.robloxUsername,
+      robloxDisplayName: members.robloxDisplayName,
+      rankId: members.rankId,
+    })
     .from(members)
     .where(and(eq(members.guildId, p("guildId")), isNotNull(members.robloxUserId)))
     .orderBy(asc(members.discordId))
@@ -173,8 +196,8 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
   /** Every linked member's accounts and stored rank, in Discord-id order: four columns, not the row. */
   function listLinkedAccounts(guildId: string): LinkedAccountRow[] {
     // Rows as arrays: drizzle's per-row objects cost a 50,000-link guild about 20 MB more at once.
-    const rows = linkedAccountsStmt.values({ guildId }) as [string, number, string | null, number | null][];
-    return rows.map(([discordId, robloxUserId, robloxUsername, rankId]) => ({ discordId, robloxUserId, robloxUsername, rankId }));
+    const rows = linkedAccountsStmt.values({ guildId }) as [string, number, string | null, string | null, number | null][];
+    return rows.map(([discordId, robloxUserId, robloxUsername, robloxDisplayName, rankId]) => ({ discordId, robloxUserId, robloxUsername, robloxDisplayName, rankId }));
   }
 
   function countLinked(guildId: string): number {

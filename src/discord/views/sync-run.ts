@@ -86,6 +86,10 @@ function moreLine(hidden: number): string {
 }
 
 function renderUpdateLine(entry: UpdateListEntry): string {
+  if (entry.unlinked) {
+    const roles = [...(entry.added ?? []).map((id) => `+<@&${id}>`), ...(entry.removed ?? []).map((id) => `−<@&${id}>`)].join(" ");
+    return [`<@${entry.discordId}>: not linked`, roles].filter(Boolean).join(" · ");
+  }
   const who = escapeMarkdown(entry.robloxUsername) + (entry.discordId ? ` (<@${entry.discordId}>)` : "");
   if (entry.kicked) return `${who}: ${escapeMarkdown(entry.from ?? "no rank")} → removed from the server (not in the Roblox group)`;
   const rank = entry.from === entry.to && (entry.added || entry.removed || entry.nick !== undefined)
@@ -186,6 +190,7 @@ function detailLines(view: RunView): string[] {
   if (b.duplicateLink > 0) lines.push(`Duplicate links skipped: ${count(b.duplicateLink)}`);
   if (b.filteredOut > 0) lines.push(`Outside this server's rank filter: ${count(b.filteredOut)}`);
   if (b.nicknameSkipped > 0) lines.push(`Nickname left as it is (server owner, above the bot, or no Manage Nicknames): ${count(b.nicknameSkipped)}`);
+  if (b.unlinkedUpdated > 0) lines.push(`${view.dryRun ? "Members with no link to give the unverified role or take the verified one" : "Members with no link given the unverified role or relieved of the verified one"}: ${count(b.unlinkedUpdated)}`);
   if (b.storedRankUpdates > 0) lines.push(`${view.dryRun ? "Stored ranks to update" : "Stored ranks updated"}: ${count(b.storedRankUpdates)}`);
   return lines;
 }

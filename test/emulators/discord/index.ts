@@ -26,7 +26,7 @@
  *   restBase "http://127.0.0.1:PORT/api", gatewayUrl "ws://127.0.0.1:PORT/gateway", token,
  *   applicationId (= botUserId, as for every app created since 2019), botUserId
  *   Seeding:  createGuild, createRole, updateRole, deleteRole, createChannel, createUser, addMember,
- *             addMembers (bulk, silent), removeMember, setMemberRoles, setDmsDisabled,
+ *             addMembers (bulk, silent), removeMember, setMemberRoles, setMemberNick, setDmsDisabled,
  *             setPrivilegedIntents. Helpers that change members/roles emit the matching gateway events.
  *   Reading:  guild (ids + memberCount), roles, role, roleByName, member, members, memberRoleIds, user, channelMessages,
  *             dmMessages, auditLog (kicks with their reason), commands {global, guild}, commandWrites, requests, requestsTo, invalidRequests
@@ -119,6 +119,8 @@ export interface DiscordEmulator {
   addMembers(guildId: string, count: number, input?: { usernamePrefix?: string; roles?: string[] | ((index: number) => string[]) }): string[];
   removeMember(guildId: string, userId: string): boolean;
   setMemberRoles(guildId: string, userId: string, roleIds: string[]): APIGuildMember;
+  /** The member changes their own nickname in the client (Change Nickname): GUILD_MEMBER_UPDATE follows. */
+  setMemberNick(guildId: string, userId: string, nick: string | null): APIGuildMember;
   setDmsDisabled(userId: string, disabled?: boolean): void;
   setPrivilegedIntents(intents: Partial<PrivilegedIntents>): void;
 
@@ -326,6 +328,16 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
       return ids;
     },
     removeMember: (guildId, userId) => state.removeMember(guildOf(guildId), userId),
+    setMemberNick(guildId, userId, nick) {
+      const g = guildOf(guildId);
+      const m = g.members.get(userId);
+      if (!m) throw new Error(`${userId} is not a member of ${guildId}`);
+      if (m.nick !== nick) {
+        m.nick = nick;
+        state.emitMemberUpdate(g, m);
+      }
+      return state.memberJSON(m);
+    },
     setMemberRoles(guildId, userId, roleIds) {
       const g = guildOf(guildId);
       const m = g.members.get(userId);

@@ -31,6 +31,11 @@ export interface WorldSpec {
    * `linkedShare` of the linked members, spread over its ranks. Absent: no such group.
    */
   ally?: { groupSize: number; linkedShare: number };
+  /**
+   * The guild has an unverified role (and its verified role set): every unlinked member, who holds
+   * neither, is given it by a whole-guild sync. Absent: no unverified role.
+   */
+  unverifiedRole?: boolean;
 }
 
 export interface LinkedMember {
@@ -60,6 +65,8 @@ export interface World {
   readonly allyGroupId: number | null;
   /** With an ally group: the Discord role a range bind gives its members (ranks 1-253), and the guild's verified role is set. */
   readonly allyRoleId: string | null;
+  /** With `WorldSpec.unverifiedRole`: the guild's unverified role (set with the verified role). */
+  readonly unverifiedRoleId: string | null;
   close(): Promise<void>;
 }
 
@@ -155,6 +162,7 @@ export async function createWorld(spec: WorldSpec): Promise<World> {
 
   if (spec.ally) seedAlly(roblox, spec.ally, linked);
   const allyRoleId = spec.ally ? discord.createRole(guild.id, { name: "Ally" }).id : null;
+  const unverifiedRoleId = spec.unverifiedRole ? discord.createRole(guild.id, { name: "Unverified" }).id : null;
 
   return {
     discord,
@@ -163,6 +171,7 @@ export async function createWorld(spec: WorldSpec): Promise<World> {
     groupId: GROUP_ID,
     allyGroupId: spec.ally ? ALLY_GROUP_ID : null,
     allyRoleId,
+    unverifiedRoleId,
     apiKey,
     ownerId: guild.ownerId,
     rankRoles,
@@ -198,6 +207,9 @@ export async function seedDatabase(repositories: Repositories, world: World): Pr
     // The binds a community with an ally sets up: a range on the ally group, and its verified role.
     await repositories.guilds.upsert(world.guildId, { verifiedRoleId: world.verifiedRoleId });
     await repositories.binds.add(world.guildId, { kind: "range", groupId: world.allyGroupId, minRank: 1, maxRank: 253 }, [world.allyRoleId]);
+  }
+  if (world.unverifiedRoleId !== null) {
+    await repositories.guilds.upsert(world.guildId, { verifiedRoleId: world.verifiedRoleId, unverifiedRoleId: world.unverifiedRoleId });
   }
   const { ladder } = await repositories.ranks.replace(
     world.guildId,

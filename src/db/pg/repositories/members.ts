@@ -76,7 +76,13 @@ export function createPgMemberRepository(db: PgExec, options?: RepositoryOptions
     },
     async listLinkedAccounts(guildId) {
       const rows = await db
-        .select({ discordId: members.discordId, robloxUserId: members.robloxUserId, robloxUsername: members.robloxUsername, rankId: members.rankId })
+        .select({
+          discordId: members.discordId,
+          robloxUserId: members.robloxUserId,
+          robloxUsername: members.robloxUsername,
+          robloxDisplayName: members.robloxDisplayName,
+          rankId: members.rankId,
+        })
         .from(members)
         .where(linkedIn(guildId))
         .orderBy(asc(members.discordId));
