@@ -6,6 +6,9 @@
  * `createRankbridge` only builds: it opens the database but sends no request, listens on no port
  * and starts no timer. `start()` brings the process up, `stop()` takes it down; exiting and signals
  * are `main.ts`'s business.
+ *
+ * Over 300 lines on purpose: every object the bot runs is built here once, in dependency order, so
+ * the order stays visible in one place; each line only constructs and passes in.
  */
 import { Client } from "@discordjs/core";
 import { createCluster } from "./cluster/index.ts";

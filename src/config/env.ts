@@ -4,6 +4,9 @@ import { parseDuration } from "../lib/duration.ts";
 /**
  * The environment of design.md §2, parsed once at start. Every problem is collected so an operator
  * fixes them all in one go instead of one restart per typo.
+ *
+ * Over 300 lines on purpose: it is the one schema of every setting the contract names, so the whole
+ * environment is read, checked and typed (`Config` is its output) in one place.
  */
 
 const SNOWFLAKE = /^\d{17,20}$/;

@@ -1,3 +1,10 @@
+/**
+ * The Roblox rate limits: one limiter per API class and credential, paced before each request from
+ * the documented limits, the answers' headers and, across processes, the shared budget.
+ *
+ * Over 300 lines on purpose: the limiter classes share one window state per credential that every
+ * request reads and every answer updates; header parsing and the learned rate live in their own files.
+ */
 import Bottleneck from "bottleneck";
 import { currentGuild } from "../services/guild-scope.ts";
 import { FairQueue } from "./fair-share.ts";

@@ -5,6 +5,9 @@
  * text (only the owner can edit it), or "Sign in with Roblox" (OAuth 2.0 with PKCE, bound to the
  * browser and confirmed on a page: roblox-sign-in.ts). Either proof
  * ends in the same `completeLink`: membership check, link row, stored rank, Discord rank role, audit.
+ *
+ * A little over 300 lines on purpose: both proofs, the gates they share (group, account age) and
+ * `completeLink` are read together; the error type, the roles step and OAuth live in their own files.
  */
 import type { Repositories } from "./storage-port.ts";
 import type { GuildDirectory } from "./discord-port.ts";

@@ -3,6 +3,9 @@
  * four steps (database, Discord roles, Roblox rank, DM), each reported on its own because design §3
  * says one failing step must not stop the others. The domain decides (src/ranks); this file only
  * gathers the facts, runs the steps through the injected adapters and records what happened.
+ *
+ * A little over 300 lines on purpose: the four steps share the facts gathered at the top and are read
+ * in order; the steps' own work is in rank-change-steps.ts and the types in rank-change-types.ts.
  */
 import type { AuditAction, AuditOutcome, GuildSettings, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";

@@ -4,6 +4,9 @@
  * describing the same tables, columns, keys, indexes and checks. Edit both files together, then run
  * `bun run db:generate` and `bun run db:generate:pg`.
  *
+ * Over 300 lines on purpose, like src/db/schema.ts: drizzle-kit generates the PostgreSQL migrations from
+ * this one file, and it mirrors its twin table by table.
+ *
  * How SQLite's types map (the parity test enforces it):
  *   integer            -> bigint, read as a JS number (SQLite integers are 64-bit: epoch milliseconds and
  *                         Roblox user ids do not fit PostgreSQL's 32-bit integer)

@@ -13,6 +13,9 @@
  * read, more changes than a poll reads), a key that may not read the log, or a failed apply is
  * answered with a full sync of the guilds concerned, a warning, and a line in /sync-status and
  * /readyz (which stays 200: the bot still works without the feed).
+ *
+ * A little over 300 lines on purpose: the poll loop, its spacing per credential and its gap handling
+ * share one state per group; reading, folding and applying entries are in their own files.
  */
 import type { Repositories } from "../../services/storage-port.ts";
 import type { Logger } from "../../observability/logger.ts";
