@@ -14,7 +14,7 @@ import { bindingWarning, chooseBindings, type BindingWarning, type SkippedBind }
 import type { AuditTrail } from "./audit-trail.ts";
 import { ladderOrEmpty } from "./bind-review.ts";
 import { GroupNotConfiguredError, type GuildContexts } from "./guild-context.ts";
-import { type GroupRole } from "./roblox-port.ts";
+import type { GroupRole } from "./roblox-port.ts";
 
 export { nameKey, type BindingWarning, type SkippedBind } from "../ranks/binding.ts";
 

@@ -4,7 +4,7 @@ import type { RoleProblem } from "../ranks/hierarchy.ts";
 import type { Rank } from "../ranks/ladder.ts";
 import type { NicknameOutcome } from "./member-role-editor.ts";
 import type { OAuthProof } from "./roblox-sign-in.ts";
-import { type RobloxUserId } from "./roblox-port.ts";
+import type { RobloxUserId } from "./roblox-port.ts";
 
 /** What happened to the member's Discord rank roles. */
 export type RoleUpdate =

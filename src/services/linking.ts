@@ -41,7 +41,7 @@ export const robloxProfileUrl = (userId: RobloxUserId) => `https://www.roblox.co
 export const robloxGroupUrl = (groupId: number) => `https://www.roblox.com/communities/${groupId}`;
 
 import { LinkingError, NotInGroupError } from "./linking-errors.ts";
-import { type RobloxUserId } from "./roblox-port.ts";
+import type { RobloxUserId } from "./roblox-port.ts";
 export { LinkingError, NotInGroupError, type LinkingErrorReason } from "./linking-errors.ts";
 
 

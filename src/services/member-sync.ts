@@ -18,7 +18,7 @@ import type { GuildContexts } from "./guild-context.ts";
 import type { GuildMemberView } from "./discord-port.ts";
 import { MemberRoleEditor, type RoleEditReason } from "./member-role-editor.ts";
 import type { RankChangeDiscord } from "./rank-changes.ts";
-import { type Membership } from "./roblox-port.ts";
+import type { Membership } from "./roblox-port.ts";
 
 /** The member has no Roblox account linked, so there is nothing to sync them to (the view words it). */
 export class MemberNotLinkedError extends Error {

@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { LinkChallenge, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
 import { LinkingError } from "./linking-errors.ts";
-import { type RobloxUserId } from "./roblox-port.ts";
+import type { RobloxUserId } from "./roblox-port.ts";
 
 const OAUTH_SCOPE = "openid profile";
 const OAUTH_TIMEOUT_MS = 10_000;

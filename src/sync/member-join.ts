@@ -20,7 +20,7 @@ import type { RequestPacer } from "./pacer.ts";
 import { planSync, type SyncInput } from "./planner.ts";
 import { linkedAccountOf, readRobloxStandings } from "./roblox-standing.ts";
 import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, resolveSyncContext, SyncNotPossibleError, syncOptionsOf } from "./sync-context.ts";
-import { type RequestTally } from "../services/roblox-port.ts";
+import type { RequestTally } from "../services/roblox-port.ts";
 
 export interface MemberJoinInput {
   userId: string;

@@ -6,7 +6,7 @@ import type { LinkedAccountRow, Member } from "../services/storage-port.ts";
 import type { Rank, RankLadder, RobloxMembership, RobloxUserId } from "../ranks/ladder.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { LinkedAccount } from "./planner.ts";
-import { type GroupMember, type MemberRank, type RequestTally } from "../services/roblox-port.ts";
+import type { GroupMember, MemberRank, RequestTally } from "../services/roblox-port.ts";
 
 /** The planner's view of a stored member; undefined while no Roblox account is linked. */
 export function linkedAccountOf(member: Member): LinkedAccount | undefined {

@@ -16,7 +16,7 @@ import { applyRun, type ApplyingDeps } from "./run-applying.ts";
 import { settleGuard } from "./run-guard.ts";
 import { readsGroupsTogether } from "./run-groups.ts";
 import { planRun, type PlanningDeps } from "./run-planning.ts";
-import { type RankLookupPlan, type RequestTally } from "../services/roblox-port.ts";
+import type { RankLookupPlan, RequestTally } from "../services/roblox-port.ts";
 
 export type PipelineDeps = PlanningDeps &
   ApplyingDeps & {

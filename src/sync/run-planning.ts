@@ -23,7 +23,7 @@ import { storeKick } from "./run-kicks.ts";
 import { readRobloxStandings } from "./roblox-standing.ts";
 import { readGroups } from "./run-groups.ts";
 import { bindInputsOf, groupLockOf, nicknameTemplateOf, pendingRobloxWritesOf, syncOptionsOf } from "./sync-context.ts";
-import { type RankLookupPlan, type RequestTally } from "../services/roblox-port.ts";
+import type { RankLookupPlan, RequestTally } from "../services/roblox-port.ts";
 
 export interface PlanningDeps {
   repositories: Repositories;
