@@ -51,12 +51,13 @@ function wantedOf(members: unknown, wanted: ReadonlySet<string>, also?: KeepByRo
   if (!Array.isArray(members)) return rolesOf(members);
   const kept: unknown[] = [];
   for (const member of members) {
-    const raw = member as { user?: { id?: unknown }; roles?: unknown } | null;
+    const raw = member as { user?: { id?: unknown; bot?: unknown }; roles?: unknown } | null;
     const id = raw?.user?.id;
     // Whether they are wanted cannot be told: parsing the whole chunk names the fault.
     if (typeof id !== "string") return rolesOf(members);
     if (wanted.has(id)) kept.push(member);
-    else if (also) {
+    // Other bots never link, so the verified and unverified roles are not theirs to hold or lack.
+    else if (also && raw?.user?.bot !== true) {
       const roles = raw?.roles;
       if (!Array.isArray(roles) || !roles.every((role) => typeof role === "string")) return rolesOf(members);
       if (also.keep(roles)) kept.push(member);

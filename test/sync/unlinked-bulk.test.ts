@@ -18,12 +18,15 @@ let cleanup: () => void;
 let unverifiedRoleId: string;
 /** Unlinked members (the owner among them; the bot itself is never given the unverified role), with the roles they started with. */
 let unlinked: { id: string; roles: string[] }[];
+let otherBotId: string;
 
 beforeAll(async () => {
   world = await createWorld({ groupSize: 300, guildSize: 220, linked: 100, mismatchedShare: 0.1, timeScale: TIME_SCALE, robloxWindowMs: 60_000 * TIME_SCALE });
   unverifiedRoleId = world.discord.createRole(world.guildId, { name: "Unverified" }).id;
+  // Another bot in the server, without the unverified role: bots never link, so it is left alone.
+  otherBotId = world.discord.addMember(world.guildId, { username: "MusicBot", bot: true }).user!.id;
   const linkedIds = new Set(world.linked.map((member) => member.discordId));
-  const others = world.discord.members(world.guildId).filter((member) => !linkedIds.has(member.user!.id) && member.user!.id !== world.discord.botUserId);
+  const others = world.discord.members(world.guildId).filter((member) => !linkedIds.has(member.user!.id) && member.user!.id !== world.discord.botUserId && member.user!.id !== otherBotId);
   // Some hold the verified role by mistake, some already hold the unverified role, one holds both.
   others.forEach((member, index) => {
     const roles = [...member.roles];
@@ -104,6 +107,8 @@ describe("whole-server sync of members with no link", () => {
     expect(patches.length).toBe(world.mismatched.size + changedUnlinked.length);
     expect(world.discord.invalidRequests).toBe(invalidBefore);
     expect(world.discord.memberRoleIds(world.guildId, world.discord.botUserId)).not.toContain(unverifiedRoleId);
+    expect(world.discord.memberRoleIds(world.guildId, otherBotId)).not.toContain(unverifiedRoleId);
+    expect(targets).not.toContain(otherBotId);
     expect(requestsBreakingSpecs(world)).toEqual([]);
 
     while (bot.bulkSync.isRunning(world.guildId)) await Bun.sleep(10);
