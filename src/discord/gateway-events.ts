@@ -62,6 +62,8 @@ export function wireGatewayEvents(client: Client, targets: GatewayEventTargets):
   client.on(GatewayDispatchEvents.GuildMemberAdd, ({ data }) => {
     targets.dashboardAccess?.observeMember(data.guild_id, data.user.id, data.roles);
     memberSnapshots.observeAdd(data.guild_id, data.user.id, data.roles);
+    // Bots never link: no bind (not even the unverified role) is theirs.
+    if (data.user.bot) return;
     bulkSync
       .onMemberJoin(data.guild_id, {
         userId: data.user.id,

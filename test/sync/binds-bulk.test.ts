@@ -145,6 +145,9 @@ describe("whole-server sync with binds and a nickname template", () => {
     await bot.repositories.members.link(world.guildId, newcomer.id, { robloxUserId, robloxUsername: `Player${robloxUserId}`, verifiedBy: "oauth" });
     world.discord.resetCounters();
 
+    // Another bot joins first: bots never link, so it gets nothing (its join is handled before the others').
+    const otherBot = world.discord.createUser({ username: "MusicBot", bot: true });
+    world.discord.addMember(world.guildId, { id: otherBot.id });
     world.discord.addMember(world.guildId, { id: stranger.id });
     world.discord.addMember(world.guildId, { id: newcomer.id, roles: [unverifiedRoleId] });
     const rankName = world.ladder.find((rank) => rank.robloxRoleId === recruitRoleId)!.name;
@@ -160,5 +163,8 @@ describe("whole-server sync with binds and a nickname template", () => {
     const patches = memberPatches();
     expect(patches.filter((patch) => patch.path.endsWith(`/members/${stranger.id}`))).toHaveLength(1);
     expect(patches.filter((patch) => patch.path.endsWith(`/members/${newcomer.id}`))).toHaveLength(1);
+    await Bun.sleep(200);
+    expect(memberPatches().filter((patch) => patch.path.endsWith(`/members/${otherBot.id}`))).toHaveLength(0);
+    expect(world.discord.memberRoleIds(world.guildId, otherBot.id)).toEqual([]);
   }, 30_000);
 });
