@@ -67,7 +67,11 @@ interface RunOutcome {
   problems: string[];
 }
 
+/** Every string typed so far: a setting stored by one command (a nickname template "NaN") is shown back by another (/config show). */
+const typedSoFar = new Set<string>();
+
 async function runOnce(name: string, options: APIApplicationCommandInteractionDataOption[], actor: string): Promise<RunOutcome> {
+  for (const value of stringValues(options)) typedSoFar.add(value);
   const before = databaseRows();
   const logsBefore = world.logLines.length;
   const interaction = await world.command(guild.id, actor, name, options);
@@ -88,7 +92,7 @@ async function runOnce(name: string, options: APIApplicationCommandInteractionDa
   if (interaction.callbacks.length === 0) return { problems: [...problems, "never answered"] };
   const answer = answerOf(interaction);
   if (answer.type !== InteractionResponseType.Modal) {
-    const reason = unclearReason(answer.text, stringValues(options));
+    const reason = unclearReason(answer.text, [...typedSoFar]);
     if (reason) problems.push(`unclear answer (${reason}): ${answer.text.slice(0, 300)}`);
   }
   const refused = mine.some((line) => line.msg === "command refused");
