@@ -10,7 +10,7 @@ import type { RobloxMembership } from "../ranks/ladder.ts";
 import type { GuildContext } from "../services/guild-context.ts";
 import type { GroupMembershipsPort } from "./group-memberships.ts";
 import type { ActiveRun } from "./active-run.ts";
-import { addCounts, emptyCounts, type QueuedChange } from "./run-state.ts";
+import { addCounts, emptyCounts, skipForRoleProblems, type QueuedChange } from "./run-state.ts";
 import type { BulkSyncTuning } from "./bulk-sync-types.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import { planSync, type LinkedAccount, type SyncItem } from "./planner.ts";
@@ -242,11 +242,7 @@ async function storeSlice(
       nick: item.nick ?? null,
     };
     if (!check.ok) {
-      delta.skipped++;
-      delta.breakdown.notAttempted++;
-      const fixes = check.problems.map((problem) => deps.wording.roleProblem(problem));
-      for (const fix of fixes) run.problems.add(fix);
-      rows.push({ ...row, status: "skipped", error: fixes.join(" ") });
+      skipForRoleProblems(run, delta, rows, row, check.problems, deps.wording);
       continue;
     }
     if (run.dryRun) {

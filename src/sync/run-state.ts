@@ -5,7 +5,9 @@
 import type { MemberEdit } from "../services/member-role-editor.ts";
 import type { BackgroundHooks } from "./bulk-sync-types.ts";
 import type { RunReporter } from "./reporter.ts";
-import { emptyBreakdown, type RunBreakdown, type RunState } from "./run-report.ts";
+import type { RoleProblem } from "../ranks/hierarchy.ts";
+import type { SyncRunItemInput } from "../services/storage-port.ts";
+import { emptyBreakdown, type RunBreakdown, type RunState, type RunWording } from "./run-report.ts";
 import type { UpdateListEntry } from "./progress.ts";
 
 export interface Counts {
@@ -130,3 +132,19 @@ export interface RunEnd {
   readonly summary: string;
 }
 
+
+/** A change the role hierarchy forbids: counted as not attempted, its fixes noted on the run, its row stored as skipped. */
+export function skipForRoleProblems(
+  run: { readonly problems: Set<string> },
+  delta: Counts,
+  rows: SyncRunItemInput[],
+  row: SyncRunItemInput,
+  problems: readonly RoleProblem[],
+  wording: Pick<RunWording, "roleProblem">,
+): void {
+  delta.skipped++;
+  delta.breakdown.notAttempted++;
+  const fixes = problems.map((problem) => wording.roleProblem(problem));
+  for (const fix of fixes) run.problems.add(fix);
+  rows.push({ ...row, status: "skipped", error: fixes.join(" ") });
+}

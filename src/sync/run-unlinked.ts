@@ -13,7 +13,7 @@ import type { ActiveRun } from "./active-run.ts";
 import type { LiveHierarchy } from "./live-hierarchy.ts";
 import type { LiveMemberRoles } from "./member-roles.ts";
 import type { PlanningDeps } from "./run-planning.ts";
-import { addCounts, emptyCounts, type QueuedChange } from "./run-state.ts";
+import { addCounts, emptyCounts, skipForRoleProblems, type QueuedChange } from "./run-state.ts";
 
 /** One unlinked member's change: the presence roles to give and take. */
 export interface UnlinkedChange {
@@ -51,11 +51,7 @@ export async function storeUnlinked(
     const row: SyncRunItemInput = { discordId: change.discordId, robloxUserId: null, fromRankId: null, toRankId: null, addRoles: change.addRoleIds, removeRoles: change.removeRoleIds };
     const check = hierarchy.check({ addRoleIds: change.addRoleIds, removeRoleIds: change.removeRoleIds });
     if (!check.ok) {
-      delta.skipped++;
-      delta.breakdown.notAttempted++;
-      const fixes = check.problems.map((problem) => deps.wording.roleProblem(problem));
-      for (const fix of fixes) run.problems.add(fix);
-      rows.push({ ...row, status: "skipped", error: fixes.join(" ") });
+      skipForRoleProblems(run, delta, rows, row, check.problems, deps.wording);
       continue;
     }
     if (run.dryRun) {
