@@ -10,7 +10,8 @@ import type { Repositories } from "../../db/index.ts";
 import { lazyOAuthClient } from "../../discord/oauth.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { DashboardAccess, type DashboardAccessSources } from "../../services/dashboard-access.ts";
-import { guildOverview, type OverviewSources } from "./overview.ts";
+import type { OverviewSources } from "./overview.ts";
+import { overviewPage } from "./pages/overview.tsx";
 import { dashboardRoutes } from "./routes.tsx";
 import { DashboardSignIn } from "./sign-in.ts";
 
@@ -62,7 +63,8 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
   return dashboardRoutes({
     signIn: new DashboardSignIn({ repository: parts.repositories.dashboard, discord, now: parts.now }),
     access,
-    overview: (guildId) => guildOverview(overviewSources, guildId),
+    // A guild's pages, in the order of its tabs (layout.tsx's GUILD_TABS).
+    guildPages: [overviewPage(overviewSources)],
     publicUrl,
     logger: parts.logger,
   });

@@ -19,31 +19,21 @@ import { secureHeaders } from "hono/secure-headers";
 import type { DashboardSession } from "../../db/schema.ts";
 import { DiscordOAuthError } from "../../discord/oauth.ts";
 import type { Logger } from "../../observability/logger.ts";
-import type { DashboardAccess, ManagedGuild } from "../../services/dashboard-access.ts";
-import type { GuildOverview } from "./overview.ts";
+import type { DashboardAccess } from "../../services/dashboard-access.ts";
+import type { DashboardEnv, GuildPage, PageKit } from "./guild-page.ts";
+import { BASE_STYLESHEET, STYLESHEET_PATH, type Viewer } from "./layout.tsx";
 import { DashboardSignIn, SESSION_TTL_MS, SIGN_IN_TTL_MS, SignInError, type SignInFailure } from "./sign-in.ts";
-import {
-  forbiddenPage,
-  guildListPage,
-  loggedOutPage,
-  overviewPage,
-  refusedPage,
-  signInFailedPage,
-  STYLESHEET,
-  STYLESHEET_PATH,
-  type Viewer,
-} from "./views.tsx";
+import { forbiddenPage, guildListPage, loggedOutPage, refusedPage, signInFailedPage } from "./views.tsx";
 
 export interface DashboardRouteDependencies {
   signIn: DashboardSignIn;
   access: Pick<DashboardAccess, "mayManage" | "manageable">;
-  overview(guildId: string): Promise<GuildOverview>;
+  /** The pages of one guild, each registering its own routes under /dashboard/guilds/:guildId. */
+  guildPages: readonly GuildPage[];
   /** PUBLIC_URL without a trailing slash. */
   publicUrl: string;
   logger: Logger;
 }
-
-type DashboardEnv = { Variables: { session: DashboardSession; guild: ManagedGuild } };
 
 const SIGN_IN_MESSAGES: Record<SignInFailure, string> = {
   "state-unknown": "This sign-in link was already used or has expired. Start again.",
@@ -66,8 +56,9 @@ export function dashboardRoutes(deps: DashboardRouteDependencies): (app: Hono) =
     username: session.username,
     csrfToken: session.csrfToken,
   });
-  const page = (c: Context, body: ReturnType<typeof loggedOutPage>, status: 200 | 400 | 403 | 502 | 503 = 200) =>
-    c.html(`<!doctype html>${body}`, status);
+  const page: PageKit["render"] = async (c, body, status = 200) => c.html(`<!doctype html>${await body}`, status);
+  const kit: PageKit = { render: page, viewerOf };
+  const stylesheet = [BASE_STYLESHEET, ...deps.guildPages.map((guildPage) => guildPage.css ?? "")].join("\n");
 
   const dashboard = new Hono<DashboardEnv>();
   dashboard.use(
@@ -97,7 +88,7 @@ export function dashboardRoutes(deps: DashboardRouteDependencies): (app: Hono) =
 
   dashboard.get(STYLESHEET_PATH, (c) => {
     c.header("content-type", "text/css; charset=utf-8");
-    return c.body(STYLESHEET);
+    return c.body(stylesheet);
   });
 
   dashboard.get("/auth/discord/login", async (c) => {
@@ -171,10 +162,7 @@ export function dashboardRoutes(deps: DashboardRouteDependencies): (app: Hono) =
   dashboard.use("/dashboard/guilds/:guildId", requireSession, requireGuildAdmin);
   dashboard.use("/dashboard/guilds/:guildId/*", requireSession, requireGuildAdmin);
 
-  dashboard.get("/dashboard/guilds/:guildId", async (c) => {
-    const overview = await deps.overview(c.get("guild").id);
-    return page(c, overviewPage(viewerOf(c.get("session")), overview));
-  });
+  for (const guildPage of deps.guildPages) guildPage.register(dashboard, kit);
 
   return (app) => {
     app.route("/", dashboard);
