@@ -10,7 +10,8 @@
  * usually stop working on the next request, and within 60 s even when the event is lost.
  */
 import { permissionsFromRoles } from "../ranks/hierarchy.ts";
-import { NotRankAdminError, requireRankAdmin, type AdminGateSources } from "./admin-gate.ts";
+import type { Actor } from "../ranks/authority.ts";
+import { type AdminAuthority, NotRankAdminError, requireRankAdmin, type AdminGateSources } from "./admin-gate.ts";
 import type { GuildMemberView, GuildSnapshot } from "./discord-port.ts";
 
 /** The contract's ceiling on how old the roles behind a decision may be. */
@@ -38,6 +39,15 @@ export interface DashboardAccessOptions {
 export interface ManagedGuild {
   id: string;
   name: string;
+}
+
+/**
+ * A guild the person may manage, with who they are in it: the same actor and authority a slash
+ * command's admin check yields, so a change made on the web passes the same hierarchy checks.
+ */
+export interface ManagingAdmin extends ManagedGuild {
+  actor: Actor;
+  authority: AdminAuthority;
 }
 
 interface HeldRoles {
@@ -68,16 +78,16 @@ export class DashboardAccess {
    * The guild when `userId` may manage it now, else null: not an admin, not a member, a guild the
    * bot is not in, or not a guild id at all. The caller answers all of them alike.
    */
-  async mayManage(guildId: string, userId: string): Promise<ManagedGuild | null> {
+  async mayManage(guildId: string, userId: string): Promise<ManagingAdmin | null> {
     if (!SNOWFLAKE.test(guildId)) return null;
     const guild = await this.#guild(guildId);
     if (!guild) return null;
     const roleIds = await this.#roleIds(guildId, userId);
     if (roleIds === null) return null;
-    const actor = { userId, roleIds, permissions: permissionsFromRoles(roleIds, guild.roles.values(), guildId) };
+    const actor: Actor = { userId, roleIds, permissions: permissionsFromRoles(roleIds, guild.roles.values(), guildId) };
     try {
-      await requireRankAdmin({ settings: this.sources.settings, guilds: { guild: async () => guild } }, guildId, actor);
-      return { id: guild.id, name: guild.name };
+      const authority = await requireRankAdmin({ settings: this.sources.settings, guilds: { guild: async () => guild } }, guildId, actor);
+      return { id: guild.id, name: guild.name, actor, authority };
     } catch (error) {
       if (error instanceof NotRankAdminError) return null;
       throw error;
@@ -90,7 +100,7 @@ export class DashboardAccess {
     // Only guilds the bot holds: asking Discord about every guild of the person's would cost a refused request each.
     for (const guildId of guildIds.filter((id) => this.sources.guilds.cached(id))) {
       const guild = await this.mayManage(guildId, userId);
-      if (guild) found.push(guild);
+      if (guild) found.push({ id: guild.id, name: guild.name });
     }
     return found.sort((a, b) => a.name.localeCompare(b.name));
   }

@@ -84,9 +84,14 @@ describe("the admin rule, one rule on two surfaces", () => {
     for (const [roles, allowed] of cases) {
       const w = world();
       w.setRoles(ALICE, roles);
-      expect({ roles, managed: await w.access.mayManage(GUILD, ALICE) }).toEqual({ roles, managed: allowed ? { id: GUILD, name: "Secret Clan" } : null });
+      const managed = await w.access.mayManage(GUILD, ALICE);
+      expect({ roles, managed: managed && { id: managed.id, name: managed.name, actorRoles: managed.actor.roleIds } }).toEqual({
+        roles,
+        managed: allowed ? { id: GUILD, name: "Secret Clan", actorRoles: roles } : null,
+      });
     }
-    expect(await world().access.mayManage(GUILD, OWNER)).toEqual({ id: GUILD, name: "Secret Clan" });
+    // The owner's actor and authority are what a slash command's admin check would give.
+    expect(await world().access.mayManage(GUILD, OWNER)).toMatchObject({ id: GUILD, name: "Secret Clan", actor: { userId: OWNER }, authority: { ownerId: OWNER } });
   });
 
   test("the admin role counts only while it is the configured one", async () => {

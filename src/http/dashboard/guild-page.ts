@@ -7,10 +7,11 @@
 import type { Context, Hono } from "hono";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { DashboardSession } from "../../db/schema.ts";
-import type { ManagedGuild } from "../../services/dashboard-access.ts";
+import type { ManagingAdmin } from "../../services/dashboard-access.ts";
 import type { Viewer } from "./layout.tsx";
 
-export type DashboardEnv = { Variables: { session: DashboardSession; guild: ManagedGuild } };
+/** `guild` is the guild of the URL with the signed-in person as its admin (actor and authority as a slash command's check yields). */
+export type DashboardEnv = { Variables: { session: DashboardSession; guild: ManagingAdmin } };
 
 export type PageStatus = 200 | 400 | 403 | 404 | 409 | 422 | 502 | 503;
 
