@@ -85,7 +85,7 @@ export async function setAdminRole(deps: ConfigCommandDependencies, { interactio
     allowed_mentions: { parse: [] } });
 }
 
-export async function setLogChannel(deps: ConfigCommandDependencies, { interaction, api, respond }: CommandContext, options: CommandOptions) {
+export async function setLogChannel(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const channelId = options.snowflake("channel") ?? null;
   // Discord resolves a channel option only to a channel of this server: anything else names nothing here.

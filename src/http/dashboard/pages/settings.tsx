@@ -17,7 +17,7 @@ import type { SettingChanges } from "../../../services/setting-changes.ts";
 import { MAX_NICKNAME_TEMPLATE_LENGTH } from "../../../services/setting-changes.ts";
 import type { GroupLockMode, GuildSettings } from "../../../services/storage-port.ts";
 import { groupLockOf } from "../../../sync/sync-context.ts";
-import type { DashboardEnv, GuildPage, PageKit } from "../guild-page.ts";
+import type { DashboardEnv, GuildPage } from "../guild-page.ts";
 import { GuildLayout, type Viewer } from "../layout.tsx";
 import { GROUP_LOCK_CHOICES, refusalText } from "./settings-words.ts";
 
