@@ -5,7 +5,7 @@
 //
 // Without Chromium the file is skipped, except in CI (CI=true), where .ci/run installs it and a
 // missing browser is a failure.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
