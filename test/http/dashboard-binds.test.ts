@@ -10,6 +10,7 @@ import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord
 import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { openBotDatabase, type SqliteBotDatabase } from "../support/bot-database.ts";
 import { Browser } from "../support/browser.ts";
+import { eventually } from "../support/eventually.ts";
 import { seedCommunity, type Community } from "../support/community.ts";
 import { signIn, startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
 import { plannedFor, storeLadderAndLinks } from "../support/dashboard-binds.ts";
@@ -42,6 +43,23 @@ async function signedIn(userId: string): Promise<Session> {
 function post(session: Session, path: string, fields: Record<string, string>, options: { guildId?: string; csrf?: boolean } = {}): Promise<Response> {
   const body = options.csrf === false ? fields : { csrf: session.csrf, ...fields };
   return session.browser.post(`${bindsUrl(options.guildId)}/${path}`, body, { origin: dashboard.publicUrl });
+}
+
+/**
+ * Creates a role in Discord and waits until the bot has seen it on the gateway (the page offers
+ * it), above `above` when given (roles are offered highest first).
+ */
+async function newRole(session: Session, name: string, above?: string): Promise<string> {
+  const role = discord.createRole(community.guildId, { name });
+  if (above) discord.updateRole(community.guildId, role.id, { position: discord.role(community.guildId, above)!.position + 1 });
+  const offered = (html: string) => html.indexOf(`<option value="${role.id}"`);
+  const page = await eventually(
+    async () => (await session.browser.get(bindsUrl())).text(),
+    (html) => offered(html) >= 0 && (!above || offered(html) < html.indexOf(`<option value="${above}"`)),
+    10_000,
+  );
+  expect(offered(page)).toBeGreaterThanOrEqual(0);
+  return role.id;
 }
 
 const bindEntries = async (guildId = community.guildId) =>
@@ -97,7 +115,7 @@ describe("the binds page", () => {
     // The ladder's rank roles are binds already (as /ranks import leaves them).
     expect(html).toContain("rank Recruit (Rank 1) (the rank&#39;s own role)");
 
-    const veterans = discord.createRole(community.guildId, { name: "Veterans" }).id;
+    const veterans = await newRole(admin, "Veterans");
     const recruit = await database.repositories.ranks.findByName(community.guildId, "Recruit");
     const entries = (await bindEntries()).length;
     const robloxRequests = roblox.requests.length;
@@ -131,10 +149,9 @@ describe("the binds page", () => {
     const admin = await signedIn(community.adminDiscordId);
     const entries = (await bindEntries()).length;
     const stored = await database.repositories.binds.list(community.guildId);
-    const bot = discord.roles(community.guildId).find((role) => role.managed);
-    const high = discord.createRole(community.guildId, { name: "Above The Bot" });
-    discord.updateRole(community.guildId, high.id, { position: (bot?.position ?? 1) + 5 });
-    const low = discord.createRole(community.guildId, { name: "Allies" }).id;
+    const bot = discord.roles(community.guildId).find((role) => role.managed)!;
+    const high = { id: await newRole(admin, "Above The Bot", bot.id) };
+    const low = await newRole(admin, "Allies");
     const recruit = await database.repositories.ranks.findByName(community.guildId, "Recruit");
     const refusals: [string, Record<string, string>, string][] = [
       ["add-rank-role", { rank: String(recruit!.id), role: high.id }, "Move the rankbridge role above &quot;Above The Bot&quot;"],
@@ -180,7 +197,7 @@ describe("the binds page", () => {
 
   test("remove: the preview, then Remove bind, audited as the web user; another guild's bind can't be removed by its id", async () => {
     const admin = await signedIn(community.adminDiscordId);
-    const staff = discord.createRole(community.guildId, { name: "Staff" }).id;
+    const staff = await newRole(admin, "Staff");
     const corporal = await database.repositories.ranks.findByName(community.guildId, "Corporal");
     const { bind } = await database.repositories.binds.add(community.guildId, { kind: "rank", rankId: corporal!.id }, [staff]);
     const corporalPlayer = community.players.find((player) => player.rankName === "Corporal")!;
@@ -217,7 +234,8 @@ describe("the binds page", () => {
     const stored = await database.repositories.binds.list(community.guildId);
     const entries = (await bindEntries()).length;
     const recruit = await database.repositories.ranks.findByName(community.guildId, "Recruit");
-    const role = discord.createRole(community.guildId, { name: "Sneaky" }).id;
+    const admin = await signedIn(community.adminDiscordId);
+    const role = await newRole(admin, "Sneaky");
     const fields = { rank: String(recruit!.id), role };
 
     const player = await signedIn(community.players[0]!.discordId);
@@ -230,7 +248,6 @@ describe("the binds page", () => {
       expect(await posted.text()).not.toContain(community.groupName);
     }
 
-    const admin = await signedIn(community.adminDiscordId);
     for (const path of ["preview/add-rank-role", "add-rank-role", "remove"]) {
       const posted = await post(admin, path, path === "remove" ? { bind: String(stored[0]!.origin.id) } : fields, { csrf: false });
       expect(posted.status).toBe(403);
