@@ -30,7 +30,7 @@ const port: MemberRolesPort = async function* (_guildId, wanted) {
 
 async function member(discordId: string, rank: keyof typeof rankId | null, roles: string[] | undefined): Promise<void> {
   const robloxUserId = Number(discordId.slice(-6));
-  await repositories.members.link(GUILD, discordId, { robloxUserId, robloxUsername: `user${robloxUserId}`, verifiedBy: "profile" });
+  await repositories.members.link(GUILD, discordId, { robloxUserId, robloxUsername: `user${robloxUserId}`, verifiedBy: "profile-phrase" });
   if (rank) await repositories.members.setStoredRank(GUILD, discordId, rankId[rank]);
   if (roles) held.set(discordId, roles);
 }

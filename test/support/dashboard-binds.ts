@@ -19,7 +19,7 @@ export async function storeLadderAndLinks(repositories: Repositories, community:
     .map((role) => ({ name: role.name, robloxRoleId: role.id, robloxRank: role.rank, discordRoleId: community.rankRoles.get(role.name)! }));
   await repositories.ranks.replace(community.guildId, ladder);
   for (const player of community.players) {
-    await repositories.members.link(community.guildId, player.discordId, { robloxUserId: player.robloxUserId, robloxUsername: player.robloxUsername, verifiedBy: "profile" });
+    await repositories.members.link(community.guildId, player.discordId, { robloxUserId: player.robloxUserId, robloxUsername: player.robloxUsername, verifiedBy: "profile-phrase" });
     const rank = await repositories.ranks.findByName(community.guildId, player.rankName);
     await repositories.members.setStoredRank(community.guildId, player.discordId, rank!.id);
   }
