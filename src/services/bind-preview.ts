@@ -14,7 +14,8 @@
 import { BindSet, sameCondition, type Bind, type BindCondition, type RobloxGroupId } from "../ranks/binds.ts";
 import type { RankLadder, RobloxMembership, RobloxUserId } from "../ranks/ladder.ts";
 import { planSync, type LinkedAccount, type SyncPlan } from "../sync/planner.ts";
-import { collectMemberRoles, type MemberRolesPort } from "../sync/member-roles.ts";
+import type { CompactMemberRoles } from "../sync/compact-roles.ts";
+import { collectMemberRoles, MemberListUnavailableError, type MemberRolesPort } from "../sync/member-roles.ts";
 import { pendingRobloxWritesOf } from "../sync/sync-context.ts";
 import { ladderOrEmpty } from "./bind-review.ts";
 import type { GuildContexts } from "./guild-context.ts";
@@ -54,7 +55,11 @@ export interface BindPreviewResult {
   readonly undecidedGroupIds: readonly RobloxGroupId[];
 }
 
-export type BindPreview = BindPreviewResult | { readonly kind: "unknown-bind" };
+export type BindPreview =
+  | BindPreviewResult
+  | { readonly kind: "unknown-bind" }
+  /** Discord kept refusing the member list (one all-members read per guild per 30 s): try again shortly. */
+  | { readonly kind: "members-unavailable" };
 
 export class BindPreviews {
   constructor(private readonly ports: BindPreviewPorts) {}
@@ -75,7 +80,13 @@ export class BindPreviews {
       storedRankId: row.rankId,
     }));
     const memberships = storedMemberships(links, ladder);
-    const roles = links.length > 0 ? await collectMemberRoles(this.ports.memberRoles, guildId, { wanted: new Set(links.map((link) => link.discordId)) }) : undefined;
+    let roles: CompactMemberRoles | undefined;
+    try {
+      roles = links.length > 0 ? await collectMemberRoles(this.ports.memberRoles, guildId, { wanted: new Set(links.map((link) => link.discordId)) }) : undefined;
+    } catch (error) {
+      if (error instanceof MemberListUnavailableError) return { kind: "members-unavailable" };
+      throw error;
+    }
     const discordMemberRoles = new Map(links.map((link) => [link.discordId, roles?.get(link.discordId)]));
     const input = {
       robloxMemberships: memberships,

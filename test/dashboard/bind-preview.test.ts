@@ -138,3 +138,13 @@ describe("the bind preview", () => {
     expect(result).toMatchObject({ roles: [{ roleId: ROLE.staff, gain: 1, lose: 0 }] });
   });
 });
+
+test("when Discord keeps refusing the member list, the preview says so instead of counting", async () => {
+  await member("100000000000000001", "corporal", [ROLE.corporal]);
+  const refusing: MemberRolesPort = async function* () {
+    yield* [];
+    throw Object.assign(new Error("rate limited"), { name: "GatewayRateLimitError", data: { retry_after: 0 } });
+  };
+  const busy = new BindPreviews({ repositories, contexts: { groupIdOf: () => GROUP }, memberRoles: refusing });
+  expect(await busy.preview(GUILD, { kind: "add", condition: { kind: "rank", rankId: rankId.corporal }, roleId: ROLE.nco })).toEqual({ kind: "members-unavailable" });
+});

@@ -107,6 +107,7 @@ export const bindsText = {
   rankUnknown: (count: number) => `${count} linked member${count === 1 ? " has" : "s have"} no stored rank yet (not synced, not in the group, or a rank off the ladder) and ${count === 1 ? "is" : "are"} not counted.`,
   undecided: (groupIds: readonly number[]) =>
     `Membership of group ${groupIds.join(", ")} is not stored, so who holds its range is only known at the next sync: not counted here.`,
+  membersUnavailable: `Discord is busy sending this server's member list, so the preview can't be counted now. Try again in half a minute. ${NOTHING_CHANGED}`,
   nothingYet: "Nothing is saved until you press Save.",
   nothingRemovedYet: "Nothing is removed until you press Remove bind.",
 };

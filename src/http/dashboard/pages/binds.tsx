@@ -120,6 +120,7 @@ export function bindsPage(sources: BindsPageSources): GuildPage {
         }
         const result = await sources.previews.preview(admin.id, edit);
         if (result.kind === "unknown-bind") return refuse(bindsText.unknownBind(form.fields.bind ?? ""), 404);
+        if (result.kind === "members-unavailable") return refuse(bindsText.membersUnavailable, 503);
         const page = await view(admin.id);
         return kit.render(c, bindsView(kit.viewerOf(c.get("session")), { ...page, preview: { ...form, summary: summaryOf(page, edit), result } satisfies BindsPreviewView }));
       });
