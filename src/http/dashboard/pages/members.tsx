@@ -175,7 +175,7 @@ const ManagedRoles: FC<{ explanation: MemberExplanation; names: Names }> = ({ ex
       <p>No bind gives any role in this server yet (the Binds tab, or /binds in Discord).</p>
     ) : (
       <table class="why">
-        <caption>For each role a bind gives: should they hold it, do they, and why</caption>
+        <caption>For each role a bind gives: should they hold it, do they, and why (roles out of agreement first)</caption>
         <thead>
           <tr>
             <th scope="col">Role</th>
@@ -186,7 +186,7 @@ const ManagedRoles: FC<{ explanation: MemberExplanation; names: Names }> = ({ ex
           </tr>
         </thead>
         <tbody>
-          {e.roles.map((role) => (
+          {outOfAgreementFirst(e.roles).map((role) => (
             <tr class={`state-${role.state}`}>
               <th scope="row">{role.role?.name ?? names.role(role.roleId)}</th>
               <td>
@@ -223,6 +223,9 @@ const ManagedRoles: FC<{ explanation: MemberExplanation; names: Names }> = ({ ex
     )}
   </>
 );
+
+/** The rows that answer "why not?" first; each group keeps the roles' order (highest first). */
+const outOfAgreementFirst = (roles: MemberExplanation["roles"]) => [...roles.filter((r) => r.state !== "in-agreement"), ...roles.filter((r) => r.state === "in-agreement")];
 
 /** Contrast: the blocked row's text #1b1b1f on #fdecea is 15.4:1; the hint #4a4a55 on white 8.6:1. */
 const MEMBERS_CSS = `
