@@ -109,7 +109,8 @@ describe("the member lookup page", () => {
 
   test("a member of another guild is never found: not by Discord name, Roblox name or id", async () => {
     const admin = await signedIn(community.adminDiscordId);
-    for (const query of [{ member: "legion_stranger" }, { member: outsider.robloxUsername }, { member: outsider.discordId }, { id: outsider.discordId }]) {
+    const queries: Record<string, string>[] = [{ member: "legion_stranger" }, { member: outsider.robloxUsername }, { member: outsider.discordId }, { id: outsider.discordId }];
+    for (const query of queries) {
       const page = await admin.get(membersUrl(query));
       expect({ query, status: page.status }).toEqual({ query, status: 404 });
       const html = await page.text();
