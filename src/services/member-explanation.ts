@@ -19,6 +19,7 @@ import { explainMemberRoles, type NicknameExplanation, type RoleExplanation } fr
 import { planSync, type SyncInput, type SyncItemKind } from "../sync/planner.ts";
 import { StandingReader } from "../sync/planner-standing.ts";
 import { groupLockOf, nicknameTemplateOf } from "../sync/sync-context.ts";
+import type { RobloxNow } from "./member-roblox-check.ts";
 
 export interface MemberExplanationSources {
   repositories: Pick<Repositories, "guilds" | "members" | "ranks" | "binds" | "pendingWrites" | "syncRuns" | "audit">;
@@ -55,9 +56,11 @@ export interface MemberExplanation {
     readonly pendingWrite: (Pick<PendingRobloxWrite, "targetRank" | "attempts" | "nextAttemptAt" | "lastError" | "createdAt"> & { readonly rank: Rank | null }) | null;
     /** The ladder ranks whose Discord role they hold. */
     readonly discordRanks: readonly Rank[];
+    /** What Roblox said just now, when the admin asked ("Check on Roblox now"): the explanation follows it instead of the stored rank. */
+    readonly now?: RobloxNow & { readonly rank: Rank | null };
   };
   readonly groupId: number | undefined;
-  /** The planner's verdict for the member; "unlinked" and "not-in-guild" when it was not asked. */
+  /** The planner's verdict for the member ("not-in-guild" when they left the server); "unlinked" when there was no link to plan. */
   readonly planKind: SyncItemKind | "unlinked";
   /** Every role a bind manages, highest first. */
   readonly roles: readonly ManagedRole[];
@@ -79,8 +82,12 @@ export interface HeldRole {
 export class MemberExplanations {
   constructor(private readonly sources: MemberExplanationSources) {}
 
-  /** The member explained; undefined when they are neither in the server nor linked in it. */
-  async explain(guildId: string, discordId: string): Promise<MemberExplanation | undefined> {
+  /**
+   * The member explained; undefined when they are neither in the server nor linked in it. With
+   * `robloxNow` (a fresh read of their Roblox rank) the planner follows it instead of the stored rank.
+   */
+  async explain(guildId: string, discordId: string, options: { robloxNow?: RobloxNow } = {}): Promise<MemberExplanation | undefined> {
+    const { robloxNow } = options;
     const { repositories, guilds } = this.sources;
     const [member, link, settings] = await Promise.all([guilds.member(guildId, discordId), repositories.members.get(guildId, discordId), repositories.guilds.get(guildId)]);
     const linked = link && link.robloxUserId !== null ? link : undefined;
@@ -94,7 +101,7 @@ export class MemberExplanations {
     ]);
     const ladder = new RankLadder(ladderRows);
     const groupId = this.sources.groupIdOf(guildId, settings);
-    const planned = linked ? planMember({ ladder, binds, settings, groupId, link: linked, member, pending }) : undefined;
+    const planned = linked ? planMember({ ladder, binds, settings, groupId, link: linked, member, pending, robloxNow }) : undefined;
 
     let roles: ManagedRole[] = [];
     let nickname: NicknameExplanation | undefined;
@@ -133,6 +140,7 @@ export class MemberExplanations {
           ? { targetRank: pending.targetRank, attempts: pending.attempts, nextAttemptAt: pending.nextAttemptAt, lastError: pending.lastError, createdAt: pending.createdAt, rank: ladder.byRobloxRoleId(pending.targetRobloxRoleId) ?? null }
           : null,
         discordRanks: member ? ladder.ranksHeld(member.roleIds) : [],
+        ...(robloxNow && linked && { now: { ...robloxNow, rank: robloxNow.membership ? (ladder.byRobloxRoleId(robloxNow.membership.roleId) ?? null) : null } }),
       },
       groupId,
       planKind: planned ? planned.item.kind : "unlinked",
@@ -171,11 +179,13 @@ interface PlanFacts {
   link: Member;
   member: GuildMemberView | null;
   pending: PendingRobloxWrite | undefined;
+  robloxNow: RobloxNow | undefined;
 }
 
 /**
  * The planner on this one link, from stored state: the stored rank stands for Roblox's answer (a
- * rank never read since linking is "unknown"; a rank read and cleared is "not in the group"); other
+ * rank never read since linking is "unknown"; a rank read and cleared is "not in the group") unless
+ * Roblox was just read for it; other
  * groups are not read, so range binds on them are undecided, as in a sync whose read of them failed.
  */
 function planMember(facts: PlanFacts): { item: ReturnType<typeof planSync>["items"][number]; standing: MemberStanding | null } {
@@ -183,7 +193,8 @@ function planMember(facts: PlanFacts): { item: ReturnType<typeof planSync>["item
   const robloxUserId = link.robloxUserId!;
   const stored = link.rankId !== null ? ladder.byId(link.rankId) : undefined;
   const memberships = new Map<number, RobloxMembership | null>();
-  if (stored) memberships.set(robloxUserId, { roleId: stored.robloxRoleId, rank: stored.robloxRank });
+  if (facts.robloxNow) memberships.set(robloxUserId, facts.robloxNow.membership);
+  else if (stored) memberships.set(robloxUserId, { roleId: stored.robloxRoleId, rank: stored.robloxRank });
   else if (link.rankUpdatedAt !== null) memberships.set(robloxUserId, null);
   const template = nicknameTemplateOf(settings);
   const account = { discordId: link.discordId, robloxUserId, robloxUsername: link.robloxUsername ?? String(robloxUserId), robloxDisplayName: link.robloxDisplayName, storedRankId: link.rankId };

@@ -119,6 +119,36 @@ describe("the member lookup page", () => {
     }
   });
 
+  test("Check on Roblox now: the explanation follows Roblox's answer, nothing is stored, and a second check waits", async () => {
+    const player = community.players[0]!;
+    const roles = defaultRoles(community.groupId);
+    roblox.setMembership(community.groupId, player.robloxUserId, roles.find((role) => role.name === "Recruit")!.id);
+    try {
+      const admin = await signedIn(community.adminDiscordId);
+      const html = await (await admin.get(membersUrl({ member: player.robloxUsername }))).text();
+      const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+      expect(html).toContain("Check on Roblox now");
+      const checked = await admin.post(membersUrl().replace(/members$/, "members/roblox-check"), { csrf, id: player.discordId, member: player.robloxUsername }, { origin: dashboard.publicUrl });
+      expect(checked.status).toBe(200);
+      const text = textOf(await checked.text());
+      expect(text).toContain("Roblox rank (now) Recruit (Roblox rank number 1)");
+      expect(text).toMatch(/Recruit rank Recruit \(its own role\): matches Yes No Will be added at the next sync\./);
+      expect(text).not.toContain("Move the");
+      // Nothing stored: the stored rank is still the Colonel.
+      expect((await database.repositories.members.get(community.guildId, player.discordId))!.rankId).not.toBeNull();
+      expect(text).toContain("Roblox rank (stored) Colonel");
+
+      const again = await admin.post(membersUrl().replace(/members$/, "members/roblox-check"), { csrf, id: player.discordId, member: "" }, { origin: dashboard.publicUrl });
+      expect(again.status).toBe(429);
+      expect(textOf(await again.text())).toContain("try again after");
+      // Without the CSRF token: refused before anything is read.
+      const forged = await admin.post(membersUrl().replace(/members$/, "members/roblox-check"), { id: player.discordId }, { origin: dashboard.publicUrl });
+      expect(forged.status).toBe(403);
+    } finally {
+      roblox.setMembership(community.groupId, player.robloxUserId, roles.find((role) => role.name === "Colonel")!.id);
+    }
+  });
+
   test("a plain member gets 403 and not a word of the guild, its name included", async () => {
     const player = await signedIn(community.players[1]!.discordId);
     for (const url of [membersUrl(), membersUrl({ member: community.players[0]!.robloxUsername }), membersUrl({ id: community.players[0]!.discordId })]) {
@@ -128,5 +158,10 @@ describe("the member lookup page", () => {
       expect(html).not.toContain(community.groupName);
       expect(html).not.toContain(community.players[0]!.robloxUsername);
     }
+    // Nor may they spend the guild's Roblox budget: the check is refused with the same page.
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await player.get(`${dashboard.publicUrl}/dashboard`)).text())![1]!;
+    const checked = await player.post(membersUrl().replace(/members$/, "members/roblox-check"), { csrf, id: community.players[0]!.discordId }, { origin: dashboard.publicUrl });
+    expect(checked.status).toBe(403);
+    expect(await checked.text()).not.toContain(community.groupName);
   });
 });

@@ -7,7 +7,8 @@ import { describeRoleProblem } from "../../../discord/views/role-problems.ts";
 import type { Bind } from "../../../ranks/binds.ts";
 import type { Rank } from "../../../ranks/ladder.ts";
 import type { NicknameSkipReason } from "../../../ranks/nickname.ts";
-import type { LastMemberSync, ManagedRole } from "../../../services/member-explanation.ts";
+import type { LastMemberSync, ManagedRole, MemberExplanation } from "../../../services/member-explanation.ts";
+import type { RobloxRankCheckOutcome } from "../../../services/member-roblox-check.ts";
 import type { SyncRunItem, SyncTrigger } from "../../../services/storage-port.ts";
 import type { BindVerdict, RoleHold } from "../../../sync/planner-explain.ts";
 import { utc } from "../layout.tsx";
@@ -105,4 +106,24 @@ export function lastSyncText(last: LastMemberSync | null, names: Names): string 
   const changes = [...item.addRoles.map((id) => `+${names.role(id)}`), ...item.removeRoles.map((id) => `−${names.role(id)}`)].join(", ");
   const trigger = TRIGGERS[run.trigger];
   return `${run.dryRun ? "A dry run of " : ""}${trigger} (run ${run.id}) at ${utc(last.at)}: ${changes || "no role change"}, ${ITEM_STATUSES[item.status]}${item.error ? ` (${item.error})` : ""}.`;
+}
+
+export function robloxNowText(now: NonNullable<MemberExplanation["roblox"]["now"]>): string {
+  const where = now.membership === null ? "Not in the group" : now.rank ? `${now.rank.name} (Roblox rank number ${now.membership.rank})` : `Roblox rank number ${now.membership.rank}, a role not on the ladder`;
+  return `${where}, as Roblox said at ${utc(now.readAt)}`;
+}
+
+export function checkText(check: RobloxRankCheckOutcome): string {
+  switch (check.kind) {
+    case "read":
+      return "Roblox was asked just now: the roles below follow its answer. Nothing was changed or stored; the next sync stores it.";
+    case "cooldown":
+      return `Roblox was asked for this member or server a moment ago; try again after ${utc(check.retryAt).replace(" UTC", "")} UTC (a short wait, so no one can spend the server's Roblox budget).`;
+    case "not-linked":
+      return "They have no Roblox account linked, so there is nothing to ask Roblox.";
+    case "no-group":
+      return "This server has no Roblox group yet (/config group in Discord).";
+    case "failed":
+      return `Roblox could not be read: ${check.userMessage ?? "try again in a minute."}`;
+  }
 }

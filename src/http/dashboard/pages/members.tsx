@@ -3,7 +3,8 @@
  * without JavaScript) taking a Discord or Roblox name or id, a list to pick from when several
  * members match, and for one member their link, stored Roblox rank, Discord roles, last sync, and
  * for every role a bind manages why they hold it or not and what holds a change back ("why didn't
- * this member get the role?"). Reads only; nothing here changes anything, so no POST.
+ * this member get the role?"). Nothing here changes anything; the one POST, "Check on Roblox now",
+ * reads the member's Roblox rank (cooled down per member and guild) and explains from that answer.
  *
  * The field is `member`, as the option of /verify-rank and /sync. Only this guild's members are
  * ever found or explained (the services read this guild alone).
@@ -12,13 +13,16 @@ import type { FC } from "hono/jsx";
 import type { GuildSnapshot } from "../../../services/discord-port.ts";
 import type { MemberExplanation, MemberExplanations } from "../../../services/member-explanation.ts";
 import type { MemberLookup, MemberMatch } from "../../../services/member-lookup.ts";
+import type { RobloxRankCheck, RobloxRankCheckOutcome } from "../../../services/member-roblox-check.ts";
 import type { GuildPage } from "../guild-page.ts";
 import { GuildLayout, type Viewer, When } from "../layout.tsx";
-import { bindText, holdText, lastSyncText, type Names, nicknameProblemText, stateText, storedRankText, verdictText, wantedText } from "./members-words.ts";
+import { bindText, checkText, holdText, lastSyncText, type Names, nicknameProblemText, robloxNowText, stateText, storedRankText, verdictText, wantedText } from "./members-words.ts";
 
 export interface MembersPageSources {
   lookup: Pick<MemberLookup, "find" | "normalize">;
   explanations: Pick<MemberExplanations, "explain">;
+  /** "Check on Roblox now": one cooled-down read of the member's rank. */
+  robloxCheck: Pick<RobloxRankCheck, "check">;
   /** The guild as the gateway keeps it (its name and roles). */
   guild(guildId: string): Promise<GuildSnapshot>;
 }
@@ -28,7 +32,7 @@ type Result =
   | { kind: "none" }
   | { kind: "not-found"; query: string }
   | { kind: "choose"; query: string; matches: readonly MemberMatch[] }
-  | { kind: "member"; explanation: MemberExplanation };
+  | { kind: "member"; explanation: MemberExplanation; check?: RobloxRankCheckOutcome };
 
 const SNOWFLAKE = /^\d{17,20}$/;
 
@@ -44,6 +48,22 @@ export function membersPage(sources: MembersPageSources): GuildPage {
         const guild = await sources.guild(guildId);
         const status = result.kind === "not-found" ? 404 : 200;
         return kit.render(c, membersView(kit.viewerOf(c.get("session")), guild, query, result), status);
+      });
+      // A POST only because it spends Roblox budget (CSRF-checked like every POST); it changes nothing.
+      routes.post("/dashboard/guilds/:guildId/members/roblox-check", async (c) => {
+        const guildId = c.get("guild").id;
+        const form = await c.req.parseBody();
+        const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
+        const id = field("id");
+        const query = sources.lookup.normalize(field("member"));
+        const guild = await sources.guild(guildId);
+        const viewer = kit.viewerOf(c.get("session"));
+        if (!SNOWFLAKE.test(id)) return kit.render(c, membersView(viewer, guild, query, { kind: "not-found", query: query || id }), 404);
+        const check = await sources.robloxCheck.check(guildId, id);
+        const explanation = await sources.explanations.explain(guildId, id, check.kind === "read" ? { robloxNow: check.now } : {});
+        if (!explanation) return kit.render(c, membersView(viewer, guild, query, { kind: "not-found", query: query || id }), 404);
+        const status = check.kind === "cooldown" ? 429 : check.kind === "failed" ? 502 : 200;
+        return kit.render(c, membersView(viewer, guild, query, { kind: "member", explanation, check }), status);
       });
     },
   };
@@ -80,7 +100,7 @@ export function membersView(viewer: Viewer, guild: GuildSnapshot, query: string,
         </p>
       )}
       {result.kind === "choose" && <Choices base={base} query={result.query} matches={result.matches} />}
-      {result.kind === "member" && <Explained guild={guild} explanation={result.explanation} />}
+      {result.kind === "member" && <Explained guild={guild} explanation={result.explanation} check={result.check} query={query} csrfToken={viewer.csrfToken} />}
     </GuildLayout>
   );
 }
@@ -101,7 +121,13 @@ const Choices: FC<{ base: string; query: string; matches: readonly MemberMatch[]
   </section>
 );
 
-const Explained: FC<{ guild: GuildSnapshot; explanation: MemberExplanation }> = ({ guild, explanation: e }) => {
+const Explained: FC<{ guild: GuildSnapshot; explanation: MemberExplanation; check: RobloxRankCheckOutcome | undefined; query: string; csrfToken: string }> = ({
+  guild,
+  explanation: e,
+  check,
+  query,
+  csrfToken,
+}) => {
   const names: Names = {
     role: (roleId) => guild.roles.get(roleId)?.name ?? `deleted role ${roleId}`,
     rank: (rankId) => e.ranks.find((rank) => rank.id === rankId)?.name ?? `rank ${rankId}`,
@@ -111,6 +137,11 @@ const Explained: FC<{ guild: GuildSnapshot; explanation: MemberExplanation }> = 
   return (
     <article aria-labelledby="member-name">
       <h3 id="member-name">{who}</h3>
+      {check && (
+        <p role={check.kind === "read" ? "status" : "alert"} class={check.kind === "read" ? "notice" : "refusal"}>
+          {checkText(check)}
+        </p>
+      )}
       <dl class="facts">
         <dt>Discord</dt>
         <dd>
@@ -135,7 +166,21 @@ const Explained: FC<{ guild: GuildSnapshot; explanation: MemberExplanation }> = 
         {e.link && (
           <>
             <dt>Roblox rank (stored)</dt>
-            <dd>{storedRankText(e.roblox.storedRank, e.roblox.storedAt)}</dd>
+            <dd>
+              {storedRankText(e.roblox.storedRank, e.roblox.storedAt)}
+              <form method="post" action={`/dashboard/guilds/${guild.id}/members/roblox-check`} class="check">
+                <input type="hidden" name="csrf" value={csrfToken} />
+                <input type="hidden" name="id" value={e.discordId} />
+                <input type="hidden" name="member" value={query} />
+                <button type="submit">Check on Roblox now</button>
+              </form>
+            </dd>
+          </>
+        )}
+        {e.roblox.now && (
+          <>
+            <dt>Roblox rank (now)</dt>
+            <dd>{robloxNowText(e.roblox.now)}</dd>
           </>
         )}
         {e.roblox.pendingWrite && (
@@ -234,6 +279,9 @@ const MEMBERS_CSS = `
 .lookup input{font:inherit;padding:.35rem .5rem;min-width:18rem;border:1px solid #5c5c66;border-radius:.3rem}
 .lookup .hint{flex-basis:100%;margin:0;color:#4a4a55}
 .notice{border-left:4px solid #5c5c66;padding:.25rem .75rem}
+.refusal{border-left:4px solid #b3261e;padding:.25rem .75rem;background:#fdecea}
+form.check{display:inline;margin-left:1rem}
+form.check button{padding:.2rem .6rem}
 .choices li{padding:.3rem 0}
 .why td,.why th{vertical-align:top}
 .why ul{margin:0;padding-left:1.1rem}
