@@ -32,8 +32,8 @@ export type RobloxRankCheckOutcome =
   | { readonly kind: "read"; readonly now: RobloxNow }
   | { readonly kind: "cooldown"; readonly retryAt: number }
   | { readonly kind: "not-linked" | "no-group" }
-  /** Roblox could not be read; `userMessage` when the error carries one a person may read. */
-  | { readonly kind: "failed"; readonly userMessage: string | null };
+  /** Roblox could not be read (the page words the error: a Roblox error's own sentence, or a generic one). */
+  | { readonly kind: "failed"; readonly error: unknown };
 
 export class RobloxRankCheck {
   readonly #lastByMember = new Map<string, number>();
@@ -64,8 +64,7 @@ export class RobloxRankCheck {
       if (error instanceof MemberNotLinkedError) return { kind: "not-linked" };
       if (error instanceof GroupNotConfiguredError) return { kind: "no-group" };
       this.options.logger.warn({ err: error, guildId, discordId }, "could not read a member's Roblox rank for the member lookup");
-      const userMessage = error instanceof Error && "userMessage" in error && typeof error.userMessage === "string" ? error.userMessage : null;
-      return { kind: "failed", userMessage };
+      return { kind: "failed", error };
     }
   }
 

@@ -124,6 +124,11 @@ export function checkText(check: RobloxRankCheckOutcome): string {
     case "no-group":
       return "This server has no Roblox group yet (/config group in Discord).";
     case "failed":
-      return `Roblox could not be read: ${check.userMessage ?? "try again in a minute."}`;
+      return `Roblox could not be read: ${readableError(check.error) ?? "try again in a minute."}`;
   }
+}
+
+/** A Roblox error's own sentence for people (RobloxError.userMessage), when it has one. */
+function readableError(error: unknown): string | null {
+  return error instanceof Error && "userMessage" in error && typeof error.userMessage === "string" ? error.userMessage : null;
 }
