@@ -155,7 +155,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     random,
   });
 
-  const shards = new ShardOwnership(config.shardIds);
+  const shards = new ShardOwnership(config.shardIds, { onOwn: (ids, count) => metrics.reportShards(ids, count) });
   const pendingWrites = new PendingWriteWorker({
     repositories,
     contexts,
