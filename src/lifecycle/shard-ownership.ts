@@ -13,6 +13,7 @@ export interface ShardOwnershipOptions {
 
 export class ShardOwnership {
   #owns: (guildId: string) => boolean = () => false;
+  #shardCount: number | undefined;
 
   constructor(
     private readonly shardIds: readonly number[] | undefined,
@@ -27,7 +28,13 @@ export class ShardOwnership {
       ]);
     }
     this.#owns = guildOnShards(this.shardIds, shardCount);
+    this.#shardCount = shardCount;
     this.options.onOwn?.(this.shardIds ?? Array.from({ length: shardCount }, (_, shard) => shard), shardCount);
+  }
+
+  /** The shard Discord routes the guild to; undefined until the shard count is known. */
+  shardOf(guildId: string): number | undefined {
+    return this.#shardCount === undefined ? undefined : Number((BigInt(guildId) >> 22n) % BigInt(this.#shardCount));
   }
 
   /** Whether this process does the guild's background work; a function so it can be passed as is. */
