@@ -16,10 +16,14 @@ import {
   discordChannelRef,
   discordEditedMember,
   discordGuild,
+  discordGuildIds,
   discordRoles,
   discordUser,
   parseDiscord,
 } from "./schemas.ts";
+
+/** Discord's largest page of `GET /users/@me/guilds`. */
+const GUILDS_PAGE = 200;
 
 /** What the features need of a guild: its owner and roles, kept current from gateway events. */
 export type { GuildMemberView, GuildSnapshot } from "../services/discord-port.ts";
@@ -132,6 +136,22 @@ export class DiscordGuilds implements SyncGuilds, GuildMemberSearch {
   }
 
   /** The guild as the gateway last described it, without any request; undefined when not cached. */
+  /**
+   * The bot's own id and every guild it is in, by REST (`GET /users/@me`, `GET /users/@me/guilds`,
+   * 200 a page): what READY and GUILD_CREATE tell a process that began its session, for one that
+   * RESUMEd a session another process began.
+   */
+  async listGuildIds(): Promise<string[]> {
+    this.#botUserId ??= parseDiscord("GET /users/@me", discordUser, await this.api.users.getCurrent()).id;
+    const ids: string[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = parseDiscord("GET /users/@me/guilds", discordGuildIds, await this.api.users.getGuilds({ limit: GUILDS_PAGE, ...(after && { after }) }));
+      ids.push(...page.map((guild) => guild.id));
+      if (page.length < GUILDS_PAGE) return ids;
+      after = page.at(-1)!.id;
+    }
+  }
+
   cached(guildId: string): GuildSnapshot | undefined {
     return this.#snapshots.get(guildId);
   }
