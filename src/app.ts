@@ -243,7 +243,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync, changeFeed: changeFeed?.status }),
   };
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
-  const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
+  const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns), claimOnce: cluster.claimInteraction });
 
   // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
   const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, members: { guilds, groupIdOf: (guildId, settings) => contexts.groupIdOf(guildId, settings), memberSync }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
