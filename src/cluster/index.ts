@@ -8,6 +8,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { SharedBudget } from "../roblox/limits.ts";
 import { type GatewaySessionStore, RedisGatewaySessions } from "./gateway-sessions.ts";
 import { RedisIdentifyThrottler } from "./identify-throttler.ts";
+import { RedisInteractionClaims } from "./interaction-claims.ts";
 import { type Leases, LocalLeases, RedisLeases } from "./leases.ts";
 import { openRedis, redactedUrl, type SharedRedis } from "./redis.ts";
 import { credentialId, RedisRobloxBudget } from "./roblox-budget.ts";
@@ -23,6 +24,8 @@ export interface Cluster {
   /** The Roblox budget of a credential shared by every process; undefined: this process alone. */
   robloxBudget(credentials: { apiKey?: string; cookie?: string }): SharedBudget | undefined;
   readonly leases: Leases;
+  /** Claims an interaction for this process (false: another process took it); undefined without Redis. */
+  readonly claimInteraction: ((interactionId: string) => Promise<boolean>) | undefined;
   /** For /readyz: undefined when no Redis is configured. */
   readonly redis: { url: string; ready(): boolean } | undefined;
   close(): Promise<void>;
@@ -35,6 +38,7 @@ export function createCluster(config: { redisUrl: string | undefined; redisPrefi
       buildIdentifyThrottler: undefined,
       robloxBudget: () => undefined,
       leases: new LocalLeases(),
+      claimInteraction: undefined,
       redis: undefined,
       close: async () => undefined,
     };
@@ -44,6 +48,7 @@ export function createCluster(config: { redisUrl: string | undefined; redisPrefi
   const sessions = new RedisGatewaySessions(redis, log);
   const budgets = new Map<string, RedisRobloxBudget>();
   const url = redactedUrl(config.redisUrl);
+  const claims = new RedisInteractionClaims(redis, log);
   return {
     gatewaySessions: sessions,
     buildIdentifyThrottler: async (manager) => {
@@ -57,6 +62,7 @@ export function createCluster(config: { redisUrl: string | undefined; redisPrefi
       return budget;
     },
     leases: new RedisLeases(redis),
+    claimInteraction: (interactionId) => claims.claim(interactionId),
     redis: { url, ready: () => redis.ready() },
     async close() {
       await sessions.close();
