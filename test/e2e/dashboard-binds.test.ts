@@ -69,6 +69,10 @@ describeWithChromium("the binds page in Chromium", () => {
     const preview = page.getByRole("region", { name: "Preview" });
     const gain = Number(await preview.locator(`td[data-role="${veterans}"][data-effect="gain"]`).textContent());
     const lose = Number(await preview.locator(`td[data-role="${veterans}"][data-effect="lose"]`).textContent());
+    // What the sync's planner gives and takes with the bind as if stored: the preview's figures.
+    const recruit = await database.repositories.ranks.findByName(community.guildId, "Recruit");
+    const bind = { kind: "rank", rankId: recruit!.id, origin: { kind: "stored", id: 0, rankRole: false }, roleIds: [veterans] } as const;
+    expect(await plannedFor(database.repositories, discord, community, veterans, [bind])).toEqual({ add: gain, remove: lose });
     expect(gain).toBe(community.players.filter((player) => player.rankName === "Recruit").length);
     await expectReadable(page, "main p, main th, main td, button, label, .hint");
     // Tall enough for the preview and its Save button.
@@ -79,8 +83,8 @@ describeWithChromium("the binds page in Chromium", () => {
     await preview.getByRole("button", { name: "Save" }).click();
     await page.waitForURL(/\?done=added#binds-list$/);
     expect(await page.locator("#binds-list [role=status]").textContent()).toContain("Bind saved.");
-    // Veterans was managed by no bind before: what the planner now gives and takes is the preview's figure.
-    expect(await plannedFor(database.repositories, discord, community, veterans)).toEqual({ add: gain, remove: lose });
+    // Stored now, as /binds add-rank-role stores it.
+    expect(await database.repositories.binds.list(community.guildId)).toContainEqual(expect.objectContaining({ kind: "rank", rankId: recruit!.id, roleIds: [veterans] }));
 
     const listed = await runCommand(discord, community.guildId, community.adminDiscordId, "binds", [{ name: "list", type: 1, options: [] }]);
     expect(JSON.stringify(listed.answer)).toContain(`<@&${veterans}>`);

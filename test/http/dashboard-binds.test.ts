@@ -47,18 +47,18 @@ function post(session: Session, path: string, fields: Record<string, string>, op
 
 /**
  * Creates a role in Discord and waits until the bot has seen it on the gateway (the page offers
- * it), above `above` when given (roles are offered highest first).
+ * it); with `top`, placed above the bot's own role, and waited for until it is offered first
+ * (roles are offered highest first, the bot's own role not at all).
  */
-async function newRole(session: Session, name: string, above?: string): Promise<string> {
+async function newRole(session: Session, name: string, top = false): Promise<string> {
   const role = discord.createRole(community.guildId, { name });
-  if (above) discord.updateRole(community.guildId, role.id, { position: discord.role(community.guildId, above)!.position + 1 });
-  const offered = (html: string) => html.indexOf(`<option value="${role.id}"`);
-  const page = await eventually(
-    async () => (await session.browser.get(bindsUrl())).text(),
-    (html) => offered(html) >= 0 && (!above || offered(html) < html.indexOf(`<option value="${above}"`)),
-    10_000,
-  );
-  expect(offered(page)).toBeGreaterThanOrEqual(0);
+  if (top) {
+    const botRole = discord.roles(community.guildId).find((candidate) => candidate.managed)!;
+    discord.updateRole(community.guildId, role.id, { position: botRole.position + 1 });
+  }
+  const seen = (html: string) => (top ? /<option value="(\d{17,20})"/.exec(html)?.[1] === role.id : html.includes(`<option value="${role.id}"`));
+  const page = await eventually(async () => (await session.browser.get(bindsUrl())).text(), seen, 10_000);
+  expect(seen(page)).toBe(true);
   return role.id;
 }
 
@@ -127,12 +127,14 @@ describe("the binds page", () => {
     expect(shown).toContain('<button type="submit">Save</button>');
     // Two of the six players are recruits; nobody holds Veterans yet.
     expect({ gain: figure(shown, veterans, "gain"), lose: figure(shown, veterans, "lose") }).toEqual({ gain: 2, lose: 0 });
+    // The sync's planner, with the bind as if stored, gives and takes the same.
+    const asIfStored = { kind: "rank", rankId: recruit!.id, origin: { kind: "stored", id: 0, rankRole: false }, roleIds: [veterans] } as const;
+    expect(await plannedFor(database.repositories, discord, community, veterans, [asIfStored])).toEqual({ add: 2, remove: 0 });
     expect(await database.repositories.binds.list(community.guildId)).not.toContainEqual(expect.objectContaining({ roleIds: [veterans] }));
 
     const saved = await post(admin, "add-rank-role", { rank: String(recruit!.id), role: veterans });
     expect(saved.status).toBe(303);
     expect(saved.headers.get("location")).toBe(`/dashboard/guilds/${community.guildId}/binds?done=added#binds-list`);
-    expect(await plannedFor(database.repositories, discord, community, veterans)).toEqual({ add: 2, remove: 0 });
     const [entry] = await bindEntries();
     expect(entry).toMatchObject({ actorId: community.adminDiscordId, action: "binds.add", after: { kind: "rank", rankId: recruit!.id, rank: "Recruit", roleIds: [veterans] } });
     expect(await slashBindsList()).toContain(`<@&${veterans}>`);
@@ -143,14 +145,13 @@ describe("the binds page", () => {
     // Saving it again is /binds's "already": nothing stored twice, no second entry.
     expect((await post(admin, "add-rank-role", { rank: String(recruit!.id), role: veterans })).headers.get("location")).toContain("done=already");
     expect((await bindEntries()).length).toBe(entries + 1);
-  });
+  }, 30_000);
 
   test("/binds's refusals, worded for the web, change nothing; a bind added with /binds shows on the page", async () => {
     const admin = await signedIn(community.adminDiscordId);
     const entries = (await bindEntries()).length;
     const stored = await database.repositories.binds.list(community.guildId);
-    const bot = discord.roles(community.guildId).find((role) => role.managed)!;
-    const high = { id: await newRole(admin, "Above The Bot", bot.id) };
+    const high = { id: await newRole(admin, "Above The Bot", true) };
     const low = await newRole(admin, "Allies");
     const recruit = await database.repositories.ranks.findByName(community.guildId, "Recruit");
     const refusals: [string, Record<string, string>, string][] = [
@@ -193,7 +194,7 @@ describe("the binds page", () => {
     const page = await (await admin.browser.get(bindsUrl())).text();
     expect(page).toContain(`rank numbers 2–3 in this server&#39;s group (${community.groupId})`);
     expect(page).toContain("Allies");
-  });
+  }, 30_000);
 
   test("remove: the preview, then Remove bind, audited as the web user; another guild's bind can't be removed by its id", async () => {
     const admin = await signedIn(community.adminDiscordId);
@@ -228,7 +229,7 @@ describe("the binds page", () => {
     expect(removed.status).toBe(303);
     expect(await database.repositories.binds.get(community.guildId, bind.origin.id)).toBeUndefined();
     expect((await bindEntries())[0]).toMatchObject({ actorId: community.adminDiscordId, action: "binds.remove", before: { bindId: bind.origin.id, roleIds: [staff] }, after: null });
-  });
+  }, 30_000);
 
   test("a plain member gets 403 naming nothing of the guild on the page and its POSTs; a POST without the CSRF token changes nothing", async () => {
     const stored = await database.repositories.binds.list(community.guildId);
@@ -254,5 +255,5 @@ describe("the binds page", () => {
     }
     expect(await database.repositories.binds.list(community.guildId)).toEqual(stored);
     expect((await bindEntries()).length).toBe(entries);
-  });
+  }, 30_000);
 });

@@ -4,7 +4,7 @@
  * for stored state, to hold the page's preview against.
  */
 import type { Repositories } from "../../src/db/index.ts";
-import { BindSet, settingBinds } from "../../src/ranks/binds.ts";
+import { BindSet, settingBinds, type Bind } from "../../src/ranks/binds.ts";
 import { RankLadder } from "../../src/ranks/ladder.ts";
 import { planSync } from "../../src/sync/planner.ts";
 import type { DiscordEmulator } from "../emulators/discord/index.ts";
@@ -27,9 +27,15 @@ export async function storeLadderAndLinks(repositories: Repositories, community:
 
 /**
  * How many linked members the sync's planner would give and take `roleId`, with the guild's stored
- * binds, stored ranks and the members' roles in the Discord emulator now.
+ * binds (and `extra`, as if stored), stored ranks and the members' roles in the Discord emulator now.
  */
-export async function plannedFor(repositories: Repositories, discord: DiscordEmulator, community: Community, roleId: string): Promise<{ add: number; remove: number }> {
+export async function plannedFor(
+  repositories: Repositories,
+  discord: DiscordEmulator,
+  community: Community,
+  roleId: string,
+  extra: Bind[] = [],
+): Promise<{ add: number; remove: number }> {
   const { guildId } = community;
   const ladder = new RankLadder(await repositories.ranks.list(guildId));
   const links = await repositories.members.listLinkedAccounts(guildId);
@@ -44,7 +50,7 @@ export async function plannedFor(repositories: Repositories, discord: DiscordEmu
     discordMemberRoles: new Map(links.map((link) => [link.discordId, discord.member(guildId, link.discordId)?.roles])),
     pendingRobloxWrites: new Map(),
     options: { leftGroupPolicy: "flag" },
-    binds: new BindSet([...(await repositories.binds.list(guildId)), ...settingBinds({ verifiedRoleId: settings?.verifiedRoleId ?? null, unverifiedRoleId: settings?.unverifiedRoleId ?? null })]),
+    binds: new BindSet([...(await repositories.binds.list(guildId)), ...extra, ...settingBinds({ verifiedRoleId: settings?.verifiedRoleId ?? null, unverifiedRoleId: settings?.unverifiedRoleId ?? null })]),
     robloxGroupId: community.groupId,
   });
   return {
