@@ -20,7 +20,7 @@
  * each process reads its groups with a cursor of its own (`cursorScope`), so none takes another's
  * entries.
  *
- * A little over 300 lines on purpose: the poll loop, its spacing per credential, its claims and its
+ * About 350 lines on purpose: the poll loop, its spacing per credential, its claims and its
  * gap handling share one state per group; reading, applying and following are in their own files.
  */
 import type { Repositories } from "../../services/storage-port.ts";
