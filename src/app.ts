@@ -51,6 +51,8 @@ import { GuildContexts } from "./services/guild-context.ts";
 import { GroupLockKicker } from "./services/group-lock.ts";
 import { BindService } from "./services/binds.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
+import { SettingChanges } from "./services/setting-changes.ts";
+import { DiscordLogChannels } from "./discord/log-channels.ts";
 import { Points } from "./services/points.ts";
 import { RankBinds } from "./services/rank-binds.ts";
 import { RankEdits } from "./services/rank-edits.ts";
@@ -218,6 +220,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const points = new Points({ members: repositories.members, ranks: repositories.ranks, audit });
   const settings = new GuildSettingsService({ guilds: repositories.guilds, secrets, audit });
   const bindService = new BindService({ binds: repositories.binds, ranks: repositories.ranks, guilds: repositories.guilds, discord: guilds, contexts, audit });
+  const logChannels = new DiscordLogChannels(client.api);
+  const settingChanges = new SettingChanges({ guilds: repositories.guilds, settings, binds: bindService, discord: guilds, logChannels });
   // Each command's own dependency type says what it may use; it is given no more.
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
@@ -233,6 +237,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       rankEdits,
       points,
       settings,
+      settingChanges,
       binds: bindService,
     }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
@@ -242,7 +247,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
 
   // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
-  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
+  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,

@@ -12,6 +12,7 @@ import type { Logger } from "../../observability/logger.ts";
 import { DashboardAccess, type DashboardAccessSources } from "../../services/dashboard-access.ts";
 import type { OverviewSources } from "./overview.ts";
 import { overviewPage } from "./pages/overview.tsx";
+import { type SettingsPageSources, settingsPage } from "./pages/settings.tsx";
 import { dashboardRoutes } from "./routes.tsx";
 import { DashboardSignIn } from "./sign-in.ts";
 
@@ -22,6 +23,8 @@ export interface DashboardParts {
   /** The gateway-kept guilds and member reads the admin rule decides from. */
   guilds: DashboardAccessSources["guilds"];
   overview: Omit<OverviewSources, "repositories" | "defaultSyncIntervalMs" | "guild">;
+  /** What the settings page reads of Discord and the service it saves through. */
+  settings: Pick<SettingsPageSources, "botStanding" | "textChannels" | "changes">;
   logger: Logger;
   now?: () => number;
   /** How long a member's roles are reused (at most 60 s). */
@@ -64,7 +67,15 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
     signIn: new DashboardSignIn({ repository: parts.repositories.dashboard, discord, now: parts.now }),
     access,
     // A guild's pages, in the order of its tabs (layout.tsx's GUILD_TABS).
-    guildPages: [overviewPage(overviewSources)],
+    guildPages: [
+      overviewPage(overviewSources),
+      settingsPage({
+        ...parts.settings,
+        settings: parts.repositories.guilds,
+        guild: (guildId) => parts.guilds.guild(guildId),
+        defaultSyncIntervalMs: config.syncIntervalMs,
+      }),
+    ],
     publicUrl,
     logger: parts.logger,
   });
