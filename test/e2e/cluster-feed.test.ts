@@ -19,6 +19,7 @@ import { CAPTAIN, createFeedWorld, FEED_KEY, type FeedWorld } from "../change-fe
 import { describe } from "bun:test";
 import { scratchDatabase, type ScratchDatabase, TEST_DATABASE_URL } from "../db/pg-helpers.ts";
 import { BotProcess, eventually } from "../support/bot-process.ts";
+import { runCommand } from "../support/discord-user.ts";
 import { deletePrefix, REDIS_TEST_URL, skipWithoutRedis, uniquePrefix } from "../support/redis.ts";
 import { seedDatabase } from "../sync/support/world.ts";
 
@@ -146,6 +147,11 @@ describeCluster("the change feed of a cluster (two processes, PostgreSQL, Redis)
     // One reader: at most one read per interval elapsed (plus the one in flight); two would be about twice that.
     expect(auditReads()).toBeLessThanOrEqual(Math.floor(elapsedS / INTERVAL_S) + 1);
     expect(auditReads()).toBeGreaterThanOrEqual(Math.floor(elapsedS / INTERVAL_S) - 1);
+    // /sync-status in the other process's guild says who reads the group.
+    const follower = bots.find((bot) => !holders.includes(bot))!;
+    const followerGuild = bots.indexOf(follower) === shardOf(second.id) ? second.id : feed.world.guildId;
+    const status = await runCommand(feed.world.discord, followerGuild, feed.world.discord.guild(followerGuild)!.ownerId, "sync-status", [], 10_000);
+    expect(status.text).toMatch(new RegExp(`Every 2s \\(group ${feed.world.groupId}\\): last read <t:\\d+:R> by another process of the bot`));
     // The cursor is the cluster's one row, moved by the reader's lease.
     const cursors = await repositories.feedCursors.get(feed.world.groupId);
     expect(cursors?.fence).toBeGreaterThan(0);
