@@ -363,7 +363,8 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
       expect((await repos.syncRuns.countItems(G1, run.id)).pending).toBe(0);
     });
 
-    test("20,000 items insert in one batch well under a second; JSON columns round-trip", async () => {
+    // How fast is bench/bulk-sync.ts's to say (it writes a whole run's items); here, that they all land.
+    test("20,000 items insert in one batch; JSON columns round-trip", async () => {
       const { repos } = await stores.open();
       const run = (await repos.syncRuns.start(G1, { trigger: "background" })).run;
       const items = Array.from({ length: 20_000 }, (_, i) => ({
@@ -374,11 +375,8 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
         addRoles: ["500000000000000002"],
         removeRoles: ["500000000000000001"],
       }));
-      const started = performance.now();
       expect(await repos.syncRuns.insertItems(G1, run.id, items)).toBe(20_000);
-      const elapsed = performance.now() - started;
-      console.log(`insertItems 20k: ${elapsed.toFixed(0)} ms`);
-      expect(elapsed).toBeLessThan(1000);
+      expect((await repos.syncRuns.countItems(G1, run.id)).pending).toBe(20_000);
 
       const page = await repos.syncRuns.listPendingItems(G1, run.id, { limit: 3 });
       expect(page.map((i) => i.seq)).toEqual([0, 1, 2]);
