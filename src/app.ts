@@ -206,6 +206,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   // Design §3.2: changes made on Roblox, read from each bound group's audit log every interval.
   const { feed: changeFeed, readiness: changeFeedReadiness } = composeChangeFeed({
     ...{ intervalMs: config.changeFeedIntervalMs, repositories, contexts, ownWrites, bulkSync, ownsGuild: shards.owns, metrics, logger, now },
+    // With Redis one process reads each group for the cluster; without, each reads with a cursor of its own shard set.
+    ...{ relay: cluster.feedRelay(shards.scope), cursorScope: shards.scope },
     apply: { memberSync, memberRoles: memberSnapshots.port },
   });
   const ladderImport = new LadderImportService({

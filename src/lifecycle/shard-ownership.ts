@@ -28,6 +28,7 @@ export class ShardOwnership {
       ]);
     }
     this.#owns = guildOnShards(this.shardIds, shardCount);
+    this.#scope = this.shardIds && shardCount > 1 ? `${[...new Set(this.shardIds)].sort((a, b) => a - b).join(",")}/${shardCount}` : "";
     this.#shardCount = shardCount;
     this.options.onOwn?.(this.shardIds ?? Array.from({ length: shardCount }, (_, shard) => shard), shardCount);
   }
@@ -36,6 +37,15 @@ export class ShardOwnership {
   shardOf(guildId: string): number | undefined {
     return this.#shardCount === undefined ? undefined : Number((BigInt(guildId) >> 22n) % BigInt(this.#shardCount));
   }
+
+  #scope = "";
+
+  /**
+   * The process's shard set (`0,1/4`), naming what it keeps for itself where processes share a
+   * store (its change-feed cursor without Redis, its follower position with it); `''` when it runs
+   * every shard.
+   */
+  readonly scope = (): string => this.#scope;
 
   /** Whether this process does the guild's background work; a function so it can be passed as is. */
   readonly owns = (guildId: string): boolean => this.#owns(guildId);
