@@ -169,7 +169,7 @@ describe("the settings page", () => {
       ["sync-interval", { duration: "1m" }, "Nothing was changed"],
       ["sync-interval", { duration: "soon" }, "Nothing was changed"],
       ["log-channel", { channel: elsewhereChannelId }, "Pick a text channel of this server for the log"],
-      ["unverified-role", { role: community.guildId }, "@everyone can&#39;t be given or taken"],
+      ["unverified-role", { role: community.guildId }, "@everyone can&#39;t be given by a bind"],
       ["unverified-role", { role: highRole.id }, "role above &quot;Above The Bot&quot;"],
       ["unverified-role", { role: before!.verifiedRoleId! }, "one role can&#39;t be both"],
     ];

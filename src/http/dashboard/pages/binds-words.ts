@@ -30,9 +30,12 @@ export function conditionText(bind: Bind, ranks: ReadonlyMap<number, Rank>, ownG
   }
 }
 
-/** Why the role can't be given by a bind (the checks /binds makes). */
-export function bindRoleRefusalText(refusal: BindRoleRefusal, roleName: string): string {
-  const head = `Can't bind "${roleName}": `;
+/**
+ * Why the role can't be given by a bind (the checks /binds makes, which the verified and unverified
+ * roles pass too): `purpose` is what the admin tried, "bind" or "choose" (a setting's role).
+ */
+export function bindRoleRefusalText(refusal: BindRoleRefusal, roleName: string, purpose: "bind" | "choose" = "bind"): string {
+  const head = `Can't ${purpose} "${roleName}": `;
   switch (refusal.kind) {
     case "everyone":
       return `@everyone can't be given by a bind: every member has it. Pick another role. ${NOTHING_CHANGED}`;
@@ -44,11 +47,11 @@ export function bindRoleRefusalText(refusal: BindRoleRefusal, roleName: string):
       const { denial } = refusal;
       switch (denial.reason) {
         case "privileged-role":
-          return `${head}it grants ${denial.permissions.join(", ")}, so only the server owner or an Administrator may bind it. ${NOTHING_CHANGED}`;
+          return `${head}it grants ${denial.permissions.join(", ")}, so only the server owner or an Administrator may ${purpose} it. ${NOTHING_CHANGED}`;
         case "role-not-below-actor":
           return denial.actorTopRole
-            ? `${head}you can only bind roles below your own highest role (${denial.actorTopRole.name}), and it is not below it. ${NOTHING_CHANGED}`
-            : `${head}you can only bind roles below your own highest role, and you hold none. ${NOTHING_CHANGED}`;
+            ? `${head}you can only ${purpose} roles below your own highest role (${denial.actorTopRole.name}), and it is not below it. ${NOTHING_CHANGED}`
+            : `${head}you can only ${purpose} roles below your own highest role, and you hold none. ${NOTHING_CHANGED}`;
         case "actor-unranked":
           return `${head}you don't hold a rank role, so there is no rank below yours to bind. Ask someone with a higher rank, the server owner or an Administrator. ${NOTHING_CHANGED}`;
         case "rank-not-below-actor":
