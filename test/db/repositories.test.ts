@@ -383,7 +383,7 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
       expect(page[0]).toMatchObject({ addRoles: ["500000000000000002"], removeRoles: ["500000000000000001"], status: "pending" });
       const next = await repos.syncRuns.listPendingItems(G1, run.id, { afterSeq: 19_997 });
       expect(next.map((i) => i.seq)).toEqual([19_998, 19_999]);
-    });
+    }, 60_000);
 
     test("deleting a run cascades to its items; pruneHistory keeps the newest finished runs", async () => {
       const { repos, rows, clock } = await stores.open();
