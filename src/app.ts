@@ -10,6 +10,7 @@
  * Over 300 lines on purpose: every object the bot runs is built here once, in dependency order, so
  * the order stays visible in one place; each line only constructs and passes in.
  */
+import { hostname } from "node:os";
 import { Client } from "@discordjs/core";
 import { createCluster } from "./cluster/index.ts";
 import type { Config } from "./config/env.ts";
@@ -164,7 +165,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     audit,
     logger,
     metrics,
-    ownsGuild: shards.owns,
+    // Any process retries any guild's due writes, each claimed by one (docs/cluster.md).
+    claimantName: `${hostname()} pid ${process.pid}`,
     ...options.pendingWrites,
     now,
     random,

@@ -360,6 +360,12 @@ export const pendingRobloxWrites = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
     lastError: text("last_error"),
+    /**
+     * The retry that holds the write (a token per claim) and until when (epoch ms): the Roblox request
+     * runs outside any transaction, so processes sharing the database take turns by these. null: free.
+     */
+    claimedBy: text("claimed_by"),
+    claimedUntil: integer("claimed_until"),
     createdAt: createdAt(),
   },
   (t) => [

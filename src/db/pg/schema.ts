@@ -270,6 +270,12 @@ export const pendingRobloxWrites = pgTable(
     attempts: int("attempts").notNull().default(0),
     nextAttemptAt: int("next_attempt_at").notNull(),
     lastError: text("last_error"),
+    /**
+     * The retry that holds the write (a token per claim) and until when (epoch ms): the Roblox request
+     * runs outside any transaction, so processes sharing the database take turns by these. null: free.
+     */
+    claimedBy: text("claimed_by"),
+    claimedUntil: int("claimed_until"),
     createdAt: createdAt(),
   },
   (t) => [
