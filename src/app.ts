@@ -67,6 +67,7 @@ import { GroupMembershipReader } from "./sync/group-memberships.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
 import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { SyncScheduler } from "./sync/scheduler.ts";
+import { SyncRequests } from "./sync/sync-requests.ts";
 import { OwnWrites } from "./sync/change-feed/own-writes.ts";
 import { composeChangeFeed } from "./lifecycle/change-feed.ts";
 import type { CommandsByFeature, Rankbridge, RankbridgeOptions } from "./app-surface.ts";
@@ -190,6 +191,16 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     ...memberSnapshots.sizes().map((size) => ({ ...size, holder: "snapshot" as const })),
     ...bulkSync.memberStateSizes().map((size) => ({ ...size, holder: "run" as const })),
   ]);
+  // The dashboard's "Sync now": run here, or queued for the process of the guild's shard (design §8).
+  const syncRequests = new SyncRequests({
+    repositories,
+    bulkSync,
+    ownsGuild: shards.owns,
+    processName: `shards ${config.shardIds?.join(",") ?? "all"} pid ${process.pid}`,
+    logger: logger.child({ component: "sync-requests" }),
+    now,
+    ...options.syncRequests,
+  });
   const scheduler = new SyncScheduler({
     bulkSync,
     repositories,
@@ -245,7 +256,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
 
   // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
-  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
+  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, sync: { requests: syncRequests }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,
@@ -302,7 +313,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       roblox: { client: roblox, groupId: config.robloxGroupId },
       readiness,
       checkStoredKeys: () => contexts.checkStoredKeys(),
-      background: { pendingWrites, scheduler, changeFeed, resumeUnfinishedSyncs: () => bulkSync.resumeUnfinished() },
+      // Another process's dashboard queues requests only when the shards are split between processes.
+      background: { pendingWrites, scheduler, changeFeed, syncRequests: config.shardIds ? syncRequests : undefined, resumeUnfinishedSyncs: () => bulkSync.resumeUnfinished() },
       metrics,
       logger,
     });
@@ -311,7 +323,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= shutDown(
-      { router, scheduler, bulkSync, pendingWrites, changeFeed, robloxClients, gateway, http, cluster, database, logger },
+      { router, scheduler, syncRequests, bulkSync, pendingWrites, changeFeed, robloxClients, gateway, http, cluster, database, logger },
       { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
     ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
@@ -339,6 +351,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       pendingWrites,
       bulkSync,
       scheduler,
+      syncRequests,
       cluster,
       groupMemberships,
       changeFeed,

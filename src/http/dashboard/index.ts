@@ -13,6 +13,7 @@ import { DashboardAccess, type DashboardAccessSources } from "../../services/das
 import type { OverviewSources } from "./overview.ts";
 import { overviewPage } from "./pages/overview.tsx";
 import { type SettingsPageSources, settingsPage } from "./pages/settings.tsx";
+import { type SyncPageSources, syncPage } from "./pages/sync.tsx";
 import { dashboardRoutes } from "./routes.tsx";
 import { DashboardSignIn } from "./sign-in.ts";
 
@@ -25,6 +26,8 @@ export interface DashboardParts {
   overview: Omit<OverviewSources, "repositories" | "defaultSyncIntervalMs" | "guild">;
   /** What the settings page reads of Discord and the service it saves through. */
   settings: Pick<SettingsPageSources, "botStanding" | "textChannels" | "changes">;
+  /** The service "Sync now" and "Dry run" ask (here, or queued for the process of the guild's shard). */
+  sync: Pick<SyncPageSources, "requests">;
   logger: Logger;
   now?: () => number;
   /** How long a member's roles are reused (at most 60 s). */
@@ -75,6 +78,7 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
         guild: (guildId) => parts.guilds.guild(guildId),
         defaultSyncIntervalMs: config.syncIntervalMs,
       }),
+      syncPage({ ...parts.sync, repositories: parts.repositories, guild: (guildId) => parts.guilds.guild(guildId) }),
     ],
     publicUrl,
     logger: parts.logger,
