@@ -179,12 +179,15 @@ const RunSection: FC<{ run: RunStatus; guildId: string; csrf: string; roleName: 
         </>
       )}
     </dl>
-    {run.error && <p class={run.hold ? "warning" : "refusal"}>{run.error}</p>}
+    {/* A held run's stored reason is /sync's sentence; the page says it in its own words below. */}
+    {run.error && !run.hold && <p class={run.state === "failed" ? "refusal" : "warning"}>{run.error}</p>}
     {run.hold && (
-      <div class="held">
+      <div class="held warning">
         <p>
-          {run.hold.affected} of {run.hold.linked} linked members ({run.hold.percent}%) would lose their bound roles
-          {run.hold.sample.length > 0 ? `, among them ${run.hold.sample.join(", ")}` : ""}. Nothing was changed for them until an admin decides.
+          {run.hold.affected} of {run.hold.linked} linked members would lose their rank roles or count as gone from the Roblox group (the limit is more than{" "}
+          {run.hold.percent}% and more than {run.hold.members})
+          {run.hold.sample.length > 0 ? `, among them ${run.hold.sample.join(", ")}${run.hold.affected > run.hold.sample.length ? ", …" : ""}` : ""}. Nothing
+          was changed for them: Apply carries the run out, Cancel leaves their roles as they are.
         </p>
         {(["apply", "cancel"] as const).map((decision) => (
           <form method="post" action={`/dashboard/guilds/${guildId}/sync/held/${run.runId}/${decision}`}>
