@@ -22,6 +22,7 @@ import { syncCommands } from "./discord/commands/sync-commands.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway } from "./discord/gateway.ts";
 import { wireGatewayEvents } from "./discord/gateway-events.ts";
+import { retryWhileUnreachable } from "./discord/startup-retry.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
 import { Cooldowns } from "./discord/interactions/cooldowns.ts";
 import { InteractionRouter, RESTARTING_MESSAGE } from "./discord/interactions/router.ts";
@@ -156,7 +157,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     random,
   });
 
-  const shards = new ShardOwnership(config.shardIds);
+  const shards = new ShardOwnership(config.shardIds, { onOwn: (ids, count) => metrics.reportShards(ids, count) });
   const pendingWrites = new PendingWriteWorker({
     repositories,
     contexts,
@@ -215,6 +216,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   // Design §3.2: changes made on Roblox, read from each bound group's audit log every interval.
   const { feed: changeFeed, readiness: changeFeedReadiness } = composeChangeFeed({
     ...{ intervalMs: config.changeFeedIntervalMs, repositories, contexts, ownWrites, bulkSync, ownsGuild: shards.owns, metrics, logger, now },
+    // With Redis one process reads each group for the cluster; without, each reads with a cursor of its own shard set.
+    ...{ relay: cluster.feedRelay(shards.scope), cursorScope: shards.scope },
     apply: { memberSync, memberRoles: memberSnapshots.port },
   });
   const ladderImport = new LadderImportService({
@@ -253,10 +256,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync, changeFeed: changeFeed?.status }),
   };
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
-  const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
+  const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns), claimOnce: cluster.claimInteraction });
 
   // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
-  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, sync: { requests: syncRequests }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
+  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, members: { guilds, groupIdOf: (guildId, settings) => contexts.groupIdOf(guildId, settings), memberSync }, sync: { requests: syncRequests }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,
@@ -265,6 +268,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     changeFeed,
     roleDeleted: (guildId, roleId) => bindService.roleDeleted(guildId, roleId),
     reviewBinds: bindReviewLogger({ repositories, guilds, logger }),
+    guildsOnShard: async (shardId) =>
+      (await retryWhileUnreachable("listing the bot's guilds", () => guilds.listGuildIds(), logger)).filter((guildId) => shards.shardOf(guildId) === shardId),
     interactions: router,
     dashboardAccess: dashboard.access,
     logger,

@@ -8,7 +8,8 @@ import m4 from "../../drizzle/0004_stale_khan.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_pink_jubilee.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_binds.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_roblox_display_name.sql" with { type: "text" };
-import m8 from "../../drizzle/0008_acoustic_slayback.sql" with { type: "text" };
+import m8 from "../../drizzle/0008_feed_cursor_scope.sql" with { type: "text" };
+import m9 from "../../drizzle/0009_sync_requests.sql" with { type: "text" };
 
 export { journal };
 
@@ -22,5 +23,6 @@ export const migrationSql: Record<string, string> = {
   "0005_pink_jubilee": m5,
   "0006_binds": m6,
   "0007_roblox_display_name": m7,
-  "0008_acoustic_slayback": m8,
+  "0008_feed_cursor_scope": m8,
+  "0009_sync_requests": m9,
 };

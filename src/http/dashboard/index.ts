@@ -13,6 +13,10 @@ import { DashboardAccess, type DashboardAccessSources } from "../../services/das
 import type { OverviewSources } from "./overview.ts";
 import { overviewPage } from "./pages/overview.tsx";
 import { type SettingsPageSources, settingsPage } from "./pages/settings.tsx";
+import { membersPage } from "./pages/members.tsx";
+import { MemberExplanations, type MemberExplanationSources } from "../../services/member-explanation.ts";
+import { MemberLookup, type MemberLookupSources } from "../../services/member-lookup.ts";
+import { RobloxRankCheck, type RobloxRankCheckOptions } from "../../services/member-roblox-check.ts";
 import { type SyncPageSources, syncPage } from "./pages/sync.tsx";
 import { dashboardRoutes } from "./routes.tsx";
 import { DashboardSignIn } from "./sign-in.ts";
@@ -26,6 +30,13 @@ export interface DashboardParts {
   overview: Omit<OverviewSources, "repositories" | "defaultSyncIntervalMs" | "guild">;
   /** What the settings page reads of Discord and the service it saves through. */
   settings: Pick<SettingsPageSources, "botStanding" | "textChannels" | "changes">;
+  /** What the member lookup reads of Discord (one member, the member search, the bot's standing) and the guild's group. */
+  members: {
+    guilds: MemberLookupSources["guilds"] & MemberExplanationSources["guilds"];
+    groupIdOf: MemberExplanationSources["groupIdOf"];
+    /** Reads one member's Roblox rank ("Check on Roblox now"). */
+    memberSync: RobloxRankCheckOptions["memberSync"];
+  };
   /** The service "Sync now" and "Dry run" ask (here, or queued for the process of the guild's shard). */
   sync: Pick<SyncPageSources, "requests">;
   logger: Logger;
@@ -77,6 +88,12 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
         settings: parts.repositories.guilds,
         guild: (guildId) => parts.guilds.guild(guildId),
         defaultSyncIntervalMs: config.syncIntervalMs,
+      }),
+      membersPage({
+        lookup: new MemberLookup({ repositories: parts.repositories, guilds: parts.members.guilds }),
+        explanations: new MemberExplanations({ repositories: parts.repositories, guilds: parts.members.guilds, groupIdOf: parts.members.groupIdOf }),
+        robloxCheck: new RobloxRankCheck({ memberSync: parts.members.memberSync, logger: parts.logger, now: parts.now }),
+        guild: (guildId) => parts.guilds.guild(guildId),
       }),
       syncPage({ ...parts.sync, repositories: parts.repositories, guild: (guildId) => parts.guilds.guild(guildId) }),
     ],
