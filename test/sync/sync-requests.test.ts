@@ -47,7 +47,7 @@ const postgresDatabase = async (): Promise<SharedStore> => {
   const handles: Awaited<ReturnType<typeof openPostgres>>[] = [];
   return {
     async connect() {
-      const handle = await openPostgres(scratch.url, { maxConnections: 4 });
+      const handle = await openPostgres(scratch.url, { maxConnections: 2 });
       handles.push(handle);
       return createPgRepositories(handle.db);
     },
