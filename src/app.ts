@@ -196,7 +196,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const syncRequests = new SyncRequests({
     repositories,
     bulkSync,
-    ownsGuild: shards.owns,
+    // One process runs every shard: nothing is ever queued (its queue is not even read).
+    ownsGuild: config.shardIds ? shards.owns : () => true,
     processName: `shards ${config.shardIds?.join(",") ?? "all"} pid ${process.pid}`,
     logger: logger.child({ component: "sync-requests" }),
     now,
