@@ -50,6 +50,7 @@ import { discordRunWording } from "./discord/views/run-wording.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { GroupLockKicker } from "./services/group-lock.ts";
+import { BindPreviews } from "./services/bind-preview.ts";
 import { BindService } from "./services/binds.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
 import { SettingChanges } from "./services/setting-changes.ts";
@@ -259,8 +260,10 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
   const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns), claimOnce: cluster.claimInteraction });
 
+  // What a bind added or removed on the dashboard would change, from stored state and the member roles the sync reads.
+  const bindPreviews = new BindPreviews({ repositories, contexts, memberRoles: memberSnapshots.port });
   // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
-  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, members: { guilds, groupIdOf: (guildId, settings) => contexts.groupIdOf(guildId, settings), memberSync }, sync: { requests: syncRequests }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
+  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, binds: { binds: bindService, previews: bindPreviews }, members: { guilds, groupIdOf: (guildId, settings) => contexts.groupIdOf(guildId, settings), memberSync }, sync: { requests: syncRequests }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,

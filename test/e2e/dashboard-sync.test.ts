@@ -53,7 +53,7 @@ describeWithChromium("the sync page in Chromium", () => {
     await page.waitForURL(/notice=dry-run/);
     expect(await untilEnded(page)).toBe("done");
     expect(await page.locator("#run-title").textContent()).toContain("(dry run)");
-    const listed = await page.locator("#run-changes tbody tr th .muted").allTextContents();
+    const listed = await page.locator("#run-changes tbody tr th .sync-member-id").allTextContents();
     expect(listed.map((text) => text.replace("Discord", "").trim()).sort()).toEqual([...world.mismatched].sort());
     // Each line names the rank roles it gives or takes.
     const added = await page.locator("#run-changes tbody tr td:nth-of-type(2)").allTextContents();

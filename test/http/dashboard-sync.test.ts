@@ -90,7 +90,7 @@ describe("the sync page", () => {
     expect(ended).toContain("What a sync would change");
     expect(ended).toContain(`<dd id="run-changed">${world.mismatched.size}</dd>`);
     // Every would-be change names its member and the rank roles it gives or takes, by name.
-    const rows = [...ended.matchAll(/<tr><th scope="row">([^<]+)<span class="muted"> Discord (\d+)<\/span><\/th><td>[^<]*<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/g)];
+    const rows = [...ended.matchAll(/<tr><th scope="row">([^<]+)<span class="sync-member-id"> Discord (\d+)<\/span><\/th><td>[^<]*<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/g)];
     expect(rows.map((row) => row[2]).sort()).toEqual([...world.mismatched].sort());
     const rankNames = new Set(world.ladder.map((rank) => rank.name));
     expect(rows.every((row) => (row[3] ?? "").split(", ").every((name) => name === "none" || rankNames.has(name)))).toBe(true);

@@ -11,6 +11,7 @@ import { lazyOAuthClient } from "../../discord/oauth.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { DashboardAccess, type DashboardAccessSources } from "../../services/dashboard-access.ts";
 import type { OverviewSources } from "./overview.ts";
+import { type BindsPageSources, bindsPage } from "./pages/binds.tsx";
 import { overviewPage } from "./pages/overview.tsx";
 import { type SettingsPageSources, settingsPage } from "./pages/settings.tsx";
 import { membersPage } from "./pages/members.tsx";
@@ -30,6 +31,8 @@ export interface DashboardParts {
   overview: Omit<OverviewSources, "repositories" | "defaultSyncIntervalMs" | "guild">;
   /** What the settings page reads of Discord and the service it saves through. */
   settings: Pick<SettingsPageSources, "botStanding" | "textChannels" | "changes">;
+  /** The bind service /binds uses and the previews of a change. */
+  binds: Pick<BindsPageSources, "binds" | "previews">;
   /** What the member lookup reads of Discord (one member, the member search, the bot's standing) and the guild's group. */
   members: {
     guilds: MemberLookupSources["guilds"] & MemberExplanationSources["guilds"];
@@ -83,6 +86,7 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
     // A guild's pages, in the order of its tabs (layout.tsx's GUILD_TABS).
     guildPages: [
       overviewPage(overviewSources),
+      bindsPage({ ...parts.binds, guild: (guildId) => parts.guilds.guild(guildId) }),
       settingsPage({
         ...parts.settings,
         settings: parts.repositories.guilds,

@@ -116,7 +116,7 @@ export function syncView(viewer: Viewer, view: SyncView) {
         </p>
       )}
       {view.notice && !refusal && (
-        <p role="status" class="notice">
+        <p role="status" class="sync-notice">
           {NOTICES[view.notice]}
         </p>
       )}
@@ -132,12 +132,12 @@ export function syncView(viewer: Viewer, view: SyncView) {
         <button type="submit" name="dry-run" value="false">
           Sync now
         </button>
-        <button type="submit" name="dry-run" value="true" class="secondary">
+        <button type="submit" name="dry-run" value="true" class="sync-secondary">
           Dry run
         </button>
       </form>
       {status.waiting && (
-        <p role="status" class="notice">
+        <p role="status" class="sync-notice">
           {status.waiting.action === "sync" ? (status.waiting.dryRun ? "A dry run" : "A sync") : "An answer to the held run"} asked at <When ms={status.waiting.requestedAt} /> is
           waiting for the rankbridge process that runs this server.
         </p>
@@ -192,7 +192,7 @@ const RunSection: FC<{ run: RunStatus; guildId: string; csrf: string; roleName: 
         {(["apply", "cancel"] as const).map((decision) => (
           <form method="post" action={`/dashboard/guilds/${guildId}/sync/held/${run.runId}/${decision}`}>
             <input type="hidden" name="csrf" value={csrf} />
-            <button type="submit" class={decision === "cancel" ? "secondary" : undefined}>
+            <button type="submit" class={decision === "cancel" ? "sync-secondary" : undefined}>
               {decision === "apply" ? "Apply" : "Cancel"}
             </button>
           </form>
@@ -226,7 +226,7 @@ const ChangesTable: FC<{ run: RunStatus; roleName: (roleId: string) => string }>
           <tr>
             <th scope="row">
               {entry.unlinked ? "(not linked)" : entry.robloxUsername}
-              {entry.discordId && <span class="muted"> Discord {entry.discordId}</span>}
+              {entry.discordId && <span class="sync-member-id"> Discord {entry.discordId}</span>}
             </th>
             <td>{entry.kicked ? "removed from the server" : `${entry.from ?? "no rank"} → ${entry.to ?? "no rank"}`}</td>
             <td>{roles(entry.added)}</td>
@@ -243,9 +243,9 @@ const SYNC_CSS = `
 .sync-actions{margin:1rem 0}
 .sync-actions .check{margin:.25rem 0}
 .sync-actions .check label{display:inline;margin-left:.4rem;font-weight:600}
-button.secondary{background:#fff;color:#3a45c6}
-.notice{border-left:4px solid #3a45c6;padding:.25rem .75rem;background:#eef0fb}
+button.sync-secondary{background:#fff;color:#3a45c6}
+.sync-notice{border-left:4px solid #3a45c6;padding:.25rem .75rem;background:#eef0fb}
 .held form{display:inline;margin-right:.5rem}
-progress{width:100%;height:1rem;margin:.25rem 0 1rem}
-.muted{display:block;font-weight:400;font-size:.85rem;color:#4a4a55}
+#run progress{width:100%;height:1rem;margin:.25rem 0 1rem}
+.sync-member-id{display:block;font-weight:400;font-size:.85rem;color:#4a4a55}
 `;
