@@ -91,8 +91,10 @@ describeWithPostgres("Sync now from another process's dashboard", () => {
       expect(runs.map((run) => ({ status: run.status, trigger: run.trigger, dryRun: run.dryRun, updated: run.updated }))).toEqual([
         { status: "done", trigger: "manual", dryRun: false, updated: world.mismatched.size },
       ]);
-      const ended = (bot: BotProcess) => bot.logs.filter((line) => line.msg === "sync run ended" && line.guildId === world.guildId).length;
-      expect({ runner: ended(runner), web: ended(web.bot) }).toEqual({ runner: 1, web: 0 });
+      const endedHere = (line: { msg?: unknown; guildId?: unknown }) => line.msg === "sync run ended" && line.guildId === world.guildId;
+      // The row is finished before the run's last log line: wait for it, then count.
+      await runner.waitForLog(endedHere, 10_000);
+      expect({ runner: runner.logs.filter(endedHere).length, web: web.bot.logs.filter(endedHere).length }).toEqual({ runner: 1, web: 0 });
       expect(runner.logs.filter((line) => line.msg === "queued sync request acted on").length).toBeGreaterThanOrEqual(1);
       const [audit] = await repositories.audit.listLatest(world.guildId, { limit: 5, action: "sync.run" });
       expect(audit).toMatchObject({ actorId: world.ownerId, after: { runId: runs[0]!.id, dryRun: false } });
