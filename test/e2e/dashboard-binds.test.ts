@@ -6,18 +6,18 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
-import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
-import { openBotDatabase, type SqliteBotDatabase } from "../support/bot-database.ts";
-import { seedCommunity, type Community } from "../support/community.ts";
-import { startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
+import type { DiscordEmulator } from "../emulators/discord/index.ts";
+import type { RobloxEmulator } from "../emulators/roblox/index.ts";
+import type { SqliteBotDatabase } from "../support/bot-database.ts";
+import type { Community } from "../support/community.ts";
+import { type DashboardBot, startCommunityDashboard, type CommunityDashboard } from "../support/dashboard.ts";
 import { plannedFor, storeLadderAndLinks } from "../support/dashboard-binds.ts";
 import { describeWithChromium, expectReadable, haveChromium, launchChromium, person, SCREENSHOTS, signInAs } from "../support/dashboard-browser.ts";
 import { runCommand } from "../support/discord-user.ts";
 import { eventually } from "../support/eventually.ts";
 
+let world: CommunityDashboard;
 let discord: DiscordEmulator;
-let roblox: RobloxEmulator;
 let community: Community;
 let dashboard: DashboardBot;
 let database: SqliteBotDatabase;
@@ -26,22 +26,20 @@ let veterans: string;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
-  roblox = await startRobloxEmulator();
-  community = seedCommunity(discord, roblox, { players: 6 });
-  veterans = discord.createRole(community.guildId, { name: "Veterans" }).id;
-  dashboard = await startDashboardBot(discord, roblox, { HOME_GUILD_IDS: community.guildId, ROBLOX_GROUP_ID: String(community.groupId) });
-  database = openBotDatabase(join(dashboard.bot.dataDir, "rankbridge.sqlite"));
+  world = await startCommunityDashboard({
+    players: 6,
+    seed: (discord, _roblox, community) => {
+      veterans = discord.createRole(community.guildId, { name: "Veterans" }).id;
+    },
+  });
+  ({ discord, community, dashboard, database } = world);
   await storeLadderAndLinks(database.repositories, community);
   await eventually(() => discord.commands.global.some((command) => command.name === "binds"), (registered) => registered, 20_000);
   browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  database?.close();
-  dashboard?.bot.cleanup();
-  await discord?.close();
-  await roblox?.close();
+  await world?.stop();
 });
 
 describeWithChromium("the binds page in Chromium", () => {

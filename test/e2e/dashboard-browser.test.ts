@@ -8,26 +8,24 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
-import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
-import { seedCommunity, type Community } from "../support/community.ts";
-import { startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
+import type { DiscordEmulator } from "../emulators/discord/index.ts";
+import type { RobloxEmulator } from "../emulators/roblox/index.ts";
+import type { Community } from "../support/community.ts";
+import { type DashboardBot, startCommunityDashboard, type CommunityDashboard } from "../support/dashboard.ts";
 import { describeWithChromium, expectReadable, haveChromium, launchChromium, person as freshPerson, SCREENSHOTS, signInAs as signInAt } from "../support/dashboard-browser.ts";
 import { runCommand } from "../support/discord-user.ts";
 import { eventually } from "../support/eventually.ts";
 
+let world: CommunityDashboard;
 let discord: DiscordEmulator;
-let roblox: RobloxEmulator;
 let community: Community;
 let dashboard: DashboardBot;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
-  roblox = await startRobloxEmulator();
-  community = seedCommunity(discord, roblox, { players: 3 });
-  dashboard = await startDashboardBot(discord, roblox, { HOME_GUILD_IDS: community.guildId, ROBLOX_GROUP_ID: String(community.groupId) });
+  world = await startCommunityDashboard({ players: 3 });
+  ({ discord, community, dashboard } = world);
   // The owner imports the ladder by slash command, so the overview has one to show.
   await eventually(() => discord.commands.global.some((command) => command.name === "ranks"), (registered) => registered, 20_000);
   await runCommand(discord, community.guildId, community.ownerDiscordId, "ranks", [{ name: "import", type: 1, options: [] }]);
@@ -35,9 +33,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  dashboard?.bot.cleanup();
-  await discord?.close();
-  await roblox?.close();
+  await world?.stop();
 });
 
 const person = () => freshPerson(browser);

@@ -5,14 +5,15 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
-import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
-import { seedCommunity, type Community } from "../support/community.ts";
-import { startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
+import type { DiscordEmulator } from "../emulators/discord/index.ts";
+import { defaultRoles, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import type { Community } from "../support/community.ts";
+import { type DashboardBot, startCommunityDashboard, type CommunityDashboard } from "../support/dashboard.ts";
 import { describeWithChromium, expectReadable, haveChromium, launchChromium, person, SCREENSHOTS, signInAs } from "../support/dashboard-browser.ts";
 import { linkByPhrase, runCommand } from "../support/discord-user.ts";
 import { eventually } from "../support/eventually.ts";
 
+let world: CommunityDashboard;
 let discord: DiscordEmulator;
 let roblox: RobloxEmulator;
 let community: Community;
@@ -21,10 +22,8 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
-  roblox = await startRobloxEmulator();
-  community = seedCommunity(discord, roblox, { players: 2 });
-  dashboard = await startDashboardBot(discord, roblox, { HOME_GUILD_IDS: community.guildId, ROBLOX_GROUP_ID: String(community.groupId) });
+  world = await startCommunityDashboard({ players: 2 });
+  ({ discord, roblox, community, dashboard } = world);
   // The ladder by slash command; the first player is a Colonel on Roblox, and the Colonel role sits above the bot's.
   await eventually(() => discord.commands.global.some((command) => command.name === "ranks"), (registered) => registered, 20_000);
   await runCommand(discord, community.guildId, community.ownerDiscordId, "ranks", [{ name: "import", type: 1, options: [] }]);
@@ -37,9 +36,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  dashboard?.bot.cleanup();
-  await discord?.close();
-  await roblox?.close();
+  await world?.stop();
 });
 
 describeWithChromium("the member lookup in Chromium", () => {

@@ -4,31 +4,27 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
-import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
-import { seedCommunity, type Community } from "../support/community.ts";
-import { startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
+import type { DiscordEmulator } from "../emulators/discord/index.ts";
+import type { RobloxEmulator } from "../emulators/roblox/index.ts";
+import type { Community } from "../support/community.ts";
+import { type DashboardBot, startCommunityDashboard, type CommunityDashboard } from "../support/dashboard.ts";
 import { describeWithChromium, expectReadable, haveChromium, launchChromium, person, SCREENSHOTS, signInAs } from "../support/dashboard-browser.ts";
 
+let world: CommunityDashboard;
 let discord: DiscordEmulator;
-let roblox: RobloxEmulator;
 let community: Community;
 let dashboard: DashboardBot;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
-  roblox = await startRobloxEmulator();
-  community = seedCommunity(discord, roblox, { players: 2 });
-  dashboard = await startDashboardBot(discord, roblox, { HOME_GUILD_IDS: community.guildId, ROBLOX_GROUP_ID: String(community.groupId) });
+  world = await startCommunityDashboard({ players: 2 });
+  ({ discord, community, dashboard } = world);
   browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  dashboard?.bot.cleanup();
-  await discord?.close();
-  await roblox?.close();
+  await world?.stop();
 });
 
 describeWithChromium("the settings page in Chromium", () => {

@@ -2,15 +2,16 @@
 // the Discord and Roblox emulators, through a fetch-based browser (cookies per origin, no redirects
 // followed). test/e2e/dashboard-browser.test.ts drives the same flows in headless Chromium.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
-import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import type { DiscordEmulator } from "../emulators/discord/index.ts";
+import type { RobloxEmulator } from "../emulators/roblox/index.ts";
 import { eventually } from "../support/bot-process.ts";
 import { Browser } from "../support/browser.ts";
-import { seedCommunity, type Community } from "../support/community.ts";
-import { signIn, startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
+import type { Community } from "../support/community.ts";
+import { signIn, type DashboardBot, startCommunityDashboard, type CommunityDashboard } from "../support/dashboard.ts";
 import { createInProcessBot, emulatorEnv } from "../support/in-process-bot.ts";
 import { specProblems } from "../support/spec-check.ts";
 
+let world: CommunityDashboard;
 let discord: DiscordEmulator;
 let roblox: RobloxEmulator;
 let community: Community;
@@ -21,19 +22,19 @@ const sessionCookieOf = (browser: Browser, publicUrl: string) => browser.cookies
 const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1];
 
 beforeAll(async () => {
-  discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
-  roblox = await startRobloxEmulator();
-  community = seedCommunity(discord, roblox, { players: 3 });
-  // A second server where the officer is a plain member: never listed for them.
-  const other = discord.createGuild({ name: "Unrelated Guild" });
-  discord.addMember(other.id, { id: community.adminDiscordId });
-  elsewhere = { id: other.id, name: other.name };
-  dashboard = await startDashboardBot(discord, roblox, { HOME_GUILD_IDS: community.guildId, ROBLOX_GROUP_ID: String(community.groupId) });
+  world = await startCommunityDashboard({
+    players: 3,
+    seed: (discord, _roblox, community) => {
+      // A second server where the officer is a plain member: never listed for them.
+      const other = discord.createGuild({ name: "Unrelated Guild" });
+      discord.addMember(other.id, { id: community.adminDiscordId });
+      elsewhere = { id: other.id, name: other.name };
+    },
+  });
+  ({ discord, roblox, community, dashboard } = world);
 });
 afterAll(async () => {
-  dashboard?.bot.cleanup();
-  await discord?.close();
-  await roblox?.close();
+  await world?.stop();
 });
 
 describe("signing in", () => {

@@ -5,16 +5,16 @@
 // /binds list; the preview asks Roblox nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ApplicationCommandOptionType } from "discord-api-types/v10";
-import { join } from "node:path";
-import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
-import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
-import { openBotDatabase, type SqliteBotDatabase } from "../support/bot-database.ts";
+import type { DiscordEmulator } from "../emulators/discord/index.ts";
+import type { RobloxEmulator } from "../emulators/roblox/index.ts";
+import type { SqliteBotDatabase } from "../support/bot-database.ts";
 import { Browser } from "../support/browser.ts";
 import { eventually } from "../support/eventually.ts";
 import { seedCommunity, type Community } from "../support/community.ts";
-import { signIn, startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
+import { signIn, type DashboardBot, startCommunityDashboard, type CommunityDashboard } from "../support/dashboard.ts";
 import { plannedFor, storeLadderAndLinks } from "../support/dashboard-binds.ts";
 
+let world: CommunityDashboard;
 let discord: DiscordEmulator;
 let roblox: RobloxEmulator;
 let community: Community;
@@ -76,20 +76,18 @@ async function slashBindsList(): Promise<string> {
 }
 
 beforeAll(async () => {
-  discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
-  roblox = await startRobloxEmulator();
-  community = seedCommunity(discord, roblox, { players: 6 });
-  rival = seedCommunity(discord, roblox, { players: 1, groupId: 7_300, groupName: "Rival Legion", apiKey: "rival-key", namePrefix: "Rival" });
-  dashboard = await startDashboardBot(discord, roblox, { HOME_GUILD_IDS: community.guildId, ROBLOX_GROUP_ID: String(community.groupId) });
-  database = openBotDatabase(join(dashboard.bot.dataDir, "rankbridge.sqlite"));
+  world = await startCommunityDashboard({
+    players: 6,
+    seed: (discord, roblox, _community) => {
+      rival = seedCommunity(discord, roblox, { players: 1, groupId: 7_300, groupName: "Rival Legion", apiKey: "rival-key", namePrefix: "Rival" });
+    },
+  });
+  ({ discord, roblox, community, dashboard, database } = world);
   await storeLadderAndLinks(database.repositories, community);
   await storeLadderAndLinks(database.repositories, rival);
 });
 afterAll(async () => {
-  database?.close();
-  dashboard?.bot.cleanup();
-  await discord?.close();
-  await roblox?.close();
+  await world?.stop();
 });
 
 describe("the binds page", () => {

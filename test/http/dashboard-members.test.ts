@@ -3,22 +3,22 @@
 // process against the emulators, through a fetch-based browser. Only the guild's admins may look,
 // and only at the guild's own members.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
-import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
-import { openBotDatabase, type SqliteBotDatabase } from "../support/bot-database.ts";
+import type { DiscordEmulator } from "../emulators/discord/index.ts";
+import { defaultRoles, type RobloxEmulator } from "../emulators/roblox/index.ts";
+import type { SqliteBotDatabase } from "../support/bot-database.ts";
 import { Browser } from "../support/browser.ts";
-import { seedCommunity, type Community } from "../support/community.ts";
-import { signIn, startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
+import type { Community } from "../support/community.ts";
+import { signIn, type DashboardBot, startCommunityDashboard, type CommunityDashboard } from "../support/dashboard.ts";
 import { linkByPhrase, runCommand } from "../support/discord-user.ts";
 import { eventually } from "../support/eventually.ts";
 
+let world: CommunityDashboard;
 let discord: DiscordEmulator;
 let roblox: RobloxEmulator;
 let community: Community;
 let dashboard: DashboardBot;
 let database: SqliteBotDatabase;
-let outsider: { discordId: string; robloxUsername: string };
+let outsider: { guildId: string; discordId: string; robloxUsername: string };
 
 const membersUrl = (query: Record<string, string> = {}) =>
   `${dashboard.publicUrl}/dashboard/guilds/${community.guildId}/members${Object.keys(query).length > 0 ? `?${new URLSearchParams(query)}` : ""}`;
@@ -40,16 +40,17 @@ const textOf = (html: string) =>
     .replace(/\s+/g, " ");
 
 beforeAll(async () => {
-  discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
-  roblox = await startRobloxEmulator();
-  community = seedCommunity(discord, roblox, { players: 2 });
-  // A member of another guild the bot is in, linked there: never to be found from this guild.
-  const other = discord.createGuild({ name: "Unrelated Guild" });
-  const stranger = discord.addMember(other.id, { username: "legion_stranger" });
-  outsider = { discordId: stranger.user.id, robloxUsername: "LegionStranger" };
-  dashboard = await startDashboardBot(discord, roblox, { HOME_GUILD_IDS: community.guildId, ROBLOX_GROUP_ID: String(community.groupId) });
-  database = openBotDatabase(join(dashboard.bot.dataDir, "rankbridge.sqlite"));
-  await database.repositories.members.link(other.id, outsider.discordId, { robloxUserId: 99_001, robloxUsername: outsider.robloxUsername, verifiedBy: "oauth" });
+  world = await startCommunityDashboard({
+    players: 2,
+    seed: (discord) => {
+      // A member of another guild the bot is in, linked there: never to be found from this guild.
+      const other = discord.createGuild({ name: "Unrelated Guild" });
+      const stranger = discord.addMember(other.id, { username: "legion_stranger" });
+      outsider = { guildId: other.id, discordId: stranger.user.id, robloxUsername: "LegionStranger" };
+    },
+  });
+  ({ discord, roblox, community, dashboard, database } = world);
+  await database.repositories.members.link(outsider.guildId, outsider.discordId, { robloxUserId: 99_001, robloxUsername: outsider.robloxUsername, verifiedBy: "oauth" });
 
   // The owner imports the ladder; the first player is a Colonel on Roblox, and the Colonel role is moved above the bot's.
   await eventually(() => discord.commands.global.some((command) => command.name === "ranks"), (registered) => registered, 20_000);
@@ -62,10 +63,7 @@ beforeAll(async () => {
   await linkByPhrase(discord, roblox, community.guildId, player);
 }, 60_000);
 afterAll(async () => {
-  database?.close();
-  dashboard?.bot.cleanup();
-  await discord?.close();
-  await roblox?.close();
+  await world?.stop();
 });
 
 describe("the member lookup page", () => {

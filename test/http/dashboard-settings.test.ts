@@ -4,18 +4,17 @@
 // user as the actor; a refusal is the command's, and changes nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ApplicationCommandOptionType, ChannelType } from "discord-api-types/v10";
-import { join } from "node:path";
 import { auditEntryDetail } from "../../src/discord/views/audit-notes.ts";
-import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
-import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
-import { openBotDatabase, type SqliteBotDatabase } from "../support/bot-database.ts";
+import type { DiscordEmulator } from "../emulators/discord/index.ts";
+import type { RobloxEmulator } from "../emulators/roblox/index.ts";
+import type { SqliteBotDatabase } from "../support/bot-database.ts";
 import { Browser } from "../support/browser.ts";
 import { eventually } from "../support/eventually.ts";
-import { seedCommunity, type Community } from "../support/community.ts";
-import { signIn, startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
+import type { Community } from "../support/community.ts";
+import { signIn, type DashboardBot, startCommunityDashboard, type CommunityDashboard } from "../support/dashboard.ts";
 
+let world: CommunityDashboard;
 let discord: DiscordEmulator;
-let roblox: RobloxEmulator;
 let community: Community;
 let dashboard: DashboardBot;
 let database: SqliteBotDatabase;
@@ -55,20 +54,18 @@ async function configShow(): Promise<string> {
 }
 
 beforeAll(async () => {
-  discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
-  roblox = await startRobloxEmulator();
-  community = seedCommunity(discord, roblox, { players: 2 });
-  const other = discord.createGuild({ name: "Unrelated Guild" });
-  elsewhereChannelId = discord.createChannel(other.id, "elsewhere-logs").id;
-  discord.createChannel(community.guildId, "voice-room", ChannelType.GuildVoice);
-  dashboard = await startDashboardBot(discord, roblox, { HOME_GUILD_IDS: community.guildId, ROBLOX_GROUP_ID: String(community.groupId) });
-  database = openBotDatabase(join(dashboard.bot.dataDir, "rankbridge.sqlite"));
+  world = await startCommunityDashboard({
+    players: 2,
+    seed: (discord, _roblox, community) => {
+      const other = discord.createGuild({ name: "Unrelated Guild" });
+      elsewhereChannelId = discord.createChannel(other.id, "elsewhere-logs").id;
+      discord.createChannel(community.guildId, "voice-room", ChannelType.GuildVoice);
+    },
+  });
+  ({ discord, community, dashboard, database } = world);
 });
 afterAll(async () => {
-  database?.close();
-  dashboard?.bot.cleanup();
-  await discord?.close();
-  await roblox?.close();
+  await world?.stop();
 });
 
 describe("the settings page", () => {

@@ -3,9 +3,12 @@
  * up front so PUBLIC_URL is known before start, the redirect URI registered with the Discord
  * emulator as an operator registers it in the developer portal.
  */
-import type { DiscordEmulator } from "../emulators/discord/index.ts";
-import type { RobloxEmulator } from "../emulators/roblox/index.ts";
+import { join } from "node:path";
+import { type DiscordEmulator, startDiscordEmulator } from "../emulators/discord/index.ts";
+import { type RobloxEmulator, startRobloxEmulator } from "../emulators/roblox/index.ts";
+import { openBotDatabase, type SqliteBotDatabase } from "./bot-database.ts";
 import { BotProcess, eventually } from "./bot-process.ts";
+import { type Community, seedCommunity } from "./community.ts";
 import type { Browser } from "./browser.ts";
 
 /** A port free right now on 127.0.0.1. */
@@ -59,4 +62,49 @@ export async function signIn(browser: Browser, publicUrl: string, userId: string
   const granted = await browser.post(new URL("/oauth2/authorize", consentUrl), { ...fields, user_id: userId, decision: "authorize" });
   if (granted.status !== 302) throw new Error(`consent answered ${granted.status}`);
   return browser.get(granted.headers.get("location")!);
+}
+
+/** A seeded community (test/support/community.ts) with the bot running its dashboard, and the test's own connection to the bot's database. */
+export interface CommunityDashboard {
+  discord: DiscordEmulator;
+  roblox: RobloxEmulator;
+  community: Community;
+  dashboard: DashboardBot;
+  database: SqliteBotDatabase;
+  /** Stops the bot and the emulators and closes the database connection. */
+  stop(): Promise<void>;
+}
+
+export interface CommunityDashboardOptions {
+  /** Players in the community (default 3). */
+  players?: number;
+  /** Seeding done before the bot starts: other guilds, roles, Roblox users. */
+  seed?: (discord: DiscordEmulator, roblox: RobloxEmulator, community: Community) => void;
+}
+
+/**
+ * The world most dashboard tests start from: the Discord emulator (Discord's default rate limits,
+ * a quick heartbeat), the Roblox emulator, a seeded community whose guild is the operator's home
+ * guild on its group, and the real bot process with the dashboard on.
+ */
+export async function startCommunityDashboard(options: CommunityDashboardOptions = {}): Promise<CommunityDashboard> {
+  const discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
+  const roblox = await startRobloxEmulator();
+  const community = seedCommunity(discord, roblox, { players: options.players ?? 3 });
+  options.seed?.(discord, roblox, community);
+  const dashboard = await startDashboardBot(discord, roblox, { HOME_GUILD_IDS: community.guildId, ROBLOX_GROUP_ID: String(community.groupId) });
+  const database = openBotDatabase(join(dashboard.bot.dataDir, "rankbridge.sqlite"));
+  return {
+    discord,
+    roblox,
+    community,
+    dashboard,
+    database,
+    async stop() {
+      database.close();
+      dashboard.bot.cleanup();
+      await discord.close();
+      await roblox.close();
+    },
+  };
 }
