@@ -9,6 +9,7 @@ import m5 from "../../drizzle/0005_pink_jubilee.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_binds.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_roblox_display_name.sql" with { type: "text" };
 import m8 from "../../drizzle/0008_feed_cursor_scope.sql" with { type: "text" };
+import m9 from "../../drizzle/0009_audit_keyset.sql" with { type: "text" };
 
 export { journal };
 
@@ -23,4 +24,5 @@ export const migrationSql: Record<string, string> = {
   "0006_binds": m6,
   "0007_roblox_display_name": m7,
   "0008_feed_cursor_scope": m8,
+  "0009_audit_keyset": m9,
 };
