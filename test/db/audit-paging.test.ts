@@ -115,8 +115,8 @@ describe.each(DIALECTS)("audit log pages on %s", (_name, dialect) => {
 
   test("findByDiscordIds reads this guild's stored members only", async () => {
     const { repos } = await stores.open();
-    await repos.members.link(G1, ALICE, { robloxUserId: 1, robloxUsername: "alice_rbx", verifiedBy: "phrase" });
-    await repos.members.link(G2, BOB, { robloxUserId: 2, robloxUsername: "bob_rbx", verifiedBy: "phrase" });
+    await repos.members.link(G1, ALICE, { robloxUserId: 1, robloxUsername: "alice_rbx", verifiedBy: "profile-phrase" });
+    await repos.members.link(G2, BOB, { robloxUserId: 2, robloxUsername: "bob_rbx", verifiedBy: "profile-phrase" });
     expect((await repos.members.findByDiscordIds(G1, [ALICE, BOB])).map((member) => member.robloxUsername)).toEqual(["alice_rbx"]);
     expect(await repos.members.findByDiscordIds(G1, [])).toEqual([]);
   });
