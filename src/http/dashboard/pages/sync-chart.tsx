@@ -12,29 +12,29 @@ import type { RecentRun } from "../overview.ts";
 
 const WIDTH = 640;
 const HEIGHT = 150;
-const LEFT = 44;
+const LEFT = 58;
 const BOTTOM = 20;
 const TOP = 12;
 
 interface Series {
-  key: string;
-  label: string;
   cssClass: string;
   value(run: RecentRun): number | undefined;
+  /** The bar's tooltip after the run's name. */
+  text(value: number): string;
 }
 
+const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
 const COUNTS: readonly Series[] = [
-  { key: "changed", label: "members changed", cssClass: "chart-changed", value: (run) => run.changed },
-  { key: "failed", label: "failures", cssClass: "chart-failed", value: (run) => run.failed },
+  { cssClass: "chart-changed", value: (run) => run.changed, text: (value) => plural(value, "member changed", "members changed") },
+  { cssClass: "chart-failed", value: (run) => run.failed, text: (value) => plural(value, "failure", "failures") },
 ];
-const DURATION: readonly Series[] = [{ key: "duration", label: "duration (seconds)", cssClass: "chart-duration", value: (run) => (run.durationMs === undefined ? undefined : run.durationMs / 1000) }];
+const DURATION: readonly Series[] = [{ cssClass: "chart-duration", value: (run) => run.durationMs, text: (value) => `took ${durationText(value)}` }];
 
 const runLabel = (run: RecentRun) => `Run ${run.id}${run.dryRun ? " (dry run)" : ""}, ${utc(run.startedAt)}`;
-const durationText = (ms: number) => (ms < 1000 ? `${ms} ms` : formatDuration(ms));
-const round = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
+const durationText = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : formatDuration(ms));
 
 /** Bars for each run, one per series side by side, on a shared scale from 0 to the highest value. */
-const BarChart: FC<{ id: string; title: string; description: string; runs: readonly RecentRun[]; series: readonly Series[] }> = ({ id, title, description, runs, series }) => {
+const BarChart: FC<{ id: string; title: string; description: string; runs: readonly RecentRun[]; series: readonly Series[]; axis: (max: number) => string }> = ({ id, title, description, runs, series, axis }) => {
   const max = Math.max(1, ...runs.flatMap((run) => series.map((s) => s.value(run) ?? 0)));
   const plotWidth = WIDTH - LEFT - 4;
   const plotHeight = HEIGHT - TOP - BOTTOM;
@@ -48,7 +48,7 @@ const BarChart: FC<{ id: string; title: string; description: string; runs: reado
       <line class="chart-axis" x1={LEFT} y1={y(0)} x2={WIDTH - 4} y2={y(0)} />
       <line class="chart-axis" x1={LEFT} y1={TOP} x2={LEFT} y2={y(0)} />
       <text class="chart-label" x={LEFT - 6} y={TOP + 4} text-anchor="end">
-        {round(max)}
+        {axis(max)}
       </text>
       <text class="chart-label" x={LEFT - 6} y={y(0) + 4} text-anchor="end">
         0
@@ -66,7 +66,7 @@ const BarChart: FC<{ id: string; title: string; description: string; runs: reado
           const top = y(value);
           return (
             <rect class={`${s.cssClass}${run.dryRun ? " chart-dry" : ""}`} x={(LEFT + 2 + index * slot + k * barWidth).toFixed(1)} y={top.toFixed(1)} width={(barWidth - 1).toFixed(1)} height={Math.max(value > 0 ? 1 : 0, y(0) - top).toFixed(1)}>
-              <title>{`${runLabel(run)}: ${round(value)} ${s.label}`}</title>
+              <title>{`${runLabel(run)}: ${s.text(value)}`}</title>
             </rect>
           );
         }),
@@ -101,6 +101,7 @@ export const SyncRunsChart: FC<{ runs: readonly RecentRun[] }> = ({ runs }) => {
         description={`Oldest run on the left. In all, ${changed} members changed and ${failed} failures.`}
         runs={runs}
         series={COUNTS}
+        axis={String}
       />
       <BarChart
         id="runs-duration"
@@ -108,6 +109,7 @@ export const SyncRunsChart: FC<{ runs: readonly RecentRun[] }> = ({ runs }) => {
         description={timed.length === 0 ? "No run has finished yet." : `Oldest run on the left. The longest took ${durationText(longest)}.`}
         runs={runs}
         series={DURATION}
+        axis={durationText}
       />
       <details class="chart-table">
         <summary>The same runs as a table</summary>
