@@ -65,9 +65,14 @@ export interface OverviewSources {
 
 export async function guildOverview(sources: OverviewSources, guildId: string): Promise<GuildOverview> {
   const { repositories } = sources;
-  const guild = await sources.guild(guildId);
-  const settings = await repositories.guilds.get(guildId);
-  const runs = await repositories.syncRuns.listLatest(guildId, RECENT_RUNS);
+  // Independent reads, at once: on PostgreSQL each is a round trip.
+  const [guild, settings, runs, pendingWrites, ranks] = await Promise.all([
+    sources.guild(guildId),
+    repositories.guilds.get(guildId),
+    repositories.syncRuns.listLatest(guildId, RECENT_RUNS),
+    repositories.pendingWrites.count(guildId),
+    repositories.ranks.list(guildId),
+  ]);
   const [lastRun] = runs;
   const settled = runs.find((run) => run.status !== "running");
   return {
@@ -84,7 +89,7 @@ export async function guildOverview(sources: OverviewSources, guildId: string): 
       errors: lastRun.errors,
       dryRun: lastRun.dryRun,
     },
-    pendingWrites: await repositories.pendingWrites.count(guildId),
+    pendingWrites,
     agreement: settled && agreementAfter(settled),
     recentRuns: runs
       .map((run) => ({
@@ -97,7 +102,7 @@ export async function guildOverview(sources: OverviewSources, guildId: string): 
         durationMs: run.finishedAt === null ? undefined : Math.max(0, run.finishedAt - run.startedAt),
       }))
       .reverse(),
-    ladder: (await repositories.ranks.list(guildId)).map((rank) => ({
+    ladder: ranks.map((rank) => ({
       name: rank.name,
       robloxRank: rank.robloxRank,
       discordRoleName: rank.discordRoleId ? (guild.roles.get(rank.discordRoleId)?.name ?? `deleted role ${rank.discordRoleId}`) : null,
