@@ -10,6 +10,7 @@ import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord
 import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { openBotDatabase, type SqliteBotDatabase } from "../support/bot-database.ts";
 import { Browser } from "../support/browser.ts";
+import { eventually } from "../support/eventually.ts";
 import { seedCommunity, type Community } from "../support/community.ts";
 import { signIn, startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
 
@@ -94,6 +95,8 @@ describe("the settings page", () => {
     expect(html).not.toContain("voice-room");
 
     const verified = discord.createRole(community.guildId, { name: "Verified" }).id;
+    // The bot learns of a new role from the gateway's GUILD_ROLE_CREATE: once the page offers it, it is known.
+    await eventually(async () => (await (await admin.browser.get(settingsUrl())).text()).includes(`value="${verified}"`), (offered) => offered, 5_000);
     const saves: [string, Record<string, string>][] = [
       ["verified-role", { role: verified }],
       ["nickname", { template: "[{rank}] {roblox-username}" }],
@@ -153,6 +156,9 @@ describe("the settings page", () => {
     const bot = discord.roleByName(community.guildId, "rankbridge") ?? discord.roles(community.guildId).find((role) => role.managed);
     const highRole = discord.createRole(community.guildId, { name: "Above The Bot" });
     discord.updateRole(community.guildId, highRole.id, { position: (bot?.position ?? 1) + 5 });
+    // Known with its new position once the page lists it first (roles are listed highest first).
+    const firstOffered = async () => /<select id="unverified-role-role" name="role"><option value="" (?:selected="")?>None<\/option><option value="(\d+)"/.exec(await (await admin.browser.get(settingsUrl())).text())?.[1];
+    expect(await eventually(firstOffered, (id) => id === highRole.id, 5_000)).toBe(highRole.id);
 
     const refusals: [string, Record<string, string>, string][] = [
       ["nickname", { template: "{roblox-name} the great" }, "{roblox-name} isn&#39;t a placeholder rankbridge knows"],
@@ -163,7 +169,7 @@ describe("the settings page", () => {
       ["sync-interval", { duration: "1m" }, "Nothing was changed"],
       ["sync-interval", { duration: "soon" }, "Nothing was changed"],
       ["log-channel", { channel: elsewhereChannelId }, "Pick a text channel of this server for the log"],
-      ["unverified-role", { role: community.guildId }, "@everyone can&#39;t be given or taken"],
+      ["unverified-role", { role: community.guildId }, "@everyone can&#39;t be given by a bind"],
       ["unverified-role", { role: highRole.id }, "role above &quot;Above The Bot&quot;"],
       ["unverified-role", { role: before!.verifiedRoleId! }, "one role can&#39;t be both"],
     ];

@@ -11,6 +11,7 @@ import { lazyOAuthClient } from "../../discord/oauth.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { DashboardAccess, type DashboardAccessSources } from "../../services/dashboard-access.ts";
 import type { OverviewSources } from "./overview.ts";
+import { type BindsPageSources, bindsPage } from "./pages/binds.tsx";
 import { overviewPage } from "./pages/overview.tsx";
 import { type SettingsPageSources, settingsPage } from "./pages/settings.tsx";
 import { membersPage } from "./pages/members.tsx";
@@ -18,6 +19,7 @@ import { auditPage } from "./pages/audit.tsx";
 import { MemberExplanations, type MemberExplanationSources } from "../../services/member-explanation.ts";
 import { MemberLookup, type MemberLookupSources } from "../../services/member-lookup.ts";
 import { RobloxRankCheck, type RobloxRankCheckOptions } from "../../services/member-roblox-check.ts";
+import { type SyncPageSources, syncPage } from "./pages/sync.tsx";
 import { dashboardRoutes } from "./routes.tsx";
 import { DashboardSignIn } from "./sign-in.ts";
 
@@ -30,6 +32,8 @@ export interface DashboardParts {
   overview: Omit<OverviewSources, "repositories" | "defaultSyncIntervalMs" | "guild">;
   /** What the settings page reads of Discord and the service it saves through. */
   settings: Pick<SettingsPageSources, "botStanding" | "textChannels" | "changes">;
+  /** The bind service /binds uses and the previews of a change. */
+  binds: Pick<BindsPageSources, "binds" | "previews">;
   /** What the member lookup reads of Discord (one member, the member search, the bot's standing) and the guild's group. */
   members: {
     guilds: MemberLookupSources["guilds"] & MemberExplanationSources["guilds"];
@@ -37,6 +41,8 @@ export interface DashboardParts {
     /** Reads one member's Roblox rank ("Check on Roblox now"). */
     memberSync: RobloxRankCheckOptions["memberSync"];
   };
+  /** The service "Sync now" and "Dry run" ask (here, or queued for the process of the guild's shard). */
+  sync: Pick<SyncPageSources, "requests">;
   logger: Logger;
   now?: () => number;
   /** How long a member's roles are reused (at most 60 s). */
@@ -81,6 +87,7 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
     // A guild's pages, in the order of its tabs (layout.tsx's GUILD_TABS).
     guildPages: [
       overviewPage(overviewSources),
+      bindsPage({ ...parts.binds, guild: (guildId) => parts.guilds.guild(guildId) }),
       settingsPage({
         ...parts.settings,
         settings: parts.repositories.guilds,
@@ -98,6 +105,7 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
         robloxCheck: new RobloxRankCheck({ memberSync: parts.members.memberSync, logger: parts.logger, now: parts.now }),
         guild: (guildId) => parts.guilds.guild(guildId),
       }),
+      syncPage({ ...parts.sync, repositories: parts.repositories, guild: (guildId) => parts.guilds.guild(guildId) }),
     ],
     publicUrl,
     logger: parts.logger,

@@ -2,37 +2,12 @@
  * The settings page's words for what the settings service answers: the same refusals as `/config`'s
  * replies, said for a web page (role names instead of mentions, no markdown).
  */
-import type { BindRoleRefusal } from "../../../services/binds.ts";
 import type { AccountAgeOutcome, GroupLockOutcome, LogChannelOutcome, MemberRoleOutcome, NicknameOutcome, SyncIntervalOutcome } from "../../../services/setting-changes.ts";
 import { MAX_ACCOUNT_AGE_DAYS } from "../../../ranks/account-age.ts";
 import { NICKNAME_PLACEHOLDERS } from "../../../ranks/nickname.ts";
-import { describeRoleProblem } from "../../../discord/views/role-problems.ts";
+import { bindRoleRefusalText } from "./binds-words.ts";
 
 const NOTHING_CHANGED = "Nothing was changed.";
-
-/** Why a role cannot be the verified or unverified role (the checks every bind's role passes). */
-export function roleRefusalText(refusal: BindRoleRefusal, roleName: string): string {
-  switch (refusal.kind) {
-    case "everyone":
-      return `@everyone can't be given or taken. ${NOTHING_CHANGED}`;
-    case "managed":
-      return `"${roleName}" is managed by an integration (a bot's own role, the booster role or a subscription), so nobody can give it. ${NOTHING_CHANGED}`;
-    case "bot-cannot-manage":
-      return `${describeRoleProblem(refusal.problem)} ${NOTHING_CHANGED}`;
-    case "denied":
-      switch (refusal.denial.reason) {
-        case "privileged-role":
-          return `"${roleName}" grants ${refusal.denial.permissions.join(", ")}, so only the server owner or an Administrator may choose it. ${NOTHING_CHANGED}`;
-        case "role-not-below-actor":
-          return refusal.denial.actorTopRole
-            ? `You can only choose roles below your own highest role (${refusal.denial.actorTopRole.name}), and "${roleName}" is not below it. ${NOTHING_CHANGED}`
-            : `You can only choose roles below your own highest role, and you hold none. ${NOTHING_CHANGED}`;
-        case "actor-unranked":
-        case "rank-not-below-actor":
-          return `You may not choose "${roleName}". ${NOTHING_CHANGED}`;
-      }
-  }
-}
 
 type Refused<T> = Exclude<T, { kind: "saved" }>;
 
@@ -40,7 +15,7 @@ export const refusalText = {
   memberRole: (outcome: Refused<MemberRoleOutcome>, roleName: (roleId: string) => string): string =>
     outcome.kind === "same-as-other"
       ? `"${roleName(outcome.roleId)}" is already the other of the verified and unverified roles; one role can't be both. ${NOTHING_CHANGED}`
-      : roleRefusalText(outcome.refusal, roleName(outcome.roleId)),
+      : bindRoleRefusalText(outcome.refusal, roleName(outcome.roleId), "choose"),
   nickname: (outcome: Refused<NicknameOutcome>): string =>
     outcome.kind === "empty"
       ? `Give a template, or "off" to stop setting nicknames. ${NOTHING_CHANGED}`
