@@ -11,6 +11,7 @@ import m7 from "../../drizzle/0007_roblox_display_name.sql" with { type: "text" 
 import m8 from "../../drizzle/0008_feed_cursor_scope.sql" with { type: "text" };
 import m9 from "../../drizzle/0009_pending_write_claims.sql" with { type: "text" };
 import m10 from "../../drizzle/0010_sync_requests.sql" with { type: "text" };
+import m11 from "../../drizzle/0011_audit_keyset.sql" with { type: "text" };
 
 export { journal };
 
@@ -27,4 +28,5 @@ export const migrationSql: Record<string, string> = {
   "0008_feed_cursor_scope": m8,
   "0009_pending_write_claims": m9,
   "0010_sync_requests": m10,
+  "0011_audit_keyset": m11,
 };

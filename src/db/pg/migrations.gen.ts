@@ -9,6 +9,7 @@ import m5 from "../../../drizzle-pg/0005_roblox_display_name.sql" with { type: "
 import m6 from "../../../drizzle-pg/0006_feed_cursor_scope.sql" with { type: "text" };
 import m7 from "../../../drizzle-pg/0007_pending_write_claims.sql" with { type: "text" };
 import m8 from "../../../drizzle-pg/0008_sync_requests.sql" with { type: "text" };
+import m9 from "../../../drizzle-pg/0009_audit_keyset.sql" with { type: "text" };
 
 export { journal };
 
@@ -23,4 +24,5 @@ export const migrationSql: Record<string, string> = {
   "0006_feed_cursor_scope": m6,
   "0007_pending_write_claims": m7,
   "0008_sync_requests": m8,
+  "0009_audit_keyset": m9,
 };

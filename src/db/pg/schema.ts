@@ -202,8 +202,11 @@ export const auditLog = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index("audit_guild_target_created_idx").on(t.guildId, t.targetDiscordId, t.createdAt),
-    index("audit_guild_created_idx").on(t.guildId, t.createdAt),
+    // Keyset paging over (created_at, id), newest first (the dashboard's audit log): each filter's
+    // index ends in both, so a page is one index range read however deep it is.
+    index("audit_guild_target_created_id_idx").on(t.guildId, t.targetDiscordId, t.createdAt, t.id),
+    index("audit_guild_action_created_id_idx").on(t.guildId, t.action, t.createdAt, t.id),
+    index("audit_guild_created_id_idx").on(t.guildId, t.createdAt, t.id),
   ],
 );
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, asc, type Column, desc, eq, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import {
   auditLog,
@@ -43,6 +43,72 @@ export function auditRow(guildId: string, entry: AuditInput, now: () => EpochMs)
     note: entry.note ?? null,
     createdAt: entry.createdAt ?? now(),
   };
+}
+
+/** An entry's place in the log's order: newest first by (created_at, id). */
+export interface AuditCursor {
+  createdAt: EpochMs;
+  id: number;
+}
+
+/** One page of a guild's audit log, keyset-paged (no OFFSET): deep pages cost what the first does. */
+export interface AuditPageQuery {
+  /** Only entries about this member. */
+  targetDiscordId?: string;
+  action?: AuditAction;
+  /** The entries just older than this one (an "Older" link). */
+  before?: AuditCursor;
+  /** The entries just newer than this one (a "Newer" link); ignored with `before`. */
+  after?: AuditCursor;
+  /** Entries per page; default 50, at most 200. */
+  limit?: number;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  entries: AuditEntry[];
+  hasOlder: boolean;
+  hasNewer: boolean;
+}
+
+export const AUDIT_PAGE_DEFAULT = 50;
+export const AUDIT_PAGE_MAX = 200;
+
+/** How a page is read, whichever store: the rows past a cursor in one direction, and whether any row lies past a bound. */
+export interface AuditPageReads {
+  /** Up to `limit` rows matching `filters` strictly beyond `cursor` (none: from the newest), newest first for "older", oldest first for "newer". */
+  rows(direction: "older" | "newer", cursor: AuditCursor | undefined, limit: number): Promise<AuditEntry[]> | AuditEntry[];
+  /** Whether a row matching the filters lies beyond `cursor` in `direction` (`inclusive`: or is it). */
+  exists(direction: "older" | "newer", cursor: AuditCursor, inclusive: boolean): Promise<boolean> | boolean;
+}
+
+/** The keyset paging itself, shared by both stores: one index range read, plus one probe for the other direction. */
+export async function readAuditPage(query: AuditPageQuery, reads: AuditPageReads): Promise<AuditPage> {
+  const limit = normalizeLimit(query.limit, AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX);
+  if (!query.before && query.after) {
+    const rows = await reads.rows("newer", query.after, limit + 1);
+    const entries = rows.slice(0, limit).reverse();
+    const oldest = entries.at(-1);
+    return {
+      entries,
+      hasNewer: rows.length > limit,
+      hasOlder: oldest ? await reads.exists("older", oldest, false) : await reads.exists("older", query.after, true),
+    };
+  }
+  const rows = await reads.rows("older", query.before, limit + 1);
+  const entries = rows.slice(0, limit);
+  const newest = entries[0];
+  return {
+    entries,
+    hasOlder: rows.length > limit,
+    hasNewer: !query.before ? false : newest ? await reads.exists("newer", newest, false) : await reads.exists("newer", query.before, true),
+  };
+}
+
+/** `(created_at, id)` compared with a cursor as one row value (both dialects; the indexes end in both columns). */
+export function beyondCursor(columns: { createdAt: Column; id: Column }, direction: "older" | "newer", cursor: AuditCursor, inclusive = false): SQL {
+  const op = sql.raw(direction === "older" ? (inclusive ? "<=" : "<") : inclusive ? ">=" : ">");
+  return sql`(${columns.createdAt}, ${columns.id}) ${op} (${cursor.createdAt}, ${cursor.id})`;
 }
 
 export type AuditRepository = ReturnType<typeof createAuditRepository>;
@@ -99,10 +165,36 @@ export function createAuditRepository(db: Db, options?: RepositoryOptions) {
       .all();
   }
 
+  /** A page of the guild's log, optionally about one member and of one action (the dashboard's audit log). */
+  function page(guildId: string, query: AuditPageQuery = {}): Promise<AuditPage> {
+    const filters = and(
+      eq(auditLog.guildId, guildId),
+      query.action ? eq(auditLog.action, query.action) : undefined,
+      query.targetDiscordId !== undefined ? eq(auditLog.targetDiscordId, query.targetDiscordId) : undefined,
+    );
+    return readAuditPage(query, {
+      rows: (direction, cursor, limit) =>
+        db
+          .select()
+          .from(auditLog)
+          .where(and(filters, cursor ? beyondCursor(auditLog, direction, cursor) : undefined))
+          .orderBy(...(direction === "older" ? [desc(auditLog.createdAt), desc(auditLog.id)] : [asc(auditLog.createdAt), asc(auditLog.id)]))
+          .limit(limit)
+          .all(),
+      exists: (direction, cursor, inclusive) =>
+        db
+          .select({ id: auditLog.id })
+          .from(auditLog)
+          .where(and(filters, beyondCursor(auditLog, direction, cursor, inclusive)))
+          .limit(1)
+          .all().length > 0,
+    });
+  }
+
   /** Retention: deletes the guild's entries older than `before`; returns how many. */
   function pruneOlderThan(guildId: string, before: EpochMs): number {
     return runCounting(db, db.delete(auditLog).where(and(eq(auditLog.guildId, guildId), lt(auditLog.createdAt, before))));
   }
 
-  return { append, listForMember, listLatest, pruneOlderThan };
+  return { append, listForMember, listLatest, page, pruneOlderThan };
 }

@@ -146,6 +146,16 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
       .all();
   }
 
+  /** The stored rows of these Discord users (one read for a page that names many, e.g. the dashboard's audit log). */
+  function findByDiscordIds(guildId: string, discordIds: readonly string[]): Member[] {
+    if (discordIds.length === 0) return [];
+    return db
+      .select()
+      .from(members)
+      .where(and(eq(members.guildId, guildId), inArray(members.discordId, [...discordIds])))
+      .all();
+  }
+
   /**
    * Linked members whose Roblox username starts with `prefix` (case-insensitive; Roblox names are
    * ASCII), by username, at most `limit`: the dashboard's member lookup. This guild's rows only.
@@ -268,6 +278,7 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
     get,
     findByRobloxUserId,
     findByRobloxUserIds,
+    findByDiscordIds,
     searchByRobloxUsername,
     link,
     unlink,

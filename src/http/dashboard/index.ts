@@ -15,6 +15,7 @@ import { type BindsPageSources, bindsPage } from "./pages/binds.tsx";
 import { overviewPage } from "./pages/overview.tsx";
 import { type SettingsPageSources, settingsPage } from "./pages/settings.tsx";
 import { membersPage } from "./pages/members.tsx";
+import { auditPage } from "./pages/audit.tsx";
 import { MemberExplanations, type MemberExplanationSources } from "../../services/member-explanation.ts";
 import { MemberLookup, type MemberLookupSources } from "../../services/member-lookup.ts";
 import { RobloxRankCheck, type RobloxRankCheckOptions } from "../../services/member-roblox-check.ts";
@@ -92,6 +93,11 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
         settings: parts.repositories.guilds,
         guild: (guildId) => parts.guilds.guild(guildId),
         defaultSyncIntervalMs: config.syncIntervalMs,
+      }),
+      auditPage({
+        repositories: parts.repositories,
+        lookup: new MemberLookup({ repositories: parts.repositories, guilds: parts.members.guilds }),
+        guild: (guildId) => parts.guilds.guild(guildId),
       }),
       membersPage({
         lookup: new MemberLookup({ repositories: parts.repositories, guilds: parts.members.guilds }),

@@ -39,6 +39,10 @@ export function createPgMemberRepository(db: PgExec, options?: RepositoryOptions
       if (robloxUserIds.length === 0) return [];
       return db.select().from(members).where(and(eq(members.guildId, guildId), inArray(members.robloxUserId, [...robloxUserIds])));
     },
+    async findByDiscordIds(guildId, discordIds) {
+      if (discordIds.length === 0) return [];
+      return db.select().from(members).where(and(eq(members.guildId, guildId), inArray(members.discordId, [...discordIds])));
+    },
     async searchByRobloxUsername(guildId, prefix, limit) {
       if (prefix === "") return [];
       return db

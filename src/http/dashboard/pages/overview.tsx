@@ -1,13 +1,16 @@
 /**
  * The overview of one guild (`/dashboard/guilds/{guild_id}`): group, ladder, last and next sync,
- * pending Roblox writes.
+ * pending Roblox writes, members out of agreement, and a chart of the last 30 sync runs.
  */
+import type { FC } from "hono/jsx";
 import type { GuildPage } from "../guild-page.ts";
 import { GuildLayout, type Viewer, When } from "../layout.tsx";
-import { type GuildOverview, guildOverview, type OverviewSources } from "../overview.ts";
+import { type GuildOverview, guildOverview, type OutOfAgreement, type OverviewSources, RECENT_RUNS } from "../overview.ts";
+import { SYNC_CHART_CSS, SyncRunsChart } from "./sync-chart.tsx";
 
 export function overviewPage(sources: OverviewSources): GuildPage {
   return {
+    css: SYNC_CHART_CSS,
     register(routes, kit) {
       routes.get("/dashboard/guilds/:guildId", async (c) => {
         const overview = await guildOverview(sources, c.get("guild").id);
@@ -54,7 +57,13 @@ export function overviewView(viewer: Viewer, guildId: string, overview: GuildOve
         </dd>
         <dt>Pending Roblox writes</dt>
         <dd>{overview.pendingWrites === 0 ? "None" : `${overview.pendingWrites} waiting to be retried`}</dd>
+        <dt>Members out of agreement</dt>
+        <dd>
+          <Agreement agreement={overview.agreement} />
+        </dd>
       </dl>
+      <h2>The last {RECENT_RUNS} sync runs</h2>
+      <SyncRunsChart runs={overview.recentRuns} />
       <h2>Rank ladder</h2>
       {overview.ladder.length === 0 ? (
         <p>No ranks yet: run /ranks import in Discord.</p>
@@ -83,3 +92,23 @@ export function overviewView(viewer: Viewer, guildId: string, overview: GuildOve
   );
 }
 
+
+/** How far Discord is from Roblox, as the last finished sync found it (stored; no Roblox request). */
+const Agreement: FC<{ agreement: OutOfAgreement | undefined }> = ({ agreement }) => {
+  if (!agreement) return <>Not known yet: no sync has finished. "Dry run" counts them without changing anything.</>;
+  const when = <When ms={agreement.at} />;
+  if (agreement.dryRun) {
+    return (
+      <>
+        {agreement.found} of {agreement.total} at the dry run of {when} (it changed nothing)
+      </>
+    );
+  }
+  return (
+    <>
+      {agreement.left} of {agreement.total} after the sync of {when}
+      {agreement.found > 0 && `: it found ${agreement.found} and brought ${agreement.found - agreement.left} into agreement`}
+      {agreement.left > 0 && "; the rest failed or were blocked (see the Members tab for why)"}
+    </>
+  );
+};
