@@ -201,7 +201,8 @@ export async function seedTemplate(serverUrl: string, world: ClusterWorld, tag: 
   const name = `rankbridge_bench_cluster_${tag}_seed`;
   await admin(serverUrl, (sql) => sql.unsafe(`CREATE DATABASE "${name}"`));
   const url = databaseUrl(serverUrl, name);
-  const handle = await openPostgres(url);
+  // A connection per guild: each guild's links are one after the other (its advisory lock).
+  const handle = await openPostgres(url, { maxConnections: world.guilds.length });
   try {
     const repositories = createPgRepositories(handle.db);
     // Guilds in parallel: each link takes the guild's advisory lock, so one guild's are in series anyway.
