@@ -16,7 +16,7 @@ import { dirname, join, normalize, relative } from "node:path";
 export type Layer = "lib" | "domain" | "application" | "adapter" | "composition";
 
 /** The pure part of the bulk sync: planning, progress, schedule, the mass-change rule, the compact member state. */
-const DOMAIN_SYNC_FILES = new Set(["src/sync/planner.ts", "src/sync/planner-standing.ts", "src/sync/progress.ts", "src/sync/schedule.ts", "src/sync/mass-change-guard.ts", "src/sync/compact-roles.ts"]);
+const DOMAIN_SYNC_FILES = new Set(["src/sync/planner.ts", "src/sync/planner-standing.ts", "src/sync/planner-explain.ts", "src/sync/progress.ts", "src/sync/schedule.ts", "src/sync/mass-change-guard.ts", "src/sync/compact-roles.ts"]);
 
 /**
  * The application's port modules: the only application files that name the Roblox and database

@@ -22,6 +22,7 @@ import { syncCommands } from "./discord/commands/sync-commands.ts";
 import type { SlashCommand } from "./discord/commands/types.ts";
 import { createGateway } from "./discord/gateway.ts";
 import { wireGatewayEvents } from "./discord/gateway-events.ts";
+import { retryWhileUnreachable } from "./discord/startup-retry.ts";
 import { DiscordGuilds } from "./discord/guilds.ts";
 import { Cooldowns } from "./discord/interactions/cooldowns.ts";
 import { InteractionRouter, RESTARTING_MESSAGE } from "./discord/interactions/router.ts";
@@ -49,8 +50,11 @@ import { discordRunWording } from "./discord/views/run-wording.ts";
 import { bindReviewLogger } from "./services/bind-review.ts";
 import { GuildContexts } from "./services/guild-context.ts";
 import { GroupLockKicker } from "./services/group-lock.ts";
+import { BindPreviews } from "./services/bind-preview.ts";
 import { BindService } from "./services/binds.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
+import { SettingChanges } from "./services/setting-changes.ts";
+import { DiscordLogChannels } from "./discord/log-channels.ts";
 import { Points } from "./services/points.ts";
 import { RankBinds } from "./services/rank-binds.ts";
 import { RankEdits } from "./services/rank-edits.ts";
@@ -153,7 +157,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     random,
   });
 
-  const shards = new ShardOwnership(config.shardIds);
+  const shards = new ShardOwnership(config.shardIds, { onOwn: (ids, count) => metrics.reportShards(ids, count) });
   const pendingWrites = new PendingWriteWorker({
     repositories,
     contexts,
@@ -202,6 +206,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   // Design §3.2: changes made on Roblox, read from each bound group's audit log every interval.
   const { feed: changeFeed, readiness: changeFeedReadiness } = composeChangeFeed({
     ...{ intervalMs: config.changeFeedIntervalMs, repositories, contexts, ownWrites, bulkSync, ownsGuild: shards.owns, metrics, logger, now },
+    // With Redis one process reads each group for the cluster; without, each reads with a cursor of its own shard set.
+    ...{ relay: cluster.feedRelay(shards.scope), cursorScope: shards.scope },
     apply: { memberSync, memberRoles: memberSnapshots.port },
   });
   const ladderImport = new LadderImportService({
@@ -216,6 +222,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   const points = new Points({ members: repositories.members, ranks: repositories.ranks, audit });
   const settings = new GuildSettingsService({ guilds: repositories.guilds, secrets, audit });
   const bindService = new BindService({ binds: repositories.binds, ranks: repositories.ranks, guilds: repositories.guilds, discord: guilds, contexts, audit });
+  const logChannels = new DiscordLogChannels(client.api);
+  const settingChanges = new SettingChanges({ guilds: repositories.guilds, settings, binds: bindService, discord: guilds, logChannels });
   // Each command's own dependency type says what it may use; it is given no more.
   const commandsByFeature: CommandsByFeature = {
     ping: [pingCommand({ shardLatencyMs: gateway.latencyMs })],
@@ -231,16 +239,19 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       rankEdits,
       points,
       settings,
+      settingChanges,
       binds: bindService,
     }),
     rankChanges: rankChangeCommands({ repositories, guilds, contexts, audit, rankChanges, memberSync }),
     sync: syncCommands({ config, repositories, guilds }, { bulkSync, scheduler, memberSync, changeFeed: changeFeed?.status }),
   };
   const commands: SlashCommand[] = Object.values(commandsByFeature).flat();
-  const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns) });
+  const router = new InteractionRouter({ commands, metrics, logger, cooldowns: new Cooldowns(options.cooldowns), claimOnce: cluster.claimInteraction });
 
+  // What a bind added or removed on the dashboard would change, from stored state and the member roles the sync reads.
+  const bindPreviews = new BindPreviews({ repositories, contexts, memberRoles: memberSnapshots.port });
   // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
-  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
+  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, binds: { binds: bindService, previews: bindPreviews }, members: { guilds, groupIdOf: (guildId, settings) => contexts.groupIdOf(guildId, settings), memberSync }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,
@@ -249,6 +260,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     changeFeed,
     roleDeleted: (guildId, roleId) => bindService.roleDeleted(guildId, roleId),
     reviewBinds: bindReviewLogger({ repositories, guilds, logger }),
+    guildsOnShard: async (shardId) =>
+      (await retryWhileUnreachable("listing the bot's guilds", () => guilds.listGuildIds(), logger)).filter((guildId) => shards.shardOf(guildId) === shardId),
     interactions: router,
     dashboardAccess: dashboard.access,
     logger,

@@ -6,8 +6,11 @@
 import type { IIdentifyThrottler, WebSocketManager } from "@discordjs/ws";
 import type { Logger } from "../observability/logger.ts";
 import type { SharedBudget } from "../roblox/limits.ts";
+import type { FeedRelay } from "../sync/change-feed/relay.ts";
+import { RedisFeedRelay } from "./feed-relay.ts";
 import { type GatewaySessionStore, RedisGatewaySessions } from "./gateway-sessions.ts";
 import { RedisIdentifyThrottler } from "./identify-throttler.ts";
+import { RedisInteractionClaims } from "./interaction-claims.ts";
 import { type Leases, LocalLeases, RedisLeases } from "./leases.ts";
 import { openRedis, redactedUrl, type SharedRedis } from "./redis.ts";
 import { credentialId, RedisRobloxBudget } from "./roblox-budget.ts";
@@ -23,6 +26,13 @@ export interface Cluster {
   /** The Roblox budget of a credential shared by every process; undefined: this process alone. */
   robloxBudget(credentials: { apiKey?: string; cookie?: string }): SharedBudget | undefined;
   readonly leases: Leases;
+  /** Claims an interaction for this process (false: another process took it); undefined without Redis. */
+  readonly claimInteraction: ((interactionId: string) => Promise<boolean>) | undefined;
+  /**
+   * The change feed's relay (one process reads a group's log, every process applies it); undefined
+   * without Redis: each process reads its groups itself. `scope`: the process's shard set.
+   */
+  feedRelay(scope: () => string): FeedRelay | undefined;
   /** For /readyz: undefined when no Redis is configured. */
   readonly redis: { url: string; ready(): boolean } | undefined;
   close(): Promise<void>;
@@ -35,6 +45,8 @@ export function createCluster(config: { redisUrl: string | undefined; redisPrefi
       buildIdentifyThrottler: undefined,
       robloxBudget: () => undefined,
       leases: new LocalLeases(),
+      claimInteraction: undefined,
+      feedRelay: () => undefined,
       redis: undefined,
       close: async () => undefined,
     };
@@ -44,6 +56,8 @@ export function createCluster(config: { redisUrl: string | undefined; redisPrefi
   const sessions = new RedisGatewaySessions(redis, log);
   const budgets = new Map<string, RedisRobloxBudget>();
   const url = redactedUrl(config.redisUrl);
+  const claims = new RedisInteractionClaims(redis, log);
+  const leases = new RedisLeases(redis);
   return {
     gatewaySessions: sessions,
     buildIdentifyThrottler: async (manager) => {
@@ -56,7 +70,9 @@ export function createCluster(config: { redisUrl: string | undefined; redisPrefi
       budgets.set(id, budget);
       return budget;
     },
-    leases: new RedisLeases(redis),
+    claimInteraction: (interactionId) => claims.claim(interactionId),
+    leases,
+    feedRelay: (scope) => new RedisFeedRelay(redis, leases, { scope }),
     redis: { url, ready: () => redis.ready() },
     async close() {
       await sessions.close();

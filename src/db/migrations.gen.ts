@@ -8,6 +8,7 @@ import m4 from "../../drizzle/0004_stale_khan.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_pink_jubilee.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_binds.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_roblox_display_name.sql" with { type: "text" };
+import m8 from "../../drizzle/0008_feed_cursor_scope.sql" with { type: "text" };
 
 export { journal };
 
@@ -21,4 +22,5 @@ export const migrationSql: Record<string, string> = {
   "0005_pink_jubilee": m5,
   "0006_binds": m6,
   "0007_roblox_display_name": m7,
+  "0008_feed_cursor_scope": m8,
 };

@@ -380,13 +380,21 @@ export const robloxFeedCursors = sqliteTable(
   {
     // Roblox's group id: always given, never a rowid (a table-level key keeps it required on insert, as in PostgreSQL).
     groupId: integer("group_id").notNull(),
+    /**
+     * Whose cursor: `''` the bot's (one process, or a cluster whose processes share Redis, where one
+     * process reads each group); else the shard set of a process reading on its own (several
+     * processes on one database without Redis, design §8), so they never move each other's place.
+     */
+    scope: text("scope").notNull().default(""),
     /** `created` of the newest entry applied, epoch ms. */
     newestCreatedAt: integer("newest_created_at").notNull(),
     /** Keys (sync/change-feed/new-entries.ts, entryKey) of the entries created at `newestCreatedAt`. */
     newestKeys: text("newest_keys", { mode: "json" }).$type<string[]>().notNull(),
+    /** Fencing token of the feed lease that last moved the cursor (0: moved without one); an older lease may not move it. */
+    fence: integer("fence").notNull().default(0),
     updatedAt: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.groupId] })],
+  (t) => [primaryKey({ columns: [t.groupId, t.scope] })],
 );
 
 export const meta = sqliteTable("meta", {

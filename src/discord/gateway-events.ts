@@ -24,6 +24,11 @@ export interface GatewayEventTargets {
   roleDeleted(guildId: string, roleId: string): unknown;
   /** Design §10: binds of privileged roles made before the rule are logged for review, not deleted. */
   reviewBinds(guildId: string): Promise<unknown>;
+  /**
+   * The guilds on a shard, by REST: for a shard that RESUMEd a session another process began (it
+   * replaced one that died or was restarted), to which no READY or GUILD_CREATE will come.
+   */
+  guildsOnShard(shardId: number): Promise<string[]>;
   interactions: Pick<InteractionRouter, "handle">;
   /** The web dashboard's view of members' roles (design §9): a member event makes it current at once. */
   dashboardAccess?: Pick<DashboardAccess, "observeMember">;
@@ -32,20 +37,39 @@ export interface GatewayEventTargets {
 
 export function wireGatewayEvents(client: Client, targets: GatewayEventTargets): void {
   const { guilds, memberSnapshots, bulkSync, scheduler, logger } = targets;
+  /** Shards whose guilds this process knows: it saw their session begin (READY) or read them after a RESUME. */
+  const shardsKnown = new Set<number>();
 
-  client.on(GatewayDispatchEvents.Ready, ({ data }) => {
+  /** The guild is on one of our shards: its background work is ours. */
+  const guildAvailable = (guildId: string) => {
+    // Scheduling reads the guild's last run: with the database away it is left for the next start of the scheduler.
+    scheduler.addGuild(guildId).catch((error: unknown) => logger.error({ err: error, guildId }, "could not schedule the guild's sync"));
+    targets.changeFeed?.addGuild(guildId);
+    void targets.reviewBinds(guildId);
+  };
+
+  client.on(GatewayDispatchEvents.Ready, ({ data, shardId }) => {
+    shardsKnown.add(shardId);
     guilds.botUserId = data.user.id;
     // A new session, not a resume: member events may have been missed.
     memberSnapshots.invalidateAll();
+  });
+  client.on(GatewayDispatchEvents.Resumed, ({ shardId }) => {
+    if (shardsKnown.has(shardId)) return;
+    shardsKnown.add(shardId);
+    targets.guildsOnShard(shardId).then(
+      (guildIds) => {
+        logger.info({ shard: shardId, guilds: guildIds.length }, "resumed a session another process began; its guilds were read from Discord");
+        for (const guildId of guildIds) guildAvailable(guildId);
+      },
+      (error: unknown) => logger.error({ err: error, shard: shardId }, "could not read the resumed shard's guilds: their background sync waits for the next start"),
+    );
   });
   client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
     guilds.remember(data);
     // A new session (after op 9) brings the roles as they are now: a running sync follows them.
     bulkSync.observeRolesChanged(data.id);
-    // Scheduling reads the guild's last run: with the database away it is left for the next start of the scheduler.
-    scheduler.addGuild(data.id).catch((error: unknown) => logger.error({ err: error, guildId: data.id }, "could not schedule the guild's sync"));
-    targets.changeFeed?.addGuild(data.id);
-    void targets.reviewBinds(data.id);
+    guildAvailable(data.id);
   });
   client.on(GatewayDispatchEvents.GuildUpdate, ({ data }) => {
     guilds.remember(data, "gateway GUILD_UPDATE");

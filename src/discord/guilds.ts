@@ -3,7 +3,7 @@ import { DiscordAPIError } from "@discordjs/rest";
 import { RESTJSONErrorCodes, type APIGuildMember, type APIRole } from "discord-api-types/v10";
 import { permissionsFromRoles, type GuildRole } from "../ranks/hierarchy.ts";
 import type { MemberWrite, MemberWriteFailure, MemberWriteResult, RoleEditReason } from "../services/member-role-editor.ts";
-import type { GuildBotStanding, GuildMemberView, GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
+import type { GuildBotStanding, GuildMemberSearch, GuildMemberView, GuildSnapshot, SyncGuilds } from "../services/discord-port.ts";
 import type { RankChangeDm } from "../ranks/promotion.ts";
 import { renderRankChangeDm } from "./views/rank-change-dm.ts";
 import { roleEditAuditReason } from "./views/role-edit-reasons.ts";
@@ -16,10 +16,14 @@ import {
   discordChannelRef,
   discordEditedMember,
   discordGuild,
+  discordGuildIds,
   discordRoles,
   discordUser,
   parseDiscord,
 } from "./schemas.ts";
+
+/** Discord's largest page of `GET /users/@me/guilds`. */
+const GUILDS_PAGE = 200;
 
 /** What the features need of a guild: its owner and roles, kept current from gateway events. */
 export type { GuildMemberView, GuildSnapshot } from "../services/discord-port.ts";
@@ -55,7 +59,7 @@ export interface MemberRoleEditObserver {
  * The Discord side of a guild, through one REST instance. Guild snapshots come from GUILD_CREATE
  * and role events (no request), with a REST read when a guild is not cached yet.
  */
-export class DiscordGuilds implements SyncGuilds {
+export class DiscordGuilds implements SyncGuilds, GuildMemberSearch {
   readonly #snapshots = new Map<string, GuildSnapshot>();
   /** The bot's own roles per guild, from GUILD_CREATE and its member updates: no request per role check. */
   readonly #botRoles = new Map<string, string[]>();
@@ -132,6 +136,22 @@ export class DiscordGuilds implements SyncGuilds {
   }
 
   /** The guild as the gateway last described it, without any request; undefined when not cached. */
+  /**
+   * The bot's own id and every guild it is in, by REST (`GET /users/@me`, `GET /users/@me/guilds`,
+   * 200 a page): what READY and GUILD_CREATE tell a process that began its session, for one that
+   * RESUMEd a session another process began.
+   */
+  async listGuildIds(): Promise<string[]> {
+    this.#botUserId ??= parseDiscord("GET /users/@me", discordUser, await this.api.users.getCurrent()).id;
+    const ids: string[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = parseDiscord("GET /users/@me/guilds", discordGuildIds, await this.api.users.getGuilds({ limit: GUILDS_PAGE, ...(after && { after }) }));
+      ids.push(...page.map((guild) => guild.id));
+      if (page.length < GUILDS_PAGE) return ids;
+      after = page.at(-1)!.id;
+    }
+  }
+
   cached(guildId: string): GuildSnapshot | undefined {
     return this.#snapshots.get(guildId);
   }
@@ -153,6 +173,13 @@ export class DiscordGuilds implements SyncGuilds {
       if (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMember) return null;
       throw error;
     }
+  }
+
+  /** GET /guilds/{guild}/members/search: this guild's members whose names start with `query` (at most `limit`, 1..1000). */
+  async searchMembers(guildId: string, query: string, limit: number): Promise<GuildMemberView[]> {
+    const endpoint = `GET /guilds/${guildId}/members/search`;
+    const found = await this.api.guilds.searchForMembers(guildId, { query, limit: Math.min(Math.max(limit, 1), 1000) });
+    return found.map((member) => toMemberView(asMember(endpoint, member)));
   }
 
   /** The bot's own roles and resulting permissions in the guild, for the hierarchy pre-check. */

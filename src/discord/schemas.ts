@@ -54,6 +54,9 @@ export const discordMember = z.object({
 
 export const discordRoles = z.array(discordRole);
 
+/** A page of `GET /users/@me/guilds`: only the guilds' ids are read. */
+export const discordGuildIds = z.array(z.object({ id: snowflake }));
+
 /** A created DM channel: only its id is read. */
 export const discordChannelRef = z.object({ id: snowflake });
 

@@ -34,15 +34,23 @@ export function createMetrics() {
   // Read at scrape time: the member state changes with every chunk and event, so it is not pushed.
   let memberState: () => readonly MemberStateSample[] = () => [];
   let changeFeed: () => readonly ChangeFeedSample[] = () => [];
+  const shardStatus = new Gauge({
+    name: "rankbridge_shard_ready",
+    help: "1 when the shard is READY (or RESUMED), 0 otherwise",
+    labelNames: ["shard"] as const,
+    registers,
+  });
+  const processShards = new Gauge({
+    name: "rankbridge_process_shards",
+    help: "1 for each shard this process runs (SHARD_IDS) out of shard_count: which process serves a guild's shard",
+    labelNames: ["shard", "shard_count"] as const,
+    registers,
+  });
 
   return {
     registry,
-    shardStatus: new Gauge({
-      name: "rankbridge_shard_ready",
-      help: "1 when the shard is READY (or RESUMED), 0 otherwise",
-      labelNames: ["shard"] as const,
-      registers,
-    }),
+    shardStatus,
+    processShards,
     shardLatency: new Gauge({
       name: "rankbridge_shard_heartbeat_latency_seconds",
       help: "Latency of the last heartbeat ACK per shard",
@@ -130,6 +138,18 @@ export function createMetrics() {
         for (const sample of memberState()) this.set({ guild: sample.guildId, holder: sample.holder }, sample.approximateBytes);
       },
     }),
+    /**
+     * The shards this process runs, once the shard count is known: each gets its
+     * `rankbridge_process_shards` series, and `rankbridge_shard_ready` 0 until it is READY, so a
+     * shard that never connects is seen on the first scrape rather than missing.
+     */
+    reportShards(shardIds: readonly number[], shardCount: number): void {
+      processShards.reset();
+      for (const shard of shardIds) {
+        processShards.set({ shard: String(shard), shard_count: String(shardCount) }, 1);
+        shardStatus.set({ shard: String(shard) }, 0);
+      }
+    },
     /** Where the member-state gauges read from (wired in app.ts). */
     readMemberStateFrom(source: () => readonly MemberStateSample[]): void {
       memberState = source;

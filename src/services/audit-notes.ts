@@ -22,7 +22,12 @@ export type MemberJoinOutcome =
   | { readonly kind: "not-attempted"; readonly problems: readonly RoleProblem[] }
   | { readonly kind: "failed"; readonly discordError: string };
 
+/** The settings whose changes are noted (the rest keep a line of text). */
+export type NotedSetting = "verifiedRoleId" | "unverifiedRoleId" | "nicknameTemplate" | "groupLockMode" | "minAccountAgeDays" | "syncIntervalMs" | "logChannelId";
+
 export type AuditNote =
+  /** One setting changed (`/config` or the dashboard's settings page); `value` null: unset. */
+  | { readonly kind: "setting-changed"; readonly setting: NotedSetting; readonly value: string | number | null }
   | { readonly kind: "rank-change"; readonly from: NotedRank | null; readonly to: NotedRank; readonly steps: readonly StepOutcome[] }
   | {
       readonly kind: "linked";

@@ -52,6 +52,9 @@ export type AddBindOutcome =
   | { readonly kind: "unknown-group"; readonly groupId: number }
   | { readonly kind: "unreadable-group"; readonly groupId: number };
 
+/** What adding answers before anything is stored or Roblox is asked (see BindService.checkAdd). */
+export type AddBindCheck = Extract<AddBindOutcome, { kind: "already" | "role-refused" | "bad-range" | "bad-group-id" }>;
+
 export type RemoveBindOutcome = { readonly kind: "removed"; readonly bind: StoredBind } | { readonly kind: "unknown" };
 
 /** What `/binds list` shows: each managed role with the binds giving it, and what names them. */
@@ -84,14 +87,23 @@ export class BindService {
 
   /** `/binds add-rank-role`: the rank gives `roleId` too. */
   async addRankRole(request: BindActor, rank: Rank, roleId: string): Promise<AddBindOutcome> {
-    const refusal = await this.roleRefusal(request, roleId, rank);
-    if (refusal) return { kind: "role-refused", roleId, refusal };
+    const refused = await this.checkAdd(request, { kind: "rank", rank }, roleId);
+    if (refused) return refused;
     return await this.#add(request, { kind: "rank", rankId: rank.id }, roleId, { rank: rank.name });
   }
 
-  /** `/binds add-range`: members whose rank number in `groupId` lies in min..max hold `roleId`. */
-  async addRange(request: BindActor, range: { groupId: number; minRank: number; maxRank: number }, roleId: string): Promise<AddBindOutcome> {
-    const { groupId, minRank, maxRank } = range;
+  /**
+   * What adding the bind would answer, asking Discord's cached state only (no Roblox request, nothing
+   * stored): a refusal, "already", or null when it may be saved. A range's group is read from Roblox
+   * only when saving. The dashboard checks this before it previews a bind; adding checks it again.
+   */
+  async checkAdd(request: BindActor, bind: { kind: "rank"; rank: Rank } | { kind: "range"; groupId: number; minRank: number; maxRank: number }, roleId: string): Promise<AddBindCheck | null> {
+    if (bind.kind === "rank") {
+      const refusal = await this.roleRefusal(request, roleId, bind.rank);
+      if (refusal) return { kind: "role-refused", roleId, refusal };
+      return await this.#already(request.guildId, { kind: "rank", rankId: bind.rank.id }, roleId);
+    }
+    const { groupId, minRank, maxRank } = bind;
     if (!Number.isSafeInteger(groupId) || groupId < 1) return { kind: "bad-group-id" };
     const problem = rangeProblem(minRank, maxRank);
     if (problem) return { kind: "bad-range", problem, minRank, maxRank };
@@ -100,6 +112,15 @@ export class BindService {
     const ownGroup = groupId === this.ports.contexts.groupIdOf(request.guildId, settings);
     const refusal = await this.roleRefusal(request, roleId, ownGroup ? { robloxRank: maxRank } : undefined);
     if (refusal) return { kind: "role-refused", roleId, refusal };
+    return await this.#already(request.guildId, { kind: "range", groupId, minRank, maxRank }, roleId);
+  }
+
+  /** `/binds add-range`: members whose rank number in `groupId` lies in min..max hold `roleId`. */
+  async addRange(request: BindActor, range: { groupId: number; minRank: number; maxRank: number }, roleId: string): Promise<AddBindOutcome> {
+    const { groupId, minRank, maxRank } = range;
+    const refused = await this.checkAdd(request, { kind: "range", groupId, minRank, maxRank }, roleId);
+    if (refused) return refused;
+    const settings = await this.ports.guilds.get(request.guildId);
     // The group must exist on Roblox (and be readable with the guild's credentials): a typo binds nothing.
     const access = await this.ports.contexts.accessFor(request.guildId, settings);
     try {
@@ -181,9 +202,14 @@ export class BindService {
     };
   }
 
+  async #already(guildId: string, condition: BindCondition, roleId: string): Promise<AddBindCheck | null> {
+    const existing = (await this.ports.binds.list(guildId)).find((bind) => sameCondition(bind, condition) && bind.roleIds.includes(roleId));
+    return existing ? { kind: "already", bind: existing, roleId } : null;
+  }
+
   async #add(request: BindActor, condition: BindCondition, roleId: string, names: { rank?: string }): Promise<AddBindOutcome> {
-    const existing = (await this.ports.binds.list(request.guildId)).find((bind) => sameCondition(bind, condition) && bind.roleIds.includes(roleId));
-    if (existing) return { kind: "already", bind: existing, roleId };
+    const existing = await this.#already(request.guildId, condition, roleId);
+    if (existing) return existing;
     const { bind, created } = await this.ports.binds.add(request.guildId, condition, [roleId]);
     await this.ports.audit.record(request.guildId, {
       actorId: request.actor.userId,

@@ -40,6 +40,11 @@ export interface GuildDirectory {
   botStanding(guildId: string): Promise<GuildBotStanding>;
 }
 
+/** Discord's member search in one guild: username, global name or server nickname starting with `query`. */
+export interface GuildMemberSearch {
+  searchMembers(guildId: string, query: string, limit: number): Promise<GuildMemberView[]>;
+}
+
 /** What a whole-server sync and a join need: the reads, the one member edit, and the live role view. */
 export interface SyncGuilds extends GuildDirectory, MemberRolesWriter {
   readonly botUserId: string | undefined;

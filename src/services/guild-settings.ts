@@ -4,6 +4,7 @@
  * before it is stored and never written to the audit log, only whether one is set.
  */
 import type { SecretBox } from "../security/secrets.ts";
+import type { AuditNote } from "./audit-notes.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildSettings, GuildSettingsPatch, Repositories } from "./storage-port.ts";
 
@@ -17,20 +18,21 @@ export class GuildSettingsService {
   constructor(private readonly ports: GuildSettingsPorts) {}
 
   /**
-   * Sets one setting and audits it. `fallback` is what the audit shows as the old value when the
-   * guild never set it (the setting's default).
+   * Sets one setting and audits it, with a line of text or a note the views word. `fallback` is
+   * what the audit shows as the old value when the guild never set it (the setting's default).
    */
   async change<K extends keyof GuildSettingsPatch>(
     guildId: string,
     actorId: string,
     key: K,
     value: GuildSettingsPatch[K],
-    detail: string,
+    detail: string | AuditNote,
     fallback: GuildSettingsPatch[K] | null = null,
   ): Promise<void> {
     const before = (await this.ports.guilds.get(guildId))?.[key as keyof GuildSettings] ?? fallback;
     await this.ports.guilds.upsert(guildId, { [key]: value } as GuildSettingsPatch);
-    await this.ports.audit.record(guildId, { actorId, action: "config", before: { [key]: before }, after: { [key]: value }, detail });
+    const said = typeof detail === "string" ? { detail } : { note: detail };
+    await this.ports.audit.record(guildId, { actorId, action: "config", before: { [key]: before }, after: { [key]: value }, ...said });
   }
 
   /** Seals and stores the guild's own API key (already checked with Roblox for `groupId`). */

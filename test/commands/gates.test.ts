@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { answerOf, discordWrites, int, role, startCommandWorld, str, sub, type CommandWorld } from "./harness.ts";
+import { auditEntryDetail } from "../../src/discord/views/audit-notes.ts";
 
 /** `/config min-account-age` and `/config group-lock` (design §3.1), through the real router and both emulators. */
 let world: CommandWorld;
@@ -21,7 +22,9 @@ async function config(guildId: string, userId: string, subcommand: string, ...op
   return answerOf(await world.command(guildId, userId, "config", [sub(subcommand, ...options)]));
 }
 
-const configAudit = async (guildId: string) => await world.repositories.audit.listLatest(guildId, { limit: 20, action: "config" });
+/** The config entries, each with the detail /audit shows (the row's own text, or its note worded). */
+const configAudit = async (guildId: string) =>
+  (await world.repositories.audit.listLatest(guildId, { limit: 20, action: "config" })).map((row) => ({ ...row, detail: auditEntryDetail(row) }));
 
 describe("/config min-account-age", () => {
   test("sets the minimum, audits before and after, shows it in /config show, and 0 turns it off", async () => {

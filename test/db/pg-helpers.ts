@@ -5,9 +5,13 @@ import postgres from "postgres";
  * PostgreSQL tests run against a real server when TEST_DATABASE_URL names a database the tests may
  * connect to as a user allowed to CREATE DATABASE (.ci/run sets it to the machine's server). Each
  * test gets a database of its own, created and dropped here, so tests share nothing and run in any
- * order. Without the variable they are skipped: `bun test` still needs nothing but Bun.
+ * order. Without the variable they are skipped: `bun test` still needs nothing but Bun. In CI
+ * (CI=true) they must run: a missing variable fails every file that needs it, rather than skipping.
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
+if (!TEST_DATABASE_URL && process.env.CI === "true") {
+  throw new Error("TEST_DATABASE_URL is required in CI (CI=true): .ci/run sets it to the machine's PostgreSQL; the PostgreSQL and cluster tests would be skipped");
+}
 
 export const describeWithPostgres = TEST_DATABASE_URL ? describe : describe.skip;
 

@@ -363,7 +363,8 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
       expect((await repos.syncRuns.countItems(G1, run.id)).pending).toBe(0);
     });
 
-    test("20,000 items insert in one batch well under a second; JSON columns round-trip", async () => {
+    // How fast is bench/bulk-sync.ts's to say (it writes a whole run's items); here, that they all land.
+    test("20,000 items insert in one batch; JSON columns round-trip", async () => {
       const { repos } = await stores.open();
       const run = (await repos.syncRuns.start(G1, { trigger: "background" })).run;
       const items = Array.from({ length: 20_000 }, (_, i) => ({
@@ -374,11 +375,8 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
         addRoles: ["500000000000000002"],
         removeRoles: ["500000000000000001"],
       }));
-      const started = performance.now();
       expect(await repos.syncRuns.insertItems(G1, run.id, items)).toBe(20_000);
-      const elapsed = performance.now() - started;
-      console.log(`insertItems 20k: ${elapsed.toFixed(0)} ms`);
-      expect(elapsed).toBeLessThan(1000);
+      expect((await repos.syncRuns.countItems(G1, run.id)).pending).toBe(20_000);
 
       const page = await repos.syncRuns.listPendingItems(G1, run.id, { limit: 3 });
       expect(page.map((i) => i.seq)).toEqual([0, 1, 2]);
@@ -473,8 +471,25 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
       await repos.feedCursors.save(7, { newestCreatedAt: 1_000, newestKeys: ["a", "b"] });
       clock.now += 5;
       await repos.feedCursors.save(7, { newestCreatedAt: 2_000, newestKeys: ["c"] });
-      expect(await repos.feedCursors.get(7)).toEqual({ groupId: 7, newestCreatedAt: 2_000, newestKeys: ["c"], updatedAt: clock.now });
+      expect(await repos.feedCursors.get(7)).toEqual({ groupId: 7, scope: "", newestCreatedAt: 2_000, newestKeys: ["c"], fence: 0, updatedAt: clock.now });
       expect(await repos.feedCursors.get(8)).toBeUndefined();
+    });
+
+    test("feed cursors: each scope has its own; a fenced save is refused once a later token moved the cursor", async () => {
+      const { repos } = await stores.open();
+      await repos.feedCursors.save(7, { newestCreatedAt: 1_000, newestKeys: ["a"] }, { scope: "0/2" });
+      await repos.feedCursors.save(7, { newestCreatedAt: 5_000, newestKeys: ["z"] }, { scope: "1/2" });
+      expect((await repos.feedCursors.get(7, "0/2"))?.newestKeys).toEqual(["a"]);
+      expect((await repos.feedCursors.get(7, "1/2"))?.newestKeys).toEqual(["z"]);
+      expect(await repos.feedCursors.get(7)).toBeUndefined();
+
+      expect(await repos.feedCursors.save(7, { newestCreatedAt: 2_000, newestKeys: ["b"] }, { fence: 100 })).toBe(true);
+      expect(await repos.feedCursors.save(7, { newestCreatedAt: 3_000, newestKeys: ["c"] }, { fence: 200 })).toBe(true);
+      // The reader holding token 100 lost its lease to 200: it may not move the cursor back.
+      expect(await repos.feedCursors.save(7, { newestCreatedAt: 2_500, newestKeys: ["old"] }, { fence: 100 })).toBe(false);
+      expect(await repos.feedCursors.get(7)).toMatchObject({ newestCreatedAt: 3_000, newestKeys: ["c"], fence: 200 });
+      expect(await repos.feedCursors.save(7, { newestCreatedAt: 4_000, newestKeys: ["d"] }, { fence: 200 })).toBe(true);
+      expect((await repos.feedCursors.get(7, "0/2"))?.newestKeys).toEqual(["a"]);
     });
 
     test("dashboard: a sign-in is taken once and only before it expires; sessions expire and are deleted", async () => {

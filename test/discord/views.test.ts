@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { feedStatusText } from "../../src/discord/views/change-feed.ts";
 import { describeError } from "../../src/discord/views/errors.ts";
 import { escapeMarkdown, truncate } from "../../src/discord/views/markdown.ts";
 import { decodePointsButton, encodePointsButton } from "../../src/discord/views/rank-change.ts";
@@ -60,5 +61,27 @@ describe("typed refusals are worded by the view", () => {
       "No ranks are set up yet. An admin can run /ranks import to read them from the Roblox group.",
     );
     expect(describeError(new Error("socket hang up"))).toBeUndefined();
+  });
+});
+
+describe("the change feed's /sync-status field", () => {
+  const state = {
+    groupId: 7,
+    guildIds: ["1"],
+    credential: "operator" as const,
+    lastPollAt: 1_000_000,
+    caughtUpTo: 1_000_000,
+    errors: 0,
+    lastError: null,
+    lastGap: null,
+    readElsewhere: false,
+    problem: null,
+  };
+
+  test("a group another process of the cluster reads says so; a lost hand-on is worded as its own gap", () => {
+    expect(feedStatusText(state, 2_000, 1_004_000).text).not.toContain("another process");
+    const elsewhere = feedStatusText({ ...state, readElsewhere: true, lastGap: { reason: "relay", at: 1_000_000 } }, 2_000, 1_004_000).text;
+    expect(elsewhere).toContain("last read <t:1000:R> by another process of the bot; up to date to 4s ago");
+    expect(elsewhere).toContain("changes another process of the bot read were lost before they reached this one");
   });
 });

@@ -5,24 +5,16 @@
 //
 // Without Chromium the file is skipped, except in CI (CI=true), where .ci/run installs it and a
 // missing browser is a failure.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { seedCommunity, type Community } from "../support/community.ts";
 import { startDashboardBot, type DashboardBot } from "../support/dashboard.ts";
+import { describeWithChromium, expectReadable, haveChromium, launchChromium, person as freshPerson, SCREENSHOTS, signInAs as signInAt } from "../support/dashboard-browser.ts";
 import { runCommand } from "../support/discord-user.ts";
 import { eventually } from "../support/eventually.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === "true") throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-const describeWithChromium = haveChromium ? describe : describe.skip;
-
-const SCREENSHOTS = process.env.UPDATE_DOCS_SCREENSHOTS === "1" ? join(import.meta.dir, "..", "..", "docs", "dashboard") : mkdtempSync(join(tmpdir(), "dashboard-shots-"));
 
 let discord: DiscordEmulator;
 let roblox: RobloxEmulator;
@@ -32,7 +24,6 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  mkdirSync(SCREENSHOTS, { recursive: true });
   discord = await startDiscordEmulator({ heartbeatIntervalMs: 1_000, rateLimits: { defaultBucket: { limit: 50, windowMs: 1000 } } });
   roblox = await startRobloxEmulator();
   community = seedCommunity(discord, roblox, { players: 3 });
@@ -40,7 +31,7 @@ beforeAll(async () => {
   // The owner imports the ladder by slash command, so the overview has one to show.
   await eventually(() => discord.commands.global.some((command) => command.name === "ranks"), (registered) => registered, 20_000);
   await runCommand(discord, community.guildId, community.ownerDiscordId, "ranks", [{ name: "import", type: 1, options: [] }]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -49,58 +40,8 @@ afterAll(async () => {
   await roblox?.close();
 });
 
-/** A fresh browser profile whose every Content-Security-Policy complaint is kept. */
-async function person(): Promise<{ context: BrowserContext; page: Page; cspErrors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-  const page = await context.newPage();
-  const cspErrors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
-  });
-  return { context, page, cspErrors };
-}
-
-/** Opens the dashboard, is sent to Discord, picks `userId` on the consent page and authorizes. */
-async function signInAs(page: Page, userId: string, screenshot?: string): Promise<void> {
-  await page.goto(`${dashboard.publicUrl}/dashboard`);
-  expect(page.url()).toStartWith(`${discord.webUrl}/oauth2/authorize?`);
-  await page.check(`#user-${userId}`);
-  if (screenshot) await page.screenshot({ path: join(SCREENSHOTS, screenshot) });
-  await page.getByRole("button", { name: "Authorize" }).click();
-  await page.waitForURL(`${dashboard.publicUrl}/dashboard`);
-}
-
-/** The text and background colour (the first opaque one up the tree) of each element matching `selector`. */
-const COLOURS_SCRIPT = (selector: string) => `[...document.querySelectorAll(${JSON.stringify(selector)})].map((element) => {
-  let node = element;
-  let background = "rgb(255, 255, 255)";
-  while (node) {
-    const colour = getComputedStyle(node).backgroundColor;
-    if (colour && colour !== "transparent" && !colour.startsWith("rgba(0, 0, 0, 0")) { background = colour; break; }
-    node = node.parentElement;
-  }
-  return { text: (element.textContent || "").trim().slice(0, 40), colour: getComputedStyle(element).color, background };
-})`;
-
-/** WCAG 2 contrast ratio of two rgb() colours. */
-function contrast(a: string, b: string): number {
-  const luminance = (colour: string) => {
-    const [r, g, bl] = colour.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((part) => {
-      const c = Number(part) / 255;
-      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-    }) as [number, number, number];
-    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
-  };
-  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
-  return (light + 0.05) / (dark + 0.05);
-}
-
-/** Every element of the selector has at least WCAG AA's 4.5:1 against its background. */
-async function expectReadable(page: Page, selector: string): Promise<void> {
-  const found = (await page.evaluate(COLOURS_SCRIPT(selector))) as { text: string; colour: string; background: string }[];
-  expect(found.length).toBeGreaterThan(0);
-  for (const element of found) expect({ ...element, readable: contrast(element.colour, element.background) >= 4.5 }).toMatchObject({ readable: true });
-}
+const person = () => freshPerson(browser);
+const signInAs = (page: Page, userId: string, screenshot?: string) => signInAt(page, { publicUrl: dashboard.publicUrl, discordWebUrl: discord.webUrl }, userId, screenshot);
 
 const guildUrl = () => `${dashboard.publicUrl}/dashboard/guilds/${community.guildId}`;
 

@@ -103,6 +103,11 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Whether this server was started and not stopped since. */
+  get running(): boolean {
+    return this.#process !== undefined;
+  }
+
   static async start(): Promise<PrivateRedis> {
     if (!redisServerBinary) throw new Error("redis-server is not installed: the fault tests need it (apt-get install redis-server)");
     const redis = new PrivateRedis(await freePort());

@@ -6,6 +6,7 @@ import m2 from "../../../drizzle-pg/0002_kind_flatman.sql" with { type: "text" }
 import m3 from "../../../drizzle-pg/0003_spooky_fantastic_four.sql" with { type: "text" };
 import m4 from "../../../drizzle-pg/0004_binds.sql" with { type: "text" };
 import m5 from "../../../drizzle-pg/0005_roblox_display_name.sql" with { type: "text" };
+import m6 from "../../../drizzle-pg/0006_feed_cursor_scope.sql" with { type: "text" };
 
 export { journal };
 
@@ -17,4 +18,5 @@ export const migrationSql: Record<string, string> = {
   "0003_spooky_fantastic_four": m3,
   "0004_binds": m4,
   "0005_roblox_display_name": m5,
+  "0006_feed_cursor_scope": m6,
 };

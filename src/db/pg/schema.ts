@@ -288,11 +288,13 @@ export const robloxFeedCursors = pgTable(
   "roblox_feed_cursors",
   {
     groupId: int("group_id").notNull(),
+    scope: text("scope").notNull().default(""),
     newestCreatedAt: int("newest_created_at").notNull(),
     newestKeys: jsonb("newest_keys").$type<string[]>().notNull(),
+    fence: int("fence").notNull().default(0),
     updatedAt: updatedAt(),
   },
-  (t) => [primaryKey({ columns: [t.groupId] })],
+  (t) => [primaryKey({ columns: [t.groupId, t.scope] })],
 );
 
 export const dashboardSignIns = pgTable(

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, isNotNull, sql, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { members, ranks, type EpochMs, type Member, type VerificationMethod } from "../schema.ts";
 import { assertInteger, atomically, clamp, clockOf, normalizeLimit, p, type RepositoryOptions } from "./common.ts";
@@ -36,6 +36,9 @@ export interface LinkedAccountRow {
   robloxDisplayName: string | null;
   rankId: number | null;
 }
+
+/** A Roblox username starting with `prefix`, case-insensitive (no LIKE, so `_` and `%` are plain characters). */
+export const robloxNameStarts = (column: SQLWrapper, prefix: string) => sql`substr(lower(${column}), 1, ${prefix.length}) = ${prefix.toLowerCase()}`;
 
 /** The columns a link writes, and whether it clears the stored rank (a different account: it described the old one). */
 export function linkFieldsOf(input: LinkInput, previous: Member | undefined, at: EpochMs) {
@@ -140,6 +143,21 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
       .select()
       .from(members)
       .where(and(eq(members.guildId, guildId), inArray(members.robloxUserId, [...robloxUserIds])))
+      .all();
+  }
+
+  /**
+   * Linked members whose Roblox username starts with `prefix` (case-insensitive; Roblox names are
+   * ASCII), by username, at most `limit`: the dashboard's member lookup. This guild's rows only.
+   */
+  function searchByRobloxUsername(guildId: string, prefix: string, limit?: number): Member[] {
+    if (prefix === "") return [];
+    return db
+      .select()
+      .from(members)
+      .where(and(eq(members.guildId, guildId), isNotNull(members.robloxUserId), robloxNameStarts(members.robloxUsername, prefix)))
+      .orderBy(asc(members.robloxUsername), asc(members.discordId))
+      .limit(normalizeLimit(limit, 10, 100))
       .all();
   }
 
@@ -250,6 +268,7 @@ export function createMemberRepository(db: Db, options?: RepositoryOptions) {
     get,
     findByRobloxUserId,
     findByRobloxUserIds,
+    searchByRobloxUsername,
     link,
     unlink,
     listLinked,

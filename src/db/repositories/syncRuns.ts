@@ -1,7 +1,7 @@
 /** A guild's bulk-sync runs: start, progress, pause and resume, finish, history. Their items: syncRunItems.ts. */
 import { and, desc, eq, inArray, notInArray } from "drizzle-orm";
 import type { Db } from "../client.ts";
-import { syncRuns, type EpochMs, type SyncRun, type SyncRunProgress, type SyncTrigger } from "../schema.ts";
+import { syncRunItems, syncRuns, type EpochMs, type SyncRun, type SyncRunItem, type SyncRunProgress, type SyncTrigger } from "../schema.ts";
 import { atomically, clockOf, definedOnly, normalizeLimit, p, runCounting, type RepositoryOptions } from "./common.ts";
 import { createSyncRunItemRepository } from "./syncRunItems.ts";
 
@@ -176,6 +176,21 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
       .all();
   }
 
+  /**
+   * The newest item of this guild's runs about one member, with its run: the last sync that planned
+   * a change for them (runs list only members with something to change). Undefined when none.
+   */
+  function lastItemForMember(guildId: string, discordId: string): { run: SyncRun; item: SyncRunItem } | undefined {
+    return db
+      .select({ run: syncRuns, item: syncRunItems })
+      .from(syncRunItems)
+      .innerJoin(syncRuns, eq(syncRuns.id, syncRunItems.runId))
+      .where(and(eq(syncRuns.guildId, guildId), eq(syncRunItems.discordId, discordId)))
+      .orderBy(desc(syncRuns.startedAt), desc(syncRuns.id))
+      .limit(1)
+      .get();
+  }
+
   /** Retention: keeps the newest `keep` finished runs of the guild (their items go with them). */
   function pruneHistory(guildId: string, keep: number): number {
     const kept = db
@@ -205,6 +220,7 @@ export function createSyncRunRepository(db: Db, options?: RepositoryOptions) {
     resume,
     finish,
     listLatest,
+    lastItemForMember,
     pruneHistory,
     // A run's items are its own rows (syncRunItems.ts); one repository, so callers see one run.
     ...createSyncRunItemRepository(db, get),

@@ -3,7 +3,7 @@
  * link here (the linking service applies it); 0 turns the gate off. Audited (GuildSettingsService.change).
  */
 import { ApplicationCommandOptionType, type APIApplicationCommandSubcommandOption } from "discord-api-types/v10";
-import { isValidMinAccountAge, MAX_ACCOUNT_AGE_DAYS, MIN_ACCOUNT_AGE_DAYS } from "../../ranks/account-age.ts";
+import { MAX_ACCOUNT_AGE_DAYS, MIN_ACCOUNT_AGE_DAYS } from "../../ranks/account-age.ts";
 import { minAccountAgeWording } from "../views/gates.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
@@ -31,8 +31,7 @@ export const minAccountAgeSubcommand: APIApplicationCommandSubcommandOption = {
 export async function setMinAccountAge(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions): Promise<void> {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   // Discord enforces min/max on the option; a value that arrives outside them anyway is refused here.
-  const days = options.integer("days");
-  if (days === undefined || !isValidMinAccountAge(days)) throw new CommandRefusedError(minAccountAgeWording.invalid);
-  await deps.settings.change(guildId, actor.userId, "minAccountAgeDays", days, minAccountAgeWording.audit(days), 0);
-  await respond.reply({ content: minAccountAgeWording.reply(days) });
+  const outcome = await deps.settingChanges.minAccountAge(guildId, actor.userId, options.integer("days"));
+  if (outcome.kind === "invalid") throw new CommandRefusedError(minAccountAgeWording.invalid);
+  await respond.reply({ content: minAccountAgeWording.reply(outcome.days) });
 }

@@ -4,8 +4,7 @@
  * audited, and says when the bot cannot kick yet.
  */
 import { ApplicationCommandOptionType, type APIApplicationCommandSubcommandOption } from "discord-api-types/v10";
-import { GROUP_LOCK_MODES, type GroupLockMode } from "../../db/schema.ts";
-import { DiscordPermission, hasPermission } from "../../ranks/hierarchy.ts";
+import { GROUP_LOCK_MODES, } from "../../db/schema.ts";
 import { groupLockWording } from "../views/gates.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
@@ -31,13 +30,7 @@ export const groupLockSubcommand: APIApplicationCommandSubcommandOption = {
 
 export async function setGroupLock(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions): Promise<void> {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const mode = options.string("mode");
-  if (!isGroupLockMode(mode)) throw new CommandRefusedError(groupLockWording.invalid);
-  await deps.settings.change(guildId, actor.userId, "groupLockMode", mode, groupLockWording.audit(mode));
-  const canKick = mode === "kick" ? hasPermission((await deps.guilds.botStanding(guildId)).botPermissions, DiscordPermission.KickMembers) : true;
-  await respond.reply({ content: groupLockWording.reply(mode, canKick) });
-}
-
-function isGroupLockMode(value: string | undefined): value is GroupLockMode {
-  return (GROUP_LOCK_MODES as readonly string[]).includes(value ?? "");
+  const outcome = await deps.settingChanges.groupLock(guildId, actor.userId, options.string("mode"));
+  if (outcome.kind === "invalid") throw new CommandRefusedError(groupLockWording.invalid);
+  await respond.reply({ content: groupLockWording.reply(outcome.mode, outcome.botMayKick) });
 }

@@ -36,16 +36,10 @@ export async function setMemberRoleSetting(
 ): Promise<void> {
   const { guildId, actor, ownerId, adminRoleIds } = await requireAdmin(interaction, deps);
   const wording = memberRoleSettingWording[which];
-  const key = which === "verified" ? "verifiedRoleId" : "unverifiedRoleId";
-  const otherKey = which === "verified" ? "unverifiedRoleId" : "verifiedRoleId";
   const roleId = options.snowflake("role") ?? null;
-  if (roleId) {
-    // One role for both would be given and taken on every sync.
-    if ((await deps.repositories.guilds.get(guildId))?.[otherKey] === roleId) throw new CommandRefusedError(memberRoleSettingWording.sameAsOther(roleId));
-    await rememberResolvedRole(deps, interaction, guildId, roleId);
-    const refusal = await deps.binds.roleRefusal({ guildId, actor, authority: { ownerId, adminRoleIds } }, roleId);
-    if (refusal) throw new CommandRefusedError(wordRoleRefusal(refusal, interaction, roleId, `make the ${which} role`));
-  }
-  await deps.settings.change(guildId, actor.userId, key, roleId, wording.audit(roleId));
+  if (roleId) await rememberResolvedRole(deps, interaction, guildId, roleId);
+  const outcome = await deps.settingChanges.memberRole({ guildId, actor, authority: { ownerId, adminRoleIds } }, which, roleId);
+  if (outcome.kind === "same-as-other") throw new CommandRefusedError(memberRoleSettingWording.sameAsOther(outcome.roleId));
+  if (outcome.kind === "role-refused") throw new CommandRefusedError(wordRoleRefusal(outcome.refusal, interaction, outcome.roleId, `make the ${which} role`));
   await respond.reply({ content: roleId ? wording.set(roleId) : wording.unset, allowed_mentions: { parse: [] } });
 }

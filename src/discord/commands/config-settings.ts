@@ -1,12 +1,10 @@
-/** The `/config` subcommands that change one setting each; GuildSettingsService stores and audits each change. */
-import { DiscordAPIError } from "@discordjs/rest";
-import { RESTJSONErrorCodes } from "discord-api-types/v10";
+
 import { LEFT_GROUP_POLICIES, type LeftGroupPolicy } from "../../db/schema.ts";
 import { DiscordPermission, hasPermission } from "../../ranks/hierarchy.ts";
 import { AmbiguousRankError, UnknownRankError } from "../../ranks/ladder.ts";
 import { RobloxError } from "../../roblox/errors.ts";
 import type { RobloxAccess } from "../../services/roblox-access.ts";
-import { DurationOutOfRangeError, formatDuration, InvalidDurationError, parseDuration } from "../../sync/schedule.ts";
+import { formatDuration, } from "../../sync/schedule.ts";
 import { describeWriteRefusal } from "./roblox-write-refusal.ts";
 import { CommandRefusedError, requireAdmin } from "./guards.ts";
 import type { CommandOptions } from "./options.ts";
@@ -15,11 +13,8 @@ import type { CommandContext } from "./types.ts";
 import { escapeMarkdown, truncate } from "../views/markdown.ts";
 import type { ConfigCommandDependencies } from "./config.ts";
 import { describeLadderError } from "../views/rank-rules.ts";
+import { logChannelWording } from "../views/log-channel.ts";
 
-/** Shorter periods would spend the rate limits on little but re-checking unchanged members. */
-export const MIN_SYNC_INTERVAL_MS = 15 * 60_000;
-export const MAX_SYNC_INTERVAL_MS = 7 * 86_400_000;
-const RESET_WORDS = new Set(["default", "reset", "none", "off"]);
 const ALL_RANKS_WORDS = new Set(["all", "*", "every", "none"]);
 
 export const LEFT_GROUP_EXPLANATIONS: Record<LeftGroupPolicy, string> = {
@@ -90,55 +85,22 @@ export async function setAdminRole(deps: ConfigCommandDependencies, { interactio
     allowed_mentions: { parse: [] } });
 }
 
-export async function setLogChannel(deps: ConfigCommandDependencies, { interaction, api, respond }: CommandContext, options: CommandOptions) {
+export async function setLogChannel(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
   const channelId = options.snowflake("channel") ?? null;
   // Discord resolves a channel option only to a channel of this server: anything else names nothing here.
-  if (channelId && !interaction.data.resolved?.channels?.[channelId]) {
-    throw new CommandRefusedError("Pick a text channel of this server for the log.");
-  }
-  if (channelId) {
-    // Posting is the only reliable test of the bot's access (channel overwrites apply per role).
-    try {
-      await api.channels.createMessage(channelId, {
-        content: `rankbridge will log rank changes in this channel (set by <@${actor.userId}>).`,
-        allowed_mentions: { parse: [] } });
-    } catch (error) {
-      if (
-        error instanceof DiscordAPIError &&
-        (error.code === RESTJSONErrorCodes.MissingAccess ||
-          error.code === RESTJSONErrorCodes.MissingPermissions ||
-          error.code === RESTJSONErrorCodes.UnknownChannel ||
-          error.code === RESTJSONErrorCodes.CannotSendMessagesInNonTextChannel)
-      ) {
-        throw new CommandRefusedError(
-          `rankbridge can't post in <#${channelId}>. Give its role View Channel, Send Messages and Embed Links there, then run this again.`,
-        );
-      }
-      throw error;
-    }
-  }
-  await deps.settings.change(guildId, actor.userId, "logChannelId", channelId, channelId ? `Log channel set to ${channelId}` : "Log channel removed");
-  await respond.reply({
-    content: channelId ? `Rank changes will be logged in <#${channelId}>.` : "Rank changes are no longer posted to a channel (they are still kept; see /audit)." });
+  if (channelId && !interaction.data.resolved?.channels?.[channelId]) throw new CommandRefusedError(logChannelWording.notHere);
+  const outcome = await deps.settingChanges.logChannel(guildId, actor.userId, channelId);
+  if (outcome.kind === "not-a-channel-here") throw new CommandRefusedError(logChannelWording.notHere);
+  if (outcome.kind === "cannot-post") throw new CommandRefusedError(logChannelWording.cannotPost(outcome.channelId));
+  await respond.reply({ content: channelId ? logChannelWording.set(channelId) : logChannelWording.unset });
 }
 
 export async function setSyncInterval(deps: ConfigCommandDependencies, { interaction, respond }: CommandContext, options: CommandOptions) {
   const { guildId, actor } = await requireAdmin(interaction, deps);
-  const input = (options.string("duration") ?? "").trim();
-  let intervalMs: number | null;
-  if (RESET_WORDS.has(input.toLowerCase())) {
-    intervalMs = null;
-  } else {
-    try {
-      intervalMs = parseDuration(input, { min: MIN_SYNC_INTERVAL_MS, max: MAX_SYNC_INTERVAL_MS });
-    } catch (error) {
-      if (error instanceof InvalidDurationError || error instanceof DurationOutOfRangeError) throw new CommandRefusedError(error.message);
-      throw error;
-    }
-  }
-  const detail = `Sync interval set to ${intervalMs === null ? "the default" : formatDuration(intervalMs)}`;
-  await deps.settings.change(guildId, actor.userId, "syncIntervalMs", intervalMs, detail);
+  const outcome = await deps.settingChanges.syncInterval(guildId, actor.userId, options.string("duration") ?? "");
+  if (outcome.kind === "invalid") throw new CommandRefusedError(outcome.error.message);
+  const { intervalMs } = outcome;
   await respond.reply({
     content:
       intervalMs === null

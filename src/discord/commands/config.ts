@@ -8,6 +8,7 @@ import { GROUP_LOCK_SUBCOMMAND, groupLockSubcommand, setGroupLock } from "./conf
 import { NICKNAME_SUBCOMMAND, nicknameSubcommand, setNicknameTemplate } from "./config-nickname.ts";
 import type { SecretBox } from "../../security/secrets.ts";
 import type { BindService } from "../../services/binds.ts";
+import type { SettingChanges } from "../../services/setting-changes.ts";
 import type { GuildSettingsService } from "../../services/guild-settings.ts";
 import type { DiscordGuilds } from "../guilds.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
@@ -35,6 +36,8 @@ export type ConfigCommandDependencies = AdminCheckDependencies &
     contexts: Pick<GuildContexts, "groupIdOf" | "isHome" | "accessFor" | "checkApiKey">;
     secrets: Pick<SecretBox, "available">;
     settings: Pick<GuildSettingsService, "change" | "storeApiKey" | "clearApiKey">;
+    /** The settings the dashboard changes too: validated and audited alike on both surfaces. */
+    settingChanges: Pick<SettingChanges, "memberRole" | "nicknameTemplate" | "groupLock" | "minAccountAge" | "syncInterval" | "logChannel">;
     binds: Pick<BindService, "roleRefusal">;
     /** Whether the bot holds Kick Members / Manage Nicknames, for the group lock's and nickname's warnings. */
     guilds: Pick<DiscordGuilds, "botStanding">;

@@ -26,6 +26,13 @@ export interface InteractionRouterOptions {
   autoDeferAfterMs?: number;
   /** Per-member and per-guild budgets of commands that declare a `cooldown` (defaults otherwise). */
   cooldowns?: Cooldowns;
+  /**
+   * Claims an interaction for this process; false when another process already took it. In a
+   * cluster a process that RESUMEs a session another began is replayed the events since the last
+   * sequence that process stored, which can include a command it already ran (design §8: nothing
+   * is done twice). Undefined: one process, where a resume replays nothing already handled.
+   */
+  claimOnce?: (interactionId: string) => Promise<boolean>;
 }
 
 
@@ -93,6 +100,11 @@ export class InteractionRouter {
   async #route(interaction: APIInteraction, api: API, shardId: number): Promise<void> {
     const { logger, metrics } = this.options;
     if (interaction.type === InteractionType.Ping) return;
+    if (this.options.claimOnce && !(await this.options.claimOnce(interaction.id))) {
+      logger.info({ interactionId: interaction.id, guildId: interaction.guild_id, shard: shardId }, "interaction already handled by another process (replayed on resume); skipped");
+      metrics.interactions.inc({ command: this.#commandNameOf(interaction) ?? "unknown", outcome: "replayed" });
+      return;
+    }
 
     const commandName = this.#commandNameOf(interaction);
     const command = commandName ? this.#commands.get(commandName) : undefined;

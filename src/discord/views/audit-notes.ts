@@ -5,6 +5,10 @@
  */
 import { formatRank, formatRankOrNone } from "../../ranks/ladder.ts";
 import type { AuditNote, AuditNoteKind, MemberJoinOutcome } from "../../services/audit-notes.ts";
+import { formatDuration } from "../../lib/duration.ts";
+import type { GroupLockMode } from "../../db/schema.ts";
+import { memberRoleSettingWording } from "./binds.ts";
+import { groupLockWording, minAccountAgeWording, nicknameWording } from "./gates.ts";
 import { describeRoles } from "./link-roles.ts";
 import { describeMemberSyncProblems } from "./member-sync.ts";
 import { renderOutcomeLines, robloxFailureText } from "./rank-change-steps.ts";
@@ -24,6 +28,7 @@ const NOTE_KINDS: ReadonlySet<AuditNoteKind> = new Set<AuditNoteKind>([
   "sync-run-update",
   "held-run-decided",
   "roblox-change",
+  "setting-changed",
 ]);
 
 /** The stored note, when it is one this version knows (a row from a newer version shows none). */
@@ -35,6 +40,8 @@ export function auditNoteOf(stored: unknown): AuditNote | null {
 /** The detail line: what /audit shows when the entry changed no stored value. */
 export function auditNoteDetail(note: AuditNote): string | null {
   switch (note.kind) {
+    case "setting-changed":
+      return settingChangeLine(note);
     case "rank-change":
       return renderOutcomeLines(note.steps).join("\n");
     case "linked":
@@ -140,5 +147,26 @@ function describeJoin(result: MemberJoinOutcome): string {
       return `failed: ${result.discordError}`;
     default:
       return result.kind;
+  }
+}
+
+/** "Nickname template set to …": a setting changed from /config or the dashboard, in the same words. */
+export function settingChangeLine(note: Extract<AuditNote, { kind: "setting-changed" }>): string {
+  const { value } = note;
+  switch (note.setting) {
+    case "verifiedRoleId":
+      return memberRoleSettingWording.verified.audit(value === null ? null : String(value));
+    case "unverifiedRoleId":
+      return memberRoleSettingWording.unverified.audit(value === null ? null : String(value));
+    case "nicknameTemplate":
+      return nicknameWording.audit(value === null ? null : String(value));
+    case "groupLockMode":
+      return groupLockWording.audit(String(value) as GroupLockMode);
+    case "minAccountAgeDays":
+      return minAccountAgeWording.audit(Number(value ?? 0));
+    case "syncIntervalMs":
+      return `Sync interval set to ${value === null ? "the default" : formatDuration(Number(value))}`;
+    case "logChannelId":
+      return value === null ? "Log channel removed" : `Log channel set to ${value}`;
   }
 }

@@ -15,6 +15,12 @@ const PROBLEM_TEXT = {
   "no-credential": "rankbridge reads a visiting server's group log only with the API key the server stored (`/config api-key`, with the `legacy-group:manage` scope)",
 } as const;
 
+const GAP_TEXT = {
+  dropped: "entries expired before they were read",
+  "too-many": "too many changes at once",
+  relay: "changes another process of the bot read were lost before they reached this one",
+} as const;
+
 /** The `/sync-status` field: is the feed running for this guild's group, how far behind, what went wrong. */
 export function feedStatusText(state: GroupFeedState | undefined, intervalMs: number | null, now: number): { text: string; problem: boolean } {
   if (intervalMs === null) return { text: "Off (`ROBLOX_CHANGE_FEED_INTERVAL=off`): changes made on Roblox arrive with the background sync.", problem: false };
@@ -26,10 +32,11 @@ export function feedStatusText(state: GroupFeedState | undefined, intervalMs: nu
   } else {
     const poll = state.lastPollAt === null ? "not read yet" : `last read ${relative(state.lastPollAt)}`;
     const lag = state.caughtUpTo === null ? "" : `; up to date to ${formatDuration(Math.max(0, now - state.caughtUpTo))} ago`;
-    lines.push(`Every ${formatDuration(intervalMs)} (group ${state.groupId}): ${poll}${lag}`);
+    const where = state.readElsewhere ? " by another process of the bot" : "";
+    lines.push(`Every ${formatDuration(intervalMs)} (group ${state.groupId}): ${poll}${where}${lag}`);
   }
   if (state.errors > 0 && state.lastError) lines.push(`${state.errors} error${state.errors === 1 ? "" : "s"}; last ${relative(state.lastError.at)}: ${state.lastError.message}`);
-  if (state.lastGap) lines.push(`Last gap in the log (${state.lastGap.reason === "dropped" ? "entries expired before they were read" : "too many changes at once"}) ${relative(state.lastGap.at)}: a full sync was run.`);
+  if (state.lastGap) lines.push(`Last gap in the log (${GAP_TEXT[state.lastGap.reason]}) ${relative(state.lastGap.at)}: a full sync was run.`);
   return { text: lines.join("\n"), problem: state.problem !== null };
 }
 

@@ -13,7 +13,7 @@ import type { Viewer } from "./layout.tsx";
 /** `guild` is the guild of the URL with the signed-in person as its admin (actor and authority as a slash command's check yields). */
 export type DashboardEnv = { Variables: { session: DashboardSession; guild: ManagingAdmin } };
 
-export type PageStatus = 200 | 400 | 403 | 404 | 409 | 422 | 502 | 503;
+export type PageStatus = 200 | 400 | 403 | 404 | 409 | 422 | 429 | 502 | 503;
 
 export interface PageKit {
   /** Sends a rendered page as a complete HTML document. */

@@ -11,7 +11,13 @@ import { lazyOAuthClient } from "../../discord/oauth.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { DashboardAccess, type DashboardAccessSources } from "../../services/dashboard-access.ts";
 import type { OverviewSources } from "./overview.ts";
+import { type BindsPageSources, bindsPage } from "./pages/binds.tsx";
 import { overviewPage } from "./pages/overview.tsx";
+import { type SettingsPageSources, settingsPage } from "./pages/settings.tsx";
+import { membersPage } from "./pages/members.tsx";
+import { MemberExplanations, type MemberExplanationSources } from "../../services/member-explanation.ts";
+import { MemberLookup, type MemberLookupSources } from "../../services/member-lookup.ts";
+import { RobloxRankCheck, type RobloxRankCheckOptions } from "../../services/member-roblox-check.ts";
 import { dashboardRoutes } from "./routes.tsx";
 import { DashboardSignIn } from "./sign-in.ts";
 
@@ -22,6 +28,17 @@ export interface DashboardParts {
   /** The gateway-kept guilds and member reads the admin rule decides from. */
   guilds: DashboardAccessSources["guilds"];
   overview: Omit<OverviewSources, "repositories" | "defaultSyncIntervalMs" | "guild">;
+  /** What the settings page reads of Discord and the service it saves through. */
+  settings: Pick<SettingsPageSources, "botStanding" | "textChannels" | "changes">;
+  /** The bind service /binds uses and the previews of a change. */
+  binds: Pick<BindsPageSources, "binds" | "previews">;
+  /** What the member lookup reads of Discord (one member, the member search, the bot's standing) and the guild's group. */
+  members: {
+    guilds: MemberLookupSources["guilds"] & MemberExplanationSources["guilds"];
+    groupIdOf: MemberExplanationSources["groupIdOf"];
+    /** Reads one member's Roblox rank ("Check on Roblox now"). */
+    memberSync: RobloxRankCheckOptions["memberSync"];
+  };
   logger: Logger;
   now?: () => number;
   /** How long a member's roles are reused (at most 60 s). */
@@ -64,7 +81,22 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
     signIn: new DashboardSignIn({ repository: parts.repositories.dashboard, discord, now: parts.now }),
     access,
     // A guild's pages, in the order of its tabs (layout.tsx's GUILD_TABS).
-    guildPages: [overviewPage(overviewSources)],
+    guildPages: [
+      overviewPage(overviewSources),
+      bindsPage({ ...parts.binds, guild: (guildId) => parts.guilds.guild(guildId) }),
+      settingsPage({
+        ...parts.settings,
+        settings: parts.repositories.guilds,
+        guild: (guildId) => parts.guilds.guild(guildId),
+        defaultSyncIntervalMs: config.syncIntervalMs,
+      }),
+      membersPage({
+        lookup: new MemberLookup({ repositories: parts.repositories, guilds: parts.members.guilds }),
+        explanations: new MemberExplanations({ repositories: parts.repositories, guilds: parts.members.guilds, groupIdOf: parts.members.groupIdOf }),
+        robloxCheck: new RobloxRankCheck({ memberSync: parts.members.memberSync, logger: parts.logger, now: parts.now }),
+        guild: (guildId) => parts.guilds.guild(guildId),
+      }),
+    ],
     publicUrl,
     logger: parts.logger,
   });

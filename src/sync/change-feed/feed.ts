@@ -14,19 +14,28 @@
  * answered with a full sync of the guilds concerned, a warning, and a line in /sync-status and
  * /readyz (which stays 200: the bot still works without the feed).
  *
- * A little over 300 lines on purpose: the poll loop, its spacing per credential and its gap handling
- * share one state per group; reading, folding and applying entries are in their own files.
+ * In a cluster with Redis (design §8, relay.ts) one process reads each group: the holder of the
+ * group's feed lease reads the log, hands the batch on to every process following the group (itself
+ * included, follower.ts) and moves the bot's cursor under the lease's fencing token. Without Redis,
+ * each process reads its groups with a cursor of its own (`cursorScope`), so none takes another's
+ * entries.
+ *
+ * About 350 lines on purpose: the poll loop, its spacing per credential, its claims and its
+ * gap handling share one state per group; reading, applying and following are in their own files.
  */
 import type { Repositories } from "../../services/storage-port.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { ChangeFeedSample, Metrics } from "../../observability/metrics.ts";
 import type { GuildContexts } from "../../services/guild-context.ts";
-import { type AuditLogEntry, isRobloxError, type RequestTally, type RobloxAuditLogReader } from "../../services/roblox-port.ts";
-import { applyToGuild, type FeedApplyDeps } from "./apply.ts";
+import { isRobloxError, type RequestTally, type RobloxAuditLogReader } from "../../services/roblox-port.ts";
+import type { FeedApplyDeps } from "./apply.ts";
+import { FeedDelivery } from "./deliver.ts";
+import { FeedFollower } from "./follower.ts";
 import { readNewEntries, type FeedCursor } from "./new-entries.ts";
 import type { OwnWrites } from "./own-writes.ts";
-import { entriesByMember, isMemberEntry } from "./standings.ts";
-import { FeedStatus, type FeedProblemKind } from "./status.ts";
+import { FeedClaims } from "./claims.ts";
+import type { FeedBatch, FeedClaim, FeedRelay } from "./relay.ts";
+import { FeedStatus } from "./status.ts";
 import { feedTopology, type GroupTopology } from "./topology.ts";
 
 /** Share of a credential's audit-log budget the feed plans to use; the rest is the start-up check's and headroom. */
@@ -50,6 +59,14 @@ export interface ChangeFeedOptions {
   metrics: Pick<Metrics, "changeFeedEntriesRead" | "changeFeedEntriesApplied" | "changeFeedOwnEntries" | "changeFeedErrors" | "changeFeedDelay">;
   logger: Logger;
   now?: () => number;
+  /** Set (REDIS_URL): one process of the cluster reads each group and hands its entries on. Unset: this process reads its groups itself. */
+  relay?: FeedRelay;
+  /** Without a relay: whose cursor this process moves (its shard set when it is one of several, else `''`). Default `''`. */
+  cursorScope?: () => string;
+  /** A group's feed lease lives this long unrenewed (renewed every third of it); default the interval, at least 5 s. */
+  claimTtlMs?: number;
+  /** With a relay: how often batches handed on are taken (default 1 s). */
+  followMs?: number;
 }
 
 interface GroupFeed {
@@ -68,6 +85,11 @@ export class ChangeFeed {
   /** Per credential: when its next audit-log request may go. */
   readonly #nextSlot = new Map<RobloxAuditLogReader, number>();
   readonly #refused = new Map<number, Set<RobloxAuditLogReader>>();
+  readonly #delivery: FeedDelivery;
+  readonly #follower: FeedFollower | undefined;
+  /** With a relay: the groups' feed leases this process holds. */
+  readonly #claims: FeedClaims | undefined;
+  readonly #claimTtlMs: number;
   #topologyDueAt = 0;
   #running = false;
   #loop: Promise<void> | undefined;
@@ -78,6 +100,19 @@ export class ChangeFeed {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.status = new FeedStatus(options.intervalMs);
+    this.#claimTtlMs = options.claimTtlMs ?? Math.max(options.intervalMs, 5_000);
+    const { repositories, contexts, logger } = options;
+    this.#delivery = new FeedDelivery({
+      ...{ status: this.status, ownWrites: options.ownWrites, fullSync: options.fullSync, ownsGuild: options.ownsGuild, metrics: options.metrics, logger, now: this.#now },
+      apply: { ...options.apply, repositories, contexts, logger },
+    });
+    this.#claims = options.relay && new FeedClaims({ relay: options.relay, ttlMs: this.#claimTtlMs, status: this.status, logger, now: this.#now });
+    this.#follower =
+      options.relay &&
+      new FeedFollower({
+        ...{ relay: options.relay, delivery: this.#delivery, pollMs: options.followMs ?? 1_000, logger, now: this.#now },
+        groups: () => [...this.#groups.values()].map((group) => group.topology),
+      });
   }
 
   /** GUILD_CREATE: a guild on one of our shards. */
@@ -97,14 +132,17 @@ export class ChangeFeed {
     if (this.#running) return;
     this.#running = true;
     this.#loop = this.#run().catch((error: unknown) => this.#options.logger.error({ err: error }, "change feed stopped unexpectedly"));
+    this.#follower?.start();
   }
 
-  /** Stops polling; a poll or apply in flight finishes (each member's edit is one request). */
+  /** Stops polling; a poll or apply in flight finishes (each member's edit is one request); leases are handed back. */
   async stop(): Promise<void> {
     this.#running = false;
     this.#wake?.();
     await this.#loop;
+    await this.#follower?.stop();
     await Promise.allSettled([...this.#applying]);
+    await this.#claims?.releaseAll();
   }
 
   /** For /metrics. */
@@ -156,10 +194,22 @@ export class ChangeFeed {
       if (feed) feed.topology = group;
       else this.#groups.set(groupId, { topology: group, dueAt: this.#now(), busy: false });
       this.status.track(group);
-      if (!group.reader) this.#problem(group, "no-credential", null);
-      else if (group.reader.auth !== "api-key") this.#problem(group, "no-api-key", null);
+      // Another process of the cluster reads the group and hands its entries on: nothing is missing here.
+      if (this.#fedFromElsewhere(groupId)) {
+        if (group.reader?.auth !== "api-key") this.status.readHere(groupId, false);
+        continue;
+      }
+      if (!group.reader) this.#delivery.problem(group, "no-credential", null);
+      else if (group.reader.auth !== "api-key") this.#delivery.problem(group, "no-api-key", null);
     }
     this.status.retain(new Set(topology.keys()));
+    for (const groupId of this.#claims?.held() ?? []) if (!topology.has(groupId)) void this.#claims!.drop(groupId, true);
+  }
+
+  #fedFromElsewhere(groupId: number): boolean {
+    if (!this.#options.relay) return false;
+    const lastPollAt = this.status.groups().find((state) => state.groupId === groupId)?.lastPollAt ?? null;
+    return lastPollAt !== null && this.#now() - lastPollAt < 2 * this.#options.intervalMs + this.#claimTtlMs;
   }
 
   async #poll(group: GroupFeed): Promise<void> {
@@ -169,9 +219,18 @@ export class ChangeFeed {
     const startedAt = this.#now();
     const tally: RequestTally = { requests: 0 };
     group.dueAt = startedAt + this.#options.intervalMs;
+    const taken = this.#claims ? await this.#claims.take(groupId) : undefined;
+    if (taken === "elsewhere") {
+      // Asked again well within the lease's life, so a holder that died is replaced about one TTL later.
+      group.dueAt = startedAt + Math.min(this.#options.intervalMs, this.#claimTtlMs / 3);
+      return;
+    }
+    if (taken === "unavailable") return;
+    const claim = taken;
+    const scope = claim ? "" : (this.#options.cursorScope?.() ?? "");
     let stored: Awaited<ReturnType<Repositories["feedCursors"]["get"]>>;
     try {
-      stored = await this.#options.repositories.feedCursors.get(groupId);
+      stored = await this.#options.repositories.feedCursors.get(groupId, scope);
     } catch (error) {
       // The store is unreachable (e.g. PostgreSQL restarting): the group is read at its next interval.
       this.#options.logger.error({ err: error, groupId }, "change feed: could not read the group's place in its log");
@@ -183,76 +242,53 @@ export class ChangeFeed {
         maxPages: MAX_PAGES_PER_POLL,
       });
       this.#refused.get(groupId)?.delete(reader);
-      if (found.kind === "gap") {
-        this.#options.metrics.changeFeedErrors.inc({ kind: "gap" });
-        this.#options.logger.warn({ groupId, reason: found.reason, guilds: topology.guildIds }, "change feed: gap in the group's audit log; running a full sync");
-        this.#fullSyncAll(topology, `gap (${found.reason})`);
-        await this.#saveCursor(groupId, found.cursor);
-        this.status.gap(groupId, found.reason, startedAt);
+      const entries = found.kind === "entries" ? found.entries : [];
+      for (const entry of entries) this.#options.metrics.changeFeedEntriesRead.inc({ action: entry.actionType });
+      const moved = found.kind === "gap" || entries.length > 0 || cursorMoved(cursor, found.cursor);
+      if (claim) {
+        const batch: FeedBatch = found.kind === "gap" ? { kind: "gap", polledAt: startedAt, reason: found.reason } : { kind: "entries", polledAt: startedAt, entries };
+        await this.#claims!.handOn(groupId, claim, batch, moved ? (token) => this.#saveCursor(groupId, found.cursor, "", token) : null).catch((error: unknown) => {
+          this.#options.metrics.changeFeedErrors.inc({ kind: "roblox" });
+          this.status.failed(groupId, "could not hand the entries read on to the cluster", this.#now());
+          this.#options.logger.warn({ err: error, groupId }, "change feed: could not hand the group's entries on; they are read again next interval");
+        });
         return;
       }
-      if (found.kind === "started" || found.entries.length === 0) {
-        await this.#saveCursorIfMoved(groupId, cursor, found.cursor);
+      if (found.kind === "gap") {
+        this.#delivery.gap(topology, found.reason, startedAt);
+        await this.#saveCursor(groupId, found.cursor, scope);
+        return;
+      }
+      if (entries.length === 0) {
+        if (moved) await this.#saveCursor(groupId, found.cursor, scope);
         this.status.polled(groupId, startedAt, null);
         return;
       }
-      for (const entry of found.entries) this.#options.metrics.changeFeedEntriesRead.inc({ action: entry.actionType });
       group.busy = true;
       // The cursor moves once the entries are applied: a process stopped before that reads them again
       // (applying twice changes nothing twice: a member already in line is left alone).
-      const applying = this.#applyAll(topology, found.entries, startedAt)
-        .then(() => this.#saveCursor(groupId, found.cursor))
+      const applying = this.#delivery
+        .deliver(topology, { kind: "entries", polledAt: startedAt, entries })
+        .then(() => this.#saveCursor(groupId, found.cursor, scope).then(() => undefined))
         .catch((error: unknown) => this.#options.logger.error({ err: error, groupId }, "change feed: could not apply or record a poll"))
         .finally(() => {
-        group.busy = false;
-        this.#applying.delete(applying);
-        this.#wake?.();
-      });
+          group.busy = false;
+          this.#applying.delete(applying);
+          this.#wake?.();
+        });
       this.#applying.add(applying);
     } catch (error) {
-      this.#readFailed(group, error);
+      await this.#readFailed(group, error, claim);
     } finally {
       this.#nextSlot.set(reader, this.#now() + Math.max(1, tally.requests) * this.#spacingMs(reader));
     }
   }
 
-  async #applyAll(topology: GroupTopology, entries: readonly AuditLogEntry[], startedAt: number): Promise<void> {
-    const { groupId } = topology;
-    const byMember = entriesByMember(entries);
-    // Decided once per entry (recognising one teaches the feed our actor id), whatever guilds follow.
-    const own = new Set(entries.filter((entry) => isMemberEntry(entry) && this.#options.ownWrites.isOwn(groupId, entry)));
-    if (own.size > 0) this.#options.metrics.changeFeedOwnEntries.inc(own.size);
-    const isOwn = (entry: AuditLogEntry) => own.has(entry);
-    const deps: FeedApplyDeps = { ...this.#options.apply, repositories: this.#options.repositories, contexts: this.#options.contexts, logger: this.#options.logger };
-    let failed = false;
-    for (const guildId of topology.guildIds) {
-      if (!this.#options.ownsGuild(guildId)) continue;
-      try {
-        const result = await applyToGuild(deps, guildId, groupId, byMember, isOwn);
-        if (result.kind !== "applied") continue;
-        for (const { change, result: synced } of result.applied) {
-          const last = change.entries.at(-1)!;
-          const changed = synced.discordChange === "updated" || synced.storedChange === "updated";
-          if (changed) this.#options.metrics.changeFeedEntriesApplied.inc({ action: last.actionType });
-          if (synced.discordChange === "updated") this.#options.metrics.changeFeedDelay.observe(Math.max(0, this.#now() - last.created.getTime()) / 1000);
-        }
-        if (result.held) {
-          this.#options.logger.warn({ guildId, groupId, leaving: result.held.affected, linked: result.held.linked }, "change feed: more members left the group than the mass-change threshold; held for an admin");
-          this.#options.fullSync(guildId, "mass change from the audit log");
-        }
-      } catch (error) {
-        failed = true;
-        this.#options.metrics.changeFeedErrors.inc({ kind: "apply" });
-        this.#options.logger.error({ err: error, guildId, groupId }, "change feed: could not apply the group's changes; running a full sync");
-        this.#options.fullSync(guildId, "change feed could not apply");
-      }
-    }
-    this.status.polled(groupId, startedAt, failed ? "apply" : null);
-  }
-
-  #readFailed(group: GroupFeed, error: unknown): void {
+  async #readFailed(group: GroupFeed, error: unknown, claim: FeedClaim | undefined): Promise<void> {
     const { topology } = group;
     const reader = topology.reader!;
+    const lasting = (problem: "forbidden" | "unavailable", detail: string | null) =>
+      claim ? this.#handOnProblem(topology, problem, detail) : this.#delivery.problem(topology, problem, detail);
     // A 403 on the log (code 23): the key lacks the scope or its owner the group permission; the error names both.
     if (isRobloxError(error) && error.kind === "missing_permission" && error.status === 403) {
       const refused = this.#refused.get(topology.groupId) ?? new Set<RobloxAuditLogReader>();
@@ -261,12 +297,12 @@ export class ChangeFeed {
       group.dueAt = this.#now() + Math.max(this.#options.intervalMs, REFUSED_RETRY_MS);
       // Another bound guild's key may be allowed: look again before the next poll.
       this.#topologyDueAt = 0;
-      this.#problem(topology, "forbidden", error.userMessage);
+      await lasting("forbidden", error.userMessage);
       return;
     }
     if (isRobloxError(error) && (error.kind === "missing_permission" || error.kind === "invalid_request" || error.kind === "group_not_found" || error.kind === "no_credentials")) {
       group.dueAt = this.#now() + Math.max(this.#options.intervalMs, REFUSED_RETRY_MS);
-      this.#problem(topology, "unavailable", error.message);
+      await lasting("unavailable", error.message);
       return;
     }
     // Outages and rate limits: the next poll reads on from the same cursor, so nothing is lost.
@@ -275,30 +311,21 @@ export class ChangeFeed {
     this.#options.logger.warn({ err: error, groupId: topology.groupId }, "change feed: could not read the group's audit log; trying again next interval");
   }
 
-  /** A lasting problem: warned about and answered with a full sync once, when it starts. */
-  #problem(topology: GroupTopology, kind: FeedProblemKind, detail: string | null): void {
-    const metricKind = kind === "no-api-key" ? "no_api_key" : kind === "no-credential" ? null : kind;
-    if (!this.status.problem(topology.groupId, kind, detail, this.#now())) return;
-    if (metricKind) this.#options.metrics.changeFeedErrors.inc({ kind: metricKind });
-    if (kind === "no-credential") return;
-    this.#options.logger.warn(
-      { groupId: topology.groupId, guilds: topology.guildIds, problem: kind },
-      `change feed: the audit log of group ${topology.groupId} cannot be read${detail ? `: ${detail}` : kind === "no-api-key" ? ": it needs an Open Cloud API key with the legacy-group:manage scope" : ""}. Changes made on Roblox reach Discord at the periodic sync instead.`,
+  /** The holder's key cannot read the log: every follower is told, and the lease is let go so a process with another key may try. */
+  async #handOnProblem(topology: GroupTopology, problem: "forbidden" | "unavailable", detail: string | null): Promise<void> {
+    await this.#options.relay!.publish(topology.groupId, { kind: "problem", polledAt: this.#now(), problem, detail }).catch((error: unknown) => {
+      this.#options.logger.warn({ err: error, groupId: topology.groupId }, "change feed: could not tell the cluster that the group's log cannot be read");
+      this.#delivery.problem(topology, problem, detail);
+    });
+    await this.#claims!.drop(topology.groupId, true);
+  }
+
+  async #saveCursor(groupId: number, cursor: FeedCursor, scope: string, fence?: number): Promise<boolean> {
+    return await this.#options.repositories.feedCursors.save(
+      groupId,
+      { newestCreatedAt: cursor.newestCreatedAt, newestKeys: [...cursor.newestKeys] },
+      { scope, ...(fence === undefined ? {} : { fence }) },
     );
-    if (kind !== "no-api-key") this.#fullSyncAll(topology, `audit log ${kind}`);
-  }
-
-  #fullSyncAll(topology: GroupTopology, reason: string): void {
-    for (const guildId of topology.guildIds) if (this.#options.ownsGuild(guildId)) this.#options.fullSync(guildId, reason);
-  }
-
-  async #saveCursorIfMoved(groupId: number, before: FeedCursor | null, after: FeedCursor): Promise<void> {
-    if (before && before.newestCreatedAt === after.newestCreatedAt && before.newestKeys.length === after.newestKeys.length) return;
-    await this.#saveCursor(groupId, after);
-  }
-
-  async #saveCursor(groupId: number, cursor: FeedCursor): Promise<void> {
-    await this.#options.repositories.feedCursors.save(groupId, { newestCreatedAt: cursor.newestCreatedAt, newestKeys: [...cursor.newestKeys] });
   }
 
   /** Time between two audit-log requests on one credential: its budget (headers win over the documented 100/min), shared. */
@@ -317,4 +344,9 @@ export class ChangeFeed {
       this.#wake = done;
     });
   }
+}
+
+/** Whether a poll that found nothing new still moved the cursor (the first read, more keys at the same time). */
+function cursorMoved(before: FeedCursor | null, after: FeedCursor): boolean {
+  return !(before && before.newestCreatedAt === after.newestCreatedAt && before.newestKeys.length === after.newestKeys.length);
 }

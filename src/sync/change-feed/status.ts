@@ -28,8 +28,10 @@ export interface GroupFeedState {
   /** Polls or applies that failed since the process started. */
   readonly errors: number;
   readonly lastError: { readonly message: string; readonly at: number } | null;
-  /** The last gap, answered with a full sync. */
-  readonly lastGap: { readonly reason: "dropped" | "too-many"; readonly at: number } | null;
+  /** The last gap, answered with a full sync (`relay`: batches another process handed on were lost). */
+  readonly lastGap: { readonly reason: "dropped" | "too-many" | "relay"; readonly at: number } | null;
+  /** In a cluster with Redis: true while another process of the bot reads the log and hands its entries on. */
+  readonly readElsewhere: boolean;
   readonly problem: { readonly kind: FeedProblemKind; readonly detail: string | null; readonly since: number } | null;
 }
 
@@ -56,6 +58,7 @@ export class FeedStatus {
       errors: 0,
       lastError: null,
       lastGap: null,
+      readElsewhere: false,
       problem: null,
     });
   }
@@ -76,7 +79,7 @@ export class FeedStatus {
     } else state.caughtUpTo = startedAt;
   }
 
-  gap(groupId: number, reason: "dropped" | "too-many", at: number): void {
+  gap(groupId: number, reason: "dropped" | "too-many" | "relay", at: number): void {
     const state = this.#groups.get(groupId);
     if (!state) return;
     state.lastPollAt = at;
@@ -90,6 +93,12 @@ export class FeedStatus {
     if (!state) return;
     state.errors++;
     state.lastError = { message, at };
+  }
+
+  /** Whether this process reads the group's log (false: another process holds its feed lease). */
+  readHere(groupId: number, here: boolean): void {
+    const state = this.#groups.get(groupId);
+    if (state) state.readElsewhere = !here;
   }
 
   /** Records a lasting problem; true when it is new (so it is warned about once). */

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, isNotNull, sql } from "drizzle-orm";
 import { assertInteger, clockOf, normalizeLimit, type Promised, type RepositoryOptions } from "../../repositories/common.ts";
-import { linkFieldsOf, pointsOf, UNLINKED_FIELDS, type LinkResult, type MemberRepository } from "../../repositories/members.ts";
+import { linkFieldsOf, pointsOf, robloxNameStarts, UNLINKED_FIELDS, type LinkResult, type MemberRepository } from "../../repositories/members.ts";
 import type { EpochMs, Member } from "../../schema.ts";
 import { members, ranks } from "../schema.ts";
 import { inTransaction, type PgExec } from "./common.ts";
@@ -38,6 +38,15 @@ export function createPgMemberRepository(db: PgExec, options?: RepositoryOptions
     async findByRobloxUserIds(guildId, robloxUserIds) {
       if (robloxUserIds.length === 0) return [];
       return db.select().from(members).where(and(eq(members.guildId, guildId), inArray(members.robloxUserId, [...robloxUserIds])));
+    },
+    async searchByRobloxUsername(guildId, prefix, limit) {
+      if (prefix === "") return [];
+      return db
+        .select()
+        .from(members)
+        .where(and(linkedIn(guildId), robloxNameStarts(members.robloxUsername, prefix)))
+        .orderBy(asc(members.robloxUsername), asc(members.discordId))
+        .limit(normalizeLimit(limit, 10, 100));
     },
     async link(guildId, discordId, input) {
       assertInteger("robloxUserId", input.robloxUserId);

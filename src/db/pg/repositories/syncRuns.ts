@@ -119,6 +119,16 @@ export function createPgSyncRunRepository(db: PgExec, options?: RepositoryOption
     },
     listLatest: (guildId, limit): Promise<SyncRun[]> =>
       db.select().from(syncRuns).where(eq(syncRuns.guildId, guildId)).orderBy(...byRecency).limit(normalizeLimit(limit, 10)),
+    lastItemForMember: (guildId, discordId) =>
+      first(
+        db
+          .select({ run: syncRuns, item: syncRunItems })
+          .from(syncRunItems)
+          .innerJoin(syncRuns, eq(syncRuns.id, syncRunItems.runId))
+          .where(and(eq(syncRuns.guildId, guildId), eq(syncRunItems.discordId, discordId)))
+          .orderBy(...byRecency)
+          .limit(1),
+      ),
     async pruneHistory(guildId, keep) {
       const kept = db.select({ id: syncRuns.id }).from(syncRuns).where(eq(syncRuns.guildId, guildId)).orderBy(...byRecency).limit(Math.max(0, keep));
       const gone = await db
