@@ -21,6 +21,7 @@ import type { SyncAlertsOptions } from "./sync/alerts.ts";
 import type { BulkSync, BulkSyncOptions } from "./sync/bulk-sync.ts";
 import type { MemberSnapshots } from "./sync/member-snapshots.ts";
 import type { SyncScheduler } from "./sync/scheduler.ts";
+import type { SyncRequests, SyncRequestsOptions } from "./sync/sync-requests.ts";
 import type { ChangeFeed } from "./sync/change-feed/feed.ts";
 import type { GroupMembershipsPort } from "./sync/group-memberships.ts";
 import type { DashboardAccess } from "./services/dashboard-access.ts";
@@ -42,6 +43,8 @@ export interface RankbridgeOptions {
   /** How sync alerts reach a guild's webhook. */
   alertFetch?: SyncAlertsOptions["fetch"];
   pendingWrites?: Pick<PendingWriteWorkerOptions, "pollIntervalMs" | "backoff">;
+  /** How often the dashboard's queued sync requests are read (cluster only). */
+  syncRequests?: Pick<SyncRequestsOptions, "pollIntervalMs" | "staleClaimMs">;
   /** One clock for every service that reads the time (link challenges, retries, syncs, snapshots). */
   now?: () => number;
   /** Uniform in [0, 1): link phrases, retry and schedule jitter. */
@@ -115,6 +118,8 @@ export interface RankbridgeParts {
   readonly pendingWrites: PendingWriteWorker;
   readonly bulkSync: BulkSync;
   readonly scheduler: SyncScheduler;
+  /** The dashboard's "Sync now" / "Dry run": acted on here, or queued for the process of the guild's shard. */
+  readonly syncRequests: SyncRequests;
   /** What the processes share (REDIS_URL): leases for work that runs once, the Roblox budgets. */
   readonly cluster: Cluster;
   /** Roles linked users hold in any Roblox groups (the guild's own and others), for binds. */

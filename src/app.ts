@@ -10,6 +10,7 @@
  * Over 300 lines on purpose: every object the bot runs is built here once, in dependency order, so
  * the order stays visible in one place; each line only constructs and passes in.
  */
+import { hostname } from "node:os";
 import { Client } from "@discordjs/core";
 import { createCluster } from "./cluster/index.ts";
 import type { Config } from "./config/env.ts";
@@ -69,6 +70,7 @@ import { GroupMembershipReader } from "./sync/group-memberships.ts";
 import type { MemberRolesPort } from "./sync/member-roles.ts";
 import { MemberSnapshots } from "./sync/member-snapshots.ts";
 import { SyncScheduler } from "./sync/scheduler.ts";
+import { SyncRequests } from "./sync/sync-requests.ts";
 import { OwnWrites } from "./sync/change-feed/own-writes.ts";
 import { composeChangeFeed } from "./lifecycle/change-feed.ts";
 import type { CommandsByFeature, Rankbridge, RankbridgeOptions } from "./app-surface.ts";
@@ -164,7 +166,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     audit,
     logger,
     metrics,
-    ownsGuild: shards.owns,
+    // Any process retries any guild's due writes, each claimed by one (docs/cluster.md).
+    claimantName: `${hostname()} pid ${process.pid}`,
     ...options.pendingWrites,
     now,
     random,
@@ -192,6 +195,17 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
     ...memberSnapshots.sizes().map((size) => ({ ...size, holder: "snapshot" as const })),
     ...bulkSync.memberStateSizes().map((size) => ({ ...size, holder: "run" as const })),
   ]);
+  // The dashboard's "Sync now": run here, or queued for the process of the guild's shard (design §8).
+  const syncRequests = new SyncRequests({
+    repositories,
+    bulkSync,
+    // One process runs every shard: nothing is ever queued (its queue is not even read).
+    ownsGuild: config.shardIds ? shards.owns : () => true,
+    processName: `shards ${config.shardIds?.join(",") ?? "all"} pid ${process.pid}`,
+    logger: logger.child({ component: "sync-requests" }),
+    now,
+    ...options.syncRequests,
+  });
   const scheduler = new SyncScheduler({
     bulkSync,
     repositories,
@@ -251,7 +265,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   // What a bind added or removed on the dashboard would change, from stored state and the member roles the sync reads.
   const bindPreviews = new BindPreviews({ repositories, contexts, memberRoles: memberSnapshots.port });
   // The web dashboard (design §9): admin-gate's rule from members' current roles, and its pages.
-  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, binds: { binds: bindService, previews: bindPreviews }, members: { guilds, groupIdOf: (guildId, settings) => contexts.groupIdOf(guildId, settings), memberSync }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
+  const dashboard = createDashboard({ config, api: client.api, repositories, guilds, overview: { contexts, scheduler }, settings: { botStanding: (guildId) => guilds.botStanding(guildId), textChannels: (guildId) => logChannels.textChannels(guildId), changes: settingChanges }, binds: { binds: bindService, previews: bindPreviews }, members: { guilds, groupIdOf: (guildId, settings) => contexts.groupIdOf(guildId, settings), memberSync }, sync: { requests: syncRequests }, logger: logger.child({ component: "dashboard" }), now, memberTtlMs: options.dashboardMemberTtlMs });
   wireGatewayEvents(client, {
     guilds,
     memberSnapshots,
@@ -310,7 +324,8 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       roblox: { client: roblox, groupId: config.robloxGroupId },
       readiness,
       checkStoredKeys: () => contexts.checkStoredKeys(),
-      background: { pendingWrites, scheduler, changeFeed, resumeUnfinishedSyncs: () => bulkSync.resumeUnfinished() },
+      // Another process's dashboard queues requests only when the shards are split between processes.
+      background: { pendingWrites, scheduler, changeFeed, syncRequests: config.shardIds ? syncRequests : undefined, resumeUnfinishedSyncs: () => bulkSync.resumeUnfinished() },
       metrics,
       logger,
     });
@@ -319,7 +334,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= shutDown(
-      { router, scheduler, bulkSync, pendingWrites, changeFeed, robloxClients, gateway, http, cluster, database, logger },
+      { router, scheduler, syncRequests, bulkSync, pendingWrites, changeFeed, robloxClients, gateway, http, cluster, database, logger },
       { reason, graceMs: config.shutdownGraceMs, restartMessage: RESTARTING_MESSAGE },
     ).catch((error: unknown) => logger.error({ err: error }, "error during shutdown"));
     return stopping;
@@ -347,6 +362,7 @@ export function createRankbridge(config: Config, logger: Logger, options: Rankbr
       pendingWrites,
       bulkSync,
       scheduler,
+      syncRequests,
       cluster,
       groupMemberships,
       changeFeed,

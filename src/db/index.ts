@@ -11,6 +11,7 @@ import { createMemberRepository } from "./repositories/members.ts";
 import { createMetaRepository } from "./repositories/meta.ts";
 import { createPendingWriteRepository } from "./repositories/pendingWrites.ts";
 import { createRankRepository } from "./repositories/ranks.ts";
+import { createSyncRequestRepository } from "./repositories/syncRequests.ts";
 import { createSyncRunRepository } from "./repositories/syncRuns.ts";
 import { createSyncStepRepository } from "./repositories/syncSteps.ts";
 
@@ -45,5 +46,6 @@ function createSqliteRepositories(db: Db, options?: RepositoryOptions) {
     meta: createMetaRepository(db, options),
     feedCursors: createFeedCursorRepository(db, options),
     dashboard: createDashboardRepository(db, options),
+    syncRequests: createSyncRequestRepository(db, options),
   };
 }

@@ -9,6 +9,8 @@ import m5 from "../../drizzle/0005_pink_jubilee.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_binds.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_roblox_display_name.sql" with { type: "text" };
 import m8 from "../../drizzle/0008_feed_cursor_scope.sql" with { type: "text" };
+import m9 from "../../drizzle/0009_pending_write_claims.sql" with { type: "text" };
+import m10 from "../../drizzle/0010_sync_requests.sql" with { type: "text" };
 
 export { journal };
 
@@ -23,4 +25,6 @@ export const migrationSql: Record<string, string> = {
   "0006_binds": m6,
   "0007_roblox_display_name": m7,
   "0008_feed_cursor_scope": m8,
+  "0009_pending_write_claims": m9,
+  "0010_sync_requests": m10,
 };

@@ -77,6 +77,10 @@ export const SYNC_TRIGGERS = ["manual", "background", "resume"] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 
 export const SYNC_RUN_STATUSES = ["running", "done", "failed", "paused"] as const;
+/** What a sync request from the dashboard asks: a run, or an answer to a run the mass-change guard held. */
+export const SYNC_REQUEST_ACTIONS = ["sync", "apply", "cancel"] as const;
+/** queued: waiting for the process of the guild's shard; claimed: that process took it; done: it acted (run_id); refused: it could not (refusal). */
+export const SYNC_REQUEST_STATUSES = ["queued", "claimed", "done", "refused"] as const;
 export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 
 /** "held": planned, but waiting for the mass-change guard (or an admin) before it may be applied. */
@@ -360,6 +364,12 @@ export const pendingRobloxWrites = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
     lastError: text("last_error"),
+    /**
+     * The retry that holds the write (a token per claim) and until when (epoch ms): the Roblox request
+     * runs outside any transaction, so processes sharing the database take turns by these. null: free.
+     */
+    claimedBy: text("claimed_by"),
+    claimedUntil: integer("claimed_until"),
     createdAt: createdAt(),
   },
   (t) => [
@@ -443,6 +453,38 @@ export const dashboardSessions = sqliteTable(
   (t) => [index("dashboard_sessions_user_idx").on(t.discordUserId), index("dashboard_sessions_expires_idx").on(t.expiresAt)],
 );
 
+/**
+ * "Sync now" / "Dry run" / held-run answers asked on the dashboard of a process that does not run
+ * the guild's shard (design §8): the process that does claims each row once and acts on it. At most
+ * one queued request per guild: a second click joins the first.
+ */
+export const syncRequests = sqliteTable(
+  "sync_requests",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    guildId: text("guild_id").notNull(),
+    /** The signed-in admin who asked (the run's audit actor). */
+    actorId: text("actor_id").notNull(),
+    action: text("action", { enum: SYNC_REQUEST_ACTIONS }).notNull(),
+    dryRun: integer("dry_run", { mode: "boolean" }).notNull().default(false),
+    force: integer("force", { mode: "boolean" }).notNull().default(false),
+    status: text("status", { enum: SYNC_REQUEST_STATUSES }).notNull().default("queued"),
+    requestedAt: integer("requested_at").notNull(),
+    claimedAt: integer("claimed_at"),
+    /** Which process claimed it (for the logs). */
+    claimedBy: text("claimed_by"),
+    /** The run it started or joined; for apply/cancel, the held run it answers. */
+    runId: integer("run_id"),
+    /** Why it was refused (a typed reason the page words). */
+    refusal: text("refusal"),
+  },
+  (t) => [
+    index("sync_requests_guild_idx").on(t.guildId, t.id),
+    index("sync_requests_status_idx").on(t.status, t.id),
+    uniqueIndex("sync_requests_one_queued_uq").on(t.guildId).where(sql`status = 'queued'`),
+  ],
+);
+
 export type GuildSettings = typeof guildSettings.$inferSelect;
 export type NewGuildSettings = typeof guildSettings.$inferInsert;
 /** A rank row as the repositories return it: its own Discord role read from its rank bind. */
@@ -466,3 +508,4 @@ export type MetaEntry = typeof meta.$inferSelect;
 export type RobloxFeedCursor = typeof robloxFeedCursors.$inferSelect;
 export type DashboardSignIn = typeof dashboardSignIns.$inferSelect;
 export type DashboardSession = typeof dashboardSessions.$inferSelect;
+export type SyncRequest = typeof syncRequests.$inferSelect;

@@ -28,6 +28,8 @@ export const AFTER_GRACE_BUDGET_MS = Object.values(STEP_BUDGET_MS).reduce((sum, 
 export interface ShutdownParts {
   router: { stopAccepting(): void; drain(): Promise<void>; abandonWaiting(message: string): Promise<number> };
   scheduler: { stop(): void };
+  /** The dashboard's sync request queue: stops reading it; a request being acted on finishes. */
+  syncRequests?: { stop(): Promise<void> };
   bulkSync: { stop(budgetMs: number): Promise<void> };
   pendingWrites: { stop(): Promise<void> };
   /** The Roblox change feed: stops polling; edits in flight finish and its cursor is saved. */
@@ -62,6 +64,7 @@ export async function shutDown(parts: ShutdownParts, options: ShutdownOptions): 
       parts.bulkSync.stop(options.graceMs),
       parts.pendingWrites.stop(),
       parts.changeFeed?.stop() ?? Promise.resolve(),
+      parts.syncRequests?.stop() ?? Promise.resolve(),
     ]),
   );
   if (!settled) logger.warn({ graceMs: options.graceMs }, "work still running at the end of the shutdown grace");

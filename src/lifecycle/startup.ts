@@ -70,6 +70,8 @@ export interface StartupParts {
     scheduler: { start(): void };
     /** Absent when ROBLOX_CHANGE_FEED_INTERVAL is off. */
     changeFeed?: { start(): void };
+    /** The dashboard's sync requests queued by other processes (only in a cluster). */
+    syncRequests?: { start(): void };
     resumeUnfinishedSyncs(): Promise<unknown>;
   };
   metrics: Metrics;
@@ -94,5 +96,6 @@ export async function startUp(parts: StartupParts): Promise<void> {
   parts.background.pendingWrites.start();
   parts.background.scheduler.start();
   parts.background.changeFeed?.start();
+  parts.background.syncRequests?.start();
   void parts.background.resumeUnfinishedSyncs().catch((error) => logger.error({ err: error }, "could not resume unfinished syncs"));
 }

@@ -1,7 +1,8 @@
 /**
  * Roblox rank writes that failed and are retried until they land (design §3, §6.4). Everything
  * lives in the `pending_roblox_writes` table, so a restart picks up where the last process left
- * off; while a write waits, sync treats its target as the member's Roblox rank.
+ * off; while a write waits, sync treats its target as the member's Roblox rank. Processes sharing
+ * the database each retry any due write, one claimed row at a time (pending-write-claims.ts).
  */
 import type { EpochMs, PendingRobloxWrite, Repositories } from "./storage-port.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -9,61 +10,10 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { AuditTrail } from "./audit-trail.ts";
 import type { GuildContexts } from "./guild-context.ts";
 import type { RobloxWriteAccess, RobloxWriteRefusal } from "./roblox-access.ts";
-import { userMessageOf } from "../errors/user-message.ts";
 import { scopedToGuild } from "./guild-scope.ts";
-import { isRobloxError, type RobloxErrorKind, type RobloxRankWriter } from "./roblox-port.ts";
-
-/**
- * Failures no retry can fix: someone has to change something on Roblox (membership, the bot's
- * role or key scope) or in the ladder first. Everything else (rate limits, outages, timeouts,
- * rejected credentials an operator may still fix) is retried.
- */
-const PERMANENT_FAILURES: ReadonlySet<RobloxErrorKind> = new Set<RobloxErrorKind>([
-  "not_in_group",
-  "user_not_found",
-  "group_not_found",
-  "role_not_found",
-  "role_not_assignable",
-  "missing_permission",
-  "cannot_change_own_rank",
-  "cannot_change_owner_rank",
-  "invalid_request",
-  "no_credentials",
-]);
-
-export function isPermanentRobloxFailure(error: unknown): boolean {
-  return isRobloxError(error) && PERMANENT_FAILURES.has(error.kind);
-}
-
-/** The Roblox client's own words for a failure, or null for an unexpected error (the view words that case). */
-export function robloxErrorText(error: unknown): string | null {
-  return userMessageOf(error) ?? null;
-}
-
-/** For the `last_error` column and logs: kind and technical message, never credentials. */
-function technicalDescription(error: unknown): string {
-  if (isRobloxError(error)) return `${error.kind}: ${error.message}`.slice(0, 500);
-  return (error instanceof Error ? error.message : String(error)).slice(0, 500);
-}
-
-export interface RetryBackoff {
-  /** Delay after the first failure. */
-  baseMs: number;
-  /** No delay grows beyond this. */
-  maxMs: number;
-  /** ±fraction of randomness, so writes queued together do not retry in lock-step. */
-  jitterRatio: number;
-}
-
-export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { baseMs: 30_000, maxMs: 3_600_000, jitterRatio: 0.2 };
-
-/** Delay before the next try after `failures` failed tries (1 = the first failure): base·2^(n-1), capped, jittered. */
-export function retryDelayMs(failures: number, backoff: RetryBackoff, random: () => number = Math.random): number {
-  const exponent = Math.max(0, failures - 1);
-  const exponential = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(exponent, 40));
-  const jitter = 1 + (random() * 2 - 1) * backoff.jitterRatio;
-  return Math.max(0, Math.min(backoff.maxMs, Math.round(exponential * jitter)));
-}
+import type { RobloxRankWriter } from "./roblox-port.ts";
+import { DEFAULT_RETRY_BACKOFF, isPermanentRobloxFailure, retryDelayMs, robloxErrorText, technicalDescription, type RetryBackoff } from "./write-retry-policy.ts";
+import { WriteClaims, type ClaimedWrite } from "./pending-write-claims.ts";
 
 /** What the rank-change service needs of the queue; the worker implements it. */
 export interface RobloxWriteQueue {
@@ -94,13 +44,17 @@ export interface PendingWriteWorkerOptions {
   /** How often due writes are looked for. Default 5 s. */
   pollIntervalMs?: number;
   backoff?: Partial<RetryBackoff>;
-  /** Writes tried per guild per poll. Default 50. */
+  /** Writes tried per poll, over all guilds. Default 50. */
   batchSize?: number;
-  /** With several processes sharing the database, each retries only its own shards' guilds. Default: all. */
-  ownsGuild?: (guildId: string) => boolean;
+  /** Names this process in its claims (`claimed_by`). Default `pid <pid>`. */
+  claimantName?: string;
+  /** How long a claim on a write lasts unless renewed (a dead process's writes wait this long). Default 2 min. */
+  claimHoldMs?: number;
   now?: () => EpochMs;
   random?: () => number;
 }
+
+type RetryOutcome = "landed" | "rescheduled" | "abandoned" | "superseded";
 
 export interface RetryRunSummary {
   attempted: number;
@@ -118,6 +72,7 @@ export class PendingWriteWorker implements RobloxWriteQueue {
   readonly #backoff: RetryBackoff;
   readonly #pollIntervalMs: number;
   readonly #now: () => EpochMs;
+  readonly #claims: WriteClaims;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running: Promise<RetryRunSummary> | undefined;
   #started = false;
@@ -128,6 +83,13 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     this.#backoff = { ...DEFAULT_RETRY_BACKOFF, ...options.backoff };
     this.#pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.#now = options.now ?? Date.now;
+    this.#claims = new WriteClaims({
+      pendingWrites: options.repositories.pendingWrites,
+      logger: options.logger,
+      claimantName: options.claimantName ?? `pid ${process.pid}`,
+      holdMs: options.claimHoldMs,
+      now: this.#now,
+    });
   }
 
   /** Starts polling; the first poll runs at once, so writes left by a previous process resume. */
@@ -187,39 +149,53 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     }, delayMs);
   }
 
+  /**
+   * Claims due writes one at a time, so processes sharing the database share the work and a claim
+   * never covers writes still waiting behind this one.
+   */
   async #runDue(): Promise<RetryRunSummary> {
-    const { repositories, ownsGuild } = this.#options;
     const summary: RetryRunSummary = { attempted: 0, landed: 0, rescheduled: 0, abandoned: 0 };
-    const guildIds = (await repositories.pendingWrites.guildsWithDue(this.#now())).filter((id) => !ownsGuild || ownsGuild(id));
-    for (const guildId of guildIds) {
-      const access = await this.#options.contexts.accessFor(guildId, await repositories.guilds.get(guildId));
-      const writers = new Map<number, RobloxWriteAccess>();
-      for (const write of await repositories.pendingWrites.listDue(guildId, this.#now(), this.#options.batchSize ?? 50)) {
-        // stop() lets the attempt in flight finish but starts no new one.
-        if (this.#stopping) return summary;
-        let writer = writers.get(write.groupId);
-        if (!writer) {
-          writer = await access.writer(write.groupId);
-          writers.set(write.groupId, writer);
-        }
-        const result = writer.allowed ? await this.#attempt(guildId, write, scopedToGuild(writer.client, guildId)) : await this.#refused(guildId, write, writer.refusal);
-        if (result === "superseded") continue;
-        summary.attempted++;
-        summary[result]++;
-      }
+    const writers = new Map<string, Promise<RobloxWriteAccess>>();
+    const batchSize = this.#options.batchSize ?? 50;
+    for (let tried = 0; tried < batchSize; tried++) {
+      // stop() lets the attempt in flight finish but starts no new one.
+      if (this.#stopping) break;
+      const claimed = await this.#claims.next();
+      if (!claimed) break;
+      // A throw (the store gone mid-pass) ends the pass; the claim then lapses and the write waits one hold.
+      const result = await this.#claims.holding(claimed, () => this.#retry(claimed, writers));
+      if (result === "superseded") continue;
+      summary.attempted++;
+      summary[result]++;
     }
     return summary;
+  }
+
+  async #retry(claimed: ClaimedWrite, writers: Map<string, Promise<RobloxWriteAccess>>): Promise<RetryOutcome> {
+    const { guildId, groupId } = claimed.write;
+    const key = `${guildId}:${groupId}`;
+    let writer = writers.get(key);
+    if (!writer) {
+      writer = this.#options.contexts
+        .accessFor(guildId, await this.#options.repositories.guilds.get(guildId))
+        .then((access) => access.writer(groupId));
+      writers.set(key, writer);
+    }
+    const access = await writer;
+    return access.allowed ? this.#attempt(claimed, scopedToGuild(access.client, guildId)) : this.#refused(claimed, access.refusal);
   }
 
   /**
    * The guild may not write with any credential right now (design §10): nothing is sent, and the
    * write waits for an admin to store a usable key rather than being lost.
    */
-  async #refused(guildId: string, write: PendingRobloxWrite, refusal: RobloxWriteRefusal): Promise<"rescheduled" | "superseded"> {
+  async #refused({ write, claimant }: ClaimedWrite, refusal: RobloxWriteRefusal): Promise<"rescheduled" | "superseded"> {
+    const { guildId } = write;
     const delay = retryDelayMs(write.attempts + 2, this.#backoff, this.#options.random);
     const updated = await this.#options.repositories.pendingWrites.markAttempt(guildId, write.id, {
       error: `not sent: ${refusal.kind}`,
       nextAttemptAt: this.#now() + delay,
+      claimant,
     });
     this.#options.logger.warn(
       { guildId, pendingWriteId: write.id, refusal: refusal.kind, retryInMs: delay },
@@ -228,9 +204,10 @@ export class PendingWriteWorker implements RobloxWriteQueue {
     return updated ? "rescheduled" : "superseded";
   }
 
-  async #attempt(guildId: string, write: PendingRobloxWrite, roblox: RobloxRankWriter): Promise<"landed" | "rescheduled" | "abandoned" | "superseded"> {
+  async #attempt({ write, claimant }: ClaimedWrite, roblox: RobloxRankWriter): Promise<RetryOutcome> {
     const { repositories, audit, logger } = this.#options;
-    // A newer rank change may have replaced or settled this write since it was listed.
+    const { guildId } = write;
+    // A newer rank change may have replaced or settled this write since it was claimed.
     if (!await repositories.pendingWrites.get(guildId, write.id)) return "superseded";
     const log = logger.child({ guildId, discordId: write.discordId, robloxUserId: write.robloxUserId, pendingWriteId: write.id });
     const tries = write.attempts + 2; // the failed direct write, the earlier retries, and this one
@@ -240,7 +217,8 @@ export class PendingWriteWorker implements RobloxWriteQueue {
       await roblox.setRank(write.groupId, write.robloxUserId, write.targetRobloxRoleId, { ladderRoleIds });
     } catch (error) {
       if (isPermanentRobloxFailure(error)) {
-        await repositories.pendingWrites.delete(guildId, write.id);
+        // Not ours any more (replaced, or another process holds it now): that one decides.
+        if (!await repositories.pendingWrites.delete(guildId, write.id, claimant)) return "superseded";
         log.warn({ err: error }, "DESYNC persists: gave up a queued Roblox rank write that can never succeed");
         await audit.record(guildId, {
           actorId: "system",
@@ -258,13 +236,15 @@ export class PendingWriteWorker implements RobloxWriteQueue {
       const updated = await repositories.pendingWrites.markAttempt(guildId, write.id, {
         error: technicalDescription(error),
         nextAttemptAt: this.#now() + delay,
+        claimant,
       });
       log.warn({ err: error, tries, retryInMs: delay }, "queued Roblox rank write failed again; will retry");
       return updated ? "rescheduled" : "superseded";
     }
 
-    // Deleting by id: if a newer write replaced this row meanwhile, that one stays queued.
-    await repositories.pendingWrites.delete(guildId, write.id);
+    // Deleting by id and claim: if a newer write replaced this row meanwhile, that one stays queued.
+    // The write did land, so it is recorded either way.
+    await repositories.pendingWrites.delete(guildId, write.id, claimant);
     log.info({ tries }, "queued Roblox rank write landed");
     await audit.record(guildId, {
       actorId: "system",

@@ -8,7 +8,8 @@ import type { Actor } from "../ranks/authority.ts";
 import type { RoleHierarchy } from "../ranks/hierarchy.ts";
 import type { RankChangePlan, StepOutcome } from "../ranks/promotion.ts";
 import { MemberRoleEditor, type MemberEditOutcome } from "./member-role-editor.ts";
-import { isPermanentRobloxFailure, robloxErrorText, type RobloxWriteQueue } from "./pending-writes.ts";
+import type { RobloxWriteQueue } from "./pending-writes.ts";
+import { isPermanentRobloxFailure, robloxErrorText } from "./write-retry-policy.ts";
 import type { RankChangeDiscord, RankChangeSubject, RobloxStepFailure, RobloxWriter } from "./rank-change-types.ts";
 
 export interface RankChangeStepDeps {

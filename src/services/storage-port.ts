@@ -10,6 +10,7 @@ export type { StoredBind } from "../db/repositories/binds.ts";
 export type { GuildSettingsPatch } from "../db/repositories/guilds.ts";
 export type { LinkedAccountRow, PointsChange } from "../db/repositories/members.ts";
 export type { LadderEntry, LadderReplaceResult } from "../db/repositories/ranks.ts";
+export type { EnqueuedSyncRequest, NewSyncRequest, SyncRequestSettlement } from "../db/repositories/syncRequests.ts";
 export type { SyncItemUpdate, SyncProgressPatch, SyncRunItemInput } from "../db/repositories/syncRuns.ts";
 export type {
   AuditAction,
@@ -21,6 +22,7 @@ export type {
   Member,
   PendingRobloxWrite,
   SyncRun,
+  SyncRequest,
   SyncRunItem,
   SyncTrigger,
   VerificationMethod,

@@ -55,7 +55,8 @@ export interface ManualSyncRequest {
   dryRun: boolean;
   /** `/sync force:true`: the mass-change guard does not hold this run. */
   force?: boolean;
-  reply: ReplyTarget;
+  /** The /sync reply to keep up to date; absent for the dashboard, which reads the run's row. */
+  reply?: ReplyTarget;
 }
 
 /** An admin's answer to a run the mass-change guard held. */

@@ -192,9 +192,9 @@ export class BulkSync {
       repositories.syncRuns.start(guildId, {
         trigger: "manual",
         dryRun: request.dryRun,
-        interactionAppId: request.reply.applicationId,
-        interactionToken: request.reply.token,
-        channelId: request.reply.channelId,
+        interactionAppId: request.reply?.applicationId ?? null,
+        interactionToken: request.reply?.token ?? null,
+        channelId: request.reply?.channelId ?? null,
       });
     let started = await start();
     if (!started.ok) {
@@ -206,7 +206,7 @@ export class BulkSync {
       if (!started.ok) throw new SyncNotPossibleError("starting");
     }
     const run = this.#launch(started.run, context, { resumed: false, actorId: request.actorId, hooks: {}, openGuard: request.force === true });
-    run.reporter.addTarget(request.reply);
+    if (request.reply) run.reporter.addTarget(request.reply);
     void run.reporter.publish(this.options.wording.progress(run.view(this.#now())));
     return { kind: "started", runId: run.runId, finished: run.finished };
   }
@@ -343,13 +343,13 @@ export class BulkSync {
     return !this.options.ownsGuild || this.options.ownsGuild(guildId);
   }
 
-  #attach(guildId: string, reply: ReplyTarget): ManualSyncStart | undefined {
+  #attach(guildId: string, reply: ReplyTarget | undefined): ManualSyncStart | undefined {
     const run = this.#active.get(guildId);
     return run && this.#attachTo(run, reply);
   }
 
-  #attachTo(run: ActiveRun, reply: ReplyTarget): ManualSyncStart {
-    run.reporter.addTarget(reply);
+  #attachTo(run: ActiveRun, reply: ReplyTarget | undefined): ManualSyncStart {
+    if (reply) run.reporter.addTarget(reply);
     return { kind: "attached", runId: run.runId, text: this.options.wording.progress(run.view(this.#now())) };
   }
 

@@ -22,6 +22,7 @@ const APP_TABLES = [
   "pending_roblox_writes",
   "ranks",
   "roblox_feed_cursors",
+  "sync_requests",
   "sync_run_items",
   "sync_runs",
 ];

@@ -157,6 +157,7 @@ const rowTypesAgree: { [K in SqliteTableKey]: RowsAgree<K> } = {
   meta: true,
   dashboardSignIns: true,
   dashboardSessions: true,
+  syncRequests: true,
 };
 
 test("the row types agree (checked by the type checker)", () => {

@@ -383,7 +383,7 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
       expect(page[0]).toMatchObject({ addRoles: ["500000000000000002"], removeRoles: ["500000000000000001"], status: "pending" });
       const next = await repos.syncRuns.listPendingItems(G1, run.id, { afterSeq: 19_997 });
       expect(next.map((i) => i.seq)).toEqual([19_998, 19_999]);
-    });
+    }, 60_000);
 
     test("deleting a run cascades to its items; pruneHistory keeps the newest finished runs", async () => {
       const { repos, rows, clock } = await stores.open();
@@ -415,16 +415,17 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
       const { repos, clock } = await stores.open();
       const first = await repos.pendingWrites.enqueue(G1, write);
       expect(first.replaced).toBeUndefined();
-      await repos.pendingWrites.markAttempt(G1, first.write.id, { error: "HTTP 503", nextAttemptAt: clock.now + 60_000 });
+      expect(await repos.pendingWrites.claimDue({ claimant: "w1", at: clock.now, holdMs: 60_000 })).toMatchObject([{ id: first.write.id, claimedBy: "w1" }]);
+      await repos.pendingWrites.markAttempt(G1, first.write.id, { error: "HTTP 503", nextAttemptAt: clock.now + 60_000, claimant: "w1" });
 
       const second = await repos.pendingWrites.enqueue(G1, { ...write, targetRobloxRoleId: 9003, targetRank: 200 });
       expect(second.replaced).toMatchObject({ id: first.write.id, targetRank: 10, attempts: 1 });
       expect(second.write.id).not.toBe(first.write.id);
-      expect(second.write).toMatchObject({ attempts: 0, lastError: null, targetRank: 200 });
+      expect(second.write).toMatchObject({ attempts: 0, lastError: null, targetRank: 200, claimedBy: null, claimedUntil: null });
       expect(await repos.pendingWrites.count(G1)).toBe(1);
 
       // A worker still holding the old row can neither update nor delete the new write.
-      expect(await repos.pendingWrites.markAttempt(G1, first.write.id, { error: "x", nextAttemptAt: 0 })).toBeUndefined();
+      expect(await repos.pendingWrites.markAttempt(G1, first.write.id, { error: "x", nextAttemptAt: 0, claimant: "w1" })).toBeUndefined();
       expect(await repos.pendingWrites.delete(G1, first.write.id)).toBe(false);
       expect((await repos.pendingWrites.getForUser(G1, 100))!.targetRank).toBe(200);
     });
@@ -437,8 +438,9 @@ describe.each(DIALECTS)("repositories on %s", (_name, dialect) => {
 
       expect((await repos.pendingWrites.listDue(G1)).map((w) => w.robloxUserId)).toEqual([100]);
       expect((await repos.pendingWrites.guildsWithDue()).sort()).toEqual([G1, G2]);
-      const attempted = (await repos.pendingWrites.markAttempt(G1, a.id, { error: "HTTP 429", nextAttemptAt: clock.now + 20_000 }))!;
-      expect(attempted).toMatchObject({ attempts: 1, lastError: "HTTP 429" });
+      expect((await repos.pendingWrites.claimDue({ claimant: "w1", at: clock.now, holdMs: 60_000 })).map((w) => w.id)).toEqual([a.id]);
+      const attempted = (await repos.pendingWrites.markAttempt(G1, a.id, { error: "HTTP 429", nextAttemptAt: clock.now + 20_000, claimant: "w1" }))!;
+      expect(attempted).toMatchObject({ attempts: 1, lastError: "HTTP 429", claimedBy: null, claimedUntil: null });
       expect(await repos.pendingWrites.listDue(G1)).toEqual([]);
       clock.now += 10_000;
       expect((await repos.pendingWrites.listDue(G1)).map((w) => w.robloxUserId)).toEqual([101]);

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { verifyRankEmbed } from "../../src/discord/commands/verify-rank.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { RobloxClient } from "../../src/roblox/client.ts";
-import { PendingWriteWorker, retryDelayMs } from "../../src/services/pending-writes.ts";
+import { PendingWriteWorker } from "../../src/services/pending-writes.ts";
+import { retryDelayMs } from "../../src/services/write-retry-policy.ts";
 import { startDiscordEmulator, type DiscordEmulator } from "../emulators/discord/index.ts";
 import { membershipId, startRobloxEmulator, type RobloxEmulator } from "../emulators/roblox/index.ts";
 import { auditEntryDetail } from "../../src/discord/views/audit-notes.ts";

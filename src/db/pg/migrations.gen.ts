@@ -7,6 +7,8 @@ import m3 from "../../../drizzle-pg/0003_spooky_fantastic_four.sql" with { type:
 import m4 from "../../../drizzle-pg/0004_binds.sql" with { type: "text" };
 import m5 from "../../../drizzle-pg/0005_roblox_display_name.sql" with { type: "text" };
 import m6 from "../../../drizzle-pg/0006_feed_cursor_scope.sql" with { type: "text" };
+import m7 from "../../../drizzle-pg/0007_pending_write_claims.sql" with { type: "text" };
+import m8 from "../../../drizzle-pg/0008_sync_requests.sql" with { type: "text" };
 
 export { journal };
 
@@ -19,4 +21,6 @@ export const migrationSql: Record<string, string> = {
   "0004_binds": m4,
   "0005_roblox_display_name": m5,
   "0006_feed_cursor_scope": m6,
+  "0007_pending_write_claims": m7,
+  "0008_sync_requests": m8,
 };

@@ -30,6 +30,8 @@ import {
   LEFT_GROUP_POLICIES,
   LINK_CHALLENGE_KINDS,
   SYNC_ITEM_STATUSES,
+  SYNC_REQUEST_ACTIONS,
+  SYNC_REQUEST_STATUSES,
   SYNC_RUN_STATUSES,
   SYNC_TRIGGERS,
   type SyncRunProgress,
@@ -270,6 +272,12 @@ export const pendingRobloxWrites = pgTable(
     attempts: int("attempts").notNull().default(0),
     nextAttemptAt: int("next_attempt_at").notNull(),
     lastError: text("last_error"),
+    /**
+     * The retry that holds the write (a token per claim) and until when (epoch ms): the Roblox request
+     * runs outside any transaction, so processes sharing the database take turns by these. null: free.
+     */
+    claimedBy: text("claimed_by"),
+    claimedUntil: int("claimed_until"),
     createdAt: createdAt(),
   },
   (t) => [
@@ -322,4 +330,27 @@ export const dashboardSessions = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index("dashboard_sessions_user_idx").on(t.discordUserId), index("dashboard_sessions_expires_idx").on(t.expiresAt)],
+);
+
+export const syncRequests = pgTable(
+  "sync_requests",
+  {
+    id: serialId(),
+    guildId: text("guild_id").notNull(),
+    actorId: text("actor_id").notNull(),
+    action: text("action", { enum: SYNC_REQUEST_ACTIONS }).notNull(),
+    dryRun: boolean("dry_run").notNull().default(false),
+    force: boolean("force").notNull().default(false),
+    status: text("status", { enum: SYNC_REQUEST_STATUSES }).notNull().default("queued"),
+    requestedAt: int("requested_at").notNull(),
+    claimedAt: int("claimed_at"),
+    claimedBy: text("claimed_by"),
+    runId: int("run_id"),
+    refusal: text("refusal"),
+  },
+  (t) => [
+    index("sync_requests_guild_idx").on(t.guildId, t.id),
+    index("sync_requests_status_idx").on(t.status, t.id),
+    uniqueIndex("sync_requests_one_queued_uq").on(t.guildId).where(sql`status = 'queued'`),
+  ],
 );

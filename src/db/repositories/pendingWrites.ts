@@ -1,4 +1,4 @@
-import { and, asc, count, eq, lte, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { pendingRobloxWrites, type EpochMs, type PendingRobloxWrite } from "../schema.ts";
 import { assertInteger, atomically, clockOf, normalizeLimit, p, type RepositoryOptions } from "./common.ts";
@@ -15,6 +15,25 @@ export interface PendingWriteInput {
   /** Error of the attempt that failed before queueing, if any. */
   lastError?: string | null;
 }
+
+/**
+ * A retry taking due writes for itself. The Roblox request runs outside any transaction, so the
+ * claim is a mark on the row: no other claimant gets the row until the claim is released (the
+ * attempt is recorded or the row deleted by its holder) or has run out (its holder died).
+ */
+export interface ClaimRequest {
+  /** Unique to this claim; the holder names it to renew, record or delete what it took. */
+  claimant: string;
+  /** Now, on the clock `nextAttemptAt` is written with: rows due by then whose claim ended by then. */
+  at: EpochMs;
+  /** How long the claim lasts unless renewed. */
+  holdMs: number;
+  /** Rows taken at most. Default 1. */
+  limit?: number;
+}
+
+/** Ordering of due writes: longest due first, then oldest. */
+export const byDueThenId = (a: PendingRobloxWrite, b: PendingRobloxWrite) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id;
 
 export interface QueuedWrite {
   write: PendingRobloxWrite;
@@ -34,6 +53,8 @@ export function pendingWriteRow(guildId: string, input: PendingWriteInput, at: E
     attempts: 0,
     nextAttemptAt: input.nextAttemptAt ?? at,
     lastError: input.lastError ?? null,
+    claimedBy: null,
+    claimedUntil: null,
     createdAt: at,
   };
 }
@@ -58,6 +79,9 @@ export function createPendingWriteRepository(db: Db, options?: RepositoryOptions
 
   const scoped = (guildId: string, id: number) =>
     and(eq(pendingRobloxWrites.guildId, guildId), eq(pendingRobloxWrites.id, id));
+  const heldBy = (guildId: string, id: number, claimant: string) => and(scoped(guildId, id), eq(pendingRobloxWrites.claimedBy, claimant));
+  const claimable = (at: EpochMs) =>
+    and(lte(pendingRobloxWrites.nextAttemptAt, at), or(isNull(pendingRobloxWrites.claimedUntil), lte(pendingRobloxWrites.claimedUntil, at)));
 
   /**
    * Queues a write, replacing any older one for the same Roblox user. The replacement gets a new
@@ -117,11 +141,46 @@ export function createPendingWriteRepository(db: Db, options?: RepositoryOptions
       .map((r) => r.guildId);
   }
 
-  /** Records a failed attempt and when to try next. Undefined if the write is gone or was replaced. */
+  /**
+   * Takes up to `limit` due writes that no live claim holds, in one statement (SQLite runs one
+   * writer at a time, so two claimants never get the same row).
+   */
+  function claimDue(request: ClaimRequest): PendingRobloxWrite[] {
+    const due = db
+      .select({ id: pendingRobloxWrites.id })
+      .from(pendingRobloxWrites)
+      .where(claimable(request.at))
+      .orderBy(asc(pendingRobloxWrites.nextAttemptAt), asc(pendingRobloxWrites.id))
+      .limit(normalizeLimit(request.limit, 1));
+    return db
+      .update(pendingRobloxWrites)
+      .set({ claimedBy: request.claimant, claimedUntil: request.at + request.holdMs })
+      .where(inArray(pendingRobloxWrites.id, due))
+      .returning()
+      .all()
+      .sort(byDueThenId);
+  }
+
+  /** Extends a claim its holder still has. False if the write is gone or another claim took it. */
+  function renewClaim(guildId: string, id: number, claimant: string, until: EpochMs): boolean {
+    return (
+      db
+        .update(pendingRobloxWrites)
+        .set({ claimedUntil: until })
+        .where(heldBy(guildId, id, claimant))
+        .returning({ id: pendingRobloxWrites.id })
+        .get() !== undefined
+    );
+  }
+
+  /**
+   * Records a failed attempt and when to try next, and frees the write. Only its holder may: undefined
+   * if the write is gone, was replaced, or its claim ran out and another claimant took it.
+   */
   function markAttempt(
     guildId: string,
     id: number,
-    attempt: { error: string; nextAttemptAt: EpochMs },
+    attempt: { error: string; nextAttemptAt: EpochMs; claimant: string },
   ): PendingRobloxWrite | undefined {
     return db
       .update(pendingRobloxWrites)
@@ -129,15 +188,21 @@ export function createPendingWriteRepository(db: Db, options?: RepositoryOptions
         attempts: sql`${pendingRobloxWrites.attempts} + 1`,
         lastError: attempt.error,
         nextAttemptAt: attempt.nextAttemptAt,
+        claimedBy: null,
+        claimedUntil: null,
       })
-      .where(scoped(guildId, id))
+      .where(heldBy(guildId, id, attempt.claimant))
       .returning()
       .get();
   }
 
-  /** Removes a write (it succeeded or was given up). False if it is gone or was replaced. */
-  function remove(guildId: string, id: number): boolean {
-    return db.delete(pendingRobloxWrites).where(scoped(guildId, id)).returning({ id: pendingRobloxWrites.id }).get() !== undefined;
+  /**
+   * Removes a write (it succeeded or was given up). With `claimant`, only while that claim holds it.
+   * False if it is gone, was replaced, or is held by another claim.
+   */
+  function remove(guildId: string, id: number, claimant?: string): boolean {
+    const where = claimant === undefined ? scoped(guildId, id) : heldBy(guildId, id, claimant);
+    return db.delete(pendingRobloxWrites).where(where).returning({ id: pendingRobloxWrites.id }).get() !== undefined;
   }
 
   /** Drops the user's write (e.g. they unlinked, or a newer direct write succeeded). */
@@ -158,5 +223,5 @@ export function createPendingWriteRepository(db: Db, options?: RepositoryOptions
     return db.select({ n: count() }).from(pendingRobloxWrites).get()!.n;
   }
 
-  return { enqueue, get, getForUser, list, listDue, guildsWithDue, markAttempt, delete: remove, removeForUser, count: countForGuild, countAll };
+  return { enqueue, get, getForUser, list, listDue, guildsWithDue, claimDue, renewClaim, markAttempt, delete: remove, removeForUser, count: countForGuild, countAll };
 }

@@ -18,6 +18,7 @@ import { membersPage } from "./pages/members.tsx";
 import { MemberExplanations, type MemberExplanationSources } from "../../services/member-explanation.ts";
 import { MemberLookup, type MemberLookupSources } from "../../services/member-lookup.ts";
 import { RobloxRankCheck, type RobloxRankCheckOptions } from "../../services/member-roblox-check.ts";
+import { type SyncPageSources, syncPage } from "./pages/sync.tsx";
 import { dashboardRoutes } from "./routes.tsx";
 import { DashboardSignIn } from "./sign-in.ts";
 
@@ -39,6 +40,8 @@ export interface DashboardParts {
     /** Reads one member's Roblox rank ("Check on Roblox now"). */
     memberSync: RobloxRankCheckOptions["memberSync"];
   };
+  /** The service "Sync now" and "Dry run" ask (here, or queued for the process of the guild's shard). */
+  sync: Pick<SyncPageSources, "requests">;
   logger: Logger;
   now?: () => number;
   /** How long a member's roles are reused (at most 60 s). */
@@ -96,6 +99,7 @@ function dashboardRoutesFor(parts: DashboardParts, access: DashboardAccess, dash
         robloxCheck: new RobloxRankCheck({ memberSync: parts.members.memberSync, logger: parts.logger, now: parts.now }),
         guild: (guildId) => parts.guilds.guild(guildId),
       }),
+      syncPage({ ...parts.sync, repositories: parts.repositories, guild: (guildId) => parts.guilds.guild(guildId) }),
     ],
     publicUrl,
     logger: parts.logger,

@@ -15,11 +15,13 @@ export interface Viewer {
   csrfToken: string;
 }
 
-export const Layout: FC<{ title: string; viewer?: Viewer; children?: Child }> = ({ title, viewer, children }) => (
+/** `refreshSeconds`: the page reloads itself that often (live progress without JavaScript). */
+export const Layout: FC<{ title: string; viewer?: Viewer; refreshSeconds?: number; children?: Child }> = ({ title, viewer, refreshSeconds, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
+      {refreshSeconds !== undefined && <meta http-equiv="refresh" content={String(refreshSeconds)} />}
       <title>{`${title} · rankbridge`}</title>
       <link rel="stylesheet" href={STYLESHEET_PATH} />
     </head>
@@ -75,14 +77,15 @@ export const GUILD_TABS = [
 export type GuildTab = (typeof GUILD_TABS)[number]["path"];
 
 /** A page of one guild: the layout with the guild's name as its title and the tabs, the current one marked. */
-export const GuildLayout: FC<{ viewer: Viewer; guild: { id: string; name: string }; current: GuildTab; heading?: string; children?: Child }> = ({
+export const GuildLayout: FC<{ viewer: Viewer; guild: { id: string; name: string }; current: GuildTab; heading?: string; refreshSeconds?: number; children?: Child }> = ({
   viewer,
   guild,
   current,
   heading,
+  refreshSeconds,
   children,
 }) => (
-  <Layout title={guild.name} viewer={viewer}>
+  <Layout title={guild.name} viewer={viewer} refreshSeconds={refreshSeconds}>
     <nav aria-label="Server pages" class="tabs">
       <ul>
         {GUILD_TABS.map((tab) => (

@@ -12,6 +12,7 @@ import { createPgMemberRepository } from "./members.ts";
 import { createPgMetaRepository } from "./meta.ts";
 import { createPgPendingWriteRepository } from "./pendingWrites.ts";
 import { createPgRankRepository } from "./ranks.ts";
+import { createPgSyncRequestRepository } from "./syncRequests.ts";
 import { createPgSyncRunRepository } from "./syncRuns.ts";
 
 export function createPgRepositories(db: PgExec, options?: RepositoryOptions): Repositories {
@@ -27,5 +28,6 @@ export function createPgRepositories(db: PgExec, options?: RepositoryOptions): R
     meta: createPgMetaRepository(db, options),
     feedCursors: createPgFeedCursorRepository(db, options),
     dashboard: createPgDashboardRepository(db, options),
+    syncRequests: createPgSyncRequestRepository(db, options),
   };
 }
