@@ -249,6 +249,8 @@ IDENTIFY max_concurrency 1 (one IDENTIFY per 5 s in the whole cluster).
   credentials (${perProcess}).
 - **429s**: from Roblox / from Discord itself / from the proxy (a request the proxy refused because
   it knew the bucket or the global limit to be spent; the bot waited \`Retry-After\` and sent it again).
+  Those from Discord itself were on its global limit, in every run here: the proxy's 1 s windows
+  are its estimate of Discord's (docs/cluster.md, "The Discord REST proxy").
 - **ok**: every guild's sync ran exactly once in the cluster, on the process holding its shard,
   ended \`done\` with no member in error, and left no linked member with a wrong rank.
 
