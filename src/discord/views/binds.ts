@@ -35,12 +35,20 @@ export function describeRoleRefusal(refusal: RoleRefusal, roleId: string, what: 
   }
 }
 
-/** One bind as a line: what it matches (its roles are said where it is shown). */
-export function describeCondition(bind: Bind, ranks: RankNames, ownGroupId: number | undefined): string {
+/**
+ * One bind as a line: what it matches (its roles are said where it is shown). `emphasis` marks a
+ * rank's name: bold markdown in Discord; the web dashboard passes the name through as it is.
+ */
+export function describeCondition(
+  bind: Bind,
+  ranks: RankNames,
+  ownGroupId: number | undefined,
+  emphasis: (rankName: string) => string = (rankName) => `**${escapeMarkdown(rankName)}**`,
+): string {
   switch (bind.kind) {
     case "rank": {
       const rank = ranks.get(bind.rankId);
-      const name = rank ? `**${escapeMarkdown(formatRank(rank))}**` : `removed rank #${bind.rankId}`;
+      const name = rank ? emphasis(formatRank(rank)) : `removed rank #${bind.rankId}`;
       return bind.origin.kind === "stored" && bind.origin.rankRole ? `rank ${name} (the rank's own role)` : `rank ${name}`;
     }
     case "range": {

@@ -7,27 +7,13 @@ import { describeRoleProblem } from "../../../discord/views/role-problems.ts";
 import type { Bind } from "../../../ranks/binds.ts";
 import { formatRank, type Rank } from "../../../ranks/ladder.ts";
 import type { AddBindCheck, AddBindOutcome, BindRoleRefusal } from "../../../services/binds.ts";
+import { describeCondition } from "../../../discord/views/binds.ts";
 
 const NOTHING_CHANGED = "Nothing was changed.";
 
-/** What a bind matches, as a phrase ("rank Sergeant (Rank 5)", "rank numbers 1–255 in group 42"). */
+/** What a bind matches, as a phrase ("rank Sergeant (Rank 5)", "rank numbers 1–255 in group 42"): /binds list's words, without markdown. */
 export function conditionText(bind: Bind, ranks: ReadonlyMap<number, Rank>, ownGroupId: number | undefined): string {
-  switch (bind.kind) {
-    case "rank": {
-      const rank = ranks.get(bind.rankId);
-      const name = rank ? formatRank(rank) : `removed rank #${bind.rankId}`;
-      return bind.origin.kind === "stored" && bind.origin.rankRole ? `rank ${name} (the rank's own role)` : `rank ${name}`;
-    }
-    case "range": {
-      const group = bind.groupId === ownGroupId ? `this server's group (${bind.groupId})` : `group ${bind.groupId}`;
-      const span = bind.minRank === bind.maxRank ? `rank number ${bind.minRank}` : `rank numbers ${bind.minRank}–${bind.maxRank}`;
-      return `${span} in ${group}${bind.minRank === 0 ? " (0: not in the group)" : ""}`;
-    }
-    case "linked":
-      return bind.origin.kind === "verified-role" ? "linked members (the verified role)" : "linked members";
-    case "unlinked":
-      return bind.origin.kind === "unverified-role" ? "members who are not linked (the unverified role)" : "members who are not linked";
-  }
+  return describeCondition(bind, ranks, ownGroupId, (rankName) => rankName);
 }
 
 /**
