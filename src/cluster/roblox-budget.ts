@@ -11,6 +11,12 @@
  * (RateLimiterQueue's): Roblox's windows are fixed, and a counter that resets in the middle of the
  * server's window would let a second budget through in it. The window's phase comes from the
  * server's `x-ratelimit-reset`; a host without headers is counted in windows aligned to the clock.
+ * Before any process has heard the phase, a request may fall in the server window that holds the
+ * clock's window or in the one before or after it: it takes its point in the clock's window and
+ * is also counted in both neighbours, so no window of the server's is undercounted (the bench
+ * showed one 429 in the first window with 2 and 4 processes before this). Only in the process's
+ * first window of a class: a host that never sends the headers would otherwise pay three points a
+ * request for ever.
  *
  * Redis down: each process falls back to a counter of its own (the insurance limiter), so requests
  * still go out at once, paced by the server's headers, instead of waiting for Redis.
@@ -46,6 +52,8 @@ export class RedisRobloxBudget implements SharedBudget {
   readonly #limiters = new Map<string, RateLimiterRedis>();
   /** The last server window end this process shared, per class. */
   readonly #sharedPhase = new Map<ApiClass, number>();
+  /** When this process first asked for a point of each class. */
+  readonly #firstTakeAt = new Map<ApiClass, number>();
 
   constructor(
     private readonly redis: SharedRedis,
@@ -55,9 +63,12 @@ export class RedisRobloxBudget implements SharedBudget {
   async take(api: ApiClass, limit: number, windowMs: number, serverWindowEnd: () => number | undefined): Promise<void> {
     const limiter = this.#limiter(api, limit, windowMs);
     const guard = guardMs(windowMs);
+    const firstTakeAt = this.#firstTakeAt.get(api) ?? Date.now();
+    this.#firstTakeAt.set(api, firstTakeAt);
     for (;;) {
       // Asked again on every turn: a request that waited may have heard the server's phase meanwhile.
-      const phase = await this.#phase(api, serverWindowEnd());
+      const known = await this.#phase(api, serverWindowEnd());
+      const phase = known ?? 0;
       const now = Date.now();
       const endsAt = windowEndAfter(now, windowMs, phase);
       const startedAt = endsAt - windowMs;
@@ -69,6 +80,7 @@ export class RedisRobloxBudget implements SharedBudget {
       const window = Math.round(endsAt / windowMs);
       try {
         await limiter.consume(`${window}`);
+        if (known === undefined && now - firstTakeAt < windowMs) await Promise.all([limiter.penalty(`${window - 1}`, 1), limiter.penalty(`${window + 1}`, 1)]);
         return;
       } catch (refusal) {
         if (!(refusal instanceof RateLimiterRes)) throw refusal;
@@ -80,13 +92,13 @@ export class RedisRobloxBudget implements SharedBudget {
   /**
    * The phase of the server's windows: what this process heard from the server, shared through
    * Redis for the processes that have not heard yet (their first requests then count in the same
-   * window as everyone's). Unknown anywhere: windows aligned to the clock.
+   * window as everyone's). Undefined: unknown anywhere.
    */
-  async #phase(api: ApiClass, serverWindowEndsAt: number | undefined): Promise<number> {
+  async #phase(api: ApiClass, serverWindowEndsAt: number | undefined): Promise<number | undefined> {
     const key = this.redis.key(`roblox:${this.credential}:${api}:phase`);
-    if (!this.redis.ready()) return serverWindowEndsAt ?? 0;
+    if (!this.redis.ready()) return serverWindowEndsAt;
     try {
-      if (serverWindowEndsAt === undefined) return Number(await this.redis.client.get(key)) || 0;
+      if (serverWindowEndsAt === undefined) return Number(await this.redis.client.get(key)) || undefined;
       if (this.#sharedPhase.get(api) !== serverWindowEndsAt) {
         this.#sharedPhase.set(api, serverWindowEndsAt);
         await this.redis.client.set(key, String(serverWindowEndsAt), "PX", 24 * 3_600_000);
@@ -94,7 +106,7 @@ export class RedisRobloxBudget implements SharedBudget {
     } catch {
       // Redis away: this process's own knowledge is all there is.
     }
-    return serverWindowEndsAt ?? 0;
+    return serverWindowEndsAt;
   }
 
   /** One limiter per class and limit; the limit changes only when the server's headers change it. */

@@ -91,6 +91,28 @@ describe.skipIf(skipWithoutRedis)("the Roblox budget shared over Redis", () => {
     expect(Date.now() - started).toBeGreaterThan(4_500);
   }, 30_000);
 
+  test("a point taken before the phase is known also counts in the server's window it may have fallen in", async () => {
+    // Two processes of one credential: the first sends before anyone has heard Roblox's phase, just
+    // after the clock's window began; Roblox's windows are 40% out of phase, so that request fell in
+    // the server window still open, which the second process (that has heard the phase) fills.
+    const prefix = uniquePrefix("roblox-phase");
+    prefixes.push(prefix);
+    const [first, second] = [await connectShared(prefix), await connectShared(prefix)];
+    connections.push(first, second);
+    const [early, informed] = [first, second].map((redis) => new RedisRobloxBudget(redis, credentialId({ apiKey: KEY })));
+    const window = 1_000;
+    await Bun.sleep(window - (Date.now() % window) + 60);
+    const serverEnd = Math.floor(Date.now() / window) * window + 400;
+    await early!.take("groups.memberships", 3, window, () => undefined);
+    await informed!.take("groups.memberships", 3, window, () => serverEnd);
+    await informed!.take("groups.memberships", 3, window, () => serverEnd);
+    // The server window holds three already (the early one, then two): the next waits for the next window.
+    const third = informed!.take("groups.memberships", 3, window, () => serverEnd).then(() => "granted");
+    expect(await Promise.race([third, Bun.sleep(150).then(() => "waited")])).toBe("waited");
+    expect(await third).toBe("granted");
+    expect(Date.now()).toBeGreaterThanOrEqual(serverEnd);
+  });
+
   test("the control: the same two processes each with a budget of their own get 429s", async () => {
     await readSideBySide(await twoProcesses(false));
     expect(rbx.counts().rateLimited).toBeGreaterThan(0);
