@@ -88,6 +88,13 @@ describeWithChromium("the binds page in Chromium", () => {
     expect(JSON.stringify(listed.answer)).toContain(`<@&${veterans}>`);
     const [entry] = await database.repositories.audit.listLatest(community.guildId, { limit: 1, action: "binds.add" });
     expect(entry).toMatchObject({ actorId: community.adminDiscordId, after: { kind: "rank", rank: "Recruit", roleIds: [veterans] } });
+    // And on the dashboard's own audit log, filtered to binds added: the web user made it.
+    await page.getByRole("navigation", { name: "Server pages" }).getByRole("link", { name: "Audit log" }).click();
+    await page.getByLabel("action").selectOption("binds.add");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const row = page.locator("tbody tr").first();
+    expect(await row.locator("td").nth(1).textContent()).toContain("Bind added");
+    expect(await row.locator("td").nth(2).textContent()).toContain("(you)");
     expect(cspErrors).toEqual([]);
     await context.close();
   }, 60_000);
