@@ -59,15 +59,26 @@ export interface MemberRoleEditObserver {
  * The Discord side of a guild, through one REST instance. Guild snapshots come from GUILD_CREATE
  * and role events (no request), with a REST read when a guild is not cached yet.
  */
+/** How long a guild read by REST, and kept current by no gateway event, is used before it is read again. */
+export const REST_SNAPSHOT_MAX_AGE_MS = 60_000;
+
 export class DiscordGuilds implements SyncGuilds, GuildMemberSearch {
   readonly #snapshots = new Map<string, GuildSnapshot>();
   /** The bot's own roles per guild, from GUILD_CREATE and its member updates: no request per role check. */
   readonly #botRoles = new Map<string, string[]>();
   #botUserId: string | undefined;
 
+  /**
+   * Guilds whose snapshot was read by REST and that no gateway event has touched since, with when:
+   * a guild of another process's shard (the dashboard may serve any guild) gets no events here, so
+   * its roles and their permissions are read again once they are older than REST_SNAPSHOT_MAX_AGE_MS.
+   */
+  readonly #readByRest = new Map<string, number>();
+
   constructor(
     private readonly api: API,
     private readonly roleEdits?: MemberRoleEditObserver,
+    private readonly now: () => number = Date.now,
   ) {}
 
   set botUserId(id: string) {
@@ -89,6 +100,8 @@ export class DiscordGuilds implements SyncGuilds, GuildMemberSearch {
     const own = this.#botUserId ? guild.members?.find((member) => member.user?.id === this.#botUserId) : undefined;
     const ownRoles = own ? this.#parsedOrForget(guild.id, () => asMember(`${source} (the bot's member)`, own).roles) : undefined;
     if (ownRoles) this.#botRoles.set(guild.id, ownRoles);
+    if (source.startsWith("GET ")) this.#readByRest.set(parsed.id, this.now());
+    else this.#readByRest.delete(parsed.id);
     this.#snapshots.set(parsed.id, {
       id: parsed.id,
       name: parsed.name,
@@ -100,10 +113,12 @@ export class DiscordGuilds implements SyncGuilds, GuildMemberSearch {
   rememberRole(guildId: string, role: APIRole, source = "gateway GUILD_ROLE_UPDATE"): void {
     const parsed = this.#parsedOrForget(guildId, () => asRole(source, role));
     if (parsed) this.#snapshots.get(guildId)?.roles.set(parsed.id, toGuildRole(parsed));
+    this.#readByRest.delete(guildId);
   }
 
   forgetRole(guildId: string, roleId: string): void {
     this.#snapshots.get(guildId)?.roles.delete(roleId);
+    this.#readByRest.delete(guildId);
   }
 
   /** Reads the guild's roles again by REST (after Discord refused an edit the cached roles allowed). */
@@ -127,6 +142,7 @@ export class DiscordGuilds implements SyncGuilds, GuildMemberSearch {
 
   forget(guildId: string): void {
     this.#snapshots.delete(guildId);
+    this.#readByRest.delete(guildId);
     this.#botRoles.delete(guildId);
   }
 
@@ -135,7 +151,6 @@ export class DiscordGuilds implements SyncGuilds, GuildMemberSearch {
     if (userId === this.#botUserId) this.#botRoles.set(guildId, roleIds);
   }
 
-  /** The guild as the gateway last described it, without any request; undefined when not cached. */
   /**
    * The bot's own id and every guild it is in, by REST (`GET /users/@me`, `GET /users/@me/guilds`,
    * 200 a page): what READY and GUILD_CREATE tell a process that began its session, for one that
@@ -152,12 +167,14 @@ export class DiscordGuilds implements SyncGuilds, GuildMemberSearch {
     }
   }
 
+  /** The guild as the gateway keeps it, or as REST read it less than a minute ago, without any request; undefined otherwise. */
   cached(guildId: string): GuildSnapshot | undefined {
-    return this.#snapshots.get(guildId);
+    const readAt = this.#readByRest.get(guildId);
+    return readAt === undefined || this.now() - readAt < REST_SNAPSHOT_MAX_AGE_MS ? this.#snapshots.get(guildId) : undefined;
   }
 
   async guild(guildId: string): Promise<GuildSnapshot> {
-    const cached = this.#snapshots.get(guildId);
+    const cached = this.cached(guildId);
     if (cached) return cached;
     const endpoint = `GET /guilds/${guildId}`;
     const guild = parseDiscord(endpoint, discordGuild, await this.api.guilds.get(guildId));

@@ -26,6 +26,11 @@ export interface DashboardAccessSources {
     guild(guildId: string): Promise<GuildSnapshot>;
     /** The member, or null when they are not in the guild. */
     member(guildId: string, userId: string): Promise<GuildMemberView | null>;
+    /**
+     * Every guild the bot is in, by REST: in a cluster this process keeps only its own shards'
+     * guilds, and the dashboard may serve any of them.
+     */
+    listGuildIds?(): Promise<string[]>;
   };
 }
 
@@ -61,6 +66,8 @@ const MAX_MEMBERS_HELD = 10_000;
 
 export class DashboardAccess {
   readonly #members = new Map<string, HeldRoles>();
+  /** The bot's guilds as Discord listed them, and when: read at most once a minute. */
+  #botGuilds: { ids: ReadonlySet<string>; at: number } | undefined;
   /** Guilds the bot could not read (not in them): not asked again for a while, each ask is an invalid request. */
   readonly #unknownGuilds = new Map<string, number>();
   readonly #now: () => number;
@@ -97,8 +104,10 @@ export class DashboardAccess {
   /** Of `guildIds` (the person's guilds as Discord listed them), those the bot is in and they may manage. */
   async manageable(guildIds: readonly string[], userId: string): Promise<ManagedGuild[]> {
     const found: ManagedGuild[] = [];
-    // Only guilds the bot holds: asking Discord about every guild of the person's would cost a refused request each.
-    for (const guildId of guildIds.filter((id) => this.sources.guilds.cached(id))) {
+    // Only guilds the bot is in: asking Discord about every guild of the person's would cost a refused request each.
+    const uncached = guildIds.filter((id) => !this.sources.guilds.cached(id));
+    const botGuilds = uncached.length > 0 ? await this.#botGuildIds() : new Set<string>();
+    for (const guildId of guildIds.filter((id) => this.sources.guilds.cached(id) || botGuilds.has(id))) {
       const guild = await this.mayManage(guildId, userId);
       if (guild) found.push({ id: guild.id, name: guild.name });
     }
@@ -113,6 +122,14 @@ export class DashboardAccess {
     const key = `${guildId}:${userId}`;
     if (!this.#members.has(key)) return;
     this.#members.set(key, { roleIds: roleIds ? [...roleIds] : null, at: this.#now() });
+  }
+
+  async #botGuildIds(): Promise<ReadonlySet<string>> {
+    const list = this.sources.guilds.listGuildIds;
+    if (!list) return new Set();
+    if (this.#botGuilds && this.#now() - this.#botGuilds.at < this.#ttlMs) return this.#botGuilds.ids;
+    this.#botGuilds = { ids: new Set(await list.call(this.sources.guilds)), at: this.#now() };
+    return this.#botGuilds.ids;
   }
 
   async #guild(guildId: string): Promise<GuildSnapshot | null> {

@@ -182,4 +182,37 @@ describe("how current the member's roles are", () => {
     clock = MAX_MEMBER_AGE_MS;
     expect(await access.mayManage(GUILD, ALICE)).toBeNull();
   });
+
+  test("in a cluster, a guild of another process's shard (not kept here) is listed when the bot is in it; the bot's guilds are read once a minute", async () => {
+    const w = world();
+    w.setRoles(ALICE, [MANAGER_ROLE]);
+    let clock = 0;
+    let listings = 0;
+    const access = new DashboardAccess(
+      {
+        settings: { get: async () => ({ adminRoleId: null }) },
+        guilds: {
+          // Nothing kept by this process's gateway: the guild is on another shard.
+          cached: () => undefined,
+          guild: async (id) => {
+            if (id !== GUILD) throw new Error("403 Missing Access");
+            return w.guild;
+          },
+          member: async (_g, userId) => ({ userId, username: "a", displayName: "a", nick: null, accountName: "a", roleIds: [MANAGER_ROLE] }),
+          listGuildIds: async () => {
+            listings++;
+            return [GUILD];
+          },
+        },
+      },
+      { now: () => clock },
+    );
+    // A guild of the person's that the bot is not in is not listed.
+    expect(await access.manageable([GUILD, "300000000000000999"], ALICE)).toEqual([{ id: GUILD, name: "Secret Clan" }]);
+    expect(await access.manageable([GUILD], ALICE)).toEqual([{ id: GUILD, name: "Secret Clan" }]);
+    expect(listings).toBe(1);
+    clock = MAX_MEMBER_AGE_MS;
+    await access.manageable([GUILD], ALICE);
+    expect(listings).toBe(2);
+  });
 });
