@@ -33,8 +33,11 @@ export interface SchedulerLeases {
   acquire(name: string, ttlMs: number): Promise<{ renew(): Promise<boolean>; release(): Promise<void> } | undefined>;
 }
 
-/** A scheduled run's lease lives this long without renewal; it is renewed every third of it. */
-const LEASE_TTL_MS = 60_000;
+/**
+ * A scheduled run's lease lives this long without renewal; it is renewed every third of it. Short,
+ * because a process killed mid-run holds its guild's next run back until the lease expires.
+ */
+const LEASE_TTL_MS = 20_000;
 
 /** setTimeout takes at most a signed 32-bit delay; longer waits are re-armed on the way. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
