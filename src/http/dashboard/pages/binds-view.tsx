@@ -10,6 +10,7 @@ import { formatRank, type Rank } from "../../../ranks/ladder.ts";
 import type { BindPreviewResult } from "../../../services/bind-preview.ts";
 import { GuildLayout, type Viewer } from "../layout.tsx";
 import { bindsText, conditionText } from "./binds-words.ts";
+import { RoleSelect } from "./role-select.tsx";
 
 export type BindsSubcommand = "add-rank-role" | "add-range" | "remove";
 export type BindFields = Partial<Record<"rank" | "role" | "group" | "min-rank" | "max-rank" | "bind", string>>;
@@ -59,22 +60,6 @@ const Hidden: FC<{ fields: BindFields }> = ({ fields }) => (
       <input type="hidden" name={name} value={value} />
     ))}
   </>
-);
-
-const RoleSelect: FC<{ id: string; roles: readonly GuildRole[]; chosen?: string }> = ({ id, roles, chosen }) => (
-  <p class="field">
-    <label for={id}>role</label>
-    <select id={id} name="role" required>
-      <option value="" selected={!chosen}>
-        Pick a role
-      </option>
-      {roles.map((role) => (
-        <option value={role.id} selected={role.id === chosen}>
-          {role.name}
-        </option>
-      ))}
-    </select>
-  </p>
 );
 
 const NumberField: FC<{ id: string; name: string; min: number; max?: number; value?: string; hint: string }> = (props) => (
@@ -212,7 +197,9 @@ export function bindsView(viewer: Viewer, view: BindsView) {
                 ))}
               </select>
             </p>
-            <RoleSelect id="add-rank-role-role" roles={view.roles} chosen={rankTyped.role} />
+            <p class="field">
+              <RoleSelect id="add-rank-role-role" roles={view.roles} chosen={rankTyped.role} empty="Pick a role" required />
+            </p>
             <button type="submit">Add bind</button>
           </form>
         )}
@@ -234,7 +221,9 @@ export function bindsView(viewer: Viewer, view: BindsView) {
           />
           <NumberField id="add-range-min-rank" name="min-rank" min={0} max={255} value={rangeTyped["min-rank"]} hint="Lowest rank number, 0 to 255 (0: not in the group)" />
           <NumberField id="add-range-max-rank" name="max-rank" min={0} max={255} value={rangeTyped["max-rank"]} hint="Highest rank number, 0 to 255" />
-          <RoleSelect id="add-range-role" roles={view.roles} chosen={rangeTyped.role} />
+          <p class="field">
+            <RoleSelect id="add-range-role" roles={view.roles} chosen={rangeTyped.role} empty="Pick a role" required />
+          </p>
           <button type="submit">Add bind</button>
         </form>
       </section>

@@ -15,6 +15,7 @@ import type { Rank } from "../../../ranks/ladder.ts";
 import type { DashboardEnv, GuildPage, PageKit, PageStatus } from "../guild-page.ts";
 import { BINDS_CSS, bindsView, type BindFields, type BindsNotice, type BindsPreviewView, type BindsSubcommand, type BindsView } from "./binds-view.tsx";
 import { addRefusalText, bindsText, conditionText } from "./binds-words.ts";
+import { assignableRoles } from "./role-select.tsx";
 
 export interface BindsPageSources {
   /** The guild as the gateway keeps it (role names). */
@@ -52,8 +53,7 @@ export function bindsPage(sources: BindsPageSources): GuildPage {
       ladder: [...overview.ranks.values()].sort((a, b) => a.position - b.position),
       ranks: overview.ranks,
       ownGroupId: overview.ownGroupId,
-      // Highest first, as Discord lists them; @everyone and integration roles can't be given.
-      roles: [...guild.roles.values()].filter((role) => role.id !== guild.id && !role.managed).sort((a, b) => b.position - a.position),
+      roles: assignableRoles(guild),
       roleName: (roleId) => guild.roles.get(roleId)?.name ?? `deleted role ${roleId}`,
       ...extra,
     };
@@ -84,6 +84,22 @@ export function bindsPage(sources: BindsPageSources): GuildPage {
     return { subcommand, fields };
   };
 
+  /**
+   * What both POSTs begin with: the form of a known subcommand, parsed, with the way to refuse it
+   * (the page again, what was typed kept) and the web user as the bind service's actor. A Response
+   * when it ends there: 404 for an unknown subcommand, or the refusal of input that parses to nothing.
+   */
+  const posted = async (c: Context<DashboardEnv>, kit: PageKit) => {
+    const form = await formOf(c);
+    if (!form) return c.notFound();
+    const admin = c.get("guild");
+    const refuse = (text: string, status: PageStatus = 422) => show(c, kit, { notice: { kind: "alert", text, form: form.subcommand }, typed: { form: form.subcommand, fields: form.fields } }, status);
+    const asked = await parse(admin.id, form.subcommand, form.fields);
+    if (asked.kind === "refused") return refuse(asked.text);
+    const request: BindActor = { guildId: admin.id, actor: admin.actor, authority: admin.authority };
+    return { form, admin, asked, refuse, request };
+  };
+
   return {
     css: BINDS_CSS,
     register(routes, kit) {
@@ -95,13 +111,9 @@ export function bindsPage(sources: BindsPageSources): GuildPage {
 
       // "Add bind" / "Remove": the checks that need no Roblox request, then the preview.
       routes.post("/dashboard/guilds/:guildId/binds/preview/:subcommand", async (c) => {
-        const form = await formOf(c);
-        if (!form) return c.notFound();
-        const admin = c.get("guild");
-        const asked = await parse(admin.id, form.subcommand, form.fields);
-        const refuse = (text: string, status: PageStatus = 422) => show(c, kit, { notice: { kind: "alert", text, form: form.subcommand }, typed: { form: form.subcommand, fields: form.fields } }, status);
-        if (asked.kind === "refused") return refuse(asked.text);
-        const request: BindActor = { guildId: admin.id, actor: admin.actor, authority: admin.authority };
+        const begun = await posted(c, kit);
+        if (begun instanceof Response) return begun;
+        const { form, admin, asked, refuse, request } = begun;
         let edit: BindEdit;
         if (asked.kind === "remove") edit = { kind: "remove", bindId: asked.bindId };
         else {
@@ -127,13 +139,9 @@ export function bindsPage(sources: BindsPageSources): GuildPage {
 
       // "Save" / "Remove bind": through the bind service, as /binds would.
       routes.post("/dashboard/guilds/:guildId/binds/:subcommand", async (c) => {
-        const form = await formOf(c);
-        if (!form) return c.notFound();
-        const admin = c.get("guild");
-        const asked = await parse(admin.id, form.subcommand, form.fields);
-        const refuse = (text: string, status: PageStatus = 422) => show(c, kit, { notice: { kind: "alert", text, form: form.subcommand }, typed: { form: form.subcommand, fields: form.fields } }, status);
-        if (asked.kind === "refused") return refuse(asked.text);
-        const request: BindActor = { guildId: admin.id, actor: admin.actor, authority: admin.authority };
+        const begun = await posted(c, kit);
+        if (begun instanceof Response) return begun;
+        const { admin, asked, refuse, request } = begun;
         const done = (what: keyof typeof DONE) => c.redirect(`/dashboard/guilds/${admin.id}/binds?done=${what}#binds-list`, 303);
         if (asked.kind === "remove") {
           const outcome = await sources.binds.remove(request, asked.bindId);

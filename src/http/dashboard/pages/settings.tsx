@@ -19,6 +19,7 @@ import type { GroupLockMode, GuildSettings } from "../../../services/storage-por
 import { groupLockOf } from "../../../sync/sync-context.ts";
 import type { DashboardEnv, GuildPage } from "../guild-page.ts";
 import { GuildLayout, type Viewer } from "../layout.tsx";
+import { assignableRoles, RoleSelect } from "./role-select.tsx";
 import { GROUP_LOCK_CHOICES, refusalText } from "./settings-words.ts";
 
 export interface SettingsPageSources {
@@ -67,8 +68,7 @@ export function settingsPage(sources: SettingsPageSources): GuildPage {
     return {
       guild: { id: guild.id, name: guild.name },
       settings,
-      // Highest first, as Discord lists them; @everyone and integration roles can't be given.
-      roles: [...guild.roles.values()].filter((role) => role.id !== guild.id && !role.managed).sort((a, b) => b.position - a.position),
+      roles: assignableRoles(guild),
       channels,
       groupLock: groupLockOf(settings),
       botMayKick: hasPermission(standing.botPermissions, DiscordPermission.KickMembers),
@@ -172,22 +172,6 @@ const Setting: FC<{ name: SettingName; title: string; guildId: string; csrf: str
   );
 };
 
-const RoleSelect: FC<{ id: string; roles: GuildRole[]; chosen: string | null | undefined }> = ({ id, roles, chosen }) => (
-  <>
-    <label for={id}>role</label>
-    <select id={id} name="role">
-      <option value="" selected={!chosen}>
-        None
-      </option>
-      {roles.map((role) => (
-        <option value={role.id} selected={role.id === chosen}>
-          {role.name}
-        </option>
-      ))}
-    </select>
-  </>
-);
-
 export function settingsView(viewer: Viewer, view: SettingsView) {
   const { settings, result, guild } = view;
   const typed = (name: SettingName) => (result?.setting === name && result.refusal ? result.typed : undefined);
@@ -198,11 +182,11 @@ export function settingsView(viewer: Viewer, view: SettingsView) {
       <p>Each setting is saved on its own, exactly as the /config command in Discord would save it, and shows in /config show.</p>
       <Setting name="verified-role" title="Verified role" {...common}>
         <p class="hint">Linked members hold this role; it is taken when they unlink.</p>
-        <RoleSelect id="verified-role-role" roles={view.roles} chosen={typed("verified-role") ?? settings?.verifiedRoleId} />
+        <RoleSelect id="verified-role-role" roles={view.roles} chosen={typed("verified-role") ?? settings?.verifiedRoleId} empty="None" />
       </Setting>
       <Setting name="unverified-role" title="Unverified role" {...common}>
         <p class="hint">Members who are not linked hold this role until they link.</p>
-        <RoleSelect id="unverified-role-role" roles={view.roles} chosen={typed("unverified-role") ?? settings?.unverifiedRoleId} />
+        <RoleSelect id="unverified-role-role" roles={view.roles} chosen={typed("unverified-role") ?? settings?.unverifiedRoleId} empty="None" />
       </Setting>
       <Setting name="nickname" title="Nickname" {...common}>
         <p class="hint" id="nickname-hint">
