@@ -11,8 +11,8 @@ import postgres from "postgres";
 import { openPostgres } from "../src/db/pg/client.ts";
 import { createPgRepositories } from "../src/db/pg/repositories/index.ts";
 import { DISCORD_EPOCH, shardForGuild, startDiscordEmulator, type DiscordEmulator } from "../test/emulators/discord/index.ts";
-import { defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../test/emulators/roblox/index.ts";
-import { disagreements, GROUP_ID, seedDatabase, type LinkedMember, type World } from "../test/sync/support/world.ts";
+import { type defaultRoles, startRobloxEmulator, type RobloxEmulator } from "../test/emulators/roblox/index.ts";
+import { disagreements, GROUP_ID, seedBotGroup, seedDatabase, type LinkedMember, type World } from "../test/sync/support/world.ts";
 
 export interface ClusterWorldSpec {
   guilds: number;
@@ -49,7 +49,6 @@ export interface ClusterWorld {
   close(): Promise<void>;
 }
 
-const BOT_ROBLOX_USER_ID = 77;
 /** Guilds "created" a day apart from this moment: consecutive timestamps, so `(id >> 22) % n` takes every shard in turn. */
 const FIRST_GUILD_MS = Date.parse("2021-03-01T00:00:00Z");
 
@@ -64,14 +63,8 @@ export async function createClusterWorld(spec: ClusterWorldSpec): Promise<Cluste
   const roblox = await startRobloxEmulator({ record: true });
   const discord = await startDiscordEmulator({ recommendedShards: spec.shardCount, maxConcurrency: 1 });
 
-  roblox.addUser({ id: 1, name: "GroupOwner" });
-  roblox.addUser({ id: BOT_ROBLOX_USER_ID, name: "RankBridgeBot" });
-  const roles = defaultRoles(GROUP_ID);
-  roblox.createGroup({ id: GROUP_ID, name: "Cluster Bench Army", ownerId: 1, roles });
-  roblox.setMembership(GROUP_ID, BOT_ROBLOX_USER_ID, GROUP_ID * 1000 + 2);
   const apiKey = "cluster-bench-key";
-  roblox.addApiKey(apiKey, { ownerUserId: BOT_ROBLOX_USER_ID, scopes: ["group:read", "group:write"] });
-  const robloxIds = roblox.bulkSeed(GROUP_ID, spec.groupSize - 2);
+  const { roles, robloxIds } = seedBotGroup(roblox, { name: "Cluster Bench Army", apiKey, groupSize: spec.groupSize });
   const ladderRoles = roles.filter((role) => role.rank > 0).sort((a, b) => a.rank - b.rank);
 
   const guilds: BenchGuild[] = [];

@@ -86,6 +86,20 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/**
+ * The Roblox side of a sync world: the group `GROUP_ID`, the bot's account (rank 254, may change
+ * ranks) and its API key, and members up to `groupSize` (the owner and the bot included).
+ */
+export function seedBotGroup(roblox: RobloxEmulator, options: { name: string; apiKey: string; groupSize: number }) {
+  roblox.addUser({ id: 1, name: "GroupOwner" });
+  roblox.addUser({ id: BOT_ROBLOX_USER_ID, name: "RankBridgeBot" });
+  const roles = defaultRoles(GROUP_ID);
+  roblox.createGroup({ id: GROUP_ID, name: options.name, ownerId: 1, roles });
+  roblox.setMembership(GROUP_ID, BOT_ROBLOX_USER_ID, GROUP_ID * 1000 + 2);
+  roblox.addApiKey(options.apiKey, { ownerUserId: BOT_ROBLOX_USER_ID, scopes: ["group:read", "group:write"] });
+  return { roles, robloxIds: roblox.bulkSeed(GROUP_ID, options.groupSize - 2) };
+}
+
 export async function createWorld(spec: WorldSpec): Promise<World> {
   const roblox = await startRobloxEmulator({
     rateLimits: { windowMs: spec.robloxWindowMs, ...(spec.robloxLimits ? { perMinute: spec.robloxLimits } : {}) },
@@ -99,15 +113,8 @@ export async function createWorld(spec: WorldSpec): Promise<World> {
   });
   const random = mulberry32(20_260_101);
 
-  // Roblox: the group, the bot's account (rank 254, may change ranks) and its API key.
-  roblox.addUser({ id: 1, name: "GroupOwner" });
-  roblox.addUser({ id: BOT_ROBLOX_USER_ID, name: "RankBridgeBot" });
-  const roles = defaultRoles(GROUP_ID);
-  roblox.createGroup({ id: GROUP_ID, name: "Sync Test Army", ownerId: 1, roles });
-  roblox.setMembership(GROUP_ID, BOT_ROBLOX_USER_ID, GROUP_ID * 1000 + 2);
   const apiKey = "sync-test-key";
-  roblox.addApiKey(apiKey, { ownerUserId: BOT_ROBLOX_USER_ID, scopes: ["group:read", "group:write"] });
-  const robloxIds = roblox.bulkSeed(GROUP_ID, spec.groupSize - 2);
+  const { roles, robloxIds } = seedBotGroup(roblox, { name: "Sync Test Army", apiKey, groupSize: spec.groupSize });
 
   // Discord: one role per rank below the bot's own role (Owner and the bot's rank are not shown).
   const guild = discord.createGuild({ name: "Sync Test Army" });
